@@ -1,0 +1,81 @@
+/*
+ * The interfaces a runtime (hosts/node, hosts/xs, hosts/moddable, or a test's
+ * virtual host) provides to the core. The core imports nothing else from the
+ * outside world: every byte, tick and pin goes through these.
+ *
+ * Shapes follow the habits of the Moddable SDK's ECMA-419 IO classes: one
+ * options object at construction, callbacks bound once, no per-call closures.
+ */
+
+/** A datagram socket, already bound by the host. */
+export interface UdpHost {
+  /**
+   * Send `length` bytes of `data` to address:port. The host copies or sends
+   * them before returning, so the caller may reuse `data` at once.
+   * Returns false when the host could not send (no route, buffer full).
+   */
+  send(data: Uint8Array, length: number, address: string, port: number): boolean;
+  /** The address the socket is bound to, as the host sees it (may be 0.0.0.0). */
+  readonly localAddress: string;
+  readonly localPort: number;
+}
+
+/** The receiving side: the host calls this for every datagram. */
+export interface UdpReceiver {
+  /** `data` is only valid during the call: the host may reuse it. */
+  receive(data: Uint8Array, length: number, address: string, port: number): void;
+}
+
+/**
+ * Time. `now()` is monotonic milliseconds. The core keeps its own timer queue
+ * and asks the host for a single wake-up: `wake(delay)` replaces any earlier
+ * request, so the host needs exactly one timer, rescheduled (Timer.schedule on
+ * Moddable) rather than reallocated.
+ */
+export interface ClockHost {
+  now(): number;
+  wake(delayMs: number): void;
+}
+
+/** What the host calls when the wake-up it was asked for is due. */
+export interface Wakeable {
+  tick(): void;
+}
+
+/** Hash functions for digest authentication (RFC 7616): Moddable's crypt Digest on the device, node:crypto on Node. */
+export type HashAlgorithm = "MD5" | "SHA-256";
+export interface HashHost {
+  /** Hash data[0..length) and return the lower-case hex digest as a string (auth is rare; a string is fine). */
+  hex(algorithm: HashAlgorithm, data: Uint8Array, length: number): string;
+}
+
+/** Randomness for tags, branches, Call-IDs, cnonces and jitter. Need not be cryptographic, but should be unpredictable. */
+export interface RandomHost {
+  /** A uniformly random unsigned 32-bit integer. */
+  u32(): number;
+}
+
+export const enum LogLevel {
+  Error = 0,
+  Warn = 1,
+  Info = 2,
+  Debug = 3,
+}
+
+export interface LogHost {
+  log(level: LogLevel, text: string): void;
+}
+
+/** Pins: the doorbell button input, the door relay and the status LED. */
+export interface PinsHost {
+  /** Drive the door relay (true = energised, door opens). */
+  setRelay(on: boolean): void;
+  /** Drive the status LED. */
+  setLed(on: boolean): void;
+}
+
+/** Persistent settings (Moddable `preference`, a JSON file on Node). */
+export interface StorageHost {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+}
