@@ -1,0 +1,170 @@
+/*
+ * name-addr / addr-spec with header parameters, as in From, To, Contact,
+ * Route, Record-Route, Reply-To, Refer-To, Referred-By, P-Asserted-Identity
+ * (RFC 3261 §20.10, §20.20, §20.39, §25.1):
+ *   ( name-addr / addr-spec ) *( SEMI param )
+ *   name-addr = [ display-name ] LAQUOT addr-spec RAQUOT
+ *   display-name = *( token LWS ) / quoted-string
+ * In the addr-spec form the URI ends at the first ";" : its parameters are
+ * header parameters, and a URI holding "?" or "," must be in <> (§20.10).
+ */
+import { ascii, spanToString } from "./bytes";
+import { C, CHARS, Ch } from "./chars";
+import { scanQuoted, skipLws, trimEnd } from "./lex";
+import { Params } from "./params";
+import { Uri } from "./uri";
+
+const K_TAG = ascii("tag");
+const K_EXPIRES = ascii("expires");
+const K_Q = ascii("q");
+
+export class NameAddr {
+  buf: Uint8Array = new Uint8Array(0);
+  /** Display name span as written (quotes included when quoted); displayLen -1 when none. */
+  displayStart = 0;
+  displayLen = -1;
+  displayQuoted = false;
+  /** The URI span, without the angle brackets. */
+  uriStart = 0;
+  uriLen = 0;
+  angle = false;
+  /** Header parameters span, from the first ";" to the end. */
+  paramsStart = 0;
+  paramsEnd = 0;
+  /** Frequently used parameters, found while validating (-1 when absent). */
+  tagStart = 0;
+  tagLen = -1;
+  expiresStart = 0;
+  expiresLen = -1;
+  qStart = 0;
+  qLen = -1;
+  /** A Contact of "*" (RFC 3261 §10.2.2). */
+  star = false;
+  error = -1;
+
+  readonly uri = new Uri();
+  readonly params = new Params();
+
+  /** Read one element that is exactly [start, end) (LWS around it allowed). */
+  read(buf: Uint8Array, start: number, end: number): boolean {
+    this.buf = buf;
+    this.displayLen = -1;
+    this.displayQuoted = false;
+    this.angle = false;
+    this.tagLen = this.expiresLen = this.qLen = -1;
+    this.star = false;
+    this.error = -1;
+    let i = skipLws(buf, start, end);
+    end = trimEnd(buf, i, end);
+    if (i >= end) return this.fail(i);
+    if (buf[i] === 42 /* * */ && skipLws(buf, i + 1, end) === end) {
+      this.star = true;
+      this.uriStart = i;
+      this.uriLen = 1;
+      this.paramsStart = this.paramsEnd = end;
+      return true;
+    }
+    if (buf[i] === Ch.DQuote) {
+      const q = scanQuoted(buf, i, end);
+      if (q < 0) return this.fail(i);
+      this.displayStart = i;
+      this.displayLen = q - i;
+      this.displayQuoted = true;
+      i = skipLws(buf, q, end);
+      if (i >= end || buf[i] !== Ch.LAngle) return this.fail(i);
+    } else if (buf[i] !== Ch.LAngle) {
+      // Either display-name tokens followed by "<", or an addr-spec (which starts with "scheme:").
+      const ds = i;
+      let last = i;
+      let j = i;
+      for (;;) {
+        const t = j;
+        while (j < end && (CHARS[buf[j]!]! & C.Token) !== 0) j++;
+        if (j === t) break;
+        last = j;
+        if (j < end && buf[j] === Ch.Colon && t === ds) break; // a scheme: this is an addr-spec
+        const k = skipLws(buf, j, end);
+        if (k === j) break;
+        j = k;
+      }
+      if (j < end && buf[j] === Ch.LAngle && last > ds) {
+        this.displayStart = ds;
+        this.displayLen = last - ds;
+        i = j;
+      } else if (j < end && buf[j] === Ch.Colon && last > ds) {
+        return this.readAddrSpec(buf, ds, end);
+      } else return this.fail(j);
+    }
+    // name-addr: "<" addr-spec ">" with nothing inside the brackets but the URI (no LWS).
+    const us = i + 1;
+    let ue = us;
+    while (ue < end && buf[ue] !== Ch.RAngle) ue++;
+    if (ue >= end) return this.fail(i);
+    if (!this.uri.read(buf, us, ue)) return this.fail(this.uri.error);
+    this.uriStart = us;
+    this.uriLen = ue - us;
+    this.angle = true;
+    return this.readParams(buf, ue + 1, end);
+  }
+
+  private readAddrSpec(buf: Uint8Array, start: number, end: number): boolean {
+    let ue = start;
+    while (ue < end) {
+      const b = buf[ue]!;
+      if (b === Ch.Semi || b === Ch.SP || b === Ch.HT || b === Ch.CR || b === Ch.LF) break;
+      if (b === Ch.Question || b === Ch.Comma) return this.fail(ue);
+      ue++;
+    }
+    if (!this.uri.read(buf, start, ue)) return this.fail(this.uri.error);
+    this.uriStart = start;
+    this.uriLen = ue - start;
+    return this.readParams(buf, ue, end);
+  }
+
+  private readParams(buf: Uint8Array, i: number, end: number): boolean {
+    this.paramsStart = i;
+    this.paramsEnd = end;
+    const p = this.params.reset(buf, i, end, true);
+    while (p.next()) {
+      if (p.is(K_TAG)) {
+        if (p.valueLen <= 0) return this.fail(p.nameStart);
+        this.tagStart = p.valueStart;
+        this.tagLen = p.valueLen;
+      } else if (p.is(K_EXPIRES)) {
+        this.expiresStart = p.valueStart;
+        this.expiresLen = p.valueLen;
+      } else if (p.is(K_Q)) {
+        this.qStart = p.valueStart;
+        this.qLen = p.valueLen;
+      }
+    }
+    if (p.error >= 0) return this.fail(p.error);
+    return true;
+  }
+
+  /** Find a header parameter by lower-case name; its value span is in `params`. */
+  findParam(lowerName: Uint8Array): boolean {
+    return this.params.find(this.buf, this.paramsStart, this.paramsEnd, true, lowerName);
+  }
+
+  /** The display name as a string, quotes removed and quoted-pairs unescaped (on demand). */
+  displayName(): string {
+    if (this.displayLen < 0) return "";
+    const buf = this.buf;
+    if (!this.displayQuoted) return spanToString(buf, this.displayStart, this.displayLen);
+    const tmp = new Uint8Array(this.displayLen);
+    let n = 0;
+    const end = this.displayStart + this.displayLen - 1;
+    for (let i = this.displayStart + 1; i < end; i++) {
+      let b = buf[i]!;
+      if (b === Ch.Backslash && i + 1 < end) b = buf[++i]!;
+      tmp[n++] = b;
+    }
+    return spanToString(tmp, 0, n);
+  }
+
+  private fail(at: number): boolean {
+    this.error = at;
+    return false;
+  }
+}

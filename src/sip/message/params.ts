@@ -1,0 +1,118 @@
+/*
+ * Parameter lists: ";name[=value]" repeated. Two grammars share this cursor:
+ *  - URI parameters (RFC 3261 §19.1.1 uri-parameters): no white space, paramchar bytes;
+ *  - header parameters (generic-param, §25.1): SEMI and EQUAL allow LWS, and
+ *    a value is a token, a host (IPv6 reference too) or a quoted-string.
+ * The cursor is reused: `reset` then `next()` until it returns false.
+ */
+import { spanEqualsCI } from "./bytes";
+import { C, CHARS, Ch } from "./chars";
+import { skipEscaped } from "./escape";
+import { scanQuoted, skipLws } from "./lex";
+
+/** Bytes allowed in an unquoted header parameter value: token, and host's ":" "[" "]". */
+const VALUE_CLASS = C.Token;
+
+export class Params {
+  buf: Uint8Array = new Uint8Array(0);
+  /** Where the next parameter starts (at its ";"), and the end of the list. */
+  pos = 0;
+  end = 0;
+  header = true;
+  /** The current parameter: name span, value span (valueLen -1 when it has no "=value"). */
+  nameStart = 0;
+  nameLen = 0;
+  valueStart = 0;
+  valueLen = -1;
+  /** Offset of the first syntax error, or -1. */
+  error = -1;
+
+  /** Start iterating over [start, end), which begins at the first ";" (or is empty). */
+  reset(buf: Uint8Array, start: number, end: number, header: boolean): this {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+    this.header = header;
+    this.error = -1;
+    this.valueLen = -1;
+    return this;
+  }
+
+  /** Advance to the next parameter. False at the end of the list or on error (check `error`). */
+  next(): boolean {
+    const buf = this.buf;
+    const end = this.end;
+    let i = this.header ? skipLws(buf, this.pos, end) : this.pos;
+    if (i >= end) return false;
+    if (buf[i] !== Ch.Semi) return this.fail(i);
+    i++;
+    if (this.header) i = skipLws(buf, i, end);
+    const ns = i;
+    i = this.header ? skipTokenOrFail(buf, i, end) : skipEscaped(buf, i, end, C.Param);
+    if (i <= ns) return this.fail(i < 0 ? ns : i);
+    this.nameStart = ns;
+    this.nameLen = i - ns;
+    this.valueLen = -1;
+    let j = this.header ? skipLws(buf, i, end) : i;
+    if (j < end && buf[j] === Ch.Equals) {
+      j++;
+      if (this.header) {
+        j = skipLws(buf, j, end);
+        const vs = j;
+        if (j < end && buf[j] === Ch.DQuote) {
+          j = scanQuoted(buf, j, end);
+          if (j < 0) return this.fail(vs);
+        } else {
+          while (j < end) {
+            const b = buf[j]!;
+            if ((CHARS[b]! & VALUE_CLASS) !== 0 || b === Ch.Colon || b === Ch.LBracket || b === Ch.RBracket) j++;
+            else break;
+          }
+          if (j === vs) return this.fail(vs);
+        }
+        this.valueStart = vs;
+        this.valueLen = j - vs;
+      } else {
+        const vs = j;
+        j = skipEscaped(buf, j, end, C.Param);
+        if (j < 0 || j === vs) return this.fail(vs);
+        this.valueStart = vs;
+        this.valueLen = j - vs;
+      }
+      i = j;
+    }
+    this.pos = i;
+    return true;
+  }
+
+  /** Is the current parameter's name `lowerName` (case-insensitive)? */
+  is(lowerName: Uint8Array): boolean {
+    return spanEqualsCI(this.buf, this.nameStart, this.nameLen, lowerName);
+  }
+
+  /** Check the whole list; returns the error offset or -1. */
+  validate(): number {
+    while (this.next()) {
+      /* walk */
+    }
+    return this.error;
+  }
+
+  /** Find a parameter by lower-case name from the start of [start, end); leaves it current. */
+  find(buf: Uint8Array, start: number, end: number, header: boolean, lowerName: Uint8Array): boolean {
+    this.reset(buf, start, end, header);
+    while (this.next()) if (this.is(lowerName)) return true;
+    return false;
+  }
+
+  private fail(at: number): boolean {
+    this.error = at;
+    this.pos = this.end;
+    return false;
+  }
+}
+
+function skipTokenOrFail(buf: Uint8Array, i: number, end: number): number {
+  while (i < end && (CHARS[buf[i]!]! & C.Token) !== 0) i++;
+  return i;
+}
