@@ -3,63 +3,16 @@
  * ASCII literals; per-message code compares spans of the receive buffer
  * against them and never builds strings.
  */
+import { utf8Length, utf8Write } from "../../util/utf8";
 import { LOWER } from "./chars";
+
+export { utf8Length, utf8Write };
 
 /** Encode an ASCII (or UTF-8) literal once, at module load. */
 export function ascii(text: string): Uint8Array {
   const out = new Uint8Array(utf8Length(text));
   utf8Write(text, out, 0);
   return out;
-}
-
-/** The number of UTF-8 bytes of a string. */
-export function utf8Length(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
-
-/** Write a string as UTF-8 at `at`; returns the offset after it, or -1 when it does not fit. */
-export function utf8Write(text: string, out: Uint8Array, at: number): number {
-  const end = out.length;
-  for (let i = 0; i < text.length; i++) {
-    let c = text.charCodeAt(i);
-    if (c < 0x80) {
-      if (at >= end) return -1;
-      out[at++] = c;
-    } else if (c < 0x800) {
-      if (at + 2 > end) return -1;
-      out[at++] = 0xc0 | (c >> 6);
-      out[at++] = 0x80 | (c & 63);
-    } else {
-      if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-        const d = text.charCodeAt(i + 1);
-        if (d >= 0xdc00 && d <= 0xdfff) {
-          i++;
-          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-          if (at + 4 > end) return -1;
-          out[at++] = 0xf0 | (c >> 18);
-          out[at++] = 0x80 | ((c >> 12) & 63);
-          out[at++] = 0x80 | ((c >> 6) & 63);
-          out[at++] = 0x80 | (c & 63);
-          continue;
-        }
-      }
-      if (at + 3 > end) return -1;
-      out[at++] = 0xe0 | (c >> 12);
-      out[at++] = 0x80 | ((c >> 6) & 63);
-      out[at++] = 0x80 | (c & 63);
-    }
-  }
-  return at;
 }
 
 /** Exact byte comparison of buf[start, start+len) with a constant. */
