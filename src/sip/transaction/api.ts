@@ -1,0 +1,137 @@
+/*
+ * The contract between the transaction layer (RFC 3261 §17) and the
+ * transaction users above it (registration, keepalive, dialogs, the
+ * intercom). The layer owns the UDP socket's receive path, the fixed pools
+ * of client and server transactions, and their timers; users write request
+ * and response bytes with a SipWriter and hand them over.
+ *
+ * Messages passed to callbacks (SipMessage) are views of the receive buffer:
+ * valid only during the call. Copy what must outlive it.
+ */
+import type { SipMessage } from "../message/message";
+import type { Method } from "../message/method";
+import type { SipWriter } from "../message/writer";
+
+export const enum ClientState {
+  Idle = 0,
+  /** INVITE: Calling; non-INVITE: Trying. */
+  Calling = 1,
+  Proceeding = 2,
+  Completed = 3,
+  /** RFC 6026 §7.2: INVITE client transaction after a 2xx, absorbing retransmitted 2xx. */
+  Accepted = 4,
+  Terminated = 5,
+}
+
+export const enum ServerState {
+  Idle = 0,
+  Trying = 1,
+  Proceeding = 2,
+  Completed = 3,
+  Confirmed = 4,
+  /** RFC 6026 §7.1: INVITE server transaction after sending a 2xx. */
+  Accepted = 5,
+  Terminated = 6,
+}
+
+/** Why a client transaction ended without a final response. */
+export const enum ClientFailure {
+  /** Timer B (INVITE) or Timer F (non-INVITE) fired: no final response (§17.1.1.2, §17.1.2.2). */
+  Timeout = 1,
+  /** The host could not send (§17.1.4). */
+  TransportError = 2,
+}
+
+/** What a client transaction reports to its user. */
+export interface ClientTransactionUser {
+  /** A response matched to the transaction (§17.1.3). 1xx may come several times; a final response once (plus 2xx retransmissions for INVITE). */
+  onResponse(tx: ClientTransactionHandle, msg: SipMessage): void;
+  /** The transaction ended with no final response. */
+  onFailure(tx: ClientTransactionHandle, reason: ClientFailure): void;
+}
+
+/** A client transaction as its user sees it. */
+export interface ClientTransactionHandle {
+  readonly method: Method;
+  readonly state: ClientState;
+  /** The user's own tag, to tell its transactions apart (e.g. which registration attempt). */
+  userData: number;
+  /**
+   * Send a CANCEL for this INVITE (§9.1): only after a provisional response
+   * was received; before that the CANCEL is held until one arrives (§9.1).
+   * Returns false when the transaction is not an INVITE or already completed.
+   */
+  cancel(): boolean;
+}
+
+/** What the layer reports about incoming requests: implemented by the UA core. */
+export interface ServerTransactionUser {
+  /**
+   * A new request (not a retransmission) in a new server transaction. The
+   * user answers now or later with tx.respond(). Requests that fail the
+   * checks of RFC 3261 §8.2 may already have been answered by the layer
+   * (it then does not call this). ACK is not delivered here.
+   */
+  onRequest(tx: ServerTransactionHandle, msg: SipMessage, address: string, port: number): void;
+  /** An ACK for a 2xx (it has no server transaction, §17.2.1), or a stray ACK. */
+  onAck(msg: SipMessage, address: string, port: number): void;
+  /**
+   * A CANCEL matched a pending INVITE server transaction (§9.2). The layer has
+   * already answered the CANCEL with 200; the user answers the INVITE (487).
+   */
+  onCancel(inviteTx: ServerTransactionHandle, msg: SipMessage): void;
+  /** An INVITE server transaction's Timer H fired: the ACK for a 3xx-6xx never came (§17.2.1). */
+  onServerTimeout(tx: ServerTransactionHandle): void;
+}
+
+/** A server transaction as its user sees it. */
+export interface ServerTransactionHandle {
+  readonly method: Method;
+  readonly state: ServerState;
+  userData: number;
+  /**
+   * Send a response built in `w` (w.buf[0, w.length)). The transaction copies
+   * it for retransmission and sends it to the address of §18.2.2 (the
+   * request's source address; the source port when the top Via has rport,
+   * RFC 3581, else the Via port or 5060). Returns false when the transaction
+   * can no longer respond or the writer overflowed.
+   */
+  respond(w: SipWriter, status: number): boolean;
+}
+
+/** Configuration of the layer. */
+export interface TransactionLayerOptions {
+  /** Fixed pool sizes; when full, new requests get 503 with Retry-After and new client requests fail. */
+  maxClientTransactions?: number;
+  maxServerTransactions?: number;
+  /** Bytes kept per transaction for retransmission (a request or a response). */
+  messageBuffer?: number;
+  /** Seconds for the Retry-After of the 503 sent when the server pool is full. */
+  retryAfter?: number;
+}
+
+/** The layer's interface to transaction users. */
+export interface TransactionLayerApi {
+  /**
+   * Reserve a client transaction for a new request and generate its branch
+   * (§8.1.1.7). Returns null when the pool is full. The user then writes the
+   * request into a SipWriter, calling writeVia() for its top Via, and calls
+   * send(); or release() to give the slot back unsent.
+   */
+  createClient(user: ClientTransactionUser, method: Method): ClientTransactionHandle | null;
+  /** Write "Via: SIP/2.0/UDP <advertised host>:<port>;branch=<tx branch>;rport\r\n" (RFC 3581 §3). */
+  writeVia(w: SipWriter, tx: ClientTransactionHandle): void;
+  /** Send the request in w to address:port and start Timers A/B or E/F (§17.1.1.2, §17.1.2.2). False on overflow or a send error. */
+  send(tx: ClientTransactionHandle, w: SipWriter, address: string, port: number): boolean;
+  /** Give back a reserved, unsent transaction. */
+  release(tx: ClientTransactionHandle): void;
+  /** Send bytes with no transaction: ACK for a 2xx (§13.2.2.4), 2xx retransmissions by the dialog (§13.3.1.4). */
+  sendStateless(w: SipWriter, address: string, port: number): boolean;
+  /** The address and port written in Via and offered for Contact (configured, or learned from received/rport, RFC 3581 §4). */
+  setAdvertised(address: string, port: number): void;
+  readonly advertisedAddress: string;
+  readonly advertisedPort: number;
+  /** Live transactions, for tests and the bench ("no transaction is left in the tables"). */
+  readonly clientCount: number;
+  readonly serverCount: number;
+}
