@@ -13,6 +13,7 @@ import { MediaType } from "./media-type";
 import { canAnswer } from "./response";
 import { Scheme } from "./uri";
 import { HeaderValues } from "./values";
+import type { SipWriter } from "./writer";
 
 /** What the UA accepts: supplied by the layer above (the intercom's capabilities). */
 export interface UasPolicy {
@@ -35,11 +36,9 @@ export const enum Extra {
 const P = (s: string): Uint8Array => ascii(s);
 const R_NOT_IMPLEMENTED = P("Not Implemented");
 const R_NOT_ALLOWED = P("Method Not Allowed");
-const R_MISSING_VIA = P("Bad Request - Missing Via");
 const R_MISSING_FROM = P("Bad Request - Missing From");
 const R_MISSING_TO = P("Bad Request - Missing To");
 const R_MISSING_CALL_ID = P("Bad Request - Missing Call-ID");
-const R_MISSING_CSEQ = P("Bad Request - Missing CSeq");
 const R_MULTI_FROM = P("Bad Request - Multiple From Values");
 const R_MULTI_TO = P("Bad Request - Multiple To Values");
 const R_MULTI_CALL_ID = P("Bad Request - Multiple Call-ID Values");
@@ -119,21 +118,27 @@ export class RequestChecker {
     return -1;
   }
 
-  /** Iterate the unsupported Require tags: call after check() returned 420; writes them comma-separated through `emit`. */
-  forEachUnsupported(msg: SipMessage, policy: UasPolicy, emit: (buf: Uint8Array, start: number, len: number) => void): void {
+  /** Write "Unsupported: tag, tag" listing the Require tags this UA lacks (§20.40), after check() returned 420. */
+  writeUnsupported(w: SipWriter, msg: SipMessage, policy: UasPolicy): void {
     const v = this.values.begin(msg, H.Require);
-    while (v.next()) if (!policy.isSupported(msg.buf, v.start, v.len)) emit(msg.buf, v.start, v.len);
+    let first = true;
+    while (v.next()) {
+      if (policy.isSupported(msg.buf, v.start, v.len)) continue;
+      if (first) w.headerName(H.Unsupported);
+      else w.byte(44).byte(32);
+      w.span(msg.buf, v.start, v.len);
+      first = false;
+    }
+    if (!first) w.crlf();
   }
 
   private acceptsSdp(msg: SipMessage): boolean {
     const v = this.values.begin(msg, H.Accept);
-    let any = false;
     while (v.next()) {
-      any = true;
       if (this.type.read(msg.buf, v.start, v.start + v.len) && this.type.matches(K_APPLICATION, K_SDP)) return true;
     }
-    // An empty Accept means no body is acceptable (§20.1); only an absent one defaults to SDP.
-    return !any && false;
+    // An Accept without an SDP type, or an empty one (no body is acceptable, §20.1), excludes our SDP.
+    return false;
   }
 
   private bad(ack: boolean, reason: Uint8Array): boolean {
@@ -149,4 +154,3 @@ export class RequestChecker {
   }
 }
 
-export { R_MISSING_VIA, R_MISSING_CSEQ };

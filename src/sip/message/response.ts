@@ -39,9 +39,14 @@ export function writeResponseHead(w: SipWriter, req: SipMessage, status: number,
   return true;
 }
 
-/** A request can be answered when its top Via and its CSeq were read (§18.2.2 sends by the Via). */
+/**
+ * A request can be answered when the sent-by of its top Via was read
+ * (§18.2.2 sends by the Via; a fault in its parameters does not hide it,
+ * RFC 4475 §3.1.2.1) and it has a CSeq to copy, even a malformed one
+ * (RFC 4475 §3.1.2.4 asks for a 400 to a request whose CSeq overflows).
+ */
 export function canAnswer(req: SipMessage): boolean {
-  return req.first[H.Via]! >= 0 && req.via.error < 0 && req.via.hostLen > 0 && req.cseq >= 0;
+  return req.first[H.Via]! >= 0 && req.via.hostLen > 0 && req.first[H.CSeq]! >= 0;
 }
 
 /** Copy every header field of this id, each on its own line, in order. */

@@ -74,6 +74,7 @@ export class Via {
 
   read(buf: Uint8Array, start: number, end: number): boolean {
     this.buf = buf;
+    this.hostLen = 0;
     this.port = -1;
     this.branchLen = this.receivedLen = this.maddrLen = -1;
     this.rport = -1;
