@@ -43,7 +43,7 @@ export function spansEqual(a: Uint8Array, aStart: number, aLen: number, b: Uint8
   return true;
 }
 
-/** Decode a UTF-8 span to a string: only when a caller asks for one. */
+/** Decode a UTF-8 span to a string: only when a caller asks for one. Invalid sequences become U+FFFD; nothing throws. */
 export function spanToString(buf: Uint8Array, start: number, len: number): string {
   let s = "";
   const end = start + len;
@@ -53,15 +53,21 @@ export function spanToString(buf: Uint8Array, start: number, len: number): strin
     if (b < 0x80) {
       s += String.fromCharCode(b);
       i++;
-    } else if (b >= 0xc2 && b < 0xe0 && i + 1 < end) {
-      s += String.fromCharCode(((b & 31) << 6) | (buf[i + 1]! & 63));
-      i += 2;
-    } else if (b >= 0xe0 && b < 0xf0 && i + 2 < end) {
-      s += String.fromCharCode(((b & 15) << 12) | ((buf[i + 1]! & 63) << 6) | (buf[i + 2]! & 63));
-      i += 3;
-    } else if (b >= 0xf0 && b < 0xf5 && i + 3 < end) {
-      s += String.fromCodePoint(((b & 7) << 18) | ((buf[i + 1]! & 63) << 12) | ((buf[i + 2]! & 63) << 6) | (buf[i + 3]! & 63));
-      i += 4;
+      continue;
+    }
+    const n = b >= 0xf0 && b < 0xf5 ? 3 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xc2 && b < 0xe0 ? 1 : 0;
+    let cp = n === 3 ? b & 7 : n === 2 ? b & 15 : b & 31;
+    let ok = n > 0 && i + n < end + 1;
+    for (let k = 1; ok && k <= n; k++) {
+      const c = buf[i + k]!;
+      if ((c & 0xc0) !== 0x80) ok = false;
+      else cp = (cp << 6) | (c & 63);
+    }
+    // Reject overlong forms, surrogates and values past U+10FFFF.
+    if (ok && ((n === 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n === 3 && (cp < 0x10000 || cp > 0x10ffff)))) ok = false;
+    if (ok) {
+      s += String.fromCodePoint(cp);
+      i += n + 1;
     } else {
       s += "\ufffd";
       i++;

@@ -120,6 +120,9 @@ export class SipMessage {
     this.maxForwards = -1;
     this.expires = -1;
     this.callIdLen = -1;
+    this.via.clear();
+    this.from.clear();
+    this.to.clear();
     this.error = ParseError.None;
     this.errorOffset = 0;
   }

@@ -45,15 +45,22 @@ export class NameAddr {
   readonly uri = new Uri();
   readonly params = new Params();
 
-  /** Read one element that is exactly [start, end) (LWS around it allowed). */
-  read(buf: Uint8Array, start: number, end: number): boolean {
-    this.buf = buf;
+  /** Forget the last element read (a message without this header must not show a stale one). */
+  clear(): void {
     this.displayLen = -1;
     this.displayQuoted = false;
     this.angle = false;
+    this.uriStart = this.uriLen = 0;
+    this.paramsStart = this.paramsEnd = 0;
     this.tagLen = this.expiresLen = this.qLen = -1;
     this.star = false;
     this.error = -1;
+  }
+
+  /** Read one element that is exactly [start, end) (LWS around it allowed). */
+  read(buf: Uint8Array, start: number, end: number): boolean {
+    this.buf = buf;
+    this.clear();
     let i = skipLws(buf, start, end);
     end = trimEnd(buf, i, end);
     if (i >= end) return this.fail(i);

@@ -72,8 +72,8 @@ export class Via {
 
   readonly params = new Params();
 
-  read(buf: Uint8Array, start: number, end: number): boolean {
-    this.buf = buf;
+  /** Forget the last Via read (a message without Via must not show a stale one). */
+  clear(): void {
     this.hostLen = 0;
     this.port = -1;
     this.branchLen = this.receivedLen = this.maddrLen = -1;
@@ -81,6 +81,13 @@ export class Via {
     this.ttl = -1;
     this.error = -1;
     this.transport = Transport.Other;
+    this.protocolLen = this.versionLen = this.transportLen = 0;
+    this.paramsStart = this.paramsEnd = 0;
+  }
+
+  read(buf: Uint8Array, start: number, end: number): boolean {
+    this.buf = buf;
+    this.clear();
     let i = skipLws(buf, start, end);
     end = trimEnd(buf, i, end);
     // protocol-name SLASH protocol-version SLASH transport
