@@ -1,0 +1,76 @@
+/* `doorsip bench`: the parser benchmark (bench/parser.ts). */
+import { parseArgs } from "node:util";
+import { formatParserBench, runParserBench } from "../../../bench/parser";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Command } from "./command";
+
+const USAGE = `usage: doorsip bench [--json] [--quick] [--time SECONDS] [--rounds N] [--no-xs] [--corpus DIR]...
+
+Parser throughput (messages/s) of doorsip and of sip.js, JsSIP and sip on the
+same corpus, in this process. Each parse is followed by reading Call-ID, CSeq,
+top Via branch, From and To tags through the library's own API. doorsip parses
+bytes; the others parse strings decoded before timing.
+
+  --corpus DIR   use these message files (.sip .dat .txt .msg) and pcap captures
+                 (found recursively; repeatable) instead of the default corpus:
+                 the valid RFC 4475 messages all libraries parse + bench/corpus/
+  --time S       seconds of timing per library (default 1)
+  --rounds N     split the time into N rounds, keep the best (default 3)
+  --quick        a couple of passes only (checks that it runs; figures meaningless)
+  --no-xs        skip the measurement under the XS engine
+  --json         print the figures as JSON
+`;
+
+export const benchCommand: Command = {
+  summary: "parser throughput against sip.js, JsSIP and sip (and cost under XS)",
+  usage: USAGE,
+  async run(args, io) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args,
+        options: {
+          json: { type: "boolean", default: false },
+          quick: { type: "boolean", default: false },
+          time: { type: "string" },
+          rounds: { type: "string" },
+          "no-xs": { type: "boolean", default: false },
+          corpus: { type: "string", multiple: true },
+          help: { type: "boolean", short: "h", default: false },
+        },
+        allowPositionals: false,
+      }));
+    } catch (e) {
+      io.err(`doorsip bench: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
+      return EXIT_USAGE;
+    }
+    if (values.help) {
+      io.out(USAGE);
+      return EXIT_OK;
+    }
+    const seconds = values.time === undefined ? 1 : Number(values.time);
+    const rounds = values.rounds === undefined ? 3 : Number(values.rounds);
+    if (!(seconds > 0 && seconds <= 600) || !(Number.isInteger(rounds) && rounds >= 1 && rounds <= 100)) {
+      io.err(`doorsip bench: --time must be in (0, 600] and --rounds an integer in [1, 100]\n`);
+      return EXIT_USAGE;
+    }
+    // Progress on one rewritten line, only when a person watches.
+    const progress = !values.json && process.stderr.isTTY === true;
+    try {
+      const result = await runParserBench({
+        root: io.root,
+        corpus: values.corpus ?? [],
+        seconds,
+        rounds,
+        quick: values.quick,
+        xs: !values["no-xs"],
+        log: progress ? (line) => io.err(`\r\x1b[K  ${line}`) : undefined,
+      });
+      if (progress) io.err("\r\x1b[K");
+      io.out(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatParserBench(result));
+      return EXIT_OK;
+    } catch (e) {
+      io.err(`doorsip bench: ${e instanceof Error ? e.message : String(e)}\n`);
+      return EXIT_FAILED;
+    }
+  },
+};

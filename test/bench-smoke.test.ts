@@ -1,0 +1,111 @@
+/*
+ * `doorsip bench` runs end to end (a couple of passes with --quick): the
+ * JSON has the agreed shape and every library parsed messages. No timing is
+ * asserted: the figures of a quick run mean nothing.
+ */
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { writePcapHeader, writeUdpPacket } from "../hosts/node/pcap";
+
+const ROOT = resolve(__dirname, "..");
+const BIN = join(ROOT, "bin", "doorsip.mjs");
+const LIBRARIES = ["doorsip", "sip.js", "JsSIP", "sip"] as const;
+
+function doorsip(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`doorsip ${args.join(" ")}: no exit after ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+interface BenchJson {
+  parser: {
+    messages: number;
+    msgsPerSec: Record<(typeof LIBRARIES)[number], number>;
+    ratioToFastestPeer: number;
+    xs: { computePerMessage: number; slotsPerMessage: number; bytesPerMessage: number } | null;
+    xsNote?: string;
+    parsed: Record<(typeof LIBRARIES)[number], number>;
+    corpus: string[];
+  };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), "doorsip-bench-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe("doorsip bench --quick", () => {
+  it("prints the figures as JSON in the agreed shape, every library having parsed the corpus", async () => {
+    // The XS worker may be built on first use (about 20 s).
+    const r = await doorsip(["bench", "--quick", "--json"], 170_000);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as BenchJson;
+    const p = j.parser;
+    expect(p.messages).toBeGreaterThan(4);
+    expect(Object.keys(p.msgsPerSec).sort()).toEqual([...LIBRARIES].sort());
+    for (const lib of LIBRARIES) {
+      expect(typeof p.msgsPerSec[lib]).toBe("number");
+      expect(p.msgsPerSec[lib]).toBeGreaterThan(0);
+      expect(p.parsed[lib]).toBeGreaterThan(0);
+      // The default corpus holds only messages that every library parses.
+      expect(p.parsed[lib]).toBe(p.messages);
+    }
+    expect(typeof p.ratioToFastestPeer).toBe("number");
+    expect(p.ratioToFastestPeer).toBeGreaterThan(0);
+    expect(p.corpus).toContain("bench/corpus/invite-sdp.sip");
+    expect(p.corpus).toContain("rfc4475/wsinv.dat");
+    expect("xs" in p).toBe(true);
+    if (existsSync(join(ROOT, "hosts", "xs", "harness.ts"))) {
+      expect(p.xs, p.xsNote).not.toBeNull();
+      expect(p.xs!.computePerMessage).toBeGreaterThan(0);
+      expect(p.xs!.slotsPerMessage).toBeGreaterThanOrEqual(0);
+      expect(p.xs!.bytesPerMessage).toBeGreaterThanOrEqual(0);
+    } else {
+      expect(p.xs).toBeNull();
+      expect(p.xsNote).toMatch(/xs harness unavailable/);
+    }
+  }, 180_000);
+
+  it("--corpus DIR times each library on the messages it parses, pcaps included", async () => {
+    const dir = join(tmp, "corpus");
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(dir);
+    copyFileSync(join(ROOT, "bench", "corpus", "register.sip"), join(dir, "register.sip"));
+    writeFileSync(join(dir, "garbage.sip"), "this is not SIP\r\n\r\n");
+    const invite = new Uint8Array(readFileSync(join(ROOT, "bench", "corpus", "invite-sdp.sip")));
+    const ok = new Uint8Array(readFileSync(join(ROOT, "bench", "corpus", "ok-invite.sip")));
+    const pcap = [writePcapHeader(), writeUdpPacket("192.0.2.1", 5060, "192.0.2.2", 5060, invite, 0), writeUdpPacket("192.0.2.2", 5060, "192.0.2.1", 5060, ok, 1)];
+    writeFileSync(join(dir, "call.pcap"), Buffer.concat(pcap));
+    const r = await doorsip(["bench", "--quick", "--json", "--no-xs", "--corpus", dir], 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    const p = (JSON.parse(r.stdout) as BenchJson).parser;
+    expect(p.messages).toBe(4);
+    expect(p.parsed.doorsip).toBe(3);
+    for (const lib of LIBRARIES) expect(p.parsed[lib]).toBeGreaterThan(0);
+    expect(p.xs).toBeNull();
+  });
+
+  it("prints a table", async () => {
+    const r = await doorsip(["bench", "--quick", "--no-xs"], 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    for (const lib of LIBRARIES) expect(r.stdout).toMatch(new RegExp(`^${lib.replace(".", "\\.")}\\s+\\d+\\s+[\\d,]+\\s+`, "m"));
+    expect(r.stdout).toMatch(/doorsip ÷ fastest peer/);
+  });
+});
