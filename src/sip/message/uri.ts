@@ -150,18 +150,9 @@ export class Uri {
   /** hostport = host [ ":" port ]; returns the offset after it or -1. */
   private readHostPort(buf: Uint8Array, i: number, end: number): number {
     const hs = i;
-    if (i < end && buf[i] === Ch.LBracket) {
-      // IPv6reference = "[" IPv6address "]" (hex, ":" and "." for an embedded IPv4 tail)
-      i++;
-      while (i < end && ((CHARS[buf[i]!]! & C.Hex) !== 0 || buf[i] === Ch.Colon || buf[i] === Ch.Dot)) i++;
-      if (i >= end || buf[i] !== Ch.RBracket || i === hs + 1) return this.failN(i);
-      i++;
-      this.hostKind = HostKind.IPv6;
-    } else {
-      i = skipClass(buf, i, end, C.Host);
-      if (i === hs) return this.failN(i);
-      this.hostKind = isIPv4(buf, hs, i) ? HostKind.IPv4 : HostKind.Name;
-    }
+    i = scanHost(buf, i, end);
+    if (i < 0) return this.failN(hs);
+    this.hostKind = hostKindOf(buf, hs, i);
     this.hostStart = hs;
     this.hostLen = i - hs;
     if (i < end && buf[i] === Ch.Colon) {
@@ -216,6 +207,30 @@ export class Uri {
     this.error = at;
     return -1;
   }
+}
+
+/**
+ * host = hostname / IPv4address / IPv6reference (§25.1). Returns the offset
+ * after the host, or -1. An IPv6reference is "[" hex, ":" and "." "]" (the
+ * dots for an embedded IPv4 tail); the RFC 3261 ABNF's three-colon form is
+ * tolerated (RFC 5118 §4.10).
+ */
+export function scanHost(buf: Uint8Array, i: number, end: number): number {
+  const hs = i;
+  if (i < end && buf[i] === Ch.LBracket) {
+    i++;
+    while (i < end && ((CHARS[buf[i]!]! & C.Hex) !== 0 || buf[i] === Ch.Colon || buf[i] === Ch.Dot)) i++;
+    if (i >= end || buf[i] !== Ch.RBracket || i === hs + 1) return -1;
+    return i + 1;
+  }
+  i = skipClass(buf, i, end, C.Host);
+  return i === hs ? -1 : i;
+}
+
+/** The kind of a host span that scanHost accepted. */
+export function hostKindOf(buf: Uint8Array, start: number, end: number): HostKind {
+  if (buf[start] === Ch.LBracket) return HostKind.IPv6;
+  return isIPv4(buf, start, end) ? HostKind.IPv4 : HostKind.Name;
 }
 
 /** Four dot-separated decimal octets. */

@@ -7,10 +7,10 @@
  * branch, received, rport (RFC 3581), maddr, ttl.
  */
 import { ascii, spanEqualsCI } from "./bytes";
-import { C, CHARS, Ch } from "./chars";
+import { C, Ch } from "./chars";
 import { parseUint, skipClass, skipLws, trimEnd } from "./lex";
 import { Params } from "./params";
-import { HostKind, isIPv4 } from "./uri";
+import { HostKind, hostKindOf, scanHost } from "./uri";
 
 export const enum Transport {
   Other = 0,
@@ -117,17 +117,9 @@ export class Via {
     i = skipLws(buf, j, end);
     if (i === j) return this.fail(j);
     const hs = i;
-    if (i < end && buf[i] === Ch.LBracket) {
-      i++;
-      while (i < end && ((CHARS[buf[i]!]! & C.Hex) !== 0 || buf[i] === Ch.Colon || buf[i] === Ch.Dot)) i++;
-      if (i >= end || buf[i] !== Ch.RBracket || i === hs + 1) return this.fail(i);
-      i++;
-      this.hostKind = HostKind.IPv6;
-    } else {
-      i = skipClass(buf, i, end, C.Host);
-      if (i === hs) return this.fail(i);
-      this.hostKind = isIPv4(buf, hs, i) ? HostKind.IPv4 : HostKind.Name;
-    }
+    i = scanHost(buf, i, end);
+    if (i < 0) return this.fail(hs);
+    this.hostKind = hostKindOf(buf, hs, i);
     this.hostStart = hs;
     this.hostLen = i - hs;
     j = skipLws(buf, i, end);
