@@ -1,0 +1,30 @@
+/*
+ * The contract of module "hosts/moddable/pins". manifest.json maps that
+ * module to a different source per platform: pins_gpio.ts on the ESP32
+ * (ECMA-419 embedded:io/digital), pins_sim.ts in the Linux simulator (which
+ * has no GPIO: a control datagram presses the button, the log shows relay
+ * and LED). This declaration is what tsc resolves "./pins" to; XS resolves
+ * it to whichever module the manifest put there.
+ */
+import type { PinsHost } from "../../src/host";
+import type { Settings } from "./settings";
+
+/** Who hears the doorbell: pressed true on press, false on release (debounced). */
+export interface ButtonReceiver {
+  button(pressed: boolean): void;
+}
+
+export interface BoardPins extends PinsHost {
+  /** Connect the button's receiver (replaces any earlier one). */
+  attach(receiver: ButtonReceiver): void;
+  /** Release the pins (relay off first). */
+  close(): void;
+}
+
+export interface PinsOptions {
+  settings: Settings;
+  /** Where the adapter reports what it does (pins_sim: every relay and LED change). */
+  report(text: string): void;
+}
+
+export declare function createPins(options: PinsOptions): BoardPins;

@@ -1,0 +1,146 @@
+/*
+ * Pins on the ESP32 through ECMA-419 `embedded:io/digital`
+ * (modules/io/digital/esp32): the doorbell button as an input with edge
+ * callbacks, the door relay and the status LED as outputs. manifest.json maps
+ * module "hosts/moddable/pins" to this file on esp32 platforms.
+ *
+ * Button debounce: every edge (re)schedules one timer debounceMs out; when it
+ * fires the pin is read and a change from the last stable state is reported.
+ * So contact bounce shorter than debounceMs is never seen, and a press costs
+ * no allocation. Same single-timer pattern as clock.ts (a repeating timer,
+ * unscheduled between uses, because the SDK frees a one-shot after it fires).
+ *
+ * GPIO 34..39 have no internal pull resistors; boards with buttons there
+ * (Atom Echo G39, LyraT G36) have external pull-ups and set button_pull
+ * "none". Asking for a pull-up on those pins only logs an ESP-IDF error.
+ *
+ * The M5Stack Atom Echo's LED is an SK6812 (one addressable RGB pixel on
+ * G27), which a plain digital write cannot light. With led_kind "sk6812" the
+ * LED goes through the NeoPixel the SDK's m5atom_echo target already creates
+ * as globalThis.lights (build/devices/esp32/targets/m5atom_echo/setup-target.js).
+ * Note that target also watches G39 for its own M5Button; the Digital made
+ * here replaces that pin's interrupt handler (gpio_isr_handler_add), which is
+ * what we want, but globalThis.button.a stops seeing presses.
+ */
+import Digital from "embedded:io/digital";
+import Timer from "timer";
+import type { BoardPins, ButtonReceiver, PinsOptions, createPins as Contract } from "./pins";
+
+const PARKED_MS = 60 * 60 * 1000;
+
+/** The parts of the SDK NeoPixel (modules/drivers/neopixel/neopixel.js) used here. */
+interface PixelStrip {
+  makeRGB(r: number, g: number, b: number): number;
+  setPixel(index: number, color: number): void;
+  update(): void;
+}
+
+function isPixelStrip(value: unknown): value is PixelStrip {
+  if (typeof value !== "object" || value === null) return false;
+  return typeof Reflect.get(value, "setPixel") === "function" &&
+    typeof Reflect.get(value, "makeRGB") === "function" &&
+    typeof Reflect.get(value, "update") === "function";
+}
+
+class GpioPins implements BoardPins {
+  private readonly report: (text: string) => void;
+  private readonly relay: Digital | null = null;
+  private readonly relayOn: 0 | 1;
+  private readonly led: Digital | null = null;
+  private readonly ledOn: 0 | 1;
+  private readonly pixels: PixelStrip | null = null;
+  private readonly button: Digital | null = null;
+  private readonly buttonPressed: 0 | 1;
+  private readonly debounceMs: number;
+  private readonly debounce: Timer | null = null;
+  private pending = false;
+  private pressed = false;
+  private receiver: ButtonReceiver | null = null;
+
+  constructor(options: PinsOptions) {
+    const s = options.settings;
+    this.report = options.report;
+    this.relayOn = s.relayActiveLow ? 0 : 1;
+    this.ledOn = s.ledActiveLow ? 0 : 1;
+    this.buttonPressed = s.buttonActiveLow ? 0 : 1;
+    this.debounceMs = s.debounceMs;
+
+    if (s.relayPin >= 0) {
+      this.relay = new Digital({ pin: s.relayPin, mode: Digital.Output });
+      this.relay.write(this.relayOn ? 0 : 1); // de-energised from the start
+    }
+
+    if (s.ledKind === "sk6812") {
+      let lights: unknown;
+      try {
+        lights = Reflect.get(globalThis, "lights"); // the target's lazy getter makes the NeoPixel
+      } catch {
+        lights = undefined;
+      }
+      if (isPixelStrip(lights)) this.pixels = lights;
+      else this.report("led: no SK6812 driver on this target; LED changes only logged");
+    } else if (s.ledKind === "gpio" && s.ledPin >= 0) {
+      this.led = new Digital({ pin: s.ledPin, mode: Digital.Output });
+      this.led.write(this.ledOn ? 0 : 1);
+    }
+
+    if (s.buttonPin >= 0) {
+      this.debounce = Timer.repeat(() => this.settle(), PARKED_MS);
+      Timer.schedule(this.debounce); // idle until the first edge
+      const mode = s.buttonPull === "up" ? Digital.InputPullUp
+        : s.buttonPull === "down" ? Digital.InputPullDown
+        : Digital.Input;
+      this.button = new Digital({
+        pin: s.buttonPin,
+        mode,
+        edge: Digital.Rising | Digital.Falling,
+        onReadable: () => this.edge(),
+      });
+      this.pressed = this.button.read() === this.buttonPressed;
+    }
+  }
+
+  attach(receiver: ButtonReceiver): void {
+    this.receiver = receiver;
+  }
+
+  setRelay(on: boolean): void {
+    if (this.relay !== null) this.relay.write(on ? this.relayOn : this.relayOn ? 0 : 1);
+    else this.report(`relay ${on ? "on" : "off"} (no relay pin)`);
+  }
+
+  setLed(on: boolean): void {
+    if (this.led !== null) {
+      this.led.write(on ? this.ledOn : this.ledOn ? 0 : 1);
+    } else if (this.pixels !== null) {
+      this.pixels.setPixel(0, on ? this.pixels.makeRGB(0, 48, 0) : 0);
+      this.pixels.update();
+    }
+  }
+
+  close(): void {
+    this.setRelay(false);
+    this.receiver = null;
+    if (this.debounce !== null) Timer.clear(this.debounce);
+    this.button?.close();
+    this.relay?.close();
+    this.led?.close();
+  }
+
+  private edge(): void {
+    this.pending = true;
+    if (this.debounce !== null) Timer.schedule(this.debounce, this.debounceMs, PARKED_MS);
+  }
+
+  private settle(): void {
+    if (this.debounce !== null) Timer.schedule(this.debounce);
+    if (!this.pending || this.button === null) return;
+    this.pending = false;
+    const pressed = this.button.read() === this.buttonPressed;
+    if (pressed === this.pressed) return; // bounce that came back to where it was
+    this.pressed = pressed;
+    this.receiver?.button(pressed);
+  }
+}
+
+export const createPins: typeof Contract = (options: PinsOptions): BoardPins => new GpioPins(options);
