@@ -10,6 +10,7 @@
  */
 import type { SipMessage } from "../message/message";
 import type { Method } from "../message/method";
+import type { UasPolicy } from "../message/check";
 import type { SipWriter } from "../message/writer";
 
 export const enum ClientState {
@@ -108,6 +109,46 @@ export interface TransactionLayerOptions {
   messageBuffer?: number;
   /** Seconds for the Retry-After of the 503 sent when the server pool is full. */
   retryAfter?: number;
+  /**
+   * The UA's request checks (RFC 3261 §8.2): methods allowed, option tags
+   * supported, bodies accepted. Requests failing them are answered by the
+   * layer through a server transaction of their own.
+   */
+  policy?: UasPolicy;
+  /** The value of the Allow header for 405/501 (§8.2.1, §20.5), e.g. "INVITE, ACK, CANCEL, BYE, OPTIONS". */
+  allowHeader?: Uint8Array;
+  /** The value of the Accept header for 415/406 (§8.2.3, §21.4.13); default "application/sdp". */
+  acceptHeader?: Uint8Array;
+  /** How long the INVITE server transaction waits for the user's first response before sending 100 Trying itself (§17.2.1: 200 ms). */
+  tryingDelay?: number;
+  /**
+   * A 2xx to INVITE that matched no client transaction (the transaction is
+   * gone, or another fork answered): RFC 3261 §13.2.2.4 / RFC 6026 leave it
+   * to the dialog layer (ACK it, then BYE if unwanted). Otherwise dropped.
+   */
+  onStray2xx?: (msg: SipMessage, address: string, port: number) => void;
+  /** The received/rport of a response's top Via changed (RFC 3581 §4): registration can fix its Contact. */
+  onNatLearned?: (address: string, port: number) => void;
+}
+
+/** Monotonic counters, for tests and the bench. */
+export interface TransactionCounters {
+  /** Requests (Timers A, E) and responses (Timer G, retransmitted requests answered again) sent again. */
+  readonly retransmissions: number;
+  /** Retransmitted requests absorbed by a server transaction (§17.2.1, §17.2.2), ACKs for non-2xx included. */
+  readonly requestsAbsorbed: number;
+  /** Retransmitted responses absorbed by a client transaction (§17.1.1.2, §17.1.2.2). */
+  readonly responsesAbsorbed: number;
+  /** Requests answered by the layer itself: failed checks (§8.2), parse errors, 481 to CANCEL. */
+  readonly rejected: number;
+  /** 503 Service Unavailable sent because the server pool was full. */
+  readonly unavailable: number;
+  /** Datagrams dropped: unparseable responses, bad ACKs, unmatched responses. */
+  readonly dropped: number;
+  /** Sends the host refused. */
+  readonly sendErrors: number;
+  /** Exceptions thrown by user callbacks (caught and logged). */
+  readonly userErrors: number;
 }
 
 /** The layer's interface to transaction users. */
@@ -134,4 +175,12 @@ export interface TransactionLayerApi {
   /** Live transactions, for tests and the bench ("no transaction is left in the tables"). */
   readonly clientCount: number;
   readonly serverCount: number;
+  /**
+   * The top Via "received" and "rport" of the last response matched to one
+   * of our requests (RFC 3581 §4): the address and port a NAT maps us to as
+   * the server sees it. "" and 0 until a response carried them.
+   */
+  readonly learnedAddress: string;
+  readonly learnedPort: number;
+  readonly counters: TransactionCounters;
 }

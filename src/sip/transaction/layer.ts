@@ -1,0 +1,518 @@
+/*
+ * The transaction layer (RFC 3261 §17) over UDP: the UdpReceiver the host
+ * calls, the fixed pools of client and server transactions, and the
+ * dispatch between them.
+ *
+ * Responses match a client transaction by top Via branch + CSeq method
+ * (§17.1.3); unmatched ones are dropped, except a 2xx to INVITE, which goes
+ * to onStray2xx for the dialog layer (§13.2.2.4, RFC 6026).
+ * Requests are checked (§8.2) and matched to server transactions
+ * (§17.2.3); retransmissions are absorbed, CANCEL is answered here (§9.2),
+ * ACK is never answered. A full pool answers 503 with Retry-After.
+ *
+ * Per datagram nothing is allocated: all buffers, keys, writers and the
+ * transactions themselves are made here, at construction.
+ */
+import { LogLevel, type LogHost, type RandomHost, type UdpHost, type UdpReceiver } from "../../host";
+import { ascii, spansEqual } from "../message/bytes";
+import { RequestChecker } from "../message/check";
+import { H } from "../message/header";
+import { SipMessage } from "../message/message";
+import { Method } from "../message/method";
+import { SipParser } from "../message/parser";
+import { writeResponseHead } from "../message/response";
+import { HeaderValues } from "../message/values";
+import { SipWriter } from "../message/writer";
+import { BRANCH_LENGTH, writeBranch } from "../ids";
+import type { TimerQueue } from "../timer/timer-queue";
+import { TimerValues } from "../timer/timers";
+import { responsePort, UdpTransport, type TransportSink } from "../transport/udp-transport";
+import { copyStamped, needsReceived } from "../transport/received";
+import { AdvertisedAddress, LearnedAddress } from "../transport/addresses";
+import {
+  ClientState,
+  ServerState,
+  type ClientTransactionHandle,
+  type ClientTransactionUser,
+  type ServerTransactionUser,
+  type TransactionCounters,
+  type TransactionLayerApi,
+  type TransactionLayerOptions,
+} from "./api";
+import { ClientTransaction, type ClientOwner } from "./client";
+import { writeAck, writeCancel } from "./client-requests";
+import { TransactionKey } from "./key";
+import { R_NO_TRANSACTION, R_OK, R_SERVER_ERROR, R_TRYING, Responder } from "./reject";
+import { ServerTransaction, type ServerOwner } from "./server";
+
+/** The hosts and the server-side user, besides the options of the contract. */
+export interface TransactionLayerInit extends TransactionLayerOptions {
+  queue: TimerQueue;
+  random: RandomHost;
+  /** Receives new requests, ACKs for 2xx, CANCELs, Timer H. */
+  user: ServerTransactionUser;
+  /** The socket; may be attached later with attach() (the host needs the receiver first). */
+  udp?: UdpHost;
+  log?: LogHost;
+  timers?: TimerValues;
+}
+
+export const DEFAULT_MAX_CLIENT = 8;
+export const DEFAULT_MAX_SERVER = 16;
+/** §18.1.1: UDP messages stay under 1300 bytes when the path MTU is unknown. */
+export const DEFAULT_MESSAGE_BUFFER = 1300;
+export const DEFAULT_RETRY_AFTER = 5;
+const VIA_PREFIX = ascii("Via: SIP/2.0/UDP ");
+const BRANCH_PARAM = ascii(";branch=");
+const RPORT_PARAM = ascii(";rport");
+
+class Counters implements TransactionCounters {
+  retransmissions = 0;
+  requestsAbsorbed = 0;
+  responsesAbsorbed = 0;
+  rejected = 0;
+  unavailable = 0;
+  dropped = 0;
+  sendErrors = 0;
+  userErrors = 0;
+}
+
+export class TransactionLayer implements TransactionLayerApi, UdpReceiver, TransportSink, ClientOwner, ServerOwner {
+  readonly queue: TimerQueue;
+  readonly timers: TimerValues;
+  readonly tryingDelay: number;
+  readonly counters = new Counters();
+  readonly transport: UdpTransport;
+  /** The server-side user; may be replaced (e.g. once the UA core is built). */
+  user: ServerTransactionUser;
+  clientCount = 0;
+  serverCount = 0;
+
+  private readonly options: TransactionLayerInit;
+  private readonly random: RandomHost;
+  private readonly log: LogHost | undefined;
+  private readonly clients: ClientTransaction[] = [];
+  private readonly servers: ServerTransaction[] = [];
+  private readonly checker = new RequestChecker();
+  private readonly responder: Responder;
+  private readonly key = new TransactionKey();
+  /** Re-parses a stored INVITE to build its ACK or CANCEL (§17.1.1.3, §9.1). */
+  private readonly parser = new SipParser();
+  private readonly stored = new SipMessage(64);
+  private readonly scratch: SipWriter;
+  private readonly vias = new HeaderValues();
+  private readonly advertised = new AdvertisedAddress();
+  private readonly learned = new LearnedAddress();
+  private readonly retryAfter: number;
+
+  constructor(init: TransactionLayerInit) {
+    this.options = init;
+    this.queue = init.queue;
+    this.random = init.random;
+    this.user = init.user;
+    this.log = init.log;
+    this.timers = init.timers ?? new TimerValues();
+    this.tryingDelay = init.tryingDelay !== undefined && init.tryingDelay >= 0 ? init.tryingDelay : 200;
+    this.retryAfter = init.retryAfter !== undefined && init.retryAfter >= 0 ? init.retryAfter : DEFAULT_RETRY_AFTER;
+    const size = init.messageBuffer !== undefined && init.messageBuffer > 0 ? init.messageBuffer : DEFAULT_MESSAGE_BUFFER;
+    const nc = init.maxClientTransactions !== undefined && init.maxClientTransactions >= 0 ? init.maxClientTransactions : DEFAULT_MAX_CLIENT;
+    const ns = init.maxServerTransactions !== undefined && init.maxServerTransactions >= 0 ? init.maxServerTransactions : DEFAULT_MAX_SERVER;
+    for (let i = 0; i < nc; i++) this.clients.push(new ClientTransaction(this, size));
+    for (let i = 0; i < ns; i++) this.servers.push(new ServerTransaction(this, size));
+    this.responder = new Responder(size, init.random, init.allowHeader, init.acceptHeader);
+    this.scratch = new SipWriter(size);
+    this.transport = new UdpTransport(this, init.udp ?? null, init.log);
+  }
+
+  /** Connect the socket (when it had to be bound with this layer as its receiver). */
+  attach(udp: UdpHost): void {
+    this.transport.udp = udp;
+  }
+
+  /** The address and port written in Via (the socket's own until setAdvertised()). */
+  get advertisedAddress(): string {
+    this.advertised.follow(this.transport.udp);
+    return this.advertised.address;
+  }
+
+  get advertisedPort(): number {
+    this.advertised.follow(this.transport.udp);
+    return this.advertised.port;
+  }
+
+  /** RFC 3581 §4: received/rport of the last response to our requests ("" and 0 until seen). */
+  get learnedAddress(): string {
+    return this.learned.address;
+  }
+
+  get learnedPort(): number {
+    return this.learned.port;
+  }
+
+  // ---- UdpReceiver -------------------------------------------------------
+
+  receive(data: Uint8Array, length: number, address: string, port: number): void {
+    this.transport.receive(data, length, address, port);
+  }
+
+  // ---- TransactionLayerApi: client side ------------------------------------
+
+  createClient(user: ClientTransactionUser, method: Method): ClientTransactionHandle | null {
+    // ACK has no client transaction (§17.1.1.3 builds it inside the INVITE's; §13.2.2.4 sends it stateless).
+    if (method === Method.ACK) return null;
+    const clients = this.clients;
+    for (let i = 0; i < clients.length; i++) {
+      const tx = clients[i]!;
+      if (tx.inUse) continue;
+      tx.reserve(user, method);
+      writeBranch(this.random, tx.branch, 0);
+      this.clientCount++;
+      return tx;
+    }
+    this.warn("transaction layer: client pool full");
+    return null;
+  }
+
+  writeVia(w: SipWriter, tx: ClientTransactionHandle): void {
+    const ct = this.ownClient(tx);
+    if (ct === null) {
+      w.overflow = true; // a Via without our branch must not be sent
+      return;
+    }
+    const a = this.advertised;
+    a.follow(this.transport.udp);
+    w.bytes(VIA_PREFIX).span(a.bytes, 0, a.len).byte(58).uint(a.port);
+    w.bytes(BRANCH_PARAM).bytes(ct.branch).bytes(RPORT_PARAM).crlf();
+  }
+
+  send(tx: ClientTransactionHandle, w: SipWriter, address: string, port: number): boolean {
+    const ct = this.ownClient(tx);
+    if (ct === null || !ct.inUse || ct.state !== ClientState.Idle) return false;
+    if (w.overflow || !ct.start(w.buf, w.length, address, port)) {
+      // The slot is given back on any failure: the handle is dead.
+      ct.terminate();
+      return false;
+    }
+    return true;
+  }
+
+  release(tx: ClientTransactionHandle): void {
+    const ct = this.ownClient(tx);
+    if (ct !== null && ct.inUse && ct.state === ClientState.Idle) ct.terminate();
+  }
+
+  sendStateless(w: SipWriter, address: string, port: number): boolean {
+    if (w.overflow) return false;
+    return this.transmit(w.buf, w.length, address, port);
+  }
+
+  setAdvertised(address: string, port: number): void {
+    if (!this.advertised.set(address, port)) this.warn("transaction layer: advertised address too long");
+  }
+
+  // ---- TransportSink -------------------------------------------------------
+
+  onResponse(msg: SipMessage, address: string, port: number): void {
+    // §18.1.2: a response with more than one Via value is discarded.
+    const v = this.vias.begin(msg, H.Via);
+    let n = 0;
+    while (v.next()) n++;
+    const tx = n === 1 ? this.matchClient(msg) : null;
+    if (tx === null) {
+      const stray = this.options.onStray2xx;
+      if (n === 1 && msg.status >= 200 && msg.status < 300 && msg.cseqMethod === Method.INVITE && stray !== undefined) {
+        try {
+          stray(msg, address, port);
+        } catch (error) {
+          this.userError("onStray2xx", error);
+        }
+      } else {
+        this.counters.dropped++;
+      }
+      return;
+    }
+    this.learn(msg);
+    tx.receive(msg);
+  }
+
+  onRequest(msg: SipMessage, address: string, port: number): void {
+    const passed = this.checker.check(msg, this.policy());
+    const checker = this.checker;
+    if (msg.method === Method.ACK) {
+      // §17.2.3 / §17.1.1.3: an ACK is never answered; a bad one is dropped.
+      if (passed) this.ack(msg, address, port);
+      else this.counters.dropped++;
+      return;
+    }
+    if (!passed) {
+      if (checker.status === 0) {
+        this.counters.dropped++;
+        return;
+      }
+      if (!msg.ok) {
+        // A message that did not parse cannot be keyed reliably: answer it statelessly.
+        this.counters.rejected++;
+        if (this.responder.rejection(msg, checker.status, checker.reason, checker.extra, this.options.policy)) this.reply(msg, address, port);
+        return;
+      }
+    }
+    const key = this.key;
+    key.fromRequest(msg, msg.method);
+    const again = this.findServer(key, msg.method);
+    if (again !== null) {
+      this.counters.requestsAbsorbed++;
+      again.requestAgain();
+      return;
+    }
+    if (passed && msg.method === Method.CANCEL) {
+      this.cancel(msg, address, port);
+      return;
+    }
+    const tx = this.allocServer();
+    const toPort = responsePort(msg, port);
+    if (tx === null) {
+      if (passed) {
+        this.counters.unavailable++;
+        if (this.responder.unavailable(msg, this.retryAfter)) this.reply(msg, address, port);
+      } else {
+        this.counters.rejected++;
+        if (this.responder.rejection(msg, checker.status, checker.reason, checker.extra, this.options.policy)) this.reply(msg, address, port);
+      }
+      return;
+    }
+    tx.key.copyFrom(key);
+    if (!passed) {
+      // Answered through a transaction so that retransmissions get the same answer (same To tag).
+      tx.begin(msg.method, null, address, toPort, this.received(msg), this.transport.source, this.transport.sourceLen, rportValue(msg, port));
+      this.counters.rejected++;
+      if (this.responder.rejection(msg, checker.status, checker.reason, checker.extra, this.options.policy)) tx.respond(this.responder.w, checker.status);
+      else tx.terminate();
+      return;
+    }
+    tx.begin(msg.method, this.user, address, toPort, this.received(msg), this.transport.source, this.transport.sourceLen, rportValue(msg, port));
+    if (msg.method === Method.INVITE) {
+      const w = this.scratch.reset();
+      if (writeResponseHead(w, msg, 100, R_TRYING, null, 0, false)) {
+        w.end();
+        tx.prepareTrying(w);
+      }
+    }
+    try {
+      this.user.onRequest(tx, msg, address, port);
+    } catch (error) {
+      this.userError("onRequest", error);
+      // The TU failed: answer 500 (§21.5.1) so the client is not left waiting.
+      if (tx.inUse && tx.lastStatus < 200 && this.responder.simple(msg, 500, R_SERVER_ERROR)) tx.respond(this.responder.w, 500);
+    }
+  }
+
+  // ---- ClientOwner / ServerOwner ------------------------------------------
+
+  transmit(buf: Uint8Array, length: number, address: string, port: number): boolean {
+    const ok = this.transport.send(buf, length, address, port);
+    if (!ok) this.counters.sendErrors++;
+    return ok;
+  }
+
+  buildAck(tx: ClientTransaction, response: SipMessage): boolean {
+    if (!this.parser.parse(tx.buf, tx.length, this.stored) || !writeAck(this.scratch, this.stored, response)) return false;
+    return this.adopt(tx);
+  }
+
+  startCancel(invite: ClientTransaction): boolean {
+    if (!this.parser.parse(invite.buf, invite.length, this.stored) || !writeCancel(this.scratch, this.stored)) {
+      this.warn("transaction layer: cannot build CANCEL");
+      return false;
+    }
+    const user = invite.user;
+    if (user === null) return false;
+    const tx = this.createClient(user, Method.CANCEL);
+    if (tx === null) return false;
+    const ct = tx as ClientTransaction;
+    // §9.1: the CANCEL's top Via carries the INVITE's branch.
+    ct.branch.set(invite.branch);
+    ct.userData = invite.userData;
+    if (!ct.start(this.scratch.buf, this.scratch.length, invite.address, invite.port)) {
+      ct.terminate();
+      return false;
+    }
+    return true;
+  }
+
+  clientDone(_tx: ClientTransaction): void {
+    this.clientCount--;
+  }
+
+  serverDone(_tx: ServerTransaction): void {
+    this.serverCount--;
+  }
+
+  retransmitted(): void {
+    this.counters.retransmissions++;
+  }
+
+  responseAbsorbed(): void {
+    this.counters.responsesAbsorbed++;
+  }
+
+  userError(where: string, error: unknown): void {
+    this.counters.userErrors++;
+    if (this.log !== undefined) this.log.log(LogLevel.Error, "transaction layer: " + where + " threw: " + String(error));
+  }
+
+  warn(text: string): void {
+    if (this.log !== undefined) this.log.log(LogLevel.Warn, text);
+  }
+
+  // ---- internals -------------------------------------------------------------
+
+  private policy() {
+    return this.options.policy ?? ALLOW_ALL;
+  }
+
+  private ownClient(tx: ClientTransactionHandle): ClientTransaction | null {
+    if (!(tx instanceof ClientTransaction)) return null;
+    const clients = this.clients;
+    for (let i = 0; i < clients.length; i++) if (clients[i] === tx) return tx;
+    return null;
+  }
+
+  /** §17.1.3: top Via branch and CSeq method. */
+  private matchClient(msg: SipMessage): ClientTransaction | null {
+    const via = msg.via;
+    if (via.branchLen !== BRANCH_LENGTH) return null;
+    const clients = this.clients;
+    for (let i = 0; i < clients.length; i++) {
+      const tx = clients[i]!;
+      if (!tx.inUse || tx.state === ClientState.Idle || tx.method !== msg.cseqMethod) continue;
+      if (spansEqual(msg.buf, via.branchStart, via.branchLen, tx.branch, 0, BRANCH_LENGTH)) return tx;
+    }
+    return null;
+  }
+
+  private findServer(key: TransactionKey, method: Method): ServerTransaction | null {
+    const servers = this.servers;
+    for (let i = 0; i < servers.length; i++) {
+      const tx = servers[i]!;
+      if (tx.inUse && tx.method === method && tx.key.equals(key)) return tx;
+    }
+    return null;
+  }
+
+  private allocServer(): ServerTransaction | null {
+    const servers = this.servers;
+    for (let i = 0; i < servers.length; i++) {
+      const tx = servers[i]!;
+      if (!tx.inUse) {
+        this.serverCount++;
+        return tx;
+      }
+    }
+    return null;
+  }
+
+  private ack(msg: SipMessage, address: string, port: number): void {
+    const key = this.key;
+    // §17.2.3: an ACK matches the INVITE transaction it acknowledges.
+    if (key.fromRequest(msg, Method.INVITE)) {
+      const servers = this.servers;
+      for (let i = 0; i < servers.length; i++) {
+        const tx = servers[i]!;
+        if (!tx.inUse || tx.method !== Method.INVITE || !tx.key.matchesAck(key)) continue;
+        if (tx.ack()) {
+          this.counters.requestsAbsorbed++;
+          return;
+        }
+        break; // Accepted: the ACK of a 2xx is the TU's (RFC 6026 §7.1)
+      }
+    }
+    // The ACK of a 2xx has a branch of its own (§17.1.1.3 vs §13.2.2.4): the TU's business.
+    try {
+      this.user.onAck(msg, address, port);
+    } catch (error) {
+      this.userError("onAck", error);
+    }
+  }
+
+  /** §9.2: a CANCEL matching an INVITE server transaction gets 200 and the TU is told; otherwise 481. */
+  private cancel(msg: SipMessage, address: string, port: number): void {
+    const key = this.key;
+    const invite = key.fromRequest(msg, Method.INVITE) ? this.findServer(key, Method.INVITE) : null;
+    const status = invite !== null ? 200 : 481;
+    if (invite === null) this.counters.rejected++;
+    if (this.responder.simple(msg, status, invite !== null ? R_OK : R_NO_TRANSACTION)) {
+      key.fromRequest(msg, Method.CANCEL);
+      const tx = this.allocServer();
+      if (tx !== null) {
+        // Its own non-INVITE server transaction, so a retransmitted CANCEL gets the same answer.
+        tx.key.copyFrom(key);
+        tx.begin(Method.CANCEL, null, address, responsePort(msg, port), this.received(msg), this.transport.source, this.transport.sourceLen, rportValue(msg, port));
+        tx.respond(this.responder.w, status);
+      } else {
+        this.reply(msg, address, port);
+      }
+    }
+    // "If the original request has already received a final response, the CANCEL has no effect."
+    if (invite !== null && invite.state === ServerState.Proceeding) {
+      try {
+        this.user.onCancel(invite, msg);
+      } catch (error) {
+        this.userError("onCancel", error);
+      }
+    }
+  }
+
+  /** Send the responder's response statelessly to the address of §18.2.2, its top Via marked (§18.2.1). */
+  private reply(msg: SipMessage, address: string, port: number): void {
+    const w = this.responder.w;
+    const out = this.scratch.buf;
+    const t = this.transport;
+    const n = copyStamped(w.buf, w.length, out, t.source, t.sourceLen, this.received(msg), rportValue(msg, port));
+    if (n >= 0) this.transmit(out, n, address, responsePort(msg, port));
+  }
+
+  /** Does a response to msg need "received" in its top Via (§18.2.1)? */
+  private received(msg: SipMessage): boolean {
+    return needsReceived(msg, this.transport.source, this.transport.sourceLen);
+  }
+
+  /** Copy the scratch writer into tx's buffer (the ACK replaces the INVITE it was built from). */
+  private adopt(tx: ClientTransaction): boolean {
+    const w = this.scratch;
+    if (w.length > tx.buf.length) return false;
+    const out = tx.buf;
+    const src = w.buf;
+    for (let i = 0; i < w.length; i++) out[i] = src[i]!;
+    tx.length = w.length;
+    return true;
+  }
+
+  /** RFC 3581 §4: remember the received/rport the server saw in our request. */
+  private learn(msg: SipMessage): void {
+    const hook = this.options.onNatLearned;
+    if (!this.learned.learn(msg) || hook === undefined) return;
+    try {
+      hook(this.learned.address, this.learned.port);
+    } catch (error) {
+      this.userError("onNatLearned", error);
+    }
+  }
+}
+
+/** RFC 3581 §4: the value an empty rport gets in responses (the source port), or 0 to leave it. */
+function rportValue(msg: SipMessage, sourcePort: number): number {
+  return msg.via.rport === 0 ? sourcePort : 0;
+}
+
+/** Without a policy, every known method is allowed, no extension supported, any body accepted. */
+const ALLOW_ALL = {
+  isAllowed(_method: Method): boolean {
+    return true;
+  },
+  isSupported(_buf: Uint8Array, _start: number, _len: number): boolean {
+    return false;
+  },
+  acceptsContent(): boolean {
+    return true;
+  },
+};

@@ -1,0 +1,234 @@
+/*
+ * Server transactions (RFC 3261 §17.2): one class for both kinds, with a
+ * handler per kind, preallocated in a fixed pool by the layer. Each owns a
+ * matching key (§17.2.3), a buffer holding the last response (resent for a
+ * retransmitted request), and two timer entries: `retransmit` (the 100 Trying
+ * delay, then Timer G) and `timeout` (Timer H, I, J or L).
+ *
+ * INVITE (§17.2.1 with RFC 6026 §7.1):
+ *   Proceeding --2xx--> Accepted --L--> Terminated   (INVITE absorbed, ACK to the TU)
+ *       \--3xx-6xx--> Completed --ACK--> Confirmed --I--> Terminated
+ *                      G: resend, doubling up to T2; H: onServerTimeout
+ *   100 Trying goes out by itself when the TU has not answered in 200 ms.
+ * Non-INVITE (§17.2.2):
+ *   Trying --1xx--> Proceeding --final--> Completed --J--> Terminated
+ *   A retransmitted request gets the last response again (none in Trying).
+ */
+import { ServerState, type ServerTransactionHandle, type ServerTransactionUser } from "./api";
+import { Method } from "../message/method";
+import type { SipWriter } from "../message/writer";
+import { TimerEntry, type TimerQueue, type TimerTarget } from "../timer/timer-queue";
+import { TimerKind } from "../timer/timer-kind";
+import type { TimerValues } from "../timer/timers";
+import { TransactionKey } from "./key";
+import { copyStamped } from "../transport/received";
+import { ADDRESS_BYTES } from "../transport/udp-transport";
+
+/** What a server transaction needs from the layer that owns it. */
+export interface ServerOwner {
+  readonly queue: TimerQueue;
+  readonly timers: TimerValues;
+  /** §17.2.1: how long the TU may take before the transaction sends 100 Trying itself. */
+  readonly tryingDelay: number;
+  transmit(buf: Uint8Array, length: number, address: string, port: number): boolean;
+  serverDone(tx: ServerTransaction): void;
+  retransmitted(): void;
+  userError(where: string, error: unknown): void;
+  warn(text: string): void;
+}
+
+export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
+  method: Method = Method.Extension;
+  state: ServerState = ServerState.Idle;
+  userData = 0;
+  user: ServerTransactionUser | null = null;
+  inUse = false;
+  /** Answered by the layer itself (failed checks, CANCEL): no TU to tell about Timer H. */
+  layerOwned = false;
+  readonly key = new TransactionKey();
+  /** The last response (or the prepared 100 Trying), kept for retransmission. */
+  readonly buf: Uint8Array;
+  length = 0;
+  /** Status of the last response the TU sent; 0 before any. */
+  lastStatus = 0;
+  /** Where responses go (§18.2.2). */
+  address = "";
+  port = 0;
+  /** The server transport's mark on the top Via of every response (§18.2.1, RFC 3581 §4). */
+  stampReceived = false;
+  stampPort = 0;
+  /** The source address as bytes, for "received". */
+  readonly source = new Uint8Array(ADDRESS_BYTES);
+  sourceLen = 0;
+  readonly retransmit: TimerEntry;
+  readonly timeout: TimerEntry;
+  private readonly owner: ServerOwner;
+
+  constructor(owner: ServerOwner, bufferSize: number) {
+    this.owner = owner;
+    this.buf = new Uint8Array(bufferSize);
+    this.retransmit = new TimerEntry(this, TimerKind.None);
+    this.timeout = new TimerEntry(this, TimerKind.None);
+  }
+
+  /**
+   * Take the slot for a new request (the layer has filled `key`). Responses
+   * go to address:port; `received` (with the source address as bytes) and
+   * `rportValue` (the source port, or 0) say how their top Via is marked.
+   */
+  begin(method: Method, user: ServerTransactionUser | null, address: string, port: number, received: boolean, source: Uint8Array, sourceLen: number, rportValue: number): void {
+    this.inUse = true;
+    this.method = method;
+    this.user = user;
+    this.layerOwned = user === null;
+    this.userData = 0;
+    this.length = 0;
+    this.lastStatus = 0;
+    this.address = address;
+    this.port = port;
+    this.stampReceived = received && sourceLen <= this.source.length;
+    this.stampPort = rportValue;
+    this.sourceLen = this.stampReceived ? sourceLen : 0;
+    for (let i = 0; i < this.sourceLen; i++) this.source[i] = source[i]!;
+    // §17.2.1: an INVITE server transaction starts in Proceeding; a non-INVITE one in Trying (§17.2.2).
+    this.state = method === Method.INVITE ? ServerState.Proceeding : ServerState.Trying;
+    if (method !== Method.INVITE && user !== null) {
+      // No RFC timer ends a non-INVITE transaction the TU never answers; the client gives up
+      // after 64*T1 (Timer F), so free the slot then rather than leak it.
+      this.owner.queue.start(this.timeout, this.owner.timers.f, TimerKind.User);
+    }
+  }
+
+  /** Keep the 100 Trying in w, to send if the TU stays silent for 200 ms (§17.2.1). */
+  prepareTrying(w: SipWriter): void {
+    const n = w.overflow ? -1 : copyStamped(w.buf, w.length, this.buf, this.source, this.sourceLen, this.stampReceived, this.stampPort);
+    if (n < 0) return;
+    this.length = n;
+    this.owner.queue.start(this.retransmit, this.owner.tryingDelay, TimerKind.User);
+  }
+
+  respond(w: SipWriter, status: number): boolean {
+    if (!this.inUse || w.overflow || status < 100 || status > 699) return false;
+    const invite = this.method === Method.INVITE;
+    const state = this.state;
+    if (invite) {
+      // RFC 6026 §7.1: in Accepted the TU may still send 2xx (retransmissions, other 2xx).
+      if (state !== ServerState.Proceeding && !(state === ServerState.Accepted && status >= 200 && status < 300)) return false;
+    } else if (state !== ServerState.Trying && state !== ServerState.Proceeding) {
+      return false;
+    }
+    const buf = this.buf;
+    const n = copyStamped(w.buf, w.length, buf, this.source, this.sourceLen, this.stampReceived, this.stampPort);
+    if (n < 0) return false;
+    this.length = n;
+    this.lastStatus = status;
+    const owner = this.owner;
+    const queue = owner.queue;
+    const t = owner.timers;
+    if (invite) {
+      if (state === ServerState.Proceeding) {
+        queue.stop(this.retransmit); // the automatic 100 is no longer needed
+        if (status >= 200 && status < 300) {
+          this.state = ServerState.Accepted;
+          queue.start(this.timeout, t.l, TimerKind.L);
+        } else if (status >= 300) {
+          this.state = ServerState.Completed;
+          if (!t.reliable) queue.start(this.retransmit, t.g, TimerKind.G);
+          queue.start(this.timeout, t.h, TimerKind.H);
+        }
+      }
+    } else if (status < 200) {
+      this.state = ServerState.Proceeding;
+    } else {
+      this.state = ServerState.Completed;
+      queue.start(this.timeout, t.j, TimerKind.J);
+    }
+    return owner.transmit(buf, n, this.address, this.port);
+  }
+
+  /** A retransmission of the request matched this transaction: absorb it, and answer again (§17.2.1, §17.2.2). */
+  requestAgain(): void {
+    const state = this.state;
+    let resend = false;
+    if (this.method === Method.INVITE) {
+      // Proceeding: the latest provisional (or our prepared 100, sent now); Completed: the final.
+      // Confirmed and Accepted absorb silently (RFC 6026 §7.1: the TU retransmits 2xx).
+      resend = state === ServerState.Proceeding || state === ServerState.Completed;
+      if (state === ServerState.Proceeding) this.owner.queue.stop(this.retransmit);
+    } else {
+      resend = state === ServerState.Proceeding || state === ServerState.Completed;
+    }
+    if (resend && this.length > 0) {
+      this.owner.retransmitted();
+      this.owner.transmit(this.buf, this.length, this.address, this.port);
+    }
+  }
+
+  /** An ACK matched this INVITE transaction. Returns false when it is for the TU (Accepted, RFC 6026 §7.1). */
+  ack(): boolean {
+    switch (this.state) {
+      case ServerState.Completed: {
+        // §17.2.1: Confirmed; Timer I absorbs further ACK retransmissions.
+        const queue = this.owner.queue;
+        this.state = ServerState.Confirmed;
+        queue.stop(this.retransmit);
+        queue.start(this.timeout, this.owner.timers.i, TimerKind.I);
+        return true;
+      }
+      case ServerState.Accepted:
+        return false;
+      default:
+        return true;
+    }
+  }
+
+  onTimer(entry: TimerEntry): void {
+    const owner = this.owner;
+    switch (entry.kind) {
+      case TimerKind.G:
+        if (this.state !== ServerState.Completed) return;
+        // §17.2.1: resend the final response, doubling up to T2.
+        owner.retransmitted();
+        owner.transmit(this.buf, this.length, this.address, this.port);
+        owner.queue.start(entry, owner.timers.nextCapped(entry.interval), TimerKind.G);
+        return;
+      case TimerKind.H: {
+        // §17.2.1: the ACK never came.
+        const user = this.layerOwned ? null : this.user;
+        this.terminate();
+        if (user !== null) {
+          try {
+            user.onServerTimeout(this);
+          } catch (error) {
+            owner.userError("onServerTimeout", error);
+          }
+        }
+        return;
+      }
+      case TimerKind.User:
+        if (entry === this.retransmit) {
+          // The TU has been silent for 200 ms: send 100 Trying (§17.2.1).
+          if (this.state === ServerState.Proceeding && this.lastStatus === 0 && this.length > 0) owner.transmit(this.buf, this.length, this.address, this.port);
+          return;
+        }
+        if (this.state === ServerState.Trying || this.state === ServerState.Proceeding) {
+          owner.warn("server transaction: no final response from the TU, slot freed");
+          this.terminate();
+        }
+        return;
+      default:
+        // I, J, L: the wait for retransmissions is over.
+        this.terminate();
+    }
+  }
+
+  terminate(): void {
+    if (!this.inUse) return;
+    this.state = ServerState.Terminated;
+    this.inUse = false;
+    this.key.clear();
+    this.owner.queue.stop(this.retransmit);
+    this.owner.queue.stop(this.timeout);
+    this.owner.serverDone(this);
+  }
+}

@@ -1,0 +1,272 @@
+/*
+ * Client transactions over a recording UDP host and a virtual clock.
+ * RFC rules checked:
+ * - §17.1.2.2 non-INVITE: Timer E retransmits at T1 doubling up to T2
+ *   (0.5, 1, 2, 4, 4, 4 ... s), Timer F at 64*T1 ends it with a timeout; a 1xx
+ *   moves to Proceeding where E is reset to T2; a final response moves to
+ *   Completed, its retransmissions are absorbed, Timer K (T4) terminates.
+ * - §17.1.1.2 INVITE: Timer A doubles without cap, Timer B at 64*T1; a 1xx
+ *   stops retransmissions; a 3xx-6xx is ACKed by the transaction
+ *   (§17.1.1.3: Request-URI, Call-ID, From, CSeq number, top Via and Route
+ *   of the INVITE, To of the response), a retransmitted final is ACKed again
+ *   and not passed up, Timer D terminates.
+ * - RFC 6026 §7.2: a 2xx moves to Accepted, retransmitted 2xx are passed up,
+ *   Timer M terminates; the transaction never ACKs a 2xx.
+ * - §9.1: CANCEL held until a provisional response, then built from the
+ *   INVITE (same Request-URI, Call-ID, To, From, CSeq number, top Via
+ *   branch, Route) as its own non-INVITE client transaction.
+ * - §17.1.3 matching by branch and CSeq method; §18.1.2 unmatched dropped;
+ *   stray 2xx to INVITE go to onStray2xx; RFC 3581 §4 received/rport learned.
+ * - Bounded pool: createClient returns null when full.
+ */
+import { describe, expect, it } from "vitest";
+import { H } from "../src/sip/message/header";
+import { Method } from "../src/sip/message/method";
+import { ClientFailure, ClientState } from "../src/sip/transaction/api";
+import { answer, crlf, header, parse, PEER, setup, times, writeRequest } from "./support/transaction-harness";
+
+const OPTIONS_HEADERS = "Max-Forwards: 70\nFrom: <sip:door@example.com>;tag=door1\nTo: <sip:bob@example.com>\nCall-ID: call-1@door\nCSeq: 7 OPTIONS\n";
+const INVITE_HEADERS =
+  "Max-Forwards: 70\nRoute: <sip:proxy.example.com;lr>\nFrom: \"Door\" <sip:door@example.com>;tag=door1\nTo: <sip:bob@example.com>\nCall-ID: call-2@door\nCSeq: 3 INVITE\nContact: <sip:door@192.0.2.10:5060>\n";
+
+function startOptions(t: ReturnType<typeof setup>) {
+  const tx = t.layer.createClient(t.client, Method.OPTIONS)!;
+  expect(tx).not.toBeNull();
+  const w = writeRequest(t.layer, tx, "OPTIONS sip:bob@example.com SIP/2.0", OPTIONS_HEADERS);
+  expect(t.layer.send(tx, w, PEER, 5060)).toBe(true);
+  const [first] = t.udp.take();
+  return { tx, first: first! };
+}
+
+function startInvite(t: ReturnType<typeof setup>) {
+  const tx = t.layer.createClient(t.client, Method.INVITE)!;
+  const w = writeRequest(t.layer, tx, "INVITE sip:bob@example.com SIP/2.0", INVITE_HEADERS);
+  expect(t.layer.send(tx, w, PEER, 5060)).toBe(true);
+  const [first] = t.udp.take();
+  return { tx, first: first! };
+}
+
+describe("non-INVITE client transaction", () => {
+  it("retransmits with Timer E (0.5, 1, 2, 4, 4 ... s) until Timer F times out at 32 s", () => {
+    const t = setup();
+    const { tx, first } = startOptions(t);
+    expect(first.address).toBe(PEER);
+    expect(first.port).toBe(5060);
+    expect(first.text).toMatch(/^OPTIONS sip:bob@example.com SIP\/2.0\r\nVia: SIP\/2.0\/UDP 192.0.2.10:5060;branch=z9hG4bK[0-9a-f]{16};rport\r\n/);
+    expect(tx.state).toBe(ClientState.Calling);
+    t.clock.advance(32_000);
+    const sent = t.udp.take();
+    expect(times(sent)).toEqual([500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500]);
+    for (const s of sent) expect(s.text).toBe(first.text);
+    expect(t.client.events).toEqual([{ kind: "failure", tx, reason: ClientFailure.Timeout, at: 32_000 }]);
+    expect(tx.state).toBe(ClientState.Terminated);
+    expect(t.layer.clientCount).toBe(0);
+    expect(t.layer.counters.retransmissions).toBe(10);
+    expect(t.queue.size).toBe(0);
+  });
+
+  it("a 1xx switches Timer E to T2; a final response completes; retransmitted finals are absorbed; Timer K terminates", () => {
+    const t = setup();
+    const { tx, first } = startOptions(t);
+    t.clock.advance(600);
+    expect(times(t.udp.take())).toEqual([500]);
+    t.deliver(answer(first.text, 100, "Trying", null));
+    expect(tx.state).toBe(ClientState.Proceeding);
+    t.clock.advance(10_000 - 600);
+    // E was armed for 1 s at 0.5 s; it fires at 1.5 s in Proceeding and is reset to T2 from then on.
+    expect(times(t.udp.take())).toEqual([1500, 5500, 9500]);
+    const ok = answer(first.text, 200, "OK", "bob-tag");
+    t.deliver(ok);
+    expect(tx.state).toBe(ClientState.Completed);
+    t.deliver(ok);
+    t.deliver(ok);
+    expect(t.client.events.map((e) => (e.kind === "response" ? `${e.status}@${e.at}` : e.kind))).toEqual(["100@600", "200@10000"]);
+    expect(t.layer.counters.responsesAbsorbed).toBe(2);
+    t.clock.advance(4_999);
+    expect(t.layer.clientCount).toBe(1);
+    t.clock.advance(1);
+    expect(tx.state).toBe(ClientState.Terminated);
+    expect(t.layer.clientCount).toBe(0);
+    expect(t.udp.take()).toEqual([]);
+    // Once terminated, a late retransmission matches nothing and is dropped.
+    t.deliver(ok);
+    expect(t.client.events.length).toBe(2);
+    expect(t.layer.counters.dropped).toBe(1);
+  });
+
+  it("matches by branch and CSeq method only (§17.1.3)", () => {
+    const t = setup();
+    const { first } = startOptions(t);
+    t.deliver(answer(first.text, 200, "OK").replace("CSeq: 7 OPTIONS", "CSeq: 7 INFO"));
+    t.deliver(answer(first.text, 200, "OK").replace(/branch=z9hG4bK[0-9a-f]{4}/, "branch=z9hG4bKffff"));
+    expect(t.client.events).toEqual([]);
+    expect(t.layer.counters.dropped).toBe(2);
+  });
+
+  it("learns received and rport from the top Via of responses (RFC 3581 §4)", () => {
+    const learned: string[] = [];
+    const t = setup({ onNatLearned: (a, p) => learned.push(`${a}:${p}`) });
+    const { first } = startOptions(t);
+    const resp = answer(first.text, 200, "OK").replace(";rport", ";rport=40123;received=203.0.113.9");
+    t.deliver(resp);
+    expect(t.layer.learnedAddress).toBe("203.0.113.9");
+    expect(t.layer.learnedPort).toBe(40123);
+    expect(learned).toEqual(["203.0.113.9:40123"]);
+  });
+
+  it("a send the host refuses ends the transaction; a full pool gives null", () => {
+    const t = setup({ maxClientTransactions: 2 });
+    t.udp.refuse = true;
+    const tx = t.layer.createClient(t.client, Method.OPTIONS)!;
+    const w = writeRequest(t.layer, tx, "OPTIONS sip:bob@example.com SIP/2.0", OPTIONS_HEADERS);
+    expect(t.layer.send(tx, w, PEER, 5060)).toBe(false);
+    expect(t.layer.clientCount).toBe(0);
+    t.udp.refuse = false;
+    expect(t.layer.createClient(t.client, Method.OPTIONS)).not.toBeNull();
+    expect(t.layer.createClient(t.client, Method.OPTIONS)).not.toBeNull();
+    expect(t.layer.createClient(t.client, Method.OPTIONS)).toBeNull();
+    expect(t.layer.createClient(t.client, Method.ACK)).toBeNull();
+  });
+});
+
+describe("INVITE client transaction", () => {
+  it("retransmits with Timer A doubling and times out with Timer B at 32 s", () => {
+    const t = setup();
+    const { tx, first } = startInvite(t);
+    t.clock.advance(40_000);
+    const sent = t.udp.take();
+    expect(times(sent)).toEqual([500, 1500, 3500, 7500, 15500, 31500]);
+    for (const s of sent) expect(s.text).toBe(first.text);
+    expect(t.client.events).toEqual([{ kind: "failure", tx, reason: ClientFailure.Timeout, at: 32_000 }]);
+    expect(t.layer.clientCount).toBe(0);
+  });
+
+  it("ACKs a 3xx-6xx itself (§17.1.1.3), ACKs its retransmission again, then Timer D terminates", () => {
+    const t = setup();
+    const { tx, first } = startInvite(t);
+    t.clock.advance(600);
+    expect(times(t.udp.take())).toEqual([500]);
+    t.deliver(answer(first.text, 180, "Ringing", "bob-tag"));
+    t.clock.advance(5_000);
+    expect(t.udp.take()).toEqual([]); // no retransmission in Proceeding
+    const busy = answer(first.text, 486, "Busy Here", "bob-tag");
+    t.deliver(busy);
+    expect(tx.state).toBe(ClientState.Completed);
+    const [ack] = t.udp.take();
+    expect(ack!.address).toBe(PEER);
+    expect(ack!.port).toBe(5060);
+    const inv = parse(first.text);
+    const a = parse(ack!.text);
+    expect(a.methodString()).toBe("ACK");
+    expect(a.uriString()).toBe("sip:bob@example.com");
+    expect(a.getString(H.Via)).toBe(inv.getString(H.Via));
+    expect(a.count[H.Via]).toBe(1);
+    expect(a.getString(H.Route)).toBe("<sip:proxy.example.com;lr>");
+    expect(a.getString(H.From)).toBe(inv.getString(H.From));
+    expect(a.getString(H.To)).toBe("<sip:bob@example.com>;tag=bob-tag");
+    expect(a.getString(H.CallId)).toBe("call-2@door");
+    expect(a.getString(H.CSeq)).toBe("3 ACK");
+    expect(a.getString(H.ContentLength)).toBe("0");
+    expect(a.has(H.Contact)).toBe(false);
+    // A retransmitted final response: the same ACK again, nothing passed up.
+    t.clock.advance(1_000);
+    t.deliver(busy);
+    const again = t.udp.take();
+    expect(again.map((s) => s.text)).toEqual([ack!.text]);
+    expect(t.client.events.map((e) => (e.kind === "response" ? e.status : e.kind))).toEqual([180, 486]);
+    t.clock.advance(32_000 - 1_001);
+    expect(t.layer.clientCount).toBe(1);
+    t.clock.advance(1);
+    expect(t.layer.clientCount).toBe(0);
+    expect(t.udp.take()).toEqual([]);
+  });
+
+  it("goes to Accepted on a 2xx (RFC 6026): retransmitted 2xx passed up, no ACK, Timer M terminates", () => {
+    const t = setup();
+    const { tx, first } = startInvite(t);
+    const ok = answer(first.text, 200, "OK", "bob-tag");
+    t.clock.advance(100);
+    t.deliver(ok);
+    expect(tx.state).toBe(ClientState.Accepted);
+    t.clock.advance(500);
+    t.deliver(ok);
+    t.deliver(answer(first.text, 200, "OK", "fork-2"));
+    expect(t.client.events.map((e) => (e.kind === "response" ? `${e.status}/${e.toTag}@${e.at}` : e.kind))).toEqual(["200/bob-tag@100", "200/bob-tag@600", "200/fork-2@600"]);
+    expect(t.udp.take()).toEqual([]); // neither retransmission of the INVITE nor an ACK: the TU ACKs 2xx
+    t.clock.advance(32_000 - 500 - 1);
+    expect(t.layer.clientCount).toBe(1);
+    t.clock.advance(1);
+    expect(tx.state).toBe(ClientState.Terminated);
+    expect(t.layer.clientCount).toBe(0);
+  });
+
+  it("passes a 2xx whose transaction is gone to onStray2xx; drops other strays", () => {
+    const stray: string[] = [];
+    const t = setup({ onStray2xx: (msg, a, p) => stray.push(`${msg.status} ${a}:${p}`) });
+    const { first } = startInvite(t);
+    const ok = answer(first.text, 200, "OK", "bob-tag");
+    t.deliver(ok);
+    t.clock.advance(32_000);
+    expect(t.layer.clientCount).toBe(0);
+    t.deliver(ok);
+    t.deliver(answer(first.text, 486, "Busy Here"));
+    expect(stray).toEqual([`200 ${PEER}:5070`]);
+    expect(t.layer.counters.dropped).toBe(1);
+  });
+
+  it("holds a CANCEL until the 180, then sends it (§9.1) as its own transaction; the 487 is ACKed", () => {
+    const t = setup();
+    const { tx, first } = startInvite(t);
+    tx.userData = 17;
+    expect(tx.cancel()).toBe(true);
+    t.clock.advance(200);
+    expect(t.udp.take()).toEqual([]);
+    t.deliver(answer(first.text, 180, "Ringing", "bob-tag"));
+    const [cancel] = t.udp.take();
+    expect(t.layer.clientCount).toBe(2);
+    const inv = parse(first.text);
+    const c = parse(cancel!.text);
+    expect(cancel!.address).toBe(PEER);
+    expect(cancel!.port).toBe(5060);
+    expect(c.methodString()).toBe("CANCEL");
+    expect(c.uriString()).toBe("sip:bob@example.com");
+    expect(c.getString(H.Via)).toBe(inv.getString(H.Via)); // same branch: the UAS matches it to the INVITE (§9.2)
+    expect(c.getString(H.Route)).toBe("<sip:proxy.example.com;lr>");
+    expect(c.getString(H.From)).toBe(inv.getString(H.From));
+    expect(c.getString(H.To)).toBe("<sip:bob@example.com>");
+    expect(c.getString(H.CallId)).toBe("call-2@door");
+    expect(c.getString(H.CSeq)).toBe("3 CANCEL");
+    expect(tx.cancel()).toBe(true); // already sent: nothing more
+    expect(t.udp.take()).toEqual([]);
+    // The CANCEL retransmits on its own Timer E.
+    t.clock.advance(500);
+    expect(t.udp.take().map((s) => s.text)).toEqual([cancel!.text]);
+    // 200 to the CANCEL (CSeq method CANCEL) goes to the CANCEL transaction, 487 to the INVITE one.
+    t.deliver(answer(cancel!.text, 200, "OK", "bob-tag"));
+    t.deliver(answer(first.text, 487, "Request Terminated", "bob-tag"));
+    const ev = t.client.events.map((e) => (e.kind === "response" ? `${e.status} ${e.method} ${e.tx === tx ? "invite" : "cancel"}` : e.kind));
+    expect(ev).toEqual(["180 INVITE invite", "200 CANCEL cancel", "487 INVITE invite"]);
+    const cancelTx = t.client.events[1]!.tx;
+    expect(cancelTx.method).toBe(Method.CANCEL);
+    expect(cancelTx.userData).toBe(17);
+    const [ack] = t.udp.take();
+    expect(parse(ack!.text).getString(H.CSeq)).toBe("3 ACK");
+    expect(tx.cancel()).toBe(false); // completed
+    t.clock.advance(40_000);
+    expect(t.layer.clientCount).toBe(0);
+    expect(t.queue.size).toBe(0);
+  });
+
+  it("drops a held CANCEL when the final response comes first; cancel() is refused for non-INVITE", () => {
+    const t = setup();
+    const { tx, first } = startInvite(t);
+    expect(tx.cancel()).toBe(true);
+    t.deliver(answer(first.text, 603, "Decline"));
+    const sent = t.udp.take();
+    expect(sent.map((s) => s.text.split("\r\n")[0])).toEqual(["ACK sip:bob@example.com SIP/2.0"]);
+    const o = startOptions(t);
+    expect(o.tx.cancel()).toBe(false);
+    expect(crlf("a\nb")).toBe("a\r\nb");
+    expect(header(first.text, H.CSeq)).toBe("3 INVITE");
+  });
+});
