@@ -1,0 +1,56 @@
+/*
+ * The account the door station registers (RFC 3261 §10.2): who it is (the
+ * address-of-record sip:user@domain), where the registrar is, and how to
+ * authenticate (§22). Plain settings, read once: Registration and Keepalive
+ * encode what they need to bytes at construction.
+ */
+
+export interface AccountConfig {
+  /** Address of the registrar (what the host's UdpHost.send accepts, e.g. "192.168.178.1"). */
+  registrarHost: string;
+  /** Default 5060 (RFC 3261 §19.1.2). */
+  registrarPort?: number;
+  /** The domain of the address-of-record and of the REGISTER Request-URI (§10.2); default registrarHost. */
+  domain?: string;
+  /** User part of the address-of-record (sip:user@domain) and of the Contact. */
+  user: string;
+  password: string;
+  /** Digest username when it differs from `user` (§22.4). */
+  authUser?: string;
+  /** Binding lifetime asked for, in seconds (§10.2.1.1); default 3600. */
+  expires?: number;
+  /** Outbound proxy address: requests go there with a Route to it (§8.1.2, loose routing ";lr"). */
+  outboundProxyHost?: string;
+  /** Default 5060. */
+  outboundProxyPort?: number;
+  /** User-Agent header value (§20.41); default "doorsip". */
+  userAgent?: string;
+  /** Allow header value (§20.5); default "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY". */
+  allow?: string;
+}
+
+export const DEFAULT_SIP_PORT = 5060;
+export const DEFAULT_EXPIRES = 3600;
+export const DEFAULT_USER_AGENT = "doorsip";
+export const DEFAULT_ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY";
+
+/** A port setting, or the default when absent or out of range. */
+export function portOr(port: number | undefined, fallback: number): number {
+  return port !== undefined && port > 0 && port <= 65535 && port === Math.floor(port) ? port : fallback;
+}
+
+/** Where requests go first: the outbound proxy when configured, else the registrar (§8.1.2). */
+export function nextHopHost(a: AccountConfig): string {
+  return a.outboundProxyHost !== undefined && a.outboundProxyHost !== "" ? a.outboundProxyHost : a.registrarHost;
+}
+
+export function nextHopPort(a: AccountConfig): number {
+  return a.outboundProxyHost !== undefined && a.outboundProxyHost !== ""
+    ? portOr(a.outboundProxyPort, DEFAULT_SIP_PORT)
+    : portOr(a.registrarPort, DEFAULT_SIP_PORT);
+}
+
+/** An IPv6 literal goes in brackets inside a URI or sent-by (RFC 3261 §25.1 IPv6reference). */
+export function hostForUri(host: string): string {
+  return host.indexOf(":") >= 0 && host.charAt(0) !== "[" ? "[" + host + "]" : host;
+}

@@ -1,0 +1,174 @@
+/*
+ * OPTIONS keepalive to the registrar / outbound proxy, on the virtual clock.
+ * Rules checked:
+ * - RFC 3261 §11: an OPTIONS outside a dialog, well formed: Request-URI the
+ *   next hop, new Call-ID and From tag each time (§8.1.1.3, §8.1.1.4), CSeq,
+ *   Max-Forwards 70, Via with rport (RFC 3581), Content-Length 0.
+ * - One every 30 s (the next one 30 s after the previous ended), 0 disables.
+ * - Any final response proves the server alive: 404, 405, 401, 407 too; no
+ *   credentials are ever sent with OPTIONS.
+ * - 3 timeouts in a row (Timer F, §17.1.2.2) -> server lost, reported once;
+ *   registration goes to Backoff and retries with backoff; the first answer
+ *   after that -> server alive, registration re-registers at once.
+ */
+import { describe, expect, it } from "vitest";
+import { RegState } from "../src/ua/registration";
+import { SipParser } from "../src/sip/message/parser";
+import { SipMessage } from "../src/sip/message/message";
+import { DROP, header } from "./support/registrar";
+import { keepalive, setup } from "./support/registrar-setup";
+
+describe("keepalive", () => {
+  it("sends a well-formed OPTIONS every 30 s", () => {
+    const s = setup();
+    const ka = keepalive(s);
+    ka.start();
+    s.clock.advance(300_000 + 500);
+    const opts = s.registrar.options;
+    expect(opts.length).toBe(10); // 30 s + 20 ms latency per round: 30.000 s ... 300.180 s
+    const times = s.layer.sent.map((x) => x.time);
+    expect(times[0]).toBe(30_000);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBe(30_020);
+    const parser = new SipParser();
+    const msg = new SipMessage();
+    const callIds = new Set<string>();
+    const tags = new Set<string>();
+    for (const e of opts) {
+      const r = e.request;
+      const bytes = Buffer.from(r.text);
+      expect(parser.parse(bytes, bytes.length, msg)).toBe(true);
+      expect(r.uri).toBe("sip:192.168.1.1:5060");
+      expect(header(r, "To")).toBe("<sip:192.168.1.1:5060>");
+      expect(header(r, "From")).toMatch(/^<sip:door@fritz\.box>;tag=[0-9a-f]{16}$/);
+      expect(header(r, "CSeq")).toBe("1 OPTIONS");
+      expect(header(r, "Max-Forwards")).toBe("70");
+      expect(header(r, "Content-Length")).toBe("0");
+      expect(header(r, "Via")).toMatch(/;rport$/);
+      callIds.add(header(r, "Call-ID")!);
+      tags.add(header(r, "From")!);
+    }
+    expect(callIds.size).toBe(opts.length);
+    expect(tags.size).toBe(opts.length);
+    expect(s.layer.sent.every((x) => x.address === "192.168.1.1" && x.port === 5060)).toBe(true);
+    expect(ka.answered).toBe(10);
+    ka.stop();
+    s.clock.advance(600_000);
+    expect(s.registrar.options.length).toBe(10);
+  });
+
+  it.each([404, 405, 401, 407, 500])("%i counts as alive, no credentials sent", (code) => {
+    const s = setup({ optionsStatus: code });
+    let lost = 0;
+    const ka = keepalive(s, { listener: { onServerLost: () => lost++, onServerAlive: () => {} } });
+    ka.start();
+    s.clock.advance(600_000);
+    expect(s.registrar.options.length).toBeGreaterThanOrEqual(19);
+    expect(s.registrar.options.every((e) => e.status === code)).toBe(true);
+    expect(s.registrar.options.every((e) => header(e.request, "Authorization") === undefined && header(e.request, "Proxy-Authorization") === undefined)).toBe(true);
+    expect(ka.misses).toBe(0);
+    expect(ka.lost).toBe(false);
+    expect(lost).toBe(0);
+  });
+
+  it("3 timeouts -> lost, registration backs off; the server answers again -> re-register at once", () => {
+    const s = setup();
+    const events: [string, number][] = [];
+    const ka = keepalive(s, {
+      listener: {
+        onServerLost: () => { events.push(["lost", s.clock.now()]); s.reg.onServerLost(); },
+        onServerAlive: () => { events.push(["alive", s.clock.now()]); s.reg.onServerAlive(); },
+      },
+    });
+    s.reg.start();
+    s.clock.advance(1000);
+    expect(s.reg.state).toBe(RegState.Registered);
+    ka.start();
+    s.registrar.down = true;
+    // OPTIONS at 31 s, 93 s, 155 s (30 s after each 32 s timeout); the third times out at 187 s.
+    s.clock.advanceTo(186_999);
+    expect(events).toEqual([]);
+    expect(ka.misses).toBe(2);
+    s.clock.advanceTo(187_000);
+    expect(events).toEqual([["lost", 187_000]]);
+    expect(s.reg.state).toBe(RegState.Backoff);
+    expect(s.reg.lastStatus).toBe(408);
+    // Registration retries with backoff while the keepalive goes on; lost is reported once.
+    const regsBefore = s.registrar.registers.length;
+    s.clock.advance(600_000);
+    const retries = s.registrar.registers.slice(regsBefore);
+    expect(retries.length).toBeGreaterThanOrEqual(2);
+    expect(retries.length).toBeLessThanOrEqual(5);
+    expect(events.length).toBe(1);
+    expect(s.registrar.options.length).toBeGreaterThan(5);
+    // The server comes back: the next OPTIONS is answered and registration goes at once.
+    s.registrar.down = false;
+    const sentBefore = s.layer.sent.length;
+    s.clock.advance(62_100);
+    expect(events.length).toBe(2);
+    expect(events[1]![0]).toBe("alive");
+    const after = s.layer.sent.slice(sentBefore);
+    const options = after.find((x) => x.method === "OPTIONS")!;
+    const register = after.find((x) => x.method === "REGISTER")!;
+    // Either the REGISTER follows the answered OPTIONS at once, or a backoff retry got there first.
+    if (register.time > options.time) expect(register.time).toBe(options.time + 20);
+    expect(s.reg.state).toBe(RegState.Registered);
+    expect(ka.lost).toBe(false);
+    expect(ka.misses).toBe(0);
+  });
+
+  it("the server answers while a REGISTER retry is out: if that one was lost, the next goes at once", () => {
+    const s = setup();
+    s.registrar.script.push(DROP);
+    s.reg.start();
+    s.clock.advance(1000);
+    s.reg.onServerAlive();
+    s.clock.advanceTo(32_100);
+    expect(s.layer.sent.map((x) => x.time)).toEqual([0, 32_000, 32_020]);
+    expect(s.reg.state).toBe(RegState.Registered);
+    expect(s.states.map((x) => x.state)).toEqual([RegState.Registering, RegState.Registered]);
+  });
+
+  it("misses in a row only: an answer in between resets the count", () => {
+    const s = setup();
+    let lost = 0;
+    const ka = keepalive(s, { listener: { onServerLost: () => lost++, onServerAlive: () => {} } });
+    ka.start();
+    for (let round = 0; round < 5; round++) {
+      s.registrar.down = true;
+      s.clock.advance(2 * 62_000);
+      s.registrar.down = false;
+      s.clock.advance(30_100);
+    }
+    expect(lost).toBe(0);
+    expect(ka.misses).toBe(0);
+  });
+
+  it("maxMisses is configurable", () => {
+    const s = setup();
+    let lost = 0;
+    const ka = keepalive(s, { maxMisses: 1, intervalSeconds: 10, listener: { onServerLost: () => lost++, onServerAlive: () => {} } });
+    ka.start();
+    s.registrar.down = true;
+    s.clock.advance(10_000 + 32_000);
+    expect(lost).toBe(1);
+  });
+
+  it("0 disables it", () => {
+    const s = setup();
+    const ka = keepalive(s, { intervalSeconds: 0 });
+    expect(ka.enabled).toBe(false);
+    ka.start();
+    s.clock.advance(3_600_000);
+    expect(s.layer.sent.length).toBe(0);
+    expect(s.timers.size).toBe(0);
+  });
+
+  it("pings the outbound proxy when there is one", () => {
+    const s = setup({}, { outboundProxyHost: "10.0.0.9" });
+    const ka = keepalive(s, {}, { outboundProxyHost: "10.0.0.9" });
+    ka.start();
+    s.clock.advance(31_000);
+    expect(s.layer.sent.map((x) => [x.address, x.port])).toEqual([["10.0.0.9", 5060]]);
+    expect(s.registrar.options[0]!.request.uri).toBe("sip:10.0.0.9:5060");
+  });
+});

@@ -1,0 +1,142 @@
+/*
+ * Registration failures and recovery. Rules checked:
+ * - A timeout (Timer F, RFC 3261 §17.1.2.2) counts as 408 and a transport
+ *   error as 503 (§8.1.3.1); both back off.
+ * - Backoff: wait = min(30 min, 30 s * 2^(n-1)), delay drawn in [wait/2, wait]
+ *   (RFC 5626 §4.5 shape); a success resets it.
+ * - 503 with Retry-After (§21.5.4, §20.33): the retry comes exactly then.
+ * - 403, 404, 5xx, 6xx: back off and retry automatically; the state and the
+ *   last status are reported to the listener.
+ * - Nothing throws out of the core: a throwing listener changes nothing.
+ */
+import { describe, expect, it } from "vitest";
+import { RegState } from "../src/ua/registration";
+import { DROP, status } from "./support/registrar";
+import { setup } from "./support/registrar-setup";
+
+describe("registration: failures", () => {
+  it("timeouts: backoff with bounded jitter, doubling to 30 min; recovery resets it", () => {
+    const s = setup();
+    s.registrar.down = true;
+    s.reg.start();
+    s.clock.advance(12 * 3_600_000);
+    const sends = s.layer.sent.map((x) => x.time);
+    // Each attempt times out after 32 s, then waits the backoff delay.
+    const delays = sends.slice(1).map((t, i) => t - sends[i]! - 32_000);
+    delays.forEach((d, i) => {
+      const wait = Math.min(1_800_000, 30_000 * 2 ** i);
+      expect(d).toBeGreaterThanOrEqual(wait / 2);
+      expect(d).toBeLessThanOrEqual(wait);
+    });
+    expect(new Set(delays.map((d, i) => d / Math.min(1_800_000, 30_000 * 2 ** i))).size).toBeGreaterThan(5); // jittered
+    expect(delays.length).toBeGreaterThan(20);
+    expect(s.reg.state).toBe(RegState.Backoff);
+    expect(s.reg.lastStatus).toBe(408);
+    expect(s.states.slice(0, 3).map((x) => [x.state, x.status])).toEqual([
+      [RegState.Registering, 0], [RegState.Backoff, 408], [RegState.Registering, 408],
+    ]);
+    // The server comes back: the next attempt registers, and the backoff starts over.
+    s.registrar.down = false;
+    s.clock.advance(1_800_000);
+    expect(s.reg.state).toBe(RegState.Registered);
+    const registeredAt = s.states[s.states.length - 1]!.time;
+    s.registrar.down = true;
+    s.clock.advanceTo(registeredAt + 3_240_000 + 32_000 + 1); // the refresh times out
+    expect(s.reg.state).toBe(RegState.Backoff);
+    const t0 = s.layer.sent[s.layer.sent.length - 1]!.time;
+    expect(t0).toBe(registeredAt + 3_240_000);
+    s.clock.advanceTo(t0 + 32_000 + 30_000 + 1);
+    const t1 = s.layer.sent[s.layer.sent.length - 1]!.time;
+    expect(t1 - t0 - 32_000).toBeGreaterThanOrEqual(15_000);
+    expect(t1 - t0 - 32_000).toBeLessThanOrEqual(30_000);
+  });
+
+  it("503 with Retry-After: retries exactly then", () => {
+    const s = setup();
+    s.registrar.script.push(status(503, "Retry-After: 120 (maintenance);duration=60"));
+    s.reg.start();
+    s.clock.advance(1000);
+    expect(s.reg.state).toBe(RegState.Backoff);
+    expect(s.reg.lastStatus).toBe(503);
+    expect(s.states.map((x) => [x.state, x.status])).toEqual([[RegState.Registering, 0], [RegState.Backoff, 503]]);
+    s.clock.advance(120_000 - 1000 + 19);
+    expect(s.layer.sent.length).toBe(1);
+    s.clock.advance(1);
+    expect(s.layer.sent.length).toBe(2);
+    expect(s.layer.sent[1]!.time).toBe(120_020);
+    s.clock.advance(1000);
+    expect(s.reg.state).toBe(RegState.Registered);
+  });
+
+  it.each([403, 404, 500, 503, 603])("%i: backs off and retries automatically", (code) => {
+    const s = setup();
+    s.registrar.script.push(status(code), status(code));
+    s.reg.start();
+    s.clock.advance(1000);
+    expect(s.reg.state).toBe(RegState.Backoff);
+    expect(s.reg.lastStatus).toBe(code);
+    s.clock.advance(30_000);
+    expect(s.layer.sent.length).toBe(2); // second failure
+    expect(s.reg.state).toBe(RegState.Backoff);
+    s.clock.advance(60_000);
+    expect(s.reg.state).toBe(RegState.Registered);
+    expect(s.registrar.registers.map((e) => e.status)).toEqual([code, code, 401, 200]);
+  });
+
+  it("a failed refresh reports Backoff and re-registers later", () => {
+    const s = setup();
+    s.reg.start();
+    s.clock.advance(1000);
+    s.registrar.script.push(status(500));
+    s.clock.advance(3_240_000);
+    expect(s.reg.state).toBe(RegState.Backoff);
+    s.clock.advance(30_000);
+    expect(s.reg.state).toBe(RegState.Registered);
+    expect(s.registrar.registers.map((e) => e.status)).toEqual([401, 200, 500, 200]);
+  });
+
+  it("transport error (send refused) counts as 503 and backs off", () => {
+    const s = setup();
+    s.layer.sendFails = true;
+    s.reg.start();
+    expect(s.reg.state).toBe(RegState.Backoff);
+    expect(s.reg.lastStatus).toBe(503);
+    s.layer.sendFails = false;
+    s.clock.advance(31_000);
+    expect(s.reg.state).toBe(RegState.Registered);
+  });
+
+  it("no free transaction: retries shortly without counting a failure", () => {
+    const s = setup();
+    s.layer.maxClients = 0;
+    s.reg.start();
+    expect(s.reg.state).toBe(RegState.Registering);
+    s.clock.advance(10_000);
+    expect(s.layer.sent.length).toBe(0);
+    s.layer.maxClients = 8;
+    s.clock.advance(2100);
+    expect(s.reg.state).toBe(RegState.Registered);
+  });
+
+  it("a lost unregister still ends in Unregistered (after Timer F)", () => {
+    const s = setup();
+    s.reg.start();
+    s.clock.advance(1000);
+    s.registrar.script.push(DROP);
+    s.reg.stop();
+    s.clock.advance(31_000);
+    expect(s.reg.state).toBe(RegState.Unregistering);
+    s.clock.advance(1_000);
+    expect(s.reg.state).toBe(RegState.Unregistered);
+    expect(s.reg.lastStatus).toBe(408);
+  });
+
+  it("a throwing listener does not break registration", () => {
+    const s = setup({}, {}, { listener: { onRegistrationState: () => { throw new Error("LED on fire"); } } });
+    s.reg.start();
+    s.clock.advance(1000);
+    expect(s.reg.state).toBe(RegState.Registered);
+    expect(s.layer.userErrors).toEqual([]);
+    expect(s.reg.errors).toBeGreaterThan(0);
+  });
+});
