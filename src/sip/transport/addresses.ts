@@ -3,8 +3,8 @@
  * - the advertised address (written in Via and offered for Contact): the
  *   socket's own until configured or corrected, kept as bytes so that a Via
  *   is written without string work (RFC 3261 §18.1.1, RFC 3581 §3);
- * - the address a server saw our requests come from, from "received" and
- *   "rport" in the top Via of its responses (RFC 3581 §4): what a NAT maps
+ * - the address a server saw our requests come from, as given by the
+ *   "received" and "rport" parameters of the top Via of its responses (RFC 3581 §4): what a NAT maps
  *   us to. A string is made only when it changes.
  */
 import type { UdpHost } from "../../host";
