@@ -3,38 +3,15 @@
  * JSON has the agreed shape and every library parsed messages. No timing is
  * asserted: the figures of a quick run mean nothing.
  */
-import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writePcapHeader, writeUdpPacket } from "../hosts/node/pcap";
+import { ROOT, runDoorsip as doorsip } from "./support/cli";
 
-const ROOT = resolve(__dirname, "..");
-const BIN = join(ROOT, "bin", "doorsip.mjs");
 const LIBRARIES = ["doorsip", "sip.js", "JsSIP", "sip"] as const;
 
-function doorsip(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`doorsip ${args.join(" ")}: no exit after ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
-}
 
 interface BenchJson {
   parser: {

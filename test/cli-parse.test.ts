@@ -3,47 +3,18 @@
  * torture messages, a capture made here with the pcap writer, and the --json
  * fields checked against what the RFC 4475 / RFC 5118 files hold.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { LINKTYPE_ETHERNET, writePcapHeader, writeUdpPacket } from "../hosts/node/pcap";
 import { PARSE_ERROR_REASONS } from "../src/sip/message/errors";
+import { ROOT, runDoorsip as doorsip } from "./support/cli";
 
-const ROOT = resolve(__dirname, "..");
-const BIN = join(ROOT, "bin", "doorsip.mjs");
 const TORTURE = join(ROOT, "..", "shared", "sip-torture");
 const RFC4475 = join(TORTURE, "rfc4475");
 const RFC5118 = join(TORTURE, "rfc5118");
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function doorsip(args: string[], timeoutMs = 30_000): Promise<Run> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`doorsip ${args.join(" ")}: no exit after ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
-}
 
 /** file -> valid|invalid, from the corpus's EXPECTED.tsv. */
 function expected(dir: string): Map<string, "valid" | "invalid"> {

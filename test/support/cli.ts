@@ -1,0 +1,35 @@
+/* Run the doorsip command line as a child process, bounded in time. */
+import { spawn } from "node:child_process";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(__dirname, "../..");
+export const BIN = join(ROOT, "bin", "doorsip.mjs");
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Spawn `node bin/doorsip.mjs ...args`; killed, and rejected, if it has not exited after timeoutMs. */
+export function runDoorsip(args: string[], timeoutMs = 30_000): Promise<Run> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`doorsip ${args.join(" ")}: no exit after ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
