@@ -10,25 +10,17 @@ import { afterAll, describe, expect, it } from "vitest";
 import { LINKTYPE_ETHERNET, writePcapHeader, writeUdpPacket } from "../hosts/node/pcap";
 import { PARSE_ERROR_REASONS } from "../src/sip/message/errors";
 import { ROOT, runDoorsip as doorsip } from "./support/cli";
+import { TORTURE, verdicts } from "./support/torture";
 
-const TORTURE = join(ROOT, "..", "shared", "sip-torture");
+
 const RFC4475 = join(TORTURE, "rfc4475");
 const RFC5118 = join(TORTURE, "rfc5118");
 
 
-/** file -> valid|invalid, from the corpus's EXPECTED.tsv. */
-function expected(dir: string): Map<string, "valid" | "invalid"> {
-  const out = new Map<string, "valid" | "invalid">();
-  for (const line of readFileSync(join(dir, "EXPECTED.tsv"), "utf8").split("\n").slice(1)) {
-    const [file, , v] = line.split("\t");
-    if (file && (v === "valid" || v === "invalid")) out.set(file, v);
-  }
-  return out;
-}
 
-const rfc4475 = expected(RFC4475);
-const valid = [...rfc4475].filter(([, v]) => v === "valid").map(([f]) => f);
-const invalid = [...rfc4475].filter(([, v]) => v === "invalid").map(([f]) => f);
+const rfc4475 = verdicts("rfc4475");
+const valid = [...rfc4475].filter(([, [, v]]) => v === "valid").map(([f]) => f);
+const invalid = [...rfc4475].filter(([, [, v]]) => v === "invalid").map(([f]) => f);
 const ERROR_LINE = /^error (.+) at byte (\d+)$/;
 
 const tmp = mkdtempSync(join(tmpdir(), "doorsip-cli-"));

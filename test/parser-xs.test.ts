@@ -9,19 +9,11 @@ import { describe, expect, it } from "vitest";
 import { readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { measure } from "../hosts/xs/harness";
+import { TORTURE, tortureCases } from "./support/torture";
 
 const root = resolve(__dirname, "..");
-const torture = resolve(root, "../shared/sip-torture");
 const fixtures = join(root, "test/fixtures/sip");
 
-function verdicts(dir: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of readFileSync(join(torture, dir, "EXPECTED.tsv"), "utf8").split("\n").slice(1)) {
-    const c = line.split("\t");
-    if (c[0]) m.set(c[0], c[2]!);
-  }
-  return m;
-}
 
 const latin1 = (path: string): string => readFileSync(path).toString("latin1");
 
@@ -31,13 +23,8 @@ interface Case {
   valid: boolean;
 }
 const cases: Case[] = [];
-const v4475 = verdicts("rfc4475");
-for (const f of readdirSync(join(torture, "rfc4475")).filter((f) => f.endsWith(".dat")).sort()) {
-  cases.push({ name: `rfc4475/${f}`, path: join(torture, "rfc4475", f), valid: v4475.get(f) === "valid" });
-}
-const v5118 = verdicts("rfc5118");
-for (const f of readdirSync(join(torture, "rfc5118/wire")).filter((f) => f.endsWith(".dat")).sort()) {
-  cases.push({ name: `rfc5118/wire/${f}`, path: join(torture, "rfc5118/wire", f), valid: v5118.get(f) === "valid" });
+for (const dir of ["rfc4475", "rfc5118/wire"] as const) {
+  for (const c of tortureCases(dir)) cases.push({ name: `${dir}/${c.file}`, path: join(TORTURE, dir, c.file), valid: c.valid });
 }
 for (const f of readdirSync(fixtures).filter((f) => f.endsWith(".sip")).sort()) {
   cases.push({ name: `fixtures/${f}`, path: join(fixtures, f), valid: true });

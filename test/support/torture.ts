@@ -12,13 +12,21 @@ export interface TortureCase {
   bytes: Uint8Array;
 }
 
-export function tortureCases(dir: "rfc4475" | "rfc5118" | "rfc5118/wire"): TortureCase[] {
+export type TortureDir = "rfc4475" | "rfc5118" | "rfc5118/wire";
+
+/** file -> [section, "valid" | "invalid"] from the corpus's EXPECTED.tsv (the wire/ files share rfc5118's). */
+export function verdicts(dir: TortureDir): Map<string, [string, string]> {
   const tsv = join(TORTURE, dir === "rfc5118/wire" ? "rfc5118" : dir, "EXPECTED.tsv");
   const verdict = new Map<string, [string, string]>();
   for (const line of readFileSync(tsv, "utf8").split("\n").slice(1)) {
     const c = line.split("\t");
     if (c[0]) verdict.set(c[0], [c[1]!, c[2]!]);
   }
+  return verdict;
+}
+
+export function tortureCases(dir: TortureDir): TortureCase[] {
+  const verdict = verdicts(dir);
   return readdirSync(join(TORTURE, dir))
     .filter((f) => f.endsWith(".dat"))
     .sort()
@@ -29,6 +37,6 @@ export function tortureCases(dir: "rfc4475" | "rfc5118" | "rfc5118/wire"): Tortu
     });
 }
 
-export function torture(dir: "rfc4475" | "rfc5118" | "rfc5118/wire", file: string): Uint8Array {
+export function torture(dir: TortureDir, file: string): Uint8Array {
   return new Uint8Array(readFileSync(join(TORTURE, dir, file)));
 }
