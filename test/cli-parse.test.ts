@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { LINKTYPE_ETHERNET, writePcapHeader, writeUdpPacket } from "../hosts/node/pcap";
 import { PARSE_ERROR_REASONS } from "../src/sip/message/errors";
-import { ROOT, runDoorsip as doorsip } from "./support/cli";
+import { runDoorsip as doorsip } from "./support/cli";
 import { TORTURE, verdicts } from "./support/torture";
 
 
