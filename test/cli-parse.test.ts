@@ -12,10 +12,8 @@ import { PARSE_ERROR_REASONS } from "../src/sip/message/errors";
 import { runDoorsip as doorsip } from "./support/cli";
 import { TORTURE, verdicts } from "./support/torture";
 
-
 const RFC4475 = join(TORTURE, "rfc4475");
 const RFC5118 = join(TORTURE, "rfc5118");
-
 
 
 const rfc4475 = verdicts("rfc4475");
