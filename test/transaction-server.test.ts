@@ -30,17 +30,9 @@ import { writeResponseHead } from "../src/sip/message/response";
 import { SipWriter } from "../src/sip/message/writer";
 import { ServerState, type ServerTransactionHandle } from "../src/sip/transaction/api";
 import { bytes, crlf, parse, PEER, setup, times } from "./support/transaction-harness";
+import { OPTIONS_REQUEST } from "./xs/fixtures/text";
 
-const OPTIONS = `OPTIONS sip:door@192.0.2.10 SIP/2.0
-Via: SIP/2.0/UDP 198.51.100.7:5070;branch=z9hG4bKopt1;rport
-Max-Forwards: 70
-From: <sip:alice@example.com>;tag=a1
-To: <sip:door@example.com>
-Call-ID: opt-1@alice
-CSeq: 1 OPTIONS
-Content-Length: 0
-
-`;
+const OPTIONS = OPTIONS_REQUEST;
 
 function invite(branch = "z9hG4bKinv1", cseq = 1): string {
   return `INVITE sip:door@192.0.2.10 SIP/2.0
