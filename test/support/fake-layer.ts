@@ -130,6 +130,10 @@ export class FakeLayer implements TransactionLayerApi {
     return true;
   }
 
+  writeStatelessVia(w: SipWriter): void {
+    w.text(`Via: SIP/2.0/UDP ${this.advertisedAddress}:${this.advertisedPort};branch=z9hG4bKstateless;rport\r\n`);
+  }
+
   setAdvertised(address: string, port: number): void {
     this.setAdvertisedCalls.push([address, port]);
     this.advertisedAddress = address;

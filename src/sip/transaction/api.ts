@@ -166,6 +166,11 @@ export interface TransactionLayerApi {
   send(tx: ClientTransactionHandle, w: SipWriter, address: string, port: number): boolean;
   /** Give back a reserved, unsent transaction. */
   release(tx: ClientTransactionHandle): void;
+  /**
+   * Write a top Via with a fresh branch, for a request sent with no client
+   * transaction: the ACK for a 2xx, a transaction of its own (§13.2.2.4).
+   */
+  writeStatelessVia(w: SipWriter): void;
   /** Send bytes with no transaction: ACK for a 2xx (§13.2.2.4), 2xx retransmissions by the dialog (§13.3.1.4). */
   sendStateless(w: SipWriter, address: string, port: number): boolean;
   /** The address and port written in Via and offered for Contact (configured, or learned from received/rport, RFC 3581 §4). */

@@ -104,6 +104,8 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   private readonly advertised = new AdvertisedAddress();
   private readonly learned = new LearnedAddress();
   private readonly retryAfter: number;
+  /** The branch of the last stateless request (an ACK for a 2xx). */
+  private readonly branch = new Uint8Array(BRANCH_LENGTH);
 
   constructor(init: TransactionLayerInit) {
     this.options = init;
@@ -183,6 +185,15 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     a.follow(this.transport.udp);
     w.bytes(VIA_PREFIX).span(a.bytes, 0, a.len).byte(58).uint(a.port);
     w.bytes(BRANCH_PARAM).bytes(ct.branch).bytes(RPORT_PARAM).crlf();
+  }
+
+  writeStatelessVia(w: SipWriter): void {
+    const branch = this.branch;
+    writeBranch(this.random, branch, 0);
+    const a = this.advertised;
+    a.follow(this.transport.udp);
+    w.bytes(VIA_PREFIX).span(a.bytes, 0, a.len).byte(58).uint(a.port);
+    w.bytes(BRANCH_PARAM).bytes(branch).bytes(RPORT_PARAM).crlf();
   }
 
   send(tx: ClientTransactionHandle, w: SipWriter, address: string, port: number): boolean {

@@ -1,0 +1,1262 @@
+/*
+ * One call: an INVITE session (RFC 3261 §13) with its dialog (§12), either
+ * answered by the door (UAS) or placed by it (UAC), and the requests inside
+ * it: BYE (§15), CANCEL (§9), re-INVITE (§14), UPDATE (RFC 3311), PRACK
+ * (RFC 3262), INFO (RFC 6086), MESSAGE (RFC 3428), REFER (RFC 3515).
+ *
+ * A Call is a slot of the user agent's fixed pool: every buffer is made at
+ * construction, and a slot is reused call after call.
+ *
+ * UAS: 100 Trying at once, then 180 Ringing (reliable when the INVITE
+ * requires 100rel), then, after the auto-answer delay, 200 OK with the
+ * G.711 answer (or an offer, when the INVITE had none: the ACK then carries
+ * the answer). The 2xx is resent, T1 doubling up to T2, until the ACK comes;
+ * after 64*T1 without one the call is ended with BYE (§13.3.1.4).
+ *
+ * UAC: INVITE with the G.711 offer; 401/407 answered once with the
+ * credentials, a 3xx followed once (its first Contact), reliable 18x
+ * acknowledged with PRACK, every 2xx (retransmissions too) acknowledged
+ * with ACK (§13.2.2.4). The ring timeout sends CANCEL; the call time limit
+ * sends BYE.
+ */
+import { LogLevel } from "../../host";
+import { DigestSession, DigestVerdict } from "../../sip/auth/digest-session";
+import { ascii, spanEqualsCI } from "../../sip/message/bytes";
+import { H } from "../../sip/message/header";
+import { SipMessage } from "../../sip/message/message";
+import { Method } from "../../sip/message/method";
+import { NameAddr } from "../../sip/message/name-addr";
+import { RAck, rseqOf } from "../../sip/message/rack";
+import { writeResponseHead } from "../../sip/message/response";
+import { Scheme } from "../../sip/message/uri";
+import { HeaderValues } from "../../sip/message/values";
+import { SipWriter } from "../../sip/message/writer";
+import { Dialog, DialogCheck, DialogState } from "../../sip/dialog/dialog";
+import { Field } from "../../sip/dialog/field";
+import { NextHop } from "../../sip/dialog/next-hop";
+import { Codec } from "../../sip/sdp/reader";
+import type { SdpReader } from "../../sip/sdp/reader";
+import { Direction } from "../../sip/sdp/direction";
+import { LocalMedia } from "../../sip/sdp/writer";
+import { TimerEntry, type TimerTarget } from "../../sip/timer/timer-queue";
+import { TimerKind } from "../../sip/timer/timer-kind";
+import {
+  ClientFailure, ServerState, type ClientTransactionHandle, type ClientTransactionUser, type ServerTransactionHandle,
+} from "../../sip/transaction/api";
+import { writeCallId, writeTag, CALL_ID_LENGTH, TAG_LENGTH } from "../../sip/ids";
+import { readChallenge } from "../response-fields";
+import { CallDirection, CallState, EndReason, callStateName, endReasonName } from "./call-types";
+import {
+  K_CONTENT_TYPE_SDP, writeCapabilities, writeContact, writeEmptyRecvInfo, writeRAck, writeReliable, writeRetryAfter, writeWarning305,
+} from "./headers";
+import type { CallOwner } from "./owner";
+import * as P from "./phrases";
+import { ReferNotifier } from "./refer";
+
+/** What a client transaction of the call is for (its userData). */
+const enum Purpose {
+  None = 0,
+  Invite = 1,
+  Bye = 2,
+  Prack = 3,
+  Notify = 4,
+}
+
+const K_100REL = ascii("100rel");
+const K_FROM_OPEN = ascii("From: ");
+const K_QUOTE = ascii("\"");
+const K_LT = ascii("<");
+const K_TAG = ascii(">;tag=");
+const K_TO_OPEN = ascii("To: <");
+const K_GT_CRLF = ascii(">\r\n");
+const K_CSEQ = ascii("CSeq: ");
+const K_INVITE_CRLF = ascii(" INVITE\r\n");
+const K_MAX_FORWARDS = ascii("Max-Forwards: 70\r\n");
+const K_INVITE_SP = ascii("INVITE ");
+const K_SIP20 = ascii(" SIP/2.0\r\n");
+const K_AUTHORIZATION = ascii("Authorization: ");
+const K_PROXY_AUTHORIZATION = ascii("Proxy-Authorization: ");
+
+/** Retries of one request on 401/407 before giving up (§22.2: a second rejection means bad credentials). */
+const MAX_AUTH_TRIES = 2;
+
+export class Call implements ClientTransactionUser, TimerTarget {
+  readonly index: number;
+  state: CallState = CallState.Idle;
+  direction: CallDirection = CallDirection.None;
+  endReason: EndReason = EndReason.None;
+  /** The final status that ended the call (sent or received), 0 when none. */
+  endStatus = 0;
+  readonly dialog = new Dialog();
+  /** Our SDP: session id fixed per call, version raised when what we send changes (RFC 3264 §8). */
+  readonly media: LocalMedia;
+  /** What the peer's SDP said: where to send RTP, which codec and DTMF payload type, and its direction. */
+  remoteRtpAddress = "";
+  remoteRtpPort = 0;
+  codec: Codec = Codec.None;
+  codecPt = -1;
+  telephoneEventPt = -1;
+  remoteDirection: Direction = Direction.SendRecv;
+  /** Our direction as last answered (mirrors hold, RFC 3264 §6.1). */
+  localDirection: Direction = Direction.SendRecv;
+  /** Set by the application: the hunt or transfer this call belongs to. */
+  userData = 0;
+  /** A call placed because of a REFER in another call: its progress is reported there by NOTIFY (RFC 3515 §2.4.4). */
+  referredBy: Call | null = null;
+  /** Clock time (ms) the call was answered, 0 before. */
+  answeredAt = 0;
+  /** Clock time (ms) of the start. */
+  startedAt = 0;
+
+  private readonly owner: CallOwner;
+  /** The INVITE received, copied: its responses are built from it later (auto-answer delay, CANCEL). */
+  private readonly reqBuf: Uint8Array;
+  private readonly req = new SipMessage(64);
+  private hasReq = false;
+  private inviteTx: ServerTransactionHandle | null = null;
+  /** The INVITE had an SDP offer; otherwise our 200 carries the offer and the ACK the answer (§13.2.1). */
+  private offerInInvite = false;
+  /** Writers: requests and provisional responses; the 2xx kept for retransmission; the ACK kept for 2xx retransmissions; SDP bodies. */
+  private readonly w: SipWriter;
+  private readonly ok: SipWriter;
+  private readonly ackW: SipWriter;
+  private readonly sdpW = new SipWriter(640);
+  /** A 2xx (to the INVITE or a re-INVITE) waits for its ACK; its CSeq, and whether the ACK must carry the SDP answer. */
+  private awaitingAck = false;
+  private okCseq = 0;
+  private okStatus = 0;
+  private ackCarriesAnswer = false;
+  /** The 2xx retransmitting server transaction (INVITE or re-INVITE). */
+  private okTx: ServerTransactionHandle | null = null;
+  /** RFC 3262: the reliable provisional response waiting for PRACK. */
+  private reliable = false;
+  private rseq = 0;
+  private relPending = false;
+  private answerAfterPrack = false;
+  /** A BYE is due once the ACK has come (§15: no BYE before the ACK of our 2xx). */
+  private byeAfterAck = false;
+  private byeReason: EndReason = EndReason.None;
+
+  // UAC
+  private inviteClient: ClientTransactionHandle | null = null;
+  private readonly targetUri = new Field(256);
+  private readonly remoteUri = new Field(256);
+  private readonly localUri = new Field(256);
+  private readonly callId = new Field(64);
+  private readonly localTag = new Field(32);
+  private readonly hop = new NextHop();
+  private inviteCseq = 0;
+  private authTries = 0;
+  private redirected = false;
+  private cancelReason: EndReason = EndReason.None;
+  private lastRseq = 0;
+  private readonly www: DigestSession;
+  private readonly proxyAuth: DigestSession;
+  private wwwActive = false;
+  private proxyActive = false;
+  /** The credential values of the last INVITE, repeated in its ACK (§22.1). */
+  private inviteAuth = "";
+  private inviteProxyAuth = "";
+  private byeTx: ClientTransactionHandle | null = null;
+  private byeAuthTries = 0;
+  private readonly refer: ReferNotifier;
+
+  // Timers
+  /** UAS: auto-answer delay; UAC: ring timeout. */
+  private readonly ringTimer: TimerEntry;
+  /** 2xx retransmission (§13.3.1.4) or reliable 1xx retransmission (RFC 3262 §3). */
+  private readonly retransmitTimer: TimerEntry;
+  /** 64*T1: the ACK (§13.3.1.4) or the PRACK (RFC 3262 §3) never came. */
+  private readonly waitTimer: TimerEntry;
+  /** The call time limit. */
+  private readonly limitTimer: TimerEntry;
+
+  private readonly values = new HeaderValues();
+  private readonly addr = new NameAddr();
+  private readonly rack = new RAck();
+
+  constructor(owner: CallOwner, index: number) {
+    this.owner = owner;
+    this.index = index;
+    const cfg = owner.config;
+    const size = cfg.messageBuffer;
+    this.reqBuf = new Uint8Array(size);
+    this.w = new SipWriter(size);
+    this.ok = new SipWriter(size);
+    this.ackW = new SipWriter(size);
+    this.media = new LocalMedia({ sessionId: 0, address: "0.0.0.0", rtpPort: cfg.rtpPort + 2 * index });
+    const credentials = { username: cfg.authUser, password: cfg.password };
+    this.www = new DigestSession(owner.hash, owner.random, credentials);
+    this.proxyAuth = new DigestSession(owner.hash, owner.random, credentials);
+    this.refer = new ReferNotifier(owner, this);
+    this.ringTimer = new TimerEntry(this, TimerKind.User);
+    this.retransmitTimer = new TimerEntry(this, TimerKind.Retransmit2xx);
+    this.waitTimer = new TimerEntry(this, TimerKind.AckTimeout);
+    this.limitTimer = new TimerEntry(this, TimerKind.User);
+  }
+
+  get idle(): boolean {
+    return this.state === CallState.Idle;
+  }
+
+  /** The call is set up or being set up (not idle, not ended). */
+  get active(): boolean {
+    return this.state !== CallState.Idle && this.state !== CallState.Ended;
+  }
+
+  /** The INVITE server transaction of an incoming call that is not answered yet. */
+  isInviteTx(tx: ServerTransactionHandle): boolean {
+    return this.inviteTx === tx;
+  }
+
+  /** The peer's URI (From of an incoming call, To of an outgoing one), for logs and events. */
+  peer(): string {
+    return this.dialog.remoteUri.len > 0 ? this.dialog.remoteUri.toString() : this.remoteUri.toString();
+  }
+
+  callIdString(): string {
+    return this.dialog.callId.toString();
+  }
+
+  // ---------------------------------------------------------------- UAS
+
+  /**
+   * A new INVITE (no To tag) for this free slot. Answers what must be
+   * answered at once (100, 180, or a rejection) and schedules the answer.
+   */
+  incoming(tx: ServerTransactionHandle, msg: SipMessage): void {
+    this.begin(CallDirection.Inbound);
+    this.inviteTx = tx;
+    const owner = this.owner;
+    this.localTag.len = writeTag(owner.random, this.localTag.bytes, 0) < 0 ? 0 : TAG_LENGTH;
+    if (msg.length > this.reqBuf.length) {
+      this.rejectInvite(513, P.R_TOO_LARGE, EndReason.Failed, msg);
+      return;
+    }
+    const buf = this.reqBuf;
+    const src = msg.buf;
+    for (let i = 0; i < msg.length; i++) buf[i] = src[i]!;
+    if (!owner.parser.parse(buf, msg.length, this.req)) {
+      this.rejectInvite(400, P.R_BAD_REQUEST_CONTACT, EndReason.Failed, msg);
+      return;
+    }
+    this.hasReq = true;
+    const req = this.req;
+    this.inviteCseq = req.cseq;
+    this.prepareMedia();
+    if (!this.dialog.initUas(req, this.localTag.bytes, 0, this.localTag.len)) {
+      this.rejectInvite(400, P.R_BAD_REQUEST_CONTACT, EndReason.Failed, msg);
+      return;
+    }
+    this.offerInInvite = req.bodyLen > 0;
+    if (this.offerInInvite) {
+      const sdp = owner.sdp;
+      if (!sdp.read(req.buf, req.bodyStart, req.bodyLen)) {
+        this.rejectInvite(400, P.R_BAD_REQUEST_SDP, EndReason.NotAcceptable, msg);
+        return;
+      }
+      if (!this.takeOffer(sdp)) {
+        this.rejectInvite(488, P.R_NOT_ACCEPTABLE_HERE, EndReason.NotAcceptable, msg);
+        return;
+      }
+    }
+    this.reliable = hasOptionTag(req, H.Require, K_100REL, this.values);
+    this.setState(CallState.Incoming);
+    this.logInfo("call " + this.index + ": incoming call, caller " + this.peer());
+    // 100 Trying at once (§8.2.6.1), then 180 Ringing.
+    const w = this.w.reset();
+    if (writeResponseHead(w, req, 100, P.R_TRYING, null, 0, false)) {
+      w.end();
+      tx.respond(w, 100);
+    }
+    this.sendRinging();
+    if (this.owner.config.autoAnswer) this.owner.timers.start(this.ringTimer, this.owner.config.autoAnswerMs, TimerKind.User);
+  }
+
+  /** Answer an incoming call now (auto-answer does this after its delay). */
+  answer(): boolean {
+    if (this.state !== CallState.Incoming || !this.hasReq) return false;
+    if (this.relPending) {
+      // RFC 3262 §3: our 180 is not acknowledged yet; answer once the PRACK comes.
+      this.answerAfterPrack = true;
+      return true;
+    }
+    this.owner.timers.stop(this.ringTimer);
+    const ok = this.ok;
+    if (!this.write2xx(ok, this.req, this.offerInInvite)) {
+      this.rejectInvite(500, P.R_SERVER_ERROR, EndReason.Failed);
+      return false;
+    }
+    const tx = this.inviteTx!;
+    this.startAwaitingAck(tx, this.inviteCseq, !this.offerInInvite);
+    this.inviteTx = null;
+    tx.respond(ok, 200);
+    this.dialog.confirm();
+    this.answeredAt = this.now();
+    this.setState(CallState.Connecting);
+    return true;
+  }
+
+  /** An ACK in this dialog (§13.3.1.4): ends the 2xx retransmission; may carry the SDP answer. */
+  ack(msg: SipMessage): void {
+    if (!this.awaitingAck || msg.cseq !== this.okCseq) return;
+    this.stopAwaitingAck();
+    if (this.ackCarriesAnswer) {
+      // §13.2.1: our 2xx carried the offer; the ACK must carry the answer.
+      const sdp = this.owner.sdp;
+      if (msg.bodyLen <= 0 || !sdp.read(msg.buf, msg.bodyStart, msg.bodyLen) || !this.takeAnswer(sdp)) {
+        this.logWarn("call " + this.index + ": the ACK carries no usable SDP answer, hanging up");
+        this.setUpIfConnecting();
+        this.bye(EndReason.NotAcceptable);
+        return;
+      }
+    }
+    this.setUpIfConnecting();
+    if (this.byeAfterAck) {
+      this.byeAfterAck = false;
+      this.bye(this.byeReason);
+    }
+  }
+
+  /** §9.2: the caller cancelled before we answered: 487 to the INVITE. */
+  cancelled(): void {
+    if (this.state !== CallState.Incoming) return;
+    this.rejectInvite(487, P.R_TERMINATED, EndReason.RemoteCancel);
+  }
+
+  // ---------------------------------------------------------------- UAC
+
+  /**
+   * Place a call to `uri` (a SIP URI, uri[0, len)), sending the INVITE to
+   * address:port (the outbound proxy, the registrar, or the URI's host).
+   * Returns false when it could not even be sent (the slot is then free).
+   */
+  dial(uri: Uint8Array, uriLen: number, address: string, port: number): boolean {
+    this.begin(CallDirection.Outbound);
+    const owner = this.owner;
+    const cfg = owner.config;
+    if (!this.targetUri.set(uri, 0, uriLen) || !this.remoteUri.set(uri, 0, uriLen)) {
+      this.end(EndReason.Failed, 0);
+      return false;
+    }
+    this.localUri.setText(cfg.aor);
+    this.callId.len = writeCallId(owner.random, this.callId.bytes, 0) < 0 ? 0 : CALL_ID_LENGTH;
+    this.localTag.len = writeTag(owner.random, this.localTag.bytes, 0) < 0 ? 0 : TAG_LENGTH;
+    this.hop.set(address, port);
+    this.inviteCseq = 1 + (owner.random.u32() % 1000);
+    this.prepareMedia();
+    this.dialog.prepareUac(this.callId, this.localTag, this.localUri, this.remoteUri, this.inviteCseq);
+    if (cfg.outboundProxy) {
+      this.dialog.fallbackAddress = cfg.proxyHost;
+      this.dialog.fallbackPort = cfg.proxyPort;
+    }
+    this.setState(CallState.Dialing);
+    this.logInfo("call " + this.index + ": calling " + this.targetUri.toString());
+    if (!this.sendInvite()) {
+      this.end(EndReason.Failed, 503);
+      return false;
+    }
+    if (cfg.ringTimeoutMs > 0) owner.timers.start(this.ringTimer, cfg.ringTimeoutMs, TimerKind.User);
+    return true;
+  }
+
+  onResponse(tx: ClientTransactionHandle, msg: SipMessage): void {
+    try {
+      switch (tx.userData as Purpose) {
+        case Purpose.Invite:
+          if (tx === this.inviteClient) this.inviteResponse(msg);
+          return;
+        case Purpose.Bye:
+          if (tx === this.byeTx) this.byeResponse(msg);
+          return;
+        case Purpose.Notify:
+          this.refer.response(tx, msg);
+          return;
+        default:
+          return; // PRACK: its 200 needs nothing (RFC 3262 §4)
+      }
+    } catch (e) {
+      this.caught(e);
+    }
+  }
+
+  onFailure(tx: ClientTransactionHandle, reason: ClientFailure): void {
+    try {
+      switch (tx.userData as Purpose) {
+        case Purpose.Invite:
+          if (tx !== this.inviteClient) return;
+          this.inviteClient = null;
+          // Timer B: no final response (§17.1.1.2). After our CANCEL, the callee simply never answered.
+          if (this.state === CallState.Up) return;
+          if (this.cancelReason !== EndReason.None) this.end(this.cancelReason, 0);
+          else this.end(EndReason.Failed, reason === ClientFailure.Timeout ? 408 : 503);
+          return;
+        case Purpose.Bye:
+          if (tx !== this.byeTx) return;
+          this.byeTx = null;
+          // §15.1.1: a BYE without answer still ends the call.
+          this.end(this.byeReason, 0);
+          return;
+        case Purpose.Notify:
+          this.refer.failed(tx);
+          return;
+        default:
+          return;
+      }
+    } catch (e) {
+      this.caught(e);
+    }
+  }
+
+  /** A 2xx matching this call's dialog after its INVITE transaction was gone: acknowledge it again (§13.2.2.4). */
+  stray2xx(msg: SipMessage): boolean {
+    if (this.direction !== CallDirection.Outbound || msg.cseq !== this.inviteCseq || !this.dialog.matchesResponse(msg)) return false;
+    const to = msg.to;
+    if (this.dialog.state === DialogState.Confirmed && to.tagLen > 0 && this.dialog.remoteTag.equals(msg.buf, to.tagStart, to.tagLen) && this.ackW.length > 0) {
+      this.owner.layer.sendStateless(this.ackW, this.dialog.hop.address, this.dialog.hop.port);
+      return true;
+    }
+    return false;
+  }
+
+  // ------------------------------------------------------- both: hangup
+
+  /**
+   * Hang up, whatever the state: CANCEL an outgoing call still ringing
+   * (§9.1), decline an incoming one not answered (603), BYE an established
+   * one (§15.1.1; after the ACK of our 2xx, §15).
+   */
+  hangup(reason: EndReason = EndReason.LocalHangup): void {
+    try {
+      switch (this.state) {
+        case CallState.Incoming:
+          this.rejectInvite(603, P.R_DECLINE, reason);
+          return;
+        case CallState.Dialing:
+        case CallState.Ringing:
+          this.cancel(reason);
+          return;
+        case CallState.Connecting:
+          this.byeAfterAck = true;
+          this.byeReason = reason;
+          return;
+        case CallState.Up:
+          if (this.awaitingAck) {
+            this.byeAfterAck = true;
+            this.byeReason = reason;
+            return;
+          }
+          this.bye(reason);
+          return;
+        default:
+          return;
+      }
+    } catch (e) {
+      this.caught(e);
+    }
+  }
+
+  // ------------------------------------------------ requests in the dialog
+
+  /** A request (not ACK, not CANCEL) that matched this call's dialog (§12.2.2). */
+  request(tx: ServerTransactionHandle, msg: SipMessage): void {
+    const method = msg.method;
+    if (this.dialog.acceptRemoteCSeq(msg) === DialogCheck.OutOfOrder) {
+      this.respondSimple(tx, msg, 500, P.R_CSEQ_ORDER);
+      return;
+    }
+    switch (method) {
+      case Method.BYE:
+        this.remoteBye(tx, msg);
+        return;
+      case Method.INVITE:
+        this.reInvite(tx, msg);
+        return;
+      case Method.UPDATE:
+        this.update(tx, msg);
+        return;
+      case Method.PRACK:
+        this.prack(tx, msg);
+        return;
+      case Method.INFO:
+        this.info(tx, msg);
+        return;
+      case Method.MESSAGE:
+        this.respondSimple(tx, msg, 200, P.R_OK);
+        this.owner.messageReceived(this, msg);
+        return;
+      case Method.OPTIONS:
+        this.respondOptions(tx, msg);
+        return;
+      case Method.REFER:
+        this.referRequest(tx, msg);
+        return;
+      case Method.NOTIFY:
+        // We subscribe to nothing (we never send REFER or SUBSCRIBE): RFC 6665 §4.1.3.
+        this.respondSimple(tx, msg, 481, P.R_NO_SUBSCRIPTION);
+        return;
+      case Method.SUBSCRIBE:
+        this.respondSimple(tx, msg, 489, P.R_BAD_EVENT);
+        return;
+      default:
+        this.respondSimple(tx, msg, 481, P.R_NO_TRANSACTION);
+    }
+  }
+
+  private remoteBye(tx: ServerTransactionHandle, msg: SipMessage): void {
+    this.respondSimple(tx, msg, 200, P.R_OK);
+    if (this.state === CallState.Incoming) {
+      // §15.1.2: a BYE on the early dialog: the pending INVITE gets 487.
+      this.rejectInvite(487, P.R_TERMINATED, EndReason.RemoteHangup);
+      return;
+    }
+    this.stopAwaitingAck();
+    this.end(EndReason.RemoteHangup, 0);
+  }
+
+  /** §14.2: a re-INVITE: hold, resume, or a refreshed target. Same codec, mirrored direction. */
+  private reInvite(tx: ServerTransactionHandle, msg: SipMessage): void {
+    if (this.state !== CallState.Up) {
+      // §14.2: a second INVITE before our final response to the first / before the ACK: 500 with Retry-After.
+      const w = this.w.reset();
+      if (writeResponseHead(w, msg, 500, P.R_SERVER_ERROR, null, 0, false)) {
+        writeRetryAfter(w, 1 + (this.owner.random.u32() % 10));
+        w.end();
+        tx.respond(w, 500);
+      }
+      return;
+    }
+    if (this.awaitingAck) {
+      this.respondSimple(tx, msg, 500, P.R_SERVER_ERROR);
+      return;
+    }
+    const hasOffer = msg.bodyLen > 0;
+    if (hasOffer) {
+      const sdp = this.owner.sdp;
+      if (!sdp.read(msg.buf, msg.bodyStart, msg.bodyLen)) {
+        this.respondSimple(tx, msg, 400, P.R_BAD_REQUEST_SDP);
+        return;
+      }
+      if (!this.takeOffer(sdp)) {
+        // §14.2: the session stays as it was.
+        this.respond488(tx, msg);
+        return;
+      }
+    }
+    this.dialog.refreshTarget(msg);
+    const ok = this.ok;
+    if (!this.write2xx(ok, msg, hasOffer)) {
+      this.respondSimple(tx, msg, 500, P.R_SERVER_ERROR);
+      return;
+    }
+    this.startAwaitingAck(tx, msg.cseq, !hasOffer);
+    tx.respond(ok, 200);
+  }
+
+  /** RFC 3311: UPDATE, in an early or confirmed dialog; answered at once (no ACK). */
+  private update(tx: ServerTransactionHandle, msg: SipMessage): void {
+    const hasOffer = msg.bodyLen > 0;
+    if (hasOffer) {
+      const sdp = this.owner.sdp;
+      if (!sdp.read(msg.buf, msg.bodyStart, msg.bodyLen)) {
+        this.respondSimple(tx, msg, 400, P.R_BAD_REQUEST_SDP);
+        return;
+      }
+      if (!this.takeOffer(sdp)) {
+        this.respond488(tx, msg);
+        return;
+      }
+    }
+    this.dialog.refreshTarget(msg);
+    const w = this.w;
+    if (!this.writeOkHead(w, msg, 200)) return;
+    if (hasOffer) {
+      // RFC 3311 §5.2: the 2xx carries the answer.
+      const sdpW = this.sdpW.reset();
+      if (!this.media.writeAnswer(sdpW, this.owner.sdp, this.localDirection)) {
+        this.respondSimple(tx, msg, 500, P.R_SERVER_ERROR);
+        return;
+      }
+      w.bytes(K_CONTENT_TYPE_SDP).body(sdpW.buf, 0, sdpW.length);
+    } else {
+      w.end();
+    }
+    tx.respond(w, 200);
+  }
+
+  /** RFC 3262 §3: PRACK for our reliable provisional response. */
+  private prack(tx: ServerTransactionHandle, msg: SipMessage): void {
+    const rack = this.rack;
+    if (!rack.read(msg)) {
+      this.respondSimple(tx, msg, 400, P.R_BAD_REQUEST_RACK);
+      return;
+    }
+    if (!this.relPending || rack.rseq !== this.rseq || rack.cseq !== this.inviteCseq || rack.method !== Method.INVITE) {
+      this.respondSimple(tx, msg, 481, P.R_NO_RELIABLE);
+      return;
+    }
+    this.relPending = false;
+    const timers = this.owner.timers;
+    timers.stop(this.retransmitTimer);
+    timers.stop(this.waitTimer);
+    this.respondSimple(tx, msg, 200, P.R_OK);
+    if (this.answerAfterPrack) {
+      this.answerAfterPrack = false;
+      this.answer();
+    }
+  }
+
+  /** RFC 6086: legacy INFO carrying DTMF; an Info Package we never offered gets 469. */
+  private info(tx: ServerTransactionHandle, msg: SipMessage): void {
+    if (msg.first[H.InfoPackage]! >= 0) {
+      const w = this.w.reset();
+      if (writeResponseHead(w, msg, 469, P.R_BAD_INFO_PACKAGE, null, 0, false)) {
+        writeEmptyRecvInfo(w);
+        w.end();
+        tx.respond(w, 469);
+      }
+      return;
+    }
+    if (msg.bodyLen <= 0) {
+      // An INFO with no body (used as a ping by some peers): nothing to do.
+      this.respondSimple(tx, msg, 200, P.R_OK);
+      return;
+    }
+    const digit = this.owner.dtmf.read(msg);
+    if (digit < 0) {
+      this.respondSimple(tx, msg, 400, P.R_BAD_REQUEST_DTMF);
+      return;
+    }
+    this.respondSimple(tx, msg, 200, P.R_OK);
+    if (this.state === CallState.Up) this.owner.dtmfReceived(this, digit);
+    else this.logInfo("call " + this.index + ": DTMF outside an established call ignored");
+  }
+
+  /** RFC 3515: REFER in the dialog: 202, then a call to the Refer-To target, reported by NOTIFY. */
+  private referRequest(tx: ServerTransactionHandle, msg: SipMessage): void {
+    if (!this.owner.config.allowRefer) {
+      this.respondSimple(tx, msg, 603, P.R_DECLINE);
+      return;
+    }
+    if (this.refer.active) {
+      // One transfer at a time.
+      this.respondSimple(tx, msg, 491, P.R_PENDING);
+      return;
+    }
+    const h = msg.first[H.ReferTo]!;
+    const a = this.addr;
+    if (h < 0 || msg.count[H.ReferTo]! !== 1 || !a.read(msg.buf, msg.hValueStart[h]!, msg.hValueEnd[h]!)) {
+      this.respondSimple(tx, msg, 400, P.R_BAD_REQUEST_REFER_TO);
+      return;
+    }
+    if (a.uri.scheme !== Scheme.Sip && a.uri.scheme !== Scheme.Sips) {
+      this.respondSimple(tx, msg, 416, P.R_UNSUPPORTED_SCHEME);
+      return;
+    }
+    // The target without its "?headers" (Replaces and the like are not acted on).
+    const uriLen = a.uri.headersLen >= 0 ? a.uri.headersStart - 1 - a.uriStart : a.uriLen;
+    const target = this.refer.target;
+    if (!target.set(msg.buf, a.uriStart, uriLen)) {
+      this.respondSimple(tx, msg, 400, P.R_BAD_REQUEST_REFER_TO);
+      return;
+    }
+    this.respondSimple(tx, msg, 202, P.R_ACCEPTED);
+    this.refer.start(msg.cseq);
+    this.logInfo("call " + this.index + ": transfer to " + target.toString());
+    const call = this.owner.placeReferredCall(this, target.bytes, target.len);
+    if (call === null) {
+      this.refer.progress(503, null);
+      return;
+    }
+    call.referredBy = this;
+  }
+
+  /** A call we placed for a REFER changed state: NOTIFY its progress in this (the referring) call. */
+  referProgress(call: Call): void {
+    if (!this.refer.active) return;
+    if (call.state === CallState.Up) this.refer.progress(200, call);
+    else if (call.state === CallState.Ended) this.refer.progress(call.endStatus > 0 ? call.endStatus : 487, call);
+    else if (call.state === CallState.Ringing) this.refer.progress(180, call);
+  }
+
+  // ------------------------------------------------------------- timers
+
+  onTimer(entry: TimerEntry): void {
+    try {
+      const t = this.owner.timerValues;
+      if (entry === this.ringTimer) {
+        if (this.direction === CallDirection.Inbound) this.answer();
+        else if (this.state === CallState.Dialing || this.state === CallState.Ringing) {
+          this.logInfo("call " + this.index + ": no answer, cancelling");
+          this.cancel(EndReason.NoAnswer);
+        }
+        return;
+      }
+      if (entry === this.retransmitTimer) {
+        if (this.awaitingAck && this.okTx !== null) {
+          // §13.3.1.4: resend the 2xx, T1 doubling up to T2.
+          this.okTx.respond(this.ok, this.okStatus);
+          this.owner.timers.start(entry, t.nextCapped(entry.interval), TimerKind.Retransmit2xx);
+        } else if (this.relPending && this.inviteTx !== null) {
+          // RFC 3262 §3: resend the reliable provisional response, T1 doubling.
+          this.inviteTx.respond(this.w180(), 180);
+          this.owner.timers.start(entry, 2 * entry.interval, TimerKind.Retransmit2xx);
+        }
+        return;
+      }
+      if (entry === this.waitTimer) {
+        if (this.awaitingAck) {
+          // §13.3.1.4: no ACK within 64*T1: confirm and end the dialog with BYE.
+          this.logWarn("call " + this.index + ": no ACK for our 2xx, hanging up");
+          this.stopAwaitingAck();
+          this.setUpIfConnecting();
+          this.byeAfterAck = false;
+          this.bye(EndReason.NoAck);
+        } else if (this.relPending) {
+          // RFC 3262 §3: no PRACK within 64*T1: reject the INVITE with a 5xx.
+          this.relPending = false;
+          this.rejectInvite(500, P.R_NO_PRACK, EndReason.Failed);
+        }
+        return;
+      }
+      if (entry === this.limitTimer) {
+        if (this.state === CallState.Up) {
+          this.logInfo("call " + this.index + ": time limit reached, hanging up");
+          this.hangup(EndReason.TimeLimit);
+        }
+      }
+    } catch (e) {
+      this.caught(e);
+    }
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private begin(direction: CallDirection): void {
+    this.direction = direction;
+    this.state = CallState.Idle;
+    this.endReason = EndReason.None;
+    this.endStatus = 0;
+    this.dialog.reset();
+    this.hasReq = false;
+    this.inviteTx = null;
+    this.offerInInvite = false;
+    this.awaitingAck = false;
+    this.okTx = null;
+    this.okCseq = 0;
+    this.ackCarriesAnswer = false;
+    this.reliable = false;
+    this.rseq = 0;
+    this.relPending = false;
+    this.answerAfterPrack = false;
+    this.byeAfterAck = false;
+    this.byeReason = EndReason.None;
+    this.inviteClient = null;
+    this.inviteCseq = 0;
+    this.authTries = 0;
+    this.redirected = false;
+    this.cancelReason = EndReason.None;
+    this.lastRseq = 0;
+    this.www.reset();
+    this.proxyAuth.reset();
+    this.wwwActive = this.proxyActive = false;
+    this.inviteAuth = this.inviteProxyAuth = "";
+    this.byeTx = null;
+    this.byeAuthTries = 0;
+    this.ackW.reset();
+    this.refer.reset();
+    this.referredBy = null;
+    this.userData = 0;
+    this.remoteRtpAddress = "";
+    this.remoteRtpPort = 0;
+    this.codec = Codec.None;
+    this.codecPt = -1;
+    this.telephoneEventPt = -1;
+    this.remoteDirection = Direction.SendRecv;
+    this.localDirection = Direction.SendRecv;
+    this.answeredAt = 0;
+    this.startedAt = this.now();
+  }
+
+  /** A fresh SDP session for this call, on our current address (RFC 4566 §5.2: o= id unique per session). */
+  private prepareMedia(): void {
+    const c = this.owner.contact();
+    this.media.newSession(this.owner.random.u32() % 2147483647, c.source !== "" ? c.source : this.owner.layer.advertisedAddress);
+  }
+
+  /** Read the peer's offer into the call. False when it has no usable G.711 audio (488). */
+  private takeOffer(sdp: SdpReader): boolean {
+    if (sdp.audioIndex < 0 || sdp.codec === Codec.None) return false;
+    this.takeRemote(sdp);
+    return true;
+  }
+
+  /** Read the peer's answer to our offer (RFC 3264 §6): it must pick PCMU or PCMA. */
+  private takeAnswer(sdp: SdpReader): boolean {
+    if (sdp.audioIndex < 0 || sdp.codec === Codec.None) return false;
+    this.takeRemote(sdp);
+    return true;
+  }
+
+  private takeRemote(sdp: SdpReader): void {
+    this.codec = sdp.codec;
+    this.codecPt = sdp.codecPt;
+    this.telephoneEventPt = sdp.telephoneEventPt;
+    this.remoteDirection = sdp.direction;
+    this.remoteRtpPort = sdp.audioPort;
+    const addr = sdp.connNull ? "" : sdp.connectionAddress();
+    if (addr !== this.remoteRtpAddress) this.remoteRtpAddress = addr;
+  }
+
+  /** 180 Ringing (reliable when required, RFC 3262 §3), with Contact for the early dialog (§12.1.1). */
+  private sendRinging(): void {
+    const tx = this.inviteTx;
+    if (tx === null) return;
+    if (this.reliable) {
+      this.rseq = 1 + (this.owner.random.u32() % 2147483647);
+      this.relPending = true;
+    }
+    const w = this.w180();
+    tx.respond(w, 180);
+    if (this.reliable) {
+      const t = this.owner.timerValues;
+      this.owner.timers.start(this.retransmitTimer, t.t1, TimerKind.Retransmit2xx);
+      this.owner.timers.start(this.waitTimer, t.b, TimerKind.AckTimeout);
+    }
+  }
+
+  private w180(): SipWriter {
+    const w = this.w.reset();
+    if (!this.writeResponseStart(w, this.req, 180, P.R_RINGING, true)) return w;
+    writeContact(w, this.owner.config.userAt, this.owner.contact());
+    if (this.reliable) writeReliable(w, this.rseq);
+    writeCapabilities(w);
+    w.bytes(this.owner.config.serverHeader);
+    w.end();
+    return w;
+  }
+
+  /** A dialog-creating or in-dialog 200 with Contact, Allow, Supported and the SDP (answer, or offer when `answer` is false). */
+  private write2xx(w: SipWriter, req: SipMessage, answer: boolean): boolean {
+    if (!this.writeOkHead(w, req, 200)) return false;
+    const sdpW = this.sdpW.reset();
+    const ok = answer ? this.media.writeAnswer(sdpW, this.owner.sdp, this.localDirection) : this.media.writeOffer(sdpW, this.localDirection);
+    if (!ok) return false;
+    w.bytes(K_CONTENT_TYPE_SDP).body(sdpW.buf, 0, sdpW.length);
+    return !w.overflow;
+  }
+
+  private writeOkHead(w: SipWriter, req: SipMessage, status: number): boolean {
+    w.reset();
+    if (!this.writeResponseStart(w, req, status, P.R_OK, req.method === Method.INVITE && this.direction === CallDirection.Inbound && this.state === CallState.Incoming)) return false;
+    writeContact(w, this.owner.config.userAt, this.owner.contact());
+    writeCapabilities(w);
+    w.bytes(this.owner.config.serverHeader);
+    return true;
+  }
+
+  /** Status line and the headers copied from the request, with our To tag; Record-Route for dialog-creating responses (§12.1.1). */
+  private writeResponseStart(w: SipWriter, req: SipMessage, status: number, reason: Uint8Array, recordRoute: boolean): boolean {
+    return writeResponseHead(w, req, status, reason, this.localTag.bytes, this.localTag.len, recordRoute);
+  }
+
+  private respondSimple(tx: ServerTransactionHandle, req: SipMessage, status: number, reason: Uint8Array): void {
+    const w = this.w.reset();
+    if (!writeResponseHead(w, req, status, reason, this.localTag.bytes, this.localTag.len, false)) return;
+    w.bytes(this.owner.config.serverHeader);
+    w.end();
+    tx.respond(w, status);
+  }
+
+  private respondOptions(tx: ServerTransactionHandle, req: SipMessage): void {
+    const w = this.w.reset();
+    if (!writeResponseHead(w, req, 200, P.R_OK, this.localTag.bytes, this.localTag.len, false)) return;
+    writeCapabilities(w);
+    w.bytes(this.owner.config.serverHeader);
+    w.end();
+    tx.respond(w, 200);
+  }
+
+  /** 488 with Warning 305 (§21.4.26, §20.43). */
+  private respond488(tx: ServerTransactionHandle, req: SipMessage): void {
+    const w = this.w.reset();
+    if (!writeResponseHead(w, req, 488, P.R_NOT_ACCEPTABLE_HERE, this.localTag.bytes, this.localTag.len, false)) return;
+    writeWarning305(w, this.owner.contact());
+    w.bytes(this.owner.config.serverHeader);
+    w.end();
+    tx.respond(w, 488);
+  }
+
+  /** A final non-2xx to the incoming INVITE, and the end of the call. */
+  private rejectInvite(status: number, reason: Uint8Array, why: EndReason, source: SipMessage | null = null): void {
+    const tx = this.inviteTx;
+    this.inviteTx = null;
+    this.relPending = false;
+    this.answerAfterPrack = false;
+    const timers = this.owner.timers;
+    timers.stop(this.ringTimer);
+    timers.stop(this.retransmitTimer);
+    timers.stop(this.waitTimer);
+    if (tx !== null && tx.state === ServerState.Proceeding) {
+      const src = source !== null ? source : this.hasReq ? this.req : null;
+      if (src !== null) {
+        if (status === 488) this.respond488(tx, src);
+        else this.respondSimple(tx, src, status, reason);
+      }
+    }
+    if (status === 488 || status === 513 || (status === 400 && !this.hasReq)) this.logWarn("call " + this.index + ": incoming INVITE rejected with " + status);
+    this.end(why, status);
+  }
+
+  private startAwaitingAck(tx: ServerTransactionHandle, cseq: number, ackCarriesAnswer: boolean): void {
+    this.awaitingAck = true;
+    this.okTx = tx;
+    this.okCseq = cseq;
+    this.okStatus = 200;
+    this.ackCarriesAnswer = ackCarriesAnswer;
+    const t = this.owner.timerValues;
+    this.owner.timers.start(this.retransmitTimer, t.t1, TimerKind.Retransmit2xx);
+    this.owner.timers.start(this.waitTimer, t.h, TimerKind.AckTimeout);
+  }
+
+  private stopAwaitingAck(): void {
+    if (!this.awaitingAck) return;
+    this.awaitingAck = false;
+    this.okTx = null;
+    this.owner.timers.stop(this.retransmitTimer);
+    this.owner.timers.stop(this.waitTimer);
+  }
+
+  private setUpIfConnecting(): void {
+    if (this.state !== CallState.Connecting) return;
+    this.setState(CallState.Up);
+    this.startLimit();
+  }
+
+  private startLimit(): void {
+    const limit = this.owner.config.callLimitMs;
+    if (limit > 0) this.owner.timers.start(this.limitTimer, limit, TimerKind.User);
+  }
+
+  // ------------------------------------------------------------- UAC internals
+
+  /** Write and send the INVITE (first, authenticated retry, or after a redirect). */
+  private sendInvite(): boolean {
+    const owner = this.owner;
+    const layer = owner.layer;
+    const tx = layer.createClient(this, Method.INVITE);
+    if (tx === null) {
+      this.logWarn("call " + this.index + ": no free transaction for the INVITE");
+      return false;
+    }
+    tx.userData = Purpose.Invite;
+    const cfg = owner.config;
+    const w = this.w.reset();
+    w.bytes(K_INVITE_SP);
+    this.targetUri.write(w);
+    w.bytes(K_SIP20);
+    layer.writeVia(w, tx);
+    w.bytes(K_MAX_FORWARDS);
+    w.bytes(cfg.routeHeader);
+    w.bytes(K_FROM_OPEN);
+    if (cfg.displayName !== "") w.bytes(K_QUOTE).text(cfg.displayName).bytes(K_QUOTE).byte(32);
+    w.bytes(K_LT);
+    this.localUri.write(w).bytes(K_TAG);
+    this.localTag.write(w).crlf();
+    w.bytes(K_TO_OPEN);
+    this.remoteUri.write(w).bytes(K_GT_CRLF);
+    w.headerName(H.CallId);
+    this.callId.write(w).crlf();
+    w.bytes(K_CSEQ).uint(this.inviteCseq).bytes(K_INVITE_CRLF);
+    writeContact(w, cfg.userAt, owner.contact());
+    writeCapabilities(w);
+    w.bytes(cfg.userAgentHeader);
+    // Credentials (§22.2, §22.3): the digest-uri is the Request-URI.
+    this.inviteAuth = this.wwwActive ? this.www.authorize("INVITE", this.targetUri.toString()) : "";
+    this.inviteProxyAuth = this.proxyActive ? this.proxyAuth.authorize("INVITE", this.targetUri.toString()) : "";
+    if (this.inviteAuth !== "") w.bytes(K_AUTHORIZATION).text(this.inviteAuth).crlf();
+    if (this.inviteProxyAuth !== "") w.bytes(K_PROXY_AUTHORIZATION).text(this.inviteProxyAuth).crlf();
+    const sdpW = this.sdpW.reset();
+    if (!this.media.writeOffer(sdpW, Direction.SendRecv)) {
+      layer.release(tx);
+      return false;
+    }
+    w.bytes(K_CONTENT_TYPE_SDP).body(sdpW.buf, 0, sdpW.length);
+    if (w.overflow) {
+      layer.release(tx);
+      this.logWarn("call " + this.index + ": INVITE does not fit the buffer");
+      return false;
+    }
+    this.inviteClient = tx;
+    this.dialog.localSeq = this.inviteCseq;
+    return layer.send(tx, w, this.hop.address, this.hop.port);
+  }
+
+  private inviteResponse(msg: SipMessage): void {
+    const status = msg.status;
+    const d = this.dialog;
+    if (status < 200) {
+      if (status === 100) return;
+      if (this.state === CallState.Ending) return;
+      const to = msg.to;
+      if (to.tagLen > 0 && (d.state === DialogState.None || d.state === DialogState.Early)) d.fromResponse(msg);
+      if (msg.bodyLen > 0) {
+        // Early media (§13.2.1, RFC 3262): an SDP answer in a provisional response.
+        const sdp = this.owner.sdp;
+        if (sdp.read(msg.buf, msg.bodyStart, msg.bodyLen)) this.takeAnswer(sdp);
+      }
+      this.prackIfReliable(msg);
+      if (this.state === CallState.Dialing) this.setState(CallState.Ringing);
+      return;
+    }
+    if (status < 300) {
+      this.inviteAccepted(msg);
+      return;
+    }
+    this.inviteClient = null;
+    if (this.state === CallState.Up) return;
+    if ((status === 401 || status === 407) && this.cancelReason === EndReason.None && this.authTries < MAX_AUTH_TRIES) {
+      if (this.challenge(msg, status === 407) && this.nextInvite()) return;
+      this.end(EndReason.Rejected, status);
+      return;
+    }
+    if (status >= 300 && status < 400 && !this.redirected && this.cancelReason === EndReason.None && this.redirect(msg)) return;
+    if (this.cancelReason !== EndReason.None) {
+      this.end(this.cancelReason, status);
+      return;
+    }
+    this.logInfo("call " + this.index + ": rejected: " + status + " " + msg.reasonString());
+    this.end(status === 486 || status === 600 ? EndReason.Busy : status === 488 || status === 606 ? EndReason.NotAcceptable : EndReason.Rejected, status);
+  }
+
+  /** A 2xx to our INVITE (and each retransmission): ACK it (§13.2.2.4); the call is up. */
+  private inviteAccepted(msg: SipMessage): void {
+    const d = this.dialog;
+    const to = msg.to;
+    if (d.state === DialogState.Confirmed) {
+      if (to.tagLen > 0 && d.remoteTag.equals(msg.buf, to.tagStart, to.tagLen)) {
+        // A retransmission: the same ACK again.
+        if (this.ackW.length > 0) this.owner.layer.sendStateless(this.ackW, d.hop.address, d.hop.port);
+      } else {
+        // Another fork answered too (§13.2.2.4): acknowledge it and end it.
+        this.owner.forkAnswered(msg);
+      }
+      return;
+    }
+    if (d.state === DialogState.Early && to.tagLen > 0 && !d.remoteTag.equals(msg.buf, to.tagStart, to.tagLen)) {
+      // The 2xx comes from another fork than the early dialog: that fork's dialog is the call.
+      d.state = DialogState.None;
+    }
+    if (!d.fromResponse(msg)) {
+      this.logWarn("call " + this.index + ": 2xx without a usable To tag or Contact");
+      this.end(EndReason.Failed, msg.status);
+      return;
+    }
+    this.owner.timers.stop(this.ringTimer);
+    this.sendAck();
+    const sdp = this.owner.sdp;
+    const answered = msg.bodyLen > 0 && sdp.read(msg.buf, msg.bodyStart, msg.bodyLen) && this.takeAnswer(sdp);
+    this.answeredAt = this.now();
+    this.setState(CallState.Up);
+    if (!answered && this.codec === Codec.None) {
+      this.logWarn("call " + this.index + ": the answer has no G.711 audio, hanging up");
+      this.bye(EndReason.NotAcceptable);
+      return;
+    }
+    if (this.cancelReason !== EndReason.None) {
+      // §9.1: the 2xx crossed our CANCEL: the call must be ended with BYE.
+      this.bye(this.cancelReason);
+      return;
+    }
+    this.startLimit();
+  }
+
+  private sendAck(): void {
+    const d = this.dialog;
+    const w = this.ackW.reset();
+    d.writeRequestLine(w, Method.ACK);
+    this.owner.layer.writeStatelessVia(w);
+    d.writeHeaders(w, Method.ACK, this.inviteCseq);
+    if (this.inviteAuth !== "") w.bytes(K_AUTHORIZATION).text(this.inviteAuth).crlf();
+    if (this.inviteProxyAuth !== "") w.bytes(K_PROXY_AUTHORIZATION).text(this.inviteProxyAuth).crlf();
+    w.bytes(this.owner.config.userAgentHeader);
+    w.end();
+    if (w.overflow) {
+      this.logWarn("call " + this.index + ": ACK does not fit");
+      w.reset();
+      return;
+    }
+    this.owner.layer.sendStateless(w, d.hop.address, d.hop.port);
+  }
+
+  /** RFC 3262 §4: acknowledge a reliable provisional response once per RSeq. */
+  private prackIfReliable(msg: SipMessage): void {
+    if (!hasOptionTag(msg, H.Require, K_100REL, this.values)) return;
+    const rseq = rseqOf(msg);
+    const d = this.dialog;
+    if (rseq <= 0 || (this.lastRseq > 0 && rseq <= this.lastRseq) || d.state !== DialogState.Early || d.remoteTarget.len === 0) return;
+    this.lastRseq = rseq;
+    const owner = this.owner;
+    const tx = owner.layer.createClient(this, Method.PRACK);
+    if (tx === null) return;
+    tx.userData = Purpose.Prack;
+    const w = this.w.reset();
+    d.writeRequestLine(w, Method.PRACK);
+    owner.layer.writeVia(w, tx);
+    d.writeHeaders(w, Method.PRACK, d.nextLocalSeq());
+    writeRAck(w, rseq, this.inviteCseq);
+    w.bytes(owner.config.userAgentHeader);
+    w.end();
+    owner.layer.send(tx, w, d.hop.address, d.hop.port);
+  }
+
+  /** §22.2/§22.3: take the challenge; true when the INVITE should be resent with credentials. */
+  private challenge(msg: SipMessage, proxy: boolean): boolean {
+    const ch = readChallenge(msg, proxy ? H.ProxyAuthenticate : H.WwwAuthenticate);
+    if (ch === null) return false;
+    const verdict = (proxy ? this.proxyAuth : this.www).challenge(ch, proxy);
+    if (verdict !== DigestVerdict.Retry) {
+      this.logWarn("call " + this.index + ": credentials rejected (" + msg.status + ")");
+      return false;
+    }
+    if (proxy) this.proxyActive = true;
+    else this.wwwActive = true;
+    return true;
+  }
+
+  /** The next INVITE of this call: a new transaction, CSeq + 1, same Call-ID and From tag (§8.1.3.5, §22.2). */
+  private nextInvite(): boolean {
+    this.authTries++;
+    this.inviteCseq++;
+    this.dialog.prepareUac(this.callId, this.localTag, this.localUri, this.remoteUri, this.inviteCseq);
+    return this.sendInvite();
+  }
+
+  /** §8.1.3.4: try the first Contact of a 3xx, once. */
+  private redirect(msg: SipMessage): boolean {
+    const h = msg.first[H.Contact]!;
+    if (h < 0) return false;
+    const v = this.values.begin(msg, H.Contact);
+    if (!v.next()) return false;
+    const a = this.addr;
+    if (!a.read(msg.buf, v.start, v.start + v.len) || a.star || (a.uri.scheme !== Scheme.Sip && a.uri.scheme !== Scheme.Sips)) return false;
+    if (!this.targetUri.set(msg.buf, a.uriStart, a.uriLen)) return false;
+    if (!this.owner.config.outboundProxy && !this.hop.fromUri(a.uri)) return false;
+    this.redirected = true;
+    this.logInfo("call " + this.index + ": redirected to " + this.targetUri.toString());
+    this.authTries = 0;
+    this.inviteCseq++;
+    this.dialog.prepareUac(this.callId, this.localTag, this.localUri, this.remoteUri, this.inviteCseq);
+    return this.sendInvite();
+  }
+
+  /** §9.1: CANCEL the INVITE (held by the layer until a provisional response came). */
+  private cancel(reason: EndReason): void {
+    this.cancelReason = reason;
+    this.owner.timers.stop(this.ringTimer);
+    const tx = this.inviteClient;
+    this.setState(CallState.Ending);
+    if (tx === null || !tx.cancel()) this.end(reason, 0);
+  }
+
+  /** §15.1.1: BYE; the call is over when it is answered (or times out). */
+  private bye(reason: EndReason): void {
+    this.byeReason = reason;
+    this.owner.timers.stop(this.limitTimer);
+    if (this.state !== CallState.Ending) this.setState(CallState.Ending);
+    if (!this.sendBye()) this.end(reason, 0);
+  }
+
+  private sendBye(): boolean {
+    const d = this.dialog;
+    if (d.remoteTarget.len === 0 || !d.hop.valid) return false;
+    const owner = this.owner;
+    const tx = owner.layer.createClient(this, Method.BYE);
+    if (tx === null) return false;
+    tx.userData = Purpose.Bye;
+    const w = this.w.reset();
+    d.writeRequestLine(w, Method.BYE);
+    owner.layer.writeVia(w, tx);
+    const cseq = d.nextLocalSeq();
+    d.writeHeaders(w, Method.BYE, cseq);
+    if (this.wwwActive) w.bytes(K_AUTHORIZATION).text(this.www.authorize("BYE", d.remoteTarget.toString())).crlf();
+    if (this.proxyActive) w.bytes(K_PROXY_AUTHORIZATION).text(this.proxyAuth.authorize("BYE", d.remoteTarget.toString())).crlf();
+    w.bytes(owner.config.userAgentHeader);
+    w.end();
+    this.byeTx = tx;
+    return owner.layer.send(tx, w, d.hop.address, d.hop.port);
+  }
+
+  private byeResponse(msg: SipMessage): void {
+    const status = msg.status;
+    if (status < 200) return;
+    this.byeTx = null;
+    if ((status === 401 || status === 407) && this.byeAuthTries < 1 && this.challenge(msg, status === 407)) {
+      this.byeAuthTries++;
+      if (this.sendBye()) return;
+    }
+    this.end(this.byeReason, 0);
+  }
+
+  // ------------------------------------------------------------- state
+
+  private setState(state: CallState): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.logInfo("call " + this.index + ": " + callStateName(state));
+    this.owner.stateChanged(this);
+    const r = this.referredBy;
+    if (r !== null) r.referProgress(this);
+  }
+
+  /** The end: stop everything, tell the owner, free the slot. */
+  private end(reason: EndReason, status: number): void {
+    if (this.state === CallState.Ended || (this.state === CallState.Idle && this.direction === CallDirection.None)) return;
+    const timers = this.owner.timers;
+    timers.stop(this.ringTimer);
+    timers.stop(this.retransmitTimer);
+    timers.stop(this.waitTimer);
+    timers.stop(this.limitTimer);
+    this.awaitingAck = false;
+    this.okTx = null;
+    this.endReason = reason;
+    this.endStatus = status;
+    this.dialog.terminate();
+    this.logInfo("call " + this.index + ": ended (" + endReasonName(reason) + (status > 0 ? ", " + status : "") + ")");
+    this.setState(CallState.Ended);
+    this.refer.callEnded();
+    this.state = CallState.Idle;
+    this.direction = CallDirection.None;
+    this.referredBy = null;
+    this.owner.released(this);
+  }
+
+  private now(): number {
+    return this.owner.timers.now();
+  }
+
+  /** Nothing throws out of the core: log; a call that cannot go on is ended. */
+  private caught(e: unknown): void {
+    const log = this.owner.log;
+    if (log !== undefined) log.log(LogLevel.Error, "call " + this.index + ": " + String(e));
+    if (this.active) this.end(EndReason.Failed, 500);
+  }
+
+  private logInfo(text: string): void {
+    const log = this.owner.log;
+    if (log !== undefined) log.log(LogLevel.Info, text);
+  }
+
+  private logWarn(text: string): void {
+    const log = this.owner.log;
+    if (log !== undefined) log.log(LogLevel.Warn, text);
+  }
+}
+
+/** Does a Require/Supported header list this option tag (case-insensitive, §19.2)? */
+export function hasOptionTag(msg: SipMessage, id: H, tag: Uint8Array, values: HeaderValues): boolean {
+  const v = values.begin(msg, id);
+  while (v.next()) if (spanEqualsCI(msg.buf, v.start, v.len, tag)) return true;
+  return false;
+}
+

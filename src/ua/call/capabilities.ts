@@ -1,0 +1,90 @@
+/*
+ * What the door station's user agent understands, in one place: the
+ * request checks of RFC 3261 §8.2 (UasPolicy), and the Allow, Supported,
+ * Accept header values that describe the same capabilities in OPTIONS
+ * answers (§11.2), 405 and 501 (§8.2.1, §21.5.2), 415 (§21.4.13) and
+ * dialog-creating messages (§13.2.1, §20.5, §20.37).
+ *
+ * Methods: INVITE, ACK, CANCEL, BYE (RFC 3261), OPTIONS, PRACK (RFC 3262),
+ * UPDATE (RFC 3311), INFO (RFC 6086, DTMF), MESSAGE (RFC 3428), REFER
+ * (RFC 3515), NOTIFY (answered 481 outside a subscription) and SUBSCRIBE
+ * (answered 489: no event package is served, RFC 6665 §4.2.2.1). PUBLISH
+ * and REGISTER are known but not allowed: 405 with Allow. Any other method
+ * is 501 with Allow (the transaction layer answers both).
+ *
+ * Option tags: 100rel (RFC 3262). A Require of anything else is 420 with
+ * Unsupported (§8.2.2.3).
+ */
+import { ascii, spanEqualsCI } from "../../sip/message/bytes";
+import type { UasPolicy } from "../../sip/message/check";
+import type { MediaType } from "../../sip/message/media-type";
+import { Method } from "../../sip/message/method";
+
+export const ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO, MESSAGE, REFER, NOTIFY, SUBSCRIBE";
+export const SUPPORTED = "100rel";
+/** Bodies accepted, for 415 answers (the layer writes it). */
+export const ACCEPT_ALL = "application/sdp, application/dtmf-relay, application/dtmf, text/plain, message/sipfrag";
+/** Session descriptions, for OPTIONS (§11.2) and dialog-creating requests. */
+export const ACCEPT_SDP = "application/sdp";
+
+export const K_ALLOW = ascii(ALLOW);
+export const K_SUPPORTED = ascii(SUPPORTED);
+export const K_ACCEPT_ALL = ascii(ACCEPT_ALL);
+export const K_ACCEPT_SDP = ascii(ACCEPT_SDP);
+
+const K_100REL = ascii("100rel");
+const K_APPLICATION = ascii("application");
+const K_SDP = ascii("sdp");
+const K_DTMF_RELAY = ascii("dtmf-relay");
+const K_DTMF = ascii("dtmf");
+const K_TEXT = ascii("text");
+const K_PLAIN = ascii("plain");
+const K_MESSAGE = ascii("message");
+const K_SIPFRAG = ascii("sipfrag");
+
+export class CallPolicy implements UasPolicy {
+  /** REFER can be switched off by configuration; it is then still allowed, and answered 603. */
+  isAllowed(method: Method): boolean {
+    switch (method) {
+      case Method.INVITE:
+      case Method.ACK:
+      case Method.CANCEL:
+      case Method.BYE:
+      case Method.OPTIONS:
+      case Method.PRACK:
+      case Method.UPDATE:
+      case Method.INFO:
+      case Method.MESSAGE:
+      case Method.REFER:
+      case Method.NOTIFY:
+      case Method.SUBSCRIBE:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  isSupported(buf: Uint8Array, start: number, len: number): boolean {
+    return spanEqualsCI(buf, start, len, K_100REL);
+  }
+
+  acceptsContent(method: Method, type: MediaType): boolean {
+    switch (method) {
+      case Method.INVITE:
+      case Method.ACK:
+      case Method.PRACK:
+      case Method.UPDATE:
+        return type.matches(K_APPLICATION, K_SDP);
+      case Method.INFO:
+        // RFC 6086 legacy INFO usage: DTMF as application/dtmf-relay or application/dtmf.
+        return type.matches(K_APPLICATION, K_DTMF_RELAY) || type.matches(K_APPLICATION, K_DTMF);
+      case Method.MESSAGE:
+        return type.matches(K_TEXT, K_PLAIN);
+      case Method.NOTIFY:
+        return type.matches(K_MESSAGE, K_SIPFRAG);
+      default:
+        // BYE, CANCEL, OPTIONS, REFER...: a body is ignored, whatever it is.
+        return true;
+    }
+  }
+}

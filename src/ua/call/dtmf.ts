@@ -1,0 +1,79 @@
+/*
+ * DTMF carried in SIP INFO (RFC 6086 legacy usage, as PBXs send it):
+ *   application/dtmf-relay:  "Signal=5\r\nDuration=160\r\n" (Cisco/Asterisk)
+ *   application/dtmf:        "5" (the digit alone)
+ * Signal values 10 and 11 mean "*" and "#" (as some gateways send them);
+ * A-D are kept. The result is the digit's character code, or -1.
+ */
+import { ascii, spanEqualsCI } from "../../sip/message/bytes";
+import { H } from "../../sip/message/header";
+import { MediaType } from "../../sip/message/media-type";
+import type { SipMessage } from "../../sip/message/message";
+
+const K_APPLICATION = ascii("application");
+const K_DTMF_RELAY = ascii("dtmf-relay");
+const K_DTMF = ascii("dtmf");
+const K_SIGNAL = ascii("signal");
+
+/** The character code of a DTMF digit (0-9 * # A-D, case-insensitive letters), or -1. */
+export function dtmfDigit(b: number): number {
+  if ((b >= 48 && b <= 57) || b === 42 || b === 35) return b;
+  if (b >= 65 && b <= 68) return b;
+  if (b >= 97 && b <= 100) return b - 32;
+  return -1;
+}
+
+function isSpace(b: number): boolean {
+  return b === 32 || b === 9;
+}
+
+export class DtmfReader {
+  private readonly type = new MediaType();
+
+  /** The digit an INFO carries, or -1 when it carries none we can read. */
+  read(msg: SipMessage): number {
+    const h = msg.first[H.ContentType]!;
+    if (h < 0 || msg.bodyLen <= 0) return -1;
+    const t = this.type;
+    if (!t.read(msg.buf, msg.hValueStart[h]!, msg.hValueEnd[h]!)) return -1;
+    if (t.matches(K_APPLICATION, K_DTMF_RELAY)) return this.relay(msg.buf, msg.bodyStart, msg.bodyStart + msg.bodyLen);
+    if (t.matches(K_APPLICATION, K_DTMF)) return this.bare(msg.buf, msg.bodyStart, msg.bodyStart + msg.bodyLen);
+    return -1;
+  }
+
+  /** "Signal=<d>" on a line of its own; names are case-insensitive. */
+  private relay(buf: Uint8Array, start: number, end: number): number {
+    let i = start;
+    while (i < end) {
+      let e = i;
+      while (e < end && buf[e] !== 10 && buf[e] !== 13) e++;
+      let s = i;
+      while (s < e && isSpace(buf[s]!)) s++;
+      if (e - s > K_SIGNAL.length && spanEqualsCI(buf, s, K_SIGNAL.length, K_SIGNAL)) {
+        let v = s + K_SIGNAL.length;
+        while (v < e && isSpace(buf[v]!)) v++;
+        if (v < e && buf[v] === 61 /* = */) {
+          v++;
+          while (v < e && isSpace(buf[v]!)) v++;
+          let ve = e;
+          while (ve > v && isSpace(buf[ve - 1]!)) ve--;
+          if (ve - v === 1) return dtmfDigit(buf[v]!);
+          // Numeric event codes of RFC 4733 §3.2: 10 = "*", 11 = "#".
+          if (ve - v === 2 && buf[v] === 49 && buf[v + 1] === 48) return 42;
+          if (ve - v === 2 && buf[v] === 49 && buf[v + 1] === 49) return 35;
+          return -1;
+        }
+      }
+      i = e + 1;
+    }
+    return -1;
+  }
+
+  private bare(buf: Uint8Array, start: number, end: number): number {
+    let s = start;
+    while (s < end && (isSpace(buf[s]!) || buf[s] === 13 || buf[s] === 10)) s++;
+    let e = end;
+    while (e > s && (isSpace(buf[e - 1]!) || buf[e - 1] === 13 || buf[e - 1] === 10)) e--;
+    return e - s === 1 ? dtmfDigit(buf[s]!) : -1;
+  }
+}

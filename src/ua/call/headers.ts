@@ -1,0 +1,64 @@
+/*
+ * Header lines the user agent writes into many messages: Contact (§20.10,
+ * our address as the layer advertises it), Allow and Supported (§20.5,
+ * §20.37: sent in INVITEs, dialog-creating responses and OPTIONS answers,
+ * §13.2.1, §11.2), the SDP Content-Type, and Warning for 488 (§20.43).
+ */
+import { ascii } from "../../sip/message/bytes";
+import type { SipWriter } from "../../sip/message/writer";
+import type { ContactAddress } from "../contact-address";
+import { writeHostPort } from "../register-request";
+import { K_ALLOW, K_SUPPORTED } from "./capabilities";
+
+const K_CONTACT = ascii("Contact: <sip:");
+const K_CLOSE = ascii(">\r\n");
+const K_ALLOW_H = ascii("Allow: ");
+const K_SUPPORTED_H = ascii("Supported: ");
+const K_REQUIRE_100REL = ascii("Require: 100rel\r\n");
+const K_RSEQ = ascii("RSeq: ");
+const K_RACK = ascii("RAck: ");
+const K_INVITE = ascii(" INVITE\r\n");
+export const K_CONTENT_TYPE_SDP = ascii("Content-Type: application/sdp\r\n");
+/** RFC 3261 §20.43: 305 "Incompatible media format". */
+const K_WARNING_305 = ascii("Warning: 305 ");
+const K_WARNING_TEXT = ascii(" \"Incompatible media format\"\r\n");
+const K_RECV_INFO_EMPTY = ascii("Recv-Info: \r\n");
+const K_RETRY_AFTER = ascii("Retry-After: ");
+
+export function writeContact(w: SipWriter, userAt: Uint8Array, a: ContactAddress): void {
+  w.bytes(K_CONTACT).bytes(userAt);
+  writeHostPort(w, a);
+  w.bytes(K_CLOSE);
+}
+
+export function writeCapabilities(w: SipWriter): void {
+  w.bytes(K_ALLOW_H).bytes(K_ALLOW).crlf();
+  w.bytes(K_SUPPORTED_H).bytes(K_SUPPORTED).crlf();
+}
+
+/** RFC 3262 §3: a reliable provisional response carries Require: 100rel and RSeq. */
+export function writeReliable(w: SipWriter, rseq: number): void {
+  w.bytes(K_REQUIRE_100REL).bytes(K_RSEQ).uint(rseq).crlf();
+}
+
+/** RFC 3262 §7.2: "RAck: <rseq> <cseq> INVITE". */
+export function writeRAck(w: SipWriter, rseq: number, cseq: number): void {
+  w.bytes(K_RACK).uint(rseq).byte(32).uint(cseq).bytes(K_INVITE);
+}
+
+export function writeWarning305(w: SipWriter, agent: ContactAddress): void {
+  w.bytes(K_WARNING_305);
+  if (agent.v6) w.byte(91);
+  w.span(agent.bytes, 0, agent.len);
+  if (agent.v6) w.byte(93);
+  w.bytes(K_WARNING_TEXT);
+}
+
+/** RFC 6086 §4.2.2: a 469 lists the packages we take: none (legacy INFO only). */
+export function writeEmptyRecvInfo(w: SipWriter): void {
+  w.bytes(K_RECV_INFO_EMPTY);
+}
+
+export function writeRetryAfter(w: SipWriter, seconds: number): void {
+  w.bytes(K_RETRY_AFTER).uint(seconds).crlf();
+}

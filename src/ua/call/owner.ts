@@ -1,0 +1,43 @@
+/*
+ * What a call needs from the user agent that owns it: the layers below,
+ * shared scratch readers, and where its events go.
+ */
+import type { HashHost, LogHost, RandomHost } from "../../host";
+import type { SipMessage } from "../../sip/message/message";
+import type { SipParser } from "../../sip/message/parser";
+import type { SdpReader } from "../../sip/sdp/reader";
+import type { TimerQueue } from "../../sip/timer/timer-queue";
+import type { TimerValues } from "../../sip/timer/timers";
+import type { TransactionLayerApi } from "../../sip/transaction/api";
+import type { ContactAddress } from "../contact-address";
+import type { Call } from "./call";
+import type { CallConfig } from "./config";
+import type { DtmfReader } from "./dtmf";
+
+export interface CallOwner {
+  readonly layer: TransactionLayerApi;
+  readonly timers: TimerQueue;
+  readonly timerValues: TimerValues;
+  readonly random: RandomHost;
+  readonly hash: HashHost;
+  readonly log: LogHost | undefined;
+  readonly config: CallConfig;
+  /** Shared scratch: a call parses its stored INVITE, reads SDP and DTMF with these. */
+  readonly parser: SipParser;
+  readonly sdp: SdpReader;
+  readonly dtmf: DtmfReader;
+  /** Our Contact address, kept equal to the layer's advertised address. */
+  contact(): ContactAddress;
+  /** The call's state changed (including the end: call.state === CallState.Ended). */
+  stateChanged(call: Call): void;
+  /** A DTMF digit (character code) arrived in the call. */
+  dtmfReceived(call: Call, digit: number): void;
+  /** A MESSAGE arrived (in the call's dialog, or outside any with call null). */
+  messageReceived(call: Call | null, msg: SipMessage): void;
+  /** REFER accepted in `call`: place the call to the URI in uri[0, len). Null when no slot is free. */
+  placeReferredCall(call: Call, uri: Uint8Array, len: number): Call | null;
+  /** A 2xx from another fork of a call that is already up (§13.2.2.4): acknowledge it, then BYE it. */
+  forkAnswered(msg: SipMessage): void;
+  /** A call slot is free again. */
+  released(call: Call): void;
+}

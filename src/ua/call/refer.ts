@@ -1,0 +1,154 @@
+/*
+ * The notifier side of a transfer (RFC 3515): after 202 Accepted to a
+ * REFER, the progress of the call placed to the Refer-To target is sent in
+ * NOTIFYs in the referring dialog: Event: refer, a message/sipfrag body
+ * with the status line ("SIP/2.0 100 Trying" at once, §2.4.5), and
+ * Subscription-State terminated with the final status (RFC 6665 §4.2.2).
+ * One NOTIFY is in flight at a time; a newer status waits for its answer.
+ */
+import { ascii } from "../../sip/message/bytes";
+import { H } from "../../sip/message/header";
+import type { SipMessage } from "../../sip/message/message";
+import { Method } from "../../sip/message/method";
+import { SipWriter } from "../../sip/message/writer";
+import { Field } from "../../sip/dialog/field";
+import type { ClientTransactionHandle } from "../../sip/transaction/api";
+import type { Call } from "./call";
+import { writeContact } from "./headers";
+import type { CallOwner } from "./owner";
+
+const K_EVENT_REFER = ascii("Event: refer");
+const K_ID = ascii(";id=");
+const K_ACTIVE = ascii("Subscription-State: active;expires=60\r\n");
+const K_TERMINATED = ascii("Subscription-State: terminated;reason=noresource\r\n");
+const K_SIPFRAG = ascii("Content-Type: message/sipfrag;version=2.0\r\n");
+const K_SIP20 = ascii("SIP/2.0 ");
+
+/** Purpose tag of NOTIFY transactions in the call's userData space (see Call's Purpose). */
+export const NOTIFY_PURPOSE = 4;
+
+/** The reason phrase for a sipfrag status line (RFC 3261 §21's phrases for the common ones). */
+function phrase(status: number): string {
+  switch (status) {
+    case 100: return "Trying";
+    case 180: return "Ringing";
+    case 183: return "Session Progress";
+    case 200: return "OK";
+    case 404: return "Not Found";
+    case 408: return "Request Timeout";
+    case 480: return "Temporarily Unavailable";
+    case 486: return "Busy Here";
+    case 487: return "Request Terminated";
+    case 488: return "Not Acceptable Here";
+    case 503: return "Service Unavailable";
+    case 603: return "Decline";
+    default: return status < 300 ? "OK" : "Failed";
+  }
+}
+
+export class ReferNotifier {
+  /** The Refer-To URI (without its headers part). */
+  readonly target = new Field(256);
+  /** Subscription alive: NOTIFYs are due. */
+  active = false;
+  private readonly owner: CallOwner;
+  private readonly call: Call;
+  private readonly w = new SipWriter(700);
+  private tx: ClientTransactionHandle | null = null;
+  /** The status to report next (0: nothing pending), and whether it ends the subscription. */
+  private pending = 0;
+  /** The id of the subscription (RFC 3515 §2.4.6): the CSeq of the REFER, written from the second REFER of a dialog on. */
+  private referCseq = 0;
+  private refers = 0;
+  private finished = false;
+
+  constructor(owner: CallOwner, call: Call) {
+    this.owner = owner;
+    this.call = call;
+  }
+
+  reset(): void {
+    this.active = false;
+    this.tx = null;
+    this.pending = 0;
+    this.refers = 0;
+    this.finished = false;
+    this.target.clear();
+  }
+
+  /** A REFER was accepted (202): report "100 Trying" (RFC 3515 §2.4.5). */
+  start(referCseq: number): void {
+    this.active = true;
+    this.finished = false;
+    this.referCseq = referCseq;
+    this.refers++;
+    this.progress(100, null);
+  }
+
+  /** The referred call progressed: 1xx keeps the subscription, a final status ends it. */
+  progress(status: number, _call: Call | null): void {
+    if (!this.active || this.finished) return;
+    this.pending = status;
+    if (this.tx === null) this.flush();
+  }
+
+  response(tx: ClientTransactionHandle, msg: SipMessage): void {
+    if (tx !== this.tx || msg.status < 200) return;
+    this.tx = null;
+    // RFC 6665 §4.1.3: 481 (or any failure) means the subscriber is gone.
+    if (msg.status >= 300 || this.finished) {
+      this.active = false;
+      return;
+    }
+    this.flush();
+  }
+
+  failed(tx: ClientTransactionHandle): void {
+    if (tx !== this.tx) return;
+    this.tx = null;
+    this.active = false;
+  }
+
+  /** The referring call ended: its dialog can carry no more NOTIFYs. */
+  callEnded(): void {
+    this.active = false;
+    this.pending = 0;
+  }
+
+  private flush(): void {
+    const status = this.pending;
+    if (status === 0 || !this.active) return;
+    this.pending = 0;
+    const d = this.call.dialog;
+    if (!d.active || d.remoteTarget.len === 0) {
+      this.active = false;
+      return;
+    }
+    const owner = this.owner;
+    const tx = owner.layer.createClient(this.call, Method.NOTIFY);
+    if (tx === null) return;
+    tx.userData = NOTIFY_PURPOSE;
+    const final = status >= 200;
+    const w = this.w.reset();
+    d.writeRequestLine(w, Method.NOTIFY);
+    owner.layer.writeVia(w, tx);
+    d.writeHeaders(w, Method.NOTIFY, d.nextLocalSeq());
+    w.bytes(K_EVENT_REFER);
+    if (this.refers > 1) w.bytes(K_ID).uint(this.referCseq);
+    w.crlf();
+    w.bytes(final ? K_TERMINATED : K_ACTIVE);
+    writeContact(w, owner.config.userAt, owner.contact());
+    w.bytes(owner.config.userAgentHeader);
+    w.bytes(K_SIPFRAG);
+    // The body: "SIP/2.0 <status> <reason>\r\n" (RFC 3420).
+    const body = K_SIP20.length + 3 + 1 + phrase(status).length + 2;
+    w.headerUint(H.ContentLength, body).crlf();
+    w.bytes(K_SIP20).uint(status).byte(32).text(phrase(status)).crlf();
+    if (final) this.finished = true;
+    this.tx = tx;
+    if (!owner.layer.send(tx, w, d.hop.address, d.hop.port)) {
+      this.tx = null;
+      this.active = false;
+    }
+  }
+}

@@ -1,0 +1,435 @@
+/*
+ * The user agent core above the transaction layer (RFC 3261 §8.2, §12.2.2):
+ * it receives every new request, routes those inside a dialog to their call
+ * (or answers 481), and answers those outside any dialog itself: INVITE
+ * starts a call (or 486 Busy Here), OPTIONS gets the capabilities (§11.2),
+ * MESSAGE is taken (RFC 3428), SUBSCRIBE gets 489 (no event package is
+ * served, RFC 6665), NOTIFY 481 (we subscribe to nothing), an out-of-dialog
+ * REFER 403. Methods not allowed (PUBLISH, REGISTER) and unknown ones are
+ * answered 405/501 with Allow by the layer, from the same CallPolicy.
+ *
+ * It owns the fixed pool of call slots and places outgoing calls.
+ */
+import { type HashHost, LogLevel, type LogHost, type RandomHost } from "../host";
+import { ascii, spanEqualsCI, spanToString } from "../sip/message/bytes";
+import type { SipMessage } from "../sip/message/message";
+import { Method } from "../sip/message/method";
+import { NameAddr } from "../sip/message/name-addr";
+import { SipParser } from "../sip/message/parser";
+import { writeResponseHead } from "../sip/message/response";
+import { SipWriter } from "../sip/message/writer";
+import { Dialog } from "../sip/dialog/dialog";
+import { Field } from "../sip/dialog/field";
+import { SdpReader } from "../sip/sdp/reader";
+import type { TimerQueue } from "../sip/timer/timer-queue";
+import type { TimerValues } from "../sip/timer/timers";
+import type {
+  ClientTransactionUser, ServerTransactionHandle, ServerTransactionUser, TransactionLayerApi,
+} from "../sip/transaction/api";
+import { writeTag, TAG_LENGTH } from "../sip/ids";
+import { Scheme } from "../sip/message/uri";
+import { type AccountConfig } from "./account";
+import { ContactAddress } from "./contact-address";
+import { Call } from "./call/call";
+import { CallDirection, CallState } from "./call/call-types";
+import { CallPolicy, K_ACCEPT_SDP } from "./call/capabilities";
+import { CallConfig, type CallOptions } from "./call/config";
+import { DtmfReader } from "./call/dtmf";
+import { writeCapabilities } from "./call/headers";
+import type { CallOwner } from "./call/owner";
+import * as P from "./call/phrases";
+
+/** What the application hears from the user agent. */
+export interface UserAgentListener {
+  /** A call changed state; CallState.Ended comes once, with call.endReason and call.endStatus. */
+  onCallState?(call: Call): void;
+  /** A DTMF digit (character code: "0".."9", "*", "#", "A".."D") in an established call. */
+  onDtmf?(call: Call, digit: number): void;
+  /** A MESSAGE (RFC 3428): sender URI and text (made only for this event). */
+  onMessage?(call: Call | null, from: string, text: string): void;
+}
+
+/** Decides, for trusted-source filtering, whether a request from address:port is taken. */
+export interface Admission {
+  /** 0: accept; a status (e.g. 403) to reject with; -1: drop silently. */
+  admit(msg: SipMessage, address: string, port: number): number;
+}
+
+export interface UserAgentOptions {
+  account: AccountConfig;
+  calls?: CallOptions;
+  layer: TransactionLayerApi;
+  timers: TimerQueue;
+  timerValues: TimerValues;
+  random: RandomHost;
+  hash: HashHost;
+  log?: LogHost;
+  listener?: UserAgentListener;
+  admission?: Admission;
+}
+
+const K_ACCEPT = ascii("Accept: ");
+const R_FORBIDDEN = ascii("Forbidden");
+
+/** Ends a second answered fork (§13.2.2.4): its BYE's answer needs nothing. */
+class ForkCleaner implements ClientTransactionUser {
+  onResponse(): void {}
+  onFailure(): void {}
+}
+
+export class UserAgent implements ServerTransactionUser, CallOwner {
+  readonly layer: TransactionLayerApi;
+  readonly timers: TimerQueue;
+  readonly timerValues: TimerValues;
+  readonly random: RandomHost;
+  readonly hash: HashHost;
+  readonly log: LogHost | undefined;
+  readonly config: CallConfig;
+  readonly policy = new CallPolicy();
+  readonly parser = new SipParser();
+  readonly sdp = new SdpReader();
+  readonly dtmf = new DtmfReader();
+  readonly calls: Call[] = [];
+  listener: UserAgentListener | undefined;
+  admission: Admission | undefined;
+  /** Requests turned away by admission (trusted sources), for logs and tests. */
+  rejectedSources = 0;
+  /** Exceptions caught at the core's boundary. */
+  errors = 0;
+
+  private readonly ourContact = new ContactAddress();
+  private readonly w = new SipWriter(1500);
+  private readonly tag = new Field(TAG_LENGTH);
+  private readonly scratchDialog = new Dialog();
+  private readonly forkCleaner = new ForkCleaner();
+  private readonly addr = new NameAddr();
+
+  constructor(options: UserAgentOptions) {
+    this.layer = options.layer;
+    this.timers = options.timers;
+    this.timerValues = options.timerValues;
+    this.random = options.random;
+    this.hash = options.hash;
+    this.log = options.log;
+    this.listener = options.listener;
+    this.admission = options.admission;
+    this.config = new CallConfig(options.account, options.calls);
+    for (let i = 0; i < this.config.maxCalls; i++) this.calls.push(new Call(this, i));
+  }
+
+  /** Calls not idle. */
+  get activeCalls(): number {
+    let n = 0;
+    for (let i = 0; i < this.calls.length; i++) if (this.calls[i]!.active) n++;
+    return n;
+  }
+
+  /**
+   * Place a call. `target` is a SIP URI ("sip:100@pbx", "sips:...") or an
+   * extension / number ("100", "**610"), which is called as
+   * sip:<target>@<domain> through the registrar or outbound proxy. Returns
+   * the call, or null when no slot is free or the target is unusable.
+   */
+  dial(target: string): Call | null {
+    try {
+      const call = this.freeCall();
+      if (call === null) {
+        this.warn("user agent: no free call slot");
+        return null;
+      }
+      const cfg = this.config;
+      const isUri = target.indexOf("sip:") === 0 || target.indexOf("sips:") === 0;
+      const uri = ascii(isUri ? target : "sip:" + target + "@" + cfg.domain);
+      let address = cfg.proxyHost;
+      let port = cfg.proxyPort;
+      if (isUri && !cfg.outboundProxy) {
+        // A full URI goes to its own host, unless that host is our domain (the registrar serves it, §8.1.2).
+        const a = this.addr;
+        if (!a.read(uri, 0, uri.length) || (a.uri.scheme !== Scheme.Sip && a.uri.scheme !== Scheme.Sips)) {
+          this.warn("user agent: unusable call target " + target);
+          return null;
+        }
+        const u = a.uri;
+        if (!spanEqualsCI(uri, u.hostStart, u.hostLen, ascii(cfg.domain.toLowerCase())) || u.port > 0) {
+          const host = spanToString(uri, u.hostKind === 2 ? u.hostStart + 1 : u.hostStart, u.hostKind === 2 ? u.hostLen - 2 : u.hostLen);
+          address = host;
+          port = u.port > 0 ? u.port : 5060;
+        }
+      }
+      return call.dial(uri, uri.length, address, port) ? call : null;
+    } catch (e) {
+      this.caught(e);
+      return null;
+    }
+  }
+
+  /** Hang up every call (shutdown). */
+  hangupAll(): void {
+    for (let i = 0; i < this.calls.length; i++) {
+      const c = this.calls[i]!;
+      if (c.active) c.hangup();
+    }
+  }
+
+  // ---- ServerTransactionUser ---------------------------------------------
+
+  onRequest(tx: ServerTransactionHandle, msg: SipMessage, address: string, port: number): void {
+    try {
+      const admission = this.admission;
+      if (admission !== undefined) {
+        const verdict = admission.admit(msg, address, port);
+        if (verdict !== 0) {
+          this.rejectedSources++;
+          if (verdict > 0) this.respond(tx, msg, verdict, R_FORBIDDEN);
+          return;
+        }
+      }
+      if (msg.to.tagLen > 0) {
+        this.inDialog(tx, msg);
+        return;
+      }
+      switch (msg.method) {
+        case Method.INVITE:
+          this.invite(tx, msg);
+          return;
+        case Method.OPTIONS:
+          this.options(tx, msg);
+          return;
+        case Method.MESSAGE:
+          this.respond(tx, msg, 200, P.R_OK);
+          this.messageReceived(null, msg);
+          return;
+        case Method.SUBSCRIBE:
+          this.respond(tx, msg, 489, P.R_BAD_EVENT);
+          return;
+        case Method.NOTIFY:
+          this.respond(tx, msg, 481, P.R_NO_SUBSCRIPTION);
+          return;
+        case Method.REFER:
+          // A transfer outside a call would let anyone make the door dial out.
+          this.respond(tx, msg, this.config.allowRefer ? 403 : 603, this.config.allowRefer ? P.R_FORBIDDEN_REFER : P.R_DECLINE);
+          return;
+        default:
+          // BYE, INFO, UPDATE, PRACK... outside a dialog (§12.2.2).
+          this.respond(tx, msg, 481, P.R_NO_TRANSACTION);
+      }
+    } catch (e) {
+      this.caught(e);
+    }
+  }
+
+  onAck(msg: SipMessage, _address: string, _port: number): void {
+    try {
+      const call = this.findDialog(msg);
+      if (call !== null) call.ack(msg);
+    } catch (e) {
+      this.caught(e);
+    }
+  }
+
+  onCancel(inviteTx: ServerTransactionHandle, _msg: SipMessage): void {
+    try {
+      for (let i = 0; i < this.calls.length; i++) {
+        const c = this.calls[i]!;
+        if (c.isInviteTx(inviteTx)) {
+          c.cancelled();
+          return;
+        }
+      }
+    } catch (e) {
+      this.caught(e);
+    }
+  }
+
+  onServerTimeout(_tx: ServerTransactionHandle): void {
+    // Timer H of a rejected INVITE: the call had already ended.
+  }
+
+  /** The layer's onStray2xx: a 2xx to INVITE with no transaction (RFC 6026). */
+  stray2xx(msg: SipMessage): void {
+    try {
+      for (let i = 0; i < this.calls.length; i++) if (this.calls[i]!.stray2xx(msg)) return;
+      this.forkAnswered(msg);
+    } catch (e) {
+      this.caught(e);
+    }
+  }
+
+  // ---- CallOwner -----------------------------------------------------------
+
+  contact(): ContactAddress {
+    this.ourContact.set(this.layer.advertisedAddress, this.layer.advertisedPort);
+    return this.ourContact;
+  }
+
+  stateChanged(call: Call): void {
+    const l = this.listener;
+    if (l === undefined || l.onCallState === undefined) return;
+    try {
+      l.onCallState(call);
+    } catch (e) {
+      this.caught(e);
+    }
+  }
+
+  dtmfReceived(call: Call, digit: number): void {
+    const l = this.listener;
+    if (l === undefined || l.onDtmf === undefined) return;
+    try {
+      l.onDtmf(call, digit);
+    } catch (e) {
+      this.caught(e);
+    }
+  }
+
+  messageReceived(call: Call | null, msg: SipMessage): void {
+    const l = this.listener;
+    const from = msg.from.error < 0 ? spanToString(msg.buf, msg.from.uriStart, msg.from.uriLen) : "";
+    const text = spanToString(msg.buf, msg.bodyStart, msg.bodyLen);
+    this.info("user agent: MESSAGE (" + from + "): " + text);
+    if (l === undefined || l.onMessage === undefined) return;
+    try {
+      l.onMessage(call, from, text);
+    } catch (e) {
+      this.caught(e);
+    }
+  }
+
+  placeReferredCall(_call: Call, uri: Uint8Array, len: number): Call | null {
+    return this.dial(spanToString(uri, 0, len));
+  }
+
+  /**
+   * §13.2.2.4: a 2xx from a fork we do not want (a call already answered
+   * elsewhere, or gone): acknowledge it, then end that dialog with BYE.
+   */
+  forkAnswered(msg: SipMessage): void {
+    const d = this.scratchDialog;
+    const from = msg.from;
+    if (msg.callIdLen <= 0 || from.error >= 0 || from.tagLen <= 0) return;
+    const buf = msg.buf;
+    // Our own request (From tag ours): rebuild the fork's dialog from the response.
+    d.reset();
+    d.uac = true;
+    if (!d.callId.set(buf, msg.callIdStart, msg.callIdLen) || !d.localTag.set(buf, from.tagStart, from.tagLen)) return;
+    if (!d.localUri.set(buf, from.uriStart, from.uriLen) || msg.to.error >= 0 || !d.remoteUri.set(buf, msg.to.uriStart, msg.to.uriLen)) return;
+    d.localSeq = msg.cseq;
+    if (!d.fromResponse(msg)) return;
+    const w = this.w.reset();
+    d.writeRequestLine(w, Method.ACK);
+    this.layer.writeStatelessVia(w);
+    d.writeHeaders(w, Method.ACK, msg.cseq);
+    w.bytes(this.config.userAgentHeader);
+    w.end();
+    this.layer.sendStateless(w, d.hop.address, d.hop.port);
+    const tx = this.layer.createClient(this.forkCleaner, Method.BYE);
+    if (tx === null) return;
+    w.reset();
+    d.writeRequestLine(w, Method.BYE);
+    this.layer.writeVia(w, tx);
+    d.writeHeaders(w, Method.BYE, d.nextLocalSeq());
+    w.bytes(this.config.userAgentHeader);
+    w.end();
+    this.info("user agent: a second fork answered; acknowledged and ended");
+    this.layer.send(tx, w, d.hop.address, d.hop.port);
+  }
+
+  released(call: Call): void {
+    // Referred calls report through their referrer; nothing else to do: the slot is free.
+    void call;
+  }
+
+  // ---- internals -------------------------------------------------------------
+
+  private inDialog(tx: ServerTransactionHandle, msg: SipMessage): void {
+    const call = this.findDialog(msg);
+    if (call !== null) {
+      call.request(tx, msg);
+      return;
+    }
+    // §12.2.2: no dialog matches.
+    this.respond(tx, msg, 481, msg.method === Method.NOTIFY ? P.R_NO_SUBSCRIPTION : P.R_NO_TRANSACTION);
+  }
+
+  private invite(tx: ServerTransactionHandle, msg: SipMessage): void {
+    const calls = this.calls;
+    let busy = false;
+    for (let i = 0; i < calls.length; i++) {
+      const c = calls[i]!;
+      if (!c.active) continue;
+      // §8.2.2.2: the same request again by another path (same From tag, Call-ID, CSeq): a merged request.
+      if (c.direction === CallDirection.Inbound && c.state === CallState.Incoming && this.sameRequest(c, msg)) {
+        this.respond(tx, msg, 482, P.R_LOOP);
+        return;
+      }
+      busy = true;
+    }
+    const call = busy ? null : this.freeCall();
+    if (call === null) {
+      this.respond(tx, msg, 486, P.R_BUSY);
+      return;
+    }
+    call.incoming(tx, msg);
+  }
+
+  private sameRequest(c: Call, msg: SipMessage): boolean {
+    const d = c.dialog;
+    const from = msg.from;
+    return msg.callIdLen > 0 && d.callId.equals(msg.buf, msg.callIdStart, msg.callIdLen) && from.tagLen > 0 && d.remoteTag.equals(msg.buf, from.tagStart, from.tagLen) && d.remoteSeq === msg.cseq;
+  }
+
+  /** §11.2: 200 with Allow, Accept, Supported. */
+  private options(tx: ServerTransactionHandle, msg: SipMessage): void {
+    const w = this.begin(msg, 200, P.R_OK);
+    if (w === null) return;
+    writeCapabilities(w);
+    w.bytes(K_ACCEPT).bytes(K_ACCEPT_SDP).crlf();
+    w.bytes(this.config.serverHeader);
+    w.end();
+    tx.respond(w, 200);
+  }
+
+  private respond(tx: ServerTransactionHandle, msg: SipMessage, status: number, reason: Uint8Array): void {
+    const w = this.begin(msg, status, reason);
+    if (w === null) return;
+    w.bytes(this.config.serverHeader);
+    w.end();
+    tx.respond(w, status);
+  }
+
+  /** A response outside any call: a fresh To tag when the request had none (§8.2.6.2). */
+  private begin(msg: SipMessage, status: number, reason: Uint8Array): SipWriter | null {
+    const tag = this.tag;
+    tag.len = writeTag(this.random, tag.bytes, 0) < 0 ? 0 : TAG_LENGTH;
+    const w = this.w.reset();
+    return writeResponseHead(w, msg, status, reason, tag.bytes, tag.len, false) ? w : null;
+  }
+
+  private findDialog(msg: SipMessage): Call | null {
+    const calls = this.calls;
+    for (let i = 0; i < calls.length; i++) {
+      const c = calls[i]!;
+      if (c.active && c.dialog.matchesRequest(msg)) return c;
+    }
+    return null;
+  }
+
+  private freeCall(): Call | null {
+    const calls = this.calls;
+    for (let i = 0; i < calls.length; i++) if (calls[i]!.idle) return calls[i]!;
+    return null;
+  }
+
+  private caught(e: unknown): void {
+    this.errors++;
+    if (this.log !== undefined) this.log.log(LogLevel.Error, "user agent: " + String(e));
+  }
+
+  private info(text: string): void {
+    if (this.log !== undefined) this.log.log(LogLevel.Info, text);
+  }
+
+  private warn(text: string): void {
+    if (this.log !== undefined) this.log.log(LogLevel.Warn, text);
+  }
+}
