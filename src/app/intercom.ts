@@ -1,0 +1,439 @@
+/*
+ * The door intercom: the application on top of the SIP core, and the one
+ * object a host builds. It wires the layers (transaction layer, user agent,
+ * registration, keepalive) and adds what makes a door station:
+ *   - the doorbell button calls the configured targets (sequential or
+ *     parallel hunting);
+ *   - incoming calls are answered (the user agent's auto-answer);
+ *   - the door code, typed during a call, pulses the door relay;
+ *   - the status LED shows registration and call state;
+ *   - every event goes to the host's listener (log lines, ladder view).
+ *
+ * A host provides the clock, randomness, hashing, logging and pins, binds a
+ * UDP socket with `intercom.receiver` as its receiver, calls attach(udp),
+ * attaches its clock to `intercom.timers`, then start().
+ */
+import type { ClockHost, HashHost, LogHost, PinsHost, RandomHost, UdpHost, UdpReceiver } from "../host";
+import { LogLevel } from "../host";
+import type { SipMessage } from "../sip/message/message";
+import { TimerEntry, TimerQueue, type TimerTarget } from "../sip/timer/timer-queue";
+import { TimerKind } from "../sip/timer/timer-kind";
+import { type TimerConfig, TimerValues } from "../sip/timer/timers";
+import type { ServerTransactionHandle, ServerTransactionUser } from "../sip/transaction/api";
+import { TransactionLayer } from "../sip/transaction/layer";
+import type { AccountConfig } from "../ua/account";
+import type { Call } from "../ua/call/call";
+import { CallDirection, CallState, EndReason, endReasonName } from "../ua/call/call-types";
+import { CallPolicy, K_ACCEPT_ALL, K_ALLOW } from "../ua/call/capabilities";
+import type { CallOptions } from "../ua/call/config";
+import { Keepalive, type KeepaliveListener } from "../ua/keepalive";
+import { RegState, Registration, type RegistrationListener } from "../ua/registration";
+import { type Admission, UserAgent, type UserAgentListener } from "../ua/user-agent";
+import { CodeResult, DoorOpener, type RelayListener } from "./door-opener";
+import { Doorbell, type DoorbellListener } from "./doorbell";
+import { Hunt, type HuntListener, HuntMode } from "./hunt";
+import { LedPattern, StatusLed } from "./status-led";
+
+export { HuntMode };
+
+export const enum ButtonAction {
+  /** A press during a call or an outgoing ring does nothing. */
+  Ignore = 0,
+  /** A press during a call or an outgoing ring hangs up. */
+  Hangup = 1,
+}
+
+export const enum IntercomEvent {
+  Registered = 1,
+  Unregistered = 2,
+  RegistrationFailed = 3,
+  ServerLost = 4,
+  ServerAlive = 5,
+  ButtonPressed = 6,
+  /** Someone calls the door. */
+  Incoming = 7,
+  /** The doorbell call rings at the callee. */
+  Ringing = 8,
+  CallUp = 9,
+  CallDown = 10,
+  Dtmf = 11,
+  DoorOpened = 12,
+  WrongCode = 13,
+  Message = 14,
+  /** Every target was tried, or the answered call ended. */
+  HuntOver = 15,
+}
+
+export function intercomEventName(e: IntercomEvent): string {
+  switch (e) {
+    case IntercomEvent.Registered: return "registered";
+    case IntercomEvent.Unregistered: return "unregistered";
+    case IntercomEvent.RegistrationFailed: return "registration failed";
+    case IntercomEvent.ServerLost: return "server lost";
+    case IntercomEvent.ServerAlive: return "server alive";
+    case IntercomEvent.ButtonPressed: return "button pressed";
+    case IntercomEvent.Incoming: return "incoming call";
+    case IntercomEvent.Ringing: return "ringing";
+    case IntercomEvent.CallUp: return "call up";
+    case IntercomEvent.CallDown: return "call down";
+    case IntercomEvent.Dtmf: return "dtmf";
+    case IntercomEvent.DoorOpened: return "door opened";
+    case IntercomEvent.WrongCode: return "wrong code";
+    case IntercomEvent.Message: return "message";
+    case IntercomEvent.HuntOver: return "hunt over";
+    default: return "?";
+  }
+}
+
+export interface IntercomListener {
+  /** `detail` is a short human-readable text (reason, digit, peer); made only when there is a listener. */
+  onIntercomEvent(event: IntercomEvent, call: Call | null, detail: string): void;
+}
+
+export interface IntercomHosts {
+  clock: ClockHost;
+  random: RandomHost;
+  hash: HashHost;
+  log?: LogHost;
+  pins?: PinsHost;
+  udp?: UdpHost;
+}
+
+export interface IntercomSettings {
+  account: AccountConfig;
+  calls?: CallOptions;
+  /** Who the doorbell calls: SIP URIs or extensions. */
+  targets?: readonly string[];
+  hunt?: HuntMode;
+  buttonDuringCall?: ButtonAction;
+  /** DTMF code that opens the door (default "#"). */
+  doorCode?: string;
+  /** Relay pulse, ms (default 3000). */
+  doorOpenMs?: number;
+  /** Hang up this long after the door opened, ms (default 0: stay in the call). */
+  hangupAfterOpenMs?: number;
+  /** Wrong codes in one call before it is ended; also the lockout threshold (default 3). */
+  maxWrongCodes?: number;
+  /** Lockout after maxWrongCodes wrong codes in a row, ms (default 60000). */
+  lockoutMs?: number;
+  debounceMs?: number;
+  pressGuardMs?: number;
+  /** OPTIONS keepalive interval, seconds (default 30, 0 = off). */
+  keepaliveSeconds?: number;
+  /** Register with the server (default true). */
+  register?: boolean;
+  timers?: TimerConfig;
+  maxClientTransactions?: number;
+  maxServerTransactions?: number;
+  messageBuffer?: number;
+  admission?: Admission;
+}
+
+/** Until the user agent exists, the layer has nobody to tell. */
+const NOBODY: ServerTransactionUser = {
+  onRequest(_tx: ServerTransactionHandle, _msg: SipMessage): void {},
+  onAck(): void {},
+  onCancel(): void {},
+  onServerTimeout(): void {},
+};
+
+export class Intercom implements UserAgentListener, RegistrationListener, KeepaliveListener, DoorbellListener, HuntListener, RelayListener, TimerTarget {
+  readonly timers: TimerQueue;
+  readonly layer: TransactionLayer;
+  readonly ua: UserAgent;
+  readonly registration: Registration | null;
+  readonly keepalive: Keepalive;
+  readonly doorbell: Doorbell;
+  readonly opener: DoorOpener;
+  readonly led: StatusLed;
+  readonly hunt: Hunt;
+  listener: IntercomListener | undefined;
+
+  private readonly settings: IntercomSettings;
+  private readonly log: LogHost | undefined;
+  private readonly targets: readonly string[];
+  private readonly hangupTimer: TimerEntry;
+  private hangupCall: Call | null = null;
+  private regState: RegState = RegState.Unregistered;
+  private serverLost = false;
+  private started = false;
+
+  constructor(hosts: IntercomHosts, settings: IntercomSettings) {
+    this.settings = settings;
+    this.log = hosts.log;
+    const timers = new TimerQueue(hosts.clock, hosts.log);
+    this.timers = timers;
+    const timerValues = new TimerValues(settings.timers);
+    const layer = new TransactionLayer({
+      queue: timers,
+      random: hosts.random,
+      user: NOBODY,
+      log: hosts.log,
+      timers: timerValues,
+      udp: hosts.udp,
+      policy: new CallPolicy(),
+      allowHeader: K_ALLOW,
+      acceptHeader: K_ACCEPT_ALL,
+      maxClientTransactions: settings.maxClientTransactions,
+      maxServerTransactions: settings.maxServerTransactions,
+      messageBuffer: settings.messageBuffer,
+      onStray2xx: (msg: SipMessage) => this.ua.stray2xx(msg),
+    });
+    this.layer = layer;
+    const ua = new UserAgent({
+      account: settings.account,
+      calls: settings.calls,
+      layer,
+      timers,
+      timerValues,
+      random: hosts.random,
+      hash: hosts.hash,
+      log: hosts.log,
+      listener: this,
+      admission: settings.admission,
+    });
+    this.ua = ua;
+    layer.user = ua;
+    this.registration = settings.register === false ? null : new Registration({
+      account: settings.account, layer, timers, random: hosts.random, hash: hosts.hash, log: hosts.log, listener: this,
+    });
+    this.keepalive = new Keepalive({
+      account: settings.account, layer, timers, random: hosts.random, log: hosts.log, listener: this,
+      intervalSeconds: settings.keepaliveSeconds,
+    });
+    this.doorbell = new Doorbell(timers, this, settings.debounceMs, settings.pressGuardMs);
+    this.opener = new DoorOpener(timers, hosts.pins, settings.doorCode ?? "", settings.doorOpenMs, settings.maxWrongCodes, settings.lockoutMs);
+    this.opener.listener = this;
+    this.led = new StatusLed(timers, hosts.pins);
+    this.hunt = new Hunt(ua, this);
+    this.targets = settings.targets ?? [];
+    this.hangupTimer = new TimerEntry(this, TimerKind.User);
+  }
+
+  /** The UDP receiver for the host's socket (the transaction layer). */
+  get receiver(): UdpReceiver {
+    return this.layer;
+  }
+
+  attach(udp: UdpHost): void {
+    this.layer.attach(udp);
+  }
+
+  /** Register, start the keepalive. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.led.show(LedPattern.Registering);
+    if (this.registration !== null) this.registration.start();
+    else this.led.show(LedPattern.Idle);
+    this.keepalive.start();
+  }
+
+  /** Orderly shutdown: hang up, stop the keepalive, remove the binding (the Unregistered event follows). */
+  stop(): void {
+    this.started = false;
+    this.hunt.stop();
+    this.ua.hangupAll();
+    this.keepalive.stop();
+    if (this.registration !== null) this.registration.stop();
+    else this.emit(IntercomEvent.Unregistered, null, "");
+  }
+
+  /** The network came back (Wi-Fi reconnect): register again at once. */
+  networkUp(): void {
+    if (this.registration !== null) this.registration.refreshNow();
+  }
+
+  /** A debounced doorbell press (key, control datagram). */
+  press(): void {
+    this.doorbell.press();
+  }
+
+  /** A raw button edge from a pin (debounced here). */
+  buttonChanged(pressed: boolean): void {
+    this.doorbell.changed(pressed);
+  }
+
+  get registered(): boolean {
+    return this.regState === RegState.Registered;
+  }
+
+  // ---- DoorbellListener --------------------------------------------------
+
+  onPress(): void {
+    this.emit(IntercomEvent.ButtonPressed, null, "");
+    if (this.ua.activeCalls > 0) {
+      if ((this.settings.buttonDuringCall ?? ButtonAction.Ignore) === ButtonAction.Hangup) {
+        this.info("intercom: button during a call: hanging up");
+        this.hunt.stop();
+        this.ua.hangupAll();
+      }
+      return;
+    }
+    if (this.targets.length === 0) {
+      this.warn("intercom: doorbell pressed, but no call target is configured");
+      return;
+    }
+    if (!this.hunt.start(this.targets, this.settings.hunt ?? HuntMode.Sequential)) this.warn("intercom: the doorbell call could not be placed");
+  }
+
+  // ---- HuntListener ----------------------------------------------------------
+
+  onHuntOver(answered: boolean): void {
+    this.emit(IntercomEvent.HuntOver, null, answered ? "answered" : "nobody answered");
+    this.refreshLed();
+  }
+
+  // ---- UserAgentListener -----------------------------------------------------
+
+  onCallState(call: Call): void {
+    this.hunt.callState(call);
+    switch (call.state) {
+      case CallState.Incoming:
+        this.emit(IntercomEvent.Incoming, call, call.peer());
+        break;
+      case CallState.Ringing:
+        this.emit(IntercomEvent.Ringing, call, call.peer());
+        break;
+      case CallState.Up:
+        this.opener.newCall();
+        this.emit(IntercomEvent.CallUp, call, call.peer());
+        break;
+      case CallState.Ended:
+        if (this.hangupCall === call) {
+          this.hangupCall = null;
+          this.timers.stop(this.hangupTimer);
+        }
+        this.emit(IntercomEvent.CallDown, call, endReasonName(call.endReason) + (call.endStatus > 0 ? " (" + call.endStatus + ")" : ""));
+        break;
+      default:
+        break;
+    }
+    this.refreshLed();
+  }
+
+  onDtmf(call: Call, digit: number): void {
+    this.emit(IntercomEvent.Dtmf, call, String.fromCharCode(digit));
+    this.digit(call, digit);
+  }
+
+  /** A DTMF digit from any source (INFO now, RFC 4733 events with the audio). */
+  digit(call: Call, digit: number): void {
+    if (call.state !== CallState.Up) return;
+    const result = this.opener.digit(digit);
+    switch (result) {
+      case CodeResult.Open: {
+        this.emit(IntercomEvent.DoorOpened, call, call.peer());
+        this.refreshLed();
+        const after = this.settings.hangupAfterOpenMs ?? 0;
+        if (after > 0) {
+          this.hangupCall = call;
+          this.timers.start(this.hangupTimer, after, TimerKind.User);
+        }
+        return;
+      }
+      case CodeResult.Wrong:
+        this.emit(IntercomEvent.WrongCode, call, "wrong code " + this.opener.wrongInCall);
+        return;
+      case CodeResult.TooManyWrong:
+        this.emit(IntercomEvent.WrongCode, call, "too many wrong codes: hanging up");
+        call.hangup(EndReason.LocalHangup);
+        return;
+      case CodeResult.Locked:
+        this.emit(IntercomEvent.WrongCode, call, "locked out");
+        return;
+      default:
+        return;
+    }
+  }
+
+  onMessage(call: Call | null, from: string, text: string): void {
+    this.emit(IntercomEvent.Message, call, from + ": " + text);
+  }
+
+  // ---- RegistrationListener / KeepaliveListener -------------------------------
+
+  onRegistrationState(state: RegState, status: number): void {
+    const was = this.regState;
+    this.regState = state;
+    if (state === RegState.Registered && was !== RegState.Registered) this.emit(IntercomEvent.Registered, null, String(status));
+    else if (state === RegState.Unregistered) this.emit(IntercomEvent.Unregistered, null, String(status));
+    else if (state === RegState.Backoff || state === RegState.AuthFailed) this.emit(IntercomEvent.RegistrationFailed, null, String(status));
+    this.refreshLed();
+  }
+
+  onServerLost(): void {
+    this.serverLost = true;
+    this.emit(IntercomEvent.ServerLost, null, "");
+    if (this.registration !== null) this.registration.onServerLost();
+    this.refreshLed();
+  }
+
+  onServerAlive(): void {
+    this.serverLost = false;
+    this.emit(IntercomEvent.ServerAlive, null, "");
+    if (this.registration !== null) this.registration.onServerAlive();
+    this.refreshLed();
+  }
+
+  // ---- TimerTarget -------------------------------------------------------------
+
+  onTimer(entry: TimerEntry): void {
+    if (entry !== this.hangupTimer) return;
+    const call = this.hangupCall;
+    this.hangupCall = null;
+    if (call !== null && call.state === CallState.Up) {
+      this.info("intercom: door opened, hanging up");
+      call.hangup(EndReason.LocalHangup);
+    }
+  }
+
+  /** The door relay switched (DoorOpener): the LED follows. */
+  onRelay(_on: boolean): void {
+    this.refreshLed();
+  }
+
+  // ---- internals -----------------------------------------------------------------
+
+  private refreshLed(): void {
+    if (this.opener.relayOn) {
+      this.led.show(LedPattern.DoorOpen);
+      return;
+    }
+    const calls = this.ua.calls;
+    let ringing = false;
+    let up = false;
+    for (let i = 0; i < calls.length; i++) {
+      const s = calls[i]!.state;
+      if (s === CallState.Up || s === CallState.Connecting) up = true;
+      else if (s === CallState.Incoming || s === CallState.Ringing || s === CallState.Dialing) ringing = true;
+    }
+    if (up) this.led.show(LedPattern.InCall);
+    else if (ringing) this.led.show(LedPattern.Ringing);
+    else if (!this.started && this.regState === RegState.Unregistered) this.led.show(LedPattern.Off);
+    else if (this.registration === null || this.regState === RegState.Registered) this.led.show(this.serverLost ? LedPattern.Failing : LedPattern.Idle);
+    else if (this.regState === RegState.Backoff || this.regState === RegState.AuthFailed) this.led.show(LedPattern.Failing);
+    else this.led.show(LedPattern.Registering);
+  }
+
+  private emit(event: IntercomEvent, call: Call | null, detail: string): void {
+    this.info("intercom: " + intercomEventName(event) + (detail !== "" ? " " + detail : ""));
+    const l = this.listener;
+    if (l === undefined) return;
+    try {
+      l.onIntercomEvent(event, call, detail);
+    } catch (e) {
+      if (this.log !== undefined) this.log.log(LogLevel.Error, "intercom: listener threw: " + String(e));
+    }
+  }
+
+  private info(text: string): void {
+    if (this.log !== undefined) this.log.log(LogLevel.Info, text);
+  }
+
+  private warn(text: string): void {
+    if (this.log !== undefined) this.log.log(LogLevel.Warn, text);
+  }
+}
+
+export { CallDirection, CallState, EndReason };

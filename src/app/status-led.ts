@@ -1,0 +1,60 @@
+/*
+ * The status LED tells what the door station is doing, in patterns a
+ * person can tell apart at a glance (on ms, off ms; 0 off = steady):
+ *   not registered, trying     slow blink     500 / 500
+ *   registration failing       short flash    100 / 1900
+ *   registered, idle           steady on
+ *   ringing (either way)       fast blink     100 / 100
+ *   in a call                  long on        900 / 100
+ *   door open                  very fast      50 / 50
+ */
+import type { PinsHost } from "../host";
+import { TimerEntry, type TimerQueue, type TimerTarget } from "../sip/timer/timer-queue";
+import { TimerKind } from "../sip/timer/timer-kind";
+
+export const enum LedPattern {
+  Off = 0,
+  Registering = 1,
+  Failing = 2,
+  Idle = 3,
+  Ringing = 4,
+  InCall = 5,
+  DoorOpen = 6,
+}
+
+const ON_MS = [0, 500, 100, 1, 100, 900, 50];
+const OFF_MS = [0, 500, 1900, 0, 100, 100, 50];
+
+export class StatusLed implements TimerTarget {
+  private readonly timers: TimerQueue;
+  private readonly pins: PinsHost | undefined;
+  private readonly timer: TimerEntry;
+  pattern: LedPattern = LedPattern.Off;
+  on = false;
+
+  constructor(timers: TimerQueue, pins: PinsHost | undefined) {
+    this.timers = timers;
+    this.pins = pins;
+    this.timer = new TimerEntry(this, TimerKind.User);
+  }
+
+  show(pattern: LedPattern): void {
+    if (pattern === this.pattern) return;
+    this.pattern = pattern;
+    this.timers.stop(this.timer);
+    this.set(pattern !== LedPattern.Off);
+    if (OFF_MS[pattern]! > 0) this.timers.start(this.timer, ON_MS[pattern]!, TimerKind.User);
+  }
+
+  onTimer(_entry: TimerEntry): void {
+    const p = this.pattern;
+    if (OFF_MS[p]! === 0) return;
+    this.set(!this.on);
+    this.timers.start(this.timer, this.on ? ON_MS[p]! : OFF_MS[p]!, TimerKind.User);
+  }
+
+  private set(on: boolean): void {
+    this.on = on;
+    if (this.pins !== undefined) this.pins.setLed(on);
+  }
+}
