@@ -49,6 +49,7 @@ import { CallDirection, CallState, EndReason, callStateName, endReasonName } fro
 import {
   K_CONTENT_TYPE_SDP, writeCapabilities, writeContact, writeEmptyRecvInfo, writeRAck, writeReliable, writeRetryAfter, writeWarning305,
 } from "./headers";
+import { K_ACCEPT_DTMF } from "./capabilities";
 import type { CallOwner } from "./owner";
 import * as P from "./phrases";
 import { ReferNotifier } from "./refer";
@@ -76,6 +77,7 @@ const K_INVITE_SP = ascii("INVITE ");
 const K_SIP20 = ascii(" SIP/2.0\r\n");
 const K_AUTHORIZATION = ascii("Authorization: ");
 const K_PROXY_AUTHORIZATION = ascii("Proxy-Authorization: ");
+const K_ACCEPT = ascii("Accept: ");
 
 /** Retries of one request on 401/407 before giving up (§22.2: a second rejection means bad credentials). */
 const MAX_AUTH_TRIES = 2;
@@ -270,7 +272,10 @@ export class Call implements ClientTransactionUser, TimerTarget {
       tx.respond(w, 100);
     }
     this.sendRinging();
-    if (this.owner.config.autoAnswer) this.owner.timers.start(this.ringTimer, this.owner.config.autoAnswerMs, TimerKind.User);
+    const cfg = this.owner.config;
+    if (!cfg.autoAnswer) return;
+    if (cfg.autoAnswerMs > 0) this.owner.timers.start(this.ringTimer, cfg.autoAnswerMs, TimerKind.User);
+    else this.answer();
   }
 
   /** Answer an incoming call now (auto-answer does this after its delay). */
@@ -620,6 +625,16 @@ export class Call implements ClientTransactionUser, TimerTarget {
     if (msg.bodyLen <= 0) {
       // An INFO with no body (used as a ping by some peers): nothing to do.
       this.respondSimple(tx, msg, 200, P.R_OK);
+      return;
+    }
+    if (!this.owner.dtmf.isDtmfType(msg)) {
+      // §21.4.13: 415 with what we accept.
+      const w = this.w.reset();
+      if (writeResponseHead(w, msg, 415, P.R_UNSUPPORTED_MEDIA, this.localTag.bytes, this.localTag.len, false)) {
+        w.bytes(K_ACCEPT).bytes(K_ACCEPT_DTMF).crlf();
+        w.end();
+        tx.respond(w, 415);
+      }
       return;
     }
     const digit = this.owner.dtmf.read(msg);

@@ -30,6 +30,14 @@ function isSpace(b: number): boolean {
 export class DtmfReader {
   private readonly type = new MediaType();
 
+  /** Is the body's Content-Type one of the DTMF types? */
+  isDtmfType(msg: SipMessage): boolean {
+    const h = msg.first[H.ContentType]!;
+    if (h < 0) return false;
+    const t = this.type;
+    return t.read(msg.buf, msg.hValueStart[h]!, msg.hValueEnd[h]!) && (t.matches(K_APPLICATION, K_DTMF_RELAY) || t.matches(K_APPLICATION, K_DTMF));
+  }
+
   /** The digit an INFO carries, or -1 when it carries none we can read. */
   read(msg: SipMessage): number {
     const h = msg.first[H.ContentType]!;

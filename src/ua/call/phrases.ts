@@ -31,3 +31,4 @@ export const R_NO_PRACK = ascii("Server Internal Error - No PRACK");
 export const R_TOO_LARGE = ascii("Message Too Large");
 export const R_DECLINE = ascii("Decline");
 export const R_UNSUPPORTED_SCHEME = ascii("Unsupported URI Scheme");
+export const R_UNSUPPORTED_MEDIA = ascii("Unsupported Media Type");
