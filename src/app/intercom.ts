@@ -287,7 +287,6 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
   // ---- UserAgentListener -----------------------------------------------------
 
   onCallState(call: Call): void {
-    this.hunt.callState(call);
     switch (call.state) {
       case CallState.Incoming:
         this.emit(IntercomEvent.Incoming, call, call.peer());
@@ -309,6 +308,8 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
       default:
         break;
     }
+    // After the event: the hunt may place the next call or cancel the others.
+    this.hunt.callState(call);
     this.refreshLed();
   }
 

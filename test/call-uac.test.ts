@@ -1,0 +1,272 @@
+/*
+ * Doorbell calls, on the virtual clock: the door as UAC (RFC 3261 §13.2),
+ * the whole message exchange checked: provisional responses, digest
+ * challenges, redirects, failures, ACK for every 2xx, ring timeout and
+ * CANCEL, the call time limit, the button during a call, route sets, and
+ * sequential and parallel hunting.
+ */
+import { describe, expect, it } from "vitest";
+import { HuntMode, ButtonAction } from "../src/app/intercom";
+import { H } from "../src/sip/message/header";
+import { createHash } from "node:crypto";
+import { hdr, OFFER, reply, request, rig, type Msg, type Rig } from "./support/call-harness";
+
+function press(r: Rig): Msg {
+  r.intercom.press();
+  const out = r.take();
+  expect(out.map((m) => m.kind)).toEqual(["INVITE"]);
+  return out[0]!;
+}
+
+function body(m: Msg): string {
+  return m.text.slice(m.text.indexOf("\r\n\r\n") + 4);
+}
+
+const md5 = (s: string): string => createHash("md5").update(s).digest("hex");
+
+describe("doorbell call (UAC)", () => {
+  it("INVITE with the G.711 offer to the target through the registrar; 100, 180, 200 → ACK; BYE from the callee", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    expect(invite.msg.uriString()).toBe("sip:100@pbx.test");
+    expect(invite.address).toBe("198.51.100.7");
+    expect(invite.port).toBe(5070);
+    expect(hdr(invite, H.From)).toMatch(/^<sip:door@pbx\.test>;tag=[0-9a-f]{16}$/);
+    expect(hdr(invite, H.To)).toBe("<sip:100@pbx.test>");
+    expect(hdr(invite, H.Contact)).toBe("<sip:door@192.0.2.10:5060>");
+    expect(hdr(invite, H.ContentType)).toBe("application/sdp");
+    expect(body(invite)).toContain("m=audio 40000 RTP/AVP 0 8 101\r\n");
+    expect(r.eventNames()).toEqual(["button pressed"]);
+
+    r.deliver(reply(invite, 100, "Trying", { toTag: null }));
+    r.deliver(reply(invite, 180, "Ringing"));
+    expect(r.eventNames()).toEqual(["button pressed", "ringing"]);
+    const ok = reply(invite, 200, "OK", { body: OFFER.replace("RTP/AVP 0 8 101", "RTP/AVP 8 101") });
+    r.deliver(ok);
+    const acks = r.take();
+    expect(acks.map((m) => m.kind)).toEqual(["ACK"]);
+    const ack = acks[0]!;
+    expect(ack.msg.uriString()).toBe("sip:100@198.51.100.7:5070"); // the remote target (§13.2.2.4)
+    expect(hdr(ack, H.CSeq)).toBe(`${invite.msg.cseq} ACK`);
+    expect(hdr(ack, H.To)).toBe("<sip:100@pbx.test>;tag=callee-tag");
+    expect(ack.msg.via.branchLen).toBeGreaterThan(7);
+    expect(r.eventNames()).toEqual(["button pressed", "ringing", "call up"]);
+    expect(r.intercom.ua.calls[0]!.codec).toBe(8);
+
+    // A retransmitted 200 gets the same ACK again.
+    r.deliver(ok);
+    expect(r.take().map((m) => m.text)).toEqual([ack.text]);
+
+    const callId = invite.msg.callIdString();
+    const fromTag = /tag=([0-9a-f]+)/.exec(hdr(invite, H.From)!)![1]!;
+    r.deliver([
+      "BYE sip:door@192.0.2.10:5060 SIP/2.0",
+      "Via: SIP/2.0/UDP 198.51.100.7:5070;branch=z9hG4bKbye",
+      "From: <sip:100@pbx.test>;tag=callee-tag",
+      `To: <sip:door@pbx.test>;tag=${fromTag}`,
+      `Call-ID: ${callId}`,
+      "CSeq: 1 BYE",
+      "Max-Forwards: 70",
+      "Content-Length: 0",
+      "",
+      "",
+    ].join("\r\n"));
+    expect(r.takeLines()).toEqual(["SIP/2.0 200 OK"]);
+    expect(r.eventNames().slice(-2)).toEqual(["call down", "hunt over"]);
+  });
+
+  it("answers 407 with the stored credentials: a new INVITE, CSeq + 1, same Call-ID, Proxy-Authorization (§22.3)", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    r.deliver(reply(invite, 407, "Proxy Authentication Required", { extra: ['Proxy-Authenticate: Digest realm="pbx.test", nonce="abc123", qop="auth", algorithm=MD5'] }));
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK", "INVITE"]); // the ACK for the 407 is the transaction's (§17.1.1.3)
+    const again = out[1]!;
+    expect(again.msg.callIdString()).toBe(invite.msg.callIdString());
+    expect(again.msg.cseq).toBe(invite.msg.cseq + 1);
+    expect(hdr(again, H.From)).toBe(hdr(invite, H.From));
+    const auth = hdr(again, H.ProxyAuthorization)!;
+    expect(auth).toMatch(/^Digest /);
+    const p = Object.fromEntries([...auth.matchAll(/(\w+)="?([^",]+)"?/g)].map((m) => [m[1], m[2]]));
+    expect(p.username).toBe("door");
+    expect(p.uri).toBe("sip:100@pbx.test");
+    const ha1 = md5("door:pbx.test:doorpass");
+    const ha2 = md5("INVITE:sip:100@pbx.test");
+    expect(p.response).toBe(md5(`${ha1}:abc123:${p.nc}:${p.cnonce}:auth:${ha2}`));
+    // A second challenge means the credentials are wrong: the call ends (no loop).
+    r.deliver(reply(again, 407, "Proxy Authentication Required", { extra: ['Proxy-Authenticate: Digest realm="pbx.test", nonce="def456", qop="auth"'] }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    expect(r.events.find((e) => e.name === "call down")!.detail).toBe("rejected (407)");
+  });
+
+  it("follows the first Contact of a 3xx once", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    r.deliver(reply(invite, 302, "Moved Temporarily", { extra: ["Contact: <sip:101@198.51.100.9:5090>, <sip:102@198.51.100.9>"] }));
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK", "INVITE"]);
+    expect(out[1]!.msg.uriString()).toBe("sip:101@198.51.100.9:5090");
+    expect(out[1]!.address).toBe("198.51.100.9");
+    expect(out[1]!.port).toBe(5090);
+    r.deliver(reply(out[1]!, 301, "Moved Permanently", { extra: ["Contact: <sip:103@198.51.100.9>"] }), 5090, "198.51.100.9");
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    expect(r.events.find((e) => e.name === "call down")!.detail).toBe("rejected (301)");
+  });
+
+  it("4xx-6xx end the call with the reason logged; 486 is busy", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    r.deliver(reply(invite, 486, "Busy Here"));
+    expect(r.events.find((e) => e.name === "call down")!.detail).toBe("busy (486)");
+    expect(r.logs.some((l) => l.includes("rejected: 486 Busy Here"))).toBe(true);
+  });
+
+  it("ring timeout: CANCEL, then the 487 is acknowledged and the call ends as not answered", () => {
+    const r = rig({ targets: ["100"], calls: { ringTimeoutMs: 20_000 } });
+    const invite = press(r);
+    r.deliver(reply(invite, 180, "Ringing"));
+    r.advance(19_999);
+    expect(r.take()).toEqual([]);
+    r.advance(1);
+    const cancel = r.take();
+    expect(cancel.map((m) => m.kind)).toEqual(["CANCEL"]);
+    expect(cancel[0]!.msg.uriString()).toBe(invite.msg.uriString());
+    expect(hdr(cancel[0]!, H.CSeq)).toBe(`${invite.msg.cseq} CANCEL`);
+    r.deliver(reply(cancel[0]!, 200, "OK"));
+    r.deliver(reply(invite, 487, "Request Terminated"));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    expect(r.events.find((e) => e.name === "call down")!.detail).toBe("no answer (487)");
+  });
+
+  it("a 200 that crosses the CANCEL is acknowledged and ended with BYE (§9.1)", () => {
+    const r = rig({ targets: ["100"], calls: { ringTimeoutMs: 5000 } });
+    const invite = press(r);
+    r.deliver(reply(invite, 180, "Ringing"));
+    r.advance(5000);
+    expect(r.take().map((m) => m.kind)).toEqual(["CANCEL"]);
+    r.deliver(reply(invite, 200, "OK", { body: OFFER }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+  });
+
+  it("the call time limit sends BYE; the BYE follows the route set (loose routing, §12.2.1.1)", () => {
+    const r = rig({ targets: ["100"], calls: { callLimitMs: 90_000 } });
+    const invite = press(r);
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, extra: ["Record-Route: <sip:198.51.100.1:5060;lr>, <sip:10.0.0.1;lr>"] }));
+    const ack = r.take()[0]!;
+    // §12.1.2: the UAC's route set is the Record-Route reversed.
+    expect(ack.text).toContain("Route: <sip:10.0.0.1;lr>\r\nRoute: <sip:198.51.100.1:5060;lr>\r\n");
+    expect(ack.address).toBe("10.0.0.1");
+    expect(ack.msg.uriString()).toBe("sip:100@198.51.100.7:5070");
+    r.advance(90_000);
+    const bye = r.take();
+    expect(bye.map((m) => m.kind)).toEqual(["BYE"]);
+    expect(bye[0]!.address).toBe("10.0.0.1");
+    expect(bye[0]!.msg.cseq).toBe(invite.msg.cseq + 1);
+    r.deliver(reply(bye[0]!, 200, "OK", { toTag: null }));
+    expect(r.events.find((e) => e.name === "call down")!.detail).toBe("time limit");
+  });
+
+  it("strict routing: the Request-URI is the first route and the remote target goes last (§12.2.1.1)", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, extra: ["Record-Route: <sip:198.51.100.1:5061>"] }));
+    const ack = r.take()[0]!;
+    expect(ack.msg.uriString()).toBe("sip:198.51.100.1:5061");
+    expect(ack.text).toContain("Route: <sip:100@198.51.100.7:5070>\r\n");
+    expect(ack.port).toBe(5061);
+  });
+
+  it("acknowledges a reliable 180 with PRACK (RFC 3262 §4), once per RSeq", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    const ringing = reply(invite, 180, "Ringing", { extra: ["Require: 100rel", "RSeq: 7"] });
+    r.deliver(ringing);
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["PRACK"]);
+    expect(hdr(out[0]!, H.RAck)).toBe(`7 ${invite.msg.cseq} INVITE`);
+    expect(out[0]!.msg.uriString()).toBe("sip:100@198.51.100.7:5070");
+    r.deliver(ringing);
+    expect(r.take()).toEqual([]);
+  });
+
+  it("the button during a call: ignored by default, hangs up when configured", () => {
+    const r = rig({ targets: ["100"], pressGuardMs: 0 });
+    const invite = press(r);
+    r.deliver(reply(invite, 180, "Ringing"));
+    r.intercom.press();
+    expect(r.take()).toEqual([]);
+
+    const h = rig({ targets: ["100"], pressGuardMs: 0, buttonDuringCall: ButtonAction.Hangup });
+    const inv2 = press(h);
+    h.deliver(reply(inv2, 180, "Ringing"));
+    h.intercom.press();
+    expect(h.take().map((m) => m.kind)).toEqual(["CANCEL"]);
+  });
+
+  it("debounces the button: a bounce shorter than the debounce time is no press; repeated presses ring once", () => {
+    const r = rig({ targets: ["100"], debounceMs: 30, pressGuardMs: 2000 });
+    r.intercom.buttonChanged(true);
+    r.advance(10);
+    r.intercom.buttonChanged(false);
+    r.advance(100);
+    expect(r.take()).toEqual([]);
+    r.intercom.buttonChanged(true);
+    r.advance(30);
+    expect(r.take().map((m) => m.kind)).toEqual(["INVITE"]);
+    r.intercom.buttonChanged(false);
+    r.advance(100);
+    r.intercom.buttonChanged(true);
+    r.advance(50);
+    // Within the guard time: no second press (what went out is Timer A resending the one INVITE).
+    expect(r.eventNames()).toEqual(["button pressed"]);
+    expect(new Set(r.take().map((m) => m.msg.callIdString())).size).toBeLessThanOrEqual(1);
+    expect(r.intercom.ua.activeCalls).toBe(1);
+  });
+});
+
+describe("hunting", () => {
+  it("sequential: busy and no answer move on to the next target", () => {
+    const r = rig({ targets: ["100", "sip:200@198.51.100.8:5080", "300"], hunt: HuntMode.Sequential, calls: { ringTimeoutMs: 10_000 } });
+    const first = press(r);
+    expect(first.msg.uriString()).toBe("sip:100@pbx.test");
+    r.deliver(reply(first, 486, "Busy Here"));
+    const second = r.take().filter((m) => m.kind === "INVITE")[0]!;
+    expect(second.msg.uriString()).toBe("sip:200@198.51.100.8:5080");
+    expect(second.address).toBe("198.51.100.8");
+    r.deliver(reply(second, 180, "Ringing"), 5080, "198.51.100.8");
+    r.advance(10_000);
+    const cancel = r.take();
+    expect(cancel.map((m) => m.kind)).toEqual(["CANCEL"]);
+    r.deliver(reply(second, 487, "Request Terminated"), 5080, "198.51.100.8");
+    const third = r.take().filter((m) => m.kind === "INVITE")[0]!;
+    expect(third.msg.uriString()).toBe("sip:300@pbx.test");
+    r.deliver(reply(third, 200, "OK", { body: OFFER }));
+    expect(r.eventNames()).toContain("call up");
+    expect(r.eventNames()).not.toContain("hunt over");
+  });
+
+  it("sequential: every target failing ends the hunt, nobody answered", () => {
+    const r = rig({ targets: ["100", "101"] });
+    const first = press(r);
+    r.deliver(reply(first, 480, "Temporarily Unavailable"));
+    const second = r.take().find((m) => m.kind === "INVITE")!;
+    r.deliver(reply(second, 603, "Decline"));
+    expect(r.events.at(-1)).toMatchObject({ name: "hunt over", detail: "nobody answered" });
+  });
+
+  it("parallel: all at once; the first to answer wins and the others get CANCEL", () => {
+    const r = rig({ targets: ["100", "101", "102"], hunt: HuntMode.Parallel });
+    r.intercom.press();
+    const invites = r.take();
+    expect(invites.map((m) => m.msg.uriString())).toEqual(["sip:100@pbx.test", "sip:101@pbx.test", "sip:102@pbx.test"]);
+    expect(new Set(invites.map((m) => m.msg.callIdString())).size).toBe(3);
+    for (const inv of invites) r.deliver(reply(inv, 180, "Ringing"));
+    r.deliver(reply(invites[1]!, 200, "OK", { body: OFFER }));
+    const out = r.take();
+    expect(out.map((m) => `${m.kind} ${m.msg.uriString()}`)).toEqual(["ACK sip:100@198.51.100.7:5070", "CANCEL sip:100@pbx.test", "CANCEL sip:102@pbx.test"]);
+    r.deliver(reply(invites[0]!, 487, "Request Terminated"));
+    r.deliver(reply(invites[2]!, 487, "Request Terminated"));
+    expect(r.events.filter((e) => e.name === "call down").map((e) => e.detail)).toEqual(["answered elsewhere (487)", "answered elsewhere (487)"]);
+    expect(r.intercom.ua.activeCalls).toBe(1);
+  });
+});
