@@ -176,6 +176,19 @@ describe("doorbell call (UAC)", () => {
     expect(ack.port).toBe(5061);
   });
 
+  it("183 with SDP is early media: the answer is taken before the 200 (§13.2.1)", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    r.deliver(reply(invite, 183, "Session Progress", { body: OFFER.replace("RTP/AVP 0 8 101", "RTP/AVP 8").replace("49170", "30000") }));
+    const call = r.intercom.ua.calls[0]!;
+    expect(call.codec).toBe(8);
+    expect(call.remoteRtpPort).toBe(30000);
+    expect(r.eventNames()).toEqual(["button pressed", "ringing"]);
+    r.deliver(reply(invite, 200, "OK"));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    expect(r.eventNames()).toContain("call up");
+  });
+
   it("acknowledges a reliable 180 with PRACK (RFC 3262 §4), once per RSeq", () => {
     const r = rig({ targets: ["100"] });
     const invite = press(r);
@@ -225,6 +238,21 @@ describe("doorbell call (UAC)", () => {
 });
 
 describe("hunting", () => {
+  it("parallel: a second answer that crossed the CANCEL is acknowledged and ended with BYE", () => {
+    const r = rig({ targets: ["100", "101"], hunt: HuntMode.Parallel });
+    r.intercom.press();
+    const [a, b] = r.take();
+    r.deliver(reply(a!, 180, "Ringing"));
+    r.deliver(reply(b!, 180, "Ringing"));
+    r.deliver(reply(a!, 200, "OK", { body: OFFER, toTag: "a-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK", "CANCEL"]);
+    r.deliver(reply(b!, 200, "OK", { body: OFFER, toTag: "b-tag" }));
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    expect(hdr(out[1]!, H.To)).toBe("<sip:101@pbx.test>;tag=b-tag");
+    expect(r.eventNames().filter((e) => e === "call up")).toEqual(["call up"]);
+  });
+
   it("sequential: busy and no answer move on to the next target", () => {
     const r = rig({ targets: ["100", "sip:200@198.51.100.8:5080", "300"], hunt: HuntMode.Sequential, calls: { ringTimeoutMs: 10_000 } });
     const first = press(r);

@@ -1069,6 +1069,11 @@ export class Call implements ClientTransactionUser, TimerTarget {
     }
     this.owner.timers.stop(this.ringTimer);
     this.sendAck();
+    if (this.cancelReason !== EndReason.None) {
+      // §9.1: the 2xx crossed our CANCEL (ring timeout, hang-up, another hunt target answered): end it with BYE.
+      this.bye(this.cancelReason);
+      return;
+    }
     const sdp = this.owner.sdp;
     const answered = msg.bodyLen > 0 && sdp.read(msg.buf, msg.bodyStart, msg.bodyLen) && this.takeAnswer(sdp);
     this.answeredAt = this.now();
@@ -1076,11 +1081,6 @@ export class Call implements ClientTransactionUser, TimerTarget {
     if (!answered && this.codec === Codec.None) {
       this.logWarn("call " + this.index + ": the answer has no G.711 audio, hanging up");
       this.bye(EndReason.NotAcceptable);
-      return;
-    }
-    if (this.cancelReason !== EndReason.None) {
-      // §9.1: the 2xx crossed our CANCEL: the call must be ended with BYE.
-      this.bye(this.cancelReason);
       return;
     }
     this.startLimit();
