@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { HuntMode, ButtonAction } from "../src/app/intercom";
 import { H } from "../src/sip/message/header";
 import { createHash } from "node:crypto";
-import { hdr, OFFER, reply, request, rig, type Msg, type Rig } from "./support/call-harness";
+import { hdr, OFFER, reply, rig, type Msg, type Rig } from "./support/call-harness";
 
 function press(r: Rig): Msg {
   r.intercom.press();

@@ -1,14 +1,403 @@
 /*
- * `doorsip run`: the intercom on Node. Not written yet: the lead wires it
- * (replace this command's `run`).
+ * `doorsip run` (and `npm start`): the intercom on this computer.
+ *
+ * With no --server it starts the built-in loopback PBX (a registrar with
+ * digest auth and a desk phone, extension 100) and shows the traffic as a
+ * ladder: registration with its 401, OPTIONS keepalives, a doorbell call
+ * answered by the desk phone, which types the door code, and, on request,
+ * a call from the desk phone to the door. --demo runs that tour by itself
+ * and exits 0 when every step happened.
+ *
+ * With --server it is a door station on this computer, on real sockets.
  */
-import { EXIT_USAGE, type Command } from "./command";
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { emitKeypressEvents } from "node:readline";
+import { createInterface } from "node:readline";
+import { LogLevel } from "../../../src/host";
+import { ButtonAction, HuntMode, IntercomEvent, intercomEventName, type IntercomSettings } from "../../../src/app/intercom";
+import type { Call } from "../../../src/ua/call/call";
+import type { AccountConfig } from "../../../src/ua/account";
+import { ladderTap, LOOPBACK_COLUMNS } from "../ladder";
+import { NodeLog, parseLogLevel } from "../log";
+import { PcapFileWriter } from "../pcap";
+import { LoopbackPbx } from "../pbx/index";
+import { pcapTap, type PacketEvent, type PacketTap } from "../pbx/tap";
+import { NodeIntercom } from "../runtime";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo, type Command } from "./command";
+import { runDemo } from "./demo";
+
+const USAGE = `usage: doorsip run [options]
+
+Run the door intercom on this computer. Without --server, a built-in loopback
+PBX is started (registrar with digest auth, and a desk phone at extension 100)
+and the SIP traffic is shown as a ladder.
+
+Keys (or lines on stdin): b / Enter / "press"  ring the doorbell
+                          c / "call"           the desk phone calls the door (built-in PBX)
+                          h / "hangup"         hang up
+                          q / "quit"           unregister and exit (also Ctrl-C, SIGTERM)
+
+Server options:
+  --server sip:host[:port]   registrar / proxy (default: the built-in PBX)
+  --user NAME --password PW  the door's account
+  --domain DOMAIN            SIP domain (default: the server's host)
+  --target URI|EXT           who the doorbell calls (repeatable)
+  --hunt sequential|parallel how several targets are called (default sequential)
+  --listen ip:port           local address (default 127.0.0.1:0, or 0.0.0.0:5060 with --server)
+  --keepalive SECONDS        OPTIONS keepalive interval, 0 = off (default 30)
+  --expires SECONDS          registration expiry asked for (default 3600)
+  --door-code CODE           DTMF code that opens the door (default #)
+  --auto-answer MS           delay before answering calls (default 0)
+  --button ignore|hangup     what the button does during a call (default ignore)
+  --config FILE.json         the same settings as JSON (options win)
+Output:
+  --verbose                  print whole messages under the ladder
+  --pcap FILE                write the traffic as a pcap (Wireshark, sngrep)
+  --ascii                    plain ASCII ladder
+  --log-level LEVEL          error, warn, info, debug (default warn)
+  --demo                     run the built-in tour and exit 0 when every step happened
+`;
+
+interface RunOptions {
+  server?: string;
+  user?: string;
+  password?: string;
+  domain?: string;
+  target?: string[];
+  hunt?: string;
+  listen?: string;
+  keepalive?: string;
+  expires?: string;
+  "door-code"?: string;
+  "auto-answer"?: string;
+  button?: string;
+  config?: string;
+  verbose?: boolean;
+  pcap?: string;
+  ascii?: boolean;
+  "log-level"?: string;
+  demo?: boolean;
+  xs?: boolean;
+  help?: boolean;
+}
+
+class UsageError extends Error {}
+
+function int(name: string, value: string | number | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === "number" ? value : Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got ${String(value)})`);
+  return n;
+}
+
+/** "sip:host[:port]" or "host[:port]" → host and port. */
+export function parseServer(text: string): { host: string; port: number } {
+  const m = /^(?:sips?:)?(?:[^@;]*@)?(\[[0-9a-fA-F:.]+\]|[^:;[\]]+)(?::(\d+))?(?:;.*)?$/.exec(text.trim());
+  if (m === null || m[1] === undefined || m[1] === "") throw new UsageError(`--server: cannot read "${text}" (expected sip:host[:port])`);
+  const host = m[1].startsWith("[") ? m[1].slice(1, -1) : m[1];
+  const port = m[2] !== undefined ? int("server port", m[2], 1, 65535)! : 5060;
+  return { host, port };
+}
+
+function parseListen(text: string): { address: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:]+)(?::(\d+))?$/.exec(text.trim());
+  if (m === null) throw new UsageError(`--listen: cannot read "${text}" (expected ip:port)`);
+  const address = m[1]!.startsWith("[") ? m[1]!.slice(1, -1) : m[1]!;
+  return { address, port: m[2] !== undefined ? int("listen port", m[2], 0, 65535)! : 5060 };
+}
+
+/** Settings from a JSON file: the same names as the options (also camelCase). */
+function readConfig(path: string): RunOptions {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new UsageError(`--config ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new UsageError(`--config ${path}: expected a JSON object`);
+  const o: RunOptions = {};
+  const src = raw as Record<string, unknown>;
+  const str = (k: string): string | undefined => {
+    const v = src[k] ?? src[k.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())];
+    if (v === undefined) return undefined;
+    if (typeof v !== "string" && typeof v !== "number") throw new UsageError(`--config ${path}: "${k}" must be a string or number`);
+    return String(v);
+  };
+  for (const k of ["server", "user", "password", "domain", "hunt", "listen", "keepalive", "expires", "door-code", "auto-answer", "button"] as const) {
+    const v = str(k);
+    if (v !== undefined) (o as Record<string, unknown>)[k] = v;
+  }
+  const t = src.target ?? src.targets;
+  if (t !== undefined) {
+    if (typeof t === "string") o.target = [t];
+    else if (Array.isArray(t) && t.every((x) => typeof x === "string")) o.target = t as string[];
+    else throw new UsageError(`--config ${path}: "targets" must be a string or a list of strings`);
+  }
+  return o;
+}
+
+/** What `doorsip run` was asked to do, validated. */
+export interface RunPlan {
+  builtIn: boolean;
+  settings: Omit<IntercomSettings, "account"> & { account?: AccountConfig };
+  listen: { address: string; port: number };
+  verbose: boolean;
+  pcap?: string;
+  ascii: boolean;
+  logLevel: LogLevel;
+  demo: boolean;
+  xs: boolean;
+  doorCode: string;
+}
+
+export function plan(args: string[]): RunPlan {
+  const { values } = parseArgs({
+    args,
+    options: {
+      server: { type: "string" }, user: { type: "string" }, password: { type: "string" }, domain: { type: "string" },
+      target: { type: "string", multiple: true }, hunt: { type: "string" }, listen: { type: "string" },
+      keepalive: { type: "string" }, expires: { type: "string" }, "door-code": { type: "string" },
+      "auto-answer": { type: "string" }, button: { type: "string" }, config: { type: "string" },
+      verbose: { type: "boolean" }, pcap: { type: "string" }, ascii: { type: "boolean" }, "log-level": { type: "string" },
+      demo: { type: "boolean" }, xs: { type: "boolean" }, help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const o: RunOptions = { ...(values.config !== undefined ? readConfig(values.config) : {}), ...stripUndefined(values as RunOptions) };
+  const builtIn = o.server === undefined || o.server === "";
+  if (o.demo === true && !builtIn) throw new UsageError("--demo runs against the built-in PBX: leave out --server");
+  const logLevel = o["log-level"] !== undefined ? parseLogLevel(o["log-level"]) : LogLevel.Warn;
+  if (logLevel === undefined) throw new UsageError(`--log-level must be error, warn, info or debug (got ${o["log-level"]})`);
+  const hunt = o.hunt === undefined || o.hunt === "sequential" ? HuntMode.Sequential : o.hunt === "parallel" ? HuntMode.Parallel : undefined;
+  if (hunt === undefined) throw new UsageError(`--hunt must be sequential or parallel (got ${o.hunt})`);
+  const button = o.button === undefined || o.button === "ignore" ? ButtonAction.Ignore : o.button === "hangup" ? ButtonAction.Hangup : undefined;
+  if (button === undefined) throw new UsageError(`--button must be ignore or hangup (got ${o.button})`);
+  const doorCode = o["door-code"] ?? "#";
+  if (!/^[0-9*#A-Da-d]{1,16}$/.test(doorCode)) throw new UsageError(`--door-code must be 1 to 16 of 0-9 * # A-D (got ${doorCode})`);
+  const keepalive = int("keepalive", o.keepalive, 0, 86400) ?? (builtIn ? 5 : 30);
+  const expires = int("expires", o.expires, 10, 604800);
+  const autoAnswer = int("auto-answer", o["auto-answer"], 0, 600000);
+  let account: AccountConfig | undefined;
+  if (!builtIn) {
+    const { host, port } = parseServer(o.server!);
+    if (o.user === undefined || o.user === "") throw new UsageError("--user is needed with --server");
+    account = { registrarHost: host, registrarPort: port, domain: o.domain, user: o.user, password: o.password ?? "", expires };
+  }
+  const listen = o.listen !== undefined ? parseListen(o.listen) : builtIn ? { address: "127.0.0.1", port: 0 } : { address: "0.0.0.0", port: 5060 };
+  return {
+    builtIn,
+    settings: {
+      account,
+      targets: o.target ?? [],
+      hunt,
+      buttonDuringCall: button,
+      doorCode,
+      keepaliveSeconds: keepalive,
+      calls: { autoAnswerMs: autoAnswer },
+    },
+    listen,
+    verbose: o.verbose === true,
+    pcap: o.pcap,
+    ascii: o.ascii === true,
+    logLevel,
+    demo: o.demo === true,
+    xs: o.xs === true,
+    doorCode,
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Everything a run started, stopped in reverse order. */
+class Session {
+  pbx: LoopbackPbx | null = null;
+  door: NodeIntercom | null = null;
+  pcap: PcapFileWriter | null = null;
+  private stopped = false;
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.door?.stop();
+    await this.pbx?.stop();
+    this.pcap?.close();
+  }
+}
 
 export const runCommand: Command = {
-  summary: "run the intercom on this machine (not yet available)",
-  usage: "usage: doorsip run [options]\n\nRun the door intercom with the Node host.\n",
-  async run(_args, io) {
-    io.err("doorsip run: not yet available in this build (the Node runtime is still being written)\n");
-    return EXIT_USAGE;
+  summary: "run the intercom on this computer (a built-in loopback PBX unless --server is given)",
+  usage: USAGE,
+  async run(args: string[], io: CliIo): Promise<number> {
+    let p: RunPlan;
+    try {
+      p = plan(args);
+    } catch (e) {
+      if (e instanceof UsageError || (e instanceof Error && "code" in e && String((e as { code: unknown }).code).startsWith("ERR_PARSE_ARGS"))) {
+        io.err(`doorsip run: ${e.message}\n\n${USAGE}`);
+        return EXIT_USAGE;
+      }
+      throw e;
+    }
+    if (args.includes("--help") || args.includes("-h")) {
+      io.out(USAGE);
+      return EXIT_OK;
+    }
+    if (p.xs) {
+      io.err("doorsip run: --xs is not available in this build yet (the XS bridge is being written)\n");
+      return EXIT_USAGE;
+    }
+    const session = new Session();
+    try {
+      return await start(p, io, session);
+    } catch (e) {
+      io.err(`doorsip run: ${e instanceof Error ? e.message : String(e)}\n`);
+      return EXIT_FAILED;
+    } finally {
+      await session.stop();
+    }
   },
 };
+
+/** The ladder and pcap taps for a run. */
+export function taps(p: RunPlan, io: CliIo, session: Session | { pcap: PcapFileWriter | null }, labels: (ep: string) => string | undefined, redact: string[]): PacketTap {
+  const ladder = ladderTap((t) => io.out(t), { labels, columns: LOOPBACK_COLUMNS, verbose: p.verbose, ascii: p.ascii, redact });
+  const t0 = Date.now();
+  const pcap = p.pcap !== undefined ? new PcapFileWriter(p.pcap) : null;
+  session.pcap = pcap;
+  const pt = pcap !== null ? pcapTap(pcap, t0) : null;
+  return (ev: PacketEvent) => {
+    ladder(ev);
+    pt?.(ev);
+  };
+}
+
+async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
+  const log = new NodeLog(p.logLevel, { write: (t: string) => io.err(t) });
+  const redact: string[] = [];
+  let labels: (ep: string) => string | undefined = () => undefined;
+  let doorEndpoint = "";
+  const packets: PacketEvent[] = [];
+  const shown = taps(p, io, session, (ep) => labels(ep) ?? (ep === doorEndpoint ? "door" : undefined), redact);
+  // Until the PBX has told its endpoints' names, hold what its tap sees (the desk phone registers during start()).
+  let held: PacketEvent[] | null = [];
+  const tap: PacketTap = (ev) => {
+    if (p.demo) packets.push(ev);
+    if (held !== null) held.push(ev);
+    else shown(ev);
+  };
+  const release = (): void => {
+    const list = held ?? [];
+    held = null;
+    for (const ev of list) shown(ev);
+  };
+  let settings: IntercomSettings;
+  if (p.builtIn) {
+    const pbx = await LoopbackPbx.start({
+      tap, doorCode: p.doorCode, answerMs: 800, ringMs: 100, dtmfDelayMs: 600, hangupMs: 1500, callHoldMs: 2500,
+      log: (line) => log.log(LogLevel.Debug, line),
+    });
+    session.pbx = pbx;
+    labels = (ep) => pbx.labels.get(ep);
+    redact.push(pbx.door.password);
+    settings = { ...p.settings, account: pbx.door.account, targets: p.settings.targets!.length > 0 ? p.settings.targets : [pbx.door.extension] };
+  } else {
+    settings = { ...p.settings, account: p.settings.account! };
+    redact.push(settings.account.password);
+  }
+  const events: Array<{ event: IntercomEvent; call: Call | null; detail: string }> = [];
+  let onEvent: ((e: IntercomEvent) => void) | null = null;
+  const door = await NodeIntercom.create({
+    settings,
+    address: p.listen.address,
+    port: p.listen.port,
+    log,
+    // The built-in PBX's tap sees all of the door's traffic; with a real server the door's own socket is tapped.
+    tap: p.builtIn ? undefined : tap,
+    listener: {
+      onIntercomEvent: (event, call, detail) => {
+        events.push({ event, call, detail });
+        io.out(`  · door: ${intercomEventName(event)}${detail !== "" ? ` (${detail})` : ""}\n`);
+        onEvent?.(event);
+      },
+    },
+    // The relay is worth a line; the status LED blinks, which would flood the terminal.
+    onPin: (what, on) => {
+      if (what === "relay") io.out(`  · door: door relay ${on ? "ON (door open)" : "off"}\n`);
+    },
+  });
+  session.door = door;
+  doorEndpoint = `${door.udp.localAddress}:${door.udp.localPort}`;
+  release();
+  if (p.builtIn) io.out(`doorsip: built-in PBX at ${session.pbx!.door.server}, desk phone at extension ${session.pbx!.door.extension}, door at ${doorEndpoint}\n`);
+  else io.out(`doorsip: door station at ${doorEndpoint}, server ${settings.account.registrarHost}:${settings.account.registrarPort ?? 5060}\n`);
+  door.start();
+  if (p.demo) return runDemo({ io, pbx: session.pbx!, door, events, packets, setOnEvent: (f) => (onEvent = f) });
+  return interactive(io, session, door);
+}
+
+/** Keys on a terminal, lines otherwise; ends on quit, end of input, SIGINT or SIGTERM. */
+async function interactive(io: CliIo, session: Session, door: NodeIntercom): Promise<number> {
+  io.out("keys: b/Enter = doorbell, c = desk phone calls the door, h = hang up, q = quit\n");
+  return new Promise<number>((resolve) => {
+    let done = false;
+    const cleanups: Array<() => void> = [];
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      for (const c of cleanups) c();
+      io.out("doorsip: unregistering...\n");
+      resolve(EXIT_OK);
+    };
+    const act = (cmd: string): void => {
+      switch (cmd) {
+        case "b": case "\r": case "\n": case "": case "press":
+          door.intercom.press();
+          return;
+        case "c": case "call":
+          if (session.pbx?.phone) void session.pbx.phone.call(`sip:door@${session.pbx.domain}`).catch(() => {});
+          else io.out("doorsip: no desk phone (a real server is configured)\n");
+          return;
+        case "h": case "hangup":
+          door.intercom.ua.hangupAll();
+          return;
+        case "q": case "quit": case "exit":
+          finish();
+          return;
+        default:
+          io.out(`doorsip: unknown command "${cmd}" (press, call, hangup, quit)\n`);
+      }
+    };
+    const onSignal = (): void => finish();
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    cleanups.push(() => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    });
+    const stdin = process.stdin;
+    if (stdin.isTTY) {
+      emitKeypressEvents(stdin);
+      stdin.setRawMode(true);
+      const onKey = (str: string | undefined, key: { ctrl?: boolean; name?: string }): void => {
+        if (key.ctrl === true && (key.name === "c" || key.name === "d")) finish();
+        else if (key.name === "return" || key.name === "enter") act("b");
+        else if (str !== undefined) act(str.toLowerCase());
+      };
+      stdin.on("keypress", onKey);
+      stdin.resume();
+      cleanups.push(() => {
+        stdin.off("keypress", onKey);
+        stdin.setRawMode(false);
+        stdin.pause();
+      });
+    } else {
+      const rl = createInterface({ input: stdin });
+      rl.on("line", (line) => act(line.trim().toLowerCase()));
+      rl.on("close", finish);
+      cleanups.push(() => rl.close());
+    }
+  });
+}

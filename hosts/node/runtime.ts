@@ -1,0 +1,137 @@
+/*
+ * The intercom on Node: the core's Intercom with the Node host's adapters
+ * (dgram UDP, setTimeout clock, node:crypto hashes and randomness, stderr
+ * log), plus the pins a computer does not have, shown as log lines. Used by
+ * `doorsip run` and by the end-to-end tests.
+ */
+import { LogLevel, type LogHost, type PinsHost, type UdpHost, type UdpReceiver } from "../../src/host";
+import { Intercom, IntercomEvent, type IntercomListener, type IntercomSettings } from "../../src/app/intercom";
+import { RegState } from "../../src/ua/registration";
+import { NodeClock } from "./clock";
+import { NodeHash } from "./hash";
+import { NodeRandom } from "./random";
+import { NodeUdp } from "./udp";
+import type { PacketTap } from "./pbx/tap";
+
+/** The door's relay and LED on a computer: remembered, and reported when they change. */
+export class LoggedPins implements PinsHost {
+  relay = false;
+  led = false;
+  constructor(private readonly onChange: (what: "relay" | "led", on: boolean) => void) {}
+  setRelay(on: boolean): void {
+    if (on === this.relay) return;
+    this.relay = on;
+    this.onChange("relay", on);
+  }
+  setLed(on: boolean): void {
+    if (on === this.led) return;
+    this.led = on;
+    this.onChange("led", on);
+  }
+}
+
+/** A UdpHost/UdpReceiver pair that reports every datagram to a tap, then passes it on. */
+class TappedUdp implements UdpHost, UdpReceiver {
+  inner: NodeUdp | null = null;
+  target: UdpReceiver | null = null;
+  constructor(private readonly tap: PacketTap, private readonly t0: number) {}
+  get localAddress(): string {
+    return this.inner?.localAddress ?? "";
+  }
+  get localPort(): number {
+    return this.inner?.localPort ?? 0;
+  }
+  private here(): string {
+    return `${this.localAddress}:${this.localPort}`;
+  }
+  send(data: Uint8Array, length: number, address: string, port: number): boolean {
+    const ok = this.inner !== null && this.inner.send(data, length, address, port);
+    if (ok) this.tap({ time: performance.now() - this.t0, from: this.here(), to: `${address}:${port}`, bytes: data.slice(0, length) });
+    return ok;
+  }
+  receive(data: Uint8Array, length: number, address: string, port: number): void {
+    this.tap({ time: performance.now() - this.t0, from: `${address}:${port}`, to: this.here(), bytes: data.slice(0, length) });
+    this.target?.receive(data, length, address, port);
+  }
+}
+
+export interface NodeIntercomOptions {
+  settings: IntercomSettings;
+  /** Where to listen (default 127.0.0.1, port 0 = any). */
+  address?: string;
+  port?: number;
+  log?: LogHost;
+  /** Sees every datagram the door sends and receives (ladder view, pcap). */
+  tap?: PacketTap;
+  /** Time origin of tap events (performance.now() value); default now. */
+  t0?: number;
+  listener?: IntercomListener;
+  /** Relay and LED changes. */
+  onPin?: (what: "relay" | "led", on: boolean) => void;
+}
+
+export class NodeIntercom {
+  readonly intercom: Intercom;
+  readonly udp: NodeUdp;
+  readonly clock: NodeClock;
+  readonly pins: LoggedPins;
+
+  private constructor(intercom: Intercom, udp: NodeUdp, clock: NodeClock, pins: LoggedPins) {
+    this.intercom = intercom;
+    this.udp = udp;
+    this.clock = clock;
+    this.pins = pins;
+  }
+
+  /** Bind the socket and build the intercom (not started: call start()). */
+  static async create(o: NodeIntercomOptions): Promise<NodeIntercom> {
+    const clock = new NodeClock();
+    const pins = new LoggedPins(o.onPin ?? (() => {}));
+    const tapped = o.tap !== undefined ? new TappedUdp(o.tap, o.t0 ?? performance.now()) : null;
+    let intercom: Intercom | null = null;
+    const receiver: UdpReceiver = tapped ?? { receive: (d, l, a, p) => intercom?.receiver.receive(d, l, a, p) };
+    const type = (o.address ?? "127.0.0.1").includes(":") ? "udp6" : "udp4";
+    const udp = await NodeUdp.bind({
+      receiver, address: o.address ?? "127.0.0.1", port: o.port ?? 0, type,
+      onError: (e) => o.log?.log(LogLevel.Debug, `udp: ${e.message}`),
+    });
+    if (tapped !== null) tapped.inner = udp;
+    intercom = new Intercom({ clock, random: new NodeRandom(), hash: new NodeHash(), log: o.log, pins, udp: tapped ?? udp }, o.settings);
+    if (tapped !== null) tapped.target = intercom.receiver;
+    clock.attach(intercom.timers);
+    intercom.listener = o.listener;
+    return new NodeIntercom(intercom, udp, clock, pins);
+  }
+
+  start(): void {
+    this.intercom.start();
+  }
+
+  /** Unregister (waiting at most `timeoutMs` for the registrar), then close everything. */
+  async stop(timeoutMs = 3000): Promise<void> {
+    const ic = this.intercom;
+    const previous = ic.listener;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      ic.listener = {
+        onIntercomEvent: (e, call, detail) => {
+          previous?.onIntercomEvent(e, call, detail);
+          if (e === IntercomEvent.Unregistered) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      };
+      const reg = ic.registration;
+      const bound = reg !== null && reg.state !== RegState.Unregistered;
+      ic.stop();
+      if (!bound) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    this.intercom.listener = previous;
+    this.clock.close();
+    await this.udp.close();
+  }
+}
