@@ -1,0 +1,964 @@
+/*
+ * Third-party SIP peers for the interop tests (test/interop-*.test.ts):
+ * kamailio, SIPp (Debian's sip-tester) and baresip, run as child processes
+ * on 127.0.0.1. See test/interop/README.md.
+ *
+ * Rules kept here for every peer:
+ * - spawned directly (no shell), in a process group of its own, so the PID
+ *   we hold is the peer's; stopped by that PID: SIGTERM, then SIGKILL to
+ *   its group after a grace period (and to any child it left behind);
+ * - stdout and stderr go to one ring buffer per peer (the last 256 KiB);
+ * - every wait has a timeout, and a wait fails early when the peer exits;
+ * - every peer is in a registry: usePeers() stops all of them after the
+ *   test file (afterAll), on failure too, and a process "exit" handler
+ *   SIGKILLs whatever is still running if the worker dies;
+ * - ports are chosen at run time (freeUdpPort) or by the peer itself;
+ *   everything binds to 127.0.0.1 only;
+ * - on a failed test, usePeers() prints the log (and files, e.g. SIPp's
+ *   message trace) of every peer running or started during the test, and
+ *   the SIP traces (trackTrace) and files (trackFile) registered during it.
+ *
+ * Missing binaries: requirePeers() makes a describe block skip with a
+ * printed reason, unless CI=true, where the tests run and fail (binary()
+ * throws) so that a broken install cannot pass as a skip.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, isAbsolute, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeEach } from "vitest";
+import type { UdpHost, UdpReceiver } from "../../src/host";
+
+export const CI = process.env.CI === "true";
+export const INTEROP_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "interop");
+export const SIPP_DIR = join(INTEROP_DIR, "sipp");
+export const KAMAILIO_CFG = join(INTEROP_DIR, "kamailio.cfg");
+/** The users of test/interop/kamailio.cfg. */
+export const USERS = {
+  door: { user: "door", password: "doorpass" },
+  desk: { user: "100", password: "deskpass" },
+  sipp: { user: "sipp", password: "sipppass" },
+} as const;
+export const REALM = "doorsip.test";
+/** The Debian packages that provide the peers (what .ci/run installs). */
+export const PACKAGES: Record<string, string> = { kamailio: "kamailio", kamcmd: "kamailio", sipp: "sip-tester", baresip: "baresip" };
+
+// ---------------------------------------------------------------- binaries
+
+/** The absolute path of an executable `name` in PATH or /usr/sbin (kamailio lives there), or null. */
+export function findBinary(name: string): string | null {
+  const dirs = (process.env.PATH ?? "").split(delimiter).filter((d) => d !== "");
+  for (const extra of ["/usr/sbin", "/usr/local/sbin", "/sbin"]) if (!dirs.includes(extra)) dirs.push(extra);
+  for (const dir of dirs) {
+    const path = join(dir, name);
+    try {
+      accessSync(path, constants.X_OK);
+      if (statSync(path).isFile()) return path;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+export interface PeerCheck {
+  /** describe.skipIf(check.skip): true only when something is missing and CI is not "true". */
+  skip: boolean;
+  missing: string[];
+}
+
+const announced = new Set<string>();
+
+/**
+ * Check the binaries a test file needs. When some are missing outside CI,
+ * print why the tests skip (once per set); in CI, do not skip: binary()
+ * then throws with the same message and the tests fail.
+ */
+export function requirePeers(...names: string[]): PeerCheck {
+  const missing = names.filter((n) => findBinary(n) === null);
+  if (missing.length > 0 && !announced.has(missing.join(","))) {
+    announced.add(missing.join(","));
+    const verdict = CI ? "CI=true: the interop tests will FAIL" : "interop tests SKIPPED";
+    console.warn(`[interop] ${verdict}: ${missingMessage(missing)}`);
+  }
+  return { skip: missing.length > 0 && !CI, missing };
+}
+
+function missingMessage(missing: string[]): string {
+  const pkgs = [...new Set(missing.map((m) => PACKAGES[m] ?? m))].join(" ");
+  return `${missing.join(", ")} not found in PATH or /usr/sbin (install: apt-get install --no-install-recommends ${pkgs}; .ci/run does)`;
+}
+
+/** The path of a binary; throws a clear error when it is missing (the CI=true case of requirePeers). */
+export function binary(name: string): string {
+  const path = findBinary(name);
+  if (path === null) throw new Error(missingMessage([name]));
+  return path;
+}
+
+// ---------------------------------------------------------------- ports, files
+
+const handedOut = new Set<number>();
+
+/**
+ * A UDP port on 127.0.0.1 that was free a moment ago: bind port 0, read the
+ * port back, close. Never the same port twice in one test process. The
+ * peer binds it right after; where a peer can pick its own port and report
+ * it, prefer that.
+ */
+export async function freeUdpPort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = createSocket("udp4");
+      s.once("error", reject);
+      s.bind(0, "127.0.0.1", () => {
+        const p = s.address().port;
+        s.close(() => resolve(p));
+      });
+    });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error("freeUdpPort: no fresh port after 20 tries");
+}
+
+/** Is something bound to UDP 127.0.0.1:port (or 0.0.0.0:port)? Read from /proc/net/udp, without binding. */
+export function udpBound(port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  for (const file of ["/proc/net/udp", "/proc/net/udp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(file, "latin1");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const local = line.trim().split(/\s+/)[1];
+      if (local !== undefined && local.endsWith(":" + hex)) return true;
+    }
+  }
+  return false;
+}
+
+const tempDirs: string[] = [];
+
+/** A fresh directory under the OS tmp dir, removed by stopAllPeers() (kept when KEEP_INTEROP_TMP=1). */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `doorsip-${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
+}
+
+// ---------------------------------------------------------------- waiting
+
+/** Wait until `cond()` holds, polling every `stepMs`; throws `timed out waiting for WHAT` after `ms`. */
+export async function until(cond: () => boolean, what: string, ms = 5000, stepMs = 5): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// ---------------------------------------------------------------- ring buffer
+
+/** The last `limit` characters written, with absolute offsets so a reader can ask for "what came after X". */
+export class RingBuffer {
+  private buf = "";
+  /** Characters dropped from the front so far. */
+  private dropped = 0;
+
+  constructor(readonly limit = 256 * 1024) {}
+
+  append(text: string): void {
+    this.buf += text;
+    if (this.buf.length > this.limit) {
+      const cut = this.buf.length - this.limit;
+      this.buf = this.buf.slice(cut);
+      this.dropped += cut;
+    }
+  }
+
+  /** Absolute offset of the end (characters written so far). */
+  get end(): number {
+    return this.dropped + this.buf.length;
+  }
+
+  /** What is kept from absolute offset `from` on (everything kept when it was dropped already). */
+  since(from = 0): string {
+    return this.buf.slice(Math.max(0, from - this.dropped));
+  }
+
+  text(): string {
+    return (this.dropped > 0 ? `[... ${this.dropped} characters dropped ...]\n` : "") + this.buf;
+  }
+}
+
+// ---------------------------------------------------------------- peers
+
+export interface PeerSpec {
+  /** Label for logs ("kamailio", "sipp uas-answer"...). */
+  name: string;
+  /** Absolute path of the executable (see binary()). */
+  command: string;
+  args: string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Resolve start only once the output matches this (waitFor with readyTimeoutMs). */
+  ready?: RegExp;
+  /** Default 10000 ms. */
+  readyTimeoutMs?: number;
+  /** Ring buffer size in characters; default 256 KiB. */
+  logLimit?: number;
+  /** Files to print with the log when a test fails (a SIPp message trace, say). */
+  files?: string[];
+}
+
+export interface PeerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A running (or finished) peer process. */
+export class Peer {
+  readonly name: string;
+  readonly pid: number;
+  readonly commandLine: string;
+  readonly log: RingBuffer;
+  readonly files: string[];
+  readonly exit: Promise<PeerExit>;
+  exited: PeerExit | null = null;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(spec: PeerSpec, child: ChildProcess) {
+    if (child.pid === undefined) throw new Error(`${spec.name}: no PID`);
+    this.name = spec.name;
+    this.pid = child.pid;
+    this.commandLine = [spec.command, ...spec.args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`)).join(" ");
+    this.log = new RingBuffer(spec.logLimit);
+    this.files = spec.files ?? [];
+    const take = (chunk: string): void => {
+      this.log.append(chunk);
+      for (const w of [...this.waiters]) w();
+    };
+    child.stdout?.setEncoding("utf8").on("data", take);
+    child.stderr?.setEncoding("utf8").on("data", take);
+    this.exit = new Promise<PeerExit>((resolve) => {
+      child.once("exit", (code, signal) => {
+        this.exited = { code, signal };
+        this.log.append(`\n[${this.name} pid ${this.pid} exited: ${code !== null ? `code ${code}` : `signal ${signal}`}]\n`);
+        for (const w of [...this.waiters]) w();
+        resolve(this.exited);
+      });
+    });
+  }
+
+  get running(): boolean {
+    return this.exited === null;
+  }
+
+  /** The log's current end: pass it to waitFor({ from }) to wait for output that comes after now. */
+  mark(): number {
+    return this.log.end;
+  }
+
+  /**
+   * Wait until the output (from absolute offset `from`, default 0) matches
+   * `pattern`. Fails on timeout (default 10 s) or when the peer exits first;
+   * the error carries the log's tail.
+   */
+  waitFor(pattern: RegExp, options: { timeoutMs?: number; from?: number } = {}): Promise<RegExpExecArray> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const from = options.from ?? 0;
+    return new Promise<RegExpExecArray>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const check = (): void => {
+        const m = pattern.exec(this.log.since(from));
+        if (m !== null) {
+          done();
+          resolve(m);
+        } else if (this.exited !== null) {
+          done();
+          reject(this.failure(`exited before its output matched ${pattern}`));
+        }
+      };
+      const done = (): void => {
+        this.waiters.delete(check);
+        if (timer !== undefined) clearTimeout(timer);
+      };
+      timer = setTimeout(() => {
+        done();
+        reject(this.failure(`output did not match ${pattern} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Wait for the process to end by itself; throws after `timeoutMs` (the peer keeps running: stop() it). */
+  async waitExit(timeoutMs = 10_000): Promise<PeerExit> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(this.failure(`did not exit within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exit, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Stop by PID: SIGTERM, then after `graceMs` SIGKILL to the peer's process
+   * group; children it left behind in its group get SIGKILL too.
+   */
+  async stop(graceMs = 3000): Promise<PeerExit> {
+    if (this.exited === null) {
+      signalPid(this.pid, "SIGTERM");
+      const timer = new Promise<null>((resolve) => setTimeout(() => resolve(null), graceMs));
+      const result = await Promise.race([this.exit, timer]);
+      if (result === null && this.exited === null) {
+        this.log.append(`\n[${this.name} pid ${this.pid}: no exit ${graceMs} ms after SIGTERM, SIGKILL to its group]\n`);
+        signalGroup(this.pid, "SIGKILL");
+        signalPid(this.pid, "SIGKILL");
+        await Promise.race([this.exit, sleep(2000)]);
+      }
+    }
+    // Leftover children in the peer's own group (the group id is the peer's PID).
+    signalGroup(this.pid, "SIGKILL");
+    return this.exited ?? { code: null, signal: "SIGKILL" };
+  }
+
+  /** An Error with the peer's identity and the tail of its log. */
+  failure(what: string): Error {
+    return new Error(`${this.name} (pid ${this.pid}) ${what}\n$ ${this.commandLine}\n--- ${this.name} log (tail) ---\n${tail(this.log.text(), 8000)}`);
+  }
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // no such group left
+  }
+}
+
+function tail(text: string, max: number): string {
+  return text.length <= max ? text : `[...]\n${text.slice(text.length - max)}`;
+}
+
+/** Peers started in this process (running and finished), in order. */
+const registry: Peer[] = [];
+const traces: { label: string; trace: SipTrace }[] = [];
+const extraFiles: string[] = [];
+
+/**
+ * Start a peer: spawn (no shell) in a process group of its own, stdin
+ * closed, output to the ring buffer; register it; wait for `spec.ready` if
+ * given. Throws (after stopping it) when it fails to start or get ready.
+ */
+export async function startPeer(spec: PeerSpec): Promise<Peer> {
+  const child = spawn(spec.command, spec.args, {
+    cwd: spec.cwd,
+    env: spec.env ?? process.env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const spawned = await new Promise<Error | null>((resolve) => {
+    child.once("spawn", () => resolve(null));
+    child.once("error", (e) => resolve(e));
+  });
+  if (spawned !== null) throw new Error(`${spec.name}: cannot start ${spec.command}: ${spawned.message}`);
+  const peer = new Peer(spec, child);
+  registry.push(peer);
+  if (spec.ready !== undefined) {
+    try {
+      await peer.waitFor(spec.ready, { timeoutMs: spec.readyTimeoutMs ?? 10_000 });
+    } catch (e) {
+      await peer.stop(1000);
+      throw e;
+    }
+  }
+  return peer;
+}
+
+/** Every registered peer that is still running. */
+export function livePeers(): Peer[] {
+  return registry.filter((p) => p.running);
+}
+
+/** Stop every running peer (by PID, in parallel) and remove the temporary directories. */
+export async function stopAllPeers(): Promise<void> {
+  await Promise.all(livePeers().map((p) => p.stop()));
+  if (process.env.KEEP_INTEROP_TMP !== "1") {
+    for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// Last resort: the worker is exiting with peers still running (a crash, a kill).
+process.once("exit", () => {
+  for (const p of livePeers()) {
+    signalGroup(p.pid, "SIGKILL");
+    signalPid(p.pid, "SIGKILL");
+  }
+});
+
+/** Print this trace when a test fails (usePeers). */
+export function trackTrace(label: string, trace: SipTrace): SipTrace {
+  traces.push({ label, trace });
+  return trace;
+}
+
+/** Print this file when a test fails (usePeers). */
+export function trackFile(path: string): void {
+  extraFiles.push(path);
+}
+
+/** Where the registries stood when a test began: diagnostics() shows what came after (and every running peer). */
+export interface DiagnosticsMark {
+  peers: number;
+  traces: number;
+  files: number;
+}
+
+export function diagnosticsMark(): DiagnosticsMark {
+  return { peers: registry.length, traces: traces.length, files: extraFiles.length };
+}
+
+/**
+ * Everything there is to know after a failure: the log and files of each
+ * peer that is running or was started since `from`, the SIP traces and
+ * files registered since `from`.
+ */
+export function diagnostics(from: DiagnosticsMark = { peers: 0, traces: 0, files: 0 }): string {
+  const parts: string[] = [];
+  registry.forEach((p, i) => {
+    if (i < from.peers && !p.running) return;
+    const status = p.exited === null ? "running" : p.exited.code !== null ? `exited with code ${p.exited.code}` : `killed by ${p.exited.signal}`;
+    parts.push(`===== peer ${p.name} (pid ${p.pid}, ${status})\n$ ${p.commandLine}\n${tail(p.log.text(), 20_000)}`);
+    for (const f of p.files) parts.push(fileSection(f));
+  });
+  for (const f of extraFiles.slice(from.files)) parts.push(fileSection(f));
+  for (const { label, trace } of traces.slice(from.traces)) {
+    parts.push(`===== SIP trace ${label} (${trace.entries.length} datagrams, at our side)\n${tail(trace.format(), 30_000)}`);
+  }
+  return parts.join("\n\n");
+}
+
+function fileSection(path: string): string {
+  if (!existsSync(path)) return `===== file ${path}: (not there)`;
+  return `===== file ${path}\n${tail(readFileSync(path, "latin1"), 20_000)}`;
+}
+
+/**
+ * Call at the top of an interop test file: prints diagnostics() when a test
+ * fails, and stops every peer after the file (afterAll), pass or fail.
+ */
+export function usePeers(): void {
+  beforeEach((ctx) => {
+    const mark = diagnosticsMark();
+    ctx.onTestFailed(() => {
+      console.error(`\n[interop] "${ctx.task.name}" failed; peers and SIP traces:\n${diagnostics(mark)}\n`);
+    });
+  });
+  afterAll(async () => {
+    await stopAllPeers();
+    traces.length = 0;
+    extraFiles.length = 0;
+  });
+}
+
+// ---------------------------------------------------------------- short-lived tools
+
+export interface ToolResult extends PeerExit {
+  output: string;
+}
+
+/** Run a short command (kamcmd...) as a registered peer and wait for it; stopped by PID after `timeoutMs`. */
+export async function runTool(name: string, command: string, args: string[], timeoutMs = 5000): Promise<ToolResult> {
+  const peer = await startPeer({ name, command, args });
+  try {
+    const exit = await peer.waitExit(timeoutMs);
+    return { ...exit, output: peer.log.since(0) };
+  } catch (e) {
+    await peer.stop(500);
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------- SIP on our side
+
+export interface TraceEntry {
+  /** "out": we sent it; "in": we received it. */
+  dir: "in" | "out";
+  /** ms since the trace was created. */
+  at: number;
+  address: string;
+  port: number;
+  text: string;
+}
+
+/**
+ * The datagrams one of our sockets sent and received, as latin-1 text.
+ * host() wraps the UdpHost the core sends through; receiver() wraps the
+ * UdpReceiver the socket delivers to.
+ */
+export class SipTrace {
+  readonly entries: TraceEntry[] = [];
+  private readonly t0 = Date.now();
+
+  record(dir: "in" | "out", data: Uint8Array, length: number, address: string, port: number): void {
+    this.entries.push({ dir, at: Date.now() - this.t0, address, port, text: Buffer.from(data.buffer, data.byteOffset, length).toString("latin1") });
+  }
+
+  host(inner: UdpHost): UdpHost {
+    const trace = this;
+    return {
+      send(data: Uint8Array, length: number, address: string, port: number): boolean {
+        trace.record("out", data, length, address, port);
+        return inner.send(data, length, address, port);
+      },
+      get localAddress() {
+        return inner.localAddress;
+      },
+      get localPort() {
+        return inner.localPort;
+      },
+    };
+  }
+
+  receiver(inner: UdpReceiver): UdpReceiver {
+    return {
+      receive: (data: Uint8Array, length: number, address: string, port: number): void => {
+        this.record("in", data, length, address, port);
+        inner.receive(data, length, address, port);
+      },
+    };
+  }
+
+  /** First lines of what went each way, e.g. ["out REGISTER sip:doorsip.test SIP/2.0", "in SIP/2.0 401 Unauthorized", ...]. */
+  summary(): string[] {
+    return this.entries.map((e) => `${e.dir} ${firstLine(e.text)}`);
+  }
+
+  /** Requests we sent (dir "out") or received ("in") with this method. */
+  requests(dir: "in" | "out", method: string): TraceEntry[] {
+    return this.entries.filter((e) => e.dir === dir && firstLine(e.text).startsWith(method + " "));
+  }
+
+  /** Responses we received (or sent) whose CSeq method is `method`. */
+  responses(dir: "in" | "out", method: string): TraceEntry[] {
+    return this.entries.filter((e) => e.dir === dir && e.text.startsWith("SIP/2.0 ") && cseqMethod(e.text) === method);
+  }
+
+  format(): string {
+    return this.entries
+      .map((e) => `--- +${e.at} ms ${e.dir === "out" ? "sent to" : "received from"} ${e.address}:${e.port}\n${e.text.replace(/\r\n/g, "\n")}`)
+      .join("\n");
+  }
+}
+
+export function firstLine(text: string): string {
+  const i = text.indexOf("\r\n");
+  return i < 0 ? text : text.slice(0, i);
+}
+
+/** Status code of a response's text, or 0 for a request. */
+export function statusOf(text: string): number {
+  const m = /^SIP\/2\.0 (\d{3}) /.exec(text);
+  return m === null ? 0 : Number(m[1]);
+}
+
+/** Values of a header (full or compact name, case-insensitive) in a message's text; one per header line. */
+export function headerValues(text: string, name: string, compact?: string): string[] {
+  const end = text.indexOf("\r\n\r\n");
+  const lines = (end < 0 ? text : text.slice(0, end)).split("\r\n").slice(1);
+  const names = [name.toLowerCase(), ...(compact !== undefined ? [compact.toLowerCase()] : [])];
+  const out: string[] = [];
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    if (colon > 0 && names.includes(line.slice(0, colon).trim().toLowerCase())) out.push(line.slice(colon + 1).trim());
+  }
+  return out;
+}
+
+export function headerValue(text: string, name: string, compact?: string): string | undefined {
+  return headerValues(text, name, compact)[0];
+}
+
+export function bodyOf(text: string): string {
+  const end = text.indexOf("\r\n\r\n");
+  return end < 0 ? "" : text.slice(end + 4);
+}
+
+function cseqMethod(text: string): string {
+  return (headerValue(text, "CSeq") ?? "").split(/\s+/)[1] ?? "";
+}
+
+/**
+ * Send an OPTIONS from a socket of our own to 127.0.0.1:port and wait for a
+ * response (with the same Call-ID) for up to `timeoutMs`, resending every
+ * `everyMs`. Resolves to the response's text, or null on timeout.
+ */
+export async function sipPing(port: number, timeoutMs = 5000, everyMs = 100): Promise<string | null> {
+  const s = createSocket("udp4");
+  await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", () => resolve()));
+  const local = s.address().port;
+  const callId = `ping-${process.pid}-${local}-${Date.now()}@127.0.0.1`;
+  try {
+    return await new Promise<string | null>((resolve) => {
+      let n = 0;
+      const send = (): void => {
+        n++;
+        const msg =
+          `OPTIONS sip:127.0.0.1:${port} SIP/2.0\r\n` +
+          `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK-ping-${local}-${n};rport\r\n` +
+          `Max-Forwards: 70\r\nFrom: <sip:ping@127.0.0.1:${local}>;tag=ping${local}\r\nTo: <sip:127.0.0.1:${port}>\r\n` +
+          `Call-ID: ${callId}\r\nCSeq: ${n} OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+        s.send(Buffer.from(msg, "latin1"), port, "127.0.0.1");
+      };
+      const timer = setInterval(send, everyMs);
+      const stop = setTimeout(() => {
+        clearInterval(timer);
+        resolve(null);
+      }, timeoutMs);
+      s.on("message", (data) => {
+        const text = data.toString("latin1");
+        if (statusOf(text) >= 200 && headerValue(text, "Call-ID", "i") === callId) {
+          clearInterval(timer);
+          clearTimeout(stop);
+          resolve(text);
+        }
+      });
+      send();
+    });
+  } finally {
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+}
+
+/**
+ * Send one out-of-dialog request from a socket of our own to
+ * 127.0.0.1:port and wait (bounded) for its final response's text.
+ */
+export async function sipRequest(port: number, method: string, uri: string, timeoutMs = 4000): Promise<string> {
+  const s = createSocket("udp4");
+  await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", () => resolve()));
+  const local = s.address().port;
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no final response to ${method} ${uri} within ${timeoutMs} ms`)), timeoutMs);
+      s.on("message", (data) => {
+        const text = data.toString("latin1");
+        if (statusOf(text) >= 200) {
+          clearTimeout(timer);
+          resolve(text);
+        }
+      });
+      const msg =
+        `${method} ${uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK-probe-${local};rport\r\n` +
+        `Max-Forwards: 70\r\nFrom: <sip:probe@example.invalid>;tag=probe${local}\r\nTo: <${uri}>\r\n` +
+        `Call-ID: probe-${local}-${Date.now()}@127.0.0.1\r\nCSeq: 1 ${method}\r\nContent-Length: 0\r\n\r\n`;
+      s.send(Buffer.from(msg, "latin1"), port, "127.0.0.1");
+    });
+  } finally {
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+}
+
+// ---------------------------------------------------------------- kamailio
+
+export interface Kamailio {
+  peer: Peer;
+  /** The UDP port on 127.0.0.1 it listens on. */
+  port: number;
+  dir: string;
+  /** The ctl module's binrpc socket, for kamcmd -s. */
+  ctl: string;
+  /** kamcmd -s <ctl> ARGS; the output. */
+  kamcmd(...args: string[]): Promise<string>;
+  /** The Contact URIs registered for a user (usrloc is keyed by user part only), [] when none. */
+  contacts(user: string): Promise<string[]>;
+}
+
+/** The module directory of Debian's kamailio (multiarch path), or undefined to use the compiled-in default. */
+function kamailioModules(): string | undefined {
+  if (process.env.KAMAILIO_MODULES !== undefined) return process.env.KAMAILIO_MODULES;
+  for (const lib of ["/usr/lib", "/usr/lib64", "/usr/local/lib"]) {
+    let entries: string[];
+    try {
+      entries = readdirSync(lib);
+    } catch {
+      continue;
+    }
+    for (const sub of ["", ...entries]) {
+      const dir = join(lib, sub, "kamailio", "modules");
+      if (existsSync(join(dir, "registrar.so"))) return dir;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Start kamailio with test/interop/kamailio.cfg on 127.0.0.1:<free port>, in
+ * the foreground (-DD -E), runtime and working dir in a tmp dir, the ctl
+ * socket there. Ready when it answers an OPTIONS (and its pid file holds the
+ * PID we spawned).
+ */
+export async function startKamailio(options: { timeoutMs?: number } = {}): Promise<Kamailio> {
+  const bin = binary("kamailio");
+  const kamcmdBin = binary("kamcmd");
+  const dir = tempDir("kamailio");
+  const port = await freeUdpPort();
+  const ctl = `unix:${join(dir, "kamailio_ctl")}`;
+  const modules = kamailioModules();
+  const args = [
+    "-f", KAMAILIO_CFG,
+    ...(modules !== undefined ? ["-L", modules] : []),
+    "-l", `udp:127.0.0.1:${port}`,
+    "-DD", "-E",
+    "-Y", dir, "-w", dir, "-P", join(dir, "kamailio.pid"),
+    "-m", "32", "-M", "8", "-n", "2",
+    "-A", `CTL_SOCKET="${ctl}"`,
+  ];
+  const peer = await startPeer({ name: "kamailio", command: bin, args, cwd: dir });
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const answer = await Promise.race([sipPing(port, timeoutMs), peer.exit.then(() => null)]);
+  if (answer === null || statusOf(answer) !== 200) {
+    await peer.stop(1000);
+    throw peer.failure(`did not answer OPTIONS on 127.0.0.1:${port} within ${timeoutMs} ms`);
+  }
+  const kamcmd = async (...a: string[]): Promise<string> => {
+    const r = await runTool("kamcmd", kamcmdBin, ["-s", ctl, ...a]);
+    return r.output;
+  };
+  const contacts = async (user: string): Promise<string[]> => {
+    // "s:" keeps kamcmd from turning a numeric user into an integer.
+    const out = await kamcmd("ul.lookup", "location", `s:${user}`);
+    if (/AOR (not found|has no contacts)/.test(out)) return [];
+    const found = [...out.matchAll(/^\s*Address: (.*)$/gm)].map((m) => m[1]!.trim());
+    if (found.length === 0) throw new Error(`kamcmd ul.lookup location ${user}: unexpected output\n${out}`);
+    return found;
+  };
+  return { peer, port, dir, ctl, kamcmd, contacts };
+}
+
+// ---------------------------------------------------------------- SIPp
+
+export interface SippOptions {
+  /** A file in test/interop/sipp/ ("uac-options.xml") or an absolute path. */
+  scenario: string;
+  /** host:port to send to (UAC scenarios); omitted for a UAS. */
+  remote?: string;
+  /** -s: the user part of the Request-URI ([service]). */
+  service?: string;
+  /** -p: our SIP port; default a free port chosen now. */
+  port?: number;
+  /** -m: calls before SIPp exits; default 1. */
+  calls?: number;
+  /** -timeout (s) with -timeout_error: SIPp fails by itself after this; default 15. */
+  timeoutS?: number;
+  /** -d: the length of <pause/> in ms; default 200. */
+  pauseMs?: number;
+  /** -au / -ap for [authentication]. */
+  authUser?: string;
+  authPassword?: string;
+  /** More arguments (-key, -set, -rsa...). */
+  extra?: string[];
+}
+
+export interface Sipp {
+  peer: Peer;
+  /** SIPp's SIP port. */
+  port: number;
+  /** Message and error logs (-trace_msg, -trace_err). */
+  messageFile: string;
+  errorFile: string;
+  /** Wait for SIPp to end (default: its own -timeout plus 5 s); the run's verdict. */
+  done(timeoutMs?: number): Promise<SippResult>;
+}
+
+export interface SippResult extends PeerExit {
+  /** SIPp's exit code 0: every call succeeded. */
+  ok: boolean;
+  output: string;
+  messages: string;
+  errors: string;
+}
+
+/** The scenario files SIPp can run, by name. */
+export function sippScenario(name: string): string {
+  return isAbsolute(name) ? name : join(SIPP_DIR, name);
+}
+
+/**
+ * Start SIPp in the foreground (we own its PID): -i 127.0.0.1, -p PORT,
+ * -m, -timeout/-timeout_error, -trace_msg and -trace_err into a tmp dir,
+ * -nostdin. For a UAS, resolves once its SIP port is bound. Media ports are
+ * left to SIPp (it binds the first free pair from 6000 on).
+ */
+export async function startSipp(o: SippOptions): Promise<Sipp> {
+  const bin = binary("sipp");
+  const dir = tempDir("sipp");
+  const port = o.port ?? (await freeUdpPort());
+  const scenario = sippScenario(o.scenario);
+  const base = scenario.replace(/^.*\//, "").replace(/\.xml$/, "");
+  const messageFile = join(dir, `${base}-messages.log`);
+  const errorFile = join(dir, `${base}-errors.log`);
+  const timeoutS = o.timeoutS ?? 15;
+  const args = [
+    ...(o.remote !== undefined ? [o.remote] : []),
+    "-sf", scenario,
+    "-i", "127.0.0.1",
+    "-p", String(port),
+    "-m", String(o.calls ?? 1),
+    "-timeout", `${timeoutS}s`, "-timeout_error",
+    "-d", String(o.pauseMs ?? 200),
+    "-trace_msg", "-message_file", messageFile,
+    "-trace_err", "-error_file", errorFile,
+    "-nostdin",
+    ...(o.service !== undefined ? ["-s", o.service] : []),
+    ...(o.authUser !== undefined ? ["-au", o.authUser] : []),
+    ...(o.authPassword !== undefined ? ["-ap", o.authPassword] : []),
+    ...(o.extra ?? []),
+  ];
+  const peer = await startPeer({ name: `sipp ${base}`, command: bin, args, cwd: dir, files: [messageFile, errorFile] });
+  if (o.remote === undefined) {
+    try {
+      await until(() => udpBound(port) || !peer.running, `sipp ${base} to bind 127.0.0.1:${port}`, 5000);
+    } catch (e) {
+      await peer.stop(500);
+      throw e;
+    }
+    if (!peer.running) throw peer.failure("exited before binding its port");
+  }
+  const done = async (timeoutMs = (timeoutS + 5) * 1000): Promise<SippResult> => {
+    let exit: PeerExit;
+    try {
+      exit = await peer.waitExit(timeoutMs);
+    } catch (e) {
+      await peer.stop(500);
+      throw e;
+    }
+    const read = (f: string): string => (existsSync(f) ? readFileSync(f, "latin1") : "");
+    return { ...exit, ok: exit.code === 0, output: peer.log.since(0), messages: read(messageFile), errors: read(errorFile) };
+  };
+  return { peer, port, messageFile, errorFile, done };
+}
+
+/** startSipp + done. */
+export async function runSipp(o: SippOptions): Promise<SippResult> {
+  return (await startSipp(o)).done();
+}
+
+/**
+ * The SIP messages of a SIPp -trace_msg file ("UDP message sent (N bytes):"
+ * and "UDP message received [N] bytes :" sections), in order, with CRLF
+ * line ends.
+ */
+export function sippMessages(log: string): { dir: "sent" | "received"; text: string }[] {
+  const out: { dir: "sent" | "received"; text: string }[] = [];
+  for (const part of log.split(/^-{20,} .*$/m)) {
+    const m = /^\s*UDP message (sent|received) (?:\(\d+ bytes\)|\[\d+\] bytes ?):\r?\n\r?\n([\s\S]*)$/.exec(part);
+    if (m === null) continue;
+    const lines = m[2]!.replace(/\r/g, "").replace(/\n+$/, "");
+    const text = lines.replace(/\n/g, "\r\n");
+    out.push({ dir: m[1] === "sent" ? "sent" : "received", text: text.includes("\r\n\r\n") ? text : text + "\r\n\r\n" });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- baresip
+
+export interface Baresip {
+  peer: Peer;
+  /** Its SIP port on 127.0.0.1. */
+  port: number;
+  /** The config directory (-f). */
+  dir: string;
+  /** Wait for a "200 OK ... binding" line after `from` (peer.mark()). */
+  registered(from?: number, timeoutMs?: number): Promise<RegExpExecArray>;
+}
+
+export interface BaresipOptions {
+  /** The registrar: 127.0.0.1:<kamailio port>. */
+  registrarPort: number;
+  user: string;
+  password: string;
+  /** Binding lifetime asked for (regint); default 60. */
+  expires?: number;
+  /** Account parameters appended as is (";answermode=auto"...). */
+  accountParams?: string;
+  /** Wait for the registration (default true). */
+  waitRegistered?: boolean;
+  timeoutMs?: number;
+}
+
+/**
+ * Start baresip headless with a generated config dir: SIP on
+ * 127.0.0.1:<free port>, modules g711, ausine (source), aubridge (player),
+ * account and menu; no UI module, no audio device, no STUN/TURN/ICE; one
+ * account registering at the registrar on loopback. Waits for "baresip is
+ * ready." and (by default) for the registrar's 200.
+ */
+export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
+  const bin = binary("baresip");
+  const dir = tempDir("baresip");
+  const port = await freeUdpPort();
+  const modules = existsSync("/usr/lib/baresip/modules") ? "/usr/lib/baresip/modules" : "/usr/local/lib/baresip/modules";
+  writeFileSync(
+    join(dir, "config"),
+    [
+      "# generated by test/support/peers.ts",
+      "poll_method\t\tepoll",
+      `sip_listen\t\t127.0.0.1:${port}`,
+      "call_local_timeout\t30",
+      "call_max_calls\t\t2",
+      "audio_player\t\taubridge,doorsip",
+      "audio_alert\t\taubridge,doorsip",
+      "audio_source\t\tausine,440",
+      `module_path\t\t${modules}`,
+      "module\t\t\tg711.so",
+      "module\t\t\tausine.so",
+      "module\t\t\taubridge.so",
+      "module_tmp\t\tuuid.so",
+      "module_tmp\t\taccount.so",
+      "module_app\t\tmenu.so",
+      "",
+    ].join("\n"),
+  );
+  const account = `<sip:${o.user}@127.0.0.1:${o.registrarPort}>;auth_pass=${o.password};regint=${o.expires ?? 60}` +
+    `;audio_codecs=PCMU,PCMA${o.accountParams ?? ""}\n`;
+  writeFileSync(join(dir, "accounts"), account);
+  writeFileSync(join(dir, "contacts"), "");
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  // -s: baresip prints every SIP message it sends and receives (the trace for diagnostics and checks).
+  const peer = await startPeer({ name: "baresip", command: bin, args: ["-4", "-s", "-f", dir], cwd: dir, ready: /baresip is ready\./, readyTimeoutMs: timeoutMs });
+  const registered = (from = 0, ms = timeoutMs): Promise<RegExpExecArray> =>
+    peer.waitFor(new RegExp(`${o.user}@127\\.0\\.0\\.1[^\\n]*: \\{\\d+/UDP/v4\\} 200 OK[^\\n]*\\[(\\d+) bindings?\\]`), { from, timeoutMs: ms });
+  if (o.waitRegistered !== false) {
+    try {
+      await registered(0, timeoutMs);
+    } catch (e) {
+      await peer.stop(1000);
+      throw e;
+    }
+  }
+  return { peer, port, dir, registered };
+}
