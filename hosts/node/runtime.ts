@@ -3,6 +3,10 @@
  * (dgram UDP, setTimeout clock, node:crypto hashes and randomness, stderr
  * log), plus the pins a computer does not have, shown as log lines. Used by
  * `doorsip run` and by the end-to-end tests.
+ *
+ * DoorRuntime is what `doorsip run` and its --demo tour need from a runtime:
+ * NodeIntercom (the core in this process) and XsIntercom (hosts/xs, the core
+ * inside the XS engine, bridged) both implement it.
  */
 import { LogLevel, type LogHost, type PinsHost, type UdpHost, type UdpReceiver } from "../../src/host";
 import { Intercom, IntercomEvent, type IntercomListener, type IntercomSettings } from "../../src/app/intercom";
@@ -31,7 +35,7 @@ export class LoggedPins implements PinsHost {
 }
 
 /** A UdpHost/UdpReceiver pair that reports every datagram to a tap, then passes it on. */
-class TappedUdp implements UdpHost, UdpReceiver {
+export class TappedUdp implements UdpHost, UdpReceiver {
   inner: NodeUdp | null = null;
   target: UdpReceiver | null = null;
   constructor(private readonly tap: PacketTap, private readonly t0: number) {}
@@ -55,7 +59,25 @@ class TappedUdp implements UdpHost, UdpReceiver {
   }
 }
 
-export interface NodeIntercomOptions {
+/** An intercom runtime as `doorsip run` drives it: the core in some engine, on a real socket. */
+export interface DoorRuntime {
+  /** The door's socket, as bound. */
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** Relay and LED as last driven. */
+  readonly pins: LoggedPins;
+  /** Register, start the keepalive. */
+  start(): void;
+  /** A doorbell press. */
+  press(): void;
+  /** Hang up every call. */
+  hangupAll(): void;
+  /** Unregister (waiting at most `timeoutMs` for the registrar), then close everything. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/** Options every DoorRuntime takes. */
+export interface DoorRuntimeOptions {
   settings: IntercomSettings;
   /** Where to listen (default 127.0.0.1, port 0 = any). */
   address?: string;
@@ -65,12 +87,18 @@ export interface NodeIntercomOptions {
   tap?: PacketTap;
   /** Time origin of tap events (performance.now() value); default now. */
   t0?: number;
-  listener?: IntercomListener;
+  /** Every intercom event, with the core's detail text. */
+  onEvent?: (event: IntercomEvent, detail: string) => void;
   /** Relay and LED changes. */
   onPin?: (what: "relay" | "led", on: boolean) => void;
 }
 
-export class NodeIntercom {
+export interface NodeIntercomOptions extends DoorRuntimeOptions {
+  /** The core's listener, with the call object (called before onEvent). */
+  listener?: IntercomListener;
+}
+
+export class NodeIntercom implements DoorRuntime {
   readonly intercom: Intercom;
   readonly udp: NodeUdp;
   readonly clock: NodeClock;
@@ -99,12 +127,35 @@ export class NodeIntercom {
     intercom = new Intercom({ clock, random: new NodeRandom(), hash: new NodeHash(), log: o.log, pins, udp: tapped ?? udp }, o.settings);
     if (tapped !== null) tapped.target = intercom.receiver;
     clock.attach(intercom.timers);
-    intercom.listener = o.listener;
+    const listener = o.listener;
+    const onEvent = o.onEvent;
+    intercom.listener = onEvent === undefined ? listener : {
+      onIntercomEvent: (event, call, detail) => {
+        listener?.onIntercomEvent(event, call, detail);
+        onEvent(event, detail);
+      },
+    };
     return new NodeIntercom(intercom, udp, clock, pins);
+  }
+
+  get localAddress(): string {
+    return this.udp.localAddress;
+  }
+
+  get localPort(): number {
+    return this.udp.localPort;
   }
 
   start(): void {
     this.intercom.start();
+  }
+
+  press(): void {
+    this.intercom.press();
+  }
+
+  hangupAll(): void {
+    this.intercom.ua.hangupAll();
   }
 
   /** Unregister (waiting at most `timeoutMs` for the registrar), then close everything. */

@@ -1,23 +1,25 @@
 /*
  * `doorsip run --demo`: the tour of the built-in PBX, step by step, each
  * with a time limit. It exits 0 when every step happened, and 1 naming the
- * step that did not.
+ * step that did not. It drives a DoorRuntime, so the same tour runs with the
+ * core on Node and inside XS (--xs).
  */
 import { IntercomEvent, intercomEventName } from "../../../src/app/intercom";
-import type { Call } from "../../../src/ua/call/call";
 import { summarize } from "../ladder";
 import type { LoopbackPbx } from "../pbx/index";
 import type { PacketEvent } from "../pbx/tap";
-import type { NodeIntercom } from "../runtime";
+import type { DoorRuntime } from "../runtime";
 import { EXIT_FAILED, EXIT_OK, type CliIo } from "./command";
 
 export interface DemoContext {
   io: CliIo;
   pbx: LoopbackPbx;
-  door: NodeIntercom;
-  events: Array<{ event: IntercomEvent; call: Call | null; detail: string }>;
+  door: DoorRuntime;
+  events: Array<{ event: IntercomEvent; detail: string }>;
   packets: PacketEvent[];
   setOnEvent(f: ((e: IntercomEvent) => void) | null): void;
+  /** Why the runtime cannot go on (the XS worker died), or null. */
+  failure?: () => Error | null;
 }
 
 /** Default time allowed for each step. */
@@ -39,6 +41,14 @@ export async function runDemo(c: DemoContext): Promise<number> {
         reject(new StepFailed(`step ${step} failed: no ${what} within ${ms / 1000} s`));
       }, ms);
       const check = (): void => {
+        const failed = c.failure?.() ?? null;
+        if (failed !== null) {
+          clearTimeout(timer);
+          clearInterval(poll);
+          c.setOnEvent(null);
+          reject(new StepFailed(`step ${step} failed: ${failed.message}`));
+          return;
+        }
         if (!cond()) return;
         clearTimeout(timer);
         clearInterval(poll);
@@ -70,7 +80,7 @@ export async function runDemo(c: DemoContext): Promise<number> {
     step = 3;
     say("step 3: the doorbell is pressed; the desk phone answers and types the door code; the door opens");
     const e3 = c.events.length;
-    c.door.intercom.press();
+    c.door.press();
     await waitFor("ringing", () => seen(IntercomEvent.Ringing, e3));
     await waitFor("answer", () => seen(IntercomEvent.CallUp, e3));
     await waitFor("door opening", () => seen(IntercomEvent.DoorOpened, e3));

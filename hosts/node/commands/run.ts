@@ -9,6 +9,11 @@
  * and exits 0 when every step happened.
  *
  * With --server it is a door station on this computer, on real sockets.
+ *
+ * --xs runs the same core inside the real XS engine (hosts/xs/xs-intercom.ts:
+ * the doorsip-xs worker, with UDP, timers, randomness, logging and pins
+ * bridged from here); everything else (PBX, ladder, pcap, keys, the tour)
+ * is shared: both runtimes are a DoorRuntime.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -16,14 +21,14 @@ import { emitKeypressEvents } from "node:readline";
 import { createInterface } from "node:readline";
 import { LogLevel } from "../../../src/host";
 import { ButtonAction, HuntMode, IntercomEvent, intercomEventName, type IntercomSettings } from "../../../src/app/intercom";
-import type { Call } from "../../../src/ua/call/call";
 import type { AccountConfig } from "../../../src/ua/account";
 import { ladderTap, LOOPBACK_COLUMNS } from "../ladder";
 import { NodeLog, parseLogLevel } from "../log";
 import { PcapFileWriter } from "../pcap";
 import { LoopbackPbx } from "../pbx/index";
 import { pcapTap, type PacketEvent, type PacketTap } from "../pbx/tap";
-import { NodeIntercom } from "../runtime";
+import { NodeIntercom, type DoorRuntime, type DoorRuntimeOptions } from "../runtime";
+import { XsIntercom } from "../../xs/xs-intercom";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo, type Command } from "./command";
 import { runDemo } from "./demo";
 
@@ -57,6 +62,9 @@ Output:
   --ascii                    plain ASCII ladder
   --log-level LEVEL          error, warn, info, debug (default warn)
   --demo                     run the built-in tour and exit 0 when every step happened
+Runtime:
+  --xs                       run the core inside the real XS engine (the doorsip-xs
+                             worker, built on first use), bridged to this process
 `;
 
 interface RunOptions {
@@ -215,7 +223,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 /** Everything a run started, stopped in reverse order. */
 class Session {
   pbx: LoopbackPbx | null = null;
-  door: NodeIntercom | null = null;
+  door: DoorRuntime | null = null;
   pcap: PcapFileWriter | null = null;
   private stopped = false;
   async stop(): Promise<void> {
@@ -244,10 +252,6 @@ export const runCommand: Command = {
     if (args.includes("--help") || args.includes("-h")) {
       io.out(USAGE);
       return EXIT_OK;
-    }
-    if (p.xs) {
-      io.err("doorsip run: --xs is not available in this build yet (the XS bridge is being written)\n");
-      return EXIT_USAGE;
     }
     const session = new Session();
     try {
@@ -307,61 +311,77 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
     settings = { ...p.settings, account: p.settings.account! };
     redact.push(settings.account.password);
   }
-  const events: Array<{ event: IntercomEvent; call: Call | null; detail: string }> = [];
+  const events: Array<{ event: IntercomEvent; detail: string }> = [];
   let onEvent: ((e: IntercomEvent) => void) | null = null;
-  const door = await NodeIntercom.create({
+  let failure: Error | null = null;
+  let onFailure: ((e: Error) => void) | null = null;
+  const options: DoorRuntimeOptions = {
     settings,
     address: p.listen.address,
     port: p.listen.port,
     log,
     // The built-in PBX's tap sees all of the door's traffic; with a real server the door's own socket is tapped.
     tap: p.builtIn ? undefined : tap,
-    listener: {
-      onIntercomEvent: (event, call, detail) => {
-        events.push({ event, call, detail });
-        io.out(`  · door: ${intercomEventName(event)}${detail !== "" ? ` (${detail})` : ""}\n`);
-        onEvent?.(event);
-      },
+    onEvent: (event, detail) => {
+      events.push({ event, detail });
+      io.out(`  · door: ${intercomEventName(event)}${detail !== "" ? ` (${detail})` : ""}\n`);
+      onEvent?.(event);
     },
     // The relay is worth a line; the status LED blinks, which would flood the terminal.
     onPin: (what, on) => {
       if (what === "relay") io.out(`  · door: door relay ${on ? "ON (door open)" : "off"}\n`);
     },
-  });
+  };
+  const door: DoorRuntime = p.xs
+    ? await XsIntercom.create({
+        ...options,
+        root: io.root,
+        logLevel: p.logLevel,
+        buildLog: (line) => io.err(`${line}\n`),
+        onFatal: (e) => {
+          failure = e;
+          io.err(`doorsip run: ${e.message}\n`);
+          onFailure?.(e);
+        },
+      })
+    : await NodeIntercom.create(options);
   session.door = door;
-  doorEndpoint = `${door.udp.localAddress}:${door.udp.localPort}`;
+  doorEndpoint = `${door.localAddress}:${door.localPort}`;
   release();
-  if (p.builtIn) io.out(`doorsip: built-in PBX at ${session.pbx!.door.server}, desk phone at extension ${session.pbx!.door.extension}, door at ${doorEndpoint}\n`);
-  else io.out(`doorsip: door station at ${doorEndpoint}, server ${settings.account.registrarHost}:${settings.account.registrarPort ?? 5060}\n`);
+  const engine = door instanceof XsIntercom ? ` (the core runs inside XS, doorsip-xs pid ${door.pid})` : "";
+  if (p.builtIn) io.out(`doorsip: built-in PBX at ${session.pbx!.door.server}, desk phone at extension ${session.pbx!.door.extension}, door at ${doorEndpoint}${engine}\n`);
+  else io.out(`doorsip: door station at ${doorEndpoint}, server ${settings.account.registrarHost}:${settings.account.registrarPort ?? 5060}${engine}\n`);
   door.start();
-  if (p.demo) return runDemo({ io, pbx: session.pbx!, door, events, packets, setOnEvent: (f) => (onEvent = f) });
-  return interactive(io, session, door);
+  if (p.demo) return runDemo({ io, pbx: session.pbx!, door, events, packets, setOnEvent: (f) => (onEvent = f), failure: () => failure });
+  return interactive(io, session, door, (f) => (onFailure = f));
 }
 
 /** Keys on a terminal, lines otherwise; ends on quit, end of input, SIGINT or SIGTERM. */
-async function interactive(io: CliIo, session: Session, door: NodeIntercom): Promise<number> {
+async function interactive(io: CliIo, session: Session, door: DoorRuntime, onFailure: (f: (e: Error) => void) => void): Promise<number> {
   io.out("keys: b/Enter = doorbell, c = desk phone calls the door, h = hang up, q = quit\n");
   return new Promise<number>((resolve) => {
     let done = false;
     const cleanups: Array<() => void> = [];
-    const finish = (): void => {
+    const finish = (code: number = EXIT_OK): void => {
       if (done) return;
       done = true;
       for (const c of cleanups) c();
-      io.out("doorsip: unregistering...\n");
-      resolve(EXIT_OK);
+      if (code === EXIT_OK) io.out("doorsip: unregistering...\n");
+      resolve(code);
     };
+    // The runtime died (the XS worker exited): nothing left to drive.
+    onFailure(() => finish(EXIT_FAILED));
     const act = (cmd: string): void => {
       switch (cmd) {
         case "b": case "\r": case "\n": case "": case "press":
-          door.intercom.press();
+          door.press();
           return;
         case "c": case "call":
           if (session.pbx?.phone) void session.pbx.phone.call(`sip:door@${session.pbx.domain}`).catch(() => {});
           else io.out("doorsip: no desk phone (a real server is configured)\n");
           return;
         case "h": case "hangup":
-          door.intercom.ua.hangupAll();
+          door.hangupAll();
           return;
         case "q": case "quit": case "exit":
           finish();
@@ -396,8 +416,12 @@ async function interactive(io: CliIo, session: Session, door: NodeIntercom): Pro
     } else {
       const rl = createInterface({ input: stdin });
       rl.on("line", (line) => act(line.trim().toLowerCase()));
-      rl.on("close", finish);
-      cleanups.push(() => rl.close());
+      rl.on("close", () => finish());
+      cleanups.push(() => {
+        rl.close();
+        // A pipe left open by the other end would keep the process alive after "quit".
+        stdin.destroy();
+      });
     }
   });
 }

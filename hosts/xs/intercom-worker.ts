@@ -1,0 +1,204 @@
+/*
+ * The XS side of `doorsip run --xs`: this file runs INSIDE the doorsip-xs
+ * worker, bundled (esbuild, one classic script) with the unmodified core.
+ * It builds the core's Intercom over host adapters that speak the bridge
+ * protocol (hosts/xs/bridge-protocol.ts) to the Node side, which owns the
+ * UDP socket and the timer:
+ *
+ *   UdpHost.send      -> {"op":"tx"}        rx datagrams  <- {"op":"rx"}
+ *   ClockHost.wake    -> {"op":"wake"}      tick          <- {"op":"tick"}
+ *   ClockHost.now     =  `t` of the last message from Node
+ *   LogHost.log       -> {"op":"log"}       PinsHost      -> {"op":"pin"}
+ *   listener events   -> {"op":"event"}     press/hangup/stop <- commands
+ *   HashHost          =  MD5 / SHA-256 in script (hosts/xs/digest.ts)
+ *   RandomHost        =  xoshiro128** seeded from node:crypto at "init"
+ *
+ * It must not import anything from Node.
+ */
+import { LogLevel, type ClockHost, type LogHost, type PinsHost, type RandomHost, type UdpHost } from "../../src/host";
+import { Intercom, type IntercomEvent, type IntercomListener } from "../../src/app/intercom";
+import type { Call } from "../../src/ua/call/call";
+import { RegState } from "../../src/ua/registration";
+import { BRIDGE_VERSION, fromHex, toHex, type FromXs, type ToXs } from "./bridge-protocol";
+import { ScriptHash } from "./digest";
+
+// Globals of the doorsip-xs worker (hosts/xs/native/doorsip-xs.c).
+declare function send(line: string): void;
+declare function meterHeapCount(): number;
+declare function meterChunksSize(): number;
+declare function meterPeakHeapCount(): number;
+declare function meterPeakChunksSize(): number;
+declare function meterGCCount(): number;
+declare function meterCompute(): number;
+
+function out(message: FromXs): void {
+  send(JSON.stringify(message));
+}
+
+/** Node's clock as of the last message; the wake-up goes back to Node. */
+class BridgeClock implements ClockHost {
+  t = 0;
+  now(): number {
+    return this.t;
+  }
+  wake(delayMs: number): void {
+    out({ op: "wake", delay: delayMs > 0 ? delayMs : 0 });
+  }
+}
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}
+
+/** xoshiro128** (Blackman & Vigna), seeded with 128 bits from node:crypto. */
+class SeededXoshiro implements RandomHost {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+  constructor(seed: readonly number[]) {
+    // Each word through murmur3's finaliser, so that even a poor seed starts from a well-mixed state.
+    this.a = fmix32((seed[0] ?? 0) ^ 0x243f6a88);
+    this.b = fmix32((seed[1] ?? 0) ^ 0x85a308d3);
+    this.c = fmix32((seed[2] ?? 0) ^ 0x13198a2e);
+    this.d = fmix32((seed[3] ?? 0) ^ 0x03707344);
+    if ((this.a | this.b | this.c | this.d) === 0) this.a = 0x9e3779b9 | 0; // the all-zero state is a fixed point
+  }
+  u32(): number {
+    const r = Math.imul(this.b, 5);
+    const rot = (r << 7) | (r >>> 25);
+    const result = Math.imul(rot, 9) >>> 0;
+    const t = this.b << 9;
+    this.c ^= this.a;
+    this.d ^= this.b;
+    this.b ^= this.c;
+    this.a ^= this.d;
+    this.c ^= t;
+    this.d = (this.d << 11) | (this.d >>> 21);
+    return result;
+  }
+}
+
+class BridgeUdp implements UdpHost {
+  constructor(readonly localAddress: string, readonly localPort: number) {}
+  send(data: Uint8Array, length: number, address: string, port: number): boolean {
+    if (length < 0 || length > data.length) return false;
+    out({ op: "tx", address, port, data: toHex(data, length) });
+    return true;
+  }
+}
+
+class BridgeLog implements LogHost {
+  constructor(private readonly level: number) {}
+  log(level: LogLevel, text: string): void {
+    if (level > this.level) return;
+    out({ op: "log", level, text });
+  }
+}
+
+class BridgePins implements PinsHost {
+  relay = false;
+  led = false;
+  setRelay(on: boolean): void {
+    this.relay = on;
+    out({ op: "pin", pin: "relay", on });
+  }
+  setLed(on: boolean): void {
+    if (on === this.led) return; // the LED blinks: only changes go over
+    this.led = on;
+    out({ op: "pin", pin: "led", on });
+  }
+}
+
+const EVENTS: IntercomListener = {
+  onIntercomEvent(event: IntercomEvent, call: Call | null, detail: string): void {
+    out({ op: "event", event, detail, callId: call !== null ? call.callIdString() : "" });
+  },
+};
+
+const clock = new BridgeClock();
+let intercom: Intercom | null = null;
+let pins: BridgePins | null = null;
+const rxBuffer = new Uint8Array(65536);
+
+function need(): Intercom {
+  if (intercom === null) throw new Error("the intercom is not initialised (no init message)");
+  return intercom;
+}
+
+function handle(m: ToXs): void {
+  if (typeof m.t === "number" && m.t > clock.t) clock.t = m.t;
+  switch (m.op) {
+    case "init": {
+      if (m.version !== BRIDGE_VERSION) throw new Error(`bridge version ${m.version}, expected ${BRIDGE_VERSION}`);
+      if (intercom !== null) throw new Error("init twice");
+      const log = new BridgeLog(m.logLevel);
+      pins = new BridgePins();
+      const ic = new Intercom(
+        { clock, random: new SeededXoshiro(m.seed), hash: new ScriptHash(), log, pins, udp: new BridgeUdp(m.localAddress, m.localPort) },
+        m.settings,
+      );
+      ic.listener = EVENTS;
+      intercom = ic;
+      out({ op: "ready" });
+      return;
+    }
+    case "start":
+      need().start();
+      return;
+    case "rx": {
+      const n = fromHex(m.data, rxBuffer);
+      if (n < 0) throw new Error(`bad datagram from ${m.address}:${m.port} (${m.data.length} hex digits)`);
+      need().receiver.receive(rxBuffer, n, m.address, m.port);
+      return;
+    }
+    case "tick":
+      need().timers.tick();
+      return;
+    case "press":
+      need().press();
+      return;
+    case "hangup":
+      need().ua.hangupAll();
+      return;
+    case "stop": {
+      const ic = need();
+      const reg = ic.registration;
+      const bound = reg !== null && reg.state !== RegState.Unregistered;
+      ic.stop();
+      out({ op: "stopping", bound });
+      return;
+    }
+    case "status": {
+      const ic = need();
+      const heap = {
+        slots: meterHeapCount(), peakSlots: meterPeakHeapCount(), chunkBytes: meterChunksSize(), peakChunkBytes: meterPeakChunksSize(),
+        gcs: meterGCCount(), compute: meterCompute(),
+      };
+      out({ op: "status", registered: ic.registered, activeCalls: ic.ua.activeCalls, relay: pins !== null && pins.relay, heap });
+      return;
+    }
+    default:
+      throw new Error(`unknown command ${(m as { op?: unknown }).op}`);
+  }
+}
+
+/** The worker calls this for each line on stdin. Errors are reported to Node, not thrown (the worker would only print them). */
+function handleCommand(line: string): void {
+  if (line === "") return;
+  let op = "?";
+  try {
+    const m = JSON.parse(line) as ToXs;
+    op = String(m.op);
+    handle(m);
+  } catch (e) {
+    const stack = e instanceof Error && typeof e.stack === "string" ? e.stack : "";
+    out({ op: "error", command: op, message: String(e), stack });
+  }
+}
+
+(globalThis as { handleCommand?: (line: string) => void }).handleCommand = handleCommand;
