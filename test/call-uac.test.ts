@@ -99,6 +99,20 @@ describe("doorbell call (UAC)", () => {
     expect(r.events.find((e) => e.name === "call down")!.detail).toBe("rejected (407)");
   });
 
+  it("answers 401 with Authorization (§22.2) and repeats the credentials in the ACK of the 2xx", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    r.deliver(reply(invite, 401, "Unauthorized", { extra: ['WWW-Authenticate: Digest realm="pbx.test", nonce="n401", algorithm=MD5'] }));
+    const again = r.take().find((m) => m.kind === "INVITE")!;
+    const auth = hdr(again, H.Authorization)!;
+    expect(auth).toContain('username="door"');
+    expect(auth).toContain('nonce="n401"');
+    r.deliver(reply(again, 200, "OK", { body: OFFER }));
+    const ack = r.take()[0]!;
+    expect(ack.kind).toBe("ACK");
+    expect(hdr(ack, H.Authorization)).toBe(auth);
+  });
+
   it("follows the first Contact of a 3xx once", () => {
     const r = rig({ targets: ["100"] });
     const invite = press(r);

@@ -66,6 +66,20 @@ describe("incoming call (UAS)", () => {
     expect(r.intercom.layer.clientCount).toBe(0);
   });
 
+  it("copies Record-Route into the 180 and 200 and routes its own requests by it (§12.1.1, §12.2.1.1)", () => {
+    const r = rig({ calls: { callLimitMs: 10_000 } });
+    const ok = answered(r, request("INVITE", { body: OFFER, extra: ["Record-Route: <sip:198.51.100.1;lr>, <sip:198.51.100.2:5062;lr>"] }));
+    expect(ok.text).toContain("Record-Route: <sip:198.51.100.1;lr>, <sip:198.51.100.2:5062;lr>\r\n");
+    r.deliver(ackFor(ok));
+    r.advance(10_000);
+    const bye = r.take().find((m) => m.kind === "BYE")!;
+    // The UAS's route set is the Record-Route in order: the first hop is 198.51.100.1.
+    expect(bye.text).toContain("Route: <sip:198.51.100.1;lr>\r\nRoute: <sip:198.51.100.2:5062;lr>\r\n");
+    expect(bye.address).toBe("198.51.100.1");
+    expect(bye.port).toBe(5060);
+    expect(bye.msg.uriString()).toBe("sip:100@198.51.100.7:5070");
+  });
+
   it("picks PCMA when the offer lists it before PCMU, and answers the offer's telephone-event type", () => {
     const r = rig();
     const ok = answered(r, request("INVITE", { body: offer("sendrecv", "8 0 96").replace("rtpmap:101", "rtpmap:96").replace("fmtp:101", "fmtp:96") }));
