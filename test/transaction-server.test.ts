@@ -327,6 +327,25 @@ describe("requests the layer answers itself", () => {
     expect(t.server.events.length).toBe(3);
   });
 
+  it("when full, reuses the answered transaction nearest the end of its Timer J instead of answering 503", () => {
+    const t = setup({ maxServerTransactions: 2 });
+    t.deliver(OPTIONS.replace("opt1", "optA"));
+    t.clock.advance(1000);
+    t.deliver(OPTIONS.replace("opt1", "optB"));
+    for (const e of t.server.events) if (e.kind === "request") reply(e.tx, OPTIONS, 200, "OK");
+    t.udp.take();
+    // Both slots only wait for retransmissions now: a third request takes optA's (the older).
+    t.deliver(OPTIONS.replace("opt1", "optC"));
+    expect(t.server.events.length).toBe(3);
+    expect(t.layer.counters.reclaimed).toBe(1);
+    expect(t.layer.counters.unavailable).toBe(0);
+    expect(t.layer.serverCount).toBe(2);
+    // optB's slot still absorbs its retransmission (answered again, not a new request).
+    t.deliver(OPTIONS.replace("opt1", "optB"));
+    expect(t.server.events.length).toBe(3);
+    expect(t.udp.take().map((d) => parse(d.text).status)).toEqual([200]);
+  });
+
   it("answers a malformed request 400 with the precise reason, then the next request works", () => {
     const t = setup();
     t.deliver(OPTIONS.replace("Max-Forwards: 70", "Max-Forwards: 300"));

@@ -141,6 +141,8 @@ export interface TransactionCounters {
   readonly responsesAbsorbed: number;
   /** Requests answered by the layer itself: failed checks (§8.2), parse errors, 481 to CANCEL. */
   readonly rejected: number;
+  /** Server slots taken from answered transactions waiting out Timer J or I, because the pool was full. */
+  readonly reclaimed: number;
   /** 503 Service Unavailable sent because the server pool was full. */
   readonly unavailable: number;
   /** Datagrams dropped: unparseable responses, bad ACKs, unmatched responses. */

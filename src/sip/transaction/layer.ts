@@ -68,6 +68,7 @@ const RPORT_PARAM = ascii(";rport");
 
 class Counters implements TransactionCounters {
   retransmissions = 0;
+  reclaimed = 0;
   requestsAbsorbed = 0;
   responsesAbsorbed = 0;
   rejected = 0;
@@ -419,7 +420,22 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
         return tx;
       }
     }
-    return null;
+    // Full. A transaction that has answered and only waits out its timer
+    // for late retransmissions (non-INVITE Completed, Timer J, 64*T1;
+    // INVITE Confirmed, Timer I) holds its slot for nothing else: give the
+    // one closest to its end to the new request rather than answer 503.
+    // Otherwise a few OPTIONS or INFOs would lock calls out for 32 s.
+    let victim: ServerTransaction | null = null;
+    for (let i = 0; i < servers.length; i++) {
+      const tx = servers[i]!;
+      const waiting = tx.state === ServerState.Confirmed || (tx.state === ServerState.Completed && tx.method !== Method.INVITE);
+      if (waiting && (victim === null || tx.timeout.due < victim.timeout.due)) victim = tx;
+    }
+    if (victim === null) return null;
+    this.counters.reclaimed++;
+    victim.terminate();
+    this.serverCount++;
+    return victim;
   }
 
   private ack(msg: SipMessage, address: string, port: number): void {
