@@ -1,7 +1,8 @@
 /*
  * Third-party SIP peers for the interop tests (test/interop-*.test.ts):
  * kamailio, SIPp (Debian's sip-tester) and baresip, run as child processes
- * on 127.0.0.1. See test/interop/README.md.
+ * on 127.0.0.1, and the door under test (startDoor: the real intercom on the
+ * Node host, traced). See test/interop/README.md.
  *
  * Rules kept here for every peer:
  * - spawned directly (no shell), in a process group of its own, so the PID
@@ -28,8 +29,14 @@ import { accessSync, constants, existsSync, mkdtempSync, readFileSync, readdirSy
 import { tmpdir } from "node:os";
 import { delimiter, dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createConnection, createServer, type Socket as TcpSocket } from "node:net";
 import { afterAll, beforeEach } from "vitest";
-import type { UdpHost, UdpReceiver } from "../../src/host";
+import { splitEndpoint } from "../../hosts/node/pbx/tap";
+import { NodeIntercom } from "../../hosts/node/runtime";
+import { IntercomEvent, intercomEventName, type Intercom, type IntercomSettings } from "../../src/app/intercom";
+import type { LogHost, LogLevel, UdpHost, UdpReceiver } from "../../src/host";
+import type { AccountConfig } from "../../src/ua/account";
+import type { Call } from "../../src/ua/call/call";
 
 export const CI = process.env.CI === "true";
 export const INTEROP_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "interop");
@@ -124,6 +131,26 @@ export async function freeUdpPort(): Promise<number> {
     }
   }
   throw new Error("freeUdpPort: no fresh port after 20 tries");
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (baresip's ctrl_tcp): listen on port 0, read it, close. */
+export async function freeTcpPort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address();
+        const p = typeof address === "object" && address !== null ? address.port : 0;
+        server.close(() => resolve(p));
+      });
+    });
+    if (port > 0 && !handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error("freeTcpPort: no fresh port after 20 tries");
 }
 
 /** Is something bound to UDP 127.0.0.1:port (or 0.0.0.0:port)? Read from /proc/net/udp, without binding. */
@@ -367,6 +394,7 @@ function tail(text: string, max: number): string {
 const registry: Peer[] = [];
 const traces: { label: string; trace: SipTrace }[] = [];
 const extraFiles: string[] = [];
+const texts: { label: string; read: () => string }[] = [];
 
 /**
  * Start a peer: spawn (no shell) in a process group of its own, stdin
@@ -430,15 +458,21 @@ export function trackFile(path: string): void {
   extraFiles.push(path);
 }
 
+/** Print what `read()` returns (a log of ours, the door's state) when a test fails (usePeers). */
+export function trackText(label: string, read: () => string): void {
+  texts.push({ label, read });
+}
+
 /** Where the registries stood when a test began: diagnostics() shows what came after (and every running peer). */
 export interface DiagnosticsMark {
   peers: number;
   traces: number;
   files: number;
+  texts?: number;
 }
 
 export function diagnosticsMark(): DiagnosticsMark {
-  return { peers: registry.length, traces: traces.length, files: extraFiles.length };
+  return { peers: registry.length, traces: traces.length, files: extraFiles.length, texts: texts.length };
 }
 
 /**
@@ -455,6 +489,15 @@ export function diagnostics(from: DiagnosticsMark = { peers: 0, traces: 0, files
     for (const f of p.files) parts.push(fileSection(f));
   });
   for (const f of extraFiles.slice(from.files)) parts.push(fileSection(f));
+  for (const { label, read } of texts.slice(from.texts ?? 0)) {
+    let text: string;
+    try {
+      text = read();
+    } catch (e) {
+      text = `(could not read: ${String(e)})`;
+    }
+    parts.push(`===== ${label}\n${tail(text, 20_000)}`);
+  }
   for (const { label, trace } of traces.slice(from.traces)) {
     parts.push(`===== SIP trace ${label} (${trace.entries.length} datagrams, at our side)\n${tail(trace.format(), 30_000)}`);
   }
@@ -478,9 +521,11 @@ export function usePeers(): void {
     });
   });
   afterAll(async () => {
+    await stopAllDoors();
     await stopAllPeers();
     traces.length = 0;
     extraFiles.length = 0;
+    texts.length = 0;
   });
 }
 
@@ -886,6 +931,133 @@ export function sippMessages(log: string): { dir: "sent" | "received"; text: str
 
 // ---------------------------------------------------------------- baresip
 
+/** A message from baresip's ctrl_tcp module: a command's response, or an event (CALL_ESTABLISHED...). */
+export interface BaresipMessage {
+  response?: boolean;
+  ok?: boolean;
+  data?: string;
+  token?: string;
+  event?: boolean;
+  type?: string;
+  class?: string;
+  direction?: string;
+  peeruri?: string;
+  param?: string;
+  [key: string]: unknown;
+}
+
+/** baresip's ctrl_tcp: JSON in netstrings over TCP ("len:{...},"), commands answered by token, events kept in order. */
+export class BaresipControl {
+  readonly events: BaresipMessage[] = [];
+  private buf = "";
+  private token = 0;
+  private readonly pending = new Map<string, (m: BaresipMessage) => void>();
+  private readonly waiters = new Set<() => void>();
+  private closed = false;
+
+  private constructor(private readonly socket: TcpSocket, private readonly peer: Peer) {
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => this.take(chunk));
+    socket.on("close", () => {
+      this.closed = true;
+      for (const w of [...this.waiters]) w();
+    });
+    socket.on("error", () => {});
+  }
+
+  static async connect(port: number, peer: Peer, timeoutMs = 5000): Promise<BaresipControl> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const socket = await new Promise<TcpSocket | Error>((resolve) => {
+        const s = createConnection({ host: "127.0.0.1", port });
+        s.once("connect", () => resolve(s));
+        s.once("error", (e) => resolve(e));
+      });
+      if (!(socket instanceof Error)) return new BaresipControl(socket, peer);
+      if (!peer.running) throw peer.failure(`exited before its ctrl_tcp port ${port} accepted a connection`);
+      if (Date.now() > end) throw peer.failure(`ctrl_tcp on 127.0.0.1:${port}: ${socket.message} for ${timeoutMs} ms`);
+      await sleep(50);
+    }
+  }
+
+  private take(chunk: string): void {
+    this.buf += chunk;
+    for (;;) {
+      const colon = this.buf.indexOf(":");
+      if (colon < 0) return;
+      const len = Number(this.buf.slice(0, colon));
+      if (!Number.isInteger(len) || this.buf.length < colon + 1 + len + 1) return;
+      const body = this.buf.slice(colon + 1, colon + 1 + len);
+      this.buf = this.buf.slice(colon + 1 + len + 1); // the trailing ","
+      let m: BaresipMessage;
+      try {
+        m = JSON.parse(body) as BaresipMessage;
+      } catch {
+        this.peer.log.append(`\n[ctrl_tcp: not JSON: ${body}]\n`);
+        continue;
+      }
+      this.peer.log.append(`\n[ctrl_tcp <- ${body}]\n`);
+      if (m.response === true && m.token !== undefined) {
+        const resolve = this.pending.get(m.token);
+        this.pending.delete(m.token);
+        resolve?.(m);
+      } else if (m.event === true) {
+        this.events.push(m);
+        for (const w of [...this.waiters]) w();
+      }
+    }
+  }
+
+  /** Send a command ("dial", "hangup", "accept"...) and wait (bounded) for its response. */
+  command(command: string, params = "", timeoutMs = 5000): Promise<BaresipMessage> {
+    const token = `t${++this.token}`;
+    const json = JSON.stringify({ command, params, token });
+    this.peer.log.append(`\n[ctrl_tcp -> ${json}]\n`);
+    return new Promise<BaresipMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(token);
+        reject(this.peer.failure(`no ctrl_tcp response to ${json} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(token, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      this.socket.write(`${Buffer.byteLength(json)}:${json},`);
+    });
+  }
+
+  /** Wait for an event of `type` at index `from` or later in `events`; bounded, fails early when baresip exits. */
+  waitEvent(type: string, from = 0, timeoutMs = 10_000): Promise<BaresipMessage> {
+    return new Promise<BaresipMessage>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const check = (): void => {
+        const found = this.events.slice(from).find((e) => e.type === type);
+        if (found !== undefined) {
+          done();
+          resolve(found);
+        } else if (this.closed || !this.peer.running) {
+          done();
+          reject(this.peer.failure(`ended before the ctrl_tcp event ${type}; events: ${this.events.map((e) => e.type).join(", ")}`));
+        }
+      };
+      const done = (): void => {
+        this.waiters.delete(check);
+        if (timer !== undefined) clearTimeout(timer);
+      };
+      timer = setTimeout(() => {
+        done();
+        reject(this.peer.failure(`no ctrl_tcp event ${type} within ${timeoutMs} ms; events: ${this.events.map((e) => e.type).join(", ")}`));
+      }, timeoutMs);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
 export interface Baresip {
   peer: Peer;
   /** Its SIP port on 127.0.0.1. */
@@ -894,6 +1066,8 @@ export interface Baresip {
   dir: string;
   /** Wait for a "200 OK ... binding" line after `from` (peer.mark()). */
   registered(from?: number, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** The ctrl_tcp connection (options.control), else null. */
+  control: BaresipControl | null;
 }
 
 export interface BaresipOptions {
@@ -907,20 +1081,24 @@ export interface BaresipOptions {
   accountParams?: string;
   /** Wait for the registration (default true). */
   waitRegistered?: boolean;
+  /** Load ctrl_tcp on 127.0.0.1:<free TCP port> and connect to it (Baresip.control): commands and call events. */
+  control?: boolean;
   timeoutMs?: number;
 }
 
 /**
  * Start baresip headless with a generated config dir: SIP on
  * 127.0.0.1:<free port>, modules g711, ausine (source), aubridge (player),
- * account and menu; no UI module, no audio device, no STUN/TURN/ICE; one
- * account registering at the registrar on loopback. Waits for "baresip is
- * ready." and (by default) for the registrar's 200.
+ * account and menu (and ctrl_tcp on 127.0.0.1 with `control`); no UI
+ * module, no audio device, no STUN/TURN/ICE; one account registering at the
+ * registrar on loopback. Waits for "baresip is ready." and (by default) for
+ * the registrar's 200.
  */
 export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
   const bin = binary("baresip");
   const dir = tempDir("baresip");
   const port = await freeUdpPort();
+  const controlPort = o.control === true ? await freeTcpPort() : 0;
   const modules = existsSync("/usr/lib/baresip/modules") ? "/usr/lib/baresip/modules" : "/usr/local/lib/baresip/modules";
   writeFileSync(
     join(dir, "config"),
@@ -933,6 +1111,13 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
       "audio_player\t\taubridge,doorsip",
       "audio_alert\t\taubridge,doorsip",
       "audio_source\t\tausine,440",
+      // ausine makes 48 kHz stereo only; baresip converts to the 8 kHz mono of G.711.
+      "ausrc_srate\t\t48000",
+      "ausrc_channels\t\t2",
+      "auplay_srate\t\t48000",
+      "auplay_channels\t\t2",
+      // Media on loopback too (else the SDP carries the default interface's address).
+      "net_interface\t\t127.0.0.1",
       `module_path\t\t${modules}`,
       "module\t\t\tg711.so",
       "module\t\t\tausine.so",
@@ -940,6 +1125,7 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
       "module_tmp\t\tuuid.so",
       "module_tmp\t\taccount.so",
       "module_app\t\tmenu.so",
+      ...(controlPort > 0 ? ["module_app\t\tctrl_tcp.so", `ctrl_tcp_listen\t\t127.0.0.1:${controlPort}`] : []),
       "",
     ].join("\n"),
   );
@@ -952,13 +1138,186 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
   const peer = await startPeer({ name: "baresip", command: bin, args: ["-4", "-s", "-f", dir], cwd: dir, ready: /baresip is ready\./, readyTimeoutMs: timeoutMs });
   const registered = (from = 0, ms = timeoutMs): Promise<RegExpExecArray> =>
     peer.waitFor(new RegExp(`${o.user}@127\\.0\\.0\\.1[^\\n]*: \\{\\d+/UDP/v4\\} 200 OK[^\\n]*\\[(\\d+) bindings?\\]`), { from, timeoutMs: ms });
-  if (o.waitRegistered !== false) {
-    try {
-      await registered(0, timeoutMs);
-    } catch (e) {
-      await peer.stop(1000);
-      throw e;
-    }
+  let control: BaresipControl | null = null;
+  try {
+    if (controlPort > 0) control = await BaresipControl.connect(controlPort, peer, timeoutMs);
+    if (o.waitRegistered !== false) await registered(0, timeoutMs);
+  } catch (e) {
+    control?.close();
+    await peer.stop(1000);
+    throw e;
   }
-  return { peer, port, dir, registered };
+  if (control !== null) {
+    const c = control;
+    void peer.exit.then(() => c.close());
+  }
+  return { peer, port, dir, registered, control };
+}
+
+// ---------------------------------------------------------------- the door under test
+
+/** An intercom event as the door's listener saw it. */
+export interface DoorEvent {
+  event: IntercomEvent;
+  /** intercomEventName(event): "incoming call", "call up", "door opened"... */
+  name: string;
+  detail: string;
+  /** ms since the door was started. */
+  at: number;
+}
+
+export interface DoorOptions {
+  /** For diagnostics ("door (SIPp direct)"). */
+  label?: string;
+  /** Over the defaults: account door/doorpass at 127.0.0.1:9, domain doorsip.test; no registration, no keepalive (the door code is the intercom's default, "#"). */
+  settings?: Partial<IntercomSettings>;
+  account?: Partial<AccountConfig>;
+}
+
+/**
+ * The real intercom (NodeIntercom: the core's Intercom on the Node host) on
+ * 127.0.0.1:<port chosen by the OS>, every datagram in its SipTrace, its
+ * log, events and relay changes kept. Registered for diagnostics (trace,
+ * log, call and table state on failure) and stopped by usePeers' afterAll.
+ */
+export class Door {
+  readonly events: DoorEvent[] = [];
+  readonly log: string[] = [];
+  /** Relay changes, in order. */
+  readonly relay: { on: boolean; at: number }[] = [];
+  readonly trace = new SipTrace();
+  runtime!: NodeIntercom;
+  stopped = false;
+  private readonly t0 = Date.now();
+  private readonly waiters = new Set<() => void>();
+  private endpoint = "";
+
+  constructor(readonly label: string) {}
+
+  get intercom(): Intercom {
+    return this.runtime.intercom;
+  }
+
+  get port(): number {
+    return this.runtime.localPort;
+  }
+
+  /** Event names in order ("incoming call", "call up", "call down"...). */
+  eventNames(): string[] {
+    return this.events.map((e) => e.name);
+  }
+
+  /** Wait for `event` at index `from` or later of `events` (bounded). */
+  waitEvent(event: IntercomEvent, from = 0, timeoutMs = 5000): Promise<DoorEvent> {
+    return new Promise<DoorEvent>((resolve, reject) => {
+      const check = (): void => {
+        const found = this.events.slice(from).find((e) => e.event === event);
+        if (found !== undefined) {
+          this.waiters.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+        }
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`${this.label}: no "${intercomEventName(event)}" event within ${timeoutMs} ms; events: ${this.eventNames().join(", ")}`));
+      }, timeoutMs);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Calls, transactions and dialogs still held: what a failed test wants to see. */
+  state(): string {
+    const ic = this.intercom;
+    const calls = ic.ua.calls.map((c: Call, i: number) => `call ${i}: state ${c.state} direction ${c.direction}`).join("; ");
+    return `activeCalls ${ic.ua.activeCalls}, layer.serverCount ${ic.layer.serverCount}, layer.clientCount ${ic.layer.clientCount}, relay ${this.runtime.pins.relay}; ${calls}`;
+  }
+
+  /** Transactions and calls drained: no call active and no transaction in the layer's tables. */
+  get drained(): boolean {
+    const ic = this.intercom;
+    return ic.ua.activeCalls === 0 && ic.layer.serverCount === 0 && ic.layer.clientCount === 0;
+  }
+
+  /** Hang up, unregister when registered (bounded), close the socket. */
+  async stop(timeoutMs = 3000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    doors.splice(doors.indexOf(this), 1);
+    await this.runtime.stop(timeoutMs);
+  }
+
+  /** @internal */
+  attach(runtime: NodeIntercom): void {
+    this.runtime = runtime;
+    this.endpoint = `${runtime.localAddress}:${runtime.localPort}`;
+  }
+
+  /** @internal: the runtime's tap. */
+  tap(from: string, to: string, bytes: Uint8Array): void {
+    const out = from === this.endpoint;
+    const peer = splitEndpoint(out ? to : from);
+    this.trace.record(out ? "out" : "in", bytes, bytes.length, peer.address, peer.port);
+  }
+
+  /** @internal */
+  event(event: IntercomEvent, detail: string): void {
+    this.events.push({ event, name: intercomEventName(event), detail, at: Date.now() - this.t0 });
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** @internal */
+  logLine(level: LogLevel, text: string): void {
+    this.log.push(`+${Date.now() - this.t0} ms ${["error", "warn", "info", "debug"][level] ?? level}: ${text}`);
+  }
+
+  /** @internal */
+  pin(what: "relay" | "led", on: boolean): void {
+    if (what === "relay") this.relay.push({ on, at: Date.now() - this.t0 });
+  }
+}
+
+const doors: Door[] = [];
+
+export async function startDoor(o: DoorOptions = {}): Promise<Door> {
+  const door = new Door(o.label ?? "door");
+  const account: AccountConfig = {
+    // Nothing is sent there unless the door registers or keeps alive (both off by default).
+    registrarHost: "127.0.0.1",
+    registrarPort: 9,
+    domain: REALM,
+    user: USERS.door.user,
+    password: USERS.door.password,
+    ...o.account,
+  };
+  const settings: IntercomSettings = { register: false, keepaliveSeconds: 0, ...o.settings, account };
+  const log: LogHost = { log: (level, text) => door.logLine(level, text) };
+  const runtime = await NodeIntercom.create({
+    settings,
+    address: "127.0.0.1",
+    port: 0,
+    log,
+    tap: (ev) => door.tap(ev.from, ev.to, ev.bytes),
+    onEvent: (event, detail) => door.event(event, detail),
+    onPin: (what, on) => door.pin(what, on),
+  });
+  door.attach(runtime);
+  doors.push(door);
+  trackTrace(door.label, door.trace);
+  trackText(`${door.label}: log`, () => door.log.join("\n"));
+  trackText(`${door.label}: events, calls and tables`, () =>
+    `events: ${door.events.map((e) => `+${e.at} ${e.name}${e.detail !== "" ? ` (${e.detail})` : ""}`).join(", ")}\n${door.state()}`);
+  runtime.start();
+  return door;
+}
+
+/** Stop every door still running (usePeers' afterAll). */
+export async function stopAllDoors(): Promise<void> {
+  await Promise.all([...doors].map((d) => d.stop(2000)));
+}
+
+/** The door's SDP in a message (its body), and whether it holds G.711 (payload type 0 or 8 on an m=audio line with a port). */
+export function g711Answer(text: string): boolean {
+  return /^m=audio [1-9]\d* RTP\/AVP( \d+)*( 0| 8)( |\r?$)/m.test(bodyOf(text));
 }
