@@ -1,10 +1,9 @@
 /*
  * Everything the core needs, made from Settings on the Moddable SDK: one
  * object per interface of src/host.ts. The core's constructors take these;
- * the clock, socket and pins get their receivers afterwards through attach(),
- * as the Node host does (hosts/node).
+ * the clock, socket and pins get their receivers afterwards through attach()
+ * (app.ts), as the Node host does (hosts/node).
  */
-import Net from "net";
 import { LogLevel, type HashHost, type LogHost, type RandomHost, type StorageHost } from "../../src/host";
 import { TimerClock } from "./clock";
 import { DigestHash } from "./hash";
@@ -16,7 +15,7 @@ import { ModdableUdp } from "./udp";
 
 export interface ModdableHost {
   settings: Settings;
-  /** The SIP server's IPv4 address (sip_server resolved, see main.ts). */
+  /** The SIP server's IPv4 address (sip_server resolved, see main.ts); "" without a server. */
   serverAddress: string;
   udp: ModdableUdp;
   clock: TimerClock;
@@ -27,29 +26,30 @@ export interface ModdableHost {
   storage: StorageHost;
 }
 
-/** This device's IPv4 address once the network is up, else "0.0.0.0". */
-export function localAddress(): string {
-  try {
-    const ip: unknown = Net.get("IP");
-    if (typeof ip === "string" && ip !== "") return ip;
-  } catch {
-    // no network interface (simulator without one, or Wi-Fi not configured)
-  }
-  return "0.0.0.0";
+/** The pins, made at boot so the relay is driven off before anything else happens. */
+export function createBoardPins(settings: Settings, log: LogHost): BoardPins {
+  return createPins({
+    settings,
+    report: (text: string): void => log.log(LogLevel.Info, text),
+    detail: (text: string): void => log.log(LogLevel.Debug, text),
+  });
 }
 
-/** Make the adapters and bind the SIP port (throws if the port is taken). */
-export function createHost(settings: Settings, serverAddress: string, log: LogHost, storage: StorageHost): ModdableHost {
-  const report = (text: string): void => log.log(LogLevel.Info, text);
+/**
+ * Make the other adapters and bind the SIP port (throws if the port is
+ * taken). `localAddress` is this device's address (the network's,
+ * net/network.d.ts).
+ */
+export function createHost(settings: Settings, serverAddress: string, localAddress: string, log: LogHost, storage: StorageHost, pins: BoardPins): ModdableHost {
   return {
     settings,
     serverAddress,
-    udp: new ModdableUdp({ port: settings.localPort, localAddress: localAddress(), log }),
+    udp: new ModdableUdp({ port: settings.localPort, localAddress: localAddress || "0.0.0.0", log }),
     clock: new TimerClock(),
     hash: new DigestHash(),
     random: new MathRandom(),
     log,
-    pins: createPins({ settings, report }),
+    pins,
     storage,
   };
 }

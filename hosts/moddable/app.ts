@@ -1,55 +1,167 @@
 /*
- * The application's entry point, called by main.ts with the adapters ready.
+ * The application on the Moddable SDK: the core's Intercom (src/app) built
+ * with the host adapters and wired to them. main.ts calls startApp once the
+ * network is up and the SIP server's address is known.
  *
- * PLACEHOLDER: the intercom user agent (the core in src/) is being written.
- * Until it exists this only proves the host: it takes the SIP socket's
- * datagrams and logs their length and source, logs doorbell presses, and
- * lights the LED once it is listening. When the core's intercom lands, this
- * function constructs it with `host` (udp, clock, hash, random, log, pins,
- * storage, settings) and attaches it as the socket's UdpReceiver, the
- * clock's Wakeable and the button's receiver, in place of the loggers below.
+ * Wiring, in the order the Intercom asks for (src/app/intercom.ts):
+ *   - the adapters (clock, random, hash, log, pins, udp) go to its
+ *     constructor, with IntercomSettings made from the settings below;
+ *   - the socket's receiver is `intercom.receiver` (the transaction layer);
+ *   - the clock's Wakeable is `intercom.timers` (the core's one TimerQueue:
+ *     every RFC 3261 timer, the doorbell debounce, the LED blinking and the
+ *     relay pulse run on the one SDK timer of clock.ts);
+ *   - every change of the button's level goes to intercom.buttonChanged,
+ *     which debounces it (debounce_ms);
+ *   - start() registers and starts the keepalive; networkUp() registers
+ *     again at once after a Wi-Fi reconnect.
+ * At debug level a tap logs every datagram (length, peer, first line) in
+ * both directions; at other levels the socket talks to the core directly.
  */
-import { LogLevel, type UdpReceiver, type Wakeable } from "../../src/host";
+import { LogLevel, type LogHost, type UdpHost, type UdpReceiver } from "../../src/host";
+import { ButtonAction, HuntMode, Intercom, type IntercomSettings } from "../../src/app/intercom";
+import type { SipMessage } from "../../src/sip/message/message";
+import { TimerEntry, type TimerTarget } from "../../src/sip/timer/timer-queue";
+import { TimerKind } from "../../src/sip/timer/timer-kind";
+import type { AccountConfig } from "../../src/ua/account";
+import type { Admission } from "../../src/ua/user-agent";
 import type { ModdableHost } from "./adapters";
 import type { ButtonReceiver } from "./pins";
+import type { Settings } from "./settings";
 
-class DatagramLogger implements UdpReceiver {
-  private readonly host: ModdableHost;
+/** Forbidden: what a request from elsewhere than the server gets (accept_from "server"). */
+const FORBIDDEN = 403;
+const FIRST_LINE_MAX = 100;
 
-  constructor(host: ModdableHost) {
-    this.host = host;
+/** The settings of the core, from the device's settings (settings.ts) and the server's resolved address. */
+export function intercomSettings(s: Settings, serverAddress: string): IntercomSettings {
+  const hasServer = serverAddress !== "";
+  const account: AccountConfig = {
+    registrarHost: serverAddress,
+    registrarPort: s.sipPort,
+    domain: s.sipDomain,
+    user: s.sipUser,
+    password: s.sipPassword,
+    expires: s.expires,
+  };
+  return {
+    account,
+    calls: {
+      autoAnswerMs: s.autoAnswerMs,
+      ringTimeoutMs: s.ringTimeoutMs,
+      callLimitMs: s.callLimitMs,
+      maxCalls: s.maxCalls,
+      messageBuffer: s.callBuffer,
+    },
+    targets: s.targets,
+    hunt: s.hunt === "parallel" ? HuntMode.Parallel : HuntMode.Sequential,
+    buttonDuringCall: s.buttonInCall === "hangup" ? ButtonAction.Hangup : ButtonAction.Ignore,
+    doorCode: s.doorCode,
+    doorOpenMs: s.doorOpenMs,
+    hangupAfterOpenMs: s.hangupAfterOpenMs,
+    debounceMs: s.debounceMs,
+    keepaliveSeconds: hasServer ? s.keepalive : 0,
+    register: hasServer,
+    maxClientTransactions: s.txClients,
+    maxServerTransactions: s.txServers,
+    messageBuffer: s.msgBuffer,
+    admission: hasServer && s.acceptFrom === "server" ? new ServerOnly(serverAddress) : undefined,
+  };
+}
+
+/**
+ * accept_from "server": new requests (a call to the door, MESSAGE, OPTIONS,
+ * REFER outside a call) only from the SIP server's address; requests inside
+ * a dialog (with a To tag) from anywhere, since a proxy that does not
+ * record-route lets the phone send its BYE or INFO directly, and the core
+ * answers those 481 unless they match a call. Without this, anyone who can
+ * reach the SIP port could call the door, be answered, and type the code.
+ * The others get 403, not silence: an unanswered INVITE would keep its
+ * server transaction for ever.
+ */
+class ServerOnly implements Admission {
+  private readonly server: string;
+
+  constructor(server: string) {
+    this.server = server;
   }
 
-  receive(data: Uint8Array, length: number, address: string, port: number): void {
-    this.host.log.log(LogLevel.Info, `sip: ${length} bytes from ${address}:${port}`);
+  admit(msg: SipMessage, address: string, _port: number): number {
+    return address === this.server || msg.to.tagLen > 0 ? 0 : FORBIDDEN;
   }
 }
 
-class ButtonLogger implements ButtonReceiver {
-  private readonly host: ModdableHost;
+function firstLine(data: Uint8Array, length: number): string {
+  let text = "";
+  const end = length < FIRST_LINE_MAX ? length : FIRST_LINE_MAX;
+  for (let i = 0; i < end; i++) {
+    const c = data[i]!;
+    if (c === 13 || c === 10) break;
+    text += c >= 32 && c < 127 ? String.fromCharCode(c) : ".";
+  }
+  return text;
+}
 
-  constructor(host: ModdableHost) {
-    this.host = host;
+/** Debug level only: logs each datagram and passes it on, both ways. */
+class DatagramTap implements UdpReceiver, UdpHost {
+  target: UdpReceiver | null = null;
+  private readonly udp: UdpHost;
+  private readonly log: LogHost;
+
+  constructor(udp: UdpHost, log: LogHost) {
+    this.udp = udp;
+    this.log = log;
+  }
+
+  get localAddress(): string {
+    return this.udp.localAddress;
+  }
+
+  get localPort(): number {
+    return this.udp.localPort;
+  }
+
+  receive(data: Uint8Array, length: number, address: string, port: number): void {
+    this.log.log(LogLevel.Debug, `sip: ${length} bytes from ${address}:${port} ${firstLine(data, length)}`);
+    this.target?.receive(data, length, address, port);
+  }
+
+  send(data: Uint8Array, length: number, address: string, port: number): boolean {
+    const sent = this.udp.send(data, length, address, port);
+    this.log.log(LogLevel.Debug, `sip: ${length} bytes to ${address}:${port}${sent ? "" : " (failed)"} ${firstLine(data, length)}`);
+    return sent;
+  }
+}
+
+class Button implements ButtonReceiver {
+  private readonly intercom: Intercom;
+  private readonly log: LogHost;
+
+  constructor(intercom: Intercom, log: LogHost) {
+    this.intercom = intercom;
+    this.log = log;
   }
 
   button(pressed: boolean): void {
-    this.host.log.log(LogLevel.Info, pressed ? "doorbell pressed" : "doorbell released");
+    this.log.log(LogLevel.Debug, pressed ? "doorbell pressed" : "doorbell released");
+    this.intercom.buttonChanged(pressed);
   }
 }
 
 /**
- * Start-up check of the adapters the placeholder does not otherwise use: one
- * clock wake-up, one MD5 and one SHA-256 (RFC 1321 and FIPS 180 test vectors
- * for "abc") and a random number, logged at Info so the simulator test sees
- * them. The core's intercom takes the clock over when it lands.
+ * Start-up check of the adapters: one MD5 and one SHA-256 (RFC 1321 and
+ * FIPS 180 test vectors for "abc"), a random number, and a 250 ms timer on
+ * the core's queue (through clock.ts), all logged at Info.
  */
-class SelfTest implements Wakeable {
+class SelfTest implements TimerTarget {
   private readonly host: ModdableHost;
-  private readonly started: number;
+  private readonly intercom: Intercom;
+  private readonly entry: TimerEntry;
+  private started = 0;
 
-  constructor(host: ModdableHost) {
+  constructor(host: ModdableHost, intercom: Intercom) {
     this.host = host;
-    this.started = host.clock.now();
+    this.intercom = intercom;
+    this.entry = new TimerEntry(this, TimerKind.User);
   }
 
   run(): void {
@@ -59,21 +171,82 @@ class SelfTest implements Wakeable {
     const random = this.host.random.u32();
     this.host.log.log(md5 && sha ? LogLevel.Info : LogLevel.Error,
       `self-test: md5 ${md5 ? "ok" : "WRONG"}, sha-256 ${sha ? "ok" : "WRONG"}, random ${random >>> 0}`);
-    this.host.clock.attach(this);
-    this.host.clock.wake(250);
+    this.started = this.intercom.timers.now();
+    this.intercom.timers.start(this.entry, 250, TimerKind.User);
   }
 
-  tick(): void {
-    const elapsed = this.host.clock.now() - this.started;
+  onTimer(_entry: TimerEntry): void {
+    const elapsed = this.intercom.timers.now() - this.started;
     this.host.log.log(elapsed >= 250 ? LogLevel.Info : LogLevel.Error, `self-test: clock woke after ${elapsed} ms`);
   }
 }
 
-export function startApp(host: ModdableHost): void {
-  host.udp.attach(new DatagramLogger(host));
-  host.pins.attach(new ButtonLogger(host));
-  host.pins.setRelay(false);
-  host.pins.setLed(true);
-  new SelfTest(host).run();
-  host.log.log(LogLevel.Info, `sip: listening on ${host.udp.localAddress}:${host.udp.localPort}, server ${host.serverAddress}:${host.settings.sipPort}`);
+export class App {
+  readonly host: ModdableHost;
+  readonly intercom: Intercom;
+  private readonly tap: DatagramTap | null;
+
+  constructor(host: ModdableHost, debug: boolean) {
+    this.host = host;
+    const tap = debug ? new DatagramTap(host.udp, host.log) : null;
+    this.tap = tap;
+    const settings = intercomSettings(host.settings, host.serverAddress);
+    this.intercom = new Intercom({
+      clock: host.clock,
+      random: host.random,
+      hash: host.hash,
+      log: host.log,
+      pins: host.pins,
+      udp: tap ?? host.udp,
+    }, settings);
+    if (tap !== null) tap.target = this.intercom.receiver;
+    host.udp.attach(tap ?? this.intercom.receiver);
+    host.clock.attach(this.intercom.timers);
+    host.pins.attach(new Button(this.intercom, host.log));
+  }
+
+  start(): void {
+    const s = this.host.settings;
+    const log = this.host.log;
+    this.host.pins.setRelay(false);
+    new SelfTest(this.host, this.intercom).run();
+    log.log(LogLevel.Info, `sip: listening on ${this.host.udp.localAddress}:${this.host.udp.localPort}, ` +
+      (this.host.serverAddress !== "" ? `server ${this.host.serverAddress}:${s.sipPort}` : "no server (no registration; calls by SIP URI)"));
+    if (this.host.serverAddress === "" && s.targets.length > 0) {
+      for (const t of s.targets) {
+        if (!t.startsWith("sip:") && !t.startsWith("sips:")) log.log(LogLevel.Warn, `call_target ${t} is no SIP URI, and there is no server to call it through`);
+      }
+    }
+    if (this.host.serverAddress === "" && s.acceptFrom === "server") {
+      log.log(LogLevel.Warn, "accept_from is server, but there is no sip_server: calls are accepted from anyone");
+    }
+    this.intercom.start();
+  }
+
+  /** The network is back (Wi-Fi reconnect), perhaps with another address: register again now. */
+  networkUp(address: string): void {
+    if (address !== "") this.host.udp.localAddress = address;
+    this.intercom.networkUp();
+  }
+
+  networkDown(): void {
+    // Nothing to stop: sends fail (and count as lost datagrams) until networkUp().
+  }
+
+  /** Counters for the periodic heap line. */
+  counters(): string {
+    const u = this.host.udp;
+    return `sip rx ${u.received} tx ${u.sent} failed ${u.failed}, clock ${this.host.clock.ticks} wake-ups (${this.host.clock.stray} stray), ` +
+      `calls ${this.intercom.ua.activeCalls}, ${this.intercom.registered ? "registered" : "not registered"}`;
+  }
+
+  get tapped(): boolean {
+    return this.tap !== null;
+  }
+}
+
+export function startApp(host: ModdableHost, debug: boolean): App {
+  const app = new App(host, debug);
+  app.start();
+  return app;
 }

@@ -8,40 +8,41 @@
  * that may step back. now() unwraps the first and clamps the second, so the
  * core always sees a monotonic number.
  *
- * wake(): one timer for the life of the app, rescheduled with Timer.schedule
- * (documentation/base/base.md, "Timer.schedule"). It is made as a repeating
- * timer and always rescheduled with a repeat interval, on purpose: the SDK
- * frees a timer whose repeat interval is 0 right after its callback
- * (modTimersExecute in modules/base/timer/mc/timer.c; modTimerExecuteOne in
- * modules/base/timer/lin/timer.c), so a one-shot could not be rescheduled. When it fires it is unscheduled (Timer.schedule with
- * the timer alone) until the next wake(); the `armed` flag is a second guard
- * so a stray firing never reaches the core.
+ * wake(): one SDK timer for the life of the app (alarm.ts), rescheduled with
+ * Timer.schedule, never reallocated: the core's TimerQueue (the Wakeable
+ * attached here) asks for a single wake-up at its earliest deadline and
+ * replaces it as timers come and go. A wake-up that comes early (a deadline
+ * past the longest single wait, or one the queue no longer needs) is
+ * harmless: TimerQueue.tick() fires only what is due and asks again.
  */
 import Time from "time";
-import Timer from "timer";
 import type { ClockHost, Wakeable } from "../../src/host";
+import { Alarm } from "./alarm";
 
-/** Repeat interval while scheduled; never reached in practice, since fire() unschedules. */
-const PARKED_MS = 60 * 60 * 1000;
 const WRAP = 4294967296;
 
 export class TimerClock implements ClockHost {
   private target: Wakeable | null = null;
-  private armed = false;
   private last = 0;
   private epoch = 0;
   private latest = 0;
-  private readonly timer: Timer;
+  private readonly alarm: Alarm;
+  /** Wake-ups delivered to the core (for the heap line). */
+  ticks = 0;
 
   constructor() {
     this.last = Time.ticks;
-    this.timer = Timer.repeat(() => this.fire(), PARKED_MS);
-    Timer.schedule(this.timer); // idle until the first wake()
+    this.alarm = new Alarm(() => this.fire());
   }
 
   /** Connect the core's timer queue (it is constructed with this clock, so this comes after). */
   attach(target: Wakeable): void {
     this.target = target;
+  }
+
+  /** Firings that found no wake-up pending (should stay 0). */
+  get stray(): number {
+    return this.alarm.stray;
   }
 
   now(): number {
@@ -55,23 +56,16 @@ export class TimerClock implements ClockHost {
   }
 
   wake(delayMs: number): void {
-    this.armed = true;
-    // Timer intervals are integers (xsmcToInteger); round up so the core never wakes early.
-    const delay = delayMs > 0 ? Math.ceil(delayMs) : 0;
-    Timer.schedule(this.timer, delay, PARKED_MS);
+    this.alarm.start(delayMs > 0 ? delayMs : 0);
   }
 
   /** No wake-up until the next wake(). */
   cancel(): void {
-    this.armed = false;
-    Timer.schedule(this.timer);
+    this.alarm.stop();
   }
 
   private fire(): void {
-    // Unschedule first: tick() usually calls wake(), which schedules it again.
-    Timer.schedule(this.timer);
-    if (!this.armed) return;
-    this.armed = false;
+    this.ticks++;
     this.target?.tick();
   }
 }

@@ -8,9 +8,10 @@
  */
 import { LogLevel, type LogHost } from "../../src/host";
 
-const NAMES = ["E ", "W ", "I ", "D "];
+const NAMES = Object.freeze(["E ", "W ", "I ", "D "]);
 
 export class TraceLog implements LogHost {
+  /** Lines above this level are dropped; the app may change it at any time. */
   level: LogLevel;
 
   constructor(level: LogLevel = LogLevel.Info) {

@@ -1,21 +1,29 @@
 /*
- * The Moddable app's main module (manifest.json creation.main). The SDK runs
- * it after the setup modules: on the ESP32 setup/network
- * (build/devices/esp32/setup/network.js) has joined the Wi-Fi given by the
- * mcconfig ssid=/password= arguments by then (or skipped it, with no ssid);
- * in the Linux simulator the host's network is simply there.
+ * The Moddable app's main module (manifest.json creation.main).
  *
- * It reads the settings (mc/config, then preference overrides), resolves the
- * SIP server's name to an address (the UDP socket takes IPv4 literals only),
- * makes the host adapters and starts the application (app.ts).
+ * 1. Settings: mc/config, then preference overrides (settings.ts); the log
+ *    level; the pins (relay driven off at once).
+ * 2. The network (net/network.d.ts): on the ESP32 the Wi-Fi that the SDK's
+ *    setup/network joined with the mcconfig ssid=/password= arguments, kept
+ *    up by net/wifi.ts, which reconnects after a loss; in the Linux
+ *    simulator the computer's own network, up from the start. Nothing below
+ *    starts before it is up.
+ * 3. The SIP server's name resolved to an address (the UDP socket takes IPv4
+ *    literals only), retried every 10 s until it resolves.
+ * 4. The adapters (adapters.ts) and the intercom (app.ts), started.
+ * After a Wi-Fi reconnect the app is told (intercom.networkUp(): register
+ * again now, with the address the device has now).
+ * At debug level a heap line (heap.ts) follows every minute.
  */
 import Net from "net";
 import Timer from "timer";
 import { LogLevel } from "../../src/host";
-import { createHost } from "./adapters";
-import { startApp } from "./app";
+import { createBoardPins, createHost } from "./adapters";
+import { type App, startApp } from "./app";
+import { HeapReport } from "./heap";
 import { TraceLog } from "./log";
-import { describeSettings, loadSettings, type Settings } from "./settings";
+import { getNetwork } from "./net/network";
+import { describeSettings, loadSettings } from "./settings";
 import { PreferenceStorage } from "./storage";
 
 const RETRY_MS = 10_000;
@@ -26,30 +34,63 @@ const storage = new PreferenceStorage(undefined, log);
 const settings = loadSettings(storage);
 log.level = settings.logLevel;
 log.log(LogLevel.Info, `doorsip: ${describeSettings(settings)}`);
+for (const warning of settings.warnings) log.log(LogLevel.Warn, `doorsip: ${warning}`);
+
+const pins = createBoardPins(settings, log);
+pins.setRelay(false);
+const heap = new HeapReport(log);
+const network = getNetwork();
+
+let app: App | null = null;
+let resolving = false;
 
 function start(serverAddress: string): void {
+  resolving = false;
   try {
-    startApp(createHost(settings, serverAddress, log, storage));
+    app = startApp(createHost(settings, serverAddress, network.address, log, storage, pins), log.level >= LogLevel.Debug);
+    heap.extra = (): string => app?.counters() ?? "";
   } catch (error) {
     // Typically the SIP port is taken (bind failed); nothing useful runs without it.
     log.log(LogLevel.Error, `doorsip: cannot start: ${String(error)}`);
   }
+  heap.start();
 }
 
-function resolve(s: Settings): void {
-  if (s.sipServer === "" || IPV4.test(s.sipServer)) {
-    start(s.sipServer);
+function resolve(): void {
+  const server = settings.sipServer;
+  if (server === "" || IPV4.test(server)) {
+    start(server);
     return;
   }
-  Net.resolve(s.sipServer, (name: string, address?: string) => {
+  resolving = true;
+  Net.resolve(server, (name: string, address?: string) => {
     if (address !== undefined && address !== "") {
       log.log(LogLevel.Info, `doorsip: ${name} is ${address}`);
       start(address);
     } else {
       log.log(LogLevel.Warn, `doorsip: cannot resolve ${name}; retrying in ${RETRY_MS / 1000}s`);
-      Timer.set(() => resolve(s), RETRY_MS);
+      Timer.set(() => resolve(), RETRY_MS);
     }
   });
 }
 
-resolve(settings);
+network.listener = {
+  onNetworkUp(address: string): void {
+    if (app !== null) {
+      log.log(LogLevel.Info, `doorsip: network up again (${address}): registering`);
+      app.networkUp(address);
+    } else if (!resolving) {
+      resolve();
+    }
+  },
+  onNetworkDown(): void {
+    log.log(LogLevel.Warn, "doorsip: network lost");
+    app?.networkDown();
+  },
+};
+
+if (network.up) {
+  resolve();
+} else {
+  log.log(LogLevel.Info, `doorsip: waiting for ${network.name}`);
+}

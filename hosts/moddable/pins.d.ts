@@ -9,7 +9,11 @@
 import type { PinsHost } from "../../src/host";
 import type { Settings } from "./settings";
 
-/** Who hears the doorbell: pressed true on press, false on release (debounced). */
+/**
+ * Who hears the doorbell: every change of the button's level, pressed true,
+ * released false. Not debounced: the core's Doorbell does that
+ * (intercom.buttonChanged, debounce_ms).
+ */
 export interface ButtonReceiver {
   button(pressed: boolean): void;
 }
@@ -22,9 +26,12 @@ export interface BoardPins extends PinsHost {
 }
 
 export interface PinsOptions {
+  /** Pins and levels; pins_sim also reads ctl_port and debounce_ms (a "press" outlasts it). */
   settings: Settings;
-  /** Where the adapter reports what it does (pins_sim: every relay and LED change). */
+  /** Where the adapter reports what it does (pins_sim: every relay change; also setup problems). Info level. */
   report(text: string): void;
+  /** Frequent detail (pins_sim: every LED change, which blinks). Debug level. */
+  detail(text: string): void;
 }
 
 export declare function createPins(options: PinsOptions): BoardPins;

@@ -4,11 +4,14 @@
  * callbacks, the door relay and the status LED as outputs. manifest.json maps
  * module "hosts/moddable/pins" to this file on esp32 platforms.
  *
- * Button debounce: every edge (re)schedules one timer debounceMs out; when it
- * fires the pin is read and a change from the last stable state is reported.
- * So contact bounce shorter than debounceMs is never seen, and a press costs
- * no allocation. Same single-timer pattern as clock.ts (a repeating timer,
- * unscheduled between uses, because the SDK frees a one-shot after it fires).
+ * Button: every edge callback reads the pin and reports a change of level
+ * to the receiver (the app, which hands it to the core's Doorbell:
+ * intercom.buttonChanged). Debouncing happens there, on the core's clock, so
+ * the same logic runs and is tested on every host. The SDK coalesces edges
+ * that arrive while a callback is pending (digitalISR in
+ * modules/io/digital/esp32/digitalbank.c) and the callback reads the level
+ * afterwards, so the last level is always reported; a press costs no
+ * allocation.
  *
  * GPIO 34..39 have no internal pull resistors; boards with buttons there
  * (Atom Echo G39, LyraT G36) have external pull-ups and set button_pull
@@ -23,10 +26,7 @@
  * what we want, but globalThis.button.a stops seeing presses.
  */
 import Digital from "embedded:io/digital";
-import Timer from "timer";
 import type { BoardPins, ButtonReceiver, PinsOptions, createPins as Contract } from "./pins";
-
-const PARKED_MS = 60 * 60 * 1000;
 
 /** The parts of the SDK NeoPixel (modules/drivers/neopixel/neopixel.js) used here. */
 interface PixelStrip {
@@ -51,9 +51,6 @@ class GpioPins implements BoardPins {
   private readonly pixels: PixelStrip | null = null;
   private readonly button: Digital | null = null;
   private readonly buttonPressed: 0 | 1;
-  private readonly debounceMs: number;
-  private readonly debounce: Timer | null = null;
-  private pending = false;
   private pressed = false;
   private receiver: ButtonReceiver | null = null;
 
@@ -63,7 +60,6 @@ class GpioPins implements BoardPins {
     this.relayOn = s.relayActiveLow ? 0 : 1;
     this.ledOn = s.ledActiveLow ? 0 : 1;
     this.buttonPressed = s.buttonActiveLow ? 0 : 1;
-    this.debounceMs = s.debounceMs;
 
     if (s.relayPin >= 0) {
       this.relay = new Digital({ pin: s.relayPin, mode: Digital.Output });
@@ -85,8 +81,6 @@ class GpioPins implements BoardPins {
     }
 
     if (s.buttonPin >= 0) {
-      this.debounce = Timer.repeat(() => this.settle(), PARKED_MS);
-      Timer.schedule(this.debounce); // idle until the first edge
       const mode = s.buttonPull === "up" ? Digital.InputPullUp
         : s.buttonPull === "down" ? Digital.InputPullDown
         : Digital.Input;
@@ -121,23 +115,15 @@ class GpioPins implements BoardPins {
   close(): void {
     this.setRelay(false);
     this.receiver = null;
-    if (this.debounce !== null) Timer.clear(this.debounce);
     this.button?.close();
     this.relay?.close();
     this.led?.close();
   }
 
   private edge(): void {
-    this.pending = true;
-    if (this.debounce !== null) Timer.schedule(this.debounce, this.debounceMs, PARKED_MS);
-  }
-
-  private settle(): void {
-    if (this.debounce !== null) Timer.schedule(this.debounce);
-    if (!this.pending || this.button === null) return;
-    this.pending = false;
+    if (this.button === null) return;
     const pressed = this.button.read() === this.buttonPressed;
-    if (pressed === this.pressed) return; // bounce that came back to where it was
+    if (pressed === this.pressed) return; // edges that came back to where they were before this callback
     this.pressed = pressed;
     this.receiver?.button(pressed);
   }

@@ -4,29 +4,39 @@
  * "hosts/moddable/pins" to this file on "lin".
  *
  * The doorbell is a control datagram to 127.0.0.1:<ctl_port> (boards/lin.json):
- *   "press"   press and release (a ring)
+ *   "press"   press, hold for debounce_ms + 100 ms, release (a ring: the
+ *             core debounces the button, so a press must last that long)
  *   "down"    press and hold          "up"  release
  *   "status"  report relay and LED
  * The reply is "ok <command>" or "error <command>". The ECMA-419 simulator
  * socket binds INADDR_ANY whatever `address` says (lin/udp.c), so datagrams
- * from anywhere but 127.0.0.1 are ignored here. Relay and LED changes are
- * reported through the log, which is how tests and people see them.
+ * from anywhere but 127.0.0.1 are ignored here. Relay changes are logged at
+ * Info, LED changes (the LED blinks) at Debug: that is how tests and people
+ * see them.
  */
 import UDP from "embedded:io/socket/udp";
+import { Alarm } from "./alarm";
 import type { BoardPins, ButtonReceiver, PinsOptions, createPins as Contract } from "./pins";
 
 const LOOPBACK = "127.0.0.1";
+/** How much longer than the debounce time a "press" holds the button. */
+const HOLD_EXTRA_MS = 100;
 
 class SimPins implements BoardPins {
   private readonly report: (text: string) => void;
+  private readonly detail: (text: string) => void;
   private readonly socket: UDP | null = null;
   private receiver: ButtonReceiver | null = null;
   private relay = false;
   private led = false;
   private pressed = false;
+  private readonly holdMs: number;
+  private readonly release = new Alarm(() => this.setButton(false));
 
   constructor(options: PinsOptions) {
     this.report = options.report;
+    this.detail = options.detail;
+    this.holdMs = options.settings.debounceMs + HOLD_EXTRA_MS;
     const port = options.settings.ctlPort;
     if (port > 0) {
       this.socket = new UDP({ port, onReadable: (count: number) => this.drain(count) });
@@ -49,12 +59,13 @@ class SimPins implements BoardPins {
   setLed(on: boolean): void {
     if (on === this.led) return;
     this.led = on;
-    this.report(on ? "led ON" : "led off");
+    this.detail(on ? "led ON" : "led off");
   }
 
   close(): void {
     this.setRelay(false);
     this.receiver = null;
+    this.release.close();
   }
 
   private setButton(pressed: boolean): void {
@@ -75,12 +86,14 @@ class SimPins implements BoardPins {
       switch (command) {
         case "press":
           this.setButton(true);
-          this.setButton(false);
+          this.release.start(this.holdMs);
           break;
         case "down":
+          this.release.stop();
           this.setButton(true);
           break;
         case "up":
+          this.release.stop();
           this.setButton(false);
           break;
         case "status":

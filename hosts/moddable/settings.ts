@@ -5,6 +5,9 @@
  * (storage.ts, domain "doorsip"). Keys are at most 15 characters, the ESP32
  * NVS limit, so every one of them can be overridden on the device.
  *
+ * The module is preloaded (manifest.json): its constant tables are frozen so
+ * they stay in flash.
+ *
  * "password" and "ssid" are the SDK's Wi-Fi keys (build/devices/esp32/setup/
  * network.js), hence "sip_password" for the SIP account.
  */
@@ -31,29 +34,56 @@ export interface AudioPins {
   paPin: number;
 }
 
+export type HuntChoice = "sequential" | "parallel";
+export type ButtonChoice = "ignore" | "hangup";
+export type AcceptChoice = "server" | "any";
+
 export interface Settings {
   board: string;
+  /** The SIP server's host (name or IPv4 address), without the port; "" = no server. */
   sipServer: string;
+  /** Its UDP port: the one in sip_server ("host:port") if given, else sip_port. */
   sipPort: number;
   sipUser: string;
   sipPassword: string;
-  /** SIP domain (the host part of the AOR); the server when empty. */
+  /** SIP domain (the host part of the AOR); the server's host when empty. */
   sipDomain: string;
-  /** Who the doorbell calls: a user part or a full SIP URI. */
+  /** call_target as configured (for the log). */
   callTarget: string;
-  /** DTMF code that opens the door; empty disables opening by code. */
+  /** call_target split at commas: user parts or SIP URIs, in calling order. */
+  targets: string[];
+  hunt: HuntChoice;
+  /** DTMF code that opens the door (the core's "#" when empty). */
   doorCode: string;
-  /** Seconds between NAT keepalives (0: none). */
+  /** Seconds between OPTIONS keepalives (0: none). */
   keepalive: number;
   /** Registration expiry asked for, in seconds. */
   expires: number;
   /** How long the relay stays energised when the door is opened, in ms. */
   doorOpenMs: number;
+  /** Hang up this long after the door opened, ms (0: stay in the call). */
+  hangupAfterOpenMs: number;
+  /** Delay before an incoming call is answered, ms. */
+  autoAnswerMs: number;
+  /** Outgoing ring timeout (then CANCEL, next target), ms. */
+  ringTimeoutMs: number;
+  /** Longest call (then BYE), ms; 0 = no limit. */
+  callLimitMs: number;
+  /** What the doorbell does during a call or an outgoing ring. */
+  buttonInCall: ButtonChoice;
+  /** Whom new requests (calls, MESSAGE, OPTIONS) are accepted from. */
+  acceptFrom: AcceptChoice;
   /** Local UDP port for SIP. */
   localPort: number;
   /** Simulator control port on 127.0.0.1 (0: none). */
   ctlPort: number;
   logLevel: LogLevel;
+  /** Pools of the core (see hosts/moddable/README.md, "Memory"). */
+  txClients: number;
+  txServers: number;
+  msgBuffer: number;
+  maxCalls: number;
+  callBuffer: number;
   buttonPin: number;
   buttonPull: Pull;
   buttonActiveLow: boolean;
@@ -64,17 +94,30 @@ export interface Settings {
   ledActiveLow: boolean;
   ledKind: LedKind;
   audio: AudioPins;
+  /** Values that were given but could not be used, for the log. */
+  warnings: string[];
 }
 
 /** Every key settings.ts reads, for documentation, tests and the preference length check. */
-export const SETTING_KEYS = [
-  "board", "sip_server", "sip_port", "sip_user", "sip_password", "sip_domain", "call_target",
-  "door_code", "keepalive", "expires", "door_open_ms", "sip_local_port", "ctl_port", "log_level",
+export const SETTING_KEYS = Object.freeze([
+  "board", "sip_server", "sip_port", "sip_user", "sip_password", "sip_domain", "call_target", "hunt",
+  "door_code", "keepalive", "expires", "door_open_ms", "hangup_after_ms", "auto_answer_ms",
+  "ring_timeout_ms", "call_limit_ms", "button_in_call", "accept_from", "sip_local_port", "ctl_port",
+  "log_level", "tx_clients", "tx_servers", "msg_buffer", "max_calls", "call_buffer",
   "button_pin", "button_pull", "button_active", "debounce_ms", "relay_pin", "relay_active",
   "led_pin", "led_active", "led_kind", "audio_codec", "i2s_mclk", "i2s_bclk", "i2s_lrck",
   "i2s_dout", "i2s_din", "mic_pdm", "pa_pin",
-] as const;
+] as const);
 export type SettingKey = (typeof SETTING_KEYS)[number];
+
+/**
+ * Longer spellings accepted from mc/config only (an mcconfig argument), for
+ * keys that had to be shortened to fit ESP32 NVS's 15 characters.
+ */
+const CONFIG_ALIASES: { readonly [key: string]: string } = Object.freeze({
+  hangup_after_ms: "hangup_after_open_ms",
+  button_in_call: "button_during_call",
+});
 
 class Reader {
   private readonly storage: StorageHost | null;
@@ -85,11 +128,12 @@ class Reader {
     this.values = config;
   }
 
-  /** The preference if stored, else the config value, as a string; undefined if neither. */
+  /** The preference if stored, else the config value (or its alias), as a string; undefined if neither. */
   private raw(key: SettingKey): string | undefined {
     const stored = this.storage?.get(key);
     if (stored !== undefined) return stored;
-    const value = this.values[key];
+    const alias = CONFIG_ALIASES[key];
+    const value = alias !== undefined && this.values[alias] !== undefined ? this.values[alias] : this.values[key];
     if (typeof value === "string") return value;
     if (typeof value === "number" || typeof value === "boolean") return String(value);
     return undefined;
@@ -116,37 +160,88 @@ class Reader {
   }
 
   choice<T extends string>(key: SettingKey, options: readonly T[], fallback: T): T {
-    const text = this.raw(key)?.toLowerCase();
+    const text = this.raw(key)?.trim().toLowerCase();
     for (const option of options) if (option === text) return option;
     return fallback;
   }
 }
 
-const PULLS: readonly Pull[] = ["up", "down", "none"];
-const LEDS: readonly LedKind[] = ["gpio", "sk6812", "none"];
-const LEVELS = ["low", "high"] as const;
+const PULLS: readonly Pull[] = Object.freeze(["up", "down", "none"]);
+const LEDS: readonly LedKind[] = Object.freeze(["gpio", "sk6812", "none"]);
+const LEVELS = Object.freeze(["low", "high"] as const);
+const HUNTS: readonly HuntChoice[] = Object.freeze(["sequential", "parallel"]);
+const BUTTONS: readonly ButtonChoice[] = Object.freeze(["ignore", "hangup"]);
+const ACCEPTS: readonly AcceptChoice[] = Object.freeze(["server", "any"]);
 const PIN_MAX = 48; // the highest GPIO number across ESP32 variants (ESP32-S3)
+const DOOR_CODE = /^[0-9*#A-Da-d]{1,16}$/;
+const HOUR_MS = 3600000;
+
+/**
+ * sip_server: "host", "host:port", or "sip:host[:port]" (a user part or
+ * parameters are ignored). IPv4 or a name: the socket is IPv4 only.
+ */
+/** port 0: none given; -1: given but unusable. */
+export function parseServer(text: string): { host: string; port: number } {
+  let t = text.trim();
+  if (t.startsWith("sip:")) t = t.substring(4);
+  const at = t.lastIndexOf("@");
+  if (at >= 0) t = t.substring(at + 1);
+  const semi = t.indexOf(";");
+  if (semi >= 0) t = t.substring(0, semi);
+  const colon = t.indexOf(":");
+  if (colon < 0 || colon !== t.lastIndexOf(":")) return { host: t, port: 0 };
+  const port = Number(t.substring(colon + 1));
+  return { host: t.substring(0, colon), port: Number.isInteger(port) && port > 0 && port <= 65535 ? port : -1 };
+}
+
+/** call_target: "100", "100,101", "sip:100@pbx, 101": trimmed, empty entries dropped. */
+export function parseTargets(text: string): string[] {
+  const out: string[] = [];
+  for (const part of text.split(",")) {
+    const t = part.trim();
+    if (t !== "") out.push(t);
+  }
+  return out;
+}
 
 /** Read every setting once at start. `storage` null reads mc/config alone. */
 export function loadSettings(storage: StorageHost | null): Settings {
   const r = new Reader(storage);
   const pin = (key: SettingKey): number => r.int(key, -1, -1, PIN_MAX);
-  const sipServer = r.text("sip_server", "");
+  const server = parseServer(r.text("sip_server", ""));
+  const callTarget = r.text("call_target", "");
+  const code = r.text("door_code", "").trim();
+  const warnings: string[] = [];
+  if (code !== "" && !DOOR_CODE.test(code)) warnings.push("door_code must be 1 to 16 of 0-9 * # A-D; using the default \"#\"");
+  if (server.port < 0) warnings.push("sip_server has an unusable port; using sip_port");
   return {
     board: r.text("board", "unknown"),
-    sipServer,
-    sipPort: r.int("sip_port", 5060, 1, 65535),
+    sipServer: server.host,
+    sipPort: server.port > 0 ? server.port : r.int("sip_port", 5060, 1, 65535),
     sipUser: r.text("sip_user", ""),
     sipPassword: r.text("sip_password", ""),
-    sipDomain: r.text("sip_domain", "") || sipServer,
-    callTarget: r.text("call_target", ""),
-    doorCode: r.text("door_code", ""),
+    sipDomain: r.text("sip_domain", "").trim() || server.host,
+    callTarget,
+    targets: parseTargets(callTarget),
+    hunt: r.choice("hunt", HUNTS, "sequential"),
+    doorCode: DOOR_CODE.test(code) ? code : "",
     keepalive: r.int("keepalive", 25, 0, 3600),
     expires: r.int("expires", 600, 60, 86400),
     doorOpenMs: r.int("door_open_ms", 3000, 100, 60000),
+    hangupAfterOpenMs: r.int("hangup_after_ms", 0, 0, HOUR_MS),
+    autoAnswerMs: r.int("auto_answer_ms", 0, 0, 60000),
+    ringTimeoutMs: r.int("ring_timeout_ms", 30000, 1000, 600000),
+    callLimitMs: r.int("call_limit_ms", 120000, 0, 24 * HOUR_MS),
+    buttonInCall: r.choice("button_in_call", BUTTONS, "ignore"),
+    acceptFrom: r.choice("accept_from", ACCEPTS, "server"),
     localPort: r.int("sip_local_port", 5060, 0, 65535),
     ctlPort: r.int("ctl_port", 0, 0, 65535),
     logLevel: parseLogLevel(r.text("log_level", "info"), LogLevel.Info),
+    txClients: r.int("tx_clients", 4, 2, 32),
+    txServers: r.int("tx_servers", 6, 2, 32),
+    msgBuffer: r.int("msg_buffer", 1300, 800, 4096),
+    maxCalls: r.int("max_calls", 2, 1, 8),
+    callBuffer: r.int("call_buffer", 1500, 800, 4096),
     buttonPin: pin("button_pin"),
     buttonPull: r.choice("button_pull", PULLS, "up"),
     buttonActiveLow: r.choice("button_active", LEVELS, "low") === "low",
@@ -166,13 +261,16 @@ export function loadSettings(storage: StorageHost | null): Settings {
       pdmMic: r.flag("mic_pdm", false),
       paPin: pin("pa_pin"),
     },
+    warnings,
   };
 }
 
 /** One line for the log at start: everything but the password. */
 export function describeSettings(s: Settings): string {
-  return `board ${s.board}; sip ${s.sipUser}@${s.sipDomain} via ${s.sipServer}:${s.sipPort}` +
-    `, local port ${s.localPort}, call ${s.callTarget || "(none)"}, expires ${s.expires}s, keepalive ${s.keepalive}s` +
-    `, password ${s.sipPassword ? "set" : "empty"}, door code ${s.doorCode ? "set" : "empty"}` +
+  return `board ${s.board}; sip ${s.sipUser}@${s.sipDomain} via ${s.sipServer || "(no server)"}:${s.sipPort}` +
+    `, local port ${s.localPort}, call ${s.targets.length > 0 ? s.targets.join(",") : "(none)"} (${s.hunt})` +
+    `, expires ${s.expires}s, keepalive ${s.keepalive}s, accept from ${s.acceptFrom}` +
+    `, password ${s.sipPassword ? "set" : "empty"}, door code ${s.doorCode ? "set" : "default"}` +
+    `; pools ${s.txClients}/${s.txServers} transactions of ${s.msgBuffer} B, ${s.maxCalls} calls of ${s.callBuffer} B` +
     `; pins button ${s.buttonPin} relay ${s.relayPin} led ${s.ledPin} (${s.ledKind})`;
 }

@@ -14,7 +14,9 @@
  * Sending: write(buffer, address, port) copies the bytes into a pbuf (lwip) or
  * sends them (lin) before it returns, as UdpHost.send promises. The address
  * must be a dotted IPv4 literal (ipaddr_aton / inet_addr): names are resolved
- * beforehand (main.ts). write() throws on failure; send() returns false.
+ * beforehand (main.ts). write() throws on failure (no route while Wi-Fi is
+ * down, lwIP out of pbufs); send() returns false and the core retransmits or
+ * backs off as it would for a lost datagram.
  */
 import UDP from "embedded:io/socket/udp";
 import { LogLevel, type LogHost, type UdpHost, type UdpReceiver } from "../../src/host";
@@ -28,7 +30,12 @@ export interface ModdableUdpOptions {
 }
 
 export class ModdableUdp implements UdpHost {
-  readonly localAddress: string;
+  /**
+   * This device's address as the core writes it in Via and Contact. Not
+   * readonly: after a Wi-Fi reconnect DHCP may hand out another one, and the
+   * app sets it here (the core compares it at every request it builds).
+   */
+  localAddress: string;
   readonly localPort: number;
   private readonly socket: UDP;
   private readonly log: LogHost | null;
