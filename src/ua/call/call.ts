@@ -536,18 +536,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
       return;
     }
     const hasOffer = msg.bodyLen > 0;
-    if (hasOffer) {
-      const sdp = this.owner.sdp;
-      if (!sdp.read(msg.buf, msg.bodyStart, msg.bodyLen)) {
-        this.respondSimple(tx, msg, 400, P.R_BAD_REQUEST_SDP);
-        return;
-      }
-      if (!this.takeOffer(sdp)) {
-        // §14.2: the session stays as it was.
-        this.respond488(tx, msg);
-        return;
-      }
-    }
+    if (hasOffer && !this.acceptOffer(tx, msg)) return;
     this.dialog.refreshTarget(msg);
     const ok = this.ok;
     if (!this.write2xx(ok, msg, hasOffer)) {
@@ -558,20 +547,28 @@ export class Call implements ClientTransactionUser, TimerTarget {
     tx.respond(ok, 200);
   }
 
+  /**
+   * Read a new offer in the dialog (re-INVITE, UPDATE). Malformed SDP is
+   * answered 400; no G.711 is answered 488 and the session stays as it was
+   * (§14.2, RFC 3311 §5.2). False when the request has been answered.
+   */
+  private acceptOffer(tx: ServerTransactionHandle, msg: SipMessage): boolean {
+    const sdp = this.owner.sdp;
+    if (!sdp.read(msg.buf, msg.bodyStart, msg.bodyLen)) {
+      this.respondSimple(tx, msg, 400, P.R_BAD_REQUEST_SDP);
+      return false;
+    }
+    if (!this.takeOffer(sdp)) {
+      this.respond488(tx, msg);
+      return false;
+    }
+    return true;
+  }
+
   /** RFC 3311: UPDATE, in an early or confirmed dialog; answered at once (no ACK). */
   private update(tx: ServerTransactionHandle, msg: SipMessage): void {
     const hasOffer = msg.bodyLen > 0;
-    if (hasOffer) {
-      const sdp = this.owner.sdp;
-      if (!sdp.read(msg.buf, msg.bodyStart, msg.bodyLen)) {
-        this.respondSimple(tx, msg, 400, P.R_BAD_REQUEST_SDP);
-        return;
-      }
-      if (!this.takeOffer(sdp)) {
-        this.respond488(tx, msg);
-        return;
-      }
-    }
+    if (hasOffer && !this.acceptOffer(tx, msg)) return;
     this.dialog.refreshTarget(msg);
     const w = this.w;
     if (!this.writeOkHead(w, msg, 200)) return;
