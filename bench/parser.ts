@@ -10,9 +10,9 @@
  * the other libraries take strings, decoded before timing (decoding is not
  * counted against them). A library is timed only on the messages it parses.
  *
- * Timing: a warm-up, then a few rounds in which each library in turn parses
- * its corpus over and over for its share of the time budget; the best round
- * counts (the least disturbed by GC and other processes).
+ * Timing: a warm-up, then rounds (DEFAULT_ROUNDS) in which each library in
+ * turn parses its corpus over and over for its share of the time budget; the
+ * best round counts (the least disturbed by GC and other processes).
  */
 import { SipMessage } from "../src/sip/message/message";
 import { SipParser } from "../src/sip/message/parser";
@@ -20,6 +20,14 @@ import { benchCorpus, loadCorpus, validRfc4475, type CorpusMessage } from "./cor
 import { doorsipParseAndRead } from "./doorsip-work";
 import { loadPeers, PEER_NAMES, type Peer, type PeerName } from "./peers";
 import { measureXs, type XsFigures } from "./xs";
+
+/**
+ * Rounds per run by default. Short rounds, each library taking its turn in
+ * every one, give every library many chances at an undisturbed slice on a
+ * loaded machine; with few long ones a burst of other work can fall on all of
+ * one library's slices and skew the ratios.
+ */
+export const DEFAULT_ROUNDS = 10;
 
 /** At most this many messages, and this many parses in all, in the XS measurement. */
 const XS_MAX_MESSAGES = 2000;
@@ -35,7 +43,7 @@ export interface ParserBenchOptions {
   corpus?: readonly string[];
   /** Seconds of timing per library (default 1). */
   seconds?: number;
-  /** Rounds to split the time into (default 3). */
+  /** Rounds to split the time into (default 10). */
   rounds?: number;
   /** A few passes only: checks that everything runs, the figures mean nothing. */
   quick?: boolean;
@@ -153,7 +161,7 @@ export async function runParserBench(options: ParserBenchOptions): Promise<Parse
   const log = options.log ?? (() => {});
   const quick = options.quick ?? false;
   const seconds = options.seconds ?? 1;
-  const rounds = quick ? 1 : Math.max(1, options.rounds ?? 3);
+  const rounds = quick ? 1 : Math.max(1, options.rounds ?? DEFAULT_ROUNDS);
   const notes: string[] = [];
   const peers = await loadPeers();
   const parser = new SipParser();

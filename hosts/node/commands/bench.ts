@@ -1,6 +1,6 @@
 /* `doorsip bench`: the parser benchmark (bench/parser.ts). */
 import { parseArgs } from "node:util";
-import { formatParserBench, runParserBench } from "../../../bench/parser";
+import { DEFAULT_ROUNDS, formatParserBench, runParserBench } from "../../../bench/parser";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Command } from "./command";
 
 const USAGE = `usage: doorsip bench [--json] [--quick] [--time SECONDS] [--rounds N] [--no-xs] [--corpus DIR]...
@@ -14,7 +14,7 @@ bytes; the others parse strings decoded before timing.
                  (found recursively; repeatable) instead of the default corpus:
                  the valid RFC 4475 messages all libraries parse + bench/corpus/
   --time S       seconds of timing per library (default 1)
-  --rounds N     split the time into N rounds, keep the best (default 3)
+  --rounds N     split the time into N rounds, keep the best (default ${DEFAULT_ROUNDS})
   --quick        a couple of passes only (checks that it runs; figures meaningless)
   --no-xs        skip the measurement under the XS engine
   --json         print the figures as JSON
@@ -48,7 +48,7 @@ export const benchCommand: Command = {
       return EXIT_OK;
     }
     const seconds = values.time === undefined ? 1 : Number(values.time);
-    const rounds = values.rounds === undefined ? 3 : Number(values.rounds);
+    const rounds = values.rounds === undefined ? DEFAULT_ROUNDS : Number(values.rounds);
     if (!(seconds > 0 && seconds <= 600) || !(Number.isInteger(rounds) && rounds >= 1 && rounds <= 100)) {
       io.err(`doorsip bench: --time must be in (0, 600] and --rounds an integer in [1, 100]\n`);
       return EXIT_USAGE;

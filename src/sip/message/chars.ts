@@ -32,6 +32,8 @@ export const enum C {
   Scheme = 1 << 13,
   /** uric (RFC 2396) for absoluteURI: reserved / unreserved / escaped */
   Uric = 1 << 14,
+  /** an unquoted header parameter value: token, and a host's ":" "[" "]" */
+  PValue = 1 << 15,
 }
 
 function build(): Uint16Array {
@@ -57,6 +59,8 @@ function build(): Uint16Array {
   add("+-.", C.Scheme);
   add(";/?:@&=+$,%", C.Uric);
   add(" \t", C.Ws);
+  for (let c = 0; c < 256; c++) if (t[c]! & C.Token) t[c]! |= C.PValue;
+  add(":[]", C.PValue);
   return t;
 }
 

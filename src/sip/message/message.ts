@@ -54,6 +54,8 @@ export class SipMessage {
   readonly hValueEnd: Uint16Array;
   /** Next header index with the same id, or -1. */
   readonly hNext: Int16Array;
+  /** 1 when the parser validated this header while indexing it (its own bookkeeping). */
+  readonly hValidated: Uint8Array;
   /** First and last header index per id, -1 when absent; and how many there are. */
   readonly first: Int16Array;
   readonly last: Int16Array;
@@ -92,9 +94,12 @@ export class SipMessage {
     this.hValueStart = new Uint16Array(maxHeaders);
     this.hValueEnd = new Uint16Array(maxHeaders);
     this.hNext = new Int16Array(maxHeaders);
+    this.hValidated = new Uint8Array(maxHeaders);
     this.first = new Int16Array(HEADER_COUNT);
     this.last = new Int16Array(HEADER_COUNT);
     this.count = new Uint8Array(HEADER_COUNT);
+    this.first.fill(-1);
+    this.last.fill(-1);
   }
 
   reset(buf: Uint8Array, length: number): void {
@@ -106,10 +111,18 @@ export class SipMessage {
     this.uriScheme = Scheme.Other;
     this.status = 0;
     this.reasonLen = 0;
+    // Only the ids the last message used are set: clear those (cheaper than three fills).
+    const hId = this.hId;
+    const first = this.first;
+    const last = this.last;
+    const count = this.count;
+    for (let h = this.headerCount - 1; h >= 0; h--) {
+      const id = hId[h]!;
+      first[id] = -1;
+      last[id] = -1;
+      count[id] = 0;
+    }
     this.headerCount = 0;
-    this.first.fill(-1);
-    this.last.fill(-1);
-    this.count.fill(0);
     this.bodyStart = length;
     this.bodyLen = 0;
     this.contentLength = -1;

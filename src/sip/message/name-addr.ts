@@ -114,6 +114,129 @@ export class NameAddr {
     return this.readParams(buf, ue + 1, end);
   }
 
+  /**
+   * The parser's one-pass read of an element whose end is not known yet: the
+   * element starting at `start` (LWS before it allowed) runs as far as the
+   * grammar goes, at most to `limit`; in a list (`list`) a "," ends it too.
+   * Returns the offset just after its last byte, having set the fields exactly
+   * as `read(buf, start, that offset)` does; or -1 when it is malformed or
+   * unusual (a "*" Contact included), leaving the fields to be forgotten
+   * (clear) and the element to be read, and judged, by `read`.
+   */
+  scan(buf: Uint8Array, start: number, limit: number, list: boolean): number {
+    this.buf = buf;
+    this.clear();
+    let i = skipLws(buf, start, limit);
+    if (i >= limit) return -1;
+    let b = buf[i]!;
+    if (b === Ch.DQuote) {
+      const q = scanQuoted(buf, i, limit);
+      if (q < 0) return -1;
+      this.displayStart = i;
+      this.displayLen = q - i;
+      this.displayQuoted = true;
+      i = skipLws(buf, q, limit);
+      if (i >= limit || buf[i] !== Ch.LAngle) return -1;
+    } else if (b !== Ch.LAngle) {
+      if (b === 42 /* * */) return -1;
+      // Either display-name tokens followed by "<", or an addr-spec (which starts with "scheme:").
+      const ds = i;
+      let last = i;
+      let j = i;
+      for (;;) {
+        const t = j;
+        while (j < limit && (CHARS[buf[j]!]! & C.Token) !== 0) j++;
+        if (j === t) break;
+        last = j;
+        if (j < limit && buf[j] === Ch.Colon && t === ds) break;
+        const k = skipLws(buf, j, limit);
+        if (k === j) break;
+        j = k;
+      }
+      if (j < limit && buf[j] === Ch.LAngle && last > ds) {
+        this.displayStart = ds;
+        this.displayLen = last - ds;
+        i = j;
+      } else if (j < limit && buf[j] === Ch.Colon && last > ds) {
+        // addr-spec: the URI runs to ";", LWS or the line end (or a list's ",").
+        let ue = ds;
+        while (ue < limit) {
+          b = buf[ue]!;
+          if (b === Ch.Semi || b === Ch.SP || b === Ch.HT || b === Ch.CR || b === Ch.LF) break;
+          if (b === Ch.Comma && list) break;
+          if (b === Ch.Question || b === Ch.Comma) return -1;
+          ue++;
+        }
+        if (!this.uri.read(buf, ds, ue)) return -1;
+        this.uriStart = ds;
+        this.uriLen = ue - ds;
+        return this.scanParams(buf, ue, limit);
+      } else return -1;
+    }
+    // name-addr: "<" addr-spec ">". A SIP URI ends at the first ">" (no SIP URI byte is one).
+    const us = i + 1;
+    let ue = this.uri.readTo(buf, us, limit, Ch.RAngle);
+    if (ue < 0) {
+      ue = us;
+      while (ue < limit && (b = buf[ue]!) !== Ch.RAngle) {
+        if (b === Ch.CR || b === Ch.LF) return -1; // not on this line: for read to judge
+        ue++;
+      }
+      if (ue >= limit) return -1;
+      if (!this.uri.read(buf, us, ue)) return -1;
+    }
+    this.uriStart = us;
+    this.uriLen = ue - us;
+    this.angle = true;
+    return this.scanParams(buf, ue + 1, limit);
+  }
+
+  private scanParams(buf: Uint8Array, i: number, limit: number): number {
+    this.paramsStart = i;
+    const p = this.params.reset(buf, i, limit, true);
+    for (;;) {
+      if (i + 5 < limit && buf[i] === Ch.Semi && buf[i + 1] === 116 /* t */ && buf[i + 2] === 97 /* a */ && buf[i + 3] === 103 /* g */ && buf[i + 4] === Ch.Equals) {
+        // ";tag=" and a plain value: what step would read.
+        const vs = i + 5;
+        let k = vs;
+        while (k < limit && (CHARS[buf[k]!]! & C.PValue) !== 0) k++;
+        if (k > vs) {
+          this.tagStart = vs;
+          this.tagLen = k - vs;
+          i = k;
+          continue;
+        }
+      }
+      const k = p.step(buf, i, limit);
+      if (k < 0) return -1;
+      if (k === i) break;
+      switch (p.nameLen) {
+        case 3:
+          if (p.is(K_TAG)) {
+            if (p.valueLen <= 0) return -1;
+            this.tagStart = p.valueStart;
+            this.tagLen = p.valueLen;
+          }
+          break;
+        case 7:
+          if (p.is(K_EXPIRES)) {
+            this.expiresStart = p.valueStart;
+            this.expiresLen = p.valueLen;
+          }
+          break;
+        case 1:
+          if (p.is(K_Q)) {
+            this.qStart = p.valueStart;
+            this.qLen = p.valueLen;
+          }
+          break;
+      }
+      i = k;
+    }
+    this.paramsEnd = i;
+    return i;
+  }
+
   private readAddrSpec(buf: Uint8Array, start: number, end: number): boolean {
     let ue = start;
     while (ue < end) {

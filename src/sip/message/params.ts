@@ -10,9 +10,6 @@ import { C, CHARS, Ch } from "./chars";
 import { skipEscaped } from "./escape";
 import { scanQuoted, skipLws } from "./lex";
 
-/** Bytes allowed in an unquoted header parameter value: token, and host's ":" "[" "]". */
-const VALUE_CLASS = C.Token;
-
 export class Params {
   buf: Uint8Array = new Uint8Array(0);
   /** Where the next parameter starts (at its ";"), and the end of the list. */
@@ -63,11 +60,7 @@ export class Params {
           j = scanQuoted(buf, j, end);
           if (j < 0) return this.fail(vs);
         } else {
-          while (j < end) {
-            const b = buf[j]!;
-            if ((CHARS[b]! & VALUE_CLASS) !== 0 || b === Ch.Colon || b === Ch.LBracket || b === Ch.RBracket) j++;
-            else break;
-          }
+          while (j < end && (CHARS[buf[j]!]! & C.PValue) !== 0) j++;
           if (j === vs) return this.fail(vs);
         }
         this.valueStart = vs;
@@ -83,6 +76,49 @@ export class Params {
     }
     this.pos = i;
     return true;
+  }
+
+  /**
+   * The parser's one-pass form of `next` for header parameters, when the end of
+   * the list is not known yet: read "[LWS] ; [LWS] name [ [LWS] = [LWS] value ]"
+   * at `i` (bounded by `limit`). Returns the offset after it with the current
+   * parameter set as `next` sets it; `i` itself when no ";" follows (the list
+   * ends at i); -1 when what follows the ";" is malformed.
+   */
+  step(buf: Uint8Array, i: number, limit: number): number {
+    let j = i;
+    let b = j < limit ? buf[j]! : 0;
+    if (b !== Ch.Semi) {
+      if (b !== Ch.SP && b !== Ch.HT && b !== Ch.CR && b !== Ch.LF) return i;
+      j = skipLws(buf, j, limit);
+      if (j >= limit || buf[j] !== Ch.Semi) return i;
+    }
+    j++;
+    if (j < limit && (CHARS[buf[j]!]! & C.Token) === 0) j = skipLws(buf, j, limit);
+    const ns = j;
+    while (j < limit && (CHARS[buf[j]!]! & C.Token) !== 0) j++;
+    if (j === ns) return -1;
+    this.nameStart = ns;
+    this.nameLen = j - ns;
+    this.valueLen = -1;
+    let k = j;
+    if (k < limit && (b = buf[k]!) !== Ch.Equals && (b === Ch.SP || b === Ch.HT || b === Ch.CR || b === Ch.LF)) k = skipLws(buf, k, limit);
+    if (k < limit && buf[k] === Ch.Equals) {
+      k++;
+      if (k < limit && ((b = buf[k]!) === Ch.SP || b === Ch.HT || b === Ch.CR || b === Ch.LF)) k = skipLws(buf, k, limit);
+      const vs = k;
+      if (k < limit && buf[k] === Ch.DQuote) {
+        k = scanQuoted(buf, k, limit);
+        if (k < 0) return -1;
+      } else {
+        while (k < limit && (CHARS[buf[k]!]! & C.PValue) !== 0) k++;
+        if (k === vs) return -1;
+      }
+      this.valueStart = vs;
+      this.valueLen = k - vs;
+      return k;
+    }
+    return j;
   }
 
   /** Is the current parameter's name `lowerName` (case-insensitive)? */

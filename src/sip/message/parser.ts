@@ -5,14 +5,24 @@
  * Content-Length. Nothing is allocated per message, and nothing throws: a bad
  * message ends with msg.error, msg.errorOffset, and whatever could still be
  * read (method, Call-ID, CSeq, Via) so that the UA can answer it.
+ *
+ * Speed comes from reading each byte about once. The start line and the
+ * usual shapes of the validated headers are read in the same pass that finds
+ * where each line ends (usualStartLine, fast: Via.scan, NameAddr.scan,
+ * Uri.readTo, Params.step). Those one-pass readers only ever accept, and then
+ * set exactly what the full readers would; whatever they do not recognise, or
+ * find malformed, goes to the full readers (startLine, validate: Via.read,
+ * NameAddr.read, Uri.read), which judge it and report the error and its
+ * offset as they always have. So the one-pass paths change the speed, never
+ * the verdict.
  */
 import { ascii, spanEqualsCI } from "./bytes";
-import { C, CHARS, Ch } from "./chars";
+import { C, CHARS, Ch, LOWER } from "./chars";
 import { ParseError } from "./errors";
-import { H, headerIdOf } from "./header";
-import { elementEnd, parseUint, scanToken, skipClass, skipLws, trimEnd } from "./lex";
+import { H, HEADER_COUNT, NAME_TRIE_CH, NAME_TRIE_FCH, NAME_TRIE_NO_CHILD, NAME_TRIE_ROOT, NAME_TRIE_SIB, NAME_TRIE_TERM } from "./header";
+import { elementEnd, parseUint, scanToken, skipClass, skipLws } from "./lex";
 import { Kind, SipMessage } from "./message";
-import { methodOf } from "./method";
+import { Method, methodOf } from "./method";
 import { NameAddr } from "./name-addr";
 import { Scheme, Uri } from "./uri";
 import { Via } from "./via";
@@ -29,10 +39,17 @@ export class SipParser {
   private readonly uri = new Uri();
   private readonly via = new Via();
   private readonly addr = new NameAddr();
+  /** Per header id: a header of this id was left to `validate` in this message (see `headers`). */
+  private readonly slow = new Uint8Array(HEADER_COUNT);
+  /** The end of the value `fast` validated. */
+  private fastEnd = 0;
+  /** Headers indexed in this message that are left for `validate` to check. */
+  private pending = 0;
 
   /** Parse buf[0, length) into msg. Returns msg.ok. */
   parse(buf: Uint8Array, length: number, msg: SipMessage): boolean {
     msg.reset(buf, length);
+    this.pending = 0;
     if (length > MAX_MESSAGE || length > buf.length) {
       msg.fail(ParseError.TooLarge, 0);
       return false;
@@ -44,21 +61,83 @@ export class SipParser {
       msg.fail(ParseError.Empty, i);
       return false;
     }
-    const lf = findLf(buf, i, length);
+    let lf = this.usualStartLine(buf, i, length, msg);
     if (lf < 0) {
-      msg.fail(ParseError.NoEndOfHeaders, length);
+      lf = findLf(buf, i, length);
+      if (lf < 0) {
+        msg.fail(ParseError.NoEndOfHeaders, length);
+        return false;
+      }
+      const lineEnd = lf > i && buf[lf - 1] === Ch.CR ? lf - 1 : lf;
+      this.startLine(buf, i, lineEnd, msg);
+    }
+    const terminated = this.headers(buf, lf + 1, length, msg);
+    if (msg.error === ParseError.TooManyHeaders) {
+      // No validation at all then: forget what the indexing pass captured.
+      forgetCaptures(msg);
       return false;
     }
-    const lineEnd = lf > i && buf[lf - 1] === Ch.CR ? lf - 1 : lf;
-    this.startLine(buf, i, lineEnd, msg);
-    const terminated = this.headers(buf, lf + 1, length, msg);
-    if (msg.error === ParseError.TooManyHeaders) return false;
     // Validate what was indexed even when the header section is cut short, so the
     // error reported is the first one in the message.
     this.validate(buf, msg);
     if (!terminated) msg.fail(ParseError.NoEndOfHeaders, length);
     else this.frame(msg);
     return msg.error === ParseError.None;
+  }
+
+  /**
+   * The start line in its usual shape, read in one pass without looking for its
+   * end first: "SIP/2.0 " 3DIGIT SP reason CRLF, or Method SP sip-URI SP
+   * "SIP/2.0" CRLF. Returns the offset of the LF ending it, having set exactly
+   * what startLine sets for that line; or -1 having set nothing, and startLine
+   * reads (and judges) the line.
+   */
+  private usualStartLine(buf: Uint8Array, i: number, length: number, msg: SipMessage): number {
+    let k = i;
+    let b = 0;
+    if (isSip20(buf, i, length) && i + 12 < length && buf[i + 7] === Ch.SP) {
+      // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
+      const cs = i + 8;
+      const d0 = buf[cs]! - Ch.Zero;
+      const d1 = buf[cs + 1]! - Ch.Zero;
+      const d2 = buf[cs + 2]! - Ch.Zero;
+      if (d0 < 1 || d0 > 6 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9 || buf[cs + 3] !== Ch.SP) return -1;
+      const rs = cs + 4;
+      k = rs;
+      while (k < length && (((b = buf[k]!) >= 0x20 && b !== 0x7f) || b === Ch.HT)) k++;
+      const lf = k < length && b === Ch.CR ? k + 1 : k;
+      if (lf >= length || buf[lf] !== Ch.LF) return -1;
+      msg.kind = Kind.Response;
+      msg.versionStart = i;
+      msg.versionLen = 7;
+      msg.status = d0 * 100 + d1 * 10 + d2;
+      msg.reasonStart = rs;
+      msg.reasonLen = k - rs;
+      return lf;
+    }
+    // Request-Line = Method SP Request-URI SP SIP-Version
+    while (k < length && (CHARS[buf[k]!]! & C.Token) !== 0) k++;
+    if (k === i || k >= length || buf[k] !== Ch.SP) return -1;
+    const us = k + 1;
+    const uri = this.uri;
+    const ue = uri.readTo(buf, us, length, Ch.SP);
+    // Headers in a Request-URI are an error (startLine reports it).
+    if (ue < 0 || uri.headersLen >= 0) return -1;
+    const vs = ue + 1;
+    if (!isSip20(buf, vs, length)) return -1;
+    k = vs + 7;
+    const lf = k < length && buf[k] === Ch.CR ? k + 1 : k;
+    if (lf >= length || buf[lf] !== Ch.LF) return -1;
+    msg.kind = Kind.Request;
+    msg.methodStart = i;
+    msg.methodLen = us - 1 - i;
+    msg.method = methodOf(buf, i, us - 1 - i);
+    msg.uriStart = us;
+    msg.uriLen = ue - us;
+    msg.versionStart = vs;
+    msg.versionLen = 7;
+    msg.uriScheme = uri.scheme;
+    return lf;
   }
 
   private startLine(buf: Uint8Array, i: number, end: number, msg: SipMessage): void {
@@ -161,66 +240,304 @@ export class SipParser {
     return false;
   }
 
-  /** Index the header fields; returns whether the empty line ending them was found. */
+  /**
+   * Index the header fields; returns whether the empty line ending them was found.
+   * One pass per line: the name (token bytes), HCOLON, the header id, then the
+   * value to the LF that ends the field (folds included). The headers the core
+   * relies on most (Via, From, To, Contact, Route, Record-Route, Call-ID, CSeq,
+   * Content-Length, Max-Forwards, Expires) are validated in that same pass when
+   * their value has a usual shape (`fast`); any other, or any doubt, is left to
+   * `validate`, which judges it exactly as before. Only a malformed line pays
+   * for a second look.
+   */
   private headers(buf: Uint8Array, i: number, length: number, msg: SipMessage): boolean {
+    const hId = msg.hId;
+    const hNameStart = msg.hNameStart;
+    const hNameLen = msg.hNameLen;
+    const hValueStart = msg.hValueStart;
+    const hValueEnd = msg.hValueEnd;
+    const hNext = msg.hNext;
+    const hValidated = msg.hValidated;
+    const first = msg.first;
+    const last = msg.last;
+    const count = msg.count;
+    const slow = this.slow;
+    const max = msg.maxHeaders;
+    let n = msg.headerCount;
+    let terminated = false;
+    let slowIds = 0;
     for (;;) {
-      if (i >= length) return false;
-      const b = buf[i]!;
+      if (i >= length) break;
+      let b = buf[i]!;
       if (b === Ch.LF) {
         msg.bodyStart = i + 1;
-        return true;
+        terminated = true;
+        break;
       }
       if (b === Ch.CR && i + 1 < length && buf[i + 1] === Ch.LF) {
         msg.bodyStart = i + 2;
-        return true;
+        terminated = true;
+        break;
       }
-      // The header field runs to the end of its last continuation line (§7.3.1).
-      let lf = findLf(buf, i, length);
-      while (lf >= 0 && lf + 1 < length && (buf[lf + 1] === Ch.SP || buf[lf + 1] === Ch.HT)) lf = findLf(buf, lf + 1, length);
-      const next = lf < 0 ? length : lf + 1;
-      const fieldEnd = lf < 0 ? length : lf;
-      const ne = skipClass(buf, i, fieldEnd, C.Token);
-      if (ne === i) {
-        msg.fail(b === Ch.SP || b === Ch.HT ? ParseError.BadHeaderLine : ParseError.BadHeaderName, i);
-        i = next;
-        continue;
+      // field-name: token bytes (never CR or LF, so the line end needs no bound here),
+      // walked down the trie of known names (lower-case letters and "-", all token bytes).
+      let ne = i;
+      let node = NAME_TRIE_ROOT[b]!;
+      if (node !== 0) {
+        ne++;
+        while (ne < length) {
+          const l = LOWER[buf[ne]!]!;
+          const f = NAME_TRIE_FCH[node]!;
+          if (f === l) {
+            node++; // the first child
+            ne++;
+            continue;
+          }
+          if (f === NAME_TRIE_NO_CHILD) break;
+          let ch = NAME_TRIE_SIB[node + 1]!;
+          while (ch !== 0 && NAME_TRIE_CH[ch] !== l) ch = NAME_TRIE_SIB[ch]!;
+          if (ch === 0) break;
+          node = ch;
+          ne++;
+        }
+      }
+      let id: H = NAME_TRIE_TERM[node]!;
+      if (ne < length && (CHARS[buf[ne]!]! & C.Token) !== 0) {
+        // More name than any known one: an extension header.
+        id = H.Other;
+        ne++;
+        while (ne < length && (CHARS[buf[ne]!]! & C.Token) !== 0) ne++;
       }
       // HCOLON = *( SP / HTAB ) ":" SWS
       let c = ne;
-      while (c < fieldEnd && (buf[c] === Ch.SP || buf[c] === Ch.HT)) c++;
-      if (c >= fieldEnd || buf[c] !== Ch.Colon) {
-        msg.fail(c < fieldEnd && (CHARS[buf[c]!]! & C.Ws) === 0 && buf[c] !== Ch.CR ? ParseError.BadHeaderName : ParseError.MissingColon, c);
-        i = next;
+      while (c < length && ((b = buf[c]!) === Ch.SP || b === Ch.HT)) c++;
+      if (ne === i || c >= length || b !== Ch.Colon) {
+        i = this.badLine(buf, i, ne, c, length, msg);
         continue;
       }
-      const vs = skipLws(buf, c + 1, fieldEnd);
-      const ve = trimEnd(buf, vs, fieldEnd);
-      const n = msg.headerCount;
-      if (n >= msg.maxHeaders) {
+      if (n >= max) {
         msg.fail(ParseError.TooManyHeaders, i);
-        return false;
+        break;
       }
-      const id = headerIdOf(buf, i, ne - i);
-      msg.hId[n] = id;
-      msg.hNameStart[n] = i;
-      msg.hNameLen[n] = ne - i;
-      msg.hValueStart[n] = vs;
-      msg.hValueEnd[n] = ve;
-      msg.hNext[n] = -1;
-      const last = msg.last[id]!;
-      if (last < 0) msg.first[id] = n;
-      else msg.hNext[last] = n;
-      msg.last[id] = n;
-      if (msg.count[id]! < 255) msg.count[id]!++;
-      msg.headerCount = n + 1;
-      i = next;
+      const vs = skipLws(buf, c + 1, length);
+      // The value: validated on the way when it can be, else scanned to the LF ending the
+      // field: an LF not followed by SP or HT (a fold, §7.3.1), or the end of the datagram.
+      let lf = -1;
+      let ve = vs;
+      const check = FAST[id]!;
+      if (check === 2 && slow[id] === 0) {
+        lf = this.fast(id, buf, vs, length, msg, first[id]! < 0);
+        if (lf >= 0) ve = this.fastEnd;
+        else {
+          slow[id] = 1; // later headers of this id go to validate too, in order
+          slowIds++;
+        }
+      }
+      if (lf >= 0) hValidated[n] = 1;
+      else {
+        hValidated[n] = 0;
+        if (check !== 0) this.pending++;
+        lf = vs;
+        for (;;) {
+          // Short values are done fastest here; past 32 bytes the native search wins.
+          const near = lf + 32 < length ? lf + 32 : length;
+          while (lf + 4 <= near) {
+            if (buf[lf] === Ch.LF) break;
+            if (buf[lf + 1] === Ch.LF) {
+              lf += 1;
+              break;
+            }
+            if (buf[lf + 2] === Ch.LF) {
+              lf += 2;
+              break;
+            }
+            if (buf[lf + 3] === Ch.LF) {
+              lf += 3;
+              break;
+            }
+            lf += 4;
+          }
+          while (lf < near && buf[lf] !== Ch.LF) lf++;
+          if (lf === near && near < length) {
+            lf = buf.indexOf(Ch.LF, lf);
+            if (lf < 0 || lf > length) lf = length;
+          }
+          if (lf + 1 < length && ((b = buf[lf + 1]!) === Ch.SP || b === Ch.HT)) lf++;
+          else break;
+        }
+        // lf is the field's end (its LF, or length).
+        ve = lf;
+        while (ve > vs && ((b = buf[ve - 1]!) === Ch.SP || b === Ch.HT || b === Ch.CR || b === Ch.LF)) ve--;
+      }
+      hId[n] = id;
+      hNameStart[n] = i;
+      hNameLen[n] = ne - i;
+      hValueStart[n] = vs;
+      hValueEnd[n] = ve;
+      hNext[n] = -1;
+      const prev = last[id]!;
+      if (prev < 0) first[id] = n;
+      else hNext[prev] = n;
+      last[id] = n;
+      if (count[id]! < 255) count[id]!++;
+      n++;
+      i = lf + 1;
     }
+    msg.headerCount = n;
+    if (slowIds > 0) for (let h = 0; h < n; h++) slow[hId[h]!] = 0;
+    return terminated;
+  }
+
+  /**
+   * Validate, in the indexing pass, the value at `vs` of a header that has a
+   * one-pass validator (FAST[id]), `top` when it is the first of its id.
+   * Returns the offset of the LF that ends the field, with `fastEnd` the end of
+   * the value, when the value is valid, ends its line, and every effect on
+   * `msg` is the one `validate` would have had. Otherwise returns -1 having
+   * changed nothing in `msg` (the readers it wrote to are cleared), and
+   * `validate` reads the header as it always did.
+   */
+  private fast(id: H, buf: Uint8Array, vs: number, length: number, msg: SipMessage, top: boolean): number {
+    switch (id) {
+      case H.Via: {
+        let r = top ? msg.via : this.via;
+        let i = vs;
+        for (;;) {
+          const p = r.scan(buf, i, length);
+          if (p < 0) break;
+          const q = skipLws(buf, p, length);
+          if (q < length && buf[q] === Ch.Comma) {
+            r = this.via;
+            i = q + 1;
+            continue;
+          }
+          const lf = lineEnd(buf, p, length);
+          if (lf < 0) break;
+          this.fastEnd = p;
+          return lf;
+        }
+        if (top) msg.via.clear();
+        return -1;
+      }
+      case H.From:
+      case H.To: {
+        const r = top ? (id === H.From ? msg.from : msg.to) : this.addr;
+        const p = r.scan(buf, vs, length, false);
+        const lf = p < 0 ? -1 : lineEnd(buf, p, length);
+        if (lf < 0) {
+          if (top) r.clear();
+          return -1;
+        }
+        this.fastEnd = p;
+        return lf;
+      }
+      case H.Contact:
+      case H.Route:
+      case H.RecordRoute: {
+        const a = this.addr;
+        let i = vs;
+        for (;;) {
+          const p = a.scan(buf, i, length, true);
+          if (p < 0) return -1;
+          if (id !== H.Contact && !a.angle) return -1;
+          if (a.expiresLen >= 0 && parseUint(buf, a.expiresStart, a.expiresStart + a.expiresLen, MAX_U32) < 0) return -1;
+          const q = skipLws(buf, p, length);
+          if (q < length && buf[q] === Ch.Comma) {
+            i = q + 1;
+            continue;
+          }
+          const lf = lineEnd(buf, p, length);
+          if (lf < 0) return -1;
+          this.fastEnd = p;
+          return lf;
+        }
+      }
+      case H.CallId: {
+        // callid = word [ "@" word ]
+        let i = vs;
+        while (i < length && (CHARS[buf[i]!]! & C.Word) !== 0) i++;
+        if (i === vs) return -1;
+        if (i < length && buf[i] === Ch.At) {
+          const w = ++i;
+          while (i < length && (CHARS[buf[i]!]! & C.Word) !== 0) i++;
+          if (i === w) return -1;
+        }
+        const lf = lineEnd(buf, i, length);
+        if (lf < 0) return -1;
+        if (msg.callIdLen < 0) {
+          msg.callIdStart = vs;
+          msg.callIdLen = i - vs;
+        }
+        this.fastEnd = i;
+        return lf;
+      }
+      case H.CSeq: {
+        let de = vs;
+        while (de < length && buf[de]! >= Ch.Zero && buf[de]! <= Ch.Nine) de++;
+        const v = parseUint(buf, vs, de, MAX_U32);
+        if (v < 0) return -1;
+        const ms = skipLws(buf, de, length);
+        if (ms === de) return -1;
+        let me = ms;
+        while (me < length && (CHARS[buf[me]!]! & C.Token) !== 0) me++;
+        if (me === ms) return -1;
+        const lf = lineEnd(buf, me, length);
+        if (lf < 0) return -1;
+        if (msg.cseq < 0) {
+          const ml = me - ms;
+          msg.cseq = v;
+          msg.cseqMethodStart = ms;
+          msg.cseqMethodLen = ml;
+          // Usually the request's own method, already identified.
+          msg.cseqMethod = ml === msg.methodLen && sameBytes(buf, ms, msg.methodStart, ml) ? msg.method : methodOf(buf, ms, ml);
+        }
+        this.fastEnd = me;
+        return lf;
+      }
+      default: {
+        // Content-Length, Max-Forwards, Expires: 1*DIGIT
+        let de = vs;
+        while (de < length && buf[de]! >= Ch.Zero && buf[de]! <= Ch.Nine) de++;
+        const v = parseUint(buf, vs, de, id === H.MaxForwards ? 255 : MAX_U32);
+        if (v < 0) return -1;
+        const lf = lineEnd(buf, de, length);
+        if (lf < 0) return -1;
+        if (id === H.ContentLength) {
+          if (msg.contentLength < 0) msg.contentLength = v;
+          else if (msg.contentLength !== v) msg.contentLengthConflict = true;
+        } else if (id === H.MaxForwards) {
+          if (msg.maxForwards < 0) msg.maxForwards = v;
+        } else if (msg.expires < 0) msg.expires = v;
+        this.fastEnd = de;
+        return lf;
+      }
+    }
+  }
+
+  /**
+   * A header line without a well-formed name or colon: record why, where, and
+   * return where the next field starts (after the LF ending this one, folds
+   * included). `ne` is the end of the name, `c` the byte after the blanks following it.
+   */
+  private badLine(buf: Uint8Array, i: number, ne: number, c: number, length: number, msg: SipMessage): number {
+    let lf = findLf(buf, i, length);
+    while (lf >= 0 && lf + 1 < length && (buf[lf + 1] === Ch.SP || buf[lf + 1] === Ch.HT)) lf = findLf(buf, lf + 1, length);
+    const fieldEnd = lf < 0 ? length : lf;
+    if (ne === i) {
+      const b = buf[i]!;
+      msg.fail(b === Ch.SP || b === Ch.HT ? ParseError.BadHeaderLine : ParseError.BadHeaderName, i);
+    } else {
+      msg.fail(c < fieldEnd && (CHARS[buf[c]!]! & C.Ws) === 0 && buf[c] !== Ch.CR ? ParseError.BadHeaderName : ParseError.MissingColon, c);
+    }
+    return lf < 0 ? length : lf + 1;
   }
 
   /** Validate the headers the core relies on, capturing their values. */
   private validate(buf: Uint8Array, msg: SipMessage): void {
-    const n = msg.headerCount;
+    const n = this.pending > 0 ? msg.headerCount : 0;
+    const validated = msg.hValidated;
     for (let h = 0; h < n; h++) {
+      if (validated[h] !== 0) continue; // done, with the same effects, while indexing
       const s = msg.hValueStart[h]!;
       const e = msg.hValueEnd[h]!;
       switch (msg.hId[h]) {
@@ -381,6 +698,60 @@ export class SipParser {
     }
     msg.bodyLen = msg.contentLength;
   }
+}
+
+/** By id: 1 for the headers `validate` checks, 2 for those `SipParser.fast` can check while indexing. */
+const FAST: Uint8Array = buildFast();
+function buildFast(): Uint8Array {
+  const t = new Uint8Array(HEADER_COUNT);
+  t[H.MinExpires] = t[H.RSeq] = t[H.RAck] = t[H.Date] = t[H.RetryAfter] = t[H.Warning] = 1;
+  t[H.Via] = t[H.From] = t[H.To] = t[H.Contact] = t[H.Route] = t[H.RecordRoute] = 2;
+  t[H.CallId] = t[H.CSeq] = t[H.ContentLength] = t[H.MaxForwards] = t[H.Expires] = 2;
+  return t;
+}
+
+/**
+ * When only SP/HT, then CRLF or LF, follow a value that ends at p, and the LF is
+ * not a fold: the offset of that LF (the field ends there, its value at p).
+ * Otherwise -1.
+ */
+function lineEnd(buf: Uint8Array, p: number, length: number): number {
+  let q = p;
+  let b = 0;
+  while (q < length && ((b = buf[q]!) === Ch.SP || b === Ch.HT)) q++;
+  if (q < length && buf[q] === Ch.CR) q++;
+  if (q >= length || buf[q] !== Ch.LF) return -1;
+  if (q + 1 < length && ((b = buf[q + 1]!) === Ch.SP || b === Ch.HT)) return -1;
+  return q;
+}
+
+/** Undo what the indexing pass captured (the state msg.reset leaves). */
+function forgetCaptures(msg: SipMessage): void {
+  msg.contentLength = -1;
+  msg.contentLengthConflict = false;
+  msg.cseq = -1;
+  msg.cseqMethod = Method.Extension;
+  msg.cseqMethodLen = 0;
+  msg.maxForwards = -1;
+  msg.expires = -1;
+  msg.callIdLen = -1;
+  msg.via.clear();
+  msg.from.clear();
+  msg.to.clear();
+}
+
+/** "SIP/2.0" at i, in capitals as everyone writes it. */
+function isSip20(buf: Uint8Array, i: number, length: number): boolean {
+  return (
+    i + 7 <= length &&
+    buf[i] === 83 /* S */ &&
+    buf[i + 1] === 73 /* I */ &&
+    buf[i + 2] === 80 /* P */ &&
+    buf[i + 3] === Ch.Slash &&
+    buf[i + 4] === 50 /* 2 */ &&
+    buf[i + 5] === Ch.Dot &&
+    buf[i + 6] === Ch.Zero
+  );
 }
 
 /** The next LF in [i, end): the native indexOf is a memchr on Node and allocates nothing in XS (measured). */

@@ -72,10 +72,12 @@ export class Uri {
     if (start >= end || (CHARS[buf[start]!]! & C.Alpha) === 0) return this.fail(start);
     const se = skipClass(buf, start, end, C.Scheme);
     if (se >= end || buf[se] !== Ch.Colon) return this.fail(se);
-    this.schemeLen = se - start;
-    if (spanEqualsCI(buf, start, se - start, K_SIP)) this.scheme = Scheme.Sip;
-    else if (spanEqualsCI(buf, start, se - start, K_SIPS)) this.scheme = Scheme.Sips;
-    else if (spanEqualsCI(buf, start, se - start, K_TEL)) this.scheme = Scheme.Tel;
+    const sl = se - start;
+    this.schemeLen = sl;
+    if (sl === 3) {
+      if (spanEqualsCI(buf, start, 3, K_SIP)) this.scheme = Scheme.Sip;
+      else if (spanEqualsCI(buf, start, 3, K_TEL)) this.scheme = Scheme.Tel;
+    } else if (sl === 4 && spanEqualsCI(buf, start, 4, K_SIPS)) this.scheme = Scheme.Sips;
     const i = se + 1;
     if (this.scheme === Scheme.Sip || this.scheme === Scheme.Sips) return this.readSip(buf, i, end);
     if (this.scheme === Scheme.Tel) return this.readTel(buf, i, end);
@@ -87,7 +89,160 @@ export class Uri {
     return true;
   }
 
+  /**
+   * For NameAddr.scan: read the SIP or SIPS URI at `start` whose end is not
+   * known yet: it ends at the first byte a SIP URI cannot hold, which must be
+   * `term` (">" in a name-addr), before `limit`. Returns that offset, with the
+   * fields set exactly as `read(buf, start, offset)` sets them; or -1 when this
+   * cannot tell (another scheme, something unusual or malformed), the fields
+   * then meaning nothing until the next read.
+   */
+  readTo(buf: Uint8Array, start: number, limit: number, term: number): number {
+    this.buf = buf;
+    this.start = start;
+    this.scheme = Scheme.Other;
+    this.userLen = -1;
+    this.passwordLen = -1;
+    this.hostLen = 0;
+    this.hostKind = HostKind.Name;
+    this.port = -1;
+    this.headersLen = -1;
+    this.error = -1;
+    let se = start + 3;
+    if (se < limit && buf[start] === 115 /* s */ && buf[start + 1] === 105 /* i */ && buf[start + 2] === 112 /* p */ && buf[se] === Ch.Colon) {
+      // "sip:", as nearly everyone writes it
+      this.schemeLen = 3;
+      this.scheme = Scheme.Sip;
+    } else {
+      if (start >= limit || (CHARS[buf[start]!]! & C.Alpha) === 0) return -1;
+      se = skipClass(buf, start, limit, C.Scheme);
+      if (se >= limit || buf[se] !== Ch.Colon) return -1;
+      const sl = se - start;
+      this.schemeLen = sl;
+      if (sl === 3 && spanEqualsCI(buf, start, 3, K_SIP)) this.scheme = Scheme.Sip;
+      else if (sl === 4 && spanEqualsCI(buf, start, 4, K_SIPS)) this.scheme = Scheme.Sips;
+      else return -1;
+    }
+    const e = this.scanSip(buf, se + 1, limit, term);
+    if (e >= limit) return -1;
+    this.end = e;
+    return e;
+  }
+
   private readSip(buf: Uint8Array, i: number, end: number): boolean {
+    if (this.scanSip(buf, i, end, -1) === end) return true;
+    return this.readSipFull(buf, i, end);
+  }
+
+  /**
+   * One pass over the common shapes: [user "@"] hostname-or-IPv4 [":" port]
+   * [";" params] ["?" headers], ending at `end` or at a `term` byte before it.
+   * Returns where it ended, having set the fields exactly as readSipFull would
+   * for the URI that ends there; otherwise returns -1 without touching them
+   * and, in `read`, readSipFull reads (and judges) the URI.
+   *
+   * Without a userinfo the URI holds no "@" at all once it is valid (host,
+   * port, paramchar and hnv bytes exclude it), which is what readSipFull's
+   * search for the "@" would have found. Neither do those bytes include the
+   * terminator (">"), so the URI ends at the first one, as a search for it would.
+   */
+  private scanSip(buf: Uint8Array, i: number, end: number, term: number): number {
+    // Host-name bytes are user bytes too: scan them once.
+    let k = i;
+    while (k < end && (CHARS[buf[k]!]! & C.Host) !== 0) k++;
+    let userLen = -1;
+    let hs = i;
+    if (k < end) {
+      let b = buf[k]!;
+      if (b !== Ch.At && b !== Ch.Colon && b !== Ch.Semi && b !== Ch.Question && b !== term) {
+        // Another user byte ("*", "+", "%41"...): only a userinfo can hold it.
+        k = skipEscaped(buf, k, end, C.User);
+        if (k < 0 || k >= end) return -1;
+        b = buf[k]!;
+        if (b !== Ch.At) return -1;
+      }
+      if (b === Ch.At) {
+        if (k === i) return -1;
+        userLen = k - i;
+        hs = k + 1;
+      }
+    }
+    // host
+    let h = hs;
+    let kind = HostKind.Name;
+    if (userLen < 0) h = k;
+    else while (h < end && (CHARS[buf[h]!]! & C.Host) !== 0) h++;
+    if (h === hs) return -1;
+    // An IPv4 address starts with a digit (a name rarely does): only then is it worth a look.
+    if (buf[hs]! <= Ch.Nine && isIPv4(buf, hs, h)) kind = HostKind.IPv4;
+    const he = h;
+    // [":" port]
+    let port = -1;
+    if (h < end && buf[h] === Ch.Colon) {
+      const ps = h + 1;
+      let pe = ps;
+      while (pe < end && buf[pe]! >= Ch.Zero && buf[pe]! <= Ch.Nine) pe++;
+      port = parseUint(buf, ps, pe, 65535);
+      if (port < 0) return -1;
+      h = pe;
+    }
+    // *( ";" pname [ "=" pvalue ] )
+    let paramsStart = -1;
+    let paramsEnd = -1;
+    if (h < end && buf[h] === Ch.Semi) {
+      paramsStart = h;
+      while (h < end && buf[h] === Ch.Semi) {
+        const ns = h + 1;
+        h = skipEscaped(buf, ns, end, C.Param);
+        if (h <= ns) return -1;
+        if (h < end && buf[h] === Ch.Equals) {
+          const vs = h + 1;
+          h = skipEscaped(buf, vs, end, C.Param);
+          if (h <= vs) return -1;
+        }
+      }
+      paramsEnd = h;
+    }
+    // ["?" headers]
+    let headersStart = 0;
+    let headersLen = -1;
+    if (h < end && buf[h] === Ch.Question) {
+      const hs2 = h + 1;
+      let q = hs2;
+      for (;;) {
+        const n = skipEscaped(buf, q, end, C.Hnv);
+        if (n <= q || n >= end || buf[n] !== Ch.Equals) return -1;
+        const v = skipEscaped(buf, n + 1, end, C.Hnv);
+        if (v < 0) return -1;
+        q = v;
+        if (q < end && buf[q] === 38 /* & */) {
+          q++;
+          continue;
+        }
+        break;
+      }
+      headersStart = hs2;
+      headersLen = q - hs2;
+      h = q;
+    }
+    if (h < end && buf[h] !== term) return -1;
+    if (userLen >= 0) {
+      this.userStart = i;
+      this.userLen = userLen;
+    }
+    this.hostStart = hs;
+    this.hostLen = he - hs;
+    this.hostKind = kind;
+    this.port = port;
+    if (paramsStart < 0) paramsStart = paramsEnd = h;
+    this.paramsStart = paramsStart;
+    this.paramsEnd = paramsEnd;
+    if (headersLen >= 0) this.headersStart = headersStart;
+    this.headersLen = headersLen;
+    return h;
+  }
+
+  private readSipFull(buf: Uint8Array, i: number, end: number): boolean {
     // "@" appears only as the userinfo separator: user, password, parameters and headers cannot hold it unescaped.
     let at = -1;
     for (let k = i; k < end; k++) {

@@ -7,10 +7,10 @@
  * branch, received, rport (RFC 3581), maddr, ttl.
  */
 import { ascii, spanEqualsCI } from "./bytes";
-import { C, Ch } from "./chars";
+import { C, CHARS, Ch } from "./chars";
 import { parseUint, skipClass, skipLws, trimEnd } from "./lex";
 import { Params } from "./params";
-import { HostKind, hostKindOf, scanHost } from "./uri";
+import { HostKind, hostKindOf, isIPv4, scanHost } from "./uri";
 
 export const enum Transport {
   Other = 0,
@@ -38,6 +38,29 @@ const TRANSPORTS: readonly Uint8Array[] = Object.freeze([
   ascii("ws"),
   ascii("wss"),
 ]);
+/**
+ * The transport token's id (case-insensitive); Other when unknown. The names
+ * are letters only, so `b | 0x20` equals one of their bytes exactly when b is
+ * that letter in either case.
+ */
+function transportOf(buf: Uint8Array, start: number, len: number): Transport {
+  const a = buf[start]! | 0x20;
+  if (len === 3) {
+    const b = buf[start + 1]! | 0x20;
+    const c = buf[start + 2]! | 0x20;
+    if (a === 0x75 /* u */) return b === 0x64 /* d */ && c === 0x70 /* p */ ? Transport.UDP : Transport.Other;
+    if (a === 0x74 /* t */) {
+      if (b === 0x63 /* c */ && c === 0x70 /* p */) return Transport.TCP;
+      if (b === 0x6c /* l */ && c === 0x73 /* s */) return Transport.TLS;
+      return Transport.Other;
+    }
+    return a === 0x77 /* w */ && b === 0x73 /* s */ && c === 0x73 /* s */ ? Transport.WSS : Transport.Other;
+  }
+  if (len === 2) return a === 0x77 /* w */ && (buf[start + 1]! | 0x20) === 0x73 /* s */ ? Transport.WS : Transport.Other;
+  if (len === 4) return spanEqualsCI(buf, start, 4, TRANSPORTS[Transport.SCTP]!) ? Transport.SCTP : Transport.Other;
+  return Transport.Other;
+}
+
 /** RFC 3261 §8.1.1.7: branches of RFC 3261 elements start with this. */
 export const MAGIC_COOKIE = ascii("z9hG4bK");
 
@@ -163,6 +186,160 @@ export class Via {
     }
     if (p.error >= 0) return this.fail(p.error);
     return true;
+  }
+
+  /**
+   * The parser's one-pass read of a Via element whose end is not known yet:
+   * the element starting at `start` (LWS before it allowed) runs as far as the
+   * grammar goes, at most to `limit`. Returns the offset just after its last
+   * byte, having set the fields exactly as `read(buf, start, that offset)`
+   * does; or -1 when it is malformed or unusual, leaving the fields to be
+   * forgotten (clear) and the element to be read, and judged, by `read`.
+   */
+  scan(buf: Uint8Array, start: number, limit: number): number {
+    this.buf = buf;
+    this.clear();
+    let i = skipLws(buf, start, limit);
+    // sent-protocol = protocol-name SLASH protocol-version SLASH transport
+    let j = i;
+    if (
+      i + 8 < limit &&
+      buf[i] === 83 /* S */ &&
+      buf[i + 1] === 73 /* I */ &&
+      buf[i + 2] === 80 /* P */ &&
+      buf[i + 3] === Ch.Slash &&
+      buf[i + 4] === 50 /* 2 */ &&
+      buf[i + 5] === Ch.Dot &&
+      buf[i + 6] === Ch.Zero &&
+      buf[i + 7] === Ch.Slash &&
+      (CHARS[buf[i + 8]!]! & C.Token) !== 0
+    ) {
+      // "SIP/2.0/" as everyone writes it: what the token scans below would find.
+      this.protocolStart = i;
+      this.protocolLen = 3;
+      this.versionStart = i + 4;
+      this.versionLen = 3;
+      i += 8;
+    } else {
+      while (j < limit && (CHARS[buf[j]!]! & C.Token) !== 0) j++;
+      if (j === i) return -1;
+      this.protocolStart = i;
+      this.protocolLen = j - i;
+      i = this.slash(buf, j, limit);
+      if (i < 0) return -1;
+      j = i;
+      while (j < limit && (CHARS[buf[j]!]! & C.Token) !== 0) j++;
+      if (j === i) return -1;
+      this.versionStart = i;
+      this.versionLen = j - i;
+      i = this.slash(buf, j, limit);
+      if (i < 0) return -1;
+    }
+    j = i;
+    while (j < limit && (CHARS[buf[j]!]! & C.Token) !== 0) j++;
+    if (j === i) return -1;
+    this.transportStart = i;
+    this.transportLen = j - i;
+    this.transport = transportOf(buf, i, j - i);
+    // LWS sent-by
+    i = skipLws(buf, j, limit);
+    if (i === j) return -1;
+    const hs = i;
+    let kind = HostKind.Name;
+    if (i < limit && buf[i] === Ch.LBracket) {
+      i = scanHost(buf, i, limit);
+      if (i < 0) return -1;
+      kind = HostKind.IPv6;
+    } else {
+      while (i < limit && (CHARS[buf[i]!]! & C.Host) !== 0) i++;
+      if (i === hs) return -1;
+      // An IPv4 address starts with a digit (a name rarely does): only then is it worth a look.
+      if (buf[hs]! <= Ch.Nine && isIPv4(buf, hs, i)) kind = HostKind.IPv4;
+    }
+    this.hostKind = kind;
+    this.hostStart = hs;
+    this.hostLen = i - hs;
+    j = i < limit && buf[i] === Ch.Colon ? i : skipLws(buf, i, limit);
+    if (j < limit && buf[j] === Ch.Colon) {
+      const ps = skipLws(buf, j + 1, limit);
+      let pe = ps;
+      while (pe < limit && buf[pe]! >= Ch.Zero && buf[pe]! <= Ch.Nine) pe++;
+      const port = parseUint(buf, ps, pe, 65535);
+      if (port < 0) return -1;
+      this.port = port;
+      i = pe;
+    }
+    this.paramsStart = i;
+    // *( SEMI via-params ), the ones of interest captured as `read` does.
+    const p = this.params.reset(buf, i, limit, true);
+    for (;;) {
+      if (
+        i + 8 < limit &&
+        buf[i] === Ch.Semi &&
+        buf[i + 1] === 98 /* b */ &&
+        buf[i + 2] === 114 /* r */ &&
+        buf[i + 3] === 97 /* a */ &&
+        buf[i + 4] === 110 /* n */ &&
+        buf[i + 5] === 99 /* c */ &&
+        buf[i + 6] === 104 /* h */ &&
+        buf[i + 7] === Ch.Equals
+      ) {
+        // ";branch=" and a plain value, the usual first parameter: what step would read.
+        const vs = i + 8;
+        let k = vs;
+        while (k < limit && (CHARS[buf[k]!]! & C.PValue) !== 0) k++;
+        if (k > vs) {
+          this.branchStart = vs;
+          this.branchLen = k - vs;
+          i = k;
+          continue;
+        }
+      }
+      const k = p.step(buf, i, limit);
+      if (k < 0) return -1;
+      if (k === i) break;
+      const vl = p.valueLen;
+      switch (p.nameLen) {
+        case 6:
+          if (p.is(K_BRANCH)) {
+            if (vl <= 0) return -1;
+            this.branchStart = p.valueStart;
+            this.branchLen = vl;
+          }
+          break;
+        case 8:
+          if (p.is(K_RECEIVED)) {
+            if (vl <= 0) return -1;
+            this.receivedStart = p.valueStart;
+            this.receivedLen = vl;
+          }
+          break;
+        case 5:
+          if (p.is(K_RPORT)) {
+            if (vl < 0) this.rport = 0;
+            else {
+              const v = parseUint(buf, p.valueStart, p.valueStart + vl, 65535);
+              if (v < 0) return -1;
+              this.rport = v;
+            }
+          } else if (p.is(K_MADDR)) {
+            if (vl <= 0) return -1;
+            this.maddrStart = p.valueStart;
+            this.maddrLen = vl;
+          }
+          break;
+        case 3:
+          if (p.is(K_TTL)) {
+            const v = vl > 0 ? parseUint(buf, p.valueStart, p.valueStart + vl, 255) : -1;
+            if (v < 0) return -1;
+            this.ttl = v;
+          }
+          break;
+      }
+      i = k;
+    }
+    this.paramsEnd = i;
+    return i;
   }
 
   /** Is this "SIP/2.0"? */
