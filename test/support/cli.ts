@@ -1,6 +1,7 @@
 /* Run the doorsip command line as a child process, bounded in time. */
 import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
+import { expect } from "vitest";
 
 export const ROOT = resolve(__dirname, "../..");
 export const BIN = join(ROOT, "bin", "doorsip.mjs");
@@ -32,4 +33,22 @@ export function runDoorsip(args: string[], timeoutMs = 30_000): Promise<Run> {
       resolvePromise({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * What every `doorsip run --demo` must print, on Node and inside XS: the five
+ * steps passed, and the ladder with its columns, directions, methods and
+ * statuses with their CSeq method, and short Call-IDs; no password.
+ */
+export function expectDemoTour(out: string): void {
+  for (let step = 1; step <= 5; step++) expect(out).toContain(`demo: step ${step} ok`);
+  expect(out).toContain("demo: all steps passed");
+  expect(out).toMatch(/^\s+time door\s+pbx\s+phone\s*$/m);
+  expect(out).toMatch(/^\s+\d+\.\d{3} \|-REGISTER-+>\|\s+\| [0-9a-f]{8}$/m);
+  expect(out).toMatch(/\|<-401 Unauthorized \(REGISTER\)-*\|/);
+  expect(out).toMatch(/\|-OPTIONS-+>\|/);
+  expect(out).toMatch(/\|<-INFO \(DTMF #\)-+\|/);
+  expect(out).toContain("door: door opened");
+  expect(out).toContain("door: incoming call");
+  expect(out).not.toContain("doorpass");
 }
