@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchCommand } from "./commands/bench";
 import { EXIT_OK, EXIT_USAGE, type CliIo, type Command } from "./commands/command";
+import { fuzzCommand } from "./commands/fuzz";
 import { parseCommand } from "./commands/parse";
 import { runCommand } from "./commands/run";
 
@@ -16,6 +17,7 @@ export const COMMANDS: Record<string, Command> = {
   run: runCommand,
   parse: parseCommand,
   bench: benchCommand,
+  fuzz: fuzzCommand,
 };
 
 /** The project root: the nearest directory upwards holding doorsip's package.json. */

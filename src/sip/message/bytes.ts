@@ -57,7 +57,8 @@ export function spanToString(buf: Uint8Array, start: number, len: number): strin
     }
     const n = b >= 0xf0 && b < 0xf5 ? 3 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xc2 && b < 0xe0 ? 1 : 0;
     let cp = n === 3 ? b & 7 : n === 2 ? b & 15 : b & 31;
-    let ok = n > 0 && i + n < end + 1;
+    // The whole sequence must lie inside the span: its last byte is at i + n.
+    let ok = n > 0 && i + n < end;
     for (let k = 1; ok && k <= n; k++) {
       const c = buf[i + k]!;
       if ((c & 0xc0) !== 0x80) ok = false;

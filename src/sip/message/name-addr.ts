@@ -9,7 +9,7 @@
  * header parameters, and a URI holding "?" or "," must be in <> (§20.10).
  */
 import { ascii, spanToString } from "./bytes";
-import { C, CHARS, Ch } from "./chars";
+import { Ch, IS_PVALUE, IS_TOKEN } from "./chars";
 import { scanQuoted, skipLws, trimEnd } from "./lex";
 import { Params } from "./params";
 import { Uri } from "./uri";
@@ -86,7 +86,7 @@ export class NameAddr {
       let j = i;
       for (;;) {
         const t = j;
-        while (j < end && (CHARS[buf[j]!]! & C.Token) !== 0) j++;
+        while (j < end && IS_TOKEN[buf[j]!]!) j++;
         if (j === t) break;
         last = j;
         if (j < end && buf[j] === Ch.Colon && t === ds) break; // a scheme: this is an addr-spec
@@ -145,7 +145,7 @@ export class NameAddr {
       let j = i;
       for (;;) {
         const t = j;
-        while (j < limit && (CHARS[buf[j]!]! & C.Token) !== 0) j++;
+        while (j < limit && IS_TOKEN[buf[j]!]!) j++;
         if (j === t) break;
         last = j;
         if (j < limit && buf[j] === Ch.Colon && t === ds) break;
@@ -199,7 +199,7 @@ export class NameAddr {
         // ";tag=" and a plain value: what step would read.
         const vs = i + 5;
         let k = vs;
-        while (k < limit && (CHARS[buf[k]!]! & C.PValue) !== 0) k++;
+        while (k < limit && IS_PVALUE[buf[k]!]!) k++;
         if (k > vs) {
           this.tagStart = vs;
           this.tagLen = k - vs;

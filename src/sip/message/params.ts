@@ -6,7 +6,7 @@
  * The cursor is reused: `reset` then `next()` until it returns false.
  */
 import { spanEqualsCI } from "./bytes";
-import { C, CHARS, Ch } from "./chars";
+import { C, Ch, CHARS, IS_PVALUE, IS_TOKEN } from "./chars";
 import { skipEscaped } from "./escape";
 import { scanQuoted, skipLws } from "./lex";
 
@@ -60,7 +60,7 @@ export class Params {
           j = scanQuoted(buf, j, end);
           if (j < 0) return this.fail(vs);
         } else {
-          while (j < end && (CHARS[buf[j]!]! & C.PValue) !== 0) j++;
+          while (j < end && IS_PVALUE[buf[j]!]!) j++;
           if (j === vs) return this.fail(vs);
         }
         this.valueStart = vs;
@@ -96,7 +96,7 @@ export class Params {
     j++;
     if (j < limit && (CHARS[buf[j]!]! & C.Token) === 0) j = skipLws(buf, j, limit);
     const ns = j;
-    while (j < limit && (CHARS[buf[j]!]! & C.Token) !== 0) j++;
+    while (j < limit && IS_TOKEN[buf[j]!]!) j++;
     if (j === ns) return -1;
     this.nameStart = ns;
     this.nameLen = j - ns;
@@ -111,7 +111,7 @@ export class Params {
         k = scanQuoted(buf, k, limit);
         if (k < 0) return -1;
       } else {
-        while (k < limit && (CHARS[buf[k]!]! & C.PValue) !== 0) k++;
+        while (k < limit && IS_PVALUE[buf[k]!]!) k++;
         if (k === vs) return -1;
       }
       this.valueStart = vs;
@@ -149,6 +149,6 @@ export class Params {
 }
 
 function skipTokenOrFail(buf: Uint8Array, i: number, end: number): number {
-  while (i < end && (CHARS[buf[i]!]! & C.Token) !== 0) i++;
+  while (i < end && IS_TOKEN[buf[i]!]!) i++;
   return i;
 }

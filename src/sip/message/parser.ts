@@ -17,7 +17,7 @@
  * the verdict.
  */
 import { ascii, spanEqualsCI } from "./bytes";
-import { C, CHARS, Ch, LOWER } from "./chars";
+import { C, Ch, CHARS, IS_TOKEN, IS_WORD, LOWER } from "./chars";
 import { ParseError } from "./errors";
 import { H, HEADER_COUNT, NAME_TRIE_CH, NAME_TRIE_FCH, NAME_TRIE_NO_CHILD, NAME_TRIE_ROOT, NAME_TRIE_SIB, NAME_TRIE_TERM } from "./header";
 import { elementEnd, parseUint, scanToken, skipClass, skipLws } from "./lex";
@@ -116,7 +116,7 @@ export class SipParser {
       return lf;
     }
     // Request-Line = Method SP Request-URI SP SIP-Version
-    while (k < length && (CHARS[buf[k]!]! & C.Token) !== 0) k++;
+    while (k < length && IS_TOKEN[buf[k]!]!) k++;
     if (k === i || k >= length || buf[k] !== Ch.SP) return -1;
     const us = k + 1;
     const uri = this.uri;
@@ -302,11 +302,11 @@ export class SipParser {
         }
       }
       let id: H = NAME_TRIE_TERM[node]!;
-      if (ne < length && (CHARS[buf[ne]!]! & C.Token) !== 0) {
+      if (ne < length && IS_TOKEN[buf[ne]!]!) {
         // More name than any known one: an extension header.
         id = H.Other;
         ne++;
-        while (ne < length && (CHARS[buf[ne]!]! & C.Token) !== 0) ne++;
+        while (ne < length && IS_TOKEN[buf[ne]!]!) ne++;
       }
       // HCOLON = *( SP / HTAB ) ":" SWS
       let c = ne;
@@ -455,11 +455,11 @@ export class SipParser {
       case H.CallId: {
         // callid = word [ "@" word ]
         let i = vs;
-        while (i < length && (CHARS[buf[i]!]! & C.Word) !== 0) i++;
+        while (i < length && IS_WORD[buf[i]!]!) i++;
         if (i === vs) return -1;
         if (i < length && buf[i] === Ch.At) {
           const w = ++i;
-          while (i < length && (CHARS[buf[i]!]! & C.Word) !== 0) i++;
+          while (i < length && IS_WORD[buf[i]!]!) i++;
           if (i === w) return -1;
         }
         const lf = lineEnd(buf, i, length);
@@ -479,7 +479,7 @@ export class SipParser {
         const ms = skipLws(buf, de, length);
         if (ms === de) return -1;
         let me = ms;
-        while (me < length && (CHARS[buf[me]!]! & C.Token) !== 0) me++;
+        while (me < length && IS_TOKEN[buf[me]!]!) me++;
         if (me === ms) return -1;
         const lf = lineEnd(buf, me, length);
         if (lf < 0) return -1;

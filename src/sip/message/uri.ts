@@ -4,7 +4,7 @@
  * fills spans into the buffer it was given and allocates nothing.
  */
 import { ascii, spanEqualsCI } from "./bytes";
-import { C, CHARS, Ch } from "./chars";
+import { C, Ch, CHARS, IS_HOST } from "./chars";
 import { skipEscaped } from "./escape";
 import { Params } from "./params";
 import { parseUint, skipClass } from "./lex";
@@ -149,7 +149,7 @@ export class Uri {
   private scanSip(buf: Uint8Array, i: number, end: number, term: number): number {
     // Host-name bytes are user bytes too: scan them once.
     let k = i;
-    while (k < end && (CHARS[buf[k]!]! & C.Host) !== 0) k++;
+    while (k < end && IS_HOST[buf[k]!]!) k++;
     let userLen = -1;
     let hs = i;
     if (k < end) {
@@ -171,7 +171,7 @@ export class Uri {
     let h = hs;
     let kind = HostKind.Name;
     if (userLen < 0) h = k;
-    else while (h < end && (CHARS[buf[h]!]! & C.Host) !== 0) h++;
+    else while (h < end && IS_HOST[buf[h]!]!) h++;
     if (h === hs) return -1;
     // An IPv4 address starts with a digit (a name rarely does): only then is it worth a look.
     if (buf[hs]! <= Ch.Nine && isIPv4(buf, hs, h)) kind = HostKind.IPv4;

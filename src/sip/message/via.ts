@@ -7,7 +7,7 @@
  * branch, received, rport (RFC 3581), maddr, ttl.
  */
 import { ascii, spanEqualsCI } from "./bytes";
-import { C, CHARS, Ch } from "./chars";
+import { C, Ch, IS_HOST, IS_PVALUE, IS_TOKEN } from "./chars";
 import { parseUint, skipClass, skipLws, trimEnd } from "./lex";
 import { Params } from "./params";
 import { HostKind, hostKindOf, isIPv4, scanHost } from "./uri";
@@ -212,7 +212,7 @@ export class Via {
       buf[i + 5] === Ch.Dot &&
       buf[i + 6] === Ch.Zero &&
       buf[i + 7] === Ch.Slash &&
-      (CHARS[buf[i + 8]!]! & C.Token) !== 0
+      IS_TOKEN[buf[i + 8]!]!
     ) {
       // "SIP/2.0/" as everyone writes it: what the token scans below would find.
       this.protocolStart = i;
@@ -221,14 +221,14 @@ export class Via {
       this.versionLen = 3;
       i += 8;
     } else {
-      while (j < limit && (CHARS[buf[j]!]! & C.Token) !== 0) j++;
+      while (j < limit && IS_TOKEN[buf[j]!]!) j++;
       if (j === i) return -1;
       this.protocolStart = i;
       this.protocolLen = j - i;
       i = this.slash(buf, j, limit);
       if (i < 0) return -1;
       j = i;
-      while (j < limit && (CHARS[buf[j]!]! & C.Token) !== 0) j++;
+      while (j < limit && IS_TOKEN[buf[j]!]!) j++;
       if (j === i) return -1;
       this.versionStart = i;
       this.versionLen = j - i;
@@ -236,7 +236,7 @@ export class Via {
       if (i < 0) return -1;
     }
     j = i;
-    while (j < limit && (CHARS[buf[j]!]! & C.Token) !== 0) j++;
+    while (j < limit && IS_TOKEN[buf[j]!]!) j++;
     if (j === i) return -1;
     this.transportStart = i;
     this.transportLen = j - i;
@@ -251,7 +251,7 @@ export class Via {
       if (i < 0) return -1;
       kind = HostKind.IPv6;
     } else {
-      while (i < limit && (CHARS[buf[i]!]! & C.Host) !== 0) i++;
+      while (i < limit && IS_HOST[buf[i]!]!) i++;
       if (i === hs) return -1;
       // An IPv4 address starts with a digit (a name rarely does): only then is it worth a look.
       if (buf[hs]! <= Ch.Nine && isIPv4(buf, hs, i)) kind = HostKind.IPv4;
@@ -287,7 +287,7 @@ export class Via {
         // ";branch=" and a plain value, the usual first parameter: what step would read.
         const vs = i + 8;
         let k = vs;
-        while (k < limit && (CHARS[buf[k]!]! & C.PValue) !== 0) k++;
+        while (k < limit && IS_PVALUE[buf[k]!]!) k++;
         if (k > vs) {
           this.branchStart = vs;
           this.branchLen = k - vs;
