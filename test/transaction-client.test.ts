@@ -127,6 +127,30 @@ describe("non-INVITE client transaction", () => {
     expect(t.layer.createClient(t.client, Method.OPTIONS)).toBeNull();
     expect(t.layer.createClient(t.client, Method.ACK)).toBeNull();
   });
+
+  it("a full pool takes the slot of a transaction in Completed (the one ending soonest), never one still waiting", () => {
+    // The device has four client slots: a challenged refresh, a keepalive and a
+    // 407 to the doorbell INVITE (Timer D, 32 s) must not lock out the retry.
+    const t = setup({ maxClientTransactions: 3 });
+    const inv = startInvite(t);
+    t.deliver(answer(inv.first.text, 407, "Proxy Authentication Required"));
+    expect(inv.tx.state).toBe(ClientState.Completed); // Timer D: 32 s
+    expect(t.udp.take().map((d) => d.text.split(" ")[0])).toEqual(["ACK"]);
+    t.clock.advance(1_000);
+    const opt = startOptions(t);
+    t.deliver(answer(opt.first.text, 401, "Unauthorized"));
+    expect(opt.tx.state).toBe(ClientState.Completed); // Timer K: 5 s, so it ends first
+    const pending = startOptions(t); // no answer yet: never reclaimed
+    t.udp.take();
+    expect(t.layer.clientCount).toBe(3);
+    const next = t.layer.createClient(t.client, Method.INVITE);
+    expect(next).toBe(opt.tx);
+    expect(t.layer.counters.clientsReclaimed).toBe(1);
+    expect(t.layer.createClient(t.client, Method.INVITE)).toBe(inv.tx);
+    expect(t.layer.createClient(t.client, Method.INVITE)).toBeNull(); // only live transactions left
+    expect(pending.tx.state).toBe(ClientState.Calling);
+    expect(t.layer.counters.clientsReclaimed).toBe(2);
+  });
 });
 
 describe("INVITE client transaction", () => {

@@ -159,6 +159,24 @@ describe("non-INVITE server transaction", () => {
 });
 
 describe("INVITE server transaction", () => {
+  it("ends the transaction, unanswered and counted, when the TU's final response does not fit (no slot held for ever)", () => {
+    const t = setup({ messageBuffer: 600 });
+    const long = invite().replace("Max-Forwards: 70", Array.from({ length: 12 }, (_, i) => `Via: SIP/2.0/UDP 10.0.1.${i}:5060;branch=z9hG4bKhop${i}`).join("\n") + "\nMax-Forwards: 70");
+    t.deliver(long);
+    const tx = lastTx(t);
+    expect(t.layer.serverCount).toBe(1);
+    expect(reply(tx, long, 180, "Ringing")).toBe(false); // a provisional that does not fit changes nothing
+    expect(tx.state).toBe(ServerState.Proceeding);
+    expect(reply(tx, long, 513, "Message Too Large")).toBe(false);
+    expect(tx.state).toBe(ServerState.Terminated);
+    expect(t.layer.serverCount).toBe(0);
+    expect(t.layer.counters.unanswerable).toBe(1);
+    expect(t.logs.some((l) => l.includes("too large"))).toBe(true);
+    // The client's retransmission finds a new transaction, which a smaller answer can serve.
+    t.deliver(invite());
+    expect(reply(lastTx(t), invite(), 486, "Busy Here")).toBe(true);
+  });
+
   it("sends 100 Trying after 200 ms of silence, resends the provisional, retransmits 486 with Timer G until the ACK, then Timer I", () => {
     const t = setup();
     t.deliver(invite());

@@ -78,7 +78,8 @@ export class FakeLayer implements TransactionLayerApi {
   learnedPort = 0;
   readonly counters: TransactionCounters = {
     retransmissions: 0, requestsAbsorbed: 0, responsesAbsorbed: 0, rejected: 0,
-    reclaimed: 0, unavailable: 0, dropped: 0, sendErrors: 0, userErrors: 0,
+    reclaimed: 0, unavailable: 0,
+    unanswerable: 0, clientsReclaimed: 0, dropped: 0, sendErrors: 0, userErrors: 0,
   };
 
   constructor(readonly timers: TimerQueue, public peer: Peer) {}

@@ -129,6 +129,29 @@ export interface TransactionLayerOptions {
   onStray2xx?: (msg: SipMessage, address: string, port: number) => void;
   /** The received/rport of a response's top Via changed (RFC 3581 §4): registration can fix its Contact. */
   onNatLearned?: (address: string, port: number) => void;
+  /** Looks at each request before any transaction is taken for it (trusted sources, scanners). */
+  screen?: RequestScreen;
+}
+
+/** What a RequestScreen decides about a request. */
+export const enum ScreenVerdict {
+  /** Handled as usual. */
+  Pass = 0,
+  /** Answered statelessly with the response writeRejection() writes; no transaction is taken (§8.2.7). */
+  Reject = 1,
+  /** Discarded without an answer or a transaction. */
+  Drop = 2,
+}
+
+/**
+ * A filter in front of the server transactions: a request it rejects or
+ * drops never takes a slot of the fixed pool, so unwanted INVITEs cannot
+ * hold the table until Timer H or L.
+ */
+export interface RequestScreen {
+  screen(msg: SipMessage, address: string, port: number): ScreenVerdict;
+  /** Write the whole response for a Reject verdict into w (reset); false sends nothing. */
+  writeRejection(w: SipWriter, msg: SipMessage): boolean;
 }
 
 /** Monotonic counters, for tests and the bench. */
@@ -141,10 +164,14 @@ export interface TransactionCounters {
   readonly responsesAbsorbed: number;
   /** Requests answered by the layer itself: failed checks (§8.2), parse errors, 481 to CANCEL. */
   readonly rejected: number;
-  /** Server slots taken from answered transactions waiting out Timer J or I, because the pool was full. */
+  /** Server slots taken, because the pool was full, from answered transactions waiting out Timer J, I or H (layer.ts reclaimCost). */
   readonly reclaimed: number;
   /** 503 Service Unavailable sent because the server pool was full. */
   readonly unavailable: number;
+  /** Server transactions ended unanswered because the TU's final response did not fit the buffers. */
+  readonly unanswerable: number;
+  /** Client slots taken from transactions in Completed (waiting out Timer D or K) because the pool was full. */
+  readonly clientsReclaimed: number;
   /** Datagrams dropped: unparseable responses, bad ACKs, unmatched responses. */
   readonly dropped: number;
   /** Sends the host refused. */

@@ -8,7 +8,9 @@
  * to onStray2xx for the dialog layer (§13.2.2.4, RFC 6026).
  * Requests are checked (§8.2) and matched to server transactions
  * (§17.2.3); retransmissions are absorbed, CANCEL is answered here (§9.2),
- * ACK is never answered. A full pool answers 503 with Retry-After.
+ * ACK is never answered. A full pool gives a new request the slot of an
+ * answered transaction that only waits for retransmissions (the cheapest
+ * to lose, see reclaimCost), else answers 503 with Retry-After statelessly.
  *
  * Per datagram nothing is allocated: all buffers, keys, writers and the
  * transactions themselves are made here, at construction.
@@ -34,6 +36,8 @@ import {
   ServerState,
   type ClientTransactionHandle,
   type ClientTransactionUser,
+  type RequestScreen,
+  ScreenVerdict,
   type ServerTransactionUser,
   type TransactionCounters,
   type TransactionLayerApi,
@@ -62,6 +66,8 @@ export const DEFAULT_MAX_SERVER = 16;
 /** §18.1.1: UDP messages stay under 1300 bytes when the path MTU is unknown. */
 export const DEFAULT_MESSAGE_BUFFER = 1300;
 export const DEFAULT_RETRY_AFTER = 5;
+/** Pools of this many server transactions or more keep one slot for requests inside a dialog. */
+export const RESERVE_FROM = 4;
 const VIA_PREFIX = ascii("Via: SIP/2.0/UDP ");
 const BRANCH_PARAM = ascii(";branch=");
 const RPORT_PARAM = ascii(";rport");
@@ -73,6 +79,8 @@ class Counters implements TransactionCounters {
   responsesAbsorbed = 0;
   rejected = 0;
   unavailable = 0;
+  unanswerable = 0;
+  clientsReclaimed = 0;
   dropped = 0;
   sendErrors = 0;
   userErrors = 0;
@@ -86,6 +94,8 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   readonly transport: UdpTransport;
   /** The server-side user; may be replaced (e.g. once the UA core is built). */
   user: ServerTransactionUser;
+  /** Looks at each request before a transaction is taken (may be set once the UA core is built). */
+  screen: RequestScreen | null;
   clientCount = 0;
   serverCount = 0;
 
@@ -105,6 +115,8 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   private readonly advertised = new AdvertisedAddress();
   private readonly learned = new LearnedAddress();
   private readonly retryAfter: number;
+  /** Free server slots that only requests inside a dialog (and CANCEL) may take: see allocServer. */
+  private readonly reserved: number;
   /** The branch of the last stateless request (an ACK for a 2xx). */
   private readonly branch = new Uint8Array(BRANCH_LENGTH);
 
@@ -113,6 +125,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     this.queue = init.queue;
     this.random = init.random;
     this.user = init.user;
+    this.screen = init.screen ?? null;
     this.log = init.log;
     this.timers = init.timers ?? new TimerValues();
     this.tryingDelay = init.tryingDelay !== undefined && init.tryingDelay >= 0 ? init.tryingDelay : 200;
@@ -122,6 +135,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     const ns = init.maxServerTransactions !== undefined && init.maxServerTransactions >= 0 ? init.maxServerTransactions : DEFAULT_MAX_SERVER;
     for (let i = 0; i < nc; i++) this.clients.push(new ClientTransaction(this, size));
     for (let i = 0; i < ns; i++) this.servers.push(new ServerTransaction(this, size));
+    this.reserved = ns >= RESERVE_FROM ? 1 : 0;
     this.responder = new Responder(size, init.random, init.allowHeader, init.acceptHeader);
     this.scratch = new SipWriter(size);
     this.transport = new UdpTransport(this, init.udp ?? null, init.log);
@@ -164,16 +178,36 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     // ACK has no client transaction (§17.1.1.3 builds it inside the INVITE's; §13.2.2.4 sends it stateless).
     if (method === Method.ACK) return null;
     const clients = this.clients;
+    let victim: ClientTransaction | null = null;
     for (let i = 0; i < clients.length; i++) {
       const tx = clients[i]!;
-      if (tx.inUse) continue;
-      tx.reserve(user, method);
-      writeBranch(this.random, tx.branch, 0);
-      this.clientCount++;
-      return tx;
+      if (tx.inUse) {
+        if (tx.state === ClientState.Completed && (victim === null || tx.timeout.due < victim.timeout.due)) victim = tx;
+        continue;
+      }
+      return this.reserveClient(tx, user, method);
+    }
+    if (victim !== null) {
+      // A transaction in Completed has its final (non-2xx) response and only
+      // waits out Timer D or K to absorb retransmissions of it (§17.1.1.2,
+      // §17.1.2.2); its user is done with it. Ending it early costs at most an
+      // unanswered retransmitted 4xx, which the server stops resending at
+      // Timer H. Otherwise an INVITE challenged with 407 holds its slot for
+      // 32 s, and a doorbell press right after a challenged refresh and a
+      // keepalive would find no transaction on a device with four.
+      this.counters.clientsReclaimed++;
+      victim.terminate();
+      return this.reserveClient(victim, user, method);
     }
     this.warn("transaction layer: client pool full");
     return null;
+  }
+
+  private reserveClient(tx: ClientTransaction, user: ClientTransactionUser, method: Method): ClientTransaction {
+    tx.reserve(user, method);
+    writeBranch(this.random, tx.branch, 0);
+    this.clientCount++;
+    return tx;
   }
 
   writeVia(w: SipWriter, tx: ClientTransactionHandle): void {
@@ -248,6 +282,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   }
 
   onRequest(msg: SipMessage, address: string, port: number): void {
+    if (this.screen !== null && this.screened(msg, address, port)) return;
     const passed = this.checker.check(msg, this.policy());
     const checker = this.checker;
     if (msg.method === Method.ACK) {
@@ -280,7 +315,8 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
       this.cancel(msg, address, port);
       return;
     }
-    const tx = this.allocServer();
+    // A request in a dialog (To tag) or a CANCEL may take the last slot: it can end a call.
+    const tx = this.allocServer(msg.to.tagLen > 0 || msg.method === Method.CANCEL);
     const toPort = responsePort(msg, port);
     if (tx === null) {
       if (passed) {
@@ -363,6 +399,10 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     this.counters.retransmissions++;
   }
 
+  unanswerable(): void {
+    this.counters.unanswerable++;
+  }
+
   responseAbsorbed(): void {
     this.counters.responsesAbsorbed++;
   }
@@ -411,25 +451,47 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     return null;
   }
 
-  private allocServer(): ServerTransaction | null {
+  /**
+   * A slot for a new server transaction, or null (the caller answers 503).
+   *
+   * A free slot first. Otherwise (full) a transaction that has answered and
+   * only waits out its timer holds its slot for nothing but late
+   * retransmissions: one of those is given to the new request rather than
+   * answer 503, cheapest first (reclaimCost), then the one closest to its
+   * end. Otherwise a few OPTIONS or INFOs would lock calls out for 64*T1,
+   * and a flood of INVITEs answered 486 would leave no slot for the BYE
+   * that ends the call in progress.
+   *
+   * The last slot (free or reclaimable) is kept for `privileged` requests
+   * (in a dialog, or CANCEL): answered calls hold their INVITE's slot for
+   * 64*T1 (Timer L), so short calls in a row would otherwise fill the table
+   * and leave none for the BYE of the call in progress.
+   */
+  private allocServer(privileged: boolean): ServerTransaction | null {
     const servers = this.servers;
+    let free: ServerTransaction | null = null;
+    let available = 0;
+    let victim: ServerTransaction | null = null;
+    let victimCost = 0;
     for (let i = 0; i < servers.length; i++) {
       const tx = servers[i]!;
       if (!tx.inUse) {
-        this.serverCount++;
-        return tx;
+        if (free === null) free = tx;
+        available++;
+        continue;
+      }
+      const cost = reclaimCost(tx);
+      if (cost < 0) continue;
+      available++;
+      if (victim === null || cost < victimCost || (cost === victimCost && tx.timeout.due < victim.timeout.due)) {
+        victim = tx;
+        victimCost = cost;
       }
     }
-    // Full. A transaction that has answered and only waits out its timer
-    // for late retransmissions (non-INVITE Completed, Timer J, 64*T1;
-    // INVITE Confirmed, Timer I) holds its slot for nothing else: give the
-    // one closest to its end to the new request rather than answer 503.
-    // Otherwise a few OPTIONS or INFOs would lock calls out for 32 s.
-    let victim: ServerTransaction | null = null;
-    for (let i = 0; i < servers.length; i++) {
-      const tx = servers[i]!;
-      const waiting = tx.state === ServerState.Confirmed || (tx.state === ServerState.Completed && tx.method !== Method.INVITE);
-      if (waiting && (victim === null || tx.timeout.due < victim.timeout.due)) victim = tx;
+    if (!privileged && available <= this.reserved) return null;
+    if (free !== null) {
+      this.serverCount++;
+      return free;
     }
     if (victim === null) return null;
     this.counters.reclaimed++;
@@ -469,7 +531,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     if (invite === null) this.counters.rejected++;
     if (this.responder.simple(msg, status, invite !== null ? R_OK : R_NO_TRANSACTION)) {
       key.fromRequest(msg, Method.CANCEL);
-      const tx = this.allocServer();
+      const tx = this.allocServer(true);
       if (tx !== null) {
         // Its own non-INVITE server transaction, so a retransmitted CANCEL gets the same answer.
         tx.key.copyFrom(key);
@@ -487,6 +549,18 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
         this.userError("onCancel", error);
       }
     }
+  }
+
+  /** True when the screen rejected (answered statelessly, §8.2.7) or dropped the request: no transaction is taken. */
+  private screened(msg: SipMessage, address: string, port: number): boolean {
+    const screen = this.screen!;
+    const verdict = screen.screen(msg, address, port);
+    if (verdict === ScreenVerdict.Pass) return false;
+    // §17.2.3: an ACK is never answered.
+    if (verdict === ScreenVerdict.Reject && msg.method !== Method.ACK && screen.writeRejection(this.responder.w.reset(), msg) && !this.responder.w.overflow) {
+      this.reply(msg, address, port);
+    }
+    return true;
   }
 
   /** Send the responder's response statelessly to the address of §18.2.2, its top Via marked (§18.2.1). */
@@ -523,6 +597,36 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     } catch (error) {
       this.userError("onNatLearned", error);
     }
+  }
+}
+
+/**
+ * What taking this server transaction's slot costs, or -1 when it cannot
+ * be taken (no final response yet, or an INVITE in Accepted whose 2xx the
+ * TU still retransmits, RFC 6026 §7.1). Once the slot is taken, a late
+ * retransmission of the request looks new:
+ *   0: harmless: an INVITE already acknowledged (Confirmed, Timer I: only
+ *      ACK retransmissions are left), a rejection the layer wrote itself,
+ *      OPTIONS, BYE (answered again, or 481 once the dialog is gone);
+ *   1: an INVITE whose 3xx-6xx awaits its ACK (Completed, Timers G/H): the
+ *      final response is no longer resent (a caller that lost it times out);
+ *   2: an INFO (a door-code digit), MESSAGE, REFER, UPDATE or PRACK: it
+ *      would act twice (§12.2.2 lets an equal CSeq through).
+ */
+function reclaimCost(tx: ServerTransaction): number {
+  const state = tx.state;
+  if (tx.method === Method.INVITE) return state === ServerState.Confirmed ? 0 : state === ServerState.Completed ? 1 : -1;
+  if (state !== ServerState.Completed) return -1;
+  if (tx.layerOwned) return 0;
+  switch (tx.method) {
+    case Method.INFO:
+    case Method.MESSAGE:
+    case Method.REFER:
+    case Method.UPDATE:
+    case Method.PRACK:
+      return 2;
+    default:
+      return 0;
   }
 }
 

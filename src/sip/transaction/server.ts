@@ -33,6 +33,8 @@ export interface ServerOwner {
   transmit(buf: Uint8Array, length: number, address: string, port: number): boolean;
   serverDone(tx: ServerTransaction): void;
   retransmitted(): void;
+  /** A final response did not fit and the transaction ended unanswered. */
+  unanswerable(): void;
   userError(where: string, error: unknown): void;
   warn(text: string): void;
 }
@@ -108,7 +110,7 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
   }
 
   respond(w: SipWriter, status: number): boolean {
-    if (!this.inUse || w.overflow || status < 100 || status > 699) return false;
+    if (!this.inUse || status < 100 || status > 699) return false;
     const invite = this.method === Method.INVITE;
     const state = this.state;
     if (invite) {
@@ -118,8 +120,15 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
       return false;
     }
     const buf = this.buf;
-    const n = copyStamped(w.buf, w.length, buf, this.source, this.sourceLen, this.stampReceived, this.stampPort);
-    if (n < 0) return false;
+    const n = w.overflow ? -1 : copyStamped(w.buf, w.length, buf, this.source, this.sourceLen, this.stampReceived, this.stampPort);
+    if (n < 0) {
+      // The response does not fit (a request with dozens of Via fields, say).
+      // A final one that cannot be sent must still end the transaction: left
+      // in Trying or Proceeding it has no timer and would hold its slot for
+      // ever, and a handful of such requests would fill the pool (§17.2).
+      if (status >= 200 && !(invite && state === ServerState.Accepted)) this.abandon();
+      return false;
+    }
     this.length = n;
     this.lastStatus = status;
     const owner = this.owner;
@@ -220,6 +229,13 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
         // I, J, L: the wait for retransmissions is over.
         this.terminate();
     }
+  }
+
+  /** The TU's final response could not be built or kept: count it, and end the transaction unanswered. */
+  private abandon(): void {
+    this.owner.unanswerable();
+    this.owner.warn("server transaction: final response too large to send; transaction ended unanswered");
+    this.terminate();
   }
 
   terminate(): void {
