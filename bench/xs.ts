@@ -29,7 +29,7 @@ export interface XsResult {
   exact?: boolean;
 }
 
-async function loadHarness(root: string): Promise<Harness> {
+export async function loadHarness(root: string): Promise<Harness> {
   const source = join(root, "hosts", "xs", "harness.ts");
   if (!existsSync(source)) throw new Error("hosts/xs/harness.ts not found");
   const esbuild = await import("esbuild");

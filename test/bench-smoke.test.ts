@@ -1,7 +1,9 @@
 /*
  * `doorsip bench` runs end to end (a couple of passes with --quick): the
- * JSON has the agreed shape and every library parsed messages. No timing is
- * asserted: the figures of a quick run mean nothing.
+ * JSON has the agreed shape (issue #9: parser, call, keepalive, refresh,
+ * idle, codeSize, and the targets with their gaps) and every library parsed
+ * messages. No timing is asserted: the figures of a quick run mean nothing.
+ * (The allocation figures are asserted in perf-xs.test.ts.)
  */
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +16,13 @@ const LIBRARIES = ["doorsip", "sip.js", "JsSIP", "sip"] as const;
 
 
 interface BenchJson {
+  call: { xs: { computePerCall: number; slotsPerCall: number; bytesPerCall: number; slotsRetained: number; bytesRetained: number } | null };
+  keepalive: { xs: { slots: number; bytes: number } | null };
+  refresh: { xs: { slots: number; bytes: number } | null };
+  idle: { xsHeapBytes: number | null };
+  codeSize: { bytes: number | null; kind: string };
+  targets: { name: string; met: boolean; gap?: string }[];
+  budgetNote?: string;
   parser: {
     messages: number;
     msgsPerSec: Record<(typeof LIBRARIES)[number], number>;
@@ -31,7 +40,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe("doorsip bench --quick", () => {
   it("prints the figures as JSON in the agreed shape, every library having parsed the corpus", async () => {
     // The XS worker may be built on first use (about 20 s).
-    const r = await doorsip(["bench", "--quick", "--json"], 170_000);
+    const r = await doorsip(["bench", "--quick", "--json", "--bundle-size"], 170_000);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout) as BenchJson;
     const p = j.parser;
@@ -54,10 +63,24 @@ describe("doorsip bench --quick", () => {
       expect(p.xs!.computePerMessage).toBeGreaterThan(0);
       expect(p.xs!.slotsPerMessage).toBeGreaterThanOrEqual(0);
       expect(p.xs!.bytesPerMessage).toBeGreaterThanOrEqual(0);
+      // The station inside XS: every key of the issue's shape, numbers.
+      expect(j.call.xs, j.budgetNote).not.toBeNull();
+      for (const k of ["computePerCall", "slotsPerCall", "bytesPerCall", "slotsRetained", "bytesRetained"] as const) expect(typeof j.call.xs![k]).toBe("number");
+      expect(j.call.xs!.computePerCall).toBeGreaterThan(0);
+      for (const x of [j.keepalive.xs, j.refresh.xs]) {
+        expect(typeof x!.slots).toBe("number");
+        expect(typeof x!.bytes).toBe("number");
+      }
+      expect(j.idle.xsHeapBytes).toBeGreaterThan(0);
     } else {
       expect(p.xs).toBeNull();
       expect(p.xsNote).toMatch(/xs harness unavailable/);
     }
+    expect(j.codeSize.kind).toBe("esbuild-bundle");
+    expect(j.codeSize.bytes).toBeGreaterThan(10_000);
+    // Every target is judged, and one not met says by how much.
+    expect(j.targets.map((t) => t.name)).toEqual(expect.arrayContaining(["parser throughput", "parser allocation", "idle heap"]));
+    for (const t of j.targets) if (!t.met) expect(t.gap, t.name).toMatch(/\d/);
   }, 180_000);
 
   it("--corpus DIR times each library on the messages it parses, pcaps included", async () => {
@@ -70,7 +93,7 @@ describe("doorsip bench --quick", () => {
     const ok = new Uint8Array(readFileSync(join(ROOT, "bench", "corpus", "ok-invite.sip")));
     const pcap = [writePcapHeader(), writeUdpPacket("192.0.2.1", 5060, "192.0.2.2", 5060, invite, 0), writeUdpPacket("192.0.2.2", 5060, "192.0.2.1", 5060, ok, 1)];
     writeFileSync(join(dir, "call.pcap"), Buffer.concat(pcap));
-    const r = await doorsip(["bench", "--quick", "--json", "--no-xs", "--corpus", dir], 60_000);
+    const r = await doorsip(["bench", "--quick", "--json", "--no-xs", "--no-code-size", "--corpus", dir], 60_000);
     expect(r.code, r.stderr).toBe(0);
     const p = (JSON.parse(r.stdout) as BenchJson).parser;
     expect(p.messages).toBe(4);
@@ -80,8 +103,10 @@ describe("doorsip bench --quick", () => {
   });
 
   it("prints a table", async () => {
-    const r = await doorsip(["bench", "--quick", "--no-xs"], 60_000);
+    const r = await doorsip(["bench", "--quick", "--no-xs", "--bundle-size"], 60_000);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Code size: [\d,]+ bytes, the minified esbuild bundle/m);
+    expect(r.stdout).toMatch(/^Targets:$/m);
     for (const lib of LIBRARIES) expect(r.stdout).toMatch(new RegExp(`^${lib.replace(".", "\\.")}\\s+\\d+\\s+[\\d,]+\\s+`, "m"));
     expect(r.stdout).toMatch(/doorsip ÷ fastest peer/);
   });

@@ -30,6 +30,8 @@ const K_EXPIRES_PARAM = ascii(">;expires=");
 const K_REGISTER = ascii(" REGISTER");
 const K_CSEQ = ascii("CSeq: ");
 const K_FROM_TAG = ascii(">;tag=");
+/** The method as the digest's A2 names it (RFC 7616 §3.4.3). */
+const K_METHOD = ascii("REGISTER");
 
 /** Write "user@" (or nothing when the user is empty) + host[:port] into w, brackets around IPv6. */
 export function writeHostPort(w: SipWriter, a: ContactAddress): void {
@@ -42,6 +44,8 @@ export function writeHostPort(w: SipWriter, a: ContactAddress): void {
 export class RegisterRequest {
   /** "sip:domain": the Request-URI, also the digest-uri (RFC 3261 §22.4). */
   readonly requestUri: string;
+  /** The same as bytes, for the digest computed into the writer. */
+  private readonly requestUriBytes: Uint8Array;
   /** "REGISTER sip:domain SIP/2.0\r\n" */
   private readonly requestLine: Uint8Array;
   /** "Max-Forwards: 70\r\n" [+ "Route: <sip:proxy:port;lr>\r\n"] */
@@ -63,6 +67,7 @@ export class RegisterRequest {
     const domain = account.domain !== undefined && account.domain !== "" ? account.domain : hostForUri(account.registrarHost);
     const aor = "sip:" + account.user + "@" + domain;
     this.requestUri = "sip:" + domain;
+    this.requestUriBytes = ascii(this.requestUri);
     this.requestLine = ascii("REGISTER " + this.requestUri + " SIP/2.0\r\n");
     let head = "Max-Forwards: 70\r\n";
     if (account.outboundProxyHost !== undefined && account.outboundProxyHost !== "") {
@@ -118,11 +123,18 @@ export class RegisterRequest {
     // §10.2.1.1: Expires applies to Contacts without their own parameter; both are sent, matching.
     w.headerUint(H.Expires, expires);
     w.bytes(this.tail);
-    // Auth is rare: its strings are allowed (digest over HashHost).
-    if (www !== null) w.headerName(H.Authorization).text(www.authorize("REGISTER", this.requestUri)).crlf();
-    if (proxy !== null) w.headerName(H.ProxyAuthorization).text(proxy.authorize("REGISTER", this.requestUri)).crlf();
+    // The credentials are computed into the writer: a challenged refresh allocates nothing here (the HashHost's digests aside).
+    if (www !== null) this.credentials(w, H.Authorization, www);
+    if (proxy !== null) this.credentials(w, H.ProxyAuthorization, proxy);
     w.end();
     return !w.overflow;
+  }
+
+  private credentials(w: SipWriter, header: H, session: DigestSession): void {
+    const at = w.pos;
+    w.headerName(header);
+    if (session.writeAuthorization(w, K_METHOD, 0, K_METHOD.length, this.requestUriBytes, 0, this.requestUriBytes.length)) w.crlf();
+    else if (!w.overflow) w.pos = at; // no accepted challenge: no header
   }
 
   private contact(w: SipWriter, a: ContactAddress, expires: number): void {

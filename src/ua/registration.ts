@@ -44,7 +44,7 @@ import { Backoff, type BackoffConfig } from "./backoff";
 import { ContactAddress } from "./contact-address";
 import type { KeepaliveListener } from "./keepalive";
 import { RegisterRequest } from "./register-request";
-import { grantedExpires, minExpires, readChallenge, retryAfter } from "./response-fields";
+import { grantedExpires, minExpires, retryAfter } from "./response-fields";
 
 export const enum RegState {
   /** Not registered and not trying (before start(), after stop()). */
@@ -348,14 +348,14 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
     this.finishStop();
   }
 
-  /** -1 when the response carries no challenge we can read. */
+  /**
+   * -1 when the response carries no challenge header; Unsupported when it
+   * carries only ones we cannot answer (no Digest, unknown algorithm or
+   * qop): an auth failure. Read from the bytes: a refresh challenged every
+   * few minutes allocates nothing here.
+   */
   private challenge(msg: SipMessage, proxy: boolean): DigestVerdict | -1 {
-    const ch = readChallenge(msg, proxy ? H.ProxyAuthenticate : H.WwwAuthenticate);
-    if (ch === null) {
-      // A challenge we cannot answer (no Digest, unknown algorithm or qop) is an auth failure when one was sent.
-      return msg.first[proxy ? H.ProxyAuthenticate : H.WwwAuthenticate]! >= 0 ? DigestVerdict.Unsupported : -1;
-    }
-    const verdict = (proxy ? this.proxyAuth : this.www).challenge(ch, proxy);
+    const verdict = (proxy ? this.proxyAuth : this.www).challengeFrom(msg, proxy ? H.ProxyAuthenticate : H.WwwAuthenticate, proxy);
     if (verdict === DigestVerdict.Retry) {
       if (proxy) this.proxyActive = true;
       else this.wwwActive = true;

@@ -4,14 +4,24 @@
  * again" or "your password is wrong". Keep one per realm (registrar, outbound
  * proxy) and reuse it for refreshes: requests under the same nonce count nc
  * up (RFC 7616 §3.4), a new nonce restarts it at 1.
+ *
+ * Two ways in and out: from the message's bytes and into the writer
+ * (challengeFrom, writeAuthorization: allocation-free apart from the
+ * HashHost's digests, for the registration refresh that recurs for years),
+ * and with strings (challenge, authorize) for callers that have strings.
+ * Both share one state (digest-state.ts), made on the first challenge.
  */
 import type { HashHost, RandomHost } from "../../host";
-import { newCnonce } from "../ids";
+import { AuthParam } from "../message/auth-params";
+import { spanToString } from "../message/bytes";
+import type { H } from "../message/header";
+import type { SipMessage } from "../message/message";
+import { SipWriter } from "../message/writer";
+import { utf8Encode, utf8Write } from "../../util/utf8";
 import { type DigestChallenge, isStale } from "./challenge";
-import {
-  type DigestAlgorithm, type DigestQop,
-  chooseQop, digestResponse, formatAuthorization, parseAlgorithm,
-} from "./digest";
+import { ChallengeReader, DigestAlg, QopKind, isStaleParam } from "./challenge-reader";
+import { DigestState, DigestValue, MAX_VALUE } from "./digest-state";
+import { chooseQop, parseAlgorithm } from "./digest";
 
 export interface DigestCredentials {
   username: string;
@@ -33,22 +43,45 @@ export interface DigestSessionOptions {
   maxStaleRetries?: number;
 }
 
+/** A challenge given as strings, turned to bytes (the string path is not the refresh's). */
+class StringChallenge {
+  readonly realm = new DigestValue();
+  readonly nonce = new DigestValue();
+  readonly opaque = new DigestValue();
+
+  set(ch: DigestChallenge): boolean {
+    return put(this.realm, ch.realm) && put(this.nonce, ch.nonce) && (ch.opaque === undefined ? put(this.opaque, null) : put(this.opaque, ch.opaque));
+  }
+}
+
+function put(v: DigestValue, text: string | null): boolean {
+  if (text === null) {
+    v.len = -1;
+    return true;
+  }
+  const n = utf8Write(text, v.buf, 0);
+  if (n < 0 || n > MAX_VALUE) return false;
+  v.len = n;
+  return true;
+}
+
+function algOf(name: ReturnType<typeof parseAlgorithm>): DigestAlg {
+  return name === "MD5-sess" ? DigestAlg.MD5Sess : name === "SHA-256" ? DigestAlg.SHA256 : name === "SHA-256-sess" ? DigestAlg.SHA256Sess : DigestAlg.MD5;
+}
+
 export class DigestSession {
   private readonly hash: HashHost;
   private readonly random: RandomHost;
-  private readonly credentials: DigestCredentials;
+  private readonly username: Uint8Array;
+  private readonly password: Uint8Array;
   private readonly maxStaleRetries: number;
+  /** Made on the first challenge: a session never challenged costs no buffers. */
+  private state: DigestState | null = null;
+  private reader: ChallengeReader | null = null;
 
-  realm = "";
-  nonce = "";
   private hasNonce = false;
-  opaque: string | undefined = undefined;
-  algorithm: DigestAlgorithm = "MD5";
-  qop: DigestQop = "";
   /** Nonce-count of the last authorize() under the current nonce (0 before the first). */
   nc = 0;
-  /** One cnonce per nonce: -sess A1 is computed with the first cnonce (RFC 2617 §3.2.2.2), and nc keeps requests apart. */
-  cnonce = "";
   /** The challenge came in a 407, so the answer goes in Proxy-Authorization (§22.3). */
   proxy = false;
   /** Retries on stale (or silently expired) nonces since the last success. */
@@ -61,13 +94,13 @@ export class DigestSession {
   constructor(hash: HashHost, random: RandomHost, credentials: DigestCredentials, options?: DigestSessionOptions) {
     this.hash = hash;
     this.random = random;
-    this.credentials = credentials;
+    this.username = utf8Encode(credentials.username);
+    this.password = utf8Encode(credentials.password);
     this.maxStaleRetries = options?.maxStaleRetries ?? 3;
   }
 
   /** True once a challenge has been accepted, so authorize() has something to answer. */
   get ready(): boolean {
-    // A boolean, not `nonce !== ""`: in XS that comparison was measured to allocate (24 chunk bytes).
     return this.hasNonce;
   }
 
@@ -75,61 +108,129 @@ export class DigestSession {
     return this.proxy ? "Proxy-Authorization" : "Authorization";
   }
 
+  private made(): DigestState {
+    if (this.state === null) this.state = new DigestState();
+    return this.state;
+  }
+
   /**
-   * Take a challenge from a 401 (proxy=false) or 407 (proxy=true). With
-   * stale=true (RFC 2617 §3.2.1) the nonce merely expired: retry without
-   * counting a failure. Without it, a challenge that follows our credentials
-   * means they were rejected, unless the same credentials had already worked
-   * (a refresh whose cached nonce the server dropped without saying stale).
+   * Take the challenge of a 401 (WWW-Authenticate, proxy=false) or 407
+   * (Proxy-Authenticate, proxy=true) from the message's bytes: the first
+   * Digest one we support (RFC 8760 §2.4). -1 when the message carries no
+   * such header at all; Unsupported when it carries only ones we cannot
+   * answer. Allocation-free once the state exists.
+   */
+  challengeFrom(msg: SipMessage, id: H, proxy: boolean): DigestVerdict | -1 {
+    if (msg.first[id]! < 0) return -1;
+    if (this.reader === null) this.reader = new ChallengeReader();
+    const r = this.reader;
+    if (!r.find(msg, id)) return DigestVerdict.Unsupported;
+    const p = r.params;
+    const buf = p.buf;
+    const rs = p.valueStart[AuthParam.Realm]!;
+    const rl = p.valueLen[AuthParam.Realm]!;
+    const ns = p.valueStart[AuthParam.Nonce]!;
+    const nl = p.valueLen[AuthParam.Nonce]!;
+    if (rl > MAX_VALUE || nl > MAX_VALUE || p.valueLen[AuthParam.Opaque]! > MAX_VALUE) return DigestVerdict.Unsupported;
+    const st = this.made();
+    const realmChanged = !st.realm.equals(buf, rs, rl);
+    const nonceChanged = !st.nonce.equals(buf, ns, nl);
+    const verdict = this.judge(realmChanged, nonceChanged, isStaleParam(p));
+    if (verdict !== DigestVerdict.Retry) return verdict;
+    st.realm.set(buf, rs, rl);
+    st.nonce.set(buf, ns, nl);
+    st.opaque.set(buf, p.valueStart[AuthParam.Opaque]!, p.valueLen[AuthParam.Opaque]!);
+    this.accept(r.algorithm, r.qop, proxy);
+    return DigestVerdict.Retry;
+  }
+
+  /**
+   * Take a challenge given as strings, from a 401 (proxy=false) or 407
+   * (proxy=true). With stale=true (RFC 2617 §3.2.1) the nonce merely
+   * expired: retry without counting a failure. Without it, a challenge that
+   * follows our credentials means they were rejected, unless the same
+   * credentials had already worked (a refresh whose cached nonce the server
+   * dropped without saying stale).
    */
   challenge(ch: DigestChallenge, proxy = false): DigestVerdict {
     const algorithm = parseAlgorithm(ch.algorithm);
     const qop = chooseQop(ch.qop);
     if (algorithm === null || qop === null) return DigestVerdict.Unsupported;
-    const realmChanged = ch.realm !== this.realm;
+    const given = new StringChallenge();
+    if (!given.set(ch)) return DigestVerdict.Unsupported;
+    const st = this.made();
+    const realmChanged = !st.realm.equals(given.realm.buf, 0, given.realm.len);
+    const nonceChanged = !st.nonce.equals(given.nonce.buf, 0, given.nonce.len);
+    const verdict = this.judge(realmChanged, nonceChanged, isStale(ch));
+    if (verdict !== DigestVerdict.Retry) return verdict;
+    st.realm.copy(given.realm);
+    st.nonce.copy(given.nonce);
+    st.opaque.copy(given.opaque);
+    this.accept(algOf(algorithm), qop === "auth" ? QopKind.Auth : qop === "auth-int" ? QopKind.AuthInt : QopKind.None, proxy);
+    return DigestVerdict.Retry;
+  }
+
+  /** The rules of a new challenge (see challenge()); on Retry with a new nonce or realm, nc restarts with a new cnonce. */
+  private judge(realmChanged: boolean, nonceChanged: boolean, stale: boolean): DigestVerdict {
     if (this.answered && !realmChanged) {
-      if (isStale(ch) || this.proven) {
+      if (stale || this.proven) {
         if (++this.staleRetries > this.maxStaleRetries) return DigestVerdict.Fail;
       } else {
         return DigestVerdict.Fail;
       }
     }
     if (realmChanged) this.staleRetries = 0;
-    if (ch.nonce !== this.nonce || realmChanged) {
+    if (nonceChanged || realmChanged) {
       this.nc = 0;
-      this.cnonce = newCnonce(this.random);
+      // One cnonce per nonce: -sess A1 is computed with the first cnonce (RFC 2617 §3.2.2.2), and nc keeps requests apart.
+      this.made().setCnonce(this.random.u32(), this.random.u32());
       this.proven = false;
     }
-    this.realm = ch.realm;
-    this.nonce = ch.nonce;
-    this.hasNonce = ch.nonce.length > 0;
-    this.opaque = ch.opaque;
-    this.algorithm = algorithm;
-    this.qop = qop;
-    this.proxy = proxy;
-    this.answered = false;
     return DigestVerdict.Retry;
   }
 
+  private accept(alg: DigestAlg, qop: QopKind, proxy: boolean): void {
+    const st = this.made();
+    st.algorithm = alg;
+    st.qop = qop;
+    this.hasNonce = st.nonce.len > 0;
+    this.proxy = proxy;
+    this.answered = false;
+  }
+
   /**
-   * The header value for a request (method, Request-URI as sent; body for
-   * qop=auth-int). Counts nc up. "" before any challenge was accepted.
+   * Write the header value for a request (method and Request-URI as sent,
+   * as spans; body for qop=auth-int) into `w`, counting nc up. Nothing is
+   * written before any challenge was accepted (returns false); when an
+   * input does not fit, w.overflow is set so the request is not sent.
+   */
+  writeAuthorization(
+    w: SipWriter, method: Uint8Array, mStart: number, mLen: number, uri: Uint8Array, uStart: number, uLen: number,
+    body: Uint8Array | null = null, bodyLength = 0,
+  ): boolean {
+    if (!this.hasNonce || this.state === null) return false;
+    this.nc++;
+    this.answered = true;
+    if (!this.state.write(w, this.hash, this.username, this.password, this.nc, method, mStart, mLen, uri, uStart, uLen, body, bodyLength)) {
+      w.overflow = true;
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The header value as a string, for a request (method, Request-URI as
+   * sent; body for qop=auth-int). Counts nc up. "" before any challenge was
+   * accepted.
    */
   authorize(method: string, uri: string, body?: Uint8Array, bodyLength?: number): string {
     if (!this.hasNonce) return "";
-    this.nc++;
-    this.answered = true;
-    const c = this.credentials;
-    const response = digestResponse(this.hash, {
-      algorithm: this.algorithm, qop: this.qop,
-      username: c.username, password: c.password, realm: this.realm,
-      nonce: this.nonce, cnonce: this.cnonce, nc: this.nc,
-      method, uri, body, bodyLength,
-    });
-    return formatAuthorization({
-      username: c.username, realm: this.realm, nonce: this.nonce, uri, response,
-      algorithm: this.algorithm, qop: this.qop, cnonce: this.cnonce, nc: this.nc, opaque: this.opaque,
-    });
+    const m = utf8Encode(method);
+    const u = utf8Encode(uri);
+    const w = new SipWriter(3 * MAX_VALUE + u.length + 512);
+    const b = body ?? null;
+    if (!this.writeAuthorization(w, m, 0, m.length, u, 0, u.length, b, b !== null ? bodyLength ?? b.length : 0)) return "";
+    return spanToString(w.buf, 0, w.length);
   }
 
   /** The request carrying our credentials got a final response other than 401/407. */
@@ -141,12 +242,14 @@ export class DigestSession {
 
   /** Forget the nonce (e.g. after a failure, or when the account changes). */
   reset(): void {
-    this.realm = "";
-    this.nonce = "";
+    const st = this.state;
+    if (st !== null) {
+      st.realm.len = -1;
+      st.nonce.len = -1;
+      st.opaque.len = -1;
+    }
     this.hasNonce = false;
-    this.opaque = undefined;
     this.nc = 0;
-    this.cnonce = "";
     this.answered = false;
     this.proven = false;
     this.staleRetries = 0;
