@@ -17,38 +17,37 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { IntercomEvent } from "../src/app/intercom";
 import {
   bodyOf, firstLine, g711Answer, headerValue, headerValues, requirePeers, runSipp, sippMessages, startDoor, startKamailio, startSipp,
-  statusOf, until, usePeers, USERS, REALM, type Door, type Kamailio, type SippOptions, type SippResult, type TraceEntry,
+  statusOf, until, usePeers, USERS, REALM, type Door, type DoorOptions, type Kamailio,
 } from "./support/peers";
+import { expectOk, ladder, registeredDoor as registeredAt, registerSippPort, sippAt, tagOf } from "./support/interop-calls";
 
 usePeers();
 const sippCheck = requirePeers("sipp");
 const kamCheck = requirePeers("sipp", "kamailio", "kamcmd");
 
-function expectOk(r: SippResult): void {
-  if (!r.ok) throw new Error(`SIPp failed (exit ${r.code ?? r.signal})\n--- errors ---\n${r.errors}\n--- output ---\n${r.output.slice(-4000)}`);
-}
-
-/** SIPp at the door itself: -s door, remote 127.0.0.1:<door port>. */
-function sippAt(door: Door, scenario: string, extra: Partial<SippOptions> = {}): Promise<SippResult> {
-  return runSipp({ scenario, remote: `127.0.0.1:${door.port}`, service: USERS.door.user, timeoutS: 10, pauseMs: 100, ...extra });
-}
-
-/** "in INVITE", "out 100", "out 200 (INVITE)"...: what crossed the door's socket, compactly. */
-function ladder(entries: TraceEntry[]): string[] {
-  return entries.map((e) => {
-    const status = statusOf(e.text);
-    if (status > 0) return `${e.dir} ${status} ${(headerValue(e.text, "CSeq") ?? "").split(/\s+/)[1] ?? ""}`;
-    return `${e.dir} ${firstLine(e.text).split(" ")[0]}`;
-  });
-}
-
-function tagOf(value: string | undefined): string {
-  return /;tag=([^;\s>]+)/.exec(value ?? "")?.[1] ?? "";
+/**
+ * SIPp straight at the door is not its registrar: by default (src/ua/trust) its calls get 403, so these doors
+ * trust 127.0.0.1, and open for "#" (the intercom has no default door code).
+ */
+function direct(o: DoorOptions): Promise<Door> {
+  return startDoor({ ...o, settings: { trust: { allow: ["127.0.0.1"] }, doorCode: "#", ...o.settings } });
 }
 
 describe.skipIf(sippCheck.skip)("interop: SIPp calls the intercom directly", () => {
+  it("without the allowlist, a call from SIPp (not the registrar) gets 403, stateless: no call slot, no transaction", async () => {
+    const door = await startDoor({ label: "door (untrusted)" });
+    const r = await sippAt(door, "uac-invite-bye.xml", { timeoutS: 5 });
+    expect(r.ok).toBe(false);
+    expect(ladder(door.trace.entries).slice(0, 2)).toEqual(["in INVITE", "out 403 INVITE"]);
+    expect(firstLine(door.trace.entries[1]!.text)).toBe("SIP/2.0 403 Forbidden - Untrusted Source");
+    expect(door.eventNames()).toEqual([]);
+    expect(door.intercom.trust.counters.rejected).toBeGreaterThanOrEqual(1);
+    expect(door.intercom.layer.serverCount).toBe(0);
+    expect(door.intercom.ua.activeCalls).toBe(0);
+  });
+
   it("uac-invite-bye.xml: INVITE, 100, 180, 200 with a G.711 answer, ACK, BYE, 200", async () => {
-    const door = await startDoor({ label: "door (invite-bye)" });
+    const door = await direct({ label: "door (invite-bye)" });
     expectOk(await sippAt(door, "uac-invite-bye.xml"));
     await until(() => door.intercom.ua.activeCalls === 0, "the call to end at the door", 2000);
     expect(ladder(door.trace.entries)).toEqual([
@@ -66,7 +65,7 @@ describe.skipIf(sippCheck.skip)("interop: SIPp calls the intercom directly", () 
   });
 
   it("uac-invite-cancel.xml: the door rings (auto-answer after 3 s), CANCEL gets 200 and the INVITE 487", async () => {
-    const door = await startDoor({ label: "door (cancel)", settings: { calls: { autoAnswerMs: 3000 } } });
+    const door = await direct({ label: "door (cancel)", settings: { calls: { autoAnswerMs: 3000 } } });
     expectOk(await sippAt(door, "uac-invite-cancel.xml"));
     await until(() => door.intercom.ua.activeCalls === 0, "the call to end at the door", 2000);
     const steps = ladder(door.trace.entries);
@@ -78,7 +77,7 @@ describe.skipIf(sippCheck.skip)("interop: SIPp calls the intercom directly", () 
   });
 
   it("uac-options.xml: 200 with Allow; uac-unknown-method.xml: FOO gets 501 with Allow", async () => {
-    const door = await startDoor({ label: "door (options)" });
+    const door = await direct({ label: "door (options)" });
     expectOk(await sippAt(door, "uac-options.xml"));
     expectOk(await sippAt(door, "uac-unknown-method.xml"));
     expect(ladder(door.trace.entries)).toEqual(["in OPTIONS", "out 200 OPTIONS", "in FOO", "out 501 FOO"]);
@@ -90,7 +89,7 @@ describe.skipIf(sippCheck.skip)("interop: SIPp calls the intercom directly", () 
   });
 
   it("uac-malformed.xml: five junk datagrams, then an OPTIONS that is still answered 200", async () => {
-    const door = await startDoor({ label: "door (malformed)" });
+    const door = await direct({ label: "door (malformed)" });
     expectOk(await sippAt(door, "uac-malformed.xml"));
     expect(door.trace.entries.filter((e) => e.dir === "in").length).toBe(6);
     // RFC 3261 §18.3 / §16.3: what cannot be parsed or answered is dropped (not SIP; no Call-ID/CSeq/From/To; a
@@ -110,7 +109,7 @@ describe.skipIf(sippCheck.skip)("interop: SIPp calls the intercom directly", () 
   });
 
   it("uac-reinvite.xml: a call whose media changes (PCMA only, sendonly): the door answers recvonly PCMA", async () => {
-    const door = await startDoor({ label: "door (re-INVITE)" });
+    const door = await direct({ label: "door (re-INVITE)" });
     expectOk(await sippAt(door, "uac-reinvite.xml"));
     await until(() => door.intercom.ua.activeCalls === 0, "the call to end at the door", 2000);
     expect(ladder(door.trace.entries).filter((s) => s !== "out 100 INVITE")).toEqual([
@@ -127,7 +126,7 @@ describe.skipIf(sippCheck.skip)("interop: SIPp calls the intercom directly", () 
   });
 
   it("uac-info-dtmf.xml: INFO Signal=# in the call opens the door (relay on)", async () => {
-    const door = await startDoor({ label: "door (INFO DTMF)", settings: { doorOpenMs: 200 } });
+    const door = await direct({ label: "door (INFO DTMF)", settings: { doorOpenMs: 200 } });
     expectOk(await sippAt(door, "uac-info-dtmf.xml"));
     expect(ladder(door.trace.entries).filter((s) => s !== "out 100 INVITE")).toEqual([
       "in INVITE", "out 180 INVITE", "out 200 INVITE", "in ACK", "in INFO", "out 200 INFO", "in BYE", "out 200 BYE",
@@ -146,7 +145,7 @@ describe.skipIf(sippCheck.skip)("interop: SIPp calls the intercom directly", () 
     // transactions for 64*T1 = 3.2 s after it ends (the INVITE's in Accepted, Timer L; the BYE's, Timer J): at 20
     // calls/s that is about 130 at once, so the table is made larger than the door's default (16; a full table
     // answers 503 with Retry-After, as the burst showed with the default).
-    const door = await startDoor({
+    const door = await direct({
       label: "door (200 calls)",
       settings: { timers: { t1: 50, t2: 400, t4: 500 }, maxServerTransactions: 192 },
     });
@@ -184,16 +183,8 @@ describe.skipIf(kamCheck.skip)("interop: calls with the intercom through kamaili
   });
 
   /** A door registered at kamailio as door@doorsip.test. */
-  async function registeredDoor(label: string, settings: Parameters<typeof startDoor>[0] = {}): Promise<Door> {
-    await kam.kamcmd("ul.rm", "location", `s:${USERS.door.user}`);
-    const door = await startDoor({
-      label, ...settings,
-      settings: { register: true, ...settings.settings },
-      account: { registrarPort: kam.port, expires: 60, ...settings.account },
-    });
-    await door.waitEvent(IntercomEvent.Registered, 0, 5000);
-    expect(await kam.contacts(USERS.door.user)).toEqual([`sip:door@127.0.0.1:${door.port}`]);
-    return door;
+  function registeredDoor(label: string, o: DoorOptions = {}): Promise<Door> {
+    return registeredAt(kam, startDoor, label, o);
   }
 
   it("a SIPp caller (407, credentials) calls door@doorsip.test through kamailio: the door answers with G.711", async () => {
@@ -230,14 +221,7 @@ describe.skipIf(kamCheck.skip)("interop: calls with the intercom through kamaili
 
   it("the doorbell calls a SIPp UAS registered at kamailio, answering kamailio's 407: INVITE, 407, ACK, INVITE (auth), 100, 180, 200, ACK, BYE, 200", async () => {
     // SIPp registers user "sipp" from the port its UAS then answers on.
-    await kam.kamcmd("ul.rm", "location", `s:${USERS.sipp.user}`);
-    const reg = await runSipp({
-      scenario: "uac-register.xml", remote: `127.0.0.1:${kam.port}`, service: USERS.sipp.user,
-      authUser: USERS.sipp.user, authPassword: USERS.sipp.password, timeoutS: 10,
-    });
-    expectOk(reg);
-    const uasPort = Number((/Contact: <sip:sipp@127\.0\.0\.1:(\d+)>/.exec(reg.messages) ?? [])[1]);
-    expect(await kam.contacts(USERS.sipp.user)).toEqual([`sip:sipp@127.0.0.1:${uasPort}`]);
+    const uasPort = await registerSippPort(kam, USERS.sipp);
     const uas = await startSipp({ scenario: "uas-answer.xml", service: USERS.sipp.user, port: uasPort, timeoutS: 12 });
 
     const door = await registeredDoor("door (doorbell through kamailio)", { settings: { targets: [USERS.sipp.user] } });

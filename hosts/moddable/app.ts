@@ -19,17 +19,17 @@
  */
 import { LogLevel, type LogHost, type UdpHost, type UdpReceiver } from "../../src/host";
 import { ButtonAction, HuntMode, Intercom, type IntercomSettings } from "../../src/app/intercom";
-import type { SipMessage } from "../../src/sip/message/message";
 import { TimerEntry, type TimerTarget } from "../../src/sip/timer/timer-queue";
 import { TimerKind } from "../../src/sip/timer/timer-kind";
 import type { AccountConfig } from "../../src/ua/account";
-import type { Admission } from "../../src/ua/user-agent";
+import { UntrustedAction } from "../../src/ua/trust/trust-settings";
 import type { ModdableHost } from "./adapters";
+import { createAudio } from "./audio/board";
+import type { DoorAudio } from "./audio/board";
+import { attachMediaSockets } from "./audio_sockets";
 import type { ButtonReceiver } from "./pins";
 import type { Settings } from "./settings";
 
-/** Forbidden: what a request from elsewhere than the server gets (accept_from "server"). */
-const FORBIDDEN = 403;
 const FIRST_LINE_MAX = 100;
 
 /** The settings of the core, from the device's settings (settings.ts) and the server's resolved address. */
@@ -64,30 +64,13 @@ export function intercomSettings(s: Settings, serverAddress: string): IntercomSe
     maxClientTransactions: s.txClients,
     maxServerTransactions: s.txServers,
     messageBuffer: s.msgBuffer,
-    admission: hasServer && s.acceptFrom === "server" ? new ServerOnly(serverAddress) : undefined,
+    // Trusted sources (src/ua/trust): the server's resolved address and port, plus allow_from.
+    trust: {
+      allow: s.allowFrom,
+      untrusted: s.untrusted === "drop" ? UntrustedAction.Drop : UntrustedAction.Reject,
+      acceptAny: s.acceptFrom === "any",
+    },
   };
-}
-
-/**
- * accept_from "server": new requests (a call to the door, MESSAGE, OPTIONS,
- * REFER outside a call) only from the SIP server's address; requests inside
- * a dialog (with a To tag) from anywhere, since a proxy that does not
- * record-route lets the phone send its BYE or INFO directly, and the core
- * answers those 481 unless they match a call. Without this, anyone who can
- * reach the SIP port could call the door, be answered, and type the code.
- * The others get 403, not silence: an unanswered INVITE would keep its
- * server transaction for ever.
- */
-class ServerOnly implements Admission {
-  private readonly server: string;
-
-  constructor(server: string) {
-    this.server = server;
-  }
-
-  admit(msg: SipMessage, address: string, _port: number): number {
-    return address === this.server || msg.to.tagLen > 0 ? 0 : FORBIDDEN;
-  }
 }
 
 function firstLine(data: Uint8Array, length: number): string {
@@ -184,6 +167,8 @@ class SelfTest implements TimerTarget {
 export class App {
   readonly host: ModdableHost;
   readonly intercom: Intercom;
+  /** The board's microphone and speaker (hosts/moddable/audio/board), if it has them. */
+  readonly audio: DoorAudio | undefined;
   private readonly tap: DatagramTap | null;
 
   constructor(host: ModdableHost, debug: boolean) {
@@ -191,6 +176,7 @@ export class App {
     const tap = debug ? new DatagramTap(host.udp, host.log) : null;
     this.tap = tap;
     const settings = intercomSettings(host.settings, host.serverAddress);
+    this.audio = createAudio(host.log);
     this.intercom = new Intercom({
       clock: host.clock,
       random: host.random,
@@ -198,7 +184,10 @@ export class App {
       log: host.log,
       pins: host.pins,
       udp: tap ?? host.udp,
+      audio: this.audio,
     }, settings);
+    // RTP/RTCP per call slot on the core's configured ports (CallOptions.rtpPort, default 40000).
+    attachMediaSockets(this.intercom, this.intercom.ua.calls[0]?.media.rtpPort ?? 40000, host.udp.localAddress, host.log);
     if (tap !== null) tap.target = this.intercom.receiver;
     host.udp.attach(tap ?? this.intercom.receiver);
     host.clock.attach(this.intercom.timers);
@@ -217,8 +206,8 @@ export class App {
         if (!t.startsWith("sip:") && !t.startsWith("sips:")) log.log(LogLevel.Warn, `call_target ${t} is no SIP URI, and there is no server to call it through`);
       }
     }
-    if (this.host.serverAddress === "" && s.acceptFrom === "server") {
-      log.log(LogLevel.Warn, "accept_from is server, but there is no sip_server: calls are accepted from anyone");
+    if (this.host.serverAddress === "" && s.acceptFrom === "server" && s.allowFrom.length === 0) {
+      log.log(LogLevel.Info, "no sip_server and no allow_from: calls are accepted from the local networks only");
     }
     this.intercom.start();
   }
@@ -237,7 +226,9 @@ export class App {
   counters(): string {
     const u = this.host.udp;
     return `sip rx ${u.received} tx ${u.sent} failed ${u.failed}, clock ${this.host.clock.ticks} wake-ups (${this.host.clock.stray} stray), ` +
-      `calls ${this.intercom.ua.activeCalls}, ${this.intercom.registered ? "registered" : "not registered"}`;
+      `calls ${this.intercom.ua.activeCalls}, ${this.intercom.registered ? "registered" : "not registered"}` +
+      `, untrusted ${this.intercom.trust.counters.rejected} rejected ${this.intercom.trust.counters.dropped} dropped, scanners ${this.intercom.trust.counters.scanners}` +
+      (this.audio !== undefined ? `, ${this.audio.counters()}` : "");
   }
 
   get tapped(): boolean {

@@ -37,6 +37,7 @@ export interface AudioPins {
 export type HuntChoice = "sequential" | "parallel";
 export type ButtonChoice = "ignore" | "hangup";
 export type AcceptChoice = "server" | "any";
+export type UntrustedChoice = "reject" | "drop";
 
 export interface Settings {
   board: string;
@@ -53,7 +54,7 @@ export interface Settings {
   /** call_target split at commas: user parts or SIP URIs, in calling order. */
   targets: string[];
   hunt: HuntChoice;
-  /** DTMF code that opens the door (the core's "#" when empty). */
+  /** DTMF code that opens the door; empty: none, DTMF never opens the door. */
   doorCode: string;
   /** Seconds between OPTIONS keepalives (0: none). */
   keepalive: number;
@@ -71,8 +72,16 @@ export interface Settings {
   callLimitMs: number;
   /** What the doorbell does during a call or an outgoing ring. */
   buttonInCall: ButtonChoice;
-  /** Whom new requests (calls, MESSAGE, OPTIONS) are accepted from. */
+  /**
+   * Whom calls, INFO, MESSAGE and REFER are taken from: "server" (the SIP
+   * server and allow_from; without a server, the local networks) or "any"
+   * (anyone; the door code still works only in calls from those).
+   */
   acceptFrom: AcceptChoice;
+  /** Further trusted peers (allow_from, comma-separated): "192.168.1.20", "192.168.1.20:5062", "192.168.1.0/24". */
+  allowFrom: string[];
+  /** What other sources get: a 403, or nothing. */
+  untrusted: UntrustedChoice;
   /** Local UDP port for SIP. */
   localPort: number;
   /** Simulator control port on 127.0.0.1 (0: none). */
@@ -102,7 +111,7 @@ export interface Settings {
 export const SETTING_KEYS = Object.freeze([
   "board", "sip_server", "sip_port", "sip_user", "sip_password", "sip_domain", "call_target", "hunt",
   "door_code", "keepalive", "expires", "door_open_ms", "hangup_after_ms", "auto_answer_ms",
-  "ring_timeout_ms", "call_limit_ms", "button_in_call", "accept_from", "sip_local_port", "ctl_port",
+  "ring_timeout_ms", "call_limit_ms", "button_in_call", "accept_from", "allow_from", "untrusted", "sip_local_port", "ctl_port",
   "log_level", "tx_clients", "tx_servers", "msg_buffer", "max_calls", "call_buffer",
   "button_pin", "button_pull", "button_active", "debounce_ms", "relay_pin", "relay_active",
   "led_pin", "led_active", "led_kind", "audio_codec", "i2s_mclk", "i2s_bclk", "i2s_lrck",
@@ -172,6 +181,7 @@ const LEVELS = Object.freeze(["low", "high"] as const);
 const HUNTS: readonly HuntChoice[] = Object.freeze(["sequential", "parallel"]);
 const BUTTONS: readonly ButtonChoice[] = Object.freeze(["ignore", "hangup"]);
 const ACCEPTS: readonly AcceptChoice[] = Object.freeze(["server", "any"]);
+const UNTRUSTED: readonly UntrustedChoice[] = Object.freeze(["reject", "drop"]);
 const PIN_MAX = 48; // the highest GPIO number across ESP32 variants (ESP32-S3)
 const DOOR_CODE = /^[0-9*#A-Da-d]{1,16}$/;
 const HOUR_MS = 3600000;
@@ -212,7 +222,9 @@ export function loadSettings(storage: StorageHost | null): Settings {
   const callTarget = r.text("call_target", "");
   const code = r.text("door_code", "").trim();
   const warnings: string[] = [];
-  if (code !== "" && !DOOR_CODE.test(code)) warnings.push("door_code must be 1 to 16 of 0-9 * # A-D; using the default \"#\"");
+  if (code === "") warnings.push("no door_code: DTMF does not open the door");
+  else if (!DOOR_CODE.test(code)) warnings.push("door_code must be 1 to 16 of 0-9 * # A-D; DTMF does not open the door");
+  const allowFrom = parseTargets(r.text("allow_from", ""));
   if (server.port < 0) warnings.push("sip_server has an unusable port; using sip_port");
   return {
     board: r.text("board", "unknown"),
@@ -234,6 +246,8 @@ export function loadSettings(storage: StorageHost | null): Settings {
     callLimitMs: r.int("call_limit_ms", 120000, 0, 24 * HOUR_MS),
     buttonInCall: r.choice("button_in_call", BUTTONS, "ignore"),
     acceptFrom: r.choice("accept_from", ACCEPTS, "server"),
+    allowFrom,
+    untrusted: r.choice("untrusted", UNTRUSTED, "reject"),
     localPort: r.int("sip_local_port", 5060, 0, 65535),
     ctlPort: r.int("ctl_port", 0, 0, 65535),
     logLevel: parseLogLevel(r.text("log_level", "info"), LogLevel.Info),
@@ -270,7 +284,8 @@ export function describeSettings(s: Settings): string {
   return `board ${s.board}; sip ${s.sipUser}@${s.sipDomain} via ${s.sipServer || "(no server)"}:${s.sipPort}` +
     `, local port ${s.localPort}, call ${s.targets.length > 0 ? s.targets.join(",") : "(none)"} (${s.hunt})` +
     `, expires ${s.expires}s, keepalive ${s.keepalive}s, accept from ${s.acceptFrom}` +
-    `, password ${s.sipPassword ? "set" : "empty"}, door code ${s.doorCode ? "set" : "default"}` +
+    `${s.allowFrom.length > 0 ? ` and ${s.allowFrom.join(",")}` : ""}, untrusted ${s.untrusted}` +
+    `, password ${s.sipPassword ? "set" : "empty"}, door code ${s.doorCode ? "set" : "none (DTMF opens nothing)"}` +
     `; pools ${s.txClients}/${s.txServers} transactions of ${s.msgBuffer} B, ${s.maxCalls} calls of ${s.callBuffer} B` +
     `; pins button ${s.buttonPin} relay ${s.relayPin} led ${s.ledPin} (${s.ledKind})`;
 }

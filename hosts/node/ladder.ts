@@ -51,7 +51,7 @@ export interface LadderOptions {
   color?: boolean;
   /** Plain ASCII instead of box-drawing characters (default false). */
   ascii?: boolean;
-  /** Strings never to print (passwords): masked with as many '*'. */
+  /** Strings never to print (passwords): masked with as many '*'. Read at each use, so secrets learnt later count. */
   redact?: readonly string[];
   /** Characters of the Call-ID shown (default 8; 0 hides it). */
   callIdLength?: number;
@@ -152,7 +152,7 @@ export class Ladder {
   private readonly o: LadderOptions;
   private readonly g: Glyphs;
   private readonly columns: string[];
-  private readonly secrets: string[];
+  private readonly secrets: readonly string[];
   private readonly callIdLength: number;
 
   constructor(options: LadderOptions = {}) {
@@ -161,7 +161,8 @@ export class Ladder {
     this.width = Math.max(12, Math.floor(options.width ?? 30));
     this.g = options.ascii === true ? ASCII : UNICODE;
     this.columns = [...(options.columns ?? [])];
-    this.secrets = (options.redact ?? []).filter((s) => s !== "");
+    // The caller's list itself: a secret added after the ladder was made (the built-in PBX's password) is masked too.
+    this.secrets = options.redact ?? [];
     this.callIdLength = Math.max(0, Math.floor(options.callIdLength ?? 8));
   }
 
@@ -285,7 +286,7 @@ export class Ladder {
   /** Mask every secret with as many '*' (keeps the columns aligned). */
   private mask(text: string): string {
     let out = text;
-    for (const secret of this.secrets) out = out.split(secret).join("*".repeat(secret.length));
+    for (const secret of this.secrets) if (secret !== "") out = out.split(secret).join("*".repeat(secret.length));
     return out;
   }
 }

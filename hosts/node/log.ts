@@ -9,6 +9,8 @@ export interface LogSink {
 
 export class NodeLog implements LogHost {
   level: LogLevel;
+  /** Strings never to write (passwords): masked with as many '*' in every line. */
+  readonly secrets: string[] = [];
   private readonly sink: LogSink;
 
   constructor(level: LogLevel = LogLevel.Info, sink: LogSink = process.stderr) {
@@ -18,8 +20,15 @@ export class NodeLog implements LogHost {
 
   log(level: LogLevel, text: string): void {
     if (level > this.level) return;
-    this.sink.write(`${new Date().toISOString()} ${NAMES[level] ?? String(level)} ${text}\n`);
+    this.sink.write(`${new Date().toISOString()} ${NAMES[level] ?? String(level)} ${redact(text, this.secrets)}\n`);
   }
+}
+
+/** `text` with every non-empty secret replaced by as many '*'. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (s !== "" && out.includes(s)) out = out.split(s).join("*".repeat(s.length));
+  return out;
 }
 
 /** Parse "error" | "warn" | "info" | "debug" (case-insensitive) for command-line flags. */

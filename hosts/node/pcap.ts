@@ -518,6 +518,13 @@ export class PcapFileWriter {
   constructor(
     readonly path: string,
     readonly linkType: WritableLinkType = LINKTYPE_RAW,
+    /**
+     * Strings never to write (passwords), masked with as many '*' in each
+     * payload (lengths kept, so the capture still parses). Digest never puts
+     * a password on the wire; this guards against a peer that echoes one.
+     * Read at each packet, so secrets learnt later count.
+     */
+    readonly redact: readonly string[] = [],
   ) {
     this.fd = openSync(path, "w");
     writeSync(this.fd, writePcapHeader(linkType));
@@ -526,7 +533,7 @@ export class PcapFileWriter {
   /** Record one datagram; `timeMs` defaults to now. */
   udp(srcIp: string, srcPort: number, dstIp: string, dstPort: number, payload: Uint8Array, timeMs: number = Date.now()): void {
     if (this.fd < 0) return;
-    writeSync(this.fd, writeUdpPacket(srcIp, srcPort, dstIp, dstPort, payload, timeMs, this.linkType));
+    writeSync(this.fd, writeUdpPacket(srcIp, srcPort, dstIp, dstPort, maskSecrets(payload, this.redact), timeMs, this.linkType));
   }
 
   close(): void {
@@ -534,4 +541,20 @@ export class PcapFileWriter {
     closeSync(this.fd);
     this.fd = -1;
   }
+}
+
+/** `payload`, or a copy with every occurrence of each non-empty secret (UTF-8) overwritten by '*'. */
+export function maskSecrets(payload: Uint8Array, secrets: readonly string[]): Uint8Array {
+  let out = payload;
+  for (const secret of secrets) {
+    if (secret === "") continue;
+    const needle = Buffer.from(secret, "utf8");
+    let at = Buffer.from(out.buffer, out.byteOffset, out.byteLength).indexOf(needle);
+    while (at >= 0) {
+      if (out === payload) out = Uint8Array.from(payload);
+      out.fill(0x2a, at, at + needle.length);
+      at = Buffer.from(out.buffer, out.byteOffset, out.byteLength).indexOf(needle, at + needle.length);
+    }
+  }
+  return out;
 }

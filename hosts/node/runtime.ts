@@ -8,7 +8,7 @@
  * NodeIntercom (the core in this process) and XsIntercom (hosts/xs, the core
  * inside the XS engine, bridged) both implement it.
  */
-import { LogLevel, type LogHost, type PinsHost, type UdpHost, type UdpReceiver } from "../../src/host";
+import { type AudioHost, LogLevel, type LogHost, type PinsHost, type UdpHost, type UdpReceiver } from "../../src/host";
 import { Intercom, IntercomEvent, type IntercomListener, type IntercomSettings } from "../../src/app/intercom";
 import { RegState } from "../../src/ua/registration";
 import { NodeClock } from "./clock";
@@ -16,6 +16,7 @@ import { NodeHash } from "./hash";
 import { NodeRandom } from "./random";
 import { NodeUdp } from "./udp";
 import type { PacketTap } from "./pbx/tap";
+import { bindMediaSockets, closeMediaSockets, type MediaSocketPair } from "./audio/rtp-sockets";
 
 /** The door's relay and LED on a computer: remembered, and reported when they change. */
 export class LoggedPins implements PinsHost {
@@ -91,6 +92,10 @@ export interface DoorRuntimeOptions {
   onEvent?: (event: IntercomEvent, detail: string) => void;
   /** Relay and LED changes. */
   onPin?: (what: "relay" | "led", on: boolean) => void;
+  /** The door's microphone and speaker (hosts/node/audio: WAV files, a tone); none: silence is sent. */
+  audio?: AudioHost & { close?(): void };
+  /** First RTP port (slot i: + 2 i); default settings.calls.rtpPort, else ephemeral even/odd pairs. Taken ports fall back to ephemeral ones. */
+  rtpPort?: number;
 }
 
 export interface NodeIntercomOptions extends DoorRuntimeOptions {
@@ -103,6 +108,9 @@ export class NodeIntercom implements DoorRuntime {
   readonly udp: NodeUdp;
   readonly clock: NodeClock;
   readonly pins: LoggedPins;
+  /** RTP and RTCP sockets per call slot. */
+  readonly media: MediaSocketPair[] = [];
+  private audio: (AudioHost & { close?(): void }) | undefined;
 
   private constructor(intercom: Intercom, udp: NodeUdp, clock: NodeClock, pins: LoggedPins) {
     this.intercom = intercom;
@@ -124,7 +132,7 @@ export class NodeIntercom implements DoorRuntime {
       onError: (e) => o.log?.log(LogLevel.Debug, `udp: ${e.message}`),
     });
     if (tapped !== null) tapped.inner = udp;
-    intercom = new Intercom({ clock, random: new NodeRandom(), hash: new NodeHash(), log: o.log, pins, udp: tapped ?? udp }, o.settings);
+    intercom = new Intercom({ clock, random: new NodeRandom(), hash: new NodeHash(), log: o.log, pins, udp: tapped ?? udp, audio: o.audio }, o.settings);
     if (tapped !== null) tapped.target = intercom.receiver;
     clock.attach(intercom.timers);
     const listener = o.listener;
@@ -135,7 +143,17 @@ export class NodeIntercom implements DoorRuntime {
         onEvent(event, detail);
       },
     };
-    return new NodeIntercom(intercom, udp, clock, pins);
+    let media: MediaSocketPair[];
+    try {
+      media = await bindMediaSockets(intercom, o.address ?? "127.0.0.1", o.rtpPort ?? o.settings.calls?.rtpPort ?? 0, o.log);
+    } catch (e) {
+      await udp.close();
+      throw e;
+    }
+    const runtime = new NodeIntercom(intercom, udp, clock, pins);
+    runtime.media.push(...media);
+    runtime.audio = o.audio;
+    return runtime;
   }
 
   get localAddress(): string {
@@ -183,6 +201,9 @@ export class NodeIntercom implements DoorRuntime {
     });
     this.intercom.listener = previous;
     this.clock.close();
+    this.intercom.media.stopAll();
+    this.audio?.close?.();
+    await closeMediaSockets(this.media);
     await this.udp.close();
   }
 }

@@ -5,20 +5,35 @@
  * predictable on a phone keypad:
  *   - digits collect until as many as the code has; then they are compared;
  *   - "*" clears the entry (unless the code uses "*");
- *   - a code ending in "#" is also compared as soon as "#" is typed.
- * A wrong entry is counted; after `maxWrong` in one call the call is ended
- * (the application does it), and after `maxWrong` wrong entries in a row,
- * across calls, the opener locks for `lockoutMs` (brute-force defence).
+ *   - a code ending in "#" is also compared as soon as "#" is typed;
+ *   - digits of another call start a fresh entry (two calls cannot add up
+ *     to one code).
+ *
+ * There is no default code: without one (or with one that is not 1 to 16
+ * of 0-9 * # A-D) the door is never opened by DTMF. A trivial default
+ * ("#") would open the door to anyone who gets a call through.
+ *
+ * Brute force: a wrong entry is counted; after `maxWrong` in one call the
+ * call is ended (the application does it), and after `maxWrong` wrong
+ * entries in a row, across calls, the opener locks for `lockoutMs`, during
+ * which every entry (the right one too) is refused. Each further lockout
+ * without a right code in between doubles the cool-down, up to an hour (or
+ * lockoutMs when that is longer): three guesses a minute at first, three an
+ * hour after six lockouts. A right code resets both counts.
+ *
+ * Who may type at all is the application's business (intercom.ts): only an
+ * answered call with a confirmed dialog, from a trusted source.
  */
 import { ascii } from "../sip/message/bytes";
 import type { PinsHost } from "../host";
 import { TimerEntry, type TimerQueue, type TimerTarget } from "../sip/timer/timer-queue";
 import { TimerKind } from "../sip/timer/timer-kind";
 
-export const DEFAULT_DOOR_CODE = "#";
 export const DEFAULT_DOOR_OPEN_MS = 3000;
 export const DEFAULT_MAX_WRONG = 3;
 export const DEFAULT_LOCKOUT_MS = 60000;
+/** The longest cool-down the doubling reaches (unless lockoutMs itself is longer). */
+export const MAX_LOCKOUT_MS = 3600000;
 const MAX_CODE = 16;
 
 export const enum CodeResult {
@@ -34,6 +49,19 @@ export const enum CodeResult {
   Locked = 4,
   /** "*" cleared the entry. */
   Cleared = 5,
+  /** No usable door code is configured: DTMF never opens the door. */
+  Disabled = 6,
+}
+
+/** A door code as configured: 1 to 16 of 0-9 * # A-D (a-d taken as A-D). */
+export function validDoorCode(code: string): boolean {
+  if (code.length < 1 || code.length > MAX_CODE) return false;
+  for (let i = 0; i < code.length; i++) {
+    const c = code.charCodeAt(i);
+    const ok = (c >= 48 && c <= 57) || c === 42 || c === 35 || (c >= 65 && c <= 68) || (c >= 97 && c <= 100);
+    if (!ok) return false;
+  }
+  return true;
 }
 
 /** Told when the relay switches (status LED, events). */
@@ -43,9 +71,12 @@ export interface RelayListener {
 
 export class DoorOpener implements TimerTarget {
   listener: RelayListener | undefined;
+  /** The code's bytes (A-D upper case); empty when disabled. */
   private readonly code: Uint8Array;
   private readonly entry = new Uint8Array(MAX_CODE);
   private len = 0;
+  /** Whose digits the entry holds (the application's call slot), -1 for none. */
+  private owner = -1;
   private readonly pins: PinsHost | undefined;
   private readonly timers: TimerQueue;
   private readonly pulse: TimerEntry;
@@ -56,14 +87,17 @@ export class DoorOpener implements TimerTarget {
   /** Wrong entries in the current call, and in a row across calls. */
   wrongInCall = 0;
   wrongInRow = 0;
+  /** Wrong entries since start (diagnostics, tests). */
+  wrongTotal = 0;
+  /** Lockouts in a row (no right code in between): the next cool-down doubles. */
+  lockouts = 0;
   locked = false;
   relayOn = false;
   /** Openings since start (tests, diagnostics). */
   openings = 0;
 
   constructor(timers: TimerQueue, pins: PinsHost | undefined, code: string, openMs = DEFAULT_DOOR_OPEN_MS, maxWrong = DEFAULT_MAX_WRONG, lockoutMs = DEFAULT_LOCKOUT_MS) {
-    const c = code !== "" ? code : DEFAULT_DOOR_CODE;
-    this.code = ascii(c.length > MAX_CODE ? c.substring(0, MAX_CODE) : c);
+    this.code = validDoorCode(code) ? ascii(code.toUpperCase()) : new Uint8Array(0);
     this.timers = timers;
     this.pins = pins;
     this.pulse = new TimerEntry(this, TimerKind.User);
@@ -73,15 +107,36 @@ export class DoorOpener implements TimerTarget {
     this.lockoutMs = lockoutMs >= 0 ? lockoutMs : DEFAULT_LOCKOUT_MS;
   }
 
+  /** Is a door code configured (DTMF can open the door)? */
+  get enabled(): boolean {
+    return this.code.length > 0;
+  }
+
   /** A new call: a fresh entry and a fresh per-call count. */
   newCall(): void {
     this.len = 0;
+    this.owner = -1;
     this.wrongInCall = 0;
   }
 
-  digit(d: number): CodeResult {
+  /** The cool-down the current (or next) lockout lasts. */
+  get cooldownMs(): number {
+    const cap = this.lockoutMs > MAX_LOCKOUT_MS ? this.lockoutMs : MAX_LOCKOUT_MS;
+    let ms = this.lockoutMs;
+    for (let i = 1; i < this.lockouts && ms < cap; i++) ms *= 2;
+    return ms < cap ? ms : cap;
+  }
+
+  /** A digit (character code) typed in call `owner` (any number naming the call, e.g. its slot). */
+  digit(d: number, owner = 0): CodeResult {
+    if (this.code.length === 0) return CodeResult.Disabled;
     if (this.locked) return CodeResult.Locked;
+    if (owner !== this.owner) {
+      this.owner = owner;
+      this.len = 0;
+    }
     const code = this.code;
+    if (d >= 97 && d <= 100) d -= 32; // a-d as A-D
     if (d === 42 /* * */ && code.indexOf(42) < 0) {
       this.len = 0;
       return CodeResult.Cleared;
@@ -93,14 +148,17 @@ export class DoorOpener implements TimerTarget {
     this.len = 0;
     if (match) {
       this.wrongInRow = 0;
+      this.lockouts = 0;
       this.open();
       return CodeResult.Open;
     }
     this.wrongInCall++;
     this.wrongInRow++;
+    this.wrongTotal++;
     if (this.wrongInRow >= this.maxWrong && this.lockoutMs > 0) {
       this.locked = true;
-      this.timers.start(this.lockTimer, this.lockoutMs, TimerKind.User);
+      this.lockouts++;
+      this.timers.start(this.lockTimer, this.cooldownMs, TimerKind.User);
     }
     return this.wrongInCall >= this.maxWrong ? CodeResult.TooManyWrong : CodeResult.Wrong;
   }

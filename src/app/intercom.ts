@@ -5,7 +5,9 @@
  *   - the doorbell button calls the configured targets (sequential or
  *     parallel hunting);
  *   - incoming calls are answered (the user agent's auto-answer);
- *   - the door code, typed during a call, pulses the door relay;
+ *   - calls, INFO, MESSAGE and REFER are taken from trusted sources only
+ *     (src/ua/trust), screened before the transaction layer takes them;
+ *   - the door code, typed during a trusted, answered call, pulses the door relay;
  *   - the status LED shows registration and call state;
  *   - every event goes to the host's listener (log lines, ladder view).
  *
@@ -13,8 +15,10 @@
  * UDP socket with `intercom.receiver` as its receiver, calls attach(udp),
  * attaches its clock to `intercom.timers`, then start().
  */
-import type { ClockHost, HashHost, LogHost, PinsHost, RandomHost, UdpHost, UdpReceiver } from "../host";
+import type { AudioHost, ClockHost, HashHost, LogHost, PinsHost, RandomHost, UdpHost, UdpReceiver } from "../host";
 import { LogLevel } from "../host";
+import { CallMedia, type CallMediaListener } from "../media/call-media";
+import { Tone } from "../media/tone";
 import type { SipMessage } from "../sip/message/message";
 import { TimerEntry, TimerQueue, type TimerTarget } from "../sip/timer/timer-queue";
 import { TimerKind } from "../sip/timer/timer-kind";
@@ -28,7 +32,9 @@ import { CallPolicy, K_ACCEPT_ALL, K_ALLOW } from "../ua/call/capabilities";
 import type { CallOptions } from "../ua/call/config";
 import { Keepalive, type KeepaliveListener } from "../ua/keepalive";
 import { RegState, Registration, type RegistrationListener } from "../ua/registration";
-import { type Admission, UserAgent, type UserAgentListener } from "../ua/user-agent";
+import { UserAgent, type UserAgentListener } from "../ua/user-agent";
+import { TrustPolicy } from "../ua/trust/trust-policy";
+import type { TrustSettings } from "../ua/trust/trust-settings";
 import { CodeResult, DoorOpener, type RelayListener } from "./door-opener";
 import { Doorbell, type DoorbellListener } from "./doorbell";
 import { Hunt, type HuntListener, HuntMode } from "./hunt";
@@ -97,6 +103,8 @@ export interface IntercomHosts {
   log?: LogHost;
   pins?: PinsHost;
   udp?: UdpHost;
+  /** The door's microphone and speaker (none: calls send silence, received audio is dropped). */
+  audio?: AudioHost;
 }
 
 export interface IntercomSettings {
@@ -106,7 +114,7 @@ export interface IntercomSettings {
   targets?: readonly string[];
   hunt?: HuntMode;
   buttonDuringCall?: ButtonAction;
-  /** DTMF code that opens the door (default "#"). */
+  /** DTMF code that opens the door; none (the default): the door is never opened by DTMF. */
   doorCode?: string;
   /** Relay pulse, ms (default 3000). */
   doorOpenMs?: number;
@@ -126,7 +134,10 @@ export interface IntercomSettings {
   maxClientTransactions?: number;
   maxServerTransactions?: number;
   messageBuffer?: number;
-  admission?: Admission;
+  /** Trusted sources (src/ua/trust): by default calls only from the registrar / outbound proxy. */
+  trust?: TrustSettings;
+  /** Ringback at the door while a doorbell call rings: "eu" (425 Hz, default) or "us" (440 + 480 Hz). */
+  ringback?: "eu" | "us";
 }
 
 /** Until the user agent exists, the layer has nobody to tell. */
@@ -137,7 +148,7 @@ const NOBODY: ServerTransactionUser = {
   onServerTimeout(): void {},
 };
 
-export class Intercom implements UserAgentListener, RegistrationListener, KeepaliveListener, DoorbellListener, HuntListener, RelayListener, TimerTarget {
+export class Intercom implements UserAgentListener, RegistrationListener, KeepaliveListener, DoorbellListener, HuntListener, RelayListener, TimerTarget, CallMediaListener {
   readonly timers: TimerQueue;
   readonly layer: TransactionLayer;
   readonly ua: UserAgent;
@@ -147,6 +158,10 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
   readonly opener: DoorOpener;
   readonly led: StatusLed;
   readonly hunt: Hunt;
+  /** The calls' audio: RTP sessions, media clock, tones (src/media). */
+  readonly media: CallMedia;
+  /** Who may call the door; its counters tell what was turned away. */
+  readonly trust: TrustPolicy;
   listener: IntercomListener | undefined;
 
   private readonly settings: IntercomSettings;
@@ -180,6 +195,8 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
       onStray2xx: (msg: SipMessage) => this.ua.stray2xx(msg),
     });
     this.layer = layer;
+    const trust = new TrustPolicy({ account: settings.account, settings: settings.trust, random: hosts.random, clock: timers, log: hosts.log });
+    this.trust = trust;
     const ua = new UserAgent({
       account: settings.account,
       calls: settings.calls,
@@ -190,10 +207,13 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
       hash: hosts.hash,
       log: hosts.log,
       listener: this,
-      admission: settings.admission,
+      trust,
     });
     this.ua = ua;
     layer.user = ua;
+    // Requests are screened before a transaction is taken: an untrusted INVITE holds no slot.
+    trust.peers = ua;
+    layer.screen = trust;
     this.registration = settings.register === false ? null : new Registration({
       account: settings.account, layer, timers, random: hosts.random, hash: hosts.hash, log: hosts.log, listener: this,
     });
@@ -208,6 +228,10 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
     this.hunt = new Hunt(ua, this);
     this.targets = settings.targets ?? [];
     this.hangupTimer = new TimerEntry(this, TimerKind.User);
+    this.media = new CallMedia({
+      calls: ua.calls, timers, clock: hosts.clock, random: hosts.random, log: hosts.log, audio: hosts.audio, listener: this,
+      ringback: settings.ringback === "us" ? Tone.RingbackUs : Tone.Ringback,
+    });
   }
 
   /** The UDP receiver for the host's socket (the transaction layer). */
@@ -219,10 +243,26 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
     this.layer.attach(udp);
   }
 
+  /** The host's RTP socket (and RTCP socket, port + 1) of call slot `slot`; the call's SDP then advertises its port. */
+  attachMedia(slot: number, rtp: UdpHost, rtcp: UdpHost | null): void {
+    this.media.attach(slot, rtp, rtcp);
+  }
+
+  /** The receiver for the RTP socket of call slot `slot` (null past the last slot). */
+  rtpReceiver(slot: number): UdpReceiver | null {
+    return this.media.rtpReceiver(slot);
+  }
+
+  rtcpReceiver(slot: number): UdpReceiver | null {
+    return this.media.rtcpReceiver(slot);
+  }
+
   /** Register, start the keepalive. */
   start(): void {
     if (this.started) return;
     this.started = true;
+    this.info(this.trust.describe());
+    if (!this.opener.enabled) this.warn("intercom: no door code is configured: DTMF does not open the door");
     this.led.show(LedPattern.Registering);
     if (this.registration !== null) this.registration.start();
     else this.led.show(LedPattern.Idle);
@@ -310,6 +350,7 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
     }
     // After the event: the hunt may place the next call or cancel the others.
     this.hunt.callState(call);
+    this.media.callState(call);
     this.refreshLed();
   }
 
@@ -320,11 +361,17 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
 
   /** A DTMF digit from any source (INFO now, RFC 4733 events with the audio). */
   digit(call: Call, digit: number): void {
+    // Only an answered call whose dialog is confirmed (Up: the ACK came, or we acknowledged the 2xx), from a trusted source.
     if (call.state !== CallState.Up) return;
-    const result = this.opener.digit(digit);
+    if (!this.ua.isTrustedCall(call)) {
+      this.warn("intercom: DTMF ignored: the call is from an untrusted source");
+      return;
+    }
+    const result = this.opener.digit(digit, call.index);
     switch (result) {
       case CodeResult.Open: {
         this.emit(IntercomEvent.DoorOpened, call, call.peer());
+        this.media.confirm();
         this.refreshLed();
         const after = this.settings.hangupAfterOpenMs ?? 0;
         if (after > 0) {
@@ -343,9 +390,17 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
       case CodeResult.Locked:
         this.emit(IntercomEvent.WrongCode, call, "locked out");
         return;
+      case CodeResult.Disabled:
+        this.warn("intercom: DTMF ignored: no door code is configured");
+        return;
       default:
         return;
     }
+  }
+
+  /** An RFC 4733 key press in a call's RTP: the same door-code logic as INFO DTMF. */
+  onTelephoneEvent(call: Call, digit: number): void {
+    this.onDtmf(call, digit);
   }
 
   onMessage(call: Call | null, from: string, text: string): void {

@@ -8,7 +8,11 @@
  * REFER 403. Methods not allowed (PUBLISH, REGISTER) and unknown ones are
  * answered 405/501 with Allow by the layer, from the same CallPolicy.
  *
- * It owns the fixed pool of call slots and places outgoing calls.
+ * It owns the fixed pool of call slots and places outgoing calls. Requests
+ * from untrusted sources never get here: trust/trust-policy.ts screens them
+ * before the layer takes a transaction; the user agent serves it the
+ * dialogs (DialogPeers) and remembers which calls came from trusted sources
+ * (only those may open the door).
  */
 import { type HashHost, LogLevel, type LogHost, type RandomHost } from "../host";
 import { ascii, spanEqualsCI, spanToString } from "../sip/message/bytes";
@@ -38,6 +42,7 @@ import { DtmfReader } from "./call/dtmf";
 import { writeCapabilities } from "./call/headers";
 import type { CallOwner } from "./call/owner";
 import * as P from "./call/phrases";
+import type { DialogPeers } from "./trust/trust-policy";
 
 /** What the application hears from the user agent. */
 export interface UserAgentListener {
@@ -49,10 +54,9 @@ export interface UserAgentListener {
   onMessage?(call: Call | null, from: string, text: string): void;
 }
 
-/** Decides, for trusted-source filtering, whether a request from address:port is taken. */
-export interface Admission {
-  /** 0: accept; a status (e.g. 403) to reject with; -1: drop silently. */
-  admit(msg: SipMessage, address: string, port: number): number;
+/** Whether a source is trusted (trust/trust-policy.ts): calls from others never get the door code. */
+export interface SourceTrust {
+  isTrusted(address: string, port: number): boolean;
 }
 
 export interface UserAgentOptions {
@@ -65,11 +69,11 @@ export interface UserAgentOptions {
   hash: HashHost;
   log?: LogHost;
   listener?: UserAgentListener;
-  admission?: Admission;
+  /** Without it every source is trusted (tests of the layers below). */
+  trust?: SourceTrust;
 }
 
 const K_ACCEPT = ascii("Accept: ");
-const R_FORBIDDEN = ascii("Forbidden");
 
 /** Ends a second answered fork (§13.2.2.4): its BYE's answer needs nothing. */
 class ForkCleaner implements ClientTransactionUser {
@@ -77,7 +81,7 @@ class ForkCleaner implements ClientTransactionUser {
   onFailure(): void {}
 }
 
-export class UserAgent implements ServerTransactionUser, CallOwner {
+export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers {
   readonly layer: TransactionLayerApi;
   readonly timers: TimerQueue;
   readonly timerValues: TimerValues;
@@ -91,9 +95,7 @@ export class UserAgent implements ServerTransactionUser, CallOwner {
   readonly dtmf = new DtmfReader();
   readonly calls: Call[] = [];
   listener: UserAgentListener | undefined;
-  admission: Admission | undefined;
-  /** Requests turned away by admission (trusted sources), for logs and tests. */
-  rejectedSources = 0;
+  readonly trust: SourceTrust | undefined;
   /** Exceptions caught at the core's boundary. */
   errors = 0;
 
@@ -103,6 +105,13 @@ export class UserAgent implements ServerTransactionUser, CallOwner {
   private readonly scratchDialog = new Dialog();
   private readonly forkCleaner = new ForkCleaner();
   private readonly addr = new NameAddr();
+  /**
+   * Per call slot: did the call come from a trusted source (an INVITE the
+   * trust policy accepted as trusted, or a call we placed)? Only such calls
+   * may open the door (trust/trust-policy.ts accepts untrusted calls when
+   * configured to accept from anyone).
+   */
+  private readonly trustedCalls: boolean[] = [];
 
   constructor(options: UserAgentOptions) {
     this.layer = options.layer;
@@ -112,9 +121,12 @@ export class UserAgent implements ServerTransactionUser, CallOwner {
     this.hash = options.hash;
     this.log = options.log;
     this.listener = options.listener;
-    this.admission = options.admission;
+    this.trust = options.trust;
     this.config = new CallConfig(options.account, options.calls);
-    for (let i = 0; i < this.config.maxCalls; i++) this.calls.push(new Call(this, i));
+    for (let i = 0; i < this.config.maxCalls; i++) {
+      this.calls.push(new Call(this, i));
+      this.trustedCalls.push(false);
+    }
   }
 
   /** Calls not idle. */
@@ -156,7 +168,10 @@ export class UserAgent implements ServerTransactionUser, CallOwner {
           port = u.port > 0 ? u.port : 5060;
         }
       }
-      return call.dial(uri, uri.length, address, port) ? call : null;
+      if (!call.dial(uri, uri.length, address, port)) return null;
+      // Our own call (the doorbell, or a transfer a trusted peer asked for).
+      this.trustedCalls[call.index] = true;
+      return call;
     } catch (e) {
       this.caught(e);
       return null;
@@ -175,22 +190,14 @@ export class UserAgent implements ServerTransactionUser, CallOwner {
 
   onRequest(tx: ServerTransactionHandle, msg: SipMessage, address: string, port: number): void {
     try {
-      const admission = this.admission;
-      if (admission !== undefined) {
-        const verdict = admission.admit(msg, address, port);
-        if (verdict !== 0) {
-          this.rejectedSources++;
-          if (verdict > 0) this.respond(tx, msg, verdict, R_FORBIDDEN);
-          return;
-        }
-      }
+      // Sources were screened by the trust policy before the transaction was taken (layer.screen).
       if (msg.to.tagLen > 0) {
         this.inDialog(tx, msg);
         return;
       }
       switch (msg.method) {
         case Method.INVITE:
-          this.invite(tx, msg);
+          this.invite(tx, msg, address, port);
           return;
         case Method.OPTIONS:
           this.options(tx, msg);
@@ -253,6 +260,19 @@ export class UserAgent implements ServerTransactionUser, CallOwner {
     } catch (e) {
       this.caught(e);
     }
+  }
+
+  // ---- DialogPeers -----------------------------------------------------------
+
+  /** An in-dialog request sent straight by the peer: its source is where the dialog sends (§12.2.1.1). */
+  isDialogPeer(msg: SipMessage, address: string): boolean {
+    const call = this.findDialog(msg);
+    return call !== null && call.dialog.hop.address === address;
+  }
+
+  /** Did this call come from a trusted source (or did we place it)? */
+  isTrustedCall(call: Call): boolean {
+    return call.index < this.trustedCalls.length && this.trustedCalls[call.index] === true && this.calls[call.index] === call;
   }
 
   // ---- CallOwner -----------------------------------------------------------
@@ -351,7 +371,7 @@ export class UserAgent implements ServerTransactionUser, CallOwner {
     this.respond(tx, msg, 481, msg.method === Method.NOTIFY ? P.R_NO_SUBSCRIPTION : P.R_NO_TRANSACTION);
   }
 
-  private invite(tx: ServerTransactionHandle, msg: SipMessage): void {
+  private invite(tx: ServerTransactionHandle, msg: SipMessage, address: string, port: number): void {
     const calls = this.calls;
     let busy = false;
     for (let i = 0; i < calls.length; i++) {
@@ -369,6 +389,7 @@ export class UserAgent implements ServerTransactionUser, CallOwner {
       this.respond(tx, msg, 486, P.R_BUSY);
       return;
     }
+    this.trustedCalls[call.index] = this.trust === undefined || this.trust.isTrusted(address, port);
     call.incoming(tx, msg);
   }
 

@@ -15,13 +15,20 @@
  * bridged from here); everything else (PBX, ladder, pcap, keys, the tour)
  * is shared: both runtimes are a DoorRuntime.
  */
+import { randomInt } from "node:crypto";
+import { lookup } from "node:dns/promises";
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { emitKeypressEvents } from "node:readline";
 import { createInterface } from "node:readline";
 import { LogLevel } from "../../../src/host";
 import { ButtonAction, HuntMode, IntercomEvent, intercomEventName, type IntercomSettings } from "../../../src/app/intercom";
 import type { AccountConfig } from "../../../src/ua/account";
+import { parseSourceEntry } from "../../../src/ua/trust/source-list";
+import { parseUntrustedAction, UntrustedAction } from "../../../src/ua/trust/trust-settings";
+import { FileAudio, parseMic, type MicSource } from "../audio/file-audio";
+import { WavWriter } from "../audio/wav";
 import { ladderTap, LOOPBACK_COLUMNS } from "../ladder";
 import { NodeLog, parseLogLevel } from "../log";
 import { PcapFileWriter } from "../pcap";
@@ -52,7 +59,11 @@ Server options:
   --listen ip:port           local address (default 127.0.0.1:0, or 0.0.0.0:5060 with --server)
   --keepalive SECONDS        OPTIONS keepalive interval, 0 = off (default 30)
   --expires SECONDS          registration expiry asked for (default 3600)
-  --door-code CODE           DTMF code that opens the door (default #)
+  --door-code CODE           DTMF code that opens the door (default: none, DTMF opens
+                             nothing; with the built-in PBX a random one per run)
+  --allow ADDR               also take calls from ADDR: ip, ip:port or a.b.c.d/n
+                             (repeatable; the server itself is always trusted)
+  --untrusted reject|drop    what calls from other sources get: 403 (default) or nothing
   --auto-answer MS           delay before answering calls (default 0)
   --button ignore|hangup     what the button does during a call (default ignore)
   --config FILE.json         the same settings as JSON (options win)
@@ -65,6 +76,12 @@ Output:
 Runtime:
   --xs                       run the core inside the real XS engine (the doorsip-xs
                              worker, built on first use), bridged to this process
+Audio (G.711 RTP in calls; 8 kHz 16-bit mono, other WAV rates and stereo converted):
+  --mic FILE.wav|tone:HZ     the door's microphone: a WAV file (looped) or a tone
+                             (default: silence)
+  --speaker OUT.wav          the door's speaker: what the call says (and ringback,
+                             the door-open tone) is written there
+  --rtp-port PORT            first RTP port (call slot i: PORT + 2i; default: free ports)
 `;
 
 interface RunOptions {
@@ -78,6 +95,8 @@ interface RunOptions {
   keepalive?: string;
   expires?: string;
   "door-code"?: string;
+  allow?: string[];
+  untrusted?: string;
   "auto-answer"?: string;
   button?: string;
   config?: string;
@@ -87,6 +106,9 @@ interface RunOptions {
   "log-level"?: string;
   demo?: boolean;
   xs?: boolean;
+  mic?: string;
+  speaker?: string;
+  "rtp-port"?: string;
   help?: boolean;
 }
 
@@ -121,7 +143,9 @@ function readConfig(path: string): RunOptions {
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new UsageError(`--config ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    // JSON.parse's message quotes the text around the fault, which may be the password.
+    const why = e instanceof SyntaxError ? "not valid JSON" : e instanceof Error && "code" in e ? String((e as { code: unknown }).code) : "unreadable";
+    throw new UsageError(`--config ${path}: ${why}`);
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new UsageError(`--config ${path}: expected a JSON object`);
   const o: RunOptions = {};
@@ -132,7 +156,7 @@ function readConfig(path: string): RunOptions {
     if (typeof v !== "string" && typeof v !== "number") throw new UsageError(`--config ${path}: "${k}" must be a string or number`);
     return String(v);
   };
-  for (const k of ["server", "user", "password", "domain", "hunt", "listen", "keepalive", "expires", "door-code", "auto-answer", "button"] as const) {
+  for (const k of ["server", "user", "password", "domain", "hunt", "listen", "keepalive", "expires", "door-code", "untrusted", "auto-answer", "button", "mic", "speaker", "rtp-port"] as const) {
     const v = str(k);
     if (v !== undefined) (o as Record<string, unknown>)[k] = v;
   }
@@ -141,6 +165,12 @@ function readConfig(path: string): RunOptions {
     if (typeof t === "string") o.target = [t];
     else if (Array.isArray(t) && t.every((x) => typeof x === "string")) o.target = t as string[];
     else throw new UsageError(`--config ${path}: "targets" must be a string or a list of strings`);
+  }
+  const allow = src.allow;
+  if (allow !== undefined) {
+    if (typeof allow === "string") o.allow = [allow];
+    else if (Array.isArray(allow) && allow.every((x) => typeof x === "string")) o.allow = allow as string[];
+    else throw new UsageError(`--config ${path}: "allow" must be a string or a list of strings`);
   }
   return o;
 }
@@ -157,6 +187,12 @@ export interface RunPlan {
   demo: boolean;
   xs: boolean;
   doorCode: string;
+  /** --password: the door's account password (with the built-in PBX, the PBX's too). */
+  password?: string;
+  /** --mic, --speaker: the door's audio (checked: a readable 16-bit PCM WAV, or tone:HZ). */
+  mic?: MicSource;
+  speaker?: string;
+  rtpPort?: number;
 }
 
 export function plan(args: string[]): RunPlan {
@@ -166,9 +202,11 @@ export function plan(args: string[]): RunPlan {
       server: { type: "string" }, user: { type: "string" }, password: { type: "string" }, domain: { type: "string" },
       target: { type: "string", multiple: true }, hunt: { type: "string" }, listen: { type: "string" },
       keepalive: { type: "string" }, expires: { type: "string" }, "door-code": { type: "string" },
+      allow: { type: "string", multiple: true }, untrusted: { type: "string" },
       "auto-answer": { type: "string" }, button: { type: "string" }, config: { type: "string" },
       verbose: { type: "boolean" }, pcap: { type: "string" }, ascii: { type: "boolean" }, "log-level": { type: "string" },
       demo: { type: "boolean" }, xs: { type: "boolean" }, help: { type: "boolean", short: "h" },
+      mic: { type: "string" }, speaker: { type: "string" }, "rtp-port": { type: "string" },
     },
     strict: true,
     allowPositionals: false,
@@ -182,8 +220,16 @@ export function plan(args: string[]): RunPlan {
   if (hunt === undefined) throw new UsageError(`--hunt must be sequential or parallel (got ${o.hunt})`);
   const button = o.button === undefined || o.button === "ignore" ? ButtonAction.Ignore : o.button === "hangup" ? ButtonAction.Hangup : undefined;
   if (button === undefined) throw new UsageError(`--button must be ignore or hangup (got ${o.button})`);
-  const doorCode = o["door-code"] ?? "#";
-  if (!/^[0-9*#A-Da-d]{1,16}$/.test(doorCode)) throw new UsageError(`--door-code must be 1 to 16 of 0-9 * # A-D (got ${doorCode})`);
+  // No default code: a trivial one would open the door to anyone whose call gets through. The
+  // built-in PBX's desk phone is told the code, so the tour gets a fresh random one.
+  const doorCode = o["door-code"] ?? (builtIn ? `${String(randomInt(0, 10000)).padStart(4, "0")}#` : "");
+  if (doorCode !== "" && !/^[0-9*#A-Da-d]{1,16}$/.test(doorCode)) throw new UsageError(`--door-code must be 1 to 16 of 0-9 * # A-D (got ${doorCode})`);
+  const untrusted = o.untrusted === undefined ? UntrustedAction.Reject : parseUntrustedAction(o.untrusted);
+  if (untrusted === undefined) throw new UsageError(`--untrusted must be reject or drop (got ${o.untrusted})`);
+  for (const a of o.allow ?? []) {
+    const e = parseSourceEntry(a);
+    if (!e.ok) throw new UsageError(`--allow ${e.error}`);
+  }
   const keepalive = int("keepalive", o.keepalive, 0, 86400) ?? (builtIn ? 5 : 30);
   const expires = int("expires", o.expires, 10, 604800);
   const autoAnswer = int("auto-answer", o["auto-answer"], 0, 600000);
@@ -204,6 +250,7 @@ export function plan(args: string[]): RunPlan {
       doorCode,
       keepaliveSeconds: keepalive,
       calls: { autoAnswerMs: autoAnswer },
+      trust: { allow: o.allow ?? [], untrusted },
     },
     listen,
     verbose: o.verbose === true,
@@ -213,7 +260,23 @@ export function plan(args: string[]): RunPlan {
     demo: o.demo === true,
     xs: o.xs === true,
     doorCode,
+    password: o.password,
+    ...audioPlan(o),
   };
+}
+
+/** --mic, --speaker, --rtp-port, checked. */
+function audioPlan(o: RunOptions): Pick<RunPlan, "mic" | "speaker" | "rtpPort"> {
+  if (o.xs === true && (o.mic !== undefined || o.speaker !== undefined)) throw new UsageError("--mic and --speaker are not bridged into XS (--xs) yet");
+  let mic: MicSource | undefined;
+  try {
+    mic = o.mic !== undefined ? parseMic(o.mic) : undefined;
+  } catch (e) {
+    throw new UsageError(`--mic: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const rtpPort = int("rtp-port", o["rtp-port"], 1024, 65534);
+  if (rtpPort !== undefined && rtpPort % 2 !== 0) throw new UsageError(`--rtp-port must be even (RFC 3550 §11: RTCP takes the next, odd, port); got ${rtpPort}`);
+  return { mic, speaker: o.speaker, rtpPort };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -269,7 +332,7 @@ export const runCommand: Command = {
 export function taps(p: RunPlan, io: CliIo, session: Session | { pcap: PcapFileWriter | null }, labels: (ep: string) => string | undefined, redact: string[]): PacketTap {
   const ladder = ladderTap((t) => io.out(t), { labels, columns: LOOPBACK_COLUMNS, verbose: p.verbose, ascii: p.ascii, redact });
   const t0 = Date.now();
-  const pcap = p.pcap !== undefined ? new PcapFileWriter(p.pcap) : null;
+  const pcap = p.pcap !== undefined ? new PcapFileWriter(p.pcap, undefined, redact) : null;
   session.pcap = pcap;
   const pt = pcap !== null ? pcapTap(pcap, t0) : null;
   return (ev: PacketEvent) => {
@@ -280,7 +343,8 @@ export function taps(p: RunPlan, io: CliIo, session: Session | { pcap: PcapFileW
 
 async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
   const log = new NodeLog(p.logLevel, { write: (t: string) => io.err(t) });
-  const redact: string[] = [];
+  // Every secret is masked in the ladder and in log lines (the pcap holds only what was on the wire).
+  const redact: string[] = log.secrets;
   let labels: (ep: string) => string | undefined = () => undefined;
   let doorEndpoint = "";
   const packets: PacketEvent[] = [];
@@ -302,13 +366,15 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
     const pbx = await LoopbackPbx.start({
       tap, doorCode: p.doorCode, answerMs: 800, ringMs: 100, dtmfDelayMs: 600, hangupMs: 1500, callHoldMs: 2500,
       log: (line) => log.log(LogLevel.Debug, line),
+      // --password: the door's account at the built-in PBX gets it too.
+      users: p.password !== undefined && p.password !== "" ? [{ user: "door", password: p.password }, { user: "100", password: "deskpass" }] : undefined,
     });
     session.pbx = pbx;
     labels = (ep) => pbx.labels.get(ep);
     redact.push(pbx.door.password);
     settings = { ...p.settings, account: pbx.door.account, targets: p.settings.targets!.length > 0 ? p.settings.targets : [pbx.door.extension] };
   } else {
-    settings = { ...p.settings, account: p.settings.account! };
+    settings = { ...p.settings, account: await resolved(p.settings.account!, log) };
     redact.push(settings.account.password);
   }
   const events: Array<{ event: IntercomEvent; detail: string }> = [];
@@ -331,6 +397,8 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
     onPin: (what, on) => {
       if (what === "relay") io.out(`  · door: door relay ${on ? "ON (door open)" : "off"}\n`);
     },
+    audio: p.mic !== undefined || p.speaker !== undefined ? new FileAudio(p.mic ?? null, p.speaker !== undefined ? new WavWriter(p.speaker) : null) : undefined,
+    rtpPort: p.rtpPort,
   };
   const door: DoorRuntime = p.xs
     ? await XsIntercom.create({
@@ -349,11 +417,24 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
   doorEndpoint = `${door.localAddress}:${door.localPort}`;
   release();
   const engine = door instanceof XsIntercom ? ` (the core runs inside XS, doorsip-xs pid ${door.pid})` : "";
-  if (p.builtIn) io.out(`doorsip: built-in PBX at ${session.pbx!.door.server}, desk phone at extension ${session.pbx!.door.extension}, door at ${doorEndpoint}${engine}\n`);
+  if (p.builtIn) io.out(`doorsip: built-in PBX at ${session.pbx!.door.server}, desk phone at extension ${session.pbx!.door.extension}, door at ${doorEndpoint}${engine}; door code ${p.doorCode || "none"}\n`);
   else io.out(`doorsip: door station at ${doorEndpoint}, server ${settings.account.registrarHost}:${settings.account.registrarPort ?? 5060}${engine}\n`);
   door.start();
   if (p.demo) return runDemo({ io, pbx: session.pbx!, door, events, packets, setOnEvent: (f) => (onEvent = f), failure: () => failure });
   return interactive(io, session, door, (f) => (onFailure = f));
+}
+
+/**
+ * The server's host name resolved to the address its datagrams come from:
+ * the core trusts the registrar by the address and port the transport
+ * reports (src/ua/trust). The name stays the SIP domain.
+ */
+async function resolved(account: AccountConfig, log: NodeLog): Promise<AccountConfig> {
+  const host = account.registrarHost;
+  if (isIP(host) !== 0) return account;
+  const { address } = await lookup(host, { family: 4 }).catch(() => lookup(host));
+  log.log(LogLevel.Info, `run: ${host} is ${address}`);
+  return { ...account, registrarHost: address, domain: account.domain ?? host };
 }
 
 /** Keys on a terminal, lines otherwise; ends on quit, end of input, SIGINT or SIGTERM. */

@@ -1,0 +1,225 @@
+/*
+ * The door code (src/app/door-opener.ts, src/app/intercom.ts) on the
+ * virtual clock: no default code; accepted only in an answered call whose
+ * dialog is confirmed and which came from a trusted source (or which we
+ * placed); nothing outside a dialog, in an early dialog (before our 2xx),
+ * or with a forged tag reaches the relay; wrong codes are counted and lock the
+ * opener out, for longer each time.
+ */
+import { describe, expect, it } from "vitest";
+import { CodeResult, DoorOpener, MAX_LOCKOUT_MS, validDoorCode } from "../src/app/door-opener";
+import { TimerQueue } from "../src/sip/timer/timer-queue";
+import { ackFor, OFFER, reply, request, rig, toTag, type Msg, type Rig } from "./support/call-harness";
+import { VirtualClock } from "./support/virtual-clock";
+
+const STRANGER = "203.0.113.9";
+
+function dtmf(ok: Msg, cseq: number, digit: string, o: { toTag?: string; callId?: string } = {}): string {
+  return request("INFO", {
+    toTag: o.toTag ?? toTag(ok), callId: o.callId ?? ok.msg.callIdString(), cseq, branch: `z9hG4bKdtmf${cseq}`,
+    body: `Signal=${digit}\r\nDuration=160\r\n`, contentType: "application/dtmf-relay", contact: "",
+  });
+}
+
+/** Hang up from the door's side; the peer answers the BYE. */
+function hangUp(r: Rig, port?: number, address?: string): void {
+  r.intercom.ua.hangupAll();
+  const bye = r.take().find((m) => m.kind === "BYE")!;
+  r.deliver(reply(bye, 200, "OK", { toTag: null }), port, address);
+  expect(r.intercom.ua.activeCalls).toBe(0);
+}
+
+/** An incoming call, answered and acknowledged; returns the door's 200. */
+function up(r: Rig, port?: number, address?: string): Msg {
+  r.deliver(request("INVITE", { body: OFFER }), port, address);
+  const ok = r.take().find((m) => m.kind === "200")!;
+  expect(ok).toBeDefined();
+  r.deliver(ackFor(ok), port, address);
+  expect(r.eventNames()).toContain("call up");
+  return ok;
+}
+
+describe("the door code: when it counts", () => {
+  it("there is no default code: DTMF opens nothing until one is configured, and the start-up log says so", () => {
+    const r = rig();
+    r.intercom.start();
+    expect(r.logs).toContain("intercom: no door code is configured: DTMF does not open the door");
+    const ok = up(r);
+    for (const [i, d] of [..."#1234#*0"].entries()) r.deliver(dtmf(ok, 2 + i, d));
+    expect(r.pins.relayChanges).toEqual([]);
+    expect(r.intercom.opener.enabled).toBe(false);
+    expect(r.logs.filter((l) => l === "intercom: DTMF ignored: no door code is configured")).toHaveLength(8);
+    expect(r.eventNames()).not.toContain("wrong code");
+  });
+
+  it("codes are 1 to 16 of 0-9 * # A-D; anything else leaves the opener disabled rather than guessing", () => {
+    expect(["#", "1234#", "a#", "*0*", "0123456789ABCD*#"].map(validDoorCode)).toEqual([true, true, true, true, true]);
+    expect(["", "12x", "12 34", "0123456789ABCD*#1", "E#"].map(validDoorCode)).toEqual([false, false, false, false, false]);
+    const r = rig({ doorCode: "12x" });
+    expect(r.intercom.opener.enabled).toBe(false);
+    const lower = rig({ doorCode: "b#" });
+    const ok = up(lower);
+    lower.deliver(dtmf(ok, 2, "B"));
+    lower.deliver(dtmf(ok, 3, "#"));
+    expect(lower.pins.relay).toBe(true);
+  });
+
+  it("INFO, MESSAGE and NOTIFY outside any dialog never reach the relay", () => {
+    const r = rig({ doorCode: "#" });
+    r.deliver(request("INFO", { body: "Signal=#\r\n", contentType: "application/dtmf-relay", contact: "" }));
+    r.deliver(request("MESSAGE", { body: "#", contentType: "text/plain", contact: "", callId: "m" }));
+    r.deliver(request("NOTIFY", { contact: "", callId: "n", extra: ["Event: dtmf", "Subscription-State: active"] }));
+    expect(r.takeLines()).toEqual([
+      "SIP/2.0 481 Call/Transaction Does Not Exist", "SIP/2.0 200 OK", "SIP/2.0 481 Subscription Does Not Exist",
+    ]);
+    expect(r.pins.relayChanges).toEqual([]);
+  });
+
+  it("not in the early dialog (after 180, before the 2xx); once the 2xx went out the dialog is confirmed (§12.1.1)", () => {
+    const r = rig({ doorCode: "#", calls: { autoAnswerMs: 2000 } });
+    r.deliver(request("INVITE", { body: OFFER }));
+    const ringing = r.take().find((m) => m.kind === "180")!;
+    r.deliver(dtmf(ringing, 2, "#"));
+    r.deliver(dtmf(ringing, 3, "#"));
+    expect(r.takeLines()).toEqual(["SIP/2.0 200 OK", "SIP/2.0 200 OK"]);
+    expect(r.pins.relayChanges).toEqual([]);
+    expect(r.intercom.opener.wrongTotal).toBe(0);
+    r.advance(2000);
+    const ok = r.take().find((m) => m.kind === "200")!;
+    // An INFO after our 2xx that overtook the ACK: the dialog is confirmed, the call answered (call.ts takes it as up).
+    r.deliver(dtmf(ok, 4, "#"));
+    expect(r.pins.relayChanges).toEqual([true]);
+  });
+
+  it("a forged in-dialog INFO (wrong To tag, wrong From tag, wrong Call-ID) gets 481 and opens nothing", () => {
+    const r = rig({ doorCode: "#" });
+    const ok = up(r);
+    r.deliver(dtmf(ok, 2, "#", { toTag: "0123456789abcdef" }));
+    r.deliver(request("INFO", { toTag: toTag(ok), fromTag: "not-the-phone", callId: ok.msg.callIdString(), cseq: 3, branch: "z9hG4bKf3", body: "Signal=#\r\n", contentType: "application/dtmf-relay", contact: "" }));
+    r.deliver(dtmf(ok, 4, "#", { callId: "guessed@x" }));
+    expect(r.takeLines()).toEqual(Array(3).fill("SIP/2.0 481 Call/Transaction Does Not Exist"));
+    expect(r.pins.relayChanges).toEqual([]);
+  });
+
+  it("a call from an untrusted source let in by acceptAny talks, but its DTMF never opens the door", () => {
+    const r = rig({ doorCode: "#", trust: { acceptAny: true } });
+    const ok = up(r, 5060, STRANGER);
+    r.deliver(dtmf(ok, 2, "#"), 5060, STRANGER);
+    expect(r.takeLines()).toEqual(["SIP/2.0 200 OK"]);
+    expect(r.pins.relayChanges).toEqual([]);
+    expect(r.logs).toContain("intercom: DTMF ignored: the call is from an untrusted source");
+    expect(r.intercom.opener.wrongTotal).toBe(0);
+    // The next call, through the registrar, may.
+    hangUp(r, 5060, STRANGER);
+    r.deliver(request("INVITE", { body: OFFER, callId: "trusted@phone", branch: "z9hG4bKtrusted" }));
+    const ok2 = r.take().find((m) => m.kind === "200")!;
+    r.deliver(ackFor(ok2));
+    r.deliver(dtmf(ok2, 3, "#")); // a branch of its own (the first call's INFO still waits out Timer J)
+    expect(r.pins.relayChanges).toEqual([true]);
+  });
+
+  it("our own doorbell call: the callee's code opens the door once the 2xx is acknowledged", () => {
+    const r = rig({ doorCode: "7#", targets: ["100"] });
+    r.intercom.press();
+    const inv = r.take().find((m) => m.kind === "INVITE")!;
+    r.deliver(reply(inv, 200, "OK", { body: OFFER }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    const fromTag = Buffer.from(inv.msg.buf.subarray(inv.msg.from.tagStart, inv.msg.from.tagStart + inv.msg.from.tagLen)).toString("latin1");
+    const info = (cseq: number, d: string): string => request("INFO", {
+      callId: inv.msg.callIdString(), fromTag: "callee-tag", toTag: fromTag, cseq, branch: `z9hG4bKcallee${cseq}`,
+      body: `Signal=${d}\r\n`, contentType: "application/dtmf-relay", contact: "",
+    });
+    r.deliver(info(1, "7"));
+    r.deliver(info(2, "#"));
+    expect(r.takeLines()).toEqual(["SIP/2.0 200 OK", "SIP/2.0 200 OK"]);
+    expect(r.pins.relayChanges).toEqual([true]);
+    expect(r.eventNames()).toContain("door opened");
+  });
+});
+
+describe("the door code: brute force", () => {
+  function opener(lockoutMs = 60_000): { clock: VirtualClock; o: DoorOpener } {
+    const clock = new VirtualClock(0);
+    const queue = new TimerQueue(clock);
+    clock.attach(queue);
+    return { clock, o: new DoorOpener(queue, undefined, "4711", 1000, 3, lockoutMs) };
+  }
+  const type = (o: DoorOpener, digits: string, owner = 0): CodeResult[] => [...digits].map((d) => o.digit(d.charCodeAt(0), owner));
+
+  it("three wrong codes lock it for the cool-down; each further lockout in a row doubles it; the right code resets", () => {
+    const { clock, o } = opener();
+    const wrongThree = (): void => {
+      for (let i = 0; i < 3; i++) {
+        o.newCall();
+        type(o, "0000");
+      }
+    };
+    wrongThree();
+    expect(o.locked).toBe(true);
+    expect(type(o, "4711").at(-1)).toBe(CodeResult.Locked);
+    clock.advance(59_999);
+    expect(o.locked).toBe(true);
+    clock.advance(1);
+    expect(o.locked).toBe(false);
+    wrongThree();
+    expect(o.lockouts).toBe(2);
+    clock.advance(60_000);
+    expect(o.locked).toBe(true); // 120 s this time
+    clock.advance(60_000);
+    expect(o.locked).toBe(false);
+    wrongThree();
+    clock.advance(239_999);
+    expect(o.locked).toBe(true);
+    clock.advance(1);
+    expect(type(o, "4711").at(-1)).toBe(CodeResult.Open);
+    expect(o.lockouts).toBe(0);
+    wrongThree();
+    clock.advance(60_000);
+    expect(o.locked).toBe(false);
+    expect(o.wrongTotal).toBe(12);
+    expect(o.openings).toBe(1);
+  });
+
+  it("the doubling stops at an hour", () => {
+    const { o } = opener(60_000);
+    const seen: number[] = [];
+    for (let n = 1; n <= 9; n++) {
+      o.lockouts = n;
+      seen.push(o.cooldownMs);
+    }
+    expect(seen).toEqual([60_000, 120_000, 240_000, 480_000, 960_000, 1_920_000, MAX_LOCKOUT_MS, MAX_LOCKOUT_MS, MAX_LOCKOUT_MS]);
+  });
+
+  it("digits of two calls do not add up to one code; '*' clears an entry", () => {
+    const { o } = opener();
+    // "47" in one call and "11" in another would make 4711 if they were one entry.
+    expect(type(o, "47", 0)).toEqual([CodeResult.Pending, CodeResult.Pending]);
+    expect(type(o, "11", 1)).toEqual([CodeResult.Pending, CodeResult.Pending]);
+    expect(o.openings).toBe(0);
+    expect(type(o, "*4711", 1)).toEqual([CodeResult.Cleared, CodeResult.Pending, CodeResult.Pending, CodeResult.Pending, CodeResult.Open]);
+  });
+
+  it("in the intercom: wrong codes across calls lock out; the right code in the locked window does nothing", () => {
+    const r = rig({ doorCode: "1234", maxWrongCodes: 3, lockoutMs: 30_000 });
+    let cseq = 2;
+    for (let call = 0; call < 3; call++) {
+      r.deliver(request("INVITE", { body: OFFER, callId: `c${call}@phone`, branch: `z9hG4bKc${call}` }));
+      const ok = r.take().find((m) => m.kind === "200")!;
+      r.deliver(ackFor(ok));
+      for (const d of "9999") r.deliver(dtmf(ok, cseq++, d));
+      hangUp(r);
+      r.advance(100);
+    }
+    expect(r.events.filter((e) => e.name === "wrong code").map((e) => e.detail)).toEqual(["wrong code 1", "wrong code 1", "wrong code 1"]);
+    expect(r.intercom.opener.locked).toBe(true);
+    r.deliver(request("INVITE", { body: OFFER, callId: "c3@phone", branch: "z9hG4bKc3" }));
+    const ok = r.take().find((m) => m.kind === "200")!;
+    r.deliver(ackFor(ok));
+    for (const d of "1234") r.deliver(dtmf(ok, cseq++, d));
+    expect(r.pins.relayChanges).toEqual([]);
+    expect(r.events.at(-1)).toMatchObject({ name: "wrong code", detail: "locked out" });
+    r.advance(30_000);
+    for (const d of "1234") r.deliver(dtmf(ok, cseq++, d));
+    expect(r.pins.relayChanges).toEqual([true]);
+  });
+});

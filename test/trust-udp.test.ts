@@ -1,0 +1,148 @@
+/*
+ * Trusted sources on real UDP (127.0.0.1): the intercom (NodeIntercom)
+ * registered at the built-in loopback PBX. A second socket that is not the
+ * PBX sends INVITEs: they get "403 Forbidden - Untrusted Source" (or, with
+ * untrusted=drop, nothing), take no server transaction, and are counted;
+ * meanwhile the door stays registered, keeps alive, and still takes the
+ * calls its server sends, and its doorbell call still opens the door.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { IntercomEvent } from "../src/app/intercom";
+import { UntrustedAction, type TrustSettings } from "../src/ua/trust/trust-settings";
+import { LoopbackPbx, type PacketEvent } from "../hosts/node/pbx/index";
+import { summarize } from "../hosts/node/ladder";
+import { NodeIntercom } from "../hosts/node/runtime";
+import { DOOR_SDP, hex, PbxClient } from "./support/pbx-client";
+
+const CODE = "2468#";
+const cleanups: Array<() => Promise<void> | void> = [];
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`no ${what} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+interface Setup {
+  pbx: LoopbackPbx;
+  door: NodeIntercom;
+  events: IntercomEvent[];
+  packets: PacketEvent[];
+  stranger: PbxClient;
+}
+
+async function setup(trust?: TrustSettings): Promise<Setup> {
+  const packets: PacketEvent[] = [];
+  const pbx = await LoopbackPbx.start({ answerMs: 80, dtmfDelayMs: 30, dtmfGapMs: 5, hangupMs: 200, callHoldMs: 200, doorCode: CODE, tap: (ev) => packets.push(ev) });
+  cleanups.push(() => pbx.stop());
+  const events: IntercomEvent[] = [];
+  const door = await NodeIntercom.create({
+    settings: { account: pbx.door.account, targets: [pbx.door.extension], doorCode: CODE, doorOpenMs: 100, keepaliveSeconds: 1, trust },
+    onEvent: (e) => events.push(e),
+  });
+  cleanups.push(() => door.stop(1000));
+  door.start();
+  await until("registration", () => events.includes(IntercomEvent.Registered));
+  const stranger = await PbxClient.open();
+  cleanups.push(() => stranger.close());
+  return { pbx, door, events, packets, stranger };
+}
+
+function invite(c: PbxClient, doorPort: number, callId = `${hex(8)}@stranger`): string {
+  const body = DOOR_SDP;
+  return [
+    `INVITE sip:door@127.0.0.1:${doorPort} SIP/2.0`,
+    `Via: ${c.via()}`,
+    "Max-Forwards: 70",
+    `From: <sip:ghost@${c.hostPort}>;tag=${hex(4)}`,
+    `To: <sip:door@127.0.0.1:${doorPort}>`,
+    `Call-ID: ${callId}`,
+    "CSeq: 1 INVITE",
+    `Contact: <sip:ghost@${c.hostPort}>`,
+    "Content-Type: application/sdp",
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    "",
+    body,
+  ].join("\r\n");
+}
+
+function options(c: PbxClient, doorPort: number): string {
+  return [
+    `OPTIONS sip:door@127.0.0.1:${doorPort} SIP/2.0`,
+    `Via: ${c.via()}`,
+    "Max-Forwards: 70",
+    `From: <sip:ghost@${c.hostPort}>;tag=${hex(4)}`,
+    `To: <sip:door@127.0.0.1:${doorPort}>`,
+    `Call-ID: ${hex(8)}@stranger`,
+    "CSeq: 1 OPTIONS",
+    "Content-Length: 0",
+    "",
+    "",
+  ].join("\r\n");
+}
+
+describe("trusted sources on real UDP", () => {
+  it("an INVITE from a socket that is not the server gets 403, takes no slot, is counted; the door stays registered and still takes its server's calls", async () => {
+    const { pbx, door, events, packets, stranger } = await setup();
+    const ic = door.intercom;
+    stranger.send(invite(stranger, door.localPort), door.localPort);
+    const r = await stranger.response("INVITE", 403);
+    expect(r.msg.reason).toBe("Forbidden - Untrusted Source");
+    expect(r.port).toBe(door.localPort);
+    expect(ic.trust.counters.rejected).toBe(1);
+    expect(ic.layer.serverCount).toBe(0);
+    expect(events).not.toContain(IntercomEvent.Incoming);
+
+    // Ghost calls in bursts of 25 (paced so that no socket buffer overflows): every one answered 403, none kept.
+    const burst = 300;
+    const answered = (): number => stranger.all.filter((m) => m.msg.status === 403).length;
+    for (let sent = 0; sent < burst; sent += 25) {
+      for (let i = 0; i < 25; i++) stranger.send(invite(stranger, door.localPort), door.localPort);
+      await until("403 to every INVITE of the burst", () => answered() === sent + 26);
+      expect(ic.layer.serverCount).toBe(0);
+    }
+    expect(ic.trust.counters.rejected).toBe(burst + 1);
+    expect(ic.layer.serverCount).toBe(0);
+    expect(ic.ua.activeCalls).toBe(0);
+
+    // Still registered, still keeping alive, and the server's call (the desk phone through the PBX) is answered.
+    expect(ic.registered).toBe(true);
+    const p0 = packets.length;
+    await until("a keepalive after the burst", () => packets.slice(p0).some((p) => summarize(p.bytes).label.startsWith("OPTIONS") && p.to === pbx.door.server));
+    const e0 = events.length;
+    const result = await pbx.phone!.call(`sip:door@${pbx.domain}`, { code: CODE, holdMs: 300 });
+    expect(result.reason).toBe("local-bye");
+    expect(events.slice(e0)).toEqual(expect.arrayContaining([IntercomEvent.Incoming, IntercomEvent.CallUp, IntercomEvent.DoorOpened, IntercomEvent.CallDown]));
+    expect(ic.trust.counters.rejected).toBe(burst + 1);
+  }, 30_000);
+
+  it("untrusted=drop: the INVITE gets nothing (the OPTIONS sent after it is answered first), counted as dropped", async () => {
+    const { door, stranger } = await setup({ untrusted: UntrustedAction.Drop });
+    const ic = door.intercom;
+    stranger.send(invite(stranger, door.localPort), door.localPort);
+    stranger.send(options(stranger, door.localPort), door.localPort);
+    await stranger.response("OPTIONS", 200);
+    // Datagrams on loopback arrive in order: the INVITE was handled before the OPTIONS.
+    expect(stranger.all.map((m) => `${m.msg.status} ${m.msg.cseq.method}`)).toEqual(["200 OPTIONS"]);
+    expect(ic.trust.counters).toMatchObject({ dropped: 1, rejected: 0 });
+    expect(ic.layer.serverCount).toBe(1); // the OPTIONS' own, waiting out Timer J
+    expect(ic.ua.activeCalls).toBe(0);
+  }, 30_000);
+
+  it("an allowlisted socket may call the door", async () => {
+    const stranger = await PbxClient.open();
+    cleanups.push(() => stranger.close());
+    const { door, events } = await setup({ allow: [`127.0.0.1:${stranger.port}`] });
+    stranger.send(invite(stranger, door.localPort), door.localPort);
+    await stranger.response("INVITE", 200);
+    expect(events).toContain(IntercomEvent.Incoming);
+    expect(door.intercom.trust.counters.rejected).toBe(0);
+    door.hangupAll();
+  }, 30_000);
+});
