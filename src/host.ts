@@ -79,3 +79,36 @@ export interface StorageHost {
   get(key: string): string | undefined;
   set(key: string, value: string): void;
 }
+
+/**
+ * The door's microphone and speaker, in frames of 20 ms at 8 kHz: 160
+ * signed 16-bit samples (G.711's rate, RFC 3551 §4.5.14), the size of one
+ * RTP packet. The core's media clock calls capture() and play() once per
+ * frame each while a call is up (or a tone plays); a host that buffers
+ * (I2S DMA, a file) keeps its own small queue.
+ */
+export interface AudioSource {
+  /** Fill `frame` (160 samples) with the next captured audio; false when there is none (silence is sent). */
+  capture(frame: Int16Array): boolean;
+}
+
+export interface AudioSink {
+  /** Play `frame` (160 samples); only valid during the call: copy what must be kept. */
+  play(frame: Int16Array): void;
+}
+
+export interface AudioHost extends AudioSource, AudioSink {
+  /** The media clock starts (a call is up, or a tone plays): power up the codec, start I2S. */
+  start?(): void;
+  /** ... and stops. */
+  stop?(): void;
+}
+
+/*
+ * The media sockets: each call slot has an RTP socket on an even port and an
+ * RTCP socket on the next one (RFC 3550 §11), both plain UdpHosts bound by
+ * the host, which sends RTP from the port the SDP advertised (symmetric RTP,
+ * RFC 4961). The host hands what arrives on them to the receivers the
+ * intercom gives out for the slot (Intercom.rtpReceiver / rtcpReceiver) and
+ * attaches them with Intercom.attachMedia.
+ */

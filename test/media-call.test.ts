@@ -1,0 +1,293 @@
+/*
+ * Audio in the intercom's calls, on the virtual clock (test/support/
+ * call-harness.ts: the whole Intercom; the test plays the phone). The RTP
+ * and RTCP sockets of the call slots are recording hosts; the door's
+ * microphone is a 600 Hz tone and its speaker a recorder.
+ *
+ * Checked: the SDP advertises the RTP socket's port; once the call is up,
+ * 20 ms packets of 160 G.711 bytes go to the SDP's address with consecutive
+ * sequence numbers, timestamps in steps of 160, one SSRC and the marker on
+ * the first; the phone's RTP from another port is latched onto, and a
+ * stranger's ignored; the phone's audio reaches the speaker; RFC 4733 '#'
+ * opens the door (with the confirmation tone in the call and at the door);
+ * RTCP reports come every 2.5-7.5 s; a hold (sendonly offer) stops our
+ * sending; BYE stops everything, with an RTCP BYE. A doorbell call plays
+ * ringback at the door while it rings.
+ */
+import { describe, expect, it } from "vitest";
+import type { AudioHost, UdpHost } from "../src/host";
+import { FRAME_SAMPLES, decodeG711, encodeG711 } from "../src/media/g711";
+import { RtpHeader, writeRtpHeader } from "../src/media/rtp-packet";
+import { RtcpReader } from "../src/media/rtcp";
+import { writeTelephoneEvent } from "../src/media/telephone-event";
+import { ackFor, offer, PEER, reply, request, rig, type Rig } from "./support/call-harness";
+import { dominant, rms, toneShare } from "./interop/audio/signal";
+
+const PHONE_RTP = 49170;
+
+interface Packet {
+  bytes: Uint8Array;
+  address: string;
+  port: number;
+  at: number;
+}
+
+class RecordingUdp implements UdpHost {
+  readonly localAddress = "192.0.2.10";
+  sent: Packet[] = [];
+  constructor(readonly localPort: number, private readonly now: () => number) {}
+  send(data: Uint8Array, length: number, address: string, port: number): boolean {
+    this.sent.push({ bytes: data.slice(0, length), address, port, at: this.now() });
+    return true;
+  }
+}
+
+/** Microphone: a 600 Hz tone; speaker: everything played, kept. */
+class ToneAudio implements AudioHost {
+  played: number[] = [];
+  starts = 0;
+  stops = 0;
+  private phase = 0;
+  capture(frame: Int16Array): boolean {
+    for (let i = 0; i < frame.length; i++, this.phase++) frame[i] = Math.round(8000 * Math.sin((2 * Math.PI * 600 * this.phase) / 8000));
+    return true;
+  }
+  play(frame: Int16Array): void {
+    for (const s of frame) this.played.push(s);
+  }
+  start(): void {
+    this.starts++;
+  }
+  stop(): void {
+    this.stops++;
+  }
+  speaker(from = 0): Int16Array {
+    return Int16Array.from(this.played.slice(from));
+  }
+}
+
+function setup(settings: Parameters<typeof rig>[0] = {}): { r: Rig; rtp: RecordingUdp; rtcp: RecordingUdp; audio: ToneAudio } {
+  const audio = new ToneAudio();
+  const r = rig({ doorCode: "#", ...settings });
+  // The harness builds the intercom without audio: the media layer takes the host's audio as a property, the same object.
+  r.intercom.media.audio = audio;
+  const rtp = new RecordingUdp(40100, () => r.clock.now());
+  const rtcp = new RecordingUdp(40101, () => r.clock.now());
+  r.intercom.attachMedia(0, rtp, rtcp);
+  return { r, rtp, rtcp, audio };
+}
+
+/** An incoming call answered and acknowledged; returns the 200's SDP. */
+function answeredCall(r: Rig, sdp = offer()): string {
+  r.deliver(request("INVITE", { body: sdp }));
+  r.advance(10);
+  const ok = r.take().find((m) => m.kind === "200")!;
+  expect(ok).toBeDefined();
+  r.deliver(ackFor(ok));
+  return ok.text.slice(ok.text.indexOf("\r\n\r\n") + 4);
+}
+
+function header(p: Packet): RtpHeader {
+  const h = new RtpHeader();
+  h.read(p.bytes, p.bytes.length);
+  return h;
+}
+
+/** The phone's RTP: PCMU packets carrying `hz`, from `port`. */
+function phoneAudio(r: Rig, port: number, seq: number, ts: number, hz: number, marker = false, ssrc = 0x0a0b0c0d): void {
+  const pcm = new Int16Array(FRAME_SAMPLES);
+  for (let i = 0; i < FRAME_SAMPLES; i++) pcm[i] = Math.round(9000 * Math.sin((2 * Math.PI * hz * (ts + i)) / 8000));
+  const b = new Uint8Array(12 + FRAME_SAMPLES);
+  writeRtpHeader(b, 0, 0, marker, seq, ts, ssrc);
+  encodeG711(false, pcm, 0, b, 12, FRAME_SAMPLES);
+  r.intercom.rtpReceiver(0)!.receive(b, b.length, PEER, port);
+}
+
+function phoneEvent(r: Rig, port: number, seq: number, ts: number, event: number, end: boolean, duration: number): void {
+  const b = new Uint8Array(16);
+  writeRtpHeader(b, 0, 101, duration === 400, seq, ts, 0x0a0b0c0d);
+  writeTelephoneEvent(b, 12, event, end, 10, duration);
+  r.intercom.rtpReceiver(0)!.receive(b, b.length, PEER, port);
+}
+
+describe("audio in calls (virtual clock)", () => {
+  it("advertises the RTP socket's port; sends 20 ms PCMU packets with correct header fields once the call is up", () => {
+    const { r, rtp, audio } = setup();
+    const sdp = answeredCall(r);
+    expect(sdp).toMatch(/^m=audio 40100 RTP\/AVP 0 101\r$/m);
+    const t0 = r.clock.now();
+    r.advance(200);
+    const sent = rtp.sent;
+    expect(sent.length).toBeGreaterThanOrEqual(10);
+    expect(sent.length).toBeLessThanOrEqual(11);
+    const hs = sent.map(header);
+    for (let i = 0; i < sent.length; i++) {
+      expect(sent[i]!.address).toBe(PEER);
+      expect(sent[i]!.port).toBe(PHONE_RTP);
+      expect(sent[i]!.bytes.length).toBe(12 + 160);
+      expect(hs[i]!.payloadType).toBe(0);
+      expect(hs[i]!.marker).toBe(i === 0);
+      expect(hs[i]!.ssrc).toBe(hs[0]!.ssrc);
+      expect(hs[i]!.sequence).toBe((hs[0]!.sequence + i) & 0xffff);
+      expect(hs[i]!.timestamp).toBe((hs[0]!.timestamp + 160 * i) >>> 0);
+      // Every 20 ms.
+      expect(sent[i]!.at - t0).toBe(20 * i);
+    }
+    // What the microphone said is in the payload: 600 Hz.
+    const pcm = new Int16Array(160 * sent.length);
+    sent.forEach((p, i) => decodeG711(false, p.bytes, 12, pcm, 160 * i, 160));
+    expect(toneShare(pcm, 0, pcm.length, 600, 8000)).toBeGreaterThan(0.8);
+    expect(audio.starts).toBe(1);
+  });
+
+  it("answers PCMA when offered first, and sends PCMA (payload type 8)", () => {
+    const { r, rtp } = setup();
+    answeredCall(r, offer("sendrecv", "8 0 101"));
+    r.advance(60);
+    expect(rtp.sent.length).toBeGreaterThan(0);
+    expect(rtp.sent.map((p) => header(p).payloadType)).toEqual(rtp.sent.map(() => 8));
+  });
+
+  it("latches onto the phone's RTP source (symmetric RTP), ignores a stranger, and plays the phone's audio", () => {
+    const { r, rtp, audio } = setup();
+    answeredCall(r);
+    r.advance(40);
+    const before = audio.played.length;
+    // The phone is behind a NAT: its RTP comes from port 30000, not the SDP's 49170.
+    for (let i = 0; i < 50; i++) {
+      phoneAudio(r, 30000, 100 + i, 8000 + 160 * i, 1000);
+      // A stranger sends from another port: dropped.
+      phoneAudio(r, 31000, 5000 + i, 90000 + 160 * i, 300);
+      r.advance(20);
+    }
+    const last = rtp.sent.slice(-5);
+    for (const p of last) expect(p.port).toBe(30000);
+    const session = r.intercom.media.sessions[0]!;
+    expect(session.latched).toBe(true);
+    expect(session.dropped).toBe(50);
+    // The speaker played the phone's 1000 Hz (after the jitter buffer's 40 ms), not the stranger's 300 Hz.
+    const speaker = audio.speaker(before + 160 * 5);
+    expect(rms(speaker)).toBeGreaterThan(3000);
+    expect(dominant(speaker, 0, speaker.length, [300, 600, 1000], 8000)).toBe(1000);
+    expect(toneShare(speaker, 0, 1600, 1000, 8000)).toBeGreaterThan(0.8);
+  });
+
+  it("a new source (another SSRC, its own timeline 1 s behind) takes over the play-out at once", () => {
+    const { r, audio } = setup();
+    answeredCall(r);
+    for (let i = 0; i < 25; i++) {
+      phoneAudio(r, PHONE_RTP, 100 + i, 80000 + 160 * i, 1000);
+      r.advance(20);
+    }
+    const from = audio.played.length;
+    // The PBX switches the media: a new SSRC whose timestamps are 8000 (1 s) behind, sequence numbers elsewhere.
+    for (let i = 0; i < 25; i++) {
+      phoneAudio(r, PHONE_RTP, 9000 + i, 76000 + 25 * 160 + 160 * i, 400, i === 0, 0x77777777);
+      r.advance(20);
+    }
+    const after = audio.speaker(from + 160 * 5);
+    expect(toneShare(after, 0, 1600, 400, 8000)).toBeGreaterThan(0.8);
+    expect(r.intercom.media.sessions[0]!.jitter.late).toBe(0);
+  });
+
+  it("RFC 4733 '#' opens the door once; the confirmation tone goes into the call and to the door's speaker", () => {
+    const { r, rtp, audio } = setup();
+    answeredCall(r);
+    r.advance(40);
+    const sentBefore = rtp.sent.length;
+    const playedBefore = audio.played.length;
+    let seq = 10;
+    // '#' (event 11): start, updates, three end packets; all with the timestamp of its start.
+    for (const [end, d] of [[false, 400], [false, 800], [false, 1200], [true, 1600], [true, 1600], [true, 1600]] as const) {
+      phoneEvent(r, PHONE_RTP, seq++, 16000, 11, end, d);
+      r.advance(20);
+    }
+    expect(r.eventNames().filter((n) => n === "door opened")).toEqual(["door opened"]);
+    expect(r.events.find((e) => e.name === "dtmf")!.detail).toBe("#");
+    expect(r.pins.relay).toBe(true);
+    r.advance(400);
+    // 1000 Hz beeps in what the call hears (mixed over the 600 Hz microphone) ...
+    const sent = rtp.sent.slice(sentBefore);
+    const pcm = new Int16Array(160 * sent.length);
+    sent.forEach((p, i) => decodeG711(false, p.bytes, 12, pcm, 160 * i, 160));
+    expect(toneShare(pcm, 0, 800, 1000, 8000)).toBeGreaterThan(0.3);
+    // ... and at the door's speaker.
+    const speaker = audio.speaker(playedBefore);
+    expect(toneShare(speaker, 0, 800, 1000, 8000)).toBeGreaterThan(0.3);
+  });
+
+  it("RTCP: a report within 2.5-7.5 s to the RTP port + 1 (SR, with a block about the phone), and a BYE when the call ends", () => {
+    const { r, rtcp } = setup();
+    answeredCall(r);
+    for (let i = 0; i < 50; i++) {
+      phoneAudio(r, PHONE_RTP, 7 + i, 160 * i, 440);
+      r.advance(20);
+    }
+    r.advance(7000);
+    expect(rtcp.sent.length).toBeGreaterThanOrEqual(1);
+    const first = rtcp.sent[0]!;
+    expect(first.at).toBeGreaterThanOrEqual(2500);
+    expect(first.at).toBeLessThanOrEqual(7600);
+    expect(first.port).toBe(PHONE_RTP + 1);
+    expect(first.bytes[1]).toBe(200);
+    const session = r.intercom.media.sessions[0]!;
+    const reader = new RtcpReader();
+    expect(reader.read(first.bytes, first.bytes.length, 0x0a0b0c0d)).toBe(true);
+    expect(reader.aboutUs).toBe(true);
+    expect(reader.sr && reader.srSsrc === session.ssrc).toBe(true);
+    // The phone hangs up: BYE → the session ends with an RTCP BYE, the media clock stops.
+    const count = rtcp.sent.length;
+    r.deliver(request("BYE", { cseq: 2, toTag: r.intercom.ua.calls[0]!.dialog.localTag.toString(), branch: "z9hG4bKbye" }));
+    expect(session.active).toBe(false);
+    const bye = rtcp.sent[count]!;
+    expect(bye.bytes[9]).toBe(203);
+    const sent = r.intercom.media.sessions[0]!.packetsSent;
+    r.advance(1000);
+    expect(r.intercom.media.sessions[0]!.packetsSent).toBe(sent);
+  });
+
+  it("hold: a sendonly re-INVITE stops our sending; sendrecv again resumes with a marker", () => {
+    const { r, rtp } = setup();
+    answeredCall(r);
+    r.advance(100);
+    const toTag = r.intercom.ua.calls[0]!.dialog.localTag.toString();
+    r.deliver(request("INVITE", { cseq: 2, toTag, branch: "z9hG4bKhold", body: offer("sendonly").replace("2890844526 2890844526", "2890844526 2890844527") }));
+    const ok = r.take().find((m) => m.kind === "200")!;
+    expect(ok.text).toMatch(/a=recvonly/);
+    r.deliver(ackFor(ok, { branch: "z9hG4bKack2" }));
+    r.advance(20);
+    const held = rtp.sent.length;
+    r.advance(500);
+    expect(rtp.sent.length).toBe(held);
+    r.deliver(request("INVITE", { cseq: 3, toTag, branch: "z9hG4bKresume", body: offer().replace("2890844526 2890844526", "2890844526 2890844528") }));
+    const ok2 = r.take().find((m) => m.kind === "200")!;
+    r.deliver(ackFor(ok2, { branch: "z9hG4bKack3" }));
+    r.advance(100);
+    const resumed = rtp.sent.slice(held).map(header);
+    expect(resumed.length).toBeGreaterThan(3);
+    expect(resumed[0]!.marker).toBe(true);
+    expect(resumed.slice(1).every((h) => !h.marker)).toBe(true);
+    // The timestamp kept counting through the hold (it follows the clock).
+    expect(((resumed[0]!.timestamp - header(rtp.sent[held - 1]!).timestamp) >>> 0) / 160).toBeGreaterThan(20);
+  });
+
+  it("a doorbell call plays ringback (425 Hz) at the door while it rings, and stops when answered", () => {
+    const { r, audio } = setup({ targets: ["100"] });
+    r.intercom.press();
+    r.advance(100);
+    const invite = r.take().find((m) => m.kind === "INVITE")!;
+    r.deliver(reply(invite, 180, "Ringing"));
+    r.advance(1000);
+    const ringing = audio.speaker();
+    expect(ringing.length).toBeGreaterThan(8 * 160 * 5);
+    expect(toneShare(ringing, 0, 3200, 425, 8000)).toBeGreaterThan(0.9);
+    const answer = offer().replace("49170", "49180");
+    r.deliver(reply(invite, 200, "OK", { body: answer }));
+    r.advance(10);
+    const from = audio.played.length;
+    r.advance(1000);
+    const after = audio.speaker(from);
+    // Answered: no ringback any more (nothing is received, so the speaker is silent).
+    expect(rms(after)).toBe(0);
+  });
+});
