@@ -58,8 +58,10 @@ export interface LoopbackPbxOptions extends DeskPhoneBehaviour {
   authenticateInvite?: boolean;
   /** Longest registration granted, s (default 3600). */
   maxExpires?: number;
-  /** RFC 3261 T1 of the phone, ms (default 500). */
+  /** RFC 3261 T1 of the phone and of the PBX's forwarded INVITEs, ms (default 500). */
   t1Ms?: number;
+  /** RFC 3261 T2 of the phone, ms (default 4000). */
+  t2Ms?: number;
   /** How long start() waits for the phone's registration (default 5000 ms). */
   startTimeoutMs?: number;
   /** Every datagram of the PBX and the phone. */
@@ -136,14 +138,14 @@ export class LoopbackPbx {
     const hub = new TapHub(options.tap, (e) => log?.(`tap: ${e instanceof Error ? e.message : String(e)}`));
     try {
       server = await PbxServer.start({
-        hub, address, port: options.port ?? 0, domain: options.domain, realm: options.realm, users,
+        hub, address, port: options.port ?? 0, domain: options.domain, realm: options.realm, users, t1Ms: options.t1Ms,
         authenticateInvite: options.authenticateInvite, maxExpires: options.maxExpires, log,
       });
       if (phoneUser !== null) {
         phone = await DeskPhone.create({
           ...pickBehaviour(options),
           hub, pbx: { address: server.address, port: server.port }, domain: server.domain,
-          user: phoneUser, password: phonePassword, address, t1Ms: options.t1Ms, log,
+          user: phoneUser, password: phonePassword, address, t1Ms: options.t1Ms, t2Ms: options.t2Ms, log,
         });
         let timer: NodeJS.Timeout | undefined;
         const registered = await Promise.race([

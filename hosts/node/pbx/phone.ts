@@ -127,6 +127,8 @@ export interface DeskPhoneOptions extends DeskPhoneBehaviour {
   expires?: number;
   /** RFC 3261 T1, ms (default 500); timeouts are 64*T1. */
   t1Ms?: number;
+  /** RFC 3261 T2 (the retransmission interval's cap), ms (default 4000). */
+  t2Ms?: number;
   log?: (line: string) => void;
 }
 
@@ -218,6 +220,7 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
   private readonly socket: TappedSocket;
   private readonly rtp: TappedSocket;
   private readonly t1: number;
+  private readonly t2: number;
   private readonly clients = new Map<string, ClientTx>();
   private readonly servers = new Map<string, ServerTx>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -244,6 +247,7 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
     this.domain = o.domain;
     this.contact = `sip:${this.user}@${endpoint(this.address, this.port)}`;
     this.t1 = o.t1Ms ?? 500;
+    this.t2 = o.t2Ms ?? T2;
     this.behaviour = {
       ringMs: o.ringMs ?? 0,
       answerMs: o.answerMs ?? 1000,
@@ -683,7 +687,7 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
       }
       const tx = this.servers.get(call.inviteKey);
       if (tx !== undefined) this.socket.send(call.ok, tx.dest.address, tx.dest.port);
-      call.okInterval = Math.min(call.okInterval * 2, T2);
+      call.okInterval = Math.min(call.okInterval * 2, this.t2);
       this.scheduleOk(call);
     });
   }
@@ -738,7 +742,7 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
           tx.retransmit = null;
           if (tx.done || (tx.method === "INVITE" && tx.heard)) return;
           this.socket.send(tx.bytes, tx.dest.address, tx.dest.port);
-          tx.interval = tx.method === "INVITE" ? tx.interval * 2 : Math.min(tx.interval * 2, T2);
+          tx.interval = tx.method === "INVITE" ? tx.interval * 2 : Math.min(tx.interval * 2, this.t2);
           again();
         });
       };

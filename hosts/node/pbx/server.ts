@@ -27,7 +27,9 @@
  *   dialog-creating requests (§16.6 step 4) so that ACK, BYE, INFO and
  *   re-INVITE come back through the PBX;
  * - INVITE: 100 Trying at once; a retransmitted INVITE gets the last
- *   response again instead of being forwarded twice;
+ *   response again instead of being forwarded twice; the forwarded INVITE
+ *   is sent again downstream on Timer A until a response comes back
+ *   (§17.1.1.2: our 100 stopped the caller's retransmissions);
  * - responses: the top Via (ours) is removed and the response goes to the
  *   next Via's received/rport (§16.7, §18.2.2);
  * - CANCEL is forwarded hop by hop to where its INVITE went (stateless: the
@@ -68,6 +70,8 @@ export interface PbxServerOptions {
   domain?: string;
   /** Digest realm; default the domain. */
   realm?: string;
+  /** RFC 3261 T1 of the proxy's client transactions, ms (default 500). */
+  t1Ms?: number;
   users: readonly PbxUser[];
   /** Challenge out-of-dialog INVITEs with 407 (default true). */
   authenticateInvite?: boolean;
@@ -118,6 +122,11 @@ interface ProxiedInvite {
   outBranch: string;
   /** The last response sent upstream (resent for a retransmitted INVITE). */
   last: Uint8Array | null;
+  /** The INVITE as forwarded, and whether anything came back from downstream yet. */
+  sent: Uint8Array;
+  heard: boolean;
+  /** Timer A of our client transaction downstream (§17.1.1.2), until a response or 64*T1. */
+  retransmit: NodeJS.Timeout | null;
   /** When it was forwarded, and when a final response went back (0: none yet). */
   at: number;
   finalAt: number;
@@ -147,6 +156,7 @@ export class PbxServer extends EventEmitter<PbxServerEvents> {
   private readonly maxExpires: number;
   private readonly minExpires: number;
   private readonly logLine: ((line: string) => void) | undefined;
+  private readonly t1: number;
   private readonly bindings = new Map<string, Binding[]>();
   private readonly localTx = new Map<string, LocalTx>();
   private readonly invites = new Map<string, ProxiedInvite>();
@@ -169,6 +179,7 @@ export class PbxServer extends EventEmitter<PbxServerEvents> {
     this.maxExpires = o.maxExpires ?? 3600;
     this.minExpires = o.minExpires ?? 0;
     this.logLine = o.log;
+    this.t1 = o.t1Ms ?? 500;
     this.recordRoute = `<sip:${endpoint(this.address, this.port)};lr>`;
     this.sweeper = setInterval(() => this.sweep(), 5000);
   }
@@ -204,6 +215,7 @@ export class PbxServer extends EventEmitter<PbxServerEvents> {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.sweeper);
+    for (const fwd of this.invites.values()) if (fwd.retransmit !== null) clearTimeout(fwd.retransmit);
     this.localTx.clear();
     this.invites.clear();
     this.byOutBranch.clear();
@@ -475,14 +487,17 @@ export class PbxServer extends EventEmitter<PbxServerEvents> {
     const outBranch = this.derivedBranch(txKey);
     out.prepend("Via", `SIP/2.0/UDP ${endpoint(this.address, this.port)};branch=${outBranch};rport`);
     const upstream = responseTarget(req.topVia!);
+    const bytes = out.toBytes();
     if (method === "INVITE") {
       const trying = this.reply(req, 100, "Trying", null);
-      this.invites.set(txKey, { uri: out.uri, upstream, downstream: dest, outBranch, last: trying, at: Date.now(), finalAt: 0 });
+      const fwd: ProxiedInvite = { uri: out.uri, upstream, downstream: dest, outBranch, last: trying, sent: bytes, heard: false, retransmit: null, at: Date.now(), finalAt: 0 };
+      this.invites.set(txKey, fwd);
       this.byOutBranch.set(outBranch, txKey);
+      this.timerA(fwd, this.t1);
     }
     this.stats.forwardedRequests++;
     this.emit("routed", { method, callId: req.callId, from: req.get("From") ?? "", to: req.get("To") ?? "", target: endpoint(dest.address, dest.port) });
-    this.socket.send(out.toBytes(), dest.address, dest.port);
+    this.socket.send(bytes, dest.address, dest.port);
   }
 
   private onResponse(res: SipMsg): void {
@@ -500,12 +515,29 @@ export class PbxServer extends EventEmitter<PbxServerEvents> {
       const key = this.byOutBranch.get(branchOf(top));
       const fwd = key === undefined ? undefined : this.invites.get(key);
       if (fwd !== undefined) {
+        fwd.heard = true;
+        if (fwd.retransmit !== null) clearTimeout(fwd.retransmit);
+        fwd.retransmit = null;
         fwd.last = bytes;
         if (res.status >= 200 && fwd.finalAt === 0) fwd.finalAt = Date.now();
       }
     }
     this.stats.forwardedResponses++;
     this.socket.send(bytes, dest.address, dest.port);
+  }
+
+  /**
+   * Timer A of the forwarded INVITE (§16.6 step 10, §17.1.1.2): our 100 Trying stopped the caller's
+   * retransmissions, so a lost INVITE downstream is ours to send again, doubling from T1, until
+   * something comes back or Timer B (64*T1) runs out.
+   */
+  private timerA(fwd: ProxiedInvite, interval: number): void {
+    fwd.retransmit = setTimeout(() => {
+      fwd.retransmit = null;
+      if (this.stopped || fwd.heard || Date.now() - fwd.at + interval > 64 * this.t1) return;
+      this.socket.send(fwd.sent, fwd.downstream.address, fwd.downstream.port);
+      this.timerA(fwd, interval * 2);
+    }, interval);
   }
 
   /** Where a request goes after our Route was popped: the next Route (loose), else the Request-URI. */

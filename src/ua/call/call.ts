@@ -470,6 +470,10 @@ export class Call implements ClientTransactionUser, TimerTarget {
       this.respondSimple(tx, msg, 500, P.R_CSEQ_ORDER);
       return;
     }
+    // §12.1.1: our 2xx confirmed the dialog. A new request in it before the ACK means the ACK
+    // was lost or overtaken: the call is up (the 2xx is still resent until the ACK, §13.3.1.4),
+    // so that a door code typed at once is not dropped.
+    if (this.state === CallState.Connecting && msg.cseq > this.okCseq) this.setUpIfConnecting();
     switch (method) {
       case Method.BYE:
         this.remoteBye(tx, msg);
