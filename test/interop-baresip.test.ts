@@ -16,20 +16,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { IntercomEvent } from "../src/app/intercom";
 import {
   bodyOf, firstLine, g711Answer, headerValue, requirePeers, sipRequest, startBaresip, startDoor, startKamailio, statusOf, until, usePeers,
-  USERS, REALM, type Door, type Kamailio, type TraceEntry,
+  USERS, REALM, type Door, type Kamailio,
 } from "./support/peers";
+import { autoAnswerPhone, ladder, registeredDoor as registeredAt } from "./support/interop-calls";
 
 usePeers();
 const peers = requirePeers("baresip", "kamailio", "kamcmd");
-
-/** "in INVITE", "out 200 INVITE"...: what crossed the door's socket. */
-function ladder(entries: TraceEntry[]): string[] {
-  return entries.map((e) => {
-    const status = statusOf(e.text);
-    if (status > 0) return `${e.dir} ${status} ${(headerValue(e.text, "CSeq") ?? "").split(/\s+/)[1] ?? ""}`;
-    return `${e.dir} ${firstLine(e.text).split(" ")[0]}`;
-  });
-}
 
 describe.skipIf(peers.skip)("interop: baresip registers at kamailio", () => {
   let kam: Kamailio;
@@ -72,26 +64,13 @@ describe.skipIf(peers.skip)("interop: calls between baresip and the intercom thr
   });
 
   /** The door registered at kamailio as door@doorsip.test; the doorbell calls extension 100. */
-  async function registeredDoor(label: string): Promise<Door> {
-    await kam.kamcmd("ul.rm", "location", `s:${USERS.door.user}`);
-    const door = await startDoor({
-      label,
-      settings: { register: true, targets: [USERS.desk.user] },
-      account: { registrarPort: kam.port, expires: 60 },
-    });
-    await door.waitEvent(IntercomEvent.Registered, 0, 5000);
-    expect(await kam.contacts(USERS.door.user)).toEqual([`sip:door@127.0.0.1:${door.port}`]);
-    return door;
+  function registeredDoor(label: string): Promise<Door> {
+    return registeredAt(kam, startDoor, label, { settings: { targets: [USERS.desk.user] } });
   }
 
   /** baresip as 100, auto-answering, with its ctrl_tcp connection. */
-  async function phone() {
-    await kam.kamcmd("ul.rm", "location", `s:${USERS.desk.user}`);
-    const p = await startBaresip({
-      registrarPort: kam.port, user: USERS.desk.user, password: USERS.desk.password, accountParams: ";answermode=auto", control: true,
-    });
-    expect((await kam.contacts(USERS.desk.user)).length).toBe(1);
-    return { ...p, control: p.control! };
+  function phone() {
+    return autoAnswerPhone(kam);
   }
 
   it("baresip dials the door (407 from kamailio, credentials), the door answers with G.711, baresip hangs up", async () => {

@@ -19,6 +19,7 @@ import { createServer } from "node:net";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
+import { LoopbackPbx, type PacketEvent } from "../hosts/node/pbx/index";
 
 const root = resolve(__dirname, "..");
 
@@ -200,77 +201,136 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: strin
   });
 }
 
-/** Stop the simulator's whole process group (xvfb-run, Xvfb, mcsim) by its id. */
-function stopGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
-  try {
-    process.kill(-child.pid, "SIGTERM");
-  } catch {
-    // already gone
-  }
+/**
+ * Stop the simulator's whole process group (xvfb-run, Xvfb and mcsim, or mcsim alone) by its id: SIGTERM, then
+ * SIGKILL to the group if it has not exited within `graceMs`. Only the group this test created is signalled.
+ */
+async function stopGroup(child: ChildProcess, graceMs = 5000): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // the group is gone
+    }
+  };
+  const exited = child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise<void>((done) => child.once("exit", () => done()));
+  signal("SIGTERM");
+  let timer: NodeJS.Timeout | undefined;
+  const inTime = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+  clearTimeout(timer);
+  // xvfb-run may exit before its Xvfb and mcsim: the rest of the group gets SIGKILL either way.
+  signal("SIGKILL");
+  if (!inTime) await exited;
+}
+
+/** The first line of a datagram, as text. */
+function firstLineOf(bytes: Uint8Array): string {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
+  const end = text.indexOf("\r\n");
+  return end < 0 ? text : text.slice(0, end);
 }
 
 describe("mcconfig build for the Linux simulator", () => {
   let out = "";
-  let ports = { sip: 0, ctl: 0, xsbug: 0 };
+  let ports = { sip: 0, ctl: 0, xsbug: 0, pbx: 0 };
 
   it.skipIf(!haveSdk)("builds with mcconfig -d -m -p lin -t build", async () => {
     out = mkdtempSync(join(tmpdir(), "doorsip-moddable-"));
-    ports = { sip: await freePort("udp"), ctl: await freePort("udp"), xsbug: await freePort("tcp") };
+    ports = { sip: await freePort("udp"), ctl: await freePort("udp"), xsbug: await freePort("tcp"), pbx: await freePort("udp") };
     // mcconfig runs tsc from PATH for .ts modules: the project's TypeScript comes first.
     const env = { ...process.env, MODDABLE, PATH: `${join(root, "node_modules", ".bin")}:${tools}:${process.env.PATH ?? ""}` };
+    // Configured against the built-in loopback PBX the run below starts on ports.pbx (hosts/node/pbx: door/doorpass,
+    // desk phone 100, domain 127.0.0.1). Keepalive off, so that the SIP trace holds registration and the call only.
+    // tx_clients=6: with the default 4 the doorbell call cannot answer the PBX's 407 right after registering. The
+    // simulator's Via carries the host's own address, so the PBX's received=127.0.0.1 makes it register a third time
+    // (three REGISTER client transactions held for Timer K, 5 s) and the challenged INVITE holds the fourth (Timer D,
+    // 32 s): "client pool full", the call ends with 407.
     const result = await run(join(tools, "mcconfig"), [
       "-d", "-m", "-p", "lin", "-t", "build", "-o", out,
       `sip_local_port=${ports.sip}`, `ctl_port=${ports.ctl}`,
+      `sip_server=127.0.0.1:${ports.pbx}`, `sip_domain=127.0.0.1`, `sip_user=door`, `sip_password=doorpass`,
+      `call_target=100`, `door_code=#`, `door_open_ms=500`, `keepalive=0`, `tx_clients=6`,
     ], env, root);
     if (result.code !== 0) console.log(result.output.slice(-6000));
     expect(result.code).toBe(0);
     expect(existsSync(join(out, "bin", "lin", "mc", "debug", "doorsip", "mc.so"))).toBe(true);
   }, 900_000);
 
-  const canRun = haveSdk && hasCommand("xvfb-run") && hasCommand("stdbuf");
-  if (haveSdk && !canRun) console.log("moddable-build: skipping the simulator run: needs xvfb-run and stdbuf (apt-get install xvfb coreutils)");
+  const headless = (process.env.DISPLAY ?? "") === "";
+  const canRun = haveSdk && hasCommand("stdbuf") && (!headless || hasCommand("xvfb-run"));
+  if (haveSdk && !canRun) console.log("moddable-build: skipping the simulator run: needs stdbuf, and xvfb-run without a DISPLAY (apt-get install xvfb coreutils)");
 
-  it.skipIf(!canRun)("runs in mcsim: logs start-up, SIP datagrams and doorbell presses", async () => {
+  it.skipIf(!canRun)("runs in mcsim: registers at a real registrar (401, 200), and a press on the control port makes a doorbell call", async () => {
     const so = join(out, "bin", "lin", "mc", "debug", "doorsip", "mc.so");
     expect(existsSync(so), "the build test ran first").toBe(true);
+    // The registrar: the built-in loopback PBX (digest auth, a desk phone at 100 that answers and types "#").
+    const packets: PacketEvent[] = [];
+    const pbx = await LoopbackPbx.start({ port: ports.pbx, tap: (ev) => packets.push(ev), ringMs: 50, answerMs: 200, dtmfDelayMs: 200, callHoldMs: 500 });
+    const door = `127.0.0.1:${ports.sip}`;
+    const toPbx = (): string[] => packets.filter((p) => p.from === door && pbx.label(p.to) === "pbx").map((p) => firstLineOf(p.bytes));
+    const toDoor = (): string[] => packets.filter((p) => p.to === door).map((p) => firstLineOf(p.bytes));
+    // mcsim opens each path it is given (tools/mcsim/main.js, onOpenFile): a directory of simulators, or an app's
+    // mc.so, which it dlopens (modules/piu/PC/Screen/lin/piuScreen.c). Without a display it runs under xvfb-run.
     // trace() goes to stdout (xs/sources/xsDebug.c, fxReport); stdbuf makes it line-buffered.
     // XSBUG_PORT points the debug build at a port nobody listens on, so it never waits for xsbug.
-    const child = spawn("xvfb-run", ["-a", "stdbuf", "-oL", "-eL", join(tools, "mcsim"), so], {
-      detached: true, // a process group of its own, stopped by id in stopGroup
-      env: { ...process.env, MODDABLE, XSBUG_HOST: "127.0.0.1", XSBUG_PORT: String(ports.xsbug) },
+    // XDG_CONFIG_HOME: mcsim's own preferences go to the test's directory, not the user's.
+    const mcsim = [join(tools, "mcsim"), so];
+    const command = headless ? ["xvfb-run", "-a", "stdbuf", "-oL", "-eL", ...mcsim] : ["stdbuf", "-oL", "-eL", ...mcsim];
+    const child = spawn(command[0]!, command.slice(1), {
+      detached: true, // a process group of its own, stopped by its id in stopGroup
+      env: { ...process.env, MODDABLE, XSBUG_HOST: "127.0.0.1", XSBUG_PORT: String(ports.xsbug), XDG_CONFIG_HOME: out },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let log = "";
     child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
     child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
     const udp = createSocket("udp4");
+    const trace = (): string => `--- simulator (pid ${child.pid}) log:\n${log.slice(-8000)}\n--- SIP at the PBX:\n` +
+      packets.map((p) => `${p.from} -> ${p.to}: ${firstLineOf(p.bytes)}`).join("\n");
     try {
-      const waitFor = async (text: string, ms: number): Promise<boolean> => {
+      const waitFor = async (cond: () => boolean, ms: number): Promise<boolean> => {
         const end = Date.now() + ms;
         while (Date.now() < end) {
-          if (log.includes(text)) return true;
-          if (child.exitCode !== null) return false;
-          await new Promise((r) => setTimeout(r, 100));
+          if (cond()) return true;
+          if (child.exitCode !== null || child.signalCode !== null) return cond();
+          await new Promise((r) => setTimeout(r, 50));
         }
-        return log.includes(text);
+        return cond();
       };
-      expect(await waitFor(`listening on`, 30_000), log).toBe(true);
-      expect(await waitFor("self-test: clock woke after", 5_000), log).toBe(true);
+      const logged = (text: string, ms: number): Promise<boolean> => waitFor(() => log.includes(text), ms);
+      expect(await logged("listening on", 30_000), trace()).toBe(true);
+      expect(await logged("self-test: clock woke after", 5_000), trace()).toBe(true);
       expect(log).toContain("self-test: md5 ok, sha-256 ok");
 
-      udp.send(Buffer.from("OPTIONS sip:door@127.0.0.1 SIP/2.0\r\n\r\n"), ports.sip, "127.0.0.1");
-      expect(await waitFor("sip: 38 bytes from 127.0.0.1:", 5_000), log).toBe(true);
+      // RFC 3261 §10.2 against the registrar: REGISTER, 401, REGISTER with credentials (MD5 in the device's crypt), 200.
+      expect(await waitFor(() => toDoor().includes("SIP/2.0 200 OK") && toPbx().filter((l) => l.startsWith("REGISTER ")).length >= 2, 15_000), trace()).toBe(true);
+      expect(toPbx().slice(0, 2)).toEqual(["REGISTER sip:127.0.0.1 SIP/2.0", "REGISTER sip:127.0.0.1 SIP/2.0"]);
+      expect(toDoor().slice(0, 2)).toEqual(["SIP/2.0 401 Unauthorized", "SIP/2.0 200 OK"]);
+      expect(pbx.server.lookup("door").length).toBe(1);
 
+      // A datagram from elsewhere reaches the SIP socket (logged by the debug tap).
+      udp.send(Buffer.from("OPTIONS sip:door@127.0.0.1 SIP/2.0\r\n\r\n"), ports.sip, "127.0.0.1");
+      expect(await logged("sip: 38 bytes from 127.0.0.1:", 5_000), trace()).toBe(true);
+
+      // The doorbell through the simulator's control port: an INVITE to the desk phone through the PBX, answered;
+      // the phone types "#", the door opens.
       const reply = new Promise<string>((done) => udp.once("message", (m: Buffer) => done(m.toString())));
       udp.send(Buffer.from("press"), ports.ctl, "127.0.0.1");
       expect(await Promise.race([reply, new Promise<string>((r) => setTimeout(() => r("(no reply)"), 5_000))])).toBe("ok press\n");
-      expect(await waitFor("doorbell released", 5_000), log).toBe(true);
+      expect(await logged("doorbell released", 5_000), trace()).toBe(true);
       expect(log).toContain("doorbell pressed");
+      expect(await waitFor(() => toPbx().some((l) => l === "INVITE sip:100@127.0.0.1 SIP/2.0"), 10_000), trace()).toBe(true);
+      expect(await logged("relay ON (door open)", 15_000), trace()).toBe(true);
     } finally {
       udp.close();
-      stopGroup(child);
+      await stopGroup(child);
+      await pbx.stop();
     }
+    expect(child.exitCode !== null || child.signalCode !== null).toBe(true);
   }, 120_000);
 
   it.skipIf(!haveSdk)("cleans up the temporary build", () => {

@@ -59,7 +59,13 @@ export type FromXs =
   | { op: "event"; event: number; detail: string; callId: string }
   /** Reply to "stop": whether a registration is bound (then an Unregistered event will follow). */
   | { op: "stopping"; bound: boolean }
-  | { op: "status"; registered: boolean; activeCalls: number; relay: boolean; heap: XsHeap }
+  | {
+      op: "status"; registered: boolean; activeCalls: number; relay: boolean; heap: XsHeap;
+      /** Transactions in the layer's server and client tables. */
+      serverCount: number; clientCount: number;
+      /** Exceptions the core caught at its boundary (UserAgent.errors, TransactionLayer counters.userErrors). */
+      coreErrors: number;
+    }
   /** A command threw inside XS: the error as XS prints it, and its stack when XS has one. */
   | { op: "error"; command: string; message: string; stack: string };
 

@@ -179,7 +179,10 @@ function handle(m: ToXs): void {
         slots: meterHeapCount(), peakSlots: meterPeakHeapCount(), chunkBytes: meterChunksSize(), peakChunkBytes: meterPeakChunksSize(),
         gcs: meterGCCount(), compute: meterCompute(),
       };
-      out({ op: "status", registered: ic.registered, activeCalls: ic.ua.activeCalls, relay: pins !== null && pins.relay, heap });
+      out({
+        op: "status", registered: ic.registered, activeCalls: ic.ua.activeCalls, relay: pins !== null && pins.relay, heap,
+        serverCount: ic.layer.serverCount, clientCount: ic.layer.clientCount, coreErrors: ic.ua.errors + ic.layer.counters.userErrors,
+      });
       return;
     }
     default:

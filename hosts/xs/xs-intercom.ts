@@ -46,6 +46,11 @@ export interface XsStatus {
   activeCalls: number;
   relay: boolean;
   heap: XsHeap;
+  /** Transactions in the layer's server and client tables. */
+  serverCount: number;
+  clientCount: number;
+  /** Exceptions the core caught at its boundary. */
+  coreErrors: number;
 }
 
 /** The nearest directory upwards from `from` that holds hosts/xs/build-worker.mjs. */
@@ -221,7 +226,10 @@ export class XsIntercom implements DoorRuntime {
     this.post({ op: "status", t: performance.now() });
     return r.then((m) => {
       const s = m as Extract<FromXs, { op: "status" }>;
-      return { registered: s.registered, activeCalls: s.activeCalls, relay: s.relay, heap: s.heap };
+      return {
+        registered: s.registered, activeCalls: s.activeCalls, relay: s.relay, heap: s.heap,
+        serverCount: s.serverCount, clientCount: s.clientCount, coreErrors: s.coreErrors,
+      };
     });
   }
 

@@ -32,7 +32,7 @@ import { fileURLToPath } from "node:url";
 import { createConnection, createServer, type Socket as TcpSocket } from "node:net";
 import { afterAll, beforeEach } from "vitest";
 import { splitEndpoint } from "../../hosts/node/pbx/tap";
-import { NodeIntercom } from "../../hosts/node/runtime";
+import { NodeIntercom, type DoorRuntime } from "../../hosts/node/runtime";
 import { IntercomEvent, intercomEventName, type Intercom, type IntercomSettings } from "../../src/app/intercom";
 import type { LogHost, LogLevel, UdpHost, UdpReceiver } from "../../src/host";
 import type { AccountConfig } from "../../src/ua/account";
@@ -826,6 +826,8 @@ export interface SippOptions {
   authPassword?: string;
   /** More arguments (-key, -set, -rsa...). */
   extra?: string[];
+  /** -trace_msg and -trace_err (messageFile, errorFile); default true. Off for floods: tens of thousands of lines. */
+  traces?: boolean;
 }
 
 export interface Sipp {
@@ -875,8 +877,7 @@ export async function startSipp(o: SippOptions): Promise<Sipp> {
     "-m", String(o.calls ?? 1),
     "-timeout", `${timeoutS}s`, "-timeout_error",
     "-d", String(o.pauseMs ?? 200),
-    "-trace_msg", "-message_file", messageFile,
-    "-trace_err", "-error_file", errorFile,
+    ...(o.traces === false ? [] : ["-trace_msg", "-message_file", messageFile, "-trace_err", "-error_file", errorFile]),
     "-nostdin",
     ...(o.service !== undefined ? ["-s", o.service] : []),
     ...(o.authUser !== undefined ? ["-au", o.authUser] : []),
@@ -1169,24 +1170,37 @@ export interface DoorEvent {
 export interface DoorOptions {
   /** For diagnostics ("door (SIPp direct)"). */
   label?: string;
-  /** Over the defaults: account door/doorpass at 127.0.0.1:9, domain doorsip.test; no registration, no keepalive (the door code is the intercom's default, "#"). */
+  /**
+   * Over the defaults: account door/doorpass at 127.0.0.1:9, domain doorsip.test; no registration, no
+   * keepalive; the intercom's defaults otherwise: no door code, and calls only from the registrar
+   * (src/ua/trust: a peer straight at the door needs settings.trust.allow).
+   */
   settings?: Partial<IntercomSettings>;
   account?: Partial<AccountConfig>;
 }
 
+/** What a door holds, for the checks after a call or a burst. */
+export interface DoorTables {
+  activeCalls: number;
+  serverCount: number;
+  clientCount: number;
+  relay: boolean;
+}
+
 /**
- * The real intercom (NodeIntercom: the core's Intercom on the Node host) on
- * 127.0.0.1:<port chosen by the OS>, every datagram in its SipTrace, its
- * log, events and relay changes kept. Registered for diagnostics (trace,
- * log, call and table state on failure) and stopped by usePeers' afterAll.
+ * The door under test, whatever runs its core (DoorRuntime: NodeIntercom
+ * here, XsIntercom in test/support/interop-xs-door.ts): what it sent and
+ * received (SipTrace from the runtime's packet tap), its events, relay
+ * changes and log lines, and bounded waits on them. Registered for
+ * diagnostics (trackDoor) and stopped by usePeers' afterAll.
  */
-export class Door {
+export abstract class DoorBase<R extends DoorRuntime = DoorRuntime> {
   readonly events: DoorEvent[] = [];
   readonly log: string[] = [];
   /** Relay changes, in order. */
   readonly relay: { on: boolean; at: number }[] = [];
   readonly trace = new SipTrace();
-  runtime!: NodeIntercom;
+  runtime!: R;
   stopped = false;
   private readonly t0 = Date.now();
   private readonly waiters = new Set<() => void>();
@@ -1194,13 +1208,12 @@ export class Door {
 
   constructor(readonly label: string) {}
 
-  get intercom(): Intercom {
-    return this.runtime.intercom;
-  }
-
   get port(): number {
     return this.runtime.localPort;
   }
+
+  /** Calls and the transaction layer's table sizes (asked of the core, wherever it runs). */
+  abstract tables(): Promise<DoorTables>;
 
   /** Event names in order ("incoming call", "call up", "call down"...). */
   eventNames(): string[] {
@@ -1227,17 +1240,15 @@ export class Door {
     });
   }
 
-  /** Calls, transactions and dialogs still held: what a failed test wants to see. */
-  state(): string {
-    const ic = this.intercom;
-    const calls = ic.ua.calls.map((c: Call, i: number) => `call ${i}: state ${c.state} direction ${c.direction}`).join("; ");
-    return `activeCalls ${ic.ua.activeCalls}, layer.serverCount ${ic.layer.serverCount}, layer.clientCount ${ic.layer.clientCount}, relay ${this.runtime.pins.relay}; ${calls}`;
-  }
-
-  /** Transactions and calls drained: no call active and no transaction in the layer's tables. */
-  get drained(): boolean {
-    const ic = this.intercom;
-    return ic.ua.activeCalls === 0 && ic.layer.serverCount === 0 && ic.layer.clientCount === 0;
+  /** Poll tables() until `cond` holds (bounded); returns the last tables, or throws naming `what` and what is left. */
+  async waitTables(cond: (t: DoorTables) => boolean, what: string, timeoutMs = 5000, stepMs = 20): Promise<DoorTables> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const t = await this.tables();
+      if (cond(t)) return t;
+      if (Date.now() >= end) throw new Error(`${this.label}: no ${what} within ${timeoutMs} ms (${JSON.stringify(t)})`);
+      await sleep(stepMs);
+    }
   }
 
   /** Hang up, unregister when registered (bounded), close the socket. */
@@ -1249,7 +1260,7 @@ export class Door {
   }
 
   /** @internal */
-  attach(runtime: NodeIntercom): void {
+  attach(runtime: R): void {
     this.runtime = runtime;
     this.endpoint = `${runtime.localAddress}:${runtime.localPort}`;
   }
@@ -1278,10 +1289,50 @@ export class Door {
   }
 }
 
-const doors: Door[] = [];
+/**
+ * The real intercom (NodeIntercom: the core's Intercom on the Node host) on
+ * 127.0.0.1:<port chosen by the OS>, every datagram in its SipTrace, its
+ * log, events and relay changes kept (DoorBase).
+ */
+export class Door extends DoorBase<NodeIntercom> {
+  get intercom(): Intercom {
+    return this.runtime.intercom;
+  }
 
-export async function startDoor(o: DoorOptions = {}): Promise<Door> {
-  const door = new Door(o.label ?? "door");
+  /** Calls, transactions and dialogs still held: what a failed test wants to see. */
+  state(): string {
+    const ic = this.intercom;
+    const calls = ic.ua.calls.map((c: Call, i: number) => `call ${i}: state ${c.state} direction ${c.direction}`).join("; ");
+    return `activeCalls ${ic.ua.activeCalls}, layer.serverCount ${ic.layer.serverCount}, layer.clientCount ${ic.layer.clientCount}, relay ${this.runtime.pins.relay}; ${calls}`;
+  }
+
+  /** Transactions and calls drained: no call active and no transaction in the layer's tables. */
+  get drained(): boolean {
+    const ic = this.intercom;
+    return ic.ua.activeCalls === 0 && ic.layer.serverCount === 0 && ic.layer.clientCount === 0;
+  }
+
+  tables(): Promise<DoorTables> {
+    const ic = this.intercom;
+    return Promise.resolve({
+      activeCalls: ic.ua.activeCalls, serverCount: ic.layer.serverCount, clientCount: ic.layer.clientCount, relay: this.runtime.pins.relay,
+    });
+  }
+}
+
+const doors: DoorBase[] = [];
+
+/** Register a started door: stopped by usePeers' afterAll; its trace, log, events and `state()` printed when a test fails. */
+export function trackDoor(door: DoorBase, state: () => string): void {
+  doors.push(door);
+  trackTrace(door.label, door.trace);
+  trackText(`${door.label}: log`, () => door.log.join("\n"));
+  trackText(`${door.label}: events, calls and tables`, () =>
+    `events: ${door.events.map((e) => `+${e.at} ${e.name}${e.detail !== "" ? ` (${e.detail})` : ""}`).join(", ")}\n${state()}`);
+}
+
+/** The door's IntercomSettings for these options, whatever runs its core (startDoor, startXsDoor). */
+export function doorSettings(o: DoorOptions = {}): IntercomSettings {
   const account: AccountConfig = {
     // Nothing is sent there unless the door registers or keeps alive (both off by default).
     registrarHost: "127.0.0.1",
@@ -1291,10 +1342,14 @@ export async function startDoor(o: DoorOptions = {}): Promise<Door> {
     password: USERS.door.password,
     ...o.account,
   };
-  const settings: IntercomSettings = { register: false, keepaliveSeconds: 0, ...o.settings, account };
+  return { register: false, keepaliveSeconds: 0, ...o.settings, account };
+}
+
+export async function startDoor(o: DoorOptions = {}): Promise<Door> {
+  const door = new Door(o.label ?? "door");
   const log: LogHost = { log: (level, text) => door.logLine(level, text) };
   const runtime = await NodeIntercom.create({
-    settings,
+    settings: doorSettings(o),
     address: "127.0.0.1",
     port: 0,
     log,
@@ -1303,11 +1358,7 @@ export async function startDoor(o: DoorOptions = {}): Promise<Door> {
     onPin: (what, on) => door.pin(what, on),
   });
   door.attach(runtime);
-  doors.push(door);
-  trackTrace(door.label, door.trace);
-  trackText(`${door.label}: log`, () => door.log.join("\n"));
-  trackText(`${door.label}: events, calls and tables`, () =>
-    `events: ${door.events.map((e) => `+${e.at} ${e.name}${e.detail !== "" ? ` (${e.detail})` : ""}`).join(", ")}\n${door.state()}`);
+  trackDoor(door, () => door.state());
   runtime.start();
   return door;
 }
