@@ -94,13 +94,13 @@ function header(p: Packet): RtpHeader {
 }
 
 /** The phone's RTP: PCMU packets carrying `hz`, from `port`. */
-function phoneAudio(r: Rig, port: number, seq: number, ts: number, hz: number, marker = false, ssrc = 0x0a0b0c0d): void {
+function phoneAudio(r: Rig, port: number, seq: number, ts: number, hz: number, marker = false, ssrc = 0x0a0b0c0d, address = PEER): void {
   const pcm = new Int16Array(FRAME_SAMPLES);
   for (let i = 0; i < FRAME_SAMPLES; i++) pcm[i] = Math.round(9000 * Math.sin((2 * Math.PI * hz * (ts + i)) / 8000));
   const b = new Uint8Array(12 + FRAME_SAMPLES);
   writeRtpHeader(b, 0, 0, marker, seq, ts, ssrc);
   encodeG711(false, pcm, 0, b, 12, FRAME_SAMPLES);
-  r.intercom.rtpReceiver(0)!.receive(b, b.length, PEER, port);
+  r.intercom.rtpReceiver(0)!.receive(b, b.length, address, port);
 }
 
 function phoneEvent(r: Rig, port: number, seq: number, ts: number, event: number, end: boolean, duration: number): void {
@@ -170,6 +170,29 @@ describe("audio in calls (virtual clock)", () => {
     expect(rms(speaker)).toBeGreaterThan(3000);
     expect(dominant(speaker, 0, speaker.length, [300, 600, 1000], 8000)).toBe(1000);
     expect(toneShare(speaker, 0, 1600, 1000, 8000)).toBeGreaterThan(0.8);
+  });
+
+  it("after a silence (hold), a stranger's address cannot take the stream; a NAT rebinding of the phone's address can", () => {
+    const { r, rtp } = setup();
+    answeredCall(r);
+    for (let i = 0; i < 10; i++) {
+      phoneAudio(r, 30000, 100 + i, 8000 + 160 * i, 1000);
+      r.advance(20);
+    }
+    const session = r.intercom.media.sessions[0]!;
+    expect(session.remotePort).toBe(30000);
+    r.advance(3_000); // the phone is silent longer than RELATCH_MS
+    const dropped = session.dropped;
+    for (let i = 0; i < 5; i++) phoneAudio(r, 40000, 500 + i, 50000 + 160 * i, 300, false, 0x66666666, "203.0.113.66");
+    expect(session.dropped).toBe(dropped + 5);
+    r.advance(40);
+    expect(rtp.sent.slice(-2).map((p) => `${p.address}:${p.port}`)).toEqual([`${PEER}:30000`, `${PEER}:30000`]);
+    // The phone's NAT gave it a new port: the same address is taken again.
+    phoneAudio(r, 30002, 120, 8000 + 160 * 20, 1000);
+    expect(session.dropped).toBe(dropped + 5);
+    expect(session.remotePort).toBe(30002);
+    r.advance(40);
+    expect(rtp.sent.at(-1)!.port).toBe(30002);
   });
 
   it("a new source (another SSRC, its own timeline 1 s behind) takes over the play-out at once", () => {

@@ -16,7 +16,8 @@
  * NAT, whose SDP names a private address). Until then we send to the SDP's
  * address. Once latched, packets from other sources are dropped (no
  * hijacking of the stream) unless the latched source has been silent for
- * RELATCH_MS, when the next source is taken (a NAT rebinding).
+ * RELATCH_MS, when another port of the same address (a NAT rebinding) or
+ * the SDP's address may take over.
  *
  * Receiving: the header is checked (§5.1, A.1), the source's statistics
  * kept (A.1, A.3, A.8), audio goes to the jitter buffer, telephone-events to
@@ -326,10 +327,19 @@ export class RtpSession implements UdpReceiver, RtcpSource {
     }
   }
 
-  /** Symmetric RTP: latch on the first source, keep it unless it went silent. */
+  /**
+   * Symmetric RTP: latch on the first source and keep it. After RELATCH_MS of
+   * silence (a NAT rebinding gives the same address a new port) another port
+   * of the latched address, or the SDP's own address, may take over; any
+   * other address needs a new SDP (update()), so a stranger cannot take the
+   * stream of a call on hold.
+   */
   private acceptSource(address: string, port: number, now: number): boolean {
-    if (this.latched && port === this.remotePort && address === this.remoteAddress) return true;
-    if (this.latched && now - this.lastRtpAt < RELATCH_MS) return false;
+    if (this.latched) {
+      if (port === this.remotePort && address === this.remoteAddress) return true;
+      if (now - this.lastRtpAt < RELATCH_MS) return false;
+      if (address !== this.remoteAddress && address !== this.sdpAddress) return false;
+    }
     this.latched = true;
     this.remoteAddress = address;
     this.remotePort = port;
