@@ -7,22 +7,22 @@
  * stopped and the timers ran out the transaction and dialog tables are
  * empty.
  *
- * CI runs SOAK_CYCLES cycles (about 20 ms each here: 10,000 took 189 s,
- * too long for a test); `doorsip bench --soak 10000` (npm run bench --
- * --soak 10000) runs the full count. DOORSIP_SOAK_CYCLES overrides the
- * count here.
+ * The issue's full 10,000 cycles run here, in CI (about 20 ms each: 189 s
+ * alone on this machine, well inside the CI budget; the other test files
+ * run beside it). `npm run bench -- --soak N` runs any count outside the
+ * tests; DOORSIP_SOAK_CYCLES overrides the count here, for a quick local run.
  */
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runSoakInXs } from "../bench/xs-budget";
 
 const root = resolve(__dirname, "..");
-const SOAK_CYCLES = Number(process.env.DOORSIP_SOAK_CYCLES ?? 1000);
+const SOAK_CYCLES = Number(process.env.DOORSIP_SOAK_CYCLES ?? 10_000);
 const WARMUP = 4;
 
 describe("leak soak under XS", () => {
   it(`${SOAK_CYCLES} cycles of refresh, call, door opening and hang-up leave the heap at its baseline and the tables empty`, async () => {
-    const s = await runSoakInXs(root, { cycles: SOAK_CYCLES, warmup: WARMUP }, 240_000 + SOAK_CYCLES * 200);
+    const s = await runSoakInXs(root, { cycles: SOAK_CYCLES, warmup: WARMUP }, 120_000 + SOAK_CYCLES * 100);
     const total = SOAK_CYCLES + WARMUP;
     // Everything happened, once per cycle, and nothing else.
     expect(s.counts.callsUp).toBe(total);
@@ -43,5 +43,5 @@ describe("leak soak under XS", () => {
     expect(s.gcs).toBeGreaterThan(0);
     expect(s.retained).toEqual({ slots: 0, chunkBytes: 0 });
     expect(s.tables).toEqual({ clientTransactions: 0, serverTransactions: 0, activeCalls: 0 });
-  }, 600_000);
+  }, 1_200_000);
 });
