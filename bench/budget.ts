@@ -7,11 +7,12 @@
  * (test/xs/fixtures/soak-cycles.ts). Every figure of the table is in the
  * JSON, and every target says whether it is met and, if not, by how much.
  */
+import type { PartFigures } from "../test/xs/fixtures/perf-breakdown";
 import type { BudgetOptions, BudgetResult, WindowFigures } from "../test/xs/fixtures/perf-budget";
 import type { SoakResult } from "../test/xs/fixtures/soak-cycles";
 import { type CodeSize, codeSize } from "./code-size";
 import { formatParserBench, type ParserBenchOptions, type ParserBenchResult, runParserBench } from "./parser";
-import { runBudgetInXs, runSoakInXs } from "./xs-budget";
+import { runBreakdownInXs, runBudgetInXs, runSoakInXs } from "./xs-budget";
 
 export interface BenchOptions extends ParserBenchOptions {
   /** Measure the code size (default true; an mcconfig build when $MODDABLE is set). */
@@ -32,6 +33,9 @@ export interface CallXs {
   bytesRetained: number;
   inbound: WindowFigures;
   doorbell: WindowFigures;
+  /** The same calls with the log at Warn: what a call costs apart from the log lines it writes. */
+  inboundQuiet: WindowFigures;
+  doorbellQuiet: WindowFigures;
   retainedAfterMany: { runs: string; slots: number; chunkBytes: number };
 }
 
@@ -57,7 +61,11 @@ export interface BenchResult extends ParserBenchResult {
   call: { xs: CallXs | null };
   keepalive: { xs: RoundXs | null };
   refresh: { xs: RoundXs | null };
-  idle: { xsHeapBytes: number | null; slots?: number; chunkBytes?: number; esp32EstimateBytes?: number };
+  idle: {
+    xsHeapBytes: number | null; slots?: number; chunkBytes?: number; esp32EstimateBytes?: number;
+    /** Each part of the station built on its own inside XS (test/xs/fixtures/perf-breakdown.ts). */
+    breakdown?: PartFigures[];
+  };
   codeSize: CodeSize | { bytes: null; kind: "none"; note: string };
   /** Why the XS budget figures are null, when they are. */
   budgetNote?: string;
@@ -151,12 +159,15 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         bytesRetained: b.call.retainedOne.chunkBytes,
         inbound: inb,
         doorbell: door,
+        inboundQuiet: b.call.inboundQuiet,
+        doorbellQuiet: b.call.doorbellQuiet,
         retainedAfterMany: b.call.retainedMany,
       };
       base.keepalive.xs = round(b.keepalive);
       base.refresh.xs = round(b.refresh);
       base.idle = { xsHeapBytes: b.idle.bytes, slots: b.idle.slots, chunkBytes: b.idle.chunkBytes, esp32EstimateBytes: b.idle.esp32Bytes };
       base.budgetChecks = b.checks;
+      base.idle.breakdown = (await runBreakdownInXs(options.root)).parts;
       const gcs = inb.gcs + door.gcs + b.keepalive.gcs + b.refresh.gcs;
       if (gcs > 0) base.budgetNote = `${gcs} garbage collection(s) ran in the windows: slots and bytes are not exact`;
     } catch (e) {
@@ -205,6 +216,8 @@ export function formatBench(r: BenchResult): string {
     rows.push(["inbound call (INVITE, 100/180/200, ACK, BYE, 200)", fmt(c.inbound.perRun.compute), String(c.inbound.perRun.slots), String(c.inbound.perRun.chunkBytes), String(c.inbound.datagramsOut)]);
     rows.push(["doorbell call (INVITE, 407, INVITE, 180, 200, ACK, BYE)", fmt(c.doorbell.perRun.compute), String(c.doorbell.perRun.slots), String(c.doorbell.perRun.chunkBytes), String(c.doorbell.datagramsOut)]);
     rows.push(["per call (mean of the two)", fmt(c.computePerCall), String(c.slotsPerCall), String(c.bytesPerCall), "-"]);
+    rows.push(["inbound call, log at Warn", fmt(c.inboundQuiet.perRun.compute), String(c.inboundQuiet.perRun.slots), String(c.inboundQuiet.perRun.chunkBytes), String(c.inboundQuiet.datagramsOut)]);
+    rows.push(["doorbell call, log at Warn", fmt(c.doorbellQuiet.perRun.compute), String(c.doorbellQuiet.perRun.slots), String(c.doorbellQuiet.perRun.chunkBytes), String(c.doorbellQuiet.datagramsOut)]);
     rows.push(["retained after 1 + 1 calls and a GC", "-", String(c.slotsRetained), String(c.bytesRetained), "-"]);
     rows.push([`retained after ${c.retainedAfterMany.runs} and a GC`, "-", String(c.retainedAfterMany.slots), String(c.retainedAfterMany.chunkBytes), "-"]);
   }
@@ -220,6 +233,13 @@ export function formatBench(r: BenchResult): string {
   if (f) lines.push(`  host MD5 per refresh: ${f.hostHash.calls} digests, ${f.hostHash.slots} slots, ${f.hostHash.chunkBytes} bytes`);
   if (r.idle.xsHeapBytes !== null) {
     lines.push(`  idle, registered: ${fmt(r.idle.xsHeapBytes)} bytes of XS heap (${fmt(r.idle.slots ?? 0)} slots of 32 B + ${fmt(r.idle.chunkBytes ?? 0)} chunk bytes; ESP32 estimate with 16-byte slots: ${fmt(r.idle.esp32EstimateBytes ?? 0)} bytes)`);
+  }
+  const parts = r.idle.breakdown;
+  if (parts !== undefined) {
+    lines.push("  where the idle heap goes (each part built on its own; parts nest, so rows do not add up):");
+    const prow: string[][] = [["part", "slots", "chunk bytes", "XS bytes", "ESP32 bytes"]];
+    for (const q of parts) prow.push([q.name, fmt(q.slots), fmt(q.chunkBytes), fmt(q.bytes), fmt(q.esp32Bytes)]);
+    lines.push(...table(prow).map((l) => "    " + l));
   }
   if (r.budgetNote) lines.push(`  note: ${r.budgetNote}`);
   const cs = r.codeSize;

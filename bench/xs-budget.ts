@@ -5,6 +5,7 @@
  * runScript) and read its one result line.
  */
 import { join } from "node:path";
+import type { BreakdownResult } from "../test/xs/fixtures/perf-breakdown";
 import type { BudgetOptions, BudgetResult } from "../test/xs/fixtures/perf-budget";
 import type { SoakOptions, SoakResult } from "../test/xs/fixtures/soak-cycles";
 import { loadHarness } from "./xs";
@@ -62,4 +63,11 @@ export const SOAK_HEAP = { slots: 256 * 1024, chunkBytes: 32 * 1024 * 1024 };
 
 export function runSoakInXs(root: string, options: SoakOptions, timeoutMs = 3_600_000): Promise<SoakResult> {
   return runInXs<SoakResult>(root, SOAK_ENTRY, "runSoak", { ...options }, "doorsip-soak ", timeoutMs, SOAK_HEAP);
+}
+
+export const BREAKDOWN_ENTRY = "test/xs/fixtures/perf-breakdown.ts";
+
+/** Each part of the station built on its own inside XS, with what it keeps alive (test/xs/fixtures/perf-breakdown.ts). */
+export function runBreakdownInXs(root: string, timeoutMs = 120_000): Promise<BreakdownResult> {
+  return runInXs<BreakdownResult>(root, BREAKDOWN_ENTRY, "runBreakdown", {}, "doorsip-breakdown ", timeoutMs);
 }

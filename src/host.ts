@@ -63,7 +63,20 @@ export const enum LogLevel {
 }
 
 export interface LogHost {
+  /**
+   * The most verbose level the host writes; lines above it are dropped. The
+   * core asks (logEnabled) before it builds a line's text, so a dropped line
+   * costs no string. Absent: every line is built and offered.
+   */
+  readonly level?: LogLevel;
   log(level: LogLevel, text: string): void;
+}
+
+/** Would `log` write a line of `level`? Asked before the text is built (string building allocates on the device). */
+export function logEnabled(log: LogHost | undefined, level: LogLevel): log is LogHost {
+  if (log === undefined) return false;
+  const max = log.level;
+  return max === undefined || level <= max;
 }
 
 /** Pins: the doorbell button input, the door relay and the status LED. */

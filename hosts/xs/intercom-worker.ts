@@ -93,7 +93,8 @@ class BridgeUdp implements UdpHost {
 }
 
 class BridgeLog implements LogHost {
-  constructor(private readonly level: number) {}
+  /** Lines above this level are dropped here, and the core builds none (LogHost.level). */
+  constructor(readonly level: LogLevel) {}
   log(level: LogLevel, text: string): void {
     if (level > this.level) return;
     out({ op: "log", level, text });

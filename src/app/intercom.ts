@@ -16,7 +16,7 @@
  * attaches its clock to `intercom.timers`, then start().
  */
 import type { AudioHost, ClockHost, HashHost, LogHost, PinsHost, RandomHost, UdpHost, UdpReceiver } from "../host";
-import { LogLevel } from "../host";
+import { LogLevel, logEnabled } from "../host";
 import { CallMedia, type CallMediaListener } from "../media/call-media";
 import { Tone } from "../media/tone";
 import type { SipMessage } from "../sip/message/message";
@@ -32,6 +32,7 @@ import { CallPolicy, K_ACCEPT_ALL, K_ALLOW } from "../ua/call/capabilities";
 import type { CallOptions } from "../ua/call/config";
 import { Keepalive, type KeepaliveListener } from "../ua/keepalive";
 import { RegState, Registration, type RegistrationListener } from "../ua/registration";
+import { Scratch } from "../ua/scratch";
 import { UserAgent, type UserAgentListener } from "../ua/user-agent";
 import { TrustPolicy } from "../ua/trust/trust-policy";
 import type { TrustSettings } from "../ua/trust/trust-settings";
@@ -92,8 +93,14 @@ export function intercomEventName(e: IntercomEvent): string {
 }
 
 export interface IntercomListener {
-  /** `detail` is a short human-readable text (reason, digit, peer); made only when there is a listener. */
+  /**
+   * `detail` is a short human-readable text (reason, digit, peer); made only
+   * when a listener wants it or the log writes Info lines (building strings
+   * allocates on the device).
+   */
   onIntercomEvent(event: IntercomEvent, call: Call | null, detail: string): void;
+  /** False: this listener ignores `detail` (it gets ""), so a call builds no text for it. Default true. */
+  readonly details?: boolean;
 }
 
 export interface IntercomHosts {
@@ -140,13 +147,13 @@ export interface IntercomSettings {
   ringback?: "eu" | "us";
 }
 
-/** Until the user agent exists, the layer has nobody to tell. */
-const NOBODY: ServerTransactionUser = {
+/** Until the user agent exists, the layer has nobody to tell. Frozen: on the device it stays in the preloaded, read-only heap. */
+const NOBODY: ServerTransactionUser = Object.freeze({
   onRequest(_tx: ServerTransactionHandle, _msg: SipMessage): void {},
   onAck(): void {},
   onCancel(): void {},
   onServerTimeout(): void {},
-};
+});
 
 export class Intercom implements UserAgentListener, RegistrationListener, KeepaliveListener, DoorbellListener, HuntListener, RelayListener, TimerTarget, CallMediaListener {
   readonly timers: TimerQueue;
@@ -195,6 +202,8 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
       onStray2xx: (msg: SipMessage) => this.ua.stray2xx(msg),
     });
     this.layer = layer;
+    // One writer, parser, re-parse message and set of readers for the whole core (src/ua/scratch.ts): the layer's.
+    const scratch = new Scratch({ writer: layer.scratch, parser: layer.parser, message: layer.stored, values: layer.values });
     const trust = new TrustPolicy({ account: settings.account, settings: settings.trust, random: hosts.random, clock: timers, log: hosts.log });
     this.trust = trust;
     const ua = new UserAgent({
@@ -208,6 +217,7 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
       log: hosts.log,
       listener: this,
       trust,
+      scratch,
     });
     this.ua = ua;
     layer.user = ua;
@@ -215,11 +225,11 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
     trust.peers = ua;
     layer.screen = trust;
     this.registration = settings.register === false ? null : new Registration({
-      account: settings.account, layer, timers, random: hosts.random, hash: hosts.hash, log: hosts.log, listener: this,
+      account: settings.account, layer, timers, random: hosts.random, hash: hosts.hash, log: hosts.log, listener: this, scratch,
     });
     this.keepalive = new Keepalive({
       account: settings.account, layer, timers, random: hosts.random, log: hosts.log, listener: this,
-      intervalSeconds: settings.keepaliveSeconds,
+      intervalSeconds: settings.keepaliveSeconds, writer: scratch.w,
     });
     this.doorbell = new Doorbell(timers, this, settings.debounceMs, settings.pressGuardMs);
     this.opener = new DoorOpener(timers, hosts.pins, settings.doorCode ?? "", settings.doorOpenMs, settings.maxWrongCodes, settings.lockoutMs);
@@ -329,21 +339,21 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
   onCallState(call: Call): void {
     switch (call.state) {
       case CallState.Incoming:
-        this.emit(IntercomEvent.Incoming, call, call.peer());
+        this.emit(IntercomEvent.Incoming, call, this.detailed ? call.peer() : "");
         break;
       case CallState.Ringing:
-        this.emit(IntercomEvent.Ringing, call, call.peer());
+        this.emit(IntercomEvent.Ringing, call, this.detailed ? call.peer() : "");
         break;
       case CallState.Up:
         this.opener.newCall();
-        this.emit(IntercomEvent.CallUp, call, call.peer());
+        this.emit(IntercomEvent.CallUp, call, this.detailed ? call.peer() : "");
         break;
       case CallState.Ended:
         if (this.hangupCall === call) {
           this.hangupCall = null;
           this.timers.stop(this.hangupTimer);
         }
-        this.emit(IntercomEvent.CallDown, call, endReasonName(call.endReason) + (call.endStatus > 0 ? " (" + call.endStatus + ")" : ""));
+        this.emit(IntercomEvent.CallDown, call, this.detailed ? endReasonName(call.endReason) + (call.endStatus > 0 ? " (" + call.endStatus + ")" : "") : "");
         break;
       default:
         break;
@@ -355,7 +365,7 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
   }
 
   onDtmf(call: Call, digit: number): void {
-    this.emit(IntercomEvent.Dtmf, call, String.fromCharCode(digit));
+    this.emit(IntercomEvent.Dtmf, call, this.detailed ? String.fromCharCode(digit) : "");
     this.digit(call, digit);
   }
 
@@ -370,7 +380,7 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
     const result = this.opener.digit(digit, call.index);
     switch (result) {
       case CodeResult.Open: {
-        this.emit(IntercomEvent.DoorOpened, call, call.peer());
+        this.emit(IntercomEvent.DoorOpened, call, this.detailed ? call.peer() : "");
         this.media.confirm();
         this.refreshLed();
         const after = this.settings.hangupAfterOpenMs ?? 0;
@@ -381,7 +391,7 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
         return;
       }
       case CodeResult.Wrong:
-        this.emit(IntercomEvent.WrongCode, call, "wrong code " + this.opener.wrongInCall);
+        this.emit(IntercomEvent.WrongCode, call, this.detailed ? "wrong code " + this.opener.wrongInCall : "");
         return;
       case CodeResult.TooManyWrong:
         this.emit(IntercomEvent.WrongCode, call, "too many wrong codes: hanging up");
@@ -472,8 +482,14 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
     else this.led.show(LedPattern.Registering);
   }
 
+  /** Does anyone read event details: a listener that wants them, or the log at Info? */
+  private get detailed(): boolean {
+    const l = this.listener;
+    return (l !== undefined && l.details !== false) || logEnabled(this.log, LogLevel.Info);
+  }
+
   private emit(event: IntercomEvent, call: Call | null, detail: string): void {
-    this.info("intercom: " + intercomEventName(event) + (detail !== "" ? " " + detail : ""));
+    if (logEnabled(this.log, LogLevel.Info)) this.log.log(LogLevel.Info, "intercom: " + intercomEventName(event) + (detail !== "" ? " " + detail : ""));
     const l = this.listener;
     if (l === undefined) return;
     try {

@@ -22,8 +22,9 @@ export const enum LedPattern {
   DoorOpen = 6,
 }
 
-const ON_MS = [0, 500, 100, 1, 100, 900, 50];
-const OFF_MS = [0, 500, 1900, 0, 100, 100, 50];
+// Frozen: preloaded on the device, they stay in flash instead of costing RAM (a mutable module value takes a pointer of RAM).
+const ON_MS: readonly number[] = Object.freeze([0, 500, 100, 1, 100, 900, 50]);
+const OFF_MS: readonly number[] = Object.freeze([0, 500, 1900, 0, 100, 100, 50]);
 
 export class StatusLed implements TimerTarget {
   private readonly timers: TimerQueue;

@@ -46,8 +46,10 @@ export interface KeepaliveOptions {
   intervalSeconds?: number;
   /** Unanswered OPTIONS in a row before the server counts as lost; default 3. */
   maxMisses?: number;
-  /** Bytes for the OPTIONS writer; default 768. */
+  /** Bytes for the OPTIONS writer; default 768. Unused with `writer`. */
   bufferSize?: number;
+  /** A writer to share (the core's scratch writer, src/ua/scratch.ts): each OPTIONS is copied by its transaction at once. */
+  writer?: SipWriter;
 }
 
 export const DEFAULT_KEEPALIVE_SECONDS = 30;
@@ -99,7 +101,7 @@ export class Keepalive implements ClientTransactionUser, TimerTarget {
     this.intervalMs = s === undefined || !(s >= 0) || s === Infinity ? DEFAULT_KEEPALIVE_SECONDS * 1000 : Math.floor(s * 1000);
     const m = options.maxMisses;
     this.maxMisses = m !== undefined && m >= 1 ? Math.floor(m) : DEFAULT_MAX_MISSES;
-    this.w = new SipWriter(options.bufferSize ?? 768);
+    this.w = options.writer ?? new SipWriter(options.bufferSize ?? 768);
     this.timer = new TimerEntry(this, TimerKind.User);
     this.address = nextHopHost(a);
     this.port = nextHopPort(a);

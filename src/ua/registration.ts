@@ -44,6 +44,7 @@ import { Backoff, type BackoffConfig } from "./backoff";
 import { ContactAddress } from "./contact-address";
 import type { KeepaliveListener } from "./keepalive";
 import { RegisterRequest } from "./register-request";
+import type { Scratch } from "./scratch";
 import { grantedExpires, minExpires, retryAfter } from "./response-fields";
 
 export const enum RegState {
@@ -79,8 +80,10 @@ export interface RegistrationOptions {
   log?: LogHost;
   listener?: RegistrationListener;
   backoff?: BackoffConfig;
-  /** Bytes for the REGISTER writer; default 2048. */
+  /** Bytes for the REGISTER writer; default 2048. Unused with `scratch`. */
   bufferSize?: number;
+  /** The core's shared scratch (src/ua/scratch.ts): its writer and readers instead of the registration's own. */
+  scratch?: Scratch;
   /** Delay before retrying when the layer has no free transaction; default 2000 ms. */
   busyRetryMs?: number;
 }
@@ -123,8 +126,8 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
   private removeOld = false;
   private readonly lastMapping = new ContactAddress();
   // Scratch readers for the 200's Contacts.
-  private readonly values = new HeaderValues();
-  private readonly addr = new NameAddr();
+  private readonly values: HeaderValues;
+  private readonly addr: NameAddr;
 
   /**
    * The sessions hold an accepted challenge (DigestSession.ready, tracked
@@ -162,7 +165,11 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
     this.log = options.log;
     this.listener = options.listener;
     this.request = new RegisterRequest(a, options.random);
-    this.w = new SipWriter(options.bufferSize ?? 2048);
+    // A REGISTER is copied by its transaction as soon as it is written: the shared writer serves.
+    const scratch = options.scratch;
+    this.w = scratch !== undefined ? scratch.w : new SipWriter(options.bufferSize ?? 2048);
+    this.values = scratch !== undefined ? scratch.values : new HeaderValues();
+    this.addr = scratch !== undefined ? scratch.addr : new NameAddr();
     this.timer = new TimerEntry(this, TimerKind.Refresh);
     this.backoff = new Backoff(options.random, options.backoff);
     const credentials = { username: a.authUser !== undefined && a.authUser !== "" ? a.authUser : a.user, password: a.password };

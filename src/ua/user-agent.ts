@@ -18,10 +18,10 @@ import { type HashHost, LogLevel, type LogHost, type RandomHost } from "../host"
 import { ascii, spanEqualsCI, spanToString } from "../sip/message/bytes";
 import type { SipMessage } from "../sip/message/message";
 import { Method } from "../sip/message/method";
-import { NameAddr } from "../sip/message/name-addr";
-import { SipParser } from "../sip/message/parser";
+import type { NameAddr } from "../sip/message/name-addr";
+import type { SipParser } from "../sip/message/parser";
 import { writeResponseHead } from "../sip/message/response";
-import { SipWriter } from "../sip/message/writer";
+import type { SipWriter } from "../sip/message/writer";
 import { Dialog } from "../sip/dialog/dialog";
 import { Field } from "../sip/dialog/field";
 import { SdpReader } from "../sip/sdp/reader";
@@ -34,6 +34,7 @@ import { writeTag, TAG_LENGTH } from "../sip/ids";
 import { Scheme } from "../sip/message/uri";
 import { type AccountConfig } from "./account";
 import { ContactAddress } from "./contact-address";
+import { Scratch } from "./scratch";
 import { Call } from "./call/call";
 import { CallDirection, CallState } from "./call/call-types";
 import { CallPolicy, K_ACCEPT_SDP } from "./call/capabilities";
@@ -71,6 +72,8 @@ export interface UserAgentOptions {
   listener?: UserAgentListener;
   /** Without it every source is trusted (tests of the layers below). */
   trust?: SourceTrust;
+  /** Scratch shared with the rest of the core (the Intercom gives the layer's); default: the user agent's own. */
+  scratch?: Scratch;
 }
 
 const K_ACCEPT = ascii("Accept: ");
@@ -90,7 +93,9 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   readonly log: LogHost | undefined;
   readonly config: CallConfig;
   readonly policy = new CallPolicy();
-  readonly parser = new SipParser();
+  /** Writers, a message to parse stored requests into, readers: one set for every call (src/ua/scratch.ts). */
+  readonly scratch: Scratch;
+  readonly parser: SipParser;
   readonly sdp = new SdpReader();
   readonly dtmf = new DtmfReader();
   readonly calls: Call[] = [];
@@ -100,11 +105,16 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   errors = 0;
 
   private readonly ourContact = new ContactAddress();
-  private readonly w = new SipWriter(1500);
+  private readonly w: SipWriter;
   private readonly tag = new Field(TAG_LENGTH);
-  private readonly scratchDialog = new Dialog();
+  private readonly scratchDialog: Dialog;
   private readonly forkCleaner = new ForkCleaner();
-  private readonly addr = new NameAddr();
+  /** The last target dial() resolved: its URI and next hop (see resolve()). */
+  private dialTarget: string | null = null;
+  private readonly dialUri = new Field(256);
+  private dialAddress = "";
+  private dialPort = 0;
+  private readonly addr: NameAddr;
   /**
    * Per call slot: did the call come from a trusted source (an INVITE the
    * trust policy accepted as trusted, or a call we placed)? Only such calls
@@ -122,6 +132,12 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     this.log = options.log;
     this.listener = options.listener;
     this.trust = options.trust;
+    const scratch = options.scratch ?? new Scratch();
+    this.scratch = scratch;
+    this.parser = scratch.parser;
+    this.w = scratch.w;
+    this.addr = scratch.addr;
+    this.scratchDialog = new Dialog(scratch);
     this.config = new CallConfig(options.account, options.calls);
     for (let i = 0; i < this.config.maxCalls; i++) {
       this.calls.push(new Call(this, i));
@@ -149,26 +165,9 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
         this.warn("user agent: no free call slot");
         return null;
       }
-      const cfg = this.config;
-      const isUri = target.indexOf("sip:") === 0 || target.indexOf("sips:") === 0;
-      const uri = ascii(isUri ? target : "sip:" + target + "@" + cfg.domain);
-      let address = cfg.proxyHost;
-      let port = cfg.proxyPort;
-      if (isUri && !cfg.outboundProxy) {
-        // A full URI goes to its own host, unless that host is our domain (the registrar serves it, §8.1.2).
-        const a = this.addr;
-        if (!a.read(uri, 0, uri.length) || (a.uri.scheme !== Scheme.Sip && a.uri.scheme !== Scheme.Sips)) {
-          this.warn("user agent: unusable call target " + target);
-          return null;
-        }
-        const u = a.uri;
-        if (!spanEqualsCI(uri, u.hostStart, u.hostLen, ascii(cfg.domain.toLowerCase())) || u.port > 0) {
-          const host = spanToString(uri, u.hostKind === 2 ? u.hostStart + 1 : u.hostStart, u.hostKind === 2 ? u.hostLen - 2 : u.hostLen);
-          address = host;
-          port = u.port > 0 ? u.port : 5060;
-        }
-      }
-      if (!call.dial(uri, uri.length, address, port)) return null;
+      if (target !== this.dialTarget && !this.resolve(target)) return null;
+      const uri = this.dialUri;
+      if (!call.dial(uri.bytes, uri.len, this.dialAddress, this.dialPort)) return null;
       // Our own call (the doorbell, or a transfer a trusted peer asked for).
       this.trustedCalls[call.index] = true;
       return call;
@@ -176,6 +175,42 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
       this.caught(e);
       return null;
     }
+  }
+
+  /**
+   * The URI and next hop of `target`, kept for the next dial() of the same
+   * target (the doorbell calls the same few again and again: working them
+   * out again would build strings and byte arrays each time).
+   */
+  private resolve(target: string): boolean {
+    const cfg = this.config;
+    const isUri = target.indexOf("sip:") === 0 || target.indexOf("sips:") === 0;
+    const uri = ascii(isUri ? target : "sip:" + target + "@" + cfg.domain);
+    let address = cfg.proxyHost;
+    let port = cfg.proxyPort;
+    if (isUri && !cfg.outboundProxy) {
+      // A full URI goes to its own host, unless that host is our domain (the registrar serves it, §8.1.2).
+      const a = this.addr;
+      if (!a.read(uri, 0, uri.length) || (a.uri.scheme !== Scheme.Sip && a.uri.scheme !== Scheme.Sips)) {
+        this.warn("user agent: unusable call target " + target);
+        return false;
+      }
+      const u = a.uri;
+      if (!spanEqualsCI(uri, u.hostStart, u.hostLen, ascii(cfg.domain.toLowerCase())) || u.port > 0) {
+        const host = spanToString(uri, u.hostKind === 2 ? u.hostStart + 1 : u.hostStart, u.hostKind === 2 ? u.hostLen - 2 : u.hostLen);
+        address = host;
+        port = u.port > 0 ? u.port : 5060;
+      }
+    }
+    if (!this.dialUri.set(uri, 0, uri.length)) {
+      this.warn("user agent: call target too long: " + target);
+      this.dialTarget = null;
+      return false;
+    }
+    this.dialTarget = target;
+    this.dialAddress = address;
+    this.dialPort = port;
+    return true;
   }
 
   /** Hang up every call (shutdown). */

@@ -14,6 +14,7 @@ import { H } from "../message/header";
 import type { SipMessage } from "../message/message";
 import { type Method, METHOD_BYTES } from "../message/method";
 import { NameAddr } from "../message/name-addr";
+import { HeaderValues } from "../message/values";
 import type { SipWriter } from "../message/writer";
 import { Field } from "./field";
 import { NextHop } from "./next-hop";
@@ -48,6 +49,16 @@ const K_SIP_20 = ascii(" SIP/2.0\r\n");
 const K_MAX_FORWARDS = ascii("Max-Forwards: 70\r\n");
 const K_CSEQ = ascii("CSeq: ");
 
+/**
+ * Readers a dialog uses only inside one of its methods, so dialogs (and
+ * whoever else holds them) can share one of each: on the device a NameAddr
+ * costs some 90 heap slots. Default: the dialog's own.
+ */
+export interface DialogScratch {
+  readonly addr: NameAddr;
+  readonly values: HeaderValues;
+}
+
 export class Dialog {
   state: DialogState = DialogState.None;
   /** Created by our INVITE (UAC) rather than by one we received. */
@@ -60,7 +71,7 @@ export class Dialog {
   readonly remoteUri = new Field(URI_BYTES);
   /** The Contact URI of the peer (§12.1.1), refreshed by target-refresh requests (§12.2). */
   readonly remoteTarget = new Field(URI_BYTES);
-  readonly routes = new RouteSet();
+  readonly routes: RouteSet;
   /** Our last CSeq in this dialog (§12.2.1.1: increments by one per request, ACK and CANCEL excepted). */
   localSeq = 0;
   /** The peer's last CSeq, -1 while empty (§12.2.2). */
@@ -71,7 +82,12 @@ export class Dialog {
   fallbackAddress = "";
   fallbackPort = 0;
 
-  private readonly addr = new NameAddr();
+  private readonly addr: NameAddr;
+
+  constructor(scratch?: DialogScratch) {
+    this.addr = scratch !== undefined ? scratch.addr : new NameAddr();
+    this.routes = new RouteSet(this.addr, scratch !== undefined ? scratch.values : new HeaderValues());
+  }
 
   reset(): void {
     this.state = DialogState.None;

@@ -10,9 +10,26 @@ import { HostKind, Scheme, type Uri } from "../message/uri";
 
 export const DEFAULT_PORT = 5060;
 
+const charCodeAt = String.prototype.charCodeAt;
+
+/**
+ * Is `text` the ASCII bytes buf[start, start+len)? Compared without making
+ * a string: charCodeAt through call(), unlike a method call or a property
+ * of a string primitive, allocates nothing in XS. Non-ASCII bytes never match (the
+ * caller then makes the string).
+ */
+export function textEquals(text: string, buf: Uint8Array, start: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (charCodeAt.call(text, i) !== buf[start + i]) return false;
+  // Past the end charCodeAt gives NaN (text.length would allocate: a property of a string primitive).
+  const after = charCodeAt.call(text, len);
+  return after !== after;
+}
+
 export class NextHop {
   address = "";
   port = 0;
+  /** The last address made from a URI, kept through clear(). */
+  private last = "";
 
   /** From a URI that was read; false when it is not a SIP(S) URI with a host. */
   fromUri(uri: Uri): boolean {
@@ -23,9 +40,9 @@ export class NextHop {
       start++;
       len -= 2;
     }
-    const address = spanToString(uri.buf, start, len);
-    // Keep the old string when nothing changed: no garbage per dialog request.
-    if (address !== this.address) this.address = address;
+    // The last string made again when the host repeats (the same peer call after call): no string per call.
+    if (!textEquals(this.last, uri.buf, start, len)) this.last = spanToString(uri.buf, start, len);
+    this.address = this.last;
     this.port = uri.port > 0 ? uri.port : DEFAULT_PORT;
     return true;
   }

@@ -20,19 +20,29 @@ export const ROUTE_BYTES = 768;
 
 const K_LR = ascii("lr");
 
+/** Per route, in `spans`: the whole value (name-addr with its parameters) and its URI, as spans into `store`. */
+const START = 0;
+const LEN = 1;
+const URI_START = 2;
+const URI_LEN = 3;
+const FIELDS = 4;
+
 export class RouteSet {
   private readonly store = new Uint8Array(ROUTE_BYTES);
-  /** Each route's whole value (name-addr with its parameters) and its URI, as spans into `store`. */
-  private readonly start = new Uint16Array(MAX_ROUTES);
-  private readonly len = new Uint16Array(MAX_ROUTES);
-  private readonly uriStart = new Uint16Array(MAX_ROUTES);
-  private readonly uriLen = new Uint16Array(MAX_ROUTES);
+  /** Four numbers per route (START, LEN, URI_START, URI_LEN): one typed array rather than four, each of which costs heap slots. */
+  private readonly spans = new Uint16Array(FIELDS * MAX_ROUTES);
   count = 0;
   /** The first route has ";lr": loose routing (§12.2.1.1). */
   loose = true;
   private used = 0;
-  private readonly values = new HeaderValues();
-  private readonly addr = new NameAddr();
+  /** Scratch readers, shared with the dialog (see DialogScratch). */
+  private readonly values: HeaderValues;
+  private readonly addr: NameAddr;
+
+  constructor(addr: NameAddr = new NameAddr(), values: HeaderValues = new HeaderValues()) {
+    this.addr = addr;
+    this.values = values;
+  }
 
   clear(): void {
     this.count = 0;
@@ -50,17 +60,18 @@ export class RouteSet {
     const v = this.values.begin(msg, H.RecordRoute);
     const a = this.addr;
     const buf = msg.buf;
+    const spans = this.spans;
     while (v.next()) {
       if (this.count >= MAX_ROUTES || this.used + v.len > ROUTE_BYTES) return this.fail();
       if (!a.read(buf, v.start, v.start + v.len) || a.star) return this.fail();
-      const i = this.count;
       const at = this.used;
       const store = this.store;
       for (let k = 0; k < v.len; k++) store[at + k] = buf[v.start + k]!;
-      this.start[i] = at;
-      this.len[i] = v.len;
-      this.uriStart[i] = at + (a.uriStart - v.start);
-      this.uriLen[i] = a.uriLen;
+      const o = this.count * FIELDS;
+      spans[o + START] = at;
+      spans[o + LEN] = v.len;
+      spans[o + URI_START] = at + (a.uriStart - v.start);
+      spans[o + URI_LEN] = a.uriLen;
       this.used += v.len;
       this.count++;
     }
@@ -73,10 +84,7 @@ export class RouteSet {
   /** Copy another route set (a new call that inherits nothing uses clear()). */
   copy(other: RouteSet): void {
     this.store.set(other.store);
-    this.start.set(other.start);
-    this.len.set(other.len);
-    this.uriStart.set(other.uriStart);
-    this.uriLen.set(other.uriLen);
+    this.spans.set(other.spans);
     this.count = other.count;
     this.used = other.used;
     this.loose = other.loose;
@@ -85,12 +93,13 @@ export class RouteSet {
   /** Read route i's URI into `into` (its host and port are the next hop, §8.1.2). */
   readUri(i: number, into: NameAddr): boolean {
     if (i < 0 || i >= this.count) return false;
-    return into.read(this.store, this.start[i]!, this.start[i]! + this.len[i]!);
+    const o = i * FIELDS;
+    return into.read(this.store, this.spans[o + START]!, this.spans[o + START]! + this.spans[o + LEN]!);
   }
 
   /** The first route's URI span, for the Request-URI under strict routing. */
   writeFirstUri(w: SipWriter): void {
-    if (this.count > 0) w.span(this.store, this.uriStart[0]!, this.uriLen[0]!);
+    if (this.count > 0) w.span(this.store, this.spans[URI_START]!, this.spans[URI_LEN]!);
   }
 
   /**
@@ -100,30 +109,33 @@ export class RouteSet {
    */
   writeRoutes(w: SipWriter, remoteTarget: Uint8Array, remoteTargetLen: number): void {
     const from = this.loose ? 0 : 1;
-    for (let i = from; i < this.count; i++) w.header(H.Route, this.store, this.start[i]!, this.len[i]!);
+    for (let i = from; i < this.count; i++) w.header(H.Route, this.store, this.spans[i * FIELDS + START]!, this.spans[i * FIELDS + LEN]!);
     if (!this.loose && this.count > 0) w.headerName(H.Route).byte(60).span(remoteTarget, 0, remoteTargetLen).byte(62).crlf();
   }
 
   /** Route i's value as a string (logs, tests). */
   routeString(i: number): string {
     let s = "";
-    for (let k = 0; k < this.len[i]!; k++) s += String.fromCharCode(this.store[this.start[i]! + k]!);
+    const o = i * FIELDS;
+    for (let k = 0; k < this.spans[o + LEN]!; k++) s += String.fromCharCode(this.store[this.spans[o + START]! + k]!);
     return s;
   }
 
   private firstIsLoose(): boolean {
     const a = this.addr;
-    if (!a.read(this.store, this.start[0]!, this.start[0]! + this.len[0]!)) return true;
+    if (!a.read(this.store, this.spans[START]!, this.spans[START]! + this.spans[LEN]!)) return true;
     return a.uri.findParam(K_LR);
   }
 
   private reverse(): void {
     const n = this.count;
+    const spans = this.spans;
     for (let i = 0, j = n - 1; i < j; i++, j--) {
-      swap(this.start, i, j);
-      swap(this.len, i, j);
-      swap(this.uriStart, i, j);
-      swap(this.uriLen, i, j);
+      for (let f = 0; f < FIELDS; f++) {
+        const t = spans[i * FIELDS + f]!;
+        spans[i * FIELDS + f] = spans[j * FIELDS + f]!;
+        spans[j * FIELDS + f] = t;
+      }
     }
   }
 
@@ -131,10 +143,4 @@ export class RouteSet {
     this.clear();
     return false;
   }
-}
-
-function swap(a: Uint16Array, i: number, j: number): void {
-  const t = a[i]!;
-  a[i] = a[j]!;
-  a[j] = t;
 }

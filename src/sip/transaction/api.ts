@@ -98,6 +98,14 @@ export interface ServerTransactionHandle {
    * can no longer respond or the writer overflowed.
    */
   respond(w: SipWriter, status: number): boolean;
+  /**
+   * Send the last response again, from the transaction's own copy: the
+   * TU's retransmissions of a 2xx to INVITE (§13.3.1.4; the transaction is
+   * in Accepted, RFC 6026 §7.1) and of a reliable provisional response
+   * (RFC 3262 §3), so the TU need not keep the response itself. False when
+   * there is nothing to resend (no response yet, or the transaction ended).
+   */
+  resend(): boolean;
 }
 
 /** Configuration of the layer. */

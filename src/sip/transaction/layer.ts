@@ -107,11 +107,19 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   private readonly checker = new RequestChecker();
   private readonly responder: Responder;
   private readonly key = new TransactionKey();
-  /** Re-parses a stored INVITE to build its ACK or CANCEL (§17.1.1.3, §9.1). */
-  private readonly parser = new SipParser();
-  private readonly stored = new SipMessage(64);
-  private readonly scratch: SipWriter;
-  private readonly vias = new HeaderValues();
+  /**
+   * Scratch, public so that the user agent shares it (src/ua/scratch.ts):
+   * a parser and a message to parse a stored request again (here the
+   * INVITE of a client transaction, to build its ACK or CANCEL, §17.1.1.3,
+   * §9.1), the writer of every message the layer writes (100 Trying, ACK,
+   * CANCEL, its own rejections), and a comma-list reader. Each use ends
+   * before the layer calls out, and whatever is written here is copied into
+   * a transaction's buffer or sent before anyone else writes.
+   */
+  readonly parser = new SipParser();
+  readonly stored = new SipMessage(64);
+  readonly scratch: SipWriter;
+  readonly values = new HeaderValues();
   private readonly advertised = new AdvertisedAddress();
   private readonly learned = new LearnedAddress();
   private readonly retryAfter: number;
@@ -136,8 +144,9 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     for (let i = 0; i < nc; i++) this.clients.push(new ClientTransaction(this, size));
     for (let i = 0; i < ns; i++) this.servers.push(new ServerTransaction(this, size));
     this.reserved = ns >= RESERVE_FROM ? 1 : 0;
-    this.responder = new Responder(size, init.random, init.allowHeader, init.acceptHeader);
     this.scratch = new SipWriter(size);
+    // The responder keeps a writer of its own: a stateless reply is copied from it into `scratch`, stamped (§18.2.1).
+    this.responder = new Responder(size, this.values, init.random, init.allowHeader, init.acceptHeader);
     this.transport = new UdpTransport(this, init.udp ?? null, init.log);
   }
 
@@ -260,7 +269,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
 
   onResponse(msg: SipMessage, address: string, port: number): void {
     // §18.1.2: a response with more than one Via value is discarded.
-    const v = this.vias.begin(msg, H.Via);
+    const v = this.values.begin(msg, H.Via);
     let n = 0;
     while (v.next()) n++;
     const tx = n === 1 ? this.matchClient(msg) : null;
@@ -635,8 +644,8 @@ function rportValue(msg: SipMessage, sourcePort: number): number {
   return msg.via.rport === 0 ? sourcePort : 0;
 }
 
-/** Without a policy, every known method is allowed, no extension supported, any body accepted. */
-const ALLOW_ALL = {
+/** Without a policy, every known method is allowed, no extension supported, any body accepted. Frozen: on the device it stays in the preloaded, read-only heap. */
+const ALLOW_ALL = Object.freeze({
   isAllowed(_method: Method): boolean {
     return true;
   },
@@ -646,4 +655,4 @@ const ALLOW_ALL = {
   acceptsContent(): boolean {
     return true;
   },
-};
+});

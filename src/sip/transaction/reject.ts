@@ -30,13 +30,15 @@ const DEFAULT_ALLOW = ascii("INVITE, ACK, CANCEL, BYE, OPTIONS");
 export class Responder {
   readonly w: SipWriter;
   private readonly tag = new Uint8Array(TAG_LENGTH);
-  private readonly values = new HeaderValues();
+  private readonly values: HeaderValues;
   private readonly random: RandomHost;
   private readonly allow: Uint8Array;
   private readonly accept: Uint8Array;
 
-  constructor(size: number, random: RandomHost, allow: Uint8Array | undefined, accept: Uint8Array | undefined) {
-    this.w = new SipWriter(size);
+  /** `w`: a writer of its own (a size) or one given; `values`: a comma-list reader to share (null: its own). */
+  constructor(w: number | SipWriter, values: HeaderValues | null, random: RandomHost, allow: Uint8Array | undefined, accept: Uint8Array | undefined) {
+    this.w = typeof w === "number" ? new SipWriter(w) : w;
+    this.values = values ?? new HeaderValues();
     this.random = random;
     this.allow = allow ?? DEFAULT_ALLOW;
     this.accept = accept ?? ACCEPT_SDP;

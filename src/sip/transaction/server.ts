@@ -155,6 +155,15 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
     return owner.transmit(buf, n, this.address, this.port);
   }
 
+  /** The TU resends our last response (see ServerTransactionHandle.resend): a 2xx in Accepted, or a 1xx in Proceeding. */
+  resend(): boolean {
+    if (!this.inUse || this.length <= 0 || this.lastStatus === 0) return false;
+    const state = this.state;
+    if (state !== ServerState.Accepted && state !== ServerState.Proceeding) return false;
+    this.owner.retransmitted();
+    return this.owner.transmit(this.buf, this.length, this.address, this.port);
+  }
+
   /** A retransmission of the request matched this transaction: absorb it, and answer again (§17.2.1, §17.2.2). */
   requestAgain(): void {
     const state = this.state;

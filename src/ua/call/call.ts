@@ -19,21 +19,21 @@
  * with ACK (§13.2.2.4). The ring timeout sends CANCEL; the call time limit
  * sends BYE.
  */
-import { LogLevel } from "../../host";
+import { LogLevel, logEnabled } from "../../host";
 import { DigestSession, DigestVerdict } from "../../sip/auth/digest-session";
 import { ascii, spanEqualsCI } from "../../sip/message/bytes";
 import { H } from "../../sip/message/header";
-import { SipMessage } from "../../sip/message/message";
+import type { SipMessage } from "../../sip/message/message";
 import { Method } from "../../sip/message/method";
-import { NameAddr } from "../../sip/message/name-addr";
-import { RAck, rseqOf } from "../../sip/message/rack";
+import type { NameAddr } from "../../sip/message/name-addr";
+import { type RAck, rseqOf } from "../../sip/message/rack";
 import { writeResponseHead } from "../../sip/message/response";
 import { Scheme } from "../../sip/message/uri";
-import { HeaderValues } from "../../sip/message/values";
+import type { HeaderValues } from "../../sip/message/values";
 import { SipWriter } from "../../sip/message/writer";
 import { Dialog, DialogCheck, DialogState } from "../../sip/dialog/dialog";
 import { Field } from "../../sip/dialog/field";
-import { NextHop } from "../../sip/dialog/next-hop";
+import { NextHop, textEquals } from "../../sip/dialog/next-hop";
 import { Codec } from "../../sip/sdp/reader";
 import type { SdpReader } from "../../sip/sdp/reader";
 import { Direction } from "../../sip/sdp/direction";
@@ -44,7 +44,6 @@ import {
   ClientFailure, ServerState, type ClientTransactionHandle, type ClientTransactionUser, type ServerTransactionHandle,
 } from "../../sip/transaction/api";
 import { writeCallId, writeTag, CALL_ID_LENGTH, TAG_LENGTH } from "../../sip/ids";
-import { readChallenge } from "../response-fields";
 import { CallDirection, CallState, EndReason, callStateName, endReasonName } from "./call-types";
 import {
   K_CONTENT_TYPE_SDP, writeCapabilities, writeContact, writeEmptyRecvInfo, writeRAck, writeReliable, writeRetryAfter, writeWarning305,
@@ -75,9 +74,10 @@ const K_INVITE_CRLF = ascii(" INVITE\r\n");
 const K_MAX_FORWARDS = ascii("Max-Forwards: 70\r\n");
 const K_INVITE_SP = ascii("INVITE ");
 const K_SIP20 = ascii(" SIP/2.0\r\n");
-const K_AUTHORIZATION = ascii("Authorization: ");
-const K_PROXY_AUTHORIZATION = ascii("Proxy-Authorization: ");
 const K_ACCEPT = ascii("Accept: ");
+/** The methods as the digest's A2 names them (RFC 7616 §3.4.3). */
+const K_INVITE = ascii("INVITE");
+const K_BYE = ascii("BYE");
 
 /** Retries of one request on 401/407 before giving up (§22.2: a second rejection means bad credentials). */
 const MAX_AUTH_TRIES = 2;
@@ -89,7 +89,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
   endReason: EndReason = EndReason.None;
   /** The final status that ended the call (sent or received), 0 when none. */
   endStatus = 0;
-  readonly dialog = new Dialog();
+  readonly dialog: Dialog;
   /** Our SDP: session id fixed per call, version raised when what we send changes (RFC 3264 §8). */
   readonly media: LocalMedia;
   /** What the peer's SDP said: where to send RTP, which codec and DTMF payload type, and its direction. */
@@ -111,22 +111,35 @@ export class Call implements ClientTransactionUser, TimerTarget {
   startedAt = 0;
 
   private readonly owner: CallOwner;
-  /** The INVITE received, copied: its responses are built from it later (auto-answer delay, CANCEL). */
+  /** The last RTP address a peer's SDP gave, kept across calls (remoteRtpAddress takes it again when it repeats). */
+  private lastRtpAddress = "";
+  /** peer(), once asked for in this call. */
+  private peerText: string | null = null;
+  /**
+   * UAS: the INVITE received, copied: its responses are built from it
+   * later (auto-answer delay, CANCEL), parsed again into the user agent's
+   * scratch message each time. UAC: the credential lines of our INVITE
+   * (kept at the end, for its ACK), then that ACK, kept for 2xx
+   * retransmissions (§13.2.2.4). A call is one or the other, so one buffer
+   * serves both.
+   */
   private readonly reqBuf: Uint8Array;
-  private readonly req = new SipMessage(64);
+  private reqLen = 0;
   private hasReq = false;
   private inviteTx: ServerTransactionHandle | null = null;
   /** The INVITE had an SDP offer; otherwise our 200 carries the offer and the ACK the answer (§13.2.1). */
   private offerInInvite = false;
-  /** Writers: requests and provisional responses; the 2xx kept for retransmission; the ACK kept for 2xx retransmissions; SDP bodies. */
+  /**
+   * Writers: requests and responses, and SDP bodies: the user agent's, shared
+   * (src/ua/scratch.ts; the transactions keep copies, and a 2xx or reliable
+   * 1xx is resent from its transaction's copy); the ACK, over reqBuf.
+   */
   private readonly w: SipWriter;
-  private readonly ok: SipWriter;
   private readonly ackW: SipWriter;
-  private readonly sdpW = new SipWriter(640);
+  private readonly sdpW: SipWriter;
   /** A 2xx (to the INVITE or a re-INVITE) waits for its ACK; its CSeq, and whether the ACK must carry the SDP answer. */
   private awaitingAck = false;
   private okCseq = 0;
-  private okStatus = 0;
   private ackCarriesAnswer = false;
   /** The 2xx retransmitting server transaction (INVITE or re-INVITE). */
   private okTx: ServerTransactionHandle | null = null;
@@ -152,13 +165,13 @@ export class Call implements ClientTransactionUser, TimerTarget {
   private redirected = false;
   private cancelReason: EndReason = EndReason.None;
   private lastRseq = 0;
-  private readonly www: DigestSession;
-  private readonly proxyAuth: DigestSession;
+  /** Made on the first challenge of this slot (then kept: their state holds the nonce): an unchallenged slot costs no heap for them. */
+  private www: DigestSession | null = null;
+  private proxyAuth: DigestSession | null = null;
   private wwwActive = false;
   private proxyActive = false;
-  /** The credential values of the last INVITE, repeated in its ACK (§22.1). */
-  private inviteAuth = "";
-  private inviteProxyAuth = "";
+  /** Bytes of the credential lines of our last INVITE, kept at the end of reqBuf and repeated in its ACK (§22.1). */
+  private credLen = 0;
   private byeTx: ClientTransactionHandle | null = null;
   private byeAuthTries = 0;
   private readonly refer: ReferNotifier;
@@ -173,23 +186,25 @@ export class Call implements ClientTransactionUser, TimerTarget {
   /** The call time limit. */
   private readonly limitTimer: TimerEntry;
 
-  private readonly values = new HeaderValues();
-  private readonly addr = new NameAddr();
-  private readonly rack = new RAck();
+  /** Scratch readers: the user agent's, shared. */
+  private readonly values: HeaderValues;
+  private readonly addr: NameAddr;
+  private readonly rack: RAck;
 
   constructor(owner: CallOwner, index: number) {
     this.owner = owner;
     this.index = index;
     const cfg = owner.config;
-    const size = cfg.messageBuffer;
-    this.reqBuf = new Uint8Array(size);
-    this.w = new SipWriter(size);
-    this.ok = new SipWriter(size);
-    this.ackW = new SipWriter(size);
+    const scratch = owner.scratch;
+    this.dialog = new Dialog(scratch);
+    this.reqBuf = new Uint8Array(cfg.messageBuffer);
+    this.w = scratch.w;
+    this.sdpW = scratch.sdp;
+    this.ackW = new SipWriter(this.reqBuf);
+    this.values = scratch.values;
+    this.addr = scratch.addr;
+    this.rack = scratch.rack;
     this.media = new LocalMedia({ sessionId: 0, address: "0.0.0.0", rtpPort: cfg.rtpPort + 2 * index });
-    const credentials = { username: cfg.authUser, password: cfg.password };
-    this.www = new DigestSession(owner.hash, owner.random, credentials);
-    this.proxyAuth = new DigestSession(owner.hash, owner.random, credentials);
     this.refer = new ReferNotifier(owner, this);
     this.ringTimer = new TimerEntry(this, TimerKind.User);
     this.retransmitTimer = new TimerEntry(this, TimerKind.Retransmit2xx);
@@ -211,9 +226,10 @@ export class Call implements ClientTransactionUser, TimerTarget {
     return this.inviteTx === tx;
   }
 
-  /** The peer's URI (From of an incoming call, To of an outgoing one), for logs and events. */
+  /** The peer's URI (From of an incoming call, To of an outgoing one), for logs and events: made once per call, on demand. */
   peer(): string {
-    return this.dialog.remoteUri.len > 0 ? this.dialog.remoteUri.toString() : this.remoteUri.toString();
+    if (this.peerText === null) this.peerText = this.dialog.remoteUri.len > 0 ? this.dialog.remoteUri.toString() : this.remoteUri.toString();
+    return this.peerText;
   }
 
   callIdString(): string {
@@ -238,12 +254,14 @@ export class Call implements ClientTransactionUser, TimerTarget {
     const buf = this.reqBuf;
     const src = msg.buf;
     for (let i = 0; i < msg.length; i++) buf[i] = src[i]!;
-    if (!owner.parser.parse(buf, msg.length, this.req)) {
+    this.reqLen = msg.length;
+    // Parsed from our copy: the SDP reader's spans must outlive the host's receive buffer.
+    const req = this.storedInvite();
+    if (req === null) {
       this.rejectInvite(400, P.R_BAD_REQUEST_CONTACT, EndReason.Failed, msg);
       return;
     }
     this.hasReq = true;
-    const req = this.req;
     this.inviteCseq = req.cseq;
     this.prepareMedia();
     if (!this.dialog.initUas(req, this.localTag.bytes, 0, this.localTag.len)) {
@@ -264,10 +282,11 @@ export class Call implements ClientTransactionUser, TimerTarget {
     }
     this.reliable = hasOptionTag(req, H.Require, K_100REL, this.values);
     this.setState(CallState.Incoming);
-    this.logInfo("call " + this.index + ": incoming call, caller " + this.peer());
-    // 100 Trying at once (§8.2.6.1), then 180 Ringing.
+    if (this.logs(LogLevel.Debug)) this.logDebug("call " + this.index + ": incoming call, caller " + this.peer());
+    // 100 Trying at once (§8.2.6.1), then 180 Ringing. The listeners may have parsed into the scratch message: parse again.
+    const again = this.storedInvite();
     const w = this.w.reset();
-    if (writeResponseHead(w, req, 100, P.R_TRYING, null, 0, false)) {
+    if (again !== null && writeResponseHead(w, again, 100, P.R_TRYING, null, 0, false)) {
       w.end();
       tx.respond(w, 100);
     }
@@ -287,8 +306,9 @@ export class Call implements ClientTransactionUser, TimerTarget {
       return true;
     }
     this.owner.timers.stop(this.ringTimer);
-    const ok = this.ok;
-    if (!this.write2xx(ok, this.req, this.offerInInvite)) {
+    const ok = this.w;
+    const req = this.storedInvite();
+    if (req === null || !this.write2xx(ok, req, this.offerInInvite)) {
       this.rejectInvite(500, P.R_SERVER_ERROR, EndReason.Failed);
       return false;
     }
@@ -310,7 +330,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
       // §13.2.1: our 2xx carried the offer; the ACK must carry the answer.
       const sdp = this.owner.sdp;
       if (msg.bodyLen <= 0 || !sdp.read(msg.buf, msg.bodyStart, msg.bodyLen) || !this.takeAnswer(sdp)) {
-        this.logWarn("call " + this.index + ": the ACK carries no usable SDP answer, hanging up");
+        if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": the ACK carries no usable SDP answer, hanging up");
         this.setUpIfConnecting();
         this.bye(EndReason.NotAcceptable);
         return;
@@ -344,7 +364,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
       this.end(EndReason.Failed, 0);
       return false;
     }
-    this.localUri.setText(cfg.aor);
+    this.localUri.set(cfg.aorBytes, 0, cfg.aorBytes.length);
     this.callId.len = writeCallId(owner.random, this.callId.bytes, 0) < 0 ? 0 : CALL_ID_LENGTH;
     this.localTag.len = writeTag(owner.random, this.localTag.bytes, 0) < 0 ? 0 : TAG_LENGTH;
     this.hop.set(address, port);
@@ -356,7 +376,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
       this.dialog.fallbackPort = cfg.proxyPort;
     }
     this.setState(CallState.Dialing);
-    this.logInfo("call " + this.index + ": calling " + this.targetUri.toString());
+    if (this.logs(LogLevel.Debug)) this.logDebug("call " + this.index + ": calling " + this.targetUri.toString());
     if (!this.sendInvite()) {
       this.end(EndReason.Failed, 503);
       return false;
@@ -542,7 +562,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
     const hasOffer = msg.bodyLen > 0;
     if (hasOffer && !this.acceptOffer(tx, msg)) return;
     this.dialog.refreshTarget(msg);
-    const ok = this.ok;
+    const ok = this.w;
     if (!this.write2xx(ok, msg, hasOffer)) {
       this.respondSimple(tx, msg, 500, P.R_SERVER_ERROR);
       return;
@@ -645,7 +665,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
     }
     this.respondSimple(tx, msg, 200, P.R_OK);
     if (this.state === CallState.Up) this.owner.dtmfReceived(this, digit);
-    else this.logInfo("call " + this.index + ": DTMF outside an established call ignored");
+    else if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": DTMF outside an established call ignored");
   }
 
   /** RFC 3515: REFER in the dialog: 202, then a call to the Refer-To target, reported by NOTIFY. */
@@ -678,7 +698,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
     }
     this.respondSimple(tx, msg, 202, P.R_ACCEPTED);
     this.refer.start(msg.cseq);
-    this.logInfo("call " + this.index + ": transfer to " + target.toString());
+    if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": transfer to " + target.toString());
     const call = this.owner.placeReferredCall(this, target.bytes, target.len);
     if (call === null) {
       this.refer.progress(503, null);
@@ -703,19 +723,19 @@ export class Call implements ClientTransactionUser, TimerTarget {
       if (entry === this.ringTimer) {
         if (this.direction === CallDirection.Inbound) this.answer();
         else if (this.state === CallState.Dialing || this.state === CallState.Ringing) {
-          this.logInfo("call " + this.index + ": no answer, cancelling");
+          if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": no answer, cancelling");
           this.cancel(EndReason.NoAnswer);
         }
         return;
       }
       if (entry === this.retransmitTimer) {
         if (this.awaitingAck && this.okTx !== null) {
-          // §13.3.1.4: resend the 2xx, T1 doubling up to T2.
-          this.okTx.respond(this.ok, this.okStatus);
+          // §13.3.1.4: resend the 2xx (its transaction's copy, RFC 6026 §7.1), T1 doubling up to T2.
+          this.okTx.resend();
           this.owner.timers.start(entry, t.nextCapped(entry.interval), TimerKind.Retransmit2xx);
         } else if (this.relPending && this.inviteTx !== null) {
-          // RFC 3262 §3: resend the reliable provisional response, T1 doubling.
-          this.inviteTx.respond(this.w180(), 180);
+          // RFC 3262 §3: resend the reliable provisional response (its transaction's copy), T1 doubling.
+          this.inviteTx.resend();
           this.owner.timers.start(entry, 2 * entry.interval, TimerKind.Retransmit2xx);
         }
         return;
@@ -723,7 +743,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
       if (entry === this.waitTimer) {
         if (this.awaitingAck) {
           // §13.3.1.4: no ACK within 64*T1: confirm and end the dialog with BYE.
-          this.logWarn("call " + this.index + ": no ACK for our 2xx, hanging up");
+          if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": no ACK for our 2xx, hanging up");
           this.stopAwaitingAck();
           this.setUpIfConnecting();
           this.byeAfterAck = false;
@@ -737,7 +757,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
       }
       if (entry === this.limitTimer) {
         if (this.state === CallState.Up) {
-          this.logInfo("call " + this.index + ": time limit reached, hanging up");
+          if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": time limit reached, hanging up");
           this.hangup(EndReason.TimeLimit);
         }
       }
@@ -755,6 +775,8 @@ export class Call implements ClientTransactionUser, TimerTarget {
     this.endStatus = 0;
     this.dialog.reset();
     this.hasReq = false;
+    this.reqLen = 0;
+    this.peerText = null;
     this.inviteTx = null;
     this.offerInInvite = false;
     this.awaitingAck = false;
@@ -773,10 +795,10 @@ export class Call implements ClientTransactionUser, TimerTarget {
     this.redirected = false;
     this.cancelReason = EndReason.None;
     this.lastRseq = 0;
-    this.www.reset();
-    this.proxyAuth.reset();
+    if (this.www !== null) this.www.reset();
+    if (this.proxyAuth !== null) this.proxyAuth.reset();
     this.wwwActive = this.proxyActive = false;
-    this.inviteAuth = this.inviteProxyAuth = "";
+    this.credLen = 0;
     this.byeTx = null;
     this.byeAuthTries = 0;
     this.ackW.reset();
@@ -792,6 +814,17 @@ export class Call implements ClientTransactionUser, TimerTarget {
     this.localDirection = Direction.SendRecv;
     this.answeredAt = 0;
     this.startedAt = this.now();
+  }
+
+  /**
+   * The INVITE received, parsed again from reqBuf into the user agent's
+   * scratch message: valid until the next parse there, so taken again after
+   * anything that calls out (listeners). Null when there is none.
+   */
+  private storedInvite(): SipMessage | null {
+    if (this.reqLen <= 0) return null;
+    const msg = this.owner.scratch.msg;
+    return this.owner.parser.parse(this.reqBuf, this.reqLen, msg) ? msg : null;
   }
 
   /** A fresh SDP session for this call, on our current address (RFC 4566 §5.2: o= id unique per session). */
@@ -820,8 +853,12 @@ export class Call implements ClientTransactionUser, TimerTarget {
     this.telephoneEventPt = sdp.telephoneEventPt;
     this.remoteDirection = sdp.direction;
     this.remoteRtpPort = sdp.audioPort;
-    const addr = sdp.connNull ? "" : sdp.connectionAddress();
-    if (addr !== this.remoteRtpAddress) this.remoteRtpAddress = addr;
+    // A new string only for a new address: the same peer call after call costs none.
+    if (sdp.connNull) this.remoteRtpAddress = "";
+    else {
+      if (!textEquals(this.lastRtpAddress, sdp.buf, sdp.connStart, sdp.connLen)) this.lastRtpAddress = sdp.connectionAddress();
+      this.remoteRtpAddress = this.lastRtpAddress;
+    }
   }
 
   /** 180 Ringing (reliable when required, RFC 3262 §3), with Contact for the early dialog (§12.1.1). */
@@ -843,7 +880,11 @@ export class Call implements ClientTransactionUser, TimerTarget {
 
   private w180(): SipWriter {
     const w = this.w.reset();
-    if (!this.writeResponseStart(w, this.req, 180, P.R_RINGING, true)) return w;
+    const req = this.storedInvite();
+    if (req === null || !this.writeResponseStart(w, req, 180, P.R_RINGING, true)) {
+      w.overflow = true; // not sent
+      return w;
+    }
     writeContact(w, this.owner.config.userAt, this.owner.contact());
     if (this.reliable) writeReliable(w, this.rseq);
     writeCapabilities(w);
@@ -914,13 +955,13 @@ export class Call implements ClientTransactionUser, TimerTarget {
     timers.stop(this.retransmitTimer);
     timers.stop(this.waitTimer);
     if (tx !== null && tx.state === ServerState.Proceeding) {
-      const src = source !== null ? source : this.hasReq ? this.req : null;
+      const src = source !== null ? source : this.hasReq ? this.storedInvite() : null;
       if (src !== null) {
         if (status === 488) this.respond488(tx, src);
         else this.respondSimple(tx, src, status, reason);
       }
     }
-    if (status === 488 || status === 513 || (status === 400 && !this.hasReq)) this.logWarn("call " + this.index + ": incoming INVITE rejected with " + status);
+    if ((status === 488 || status === 513 || (status === 400 && !this.hasReq)) && this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": incoming INVITE rejected with " + status);
     this.end(why, status);
   }
 
@@ -928,7 +969,6 @@ export class Call implements ClientTransactionUser, TimerTarget {
     this.awaitingAck = true;
     this.okTx = tx;
     this.okCseq = cseq;
-    this.okStatus = 200;
     this.ackCarriesAnswer = ackCarriesAnswer;
     const t = this.owner.timerValues;
     this.owner.timers.start(this.retransmitTimer, t.t1, TimerKind.Retransmit2xx);
@@ -962,7 +1002,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
     const layer = owner.layer;
     const tx = layer.createClient(this, Method.INVITE);
     if (tx === null) {
-      this.logWarn("call " + this.index + ": no free transaction for the INVITE");
+      if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": no free transaction for the INVITE");
       return false;
     }
     tx.userData = Purpose.Invite;
@@ -987,11 +1027,11 @@ export class Call implements ClientTransactionUser, TimerTarget {
     writeContact(w, cfg.userAt, owner.contact());
     writeCapabilities(w);
     w.bytes(cfg.userAgentHeader);
-    // Credentials (§22.2, §22.3): the digest-uri is the Request-URI.
-    this.inviteAuth = this.wwwActive ? this.www.authorize("INVITE", this.targetUri.toString()) : "";
-    this.inviteProxyAuth = this.proxyActive ? this.proxyAuth.authorize("INVITE", this.targetUri.toString()) : "";
-    if (this.inviteAuth !== "") w.bytes(K_AUTHORIZATION).text(this.inviteAuth).crlf();
-    if (this.inviteProxyAuth !== "") w.bytes(K_PROXY_AUTHORIZATION).text(this.inviteProxyAuth).crlf();
+    // Credentials (§22.2, §22.3): the digest-uri is the Request-URI. Kept for the ACK (§22.1).
+    const credStart = w.pos;
+    if (this.wwwActive) this.credentials(w, H.Authorization, this.session(false), K_INVITE, this.targetUri);
+    if (this.proxyActive) this.credentials(w, H.ProxyAuthorization, this.session(true), K_INVITE, this.targetUri);
+    this.keepCredentials(w, credStart);
     const sdpW = this.sdpW.reset();
     if (!this.media.writeOffer(sdpW, Direction.SendRecv)) {
       layer.release(tx);
@@ -1000,7 +1040,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
     w.bytes(K_CONTENT_TYPE_SDP).body(sdpW.buf, 0, sdpW.length);
     if (w.overflow) {
       layer.release(tx);
-      this.logWarn("call " + this.index + ": INVITE does not fit the buffer");
+      if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": INVITE does not fit the buffer");
       return false;
     }
     this.inviteClient = tx;
@@ -1041,7 +1081,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
       this.end(this.cancelReason, status);
       return;
     }
-    this.logInfo("call " + this.index + ": rejected: " + status + " " + msg.reasonString());
+    if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": rejected: " + status + " " + msg.reasonString());
     this.end(status === 486 || status === 600 ? EndReason.Busy : status === 488 || status === 606 ? EndReason.NotAcceptable : EndReason.Rejected, status);
   }
 
@@ -1064,7 +1104,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
       d.state = DialogState.None;
     }
     if (!d.fromResponse(msg)) {
-      this.logWarn("call " + this.index + ": 2xx without a usable To tag or Contact");
+      if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": 2xx without a usable To tag or Contact");
       this.end(EndReason.Failed, msg.status);
       return;
     }
@@ -1080,29 +1120,69 @@ export class Call implements ClientTransactionUser, TimerTarget {
     this.answeredAt = this.now();
     this.setState(CallState.Up);
     if (!answered && this.codec === Codec.None) {
-      this.logWarn("call " + this.index + ": the answer has no G.711 audio, hanging up");
+      if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": the answer has no G.711 audio, hanging up");
       this.bye(EndReason.NotAcceptable);
       return;
     }
     this.startLimit();
   }
 
+  /**
+   * The ACK of the 2xx (§13.2.2.4), with the INVITE's credentials (§22.1),
+   * written in the scratch writer, then kept in reqBuf for retransmissions
+   * of the 2xx (the credentials it copied are overwritten then).
+   */
   private sendAck(): void {
     const d = this.dialog;
-    const w = this.ackW.reset();
+    const w = this.w.reset();
     d.writeRequestLine(w, Method.ACK);
     this.owner.layer.writeStatelessVia(w);
     d.writeHeaders(w, Method.ACK, this.inviteCseq);
-    if (this.inviteAuth !== "") w.bytes(K_AUTHORIZATION).text(this.inviteAuth).crlf();
-    if (this.inviteProxyAuth !== "") w.bytes(K_PROXY_AUTHORIZATION).text(this.inviteProxyAuth).crlf();
+    if (this.credLen > 0) w.span(this.reqBuf, this.reqBuf.length - this.credLen, this.credLen);
     w.bytes(this.owner.config.userAgentHeader);
     w.end();
-    if (w.overflow) {
-      this.logWarn("call " + this.index + ": ACK does not fit");
-      w.reset();
+    this.credLen = 0;
+    const ack = this.ackW.reset();
+    if (!w.overflow) ack.span(w.buf, 0, w.length);
+    if (w.overflow || ack.overflow) {
+      if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": ACK does not fit");
+      ack.reset();
       return;
     }
-    this.owner.layer.sendStateless(w, d.hop.address, d.hop.port);
+    this.owner.layer.sendStateless(ack, d.hop.address, d.hop.port);
+  }
+
+  /** The Digest session for 401 (WWW-Authenticate) or 407 (Proxy-Authenticate, `proxy`), made on first use. */
+  private session(proxy: boolean): DigestSession {
+    const cfg = this.owner.config;
+    if (proxy) {
+      if (this.proxyAuth === null) this.proxyAuth = new DigestSession(this.owner.hash, this.owner.random, { username: cfg.authUser, password: cfg.password });
+      return this.proxyAuth;
+    }
+    if (this.www === null) this.www = new DigestSession(this.owner.hash, this.owner.random, { username: cfg.authUser, password: cfg.password });
+    return this.www;
+  }
+
+  /** Our credentials for `method` to `uri` (§22.2, §22.3: the digest-uri is the Request-URI), computed into w. */
+  private credentials(w: SipWriter, header: H, session: DigestSession, method: Uint8Array, uri: Field): void {
+    const at = w.pos;
+    w.headerName(header);
+    if (session.writeAuthorization(w, method, 0, method.length, uri.bytes, 0, uri.len)) w.crlf();
+    else if (!w.overflow) w.pos = at; // no accepted challenge: no header
+  }
+
+  /** Keep the INVITE's credential lines, w.buf[from, w.pos), at the end of reqBuf for its ACK. */
+  private keepCredentials(w: SipWriter, from: number): void {
+    const n = w.overflow ? 0 : w.pos - from;
+    const buf = this.reqBuf;
+    if (n <= 0 || n > buf.length) {
+      this.credLen = 0;
+      return;
+    }
+    const at = buf.length - n;
+    const src = w.buf;
+    for (let i = 0; i < n; i++) buf[at + i] = src[from + i]!;
+    this.credLen = n;
   }
 
   /** RFC 3262 §4: acknowledge a reliable provisional response once per RSeq. */
@@ -1128,11 +1208,11 @@ export class Call implements ClientTransactionUser, TimerTarget {
 
   /** §22.2/§22.3: take the challenge; true when the INVITE should be resent with credentials. */
   private challenge(msg: SipMessage, proxy: boolean): boolean {
-    const ch = readChallenge(msg, proxy ? H.ProxyAuthenticate : H.WwwAuthenticate);
-    if (ch === null) return false;
-    const verdict = (proxy ? this.proxyAuth : this.www).challenge(ch, proxy);
+    // Read from the message's bytes, the credentials computed into the writer: no strings but the host's digests.
+    const verdict = this.session(proxy).challengeFrom(msg, proxy ? H.ProxyAuthenticate : H.WwwAuthenticate, proxy);
+    if (verdict === -1) return false;
     if (verdict !== DigestVerdict.Retry) {
-      this.logWarn("call " + this.index + ": credentials rejected (" + msg.status + ")");
+      if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": credentials rejected (" + msg.status + ")");
       return false;
     }
     if (proxy) this.proxyActive = true;
@@ -1159,7 +1239,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
     if (!this.targetUri.set(msg.buf, a.uriStart, a.uriLen)) return false;
     if (!this.owner.config.outboundProxy && !this.hop.fromUri(a.uri)) return false;
     this.redirected = true;
-    this.logInfo("call " + this.index + ": redirected to " + this.targetUri.toString());
+    if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": redirected to " + this.targetUri.toString());
     this.authTries = 0;
     this.inviteCseq++;
     this.dialog.prepareUac(this.callId, this.localTag, this.localUri, this.remoteUri, this.inviteCseq);
@@ -1195,8 +1275,8 @@ export class Call implements ClientTransactionUser, TimerTarget {
     owner.layer.writeVia(w, tx);
     const cseq = d.nextLocalSeq();
     d.writeHeaders(w, Method.BYE, cseq);
-    if (this.wwwActive) w.bytes(K_AUTHORIZATION).text(this.www.authorize("BYE", d.remoteTarget.toString())).crlf();
-    if (this.proxyActive) w.bytes(K_PROXY_AUTHORIZATION).text(this.proxyAuth.authorize("BYE", d.remoteTarget.toString())).crlf();
+    if (this.wwwActive) this.credentials(w, H.Authorization, this.session(false), K_BYE, d.remoteTarget);
+    if (this.proxyActive) this.credentials(w, H.ProxyAuthorization, this.session(true), K_BYE, d.remoteTarget);
     w.bytes(owner.config.userAgentHeader);
     w.end();
     this.byeTx = tx;
@@ -1219,7 +1299,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
   private setState(state: CallState): void {
     if (state === this.state) return;
     this.state = state;
-    this.logInfo("call " + this.index + ": " + callStateName(state));
+    if (this.logs(LogLevel.Debug)) this.logDebug("call " + this.index + ": " + callStateName(state));
     this.owner.stateChanged(this);
     const r = this.referredBy;
     if (r !== null) r.referProgress(this);
@@ -1238,7 +1318,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
     this.endReason = reason;
     this.endStatus = status;
     this.dialog.terminate();
-    this.logInfo("call " + this.index + ": ended (" + endReasonName(reason) + (status > 0 ? ", " + status : "") + ")");
+    if (this.logs(LogLevel.Debug)) this.logDebug("call " + this.index + ": ended (" + endReasonName(reason) + (status > 0 ? ", " + status : "") + ")");
     this.setState(CallState.Ended);
     this.refer.callEnded();
     this.state = CallState.Idle;
@@ -1256,6 +1336,16 @@ export class Call implements ClientTransactionUser, TimerTarget {
     const log = this.owner.log;
     if (log !== undefined) log.log(LogLevel.Error, "call " + this.index + ": " + String(e));
     if (this.active) this.end(EndReason.Failed, 500);
+  }
+
+  /** Would the log write a line of `level`? Asked before building its text. */
+  private logs(level: LogLevel): boolean {
+    return logEnabled(this.owner.log, level);
+  }
+
+  private logDebug(text: string): void {
+    const log = this.owner.log;
+    if (log !== undefined) log.log(LogLevel.Debug, text);
   }
 
   private logInfo(text: string): void {

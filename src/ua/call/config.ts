@@ -44,6 +44,8 @@ export class CallConfig {
   readonly domain: string;
   /** "sip:user@domain": our address-of-record, the From of our calls. */
   readonly aor: string;
+  /** The same as bytes (a call's From is written from them, not from the string). */
+  readonly aorBytes: Uint8Array;
   readonly displayName: string;
   readonly authUser: string;
   readonly password: string;
@@ -73,6 +75,7 @@ export class CallConfig {
     this.user = account.user;
     this.domain = account.domain !== undefined && account.domain !== "" ? account.domain : hostForUri(account.registrarHost);
     this.aor = "sip:" + account.user + "@" + this.domain;
+    this.aorBytes = ascii(this.aor);
     this.displayName = options.displayName ?? "";
     this.authUser = account.authUser !== undefined && account.authUser !== "" ? account.authUser : account.user;
     this.password = account.password;

@@ -10,6 +10,7 @@ import type { TimerQueue } from "../../sip/timer/timer-queue";
 import type { TimerValues } from "../../sip/timer/timers";
 import type { TransactionLayerApi } from "../../sip/transaction/api";
 import type { ContactAddress } from "../contact-address";
+import type { Scratch } from "../scratch";
 import type { Call } from "./call";
 import type { CallConfig } from "./config";
 import type { DtmfReader } from "./dtmf";
@@ -22,6 +23,8 @@ export interface CallOwner {
   readonly hash: HashHost;
   readonly log: LogHost | undefined;
   readonly config: CallConfig;
+  /** Shared scratch: writers, the message a call parses its stored INVITE into, readers (src/ua/scratch.ts). */
+  readonly scratch: Scratch;
   /** Shared scratch: a call parses its stored INVITE, reads SDP and DTMF with these. */
   readonly parser: SipParser;
   readonly sdp: SdpReader;

@@ -10,7 +10,7 @@ import { ascii } from "../../sip/message/bytes";
 import { H } from "../../sip/message/header";
 import type { SipMessage } from "../../sip/message/message";
 import { Method } from "../../sip/message/method";
-import { SipWriter } from "../../sip/message/writer";
+import type { SipWriter } from "../../sip/message/writer";
 import { Field } from "../../sip/dialog/field";
 import type { ClientTransactionHandle } from "../../sip/transaction/api";
 import type { Call } from "./call";
@@ -53,7 +53,8 @@ export class ReferNotifier {
   active = false;
   private readonly owner: CallOwner;
   private readonly call: Call;
-  private readonly w = new SipWriter(700);
+  /** The user agent's scratch writer: a NOTIFY is handed to its transaction as soon as it is written. */
+  private readonly w: SipWriter;
   private tx: ClientTransactionHandle | null = null;
   /** The status to report next (0: nothing pending), and whether it ends the subscription. */
   private pending = 0;
@@ -65,6 +66,7 @@ export class ReferNotifier {
   constructor(owner: CallOwner, call: Call) {
     this.owner = owner;
     this.call = call;
+    this.w = owner.scratch.w;
   }
 
   reset(): void {
