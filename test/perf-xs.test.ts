@@ -27,14 +27,15 @@ const IDLE_CEILING_ESP32_BYTES = 118_500;
 /**
  * Chunk bytes per call. At Info (the device's default) the Intercom writes
  * its event lines (3,960 and 4,512 measured); at Warn nothing of the core's
- * is built, but src/media/call-media.ts still builds its two Info lines
- * about RTP (2,104 bytes) before the level drops them (2,272 and 2,400
- * measured). Was 8,632 and 94,232 (and 3,446 slots for the doorbell call).
+ * log text is built (192 and 320 measured: a few small strings left, the
+ * peer's address among them). Was 8,632 and 94,232 (and 3,446 slots for
+ * the doorbell call), and 2,272 and 2,400 at Warn while the media's Info
+ * lines were built regardless of the level.
  */
 const INBOUND_CEILING_BYTES = 4_100;
 const DOORBELL_CEILING_BYTES = 4_700;
-const INBOUND_QUIET_CEILING_BYTES = 2_400;
-const DOORBELL_QUIET_CEILING_BYTES = 2_500;
+const INBOUND_QUIET_CEILING_BYTES = 250;
+const DOORBELL_QUIET_CEILING_BYTES = 400;
 /** What one call slot holds: 316 slots and 5,024 chunk bytes measured (was 1,090 and 12,736). */
 const CALL_SLOT_CEILING = { slots: 330, chunkBytes: 5_100 };
 

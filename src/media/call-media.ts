@@ -21,7 +21,7 @@
  * door-open confirmation on the speaker and into the call.
  */
 import type { AudioHost, ClockHost, LogHost, RandomHost, UdpHost, UdpReceiver } from "../host";
-import { LogLevel } from "../host";
+import { LogLevel, logEnabled } from "../host";
 import { Codec } from "../sip/sdp/codec";
 import { canReceive, canSend } from "../sip/sdp/direction";
 import { TimerEntry, type TimerQueue, type TimerTarget } from "../sip/timer/timer-queue";
@@ -121,12 +121,12 @@ export class CallMedia implements TimerTarget, RtpSessionListener {
     const s = this.sessions[call.index];
     if (s !== undefined) {
       if (call.state === CallState.Up) {
-        if (!s.active && this.follow(call, s)) {
+        if (!s.active && this.follow(call, s) && logEnabled(this.log, LogLevel.Info)) {
           this.info("media: call " + call.index + ": RTP to " + s.remoteAddress + ":" + s.remotePort + " (" + (s.alaw ? "PCMA" : "PCMU") + ", pt " + s.payloadType + ", events " + s.eventPayloadType + ") from port " + s.localPort);
         }
       } else if (s.active) {
         s.stop();
-        this.info("media: call " + call.index + ": " + s.packetsSent + " packets sent, " + s.packetsReceived + " received, " + s.jitter.missing + " lost/concealed, " + s.jitter.late + " late");
+        if (logEnabled(this.log, LogLevel.Info)) this.info("media: call " + call.index + ": " + s.packetsSent + " packets sent, " + s.packetsReceived + " received, " + s.jitter.missing + " lost/concealed, " + s.jitter.late + " late");
       }
     }
     this.refreshRingback();

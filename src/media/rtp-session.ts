@@ -32,7 +32,7 @@
  * statistics and jitter buffer are made at construction.
  */
 import type { ClockHost, LogHost, RandomHost, UdpHost, UdpReceiver } from "../host";
-import { LogLevel } from "../host";
+import { LogLevel, logEnabled } from "../host";
 import { ALAW_SILENCE, decodeG711, encodeG711, FRAME_SAMPLES, ULAW_SILENCE } from "./g711";
 import { Concealment } from "./concealment";
 import { JitterBuffer, type JitterBufferOptions, JitterPut } from "./jitter-buffer";
@@ -397,6 +397,6 @@ export class RtpSession implements UdpReceiver, RtcpSource {
   }
 
   private logDebug(text: string): void {
-    if (this.log !== undefined) this.log.log(LogLevel.Debug, text);
+    if (logEnabled(this.log, LogLevel.Debug)) this.log.log(LogLevel.Debug, text);
   }
 }
