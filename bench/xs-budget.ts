@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { BreakdownResult } from "../test/xs/fixtures/perf-breakdown";
 import type { BudgetOptions, BudgetResult } from "../test/xs/fixtures/perf-budget";
 import type { SoakOptions, SoakResult } from "../test/xs/fixtures/soak-cycles";
+import { bundleForXs } from "../hosts/xs/xs-bundle";
 import { loadHarness } from "./xs";
 
 type JsonArg = null | boolean | number | string | { readonly [key: string]: JsonArg | undefined };
@@ -15,22 +16,9 @@ type JsonArg = null | boolean | number | string | { readonly [key: string]: Json
 /** The worker's heap for these runs: the measurement windows must not collect (their figures are exact only then). */
 const HEAP = { slots: 1 << 21, chunkBytes: 256 * 1024 * 1024 };
 
-async function bundle(root: string, entry: string, call: string, arg: JsonArg): Promise<string> {
-  const esbuild = await import("esbuild");
+function bundle(root: string, entry: string, call: string, arg: JsonArg): Promise<string> {
   const stub = `import { ${call} } from ${JSON.stringify(join(root, entry))};\n${call}(${JSON.stringify(arg)});\n`;
-  const out = await esbuild.build({
-    stdin: { contents: stub, resolveDir: root, sourcefile: "doorsip-budget-entry.ts", loader: "ts" },
-    bundle: true,
-    format: "iife",
-    target: "es2022",
-    platform: "neutral",
-    charset: "utf8",
-    write: false,
-    logLevel: "silent",
-  });
-  const file = out.outputFiles[0];
-  if (!file) throw new Error("esbuild produced no output");
-  return file.text;
+  return bundleForXs(root, { kind: "stub", contents: stub, sourcefile: "doorsip-budget-entry.ts" });
 }
 
 /** Run `call(arg)` of `entry` inside XS and return the JSON after `prefix` on its result line. */

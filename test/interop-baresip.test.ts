@@ -5,20 +5,19 @@
  * kamailio, and removes its binding when stopped by PID (SIGTERM).
  *
  * Calls with the real intercom (NodeIntercom, registered at the same
- * kamailio as door): baresip dials the door (a ctrl_tcp "dial" command;
- * kamailio asks baresip for proxy credentials) and the door answers with
- * G.711; the doorbell calls baresip (extension 100, answermode=auto), the
- * door answering kamailio's 407, and hangs up. Both sides' traces are
- * checked: the door's SipTrace and baresip's own (-s) plus its ctrl_tcp
- * call events.
+ * kamailio as door), the scenarios of test/support/interop-scenarios.ts
+ * (run inside XS by test/interop-xs.test.ts): baresip dials the door (a
+ * ctrl_tcp "dial" command; kamailio asks baresip for proxy credentials) and
+ * the door answers with G.711; the doorbell calls baresip (extension 100,
+ * answermode=auto), the door answering kamailio's 407, and hangs up. Both
+ * sides' traces are checked: the door's SipTrace and baresip's own (-s)
+ * plus its ctrl_tcp call events.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { IntercomEvent } from "../src/app/intercom";
 import {
-  bodyOf, firstLine, g711Answer, headerValue, requirePeers, sipRequest, startBaresip, startDoor, startKamailio, statusOf, until, usePeers,
-  USERS, REALM, type Door, type Kamailio,
+  headerValue, requirePeers, sipRequest, startBaresip, startKamailio, statusOf, until, usePeers, USERS, type Kamailio,
 } from "./support/peers";
-import { autoAnswerPhone, ladder, registeredDoor as registeredAt } from "./support/interop-calls";
+import { baresipCallScenarios, NODE_DOOR } from "./support/interop-scenarios";
 
 usePeers();
 const peers = requirePeers("baresip", "kamailio", "kamcmd");
@@ -56,94 +55,4 @@ describe.skipIf(peers.skip)("interop: baresip registers at kamailio", () => {
   });
 });
 
-describe.skipIf(peers.skip)("interop: calls between baresip and the intercom through kamailio", () => {
-  let kam: Kamailio;
-
-  beforeAll(async () => {
-    kam = await startKamailio();
-  });
-
-  /** The door registered at kamailio as door@doorsip.test; the doorbell calls extension 100. */
-  function registeredDoor(label: string): Promise<Door> {
-    return registeredAt(kam, startDoor, label, { settings: { targets: [USERS.desk.user] } });
-  }
-
-  /** baresip as 100, auto-answering, with its ctrl_tcp connection. */
-  function phone() {
-    return autoAnswerPhone(kam);
-  }
-
-  it("baresip dials the door (407 from kamailio, credentials), the door answers with G.711, baresip hangs up", async () => {
-    const door = await registeredDoor("door (called by baresip)");
-    const desk = await phone();
-    const mark = door.trace.entries.length;
-    const logMark = desk.peer.mark();
-    const events = desk.control.events.length;
-
-    const dialed = await desk.control.command("dial", `sip:door@127.0.0.1:${kam.port}`);
-    expect(dialed.ok).toBe(true);
-    await desk.control.waitEvent("CALL_ESTABLISHED", events, 5000);
-    await door.waitEvent(IntercomEvent.CallUp, 0, 2000);
-    expect((await desk.control.command("hangup")).ok).toBe(true);
-    await door.waitEvent(IntercomEvent.CallDown, 0, 5000);
-    await desk.control.waitEvent("CALL_CLOSED", events, 5000);
-
-    // At the door: the call came from kamailio, was answered with G.711, ended by baresip's BYE.
-    const entries = door.trace.entries.slice(mark);
-    expect(ladder(entries).filter((s) => s !== "out 100 INVITE")).toEqual([
-      "in INVITE", "out 180 INVITE", "out 200 INVITE", "in ACK", "in BYE", "out 200 BYE",
-    ]);
-    for (const e of entries) expect(e.port).toBe(kam.port);
-    const invite = entries[0]!.text;
-    expect(firstLine(invite)).toBe(`INVITE sip:door@127.0.0.1:${door.port} SIP/2.0`);
-    expect(headerValue(invite, "From")).toMatch(/sip:100@/);
-    expect(headerValue(invite, "Record-Route")).toMatch(new RegExp(`^<sip:127\\.0\\.0\\.1:${kam.port};lr`));
-    expect(bodyOf(invite)).toMatch(/^m=audio \d+ RTP\/AVP( \d+)*( 0| 8)/m);
-    const ok = entries.find((e) => e.dir === "out" && statusOf(e.text) === 200 && /INVITE/.test(headerValue(e.text, "CSeq") ?? ""))!;
-    expect(g711Answer(ok.text)).toBe(true);
-    expect(door.eventNames()).toEqual(expect.arrayContaining(["incoming call", "call up", "call down"]));
-
-    // At baresip (-s trace): challenged by kamailio (407), then the door's 200.
-    const seen = desk.peer.log.since(logMark);
-    expect(seen).toMatch(/^SIP\/2\.0 407 /m);
-    expect(seen).toMatch(/^Proxy-Authorization: Digest username="100", realm="doorsip\.test"/m);
-    expect(seen).toMatch(/^SIP\/2\.0 200 OK\r?\n[\s\S]*?^Server: doorsip/m);
-    expect(door.intercom.ua.activeCalls).toBe(0);
-    await desk.peer.stop(5000);
-    await door.stop();
-  });
-
-  it("the doorbell calls baresip (auto-answer): INVITE, 407, ACK, INVITE with credentials, 100, 180, 200, ACK; the door hangs up", async () => {
-    const door = await registeredDoor("door (calls baresip)");
-    const desk = await phone();
-    const mark = door.trace.entries.length;
-    const from = door.events.length;
-    const events = desk.control.events.length;
-
-    door.runtime.press();
-    await door.waitEvent(IntercomEvent.CallUp, from, 5000);
-    const established = await desk.control.waitEvent("CALL_ESTABLISHED", events, 5000);
-    expect(established.direction).toBe("incoming");
-    expect(established.peeruri).toMatch(new RegExp(`^sip:door@${REALM.replace(".", "\\.")}`));
-    await new Promise((r) => setTimeout(r, 300));
-    door.runtime.hangupAll();
-    await door.waitEvent(IntercomEvent.CallDown, from, 5000);
-    await desk.control.waitEvent("CALL_CLOSED", events, 5000);
-
-    const entries = door.trace.entries.slice(mark);
-    expect(ladder(entries).filter((s) => s !== "in 180 INVITE" && s !== "in 183 INVITE")).toEqual([
-      "out INVITE", "in 407 INVITE", "out ACK", "out INVITE", "in 100 INVITE", "in 200 INVITE", "out ACK", "out BYE", "in 200 BYE",
-    ]);
-    for (const e of entries) expect(e.port).toBe(kam.port);
-    const [first, , , second] = entries.map((e) => e.text);
-    expect(firstLine(first!)).toBe(`INVITE sip:100@${REALM} SIP/2.0`);
-    expect(headerValue(second!, "Proxy-Authorization")).toMatch(/^Digest username="door", realm="doorsip\.test"/);
-    const ok = entries.find((e) => e.dir === "in" && statusOf(e.text) === 200 && /INVITE/.test(headerValue(e.text, "CSeq") ?? ""))!;
-    expect(headerValue(ok.text, "User-Agent") ?? headerValue(ok.text, "Server") ?? "").toMatch(/baresip/);
-    expect(g711Answer(ok.text)).toBe(true);
-    expect(door.eventNames().slice(from)).toEqual(expect.arrayContaining(["button pressed", "call up", "call down", "hunt over"]));
-    expect(door.intercom.ua.activeCalls).toBe(0);
-    await desk.peer.stop(5000);
-    await door.stop();
-  });
-});
+baresipCallScenarios(NODE_DOOR);

@@ -10,8 +10,8 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import { build } from "esbuild";
 import { ensureWorker, projectRoot } from "./build-worker.mjs";
+import { bundleForXs } from "./xs-bundle";
 import { RESULT_PREFIX, type RawResult, type RawSample } from "./xs-measure";
 
 export interface MeasureOptions {
@@ -79,19 +79,7 @@ export async function bundleMeasurement(options: MeasureOptions): Promise<string
     `runMeasurement((entry as Record<string, unknown>)[${JSON.stringify(exportName)}], ${JSON.stringify(exportName)}, ` +
       `${JSON.stringify(options.args ?? [])}, ${options.iterations}, ${warmup}, ${options.collectFirst ?? true});`,
   ].join("\n");
-  const out = await build({
-    stdin: { contents: stub, resolveDir: projectRoot, sourcefile: "doorsip-measure-entry.ts", loader: "ts" },
-    bundle: true,
-    format: "iife",
-    target: "es2022",
-    platform: "neutral",
-    charset: "utf8",
-    write: false,
-    logLevel: "silent",
-  });
-  const file = out.outputFiles[0];
-  if (!file) throw new Error("esbuild produced no output");
-  return file.text;
+  return bundleForXs(projectRoot, { kind: "stub", contents: stub, sourcefile: "doorsip-measure-entry.ts" });
 }
 
 export interface WorkerRun {

@@ -10,24 +10,10 @@
  * the last counter is read.
  */
 
-// Globals of the doorsip-xs worker (hosts/xs/native/doorsip-xs.c). Declared
-// here, module-scoped, so they do not leak into the types of other files.
-declare function send(line: string): void;
-declare function print(...values: unknown[]): void;
-declare function exit(code: number): void;
-declare function gc(): void;
-declare function meterHeapCount(): number;
-declare function meterChunksSize(): number;
-declare function meterPeakHeapCount(): number;
-declare function meterPeakChunksSize(): number;
-declare function meterResetPeaks(): void;
-declare function meterGCCount(): number;
-declare function meterCompute(): number;
-declare function meterResetCompute(): void;
-declare function meterSlotSize(): number;
-declare function meterChunkHeaderSize(): number;
-declare function meterHeapCapacity(): number;
-declare function meterChunksCapacity(): number;
+import {
+  exit, gc, meterChunkHeaderSize, meterChunksCapacity, meterChunksSize, meterCompute, meterGCCount, meterHeapCapacity, meterHeapCount,
+  meterPeakChunksSize, meterPeakHeapCount, meterResetCompute, meterResetPeaks, meterSlotSize, print, send,
+} from "./worker-globals";
 
 /** The line prefix of the result, so stray output cannot be mistaken for it. */
 export const RESULT_PREFIX = "doorsip-measure ";

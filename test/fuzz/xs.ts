@@ -7,8 +7,8 @@
  * build-worker.mjs finds the project), and read its result line.
  */
 import { resolve } from "node:path";
-import { build } from "esbuild";
 import type { runScript as RunScript } from "../../hosts/xs/harness";
+import { bundleForXs } from "../../hosts/xs/xs-bundle";
 import type { CampaignResult } from "./campaign";
 import { hex } from "./properties";
 
@@ -30,18 +30,7 @@ export async function runCampaignInXs(o: XsCampaignOptions): Promise<CampaignRes
   const entry = resolve(o.root, "test", "xs", "fixtures", "fuzz.ts");
   const args = [o.seeds.map(hex), o.runs, o.seed, o.guardEvery, o.maxFailures ?? 3];
   const stub = `import { fuzzInXs } from ${JSON.stringify(entry)};\nfuzzInXs(...(${JSON.stringify(args)} as [string[], number, number, number, number]));\n`;
-  const out = await build({
-    stdin: { contents: stub, resolveDir: o.root, sourcefile: "doorsip-fuzz-entry.ts", loader: "ts" },
-    bundle: true,
-    format: "iife",
-    target: "es2022",
-    platform: "neutral",
-    charset: "utf8",
-    write: false,
-    logLevel: "silent",
-  });
-  const script = out.outputFiles[0]?.text;
-  if (script === undefined) throw new Error("esbuild produced no output");
+  const script = await bundleForXs(o.root, { kind: "stub", contents: stub, sourcefile: "doorsip-fuzz-entry.ts" });
   // A big heap: the fuzzer itself allocates freely (copies, signatures, strings).
   const run = await o.runScript(script, { heap: { slots: 4 * 1024 * 1024, chunkBytes: 256 * 1024 * 1024 }, timeoutMs: o.timeoutMs ?? 120_000 });
   const line = run.stdout.split("\n").find((l) => l.startsWith(RESULT_PREFIX));

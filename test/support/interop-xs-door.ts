@@ -8,9 +8,11 @@
  * by usePeers' afterAll, everything printed on failure. Calls and table
  * sizes come from the XS side's `status` reply.
  */
+import { expect } from "vitest";
 import { LogLevel, type LogHost } from "../../src/host";
 import { XsIntercom, type XsStatus } from "../../hosts/xs/xs-intercom";
 import { DoorBase, doorSettings, trackDoor, type DoorOptions, type DoorTables } from "./peers";
+import { expectNoErrorLines, type DoorKind } from "./interop-scenarios";
 
 export interface XsDoorOptions extends DoorOptions {
   /** The worker's initial heap (default: the worker's own). */
@@ -73,3 +75,36 @@ export async function startXsDoor(o: XsDoorOptions = {}): Promise<XsDoor> {
   runtime.start();
   return door;
 }
+
+/** No exception inside XS, none caught by the core, nothing on the worker's stderr, no error line in the log. */
+export async function expectCleanXs(door: XsDoor): Promise<void> {
+  const s = await door.status();
+  expect(door.runtime.xsErrors).toEqual([]);
+  expect(door.runtime.workerStderr).toEqual([]);
+  expect(s.coreErrors).toBe(0);
+  expectNoErrorLines(door);
+}
+
+/** The XS door for the scenarios of test/support/interop-scenarios.ts (test/interop-xs.test.ts). */
+export const XS_DOOR: DoorKind<XsDoor> = {
+  suite: "interop inside XS",
+  label: "XS door",
+  start: startXsDoor,
+  exactInterleaving: false,
+  expectClean: expectCleanXs,
+  // The XS side's status carries no trust counters: the 403 in the trace and the empty tables show it.
+  expectTurnedAway: () => {},
+  // The worker starts on its smallest heap, so XS collects garbage (and grows the heap) while the calls run; the
+  // burst's debug lines need not cross the bridge.
+  startBurst: (o) => startXsDoor({ ...o, heap: { slots: 4096, chunkBytes: 65536 }, logLevel: LogLevel.Info }),
+  async measureBurst(door) {
+    const before = await door.status();
+    return async (calls, ms) => {
+      const after = await door.status();
+      expect(after.heap.gcs).toBeGreaterThan(before.heap.gcs);
+      return `${calls} calls through the XS door in ${ms} ms; XS heap ${after.heap.slots} slots (peak ${after.heap.peakSlots}), ` +
+        `${after.heap.chunkBytes} chunk bytes (peak ${after.heap.peakChunkBytes}), ${after.heap.gcs - before.heap.gcs} collections; ` +
+        `bridge ${JSON.stringify(door.runtime.counts)}`;
+    };
+  },
+};

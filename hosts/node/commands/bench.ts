@@ -1,8 +1,8 @@
 /* `doorsip bench`: the performance and memory budget (bench/budget.ts: the parser benchmark, the station inside XS, code size, soak). */
-import { parseArgs } from "node:util";
 import { formatBench, runBench } from "../../../bench/budget";
 import { DEFAULT_ROUNDS } from "../../../bench/parser";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Command } from "./command";
+import { commandOptions } from "./options";
 
 const USAGE = `usage: doorsip bench [--json] [--quick] [--time SECONDS] [--rounds N] [--no-xs] [--no-code-size] [--bundle-size] [--soak N] [--corpus DIR]...
 
@@ -35,32 +35,18 @@ export const benchCommand: Command = {
   summary: "performance and memory budget: parser against sip.js, JsSIP and sip; the station under XS",
   usage: USAGE,
   async run(args, io) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          json: { type: "boolean", default: false },
-          quick: { type: "boolean", default: false },
-          time: { type: "string" },
-          rounds: { type: "string" },
-          "no-xs": { type: "boolean", default: false },
-          "no-code-size": { type: "boolean", default: false },
-          "bundle-size": { type: "boolean", default: false },
-          soak: { type: "string" },
-          corpus: { type: "string", multiple: true },
-          help: { type: "boolean", short: "h", default: false },
-        },
-        allowPositionals: false,
-      }));
-    } catch (e) {
-      io.err(`doorsip bench: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
-      return EXIT_USAGE;
-    }
-    if (values.help) {
-      io.out(USAGE);
-      return EXIT_OK;
-    }
+    const values = commandOptions("bench", USAGE, args, io, {
+      json: { type: "boolean", default: false },
+      quick: { type: "boolean", default: false },
+      time: { type: "string" },
+      rounds: { type: "string" },
+      "no-xs": { type: "boolean", default: false },
+      "no-code-size": { type: "boolean", default: false },
+      "bundle-size": { type: "boolean", default: false },
+      soak: { type: "string" },
+      corpus: { type: "string", multiple: true },
+    });
+    if (typeof values === "number") return values;
     const seconds = values.time === undefined ? 1 : Number(values.time);
     const rounds = values.rounds === undefined ? DEFAULT_ROUNDS : Number(values.rounds);
     if (!(seconds > 0 && seconds <= 600) || !(Number.isInteger(rounds) && rounds >= 1 && rounds <= 100)) {

@@ -1,5 +1,4 @@
 /* `doorsip fuzz`: the fuzz suite's mutation campaign, longer than CI runs it (test/fuzz/). */
-import { parseArgs } from "node:util";
 import { loadHarness } from "../../../bench/xs";
 import { NodeHash } from "../hash";
 import { formatFailure, runCampaign, type CampaignResult } from "../../../test/fuzz/campaign";
@@ -7,6 +6,7 @@ import { fuzzSeeds } from "../../../test/fuzz/corpus";
 import { receiveSeeds, runReceive } from "../../../test/fuzz/receive";
 import { runCampaignInXs } from "../../../test/fuzz/xs";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Command } from "./command";
+import { commandOptions } from "./options";
 
 const USAGE = `usage: doorsip fuzz [--runs N] [--seed S] [--xs] [--receive] [--json]
 
@@ -42,28 +42,14 @@ export const fuzzCommand: Command = {
   summary: "fuzz the parser, readers, SDP and receive path (longer than CI)",
   usage: USAGE,
   async run(args, io) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          runs: { type: "string" },
-          seed: { type: "string" },
-          xs: { type: "boolean", default: false },
-          receive: { type: "boolean", default: false },
-          json: { type: "boolean", default: false },
-          help: { type: "boolean", short: "h", default: false },
-        },
-        allowPositionals: false,
-      }));
-    } catch (e) {
-      io.err(`doorsip fuzz: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
-      return EXIT_USAGE;
-    }
-    if (values.help) {
-      io.out(USAGE);
-      return EXIT_OK;
-    }
+    const values = commandOptions("fuzz", USAGE, args, io, {
+      runs: { type: "string" },
+      seed: { type: "string" },
+      xs: { type: "boolean", default: false },
+      receive: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+    });
+    if (typeof values === "number") return values;
     const runs = values.runs === undefined ? (values.xs ? 5000 : 100_000) : Number(values.runs);
     const seed = values.seed === undefined ? Date.now() % 4294967296 : Number(values.seed);
     if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed) || seed < 0 || seed > 4294967295) {
