@@ -155,6 +155,9 @@ describe("doorsip run: audio options", () => {
     const bad = join(dir, "bad.wav");
     writeFileSync(bad, wav(8000, 1, 8, 1, 10, () => 0));
     expect(() => plan(["--mic", bad])).toThrow(/--mic: .*bad\.wav: 8-bit PCM is not supported/);
-    expect(() => plan(["--xs", "--mic", "tone:440"])).toThrow(/not bridged into XS/);
+    // Bridged into XS too (test/audio-xs.test.ts runs it).
+    const xs = plan(["--xs", "--mic", "tone:440", "--speaker", join(dir, "y.wav")]);
+    expect(xs.xs).toBe(true);
+    expect(xs.mic?.description).toBe("a 440 Hz tone");
   });
 });

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { expectDemoTour, runDoorsip } from "./support/cli";
 
 describe("doorsip run", () => {
-  it("--demo: registration with 401, keepalive, doorbell call with the door code, a call to the door, unregistration", async () => {
+  it("--demo: registration with 401, keepalive, doorbell call with the door code as INFO, RTP both ways, a call to the door with the code as RFC 4733, unregistration", async () => {
     const dir = mkdtempSync(join(tmpdir(), "doorsip-run-"));
     try {
       const pcap = join(dir, "demo.pcap");

@@ -75,6 +75,17 @@ export interface DoorRuntime {
   hangupAll(): void;
   /** Unregister (waiting at most `timeoutMs` for the registrar), then close everything. */
   stop(timeoutMs?: number): Promise<void>;
+  /** Each call slot's RTP session, as of its current or last call. */
+  mediaStats(): Promise<SlotMedia[]>;
+}
+
+/** A call slot's RTP session: running, packets sent and received, RFC 4733 digits, latched onto the peer's source (RFC 4961). */
+export interface SlotMedia {
+  active: boolean;
+  sent: number;
+  received: number;
+  digits: number;
+  latched: boolean;
 }
 
 /** Options every DoorRuntime takes. */
@@ -174,6 +185,12 @@ export class NodeIntercom implements DoorRuntime {
 
   hangupAll(): void {
     this.intercom.ua.hangupAll();
+  }
+
+  mediaStats(): Promise<SlotMedia[]> {
+    return Promise.resolve(this.intercom.media.sessions.map((s) => ({
+      active: s.active, sent: s.packetsSent, received: s.packetsReceived, digits: s.digits, latched: s.latched,
+    })));
   }
 
   /** Unregister (waiting at most `timeoutMs` for the registrar), then close everything. */

@@ -6,15 +6,58 @@
  *
  * Framing is the worker's own: one JSON object per line, Node -> XS on the
  * worker's stdin (handleCommand(line)), XS -> Node on its stdout (send(line)).
- * Datagram bytes travel as lower-case hex. Every Node -> XS message carries
+ * Bytes and samples travel to XS as JSON arrays of numbers (JSON.parse reads
+ * them in one native pass; XS strings are UTF-8 inside, so reading hex back
+ * with charCodeAt would rescan the string for every character), and from XS
+ * as lower-case hex (one String.fromCharCode per datagram; Node reads hex
+ * natively). Every Node -> XS message carries
  * `t`, Node's monotonic clock (ms since the bridge started): it is the core's
  * ClockHost.now() until the next message, so the Node side owns time as it
  * owns the timer. Nothing here may import Node: both sides use this file.
+ *
+ * Media (issue #8): each call slot has an RTP and an RTCP socket on the Node
+ * side; datagrams name their socket (`sock`: SIP_SOCKET, rtpSocket(slot),
+ * rtcpSocket(slot)). The door's microphone and speaker stay on the Node side
+ * (WAV files, a tone): the XS side's AudioHost receives microphone frames
+ * ahead of need ("mic", credit-based: each "play" says how many frames were
+ * captured since the last one, and Node sends as many) and posts every
+ * played frame ("play"). A frame is 160 signed 16-bit samples (20 ms at
+ * 8 kHz); to Node as hex of the little-endian bytes. The XS side posts everything one command
+ * produced as one write (lines joined), so a 20 ms media tick costs one
+ * write each way.
  */
 import type { IntercomSettings } from "../../src/app/intercom";
 
 /** Raised when an incompatible change is made to the messages below. */
-export const BRIDGE_VERSION = 1;
+export const BRIDGE_VERSION = 2;
+
+/** The `sock` of a datagram: the SIP socket, and the RTP (RFC 3550 §11: even port) and RTCP socket of each call slot. */
+export const SIP_SOCKET = 0;
+export function rtpSocket(slot: number): number {
+  return 1 + 2 * slot;
+}
+export function rtcpSocket(slot: number): number {
+  return 2 + 2 * slot;
+}
+/** The call slot of a media socket id (> 0), and whether it is the RTCP one. */
+export function socketSlot(sock: number): number {
+  return (sock - 1) >>> 1;
+}
+export function isRtcpSocket(sock: number): boolean {
+  return sock > 0 && (sock & 1) === 0;
+}
+
+/** Samples per audio frame (20 ms at 8 kHz), and its bytes on the bridge. */
+export const FRAME_SAMPLES = 160;
+export const FRAME_BYTES = 2 * FRAME_SAMPLES;
+/**
+ * Microphone frames Node sends when the media clock starts, and so keeps
+ * queued on the XS side: 100 ms, as many as the media clock catches up at
+ * once after a late wake-up (src/media/call-media.ts MAX_CATCH_UP), so a
+ * late tick finds them there. (Node's microphone is a file or a tone: being
+ * read ahead costs it no latency.)
+ */
+export const MIC_LEAD = 5;
 
 /** Node -> XS. */
 export type ToXs =
@@ -30,10 +73,16 @@ export type ToXs =
       seed: number[];
       /** Log lines above this level are not sent over (LogLevel: 0 error .. 3 debug). */
       logLevel: number;
+      /** The door's microphone and speaker live on the Node side; absent: none (calls send silence). */
+      audio?: { mic: boolean; speaker: boolean };
     }
+  /** The RTP/RTCP sockets Node bound for each call slot (after "ready", before "start"); the XS side attaches them. */
+  | { op: "media"; t: number; address: string; slots: Array<{ rtp: number; rtcp: number }> }
+  /** Microphone frames (one or more, FRAME_SAMPLES samples each), queued ahead of the media clock. */
+  | { op: "mic"; t: number; samples: number[] }
   | { op: "start"; t: number }
-  /** A datagram from the socket. */
-  | { op: "rx"; t: number; address: string; port: number; data: string }
+  /** A datagram from a socket (`sock`: absent or SIP_SOCKET, rtpSocket(slot), rtcpSocket(slot)); `data`: its bytes. */
+  | { op: "rx"; t: number; address: string; port: number; data: number[]; sock?: number }
   /** The wake-up the XS side asked for is due. */
   | { op: "tick"; t: number }
   /** The doorbell button (debounced press). */
@@ -47,10 +96,14 @@ export type ToXs =
 
 /** XS -> Node. */
 export type FromXs =
-  /** The intercom is built (after "init"). */
-  | { op: "ready" }
-  /** Send a datagram (UdpHost.send). */
-  | { op: "tx"; address: string; port: number; data: string }
+  /** The intercom is built (after "init"); it has this many call slots (each wants an RTP/RTCP pair). */
+  | { op: "ready"; callSlots: number }
+  /** Send a datagram (UdpHost.send) from socket `sock` (absent: SIP_SOCKET). */
+  | { op: "tx"; address: string; port: number; data: string; sock?: number }
+  /** The media clock started (AudioHost.start: Node sends microphone frames ahead) or stopped. */
+  | { op: "audio"; on: boolean }
+  /** A frame for the speaker (hex; "" when Node has no speaker), and the microphone frames captured since the last "play". */
+  | { op: "play"; data: string; took: number }
   /** Call tick in `delay` ms; replaces any earlier request (ClockHost.wake). */
   | { op: "wake"; delay: number }
   | { op: "log"; level: number; text: string }
@@ -65,9 +118,23 @@ export type FromXs =
       serverCount: number; clientCount: number;
       /** Exceptions the core caught at its boundary (UserAgent.errors, TransactionLayer counters.userErrors). */
       coreErrors: number;
+      media: XsMedia;
     }
   /** A command threw inside XS: the error as XS prints it, and its stack when XS has one. */
   | { op: "error"; command: string; message: string; stack: string };
+
+/** The calls' media inside XS, for "status". */
+export interface XsMedia {
+  /** 20 ms frames the media clock ran, and frames it skipped after late wake-ups. */
+  frames: number;
+  skipped: number;
+  /** Each call slot's RTP session: running, packets sent and received, RFC 4733 digits, latched onto the peer's source. */
+  slots: Array<{ active: boolean; sent: number; received: number; digits: number; latched: boolean }>;
+  /** Bridged audio: microphone frames captured (from Node's queue), frames played, captures that found the queue empty. */
+  captured: number;
+  played: number;
+  underruns: number;
+}
 
 /** The worker's heap, from its meters (hosts/xs/native/doorsip-meter.c). */
 export interface XsHeap {
@@ -83,34 +150,38 @@ export interface XsHeap {
   compute: number;
 }
 
-const HEX = "0123456789abcdef";
+/* Hex for the XS side's datagrams and speaker frames (Node uses Buffer's):
+ * one string per call built by String.fromCharCode from a reused array of
+ * char codes (string += would copy the string once per byte). Measured in
+ * XS for 320 bytes: 18,300 ticks, 0 slots, one 664-byte string (was 14,800
+ * ticks, 1,280 slots and 132 KB of chunks with +=). */
+const HEX_CODES = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102];
+/** Bytes per fromCharCode call: its arguments go on the XS stack. */
+const HEX_BLOCK = 1024;
+const codes: number[] = [];
 
 /** data[0..length) as lower-case hex. */
 export function toHex(data: Uint8Array, length: number = data.length): string {
   let s = "";
-  for (let i = 0; i < length; i++) {
-    const b = data[i]!;
-    s += HEX.charAt(b >>> 4) + HEX.charAt(b & 15);
+  for (let at = 0; at < length; at += HEX_BLOCK) {
+    const n = length - at < HEX_BLOCK ? length - at : HEX_BLOCK;
+    codes.length = 2 * n;
+    for (let i = 0; i < n; i++) {
+      const b = data[at + i]!;
+      codes[2 * i] = HEX_CODES[b >>> 4]!;
+      codes[2 * i + 1] = HEX_CODES[b & 15]!;
+    }
+    const part = String.fromCharCode.apply(null, codes);
+    s = at === 0 ? part : s + part;
   }
   return s;
 }
 
-function nibble(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
-
-/** Hex into `out` (from 0); returns the byte count, or -1 for bad hex or too little room. */
-export function fromHex(text: string, out: Uint8Array): number {
-  const n = text.length >>> 1;
-  if ((text.length & 1) !== 0 || n > out.length) return -1;
-  for (let i = 0; i < n; i++) {
-    const hi = nibble(text.charCodeAt(2 * i));
-    const lo = nibble(text.charCodeAt(2 * i + 1));
-    if (hi < 0 || lo < 0) return -1;
-    out[i] = (hi << 4) | lo;
+/** 160 samples as FRAME_BYTES little-endian bytes into `bytes` (the bridge's frame layout). */
+export function frameToBytes(frame: Int16Array, bytes: Uint8Array): void {
+  for (let i = 0; i < FRAME_SAMPLES; i++) {
+    const v = frame[i]!;
+    bytes[2 * i] = v & 255;
+    bytes[2 * i + 1] = (v >> 8) & 255;
   }
-  return n;
 }

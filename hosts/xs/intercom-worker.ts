@@ -12,27 +12,29 @@
  *   listener events   -> {"op":"event"}     press/hangup/stop <- commands
  *   HashHost          =  MD5 / SHA-256 in script (hosts/xs/digest.ts)
  *   RandomHost        =  xoshiro128** seeded from node:crypto at "init"
+ *   RTP/RTCP sockets  -> {"op":"tx","sock"} rx  <- {"op":"rx","sock"} (per call slot, after "media")
+ *   AudioHost         -> {"op":"audio"}, {"op":"play"}   mic frames <- {"op":"mic"} (hosts/xs/worker-media.ts)
+ *
+ * Everything one command makes the core post goes to Node as one write.
  *
  * It must not import anything from Node.
  */
-import { LogLevel, type ClockHost, type LogHost, type PinsHost, type RandomHost, type UdpHost } from "../../src/host";
+import { LogLevel, type ClockHost, type LogHost, type PinsHost, type RandomHost, type UdpHost, type UdpReceiver } from "../../src/host";
 import { Intercom, type IntercomEvent, type IntercomListener } from "../../src/app/intercom";
 import type { Call } from "../../src/ua/call/call";
 import { RegState } from "../../src/ua/registration";
-import { BRIDGE_VERSION, fromHex, toHex, type FromXs, type ToXs } from "./bridge-protocol";
+import { BRIDGE_VERSION, isRtcpSocket, rtcpSocket, rtpSocket, socketSlot, toHex, type FromXs, type ToXs, type XsMedia } from "./bridge-protocol";
+import { BridgeAudio } from "./worker-media";
 import { ScriptHash } from "./digest";
+import { meterChunksSize, meterCompute, meterGCCount, meterHeapCount, meterPeakChunksSize, meterPeakHeapCount, send } from "./worker-globals";
 
-// Globals of the doorsip-xs worker (hosts/xs/native/doorsip-xs.c).
-declare function send(line: string): void;
-declare function meterHeapCount(): number;
-declare function meterChunksSize(): number;
-declare function meterPeakHeapCount(): number;
-declare function meterPeakChunksSize(): number;
-declare function meterGCCount(): number;
-declare function meterCompute(): number;
+/** Lines posted while a command runs, sent as one write when it returns (null: outside a command). */
+let pending: string[] | null = null;
 
 function out(message: FromXs): void {
-  send(JSON.stringify(message));
+  const line = JSON.stringify(message);
+  if (pending !== null) pending.push(line);
+  else send(line);
 }
 
 /** Node's clock as of the last message; the wake-up goes back to Node. */
@@ -84,10 +86,12 @@ class SeededXoshiro implements RandomHost {
 }
 
 class BridgeUdp implements UdpHost {
-  constructor(readonly localAddress: string, readonly localPort: number) {}
+  /** `sock`: which of Node's sockets sends (bridge-protocol.ts: SIP_SOCKET, rtpSocket(slot), rtcpSocket(slot)). */
+  constructor(readonly localAddress: string, readonly localPort: number, private readonly sock = 0) {}
   send(data: Uint8Array, length: number, address: string, port: number): boolean {
     if (length < 0 || length > data.length) return false;
-    out({ op: "tx", address, port, data: toHex(data, length) });
+    const hex = toHex(data, length);
+    out(this.sock === 0 ? { op: "tx", address, port, data: hex } : { op: "tx", address, port, data: hex, sock: this.sock });
     return true;
   }
 }
@@ -124,6 +128,9 @@ const EVENTS: IntercomListener = {
 const clock = new BridgeClock();
 let intercom: Intercom | null = null;
 let pins: BridgePins | null = null;
+let audio: BridgeAudio | null = null;
+/** The receivers of the media sockets, by socket id (index 0, the SIP socket, unused). */
+const mediaReceivers: UdpReceiver[] = [];
 const rxBuffer = new Uint8Array(65536);
 
 function need(): Intercom {
@@ -139,22 +146,48 @@ function handle(m: ToXs): void {
       if (intercom !== null) throw new Error("init twice");
       const log = new BridgeLog(m.logLevel);
       pins = new BridgePins();
+      audio = m.audio !== undefined ? new BridgeAudio(out, m.audio.mic, m.audio.speaker) : null;
       const ic = new Intercom(
-        { clock, random: new SeededXoshiro(m.seed), hash: new ScriptHash(), log, pins, udp: new BridgeUdp(m.localAddress, m.localPort) },
+        { clock, random: new SeededXoshiro(m.seed), hash: new ScriptHash(), log, pins, udp: new BridgeUdp(m.localAddress, m.localPort), audio: audio ?? undefined },
         m.settings,
       );
       ic.listener = EVENTS;
       intercom = ic;
-      out({ op: "ready" });
+      out({ op: "ready", callSlots: ic.ua.calls.length });
       return;
     }
+    case "media": {
+      const ic = need();
+      for (let slot = 0; slot < m.slots.length; slot++) {
+        const pair = m.slots[slot]!;
+        const rtp = ic.rtpReceiver(slot);
+        const rtcp = ic.rtcpReceiver(slot);
+        if (rtp === null || rtcp === null) break;
+        mediaReceivers[rtpSocket(slot)] = rtp;
+        mediaReceivers[rtcpSocket(slot)] = rtcp;
+        ic.attachMedia(slot, new BridgeUdp(m.address, pair.rtp, rtpSocket(slot)), new BridgeUdp(m.address, pair.rtcp, rtcpSocket(slot)));
+      }
+      return;
+    }
+    case "mic":
+      if (audio === null || !Array.isArray(m.samples) || !audio.receive(m.samples)) throw new Error(`microphone frames refused (${audio === null ? "no audio" : "not whole frames"})`);
+      return;
     case "start":
       need().start();
       return;
     case "rx": {
-      const n = fromHex(m.data, rxBuffer);
-      if (n < 0) throw new Error(`bad datagram from ${m.address}:${m.port} (${m.data.length} hex digits)`);
-      need().receiver.receive(rxBuffer, n, m.address, m.port);
+      const data = m.data;
+      const n = Array.isArray(data) ? data.length : -1;
+      if (n < 0 || n > rxBuffer.length) throw new Error(`bad datagram from ${m.address}:${m.port}`);
+      for (let i = 0; i < n; i++) rxBuffer[i] = data[i]!;
+      const sock = m.sock ?? 0;
+      if (sock === 0) {
+        need().receiver.receive(rxBuffer, n, m.address, m.port);
+        return;
+      }
+      const media = mediaReceivers[sock];
+      if (media === undefined) throw new Error(`a datagram for socket ${sock} (call slot ${socketSlot(sock)} ${isRtcpSocket(sock) ? "RTCP" : "RTP"}), which is not attached`);
+      media.receive(rxBuffer, n, m.address, m.port);
       return;
     }
     case "tick":
@@ -183,6 +216,7 @@ function handle(m: ToXs): void {
       out({
         op: "status", registered: ic.registered, activeCalls: ic.ua.activeCalls, relay: pins !== null && pins.relay, heap,
         serverCount: ic.layer.serverCount, clientCount: ic.layer.clientCount, coreErrors: ic.ua.errors + ic.layer.counters.userErrors,
+        media: mediaStatus(ic),
       });
       return;
     }
@@ -191,10 +225,26 @@ function handle(m: ToXs): void {
   }
 }
 
+/** The media clock, each slot's RTP session (counters of its last or current call) and the bridged audio. */
+function mediaStatus(ic: Intercom): XsMedia {
+  const sessions = ic.media.sessions;
+  const slots: XsMedia["slots"] = [];
+  for (let i = 0; i < sessions.length; i++) {
+    const s = sessions[i]!;
+    slots.push({ active: s.active, sent: s.packetsSent, received: s.packetsReceived, digits: s.digits, latched: s.latched });
+  }
+  return {
+    frames: ic.media.frames, skipped: ic.media.skipped, slots,
+    captured: audio !== null ? audio.captured : 0, played: audio !== null ? audio.played : 0, underruns: audio !== null ? audio.underruns : 0,
+  };
+}
+
 /** The worker calls this for each line on stdin. Errors are reported to Node, not thrown (the worker would only print them). */
 function handleCommand(line: string): void {
   if (line === "") return;
   let op = "?";
+  const lines: string[] = [];
+  pending = lines;
   try {
     const m = JSON.parse(line) as ToXs;
     op = String(m.op);
@@ -202,6 +252,11 @@ function handleCommand(line: string): void {
   } catch (e) {
     const stack = e instanceof Error && typeof e.stack === "string" ? e.stack : "";
     out({ op: "error", command: op, message: String(e), stack });
+  } finally {
+    pending = null;
+    // One write for all of it (Node's readline splits the lines again).
+    if (lines.length === 1) send(lines[0]!);
+    else if (lines.length > 1) send(lines.join("\n"));
   }
 }
 

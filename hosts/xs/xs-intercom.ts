@@ -9,7 +9,10 @@
  *   door.start(); door.press(); ...; await door.stop();
  *
  * It implements the same DoorRuntime as NodeIntercom, so `doorsip run` and
- * its --demo tour drive either.
+ * its --demo tour drive either. Calls carry audio as with NodeIntercom: an
+ * RTP and an RTCP socket per call slot, bound here and bridged, and the
+ * door's microphone and speaker (`audio`: WAV files, a tone) here, their
+ * frames bridged.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { randomFillSync } from "node:crypto";
@@ -19,11 +22,17 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { LogLevel, type UdpReceiver } from "../../src/host";
+import { type AudioHost, LogLevel, type UdpReceiver } from "../../src/host";
 import { IntercomEvent, intercomEventName } from "../../src/app/intercom";
 import { NodeUdp } from "../node/udp";
-import { LoggedPins, TappedUdp, type DoorRuntime, type DoorRuntimeOptions } from "../node/runtime";
-import { BRIDGE_VERSION, toHex, type FromXs, type ToXs, type XsHeap } from "./bridge-protocol";
+import { LoggedPins, TappedUdp, type DoorRuntime, type DoorRuntimeOptions, type SlotMedia } from "../node/runtime";
+import { FileAudio } from "../node/audio/file-audio";
+import { bindMediaPairs, closeMediaSockets, type MediaSocketPair } from "../node/audio/rtp-sockets";
+import {
+  BRIDGE_VERSION, FRAME_BYTES, FRAME_SAMPLES, MIC_LEAD, isRtcpSocket, rtcpSocket, rtpSocket, socketSlot,
+  type FromXs, type ToXs, type XsHeap, type XsMedia,
+} from "./bridge-protocol";
+import { bundleForXs } from "./xs-bundle";
 
 export interface XsIntercomOptions extends DoorRuntimeOptions {
   /** The project root (holding hosts/xs); default: found upwards from this module. */
@@ -51,6 +60,8 @@ export interface XsStatus {
   clientCount: number;
   /** Exceptions the core caught at its boundary. */
   coreErrors: number;
+  /** The calls' media inside XS: the media clock, each slot's RTP session, the bridged audio. */
+  media: XsMedia;
 }
 
 /** The nearest directory upwards from `from` that holds hosts/xs/build-worker.mjs. */
@@ -75,23 +86,8 @@ export async function xsWorkerPath(root: string, log?: (line: string) => void): 
 }
 
 /** hosts/xs/intercom-worker.ts and the core, bundled as one classic script for doorsip-xs. */
-export async function bundleIntercomWorker(root: string): Promise<string> {
-  // Loaded when needed, so that the other doorsip commands do not load esbuild.
-  const { build } = await import("esbuild");
-  const out = await build({
-    entryPoints: [join(root, "hosts", "xs", "intercom-worker.ts")],
-    absWorkingDir: root,
-    bundle: true,
-    format: "iife",
-    target: "es2022",
-    platform: "neutral",
-    charset: "utf8",
-    write: false,
-    logLevel: "silent",
-  });
-  const file = out.outputFiles[0];
-  if (file === undefined) throw new Error("esbuild produced no output for the XS intercom");
-  return file.text;
+export function bundleIntercomWorker(root: string): Promise<string> {
+  return bundleForXs(root, { kind: "module", path: join(root, "hosts", "xs", "intercom-worker.ts") });
 }
 
 function isFromXs(v: unknown): v is FromXs {
@@ -106,7 +102,9 @@ export class XsIntercom implements DoorRuntime {
   /** Lines the worker wrote to stderr (its print() and XS's own reports), the last 200. */
   readonly workerStderr: string[] = [];
   /** Messages over the bridge, both ways. */
-  readonly counts = { toXs: 0, fromXs: 0, datagramsIn: 0, datagramsOut: 0 };
+  readonly counts = { toXs: 0, fromXs: 0, datagramsIn: 0, datagramsOut: 0, rtpIn: 0, rtpOut: 0, micFrames: 0, playFrames: 0, writes: 0 };
+  /** RTP and RTCP sockets per call slot (bound after the worker said how many slots it has). */
+  readonly media: MediaSocketPair[] = [];
   /** Exceptions thrown inside XS while handling a command (each also logged at error level). */
   readonly xsErrors: string[] = [];
 
@@ -123,6 +121,16 @@ export class XsIntercom implements DoorRuntime {
   private readonly waiting = new Map<string, Array<(m: FromXs) => void>>();
   private readonly eventWaiters = new Set<(event: IntercomEvent) => void>();
   private readonly errorListeners = new Set<(e: Error) => void>();
+  private readonly audio: (AudioHost & { close?(): void }) | undefined;
+  /** Whether the XS side wants microphone frames / sends speaker frames. */
+  private readonly mic: boolean;
+  private readonly speaker: boolean;
+  private readonly micFrame = new Int16Array(FRAME_SAMPLES);
+  private readonly playFrame = new Int16Array(FRAME_SAMPLES);
+  /** Lines for the worker, written together at the end of this turn of the event loop (or with the next tick). */
+  private outbox: string[] = [];
+  private flushQueued = false;
+  private lazyTimer: NodeJS.Timeout | null = null;
 
   private constructor(o: XsIntercomOptions, child: ChildProcessWithoutNullStreams, udp: NodeUdp, tapped: TappedUdp | null, pins: LoggedPins) {
     this.o = o;
@@ -131,6 +139,9 @@ export class XsIntercom implements DoorRuntime {
     this.tapped = tapped;
     this.pins = pins;
     this.pid = child.pid ?? -1;
+    this.audio = o.audio;
+    this.mic = o.audio !== undefined && !(o.audio instanceof FileAudio && o.audio.mic === null);
+    this.speaker = o.audio !== undefined && !(o.audio instanceof FileAudio && o.audio.speaker === null);
     this.exited = new Promise((resolvePromise) => child.once("exit", (code, signal) => resolvePromise({ code, signal })));
   }
 
@@ -185,14 +196,26 @@ export class XsIntercom implements DoorRuntime {
         op: "init", t: performance.now(), version: BRIDGE_VERSION, settings: o.settings,
         localAddress: udp.localAddress, localPort: udp.localPort, seed,
         logLevel: log === undefined ? LogLevel.Error : o.logLevel ?? LogLevel.Debug,
+        ...(o.audio !== undefined ? { audio: { mic: self.mic, speaker: self.speaker } } : {}),
       });
       const answer = await ready;
       if (answer.op === "error") throw new Error(`the XS intercom could not be built: ${answer.message}`);
+      if (answer.op === "ready") await self.bindMedia(answer.callSlots, address);
     } catch (e) {
       await self.close();
       throw e;
     }
     return self;
+  }
+
+  /** An RTP/RTCP pair per call slot, as NodeIntercom binds them, forwarding into XS; the XS side attaches them. */
+  private async bindMedia(slots: number, address: string): Promise<void> {
+    const pairs = await bindMediaPairs(slots, (slot) => ({
+      rtp: { receive: (d, l, a, p) => this.mediaDatagram(rtpSocket(slot), d, l, a, p) },
+      rtcp: { receive: (d, l, a, p) => this.mediaDatagram(rtcpSocket(slot), d, l, a, p) },
+    }), address, this.o.rtpPort ?? this.o.settings.calls?.rtpPort ?? 0, this.o.log);
+    this.media.push(...pairs);
+    this.post({ op: "media", t: performance.now(), address, slots: pairs.map((p) => ({ rtp: p.rtp.localPort, rtcp: p.rtcp.localPort })) });
   }
 
   get localAddress(): string {
@@ -228,9 +251,14 @@ export class XsIntercom implements DoorRuntime {
       const s = m as Extract<FromXs, { op: "status" }>;
       return {
         registered: s.registered, activeCalls: s.activeCalls, relay: s.relay, heap: s.heap,
-        serverCount: s.serverCount, clientCount: s.clientCount, coreErrors: s.coreErrors,
+        serverCount: s.serverCount, clientCount: s.clientCount, coreErrors: s.coreErrors, media: s.media,
       };
     });
+  }
+
+  /** Each call slot's RTP session inside XS. */
+  async mediaStats(): Promise<SlotMedia[]> {
+    return (await this.status()).media.slots;
   }
 
   /** Resolve on the next `event` from the XS side (rejects after timeoutMs). */
@@ -317,17 +345,80 @@ export class XsIntercom implements DoorRuntime {
     });
   }
 
-  private post(m: ToXs): void {
+  /**
+   * Queue a line for the worker; the lines of one turn of the event loop go
+   * in one write. `lazy` (media: RTP in, microphone frames) waits for the
+   * next other line, in practice the media clock's tick, or at most one
+   * frame (20 ms): the microphone is queued ahead and the jitter buffer
+   * holds 40 ms, and the datagram's arrival time is in `t`, so a 20 ms call
+   * costs one write to the worker instead of three.
+   */
+  private post(m: ToXs, lazy = false): void {
     if (!this.alive) return;
     this.counts.toXs++;
-    this.child.stdin.write(JSON.stringify(m) + "\n");
+    this.outbox.push(JSON.stringify(m));
+    if (lazy) {
+      this.lazyTimer ??= setTimeout(() => {
+        this.lazyTimer = null;
+        this.flush();
+      }, 20);
+      return;
+    }
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.lazyTimer !== null) clearTimeout(this.lazyTimer);
+    this.lazyTimer = null;
+    if (this.outbox.length === 0 || !this.alive) return;
+    const text = this.outbox.join("\n") + "\n";
+    this.outbox = [];
+    this.counts.writes++;
+    this.child.stdin.write(text);
   }
 
   /** A datagram from the socket (after the tap). */
   private datagram(data: Uint8Array, length: number, address: string, port: number): void {
     if (!this.initialised) return; // nobody knows this port yet: a stray
     this.counts.datagramsIn++;
-    this.post({ op: "rx", t: performance.now(), address, port, data: toHex(data, length) });
+    this.post({ op: "rx", t: performance.now(), address, port, data: Array.from(data.subarray(0, length)) });
+  }
+
+  /** A datagram on a call slot's RTP or RTCP socket. */
+  private mediaDatagram(sock: number, data: Uint8Array, length: number, address: string, port: number): void {
+    this.counts.rtpIn++;
+    this.post({ op: "rx", t: performance.now(), address, port, data: Array.from(data.subarray(0, length)), sock }, true);
+  }
+
+  /** `count` microphone frames for the XS side's queue (the mic's silence when it has none: the credit must go back). */
+  private sendMic(count: number): void {
+    if (!this.mic || this.audio === undefined) return;
+    if (count <= 0) return;
+    const samples: number[] = [];
+    const frame = this.micFrame;
+    for (let f = 0; f < count; f++) {
+      if (!this.audio.capture(frame)) frame.fill(0);
+      for (let i = 0; i < FRAME_SAMPLES; i++) samples.push(frame[i]!);
+    }
+    this.counts.micFrames += count;
+    this.post({ op: "mic", t: performance.now(), samples }, true);
+  }
+
+  /** A speaker frame from XS: to the audio host's play(). */
+  private play(data: string): void {
+    if (data === "" || this.audio === undefined) return;
+    const bytes = Buffer.from(data, "hex");
+    if (bytes.length !== FRAME_BYTES) {
+      this.o.log?.log(LogLevel.Error, `xs: a speaker frame of ${bytes.length} bytes`);
+      return;
+    }
+    const frame = this.playFrame;
+    for (let i = 0; i < FRAME_SAMPLES; i++) frame[i] = bytes.readInt16LE(2 * i);
+    this.counts.playFrames++;
+    this.audio.play(frame);
   }
 
   /** The next message with this op (rejects after timeoutMs, or when the worker exits). */
@@ -366,12 +457,33 @@ export class XsIntercom implements DoorRuntime {
     this.counts.fromXs++;
     switch (m.op) {
       case "tx": {
-        this.counts.datagramsOut++;
         const bytes = Buffer.from(m.data, "hex");
+        const sock = m.sock ?? 0;
+        if (sock !== 0) {
+          // RTP and RTCP are not tapped: the ladder and the pcap show signalling, as with NodeIntercom.
+          this.counts.rtpOut++;
+          const pair = this.media[socketSlot(sock)];
+          const socket = pair === undefined ? undefined : isRtcpSocket(sock) ? pair.rtcp : pair.rtp;
+          socket?.send(bytes, bytes.length, m.address, m.port);
+          break;
+        }
+        this.counts.datagramsOut++;
         if (this.tapped !== null) this.tapped.send(bytes, bytes.length, m.address, m.port);
         else this.udp.send(bytes, bytes.length, m.address, m.port);
         break;
       }
+      case "audio":
+        if (m.on) {
+          this.audio?.start?.();
+          this.sendMic(MIC_LEAD);
+        } else {
+          this.audio?.stop?.();
+        }
+        break;
+      case "play":
+        this.play(m.data);
+        this.sendMic(m.took);
+        break;
       case "wake": {
         this.clearTimer();
         if (this.stopping && !this.alive) break;
@@ -415,6 +527,8 @@ export class XsIntercom implements DoorRuntime {
   private clearTimer(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    if (this.lazyTimer !== null) clearTimeout(this.lazyTimer);
+    this.lazyTimer = null;
   }
 
   /** End the worker (end of input makes it exit 0; killed if it lingers) and close the socket. */
@@ -422,12 +536,16 @@ export class XsIntercom implements DoorRuntime {
     this.stopping = true;
     this.clearTimer();
     if (this.alive) {
+      this.flush();
       this.child.stdin.end();
       const killer = setTimeout(() => this.child.kill("SIGKILL"), 3000);
       await this.exited;
       clearTimeout(killer);
     }
     this.alive = false;
+    this.audio?.close?.();
+    await closeMediaSockets(this.media);
     await this.udp.close();
   }
 }
+

@@ -36,12 +36,21 @@ export function runDoorsip(args: string[], timeoutMs = 30_000): Promise<Run> {
 }
 
 /**
- * What every `doorsip run --demo` must print, on Node and inside XS: the five
+ * What every `doorsip run --demo` must print, on Node and inside XS: the six
  * steps passed, and the ladder with its columns, directions, methods and
- * statuses with their CSeq method, and short Call-IDs; no password.
+ * statuses with their CSeq method, and short Call-IDs; the audio step with
+ * RTP both ways; the door opened twice, by INFO and by RFC 4733; no password.
  */
 export function expectDemoTour(out: string): void {
-  for (let step = 1; step <= 5; step++) expect(out).toContain(`demo: step ${step} ok`);
+  for (let step = 1; step <= 6; step++) expect(out).toContain(`demo: step ${step} ok`);
+  // Audio (step 4): the door's RTP checked by the desk phone, and the phone's counted by the door.
+  const audio = /demo: step 4 ok: the desk phone received (\d+) RTP packets from the door \(PCM[UA], 160 bytes = 20 ms each, .*\); the door received (\d+) of the desk phone's (\d+)/.exec(out);
+  expect(audio, "the audio step").not.toBeNull();
+  expect(Number(audio![1])).toBeGreaterThan(25); // the call lasts seconds: 50 packets a second
+  expect(Number(audio![2])).toBeGreaterThan(25);
+  // Step 5: the code as RFC 4733 events, one digit each.
+  expect(out).toMatch(/demo: step 5 ok: \d+ digits from \d+ RFC 4733 packets, no INFO/);
+  expect(out.split("door: door opened").length - 1).toBe(2);
   expect(out).toContain("demo: all steps passed");
   expect(out).toMatch(/^\s+time door\s+pbx\s+phone\s*$/m);
   expect(out).toMatch(/^\s+\d+\.\d{3} \|-REGISTER-+>\|\s+\| [0-9a-f]{8}$/m);

@@ -45,19 +45,33 @@ async function bindAt(rtpRx: UdpReceiver, rtcpRx: UdpReceiver, address: string, 
 
 /** Bind and attach a pair for every call slot of `intercom`. */
 export async function bindMediaSockets(intercom: Intercom, address: string, preferred: number, log?: LogHost): Promise<MediaSocketPair[]> {
+  const pairs = await bindMediaPairs(intercom.ua.calls.length, (slot) => {
+    const rtp = intercom.rtpReceiver(slot);
+    const rtcp = intercom.rtcpReceiver(slot);
+    return rtp !== null && rtcp !== null ? { rtp, rtcp } : null;
+  }, address, preferred, log);
+  for (let slot = 0; slot < pairs.length; slot++) intercom.attachMedia(slot, pairs[slot]!.rtp, pairs[slot]!.rtcp);
+  return pairs;
+}
+
+/**
+ * Bind a pair for each of `slots` call slots, delivering to `receivers(slot)`
+ * (null: stop there). The XS host uses it with receivers that forward into
+ * the worker.
+ */
+export async function bindMediaPairs(
+  slots: number, receivers: (slot: number) => { rtp: UdpReceiver; rtcp: UdpReceiver } | null, address: string, preferred: number, log?: LogHost,
+): Promise<MediaSocketPair[]> {
   const type = address.includes(":") ? "udp6" : "udp4";
   const pairs: MediaSocketPair[] = [];
-  const slots = intercom.ua.calls.length;
   try {
     for (let slot = 0; slot < slots; slot++) {
-      const rtpRx = intercom.rtpReceiver(slot);
-      const rtcpRx = intercom.rtcpReceiver(slot);
-      if (rtpRx === null || rtcpRx === null) break;
-      let pair = preferred > 0 ? await bindAt(rtpRx, rtcpRx, address, preferred + 2 * slot, type, log) : null;
+      const rx = receivers(slot);
+      if (rx === null) break;
+      let pair = preferred > 0 ? await bindAt(rx.rtp, rx.rtcp, address, preferred + 2 * slot, type, log) : null;
       if (pair === null && preferred > 0) log?.log(LogLevel.Info, `rtp: port ${preferred + 2 * slot} is taken, using an ephemeral pair for call slot ${slot}`);
-      for (let tries = 0; pair === null && tries < 50; tries++) pair = await bindAt(rtpRx, rtcpRx, address, 0, type, log);
+      for (let tries = 0; pair === null && tries < 50; tries++) pair = await bindAt(rx.rtp, rx.rtcp, address, 0, type, log);
       if (pair === null) throw new Error(`rtp: no free even/odd port pair on ${address} for call slot ${slot}`);
-      intercom.attachMedia(slot, pair.rtp, pair.rtcp);
       pairs.push(pair);
     }
   } catch (e) {

@@ -267,7 +267,6 @@ export function plan(args: string[]): RunPlan {
 
 /** --mic, --speaker, --rtp-port, checked. */
 function audioPlan(o: RunOptions): Pick<RunPlan, "mic" | "speaker" | "rtpPort"> {
-  if (o.xs === true && (o.mic !== undefined || o.speaker !== undefined)) throw new UsageError("--mic and --speaker are not bridged into XS (--xs) yet");
   let mic: MicSource | undefined;
   try {
     mic = o.mic !== undefined ? parseMic(o.mic) : undefined;

@@ -24,8 +24,9 @@ import { endpoint } from "./sip";
 import { TapHub, type PacketTap } from "./tap";
 
 export { DeskPhone, sdpAnswer, sdpOffer } from "./phone";
+export { mediaProblems, type PhoneMediaReport } from "./phone-media";
 export type {
-  CallDirection, CallResult, DeskPhoneBehaviour, DeskPhoneOptions, EndReason, PhoneEventData, PhoneEventName,
+  DtmfMode, CallDirection, CallResult, DeskPhoneBehaviour, DeskPhoneOptions, EndReason, PhoneEventData, PhoneEventName,
   PhoneEvents, PhoneHistoryEntry,
 } from "./phone";
 export { PbxServer } from "./server";
@@ -214,5 +215,9 @@ function pickBehaviour(o: LoopbackPbxOptions): DeskPhoneBehaviour {
   if (o.hangup !== undefined) b.hangup = o.hangup;
   if (o.hangupMs !== undefined) b.hangupMs = o.hangupMs;
   if (o.callHoldMs !== undefined) b.callHoldMs = o.callHoldMs;
+  if (o.dtmf !== undefined) b.dtmf = o.dtmf;
+  if (o.rtp !== undefined) b.rtp = o.rtp;
+  if (o.toneHz !== undefined) b.toneHz = o.toneHz;
+  if (o.toneMs !== undefined) b.toneMs = o.toneMs;
   return b;
 }

@@ -18,6 +18,12 @@
  *   (PCMU 0, PCMA 8, telephone-event 101), answers a 401/407 once, ACKs the
  *   200 through the route set learned from Record-Route (§12.1.2), sends the
  *   door code as INFO, holds the call for holdMs, then BYE.
+ * - Audio (phone-media.ts): once a call is up, RTP to the door's SDP address
+ *   (G.711 as agreed, 20 ms packets): a tone (toneHz) for toneMs, then
+ *   silence; the door's RTP is checked (payload type, 20 ms, sequence and
+ *   timestamp progress, one SSRC, symmetric port) and its audio kept:
+ *   mediaReport(callId) after the call. The door code goes as RFC 4733
+ *   telephone-events instead of INFO with dtmf: "rfc4733".
  * - Answers BYE, INFO and OPTIONS with 200, re-INVITE with the same SDP,
  *   CANCEL with 200 (and 487 for the INVITE while ringing), anything else
  *   with 405; unknown dialogs get 481.
@@ -38,8 +44,11 @@ import {
   responseTo, SipMsg, stripBrackets, tagOf, uriOf, param,
 } from "./sip";
 import { TappedSocket, type TapHub } from "./tap";
+import { agreed, PhoneMediaSession, sdpAudio, type PhoneMediaReport } from "./phone-media";
 
 export type CallDirection = "incoming" | "outgoing";
+/** How the phone types digits: SIP INFO (RFC 6086, application/dtmf-relay) or RFC 4733 telephone-events in the RTP stream. */
+export type DtmfMode = "info" | "rfc4733";
 
 export type EndReason =
   /** The phone sent BYE. */
@@ -69,8 +78,8 @@ export interface PhoneEvents {
   ringing: [{ callId: string; direction: CallDirection }];
   /** Incoming: the ACK for our 200 arrived; outgoing: 200 received and ACKed. */
   answered: [{ callId: string; direction: CallDirection }];
-  /** A DTMF INFO got its final response. */
-  dtmf: [{ callId: string; digit: string; status: number }];
+  /** A DTMF INFO got its final response (status), or an RFC 4733 event's end packets went out (status 0). */
+  dtmf: [{ callId: string; digit: string; status: number; via: DtmfMode }];
   ended: [{ callId: string; direction: CallDirection; reason: EndReason; status: number }];
   warning: [{ message: string }];
 }
@@ -109,6 +118,13 @@ export interface DeskPhoneBehaviour {
   hangupMs?: number;
   /** Outgoing calls: time held (after the code) before BYE, ms (default 3000). */
   callHoldMs?: number;
+  /** How the door code is typed (default "info"). */
+  dtmf?: DtmfMode;
+  /** Send RTP in calls (default true). */
+  rtp?: boolean;
+  /** The tone sent at the start of each call, Hz (default 800), and for how long, ms (default 1000; silence after it). */
+  toneHz?: number;
+  toneMs?: number;
 }
 
 export interface DeskPhoneOptions extends DeskPhoneBehaviour {
@@ -193,6 +209,10 @@ interface Call {
   ackDest: { address: string; port: number } | null;
   code: string;
   holdMs: number;
+  dtmf: DtmfMode;
+  /** The door's SDP (its offer, or its answer), and the RTP session once the call is up. */
+  remoteSdp: string;
+  media: PhoneMediaSession | null;
   reported: boolean;
   done: (r: CallResult) => void;
   result: Promise<CallResult>;
@@ -212,8 +232,10 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
   /** The behaviour; may be changed between calls. */
   readonly behaviour: Required<DeskPhoneBehaviour>;
   registered = false;
-  /** RTP datagrams received on rtpPort (nothing is played). */
+  /** RTP datagrams received on rtpPort. */
   rtpReceived = 0;
+  /** The RTP of each call (both directions), newest last; the last 20. */
+  readonly mediaReports: PhoneMediaReport[] = [];
 
   private readonly o: DeskPhoneOptions;
   private readonly hub: TapHub;
@@ -259,6 +281,10 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
       hangup: o.hangup ?? "bye",
       hangupMs: o.hangupMs ?? 1000,
       callHoldMs: o.callHoldMs ?? 3000,
+      dtmf: o.dtmf ?? "info",
+      rtp: o.rtp ?? true,
+      toneHz: o.toneHz ?? 800,
+      toneMs: o.toneMs ?? 1000,
     };
     this.sweeper = setInterval(() => this.sweep(), 5000);
   }
@@ -270,15 +296,19 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
     const address = o.address ?? "127.0.0.1";
     const warn = (e: Error): void => phone?.warn(`socket: ${e.message}`);
     const socket = await TappedSocket.bind(o.hub, address, o.port ?? 0, (b, a, p) => phone?.receive(b, a, p), warn);
-    let rtp: TappedSocket;
-    try {
-      // RTP is not tapped: the ladder shows signalling only.
-      rtp = await TappedSocket.bind(o.hub, address, 0, () => {
-        if (phone !== null) phone.rtpReceived++;
-      }, warn, false);
-    } catch (e) {
+    // RTP on an even port (RFC 3550 §11; the door's RTCP goes to the next one, which the phone
+    // does not read). Not tapped: the ladder shows signalling only.
+    let rtp: TappedSocket | null = null;
+    for (let tries = 0; rtp === null && tries < 20; tries++) {
+      rtp = await TappedSocket.bind(o.hub, address, 0, (b, a, p) => phone?.receiveRtp(b, a, p), warn, false).catch(() => null);
+      if (rtp !== null && (rtp.port & 1) !== 0 && tries < 19) {
+        await rtp.close();
+        rtp = null;
+      }
+    }
+    if (rtp === null) {
       await socket.close();
-      throw e;
+      throw new Error(`phone: no RTP port on ${address}`);
     }
     phone = new DeskPhone(o, socket, rtp);
     return phone;
@@ -286,6 +316,43 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
 
   get inCall(): boolean {
     return this.current !== null;
+  }
+
+  /** The RTP of call `callId` (both ways), once it has ended. */
+  mediaReport(callId: string): PhoneMediaReport | undefined {
+    return this.mediaReports.find((r) => r.callId === callId);
+  }
+
+  private receiveRtp(bytes: Uint8Array, address: string, port: number): void {
+    this.rtpReceived++;
+    this.current?.media?.receive(bytes, address, port);
+  }
+
+  /** The call is up: RTP both ways, from what the two SDPs agreed. */
+  private startMedia(call: Call, ourSdp: string, theirSdp: string, answer: string): void {
+    if (!this.behaviour.rtp || call.media !== null || this.stopped) return;
+    const door = sdpAudio(theirSdp);
+    const ans = sdpAudio(answer);
+    const deal = ans !== null ? agreed(ans) : null;
+    const ours = sdpAudio(ourSdp);
+    if (door === null || deal === null || ours === null) {
+      this.log(`call ${call.id}: no audio to send (the door's SDP has none, or no G.711 was agreed)`);
+      return;
+    }
+    call.media = new PhoneMediaSession({
+      callId: call.id, address: door.address, port: door.port, codec: deal.codec, payloadType: deal.payloadType,
+      eventPayloadType: deal.eventPayloadType, toneHz: this.behaviour.toneHz, toneMs: this.behaviour.toneMs,
+    }, (bytes, address, port) => this.rtp.send(bytes, address, port, false));
+  }
+
+  private stopMedia(call: Call): void {
+    const m = call.media;
+    if (m === null) return;
+    call.media = null;
+    const report = m.stop();
+    this.mediaReports.push(report);
+    if (this.mediaReports.length > 20) this.mediaReports.shift();
+    this.log(`call ${call.id}: RTP ${report.sent} packets sent (+${report.eventsSent} RFC 4733), ${report.received} received (+${report.eventsReceived} RFC 4733)`);
   }
 
   // ------------------------------------------------------------ registration
@@ -364,7 +431,7 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
    * as INFO once answered (default the door code); `holdMs`: time held
    * after that before the BYE (default callHoldMs).
    */
-  call(target: string, options: { code?: string; holdMs?: number } = {}): Promise<CallResult> {
+  call(target: string, options: { code?: string; holdMs?: number; dtmf?: DtmfMode } = {}): Promise<CallResult> {
     const code = options.code ?? this.behaviour.doorCode;
     if (this.stopped || this.current !== null || !DIGITS.test(code)) {
       return Promise.resolve({ callId: "", direction: "outgoing", reason: "failed", status: 0 });
@@ -377,6 +444,7 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
     call.remoteTarget = uri;
     call.code = code;
     call.holdMs = options.holdMs ?? this.behaviour.callHoldMs;
+    call.dtmf = options.dtmf ?? this.behaviour.dtmf;
     call.sdp = sdpOffer(this.address, this.rtpPort);
     this.current = call;
     this.outgoingFlow(call, uri).catch((e: unknown) => this.failFlow(call, e));
@@ -406,7 +474,7 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
       local: "", remote: "", localTag: randomHex(6), remoteTarget: "", routeSet: [], localCseq: 0,
       invite: null, inviteKey: "", sentInvite: null, provisional: false, cancelWanted: false, sdp: "",
       ok: null, okTimer: null, okInterval: 0, okDeadline: 0, ackWaiter: null, ack: null, ackDest: null,
-      code: "", holdMs: 0, reported: false, done, result,
+      code: "", holdMs: 0, dtmf: this.behaviour.dtmf, remoteSdp: "", media: null, reported: false, done, result,
     };
   }
 
@@ -464,28 +532,42 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
         return;
       }
       call.state = "confirmed";
+      call.remoteSdp = res.bodyText();
+      this.startMedia(call, call.sdp, call.remoteSdp, call.remoteSdp);
       this.record("answered", { callId: call.id, direction: "outgoing" });
       await this.talk(call, call.code, "bye", call.holdMs);
       return;
     }
   }
 
-  /** Up and running: the code as INFO, then BYE after holdMs (or wait for theirs). */
+  /** Up and running: the code as INFO (or RFC 4733 events), then BYE after holdMs (or wait for theirs). */
   private async talk(call: Call, code: string, hangup: "bye" | "wait", holdMs: number): Promise<void> {
     const b = this.behaviour;
     if (code !== "") {
       if (!(await this.sleep(b.dtmfDelayMs)) || call.state !== "confirmed") return;
+      let mode = call.dtmf;
+      if (mode === "rfc4733" && (call.media === null || !call.media.canSendEvents)) {
+        this.warn(`call ${call.id}: no telephone-event agreed with the door; the code goes as INFO`);
+        mode = "info";
+      }
       for (const digit of code) {
         if (call.state !== "confirmed") return;
         if (!DIGITS.test(digit)) {
           this.warn(`not a DTMF digit, skipped: ${JSON.stringify(digit)}`);
           continue;
         }
+        if (mode === "rfc4733") {
+          const sent = call.media !== null && (await call.media.sendDigit(digit));
+          if (!sent || call.state !== "confirmed") return;
+          this.record("dtmf", { callId: call.id, digit, status: 0, via: "rfc4733" });
+          if (!(await this.sleep(b.dtmfGapMs)) || call.state !== "confirmed") return;
+          continue;
+        }
         const info = this.inDialog(call, "INFO");
         info.setBody("application/dtmf-relay", `Signal=${digit}\r\nDuration=${b.dtmfDurationMs}\r\n`);
         const res = await this.request(info, this.routeDest(call));
         if (call.state !== "confirmed") return;
-        this.record("dtmf", { callId: call.id, digit, status: res === null ? 408 : res.status });
+        this.record("dtmf", { callId: call.id, digit, status: res === null ? 408 : res.status, via: "info" });
         if (res === null || res.status === 481 || res.status === 408) {
           this.end(call, "timeout", res === null ? 408 : res.status);
           return;
@@ -503,6 +585,7 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
     const bye = this.inDialog(call, "BYE");
     // The call is over for us now; the BYE's answer only tells how it went.
     call.state = "ended";
+    this.stopMedia(call);
     this.stopOkRetransmission(call);
     const res = await this.request(bye, this.routeDest(call));
     this.end(call, "local-bye", res === null ? 408 : res.status);
@@ -627,6 +710,13 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
     call.state = "answering";
     const acked = new Promise<boolean>((resolve) => (call.ackWaiter = resolve));
     this.respondInvite(call, 200);
+    // Media from our answer on (RFC 3264 §5): the door may send RTP as soon as it has the 200, before our ACK
+    // arrives, and its first packet (with the marker bit) is part of what is checked.
+    const offer = call.invite !== null && call.invite.body.length > 0 ? call.invite.bodyText() : "";
+    if (offer !== "") {
+      call.remoteSdp = offer;
+      this.startMedia(call, call.sdp, offer, call.sdp);
+    }
     call.okInterval = this.t1;
     call.okDeadline = Date.now() + 64 * this.t1;
     this.scheduleOk(call);
@@ -650,6 +740,11 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
     if (call === null || call.id !== req.callId || call.direction !== "incoming") return; // ACK of a non-2xx, or stray
     if (call.state === "answering" && req.cseq.seq === call.invite?.cseq.seq) {
       call.state = "confirmed";
+      // An INVITE without an offer: the door's answer (to our offer in the 200) is in this ACK.
+      if (call.media === null && call.invite.body.length === 0) {
+        call.remoteSdp = req.bodyText();
+        this.startMedia(call, call.sdp, call.remoteSdp, call.remoteSdp);
+      }
       this.stopOkRetransmission(call);
       const w = call.ackWaiter;
       call.ackWaiter = null;
@@ -922,6 +1017,7 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
   private end(call: Call, reason: EndReason, status: number): void {
     if (this.current === call) this.current = null;
     call.state = "ended";
+    this.stopMedia(call);
     this.stopOkRetransmission(call);
     // Once: crossing BYEs, or a stop() during our BYE, must not report twice.
     if (call.reported) return;
