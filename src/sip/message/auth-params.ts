@@ -5,7 +5,7 @@
  * the parameters digest authentication needs, as spans; a quoted value's
  * span excludes its quotes.
  */
-import { ascii, spanEqualsCI, spanToString } from "./bytes";
+import { ascii, NO_BYTES, spanEqualsCI, spanToString } from "./bytes";
 import { C, Ch } from "./chars";
 import { scanQuoted, skipClass, skipLws, trimEnd } from "./lex";
 
@@ -33,7 +33,7 @@ const NAMES: readonly Uint8Array[] = Object.freeze(
 );
 
 export class AuthParams {
-  buf: Uint8Array = new Uint8Array(0);
+  buf: Uint8Array = NO_BYTES;
   schemeStart = 0;
   schemeLen = 0;
   /** Value spans per AuthParam (quotes excluded); length -1 when absent. */

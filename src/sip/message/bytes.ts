@@ -8,6 +8,13 @@ import { LOWER } from "./chars";
 
 export { utf8Length, utf8Write };
 
+/**
+ * What a reader's `buf` holds before its first read. One shared, empty
+ * array rather than one per reader: in XS each typed array costs 7 slots
+ * and a chunk, and a name-addr reader holds four readers.
+ */
+export const NO_BYTES = new Uint8Array(0);
+
 /** Encode an ASCII (or UTF-8) literal once, at module load. */
 export function ascii(text: string): Uint8Array {
   const out = new Uint8Array(utf8Length(text));

@@ -60,8 +60,13 @@ export class RequestChecker {
   status = 0;
   reason: Uint8Array = R_NOT_IMPLEMENTED;
   extra: Extra = Extra.None;
-  private readonly values = new HeaderValues();
+  private readonly values: HeaderValues;
   private readonly type = new MediaType();
+
+  /** `values`: a comma-list reader to share (the transaction layer's), else one of its own. */
+  constructor(values?: HeaderValues) {
+    this.values = values ?? new HeaderValues();
+  }
 
   /** True when the request may go on to the transaction and dialog layers. */
   check(msg: SipMessage, policy: UasPolicy): boolean {

@@ -3,7 +3,7 @@
  * Subscription-State (RFC 6665 §8.2.3: substate-value *( SEMI subexp-params )).
  * Both are a token followed by header parameters.
  */
-import { ascii } from "./bytes";
+import { ascii, NO_BYTES } from "./bytes";
 import { C } from "./chars";
 import { parseUint, skipClass, skipLws, trimEnd } from "./lex";
 import { Params } from "./params";
@@ -14,7 +14,7 @@ const K_REASON = ascii("reason");
 
 /** A token with header parameters: Event, Subscription-State, Content-Disposition, Info-Package. */
 export class TokenParams {
-  buf: Uint8Array = new Uint8Array(0);
+  buf: Uint8Array = NO_BYTES;
   tokenStart = 0;
   tokenLen = 0;
   paramsStart = 0;

@@ -2,13 +2,13 @@
  * media-type = m-type SLASH m-subtype *( SEMI m-parameter ) (RFC 3261 §20.15,
  * §25.1), for Content-Type and the elements of Accept.
  */
-import { spanEqualsCI } from "./bytes";
+import { NO_BYTES, spanEqualsCI } from "./bytes";
 import { C, Ch } from "./chars";
 import { skipClass, skipLws, trimEnd } from "./lex";
 import { Params } from "./params";
 
 export class MediaType {
-  buf: Uint8Array = new Uint8Array(0);
+  buf: Uint8Array = NO_BYTES;
   typeStart = 0;
   typeLen = 0;
   subtypeStart = 0;

@@ -5,7 +5,7 @@
  * the next header with the same id so repeated headers are walked without a
  * search. Strings are made only when a caller asks for one.
  */
-import { spanToString } from "./bytes";
+import { NO_BYTES, spanToString } from "./bytes";
 import { ParseError } from "./errors";
 import { H, HEADER_COUNT } from "./header";
 import { Method } from "./method";
@@ -23,7 +23,7 @@ export const enum Kind {
 export const DEFAULT_MAX_HEADERS = 96;
 
 export class SipMessage {
-  buf: Uint8Array = new Uint8Array(0);
+  buf: Uint8Array = NO_BYTES;
   /** Bytes received (the datagram length). */
   length = 0;
   kind: Kind = Kind.None;
@@ -78,9 +78,13 @@ export class SipMessage {
   callIdStart = 0;
   callIdLen = -1;
   /** The top Via, From and To, read while validating (valid when their header is present). */
-  readonly via = new Via();
   readonly from = new NameAddr();
   readonly to = new NameAddr();
+  /**
+   * Via uses a parameter cursor only while its header is read, never while
+   * From's is, and keeps nothing in it: it borrows From's.
+   */
+  readonly via = new Via(this.from.params);
 
   // Error: the first problem found, with its byte offset.
   error: ParseError = ParseError.None;
@@ -88,16 +92,24 @@ export class SipMessage {
 
   constructor(maxHeaders: number = DEFAULT_MAX_HEADERS) {
     this.maxHeaders = maxHeaders;
-    this.hId = new Uint8Array(maxHeaders);
-    this.hNameStart = new Uint16Array(maxHeaders);
-    this.hNameLen = new Uint16Array(maxHeaders);
-    this.hValueStart = new Uint16Array(maxHeaders);
-    this.hValueEnd = new Uint16Array(maxHeaders);
-    this.hNext = new Int16Array(maxHeaders);
-    this.hValidated = new Uint8Array(maxHeaders);
-    this.first = new Int16Array(HEADER_COUNT);
-    this.last = new Int16Array(HEADER_COUNT);
-    this.count = new Uint8Array(HEADER_COUNT);
+    // The index is ten arrays viewing one ArrayBuffer: in XS a view costs 4
+    // slots and no chunk of its own, an array with a buffer of its own 7
+    // slots and a chunk. The 16-bit views come first, so each starts on an
+    // even offset.
+    const m2 = maxHeaders * 2;
+    const n2 = HEADER_COUNT * 2;
+    const store = new ArrayBuffer(5 * m2 + 2 * n2 + 2 * maxHeaders + HEADER_COUNT);
+    let at = 0;
+    this.hNameStart = new Uint16Array(store, at, maxHeaders);
+    this.hNameLen = new Uint16Array(store, (at += m2), maxHeaders);
+    this.hValueStart = new Uint16Array(store, (at += m2), maxHeaders);
+    this.hValueEnd = new Uint16Array(store, (at += m2), maxHeaders);
+    this.hNext = new Int16Array(store, (at += m2), maxHeaders);
+    this.first = new Int16Array(store, (at += m2), HEADER_COUNT);
+    this.last = new Int16Array(store, (at += n2), HEADER_COUNT);
+    this.hId = new Uint8Array(store, (at += n2), maxHeaders);
+    this.hValidated = new Uint8Array(store, (at += maxHeaders), maxHeaders);
+    this.count = new Uint8Array(store, at + maxHeaders, HEADER_COUNT);
     this.first.fill(-1);
     this.last.fill(-1);
   }

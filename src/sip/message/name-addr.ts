@@ -8,7 +8,7 @@
  * In the addr-spec form the URI ends at the first ";" : its parameters are
  * header parameters, and a URI holding "?" or "," must be in <> (§20.10).
  */
-import { ascii, spanToString } from "./bytes";
+import { ascii, NO_BYTES, spanToString } from "./bytes";
 import { Ch, IS_PVALUE, IS_TOKEN } from "./chars";
 import { scanQuoted, skipLws, trimEnd } from "./lex";
 import { Params } from "./params";
@@ -19,7 +19,7 @@ const K_EXPIRES = ascii("expires");
 const K_Q = ascii("q");
 
 export class NameAddr {
-  buf: Uint8Array = new Uint8Array(0);
+  buf: Uint8Array = NO_BYTES;
   /** Display name span as written (quotes included when quoted); displayLen -1 when none. */
   displayStart = 0;
   displayLen = -1;
@@ -42,8 +42,14 @@ export class NameAddr {
   star = false;
   error = -1;
 
-  readonly uri = new Uri();
+  /**
+   * The header parameters' cursor, lent to `uri` as well (one object less
+   * per reader): the URI is read before the parameters, and Uri copies what
+   * it finds out of the cursor. So `params` holds findParam's answer until
+   * the next read or findParam of this name-addr or of its URI.
+   */
   readonly params = new Params();
+  readonly uri = new Uri(this.params);
 
   /** Forget the last element read (a message without this header must not show a stale one). */
   clear(): void {

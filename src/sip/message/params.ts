@@ -5,13 +5,13 @@
  *    a value is a token, a host (IPv6 reference too) or a quoted-string.
  * The cursor is reused: `reset` then `next()` until it returns false.
  */
-import { spanEqualsCI } from "./bytes";
+import { NO_BYTES, spanEqualsCI } from "./bytes";
 import { C, Ch, CHARS, IS_PVALUE, IS_TOKEN } from "./chars";
 import { skipEscaped } from "./escape";
 import { scanQuoted, skipLws } from "./lex";
 
 export class Params {
-  buf: Uint8Array = new Uint8Array(0);
+  buf: Uint8Array = NO_BYTES;
   /** Where the next parameter starts (at its ";"), and the end of the list. */
   pos = 0;
   end = 0;

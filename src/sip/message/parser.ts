@@ -35,10 +35,13 @@ const MAX_U32 = 4294967295;
 export const MAX_MESSAGE = 65535;
 
 export class SipParser {
-  // Scratch readers for validating every element of list headers.
-  private readonly uri = new Uri();
-  private readonly via = new Via();
+  // Scratch readers for validating every element of list headers. Each use
+  // ends before the next begins (the start line, then one header at a time),
+  // so the Request-URI is read with the name-addr reader's URI, and the Via
+  // reader uses that reader's parameter cursor.
   private readonly addr = new NameAddr();
+  private readonly uri: Uri = this.addr.uri;
+  private readonly via = new Via(this.addr.params);
   /** Per header id: a header of this id was left to `validate` in this message (see `headers`). */
   private readonly slow = new Uint8Array(HEADER_COUNT);
   /** The end of the value `fast` validated. */

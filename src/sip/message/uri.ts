@@ -3,7 +3,7 @@
  * absoluteURI (RFC 2396) as an opaque span. The reader is reused: `read`
  * fills spans into the buffer it was given and allocates nothing.
  */
-import { ascii, spanEqualsCI } from "./bytes";
+import { ascii, NO_BYTES, spanEqualsCI } from "./bytes";
 import { C, Ch, CHARS, IS_HOST } from "./chars";
 import { skipEscaped } from "./escape";
 import { Params } from "./params";
@@ -27,7 +27,7 @@ const K_SIPS = ascii("sips");
 const K_TEL = ascii("tel");
 
 export class Uri {
-  buf: Uint8Array = new Uint8Array(0);
+  buf: Uint8Array = NO_BYTES;
   start = 0;
   end = 0;
   scheme: Scheme = Scheme.Other;
@@ -52,7 +52,12 @@ export class Uri {
   /** Offset of the first syntax error, or -1. */
   error = -1;
 
-  private readonly params = new Params();
+  /** A cursor used only inside read and findParam (results are copied out): a name-addr lends its own. */
+  private readonly params: Params;
+
+  constructor(params?: Params) {
+    this.params = params ?? new Params();
+  }
 
   /** Read the URI that is exactly [start, end). Returns false (and sets `error`) when malformed. */
   read(buf: Uint8Array, start: number, end: number): boolean {

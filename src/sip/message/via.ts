@@ -6,7 +6,7 @@
  * (RFC 4475 §3.1.1.1). Parameters of interest are captured while validating:
  * branch, received, rport (RFC 3581), maddr, ttl.
  */
-import { ascii, spanEqualsCI } from "./bytes";
+import { ascii, NO_BYTES, spanEqualsCI } from "./bytes";
 import { C, Ch, IS_HOST, IS_PVALUE, IS_TOKEN } from "./chars";
 import { parseUint, skipClass, skipLws, trimEnd } from "./lex";
 import { Params } from "./params";
@@ -65,7 +65,7 @@ function transportOf(buf: Uint8Array, start: number, len: number): Transport {
 export const MAGIC_COOKIE = ascii("z9hG4bK");
 
 export class Via {
-  buf: Uint8Array = new Uint8Array(0);
+  buf: Uint8Array = NO_BYTES;
   protocolStart = 0;
   protocolLen = 0;
   versionStart = 0;
@@ -93,7 +93,12 @@ export class Via {
   ttl = -1;
   error = -1;
 
-  readonly params = new Params();
+  readonly params: Params;
+
+  /** `params`: a cursor to share (the parser lends its name-addr reader's), else one of its own. */
+  constructor(params?: Params) {
+    this.params = params ?? new Params();
+  }
 
   /** Forget the last Via read (a message without Via must not show a stale one). */
   clear(): void {

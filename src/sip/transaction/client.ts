@@ -47,7 +47,7 @@ export class ClientTransaction implements ClientTransactionHandle, TimerTarget {
   /** The request sent (or, in Completed, the ACK), for retransmission. */
   readonly buf: Uint8Array;
   length = 0;
-  readonly branch = new Uint8Array(BRANCH_LENGTH);
+  readonly branch: Uint8Array;
   address = "";
   port = 0;
   /** §9.1: CANCEL asked for before a provisional response arrived. */
@@ -59,7 +59,10 @@ export class ClientTransaction implements ClientTransactionHandle, TimerTarget {
 
   constructor(owner: ClientOwner, bufferSize: number) {
     this.owner = owner;
-    this.buf = new Uint8Array(bufferSize);
+    // One ArrayBuffer for both (a view costs 4 slots in XS, an array with its own buffer 7 and a chunk); buf at offset 0.
+    const store = new ArrayBuffer(bufferSize + BRANCH_LENGTH);
+    this.buf = new Uint8Array(store, 0, bufferSize);
+    this.branch = new Uint8Array(store, bufferSize, BRANCH_LENGTH);
     this.retransmit = new TimerEntry(this, TimerKind.None);
     this.timeout = new TimerEntry(this, TimerKind.None);
   }

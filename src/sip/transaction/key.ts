@@ -38,8 +38,9 @@ export class TransactionKey {
   prefix = 0;
   mode: KeyMode = KeyMode.None;
 
-  constructor(size: number = KEY_BYTES) {
-    this.bytes = new Uint8Array(size);
+  /** `bytes`: where the key is kept (a transaction lends a view of its own buffer), else a new array of KEY_BYTES. */
+  constructor(bytes?: Uint8Array) {
+    this.bytes = bytes ?? new Uint8Array(KEY_BYTES);
   }
 
   clear(): void {

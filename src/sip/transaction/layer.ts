@@ -29,7 +29,7 @@ import { BRANCH_LENGTH, writeBranch } from "../ids";
 import type { TimerQueue } from "../timer/timer-queue";
 import { TimerValues } from "../timer/timers";
 import { responsePort, UdpTransport, type TransportSink } from "../transport/udp-transport";
-import { copyStamped, needsReceived } from "../transport/received";
+import { needsReceived, stampInPlace } from "../transport/received";
 import { AdvertisedAddress, LearnedAddress } from "../transport/addresses";
 import {
   ClientState,
@@ -104,7 +104,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   private readonly log: LogHost | undefined;
   private readonly clients: ClientTransaction[] = [];
   private readonly servers: ServerTransaction[] = [];
-  private readonly checker = new RequestChecker();
+  private readonly checker: RequestChecker;
   private readonly responder: Responder;
   private readonly key = new TransactionKey();
   /**
@@ -145,9 +145,14 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     for (let i = 0; i < ns; i++) this.servers.push(new ServerTransaction(this, size));
     this.reserved = ns >= RESERVE_FROM ? 1 : 0;
     this.scratch = new SipWriter(size);
-    // The responder keeps a writer of its own: a stateless reply is copied from it into `scratch`, stamped (§18.2.1).
-    this.responder = new Responder(size, this.values, init.random, init.allowHeader, init.acceptHeader);
-    this.transport = new UdpTransport(this, init.udp ?? null, init.log);
+    // check() is done before the layer reads a comma list again (or calls out).
+    this.checker = new RequestChecker(this.values);
+    // The responder writes in `scratch` too: its response is copied into a
+    // transaction's buffer, or stamped (§18.2.1) where it is and sent, before
+    // anything else writes there.
+    this.responder = new Responder(this.scratch, this.values, init.random, init.allowHeader, init.acceptHeader);
+    // One parser for the datagrams and the stored requests: parse() is done before the layer sees a datagram.
+    this.transport = new UdpTransport(this, init.udp ?? null, init.log, undefined, this.parser);
   }
 
   /** Connect the socket (when it had to be bound with this layer as its receiver). */
@@ -572,13 +577,12 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     return true;
   }
 
-  /** Send the responder's response statelessly to the address of §18.2.2, its top Via marked (§18.2.1). */
+  /** Send the responder's response statelessly to the address of §18.2.2, its top Via marked (§18.2.1) where it is. */
   private reply(msg: SipMessage, address: string, port: number): void {
     const w = this.responder.w;
-    const out = this.scratch.buf;
     const t = this.transport;
-    const n = copyStamped(w.buf, w.length, out, t.source, t.sourceLen, this.received(msg), rportValue(msg, port));
-    if (n >= 0) this.transmit(out, n, address, responsePort(msg, port));
+    const n = stampInPlace(w.buf, w.length, t.source, t.sourceLen, this.received(msg), rportValue(msg, port));
+    if (n >= 0) this.transmit(w.buf, n, address, responsePort(msg, port));
   }
 
   /** Does a response to msg need "received" in its top Via (§18.2.1)? */

@@ -20,7 +20,7 @@ import type { SipWriter } from "../message/writer";
 import { TimerEntry, type TimerQueue, type TimerTarget } from "../timer/timer-queue";
 import { TimerKind } from "../timer/timer-kind";
 import type { TimerValues } from "../timer/timers";
-import { TransactionKey } from "./key";
+import { KEY_BYTES, TransactionKey } from "./key";
 import { copyStamped } from "../transport/received";
 import { ADDRESS_BYTES } from "../transport/udp-transport";
 
@@ -47,7 +47,7 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
   inUse = false;
   /** Answered by the layer itself (failed checks, CANCEL): no TU to tell about Timer H. */
   layerOwned = false;
-  readonly key = new TransactionKey();
+  readonly key: TransactionKey;
   /** The last response (or the prepared 100 Trying), kept for retransmission. */
   readonly buf: Uint8Array;
   length = 0;
@@ -60,7 +60,7 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
   stampReceived = false;
   stampPort = 0;
   /** The source address as bytes, for "received". */
-  readonly source = new Uint8Array(ADDRESS_BYTES);
+  readonly source: Uint8Array;
   sourceLen = 0;
   readonly retransmit: TimerEntry;
   readonly timeout: TimerEntry;
@@ -68,7 +68,14 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
 
   constructor(owner: ServerOwner, bufferSize: number) {
     this.owner = owner;
-    this.buf = new Uint8Array(bufferSize);
+    // buf, source and the key's bytes view one ArrayBuffer: in XS a view
+    // costs 4 slots and no chunk of its own, an array with its own buffer 7
+    // slots and a chunk. buf comes first, at offset 0, for hosts that send
+    // from the underlying buffer.
+    const store = new ArrayBuffer(bufferSize + ADDRESS_BYTES + KEY_BYTES);
+    this.buf = new Uint8Array(store, 0, bufferSize);
+    this.source = new Uint8Array(store, bufferSize, ADDRESS_BYTES);
+    this.key = new TransactionKey(new Uint8Array(store, bufferSize + ADDRESS_BYTES, KEY_BYTES));
     this.retransmit = new TimerEntry(this, TimerKind.None);
     this.timeout = new TimerEntry(this, TimerKind.None);
   }

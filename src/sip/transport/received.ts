@@ -57,6 +57,54 @@ export function copyStamped(src: Uint8Array, n: number, dst: Uint8Array, address
   return copy(src, end, n, dst, o);
 }
 
+/**
+ * copyStamped's mark applied where the response is, buf[0, n): what follows
+ * each insertion moves towards the end of buf. For a stateless response,
+ * which has no transaction buffer to be copied into, so that it needs no
+ * second message buffer. Returns the new length, or -1 when buf is too small
+ * (buf is then unchanged).
+ */
+export function stampInPlace(buf: Uint8Array, n: number, address: Uint8Array, addressLen: number, received: boolean, port: number): number {
+  const line = topViaValue(buf, n);
+  if (line < 0 || (!received && port <= 0)) return n;
+  let end = line;
+  while (end < n && buf[end] !== 13 && buf[end] !== 10 && buf[end] !== 44) end++;
+  while (end > line && (buf[end - 1] === 32 || buf[end - 1] === 9)) end--;
+  const rport = port > 0 ? emptyRport(buf, line, end) : -1;
+  const portLen = rport >= 0 ? 1 + digitCount(port) : 0;
+  const receivedLen = received ? RECEIVED.length + addressLen : 0;
+  const total = n + portLen + receivedLen;
+  if (total > buf.length) return -1;
+  // From the back, so that nothing is overwritten before it has moved.
+  moveRight(buf, end, n, portLen + receivedLen);
+  if (received) {
+    let o = end + portLen;
+    for (let i = 0; i < RECEIVED.length; i++) buf[o++] = RECEIVED[i]!;
+    for (let i = 0; i < addressLen; i++) buf[o++] = address[i]!;
+  }
+  if (rport >= 0) {
+    moveRight(buf, rport, end, portLen);
+    buf[rport] = 61; // "="
+    digits(buf, rport + 1, port);
+  }
+  return total;
+}
+
+/** Move buf[from, to) by `by` bytes towards the end (the room is there). */
+function moveRight(buf: Uint8Array, from: number, to: number, by: number): void {
+  if (by === 0) return;
+  for (let i = to - 1; i >= from; i--) buf[i + by] = buf[i]!;
+}
+
+function digitCount(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
 /** Offset of the top Via header's value in a serialized message, or -1. */
 function topViaValue(src: Uint8Array, n: number): number {
   let i = nextLine(src, 0, n); // past the start line

@@ -36,7 +36,12 @@ export function responsePort(msg: SipMessage, sourcePort: number): number {
 export class UdpTransport implements UdpReceiver {
   /** The one message every datagram is parsed into. */
   readonly msg: SipMessage;
-  private readonly parser = new SipParser();
+  /**
+   * May be shared (the transaction layer passes its own): parse() keeps
+   * nothing between calls and calls nobody, so it is done before the sink
+   * sees the message, and the sink may parse with it again.
+   */
+  private readonly parser: SipParser;
   private readonly sink: TransportSink;
   private readonly log: LogHost | undefined;
   udp: UdpHost | null;
@@ -57,11 +62,12 @@ export class UdpTransport implements UdpReceiver {
   sendErrors = 0;
   errors = 0;
 
-  constructor(sink: TransportSink, udp: UdpHost | null, log?: LogHost, maxHeaders?: number) {
+  constructor(sink: TransportSink, udp: UdpHost | null, log?: LogHost, maxHeaders?: number, parser?: SipParser) {
     this.sink = sink;
     this.udp = udp;
     this.log = log;
     this.msg = new SipMessage(maxHeaders);
+    this.parser = parser ?? new SipParser();
   }
 
   receive(data: Uint8Array, length: number, address: string, port: number): void {
