@@ -137,6 +137,13 @@ export class SipMessage {
     this.headerCount = 0;
     this.bodyStart = length;
     this.bodyLen = 0;
+    this.forgetCaptures();
+    this.error = ParseError.None;
+    this.errorOffset = 0;
+  }
+
+  /** The fields the parser's indexing pass captures from headers, back to "absent" (reset, and a parse given up). */
+  forgetCaptures(): void {
     this.contentLength = -1;
     this.contentLengthConflict = false;
     this.cseq = -1;
@@ -148,8 +155,6 @@ export class SipMessage {
     this.via.clear();
     this.from.clear();
     this.to.clear();
-    this.error = ParseError.None;
-    this.errorOffset = 0;
   }
 
   get ok(): boolean {

@@ -22,7 +22,7 @@ import { ParseError } from "./errors";
 import { H, HEADER_COUNT, NAME_TRIE_CH, NAME_TRIE_FCH, NAME_TRIE_NO_CHILD, NAME_TRIE_ROOT, NAME_TRIE_SIB, NAME_TRIE_TERM } from "./header";
 import { elementEnd, parseUint, scanToken, skipClass, skipLws } from "./lex";
 import { Kind, SipMessage } from "./message";
-import { Method, methodOf } from "./method";
+import { methodOf } from "./method";
 import { NameAddr } from "./name-addr";
 import { Scheme, Uri } from "./uri";
 import { Via } from "./via";
@@ -77,7 +77,7 @@ export class SipParser {
     const terminated = this.headers(buf, lf + 1, length, msg);
     if (msg.error === ParseError.TooManyHeaders) {
       // No validation at all then: forget what the indexing pass captured.
-      forgetCaptures(msg);
+      msg.forgetCaptures();
       return false;
     }
     // Validate what was indexed even when the header section is cut short, so the
@@ -726,21 +726,6 @@ function lineEnd(buf: Uint8Array, p: number, length: number): number {
   if (q >= length || buf[q] !== Ch.LF) return -1;
   if (q + 1 < length && ((b = buf[q + 1]!) === Ch.SP || b === Ch.HT)) return -1;
   return q;
-}
-
-/** Undo what the indexing pass captured (the state msg.reset leaves). */
-function forgetCaptures(msg: SipMessage): void {
-  msg.contentLength = -1;
-  msg.contentLengthConflict = false;
-  msg.cseq = -1;
-  msg.cseqMethod = Method.Extension;
-  msg.cseqMethodLen = 0;
-  msg.maxForwards = -1;
-  msg.expires = -1;
-  msg.callIdLen = -1;
-  msg.via.clear();
-  msg.from.clear();
-  msg.to.clear();
 }
 
 /** "SIP/2.0" at i, in capitals as everyone writes it. */
