@@ -64,6 +64,7 @@ export function intercomSettings(s: Settings, serverAddress: string): IntercomSe
     maxClientTransactions: s.txClients,
     maxServerTransactions: s.txServers,
     messageBuffer: s.msgBuffer,
+    arenaBytes: s.txArena,
     // Trusted sources (src/ua/trust): the server's resolved address and port, plus allow_from.
     trust: {
       allow: s.allowFrom,

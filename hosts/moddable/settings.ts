@@ -91,6 +91,8 @@ export interface Settings {
   txClients: number;
   txServers: number;
   msgBuffer: number;
+  /** Bytes for the messages all the transactions keep for retransmission (at least msgBuffer). */
+  txArena: number;
   maxCalls: number;
   callBuffer: number;
   buttonPin: number;
@@ -112,7 +114,7 @@ export const SETTING_KEYS = Object.freeze([
   "board", "sip_server", "sip_port", "sip_user", "sip_password", "sip_domain", "call_target", "hunt",
   "door_code", "keepalive", "expires", "door_open_ms", "hangup_after_ms", "auto_answer_ms",
   "ring_timeout_ms", "call_limit_ms", "button_in_call", "accept_from", "allow_from", "untrusted", "sip_local_port", "ctl_port",
-  "log_level", "tx_clients", "tx_servers", "msg_buffer", "max_calls", "call_buffer",
+  "log_level", "tx_clients", "tx_servers", "msg_buffer", "tx_arena", "max_calls", "call_buffer",
   "button_pin", "button_pull", "button_active", "debounce_ms", "relay_pin", "relay_active",
   "led_pin", "led_active", "led_kind", "audio_codec", "i2s_mclk", "i2s_bclk", "i2s_lrck",
   "i2s_dout", "i2s_din", "mic_pdm", "pa_pin",
@@ -254,6 +256,7 @@ export function loadSettings(storage: StorageHost | null): Settings {
     txClients: r.int("tx_clients", 4, 2, 32),
     txServers: r.int("tx_servers", 6, 2, 32),
     msgBuffer: r.int("msg_buffer", 1300, 800, 4096),
+    txArena: r.int("tx_arena", 3900, 800, 32768),
     maxCalls: r.int("max_calls", 2, 1, 8),
     callBuffer: r.int("call_buffer", 1500, 800, 4096),
     buttonPin: pin("button_pin"),
@@ -286,6 +289,6 @@ export function describeSettings(s: Settings): string {
     `, expires ${s.expires}s, keepalive ${s.keepalive}s, accept from ${s.acceptFrom}` +
     `${s.allowFrom.length > 0 ? ` and ${s.allowFrom.join(",")}` : ""}, untrusted ${s.untrusted}` +
     `, password ${s.sipPassword ? "set" : "empty"}, door code ${s.doorCode ? "set" : "none (DTMF opens nothing)"}` +
-    `; pools ${s.txClients}/${s.txServers} transactions of ${s.msgBuffer} B, ${s.maxCalls} calls of ${s.callBuffer} B` +
+    `; pools ${s.txClients}/${s.txServers} transactions, messages of ${s.msgBuffer} B in ${s.txArena} B, ${s.maxCalls} calls of ${s.callBuffer} B` +
     `; pins button ${s.buttonPin} relay ${s.relayPin} led ${s.ledPin} (${s.ledKind})`;
 }

@@ -141,6 +141,8 @@ export interface IntercomSettings {
   maxClientTransactions?: number;
   maxServerTransactions?: number;
   messageBuffer?: number;
+  /** Bytes for the messages all the transactions keep for retransmission (TransactionLayerOptions.arenaBytes; default 3 * messageBuffer). */
+  arenaBytes?: number;
   /** Trusted sources (src/ua/trust): by default calls only from the registrar / outbound proxy. */
   trust?: TrustSettings;
   /** Ringback at the door while a doorbell call rings: "eu" (425 Hz, default) or "us" (440 + 480 Hz). */
@@ -199,6 +201,7 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
       maxClientTransactions: settings.maxClientTransactions,
       maxServerTransactions: settings.maxServerTransactions,
       messageBuffer: settings.messageBuffer,
+      arenaBytes: settings.arenaBytes,
       onStray2xx: (msg: SipMessage) => this.ua.stray2xx(msg),
     });
     this.layer = layer;

@@ -95,7 +95,9 @@ export interface ServerTransactionHandle {
    * it for retransmission and sends it to the address of §18.2.2 (the
    * request's source address; the source port when the top Via has rport,
    * RFC 3581, else the Via port or 5060). Returns false when the transaction
-   * can no longer respond or the writer overflowed.
+   * can no longer respond or the writer overflowed. When w is the
+   * layer's own writer (TransactionLayer.scratch) its top Via is marked
+   * (§18.2.1) where it is.
    */
   respond(w: SipWriter, status: number): boolean;
   /**
@@ -113,8 +115,16 @@ export interface TransactionLayerOptions {
   /** Fixed pool sizes; when full, new requests get 503 with Retry-After and new client requests fail. */
   maxClientTransactions?: number;
   maxServerTransactions?: number;
-  /** Bytes kept per transaction for retransmission (a request or a response). */
+  /** The largest message a transaction sends and keeps (a request or a response), and the size of the layer's writer. */
   messageBuffer?: number;
+  /**
+   * Bytes for the messages all the transactions keep for retransmission
+   * together (arena.ts; at least messageBuffer). Default 3 * messageBuffer.
+   * When it is full, transactions waiting out their timers give theirs back;
+   * then requests are refused and responses sent without a copy
+   * (counters.unstored in layer.ts).
+   */
+  arenaBytes?: number;
   /** Seconds for the Retry-After of the 503 sent when the server pool is full. */
   retryAfter?: number;
   /**

@@ -1,10 +1,11 @@
 /*
  * Client transactions (RFC 3261 §17.1): one class for both kinds, with a
  * state handler per kind, preallocated in a fixed pool by the layer. Each
- * owns a message buffer (the request it retransmits; after a 3xx-6xx to an
- * INVITE, the ACK it resends) and two timer entries: `retransmit` (Timer A
- * or E) and `timeout` (Timer B or F, then D, K or M), tagged with the RFC
- * letter.
+ * keeps a message in the layer's arena (arena.ts: the request it
+ * retransmits; after a 3xx-6xx to an INVITE, the ACK it resends) while it
+ * may need it, and two timers over one queue entry (timer-pair.ts): the
+ * retransmission (Timer A or E) and the timeout (Timer B or F, then D, K
+ * or M).
  *
  * INVITE (§17.1.1.2 with RFC 6026 §7.2):
  *   Calling --1xx--> Proceeding --2xx--> Accepted --M--> Terminated
@@ -17,9 +18,10 @@
 import { ClientFailure, ClientState, type ClientTransactionHandle, type ClientTransactionUser } from "./api";
 import type { SipMessage } from "../message/message";
 import { Method } from "../message/method";
-import { BRANCH_LENGTH } from "../ids";
+import type { StoredMessage } from "./arena";
 import { TimerEntry, type TimerQueue, type TimerTarget } from "../timer/timer-queue";
 import { TimerKind } from "../timer/timer-kind";
+import { fire, PairFired, rearm, startRetransmit, startTimeout, stopBoth, stopRetransmit, type TimerPair } from "../timer/timer-pair";
 import type { TimerValues } from "../timer/timers";
 
 /** What a client transaction needs from the layer that owns it. */
@@ -27,8 +29,14 @@ export interface ClientOwner {
   readonly queue: TimerQueue;
   readonly timers: TimerValues;
   transmit(buf: Uint8Array, length: number, address: string, port: number): boolean;
-  /** Build the ACK for `tx`'s INVITE and the 3xx-6xx `response` into tx.buf (§17.1.1.3). */
-  buildAck(tx: ClientTransaction, response: SipMessage): boolean;
+  /** Keep src[0, n) as tx's stored message (the previous one given back); false when there is no room. */
+  keep(tx: ClientTransaction, src: Uint8Array, n: number): boolean;
+  /** Give tx's stored message back (it will not be sent again). */
+  drop(tx: StoredMessage): void;
+  /** Send tx's stored message again; false when it has none or the host refused. */
+  transmitStored(tx: StoredMessage, address: string, port: number): boolean;
+  /** Build the ACK for `tx`'s INVITE and the 3xx-6xx `response`, keep it in place of the INVITE, and send it (§17.1.1.3). */
+  sendAck(tx: ClientTransaction, response: SipMessage): void;
   /** Start the CANCEL client transaction for `tx` (§9.1). */
   startCancel(tx: ClientTransaction): boolean;
   clientDone(tx: ClientTransaction): void;
@@ -37,15 +45,15 @@ export interface ClientOwner {
   userError(where: string, error: unknown): void;
 }
 
-export class ClientTransaction implements ClientTransactionHandle, TimerTarget {
+export class ClientTransaction implements ClientTransactionHandle, TimerTarget, StoredMessage, TimerPair {
   method: Method = Method.Extension;
   state: ClientState = ClientState.Idle;
   userData = 0;
   user: ClientTransactionUser | null = null;
   /** Reserved by createClient() (state Idle until sent) or running. */
   inUse = false;
-  /** The request sent (or, in Completed, the ACK), for retransmission. */
-  readonly buf: Uint8Array;
+  /** The request sent (or, in Completed, the ACK), for retransmission: arena bytes [at, at + length), none when at < 0. */
+  at = -1;
   length = 0;
   readonly branch: Uint8Array;
   address = "";
@@ -53,17 +61,20 @@ export class ClientTransaction implements ClientTransactionHandle, TimerTarget {
   /** §9.1: CANCEL asked for before a provisional response arrived. */
   cancelPending = false;
   cancelSent = false;
-  readonly retransmit: TimerEntry;
+  /** The one queue entry of both timers (timer-pair.ts). */
   readonly timeout: TimerEntry;
+  /** Timer A or E: due time (-1: stopped) and last interval. */
+  retransmitAt = -1;
+  retransmitInterval = 0;
+  /** Timer B, F, D, K or M: due time (-1: stopped). */
+  timeoutAt = -1;
+  kinds = 0;
   private readonly owner: ClientOwner;
 
-  constructor(owner: ClientOwner, bufferSize: number) {
+  /** `branch`: BRANCH_LENGTH bytes, a view of a buffer the layer shares among its transactions (a view costs 4 slots in XS, an array with its own buffer 7 and a chunk). */
+  constructor(owner: ClientOwner, branch: Uint8Array) {
     this.owner = owner;
-    // One ArrayBuffer for both (a view costs 4 slots in XS, an array with its own buffer 7 and a chunk); buf at offset 0.
-    const store = new ArrayBuffer(bufferSize + BRANCH_LENGTH);
-    this.buf = new Uint8Array(store, 0, bufferSize);
-    this.branch = new Uint8Array(store, bufferSize, BRANCH_LENGTH);
-    this.retransmit = new TimerEntry(this, TimerKind.None);
+    this.branch = branch;
     this.timeout = new TimerEntry(this, TimerKind.None);
   }
 
@@ -74,21 +85,22 @@ export class ClientTransaction implements ClientTransactionHandle, TimerTarget {
     this.user = user;
     this.method = method;
     this.userData = 0;
-    this.length = 0;
     this.cancelPending = this.cancelSent = false;
   }
 
-  /** Copy the request in src[0, length) and send it: the transaction starts (§17.1.1.2, §17.1.2.2). */
+  /**
+   * Keep the request in src[0, length) and send it: the transaction starts
+   * (§17.1.1.2, §17.1.2.2). False, with nothing sent, when it cannot be
+   * kept: a request that could not be retransmitted, nor CANCELled or ACKed
+   * (both are built from the INVITE kept), is not sent at all.
+   */
   start(src: Uint8Array, length: number, address: string, port: number): boolean {
-    if (length > this.buf.length) return false;
-    const buf = this.buf;
-    for (let i = 0; i < length; i++) buf[i] = src[i]!;
-    this.length = length;
+    const owner = this.owner;
+    if (!owner.keep(this, src, length)) return false;
     this.address = address;
     this.port = port;
     this.state = ClientState.Calling;
-    const owner = this.owner;
-    if (!owner.transmit(buf, length, address, port)) {
+    if (!owner.transmit(src, length, address, port)) {
       // §17.1.4: a transport failure ends the transaction; send() reports it.
       this.terminate();
       return false;
@@ -96,8 +108,8 @@ export class ClientTransaction implements ClientTransactionHandle, TimerTarget {
     const t = owner.timers;
     const invite = this.method === Method.INVITE;
     // Retransmissions only on an unreliable transport (§17.1.1.2, §17.1.2.2).
-    if (!t.reliable) owner.queue.start(this.retransmit, invite ? t.a : t.e, invite ? TimerKind.A : TimerKind.E);
-    owner.queue.start(this.timeout, invite ? t.b : t.f, invite ? TimerKind.B : TimerKind.F);
+    if (!t.reliable) startRetransmit(owner.queue, this, invite ? t.a : t.e, invite ? TimerKind.A : TimerKind.E);
+    startTimeout(owner.queue, this, invite ? t.b : t.f, invite ? TimerKind.B : TimerKind.F);
     return true;
   }
 
@@ -133,8 +145,7 @@ export class ClientTransaction implements ClientTransactionHandle, TimerTarget {
         if (status < 200) {
           // §17.1.1.2: no more retransmissions once Proceeding, and Timer B only guards Calling.
           this.state = ClientState.Proceeding;
-          queue.stop(this.retransmit);
-          queue.stop(this.timeout);
+          stopBoth(queue, this);
           if (this.cancelPending) {
             this.cancelPending = false;
             this.cancelSent = true;
@@ -143,26 +154,27 @@ export class ClientTransaction implements ClientTransactionHandle, TimerTarget {
           this.deliver(msg);
         } else if (status < 300) {
           // RFC 6026 §7.2: Accepted, so 2xx retransmissions (and other forks' 2xx) still reach the TU.
+          // The INVITE is not sent again, nor CANCELled: its copy is given back.
           this.state = ClientState.Accepted;
           this.cancelPending = false;
-          queue.stop(this.retransmit);
-          queue.start(this.timeout, owner.timers.m, TimerKind.M);
+          stopRetransmit(queue, this);
+          owner.drop(this);
+          startTimeout(queue, this, owner.timers.m, TimerKind.M);
           this.deliver(msg);
         } else {
           // §17.1.1.2: Completed, the transaction ACKs the failure itself.
           this.state = ClientState.Completed;
           this.cancelPending = false;
-          queue.stop(this.retransmit);
-          if (owner.buildAck(this, msg)) owner.transmit(this.buf, this.length, this.address, this.port);
-          else this.length = 0;
-          queue.start(this.timeout, owner.timers.d, TimerKind.D);
+          stopRetransmit(queue, this);
+          owner.sendAck(this, msg);
+          startTimeout(queue, this, owner.timers.d, TimerKind.D);
           this.deliver(msg);
         }
         return;
       case ClientState.Completed:
         // §17.1.1.2: a retransmitted final response is ACKed again, not passed up.
         owner.responseAbsorbed();
-        if (status >= 300 && this.length > 0) owner.transmit(this.buf, this.length, this.address, this.port);
+        if (status >= 300 && this.length > 0) owner.transmitStored(this, this.address, this.port);
         return;
       case ClientState.Accepted:
         // RFC 6026 §8.4: 2xx retransmissions go to the TU (it ACKs them); anything else is absorbed.
@@ -183,8 +195,10 @@ export class ClientTransaction implements ClientTransactionHandle, TimerTarget {
         this.state = ClientState.Proceeding;
       } else {
         this.state = ClientState.Completed;
-        owner.queue.stop(this.retransmit);
-        owner.queue.start(this.timeout, owner.timers.k, TimerKind.K);
+        stopRetransmit(owner.queue, this);
+        // Timer K only absorbs retransmitted responses: the request is not needed any more.
+        owner.drop(this);
+        startTimeout(owner.queue, this, owner.timers.k, TimerKind.K);
       }
       this.deliver(msg);
       return;
@@ -193,36 +207,43 @@ export class ClientTransaction implements ClientTransactionHandle, TimerTarget {
     owner.responseAbsorbed();
   }
 
-  onTimer(entry: TimerEntry): void {
+  onTimer(_entry: TimerEntry): void {
     const owner = this.owner;
+    const queue = owner.queue;
     const t = owner.timers;
-    switch (entry.kind) {
-      case TimerKind.A:
-        if (this.state !== ClientState.Calling) return;
-        // §17.1.1.2: retransmit and double, no cap (Timer B ends it).
-        this.resend();
-        if (this.state === ClientState.Calling) owner.queue.start(entry, t.nextA(entry.interval), TimerKind.A);
-        return;
-      case TimerKind.E:
-        if (this.state !== ClientState.Calling && this.state !== ClientState.Proceeding) return;
-        this.resend();
-        // §17.1.2.2: doubling up to T2 in Trying, T2 once Proceeding.
-        if (this.state === ClientState.Calling) owner.queue.start(entry, t.nextCapped(entry.interval), TimerKind.E);
-        else if (this.state === ClientState.Proceeding) owner.queue.start(entry, t.t2, TimerKind.E);
-        return;
-      case TimerKind.B:
-      case TimerKind.F:
+    const which = fire(queue, this);
+    if (which === PairFired.Timeout) {
+      if (this.state === ClientState.Calling || this.state === ClientState.Proceeding) {
+        // B or F: no final response (§17.1.1.2, §17.1.2.2).
         this.fail(ClientFailure.Timeout);
-        return;
-      default:
+      } else {
         // D, K, M: the wait for retransmitted responses is over.
         this.terminate();
+      }
+      return;
     }
+    if (which === PairFired.Retransmit) {
+      if (this.method === Method.INVITE) {
+        // Timer A, in Calling only: retransmit and double, no cap (Timer B ends it, §17.1.1.2).
+        if (this.state === ClientState.Calling) {
+          this.resend();
+          if (this.state === ClientState.Calling) startRetransmit(queue, this, t.nextA(this.retransmitInterval), TimerKind.A);
+        }
+      } else if (this.state === ClientState.Calling || this.state === ClientState.Proceeding) {
+        // Timer E, §17.1.2.2: doubling up to T2 in Trying, T2 once Proceeding.
+        this.resend();
+        if (this.state === ClientState.Calling) startRetransmit(queue, this, t.nextCapped(this.retransmitInterval), TimerKind.E);
+        else if (this.state === ClientState.Proceeding) startRetransmit(queue, this, t.t2, TimerKind.E);
+      }
+    }
+    // The other timer (or none) stays armed on the entry.
+    if (this.inUse) rearm(queue, this);
   }
 
   private resend(): void {
     this.owner.retransmitted();
-    if (!this.owner.transmit(this.buf, this.length, this.address, this.port)) this.fail(ClientFailure.TransportError);
+    // start() sends nothing it could not keep, so the request is there until Calling / Trying ends.
+    if (!this.owner.transmitStored(this, this.address, this.port)) this.fail(ClientFailure.TransportError);
   }
 
   private fail(reason: ClientFailure): void {
@@ -253,8 +274,8 @@ export class ClientTransaction implements ClientTransactionHandle, TimerTarget {
     this.state = ClientState.Terminated;
     this.inUse = false;
     this.cancelPending = false;
-    this.owner.queue.stop(this.retransmit);
-    this.owner.queue.stop(this.timeout);
+    stopBoth(this.owner.queue, this);
+    this.owner.drop(this);
     this.owner.clientDone(this);
   }
 }

@@ -12,12 +12,16 @@
  * answered transaction that only waits for retransmissions (the cheapest
  * to lose, see reclaimCost), else answers 503 with Retry-After statelessly.
  *
+ * The messages the transactions keep for retransmission live in one shared
+ * arena (arena.ts), sized for what is stored at once rather than for the
+ * largest message times the pools; keep() says what happens when it is full.
+ *
  * Per datagram nothing is allocated: all buffers, keys, writers and the
  * transactions themselves are made here, at construction.
  */
 import { LogLevel, type LogHost, type RandomHost, type UdpHost, type UdpReceiver } from "../../host";
 import { ascii, spansEqual } from "../message/bytes";
-import { RequestChecker } from "../message/check";
+import { RequestChecker, type UasPolicy } from "../message/check";
 import { H } from "../message/header";
 import { SipMessage } from "../message/message";
 import { Method } from "../message/method";
@@ -25,11 +29,11 @@ import { SipParser } from "../message/parser";
 import { writeResponseHead } from "../message/response";
 import { HeaderValues } from "../message/values";
 import { SipWriter } from "../message/writer";
-import { BRANCH_LENGTH, writeBranch } from "../ids";
+import { BRANCH_LENGTH, TAG_LENGTH, writeBranch } from "../ids";
 import type { TimerQueue } from "../timer/timer-queue";
 import { TimerValues } from "../timer/timers";
-import { responsePort, UdpTransport, type TransportSink } from "../transport/udp-transport";
-import { needsReceived, stampInPlace } from "../transport/received";
+import { ADDRESS_BYTES, responsePort, UdpTransport, type TransportSink } from "../transport/udp-transport";
+import { copyStamped, needsReceived, stampInPlace } from "../transport/received";
 import { AdvertisedAddress, LearnedAddress } from "../transport/addresses";
 import {
   ClientState,
@@ -43,9 +47,10 @@ import {
   type TransactionLayerApi,
   type TransactionLayerOptions,
 } from "./api";
+import { MessageArena, type StoredMessage } from "./arena";
 import { ClientTransaction, type ClientOwner } from "./client";
 import { writeAck, writeCancel } from "./client-requests";
-import { TransactionKey } from "./key";
+import { KEY_BYTES, TransactionKey } from "./key";
 import { R_NO_TRANSACTION, R_OK, R_SERVER_ERROR, R_TRYING, Responder } from "./reject";
 import { ServerTransaction, type ServerOwner } from "./server";
 
@@ -65,10 +70,14 @@ export const DEFAULT_MAX_CLIENT = 8;
 export const DEFAULT_MAX_SERVER = 16;
 /** §18.1.1: UDP messages stay under 1300 bytes when the path MTU is unknown. */
 export const DEFAULT_MESSAGE_BUFFER = 1300;
+/** Without arenaBytes: this many largest messages (messageBuffer) for all the transactions together. */
+export const DEFAULT_ARENA_MESSAGES = 3;
 export const DEFAULT_RETRY_AFTER = 5;
 /** Pools of this many server transactions or more keep one slot for requests inside a dialog. */
 export const RESERVE_FROM = 4;
 const VIA_PREFIX = ascii("Via: SIP/2.0/UDP ");
+/** Made once: in XS a string literal evaluated in a function can cost a chunk each time. */
+const W_NO_ROOM = "transaction layer: no room in the message arena";
 const BRANCH_PARAM = ascii(";branch=");
 const RPORT_PARAM = ascii(";rport");
 
@@ -84,6 +93,14 @@ class Counters implements TransactionCounters {
   dropped = 0;
   sendErrors = 0;
   userErrors = 0;
+  /**
+   * Messages the arena had no room for, even after copies were given up: client
+   * requests refused (send() false, nothing sent), responses sent without
+   * a copy (not resent), ACKs of failed INVITEs sent once.
+   */
+  unstored = 0;
+  /** Copies given up by answered transactions to make room in the arena (layer.ts dropRoom). */
+  copiesDropped = 0;
 }
 
 export class TransactionLayer implements TransactionLayerApi, UdpReceiver, TransportSink, ClientOwner, ServerOwner {
@@ -91,6 +108,8 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   readonly timers: TimerValues;
   readonly tryingDelay: number;
   readonly counters = new Counters();
+  /** The stored messages of all the transactions (arena.ts). */
+  readonly arena: MessageArena;
   readonly transport: UdpTransport;
   /** The server-side user; may be replaced (e.g. once the UA core is built). */
   user: ServerTransactionUser;
@@ -99,14 +118,17 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   clientCount = 0;
   serverCount = 0;
 
-  private readonly options: TransactionLayerInit;
+  /** What the layer keeps of its options (not the options object: it would hold every field of it). */
+  private readonly uasPolicy: UasPolicy | undefined;
+  private readonly onStray2xx: ((msg: SipMessage, address: string, port: number) => void) | undefined;
+  private readonly onNatLearned: ((address: string, port: number) => void) | undefined;
   private readonly random: RandomHost;
   private readonly log: LogHost | undefined;
   private readonly clients: ClientTransaction[] = [];
   private readonly servers: ServerTransaction[] = [];
   private readonly checker: RequestChecker;
   private readonly responder: Responder;
-  private readonly key = new TransactionKey();
+  private readonly key: TransactionKey;
   /**
    * Scratch, public so that the user agent shares it (src/ua/scratch.ts):
    * a parser and a message to parse a stored request again (here the
@@ -120,16 +142,18 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   readonly stored = new SipMessage(64);
   readonly scratch: SipWriter;
   readonly values = new HeaderValues();
-  private readonly advertised = new AdvertisedAddress();
-  private readonly learned = new LearnedAddress();
+  private readonly advertised: AdvertisedAddress;
+  private readonly learned: LearnedAddress;
   private readonly retryAfter: number;
   /** Free server slots that only requests inside a dialog (and CANCEL) may take: see allocServer. */
   private readonly reserved: number;
   /** The branch of the last stateless request (an ACK for a 2xx). */
-  private readonly branch = new Uint8Array(BRANCH_LENGTH);
+  private readonly branch: Uint8Array;
 
   constructor(init: TransactionLayerInit) {
-    this.options = init;
+    this.uasPolicy = init.policy;
+    this.onStray2xx = init.onStray2xx;
+    this.onNatLearned = init.onNatLearned;
     this.queue = init.queue;
     this.random = init.random;
     this.user = init.user;
@@ -141,18 +165,44 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     const size = init.messageBuffer !== undefined && init.messageBuffer > 0 ? init.messageBuffer : DEFAULT_MESSAGE_BUFFER;
     const nc = init.maxClientTransactions !== undefined && init.maxClientTransactions >= 0 ? init.maxClientTransactions : DEFAULT_MAX_CLIENT;
     const ns = init.maxServerTransactions !== undefined && init.maxServerTransactions >= 0 ? init.maxServerTransactions : DEFAULT_MAX_SERVER;
-    for (let i = 0; i < nc; i++) this.clients.push(new ClientTransaction(this, size));
-    for (let i = 0; i < ns; i++) this.servers.push(new ServerTransaction(this, size));
+    // At least one largest message, so that any message that fits the writer can be kept.
+    const arenaBytes = init.arenaBytes !== undefined && init.arenaBytes > 0 ? init.arenaBytes : DEFAULT_ARENA_MESSAGES * size;
+    const arena = new MessageArena(arenaBytes > size ? arenaBytes : size);
+    this.arena = arena;
+    // The small fixed fields (branches, source addresses, keys, our own addresses, the responder's tag) as views of one
+    // buffer: in XS a view costs 4 slots, a typed array with a buffer of its own 7 and a chunk.
+    const ids = new ArrayBuffer((nc + 1) * BRANCH_LENGTH + ns * (ADDRESS_BYTES + KEY_BYTES) + KEY_BYTES + 3 * ADDRESS_BYTES + TAG_LENGTH);
+    let o = 0;
+    for (let i = 0; i < nc; i++, o += BRANCH_LENGTH) {
+      const tx = new ClientTransaction(this, new Uint8Array(ids, o, BRANCH_LENGTH));
+      arena.register(tx);
+      this.clients.push(tx);
+    }
+    for (let i = 0; i < ns; i++, o += ADDRESS_BYTES + KEY_BYTES) {
+      const tx = new ServerTransaction(this, new Uint8Array(ids, o, ADDRESS_BYTES), new Uint8Array(ids, o + ADDRESS_BYTES, KEY_BYTES));
+      arena.register(tx);
+      this.servers.push(tx);
+    }
+    this.branch = new Uint8Array(ids, o, BRANCH_LENGTH);
+    o += BRANCH_LENGTH;
+    this.key = new TransactionKey(new Uint8Array(ids, o, KEY_BYTES));
+    o += KEY_BYTES;
+    this.advertised = new AdvertisedAddress(new Uint8Array(ids, o, ADDRESS_BYTES));
+    this.learned = new LearnedAddress(new Uint8Array(ids, o + ADDRESS_BYTES, ADDRESS_BYTES));
+    const source = new Uint8Array(ids, o + 2 * ADDRESS_BYTES, ADDRESS_BYTES);
+    const tag = new Uint8Array(ids, o + 3 * ADDRESS_BYTES, TAG_LENGTH);
     this.reserved = ns >= RESERVE_FROM ? 1 : 0;
+    // Also where stored messages are copied to be sent again (transmitStored) and responses
+    // stamped (stamp): each use ends before anyone else writes here.
     this.scratch = new SipWriter(size);
     // check() is done before the layer reads a comma list again (or calls out).
     this.checker = new RequestChecker(this.values);
     // The responder writes in `scratch` too: its response is copied into a
     // transaction's buffer, or stamped (§18.2.1) where it is and sent, before
     // anything else writes there.
-    this.responder = new Responder(this.scratch, this.values, init.random, init.allowHeader, init.acceptHeader);
+    this.responder = new Responder(this.scratch, this.values, init.random, init.allowHeader, init.acceptHeader, tag);
     // One parser for the datagrams and the stored requests: parse() is done before the layer sees a datagram.
-    this.transport = new UdpTransport(this, init.udp ?? null, init.log, undefined, this.parser);
+    this.transport = new UdpTransport(this, init.udp ?? null, init.log, undefined, this.parser, source);
   }
 
   /** Connect the socket (when it had to be bound with this layer as its receiver). */
@@ -196,7 +246,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     for (let i = 0; i < clients.length; i++) {
       const tx = clients[i]!;
       if (tx.inUse) {
-        if (tx.state === ClientState.Completed && (victim === null || tx.timeout.due < victim.timeout.due)) victim = tx;
+        if (tx.state === ClientState.Completed && (victim === null || tx.timeoutAt < victim.timeoutAt)) victim = tx;
         continue;
       }
       return this.reserveClient(tx, user, method);
@@ -279,7 +329,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     while (v.next()) n++;
     const tx = n === 1 ? this.matchClient(msg) : null;
     if (tx === null) {
-      const stray = this.options.onStray2xx;
+      const stray = this.onStray2xx;
       if (n === 1 && msg.status >= 200 && msg.status < 300 && msg.cseqMethod === Method.INVITE && stray !== undefined) {
         try {
           stray(msg, address, port);
@@ -313,7 +363,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
       if (!msg.ok) {
         // A message that did not parse cannot be keyed reliably: answer it statelessly.
         this.counters.rejected++;
-        if (this.responder.rejection(msg, checker.status, checker.reason, checker.extra, this.options.policy)) this.reply(msg, address, port);
+        if (this.responder.rejection(msg, checker.status, checker.reason, checker.extra, this.uasPolicy)) this.reply(msg, address, port);
         return;
       }
     }
@@ -338,7 +388,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
         if (this.responder.unavailable(msg, this.retryAfter)) this.reply(msg, address, port);
       } else {
         this.counters.rejected++;
-        if (this.responder.rejection(msg, checker.status, checker.reason, checker.extra, this.options.policy)) this.reply(msg, address, port);
+        if (this.responder.rejection(msg, checker.status, checker.reason, checker.extra, this.uasPolicy)) this.reply(msg, address, port);
       }
       return;
     }
@@ -347,7 +397,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
       // Answered through a transaction so that retransmissions get the same answer (same To tag).
       tx.begin(msg.method, null, address, toPort, this.received(msg), this.transport.source, this.transport.sourceLen, rportValue(msg, port));
       this.counters.rejected++;
-      if (this.responder.rejection(msg, checker.status, checker.reason, checker.extra, this.options.policy)) tx.respond(this.responder.w, checker.status);
+      if (this.responder.rejection(msg, checker.status, checker.reason, checker.extra, this.uasPolicy)) tx.respond(this.responder.w, checker.status);
       else tx.terminate();
       return;
     }
@@ -376,13 +426,66 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     return ok;
   }
 
-  buildAck(tx: ClientTransaction, response: SipMessage): boolean {
-    if (!this.parser.parse(tx.buf, tx.length, this.stored) || !writeAck(this.scratch, this.stored, response)) return false;
-    return this.adopt(tx);
+  get out(): Uint8Array {
+    return this.scratch.buf;
+  }
+
+  stamp(w: SipWriter, tx: ServerTransaction): number {
+    if (w.overflow) return -1;
+    const out = this.scratch.buf;
+    // The layer's own writer (the user agent's too) is marked where it is: its bytes are sent next.
+    if (w.buf === out) return stampInPlace(out, w.length, tx.source, tx.sourceLen, tx.stampReceived, tx.stampPort);
+    return copyStamped(w.buf, w.length, out, tx.source, tx.sourceLen, tx.stampReceived, tx.stampPort);
+  }
+
+  /**
+   * Keep src[0, n) as tx's message in the arena. When it is full, the
+   * transactions that only wait out a timer for retransmissions give their
+   * copies up (dropRoom), by the cost rules of the full tables; they go on
+   * (absorbing retransmissions, so nothing is done twice), only without
+   * answering them again. When even that leaves no room, false (counted in
+   * `unstored`): a client request is then not sent at all (send() is
+   * false, as for a full pool), a response is sent without a copy (the
+   * request waits for it; only a retransmission of it goes unanswered).
+   */
+  keep(tx: ClientTransaction | ServerTransaction, src: Uint8Array, n: number): boolean {
+    const arena = this.arena;
+    arena.release(tx);
+    if (n > arena.room && n <= arena.bytes.length) this.dropRoom(n, tx);
+    if (arena.store(tx, src, n)) return true;
+    this.counters.unstored++;
+    this.warn(W_NO_ROOM);
+    return false;
+  }
+
+  drop(tx: StoredMessage): void {
+    this.arena.release(tx);
+  }
+
+  transmitStored(tx: StoredMessage, address: string, port: number): boolean {
+    const out = this.scratch.buf;
+    const n = this.arena.copyOut(tx, out);
+    return n > 0 && this.transmit(out, n, address, port);
+  }
+
+  sendAck(tx: ClientTransaction, response: SipMessage): void {
+    const arena = this.arena;
+    // The parser reads from its buffer's start.
+    arena.toFront(tx);
+    const w = this.scratch;
+    if (tx.length === 0 || !this.parser.parse(arena.bytes, tx.length, this.stored) || !writeAck(w, this.stored, response)) {
+      arena.release(tx);
+      return;
+    }
+    // The ACK replaces the INVITE; without room it is sent once and not kept.
+    this.keep(tx, w.buf, w.length);
+    this.transmit(w.buf, w.length, tx.address, tx.port);
   }
 
   startCancel(invite: ClientTransaction): boolean {
-    if (!this.parser.parse(invite.buf, invite.length, this.stored) || !writeCancel(this.scratch, this.stored)) {
+    const arena = this.arena;
+    arena.toFront(invite);
+    if (invite.length === 0 || !this.parser.parse(arena.bytes, invite.length, this.stored) || !writeCancel(this.scratch, this.stored)) {
       this.warn("transaction layer: cannot build CANCEL");
       return false;
     }
@@ -392,7 +495,10 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     if (tx === null) return false;
     const ct = tx as ClientTransaction;
     // §9.1: the CANCEL's top Via carries the INVITE's branch.
-    ct.branch.set(invite.branch);
+    // A loop: TypedArray.prototype.set allocates in XS.
+    const from = invite.branch;
+    const to = ct.branch;
+    for (let i = 0; i < BRANCH_LENGTH; i++) to[i] = from[i]!;
     ct.userData = invite.userData;
     if (!ct.start(this.scratch.buf, this.scratch.length, invite.address, invite.port)) {
       ct.terminate();
@@ -433,7 +539,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   // ---- internals -------------------------------------------------------------
 
   private policy() {
-    return this.options.policy ?? ALLOW_ALL;
+    return this.uasPolicy ?? ALLOW_ALL;
   }
 
   private ownClient(tx: ClientTransactionHandle): ClientTransaction | null {
@@ -497,7 +603,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
       const cost = reclaimCost(tx);
       if (cost < 0) continue;
       available++;
-      if (victim === null || cost < victimCost || (cost === victimCost && tx.timeout.due < victim.timeout.due)) {
+      if (victim === null || cost < victimCost || (cost === victimCost && tx.timeoutAt < victim.timeoutAt)) {
         victim = tx;
         victimCost = cost;
       }
@@ -590,20 +696,51 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     return needsReceived(msg, this.transport.source, this.transport.sourceLen);
   }
 
-  /** Copy the scratch writer into tx's buffer (the ACK replaces the INVITE it was built from). */
-  private adopt(tx: ClientTransaction): boolean {
-    const w = this.scratch;
-    if (w.length > tx.buf.length) return false;
-    const out = tx.buf;
-    const src = w.buf;
-    for (let i = 0; i < w.length; i++) out[i] = src[i]!;
-    tx.length = w.length;
-    return true;
+  /**
+   * Make `n` bytes of room in the arena for `except`'s message: answered
+   * transactions that only wait out a timer give up their copies, the
+   * cheapest first by the full table's costs (reclaimCost; a client one in
+   * Completed, holding the ACK of a 3xx-6xx, costs 1 as its server twin
+   * does), then the one closest to its end. Unlike a slot taken from a
+   * full table, the transaction stays: a retransmitted request is still
+   * absorbed (an INFO's digit is not taken twice); it is just not answered
+   * again, nor is a retransmitted 3xx-6xx ACKed again. A response is
+   * rarely resent after its first seconds: a client retransmits within T2
+   * (4 s) when it did not get it.
+   */
+  private dropRoom(n: number, except: StoredMessage): void {
+    const arena = this.arena;
+    const servers = this.servers;
+    const clients = this.clients;
+    while (arena.room < n) {
+      let server: ServerTransaction | null = null;
+      let serverCost = 0;
+      for (let i = 0; i < servers.length; i++) {
+        const tx = servers[i]!;
+        if (tx === except || !tx.inUse || tx.length === 0) continue;
+        const cost = reclaimCost(tx);
+        if (cost < 0) continue;
+        if (server === null || cost < serverCost || (cost === serverCost && tx.timeoutAt < server.timeoutAt)) {
+          server = tx;
+          serverCost = cost;
+        }
+      }
+      let client: ClientTransaction | null = null;
+      for (let i = 0; i < clients.length; i++) {
+        const tx = clients[i]!;
+        if (tx === except || !tx.inUse || tx.length === 0 || tx.state !== ClientState.Completed) continue;
+        if (client === null || tx.timeoutAt < client.timeoutAt) client = tx;
+      }
+      const victim = client !== null && (server === null || serverCost > CLIENT_COMPLETED_COST || (serverCost === CLIENT_COMPLETED_COST && client.timeoutAt < server.timeoutAt)) ? client : server;
+      if (victim === null) return;
+      this.counters.copiesDropped++;
+      arena.release(victim);
+    }
   }
 
   /** RFC 3581 §4: remember the received/rport the server saw in our request. */
   private learn(msg: SipMessage): void {
-    const hook = this.options.onNatLearned;
+    const hook = this.onNatLearned;
     if (!this.learned.learn(msg) || hook === undefined) return;
     try {
       hook(this.learned.address, this.learned.port);
@@ -642,6 +779,9 @@ function reclaimCost(tx: ServerTransaction): number {
       return 0;
   }
 }
+
+/** What ending a client transaction in Completed costs, on reclaimCost's scale. */
+const CLIENT_COMPLETED_COST = 1;
 
 /** RFC 3581 §4: the value an empty rport gets in responses (the source port), or 0 to leave it. */
 function rportValue(msg: SipMessage, sourcePort: number): number {

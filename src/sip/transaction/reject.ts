@@ -29,15 +29,20 @@ const DEFAULT_ALLOW = ascii("INVITE, ACK, CANCEL, BYE, OPTIONS");
 
 export class Responder {
   readonly w: SipWriter;
-  private readonly tag = new Uint8Array(TAG_LENGTH);
+  private readonly tag: Uint8Array;
   private readonly values: HeaderValues;
   private readonly random: RandomHost;
   private readonly allow: Uint8Array;
   private readonly accept: Uint8Array;
 
-  /** `w`: a writer of its own (a size) or one given; `values`: a comma-list reader to share (null: its own). */
-  constructor(w: number | SipWriter, values: HeaderValues | null, random: RandomHost, allow: Uint8Array | undefined, accept: Uint8Array | undefined) {
+  /**
+   * `w`: a writer of its own (a size) or one given; `values`: a comma-list
+   * reader to share (null: its own); `tag`: TAG_LENGTH bytes for the To
+   * tag (a view of a shared buffer, say; by default its own).
+   */
+  constructor(w: number | SipWriter, values: HeaderValues | null, random: RandomHost, allow: Uint8Array | undefined, accept: Uint8Array | undefined, tag?: Uint8Array) {
     this.w = typeof w === "number" ? new SipWriter(w) : w;
+    this.tag = tag ?? new Uint8Array(TAG_LENGTH);
     this.values = values ?? new HeaderValues();
     this.random = random;
     this.allow = allow ?? DEFAULT_ALLOW;

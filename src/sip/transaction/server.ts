@@ -1,9 +1,11 @@
 /*
  * Server transactions (RFC 3261 §17.2): one class for both kinds, with a
  * handler per kind, preallocated in a fixed pool by the layer. Each owns a
- * matching key (§17.2.3), a buffer holding the last response (resent for a
- * retransmitted request), and two timer entries: `retransmit` (the 100 Trying
- * delay, then Timer G) and `timeout` (Timer H, I, J or L).
+ * matching key (§17.2.3), keeps its last response in the layer's arena
+ * (arena.ts; resent for a retransmitted request) while it may be resent,
+ * and two timers over one queue entry (timer-pair.ts): the retransmission
+ * (the 100 Trying delay, then Timer G) and the timeout (Timer H, I, J or
+ * L, or the guard of a non-INVITE the TU never answers).
  *
  * INVITE (§17.2.1 with RFC 6026 §7.1):
  *   Proceeding --2xx--> Accepted --L--> Terminated   (INVITE absorbed, ACK to the TU)
@@ -17,12 +19,12 @@
 import { ServerState, type ServerTransactionHandle, type ServerTransactionUser } from "./api";
 import { Method } from "../message/method";
 import type { SipWriter } from "../message/writer";
+import type { StoredMessage } from "./arena";
 import { TimerEntry, type TimerQueue, type TimerTarget } from "../timer/timer-queue";
 import { TimerKind } from "../timer/timer-kind";
+import { fire, PairFired, rearm, startRetransmit, startTimeout, stopBoth, stopRetransmit, type TimerPair } from "../timer/timer-pair";
 import type { TimerValues } from "../timer/timers";
-import { KEY_BYTES, TransactionKey } from "./key";
-import { copyStamped } from "../transport/received";
-import { ADDRESS_BYTES } from "../transport/udp-transport";
+import { TransactionKey } from "./key";
 
 /** What a server transaction needs from the layer that owns it. */
 export interface ServerOwner {
@@ -31,6 +33,19 @@ export interface ServerOwner {
   /** §17.2.1: how long the TU may take before the transaction sends 100 Trying itself. */
   readonly tryingDelay: number;
   transmit(buf: Uint8Array, length: number, address: string, port: number): boolean;
+  /**
+   * Write the response in w, its top Via marked for tx (§18.2.1), where it
+   * is sent from (`out`); returns its length, or -1 when it does not fit.
+   */
+  stamp(w: SipWriter, tx: ServerTransaction): number;
+  /** Where stamp() writes. */
+  readonly out: Uint8Array;
+  /** Keep src[0, n) as tx's stored message (the previous one given back); false when there is no room (it is then sent without a copy). */
+  keep(tx: ServerTransaction, src: Uint8Array, n: number): boolean;
+  /** Give tx's stored message back (it will not be sent again). */
+  drop(tx: StoredMessage): void;
+  /** Send tx's stored message again; false when it has none or the host refused. */
+  transmitStored(tx: StoredMessage, address: string, port: number): boolean;
   serverDone(tx: ServerTransaction): void;
   retransmitted(): void;
   /** A final response did not fit and the transaction ended unanswered. */
@@ -39,17 +54,15 @@ export interface ServerOwner {
   warn(text: string): void;
 }
 
-export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
+export class ServerTransaction implements ServerTransactionHandle, TimerTarget, StoredMessage, TimerPair {
   method: Method = Method.Extension;
   state: ServerState = ServerState.Idle;
   userData = 0;
   user: ServerTransactionUser | null = null;
   inUse = false;
-  /** Answered by the layer itself (failed checks, CANCEL): no TU to tell about Timer H. */
-  layerOwned = false;
   readonly key: TransactionKey;
-  /** The last response (or the prepared 100 Trying), kept for retransmission. */
-  readonly buf: Uint8Array;
+  /** The last response (or the prepared 100 Trying), kept for retransmission: arena bytes [at, at + length), none when at < 0. */
+  at = -1;
   length = 0;
   /** Status of the last response the TU sent; 0 before any. */
   lastStatus = 0;
@@ -62,22 +75,31 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
   /** The source address as bytes, for "received". */
   readonly source: Uint8Array;
   sourceLen = 0;
-  readonly retransmit: TimerEntry;
+  /** The one queue entry of both timers (timer-pair.ts). */
   readonly timeout: TimerEntry;
+  /** The 100 Trying delay or Timer G: due time (-1: stopped) and last interval. */
+  retransmitAt = -1;
+  retransmitInterval = 0;
+  /** Timer H, I, J, L or the unanswered guard: due time (-1: stopped). */
+  timeoutAt = -1;
+  kinds = 0;
   private readonly owner: ServerOwner;
 
-  constructor(owner: ServerOwner, bufferSize: number) {
+  /**
+   * `source` (ADDRESS_BYTES) and `key` (KEY_BYTES): views of a buffer the
+   * layer shares among its transactions: in XS a view costs 4 slots and no
+   * chunk of its own, an array with its own buffer 7 slots and a chunk.
+   */
+  constructor(owner: ServerOwner, source: Uint8Array, key: Uint8Array) {
     this.owner = owner;
-    // buf, source and the key's bytes view one ArrayBuffer: in XS a view
-    // costs 4 slots and no chunk of its own, an array with its own buffer 7
-    // slots and a chunk. buf comes first, at offset 0, for hosts that send
-    // from the underlying buffer.
-    const store = new ArrayBuffer(bufferSize + ADDRESS_BYTES + KEY_BYTES);
-    this.buf = new Uint8Array(store, 0, bufferSize);
-    this.source = new Uint8Array(store, bufferSize, ADDRESS_BYTES);
-    this.key = new TransactionKey(new Uint8Array(store, bufferSize + ADDRESS_BYTES, KEY_BYTES));
-    this.retransmit = new TimerEntry(this, TimerKind.None);
+    this.source = source;
+    this.key = new TransactionKey(key);
     this.timeout = new TimerEntry(this, TimerKind.None);
+  }
+
+  /** Answered by the layer itself (failed checks, CANCEL): no TU to tell about Timer H. A getter: no field to pay for per transaction. */
+  get layerOwned(): boolean {
+    return this.user === null;
   }
 
   /**
@@ -89,9 +111,7 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
     this.inUse = true;
     this.method = method;
     this.user = user;
-    this.layerOwned = user === null;
     this.userData = 0;
-    this.length = 0;
     this.lastStatus = 0;
     this.address = address;
     this.port = port;
@@ -104,16 +124,16 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
     if (method !== Method.INVITE && user !== null) {
       // No RFC timer ends a non-INVITE transaction the TU never answers; the client gives up
       // after 64*T1 (Timer F), so free the slot then rather than leak it.
-      this.owner.queue.start(this.timeout, this.owner.timers.f, TimerKind.User);
+      startTimeout(this.owner.queue, this, this.owner.timers.f, TimerKind.User);
     }
   }
 
   /** Keep the 100 Trying in w, to send if the TU stays silent for 200 ms (§17.2.1). */
   prepareTrying(w: SipWriter): void {
-    const n = w.overflow ? -1 : copyStamped(w.buf, w.length, this.buf, this.source, this.sourceLen, this.stampReceived, this.stampPort);
-    if (n < 0) return;
-    this.length = n;
-    this.owner.queue.start(this.retransmit, this.owner.tryingDelay, TimerKind.User);
+    const owner = this.owner;
+    const n = owner.stamp(w, this);
+    if (n < 0 || !owner.keep(this, owner.out, n)) return;
+    startRetransmit(owner.queue, this, owner.tryingDelay, TimerKind.User);
   }
 
   respond(w: SipWriter, status: number): boolean {
@@ -126,8 +146,8 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
     } else if (state !== ServerState.Trying && state !== ServerState.Proceeding) {
       return false;
     }
-    const buf = this.buf;
-    const n = w.overflow ? -1 : copyStamped(w.buf, w.length, buf, this.source, this.sourceLen, this.stampReceived, this.stampPort);
+    const owner = this.owner;
+    const n = owner.stamp(w, this);
     if (n < 0) {
       // The response does not fit (a request with dozens of Via fields, say).
       // A final one that cannot be sent must still end the transaction: left
@@ -136,30 +156,32 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
       if (status >= 200 && !(invite && state === ServerState.Accepted)) this.abandon();
       return false;
     }
-    this.length = n;
+    // With no room left even after reclaiming (layer.ts keep()), the response is sent without a copy:
+    // the request is here and waits for it; only a retransmission would go unanswered.
+    const out = owner.out;
+    owner.keep(this, out, n);
     this.lastStatus = status;
-    const owner = this.owner;
     const queue = owner.queue;
     const t = owner.timers;
     if (invite) {
       if (state === ServerState.Proceeding) {
-        queue.stop(this.retransmit); // the automatic 100 is no longer needed
+        stopRetransmit(queue, this); // the automatic 100 is no longer needed
         if (status >= 200 && status < 300) {
           this.state = ServerState.Accepted;
-          queue.start(this.timeout, t.l, TimerKind.L);
+          startTimeout(queue, this, t.l, TimerKind.L);
         } else if (status >= 300) {
           this.state = ServerState.Completed;
-          if (!t.reliable) queue.start(this.retransmit, t.g, TimerKind.G);
-          queue.start(this.timeout, t.h, TimerKind.H);
+          if (!t.reliable) startRetransmit(queue, this, t.g, TimerKind.G);
+          startTimeout(queue, this, t.h, TimerKind.H);
         }
       }
     } else if (status < 200) {
       this.state = ServerState.Proceeding;
     } else {
       this.state = ServerState.Completed;
-      queue.start(this.timeout, t.j, TimerKind.J);
+      startTimeout(queue, this, t.j, TimerKind.J);
     }
-    return owner.transmit(buf, n, this.address, this.port);
+    return owner.transmit(out, n, this.address, this.port);
   }
 
   /** The TU resends our last response (see ServerTransactionHandle.resend): a 2xx in Accepted, or a 1xx in Proceeding. */
@@ -168,7 +190,7 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
     const state = this.state;
     if (state !== ServerState.Accepted && state !== ServerState.Proceeding) return false;
     this.owner.retransmitted();
-    return this.owner.transmit(this.buf, this.length, this.address, this.port);
+    return this.owner.transmitStored(this, this.address, this.port);
   }
 
   /** A retransmission of the request matched this transaction: absorb it, and answer again (§17.2.1, §17.2.2). */
@@ -179,13 +201,13 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
       // Proceeding: the latest provisional (or our prepared 100, sent now); Completed: the final.
       // Confirmed and Accepted absorb silently (RFC 6026 §7.1: the TU retransmits 2xx).
       resend = state === ServerState.Proceeding || state === ServerState.Completed;
-      if (state === ServerState.Proceeding) this.owner.queue.stop(this.retransmit);
+      if (state === ServerState.Proceeding) stopRetransmit(this.owner.queue, this);
     } else {
       resend = state === ServerState.Proceeding || state === ServerState.Completed;
     }
     if (resend && this.length > 0) {
       this.owner.retransmitted();
-      this.owner.transmit(this.buf, this.length, this.address, this.port);
+      this.owner.transmitStored(this, this.address, this.port);
     }
   }
 
@@ -196,8 +218,10 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
         // §17.2.1: Confirmed; Timer I absorbs further ACK retransmissions.
         const queue = this.owner.queue;
         this.state = ServerState.Confirmed;
-        queue.stop(this.retransmit);
-        queue.start(this.timeout, this.owner.timers.i, TimerKind.I);
+        stopRetransmit(queue, this);
+        // Timer I only absorbs ACK retransmissions: the final response is not needed any more.
+        this.owner.drop(this);
+        startTimeout(queue, this, this.owner.timers.i, TimerKind.I);
         return true;
       }
       case ServerState.Accepted:
@@ -207,18 +231,15 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
     }
   }
 
-  onTimer(entry: TimerEntry): void {
+  onTimer(_entry: TimerEntry): void {
     const owner = this.owner;
-    switch (entry.kind) {
-      case TimerKind.G:
-        if (this.state !== ServerState.Completed) return;
-        // §17.2.1: resend the final response, doubling up to T2.
-        owner.retransmitted();
-        owner.transmit(this.buf, this.length, this.address, this.port);
-        owner.queue.start(entry, owner.timers.nextCapped(entry.interval), TimerKind.G);
-        return;
-      case TimerKind.H: {
-        // §17.2.1: the ACK never came.
+    const queue = owner.queue;
+    const state = this.state;
+    const invite = this.method === Method.INVITE;
+    const which = fire(queue, this);
+    if (which === PairFired.Timeout) {
+      if (invite && state === ServerState.Completed) {
+        // Timer H, §17.2.1: the ACK never came.
         const user = this.layerOwned ? null : this.user;
         this.terminate();
         if (user !== null) {
@@ -230,21 +251,29 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
         }
         return;
       }
-      case TimerKind.User:
-        if (entry === this.retransmit) {
-          // The TU has been silent for 200 ms: send 100 Trying (§17.2.1).
-          if (this.state === ServerState.Proceeding && this.lastStatus === 0 && this.length > 0) owner.transmit(this.buf, this.length, this.address, this.port);
-          return;
-        }
-        if (this.state === ServerState.Trying || this.state === ServerState.Proceeding) {
-          owner.warn("server transaction: no final response from the TU, slot freed");
-          this.terminate();
-        }
-        return;
-      default:
-        // I, J, L: the wait for retransmissions is over.
-        this.terminate();
+      if (!invite && (state === ServerState.Trying || state === ServerState.Proceeding)) {
+        // The guard of begin(): the TU never answered.
+        owner.warn("server transaction: no final response from the TU, slot freed");
+      }
+      // I, J, L: the wait for retransmissions is over.
+      this.terminate();
+      return;
     }
+    if (which === PairFired.Retransmit && invite) {
+      if (state === ServerState.Completed) {
+        // Timer G, §17.2.1: resend the final response, doubling up to T2.
+        if (this.length > 0) {
+          owner.retransmitted();
+          owner.transmitStored(this, this.address, this.port);
+        }
+        startRetransmit(queue, this, owner.timers.nextCapped(this.retransmitInterval), TimerKind.G);
+      } else if (state === ServerState.Proceeding && this.lastStatus === 0 && this.length > 0) {
+        // The TU has been silent for 200 ms: send 100 Trying (§17.2.1).
+        owner.transmitStored(this, this.address, this.port);
+      }
+    }
+    // The other timer (or none) stays armed on the entry.
+    if (this.inUse) rearm(queue, this);
   }
 
   /** The TU's final response could not be built or kept: count it, and end the transaction unanswered. */
@@ -259,8 +288,8 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget {
     this.state = ServerState.Terminated;
     this.inUse = false;
     this.key.clear();
-    this.owner.queue.stop(this.retransmit);
-    this.owner.queue.stop(this.timeout);
+    stopBoth(this.owner.queue, this);
+    this.owner.drop(this);
     this.owner.serverDone(this);
   }
 }

@@ -13,12 +13,17 @@ import type { SipMessage } from "../message/message";
 import { ADDRESS_BYTES } from "./udp-transport";
 
 export class AdvertisedAddress {
-  readonly bytes = new Uint8Array(ADDRESS_BYTES);
+  /** ADDRESS_BYTES; may be a view of a buffer shared with other small fields (a view costs 4 slots in XS, an array of its own 7 and a chunk). */
+  readonly bytes: Uint8Array;
   len = 0;
   address = "";
   port = 0;
   /** Set by configuration (or the UA's NAT logic): no longer follows the socket. */
   private fixed = false;
+
+  constructor(bytes?: Uint8Array) {
+    this.bytes = bytes ?? new Uint8Array(ADDRESS_BYTES);
+  }
 
   /** Returns false when the address does not fit. */
   set(address: string, port: number): boolean {
@@ -44,17 +49,22 @@ export class AdvertisedAddress {
 }
 
 export class LearnedAddress {
-  readonly bytes = new Uint8Array(ADDRESS_BYTES);
+  /** ADDRESS_BYTES, or a view of a shared buffer (see AdvertisedAddress). */
+  readonly bytes: Uint8Array;
   len = 0;
   address = "";
   port = 0;
+
+  constructor(bytes?: Uint8Array) {
+    this.bytes = bytes ?? new Uint8Array(ADDRESS_BYTES);
+  }
 
   /** Take received/rport from the top Via of a response to our request; true when either changed. */
   learn(msg: SipMessage): boolean {
     const via = msg.via;
     const buf = msg.buf;
     let changed = false;
-    if (via.receivedLen > 0 && via.receivedLen <= ADDRESS_BYTES && !spansEqual(buf, via.receivedStart, via.receivedLen, this.bytes, 0, this.len)) {
+    if (via.receivedLen > 0 && via.receivedLen <= this.bytes.length && !spansEqual(buf, via.receivedStart, via.receivedLen, this.bytes, 0, this.len)) {
       for (let i = 0; i < via.receivedLen; i++) this.bytes[i] = buf[via.receivedStart + i]!;
       this.len = via.receivedLen;
       this.address = spanToString(buf, via.receivedStart, via.receivedLen);

@@ -51,7 +51,7 @@ export class UdpTransport implements UdpReceiver {
    * changes: reading a string's characters allocates in XS, comparing two
    * strings does not.
    */
-  readonly source = new Uint8Array(ADDRESS_BYTES);
+  readonly source: Uint8Array;
   sourceLen = 0;
   private sourceString = "";
   /** Datagrams received, parse failures, datagrams dropped here, sends refused, sink exceptions. */
@@ -62,8 +62,10 @@ export class UdpTransport implements UdpReceiver {
   sendErrors = 0;
   errors = 0;
 
-  constructor(sink: TransportSink, udp: UdpHost | null, log?: LogHost, maxHeaders?: number, parser?: SipParser) {
+  /** `source`: ADDRESS_BYTES to keep the source address in (a view of a shared buffer, say); by default its own. */
+  constructor(sink: TransportSink, udp: UdpHost | null, log?: LogHost, maxHeaders?: number, parser?: SipParser, source?: Uint8Array) {
     this.sink = sink;
+    this.source = source ?? new Uint8Array(ADDRESS_BYTES);
     this.udp = udp;
     this.log = log;
     this.msg = new SipMessage(maxHeaders);
