@@ -152,6 +152,20 @@ describe("doorbell call (UAC)", () => {
     expect(r.events.find((e) => e.name === "call down")!.detail).toBe("no answer (487)");
   });
 
+  it("the ring timeout stops at the answer; the time limit then runs from the answer (one timer entry serves both)", () => {
+    const r = rig({ targets: ["100"], calls: { ringTimeoutMs: 20_000, callLimitMs: 30_000 } });
+    const invite = press(r);
+    r.deliver(reply(invite, 180, "Ringing"));
+    r.advance(5000);
+    r.deliver(reply(invite, 200, "OK", { body: OFFER }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    // Past the ring timeout: no CANCEL, no BYE.
+    r.advance(29_999);
+    expect(r.take()).toEqual([]);
+    r.advance(1);
+    expect(r.take().map((m) => m.kind)).toEqual(["BYE"]);
+  });
+
   it("a 200 that crosses the CANCEL is acknowledged and ended with BYE (§9.1)", () => {
     const r = rig({ targets: ["100"], calls: { ringTimeoutMs: 5000 } });
     const invite = press(r);
@@ -248,6 +262,57 @@ describe("doorbell call (UAC)", () => {
     expect(r.eventNames()).toEqual(["button pressed"]);
     expect(new Set(r.take().map((m) => m.msg.callIdString())).size).toBeLessThanOrEqual(1);
     expect(r.intercom.ua.activeCalls).toBe(1);
+  });
+});
+
+describe("a second fork answering (§13.2.2.4)", () => {
+  it("is acknowledged and ended with BYE along its own route set, in the dialog of an idle slot that then matches nothing", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    // Another phone of the same hunt group behind a forking proxy answers too: a 2xx with its own tag, Contact and Record-Route.
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "b-tag", contact: "<sip:101@198.51.100.9:5090>", extra: ["Record-Route: <sip:198.51.100.1:5060;lr>"] }));
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    for (const m of out) {
+      expect(m.msg.uriString()).toBe("sip:101@198.51.100.9:5090");
+      expect([m.address, m.port]).toEqual(["198.51.100.1", 5060]);
+      expect(hdr(m, H.To)).toBe("<sip:100@pbx.test>;tag=b-tag");
+      expect(hdr(m, H.Route)).toBe("<sip:198.51.100.1:5060;lr>");
+      expect(m.msg.callIdString()).toBe(invite.msg.callIdString());
+    }
+    expect(r.eventNames().filter((e) => e === "call up")).toEqual(["call up"]);
+    // The borrowed dialog was left empty: a BYE of the ended fork finds no dialog (481); the call itself is untouched.
+    const ua = r.intercom.ua;
+    expect(ua.calls[1]!.idle).toBe(true);
+    expect(ua.calls[1]!.dialog.callId.len).toBe(0);
+    const fromTag = /tag=([0-9a-f]+)/.exec(hdr(invite, H.From)!)![1]!;
+    r.deliver(
+      ["BYE sip:door@192.0.2.10:5060 SIP/2.0", "Via: SIP/2.0/UDP 198.51.100.9:5090;branch=z9hG4bKforkbye", "Max-Forwards: 70",
+        "From: <sip:100@pbx.test>;tag=b-tag", `To: <sip:door@pbx.test>;tag=${fromTag}`, `Call-ID: ${invite.msg.callIdString()}`, "CSeq: 1 BYE", "Content-Length: 0", "", ""].join("\r\n"),
+      5090, "198.51.100.9",
+    );
+    expect(r.takeLines()).toEqual(["SIP/2.0 481 Call/Transaction Does Not Exist"]);
+    expect(ua.activeCalls).toBe(1);
+    expect(r.eventNames()).not.toContain("call down");
+  });
+
+  it("with no idle slot (parallel hunting took both), a dialog is made for it", () => {
+    const r = rig({ targets: ["100", "101"], hunt: HuntMode.Parallel, calls: { maxCalls: 2 } });
+    r.intercom.press();
+    const [a, b] = r.take();
+    r.deliver(reply(b!, 180, "Ringing"));
+    r.deliver(reply(a!, 200, "OK", { body: OFFER, toTag: "a-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK", "CANCEL"]);
+    expect(r.intercom.ua.calls.every((c) => !c.idle)).toBe(true);
+    r.deliver(reply(a!, 200, "OK", { body: OFFER, toTag: "a2-tag", contact: "<sip:100@198.51.100.9:5090>" }));
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    for (const m of out) {
+      expect([m.address, m.port]).toEqual(["198.51.100.9", 5090]);
+      expect(hdr(m, H.To)).toBe("<sip:100@pbx.test>;tag=a2-tag");
+    }
   });
 });
 

@@ -167,6 +167,23 @@ describe("incoming call (UAS)", () => {
     expect(r.takeLines()).toEqual(["SIP/2.0 481 Call/Transaction Does Not Exist"]);
   });
 
+  it("auto-answer after its delay, then the time limit counted from the answer (one timer entry serves both)", () => {
+    const r = rig({ calls: { autoAnswerMs: 5000, callLimitMs: 10_000 } });
+    r.deliver(request("INVITE", { body: OFFER }));
+    expect(r.takeLines()).toEqual(["SIP/2.0 100 Trying", "SIP/2.0 180 Ringing"]);
+    r.advance(4999);
+    expect(r.take()).toEqual([]);
+    r.advance(1);
+    const ok = r.take().find((m) => m.kind === "200")!;
+    expect(ok).toBeDefined();
+    r.deliver(ackFor(ok));
+    r.advance(9_999);
+    expect(r.take().filter((m) => m.kind === "BYE")).toEqual([]);
+    r.advance(1);
+    expect(r.take().map((m) => m.kind)).toEqual(["BYE"]);
+    expect(r.logs.some((l) => l.includes("time limit reached"))).toBe(true);
+  });
+
   it("a second INVITE while a call rings gets 486 Busy Here", () => {
     const r = rig({ calls: { autoAnswerMs: 5000 } });
     r.deliver(request("INVITE", { body: OFFER }));

@@ -20,7 +20,8 @@ import { FRAME_SAMPLES, decodeG711, encodeG711 } from "../src/media/g711";
 import { RtpHeader, writeRtpHeader } from "../src/media/rtp-packet";
 import { RtcpReader } from "../src/media/rtcp";
 import { writeTelephoneEvent } from "../src/media/telephone-event";
-import { ackFor, offer, PEER, reply, request, rig, type Rig } from "./support/call-harness";
+import { CallState } from "../src/ua/call/call-types";
+import { ackFor, offer, OFFER, PEER, reply, request, rig, type Rig } from "./support/call-harness";
 import { dominant, rms, toneShare } from "./interop/audio/signal";
 
 const PHONE_RTP = 49170;
@@ -94,13 +95,13 @@ function header(p: Packet): RtpHeader {
 }
 
 /** The phone's RTP: PCMU packets carrying `hz`, from `port`. */
-function phoneAudio(r: Rig, port: number, seq: number, ts: number, hz: number, marker = false, ssrc = 0x0a0b0c0d, address = PEER): void {
+function phoneAudio(r: Rig, port: number, seq: number, ts: number, hz: number, marker = false, ssrc = 0x0a0b0c0d, address = PEER, slot = 0): void {
   const pcm = new Int16Array(FRAME_SAMPLES);
   for (let i = 0; i < FRAME_SAMPLES; i++) pcm[i] = Math.round(9000 * Math.sin((2 * Math.PI * hz * (ts + i)) / 8000));
   const b = new Uint8Array(12 + FRAME_SAMPLES);
   writeRtpHeader(b, 0, 0, marker, seq, ts, ssrc);
   encodeG711(false, pcm, 0, b, 12, FRAME_SAMPLES);
-  r.intercom.rtpReceiver(0)!.receive(b, b.length, address, port);
+  r.intercom.rtpReceiver(slot)!.receive(b, b.length, address, port);
 }
 
 function phoneEvent(r: Rig, port: number, seq: number, ts: number, event: number, end: boolean, duration: number): void {
@@ -162,7 +163,7 @@ describe("audio in calls (virtual clock)", () => {
     }
     const last = rtp.sent.slice(-5);
     for (const p of last) expect(p.port).toBe(30000);
-    const session = r.intercom.media.sessions[0]!;
+    const session = r.intercom.media.session;
     expect(session.latched).toBe(true);
     expect(session.dropped).toBe(50);
     // The speaker played the phone's 1000 Hz (after the jitter buffer's 40 ms), not the stranger's 300 Hz.
@@ -179,7 +180,7 @@ describe("audio in calls (virtual clock)", () => {
       phoneAudio(r, 30000, 100 + i, 8000 + 160 * i, 1000);
       r.advance(20);
     }
-    const session = r.intercom.media.sessions[0]!;
+    const session = r.intercom.media.session;
     expect(session.remotePort).toBe(30000);
     r.advance(3_000); // the phone is silent longer than RELATCH_MS
     const dropped = session.dropped;
@@ -210,7 +211,7 @@ describe("audio in calls (virtual clock)", () => {
     }
     const after = audio.speaker(from + 160 * 5);
     expect(toneShare(after, 0, 1600, 400, 8000)).toBeGreaterThan(0.8);
-    expect(r.intercom.media.sessions[0]!.jitter.late).toBe(0);
+    expect(r.intercom.media.session.jitter.late).toBe(0);
   });
 
   it("RFC 4733 '#' opens the door once; the confirmation tone goes into the call and to the door's speaker", () => {
@@ -253,7 +254,7 @@ describe("audio in calls (virtual clock)", () => {
     expect(first.at).toBeLessThanOrEqual(7600);
     expect(first.port).toBe(PHONE_RTP + 1);
     expect(first.bytes[1]).toBe(200);
-    const session = r.intercom.media.sessions[0]!;
+    const session = r.intercom.media.session;
     const reader = new RtcpReader();
     expect(reader.read(first.bytes, first.bytes.length, 0x0a0b0c0d)).toBe(true);
     expect(reader.aboutUs).toBe(true);
@@ -264,9 +265,9 @@ describe("audio in calls (virtual clock)", () => {
     expect(session.active).toBe(false);
     const bye = rtcp.sent[count]!;
     expect(bye.bytes[9]).toBe(203);
-    const sent = r.intercom.media.sessions[0]!.packetsSent;
+    const sent = r.intercom.media.session.packetsSent;
     r.advance(1000);
-    expect(r.intercom.media.sessions[0]!.packetsSent).toBe(sent);
+    expect(r.intercom.media.session.packetsSent).toBe(sent);
   });
 
   it("hold: a sendonly re-INVITE stops our sending; sendrecv again resumes with a marker", () => {
@@ -312,5 +313,69 @@ describe("audio in calls (virtual clock)", () => {
     const after = audio.speaker(from);
     // Answered: no ringback any more (nothing is received, so the speaker is silent).
     expect(rms(after)).toBe(0);
+  });
+
+  it("one session for the station: a transferred call that comes up while the first has the audio gets RTP from its own port once the first ends", () => {
+    const { r, rtp, rtcp, audio } = setup();
+    const rtp1 = new RecordingUdp(40102, () => r.clock.now());
+    const rtcp1 = new RecordingUdp(40103, () => r.clock.now());
+    r.intercom.attachMedia(1, rtp1, rtcp1);
+    answeredCall(r);
+    r.advance(100);
+    const first = r.intercom.ua.calls[0]!;
+    const toTag = first.dialog.localTag.toString();
+    // The phone transfers the door to 200 (RFC 3515): the door calls the target from its second slot, with that slot's port.
+    r.deliver(request("REFER", { cseq: 2, toTag, branch: "z9hG4bKrefer", extra: ["Refer-To: <sip:200@198.51.100.8:5080>"] }));
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["202", "NOTIFY", "INVITE"]);
+    const invite = out[2]!;
+    expect(invite.text).toMatch(/^m=audio 40102 /m);
+    r.deliver(reply(out[1]!, 200, "OK", { toTag: null }));
+    const target = OFFER.replace(/198\.51\.100\.7/g, "198.51.100.8").replace("49170", "49180");
+    r.deliver(reply(invite, 200, "OK", { body: target, contact: "<sip:200@198.51.100.8:5080>" }), 5080, "198.51.100.8");
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK", "NOTIFY"]);
+    const second = r.intercom.ua.calls[1]!;
+    expect([first.state, second.state]).toEqual([CallState.Up, CallState.Up]);
+    expect(r.logs.some((l) => l.includes("call 1 is up while call 0 has the audio"))).toBe(true);
+    // Both calls are up; the audio stays with the first: nothing goes out of the second slot, and what comes to it is not played.
+    const sent0 = rtp.sent.length;
+    const played = audio.played.length;
+    for (let i = 0; i < 10; i++) {
+      const b = new Uint8Array(12 + FRAME_SAMPLES);
+      writeRtpHeader(b, 0, 0, i === 0, 300 + i, 160 * i, 0x51515151);
+      b.fill(0x10, 12);
+      r.intercom.rtpReceiver(1)!.receive(b, b.length, "198.51.100.8", 49180);
+      r.advance(20);
+    }
+    expect(rtp.sent.length - sent0).toBeGreaterThanOrEqual(9);
+    expect(rtp1.sent).toEqual([]);
+    expect(rms(audio.speaker(played))).toBe(0);
+    const media = r.intercom.media;
+    expect(media.sessions[1]!.stray).toBe(10);
+    expect([media.sessions[0]!.active, media.sessions[1]!.active]).toEqual([true, false]);
+    // The transferor hangs up: the first session ends (RTCP BYE from the first slot), the second call takes the audio.
+    const ssrc0 = media.session.ssrc;
+    r.deliver(request("BYE", { cseq: 3, toTag, branch: "z9hG4bKbye" }));
+    expect(first.state).not.toBe(CallState.Up);
+    expect(rtcp.sent.at(-1)!.bytes[9]).toBe(203);
+    const stopped0 = rtp.sent.length;
+    r.advance(200);
+    expect(rtp.sent.length).toBe(stopped0);
+    expect(rtp1.sent.length).toBeGreaterThanOrEqual(9);
+    const hs = rtp1.sent.map(header);
+    for (const p of rtp1.sent) expect([p.address, p.port]).toEqual(["198.51.100.8", 49180]);
+    expect(hs[0]!.marker).toBe(true);
+    expect(hs[0]!.ssrc).not.toBe(ssrc0);
+    expect([media.sessions[0]!.active, media.sessions[1]!.active]).toEqual([false, true]);
+    expect(media.sessions[1]!.packetsSent).toBe(rtp1.sent.length);
+    // Its peer's audio now reaches the speaker.
+    const from = audio.played.length;
+    for (let i = 0; i < 10; i++) {
+      phoneAudio(r, 49180, 400 + i, 8000 + 160 * i, 1000, i === 0, 0x0a0b0c0d, "198.51.100.8", 1);
+      r.advance(20);
+    }
+    expect(media.session.packetsReceived).toBe(10);
+    expect(rms(audio.speaker(from))).toBeGreaterThan(3000);
+    r.deliver(request("BYE", { cseq: 2, toTag: second.dialog.localTag.toString(), callId: second.dialog.callId.toString(), fromTag: second.dialog.remoteTag.toString(), branch: "z9hG4bKbye2" }), 5080, "198.51.100.8");
   });
 });

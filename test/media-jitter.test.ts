@@ -177,6 +177,37 @@ describe("jitter buffer", () => {
     expect([out[0], out[79], out[80], out[159]]).toEqual([9, 9, SILENCE, SILENCE]);
   });
 
+  it("slots of one 20 ms frame (1,600 bytes in all): a 40 ms packet takes two, every sample plays once, in order", () => {
+    const jb = new JitterBuffer();
+    expect([jb.slots, jb.slotBytes]).toEqual([10, 160]);
+    const ts0 = 5000;
+    // 40 ms packets: 320 samples each, the first half valued 2k+1, the second 2k+2.
+    const frames: number[][] = [];
+    const out = new Uint8Array(160);
+    for (let k = 0; k < 6; k++) {
+      const p = new Uint8Array(320);
+      p.fill(2 * k + 1, 0, 160);
+      p.fill(2 * k + 2, 160);
+      expect(jb.put(ts0 + 320 * k, p, 0, 320, k === 0)).toBe(JitterPut.Stored);
+      for (let f = 0; f < 2; f++) {
+        const n = jb.get(out, 0, SILENCE);
+        frames.push(n < 0 ? [] : [n, out[0]!, out[159]!]);
+      }
+    }
+    // Primed at once (a 40 ms packet is the start target), then frame by frame: 1, 2, 3... with every sample covered.
+    expect(frames).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((v) => [160, v, v]));
+    expect(jb.duplicates).toBe(0);
+    // A buffered 40 ms packet again is a duplicate (known by its first piece); one already played is late.
+    const next = new Uint8Array(320).fill(13);
+    expect(jb.put(ts0 + 320 * 6, next, 0, 320, false)).toBe(JitterPut.Stored);
+    expect(jb.put(ts0 + 320 * 6, next, 0, 320, false)).toBe(JitterPut.Duplicate);
+    expect(jb.duplicates).toBe(1);
+    expect(jb.put(ts0 + 320 * 5, next, 0, 320, false)).toBe(JitterPut.Late);
+    // Longer than half the buffer's 200 ms: cut to 100 ms and counted.
+    expect(jb.put(ts0 + 320 * 7, new Uint8Array(960).fill(50), 0, 960, false)).toBe(JitterPut.Stored);
+    expect(jb.truncated).toBe(1);
+  });
+
   it("a new talkspurt (marker) after silence gets the target delay again", () => {
     const jb = new JitterBuffer();
     put(jb, 0);

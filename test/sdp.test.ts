@@ -180,6 +180,26 @@ describe("SdpReader: offers from real user agents", () => {
     expect(summary(r)).toMatchObject({ codec: Codec.PCMA, codecPt: 8, telephoneEventPt: 101, address: "192.168.178.1", audioPort: 7078 });
   });
 
+  it("telephone-event's a=fmtp: found before its rtpmap, any case of the name, the last one wins, and only in the chosen stream", () => {
+    const body = [
+      "v=0", "o=- 1 1 IN IP4 192.0.2.1", "s=-", "c=IN IP4 192.0.2.1", "t=0 0",
+      // A first audio stream without G.711: its fmtp for 101 is not the chosen stream's.
+      "m=audio 4000 RTP/AVP 101", "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-3",
+      "m=audio 5000 RTP/AVP 0 101", "a=FMTP:101 0-11", "a=fmtp:0 x=1", "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-15",
+      "m=video 6000 RTP/AVP 101", "a=fmtp:101 profile=1", "",
+    ].join("\r\n");
+    const r = ok(body);
+    expect(summary(r)).toMatchObject({ audioIndex: 1, codec: Codec.PCMU, telephoneEventPt: 101, audioPort: 5000, mediaCount: 3 });
+    expect(Buffer.from(r.buf.subarray(r.telephoneEventFmtpStart, r.telephoneEventFmtpStart + r.telephoneEventFmtpLen)).toString()).toBe("0-15");
+    // Without the second fmtp the first (upper-case name) is the one.
+    const r2 = ok(body.replace("a=fmtp:101 0-15\r\n", ""));
+    expect(Buffer.from(r2.buf.subarray(r2.telephoneEventFmtpStart, r2.telephoneEventFmtpStart + r2.telephoneEventFmtpLen)).toString()).toBe("0-11");
+    // A payload type mapped in the first stream means nothing in the next (no rtpmap there: not an event).
+    const r3 = ok(body.replace("a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15", "a=fmtp:101 0-15"));
+    expect(r3.telephoneEventPt).toBe(-1);
+    expect(r3.telephoneEventFmtpLen).toBe(-1);
+  });
+
   it("one reader reads one body after another, nothing left over", () => {
     const r = new SdpReader();
     const a = sipBytes(offers.LINPHONE);

@@ -10,12 +10,20 @@ import { FRAME_SAMPLES } from "./g711";
 /** Consecutive concealed frames before the output is silent (1 + 5 halvings: 120 ms). */
 const MAX_CONCEALED = 6;
 
+/** The bytes a Concealment keeps (for an owner's shared buffer). */
+export const CONCEALMENT_BYTES = 2 * FRAME_SAMPLES;
+
 export class Concealment {
-  private readonly last = new Int16Array(FRAME_SAMPLES);
+  private readonly last: Int16Array;
   private lost = 0;
   private haveLast = false;
   /** Frames concealed, for statistics. */
   concealed = 0;
+
+  /** With `store`, the last frame is kept at `offset` (even) in it (a view: see JitterBuffer). */
+  constructor(store?: ArrayBuffer, offset = 0) {
+    this.last = store !== undefined ? new Int16Array(store, offset, FRAME_SAMPLES) : new Int16Array(FRAME_SAMPLES);
+  }
 
   reset(): void {
     this.lost = 0;

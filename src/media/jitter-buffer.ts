@@ -37,9 +37,9 @@ export const enum JitterPut {
 }
 
 export interface JitterBufferOptions {
-  /** Packets held (default 10: 200 ms of 20 ms packets). */
+  /** Slots (default 10: 200 ms of 20 ms frames, the 120 ms maximum target and the 3 frames of a burst above it). */
   slots?: number;
-  /** Bytes (samples) kept per packet (default 320: ptime up to 40 ms; longer packets are cut). */
+  /** Bytes (samples) per slot (default 160: one 20 ms frame; a longer packet takes several slots). */
   slotBytes?: number;
   /** Target delay bounds, frames of 20 ms (default 1 and 6); the start target is 2. */
   minFrames?: number;
@@ -52,6 +52,14 @@ const SHRINK_AFTER = 250;
 const RESTART_SPAN = 80000;
 /** Late packets in a row that mean the sender's timeline moved back (a new source, a jump): start again from them. */
 const LATE_RUN_RESTART = 8;
+
+function slotCount(o: JitterBufferOptions): number {
+  return o.slots !== undefined && o.slots >= 2 ? Math.floor(o.slots) : 10;
+}
+
+function slotSize(o: JitterBufferOptions): number {
+  return o.slotBytes !== undefined && o.slotBytes >= FRAME_SAMPLES ? Math.floor(o.slotBytes) : FRAME_SAMPLES;
+}
 
 export class JitterBuffer {
   readonly slots: number;
@@ -74,11 +82,11 @@ export class JitterBuffer {
   missing = 0;
   /** Frames dropped to shrink the delay or catch up. */
   dropped = 0;
-  /** Packets longer than a slot, cut. */
+  /** Packets longer than half the buffer's span, cut (no G.711 ptime is that long). */
   truncated = 0;
 
   private readonly data: Uint8Array;
-  private readonly tss: Float64Array;
+  private readonly tss: Uint32Array;
   private readonly lens: Uint16Array;
   /** One past the newest buffered timestamp. */
   private endTs = 0;
@@ -87,17 +95,32 @@ export class JitterBuffer {
   private lateRun = 0;
   private targetBeforeRun = 0;
 
-  constructor(o: JitterBufferOptions = {}) {
-    this.slots = o.slots !== undefined && o.slots >= 2 ? o.slots : 10;
-    this.slotBytes = o.slotBytes !== undefined && o.slotBytes >= FRAME_SAMPLES ? o.slotBytes : 2 * FRAME_SAMPLES;
+  /**
+   * With `store`, the buffer keeps its bytes (bytesFor(o) of them) at
+   * `offset` (a multiple of 4) in its owner's buffer: in XS a typed array
+   * costs 7 slots and a chunk of its own, a view of a shared ArrayBuffer 4
+   * slots and no chunk.
+   */
+  constructor(o: JitterBufferOptions = {}, store?: ArrayBuffer, offset = 0) {
+    this.slots = slotCount(o);
+    this.slotBytes = slotSize(o);
     this.minFrames = o.minFrames !== undefined && o.minFrames >= 1 ? o.minFrames : 1;
     const max = o.maxFrames !== undefined && o.maxFrames >= this.minFrames ? o.maxFrames : 6;
     // The target can never exceed what the slots hold.
     this.maxFrames = max < this.slots - 2 ? max : this.slots - 2 > this.minFrames ? this.slots - 2 : this.minFrames;
-    this.data = new Uint8Array(this.slots * this.slotBytes);
-    this.tss = new Float64Array(this.slots);
-    this.lens = new Uint16Array(this.slots);
+    const b = store !== undefined ? store : new ArrayBuffer(JitterBuffer.bytesFor(o));
+    const at = store !== undefined ? offset : 0;
+    // Timestamps first: 32-bit, then 16-bit lengths, then the bytes.
+    this.tss = new Uint32Array(b, at, this.slots);
+    this.lens = new Uint16Array(b, at + 4 * this.slots, this.slots);
+    this.data = new Uint8Array(b, at + 6 * this.slots, this.slots * this.slotBytes);
     this.target = 2 > this.maxFrames ? this.maxFrames : 2 < this.minFrames ? this.minFrames : 2;
+  }
+
+  /** The bytes a buffer with options `o` keeps, rounded up to a multiple of 4. */
+  static bytesFor(o: JitterBufferOptions = {}): number {
+    const slots = slotCount(o);
+    return (6 * slots + slots * slotSize(o) + 3) & ~3;
   }
 
   /** Forget everything (a new call); the target goes back to its start value. */
@@ -163,13 +186,28 @@ export class JitterBuffer {
       }
     }
     this.lateRun = 0;
-    // A packet beyond what the slots can hold pushes the play-out point forward.
     const span = this.slots * FRAME_SAMPLES;
-    const over = ((ts + (length < this.slotBytes ? length : this.slotBytes)) - this.playTs - span) | 0;
+    let n = length;
+    if (n > span >> 1) {
+      n = span >> 1;
+      this.truncated++;
+    }
+    // A packet beyond what the slots can hold pushes the play-out point forward.
+    const over = ((ts + n) - this.playTs - span) | 0;
     if (over > 0) {
       this.playTs = (this.playTs + over) >>> 0;
       this.dropped += Math.ceil(over / FRAME_SAMPLES);
     }
+    // One slot per piece; a duplicate is known by its first piece.
+    const size = this.slotBytes;
+    const first = this.store(ts, buf, start, n < size ? n : size);
+    if (first === JitterPut.Duplicate) return first;
+    for (let at = size; at < n; at += size) this.store((ts + at) >>> 0, buf, start + at, n - at < size ? n - at : size);
+    return result;
+  }
+
+  /** One piece of at most a slot: `n` bytes of `buf` from `start`, for timestamp `ts`. */
+  private store(ts: number, buf: Uint8Array, start: number, n: number): JitterPut {
     const tss = this.tss;
     const lens = this.lens;
     let free = -1;
@@ -189,11 +227,6 @@ export class JitterBuffer {
       }
     }
     if (free < 0) free = this.oldest();
-    let n = length;
-    if (n > this.slotBytes) {
-      n = this.slotBytes;
-      this.truncated++;
-    }
     const data = this.data;
     const base = free * this.slotBytes;
     for (let i = 0; i < n; i++) data[base + i] = buf[start + i]!;
@@ -201,7 +234,7 @@ export class JitterBuffer {
     lens[free] = n;
     const end = (ts + n) >>> 0;
     if (((end - this.endTs) | 0) > 0) this.endTs = end;
-    return result;
+    return JitterPut.Stored;
   }
 
   /**

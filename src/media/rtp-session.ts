@@ -28,13 +28,17 @@
  * that (§6.3.1), sent to the RTP port + 1 of the peer (§11) or where its
  * RTCP comes from; a BYE at the end.
  *
- * Nothing here allocates per packet: the packet buffers, header reader,
+ * Nothing here allocates per packet: the packet buffer, header reader,
  * statistics and jitter buffer are made at construction.
+ *
+ * The station has one RtpSession (a door has one microphone and one
+ * speaker, so audio flows in one call at a time): CallMedia binds it to the
+ * call slot whose call is up, with that slot's sockets.
  */
 import type { ClockHost, LogHost, RandomHost, UdpHost, UdpReceiver } from "../host";
 import { LogLevel, logEnabled } from "../host";
 import { ALAW_SILENCE, decodeG711, encodeG711, FRAME_SAMPLES, ULAW_SILENCE } from "./g711";
-import { Concealment } from "./concealment";
+import { CONCEALMENT_BYTES, Concealment } from "./concealment";
 import { JitterBuffer, type JitterBufferOptions, JitterPut } from "./jitter-buffer";
 import { RtcpReader, type RtcpSource, writeBye, writeReport } from "./rtcp";
 import { RTP_HEADER, RtpCheck, RtpHeader, writeRtpHeader } from "./rtp-packet";
@@ -56,7 +60,8 @@ export interface RtpSessionListener {
 }
 
 export interface RtpSessionOptions {
-  slot: number;
+  /** The call slot served first (default 0); CallMedia moves the session to the slot whose call has the audio. */
+  slot?: number;
   clock: ClockHost;
   random: RandomHost;
   log?: LogHost;
@@ -64,21 +69,12 @@ export interface RtpSessionOptions {
   jitter?: JitterBufferOptions;
 }
 
-/** The RTCP socket's receiver: a fixed object per session, made once. */
-class RtcpPort implements UdpReceiver {
-  constructor(private readonly session: RtpSession) {}
-  receive(data: Uint8Array, length: number, address: string, port: number): void {
-    this.session.receiveRtcp(data, length, address, port);
-  }
-}
-
 export class RtpSession implements UdpReceiver, RtcpSource {
-  readonly slot: number;
-  /** The host's sockets for this slot: RTP (even port) and RTCP (the next one). */
+  /** The call slot served now, or last (its counters stay until the next start). */
+  slot: number;
+  /** That slot's sockets: RTP (even port) and RTCP (the next one). */
   rtp: UdpHost | null = null;
   rtcp: UdpHost | null = null;
-  /** What the host binds its RTCP socket to. */
-  readonly rtcpReceiver: UdpReceiver;
   listener: RtpSessionListener | undefined;
 
   /** Running (between start and stop). */
@@ -110,7 +106,7 @@ export class RtpSession implements UdpReceiver, RtcpSource {
   readonly stats = new RtpReceiveStats();
   readonly jitter: JitterBuffer;
   readonly events = new TelephoneEventReceiver();
-  readonly concealment = new Concealment();
+  readonly concealment: Concealment;
   readonly rtcpIn = new RtcpReader();
   lastSr = 0;
   lastSrAt = -1;
@@ -128,19 +124,28 @@ export class RtpSession implements UdpReceiver, RtcpSource {
   private readonly clock: ClockHost;
   private readonly random: RandomHost;
   private readonly log: LogHost | undefined;
-  private readonly packet = new Uint8Array(RTP_HEADER + FRAME_SAMPLES);
-  private readonly rtcpOut = new Uint8Array(128);
-  private readonly cname = new Uint8Array(CNAME_LENGTH);
-  private readonly frameBytes = new Uint8Array(FRAME_SAMPLES);
+  /**
+   * One buffer for the RTP packet sent, the RTCP packet sent and the G.711
+   * frame played out: the host copies what it sends before send() returns
+   * (UdpHost.send), and each use ends before the next begins (in XS each
+   * typed array costs 7 slots besides its bytes).
+   */
+  private readonly packet: Uint8Array;
+  private readonly cname: Uint8Array;
 
   constructor(o: RtpSessionOptions) {
-    this.slot = o.slot;
+    this.slot = o.slot !== undefined ? o.slot : 0;
     this.clock = o.clock;
     this.random = o.random;
     this.log = o.log;
     this.listener = o.listener;
-    this.jitter = new JitterBuffer(o.jitter);
-    this.rtcpReceiver = new RtcpPort(this);
+    // Every buffer of the session in one: the jitter buffer's, the concealment's last frame, the packet, the CNAME (views: see JitterBuffer).
+    const jb = JitterBuffer.bytesFor(o.jitter);
+    const store = new ArrayBuffer(jb + CONCEALMENT_BYTES + RTP_HEADER + FRAME_SAMPLES + CNAME_LENGTH);
+    this.jitter = new JitterBuffer(o.jitter, store, 0);
+    this.concealment = new Concealment(store, jb);
+    this.packet = new Uint8Array(store, jb + CONCEALMENT_BYTES, RTP_HEADER + FRAME_SAMPLES);
+    this.cname = new Uint8Array(store, jb + CONCEALMENT_BYTES + RTP_HEADER + FRAME_SAMPLES, CNAME_LENGTH);
   }
 
   /** The local RTP port the host bound, 0 when none. */
@@ -229,7 +234,7 @@ export class RtpSession implements UdpReceiver, RtcpSource {
     if (!this.active) return;
     this.active = false;
     if (this.packetsSent > 0) {
-      const n = writeBye(this.rtcpOut, this.ssrc);
+      const n = writeBye(this.packet, this.ssrc);
       this.sendRtcp(n);
     }
     this.sending = this.receiving = false;
@@ -273,7 +278,8 @@ export class RtpSession implements UdpReceiver, RtcpSource {
       for (let i = 0; i < FRAME_SAMPLES; i++) pcm[i] = 0;
       return false;
     }
-    const n = this.jitter.get(this.frameBytes, 0, this.alaw ? ALAW_SILENCE : ULAW_SILENCE);
+    const frame = this.packet;
+    const n = this.jitter.get(frame, 0, this.alaw ? ALAW_SILENCE : ULAW_SILENCE);
     if (n < 0) {
       for (let i = 0; i < FRAME_SAMPLES; i++) pcm[i] = 0;
       return false;
@@ -282,7 +288,7 @@ export class RtpSession implements UdpReceiver, RtcpSource {
       this.concealment.conceal(pcm);
       return true;
     }
-    decodeG711(this.alaw, this.frameBytes, 0, pcm, 0, FRAME_SAMPLES);
+    decodeG711(this.alaw, frame, 0, pcm, 0, FRAME_SAMPLES);
     this.concealment.good(pcm);
     return true;
   }
@@ -371,7 +377,7 @@ export class RtpSession implements UdpReceiver, RtcpSource {
   /** Send a report when one is due (the media clock calls this every frame). */
   tickRtcp(now: number): void {
     if (!this.active || now < this.nextReportAt) return;
-    const n = writeReport(this.rtcpOut, this, now, this.cname, CNAME_LENGTH);
+    const n = writeReport(this.packet, this, now, this.cname, CNAME_LENGTH);
     this.sentSinceReport = false;
     this.sendRtcp(n);
     this.scheduleReport(now);
@@ -381,7 +387,7 @@ export class RtpSession implements UdpReceiver, RtcpSource {
     const udp = this.rtcp;
     // (In XS a string literal such as "" in a per-packet function is a new chunk each time: compare numbers.)
     if (udp === null || this.remoteRtcpPort <= 0) return;
-    if (udp.send(this.rtcpOut, length, this.remoteRtcpAddress, this.remoteRtcpPort)) this.rtcpSent++;
+    if (udp.send(this.packet, length, this.remoteRtcpAddress, this.remoteRtcpPort)) this.rtcpSent++;
   }
 
   /** §6.3.1: the interval times a random factor in [0.5, 1.5]. */

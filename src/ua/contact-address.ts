@@ -8,17 +8,22 @@
 import { spansEqualCI, utf8Write } from "../sip/message/bytes";
 
 /** Longest address kept: an IPv6 literal with zone is < 64; a host name may be longer. */
-const MAX_ADDRESS = 255;
+export const MAX_ADDRESS = 255;
 
 export class ContactAddress {
   /** The address without brackets. */
-  readonly bytes = new Uint8Array(MAX_ADDRESS);
+  readonly bytes: Uint8Array;
   len = 0;
   port = 0;
   /** An IPv6 literal: written in brackets in URIs. */
   v6 = false;
   /** The string it was set from ("" when set from bytes or unset). */
   source = "";
+
+  /** MAX_ADDRESS bytes of its own, or a view of them at `offset` in `store` (several addresses in one buffer: in XS a view costs no chunk of its own). */
+  constructor(store?: ArrayBuffer, offset = 0) {
+    this.bytes = store !== undefined ? new Uint8Array(store, offset, MAX_ADDRESS) : new Uint8Array(MAX_ADDRESS);
+  }
 
   /** Set from a string; returns true when the address or port changed. Strings only when they change (rare). */
   set(address: string, port: number): boolean {

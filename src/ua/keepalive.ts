@@ -27,6 +27,7 @@ import { TimerEntry, type TimerQueue, type TimerTarget } from "../sip/timer/time
 import { TimerKind } from "../sip/timer/timer-kind";
 import type { ClientFailure, ClientTransactionHandle, ClientTransactionUser, TransactionLayerApi } from "../sip/transaction/api";
 import { type AccountConfig, DEFAULT_USER_AGENT, hostForUri, nextHopHost, nextHopPort } from "./account";
+import { packedText } from "./packed-text";
 
 export interface KeepaliveListener {
   /** `maxMisses` OPTIONS in a row went unanswered. */
@@ -107,10 +108,17 @@ export class Keepalive implements ClientTransactionUser, TimerTarget {
     this.port = nextHopPort(a);
     const target = "sip:" + hostForUri(this.address) + ":" + this.port;
     const domain = a.domain !== undefined && a.domain !== "" ? a.domain : hostForUri(a.registrarHost);
-    this.requestLine = ascii("OPTIONS " + target + " SIP/2.0\r\n");
-    this.head = ascii("Max-Forwards: 70\r\nFrom: <sip:" + a.user + "@" + domain);
-    this.to = ascii("To: <" + target + ">\r\n");
-    this.tail = ascii("CSeq: 1 OPTIONS\r\nAccept: application/sdp\r\nUser-Agent: " + (a.userAgent ?? DEFAULT_USER_AGENT) + "\r\n");
+    // One buffer for the four (packed-text.ts).
+    const bytes = packedText([
+      "OPTIONS " + target + " SIP/2.0\r\n",
+      "Max-Forwards: 70\r\nFrom: <sip:" + a.user + "@" + domain,
+      "To: <" + target + ">\r\n",
+      "CSeq: 1 OPTIONS\r\nAccept: application/sdp\r\nUser-Agent: " + (a.userAgent ?? DEFAULT_USER_AGENT) + "\r\n",
+    ]);
+    this.requestLine = bytes[0]!;
+    this.head = bytes[1]!;
+    this.to = bytes[2]!;
+    this.tail = bytes[3]!;
   }
 
   get enabled(): boolean {

@@ -24,6 +24,7 @@ import {
   hostForUri, portOr,
 } from "./account";
 import type { ContactAddress } from "./contact-address";
+import { packedText } from "./packed-text";
 
 const K_CONTACT_SIP = ascii("Contact: <sip:");
 const K_EXPIRES_PARAM = ascii(">;expires=");
@@ -61,32 +62,43 @@ export class RegisterRequest {
   /** The user part alone, to find our Contact in a 200 (§10.3 lists every binding of the AOR). */
   readonly user: Uint8Array;
   /** The Call-ID, 32 hex digits (§8.1.1.4), the same for the life of this object. */
-  readonly callId = new Uint8Array(CALL_ID_LENGTH);
+  readonly callId: Uint8Array;
 
   constructor(account: AccountConfig, random: RandomHost) {
     const domain = account.domain !== undefined && account.domain !== "" ? account.domain : hostForUri(account.registrarHost);
     const aor = "sip:" + account.user + "@" + domain;
     this.requestUri = "sip:" + domain;
-    this.requestUriBytes = ascii(this.requestUri);
-    this.requestLine = ascii("REGISTER " + this.requestUri + " SIP/2.0\r\n");
     let head = "Max-Forwards: 70\r\n";
     if (account.outboundProxyHost !== undefined && account.outboundProxyHost !== "") {
       // §8.1.2: a preloaded Route to the outbound proxy, loose-routing (";lr", §16.12.1.1).
       const port = portOr(account.outboundProxyPort, DEFAULT_SIP_PORT);
       head += "Route: <sip:" + hostForUri(account.outboundProxyHost) + ":" + port + ";lr>\r\n";
     }
-    this.head = ascii(head);
-    this.fromPrefix = ascii("From: <" + aor);
-    writeCallId(random, this.callId, 0);
+    const id = new Uint8Array(CALL_ID_LENGTH);
+    writeCallId(random, id, 0);
     let callId = "";
-    for (let i = 0; i < this.callId.length; i++) callId += String.fromCharCode(this.callId[i]!);
-    this.toAndCallId = ascii("To: <" + aor + ">\r\nCall-ID: " + callId + "\r\n");
-    this.tail = ascii(
-      "Allow: " + (account.allow ?? DEFAULT_ALLOW) + "\r\n" +
-      "User-Agent: " + (account.userAgent ?? DEFAULT_USER_AGENT) + "\r\n",
-    );
-    this.user = ascii(account.user);
-    this.userAt = ascii(account.user + "@");
+    for (let i = 0; i < id.length; i++) callId += String.fromCharCode(id[i]!);
+    // One buffer for all of them (packed-text.ts).
+    const bytes = packedText([
+      this.requestUri,
+      "REGISTER " + this.requestUri + " SIP/2.0\r\n",
+      head,
+      "From: <" + aor,
+      "To: <" + aor + ">\r\nCall-ID: " + callId + "\r\n",
+      "Allow: " + (account.allow ?? DEFAULT_ALLOW) + "\r\n" + "User-Agent: " + (account.userAgent ?? DEFAULT_USER_AGENT) + "\r\n",
+      account.user,
+      account.user + "@",
+      callId,
+    ]);
+    this.requestUriBytes = bytes[0]!;
+    this.requestLine = bytes[1]!;
+    this.head = bytes[2]!;
+    this.fromPrefix = bytes[3]!;
+    this.toAndCallId = bytes[4]!;
+    this.tail = bytes[5]!;
+    this.user = bytes[6]!;
+    this.userAt = bytes[7]!;
+    this.callId = bytes[8]!;
   }
 
   /**

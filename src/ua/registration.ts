@@ -26,7 +26,7 @@
  * from Backoff (the server may have lost its bindings while away).
  */
 import { type HashHost, LogLevel, type LogHost, type RandomHost } from "../host";
-import { DigestSession, DigestVerdict } from "../sip/auth/digest-session";
+import { type DigestCredentials, DigestSession, DigestVerdict } from "../sip/auth/digest-session";
 import { H } from "../sip/message/header";
 import type { SipMessage } from "../sip/message/message";
 import { Method } from "../sip/message/method";
@@ -41,7 +41,7 @@ import {
 import { spanToString } from "../sip/message/bytes";
 import { type AccountConfig, DEFAULT_EXPIRES, nextHopHost, nextHopPort } from "./account";
 import { Backoff, type BackoffConfig } from "./backoff";
-import { ContactAddress } from "./contact-address";
+import { ContactAddress, MAX_ADDRESS } from "./contact-address";
 import type { KeepaliveListener } from "./keepalive";
 import { RegisterRequest } from "./register-request";
 import type { Scratch } from "./scratch";
@@ -116,15 +116,18 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
   private readonly timer: TimerEntry;
   private readonly backoff: Backoff;
   private readonly www: DigestSession;
-  private readonly proxyAuth: DigestSession;
+  /** Made on the first 407 (registrars answer REGISTER with 401; a proxy that challenges it is rare), then kept: its state holds the nonce. */
+  private proxyAuth: DigestSession | null = null;
+  private readonly hash: HashHost;
+  private readonly credentials: DigestCredentials;
   private readonly address: string;
   private readonly port: number;
   private readonly busyRetryMs: number;
   /** Our Contact as last sent, the one to remove, and the last mapping a server reported. */
-  private readonly contact = new ContactAddress();
-  private readonly oldContact = new ContactAddress();
+  private readonly contact: ContactAddress;
+  private readonly oldContact: ContactAddress;
   private removeOld = false;
-  private readonly lastMapping = new ContactAddress();
+  private readonly lastMapping: ContactAddress;
   // Scratch readers for the 200's Contacts.
   private readonly values: HeaderValues;
   private readonly addr: NameAddr;
@@ -165,6 +168,11 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
     this.log = options.log;
     this.listener = options.listener;
     this.request = new RegisterRequest(a, options.random);
+    // The three addresses in one buffer.
+    const addresses = new ArrayBuffer(3 * MAX_ADDRESS);
+    this.contact = new ContactAddress(addresses, 0);
+    this.oldContact = new ContactAddress(addresses, MAX_ADDRESS);
+    this.lastMapping = new ContactAddress(addresses, 2 * MAX_ADDRESS);
     // A REGISTER is copied by its transaction as soon as it is written: the shared writer serves.
     const scratch = options.scratch;
     this.w = scratch !== undefined ? scratch.w : new SipWriter(options.bufferSize ?? 2048);
@@ -174,7 +182,8 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
     this.backoff = new Backoff(options.random, options.backoff);
     const credentials = { username: a.authUser !== undefined && a.authUser !== "" ? a.authUser : a.user, password: a.password };
     this.www = new DigestSession(options.hash, options.random, credentials);
-    this.proxyAuth = new DigestSession(options.hash, options.random, credentials);
+    this.hash = options.hash;
+    this.credentials = credentials;
     this.address = nextHopHost(a);
     this.port = nextHopPort(a);
     this.busyRetryMs = options.busyRetryMs ?? 2000;
@@ -350,7 +359,7 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
     }
     if (status < 300) {
       this.www.succeeded();
-      this.proxyAuth.succeeded();
+      if (this.proxyAuth !== null) this.proxyAuth.succeeded();
     }
     this.finishStop();
   }
@@ -362,7 +371,8 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
    * few minutes allocates nothing here.
    */
   private challenge(msg: SipMessage, proxy: boolean): DigestVerdict | -1 {
-    const verdict = (proxy ? this.proxyAuth : this.www).challengeFrom(msg, proxy ? H.ProxyAuthenticate : H.WwwAuthenticate, proxy);
+    if (proxy && this.proxyAuth === null) this.proxyAuth = new DigestSession(this.hash, this.random, this.credentials);
+    const verdict = (proxy ? this.proxyAuth! : this.www).challengeFrom(msg, proxy ? H.ProxyAuthenticate : H.WwwAuthenticate, proxy);
     if (verdict === DigestVerdict.Retry) {
       if (proxy) this.proxyActive = true;
       else this.wwwActive = true;
@@ -372,7 +382,7 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
 
   private registered(msg: SipMessage): void {
     this.www.succeeded();
-    this.proxyAuth.succeeded();
+    if (this.proxyAuth !== null) this.proxyAuth.succeeded();
     this.backoff.reset();
     this.removeOld = false;
     let granted = grantedExpires(msg, this.request.user, this.contact, this.values, this.addr);
@@ -501,7 +511,7 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
   /** Credentials rejected (§22.2): report, forget the nonce, retry after the backoff delay: no 401 loop. */
   private authFailed(): void {
     this.www.reset();
-    this.proxyAuth.reset();
+    if (this.proxyAuth !== null) this.proxyAuth.reset();
     this.wwwActive = this.proxyActive = false;
     if (this.stopping) {
       this.finishStop();

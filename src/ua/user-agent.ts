@@ -107,7 +107,8 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   private readonly ourContact = new ContactAddress();
   private readonly w: SipWriter;
   private readonly tag = new Field(TAG_LENGTH);
-  private readonly scratchDialog: Dialog;
+  /** forkAnswered's dialog when no call slot is idle: made on the first such need, then kept (see forkDialog). */
+  private spareDialog: Dialog | null = null;
   private readonly forkCleaner = new ForkCleaner();
   /** The last target dial() resolved: its URI and next hop (see resolve()). */
   private dialTarget: string | null = null;
@@ -137,7 +138,6 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     this.parser = scratch.parser;
     this.w = scratch.w;
     this.addr = scratch.addr;
-    this.scratchDialog = new Dialog(scratch);
     this.config = new CallConfig(options.account, options.calls);
     for (let i = 0; i < this.config.maxCalls; i++) {
       this.calls.push(new Call(this, i));
@@ -359,7 +359,33 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
    * elsewhere, or gone): acknowledge it, then end that dialog with BYE.
    */
   forkAnswered(msg: SipMessage): void {
-    const d = this.scratchDialog;
+    const d = this.forkDialog();
+    // The fork's requests go where its 2xx says (Contact, Record-Route), not to a slot's outbound proxy fallback.
+    const fallbackAddress = d.fallbackAddress;
+    const fallbackPort = d.fallbackPort;
+    d.fallbackAddress = "";
+    d.fallbackPort = 0;
+    this.endFork(d, msg);
+    // Not left confirmed: an idle slot's dialog must match no request (findDialog).
+    d.reset();
+    d.fallbackAddress = fallbackAddress;
+    d.fallbackPort = fallbackPort;
+  }
+
+  /**
+   * A dialog to end a fork with: an idle call slot's, which nothing reads
+   * until that slot's next call resets it (Call.begin), else one made on
+   * the first need and kept. A whole dialog held for this rare case alone
+   * would be 3 KB of the idle heap on the device (issue #9).
+   */
+  private forkDialog(): Dialog {
+    const calls = this.calls;
+    for (let i = 0; i < calls.length; i++) if (calls[i]!.idle) return calls[i]!.dialog;
+    if (this.spareDialog === null) this.spareDialog = new Dialog(this.scratch);
+    return this.spareDialog;
+  }
+
+  private endFork(d: Dialog, msg: SipMessage): void {
     const from = msg.from;
     if (msg.callIdLen <= 0 || from.error >= 0 || from.tagLen <= 0) return;
     const buf = msg.buf;

@@ -18,7 +18,7 @@ import { HeaderValues } from "../message/values";
 import type { SipWriter } from "../message/writer";
 import { Field } from "./field";
 import { NextHop } from "./next-hop";
-import { RouteSet } from "./route-set";
+import { ROUTE_SET_BYTES, RouteSet } from "./route-set";
 
 export const enum DialogState {
   None = 0,
@@ -41,6 +41,8 @@ export const enum DialogCheck {
 export const CALL_ID_BYTES = 128;
 export const TAG_BYTES = 64;
 export const URI_BYTES = 256;
+/** Every buffer of a dialog in one: Call-ID, two tags, three URIs, the route set (views, see Field). */
+const DIALOG_BYTES = CALL_ID_BYTES + 2 * TAG_BYTES + 3 * URI_BYTES + ROUTE_SET_BYTES;
 
 const K_FROM_OPEN = ascii("From: <");
 const K_TO_OPEN = ascii("To: <");
@@ -63,14 +65,14 @@ export class Dialog {
   state: DialogState = DialogState.None;
   /** Created by our INVITE (UAC) rather than by one we received. */
   uac = false;
-  readonly callId = new Field(CALL_ID_BYTES);
-  readonly localTag = new Field(TAG_BYTES);
-  readonly remoteTag = new Field(TAG_BYTES);
+  readonly callId: Field;
+  readonly localTag: Field;
+  readonly remoteTag: Field;
   /** URIs only: display names are not part of the dialog state (§12.2.1.1 asks for the URIs). */
-  readonly localUri = new Field(URI_BYTES);
-  readonly remoteUri = new Field(URI_BYTES);
+  readonly localUri: Field;
+  readonly remoteUri: Field;
   /** The Contact URI of the peer (§12.1.1), refreshed by target-refresh requests (§12.2). */
-  readonly remoteTarget = new Field(URI_BYTES);
+  readonly remoteTarget: Field;
   readonly routes: RouteSet;
   /** Our last CSeq in this dialog (§12.2.1.1: increments by one per request, ACK and CANCEL excepted). */
   localSeq = 0;
@@ -86,7 +88,21 @@ export class Dialog {
 
   constructor(scratch?: DialogScratch) {
     this.addr = scratch !== undefined ? scratch.addr : new NameAddr();
-    this.routes = new RouteSet(this.addr, scratch !== undefined ? scratch.values : new HeaderValues());
+    const store = new ArrayBuffer(DIALOG_BYTES);
+    // The route set first: its spans are 16-bit (an even offset).
+    this.routes = new RouteSet(this.addr, scratch !== undefined ? scratch.values : new HeaderValues(), store, 0);
+    let at = ROUTE_SET_BYTES;
+    this.callId = new Field(CALL_ID_BYTES, store, at);
+    at += CALL_ID_BYTES;
+    this.localTag = new Field(TAG_BYTES, store, at);
+    at += TAG_BYTES;
+    this.remoteTag = new Field(TAG_BYTES, store, at);
+    at += TAG_BYTES;
+    this.localUri = new Field(URI_BYTES, store, at);
+    at += URI_BYTES;
+    this.remoteUri = new Field(URI_BYTES, store, at);
+    at += URI_BYTES;
+    this.remoteTarget = new Field(URI_BYTES, store, at);
   }
 
   reset(): void {
@@ -138,12 +154,29 @@ export class Dialog {
    */
   prepareUac(callId: Field, localTag: Field, localUri: Field, remoteUri: Field, cseq: number): void {
     this.reset();
-    this.uac = true;
     this.callId.copy(callId);
     this.localTag.copy(localTag);
     this.localUri.copy(localUri);
     this.remoteUri.copy(remoteUri);
+    this.restartUac(cseq);
+  }
+
+  /**
+   * Before each INVITE of our call, when the caller wrote the UAC's half of
+   * the state (Call-ID, our tag, local and remote URIs) into this dialog's
+   * own fields: they stay (a retry after a challenge or a redirect keeps
+   * them, §8.1.3.5), what the responses will bring is cleared. The call
+   * keeps no copies of them (issue #9: each field is a buffer).
+   */
+  restartUac(cseq: number): void {
+    this.state = DialogState.None;
+    this.uac = true;
+    this.remoteTag.clear();
+    this.remoteTarget.clear();
+    this.routes.clear();
     this.localSeq = cseq;
+    this.remoteSeq = -1;
+    this.hop.clear();
   }
 
   /**

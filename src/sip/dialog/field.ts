@@ -11,8 +11,14 @@ export class Field {
   readonly bytes: Uint8Array;
   len = 0;
 
-  constructor(capacity: number) {
-    this.bytes = new Uint8Array(capacity);
+  /**
+   * `capacity` bytes of its own, or, with `store`, a view of them at
+   * `offset` in its owner's one buffer (a dialog's fields and routes, a
+   * call's buffers): in XS a typed array costs 7 slots and a chunk of its
+   * own, a view of a shared ArrayBuffer 4 slots and no chunk.
+   */
+  constructor(capacity: number, store?: ArrayBuffer, offset = 0) {
+    this.bytes = store !== undefined ? new Uint8Array(store, offset, capacity) : new Uint8Array(capacity);
   }
 
   /** Copy a span; false (and the field emptied) when it does not fit. */

@@ -27,10 +27,13 @@ const URI_START = 2;
 const URI_LEN = 3;
 const FIELDS = 4;
 
+/** What a route set keeps, in bytes: the routes, then their spans (for a caller's shared buffer; `offset` even). */
+export const ROUTE_SET_BYTES = ROUTE_BYTES + 2 * FIELDS * MAX_ROUTES;
+
 export class RouteSet {
-  private readonly store = new Uint8Array(ROUTE_BYTES);
+  private readonly store: Uint8Array;
   /** Four numbers per route (START, LEN, URI_START, URI_LEN): one typed array rather than four, each of which costs heap slots. */
-  private readonly spans = new Uint16Array(FIELDS * MAX_ROUTES);
+  private readonly spans: Uint16Array;
   count = 0;
   /** The first route has ";lr": loose routing (§12.2.1.1). */
   loose = true;
@@ -39,9 +42,14 @@ export class RouteSet {
   private readonly values: HeaderValues;
   private readonly addr: NameAddr;
 
-  constructor(addr: NameAddr = new NameAddr(), values: HeaderValues = new HeaderValues()) {
+  /** With `buffer`, the set lives in its ROUTE_SET_BYTES from `offset` (views: see Field). */
+  constructor(addr: NameAddr = new NameAddr(), values: HeaderValues = new HeaderValues(), buffer?: ArrayBuffer, offset = 0) {
     this.addr = addr;
     this.values = values;
+    const b = buffer !== undefined ? buffer : new ArrayBuffer(ROUTE_SET_BYTES);
+    const at = buffer !== undefined ? offset : 0;
+    this.store = new Uint8Array(b, at, ROUTE_BYTES);
+    this.spans = new Uint16Array(b, at + ROUTE_BYTES, FIELDS * MAX_ROUTES);
   }
 
   clear(): void {

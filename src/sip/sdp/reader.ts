@@ -84,16 +84,17 @@ export class SdpReader {
   originVersion = -1;
 
   // Every m= line, in order (RFC 3264 §6: the answer has as many, in the same order).
+  // Views of one buffer (`lines`): in XS a view costs 4 slots and no chunk of its own, a typed array 7 and a chunk.
   mediaCount = 0;
-  readonly mediaLineStart = new Int32Array(MAX_MEDIA);
-  readonly mediaTypeStart = new Int32Array(MAX_MEDIA);
-  readonly mediaTypeLen = new Int32Array(MAX_MEDIA);
-  readonly mediaPort = new Int32Array(MAX_MEDIA);
-  readonly mediaProtoStart = new Int32Array(MAX_MEDIA);
-  readonly mediaProtoLen = new Int32Array(MAX_MEDIA);
+  readonly mediaLineStart: Int32Array;
+  readonly mediaTypeStart: Int32Array;
+  readonly mediaTypeLen: Int32Array;
+  readonly mediaPort: Int32Array;
+  readonly mediaProtoStart: Int32Array;
+  readonly mediaProtoLen: Int32Array;
   /** The format list, from the first format to the end of the line. */
-  readonly mediaFmtStart = new Int32Array(MAX_MEDIA);
-  readonly mediaFmtLen = new Int32Array(MAX_MEDIA);
+  readonly mediaFmtStart: Int32Array;
+  readonly mediaFmtLen: Int32Array;
 
   // The audio stream we answer
   /** Index among the m= lines, -1 when none. */
@@ -124,13 +125,14 @@ export class SdpReader {
   private readonly media = new MediaField();
   private readonly rtpmap = new Rtpmap();
   private readonly fmtp = new Fmtp();
-  /** What each payload type means in the current media description: valid where ptStamp equals stamp, so nothing is cleared per section. */
+  /**
+   * What each payload type means in the current media description, cleared
+   * when the next one starts (128 bytes; a per-type stamp would spare the
+   * clearing at four times the bytes). The a=fmtp lines are not kept per
+   * type: only telephone-event's is wanted, and it is found again in the
+   * chosen section's lines (findEventFmtp).
+   */
   private readonly ptKind = new Uint8Array(MAX_PT + 1);
-  private readonly ptStamp = new Uint32Array(MAX_PT + 1);
-  private readonly fmtpStart = new Int32Array(MAX_PT + 1);
-  private readonly fmtpLen = new Int32Array(MAX_PT + 1);
-  private readonly fmtpStamp = new Uint32Array(MAX_PT + 1);
-  private stamp = 0;
 
   private sawOrigin = false;
   private sessConn = false;
@@ -154,10 +156,27 @@ export class SdpReader {
   private curConnNull = false;
   private curDirection = -1;
   private curPtime = 0;
+  /** The a=fmtp of a payload type already mapped to telephone-event in this section (the usual order): no second look needed. */
+  private curEventFmtpPt = -1;
+  private curEventFmtpStart = 0;
+  private curEventFmtpLen = 0;
 
   private bestScore: Score = Score.None;
   private audioConn = false;
   private audioLineStart = 0;
+
+  constructor() {
+    const lines = new ArrayBuffer(8 * MAX_MEDIA * 4);
+    const view = (k: number): Int32Array => new Int32Array(lines, k * MAX_MEDIA * 4, MAX_MEDIA);
+    this.mediaLineStart = view(0);
+    this.mediaTypeStart = view(1);
+    this.mediaTypeLen = view(2);
+    this.mediaPort = view(3);
+    this.mediaProtoStart = view(4);
+    this.mediaProtoLen = view(5);
+    this.mediaFmtStart = view(6);
+    this.mediaFmtLen = view(7);
+  }
 
   /**
    * Read the SDP body buf[start, start+len). Returns false (error and
@@ -267,7 +286,7 @@ export class SdpReader {
 
   private mediaLine(buf: Uint8Array, s: number, v: number, e: number): boolean {
     if (!this.sawOrigin) return this.fail(SdpError.Origin, s);
-    this.endSection();
+    this.endSection(s);
     if (this.mediaCount >= MAX_MEDIA) return this.fail(SdpError.TooManyMedia, s);
     const m = this.media;
     if (!m.read(buf, v, e)) return this.fail(SdpError.Media, m.error);
@@ -289,12 +308,8 @@ export class SdpReader {
     this.curDirection = -1;
     this.curPtime = 0;
     // A new media description: every payload type mapping of the previous one lapses.
-    this.stamp++;
-    if (this.stamp > 0xffffffff) {
-      this.ptStamp.fill(0);
-      this.fmtpStamp.fill(0);
-      this.stamp = 1;
-    }
+    this.ptKind.fill(PtKind.Unknown);
+    this.curEventFmtpPt = -1;
     return true;
   }
 
@@ -328,19 +343,21 @@ export class SdpReader {
       const r = this.rtpmap;
       if (!r.read(buf, val, e)) return this.fail(SdpError.Attribute, r.error);
       this.ptKind[r.pt] = r.kind;
-      this.ptStamp[r.pt] = this.stamp;
     } else if (spanEqualsCI(buf, v, nameLen, K_FMTP)) {
+      // Kept when it is for telephone-event (mapped above it, as offers do); otherwise findEventFmtp looks again if need be.
       const f = this.fmtp;
       if (!f.read(buf, val, e)) return this.fail(SdpError.Attribute, f.error);
-      this.fmtpStart[f.pt] = f.paramsStart;
-      this.fmtpLen[f.pt] = f.paramsLen;
-      this.fmtpStamp[f.pt] = this.stamp;
+      if (this.ptKind[f.pt] === PtKind.TelephoneEvent) {
+        this.curEventFmtpPt = f.pt;
+        this.curEventFmtpStart = f.paramsStart;
+        this.curEventFmtpLen = f.paramsLen;
+      }
     }
     return true;
   }
 
-  /** The media description just read is complete: is its stream a better one to answer? */
-  private endSection(): void {
+  /** The media description just read, which ends at `end`, is complete: is its stream a better one to answer? */
+  private endSection(end: number): void {
     if (this.mediaCount === 0 || !this.curAudio) return;
     let score = Score.Audio;
     let codec = Codec.None;
@@ -348,19 +365,19 @@ export class SdpReader {
     let te = -1;
     if (this.curAvp) {
       const buf = this.buf;
-      const end = this.curFmtEnd;
+      const fmtEnd = this.curFmtEnd;
       let i = this.curFmtStart;
       // The offerer lists formats in order of preference (RFC 3264 §5.1).
-      while (i < end) {
-        const j = skipNonWs(buf, i, end);
+      while (i < fmtEnd) {
+        const j = skipNonWs(buf, i, fmtEnd);
         const pt = parseUint(buf, i, j, MAX_PT);
-        const kind: PtKind = this.ptStamp[pt] === this.stamp ? this.ptKind[pt]! : PtKind.Unknown;
+        const kind: PtKind = pt >= 0 ? this.ptKind[pt]! : PtKind.Unknown;
         if (codec === Codec.None) {
           codec = codecOf(pt, kind);
           if (codec !== Codec.None) codecPt = pt;
         }
         if (te < 0 && kind === PtKind.TelephoneEvent) te = pt;
-        i = skipWs(buf, j, end);
+        i = skipWs(buf, j, fmtEnd);
       }
       if (codec !== Codec.None) score = this.curPort > 0 ? Score.Usable : Score.Disabled;
     }
@@ -373,13 +390,12 @@ export class SdpReader {
     this.codec = codec;
     this.codecPt = codecPt;
     this.telephoneEventPt = te;
-    if (te >= 0 && this.fmtpStamp[te] === this.stamp) {
-      this.telephoneEventFmtpStart = this.fmtpStart[te]!;
-      this.telephoneEventFmtpLen = this.fmtpLen[te]!;
-    } else {
-      this.telephoneEventFmtpStart = 0;
-      this.telephoneEventFmtpLen = -1;
-    }
+    this.telephoneEventFmtpStart = 0;
+    this.telephoneEventFmtpLen = -1;
+    if (te >= 0 && te === this.curEventFmtpPt) {
+      this.telephoneEventFmtpStart = this.curEventFmtpStart;
+      this.telephoneEventFmtpLen = this.curEventFmtpLen;
+    } else if (te >= 0) this.findEventFmtp(te, this.audioLineStart, end);
     this.direction = this.curDirection >= 0 ? this.curDirection : this.sessDirection >= 0 ? this.sessDirection : Direction.SendRecv;
     this.ptime = this.curPtime > 0 ? this.curPtime : this.sessPtime;
     if (this.curConn) {
@@ -397,9 +413,32 @@ export class SdpReader {
     }
   }
 
+  /**
+   * The a=fmtp of payload type `pt` among the lines of [from, to), the
+   * chosen media description (RFC 4566 §6: fmtp is media-level). Its lines
+   * were checked on the first pass; as there, a later a=fmtp for the same
+   * type replaces an earlier one.
+   */
+  private findEventFmtp(pt: number, from: number, to: number): void {
+    const buf = this.buf;
+    const f = this.fmtp;
+    let i = from;
+    while (i < to) {
+      let e = i;
+      while (e < to && buf[e] !== Ch.CR && buf[e] !== Ch.LF) e++;
+      // "a=fmtp:" (the name case-insensitive, as attributeLine reads it)
+      if (e - i > 7 && buf[i] === T.A && buf[i + 1] === Ch.Equals && buf[i + 6] === Ch.Colon && spanEqualsCI(buf, i + 2, 4, K_FMTP) && f.read(buf, i + 7, e) && f.pt === pt) {
+        this.telephoneEventFmtpStart = f.paramsStart;
+        this.telephoneEventFmtpLen = f.paramsLen;
+      }
+      i = e;
+      while (i < to && (buf[i] === Ch.CR || buf[i] === Ch.LF)) i++;
+    }
+  }
+
   private finish(start: number, end: number): boolean {
     if (!this.sawOrigin) return this.fail(SdpError.Origin, end);
-    this.endSection();
+    this.endSection(end);
     if (this.audioIndex < 0) return this.fail(SdpError.NoAudio, start);
     // RFC 4566 §5.7: a c= at session level or in every media description; a stream in use needs one.
     if (this.audioPort > 0 && !this.audioConn) return this.fail(SdpError.Connection, this.audioLineStart);

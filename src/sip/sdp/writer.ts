@@ -65,6 +65,14 @@ const DIRECTION_LINES: readonly Uint8Array[] = Object.freeze([ascii("a=sendrecv\
 
 /** The first o= sess-version of a session. */
 const FIRST_VERSION = 1;
+/**
+ * Shared by every LocalMedia (one per call slot): the default o= user name
+ * and the unspecified address a slot starts with, so an idle slot holds no
+ * byte arrays of its own (in XS each costs 7 slots and a chunk).
+ */
+const DEFAULT_USER = ascii("doorsip");
+const UNSPECIFIED = "0.0.0.0";
+const UNSPECIFIED_BYTES = ascii(UNSPECIFIED);
 
 export class LocalMedia {
   /** o= sess-id (RFC 4566 §5.2); a new one per session, see newSession. */
@@ -75,7 +83,7 @@ export class LocalMedia {
   version = FIRST_VERSION;
 
   private addressText = "";
-  private addressBytes: Uint8Array = new Uint8Array(0);
+  private addressBytes: Uint8Array = UNSPECIFIED_BYTES;
   private addressIp6 = false;
   private readonly user: Uint8Array;
   /** Hash and length of everything after the o= line of the last description written; lastLen -1 before the first. */
@@ -86,7 +94,7 @@ export class LocalMedia {
     this.sessionId = opts.sessionId;
     this.rtpPort = opts.rtpPort;
     this.telephoneEventPt = opts.telephoneEventPt ?? DEFAULT_TELEPHONE_EVENT_PT;
-    this.user = ascii(opts.userName ?? "doorsip");
+    this.user = opts.userName !== undefined ? ascii(opts.userName) : DEFAULT_USER;
     this.address = opts.address;
   }
 
@@ -100,7 +108,7 @@ export class LocalMedia {
     // SDP carries IPv6 addresses bare (RFC 4566 §9), not in URI brackets.
     if (text.length > 1 && text.charCodeAt(0) === 91 && text.charCodeAt(text.length - 1) === 93) text = text.slice(1, -1);
     this.addressText = text;
-    this.addressBytes = ascii(text);
+    this.addressBytes = text === UNSPECIFIED ? UNSPECIFIED_BYTES : ascii(text);
     this.addressIp6 = text.indexOf(":") >= 0;
   }
 

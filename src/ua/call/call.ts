@@ -81,6 +81,8 @@ const K_BYE = ascii("BYE");
 
 /** Retries of one request on 401/407 before giving up (§22.2: a second rejection means bad credentials). */
 const MAX_AUTH_TRIES = 2;
+/** The Request-URI and a REFER's target. */
+const URI_FIELD_BYTES = 256;
 
 export class Call implements ClientTransactionUser, TimerTarget {
   readonly index: number;
@@ -154,11 +156,10 @@ export class Call implements ClientTransactionUser, TimerTarget {
 
   // UAC
   private inviteClient: ClientTransactionHandle | null = null;
-  private readonly targetUri = new Field(256);
-  private readonly remoteUri = new Field(256);
-  private readonly localUri = new Field(256);
-  private readonly callId = new Field(64);
-  private readonly localTag = new Field(32);
+  /** The Request-URI (the dialed URI, or a 3xx's Contact); Call-ID, URIs and our From tag are written straight into the dialog (Dialog.restartUac). */
+  private readonly targetUri: Field;
+  /** Our tag (UAS: in the To of every response, also before the dialog exists; UAC: copied into the dialog). */
+  private readonly localTag: Field;
   private readonly hop = new NextHop();
   private inviteCseq = 0;
   private authTries = 0;
@@ -177,14 +178,16 @@ export class Call implements ClientTransactionUser, TimerTarget {
   private readonly refer: ReferNotifier;
 
   // Timers
-  /** UAS: auto-answer delay; UAC: ring timeout. */
-  private readonly ringTimer: TimerEntry;
+  /**
+   * Before the answer the ring timer (UAS: auto-answer delay; UAC: ring
+   * timeout), once up the call time limit: the two never run together, so
+   * one entry serves both (an entry is 9 heap slots).
+   */
+  private readonly phaseTimer: TimerEntry;
   /** 2xx retransmission (§13.3.1.4) or reliable 1xx retransmission (RFC 3262 §3). */
   private readonly retransmitTimer: TimerEntry;
   /** 64*T1: the ACK (§13.3.1.4) or the PRACK (RFC 3262 §3) never came. */
   private readonly waitTimer: TimerEntry;
-  /** The call time limit. */
-  private readonly limitTimer: TimerEntry;
 
   /** Scratch readers: the user agent's, shared. */
   private readonly values: HeaderValues;
@@ -197,7 +200,12 @@ export class Call implements ClientTransactionUser, TimerTarget {
     const cfg = owner.config;
     const scratch = owner.scratch;
     this.dialog = new Dialog(scratch);
-    this.reqBuf = new Uint8Array(cfg.messageBuffer);
+    // reqBuf, the Request-URI, our tag and a REFER's target in one buffer: views cost no chunk of their own (see Field).
+    const size = cfg.messageBuffer;
+    const store = new ArrayBuffer(size + URI_FIELD_BYTES + TAG_LENGTH + URI_FIELD_BYTES);
+    this.reqBuf = new Uint8Array(store, 0, size);
+    this.targetUri = new Field(URI_FIELD_BYTES, store, size);
+    this.localTag = new Field(TAG_LENGTH, store, size + URI_FIELD_BYTES);
     this.w = scratch.w;
     this.sdpW = scratch.sdp;
     this.ackW = new SipWriter(this.reqBuf);
@@ -205,11 +213,10 @@ export class Call implements ClientTransactionUser, TimerTarget {
     this.addr = scratch.addr;
     this.rack = scratch.rack;
     this.media = new LocalMedia({ sessionId: 0, address: "0.0.0.0", rtpPort: cfg.rtpPort + 2 * index });
-    this.refer = new ReferNotifier(owner, this);
-    this.ringTimer = new TimerEntry(this, TimerKind.User);
+    this.refer = new ReferNotifier(owner, this, new Field(URI_FIELD_BYTES, store, size + URI_FIELD_BYTES + TAG_LENGTH));
+    this.phaseTimer = new TimerEntry(this, TimerKind.User);
     this.retransmitTimer = new TimerEntry(this, TimerKind.Retransmit2xx);
     this.waitTimer = new TimerEntry(this, TimerKind.AckTimeout);
-    this.limitTimer = new TimerEntry(this, TimerKind.User);
   }
 
   get idle(): boolean {
@@ -228,7 +235,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
 
   /** The peer's URI (From of an incoming call, To of an outgoing one), for logs and events: made once per call, on demand. */
   peer(): string {
-    if (this.peerText === null) this.peerText = this.dialog.remoteUri.len > 0 ? this.dialog.remoteUri.toString() : this.remoteUri.toString();
+    if (this.peerText === null) this.peerText = this.dialog.remoteUri.toString();
     return this.peerText;
   }
 
@@ -293,7 +300,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
     this.sendRinging();
     const cfg = this.owner.config;
     if (!cfg.autoAnswer) return;
-    if (cfg.autoAnswerMs > 0) this.owner.timers.start(this.ringTimer, cfg.autoAnswerMs, TimerKind.User);
+    if (cfg.autoAnswerMs > 0) this.owner.timers.start(this.phaseTimer, cfg.autoAnswerMs, TimerKind.User);
     else this.answer();
   }
 
@@ -305,7 +312,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
       this.answerAfterPrack = true;
       return true;
     }
-    this.owner.timers.stop(this.ringTimer);
+    this.owner.timers.stop(this.phaseTimer);
     const ok = this.w;
     const req = this.storedInvite();
     if (req === null || !this.write2xx(ok, req, this.offerInInvite)) {
@@ -360,17 +367,19 @@ export class Call implements ClientTransactionUser, TimerTarget {
     this.begin(CallDirection.Outbound);
     const owner = this.owner;
     const cfg = owner.config;
-    if (!this.targetUri.set(uri, 0, uriLen) || !this.remoteUri.set(uri, 0, uriLen)) {
+    const d = this.dialog;
+    if (!this.targetUri.set(uri, 0, uriLen) || !d.remoteUri.set(uri, 0, uriLen)) {
       this.end(EndReason.Failed, 0);
       return false;
     }
-    this.localUri.set(cfg.aorBytes, 0, cfg.aorBytes.length);
-    this.callId.len = writeCallId(owner.random, this.callId.bytes, 0) < 0 ? 0 : CALL_ID_LENGTH;
+    d.localUri.set(cfg.aorBytes, 0, cfg.aorBytes.length);
+    d.callId.len = writeCallId(owner.random, d.callId.bytes, 0) < 0 ? 0 : CALL_ID_LENGTH;
     this.localTag.len = writeTag(owner.random, this.localTag.bytes, 0) < 0 ? 0 : TAG_LENGTH;
+    d.localTag.copy(this.localTag);
     this.hop.set(address, port);
     this.inviteCseq = 1 + (owner.random.u32() % 1000);
     this.prepareMedia();
-    this.dialog.prepareUac(this.callId, this.localTag, this.localUri, this.remoteUri, this.inviteCseq);
+    d.restartUac(this.inviteCseq);
     if (cfg.outboundProxy) {
       this.dialog.fallbackAddress = cfg.proxyHost;
       this.dialog.fallbackPort = cfg.proxyPort;
@@ -381,7 +390,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
       this.end(EndReason.Failed, 503);
       return false;
     }
-    if (cfg.ringTimeoutMs > 0) owner.timers.start(this.ringTimer, cfg.ringTimeoutMs, TimerKind.User);
+    if (cfg.ringTimeoutMs > 0) owner.timers.start(this.phaseTimer, cfg.ringTimeoutMs, TimerKind.User);
     return true;
   }
 
@@ -720,8 +729,11 @@ export class Call implements ClientTransactionUser, TimerTarget {
   onTimer(entry: TimerEntry): void {
     try {
       const t = this.owner.timerValues;
-      if (entry === this.ringTimer) {
-        if (this.direction === CallDirection.Inbound) this.answer();
+      if (entry === this.phaseTimer) {
+        if (this.state === CallState.Up) {
+          if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": time limit reached, hanging up");
+          this.hangup(EndReason.TimeLimit);
+        } else if (this.direction === CallDirection.Inbound) this.answer();
         else if (this.state === CallState.Dialing || this.state === CallState.Ringing) {
           if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": no answer, cancelling");
           this.cancel(EndReason.NoAnswer);
@@ -754,12 +766,6 @@ export class Call implements ClientTransactionUser, TimerTarget {
           this.rejectInvite(500, P.R_NO_PRACK, EndReason.Failed);
         }
         return;
-      }
-      if (entry === this.limitTimer) {
-        if (this.state === CallState.Up) {
-          if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": time limit reached, hanging up");
-          this.hangup(EndReason.TimeLimit);
-        }
       }
     } catch (e) {
       this.caught(e);
@@ -951,7 +957,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
     this.relPending = false;
     this.answerAfterPrack = false;
     const timers = this.owner.timers;
-    timers.stop(this.ringTimer);
+    timers.stop(this.phaseTimer);
     timers.stop(this.retransmitTimer);
     timers.stop(this.waitTimer);
     if (tx !== null && tx.state === ServerState.Proceeding) {
@@ -991,7 +997,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
 
   private startLimit(): void {
     const limit = this.owner.config.callLimitMs;
-    if (limit > 0) this.owner.timers.start(this.limitTimer, limit, TimerKind.User);
+    if (limit > 0) this.owner.timers.start(this.phaseTimer, limit, TimerKind.User);
   }
 
   // ------------------------------------------------------------- UAC internals
@@ -1017,12 +1023,13 @@ export class Call implements ClientTransactionUser, TimerTarget {
     w.bytes(K_FROM_OPEN);
     if (cfg.displayName !== "") w.bytes(K_QUOTE).text(cfg.displayName).bytes(K_QUOTE).byte(32);
     w.bytes(K_LT);
-    this.localUri.write(w).bytes(K_TAG);
-    this.localTag.write(w).crlf();
+    const d = this.dialog;
+    d.localUri.write(w).bytes(K_TAG);
+    d.localTag.write(w).crlf();
     w.bytes(K_TO_OPEN);
-    this.remoteUri.write(w).bytes(K_GT_CRLF);
+    d.remoteUri.write(w).bytes(K_GT_CRLF);
     w.headerName(H.CallId);
-    this.callId.write(w).crlf();
+    d.callId.write(w).crlf();
     w.bytes(K_CSEQ).uint(this.inviteCseq).bytes(K_INVITE_CRLF);
     writeContact(w, cfg.userAt, owner.contact());
     writeCapabilities(w);
@@ -1108,7 +1115,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
       this.end(EndReason.Failed, msg.status);
       return;
     }
-    this.owner.timers.stop(this.ringTimer);
+    this.owner.timers.stop(this.phaseTimer);
     this.sendAck();
     if (this.cancelReason !== EndReason.None) {
       // §9.1: the 2xx crossed our CANCEL (ring timeout, hang-up, another hunt target answered): end it with BYE.
@@ -1224,7 +1231,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
   private nextInvite(): boolean {
     this.authTries++;
     this.inviteCseq++;
-    this.dialog.prepareUac(this.callId, this.localTag, this.localUri, this.remoteUri, this.inviteCseq);
+    this.dialog.restartUac(this.inviteCseq);
     return this.sendInvite();
   }
 
@@ -1242,14 +1249,14 @@ export class Call implements ClientTransactionUser, TimerTarget {
     if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": redirected to " + this.targetUri.toString());
     this.authTries = 0;
     this.inviteCseq++;
-    this.dialog.prepareUac(this.callId, this.localTag, this.localUri, this.remoteUri, this.inviteCseq);
+    this.dialog.restartUac(this.inviteCseq);
     return this.sendInvite();
   }
 
   /** §9.1: CANCEL the INVITE (held by the layer until a provisional response came). */
   private cancel(reason: EndReason): void {
     this.cancelReason = reason;
-    this.owner.timers.stop(this.ringTimer);
+    this.owner.timers.stop(this.phaseTimer);
     const tx = this.inviteClient;
     this.setState(CallState.Ending);
     if (tx === null || !tx.cancel()) this.end(reason, 0);
@@ -1258,7 +1265,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
   /** §15.1.1: BYE; the call is over when it is answered (or times out). */
   private bye(reason: EndReason): void {
     this.byeReason = reason;
-    this.owner.timers.stop(this.limitTimer);
+    this.owner.timers.stop(this.phaseTimer);
     if (this.state !== CallState.Ending) this.setState(CallState.Ending);
     if (!this.sendBye()) this.end(reason, 0);
   }
@@ -1309,10 +1316,9 @@ export class Call implements ClientTransactionUser, TimerTarget {
   private end(reason: EndReason, status: number): void {
     if (this.state === CallState.Ended || (this.state === CallState.Idle && this.direction === CallDirection.None)) return;
     const timers = this.owner.timers;
-    timers.stop(this.ringTimer);
+    timers.stop(this.phaseTimer);
     timers.stop(this.retransmitTimer);
     timers.stop(this.waitTimer);
-    timers.stop(this.limitTimer);
     this.awaitingAck = false;
     this.okTx = null;
     this.endReason = reason;

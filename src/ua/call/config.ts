@@ -3,7 +3,7 @@
  * call options: what the INVITEs and responses carry, and the timing rules
  * of an intercom (auto-answer delay, ring timeout, call time limit).
  */
-import { ascii } from "../../sip/message/bytes";
+import { packedText } from "../packed-text";
 import {
   type AccountConfig, DEFAULT_SIP_PORT, DEFAULT_USER_AGENT, hostForUri, nextHopHost, nextHopPort, portOr,
 } from "../account";
@@ -75,20 +75,26 @@ export class CallConfig {
     this.user = account.user;
     this.domain = account.domain !== undefined && account.domain !== "" ? account.domain : hostForUri(account.registrarHost);
     this.aor = "sip:" + account.user + "@" + this.domain;
-    this.aorBytes = ascii(this.aor);
     this.displayName = options.displayName ?? "";
     this.authUser = account.authUser !== undefined && account.authUser !== "" ? account.authUser : account.user;
     this.password = account.password;
     this.proxyHost = nextHopHost(account);
     this.proxyPort = nextHopPort(account);
     this.outboundProxy = account.outboundProxyHost !== undefined && account.outboundProxyHost !== "";
-    this.routeHeader = this.outboundProxy
-      ? ascii("Route: <sip:" + hostForUri(account.outboundProxyHost!) + ":" + portOr(account.outboundProxyPort, DEFAULT_SIP_PORT) + ";lr>\r\n")
-      : new Uint8Array(0);
     const ua = account.userAgent ?? DEFAULT_USER_AGENT;
-    this.userAgentHeader = ascii("User-Agent: " + ua + "\r\n");
-    this.serverHeader = ascii("Server: " + ua + "\r\n");
-    this.userAt = ascii(account.user + "@");
+    // One buffer for all of them (packed-text.ts); no Route without an outbound proxy (an empty view).
+    const bytes = packedText([
+      this.aor,
+      this.outboundProxy ? "Route: <sip:" + hostForUri(account.outboundProxyHost!) + ":" + portOr(account.outboundProxyPort, DEFAULT_SIP_PORT) + ";lr>\r\n" : "",
+      "User-Agent: " + ua + "\r\n",
+      "Server: " + ua + "\r\n",
+      account.user + "@",
+    ]);
+    this.aorBytes = bytes[0]!;
+    this.routeHeader = bytes[1]!;
+    this.userAgentHeader = bytes[2]!;
+    this.serverHeader = bytes[3]!;
+    this.userAt = bytes[4]!;
     this.autoAnswer = options.autoAnswer !== false;
     this.autoAnswerMs = nonNegative(options.autoAnswerMs, 0);
     this.ringTimeoutMs = nonNegative(options.ringTimeoutMs, DEFAULT_RING_TIMEOUT_MS);

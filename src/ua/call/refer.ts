@@ -47,8 +47,8 @@ function phrase(status: number): string {
 }
 
 export class ReferNotifier {
-  /** The Refer-To URI (without its headers part). */
-  readonly target = new Field(256);
+  /** The Refer-To URI (without its headers part); the call's (a view of its buffer). */
+  readonly target: Field;
   /** Subscription alive: NOTIFYs are due. */
   active = false;
   private readonly owner: CallOwner;
@@ -63,9 +63,10 @@ export class ReferNotifier {
   private refers = 0;
   private finished = false;
 
-  constructor(owner: CallOwner, call: Call) {
+  constructor(owner: CallOwner, call: Call, target: Field = new Field(256)) {
     this.owner = owner;
     this.call = call;
+    this.target = target;
     this.w = owner.scratch.w;
   }
 
