@@ -3,7 +3,12 @@
  * needed), and, when $MODDABLE points at a built Moddable SDK, a real
  * `mcconfig -d -m -p lin -t build` into a temporary directory followed by a
  * run of the app in the Linux simulator (mcsim under xvfb-run) that pokes
- * the SIP and control ports on 127.0.0.1 and reads the log from stdout.
+ * the SIP and control ports on 127.0.0.1 and reads the log from stdout. The
+ * simulator's audio is files (hosts/moddable/audio/files.ts): its microphone
+ * a 600 Hz tone, its speaker a WAV file. In the doorbell call the built-in
+ * PBX's desk phone sends 800 Hz as RTP, which must be in the speaker file
+ * (Goertzel), and must get the door's 600 Hz, its RTP in order, and its
+ * RFC 4733 "#" confirming the door opening.
  *
  * Nothing of the SDK lives in this repository: the SDK is found through
  * $MODDABLE only (its tools in $MODDABLE/build/bin/lin/release, built with
@@ -19,9 +24,16 @@ import { createServer } from "node:net";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
-import { LoopbackPbx, type PacketEvent } from "../hosts/node/pbx/index";
+import { LoopbackPbx, mediaProblems, type PacketEvent } from "../hosts/node/pbx/index";
+import { eventProblems } from "../hosts/node/pbx/phone-media";
+import { readWav } from "../hosts/node/audio/wav";
+import { blocksWithTone, dominant } from "./interop/audio/signal";
 
 const root = resolve(__dirname, "..");
+/** The simulator door's microphone (mic=tone:600, hosts/moddable/audio/files.ts) and the desk phone's tone. */
+const DOOR_HZ = 600;
+const PHONE_HZ = 800;
+const RATE = 8000;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -254,6 +266,8 @@ describe("mcconfig build for the Linux simulator", () => {
       `sip_local_port=${ports.sip}`, `ctl_port=${ports.ctl}`,
       `sip_server=127.0.0.1:${ports.pbx}`, `sip_domain=127.0.0.1`, `sip_user=door`, `sip_password=doorpass`,
       `call_target=100`, `door_code=#`, `door_open_ms=500`, `keepalive=0`, `tx_clients=6`,
+      // The file audio of the simulator: a tone as the microphone, a WAV file as the speaker.
+      `mic=tone:${DOOR_HZ}`, `speaker=${join(out, "speaker.wav")}`,
     ], env, root);
     if (result.code !== 0) console.log(result.output.slice(-6000));
     expect(result.code).toBe(0);
@@ -264,12 +278,19 @@ describe("mcconfig build for the Linux simulator", () => {
   const canRun = haveSdk && hasCommand("stdbuf") && (!headless || hasCommand("xvfb-run"));
   if (haveSdk && !canRun) console.log("moddable-build: skipping the simulator run: needs stdbuf, and xvfb-run without a DISPLAY (apt-get install xvfb coreutils)");
 
-  it.skipIf(!canRun)("runs in mcsim: registers at a real registrar (401, 200), and a press on the control port makes a doorbell call", async () => {
+  it.skipIf(!canRun)("runs in mcsim: registers at a real registrar (401, 200); a press on the control port makes a doorbell call with audio both ways (files) and an RFC 4733 '#'", async () => {
     const so = join(out, "bin", "lin", "mc", "debug", "doorsip", "mc.so");
     expect(existsSync(so), "the build test ran first").toBe(true);
     // The registrar: the built-in loopback PBX (digest auth, a desk phone at 100 that answers and types "#").
     const packets: PacketEvent[] = [];
-    const pbx = await LoopbackPbx.start({ port: ports.pbx, tap: (ev) => packets.push(ev), ringMs: 50, answerMs: 200, dtmfDelayMs: 200, callHoldMs: 500 });
+    // The phone sends its tone as RTP for the whole call and types the code after 2.5 s of audio both ways; it hangs
+    // up 2 s later, after the door's 800 ms confirmation tone and its RFC 4733 "#".
+    const pbx = await LoopbackPbx.start({
+      port: ports.pbx, tap: (ev) => packets.push(ev), ringMs: 50, answerMs: 200, dtmfDelayMs: 2500, hangupMs: 2000,
+      toneHz: PHONE_HZ, toneMs: 60_000,
+    });
+    const phone = pbx.phone!;
+    let phoneSummary = "";
     const door = `127.0.0.1:${ports.sip}`;
     const toPbx = (): string[] => packets.filter((p) => p.from === door && pbx.label(p.to) === "pbx").map((p) => firstLineOf(p.bytes));
     const toDoor = (): string[] => packets.filter((p) => p.to === door).map((p) => firstLineOf(p.bytes));
@@ -303,6 +324,7 @@ describe("mcconfig build for the Linux simulator", () => {
       };
       const logged = (text: string, ms: number): Promise<boolean> => waitFor(() => log.includes(text), ms);
       expect(await logged("listening on", 30_000), trace()).toBe(true);
+      expect(log).toContain(`audio: microphone a ${DOOR_HZ} Hz tone, speaker ${join(out, "speaker.wav")}`);
       expect(await logged("self-test: clock woke after", 5_000), trace()).toBe(true);
       expect(log).toContain("self-test: md5 ok, sha-256 ok");
 
@@ -325,12 +347,37 @@ describe("mcconfig build for the Linux simulator", () => {
       expect(log).toContain("doorbell pressed");
       expect(await waitFor(() => toPbx().some((l) => l === "INVITE sip:100@127.0.0.1 SIP/2.0"), 10_000), trace()).toBe(true);
       expect(await logged("relay ON (door open)", 15_000), trace()).toBe(true);
+
+      // The call's audio: the phone's end of the call, and what it got from the door.
+      expect(await waitFor(() => phone.history.some((h) => h.type === "ended"), 15_000), trace()).toBe(true);
+      const callId = phone.history.find((h) => h.type === "ended")!.callId;
+      const report = phone.mediaReport(callId);
+      expect(report, trace()).toBeDefined();
+      // The door's RTP from the simulator: G.711 in 20 ms packets, in step, one SSRC, from the SDP's port.
+      expect(mediaProblems(report!, 100), trace()).toEqual([]);
+      // What the phone decoded: the simulator's microphone tone.
+      expect(dominant(report!.samples, 0, RATE, [425, DOOR_HZ, PHONE_HZ, 1000, 1400], RATE)).toBe(DOOR_HZ);
+      expect(blocksWithTone(report!.samples, 800, DOOR_HZ, RATE, 0.6, 1000)).toBeGreaterThan(15);
+      // The door confirmed the opening with an RFC 4733 "#" (telephone-event was agreed).
+      expect(report!.eventsSeen.map((e) => e.digit), trace()).toEqual(["#"]);
+      expect(eventProblems(report!)).toEqual([]);
+      expect(await logged("media: call 0:", 5_000), trace()).toBe(true);
+      phoneSummary = `the phone got ${report!.received} RTP packets from the simulator (${blocksWithTone(report!.samples, 800, DOOR_HZ, RATE, 0.6, 1000)} ` +
+        `blocks of 100 ms with ${DOOR_HZ} Hz, ${report!.skippedFrames} frames skipped) and ${report!.eventsReceived} RFC 4733 packets`;
     } finally {
       udp.close();
       await stopGroup(child);
       await pbx.stop();
     }
     expect(child.exitCode !== null || child.signalCode !== null).toBe(true);
+    // The simulator's speaker file: a valid WAV (its header is brought up to date when the call's media stops)
+    // holding the phone's tone, received as RTP, through the jitter buffer, played by the core.
+    const heard = readWav(join(out, "speaker.wav")).samples;
+    console.log(`moddable-build: ${phoneSummary}; the speaker file holds ${(heard.length / RATE).toFixed(2)} s, ` +
+      `${blocksWithTone(heard, 800, PHONE_HZ, RATE, 0.6, 1000)} blocks of 100 ms with ${PHONE_HZ} Hz`);
+    expect(heard.length).toBeGreaterThan(RATE * 3);
+    expect(dominant(heard, RATE, RATE, [425, DOOR_HZ, PHONE_HZ, 1000, 1400], RATE)).toBe(PHONE_HZ);
+    expect(blocksWithTone(heard, 800, PHONE_HZ, RATE, 0.6, 1000)).toBeGreaterThan(15);
   }, 120_000);
 
   it.skipIf(!haveSdk)("cleans up the temporary build", () => {

@@ -1,10 +1,19 @@
 /*
- * The audio of the intercom's calls: one RtpSession per call slot (each
- * slot has its own RTP port, CallConfig.rtpPort + 2 * index), opened from
- * what the call negotiated (Call.codec, codecPt, telephoneEventPt,
- * remoteRtpAddress/Port and the two directions, RFC 3264) when the call is
- * up and stopped when it is not; a re-INVITE or UPDATE that changes the
- * media is picked up on the next frame.
+ * The audio of the intercom's calls. Each call slot has its own RTP port
+ * (CallConfig.rtpPort + 2 * index, advertised in its SDP) and sockets
+ * (MediaSlot), but the station has one RtpSession, one jitter buffer and
+ * one set of packet buffers: the door has one microphone and one speaker,
+ * so audio flows in one call at a time (a second call slot is there for
+ * signalling: a second INVITE while busy, a hunt group's forks, a
+ * transfer). The session is bound to the first call that is up, opened
+ * from what it negotiated (Call.codec, codecPt, telephoneEventPt,
+ * remoteRtpAddress/Port and the two directions, RFC 3264), and stopped
+ * when that call is no longer up; a re-INVITE or UPDATE that changes the
+ * media is picked up on the next frame. A call that comes up while another
+ * has the audio gets no RTP (its port's datagrams are dropped and counted)
+ * until that call ends; then it takes the session over. This halves the
+ * media's memory with two call slots (issue #9: in XS every typed array
+ * costs 7 slots besides its bytes, and a session holds several).
  *
  * One media clock drives everything: a TimerEntry of the core's timer queue
  * every 20 ms, so the host still needs only its single wake-up. Each frame
@@ -15,8 +24,7 @@
  * MAX_CATCH_UP, beyond that the timestamps skip ahead) and the stream keeps
  * real time.
  *
- * The door has one microphone and one speaker: they belong to the first
- * session that is up (parallel hunting leaves only one call up). Tones:
+ * Tones:
  * ringback on the door's speaker while a doorbell call rings, and the
  * door-open confirmation on the speaker and into the call.
  */
@@ -31,12 +39,22 @@ import { CallDirection, CallState } from "../ua/call/call-types";
 import { FRAME_SAMPLES } from "./g711";
 import type { JitterBufferOptions } from "./jitter-buffer";
 import { RtpSession, type RtpSessionListener } from "./rtp-session";
+import { TelephoneEventSender } from "./telephone-event";
 import { Tone, ToneGenerator } from "./tone";
 
 /** One frame, ms. */
 export const FRAME_MS = 20;
 /** Late frames sent at once after a late wake-up; more are skipped. */
 const MAX_CATCH_UP = 5;
+/**
+ * The door opening is also confirmed with an RFC 4733 event (telephone-event.ts),
+ * when the call agreed telephone-event: "#" (event 11, §3.2) for 200 ms, sent
+ * after the 800 ms door-open tone (tone.ts) so that its packets, which take
+ * the place of audio frames, do not cut the tone.
+ */
+export const CONFIRM_EVENT = 11;
+const CONFIRM_EVENT_SAMPLES = 1600;
+const CONFIRM_AFTER_FRAMES = 40;
 
 export interface CallMediaListener {
   /** A key press (DTMF character code) from an RFC 4733 event in `call`. */
@@ -56,12 +74,85 @@ export interface CallMediaOptions {
   jitter?: JitterBufferOptions;
 }
 
+/**
+ * A call slot's media port: the host's RTP and RTCP sockets of the slot and
+ * what the host delivers their datagrams to (made once). Datagrams go to
+ * the session only while it is bound to this slot. For the hosts' status it
+ * shows the session's counters while the session serves, or last served,
+ * this slot, and zeros otherwise.
+ */
+export class MediaSlot implements UdpReceiver {
+  rtp: UdpHost | null = null;
+  rtcp: UdpHost | null = null;
+  /** What the host binds the slot's RTCP socket to. */
+  readonly rtcpReceiver: UdpReceiver;
+  /** Datagrams (RTP or RTCP) that came while the session was bound to another slot (serving, or last serving, another call). */
+  stray = 0;
+
+  constructor(
+    readonly slot: number,
+    private readonly session: RtpSession,
+  ) {
+    this.rtcpReceiver = new MediaSlotRtcp(this);
+  }
+
+  /** The session serves this slot now, or served it last. */
+  get bound(): boolean {
+    return this.session.slot === this.slot;
+  }
+
+  get active(): boolean {
+    return this.bound && this.session.active;
+  }
+
+  get packetsSent(): number {
+    return this.bound ? this.session.packetsSent : 0;
+  }
+
+  get packetsReceived(): number {
+    return this.bound ? this.session.packetsReceived : 0;
+  }
+
+  get digits(): number {
+    return this.bound ? this.session.digits : 0;
+  }
+
+  get latched(): boolean {
+    return this.bound && this.session.latched;
+  }
+
+  /** An RTP datagram on the slot's port (UdpReceiver). */
+  receive(data: Uint8Array, length: number, address: string, port: number): void {
+    if (this.bound) this.session.receive(data, length, address, port);
+    else this.stray++;
+  }
+
+  receiveRtcp(data: Uint8Array, length: number, address: string, port: number): void {
+    if (this.bound) this.session.receiveRtcp(data, length, address, port);
+    else this.stray++;
+  }
+}
+
+/** The RTCP socket's receiver of a slot: a fixed object, made once. */
+class MediaSlotRtcp implements UdpReceiver {
+  constructor(private readonly port: MediaSlot) {}
+  receive(data: Uint8Array, length: number, address: string, port: number): void {
+    this.port.receiveRtcp(data, length, address, port);
+  }
+}
+
 export class CallMedia implements TimerTarget, RtpSessionListener {
-  readonly sessions: RtpSession[];
+  /** The station's one RTP session, bound to the call that has the audio. */
+  readonly session: RtpSession;
+  /** Per call slot: its sockets and receivers. */
+  readonly slots: MediaSlot[];
   /** Played on the door's speaker (ringback, confirmation). */
   readonly localTone = new ToneGenerator();
   /** Mixed into what the call hears (confirmation). */
   readonly remoteTone = new ToneGenerator();
+  /** RFC 4733 events into the call (the confirmation); `confirmEvent` -1 sends none. */
+  readonly events = new TelephoneEventSender();
+  confirmEvent = CONFIRM_EVENT;
   listener: CallMediaListener | undefined;
   audio: AudioHost | undefined;
   /** Frames the clock ran, and frames it had to skip (late wake-ups). */
@@ -74,8 +165,9 @@ export class CallMedia implements TimerTarget, RtpSessionListener {
   private readonly log: LogHost | undefined;
   private readonly ringbackTone: Tone;
   private readonly entry: TimerEntry;
-  private readonly capture = new Int16Array(FRAME_SAMPLES);
-  private readonly output = new Int16Array(FRAME_SAMPLES);
+  /** The microphone's frame and the speaker's: two views of one buffer (in XS a view costs no chunk of its own). */
+  private readonly capture: Int16Array;
+  private readonly output: Int16Array;
   private running = false;
   private clockStart = 0;
   private clockFrames = 0;
@@ -89,67 +181,106 @@ export class CallMedia implements TimerTarget, RtpSessionListener {
     this.listener = o.listener;
     this.ringbackTone = o.ringback ?? Tone.Ringback;
     this.entry = new TimerEntry(this, TimerKind.User);
-    const sessions: RtpSession[] = [];
-    for (let i = 0; i < o.calls.length; i++) {
-      sessions.push(new RtpSession({ slot: i, clock: o.clock, random: o.random, log: o.log, listener: this, jitter: o.jitter }));
-    }
-    this.sessions = sessions;
+    const frames = new ArrayBuffer(4 * FRAME_SAMPLES);
+    this.capture = new Int16Array(frames, 0, FRAME_SAMPLES);
+    this.output = new Int16Array(frames, 2 * FRAME_SAMPLES, FRAME_SAMPLES);
+    this.session = new RtpSession({ slot: 0, clock: o.clock, random: o.random, log: o.log, listener: this, jitter: o.jitter });
+    const slots: MediaSlot[] = [];
+    for (let i = 0; i < o.calls.length; i++) slots.push(new MediaSlot(i, this.session));
+    this.slots = slots;
+  }
+
+  /**
+   * The per-slot view under its former name, for the hosts' status
+   * (hosts/node/runtime.ts, hosts/xs/intercom-worker.ts): active and the
+   * counters of each slot's last call.
+   */
+  get sessions(): readonly MediaSlot[] {
+    return this.slots;
   }
 
   /** The host's RTP and RTCP sockets of call slot `slot`; the call's SDP advertises the RTP socket's port. */
   attach(slot: number, rtp: UdpHost, rtcp: UdpHost | null): void {
-    const s = this.sessions[slot];
+    const port = this.slots[slot];
     const call = this.calls[slot];
-    if (s === undefined || call === undefined) return;
-    s.rtp = rtp;
-    s.rtcp = rtcp;
+    if (port === undefined || call === undefined) return;
+    port.rtp = rtp;
+    port.rtcp = rtcp;
+    if (this.session.slot === slot) {
+      this.session.rtp = rtp;
+      this.session.rtcp = rtcp;
+    }
     if (rtp.localPort > 0) call.media.rtpPort = rtp.localPort;
   }
 
   /** What the host's RTP socket of `slot` delivers to. */
   rtpReceiver(slot: number): UdpReceiver | null {
-    return this.sessions[slot] ?? null;
+    return this.slots[slot] ?? null;
   }
 
   rtcpReceiver(slot: number): UdpReceiver | null {
-    const s = this.sessions[slot];
-    return s !== undefined ? s.rtcpReceiver : null;
+    const port = this.slots[slot];
+    return port !== undefined ? port.rtcpReceiver : null;
   }
 
-  /** A call changed state: its session starts when it is up, stops otherwise; ringback follows the ringing calls. */
+  /**
+   * A call changed state: the session starts for it when it is up and the
+   * session is free, stops when the call it serves is no longer up (and
+   * goes to another call that is up); ringback follows the ringing calls.
+   */
   callState(call: Call): void {
-    const s = this.sessions[call.index];
-    if (s !== undefined) {
-      if (call.state === CallState.Up) {
-        if (!s.active && this.follow(call, s) && logEnabled(this.log, LogLevel.Info)) {
-          this.info("media: call " + call.index + ": RTP to " + s.remoteAddress + ":" + s.remotePort + " (" + (s.alaw ? "PCMA" : "PCMU") + ", pt " + s.payloadType + ", events " + s.eventPayloadType + ") from port " + s.localPort);
-        }
-      } else if (s.active) {
-        s.stop();
-        if (logEnabled(this.log, LogLevel.Info)) this.info("media: call " + call.index + ": " + s.packetsSent + " packets sent, " + s.packetsReceived + " received, " + s.jitter.missing + " lost/concealed, " + s.jitter.late + " late");
+    const s = this.session;
+    if (call.state === CallState.Up) {
+      if (!s.active) this.take(call);
+      else if (s.slot !== call.index && logEnabled(this.log, LogLevel.Info)) {
+        this.info("media: call " + call.index + " is up while call " + s.slot + " has the audio: no RTP for it until that call ends");
       }
+    } else if (s.active && s.slot === call.index) {
+      s.stop();
+      this.events.cancel();
+      if (logEnabled(this.log, LogLevel.Info)) this.info("media: call " + call.index + ": " + s.packetsSent + " packets sent, " + s.packetsReceived + " received, " + s.jitter.missing + " lost/concealed, " + s.jitter.late + " late");
+      // A call that came up meanwhile (answered while this one had the audio) gets it now.
+      const calls = this.calls;
+      for (let i = 0; i < calls.length; i++) if (i !== call.index && this.take(calls[i]!)) break;
     }
     this.refreshRingback();
     this.runClock();
+  }
+
+  /** Bind the session to `call`'s slot and start it as the call describes it; false when the call is not up with media. */
+  private take(call: Call): boolean {
+    const port = this.slots[call.index];
+    if (port === undefined || call.state !== CallState.Up || call.codec === Codec.None) return false;
+    const s = this.session;
+    s.slot = call.index;
+    s.rtp = port.rtp;
+    s.rtcp = port.rtcp;
+    if (!this.follow(call)) return false;
+    if (logEnabled(this.log, LogLevel.Info)) {
+      this.info("media: call " + call.index + ": RTP to " + s.remoteAddress + ":" + s.remotePort + " (" + (s.alaw ? "PCMA" : "PCMU") + ", pt " + s.payloadType + ", events " + s.eventPayloadType + ") from port " + s.localPort);
+    }
+    return true;
   }
 
   /** The door opened: the confirmation tone at the door and in the call. */
   confirm(): void {
     this.localTone.play(Tone.DoorOpen);
     this.remoteTone.play(Tone.DoorOpen);
+    if (this.confirmEvent >= 0) this.events.begin(this.confirmEvent, CONFIRM_EVENT_SAMPLES, 10, CONFIRM_AFTER_FRAMES);
     this.runClock();
   }
 
-  /** Stop every session and tone (shutdown). */
+  /** Stop the session and every tone (shutdown). */
   stopAll(): void {
-    for (let i = 0; i < this.sessions.length; i++) this.sessions[i]!.stop();
+    this.session.stop();
     this.localTone.stop();
     this.remoteTone.stop();
     this.runClock();
   }
 
-  /** The session of call slot `slot` as the call now describes it; false when there is nothing to run. */
-  private follow(call: Call, s: RtpSession): boolean {
+  /** The session as `call`, which it serves, now describes it; false when there is nothing to run. */
+  private follow(call: Call): boolean {
+    const s = this.session;
     if (call.state !== CallState.Up || call.codec === Codec.None) {
       if (s.active) s.stop();
       return false;
@@ -183,18 +314,6 @@ export class CallMedia implements TimerTarget, RtpSessionListener {
     }
   }
 
-  private anySocket(): boolean {
-    const sessions = this.sessions;
-    for (let i = 0; i < sessions.length; i++) if (sessions[i]!.active && sessions[i]!.rtp !== null) return true;
-    return false;
-  }
-
-  private anyActive(): boolean {
-    const sessions = this.sessions;
-    for (let i = 0; i < sessions.length; i++) if (sessions[i]!.active) return true;
-    return false;
-  }
-
   /**
    * Start or stop the media clock as needed: while a session runs on a
    * socket, or a tone plays on a speaker. A host with neither (the XS
@@ -202,7 +321,8 @@ export class CallMedia implements TimerTarget, RtpSessionListener {
    */
   private runClock(): void {
     const audio0 = this.audio !== undefined;
-    const needed = (this.anyActive() && (audio0 || this.anySocket())) || (this.localTone.playing && audio0);
+    const s = this.session;
+    const needed = (s.active && (audio0 || s.rtp !== null)) || (this.localTone.playing && audio0);
     if (needed === this.running) return;
     const audio = this.audio;
     if (needed) {
@@ -225,8 +345,7 @@ export class CallMedia implements TimerTarget, RtpSessionListener {
     let due = Math.floor((now - this.clockStart) / FRAME_MS) + 1 - this.clockFrames;
     if (due > MAX_CATCH_UP) {
       const skip = due - 1;
-      const sessions = this.sessions;
-      for (let i = 0; i < sessions.length; i++) sessions[i]!.skip(skip);
+      this.session.skip(skip);
       this.clockFrames += skip;
       this.skipped += skip;
       due = 1;
@@ -237,36 +356,28 @@ export class CallMedia implements TimerTarget, RtpSessionListener {
     if (this.running) this.timers.start(this.entry, this.clockStart + this.clockFrames * FRAME_MS - this.clock.now(), TimerKind.User);
   }
 
-  /** One 20 ms frame for every session. */
+  /** One 20 ms frame: the session's, or the local tone alone. */
   private frame(now: number): void {
     this.frames++;
-    const sessions = this.sessions;
-    const calls = this.calls;
+    const s = this.session;
+    const call = this.calls[s.slot];
     const audio = this.audio;
     const capture = this.capture;
     const output = this.output;
-    let audioUsed = false;
-    for (let i = 0; i < sessions.length; i++) {
-      const s = sessions[i]!;
-      if (!s.active) continue;
-      const call = calls[i]!;
-      if (!this.follow(call, s)) continue;
-      const mine = !audioUsed;
-      audioUsed = true;
-      if (!mine || audio === undefined || !audio.capture(capture)) {
+    if (s.active && call !== undefined && this.follow(call)) {
+      if (audio === undefined || !audio.capture(capture)) {
         for (let j = 0; j < FRAME_SAMPLES; j++) capture[j] = 0;
       }
-      if (mine) this.remoteTone.fill(capture, true);
-      s.sendFrame(capture);
+      this.remoteTone.fill(capture, true);
+      // A frame that carries an RFC 4733 packet carries no audio (telephone-event.ts).
+      if (!this.events.sendFrame(s)) s.sendFrame(capture);
       s.playFrame(output);
-      if (mine) {
-        this.localTone.fill(output, true);
-        if (audio !== undefined) audio.play(output);
-      }
+      this.localTone.fill(output, true);
+      if (audio !== undefined) audio.play(output);
       s.tickRtcp(now);
-    }
-    if (!audioUsed) {
+    } else {
       this.remoteTone.stop();
+      this.events.cancel();
       if (this.localTone.playing) {
         for (let j = 0; j < FRAME_SAMPLES; j++) output[j] = 0;
         this.localTone.fill(output, true);

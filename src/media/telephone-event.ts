@@ -15,7 +15,21 @@
  * same timestamp): retransmissions, the duplicated end packets, later
  * segments of a long event and stale packets of an earlier event are all
  * recognised by timestamp.
+ *
+ * The sender (TelephoneEventSender) sends one event in the RTP stream of
+ * the call's audio (same SSRC, sequence numbers and timestamp clock, the
+ * negotiated telephone-event payload type): the first packet with the
+ * marker bit, then an update with the duration so far every
+ * 50 ms (§2.5.1.2: "a value of 50 ms RECOMMENDED"; our media clock ticks
+ * every 20 ms, so an update goes out on the first frame at or after each
+ * 50 ms of the event), then the end packet three times (§2.5.1.4), all
+ * with the event's start timestamp. A frame that carries an event packet
+ * carries no audio packet: the stream stays at one packet per 20 ms, and
+ * the audio's timestamps jump over the frame as over a lost packet.
  */
+import type { UdpHost } from "../host";
+import { FRAME_SAMPLES } from "./g711";
+import { RTP_HEADER, writeRtpHeader } from "./rtp-packet";
 
 /** Event codes 0-15 as DTMF characters (§3.2, Table 3): 0-9, *, #, A-D. */
 const DTMF_CHARS = new Uint8Array([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 42, 35, 65, 66, 67, 68]);
@@ -102,5 +116,186 @@ export class TelephoneEventReceiver {
     this.ended = end;
     this.events++;
     return eventDigit(event);
+  }
+}
+
+/** §2.5.1.2: an update every 50 ms, in timestamp units (8 kHz). */
+export const EVENT_UPDATE_SAMPLES = 400;
+/** §2.5.1.4: the end packet is sent three times. */
+export const EVENT_END_PACKETS = 3;
+/** An RTP packet with one event block. */
+export const EVENT_PACKET_BYTES = RTP_HEADER + TELEPHONE_EVENT_BYTES;
+/** The longest event in one segment: the 16-bit duration, in whole frames. */
+const MAX_EVENT_SAMPLES = 0xffff - (0xffff % FRAME_SAMPLES);
+
+/**
+ * What the sender needs of the RTP stream it shares with the audio
+ * (RtpSession has these): where and how to send, and the counters that a
+ * packet sent moves on (§5.1 sequence number and timestamp, the RTCP
+ * sender's packet and octet counts, §6.4.1).
+ */
+export interface EventStream {
+  readonly active: boolean;
+  readonly sending: boolean;
+  /** telephone-event's payload type, -1 when the peer did not take it. */
+  readonly eventPayloadType: number;
+  readonly ssrc: number;
+  readonly rtp: UdpHost | null;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  sequence: number;
+  timestamp: number;
+  packetsSent: number;
+  octetsSent: number;
+  sentSinceReport: boolean;
+}
+
+export const enum EventSenderState {
+  Idle = 0,
+  /** begin() was called: the next frame starts the event. */
+  Pending = 1,
+  /** Started; updates every 50 ms until the duration is reached. */
+  Running = 2,
+  /** The end packet goes out on this and the next frames, three times in all. */
+  Ending = 3,
+}
+
+export class TelephoneEventSender {
+  /** The packet written last: the RTP header and one event block. */
+  readonly packet = new Uint8Array(EVENT_PACKET_BYTES);
+  state: EventSenderState = EventSenderState.Idle;
+  /** The event being sent (§3.2 code), its volume (-dBm0) and length (samples). */
+  event = -1;
+  volume = 10;
+  length = 0;
+  /** Its start timestamp and the duration in the last packet written. */
+  timestamp = 0;
+  duration = 0;
+  /** The last packet written carried the marker bit / the E bit. */
+  marker = false;
+  end = false;
+  /** Packets written, and events that were finished (their three end packets written). */
+  packets = 0;
+  events = 0;
+  private nextUpdate = 0;
+  private endsLeft = 0;
+  /** Frames still to wait before the start packet. */
+  private wait = 0;
+
+  get busy(): boolean {
+    return this.state !== EventSenderState.Idle;
+  }
+
+  /**
+   * Send event `event` (0-255; 0-15 are the DTMF digits of §3.2) for
+   * `samples` (8 kHz; rounded up to whole 20 ms frames, at most one 16-bit
+   * segment, 8.19 s), starting `afterFrames` frames from now (0: the next
+   * frame). An event still being sent is replaced (it gets no end packets).
+   * False when the event is out of range.
+   */
+  begin(event: number, samples: number, volume = 10, afterFrames = 0): boolean {
+    if (!(event >= 0 && event <= 255) || event !== Math.floor(event)) return false;
+    let length = Math.ceil(samples / FRAME_SAMPLES) * FRAME_SAMPLES;
+    if (!(length >= FRAME_SAMPLES)) length = FRAME_SAMPLES;
+    if (length > MAX_EVENT_SAMPLES) length = MAX_EVENT_SAMPLES;
+    this.event = event;
+    this.volume = volume & 0x3f;
+    this.length = length;
+    this.wait = afterFrames > 0 ? afterFrames : 0;
+    this.state = EventSenderState.Pending;
+    return true;
+  }
+
+  /** Give up the event (the call ended, or cannot carry it). */
+  cancel(): void {
+    this.state = EventSenderState.Idle;
+  }
+
+  /**
+   * The event's packet for the 20 ms frame that starts at timestamp
+   * `frameTs`, written into `packet` with payload type `pt`, sequence
+   * number `seq` and `ssrc`. Returns its length, or 0 when this frame
+   * carries no event packet (between two updates, or no event).
+   */
+  write(pt: number, seq: number, ssrc: number, frameTs: number): number {
+    frameTs = frameTs >>> 0;
+    let marker = false;
+    switch (this.state) {
+      case EventSenderState.Idle:
+        return 0;
+      case EventSenderState.Pending:
+        if (this.wait > 0) {
+          this.wait--;
+          return 0;
+        }
+        // §2.5.1.2: the first packet has the marker bit and the event's start as its timestamp.
+        this.timestamp = frameTs;
+        this.duration = FRAME_SAMPLES;
+        this.nextUpdate = EVENT_UPDATE_SAMPLES;
+        marker = true;
+        if (this.duration >= this.length) this.toEnding();
+        else this.state = EventSenderState.Running;
+        break;
+      case EventSenderState.Running: {
+        // The duration covers the event up to the end of this frame (frames the clock skipped included).
+        let d = (frameTs + FRAME_SAMPLES - this.timestamp) >>> 0;
+        if (d > MAX_EVENT_SAMPLES) d = MAX_EVENT_SAMPLES;
+        if (d >= this.length) {
+          this.duration = d;
+          this.toEnding();
+        } else {
+          if (d < this.nextUpdate) return 0;
+          this.duration = d;
+          while (this.nextUpdate <= d) this.nextUpdate += EVENT_UPDATE_SAMPLES;
+        }
+        break;
+      }
+      case EventSenderState.Ending:
+        break;
+    }
+    const end = this.state === EventSenderState.Ending;
+    const buf = this.packet;
+    const at = writeRtpHeader(buf, 0, pt, marker, seq, this.timestamp, ssrc);
+    writeTelephoneEvent(buf, at, this.event, end, this.volume, this.duration);
+    this.marker = marker;
+    this.end = end;
+    this.packets++;
+    if (end && --this.endsLeft === 0) {
+      this.state = EventSenderState.Idle;
+      this.events++;
+    }
+    return EVENT_PACKET_BYTES;
+  }
+
+  /**
+   * The media clock's frame for `s`: when this frame carries an event
+   * packet, send it in the stream (its sequence number, timestamp clock and
+   * SSRC) and return true; the caller then sends no audio for the frame.
+   * False (send the audio) otherwise. An event the stream cannot carry
+   * (no telephone-event agreed, not sending, nowhere to send) is dropped.
+   */
+  sendFrame(s: EventStream): boolean {
+    if (this.state === EventSenderState.Idle) return false;
+    const udp = s.rtp;
+    if (!s.active || !s.sending || s.eventPayloadType < 0 || udp === null || s.remotePort <= 0) {
+      this.cancel();
+      return false;
+    }
+    const n = this.write(s.eventPayloadType, s.sequence, s.ssrc, s.timestamp);
+    if (n === 0) return false;
+    // The frame is spent on the event: the audio clock moves on as after a sent frame (§5.1).
+    s.timestamp = (s.timestamp + FRAME_SAMPLES) >>> 0;
+    if (udp.send(this.packet, n, s.remoteAddress, s.remotePort)) {
+      s.sequence = (s.sequence + 1) & 0xffff;
+      s.packetsSent++;
+      s.octetsSent += TELEPHONE_EVENT_BYTES;
+      s.sentSinceReport = true;
+    }
+    return true;
+  }
+
+  private toEnding(): void {
+    this.state = EventSenderState.Ending;
+    this.endsLeft = EVENT_END_PACKETS;
   }
 }

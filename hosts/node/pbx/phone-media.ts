@@ -65,8 +65,38 @@ export interface PhoneMediaReport {
   firstMarker: boolean;
   /** Every packet came from the port in the door's SDP (symmetric RTP). */
   fromSdpPort: boolean;
+  /** The door's RFC 4733 events, one entry per event (its packets share the start timestamp, §2.5.1.2). */
+  eventsSeen: PhoneEventSeen[];
   /** The decoded audio, in arrival order. */
   samples: Int16Array;
+}
+
+/** One RFC 4733 event the door sent, as its packets showed it. */
+export interface PhoneEventSeen {
+  /** The event code (§3.2) and its DTMF character ("" for other events). */
+  event: number;
+  digit: string;
+  timestamp: number;
+  packets: number;
+  /** The first packet seen had the marker bit. */
+  firstMarker: boolean;
+  /** Packets with the E bit, and the last duration (timestamp units). */
+  ends: number;
+  duration: number;
+  /** The duration never went down, and stayed the same in the end packets. */
+  growing: boolean;
+}
+
+/** What is wrong with the door's RFC 4733 events (§2.5.1.2, §2.5.1.4), as short phrases (empty: all good). */
+export function eventProblems(r: PhoneMediaReport): string[] {
+  const out: string[] = [];
+  for (const e of r.eventsSeen) {
+    const name = `event ${e.digit || e.event} at ${e.timestamp}`;
+    if (!e.firstMarker) out.push(`${name}: no marker bit on its first packet`);
+    if (e.ends !== 3) out.push(`${name}: ${e.ends} end packets, not 3`);
+    if (!e.growing) out.push(`${name}: its duration went down`);
+  }
+  return out;
 }
 
 /** What is wrong with the door's RTP, as short phrases (empty: all good). */
@@ -246,7 +276,7 @@ export class PhoneMediaSession {
     this.report = {
       callId: plan.callId, codec: plan.codec, payloadType: plan.payloadType, remote: `${plan.address}:${plan.port}`,
       sent: 0, eventsSent: 0, received: 0, eventsReceived: 0, foreign: 0, ptime20: true, seqBreaks: 0, timestampBreaks: 0,
-      skippedFrames: 0, ssrcs: 0, firstMarker: false, fromSdpPort: true, samples: new Int16Array(0),
+      skippedFrames: 0, ssrcs: 0, firstMarker: false, fromSdpPort: true, eventsSeen: [], samples: new Int16Array(0),
     };
     this.schedule();
   }
@@ -354,6 +384,23 @@ export class PhoneMediaSession {
     }
   }
 
+  /** An RFC 4733 event block from the door: a new event (a new timestamp), or one more packet of the last. */
+  private eventPacket4733(bytes: Uint8Array, at: number, ts: number, marker: boolean): void {
+    const event = bytes[at]!;
+    const isEnd = (bytes[at + 1]! & 0x80) !== 0;
+    const duration = (bytes[at + 2]! << 8) | bytes[at + 3]!;
+    const seen = this.report.eventsSeen;
+    let e = seen.length > 0 && seen[seen.length - 1]!.timestamp === ts ? seen[seen.length - 1]! : undefined;
+    if (e === undefined) {
+      e = { event, digit: event < 16 ? EVENT_CODES[event]! : "", timestamp: ts, packets: 0, firstMarker: marker, ends: 0, duration, growing: true };
+      seen.push(e);
+    }
+    if (duration < e.duration || (e.ends > 0 && duration !== e.duration)) e.growing = false;
+    e.duration = duration;
+    e.packets++;
+    if (isEnd) e.ends++;
+  }
+
   /** A datagram on the phone's RTP socket during this call. */
   receive(bytes: Uint8Array, address: string, port: number): void {
     const r = this.report;
@@ -389,6 +436,7 @@ export class PhoneMediaSession {
     this.lastSeq = seq;
     if (isEvent) {
       r.eventsReceived++;
+      if (end - at >= 4) this.eventPacket4733(bytes, at, ts, marker);
       return;
     }
     r.received++;
