@@ -54,7 +54,10 @@ export class SipMessage {
   readonly hValueEnd: Uint16Array;
   /** Next header index with the same id, or -1. */
   readonly hNext: Int16Array;
-  /** 1 when the parser validated this header while indexing it (its own bookkeeping). */
+  /**
+   * 1 when the parser validated this header while indexing it (its own
+   * bookkeeping, written only for the headers it checks).
+   */
   readonly hValidated: Uint8Array;
   /** First and last header index per id, -1 when absent; and how many there are. */
   readonly first: Int16Array;
@@ -114,7 +117,19 @@ export class SipMessage {
     this.last.fill(-1);
   }
 
+  /** Empty this message for the datagram buf[0, length). */
   reset(buf: Uint8Array, length: number): void {
+    this.begin(buf, length);
+    this.via.clear();
+    this.from.clear();
+    this.to.clear();
+  }
+
+  /**
+   * `reset` but for the top Via, From and To readers: the parser writes each
+   * by reading its header, and clears those whose header is absent.
+   */
+  begin(buf: Uint8Array, length: number): void {
     this.buf = buf;
     this.length = length;
     this.kind = Kind.None;
@@ -137,13 +152,20 @@ export class SipMessage {
     this.headerCount = 0;
     this.bodyStart = length;
     this.bodyLen = 0;
-    this.forgetCaptures();
+    this.forgetValues();
     this.error = ParseError.None;
     this.errorOffset = 0;
   }
 
   /** The fields the parser's indexing pass captures from headers, back to "absent" (reset, and a parse given up). */
   forgetCaptures(): void {
+    this.forgetValues();
+    this.via.clear();
+    this.from.clear();
+    this.to.clear();
+  }
+
+  private forgetValues(): void {
     this.contentLength = -1;
     this.contentLengthConflict = false;
     this.cseq = -1;
@@ -152,9 +174,6 @@ export class SipMessage {
     this.maxForwards = -1;
     this.expires = -1;
     this.callIdLen = -1;
-    this.via.clear();
-    this.from.clear();
-    this.to.clear();
   }
 
   get ok(): boolean {

@@ -132,7 +132,10 @@ export class NameAddr {
   scan(buf: Uint8Array, start: number, limit: number, list: boolean): number {
     this.buf = buf;
     this.clear();
-    let i = skipLws(buf, start, limit);
+    let b0 = 0;
+    // (LWS before the element: rare, the parser has skipped the blanks after the colon)
+    let i = start;
+    if (i < limit && ((b0 = buf[i]!) === Ch.SP || b0 === Ch.HT || b0 === Ch.CR || b0 === Ch.LF)) i = skipLws(buf, i, limit);
     if (i >= limit) return -1;
     let b = buf[i]!;
     if (b === Ch.DQuote) {
@@ -145,6 +148,16 @@ export class NameAddr {
       if (i >= limit || buf[i] !== Ch.LAngle) return -1;
     } else if (b !== Ch.LAngle) {
       if (b === 42 /* * */) return -1;
+      if (b === 115 /* s */ && i + 4 < limit && buf[i + 1] === 105 /* i */ && buf[i + 2] === 112 /* p */ && buf[i + 3] === Ch.Colon) {
+        // "sip:" starts an addr-spec (a display name would have ended its token at the ":"):
+        // the usual one is read in one pass, to where it ends.
+        const ue = this.uri.readSipAddrSpec(buf, i, limit, list);
+        if (ue >= 0) {
+          this.uriStart = i;
+          this.uriLen = ue - i;
+          return this.scanParams(buf, ue, limit);
+        }
+      }
       // Either display-name tokens followed by "<", or an addr-spec (which starts with "scheme:").
       const ds = i;
       let last = i;
@@ -199,7 +212,10 @@ export class NameAddr {
 
   private scanParams(buf: Uint8Array, i: number, limit: number): number {
     this.paramsStart = i;
-    const p = this.params.reset(buf, i, limit, true);
+    // The cursor's step and is need only its buffer (no reset: it would only set what
+    // step does not read).
+    const p = this.params;
+    p.buf = buf;
     for (;;) {
       if (i + 5 < limit && buf[i] === Ch.Semi && buf[i + 1] === 116 /* t */ && buf[i + 2] === 97 /* a */ && buf[i + 3] === 103 /* g */ && buf[i + 4] === Ch.Equals) {
         // ";tag=" and a plain value: what step would read.
@@ -213,6 +229,7 @@ export class NameAddr {
           continue;
         }
       }
+      if (i + 2 < limit && buf[i] === Ch.CR && buf[i + 1] === Ch.LF && buf[i + 2] !== Ch.SP && buf[i + 2] !== Ch.HT) break; // the line ends: no more
       const k = p.step(buf, i, limit);
       if (k < 0) return -1;
       if (k === i) break;

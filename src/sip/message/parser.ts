@@ -6,23 +6,26 @@
  * message ends with msg.error, msg.errorOffset, and whatever could still be
  * read (method, Call-ID, CSeq, Via) so that the UA can answer it.
  *
- * Speed comes from reading each byte about once. The start line and the
- * usual shapes of the validated headers are read in the same pass that finds
- * where each line ends (usualStartLine, fast: Via.scan, NameAddr.scan,
- * Uri.readTo, Params.step). Those one-pass readers only ever accept, and then
- * set exactly what the full readers would; whatever they do not recognise, or
- * find malformed, goes to the full readers (startLine, validate: Via.read,
- * NameAddr.read, Uri.read), which judge it and report the error and its
- * offset as they always have. So the one-pass paths change the speed, never
- * the verdict.
+ * Speed comes from reading each byte about once. The usual header names are
+ * recognised by comparing their bytes in one straight pass (header-name.ts),
+ * the others by the trie of every known name. The start line and the usual
+ * shapes of the validated headers are read in the same pass that finds where
+ * each line ends (usualStartLine, fast: Via.scan, NameAddr.scan, Uri.readTo
+ * and readSipAddrSpec, Params.step). Those one-pass readers only ever accept,
+ * and then set exactly what the full readers would; whatever they do not
+ * recognise, or find malformed, goes to the full readers (startLine,
+ * validate: Via.read, NameAddr.read, Uri.read), which judge it and report the
+ * error and its offset as they always have. So the one-pass paths change the
+ * speed, never the verdict (test/parser-fastpath.test.ts holds them to it).
  */
 import { ascii, spanEqualsCI } from "./bytes";
-import { C, Ch, CHARS, IS_TOKEN, IS_WORD, LOWER } from "./chars";
+import { C, Ch, CHARS, IS_TOKEN, IS_WORD } from "./chars";
 import { ParseError } from "./errors";
-import { H, HEADER_COUNT, NAME_TRIE_CH, NAME_TRIE_FCH, NAME_TRIE_NO_CHILD, NAME_TRIE_ROOT, NAME_TRIE_SIB, NAME_TRIE_TERM } from "./header";
+import { H, HEADER_COUNT } from "./header";
+import { NameCode, trieName, usualName } from "./header-name";
 import { elementEnd, parseUint, scanToken, skipClass, skipLws } from "./lex";
 import { Kind, SipMessage } from "./message";
-import { methodOf } from "./method";
+import { Method, methodOf } from "./method";
 import { NameAddr } from "./name-addr";
 import { Scheme, Uri } from "./uri";
 import { Via } from "./via";
@@ -42,8 +45,12 @@ export class SipParser {
   private readonly addr = new NameAddr();
   private readonly uri: Uri = this.addr.uri;
   private readonly via = new Via(this.addr.params);
-  /** Per header id: a header of this id was left to `validate` in this message (see `headers`). */
-  private readonly slow = new Uint8Array(HEADER_COUNT);
+  /**
+   * Per header id, how its headers are checked in this message: FAST's value,
+   * turned to 1 (left to `validate`) from the first header of the id that the
+   * one-pass check did not take (see `headers`), and set back after.
+   */
+  private readonly mode = Uint8Array.from(FAST);
   /** The end of the value `fast` validated. */
   private fastEnd = 0;
   /** Headers indexed in this message that are left for `validate` to check. */
@@ -51,25 +58,36 @@ export class SipParser {
 
   /** Parse buf[0, length) into msg. Returns msg.ok. */
   parse(buf: Uint8Array, length: number, msg: SipMessage): boolean {
-    msg.reset(buf, length);
+    // The top Via, From and To readers are written by reading their header: only where
+    // it is absent are they cleared, rather than cleared first and then written.
+    msg.begin(buf, length);
     this.pending = 0;
+    this.message(buf, length, msg);
+    const first = msg.first;
+    if (first[H.Via]! < 0) msg.via.clear();
+    if (first[H.From]! < 0) msg.from.clear();
+    if (first[H.To]! < 0) msg.to.clear();
+    return msg.error === ParseError.None;
+  }
+
+  private message(buf: Uint8Array, length: number, msg: SipMessage): void {
     if (length > MAX_MESSAGE || length > buf.length) {
       msg.fail(ParseError.TooLarge, 0);
-      return false;
+      return;
     }
     // Leading CRLFs are keep-alives or stream noise (RFC 3261 §7.5, RFC 5626 §4.4.1), not a message.
     let i = 0;
     while (i < length && (buf[i] === Ch.CR || buf[i] === Ch.LF)) i++;
     if (i >= length) {
       msg.fail(ParseError.Empty, i);
-      return false;
+      return;
     }
     let lf = this.usualStartLine(buf, i, length, msg);
     if (lf < 0) {
       lf = findLf(buf, i, length);
       if (lf < 0) {
         msg.fail(ParseError.NoEndOfHeaders, length);
-        return false;
+        return;
       }
       const lineEnd = lf > i && buf[lf - 1] === Ch.CR ? lf - 1 : lf;
       this.startLine(buf, i, lineEnd, msg);
@@ -78,14 +96,13 @@ export class SipParser {
     if (msg.error === ParseError.TooManyHeaders) {
       // No validation at all then: forget what the indexing pass captured.
       msg.forgetCaptures();
-      return false;
+      return;
     }
     // Validate what was indexed even when the header section is cut short, so the
     // error reported is the first one in the message.
     this.validate(buf, msg);
     if (!terminated) msg.fail(ParseError.NoEndOfHeaders, length);
     else this.frame(msg);
-    return msg.error === ParseError.None;
   }
 
   /**
@@ -264,7 +281,7 @@ export class SipParser {
     const first = msg.first;
     const last = msg.last;
     const count = msg.count;
-    const slow = this.slow;
+    const mode = this.mode;
     const max = msg.maxHeaders;
     let n = msg.headerCount;
     let terminated = false;
@@ -282,64 +299,54 @@ export class SipParser {
         terminated = true;
         break;
       }
-      // field-name: token bytes (never CR or LF, so the line end needs no bound here),
-      // walked down the trie of known names (lower-case letters and "-", all token bytes).
-      let ne = i;
-      let node = NAME_TRIE_ROOT[b]!;
-      if (node !== 0) {
-        ne++;
-        while (ne < length) {
-          const l = LOWER[buf[ne]!]!;
-          const f = NAME_TRIE_FCH[node]!;
-          if (f === l) {
-            node++; // the first child
-            ne++;
-            continue;
-          }
-          if (f === NAME_TRIE_NO_CHILD) break;
-          let ch = NAME_TRIE_SIB[node + 1]!;
-          while (ch !== 0 && NAME_TRIE_CH[ch] !== l) ch = NAME_TRIE_SIB[ch]!;
-          if (ch === 0) break;
-          node = ch;
-          ne++;
+      // field-name: token bytes (never CR or LF, so the line end needs no bound here).
+      // The usual names are compared byte by byte (usualName); a name that goes on
+      // past the candidate, or any other, is walked down the trie of all known names.
+      let code = usualName(buf, i, length);
+      let ne = code >> NameCode.Shift;
+      // HCOLON = *( SP / HTAB ) ":" SWS. Usually the colon follows the name at once
+      // (and ends it: ":" is no token byte).
+      let c = ne;
+      if (code < 0 || buf[c] !== Ch.Colon) {
+        if (code < 0 || IS_TOKEN[buf[ne]!] !== 0) code = trieName(buf, i, length);
+        c = ne = code >> NameCode.Shift;
+        while (c < length && ((b = buf[c]!) === Ch.SP || b === Ch.HT)) c++;
+        if (ne === i || c >= length || b !== Ch.Colon) {
+          i = this.badLine(buf, i, ne, c, length, msg);
+          continue;
         }
       }
-      let id: H = NAME_TRIE_TERM[node]!;
-      if (ne < length && IS_TOKEN[buf[ne]!]!) {
-        // More name than any known one: an extension header.
-        id = H.Other;
-        ne++;
-        while (ne < length && IS_TOKEN[buf[ne]!]!) ne++;
-      }
-      // HCOLON = *( SP / HTAB ) ":" SWS
-      let c = ne;
-      while (c < length && ((b = buf[c]!) === Ch.SP || b === Ch.HT)) c++;
-      if (ne === i || c >= length || b !== Ch.Colon) {
-        i = this.badLine(buf, i, ne, c, length, msg);
-        continue;
-      }
+      const id: H = code & NameCode.IdMask;
       if (n >= max) {
         msg.fail(ParseError.TooManyHeaders, i);
         break;
       }
-      const vs = skipLws(buf, c + 1, length);
+      // SWS after the colon: usually one SP, then the value.
+      let vs = c + 1;
+      if (vs < length && buf[vs] === Ch.SP) vs++;
+      if (vs < length && ((b = buf[vs]!) === Ch.SP || b === Ch.HT || b === Ch.CR || b === Ch.LF)) vs = skipLws(buf, vs, length);
       // The value: validated on the way when it can be, else scanned to the LF ending the
       // field: an LF not followed by SP or HT (a fold, §7.3.1), or the end of the datagram.
       let lf = -1;
       let ve = vs;
-      const check = FAST[id]!;
-      if (check === 2 && slow[id] === 0) {
-        lf = this.fast(id, buf, vs, length, msg, first[id]! < 0);
-        if (lf >= 0) ve = this.fastEnd;
-        else {
-          slow[id] = 1; // later headers of this id go to validate too, in order
+      const check = mode[id]!;
+      const prev = last[id]!;
+      if (check === 2) {
+        lf = this.fast(id, buf, vs, length, msg, prev < 0);
+        if (lf >= 0) {
+          ve = this.fastEnd;
+          hValidated[n] = 1;
+        } else {
+          mode[id] = 1; // later headers of this id go to validate too, in order
           slowIds++;
         }
       }
-      if (lf >= 0) hValidated[n] = 1;
-      else {
-        hValidated[n] = 0;
-        if (check !== 0) this.pending++;
+      if (lf < 0) {
+        // (Headers without a check are never looked at by validate: their flag is left as it is.)
+        if (check !== 0) {
+          hValidated[n] = 0;
+          this.pending++;
+        }
         lf = vs;
         for (;;) {
           // Short values are done fastest here; past 32 bytes the native search wins.
@@ -378,7 +385,6 @@ export class SipParser {
       hValueStart[n] = vs;
       hValueEnd[n] = ve;
       hNext[n] = -1;
-      const prev = last[id]!;
       if (prev < 0) first[id] = n;
       else hNext[prev] = n;
       last[id] = n;
@@ -387,7 +393,7 @@ export class SipParser {
       i = lf + 1;
     }
     msg.headerCount = n;
-    if (slowIds > 0) for (let h = 0; h < n; h++) slow[hId[h]!] = 0;
+    if (slowIds > 0) for (let h = 0; h < n; h++) mode[hId[h]!] = FAST[hId[h]!]!;
     return terminated;
   }
 
@@ -475,34 +481,50 @@ export class SipParser {
         return lf;
       }
       case H.CSeq: {
+        // 1*DIGIT below 2**32, its value taken in the same pass (what parseUint accepts).
         let de = vs;
-        while (de < length && buf[de]! >= Ch.Zero && buf[de]! <= Ch.Nine) de++;
-        const v = parseUint(buf, vs, de, MAX_U32);
-        if (v < 0) return -1;
-        const ms = skipLws(buf, de, length);
+        let v = 0;
+        let d = 0;
+        while (de < length && (d = buf[de]! - Ch.Zero) >= 0 && d <= 9) {
+          v = v * 10 + d;
+          de++;
+        }
+        if (de === vs || v > MAX_U32) return -1;
+        const ms = de < length && buf[de] === Ch.SP && de + 1 < length && IS_TOKEN[buf[de + 1]!] !== 0 ? de + 1 : skipLws(buf, de, length);
         if (ms === de) return -1;
+        // Method: in a request usually the request's own, already identified; else a token.
         let me = ms;
-        while (me < length && IS_TOKEN[buf[me]!]!) me++;
-        if (me === ms) return -1;
+        let method = Method.Extension;
+        const rl = msg.methodLen;
+        if (rl > 0 && ms + rl < length && sameBytes(buf, ms, msg.methodStart, rl) && IS_TOKEN[buf[ms + rl]!] === 0) {
+          me = ms + rl;
+          method = msg.method;
+        } else {
+          while (me < length && IS_TOKEN[buf[me]!]!) me++;
+          if (me === ms) return -1;
+          method = methodOf(buf, ms, me - ms);
+        }
         const lf = lineEnd(buf, me, length);
         if (lf < 0) return -1;
         if (msg.cseq < 0) {
-          const ml = me - ms;
           msg.cseq = v;
           msg.cseqMethodStart = ms;
-          msg.cseqMethodLen = ml;
-          // Usually the request's own method, already identified.
-          msg.cseqMethod = ml === msg.methodLen && sameBytes(buf, ms, msg.methodStart, ml) ? msg.method : methodOf(buf, ms, ml);
+          msg.cseqMethodLen = me - ms;
+          msg.cseqMethod = method;
         }
         this.fastEnd = me;
         return lf;
       }
       default: {
-        // Content-Length, Max-Forwards, Expires: 1*DIGIT
+        // Content-Length, Max-Forwards, Expires: 1*DIGIT, its value taken in the same pass.
         let de = vs;
-        while (de < length && buf[de]! >= Ch.Zero && buf[de]! <= Ch.Nine) de++;
-        const v = parseUint(buf, vs, de, id === H.MaxForwards ? 255 : MAX_U32);
-        if (v < 0) return -1;
+        let v = 0;
+        let d = 0;
+        while (de < length && (d = buf[de]! - Ch.Zero) >= 0 && d <= 9) {
+          v = v * 10 + d;
+          de++;
+        }
+        if (de === vs || v > (id === H.MaxForwards ? 255 : MAX_U32)) return -1;
         const lf = lineEnd(buf, de, length);
         if (lf < 0) return -1;
         if (id === H.ContentLength) {

@@ -106,12 +106,9 @@ export class Uri {
     this.buf = buf;
     this.start = start;
     this.scheme = Scheme.Other;
+    // (host, port, parameters and headers are set by scanSip for every URI it accepts)
     this.userLen = -1;
     this.passwordLen = -1;
-    this.hostLen = 0;
-    this.hostKind = HostKind.Name;
-    this.port = -1;
-    this.headersLen = -1;
     this.error = -1;
     let se = start + 3;
     if (se < limit && buf[start] === 115 /* s */ && buf[start + 1] === 105 /* i */ && buf[start + 2] === 112 /* p */ && buf[se] === Ch.Colon) {
@@ -132,6 +129,65 @@ export class Uri {
     if (e >= limit) return -1;
     this.end = e;
     return e;
+  }
+
+  /**
+   * For NameAddr.scan: the addr-spec form's usual URI, "sip:" [user "@"] host
+   * [":" port] at `start` (the "s"), whose end is not known yet. In that form
+   * the URI ends at the first ";", SP, HT, CR or LF (§20.10; in a list a ","
+   * too): returns that offset, with the fields set exactly as
+   * `read(buf, start, offset)` sets them; or -1 when the URI holds anything
+   * else (escapes, a password, parameters...), the fields then meaning
+   * nothing, and NameAddr reads it the long way.
+   */
+  readSipAddrSpec(buf: Uint8Array, start: number, limit: number, list: boolean): number {
+    const i = start + 4;
+    // Host-name bytes are user bytes too: scan them once.
+    let k = i;
+    while (k < limit && IS_HOST[buf[k]!]!) k++;
+    if (k >= limit) return -1;
+    let b = buf[k]!;
+    let userLen = -1;
+    let hs = i;
+    let h = k;
+    if (b === Ch.At) {
+      if (k === i) return -1;
+      userLen = k - i;
+      hs = h = k + 1;
+      while (h < limit && IS_HOST[buf[h]!]!) h++;
+      if (h >= limit) return -1;
+      b = buf[h]!;
+    }
+    if (h === hs) return -1;
+    const he = h;
+    let port = -1;
+    if (b === Ch.Colon) {
+      const ps = h + 1;
+      let pe = ps;
+      while (pe < limit && buf[pe]! >= Ch.Zero && buf[pe]! <= Ch.Nine) pe++;
+      port = parseUint(buf, ps, pe, 65535);
+      if (port < 0 || pe >= limit) return -1;
+      h = pe;
+      b = buf[h]!;
+    }
+    if (b !== Ch.Semi && b !== Ch.SP && b !== Ch.HT && b !== Ch.CR && b !== Ch.LF && (b !== Ch.Comma || !list)) return -1;
+    this.buf = buf;
+    this.start = start;
+    this.end = h;
+    this.scheme = Scheme.Sip;
+    this.schemeLen = 3;
+    if (userLen >= 0) this.userStart = i;
+    this.userLen = userLen;
+    this.passwordLen = -1;
+    this.hostStart = hs;
+    this.hostLen = he - hs;
+    // An IPv4 address starts with a digit (a name rarely does): only then is it worth a look.
+    this.hostKind = buf[hs]! <= Ch.Nine && isIPv4(buf, hs, he) ? HostKind.IPv4 : HostKind.Name;
+    this.port = port;
+    this.paramsStart = this.paramsEnd = h;
+    this.headersLen = -1;
+    this.error = -1;
+    return h;
   }
 
   private readSip(buf: Uint8Array, i: number, end: number): boolean {
@@ -400,8 +456,9 @@ export function isIPv4(buf: Uint8Array, start: number, end: number): boolean {
   while (i < end) {
     const s = i;
     let v = 0;
-    while (i < end && buf[i]! >= Ch.Zero && buf[i]! <= Ch.Nine) {
-      v = v * 10 + buf[i]! - Ch.Zero;
+    let d = 0;
+    while (i < end && (d = buf[i]! - Ch.Zero) >= 0 && d <= 9) {
+      v = v * 10 + d;
       i++;
     }
     if (i === s || i - s > 3 || v > 255) return false;

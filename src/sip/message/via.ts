@@ -61,6 +61,20 @@ function transportOf(buf: Uint8Array, start: number, len: number): Transport {
   return Transport.Other;
 }
 
+/**
+ * "UDP", "TCP" or "TLS" in capitals at buf[i] (three bytes the caller has
+ * bounds-checked), as nearly every Via writes its transport; Other otherwise.
+ */
+function usualTransport(buf: Uint8Array, i: number): Transport {
+  const a = buf[i]!;
+  const b = buf[i + 1]!;
+  const c = buf[i + 2]!;
+  if (a === 85 /* U */) return b === 68 /* D */ && c === 80 /* P */ ? Transport.UDP : Transport.Other;
+  if (a !== 84 /* T */) return Transport.Other;
+  if (b === 67 /* C */ && c === 80 /* P */) return Transport.TCP;
+  return b === 76 /* L */ && c === 83 /* S */ ? Transport.TLS : Transport.Other;
+}
+
 /** RFC 3261 §8.1.1.7: branches of RFC 3261 elements start with this. */
 export const MAGIC_COOKIE = ascii("z9hG4bK");
 
@@ -203,12 +217,21 @@ export class Via {
    */
   scan(buf: Uint8Array, start: number, limit: number): number {
     this.buf = buf;
-    this.clear();
-    let i = skipLws(buf, start, limit);
+    // What `clear` does, but for the fields every accepted element sets below.
+    this.port = -1;
+    this.branchLen = this.receivedLen = this.maddrLen = -1;
+    this.rport = -1;
+    this.ttl = -1;
+    this.error = -1;
+    let b0 = 0;
+    // (LWS before the element: rare, the parser has skipped the blanks after the colon)
+    let i = start;
+    if (i < limit && ((b0 = buf[i]!) === Ch.SP || b0 === Ch.HT || b0 === Ch.CR || b0 === Ch.LF)) i = skipLws(buf, i, limit);
     // sent-protocol = protocol-name SLASH protocol-version SLASH transport
     let j = i;
+    let t = Transport.Other;
     if (
-      i + 8 < limit &&
+      i + 12 < limit &&
       buf[i] === 83 /* S */ &&
       buf[i + 1] === 73 /* I */ &&
       buf[i + 2] === 80 /* P */ &&
@@ -217,35 +240,60 @@ export class Via {
       buf[i + 5] === Ch.Dot &&
       buf[i + 6] === Ch.Zero &&
       buf[i + 7] === Ch.Slash &&
-      IS_TOKEN[buf[i + 8]!]!
+      buf[i + 11] === Ch.SP &&
+      (t = usualTransport(buf, i + 8)) !== Transport.Other
     ) {
-      // "SIP/2.0/" as everyone writes it: what the token scans below would find.
+      // "SIP/2.0/UDP " as everyone writes it (or TCP, TLS): what the scans below would find.
       this.protocolStart = i;
       this.protocolLen = 3;
       this.versionStart = i + 4;
       this.versionLen = 3;
-      i += 8;
+      this.transportStart = i + 8;
+      this.transportLen = 3;
+      this.transport = t;
+      j = i + 11;
     } else {
-      while (j < limit && IS_TOKEN[buf[j]!]!) j++;
-      if (j === i) return -1;
-      this.protocolStart = i;
-      this.protocolLen = j - i;
-      i = this.slash(buf, j, limit);
-      if (i < 0) return -1;
+      if (
+        i + 8 < limit &&
+        buf[i] === 83 /* S */ &&
+        buf[i + 1] === 73 /* I */ &&
+        buf[i + 2] === 80 /* P */ &&
+        buf[i + 3] === Ch.Slash &&
+        buf[i + 4] === 50 /* 2 */ &&
+        buf[i + 5] === Ch.Dot &&
+        buf[i + 6] === Ch.Zero &&
+        buf[i + 7] === Ch.Slash &&
+        IS_TOKEN[buf[i + 8]!]!
+      ) {
+        // "SIP/2.0/" as everyone writes it: what the token scans below would find.
+        this.protocolStart = i;
+        this.protocolLen = 3;
+        this.versionStart = i + 4;
+        this.versionLen = 3;
+        i += 8;
+      } else {
+        j = i;
+        while (j < limit && IS_TOKEN[buf[j]!]!) j++;
+        if (j === i) return -1;
+        this.protocolStart = i;
+        this.protocolLen = j - i;
+        i = this.slash(buf, j, limit);
+        if (i < 0) return -1;
+        j = i;
+        while (j < limit && IS_TOKEN[buf[j]!]!) j++;
+        if (j === i) return -1;
+        this.versionStart = i;
+        this.versionLen = j - i;
+        i = this.slash(buf, j, limit);
+        if (i < 0) return -1;
+      }
       j = i;
       while (j < limit && IS_TOKEN[buf[j]!]!) j++;
       if (j === i) return -1;
-      this.versionStart = i;
-      this.versionLen = j - i;
-      i = this.slash(buf, j, limit);
-      if (i < 0) return -1;
+      this.transportStart = i;
+      this.transportLen = j - i;
+      this.transport = transportOf(buf, i, j - i);
     }
-    j = i;
-    while (j < limit && IS_TOKEN[buf[j]!]!) j++;
-    if (j === i) return -1;
-    this.transportStart = i;
-    this.transportLen = j - i;
-    this.transport = transportOf(buf, i, j - i);
     // LWS sent-by
     i = skipLws(buf, j, limit);
     if (i === j) return -1;
@@ -266,17 +314,26 @@ export class Via {
     this.hostLen = i - hs;
     j = i < limit && buf[i] === Ch.Colon ? i : skipLws(buf, i, limit);
     if (j < limit && buf[j] === Ch.Colon) {
+      // port = 1*DIGIT, below 65536 (what parseUint would accept), read in the same pass.
       const ps = skipLws(buf, j + 1, limit);
       let pe = ps;
-      while (pe < limit && buf[pe]! >= Ch.Zero && buf[pe]! <= Ch.Nine) pe++;
-      const port = parseUint(buf, ps, pe, 65535);
-      if (port < 0) return -1;
+      let port = 0;
+      let d = 0;
+      while (pe < limit && (d = buf[pe]! - Ch.Zero) >= 0 && d <= 9) {
+        port = port * 10 + d;
+        pe++;
+      }
+      if (pe === ps || port > 65535) return -1;
       this.port = port;
       i = pe;
     }
     this.paramsStart = i;
     // *( SEMI via-params ), the ones of interest captured as `read` does.
-    const p = this.params.reset(buf, i, limit, true);
+    // The cursor's step and is need only its buffer (no reset: it would only set what
+    // step does not read).
+    const p = this.params;
+    p.buf = buf;
+    let b = 0;
     for (;;) {
       if (
         i + 8 < limit &&
@@ -299,6 +356,23 @@ export class Via {
           i = k;
           continue;
         }
+      }
+      if (i + 2 < limit && buf[i] === Ch.CR && buf[i + 1] === Ch.LF && buf[i + 2] !== Ch.SP && buf[i + 2] !== Ch.HT) break; // the line ends: no more
+      if (
+        i + 6 < limit &&
+        buf[i] === Ch.Semi &&
+        buf[i + 1] === 114 /* r */ &&
+        buf[i + 2] === 112 /* p */ &&
+        buf[i + 3] === 111 /* o */ &&
+        buf[i + 4] === 114 /* r */ &&
+        buf[i + 5] === 116 /* t */ &&
+        ((b = buf[i + 6]!) === Ch.Semi || b === Ch.CR || b === Ch.Comma)
+      ) {
+        // ";rport" without a value (RFC 3581 §3: a request asking for it), then the next
+        // parameter, the line's end or the next element: what step would read.
+        this.rport = 0;
+        i += 6;
+        continue;
       }
       const k = p.step(buf, i, limit);
       if (k < 0) return -1;
