@@ -182,6 +182,31 @@ function hasCommand(name: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0;
 }
 
+/** Bind a UDP port on 127.0.0.1 and give it back: did it bind? */
+function udpFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const s = createSocket("udp4");
+    s.once("error", () => done(false));
+    s.bind(port, "127.0.0.1", () => s.close(() => done(true)));
+  });
+}
+
+/**
+ * A first RTP port for rtp_port: even (RFC 3550 §11), with the RTP and RTCP
+ * ports of every call slot (`slots` pairs) free now.
+ */
+async function freeRtpBase(slots: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await freePort("udp");
+    const base = port - (port % 2);
+    if (base < 1024 || base + 2 * slots > 65535) continue;
+    let free = true;
+    for (let p = base; p < base + 2 * slots && free; p++) free = await udpFree(p);
+    if (free) return base;
+  }
+  throw new Error("no free even UDP port range for RTP");
+}
+
 function freePort(kind: "udp" | "tcp"): Promise<number> {
   return new Promise((done, fail) => {
     if (kind === "udp") {
@@ -248,11 +273,11 @@ function firstLineOf(bytes: Uint8Array): string {
 
 describe("mcconfig build for the Linux simulator", () => {
   let out = "";
-  let ports = { sip: 0, ctl: 0, xsbug: 0, pbx: 0 };
+  let ports = { sip: 0, ctl: 0, xsbug: 0, pbx: 0, rtp: 0 };
 
   it.skipIf(!haveSdk)("builds with mcconfig -d -m -p lin -t build", async () => {
     out = mkdtempSync(join(tmpdir(), "doorsip-moddable-"));
-    ports = { sip: await freePort("udp"), ctl: await freePort("udp"), xsbug: await freePort("tcp"), pbx: await freePort("udp") };
+    ports = { sip: await freePort("udp"), ctl: await freePort("udp"), xsbug: await freePort("tcp"), pbx: await freePort("udp"), rtp: await freeRtpBase(2) };
     // mcconfig runs tsc from PATH for .ts modules: the project's TypeScript comes first.
     const env = { ...process.env, MODDABLE, PATH: `${join(root, "node_modules", ".bin")}:${tools}:${process.env.PATH ?? ""}` };
     // Configured against the built-in loopback PBX the run below starts on ports.pbx (hosts/node/pbx: door/doorpass,
@@ -266,6 +291,8 @@ describe("mcconfig build for the Linux simulator", () => {
       `sip_local_port=${ports.sip}`, `ctl_port=${ports.ctl}`,
       `sip_server=127.0.0.1:${ports.pbx}`, `sip_domain=127.0.0.1`, `sip_user=door`, `sip_password=doorpass`,
       `call_target=100`, `door_code=#`, `door_open_ms=500`, `keepalive=0`, `tx_clients=6`,
+      // RTP and RTCP of the 2 call slots on ports free now (rtp_port, rtp_port + 1, + 2, + 3).
+      `max_calls=2`, `rtp_port=${ports.rtp}`,
       // The file audio of the simulator: a tone as the microphone, a WAV file as the speaker.
       `mic=tone:${DOOR_HZ}`, `speaker=${join(out, "speaker.wav")}`,
     ], env, root);
@@ -355,6 +382,8 @@ describe("mcconfig build for the Linux simulator", () => {
       expect(report, trace()).toBeDefined();
       // The door's RTP from the simulator: G.711 in 20 ms packets, in step, one SSRC, from the SDP's port.
       expect(mediaProblems(report!, 100), trace()).toEqual([]);
+      // Call slot 0's RTP port is the configured rtp_port, advertised in the door's SDP.
+      expect(report!.remote.endsWith(`:${ports.rtp}`), report!.remote).toBe(true);
       // What the phone decoded: the simulator's microphone tone.
       expect(dominant(report!.samples, 0, RATE, [425, DOOR_HZ, PHONE_HZ, 1000, 1400], RATE)).toBe(DOOR_HZ);
       expect(blocksWithTone(report!.samples, 800, DOOR_HZ, RATE, 0.6, 1000)).toBeGreaterThan(15);

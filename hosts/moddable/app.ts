@@ -51,6 +51,7 @@ export function intercomSettings(s: Settings, serverAddress: string): IntercomSe
       callLimitMs: s.callLimitMs,
       maxCalls: s.maxCalls,
       messageBuffer: s.callBuffer,
+      rtpPort: s.rtpPort,
     },
     targets: s.targets,
     hunt: s.hunt === "parallel" ? HuntMode.Parallel : HuntMode.Sequential,
@@ -187,8 +188,8 @@ export class App {
       udp: tap ?? host.udp,
       audio: this.audio,
     }, settings);
-    // RTP/RTCP per call slot on the core's configured ports (CallOptions.rtpPort, default 40000).
-    attachMediaSockets(this.intercom, this.intercom.ua.calls[0]?.media.rtpPort ?? 40000, host.udp.localAddress, host.log);
+    // RTP/RTCP per call slot on the configured ports (rtp_port, CallOptions.rtpPort): slot i on rtpPort + 2 i.
+    attachMediaSockets(this.intercom, this.intercom.ua.calls[0]?.media.rtpPort ?? host.settings.rtpPort, host.udp.localAddress, host.log);
     if (tap !== null) tap.target = this.intercom.receiver;
     host.udp.attach(tap ?? this.intercom.receiver);
     host.clock.attach(this.intercom.timers);

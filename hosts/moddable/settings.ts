@@ -95,6 +95,8 @@ export interface Settings {
   txArena: number;
   maxCalls: number;
   callBuffer: number;
+  /** First RTP port (even); call slot i uses rtpPort + 2 i, RTCP the port after. */
+  rtpPort: number;
   buttonPin: number;
   buttonPull: Pull;
   buttonActiveLow: boolean;
@@ -114,7 +116,7 @@ export const SETTING_KEYS = Object.freeze([
   "board", "sip_server", "sip_port", "sip_user", "sip_password", "sip_domain", "call_target", "hunt",
   "door_code", "keepalive", "expires", "door_open_ms", "hangup_after_ms", "auto_answer_ms",
   "ring_timeout_ms", "call_limit_ms", "button_in_call", "accept_from", "allow_from", "untrusted", "sip_local_port", "ctl_port",
-  "log_level", "tx_clients", "tx_servers", "msg_buffer", "tx_arena", "max_calls", "call_buffer",
+  "log_level", "tx_clients", "tx_servers", "msg_buffer", "tx_arena", "max_calls", "call_buffer", "rtp_port",
   "button_pin", "button_pull", "button_active", "debounce_ms", "relay_pin", "relay_active",
   "led_pin", "led_active", "led_kind", "audio_codec", "i2s_mclk", "i2s_bclk", "i2s_lrck",
   "i2s_dout", "i2s_din", "mic_pdm", "pa_pin",
@@ -188,6 +190,11 @@ const PIN_MAX = 48; // the highest GPIO number across ESP32 variants (ESP32-S3)
 const DOOR_CODE = /^[0-9*#A-Da-d]{1,16}$/;
 const HOUR_MS = 3600000;
 
+/** RTP takes the even port of a pair (RFC 3550 §11). */
+function evenPort(port: number): number {
+  return port - (port % 2);
+}
+
 /**
  * sip_server: "host", "host:port", or "sip:host[:port]" (a user part or
  * parameters are ignored). IPv4 or a name: the socket is IPv4 only.
@@ -259,6 +266,8 @@ export function loadSettings(storage: StorageHost | null): Settings {
     txArena: r.int("tx_arena", 3900, 800, 32768),
     maxCalls: r.int("max_calls", 2, 1, 8),
     callBuffer: r.int("call_buffer", 1500, 800, 4096),
+    // RFC 3550 §11: RTP on an even port, RTCP on the next; slot i uses rtp_port + 2 i.
+    rtpPort: evenPort(r.int("rtp_port", 40000, 1024, 64998)),
     buttonPin: pin("button_pin"),
     buttonPull: r.choice("button_pull", PULLS, "up"),
     buttonActiveLow: r.choice("button_active", LEVELS, "low") === "low",
@@ -289,6 +298,6 @@ export function describeSettings(s: Settings): string {
     `, expires ${s.expires}s, keepalive ${s.keepalive}s, accept from ${s.acceptFrom}` +
     `${s.allowFrom.length > 0 ? ` and ${s.allowFrom.join(",")}` : ""}, untrusted ${s.untrusted}` +
     `, password ${s.sipPassword ? "set" : "empty"}, door code ${s.doorCode ? "set" : "none (DTMF opens nothing)"}` +
-    `; pools ${s.txClients}/${s.txServers} transactions, messages of ${s.msgBuffer} B in ${s.txArena} B, ${s.maxCalls} calls of ${s.callBuffer} B` +
+    `; pools ${s.txClients}/${s.txServers} transactions, messages of ${s.msgBuffer} B in ${s.txArena} B, ${s.maxCalls} calls of ${s.callBuffer} B, rtp from ${s.rtpPort}` +
     `; pins button ${s.buttonPin} relay ${s.relayPin} led ${s.ledPin} (${s.ledKind})`;
 }
