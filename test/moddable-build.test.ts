@@ -293,6 +293,8 @@ describe("mcconfig build for the Linux simulator", () => {
       `call_target=100`, `door_code=#`, `door_open_ms=500`, `keepalive=0`, `tx_clients=6`,
       // RTP and RTCP of the 2 call slots on ports free now (rtp_port, rtp_port + 1, + 2, + 3).
       `max_calls=2`, `rtp_port=${ports.rtp}`,
+      // A heap line (after a GC) every second, to read the heap once the call is over.
+      `heap_ms=1000`,
       // The file audio of the simulator: a tone as the microphone, a WAV file as the speaker.
       `mic=tone:${DOOR_HZ}`, `speaker=${join(out, "speaker.wav")}`,
     ], env, root);
@@ -318,6 +320,7 @@ describe("mcconfig build for the Linux simulator", () => {
     });
     const phone = pbx.phone!;
     let phoneSummary = "";
+    let heapSummary = "";
     const door = `127.0.0.1:${ports.sip}`;
     const toPbx = (): string[] => packets.filter((p) => p.from === door && pbx.label(p.to) === "pbx").map((p) => firstLineOf(p.bytes));
     const toDoor = (): string[] => packets.filter((p) => p.to === door).map((p) => firstLineOf(p.bytes));
@@ -391,6 +394,18 @@ describe("mcconfig build for the Linux simulator", () => {
       expect(report!.eventsSeen.map((e) => e.digit), trace()).toEqual(["#"]);
       expect(eventProblems(report!)).toEqual([]);
       expect(await logged("media: call 0:", 5_000), trace()).toBe(true);
+      // The heap once the call is over, registered and idle, after a GC (hosts/moddable/heap.ts): it fits the
+      // manifest's creation sizes (a slot is 32 bytes in the 64-bit simulator, 16 on the ESP32).
+      const callOver = log.length;
+      const HEAP_LINE = /heap: slots (\d+) B, chunks (\d+) B, keys \d+; [^\n]*calls 0, registered/;
+      expect(await waitFor(() => HEAP_LINE.test(log.slice(callOver)), 5_000), trace()).toBe(true);
+      const heapLine = HEAP_LINE.exec(log.slice(callOver))!;
+      const slots = Number(heapLine[1]) / 32;
+      const chunks = Number(heapLine[2]);
+      const creation = manifest.creation as { heap: { initial: number }; chunk: { initial: number } };
+      expect(slots).toBeLessThanOrEqual(creation.heap.initial);
+      expect(chunks).toBeLessThanOrEqual(creation.chunk.initial);
+      heapSummary = `idle after the call: ${slots} slots (of heap.initial ${creation.heap.initial}), ${chunks} chunk bytes (of chunk.initial ${creation.chunk.initial})`;
       phoneSummary = `the phone got ${report!.received} RTP packets from the simulator (${blocksWithTone(report!.samples, 800, DOOR_HZ, RATE, 0.6, 1000)} ` +
         `blocks of 100 ms with ${DOOR_HZ} Hz, ${report!.skippedFrames} frames skipped) and ${report!.eventsReceived} RFC 4733 packets`;
     } finally {
@@ -403,7 +418,7 @@ describe("mcconfig build for the Linux simulator", () => {
     // holding the phone's tone, received as RTP, through the jitter buffer, played by the core.
     const heard = readWav(join(out, "speaker.wav")).samples;
     console.log(`moddable-build: ${phoneSummary}; the speaker file holds ${(heard.length / RATE).toFixed(2)} s, ` +
-      `${blocksWithTone(heard, 800, PHONE_HZ, RATE, 0.6, 1000)} blocks of 100 ms with ${PHONE_HZ} Hz`);
+      `${blocksWithTone(heard, 800, PHONE_HZ, RATE, 0.6, 1000)} blocks of 100 ms with ${PHONE_HZ} Hz; heap ${heapSummary}`);
     expect(heard.length).toBeGreaterThan(RATE * 3);
     expect(dominant(heard, RATE, RATE, [425, DOOR_HZ, PHONE_HZ, 1000, 1400], RATE)).toBe(PHONE_HZ);
     expect(blocksWithTone(heard, 800, PHONE_HZ, RATE, 0.6, 1000)).toBeGreaterThan(15);

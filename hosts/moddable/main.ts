@@ -13,7 +13,7 @@
  * 4. The adapters (adapters.ts) and the intercom (app.ts), started.
  * After a Wi-Fi reconnect the app is told (intercom.networkUp(): register
  * again now, with the address the device has now).
- * At debug level a heap line (heap.ts) follows every minute.
+ * At debug level a heap line (heap.ts) follows every minute (heap_ms).
  */
 import Net from "net";
 import Timer from "timer";
@@ -53,7 +53,7 @@ function start(serverAddress: string): void {
     // Typically the SIP port is taken (bind failed); nothing useful runs without it.
     log.log(LogLevel.Error, `doorsip: cannot start: ${String(error)}`);
   }
-  heap.start();
+  heap.start(settings.heapReportMs);
 }
 
 function resolve(): void {

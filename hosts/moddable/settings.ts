@@ -97,6 +97,8 @@ export interface Settings {
   callBuffer: number;
   /** First RTP port (even); call slot i uses rtpPort + 2 i, RTCP the port after. */
   rtpPort: number;
+  /** The heap line's interval at debug level (heap.ts), ms. */
+  heapReportMs: number;
   buttonPin: number;
   buttonPull: Pull;
   buttonActiveLow: boolean;
@@ -116,7 +118,7 @@ export const SETTING_KEYS = Object.freeze([
   "board", "sip_server", "sip_port", "sip_user", "sip_password", "sip_domain", "call_target", "hunt",
   "door_code", "keepalive", "expires", "door_open_ms", "hangup_after_ms", "auto_answer_ms",
   "ring_timeout_ms", "call_limit_ms", "button_in_call", "accept_from", "allow_from", "untrusted", "sip_local_port", "ctl_port",
-  "log_level", "tx_clients", "tx_servers", "msg_buffer", "tx_arena", "max_calls", "call_buffer", "rtp_port",
+  "log_level", "tx_clients", "tx_servers", "msg_buffer", "tx_arena", "max_calls", "call_buffer", "rtp_port", "heap_ms",
   "button_pin", "button_pull", "button_active", "debounce_ms", "relay_pin", "relay_active",
   "led_pin", "led_active", "led_kind", "audio_codec", "i2s_mclk", "i2s_bclk", "i2s_lrck",
   "i2s_dout", "i2s_din", "mic_pdm", "pa_pin",
@@ -268,6 +270,7 @@ export function loadSettings(storage: StorageHost | null): Settings {
     callBuffer: r.int("call_buffer", 1500, 800, 4096),
     // RFC 3550 §11: RTP on an even port, RTCP on the next; slot i uses rtp_port + 2 i.
     rtpPort: evenPort(r.int("rtp_port", 40000, 1024, 64998)),
+    heapReportMs: r.int("heap_ms", 60000, 1000, 3600000),
     buttonPin: pin("button_pin"),
     buttonPull: r.choice("button_pull", PULLS, "up"),
     buttonActiveLow: r.choice("button_active", LEVELS, "low") === "low",
