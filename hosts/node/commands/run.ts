@@ -24,6 +24,7 @@ import { emitKeypressEvents } from "node:readline";
 import { createInterface } from "node:readline";
 import { LogLevel } from "../../../src/host";
 import { ButtonAction, HuntMode, IntercomEvent, intercomEventName, type IntercomSettings } from "../../../src/app/intercom";
+import { DEFAULT_MAX_CLIENT, DEFAULT_MAX_SERVER, DEFAULT_MESSAGE_BUFFER } from "../../../src/sip/transaction/layer";
 import type { AccountConfig } from "../../../src/ua/account";
 import { parseSourceEntry } from "../../../src/ua/trust/source-list";
 import { parseUntrustedAction, UntrustedAction } from "../../../src/ua/trust/trust-settings";
@@ -38,6 +39,9 @@ import { NodeIntercom, type DoorRuntime, type DoorRuntimeOptions } from "../runt
 import { XsIntercom } from "../../xs/xs-intercom";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo, type Command } from "./command";
 import { runDemo } from "./demo";
+
+/** The Node host's transaction arena: every transaction of the default pools with its largest message. */
+const NODE_ARENA_BYTES = (DEFAULT_MAX_CLIENT + DEFAULT_MAX_SERVER) * DEFAULT_MESSAGE_BUFFER;
 
 const USAGE = `usage: doorsip run [options]
 
@@ -251,6 +255,9 @@ export function plan(args: string[]): RunPlan {
       keepaliveSeconds: keepalive,
       calls: { autoAnswerMs: autoAnswer },
       trust: { allow: o.allow ?? [], untrusted },
+      // A computer has memory to spare: room for every transaction's largest message (the layer's default pools,
+      // 8 client + 16 server, of 1300 bytes), so no copy is ever given up; the device's arena is tx_arena.
+      arenaBytes: NODE_ARENA_BYTES,
     },
     listen,
     verbose: o.verbose === true,
