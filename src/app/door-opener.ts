@@ -71,9 +71,9 @@ export interface RelayListener {
 
 export class DoorOpener implements TimerTarget {
   listener: RelayListener | undefined;
-  /** The code's bytes (A-D upper case); empty when disabled. */
+  /** The code's bytes (A-D upper case); empty when disabled. The code and the entry are views of one buffer (a typed array of its own costs 3 heap slots and a chunk more). */
   private readonly code: Uint8Array;
-  private readonly entry = new Uint8Array(MAX_CODE);
+  private readonly entry: Uint8Array;
   private len = 0;
   /** Whose digits the entry holds (the application's call slot), -1 for none. */
   private owner = -1;
@@ -97,7 +97,11 @@ export class DoorOpener implements TimerTarget {
   openings = 0;
 
   constructor(timers: TimerQueue, pins: PinsHost | undefined, code: string, openMs = DEFAULT_DOOR_OPEN_MS, maxWrong = DEFAULT_MAX_WRONG, lockoutMs = DEFAULT_LOCKOUT_MS) {
-    this.code = validDoorCode(code) ? ascii(code.toUpperCase()) : new Uint8Array(0);
+    const bytes = validDoorCode(code) ? ascii(code.toUpperCase()) : new Uint8Array(0);
+    const store = new ArrayBuffer(bytes.length + MAX_CODE);
+    this.code = new Uint8Array(store, 0, bytes.length);
+    this.code.set(bytes);
+    this.entry = new Uint8Array(store, bytes.length, MAX_CODE);
     this.timers = timers;
     this.pins = pins;
     this.pulse = new TimerEntry(this, TimerKind.User);

@@ -77,6 +77,8 @@ export interface UserAgentOptions {
 }
 
 const K_ACCEPT = ascii("Accept: ");
+/** The longest call target URI (dial()). */
+const DIAL_URI_BYTES = 256;
 
 /** Ends a second answered fork (§13.2.2.4): its BYE's answer needs nothing. */
 class ForkCleaner implements ClientTransactionUser {
@@ -106,13 +108,14 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
 
   private readonly ourContact = new ContactAddress();
   private readonly w: SipWriter;
-  private readonly tag = new Field(TAG_LENGTH);
+  /** Our To tag for responses outside any call, and dialUri: views of one buffer (see Field). */
+  private readonly tag: Field;
   /** forkAnswered's dialog when no call slot is idle: made on the first such need, then kept (see forkDialog). */
   private spareDialog: Dialog | null = null;
   private readonly forkCleaner = new ForkCleaner();
   /** The last target dial() resolved: its URI and next hop (see resolve()). */
   private dialTarget: string | null = null;
-  private readonly dialUri = new Field(256);
+  private readonly dialUri: Field;
   private dialAddress = "";
   private dialPort = 0;
   private readonly addr: NameAddr;
@@ -139,6 +142,9 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     this.w = scratch.w;
     this.addr = scratch.addr;
     this.config = new CallConfig(options.account, options.calls);
+    const ids = new ArrayBuffer(TAG_LENGTH + DIAL_URI_BYTES);
+    this.tag = new Field(TAG_LENGTH, ids, 0);
+    this.dialUri = new Field(DIAL_URI_BYTES, ids, TAG_LENGTH);
     for (let i = 0; i < this.config.maxCalls; i++) {
       this.calls.push(new Call(this, i));
       this.trustedCalls.push(false);
@@ -350,8 +356,8 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     }
   }
 
-  placeReferredCall(_call: Call, uri: Uint8Array, len: number): Call | null {
-    return this.dial(spanToString(uri, 0, len));
+  placeReferredCall(_call: Call, buf: Uint8Array, start: number, len: number): Call | null {
+    return this.dial(spanToString(buf, start, len));
   }
 
   /**

@@ -125,14 +125,16 @@ export class Dialog {
    * route set is the Record-Route list in order, the remote target the
    * Contact, remote CSeq the request's; remote URI is From, local URI To.
    * Returns false when the request lacks what a dialog needs (a Contact
-   * with a SIP URI, §8.1.1.8): the caller answers 400.
+   * with a SIP URI, §8.1.1.8): the caller answers 400. `localTag` may be
+   * this dialog's own localTag.bytes (the call wrote its tag there): it is
+   * set first, so that the 400 still carries it (§8.2.6.2).
    */
   initUas(req: SipMessage, localTag: Uint8Array, tagStart: number, tagLen: number): boolean {
     this.reset();
     this.uac = false;
+    if (!this.localTag.set(localTag, tagStart, tagLen)) return false;
     const buf = req.buf;
     if (req.callIdLen <= 0 || !this.callId.set(buf, req.callIdStart, req.callIdLen)) return false;
-    if (!this.localTag.set(localTag, tagStart, tagLen)) return false;
     const from = req.from;
     const to = req.to;
     if (from.error >= 0 || to.error >= 0) return false;

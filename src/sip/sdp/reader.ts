@@ -130,9 +130,10 @@ export class SdpReader {
    * when the next one starts (128 bytes; a per-type stamp would spare the
    * clearing at four times the bytes). The a=fmtp lines are not kept per
    * type: only telephone-event's is wanted, and it is found again in the
-   * chosen section's lines (findEventFmtp).
+   * chosen section's lines (findEventFmtp). A view of the m= lines'
+   * buffer (a typed array of its own costs 3 slots and a chunk more).
    */
-  private readonly ptKind = new Uint8Array(MAX_PT + 1);
+  private readonly ptKind: Uint8Array;
 
   private sawOrigin = false;
   private sessConn = false;
@@ -166,7 +167,8 @@ export class SdpReader {
   private audioLineStart = 0;
 
   constructor() {
-    const lines = new ArrayBuffer(8 * MAX_MEDIA * 4);
+    const lines = new ArrayBuffer(8 * MAX_MEDIA * 4 + MAX_PT + 1);
+    this.ptKind = new Uint8Array(lines, 8 * MAX_MEDIA * 4, MAX_PT + 1);
     const view = (k: number): Int32Array => new Int32Array(lines, k * MAX_MEDIA * 4, MAX_MEDIA);
     this.mediaLineStart = view(0);
     this.mediaTypeStart = view(1);

@@ -21,7 +21,7 @@
  */
 import { LogLevel, logEnabled } from "../../host";
 import { DigestSession, DigestVerdict } from "../../sip/auth/digest-session";
-import { ascii, spanEqualsCI } from "../../sip/message/bytes";
+import { ascii, spanEqualsCI, spanToString } from "../../sip/message/bytes";
 import { H } from "../../sip/message/header";
 import type { SipMessage } from "../../sip/message/message";
 import { Method } from "../../sip/message/method";
@@ -39,6 +39,9 @@ import type { SdpReader } from "../../sip/sdp/reader";
 import { Direction } from "../../sip/sdp/direction";
 import { LocalMedia } from "../../sip/sdp/writer";
 import { TimerEntry, type TimerTarget } from "../../sip/timer/timer-queue";
+import {
+  PairFired, type TimerPair, fire, rearm, startRetransmit, startTimeout, stopBoth,
+} from "../../sip/timer/timer-pair";
 import { TimerKind } from "../../sip/timer/timer-kind";
 import {
   ClientFailure, ServerState, type ClientTransactionHandle, type ClientTransactionUser, type ServerTransactionHandle,
@@ -81,36 +84,41 @@ const K_BYE = ascii("BYE");
 
 /** Retries of one request on 401/407 before giving up (§22.2: a second rejection means bad credentials). */
 const MAX_AUTH_TRIES = 2;
-/** The Request-URI and a REFER's target. */
+/** The longest Request-URI we send and REFER target we take. */
 const URI_FIELD_BYTES = 256;
 
-export class Call implements ClientTransactionUser, TimerTarget {
+/** Where each of a call's numbers is in Call.n (see the accessors). */
+const enum Num {
+  State, Direction, EndReason, EndStatus,
+  RemoteRtpPort, Codec, CodecPt, TelephoneEventPt, RemoteDirection, LocalDirection,
+  UserData, AnsweredAt, StartedAt,
+  ReqLen, HasReq, OfferInInvite,
+  AwaitingAck, OkCseq, AckCarriesAnswer,
+  Reliable, Rseq, RelPending, AnswerAfterPrack,
+  ByeAfterAck, ByeReason,
+  InviteCseq, AuthTries, Redirected, CancelReason, LastRseq,
+  WwwActive, ProxyActive, CredLen, AckLen, ByeAuthTries, TargetLen,
+  RetransmitAt, RetransmitInterval, TimeoutAt, Kinds,
+  Count,
+}
+
+export class Call implements ClientTransactionUser, TimerTarget, TimerPair {
   readonly index: number;
-  state: CallState = CallState.Idle;
-  direction: CallDirection = CallDirection.None;
-  endReason: EndReason = EndReason.None;
-  /** The final status that ended the call (sent or received), 0 when none. */
-  endStatus = 0;
   readonly dialog: Dialog;
   /** Our SDP: session id fixed per call, version raised when what we send changes (RFC 3264 §8). */
   readonly media: LocalMedia;
-  /** What the peer's SDP said: where to send RTP, which codec and DTMF payload type, and its direction. */
+  /** What the peer's SDP said: where to send RTP (the port, codec, payload types and direction are numbers below). */
   remoteRtpAddress = "";
-  remoteRtpPort = 0;
-  codec: Codec = Codec.None;
-  codecPt = -1;
-  telephoneEventPt = -1;
-  remoteDirection: Direction = Direction.SendRecv;
-  /** Our direction as last answered (mirrors hold, RFC 3264 §6.1). */
-  localDirection: Direction = Direction.SendRecv;
-  /** Set by the application: the hunt or transfer this call belongs to. */
-  userData = 0;
   /** A call placed because of a REFER in another call: its progress is reported there by NOTIFY (RFC 3515 §2.4.4). */
   referredBy: Call | null = null;
-  /** Clock time (ms) the call was answered, 0 before. */
-  answeredAt = 0;
-  /** Clock time (ms) of the start. */
-  startedAt = 0;
+  /**
+   * The call's numbers (state, SDP figures, CSeqs, flags, times), each
+   * read and written through the named accessors below: in XS each
+   * property of an object is a heap slot (16 bytes on the device), a
+   * number here 8 bytes (a Float64Array, so any number a peer sends is
+   * kept exactly), and the array a view of the call's one buffer.
+   */
+  private readonly n: Float64Array;
 
   private readonly owner: CallOwner;
   /** The last RTP address a peer's SDP gave, kept across calls (remoteRtpAddress takes it again when it repeats). */
@@ -120,61 +128,29 @@ export class Call implements ClientTransactionUser, TimerTarget {
   /**
    * UAS: the INVITE received, copied: its responses are built from it
    * later (auto-answer delay, CANCEL), parsed again into the user agent's
-   * scratch message each time. UAC: the credential lines of our INVITE
-   * (kept at the end, for its ACK), then that ACK, kept for 2xx
-   * retransmissions (§13.2.2.4). A call is one or the other, so one buffer
-   * serves both.
+   * scratch message each time. UAC: the Request-URI at the head and the
+   * credential lines of our INVITE at the end (for its ACK), then that
+   * ACK, kept for 2xx retransmissions (§13.2.2.4). A call is one or the
+   * other, so one buffer serves both.
    */
   private readonly reqBuf: Uint8Array;
-  private reqLen = 0;
-  private hasReq = false;
   private inviteTx: ServerTransactionHandle | null = null;
-  /** The INVITE had an SDP offer; otherwise our 200 carries the offer and the ACK the answer (§13.2.1). */
-  private offerInInvite = false;
-  /**
-   * Writers: requests and responses, and SDP bodies: the user agent's, shared
-   * (src/ua/scratch.ts; the transactions keep copies, and a 2xx or reliable
-   * 1xx is resent from its transaction's copy); the ACK, over reqBuf.
-   */
-  private readonly w: SipWriter;
-  private readonly ackW: SipWriter;
-  private readonly sdpW: SipWriter;
-  /** A 2xx (to the INVITE or a re-INVITE) waits for its ACK; its CSeq, and whether the ACK must carry the SDP answer. */
-  private awaitingAck = false;
-  private okCseq = 0;
-  private ackCarriesAnswer = false;
   /** The 2xx retransmitting server transaction (INVITE or re-INVITE). */
   private okTx: ServerTransactionHandle | null = null;
-  /** RFC 3262: the reliable provisional response waiting for PRACK. */
-  private reliable = false;
-  private rseq = 0;
-  private relPending = false;
-  private answerAfterPrack = false;
-  /** A BYE is due once the ACK has come (§15: no BYE before the ACK of our 2xx). */
-  private byeAfterAck = false;
-  private byeReason: EndReason = EndReason.None;
 
   // UAC
   private inviteClient: ClientTransactionHandle | null = null;
-  /** The Request-URI (the dialed URI, or a 3xx's Contact); Call-ID, URIs and our From tag are written straight into the dialog (Dialog.restartUac). */
-  private readonly targetUri: Field;
-  /** Our tag (UAS: in the To of every response, also before the dialog exists; UAC: copied into the dialog). */
+  /**
+   * Our tag is the dialog's localTag, written there when the call begins
+   * (UAS: in the To of every response, also before the dialog exists,
+   * §8.2.6.2; UAC: in our From): no copy of its own.
+   */
   private readonly localTag: Field;
   private readonly hop = new NextHop();
-  private inviteCseq = 0;
-  private authTries = 0;
-  private redirected = false;
-  private cancelReason: EndReason = EndReason.None;
-  private lastRseq = 0;
   /** Made on the first challenge of this slot (then kept: their state holds the nonce): an unchallenged slot costs no heap for them. */
   private www: DigestSession | null = null;
   private proxyAuth: DigestSession | null = null;
-  private wwwActive = false;
-  private proxyActive = false;
-  /** Bytes of the credential lines of our last INVITE, kept at the end of reqBuf and repeated in its ACK (§22.1). */
-  private credLen = 0;
   private byeTx: ClientTransactionHandle | null = null;
-  private byeAuthTries = 0;
   private readonly refer: ReferNotifier;
 
   // Timers
@@ -184,40 +160,158 @@ export class Call implements ClientTransactionUser, TimerTarget {
    * one entry serves both (an entry is 9 heap slots).
    */
   private readonly phaseTimer: TimerEntry;
-  /** 2xx retransmission (§13.3.1.4) or reliable 1xx retransmission (RFC 3262 §3). */
-  private readonly retransmitTimer: TimerEntry;
-  /** 64*T1: the ACK (§13.3.1.4) or the PRACK (RFC 3262 §3) never came. */
-  private readonly waitTimer: TimerEntry;
+  /**
+   * The 2xx retransmission (§13.3.1.4) or reliable 1xx retransmission
+   * (RFC 3262 §3), and 64*T1 for the ACK (§13.3.1.4) or the PRACK (RFC 3262
+   * §3): two timers that run together, on one entry (a TimerPair, as a
+   * transaction's; its numbers are accessors below, for timer-pair.ts only).
+   */
+  readonly timeout: TimerEntry;
 
-  /** Scratch readers: the user agent's, shared. */
-  private readonly values: HeaderValues;
-  private readonly addr: NameAddr;
-  private readonly rack: RAck;
 
   constructor(owner: CallOwner, index: number) {
     this.owner = owner;
     this.index = index;
     const cfg = owner.config;
-    const scratch = owner.scratch;
-    this.dialog = new Dialog(scratch);
-    // reqBuf, the Request-URI, our tag and a REFER's target in one buffer: views cost no chunk of their own (see Field).
-    const size = cfg.messageBuffer;
-    const store = new ArrayBuffer(size + URI_FIELD_BYTES + TAG_LENGTH + URI_FIELD_BYTES);
-    this.reqBuf = new Uint8Array(store, 0, size);
-    this.targetUri = new Field(URI_FIELD_BYTES, store, size);
-    this.localTag = new Field(TAG_LENGTH, store, size + URI_FIELD_BYTES);
-    this.w = scratch.w;
-    this.sdpW = scratch.sdp;
-    this.ackW = new SipWriter(this.reqBuf);
-    this.values = scratch.values;
-    this.addr = scratch.addr;
-    this.rack = scratch.rack;
+    this.dialog = new Dialog(owner.scratch);
+    this.localTag = this.dialog.localTag;
+    // The numbers and reqBuf in one buffer, the Request-URI over reqBuf's head: views cost no chunk of their own (see Field).
+    const size = cfg.messageBuffer; // at least 600 (CallConfig): room for the URI and credential lines
+    const numbers = 8 * Num.Count;
+    const store = new ArrayBuffer(numbers + size);
+    this.n = new Float64Array(store, 0, Num.Count);
+    this.reqBuf = new Uint8Array(store, numbers, size);
     this.media = new LocalMedia({ sessionId: 0, address: "0.0.0.0", rtpPort: cfg.rtpPort + 2 * index });
-    this.refer = new ReferNotifier(owner, this, new Field(URI_FIELD_BYTES, store, size + URI_FIELD_BYTES + TAG_LENGTH));
+    this.refer = new ReferNotifier(owner, this);
     this.phaseTimer = new TimerEntry(this, TimerKind.User);
-    this.retransmitTimer = new TimerEntry(this, TimerKind.Retransmit2xx);
-    this.waitTimer = new TimerEntry(this, TimerKind.AckTimeout);
+    this.timeout = new TimerEntry(this, TimerKind.Retransmit2xx);
+    this.codec = Codec.None;
+    this.codecPt = -1;
+    this.telephoneEventPt = -1;
+    this.retransmitAt = -1;
+    this.timeoutAt = -1;
   }
+
+  // ------------------------------------------------ the user agent's scratch
+
+  /*
+   * Writers for requests, responses and SDP bodies, and readers: the user
+   * agent's, shared (src/ua/scratch.ts; the transactions keep copies, and
+   * a 2xx or reliable 1xx is resent from its transaction's copy). Read
+   * through the owner rather than kept: a property is a heap slot per call
+   * slot, an accessor none.
+   */
+  private get w(): SipWriter { return this.owner.scratch.w; }
+  private get sdpW(): SipWriter { return this.owner.scratch.sdp; }
+  private get values(): HeaderValues { return this.owner.scratch.values; }
+  private get addr(): NameAddr { return this.owner.scratch.addr; }
+  private get rack(): RAck { return this.owner.scratch.rack; }
+
+  // ------------------------------------------------------------- numbers
+
+  get state(): CallState { return this.n[Num.State]!; }
+  set state(v: CallState) { this.n[Num.State] = v; }
+  get direction(): CallDirection { return this.n[Num.Direction]!; }
+  set direction(v: CallDirection) { this.n[Num.Direction] = v; }
+  get endReason(): EndReason { return this.n[Num.EndReason]!; }
+  set endReason(v: EndReason) { this.n[Num.EndReason] = v; }
+  /** The final status that ended the call (sent or received), 0 when none. */
+  get endStatus(): number { return this.n[Num.EndStatus]!; }
+  set endStatus(v: number) { this.n[Num.EndStatus] = v; }
+  /** What the peer's SDP said: its RTP port, the codec and its payload type, telephone-event's (-1: none), its direction. */
+  get remoteRtpPort(): number { return this.n[Num.RemoteRtpPort]!; }
+  set remoteRtpPort(v: number) { this.n[Num.RemoteRtpPort] = v; }
+  get codec(): Codec { return this.n[Num.Codec]!; }
+  set codec(v: Codec) { this.n[Num.Codec] = v; }
+  get codecPt(): number { return this.n[Num.CodecPt]!; }
+  set codecPt(v: number) { this.n[Num.CodecPt] = v; }
+  get telephoneEventPt(): number { return this.n[Num.TelephoneEventPt]!; }
+  set telephoneEventPt(v: number) { this.n[Num.TelephoneEventPt] = v; }
+  get remoteDirection(): Direction { return this.n[Num.RemoteDirection]!; }
+  set remoteDirection(v: Direction) { this.n[Num.RemoteDirection] = v; }
+  /** Our direction as last answered (mirrors hold, RFC 3264 §6.1). */
+  get localDirection(): Direction { return this.n[Num.LocalDirection]!; }
+  set localDirection(v: Direction) { this.n[Num.LocalDirection] = v; }
+  /** Set by the application: the hunt or transfer this call belongs to. */
+  get userData(): number { return this.n[Num.UserData]!; }
+  set userData(v: number) { this.n[Num.UserData] = v; }
+  /** Clock time (ms) the call was answered, 0 before. */
+  get answeredAt(): number { return this.n[Num.AnsweredAt]!; }
+  set answeredAt(v: number) { this.n[Num.AnsweredAt] = v; }
+  /** Clock time (ms) of the start. */
+  get startedAt(): number { return this.n[Num.StartedAt]!; }
+  set startedAt(v: number) { this.n[Num.StartedAt] = v; }
+  /** TimerPair (timer-pair.ts): the due times of the 2xx / 1xx retransmission and of its 64*T1 wait, -1 when stopped. */
+  get retransmitAt(): number { return this.n[Num.RetransmitAt]!; }
+  set retransmitAt(v: number) { this.n[Num.RetransmitAt] = v; }
+  get retransmitInterval(): number { return this.n[Num.RetransmitInterval]!; }
+  set retransmitInterval(v: number) { this.n[Num.RetransmitInterval] = v; }
+  get timeoutAt(): number { return this.n[Num.TimeoutAt]!; }
+  set timeoutAt(v: number) { this.n[Num.TimeoutAt] = v; }
+  get kinds(): number { return this.n[Num.Kinds]!; }
+  set kinds(v: number) { this.n[Num.Kinds] = v; }
+
+  /** Bytes of the INVITE received in reqBuf (UAS), and whether it parsed. */
+  private get reqLen(): number { return this.n[Num.ReqLen]!; }
+  private set reqLen(v: number) { this.n[Num.ReqLen] = v; }
+  private get hasReq(): boolean { return this.n[Num.HasReq] !== 0; }
+  private set hasReq(v: boolean) { this.n[Num.HasReq] = v ? 1 : 0; }
+  /** The INVITE had an SDP offer; otherwise our 200 carries the offer and the ACK the answer (§13.2.1). */
+  private get offerInInvite(): boolean { return this.n[Num.OfferInInvite] !== 0; }
+  private set offerInInvite(v: boolean) { this.n[Num.OfferInInvite] = v ? 1 : 0; }
+  /** A 2xx (to the INVITE or a re-INVITE) waits for its ACK; its CSeq, and whether the ACK must carry the SDP answer. */
+  private get awaitingAck(): boolean { return this.n[Num.AwaitingAck] !== 0; }
+  private set awaitingAck(v: boolean) { this.n[Num.AwaitingAck] = v ? 1 : 0; }
+  private get okCseq(): number { return this.n[Num.OkCseq]!; }
+  private set okCseq(v: number) { this.n[Num.OkCseq] = v; }
+  private get ackCarriesAnswer(): boolean { return this.n[Num.AckCarriesAnswer] !== 0; }
+  private set ackCarriesAnswer(v: boolean) { this.n[Num.AckCarriesAnswer] = v ? 1 : 0; }
+  /** RFC 3262: our 180 is reliable, its RSeq, it waits for PRACK, the answer waits for that PRACK. */
+  private get reliable(): boolean { return this.n[Num.Reliable] !== 0; }
+  private set reliable(v: boolean) { this.n[Num.Reliable] = v ? 1 : 0; }
+  private get rseq(): number { return this.n[Num.Rseq]!; }
+  private set rseq(v: number) { this.n[Num.Rseq] = v; }
+  private get relPending(): boolean { return this.n[Num.RelPending] !== 0; }
+  private set relPending(v: boolean) { this.n[Num.RelPending] = v ? 1 : 0; }
+  private get answerAfterPrack(): boolean { return this.n[Num.AnswerAfterPrack] !== 0; }
+  private set answerAfterPrack(v: boolean) { this.n[Num.AnswerAfterPrack] = v ? 1 : 0; }
+  /** A BYE is due once the ACK has come (§15: no BYE before the ACK of our 2xx), and why. */
+  private get byeAfterAck(): boolean { return this.n[Num.ByeAfterAck] !== 0; }
+  private set byeAfterAck(v: boolean) { this.n[Num.ByeAfterAck] = v ? 1 : 0; }
+  private get byeReason(): EndReason { return this.n[Num.ByeReason]!; }
+  private set byeReason(v: EndReason) { this.n[Num.ByeReason] = v; }
+  /** UAC: our INVITE's CSeq, its 401/407 retries, a 3xx followed, why we cancelled, the last RSeq acknowledged (RFC 3262 §4). */
+  private get inviteCseq(): number { return this.n[Num.InviteCseq]!; }
+  private set inviteCseq(v: number) { this.n[Num.InviteCseq] = v; }
+  private get authTries(): number { return this.n[Num.AuthTries]!; }
+  private set authTries(v: number) { this.n[Num.AuthTries] = v; }
+  private get redirected(): boolean { return this.n[Num.Redirected] !== 0; }
+  private set redirected(v: boolean) { this.n[Num.Redirected] = v ? 1 : 0; }
+  private get cancelReason(): EndReason { return this.n[Num.CancelReason]!; }
+  private set cancelReason(v: EndReason) { this.n[Num.CancelReason] = v; }
+  private get lastRseq(): number { return this.n[Num.LastRseq]!; }
+  private set lastRseq(v: number) { this.n[Num.LastRseq] = v; }
+  /** The digest sessions hold an accepted challenge (§22.2, §22.3). */
+  private get wwwActive(): boolean { return this.n[Num.WwwActive] !== 0; }
+  private set wwwActive(v: boolean) { this.n[Num.WwwActive] = v ? 1 : 0; }
+  private get proxyActive(): boolean { return this.n[Num.ProxyActive] !== 0; }
+  private set proxyActive(v: boolean) { this.n[Num.ProxyActive] = v ? 1 : 0; }
+  /** Bytes of the credential lines of our last INVITE, kept at the end of reqBuf and repeated in its ACK (§22.1). */
+  private get credLen(): number { return this.n[Num.CredLen]!; }
+  private set credLen(v: number) { this.n[Num.CredLen] = v; }
+  /** Bytes of the ACK of our 2xx kept at the head of reqBuf (0: none), sent again for each retransmission of the 2xx (§13.2.2.4). */
+  private get ackLen(): number { return this.n[Num.AckLen]!; }
+  private set ackLen(v: number) { this.n[Num.AckLen] = v; }
+  private get byeAuthTries(): number { return this.n[Num.ByeAuthTries]!; }
+  private set byeAuthTries(v: number) { this.n[Num.ByeAuthTries] = v; }
+  /**
+   * Bytes of the Request-URI (the dialed URI, or a 3xx's Contact), kept at
+   * the head of reqBuf: an outgoing call keeps no INVITE there, and needs
+   * the URI no more once its ACK is written over it. Call-ID, URIs and our
+   * From tag are written straight into the dialog (Dialog.restartUac).
+   */
+  private get targetLen(): number { return this.n[Num.TargetLen]!; }
+  private set targetLen(v: number) { this.n[Num.TargetLen] = v; }
 
   get idle(): boolean {
     return this.state === CallState.Idle;
@@ -368,14 +462,13 @@ export class Call implements ClientTransactionUser, TimerTarget {
     const owner = this.owner;
     const cfg = owner.config;
     const d = this.dialog;
-    if (!this.targetUri.set(uri, 0, uriLen) || !d.remoteUri.set(uri, 0, uriLen)) {
+    if (!this.setTarget(uri, 0, uriLen) || !d.remoteUri.set(uri, 0, uriLen)) {
       this.end(EndReason.Failed, 0);
       return false;
     }
     d.localUri.set(cfg.aorBytes, 0, cfg.aorBytes.length);
     d.callId.len = writeCallId(owner.random, d.callId.bytes, 0) < 0 ? 0 : CALL_ID_LENGTH;
     this.localTag.len = writeTag(owner.random, this.localTag.bytes, 0) < 0 ? 0 : TAG_LENGTH;
-    d.localTag.copy(this.localTag);
     this.hop.set(address, port);
     this.inviteCseq = 1 + (owner.random.u32() % 1000);
     this.prepareMedia();
@@ -385,7 +478,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
       this.dialog.fallbackPort = cfg.proxyPort;
     }
     this.setState(CallState.Dialing);
-    if (this.logs(LogLevel.Debug)) this.logDebug("call " + this.index + ": calling " + this.targetUri.toString());
+    if (this.logs(LogLevel.Debug)) this.logDebug("call " + this.index + ": calling " + spanToString(this.reqBuf, 0, this.targetLen));
     if (!this.sendInvite()) {
       this.end(EndReason.Failed, 503);
       return false;
@@ -446,8 +539,8 @@ export class Call implements ClientTransactionUser, TimerTarget {
   stray2xx(msg: SipMessage): boolean {
     if (this.direction !== CallDirection.Outbound || msg.cseq !== this.inviteCseq || !this.dialog.matchesResponse(msg)) return false;
     const to = msg.to;
-    if (this.dialog.state === DialogState.Confirmed && to.tagLen > 0 && this.dialog.remoteTag.equals(msg.buf, to.tagStart, to.tagLen) && this.ackW.length > 0) {
-      this.owner.layer.sendStateless(this.ackW, this.dialog.hop.address, this.dialog.hop.port);
+    if (this.dialog.state === DialogState.Confirmed && to.tagLen > 0 && this.dialog.remoteTag.equals(msg.buf, to.tagStart, to.tagLen) && this.ackLen > 0) {
+      this.resendAck();
       return true;
     }
     return false;
@@ -631,9 +724,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
       return;
     }
     this.relPending = false;
-    const timers = this.owner.timers;
-    timers.stop(this.retransmitTimer);
-    timers.stop(this.waitTimer);
+    stopBoth(this.owner.timers, this);
     this.respondSimple(tx, msg, 200, P.R_OK);
     if (this.answerAfterPrack) {
       this.answerAfterPrack = false;
@@ -698,17 +789,17 @@ export class Call implements ClientTransactionUser, TimerTarget {
       this.respondSimple(tx, msg, 416, P.R_UNSUPPORTED_SCHEME);
       return;
     }
-    // The target without its "?headers" (Replaces and the like are not acted on).
-    const uriLen = a.uri.headersLen >= 0 ? a.uri.headersStart - 1 - a.uriStart : a.uriLen;
-    const target = this.refer.target;
-    if (!target.set(msg.buf, a.uriStart, uriLen)) {
+    // The target without its "?headers" (Replaces and the like are not acted on), read where it is: placeReferredCall takes it at once.
+    const uriStart = a.uriStart;
+    const uriLen = a.uri.headersLen >= 0 ? a.uri.headersStart - 1 - uriStart : a.uriLen;
+    if (uriLen > URI_FIELD_BYTES) {
       this.respondSimple(tx, msg, 400, P.R_BAD_REQUEST_REFER_TO);
       return;
     }
     this.respondSimple(tx, msg, 202, P.R_ACCEPTED);
     this.refer.start(msg.cseq);
-    if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": transfer to " + target.toString());
-    const call = this.owner.placeReferredCall(this, target.bytes, target.len);
+    if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": transfer to " + spanToString(msg.buf, uriStart, uriLen));
+    const call = this.owner.placeReferredCall(this, msg.buf, uriStart, uriLen);
     if (call === null) {
       this.refer.progress(503, null);
       return;
@@ -740,19 +831,20 @@ export class Call implements ClientTransactionUser, TimerTarget {
         }
         return;
       }
-      if (entry === this.retransmitTimer) {
+      if (entry !== this.timeout) return;
+      const q = this.owner.timers;
+      const due = fire(q, this);
+      if (due === PairFired.Retransmit) {
         if (this.awaitingAck && this.okTx !== null) {
           // §13.3.1.4: resend the 2xx (its transaction's copy, RFC 6026 §7.1), T1 doubling up to T2.
           this.okTx.resend();
-          this.owner.timers.start(entry, t.nextCapped(entry.interval), TimerKind.Retransmit2xx);
+          startRetransmit(q, this, t.nextCapped(this.retransmitInterval), TimerKind.Retransmit2xx);
         } else if (this.relPending && this.inviteTx !== null) {
           // RFC 3262 §3: resend the reliable provisional response (its transaction's copy), T1 doubling.
           this.inviteTx.resend();
-          this.owner.timers.start(entry, 2 * entry.interval, TimerKind.Retransmit2xx);
+          startRetransmit(q, this, 2 * this.retransmitInterval, TimerKind.Retransmit2xx);
         }
-        return;
-      }
-      if (entry === this.waitTimer) {
+      } else if (due === PairFired.Timeout) {
         if (this.awaitingAck) {
           // §13.3.1.4: no ACK within 64*T1: confirm and end the dialog with BYE.
           if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": no ACK for our 2xx, hanging up");
@@ -765,8 +857,9 @@ export class Call implements ClientTransactionUser, TimerTarget {
           this.relPending = false;
           this.rejectInvite(500, P.R_NO_PRACK, EndReason.Failed);
         }
-        return;
       }
+      // The entry back on what remains of the two (see fire()).
+      rearm(q, this);
     } catch (e) {
       this.caught(e);
     }
@@ -803,11 +896,13 @@ export class Call implements ClientTransactionUser, TimerTarget {
     this.lastRseq = 0;
     if (this.www !== null) this.www.reset();
     if (this.proxyAuth !== null) this.proxyAuth.reset();
-    this.wwwActive = this.proxyActive = false;
+    this.wwwActive = false;
+    this.proxyActive = false;
     this.credLen = 0;
     this.byeTx = null;
     this.byeAuthTries = 0;
-    this.ackW.reset();
+    this.ackLen = 0;
+    this.targetLen = 0;
     this.refer.reset();
     this.referredBy = null;
     this.userData = 0;
@@ -879,8 +974,8 @@ export class Call implements ClientTransactionUser, TimerTarget {
     tx.respond(w, 180);
     if (this.reliable) {
       const t = this.owner.timerValues;
-      this.owner.timers.start(this.retransmitTimer, t.t1, TimerKind.Retransmit2xx);
-      this.owner.timers.start(this.waitTimer, t.b, TimerKind.AckTimeout);
+      startRetransmit(this.owner.timers, this, t.t1, TimerKind.Retransmit2xx);
+      startTimeout(this.owner.timers, this, t.b, TimerKind.AckTimeout);
     }
   }
 
@@ -958,8 +1053,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
     this.answerAfterPrack = false;
     const timers = this.owner.timers;
     timers.stop(this.phaseTimer);
-    timers.stop(this.retransmitTimer);
-    timers.stop(this.waitTimer);
+    stopBoth(timers, this);
     if (tx !== null && tx.state === ServerState.Proceeding) {
       const src = source !== null ? source : this.hasReq ? this.storedInvite() : null;
       if (src !== null) {
@@ -977,16 +1071,15 @@ export class Call implements ClientTransactionUser, TimerTarget {
     this.okCseq = cseq;
     this.ackCarriesAnswer = ackCarriesAnswer;
     const t = this.owner.timerValues;
-    this.owner.timers.start(this.retransmitTimer, t.t1, TimerKind.Retransmit2xx);
-    this.owner.timers.start(this.waitTimer, t.h, TimerKind.AckTimeout);
+    startRetransmit(this.owner.timers, this, t.t1, TimerKind.Retransmit2xx);
+    startTimeout(this.owner.timers, this, t.h, TimerKind.AckTimeout);
   }
 
   private stopAwaitingAck(): void {
     if (!this.awaitingAck) return;
     this.awaitingAck = false;
     this.okTx = null;
-    this.owner.timers.stop(this.retransmitTimer);
-    this.owner.timers.stop(this.waitTimer);
+    stopBoth(this.owner.timers, this);
   }
 
   private setUpIfConnecting(): void {
@@ -1015,7 +1108,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
     const cfg = owner.config;
     const w = this.w.reset();
     w.bytes(K_INVITE_SP);
-    this.targetUri.write(w);
+    w.span(this.reqBuf, 0, this.targetLen);
     w.bytes(K_SIP20);
     layer.writeVia(w, tx);
     w.bytes(K_MAX_FORWARDS);
@@ -1036,8 +1129,8 @@ export class Call implements ClientTransactionUser, TimerTarget {
     w.bytes(cfg.userAgentHeader);
     // Credentials (§22.2, §22.3): the digest-uri is the Request-URI. Kept for the ACK (§22.1).
     const credStart = w.pos;
-    if (this.wwwActive) this.credentials(w, H.Authorization, this.session(false), K_INVITE, this.targetUri);
-    if (this.proxyActive) this.credentials(w, H.ProxyAuthorization, this.session(true), K_INVITE, this.targetUri);
+    if (this.wwwActive) this.credentials(w, H.Authorization, this.session(false), K_INVITE, this.reqBuf, this.targetLen);
+    if (this.proxyActive) this.credentials(w, H.ProxyAuthorization, this.session(true), K_INVITE, this.reqBuf, this.targetLen);
     this.keepCredentials(w, credStart);
     const sdpW = this.sdpW.reset();
     if (!this.media.writeOffer(sdpW, Direction.SendRecv)) {
@@ -1099,7 +1192,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
     if (d.state === DialogState.Confirmed) {
       if (to.tagLen > 0 && d.remoteTag.equals(msg.buf, to.tagStart, to.tagLen)) {
         // A retransmission: the same ACK again.
-        if (this.ackW.length > 0) this.owner.layer.sendStateless(this.ackW, d.hop.address, d.hop.port);
+        this.resendAck();
       } else {
         // Another fork answered too (§13.2.2.4): acknowledge it and end it.
         this.owner.forkAnswered(msg);
@@ -1136,8 +1229,9 @@ export class Call implements ClientTransactionUser, TimerTarget {
 
   /**
    * The ACK of the 2xx (§13.2.2.4), with the INVITE's credentials (§22.1),
-   * written in the scratch writer, then kept in reqBuf for retransmissions
-   * of the 2xx (the credentials it copied are overwritten then).
+   * written in the scratch writer and sent from there, and kept at the head
+   * of reqBuf for retransmissions of the 2xx (over the Request-URI and the
+   * credentials it copied, which are no longer needed).
    */
   private sendAck(): void {
     const d = this.dialog;
@@ -1149,14 +1243,27 @@ export class Call implements ClientTransactionUser, TimerTarget {
     w.bytes(this.owner.config.userAgentHeader);
     w.end();
     this.credLen = 0;
-    const ack = this.ackW.reset();
-    if (!w.overflow) ack.span(w.buf, 0, w.length);
-    if (w.overflow || ack.overflow) {
+    const n = w.length;
+    if (w.overflow || n > this.reqBuf.length) {
       if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": ACK does not fit");
-      ack.reset();
+      this.ackLen = 0;
       return;
     }
-    this.owner.layer.sendStateless(ack, d.hop.address, d.hop.port);
+    const buf = this.reqBuf;
+    const src = w.buf;
+    for (let i = 0; i < n; i++) buf[i] = src[i]!;
+    this.ackLen = n;
+    this.owner.layer.sendStateless(w, d.hop.address, d.hop.port);
+  }
+
+  /** The kept ACK again, for a retransmission of the 2xx (§13.2.2.4), through the scratch writer. */
+  private resendAck(): void {
+    const n = this.ackLen;
+    if (n <= 0) return;
+    const d = this.dialog;
+    const w = this.w.reset();
+    w.span(this.reqBuf, 0, n);
+    this.owner.layer.sendStateless(w, d.hop.address, d.hop.port);
   }
 
   /** The Digest session for 401 (WWW-Authenticate) or 407 (Proxy-Authenticate, `proxy`), made on first use. */
@@ -1170,19 +1277,31 @@ export class Call implements ClientTransactionUser, TimerTarget {
     return this.www;
   }
 
-  /** Our credentials for `method` to `uri` (§22.2, §22.3: the digest-uri is the Request-URI), computed into w. */
-  private credentials(w: SipWriter, header: H, session: DigestSession, method: Uint8Array, uri: Field): void {
+  /** Our credentials for `method` to uri[0, uriLen) (§22.2, §22.3: the digest-uri is the Request-URI), computed into w. */
+  private credentials(w: SipWriter, header: H, session: DigestSession, method: Uint8Array, uri: Uint8Array, uriLen: number): void {
     const at = w.pos;
     w.headerName(header);
-    if (session.writeAuthorization(w, method, 0, method.length, uri.bytes, 0, uri.len)) w.crlf();
+    if (session.writeAuthorization(w, method, 0, method.length, uri, 0, uriLen)) w.crlf();
     else if (!w.overflow) w.pos = at; // no accepted challenge: no header
   }
 
-  /** Keep the INVITE's credential lines, w.buf[from, w.pos), at the end of reqBuf for its ACK. */
+  /** The Request-URI, src[start, start+len), into the head of reqBuf; false (and none) when longer than URI_FIELD_BYTES. */
+  private setTarget(src: Uint8Array, start: number, len: number): boolean {
+    if (len < 0 || len > URI_FIELD_BYTES) {
+      this.targetLen = 0;
+      return false;
+    }
+    const buf = this.reqBuf;
+    for (let i = 0; i < len; i++) buf[i] = src[start + i]!;
+    this.targetLen = len;
+    return true;
+  }
+
+  /** Keep the INVITE's credential lines, w.buf[from, w.pos), at the end of reqBuf (after the Request-URI) for its ACK. */
   private keepCredentials(w: SipWriter, from: number): void {
     const n = w.overflow ? 0 : w.pos - from;
     const buf = this.reqBuf;
-    if (n <= 0 || n > buf.length) {
+    if (n <= 0 || n > buf.length - URI_FIELD_BYTES) {
       this.credLen = 0;
       return;
     }
@@ -1243,10 +1362,10 @@ export class Call implements ClientTransactionUser, TimerTarget {
     if (!v.next()) return false;
     const a = this.addr;
     if (!a.read(msg.buf, v.start, v.start + v.len) || a.star || (a.uri.scheme !== Scheme.Sip && a.uri.scheme !== Scheme.Sips)) return false;
-    if (!this.targetUri.set(msg.buf, a.uriStart, a.uriLen)) return false;
+    if (!this.setTarget(msg.buf, a.uriStart, a.uriLen)) return false;
     if (!this.owner.config.outboundProxy && !this.hop.fromUri(a.uri)) return false;
     this.redirected = true;
-    if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": redirected to " + this.targetUri.toString());
+    if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": redirected to " + spanToString(this.reqBuf, 0, this.targetLen));
     this.authTries = 0;
     this.inviteCseq++;
     this.dialog.restartUac(this.inviteCseq);
@@ -1282,8 +1401,8 @@ export class Call implements ClientTransactionUser, TimerTarget {
     owner.layer.writeVia(w, tx);
     const cseq = d.nextLocalSeq();
     d.writeHeaders(w, Method.BYE, cseq);
-    if (this.wwwActive) this.credentials(w, H.Authorization, this.session(false), K_BYE, d.remoteTarget);
-    if (this.proxyActive) this.credentials(w, H.ProxyAuthorization, this.session(true), K_BYE, d.remoteTarget);
+    if (this.wwwActive) this.credentials(w, H.Authorization, this.session(false), K_BYE, d.remoteTarget.bytes, d.remoteTarget.len);
+    if (this.proxyActive) this.credentials(w, H.ProxyAuthorization, this.session(true), K_BYE, d.remoteTarget.bytes, d.remoteTarget.len);
     w.bytes(owner.config.userAgentHeader);
     w.end();
     this.byeTx = tx;
@@ -1317,8 +1436,7 @@ export class Call implements ClientTransactionUser, TimerTarget {
     if (this.state === CallState.Ended || (this.state === CallState.Idle && this.direction === CallDirection.None)) return;
     const timers = this.owner.timers;
     timers.stop(this.phaseTimer);
-    timers.stop(this.retransmitTimer);
-    timers.stop(this.waitTimer);
+    stopBoth(timers, this);
     this.awaitingAck = false;
     this.okTx = null;
     this.endReason = reason;

@@ -37,8 +37,8 @@ export interface CallOwner {
   dtmfReceived(call: Call, digit: number): void;
   /** A MESSAGE arrived (in the call's dialog, or outside any with call null). */
   messageReceived(call: Call | null, msg: SipMessage): void;
-  /** REFER accepted in `call`: place the call to the URI in uri[0, len). Null when no slot is free. */
-  placeReferredCall(call: Call, uri: Uint8Array, len: number): Call | null;
+  /** REFER accepted in `call`: place the call to the URI in buf[start, start+len) (the REFER's bytes). Null when no slot is free. */
+  placeReferredCall(call: Call, buf: Uint8Array, start: number, len: number): Call | null;
   /** A 2xx from another fork of a call that is already up (§13.2.2.4): acknowledge it, then BYE it. */
   forkAnswered(msg: SipMessage): void;
   /** A call slot is free again. */

@@ -11,7 +11,6 @@ import { H } from "../../sip/message/header";
 import type { SipMessage } from "../../sip/message/message";
 import { Method } from "../../sip/message/method";
 import type { SipWriter } from "../../sip/message/writer";
-import { Field } from "../../sip/dialog/field";
 import type { ClientTransactionHandle } from "../../sip/transaction/api";
 import type { Call } from "./call";
 import { writeContact } from "./headers";
@@ -47,14 +46,10 @@ function phrase(status: number): string {
 }
 
 export class ReferNotifier {
-  /** The Refer-To URI (without its headers part); the call's (a view of its buffer). */
-  readonly target: Field;
   /** Subscription alive: NOTIFYs are due. */
   active = false;
   private readonly owner: CallOwner;
   private readonly call: Call;
-  /** The user agent's scratch writer: a NOTIFY is handed to its transaction as soon as it is written. */
-  private readonly w: SipWriter;
   private tx: ClientTransactionHandle | null = null;
   /** The status to report next (0: nothing pending), and whether it ends the subscription. */
   private pending = 0;
@@ -63,11 +58,14 @@ export class ReferNotifier {
   private refers = 0;
   private finished = false;
 
-  constructor(owner: CallOwner, call: Call, target: Field = new Field(256)) {
+  constructor(owner: CallOwner, call: Call) {
     this.owner = owner;
     this.call = call;
-    this.target = target;
-    this.w = owner.scratch.w;
+  }
+
+  /** The user agent's scratch writer (read through the owner: no slot of its own): a NOTIFY is handed to its transaction as soon as it is written. */
+  private get w(): SipWriter {
+    return this.owner.scratch.w;
   }
 
   reset(): void {
@@ -76,7 +74,6 @@ export class ReferNotifier {
     this.pending = 0;
     this.refers = 0;
     this.finished = false;
-    this.target.clear();
   }
 
   /** A REFER was accepted (202): report "100 Trying" (RFC 3515 §2.4.5). */
