@@ -1,7 +1,7 @@
 /*
  * The parser's one-pass paths change the speed, never the result (issues #3
  * and #9). The indexing pass recognises the usual header names byte by byte
- * (src/sip/message/header-name.ts) and validates the usual shapes of Via,
+ * (in SipParser.headers) and validates the usual shapes of Via,
  * From, To, Contact, Route, Call-ID, CSeq and the numeric headers as it goes
  * (Via.scan, NameAddr.scan, Uri.readTo / readSipAddrSpec); anything else goes
  * to the full readers. Checked here against those full readers, on the
@@ -349,5 +349,67 @@ describe("the one-pass readers agree with the full readers", () => {
     // Both verdicts are exercised.
     expect(accepted).toBeGreaterThan(500);
     expect(rejected).toBeGreaterThan(500);
+  });
+});
+
+/*
+ * The one-pass readers' table scans have no bound of their own: they stop at
+ * the LF ending the last whole line of the datagram (SipParser.message, `hl`).
+ * A datagram sits in a receive buffer larger than itself, after which lie the
+ * bytes of an earlier, longer datagram: nothing past `length` may count, and a
+ * datagram cut anywhere (its last line without an LF) must get what the same
+ * bytes get in a buffer of their own.
+ */
+describe("a datagram in a larger receive buffer: nothing past its length is read", () => {
+  /** Everything the parse leaves in the message that a caller can see. */
+  function seen(m: SipMessage): object {
+    const n = m.headerCount;
+    const index: number[][] = [];
+    for (let h = 0; h < n; h++) index.push([m.hId[h]!, m.hNameStart[h]!, m.hNameLen[h]!, m.hValueStart[h]!, m.hValueEnd[h]!, m.hNext[h]!]);
+    const present = (id: H): boolean => m.first[id]! >= 0;
+    return {
+      error: [m.error, m.errorOffset],
+      kind: m.kind,
+      startLine: [m.method, m.methodLen, m.uriLen, m.uriScheme, m.versionLen, m.status, m.reasonLen],
+      index,
+      body: [m.bodyStart, m.bodyLen],
+      values: [m.contentLength, m.contentLengthConflict, m.cseq, m.cseqMethod, m.cseqMethodLen, m.maxForwards, m.expires, m.callIdStart, m.callIdLen],
+      via: present(H.Via) ? viaFields(m.via) : null,
+      from: present(H.From) ? addrFields(m.from) : null,
+      to: present(H.To) ? addrFields(m.to) : null,
+    };
+  }
+
+  it("gives every message, whole or cut at any line's end or inside a line, what it gets alone", () => {
+    // Stale bytes that every scanned class holds (host, token, word, parameter value,
+    // digits), then a line end that a reader running past `length` would take as its own.
+    const STALE = ascii("a1.a1.a1.a1.a1.a1.a1.a1.a1.a1.a1.a1.a1.a1.a1.a1\r\n");
+    const big = new Uint8Array(70000);
+    const alone = new SipMessage();
+    const inBig = new SipMessage();
+    let compared = 0;
+    let k = 0;
+    for (const [label, bytes] of inputs()) {
+      if (k++ > 600) break;
+      // The whole message, then cuts: just before and after each LF, and inside lines.
+      const cuts = new Set<number>([bytes.length]);
+      for (let i = 0; i < bytes.length; i++) {
+        if (bytes[i] === 10) {
+          cuts.add(i);
+          cuts.add(i + 1);
+        }
+      }
+      for (let c = 7; c < bytes.length; c += 29) cuts.add(c);
+      for (const cut of cuts) {
+        if (cut <= 0 || cut > bytes.length) continue;
+        const own = bytes.slice(0, cut);
+        for (let i = 0; i < cut + 64; i++) big[i] = i < cut ? bytes[i]! : STALE[(i - cut) % STALE.length]!;
+        parser.parse(own, cut, alone);
+        parser.parse(big, cut, inBig);
+        expect(seen(inBig), `${label}, cut at ${cut}`).toEqual(seen(alone));
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(10000);
   });
 });

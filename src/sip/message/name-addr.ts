@@ -127,7 +127,9 @@ export class NameAddr {
    * Returns the offset just after its last byte, having set the fields exactly
    * as `read(buf, start, that offset)` does; or -1 when it is malformed or
    * unusual (a "*" Contact included), leaving the fields to be forgotten
-   * (clear) and the element to be read, and judged, by `read`.
+   * (clear) and the element to be read, and judged, by `read`. buf[limit - 1]
+   * is an LF (the end of a whole line), or limit is 0: the table scans stop at
+   * it (no class holds an LF) without a bound of their own.
    */
   scan(buf: Uint8Array, start: number, limit: number, list: boolean): number {
     this.buf = buf;
@@ -136,92 +138,97 @@ export class NameAddr {
     // (LWS before the element: rare, the parser has skipped the blanks after the colon)
     let i = start;
     if (i < limit && ((b0 = buf[i]!) === Ch.SP || b0 === Ch.HT || b0 === Ch.CR || b0 === Ch.LF)) i = skipLws(buf, i, limit);
-    if (i >= limit) return -1;
-    let b = buf[i]!;
-    if (b === Ch.DQuote) {
-      const q = scanQuoted(buf, i, limit);
-      if (q < 0) return -1;
-      this.displayStart = i;
-      this.displayLen = q - i;
-      this.displayQuoted = true;
-      i = skipLws(buf, q, limit);
-      if (i >= limit || buf[i] !== Ch.LAngle) return -1;
-    } else if (b !== Ch.LAngle) {
-      if (b === 42 /* * */) return -1;
-      if (b === 115 /* s */ && i + 4 < limit && buf[i + 1] === 105 /* i */ && buf[i + 2] === 112 /* p */ && buf[i + 3] === Ch.Colon) {
-        // "sip:" starts an addr-spec (a display name would have ended its token at the ":"):
-        // the usual one is read in one pass, to where it ends.
-        const ue = this.uri.readSipAddrSpec(buf, i, limit, list);
-        if (ue >= 0) {
-          this.uriStart = i;
-          this.uriLen = ue - i;
-          return this.scanParams(buf, ue, limit);
+    // The element, to where its parameters start (i); then the parameters, here rather
+    // than in a method of their own (a call per element costs about what reading its
+    // tag does).
+    element: {
+      if (i >= limit) return -1;
+      let b = buf[i]!;
+      if (b === Ch.DQuote) {
+        const q = scanQuoted(buf, i, limit);
+        if (q < 0) return -1;
+        this.displayStart = i;
+        this.displayLen = q - i;
+        this.displayQuoted = true;
+        i = skipLws(buf, q, limit);
+        if (i >= limit || buf[i] !== Ch.LAngle) return -1;
+      } else if (b !== Ch.LAngle) {
+        if (b === 42 /* * */) return -1;
+        if (b === 115 /* s */ && i + 4 < limit && buf[i + 1] === 105 /* i */ && buf[i + 2] === 112 /* p */ && buf[i + 3] === Ch.Colon) {
+          // "sip:" starts an addr-spec (a display name would have ended its token at the ":"):
+          // the usual one is read in one pass, to where it ends.
+          const ue = this.uri.readSipAddrSpec(buf, i, limit, list);
+          if (ue >= 0) {
+            this.uriStart = i;
+            this.uriLen = ue - i;
+            i = ue;
+            break element;
+          }
         }
+        // Either display-name tokens followed by "<", or an addr-spec (which starts with "scheme:").
+        const ds = i;
+        let last = i;
+        let j = i;
+        for (;;) {
+          const t = j;
+          while (j < limit && IS_TOKEN[buf[j]!]!) j++;
+          if (j === t) break;
+          last = j;
+          if (j < limit && buf[j] === Ch.Colon && t === ds) break;
+          const k = skipLws(buf, j, limit);
+          if (k === j) break;
+          j = k;
+        }
+        if (j < limit && buf[j] === Ch.LAngle && last > ds) {
+          this.displayStart = ds;
+          this.displayLen = last - ds;
+          i = j;
+        } else if (j < limit && buf[j] === Ch.Colon && last > ds) {
+          // addr-spec: the URI runs to ";", LWS or the line end (or a list's ",").
+          let ue = ds;
+          while (ue < limit) {
+            b = buf[ue]!;
+            if (b === Ch.Semi || b === Ch.SP || b === Ch.HT || b === Ch.CR || b === Ch.LF) break;
+            if (b === Ch.Comma && list) break;
+            if (b === Ch.Question || b === Ch.Comma) return -1;
+            ue++;
+          }
+          if (!this.uri.read(buf, ds, ue)) return -1;
+          this.uriStart = ds;
+          this.uriLen = ue - ds;
+          i = ue;
+          break element;
+        } else return -1;
       }
-      // Either display-name tokens followed by "<", or an addr-spec (which starts with "scheme:").
-      const ds = i;
-      let last = i;
-      let j = i;
-      for (;;) {
-        const t = j;
-        while (j < limit && IS_TOKEN[buf[j]!]!) j++;
-        if (j === t) break;
-        last = j;
-        if (j < limit && buf[j] === Ch.Colon && t === ds) break;
-        const k = skipLws(buf, j, limit);
-        if (k === j) break;
-        j = k;
-      }
-      if (j < limit && buf[j] === Ch.LAngle && last > ds) {
-        this.displayStart = ds;
-        this.displayLen = last - ds;
-        i = j;
-      } else if (j < limit && buf[j] === Ch.Colon && last > ds) {
-        // addr-spec: the URI runs to ";", LWS or the line end (or a list's ",").
-        let ue = ds;
-        while (ue < limit) {
-          b = buf[ue]!;
-          if (b === Ch.Semi || b === Ch.SP || b === Ch.HT || b === Ch.CR || b === Ch.LF) break;
-          if (b === Ch.Comma && list) break;
-          if (b === Ch.Question || b === Ch.Comma) return -1;
+      // name-addr: "<" addr-spec ">". A SIP URI ends at the first ">" (no SIP URI byte is one).
+      const us = i + 1;
+      let ue = this.uri.readTo(buf, us, limit, Ch.RAngle);
+      if (ue < 0) {
+        ue = us;
+        while (ue < limit && (b = buf[ue]!) !== Ch.RAngle) {
+          if (b === Ch.CR || b === Ch.LF) return -1; // not on this line: for read to judge
           ue++;
         }
-        if (!this.uri.read(buf, ds, ue)) return -1;
-        this.uriStart = ds;
-        this.uriLen = ue - ds;
-        return this.scanParams(buf, ue, limit);
-      } else return -1;
-    }
-    // name-addr: "<" addr-spec ">". A SIP URI ends at the first ">" (no SIP URI byte is one).
-    const us = i + 1;
-    let ue = this.uri.readTo(buf, us, limit, Ch.RAngle);
-    if (ue < 0) {
-      ue = us;
-      while (ue < limit && (b = buf[ue]!) !== Ch.RAngle) {
-        if (b === Ch.CR || b === Ch.LF) return -1; // not on this line: for read to judge
-        ue++;
+        if (ue >= limit) return -1;
+        if (!this.uri.read(buf, us, ue)) return -1;
       }
-      if (ue >= limit) return -1;
-      if (!this.uri.read(buf, us, ue)) return -1;
+      this.uriStart = us;
+      this.uriLen = ue - us;
+      this.angle = true;
+      i = ue + 1;
     }
-    this.uriStart = us;
-    this.uriLen = ue - us;
-    this.angle = true;
-    return this.scanParams(buf, ue + 1, limit);
-  }
-
-  private scanParams(buf: Uint8Array, i: number, limit: number): number {
     this.paramsStart = i;
     // The cursor's step and is need only its buffer (no reset: it would only set what
     // step does not read).
     const p = this.params;
     p.buf = buf;
+    const pvalue = IS_PVALUE;
     for (;;) {
       if (i + 5 < limit && buf[i] === Ch.Semi && buf[i + 1] === 116 /* t */ && buf[i + 2] === 97 /* a */ && buf[i + 3] === 103 /* g */ && buf[i + 4] === Ch.Equals) {
         // ";tag=" and a plain value: what step would read.
         const vs = i + 5;
         let k = vs;
-        while (k < limit && IS_PVALUE[buf[k]!]!) k++;
+        while (pvalue[buf[k]!]!) k++; // (vs < limit, and the LF ending `limit` is no pvalue byte)
         if (k > vs) {
           this.tagStart = vs;
           this.tagLen = k - vs;
@@ -258,6 +265,7 @@ export class NameAddr {
     }
     this.paramsEnd = i;
     return i;
+  
   }
 
   private readAddrSpec(buf: Uint8Array, start: number, end: number): boolean {

@@ -83,7 +83,9 @@ export class Params {
    * the list is not known yet: read "[LWS] ; [LWS] name [ [LWS] = [LWS] value ]"
    * at `i` (bounded by `limit`). Returns the offset after it with the current
    * parameter set as `next` sets it; `i` itself when no ";" follows (the list
-   * ends at i); -1 when what follows the ";" is malformed.
+   * ends at i); -1 when what follows the ";" is malformed. buf[limit - 1] is an
+   * LF (the end of a whole line), or limit is 0: the table scans stop at it (no
+   * class holds an LF) without a bound of their own.
    */
   step(buf: Uint8Array, i: number, limit: number): number {
     let j = i;
@@ -96,7 +98,8 @@ export class Params {
     j++;
     if (j < limit && (CHARS[buf[j]!]! & C.Token) === 0) j = skipLws(buf, j, limit);
     const ns = j;
-    while (j < limit && IS_TOKEN[buf[j]!]!) j++;
+    const token = IS_TOKEN;
+    if (j < limit) while (token[buf[j]!]!) j++; // (the LF ending `limit` is no token byte)
     if (j === ns) return -1;
     this.nameStart = ns;
     this.nameLen = j - ns;
@@ -111,7 +114,8 @@ export class Params {
         k = scanQuoted(buf, k, limit);
         if (k < 0) return -1;
       } else {
-        while (k < limit && IS_PVALUE[buf[k]!]!) k++;
+        const pvalue = IS_PVALUE;
+        if (k < limit) while (pvalue[buf[k]!]!) k++;
         if (k === vs) return -1;
       }
       this.valueStart = vs;

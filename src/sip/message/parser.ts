@@ -6,12 +6,13 @@
  * message ends with msg.error, msg.errorOffset, and whatever could still be
  * read (method, Call-ID, CSeq, Via) so that the UA can answer it.
  *
- * Speed comes from reading each byte about once. The usual header names are
- * recognised by comparing their bytes in one straight pass (header-name.ts),
- * the others by the trie of every known name. The start line and the usual
- * shapes of the validated headers are read in the same pass that finds where
- * each line ends (usualStartLine, fast: Via.scan, NameAddr.scan, Uri.readTo
- * and readSipAddrSpec, Params.step). Those one-pass readers only ever accept,
+ * Speed comes from reading each byte about once, and from few calls per
+ * line. The usual header names are recognised by comparing their bytes in one
+ * straight pass (in `headers`), the others by the trie of every known name
+ * (header-name.ts). The start line and the usual shapes of the validated
+ * headers are read in the same pass that finds where each line ends
+ * (usualStartLine; in `headers`: Via.scan, NameAddr.scan, Uri.readTo and
+ * readSipAddrSpec, Params.step). Those one-pass readers only ever accept,
  * and then set exactly what the full readers would; whatever they do not
  * recognise, or find malformed, goes to the full readers (startLine,
  * validate: Via.read, NameAddr.read, Uri.read), which judge it and report the
@@ -22,7 +23,7 @@ import { ascii, spanEqualsCI } from "./bytes";
 import { C, Ch, CHARS, IS_TOKEN, IS_WORD } from "./chars";
 import { ParseError } from "./errors";
 import { H, HEADER_COUNT } from "./header";
-import { NameCode, trieName, usualName } from "./header-name";
+import { NameCode, trieName } from "./header-name";
 import { elementEnd, parseUint, scanToken, skipClass, skipLws } from "./lex";
 import { Kind, SipMessage } from "./message";
 import { Method, methodOf } from "./method";
@@ -51,8 +52,6 @@ export class SipParser {
    * one-pass check did not take (see `headers`), and set back after.
    */
   private readonly mode = Uint8Array.from(FAST);
-  /** The end of the value `fast` validated. */
-  private fastEnd = 0;
   /** Headers indexed in this message that are left for `validate` to check. */
   private pending = 0;
 
@@ -82,7 +81,13 @@ export class SipParser {
       msg.fail(ParseError.Empty, i);
       return;
     }
-    let lf = this.usualStartLine(buf, i, length, msg);
+    // The one-pass readers are given `hl`, the end of the last whole line: its last byte
+    // is an LF, which no character class their scans test holds, so those scans stop at
+    // it without a bound of their own (one test a byte fewer). A value on a line cut off
+    // by the datagram's end is then never taken by them: the full readers judge it.
+    let hl = length;
+    if (buf[length - 1] !== Ch.LF) hl = buf.lastIndexOf(Ch.LF, length - 1) + 1;
+    let lf = this.usualStartLine(buf, i, length, hl, msg);
     if (lf < 0) {
       lf = findLf(buf, i, length);
       if (lf < 0) {
@@ -92,7 +97,7 @@ export class SipParser {
       const lineEnd = lf > i && buf[lf - 1] === Ch.CR ? lf - 1 : lf;
       this.startLine(buf, i, lineEnd, msg);
     }
-    const terminated = this.headers(buf, lf + 1, length, msg);
+    const terminated = this.headers(buf, lf + 1, length, hl, msg);
     if (msg.error === ParseError.TooManyHeaders) {
       // No validation at all then: forget what the indexing pass captured.
       msg.forgetCaptures();
@@ -110,9 +115,10 @@ export class SipParser {
    * end first: "SIP/2.0 " 3DIGIT SP reason CRLF, or Method SP sip-URI SP
    * "SIP/2.0" CRLF. Returns the offset of the LF ending it, having set exactly
    * what startLine sets for that line; or -1 having set nothing, and startLine
-   * reads (and judges) the line.
+   * reads (and judges) the line. `hl` is the end of the last whole line (see
+   * `message`).
    */
-  private usualStartLine(buf: Uint8Array, i: number, length: number, msg: SipMessage): number {
+  private usualStartLine(buf: Uint8Array, i: number, length: number, hl: number, msg: SipMessage): number {
     let k = i;
     let b = 0;
     if (isSip20(buf, i, length) && i + 12 < length && buf[i + 7] === Ch.SP) {
@@ -140,7 +146,7 @@ export class SipParser {
     if (k === i || k >= length || buf[k] !== Ch.SP) return -1;
     const us = k + 1;
     const uri = this.uri;
-    const ue = uri.readTo(buf, us, length, Ch.SP);
+    const ue = uri.readTo(buf, us, hl, Ch.SP);
     // Headers in a Request-URI are an error (startLine reports it).
     if (ue < 0 || uri.headersLen >= 0) return -1;
     const vs = ue + 1;
@@ -266,11 +272,11 @@ export class SipParser {
    * value to the LF that ends the field (folds included). The headers the core
    * relies on most (Via, From, To, Contact, Route, Record-Route, Call-ID, CSeq,
    * Content-Length, Max-Forwards, Expires) are validated in that same pass when
-   * their value has a usual shape (`fast`); any other, or any doubt, is left to
+   * their value has a usual shape (the `value` block); any other, or any doubt, is left to
    * `validate`, which judges it exactly as before. Only a malformed line pays
-   * for a second look.
+   * for a second look. `hl` is the end of the last whole line (see `message`).
    */
-  private headers(buf: Uint8Array, i: number, length: number, msg: SipMessage): boolean {
+  private headers(buf: Uint8Array, i: number, length: number, hl: number, msg: SipMessage): boolean {
     const hId = msg.hId;
     const hNameStart = msg.hNameStart;
     const hNameLen = msg.hNameLen;
@@ -286,6 +292,7 @@ export class SipParser {
     let n = msg.headerCount;
     let terminated = false;
     let slowIds = 0;
+    let fastEnd = 0;
     for (;;) {
       if (i >= length) break;
       let b = buf[i]!;
@@ -300,9 +307,360 @@ export class SipParser {
         break;
       }
       // field-name: token bytes (never CR or LF, so the line end needs no bound here).
-      // The usual names are compared byte by byte (usualName); a name that goes on
-      // past the candidate, or any other, is walked down the trie of all known names.
-      let code = usualName(buf, i, length);
+      // The usual names are compared byte by byte, here rather than in a function (a
+      // call per line costs about what reading a short header does, in V8 and in XS):
+      // a switch on the first letter, then each further byte compared with the letter it
+      // must be. Names are case-insensitive (RFC 3261 §7.3.1); a byte b is the lower-case
+      // letter l in either case exactly when (b | 0x20) === l (the other bytes that
+      // | 0x20 maps onto letters are none: it maps "@[\]^_" onto "`{|}~" and DEL), and
+      // "-" is compared as it is. Compact forms (§7.3.3) are the single letters. A
+      // candidate counts only when the byte after it cannot continue a token (checked
+      // below); a name that goes on past it, or any other, is walked down the trie of all
+      // known names (header-name.ts). Fewer than 20 bytes left: the trie too (so every
+      // byte read here, and the one after the name, is inside the datagram).
+      let code = -1;
+      name: {
+        if (i + 20 > length) break name;
+        const c1 = buf[i + 1]! | 0x20;
+        switch (buf[i]! | 0x20) {
+          case 0x76: // v: Via
+            if (c1 === 0x69 && (buf[i + 2]! | 0x20) === 0x61) {
+              code = ((i + 3) << NameCode.Shift) | H.Via;
+              break name;
+            }
+            code = ((i + 1) << NameCode.Shift) | H.Via;
+            break name;
+          case 0x74: // t: To
+            if (c1 === 0x6f) {
+              code = ((i + 2) << NameCode.Shift) | H.To;
+              break name;
+            }
+            code = ((i + 1) << NameCode.Shift) | H.To;
+            break name;
+          case 0x66: // f: From
+            if (c1 === 0x72 && (buf[i + 2]! | 0x20) === 0x6f && (buf[i + 3]! | 0x20) === 0x6d) {
+              code = ((i + 4) << NameCode.Shift) | H.From;
+              break name;
+            }
+            code = ((i + 1) << NameCode.Shift) | H.From;
+            break name;
+          case 0x69: // i: Call-ID
+            code = ((i + 1) << NameCode.Shift) | H.CallId;
+            break name;
+          case 0x6c: // l: Content-Length
+            code = ((i + 1) << NameCode.Shift) | H.ContentLength;
+            break name;
+          case 0x6b: // k: Supported
+            code = ((i + 1) << NameCode.Shift) | H.Supported;
+            break name;
+          case 0x63: // c: CSeq, Call-ID, Contact, Content-Length, Content-Type
+            if (c1 === 0x73) {
+              if ((buf[i + 2]! | 0x20) === 0x65 && (buf[i + 3]! | 0x20) === 0x71) {
+                code = ((i + 4) << NameCode.Shift) | H.CSeq;
+                break name;
+              }
+              break name;
+            }
+            if (c1 === 0x61) {
+              if (
+                (buf[i + 2]! | 0x20) === 0x6c &&
+                (buf[i + 3]! | 0x20) === 0x6c &&
+                buf[i + 4] === 0x2d &&
+                (buf[i + 5]! | 0x20) === 0x69 &&
+                (buf[i + 6]! | 0x20) === 0x64
+              ) {
+                code = ((i + 7) << NameCode.Shift) | H.CallId;
+                break name;
+              }
+              break name;
+            }
+            if (c1 === 0x6f) {
+              if ((buf[i + 2]! | 0x20) !== 0x6e || (buf[i + 3]! | 0x20) !== 0x74) break name;
+              const c4 = buf[i + 4]! | 0x20;
+              if (c4 === 0x61) {
+                if ((buf[i + 5]! | 0x20) === 0x63 && (buf[i + 6]! | 0x20) === 0x74) {
+                  code = ((i + 7) << NameCode.Shift) | H.Contact;
+                  break name;
+                }
+                break name;
+              }
+              if (c4 !== 0x65 || (buf[i + 5]! | 0x20) !== 0x6e || (buf[i + 6]! | 0x20) !== 0x74 || buf[i + 7] !== 0x2d) break name;
+              const c8 = buf[i + 8]! | 0x20;
+              if (c8 === 0x6c) {
+                if (
+                  (buf[i + 9]! | 0x20) === 0x65 &&
+                  (buf[i + 10]! | 0x20) === 0x6e &&
+                  (buf[i + 11]! | 0x20) === 0x67 &&
+                  (buf[i + 12]! | 0x20) === 0x74 &&
+                  (buf[i + 13]! | 0x20) === 0x68
+                ) {
+                  code = ((i + 14) << NameCode.Shift) | H.ContentLength;
+                  break name;
+                }
+                break name;
+              }
+              if (c8 === 0x74 && (buf[i + 9]! | 0x20) === 0x79 && (buf[i + 10]! | 0x20) === 0x70 && (buf[i + 11]! | 0x20) === 0x65) {
+                code = ((i + 12) << NameCode.Shift) | H.ContentType;
+                break name;
+              }
+              break name;
+            }
+            code = ((i + 1) << NameCode.Shift) | H.ContentType;
+            break name;
+          case 0x6d: // m: Max-Forwards, Contact
+            if (c1 === 0x61) {
+              if (
+                (buf[i + 2]! | 0x20) === 0x78 &&
+                buf[i + 3] === 0x2d &&
+                (buf[i + 4]! | 0x20) === 0x66 &&
+                (buf[i + 5]! | 0x20) === 0x6f &&
+                (buf[i + 6]! | 0x20) === 0x72 &&
+                (buf[i + 7]! | 0x20) === 0x77 &&
+                (buf[i + 8]! | 0x20) === 0x61 &&
+                (buf[i + 9]! | 0x20) === 0x72 &&
+                (buf[i + 10]! | 0x20) === 0x64 &&
+                (buf[i + 11]! | 0x20) === 0x73
+              ) {
+                code = ((i + 12) << NameCode.Shift) | H.MaxForwards;
+                break name;
+              }
+              break name;
+            }
+            code = ((i + 1) << NameCode.Shift) | H.Contact;
+            break name;
+          case 0x72: // Route, Record-Route, Require, Refer-To
+            if (c1 === 0x6f) {
+              if ((buf[i + 2]! | 0x20) === 0x75 && (buf[i + 3]! | 0x20) === 0x74 && (buf[i + 4]! | 0x20) === 0x65) {
+                code = ((i + 5) << NameCode.Shift) | H.Route;
+                break name;
+              }
+              break name;
+            }
+            if (c1 === 0x65) {
+              if (
+                (buf[i + 2]! | 0x20) === 0x63 &&
+                (buf[i + 3]! | 0x20) === 0x6f &&
+                (buf[i + 4]! | 0x20) === 0x72 &&
+                (buf[i + 5]! | 0x20) === 0x64 &&
+                buf[i + 6] === 0x2d &&
+                (buf[i + 7]! | 0x20) === 0x72 &&
+                (buf[i + 8]! | 0x20) === 0x6f &&
+                (buf[i + 9]! | 0x20) === 0x75 &&
+                (buf[i + 10]! | 0x20) === 0x74 &&
+                (buf[i + 11]! | 0x20) === 0x65
+              ) {
+                code = ((i + 12) << NameCode.Shift) | H.RecordRoute;
+                break name;
+              }
+              if (
+                (buf[i + 2]! | 0x20) === 0x71 &&
+                (buf[i + 3]! | 0x20) === 0x75 &&
+                (buf[i + 4]! | 0x20) === 0x69 &&
+                (buf[i + 5]! | 0x20) === 0x72 &&
+                (buf[i + 6]! | 0x20) === 0x65
+              ) {
+                code = ((i + 7) << NameCode.Shift) | H.Require;
+                break name;
+              }
+              break name;
+            }
+            code = ((i + 1) << NameCode.Shift) | H.ReferTo;
+            break name;
+          case 0x61: // Allow, Accept, Authorization
+            if (c1 === 0x6c) {
+              if ((buf[i + 2]! | 0x20) === 0x6c && (buf[i + 3]! | 0x20) === 0x6f && (buf[i + 4]! | 0x20) === 0x77) {
+                code = ((i + 5) << NameCode.Shift) | H.Allow;
+                break name;
+              }
+              break name;
+            }
+            if (c1 === 0x63) {
+              if (
+                (buf[i + 2]! | 0x20) === 0x63 &&
+                (buf[i + 3]! | 0x20) === 0x65 &&
+                (buf[i + 4]! | 0x20) === 0x70 &&
+                (buf[i + 5]! | 0x20) === 0x74
+              ) {
+                code = ((i + 6) << NameCode.Shift) | H.Accept;
+                break name;
+              }
+              break name;
+            }
+            if (
+              c1 === 0x75 &&
+              (buf[i + 2]! | 0x20) === 0x74 &&
+              (buf[i + 3]! | 0x20) === 0x68 &&
+              (buf[i + 4]! | 0x20) === 0x6f &&
+              (buf[i + 5]! | 0x20) === 0x72 &&
+              (buf[i + 6]! | 0x20) === 0x69 &&
+              (buf[i + 7]! | 0x20) === 0x7a &&
+              (buf[i + 8]! | 0x20) === 0x61 &&
+              (buf[i + 9]! | 0x20) === 0x74 &&
+              (buf[i + 10]! | 0x20) === 0x69 &&
+              (buf[i + 11]! | 0x20) === 0x6f &&
+              (buf[i + 12]! | 0x20) === 0x6e
+            ) {
+              code = ((i + 13) << NameCode.Shift) | H.Authorization;
+              break name;
+            }
+            break name;
+          case 0x73: // Supported, Server, Session-Expires, Subject
+            if (c1 === 0x75) {
+              if (
+                (buf[i + 2]! | 0x20) === 0x70 &&
+                (buf[i + 3]! | 0x20) === 0x70 &&
+                (buf[i + 4]! | 0x20) === 0x6f &&
+                (buf[i + 5]! | 0x20) === 0x72 &&
+                (buf[i + 6]! | 0x20) === 0x74 &&
+                (buf[i + 7]! | 0x20) === 0x65 &&
+                (buf[i + 8]! | 0x20) === 0x64
+              ) {
+                code = ((i + 9) << NameCode.Shift) | H.Supported;
+                break name;
+              }
+              break name;
+            }
+            if (c1 === 0x65) {
+              const c2 = buf[i + 2]! | 0x20;
+              if (
+                c2 === 0x72 &&
+                (buf[i + 3]! | 0x20) === 0x76 &&
+                (buf[i + 4]! | 0x20) === 0x65 &&
+                (buf[i + 5]! | 0x20) === 0x72
+              ) {
+                code = ((i + 6) << NameCode.Shift) | H.Server;
+                break name;
+              }
+              if (
+                c2 === 0x73 &&
+                (buf[i + 3]! | 0x20) === 0x73 &&
+                (buf[i + 4]! | 0x20) === 0x69 &&
+                (buf[i + 5]! | 0x20) === 0x6f &&
+                (buf[i + 6]! | 0x20) === 0x6e &&
+                buf[i + 7] === 0x2d &&
+                (buf[i + 8]! | 0x20) === 0x65 &&
+                (buf[i + 9]! | 0x20) === 0x78 &&
+                (buf[i + 10]! | 0x20) === 0x70 &&
+                (buf[i + 11]! | 0x20) === 0x69 &&
+                (buf[i + 12]! | 0x20) === 0x72 &&
+                (buf[i + 13]! | 0x20) === 0x65 &&
+                (buf[i + 14]! | 0x20) === 0x73
+              ) {
+                code = ((i + 15) << NameCode.Shift) | H.SessionExpires;
+                break name;
+              }
+              break name;
+            }
+            code = ((i + 1) << NameCode.Shift) | H.Subject;
+            break name;
+          case 0x75: // User-Agent, Allow-Events
+            if (
+              c1 === 0x73 &&
+              (buf[i + 2]! | 0x20) === 0x65 &&
+              (buf[i + 3]! | 0x20) === 0x72 &&
+              buf[i + 4] === 0x2d &&
+              (buf[i + 5]! | 0x20) === 0x61 &&
+              (buf[i + 6]! | 0x20) === 0x67 &&
+              (buf[i + 7]! | 0x20) === 0x65 &&
+              (buf[i + 8]! | 0x20) === 0x6e &&
+              (buf[i + 9]! | 0x20) === 0x74
+            ) {
+              code = ((i + 10) << NameCode.Shift) | H.UserAgent;
+              break name;
+            }
+            code = ((i + 1) << NameCode.Shift) | H.AllowEvents;
+            break name;
+          case 0x65: // Expires, Content-Encoding
+            if (
+              c1 === 0x78 &&
+              (buf[i + 2]! | 0x20) === 0x70 &&
+              (buf[i + 3]! | 0x20) === 0x69 &&
+              (buf[i + 4]! | 0x20) === 0x72 &&
+              (buf[i + 5]! | 0x20) === 0x65 &&
+              (buf[i + 6]! | 0x20) === 0x73
+            ) {
+              code = ((i + 7) << NameCode.Shift) | H.Expires;
+              break name;
+            }
+            code = ((i + 1) << NameCode.Shift) | H.ContentEncoding;
+            break name;
+          case 0x77: // WWW-Authenticate
+            if (
+              c1 === 0x77 &&
+              (buf[i + 2]! | 0x20) === 0x77 &&
+              buf[i + 3] === 0x2d &&
+              (buf[i + 4]! | 0x20) === 0x61 &&
+              (buf[i + 5]! | 0x20) === 0x75 &&
+              (buf[i + 6]! | 0x20) === 0x74 &&
+              (buf[i + 7]! | 0x20) === 0x68 &&
+              (buf[i + 8]! | 0x20) === 0x65 &&
+              (buf[i + 9]! | 0x20) === 0x6e &&
+              (buf[i + 10]! | 0x20) === 0x74 &&
+              (buf[i + 11]! | 0x20) === 0x69 &&
+              (buf[i + 12]! | 0x20) === 0x63 &&
+              (buf[i + 13]! | 0x20) === 0x61 &&
+              (buf[i + 14]! | 0x20) === 0x74 &&
+              (buf[i + 15]! | 0x20) === 0x65
+            ) {
+              code = ((i + 16) << NameCode.Shift) | H.WwwAuthenticate;
+              break name;
+            }
+            break name;
+          case 0x70: // Proxy-Authenticate, Proxy-Authorization, Proxy-Require
+            if (c1 !== 0x72 || (buf[i + 2]! | 0x20) !== 0x6f || (buf[i + 3]! | 0x20) !== 0x78 || (buf[i + 4]! | 0x20) !== 0x79 || buf[i + 5] !== 0x2d) break name;
+            if ((buf[i + 6]! | 0x20) === 0x61) {
+              if (
+                (buf[i + 7]! | 0x20) === 0x75 &&
+                (buf[i + 8]! | 0x20) === 0x74 &&
+                (buf[i + 9]! | 0x20) === 0x68 &&
+                (buf[i + 10]! | 0x20) === 0x65 &&
+                (buf[i + 11]! | 0x20) === 0x6e &&
+                (buf[i + 12]! | 0x20) === 0x74 &&
+                (buf[i + 13]! | 0x20) === 0x69 &&
+                (buf[i + 14]! | 0x20) === 0x63 &&
+                (buf[i + 15]! | 0x20) === 0x61 &&
+                (buf[i + 16]! | 0x20) === 0x74 &&
+                (buf[i + 17]! | 0x20) === 0x65
+              ) {
+                code = ((i + 18) << NameCode.Shift) | H.ProxyAuthenticate;
+                break name;
+              }
+              if (
+                (buf[i + 7]! | 0x20) === 0x75 &&
+                (buf[i + 8]! | 0x20) === 0x74 &&
+                (buf[i + 9]! | 0x20) === 0x68 &&
+                (buf[i + 10]! | 0x20) === 0x6f &&
+                (buf[i + 11]! | 0x20) === 0x72 &&
+                (buf[i + 12]! | 0x20) === 0x69 &&
+                (buf[i + 13]! | 0x20) === 0x7a &&
+                (buf[i + 14]! | 0x20) === 0x61 &&
+                (buf[i + 15]! | 0x20) === 0x74 &&
+                (buf[i + 16]! | 0x20) === 0x69 &&
+                (buf[i + 17]! | 0x20) === 0x6f &&
+                (buf[i + 18]! | 0x20) === 0x6e
+              ) {
+                code = ((i + 19) << NameCode.Shift) | H.ProxyAuthorization;
+                break name;
+              }
+              break name;
+            }
+            if (
+              (buf[i + 6]! | 0x20) === 0x72 &&
+              (buf[i + 7]! | 0x20) === 0x65 &&
+              (buf[i + 8]! | 0x20) === 0x71 &&
+              (buf[i + 9]! | 0x20) === 0x75 &&
+              (buf[i + 10]! | 0x20) === 0x69 &&
+              (buf[i + 11]! | 0x20) === 0x72 &&
+              (buf[i + 12]! | 0x20) === 0x65
+            ) {
+              code = ((i + 13) << NameCode.Shift) | H.ProxyRequire;
+              break name;
+            }
+            break name;
+          default:
+            break name;
+        }
+      }
       let ne = code >> NameCode.Shift;
       // HCOLON = *( SP / HTAB ) ":" SWS. Usually the colon follows the name at once
       // (and ends it: ":" is no token byte).
@@ -332,9 +690,155 @@ export class SipParser {
       const check = mode[id]!;
       const prev = last[id]!;
       if (check === 2) {
-        lf = this.fast(id, buf, vs, length, msg, prev < 0);
+        // The one-pass check of the value (inline for the same reason as the name):
+        // `lf` becomes the offset of the LF ending the field, and `fastEnd` the end of
+        // the value, when the value is valid, ends its line, and every effect on `msg` is
+        // the one `validate` would have had. Otherwise `lf` stays -1 with nothing in `msg`
+        // changed (the readers written to are cleared), and `validate` reads the header as
+        // it always did. `top`: the first header of its id.
+        const top = prev < 0;
+        value: {
+          switch (id) {
+            case H.Via: {
+              let r = top ? msg.via : this.via;
+              let k = vs;
+              for (;;) {
+                const p = r.scan(buf, k, hl);
+                if (p < 0) break;
+                // The line ends here (usually), or a "," after LWS starts the next element: never both.
+                const e = lineEnd(buf, p, length);
+                if (e >= 0) {
+                  fastEnd = p;
+                  lf = e;
+                  break value;
+                }
+                const q = skipLws(buf, p, length);
+                if (q >= length || buf[q] !== Ch.Comma) break;
+                r = this.via;
+                k = q + 1;
+              }
+              if (top) msg.via.clear();
+              break value;
+            }
+            case H.From:
+            case H.To: {
+              const r = top ? (id === H.From ? msg.from : msg.to) : this.addr;
+              const p = r.scan(buf, vs, hl, false);
+              const e = p < 0 ? -1 : lineEnd(buf, p, length);
+              if (e < 0) {
+                if (top) r.clear();
+                break value;
+              }
+              fastEnd = p;
+              lf = e;
+              break value;
+            }
+            case H.Contact:
+            case H.Route:
+            case H.RecordRoute: {
+              const a = this.addr;
+              let k = vs;
+              for (;;) {
+                const p = a.scan(buf, k, hl, true);
+                if (p < 0) break value;
+                if (id !== H.Contact && !a.angle) break value;
+                if (a.expiresLen >= 0 && parseUint(buf, a.expiresStart, a.expiresStart + a.expiresLen, MAX_U32) < 0) break value;
+                // The line ends here (usually), or a "," after LWS starts the next element: never both.
+                const e = lineEnd(buf, p, length);
+                if (e >= 0) {
+                  fastEnd = p;
+                  lf = e;
+                  break value;
+                }
+                const q = skipLws(buf, p, length);
+                if (q >= length || buf[q] !== Ch.Comma) break value;
+                k = q + 1;
+              }
+            }
+            case H.CallId: {
+              // callid = word [ "@" word ]
+              // (Bounded by the LF at hl - 1, which is no word byte: see hl.)
+              const word = IS_WORD;
+              let k = vs;
+              if (k < hl) while (word[buf[k]!]!) k++;
+              if (k === vs) break value;
+              if (k < hl && buf[k] === Ch.At) {
+                const w = ++k;
+                while (word[buf[k]!]!) k++;
+                if (k === w) break value;
+              }
+              const e = lineEnd(buf, k, length);
+              if (e < 0) break value;
+              if (msg.callIdLen < 0) {
+                msg.callIdStart = vs;
+                msg.callIdLen = k - vs;
+              }
+              fastEnd = k;
+              lf = e;
+              break value;
+            }
+            case H.CSeq: {
+              // 1*DIGIT below 2**32, its value taken in the same pass (what parseUint accepts).
+              let de = vs;
+              let v = 0;
+              let d = 0;
+              while (de < length && (d = buf[de]! - Ch.Zero) >= 0 && d <= 9) {
+                v = v * 10 + d;
+                de++;
+              }
+              if (de === vs || v > MAX_U32) break value;
+              const ms = de < length && buf[de] === Ch.SP && de + 1 < length && IS_TOKEN[buf[de + 1]!] !== 0 ? de + 1 : skipLws(buf, de, length);
+              if (ms === de) break value;
+              // Method: in a request usually the request's own, already identified; else a token.
+              let me = ms;
+              let method = Method.Extension;
+              const rl = msg.methodLen;
+              if (rl > 0 && ms + rl < length && sameBytes(buf, ms, msg.methodStart, rl) && IS_TOKEN[buf[ms + rl]!] === 0) {
+                me = ms + rl;
+                method = msg.method;
+              } else {
+                while (me < length && IS_TOKEN[buf[me]!]!) me++;
+                if (me === ms) break value;
+                method = methodOf(buf, ms, me - ms);
+              }
+              const e = lineEnd(buf, me, length);
+              if (e < 0) break value;
+              if (msg.cseq < 0) {
+                msg.cseq = v;
+                msg.cseqMethodStart = ms;
+                msg.cseqMethodLen = me - ms;
+                msg.cseqMethod = method;
+              }
+              fastEnd = me;
+              lf = e;
+              break value;
+            }
+            default: {
+              // Content-Length, Max-Forwards, Expires: 1*DIGIT, its value taken in the same pass.
+              let de = vs;
+              let v = 0;
+              let d = 0;
+              while (de < length && (d = buf[de]! - Ch.Zero) >= 0 && d <= 9) {
+                v = v * 10 + d;
+                de++;
+              }
+              if (de === vs || v > (id === H.MaxForwards ? 255 : MAX_U32)) break value;
+              const e = lineEnd(buf, de, length);
+              if (e < 0) break value;
+              if (id === H.ContentLength) {
+                if (msg.contentLength < 0) msg.contentLength = v;
+                else if (msg.contentLength !== v) msg.contentLengthConflict = true;
+              } else if (id === H.MaxForwards) {
+                if (msg.maxForwards < 0) msg.maxForwards = v;
+              } else if (msg.expires < 0) msg.expires = v;
+              fastEnd = de;
+              lf = e;
+              break value;
+            }
+          }
+        }
         if (lf >= 0) {
-          ve = this.fastEnd;
+          ve = fastEnd;
           hValidated[n] = 1;
         } else {
           mode[id] = 1; // later headers of this id go to validate too, in order
@@ -349,28 +853,27 @@ export class SipParser {
         }
         lf = vs;
         for (;;) {
-          // Short values are done fastest here; past 32 bytes the native search wins.
-          const near = lf + 32 < length ? lf + 32 : length;
-          while (lf + 4 <= near) {
-            if (buf[lf] === Ch.LF) break;
-            if (buf[lf + 1] === Ch.LF) {
-              lf += 1;
-              break;
+          if (lf < hl) {
+            // The LF at hl - 1 at the latest ends the search (see hl): no bound needed.
+            for (;;) {
+              if (buf[lf] === Ch.LF) break;
+              if (buf[lf + 1] === Ch.LF) {
+                lf += 1;
+                break;
+              }
+              if (buf[lf + 2] === Ch.LF) {
+                lf += 2;
+                break;
+              }
+              if (buf[lf + 3] === Ch.LF) {
+                lf += 3;
+                break;
+              }
+              lf += 4;
             }
-            if (buf[lf + 2] === Ch.LF) {
-              lf += 2;
-              break;
-            }
-            if (buf[lf + 3] === Ch.LF) {
-              lf += 3;
-              break;
-            }
-            lf += 4;
-          }
-          while (lf < near && buf[lf] !== Ch.LF) lf++;
-          if (lf === near && near < length) {
-            lf = buf.indexOf(Ch.LF, lf);
-            if (lf < 0 || lf > length) lf = length;
+          } else {
+            // The line cut off by the datagram's end.
+            while (lf < length && buf[lf] !== Ch.LF) lf++;
           }
           if (lf + 1 < length && ((b = buf[lf + 1]!) === Ch.SP || b === Ch.HT)) lf++;
           else break;
@@ -397,147 +900,6 @@ export class SipParser {
     return terminated;
   }
 
-  /**
-   * Validate, in the indexing pass, the value at `vs` of a header that has a
-   * one-pass validator (FAST[id]), `top` when it is the first of its id.
-   * Returns the offset of the LF that ends the field, with `fastEnd` the end of
-   * the value, when the value is valid, ends its line, and every effect on
-   * `msg` is the one `validate` would have had. Otherwise returns -1 having
-   * changed nothing in `msg` (the readers it wrote to are cleared), and
-   * `validate` reads the header as it always did.
-   */
-  private fast(id: H, buf: Uint8Array, vs: number, length: number, msg: SipMessage, top: boolean): number {
-    switch (id) {
-      case H.Via: {
-        let r = top ? msg.via : this.via;
-        let i = vs;
-        for (;;) {
-          const p = r.scan(buf, i, length);
-          if (p < 0) break;
-          const q = skipLws(buf, p, length);
-          if (q < length && buf[q] === Ch.Comma) {
-            r = this.via;
-            i = q + 1;
-            continue;
-          }
-          const lf = lineEnd(buf, p, length);
-          if (lf < 0) break;
-          this.fastEnd = p;
-          return lf;
-        }
-        if (top) msg.via.clear();
-        return -1;
-      }
-      case H.From:
-      case H.To: {
-        const r = top ? (id === H.From ? msg.from : msg.to) : this.addr;
-        const p = r.scan(buf, vs, length, false);
-        const lf = p < 0 ? -1 : lineEnd(buf, p, length);
-        if (lf < 0) {
-          if (top) r.clear();
-          return -1;
-        }
-        this.fastEnd = p;
-        return lf;
-      }
-      case H.Contact:
-      case H.Route:
-      case H.RecordRoute: {
-        const a = this.addr;
-        let i = vs;
-        for (;;) {
-          const p = a.scan(buf, i, length, true);
-          if (p < 0) return -1;
-          if (id !== H.Contact && !a.angle) return -1;
-          if (a.expiresLen >= 0 && parseUint(buf, a.expiresStart, a.expiresStart + a.expiresLen, MAX_U32) < 0) return -1;
-          const q = skipLws(buf, p, length);
-          if (q < length && buf[q] === Ch.Comma) {
-            i = q + 1;
-            continue;
-          }
-          const lf = lineEnd(buf, p, length);
-          if (lf < 0) return -1;
-          this.fastEnd = p;
-          return lf;
-        }
-      }
-      case H.CallId: {
-        // callid = word [ "@" word ]
-        let i = vs;
-        while (i < length && IS_WORD[buf[i]!]!) i++;
-        if (i === vs) return -1;
-        if (i < length && buf[i] === Ch.At) {
-          const w = ++i;
-          while (i < length && IS_WORD[buf[i]!]!) i++;
-          if (i === w) return -1;
-        }
-        const lf = lineEnd(buf, i, length);
-        if (lf < 0) return -1;
-        if (msg.callIdLen < 0) {
-          msg.callIdStart = vs;
-          msg.callIdLen = i - vs;
-        }
-        this.fastEnd = i;
-        return lf;
-      }
-      case H.CSeq: {
-        // 1*DIGIT below 2**32, its value taken in the same pass (what parseUint accepts).
-        let de = vs;
-        let v = 0;
-        let d = 0;
-        while (de < length && (d = buf[de]! - Ch.Zero) >= 0 && d <= 9) {
-          v = v * 10 + d;
-          de++;
-        }
-        if (de === vs || v > MAX_U32) return -1;
-        const ms = de < length && buf[de] === Ch.SP && de + 1 < length && IS_TOKEN[buf[de + 1]!] !== 0 ? de + 1 : skipLws(buf, de, length);
-        if (ms === de) return -1;
-        // Method: in a request usually the request's own, already identified; else a token.
-        let me = ms;
-        let method = Method.Extension;
-        const rl = msg.methodLen;
-        if (rl > 0 && ms + rl < length && sameBytes(buf, ms, msg.methodStart, rl) && IS_TOKEN[buf[ms + rl]!] === 0) {
-          me = ms + rl;
-          method = msg.method;
-        } else {
-          while (me < length && IS_TOKEN[buf[me]!]!) me++;
-          if (me === ms) return -1;
-          method = methodOf(buf, ms, me - ms);
-        }
-        const lf = lineEnd(buf, me, length);
-        if (lf < 0) return -1;
-        if (msg.cseq < 0) {
-          msg.cseq = v;
-          msg.cseqMethodStart = ms;
-          msg.cseqMethodLen = me - ms;
-          msg.cseqMethod = method;
-        }
-        this.fastEnd = me;
-        return lf;
-      }
-      default: {
-        // Content-Length, Max-Forwards, Expires: 1*DIGIT, its value taken in the same pass.
-        let de = vs;
-        let v = 0;
-        let d = 0;
-        while (de < length && (d = buf[de]! - Ch.Zero) >= 0 && d <= 9) {
-          v = v * 10 + d;
-          de++;
-        }
-        if (de === vs || v > (id === H.MaxForwards ? 255 : MAX_U32)) return -1;
-        const lf = lineEnd(buf, de, length);
-        if (lf < 0) return -1;
-        if (id === H.ContentLength) {
-          if (msg.contentLength < 0) msg.contentLength = v;
-          else if (msg.contentLength !== v) msg.contentLengthConflict = true;
-        } else if (id === H.MaxForwards) {
-          if (msg.maxForwards < 0) msg.maxForwards = v;
-        } else if (msg.expires < 0) msg.expires = v;
-        this.fastEnd = de;
-        return lf;
-      }
-    }
-  }
 
   /**
    * A header line without a well-formed name or colon: record why, where, and
@@ -725,7 +1087,7 @@ export class SipParser {
   }
 }
 
-/** By id: 1 for the headers `validate` checks, 2 for those `SipParser.fast` can check while indexing. */
+/** By id: 1 for the headers `validate` checks, 2 for those `headers` can check while indexing. */
 const FAST: Uint8Array = buildFast();
 function buildFast(): Uint8Array {
   const t = new Uint8Array(HEADER_COUNT);

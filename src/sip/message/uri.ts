@@ -100,7 +100,8 @@ export class Uri {
    * `term` (">" in a name-addr), before `limit`. Returns that offset, with the
    * fields set exactly as `read(buf, start, offset)` sets them; or -1 when this
    * cannot tell (another scheme, something unusual or malformed), the fields
-   * then meaning nothing until the next read.
+   * then meaning nothing until the next read. buf[limit - 1] is an LF (the end
+   * of a whole line), or limit is 0 (as for NameAddr.scan).
    */
   readTo(buf: Uint8Array, start: number, limit: number, term: number): number {
     this.buf = buf;
@@ -138,13 +139,16 @@ export class Uri {
    * too): returns that offset, with the fields set exactly as
    * `read(buf, start, offset)` sets them; or -1 when the URI holds anything
    * else (escapes, a password, parameters...), the fields then meaning
-   * nothing, and NameAddr reads it the long way.
+   * nothing, and NameAddr reads it the long way. start + 4 < limit, and
+   * buf[limit - 1] is an LF (as for NameAddr.scan).
    */
   readSipAddrSpec(buf: Uint8Array, start: number, limit: number, list: boolean): number {
     const i = start + 4;
-    // Host-name bytes are user bytes too: scan them once.
+    const host = IS_HOST;
+    // Host-name bytes are user bytes too: scan them once. (No bound needed: i < limit, and
+    // the LF ending `limit` is no host byte.)
     let k = i;
-    while (k < limit && IS_HOST[buf[k]!]!) k++;
+    while (host[buf[k]!]!) k++;
     if (k >= limit) return -1;
     let b = buf[k]!;
     let userLen = -1;
@@ -154,7 +158,7 @@ export class Uri {
       if (k === i) return -1;
       userLen = k - i;
       hs = h = k + 1;
-      while (h < limit && IS_HOST[buf[h]!]!) h++;
+      while (host[buf[h]!]!) h++;
       if (h >= limit) return -1;
       b = buf[h]!;
     }
@@ -208,9 +212,12 @@ export class Uri {
    * terminator (">"), so the URI ends at the first one, as a search for it would.
    */
   private scanSip(buf: Uint8Array, i: number, end: number, term: number): number {
-    // Host-name bytes are user bytes too: scan them once.
+    const host = IS_HOST;
+    // Host-name bytes are user bytes too: scan them once. For readTo (term >= 0),
+    // buf[end - 1] is an LF, no host byte: the scans need no bound of their own there.
     let k = i;
-    while (k < end && IS_HOST[buf[k]!]!) k++;
+    if (term < 0) while (k < end && host[buf[k]!]!) k++;
+    else if (k < end) while (host[buf[k]!]!) k++;
     let userLen = -1;
     let hs = i;
     if (k < end) {
@@ -232,7 +239,8 @@ export class Uri {
     let h = hs;
     let kind = HostKind.Name;
     if (userLen < 0) h = k;
-    else while (h < end && IS_HOST[buf[h]!]!) h++;
+    else if (term < 0) while (h < end && host[buf[h]!]!) h++;
+    else while (host[buf[h]!]!) h++; // (after an "@" before end - 1)
     if (h === hs) return -1;
     // An IPv4 address starts with a digit (a name rarely does): only then is it worth a look.
     if (buf[hs]! <= Ch.Nine && isIPv4(buf, hs, h)) kind = HostKind.IPv4;

@@ -214,6 +214,8 @@ export class Via {
    * byte, having set the fields exactly as `read(buf, start, that offset)`
    * does; or -1 when it is malformed or unusual, leaving the fields to be
    * forgotten (clear) and the element to be read, and judged, by `read`.
+   * buf[limit - 1] is an LF (the end of a whole line), or limit is 0: the table
+   * scans stop at it (no class holds an LF) without a bound of their own.
    */
   scan(buf: Uint8Array, start: number, limit: number): number {
     this.buf = buf;
@@ -294,8 +296,8 @@ export class Via {
       this.transportLen = j - i;
       this.transport = transportOf(buf, i, j - i);
     }
-    // LWS sent-by
-    i = skipLws(buf, j, limit);
+    // LWS sent-by: usually one SP.
+    i = j + 1 < limit && buf[j] === Ch.SP && (b0 = buf[j + 1]!) !== Ch.SP && b0 !== Ch.HT && b0 !== Ch.CR && b0 !== Ch.LF ? j + 1 : skipLws(buf, j, limit);
     if (i === j) return -1;
     const hs = i;
     let kind = HostKind.Name;
@@ -304,7 +306,8 @@ export class Via {
       if (i < 0) return -1;
       kind = HostKind.IPv6;
     } else {
-      while (i < limit && IS_HOST[buf[i]!]!) i++;
+      const host = IS_HOST;
+      if (i < limit) while (host[buf[i]!]!) i++; // (the LF ending `limit` is no host byte)
       if (i === hs) return -1;
       // An IPv4 address starts with a digit (a name rarely does): only then is it worth a look.
       if (buf[hs]! <= Ch.Nine && isIPv4(buf, hs, i)) kind = HostKind.IPv4;
@@ -312,7 +315,17 @@ export class Via {
     this.hostKind = kind;
     this.hostStart = hs;
     this.hostLen = i - hs;
-    j = i < limit && buf[i] === Ch.Colon ? i : skipLws(buf, i, limit);
+    // [ COLON port ], COLON = SWS ":" SWS: LWS before the colon only where a blank or a fold is.
+    j = i;
+    if (
+      i < limit &&
+      ((b0 = buf[i]!) === Ch.SP ||
+        b0 === Ch.HT ||
+        (b0 === Ch.CR && i + 2 < limit && buf[i + 1] === Ch.LF && ((b0 = buf[i + 2]!) === Ch.SP || b0 === Ch.HT)) ||
+        (b0 === Ch.LF && i + 1 < limit && ((b0 = buf[i + 1]!) === Ch.SP || b0 === Ch.HT)))
+    ) {
+      j = skipLws(buf, i, limit);
+    }
     if (j < limit && buf[j] === Ch.Colon) {
       // port = 1*DIGIT, below 65536 (what parseUint would accept), read in the same pass.
       const ps = skipLws(buf, j + 1, limit);
@@ -333,6 +346,7 @@ export class Via {
     // step does not read).
     const p = this.params;
     p.buf = buf;
+    const pvalue = IS_PVALUE;
     let b = 0;
     for (;;) {
       if (
@@ -349,7 +363,7 @@ export class Via {
         // ";branch=" and a plain value, the usual first parameter: what step would read.
         const vs = i + 8;
         let k = vs;
-        while (k < limit && IS_PVALUE[buf[k]!]!) k++;
+        while (pvalue[buf[k]!]!) k++; // (vs < limit, and the LF ending `limit` is no pvalue byte)
         if (k > vs) {
           this.branchStart = vs;
           this.branchLen = k - vs;
