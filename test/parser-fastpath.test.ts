@@ -26,6 +26,7 @@ import { elementEnd, parseUint, scanToken, skipClass, skipLws } from "../src/sip
 import { SipMessage } from "../src/sip/message/message";
 import { NameAddr } from "../src/sip/message/name-addr";
 import { SipParser } from "../src/sip/message/parser";
+import { Method, METHOD_NAMES, methodOf } from "../src/sip/message/method";
 import { Uri } from "../src/sip/message/uri";
 import { Via } from "../src/sip/message/via";
 import { fuzzSeeds } from "./fuzz/corpus";
@@ -69,6 +70,10 @@ const EDGES: readonly [string, readonly string[]][] = [
       "SIP/2.0/UDP h.example;branch=z9hG4bK1\r\n ;rport",
       "SIP / 2.0 / UDP h.example;branch=z9hG4bK1",
       "SIP/2.0/UDP  h.example ; branch = z9hG4bK1",
+      ...[";received=192.0.2.1;rport=5060", ";rport=5060;received=192.0.2.1;branch=z9hG4bK3", ";ttl=1;maddr=239.0.0.1", ";Branch=z9hG4bK4", ";foo=bar;branch=z9hG4bK5"]
+        .map((p) => `SIP/2.0/UDP h.example${p}`),
+      ...[";foo=;branch=z9hG4bK6", ";foo=\"q\";branch=z9hG4bK7", ";x=[::1];branch=z9hG4bK8", ";=1;branch=z9hG4bK9", ";x=1 ;branch=z9hG4bKa", ";x=1\r\n ;ttl=2"]
+        .map((p) => `SIP/2.0/UDP h.example${p}`),
     ],
   ],
   [
@@ -78,6 +83,8 @@ const EDGES: readonly [string, readonly string[]][] = [
       ...["sip:user@h,x", "sip:u;p@h", "sip:user@192.0.2.300", "sip:u%41@h", "sip:u:pw@h", "sips:u@h", "SIP:u@h", "sip:u@h;tag=1", "sip:u@h;tag", "sip:u@h;tag="],
       ...["sip:u@h ;tag=1", "sip:u@[::1]:5060", "sip:u@h:5060;tag=1;x", "<sip:u@h:99999>", '"A" <sip:u@h>;tag=x', "<sip:u@h;lr>;tag=1", "A B <sip:u@h>", "<sip:u@h?x=y>"],
       ...["sip:u@h\r\n ;tag=1", "tel:+1234", "sip:u@h>", "<sip:u@h"],
+      ...["<sip:u@h;x=%41b;y%20z=1>;tag=1", "<sip:u@h;x=%4>", "<sip:u@h;x=%zz>", "<sip:u@h;x=a%41>", "<sip:u@h;%41=1;lr>", "<sip:u@h;=1>", "<sip:u@h;x=>"],
+      ...["<sip:u@h;x=%41;lr?a=b>", "<sip:u@h;x=a%>", "<sip:u@h>;foo=bar;tag=1", "<sip:u@h>;foo=;tag=1", "<sip:u@h>;Tag=T1", "<sip:u@h>;foo=bar ;tag=1", "<sip:u@h>;foo=\"q\";tag=1"],
     ],
   ],
   ["From", ["sip:u@h;tag=1", "sip:u@h:70000;tag=1", "sip:u@h;tag", "sip:u@h?;tag=1", "<sip:u@h>;tag=1;tag=2", "sip:u@h\t;tag=a"]],
@@ -86,6 +93,7 @@ const EDGES: readonly [string, readonly string[]][] = [
     [
       ...["<sip:u@h>;expires=4294967295", "<sip:u@h>;expires=4294967296", "<sip:u@h>;expires=", "sip:u@h:65536, <sip:v@h>", "sip:u@h, sip:v@h:1", "*", "<sip:u@h>, *"],
       ...["sip:u@h;expires=60", "sip:u@h,", ",sip:u@h", "<sip:u@192.0.2.4:5060;transport=udp>;+sip.instance=\"<urn:x>\""],
+      ...["<sip:u@h>;expires=60;q=0.5;foo=bar", "<sip:u@h>;Expires=60;Q=1", "<sip:u@h>;q=;expires=1", "<sip:u@h>;expires=60, <sip:v@h>;q=0.1", "<sip:u@h;transport=udp%41>;expires=1"],
     ],
   ],
   ["Route", ["<sip:p@h;lr>", "sip:p@h", "<sip:p@h;lr>, sip:q@h", "<sip:p@h:65536;lr>"]],
@@ -285,6 +293,29 @@ describe("header names: the byte-by-byte path and the trie give the name table's
       expect(m.ok, JSON.stringify(field)).toBe(false);
       expect(m.first[id], JSON.stringify(field)).toBe(-1);
     }
+  });
+});
+
+describe("methods: the in-place comparisons give the name table's method", () => {
+  it("every known method, and tokens that differ from one by a byte, a letter's case or their length", () => {
+    const tokens = new Set<string>();
+    for (const name of METHOD_NAMES.slice(1)) {
+      tokens.add(name);
+      tokens.add(name.toLowerCase());
+      tokens.add(name.slice(0, -1));
+      tokens.add(name + "S");
+      tokens.add("X" + name.slice(1));
+      for (let k = 1; k < name.length; k++) tokens.add(name.slice(0, k) + (name[k] === "Z" ? "Y" : "Z") + name.slice(k + 1));
+    }
+    let known = 0;
+    for (const t of tokens) {
+      // In a buffer with bytes around it that continue a known name, so only `len` may end it.
+      const bytes = ascii(`x${t}INVITE`);
+      const expected = METHOD_NAMES.indexOf(t) > 0 ? METHOD_NAMES.indexOf(t) : Method.Extension;
+      if (expected !== Method.Extension) known++;
+      expect([t, methodOf(bytes, 1, t.length)]).toEqual([t, expected]);
+    }
+    expect(known).toBe(METHOD_NAMES.length - 1);
   });
 });
 

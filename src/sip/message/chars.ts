@@ -80,6 +80,12 @@ export const IS_TOKEN: Uint8Array = only(C.Token);
 export const IS_HOST: Uint8Array = only(C.Host);
 export const IS_PVALUE: Uint8Array = only(C.PValue);
 export const IS_WORD: Uint8Array = only(C.Word);
+/**
+ * paramchar (RFC 3261 §25.1) without the "%" that starts an escape: a scan
+ * over it stops at a "%", where skipEscaped checks the escape.
+ */
+export const IS_PARAM_PLAIN: Uint8Array = only(C.Param);
+IS_PARAM_PLAIN[37 /* % */] = 0;
 
 /** ASCII lower-casing table. */
 function buildLower(): Uint8Array {

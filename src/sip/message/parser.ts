@@ -142,7 +142,9 @@ export class SipParser {
       return lf;
     }
     // Request-Line = Method SP Request-URI SP SIP-Version
-    while (k < length && IS_TOKEN[buf[k]!]!) k++;
+    // (buf[hl - 1] is an LF, no token byte: the scan needs no bound of its own.)
+    const token = IS_TOKEN;
+    if (k < hl) while (token[buf[k]!]!) k++;
     if (k === i || k >= length || buf[k] !== Ch.SP) return -1;
     const us = k + 1;
     const uri = this.uri;
@@ -793,7 +795,8 @@ export class SipParser {
               let me = ms;
               let method = Method.Extension;
               const rl = msg.methodLen;
-              if (rl > 0 && ms + rl < length && sameBytes(buf, ms, msg.methodStart, rl) && IS_TOKEN[buf[ms + rl]!] === 0) {
+              // (A known request method is compared by methodOf, with constants: one load a byte.)
+              if (rl > 0 && ms + rl < length && (msg.method !== Method.Extension ? methodOf(buf, ms, rl) === msg.method : sameBytes(buf, ms, msg.methodStart, rl)) && IS_TOKEN[buf[ms + rl]!] === 0) {
                 me = ms + rl;
                 method = msg.method;
               } else {
@@ -1103,8 +1106,10 @@ function buildFast(): Uint8Array {
  * Otherwise -1.
  */
 function lineEnd(buf: Uint8Array, p: number, length: number): number {
-  let q = p;
   let b = 0;
+  // The usual end first: CRLF, and no fold after it (what the general case finds there).
+  if (p + 2 < length && buf[p] === Ch.CR && buf[p + 1] === Ch.LF) return (b = buf[p + 2]!) === Ch.SP || b === Ch.HT ? -1 : p + 1;
+  let q = p;
   while (q < length && ((b = buf[q]!) === Ch.SP || b === Ch.HT)) q++;
   if (q < length && buf[q] === Ch.CR) q++;
   if (q >= length || buf[q] !== Ch.LF) return -1;

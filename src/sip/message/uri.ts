@@ -4,7 +4,7 @@
  * fills spans into the buffer it was given and allocates nothing.
  */
 import { ascii, NO_BYTES, spanEqualsCI } from "./bytes";
-import { C, Ch, CHARS, IS_HOST } from "./chars";
+import { C, Ch, CHARS, IS_HOST, IS_PARAM_PLAIN } from "./chars";
 import { skipEscaped } from "./escape";
 import { Params } from "./params";
 import { parseUint, skipClass } from "./lex";
@@ -260,13 +260,22 @@ export class Uri {
     let paramsEnd = -1;
     if (h < end && buf[h] === Ch.Semi) {
       paramsStart = h;
+      // The plain bytes by table, an escape by skipEscaped. For readTo (term >= 0)
+      // buf[end - 1] is an LF, no paramchar: that scan needs no bound of its own.
+      const param = IS_PARAM_PLAIN;
       while (h < end && buf[h] === Ch.Semi) {
         const ns = h + 1;
-        h = skipEscaped(buf, ns, end, C.Param);
+        h = ns;
+        if (term >= 0) while (param[buf[h]!]!) h++;
+        else while (h < end && param[buf[h]!]!) h++;
+        if (h < end && buf[h] === Ch.Percent) h = skipEscaped(buf, h, end, C.Param);
         if (h <= ns) return -1;
         if (h < end && buf[h] === Ch.Equals) {
           const vs = h + 1;
-          h = skipEscaped(buf, vs, end, C.Param);
+          h = vs;
+          if (term >= 0) while (param[buf[h]!]!) h++;
+          else while (h < end && param[buf[h]!]!) h++;
+          if (h < end && buf[h] === Ch.Percent) h = skipEscaped(buf, h, end, C.Param);
           if (h <= vs) return -1;
         }
       }
