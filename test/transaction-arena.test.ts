@@ -24,6 +24,7 @@ import { SipWriter } from "../src/sip/message/writer";
 import { ClientState, ServerState, type ServerTransactionHandle } from "../src/sip/transaction/api";
 import { MessageArena, type StoredMessage } from "../src/sip/transaction/arena";
 import { answer, bytes, crlf, parse, PEER, setup, writeRequest } from "./support/transaction-harness";
+import { invite, options } from "./xs/fixtures/transaction-arena";
 
 function holder(): StoredMessage {
   return { at: -1, length: 0 };
@@ -86,33 +87,6 @@ describe("MessageArena", () => {
 const OPTIONS_HEADERS = "Max-Forwards: 70\nFrom: <sip:door@example.com>;tag=door1\nTo: <sip:bob@example.com>\nCall-ID: call-1@door\nCSeq: 7 OPTIONS\n";
 const INVITE_HEADERS =
   "Max-Forwards: 70\nRoute: <sip:proxy.example.com;lr>\nFrom: \"Door\" <sip:door@example.com>;tag=door1\nTo: <sip:bob@example.com>\nCall-ID: call-2@door\nCSeq: 3 INVITE\nContact: <sip:door@192.0.2.10:5060>\n";
-
-function options(n: number): string {
-  return `OPTIONS sip:door@192.0.2.10 SIP/2.0
-Via: SIP/2.0/UDP 198.51.100.7:5070;branch=z9hG4bKopt${n};rport
-Max-Forwards: 70
-From: <sip:alice@example.com>;tag=a${n}
-To: <sip:door@example.com>
-Call-ID: opt-${n}@alice
-CSeq: 1 OPTIONS
-Content-Length: 0
-
-`;
-}
-
-function invite(n: number): string {
-  return `INVITE sip:door@192.0.2.10 SIP/2.0
-Via: SIP/2.0/UDP 198.51.100.7:5070;branch=z9hG4bKinv${n};rport
-Max-Forwards: 70
-From: <sip:alice@example.com>;tag=i${n}
-To: <sip:door@example.com>
-Call-ID: inv-${n}@alice
-CSeq: 1 INVITE
-Contact: <sip:alice@198.51.100.7:5070>
-Content-Length: 0
-
-`;
-}
 
 function ackFor(n: number): string {
   return `ACK sip:door@192.0.2.10 SIP/2.0
