@@ -246,7 +246,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     for (let i = 0; i < clients.length; i++) {
       const tx = clients[i]!;
       if (tx.inUse) {
-        if (tx.state === ClientState.Completed && (victim === null || tx.timeoutAt < victim.timeoutAt)) victim = tx;
+        if (tx.state === ClientState.Completed && givesWayBefore(tx, CLIENT_COMPLETED_COST, victim, CLIENT_COMPLETED_COST)) victim = tx;
         continue;
       }
       return this.reserveClient(tx, user, method);
@@ -603,7 +603,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
       const cost = reclaimCost(tx);
       if (cost < 0) continue;
       available++;
-      if (victim === null || cost < victimCost || (cost === victimCost && tx.timeoutAt < victim.timeoutAt)) {
+      if (givesWayBefore(tx, cost, victim, victimCost)) {
         victim = tx;
         victimCost = cost;
       }
@@ -720,7 +720,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
         if (tx === except || !tx.inUse || tx.length === 0) continue;
         const cost = reclaimCost(tx);
         if (cost < 0) continue;
-        if (server === null || cost < serverCost || (cost === serverCost && tx.timeoutAt < server.timeoutAt)) {
+        if (givesWayBefore(tx, cost, server, serverCost)) {
           server = tx;
           serverCost = cost;
         }
@@ -729,9 +729,9 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
       for (let i = 0; i < clients.length; i++) {
         const tx = clients[i]!;
         if (tx === except || !tx.inUse || tx.length === 0 || tx.state !== ClientState.Completed) continue;
-        if (client === null || tx.timeoutAt < client.timeoutAt) client = tx;
+        if (givesWayBefore(tx, CLIENT_COMPLETED_COST, client, CLIENT_COMPLETED_COST)) client = tx;
       }
-      const victim = client !== null && (server === null || serverCost > CLIENT_COMPLETED_COST || (serverCost === CLIENT_COMPLETED_COST && client.timeoutAt < server.timeoutAt)) ? client : server;
+      const victim = client !== null && givesWayBefore(client, CLIENT_COMPLETED_COST, server, serverCost) ? client : server;
       if (victim === null) return;
       this.counters.copiesDropped++;
       arena.release(victim);
@@ -782,6 +782,16 @@ function reclaimCost(tx: ServerTransaction): number {
 
 /** What ending a client transaction in Completed costs, on reclaimCost's scale. */
 const CLIENT_COMPLETED_COST = 1;
+
+/**
+ * The one order in which answered transactions give way, whether a full
+ * table takes a slot or a full arena a copy: the lower cost first, then the
+ * one closest to its end (timeoutAt). Does `tx` at `cost` go before `best`
+ * at `bestCost` (none yet: null)?
+ */
+function givesWayBefore(tx: { timeoutAt: number }, cost: number, best: { timeoutAt: number } | null, bestCost: number): boolean {
+  return best === null || cost < bestCost || (cost === bestCost && tx.timeoutAt < best.timeoutAt);
+}
 
 /** RFC 3581 §4: the value an empty rport gets in responses (the source port), or 0 to leave it. */
 function rportValue(msg: SipMessage, sourcePort: number): number {
