@@ -109,7 +109,7 @@ describe.skipIf(peers.skip)("audio end to end with baresip", () => {
       // Two seconds of the door's speaker: 100 frames played.
       const played = door.audio.played;
       await until(() => door.audio.played >= played + 100, "the door to play 2 s of audio", 10_000);
-      const session = door.runtime.intercom.media.sessions[0]!;
+      const session = door.runtime.intercom.media.slots[0]!;
       expect(session.packetsReceived).toBeGreaterThan(50);
       expect(session.latched).toBe(true);
 

@@ -351,8 +351,8 @@ describe("audio in calls (virtual clock)", () => {
     expect(rtp1.sent).toEqual([]);
     expect(rms(audio.speaker(played))).toBe(0);
     const media = r.intercom.media;
-    expect(media.sessions[1]!.stray).toBe(10);
-    expect([media.sessions[0]!.active, media.sessions[1]!.active]).toEqual([true, false]);
+    expect(media.slots[1]!.stray).toBe(10);
+    expect([media.slots[0]!.active, media.slots[1]!.active]).toEqual([true, false]);
     // The transferor hangs up: the first session ends (RTCP BYE from the first slot), the second call takes the audio.
     const ssrc0 = media.session.ssrc;
     r.deliver(request("BYE", { cseq: 3, toTag, branch: "z9hG4bKbye" }));
@@ -366,8 +366,8 @@ describe("audio in calls (virtual clock)", () => {
     for (const p of rtp1.sent) expect([p.address, p.port]).toEqual(["198.51.100.8", 49180]);
     expect(hs[0]!.marker).toBe(true);
     expect(hs[0]!.ssrc).not.toBe(ssrc0);
-    expect([media.sessions[0]!.active, media.sessions[1]!.active]).toEqual([false, true]);
-    expect(media.sessions[1]!.packetsSent).toBe(rtp1.sent.length);
+    expect([media.slots[0]!.active, media.slots[1]!.active]).toEqual([false, true]);
+    expect(media.slots[1]!.packetsSent).toBe(rtp1.sent.length);
     // Its peer's audio now reaches the speaker.
     const from = audio.played.length;
     for (let i = 0; i < 10; i++) {

@@ -105,7 +105,7 @@ describe.skipIf(peers.skip)("RFC 4733 from the door to baresip", () => {
       await phone.control.waitEvent("CALL_ESTABLISHED", events, 10_000);
       await until(() => door.seen(IntercomEvent.CallUp), "call up", 10_000);
       // Let the call settle (RTP both ways), then baresip sends "#".
-      await until(() => door.runtime.intercom.media.sessions[0]!.packetsReceived > 25, "RTP from baresip", 10_000);
+      await until(() => door.runtime.intercom.media.slots[0]!.packetsReceived > 25, "RTP from baresip", 10_000);
       const before = phone.control.events.length;
       expect((await phone.control.command("sndcode", "#")).ok).toBe(true);
       await until(() => door.seen(IntercomEvent.DoorOpened), "door opened", 10_000);

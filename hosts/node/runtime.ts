@@ -188,7 +188,7 @@ export class NodeIntercom implements DoorRuntime {
   }
 
   mediaStats(): Promise<SlotMedia[]> {
-    return Promise.resolve(this.intercom.media.sessions.map((s) => ({
+    return Promise.resolve(this.intercom.media.slots.map((s) => ({
       active: s.active, sent: s.packetsSent, received: s.packetsReceived, digits: s.digits, latched: s.latched,
     })));
   }

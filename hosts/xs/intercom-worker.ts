@@ -225,12 +225,12 @@ function handle(m: ToXs): void {
   }
 }
 
-/** The media clock, each slot's RTP session (counters of its last or current call) and the bridged audio. */
+/** The media clock, each call slot's media (counters of its last or current call) and the bridged audio. */
 function mediaStatus(ic: Intercom): XsMedia {
-  const sessions = ic.media.sessions;
+  const media = ic.media.slots;
   const slots: XsMedia["slots"] = [];
-  for (let i = 0; i < sessions.length; i++) {
-    const s = sessions[i]!;
+  for (let i = 0; i < media.length; i++) {
+    const s = media[i]!;
     slots.push({ active: s.active, sent: s.packetsSent, received: s.packetsReceived, digits: s.digits, latched: s.latched });
   }
   return {

@@ -190,15 +190,6 @@ export class CallMedia implements TimerTarget, RtpSessionListener {
     this.slots = slots;
   }
 
-  /**
-   * The per-slot view under its former name, for the hosts' status
-   * (hosts/node/runtime.ts, hosts/xs/intercom-worker.ts): active and the
-   * counters of each slot's last call.
-   */
-  get sessions(): readonly MediaSlot[] {
-    return this.slots;
-  }
-
   /** The host's RTP and RTCP sockets of call slot `slot`; the call's SDP advertises the RTP socket's port. */
   attach(slot: number, rtp: UdpHost, rtcp: UdpHost | null): void {
     const port = this.slots[slot];
