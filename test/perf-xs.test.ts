@@ -52,22 +52,24 @@ const DOORBELL_CEILING_BYTES = 4_700;
 const INBOUND_QUIET_CEILING_BYTES = 250;
 const DOORBELL_QUIET_CEILING_BYTES = 400;
 /**
- * What one call slot holds: 156 slots and 3,968 chunk bytes measured (was
- * 229 and 4,176 with its numbers as properties, buffers of its own for the
+ * What one call slot holds: 122 slots and 3,216 chunk bytes measured (was
+ * 156 and 3,968 with its dialog's fields and routes in seven buffers at
+ * their caps; 229 and 4,176 with its numbers as properties, buffers of its own for the
  * Request-URI, tag and REFER target, an ACK writer, three timer entries
  * and properties for the shared scratch; 316 and 5,024 with copies of the dialog's Call-ID, URIs and tag, a
  * buffer per field and a timer entry each for ringing and the time limit;
  * 1,090 and 12,736 before the core shared its scratch).
  */
-const CALL_SLOT_CEILING = { slots: 160, chunkBytes: 4_000 };
+const CALL_SLOT_CEILING = { slots: 125, chunkBytes: 3_250 };
 /**
  * The user agent's and the media's parts, measured: the user agent with 2
- * call slots 583 slots + 9,376 chunk bytes (was 735 + 9,824, 1,074 +
+ * call slots 515 slots + 7,872 chunk bytes (was 583 + 9,376, 735 + 9,824, 1,074 +
  * 15,880), without its call slots 271 + 1,440 (was 277 + 1,472, 442 +
  * 5,832: a dialog of its own for second forks, now an idle slot's;
  * SdpReader 139 + 656, was 142 + 672 with its payload-type table a typed
- * array of its own, 193 + 2,896 with per-payload-type fmtp tables), a Dialog 142 + 1,944 (was 163 +
- * 2,056: its fields and route set view one buffer), the media with 2 call
+ * array of its own, 193 + 2,896 with per-payload-type fmtp tables), a Dialog 112 + 1,208 (was 142 + 1,944
+ * with its fields and route set at their caps, 163 + 2,056 before they
+ * viewed one buffer; dialog-store.ts), the media with 2 call
  * slots 247 + 3,024 (was 418 + 9,360: an RTP session per slot; now one for
  * the station, 20 ms jitter slots, its buffers in one), registration 165 +
  * 1,232 and keepalive 51 + 184 (were 218 + 1,464 and 60 + 248: their
@@ -75,10 +77,10 @@ const CALL_SLOT_CEILING = { slots: 160, chunkBytes: 4_000 };
  * 407).
  */
 const UA_MEDIA_CEILINGS: readonly [string, { slots: number; chunkBytes: number }][] = [
-  ["UserAgent, 2 call slots", { slots: 590, chunkBytes: 9_400 }],
+  ["UserAgent, 2 call slots", { slots: 520, chunkBytes: 7_900 }],
   ["UserAgent without its call slots", { slots: 275, chunkBytes: 1_450 }],
   ["SdpReader", { slots: 142, chunkBytes: 660 }],
-  ["Dialog", { slots: 145, chunkBytes: 1_950 }],
+  ["Dialog", { slots: 115, chunkBytes: 1_250 }],
   ["CallMedia, 2 slots", { slots: 252, chunkBytes: 3_100 }],
   ["Registration (shared writer and readers)", { slots: 170, chunkBytes: 1_250 }],
   ["Keepalive (shared writer)", { slots: 55, chunkBytes: 200 }],

@@ -6,8 +6,8 @@
  * route set; and it writes requests inside the dialog (§12.2.1.1) and
  * checks those that arrive (§12.2.2).
  *
- * All state is copied into fixed buffers: a dialog is allocated once and
- * reused call after call.
+ * All state is copied into one store (dialog-store.ts): a dialog is
+ * allocated once and reused call after call.
  */
 import { ascii } from "../message/bytes";
 import { H } from "../message/header";
@@ -16,9 +16,11 @@ import { type Method, METHOD_BYTES } from "../message/method";
 import { NameAddr } from "../message/name-addr";
 import { HeaderValues } from "../message/values";
 import type { SipWriter } from "../message/writer";
-import { Field } from "./field";
+import { DialogField, DialogStore, type StoreField, storeField } from "./dialog-store";
 import { NextHop } from "./next-hop";
-import { ROUTE_SET_BYTES, RouteSet } from "./route-set";
+import { RouteSet } from "./route-set";
+
+export { CALL_ID_BYTES, DIALOG_BUFFER_BYTES, TAG_BYTES, URI_BYTES } from "./dialog-store";
 
 export const enum DialogState {
   None = 0,
@@ -37,12 +39,6 @@ export const enum DialogCheck {
   /** A target-refresh request whose Contact cannot be read: 400. */
   BadContact = 2,
 }
-
-export const CALL_ID_BYTES = 128;
-export const TAG_BYTES = 64;
-export const URI_BYTES = 256;
-/** Every buffer of a dialog in one: Call-ID, two tags, three URIs, the route set (views, see Field). */
-const DIALOG_BYTES = CALL_ID_BYTES + 2 * TAG_BYTES + 3 * URI_BYTES + ROUTE_SET_BYTES;
 
 const K_FROM_OPEN = ascii("From: <");
 const K_TO_OPEN = ascii("To: <");
@@ -65,14 +61,17 @@ export class Dialog {
   state: DialogState = DialogState.None;
   /** Created by our INVITE (UAC) rather than by one we received. */
   uac = false;
-  readonly callId: Field;
-  readonly localTag: Field;
-  readonly remoteTag: Field;
+  /** Call-ID, tags, URIs, remote target and routes, end to end (issue #9: one buffer, not seven). */
+  readonly store: DialogStore;
+  readonly callId: StoreField;
+  /** Always at byte 0 of the store (see DialogField). */
+  readonly localTag: StoreField;
+  readonly remoteTag: StoreField;
   /** URIs only: display names are not part of the dialog state (§12.2.1.1 asks for the URIs). */
-  readonly localUri: Field;
-  readonly remoteUri: Field;
+  readonly localUri: StoreField;
+  readonly remoteUri: StoreField;
   /** The Contact URI of the peer (§12.1.1), refreshed by target-refresh requests (§12.2). */
-  readonly remoteTarget: Field;
+  readonly remoteTarget: StoreField;
   readonly routes: RouteSet;
   /** Our last CSeq in this dialog (§12.2.1.1: increments by one per request, ACK and CANCEL excepted). */
   localSeq = 0;
@@ -86,35 +85,24 @@ export class Dialog {
 
   private readonly addr: NameAddr;
 
-  constructor(scratch?: DialogScratch) {
+  /** With `buffer`, the dialog's store is DIALOG_BUFFER_BYTES of it from `offset` (even; see DialogStore). */
+  constructor(scratch?: DialogScratch, buffer?: ArrayBuffer, offset = 0) {
     this.addr = scratch !== undefined ? scratch.addr : new NameAddr();
-    const store = new ArrayBuffer(DIALOG_BYTES);
-    // The route set first: its spans are 16-bit (an even offset).
-    this.routes = new RouteSet(this.addr, scratch !== undefined ? scratch.values : new HeaderValues(), store, 0);
-    let at = ROUTE_SET_BYTES;
-    this.callId = new Field(CALL_ID_BYTES, store, at);
-    at += CALL_ID_BYTES;
-    this.localTag = new Field(TAG_BYTES, store, at);
-    at += TAG_BYTES;
-    this.remoteTag = new Field(TAG_BYTES, store, at);
-    at += TAG_BYTES;
-    this.localUri = new Field(URI_BYTES, store, at);
-    at += URI_BYTES;
-    this.remoteUri = new Field(URI_BYTES, store, at);
-    at += URI_BYTES;
-    this.remoteTarget = new Field(URI_BYTES, store, at);
+    const store = new DialogStore(buffer, offset);
+    this.store = store;
+    this.routes = new RouteSet(store, this.addr, scratch !== undefined ? scratch.values : new HeaderValues());
+    this.callId = storeField(store, DialogField.CallId);
+    this.localTag = storeField(store, DialogField.LocalTag);
+    this.remoteTag = storeField(store, DialogField.RemoteTag);
+    this.localUri = storeField(store, DialogField.LocalUri);
+    this.remoteUri = storeField(store, DialogField.RemoteUri);
+    this.remoteTarget = storeField(store, DialogField.RemoteTarget);
   }
 
   reset(): void {
     this.state = DialogState.None;
     this.uac = false;
-    this.callId.clear();
-    this.localTag.clear();
-    this.remoteTag.clear();
-    this.localUri.clear();
-    this.remoteUri.clear();
-    this.remoteTarget.clear();
-    this.routes.clear();
+    this.store.clear();
     this.localSeq = 0;
     this.remoteSeq = -1;
     this.hop.clear();
@@ -125,9 +113,10 @@ export class Dialog {
    * route set is the Record-Route list in order, the remote target the
    * Contact, remote CSeq the request's; remote URI is From, local URI To.
    * Returns false when the request lacks what a dialog needs (a Contact
-   * with a SIP URI, §8.1.1.8): the caller answers 400. `localTag` may be
-   * this dialog's own localTag.bytes (the call wrote its tag there): it is
-   * set first, so that the 400 still carries it (§8.2.6.2).
+   * with a SIP URI, §8.1.1.8) or its state does not fit the store: the
+   * caller answers 400. `localTag` may be this dialog's own localTag (the
+   * call wrote its tag there, at byte 0 of the store): it is set first, so
+   * that the 400 still carries it (§8.2.6.2).
    */
   initUas(req: SipMessage, localTag: Uint8Array, tagStart: number, tagLen: number): boolean {
     this.reset();
@@ -138,10 +127,11 @@ export class Dialog {
     const from = req.from;
     const to = req.to;
     if (from.error >= 0 || to.error >= 0) return false;
+    // In the store's order (nothing moves): local URI, remote URI, remote tag.
+    if (!this.localUri.set(buf, to.uriStart, to.uriLen)) return false;
+    if (!this.remoteUri.set(buf, from.uriStart, from.uriLen)) return false;
     // An RFC 2543 peer may send no From tag: the remote tag is then empty (§12.1.1).
     if (from.tagLen > 0 && !this.remoteTag.set(buf, from.tagStart, from.tagLen)) return false;
-    if (!this.remoteUri.set(buf, from.uriStart, from.uriLen)) return false;
-    if (!this.localUri.set(buf, to.uriStart, to.uriLen)) return false;
     if (!this.routes.fromRecordRoute(req, false)) return false;
     if (!this.refreshTarget(req)) return false;
     this.remoteSeq = req.cseq;
@@ -154,13 +144,11 @@ export class Dialog {
    * Before a response: the UAC's half of the state, from the request we
    * send (§12.1.2): Call-ID, our tag, local and remote URIs, our CSeq.
    */
-  prepareUac(callId: Field, localTag: Field, localUri: Field, remoteUri: Field, cseq: number): void {
+  prepareUac(callId: StoreField, localTag: StoreField, localUri: StoreField, remoteUri: StoreField, cseq: number): boolean {
     this.reset();
-    this.callId.copy(callId);
-    this.localTag.copy(localTag);
-    this.localUri.copy(localUri);
-    this.remoteUri.copy(remoteUri);
+    const ok = this.localTag.copy(localTag) && this.callId.copy(callId) && this.localUri.copy(localUri) && this.remoteUri.copy(remoteUri);
     this.restartUac(cseq);
+    return ok;
   }
 
   /**
@@ -168,7 +156,7 @@ export class Dialog {
    * the state (Call-ID, our tag, local and remote URIs) into this dialog's
    * own fields: they stay (a retry after a challenge or a redirect keeps
    * them, §8.1.3.5), what the responses will bring is cleared. The call
-   * keeps no copies of them (issue #9: each field is a buffer).
+   * keeps no copies of them (issue #9).
    */
   restartUac(cseq: number): void {
     this.state = DialogState.None;
@@ -296,7 +284,8 @@ export class Dialog {
       this.hop.set(this.fallbackAddress, this.fallbackPort);
       return;
     }
-    if (this.remoteTarget.len > 0 && a.read(this.remoteTarget.bytes, 0, this.remoteTarget.len)) this.hop.fromUri(a.uri);
+    const t = this.remoteTarget;
+    if (t.len > 0 && a.read(t.bytes, t.start, t.start + t.len)) this.hop.fromUri(a.uri);
   }
 
   /** The next local CSeq (§12.2.1.1). */
@@ -320,7 +309,8 @@ export class Dialog {
   /** Max-Forwards, Route, From, To, Call-ID and CSeq of a request in the dialog (§12.2.1.1, §8.1.1). */
   writeHeaders(w: SipWriter, method: Method, cseq: number): void {
     w.bytes(K_MAX_FORWARDS);
-    this.routes.writeRoutes(w, this.remoteTarget.bytes, this.remoteTarget.len);
+    const t = this.remoteTarget;
+    this.routes.writeRoutes(w, t.bytes, t.start, t.len);
     w.bytes(K_FROM_OPEN);
     this.localUri.write(w).bytes(K_TAG_CLOSE);
     this.localTag.write(w).crlf();

@@ -1,8 +1,9 @@
 /*
- * A byte field with a fixed capacity: the dialog's copies of Call-ID, tags,
- * URIs and routes (RFC 3261 §12 state that must outlive the message it came
- * from). Set from a span, compared with a span, written to a SipWriter: no
- * allocation after construction.
+ * A byte field with a fixed capacity: bytes that must outlive the message
+ * they came from (the user agent's tag and dial URI). Set from a span,
+ * compared with a span, written to a SipWriter: no allocation after
+ * construction. A dialog's fields (RFC 3261 §12) share one variable-length
+ * store instead (dialog-store.ts), with the same API.
  */
 import { spansEqual, spanToString, utf8Write } from "../message/bytes";
 import type { SipWriter } from "../message/writer";

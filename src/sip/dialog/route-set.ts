@@ -5,6 +5,10 @@
  * request in the dialog (§12.2.1.1): loose routing when the first route
  * carries ";lr" (§16.12.1.1), else strict routing with the Request-URI
  * taken from the first route and the remote target appended last.
+ *
+ * The routes are the last field of the dialog's store (dialog-store.ts),
+ * end to end; their count, loose flag and spans (relative to the field's
+ * start, so they survive the field moving) are in the store's spans.
  */
 import { ascii } from "../message/bytes";
 import { H } from "../message/header";
@@ -12,137 +16,165 @@ import type { SipMessage } from "../message/message";
 import { NameAddr } from "../message/name-addr";
 import { HeaderValues } from "../message/values";
 import type { SipWriter } from "../message/writer";
+import { DialogField, DialogStore, MAX_ROUTES, ROUTE_BYTES, ROUTE_COUNT, ROUTE_FIELDS, ROUTE_LOOSE, ROUTE_SPANS } from "./dialog-store";
 
-/** More hops than a door station meets behind any PBX; more are refused rather than cut. */
-export const MAX_ROUTES = 8;
-/** Bytes for all routes together. */
-export const ROUTE_BYTES = 768;
+export { MAX_ROUTES, ROUTE_BYTES };
 
 const K_LR = ascii("lr");
 
-/** Per route, in `spans`: the whole value (name-addr with its parameters) and its URI, as spans into `store`. */
+/** Per route, from ROUTE_SPANS in the store's spans: the whole value (name-addr with its parameters) and its URI. */
 const START = 0;
 const LEN = 1;
 const URI_START = 2;
 const URI_LEN = 3;
-const FIELDS = 4;
-
-/** What a route set keeps, in bytes: the routes, then their spans (for a caller's shared buffer; `offset` even). */
-export const ROUTE_SET_BYTES = ROUTE_BYTES + 2 * FIELDS * MAX_ROUTES;
 
 export class RouteSet {
-  private readonly store: Uint8Array;
-  /** Four numbers per route (START, LEN, URI_START, URI_LEN): one typed array rather than four, each of which costs heap slots. */
-  private readonly spans: Uint16Array;
-  count = 0;
-  /** The first route has ";lr": loose routing (§12.2.1.1). */
-  loose = true;
-  private used = 0;
+  private readonly store: DialogStore;
   /** Scratch readers, shared with the dialog (see DialogScratch). */
   private readonly values: HeaderValues;
   private readonly addr: NameAddr;
 
-  /** With `buffer`, the set lives in its ROUTE_SET_BYTES from `offset` (views: see Field). */
-  constructor(addr: NameAddr = new NameAddr(), values: HeaderValues = new HeaderValues(), buffer?: ArrayBuffer, offset = 0) {
+  /** In `store` (a dialog's; by default one of its own). */
+  constructor(store: DialogStore = new DialogStore(), addr: NameAddr = new NameAddr(), values: HeaderValues = new HeaderValues()) {
+    this.store = store;
     this.addr = addr;
     this.values = values;
-    const b = buffer !== undefined ? buffer : new ArrayBuffer(ROUTE_SET_BYTES);
-    const at = buffer !== undefined ? offset : 0;
-    this.store = new Uint8Array(b, at, ROUTE_BYTES);
-    this.spans = new Uint16Array(b, at + ROUTE_BYTES, FIELDS * MAX_ROUTES);
+  }
+
+  /** Routes in the set. Numbers in the store's spans rather than properties: a property is a heap slot. */
+  get count(): number {
+    return this.store.spans[ROUTE_COUNT]!;
+  }
+
+  /** The first route has ";lr": loose routing (§12.2.1.1). */
+  get loose(): boolean {
+    return this.store.spans[ROUTE_LOOSE] !== 0;
+  }
+
+  /** Bytes the routes take in the store. */
+  get bytes(): number {
+    return this.store.len(DialogField.Routes);
   }
 
   clear(): void {
-    this.count = 0;
-    this.used = 0;
-    this.loose = true;
+    const s = this.store;
+    s.resize(DialogField.Routes, 0);
+    s.spans[ROUTE_COUNT] = 0;
+    s.spans[ROUTE_LOOSE] = 1;
   }
 
   /**
    * Take the Record-Route of `msg` (§12.1.1 UAS: as listed; §12.1.2 UAC:
-   * reversed). False when a value is malformed or the set does not fit;
-   * the set is then empty.
+   * reversed). False when a value is malformed or the set does not fit
+   * (MAX_ROUTES, ROUTE_BYTES, or the dialog's store full); the set is then empty.
    */
   fromRecordRoute(msg: SipMessage, reverse: boolean): boolean {
     this.clear();
     const v = this.values.begin(msg, H.RecordRoute);
     const a = this.addr;
     const buf = msg.buf;
-    const spans = this.spans;
+    const store = this.store;
+    const spans = store.spans;
     while (v.next()) {
-      if (this.count >= MAX_ROUTES || this.used + v.len > ROUTE_BYTES) return this.fail();
+      const n = spans[ROUTE_COUNT]!;
+      if (n >= MAX_ROUTES) return this.fail();
       if (!a.read(buf, v.start, v.start + v.len) || a.star) return this.fail();
-      const at = this.used;
-      const store = this.store;
-      for (let k = 0; k < v.len; k++) store[at + k] = buf[v.start + k]!;
-      const o = this.count * FIELDS;
-      spans[o + START] = at;
+      // Appended at the end of the last field: nothing moves.
+      const rel = store.len(DialogField.Routes);
+      const at = store.resize(DialogField.Routes, rel + v.len);
+      if (at < 0) return this.fail();
+      const out = store.bytes;
+      const to = at + rel;
+      for (let k = 0; k < v.len; k++) out[to + k] = buf[v.start + k]!;
+      const o = ROUTE_SPANS + n * ROUTE_FIELDS;
+      spans[o + START] = rel;
       spans[o + LEN] = v.len;
-      spans[o + URI_START] = at + (a.uriStart - v.start);
+      spans[o + URI_START] = rel + (a.uriStart - v.start);
       spans[o + URI_LEN] = a.uriLen;
-      this.used += v.len;
-      this.count++;
+      spans[ROUTE_COUNT] = n + 1;
     }
     if (v.malformed) return this.fail();
     if (reverse) this.reverse();
-    this.loose = this.count === 0 || this.firstIsLoose();
+    spans[ROUTE_LOOSE] = spans[ROUTE_COUNT] === 0 || this.firstIsLoose() ? 1 : 0;
     return true;
   }
 
-  /** Copy another route set (a new call that inherits nothing uses clear()). */
-  copy(other: RouteSet): void {
-    this.store.set(other.store);
-    this.spans.set(other.spans);
-    this.count = other.count;
-    this.used = other.used;
-    this.loose = other.loose;
+  /** Copy another dialog's route set; false (this set empty) when it does not fit. */
+  copy(other: RouteSet): boolean {
+    const src = other.store;
+    const n = src.len(DialogField.Routes);
+    const at = this.store.resize(DialogField.Routes, n);
+    if (at < 0) return this.fail();
+    const from = src.start(DialogField.Routes);
+    const out = this.store.bytes;
+    const inp = src.bytes;
+    for (let k = 0; k < n; k++) out[at + k] = inp[from + k]!;
+    const spans = this.store.spans;
+    for (let k = ROUTE_COUNT; k < ROUTE_SPANS + ROUTE_FIELDS * MAX_ROUTES; k++) spans[k] = src.spans[k]!;
+    return true;
   }
 
   /** Read route i's URI into `into` (its host and port are the next hop, §8.1.2). */
   readUri(i: number, into: NameAddr): boolean {
     if (i < 0 || i >= this.count) return false;
-    const o = i * FIELDS;
-    return into.read(this.store, this.spans[o + START]!, this.spans[o + START]! + this.spans[o + LEN]!);
+    const s = this.store.spans;
+    const o = ROUTE_SPANS + i * ROUTE_FIELDS;
+    const at = this.store.start(DialogField.Routes) + s[o + START]!;
+    return into.read(this.store.bytes, at, at + s[o + LEN]!);
   }
 
   /** The first route's URI span, for the Request-URI under strict routing. */
   writeFirstUri(w: SipWriter): void {
-    if (this.count > 0) w.span(this.store, this.spans[URI_START]!, this.spans[URI_LEN]!);
+    if (this.count === 0) return;
+    const s = this.store.spans;
+    w.span(this.store.bytes, this.store.start(DialogField.Routes) + s[ROUTE_SPANS + URI_START]!, s[ROUTE_SPANS + URI_LEN]!);
   }
 
   /**
    * The Route header fields of a request (§12.2.1.1): every route when
-   * loose; all but the first when strict, then the remote target as the last
-   * Route.
+   * loose; all but the first when strict, then the remote target
+   * (target[start, start+len)) as the last Route.
    */
-  writeRoutes(w: SipWriter, remoteTarget: Uint8Array, remoteTargetLen: number): void {
-    const from = this.loose ? 0 : 1;
-    for (let i = from; i < this.count; i++) w.header(H.Route, this.store, this.spans[i * FIELDS + START]!, this.spans[i * FIELDS + LEN]!);
-    if (!this.loose && this.count > 0) w.headerName(H.Route).byte(60).span(remoteTarget, 0, remoteTargetLen).byte(62).crlf();
+  writeRoutes(w: SipWriter, target: Uint8Array, targetStart: number, targetLen: number): void {
+    const n = this.count;
+    const loose = this.loose;
+    const s = this.store.spans;
+    const base = this.store.start(DialogField.Routes);
+    const bytes = this.store.bytes;
+    for (let i = loose ? 0 : 1; i < n; i++) {
+      const o = ROUTE_SPANS + i * ROUTE_FIELDS;
+      w.header(H.Route, bytes, base + s[o + START]!, s[o + LEN]!);
+    }
+    if (!loose && n > 0) w.headerName(H.Route).byte(60).span(target, targetStart, targetLen).byte(62).crlf();
   }
 
   /** Route i's value as a string (logs, tests). */
   routeString(i: number): string {
+    if (i < 0 || i >= this.count) return "";
     let s = "";
-    const o = i * FIELDS;
-    for (let k = 0; k < this.spans[o + LEN]!; k++) s += String.fromCharCode(this.store[this.spans[o + START]! + k]!);
+    const o = ROUTE_SPANS + i * ROUTE_FIELDS;
+    const spans = this.store.spans;
+    const at = this.store.start(DialogField.Routes) + spans[o + START]!;
+    for (let k = 0; k < spans[o + LEN]!; k++) s += String.fromCharCode(this.store.bytes[at + k]!);
     return s;
   }
 
   private firstIsLoose(): boolean {
     const a = this.addr;
-    if (!a.read(this.store, this.spans[START]!, this.spans[START]! + this.spans[LEN]!)) return true;
+    if (!this.readUri(0, a)) return true;
     return a.uri.findParam(K_LR);
   }
 
   private reverse(): void {
     const n = this.count;
-    const spans = this.spans;
+    const spans = this.store.spans;
     for (let i = 0, j = n - 1; i < j; i++, j--) {
-      for (let f = 0; f < FIELDS; f++) {
-        const t = spans[i * FIELDS + f]!;
-        spans[i * FIELDS + f] = spans[j * FIELDS + f]!;
-        spans[j * FIELDS + f] = t;
+      for (let f = 0; f < ROUTE_FIELDS; f++) {
+        const p = ROUTE_SPANS + i * ROUTE_FIELDS + f;
+        const q = ROUTE_SPANS + j * ROUTE_FIELDS + f;
+        const t = spans[p]!;
+        spans[p] = spans[q]!;
+        spans[q] = t;
       }
     }
   }

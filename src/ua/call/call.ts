@@ -31,8 +31,8 @@ import { writeResponseHead } from "../../sip/message/response";
 import { Scheme } from "../../sip/message/uri";
 import type { HeaderValues } from "../../sip/message/values";
 import { SipWriter } from "../../sip/message/writer";
-import { Dialog, DialogCheck, DialogState } from "../../sip/dialog/dialog";
-import { Field } from "../../sip/dialog/field";
+import { Dialog, DialogCheck, DialogState, DIALOG_BUFFER_BYTES } from "../../sip/dialog/dialog";
+import type { StoreField } from "../../sip/dialog/dialog-store";
 import { NextHop, textEquals } from "../../sip/dialog/next-hop";
 import { Codec } from "../../sip/sdp/reader";
 import type { SdpReader } from "../../sip/sdp/reader";
@@ -140,12 +140,6 @@ export class Call implements ClientTransactionUser, TimerTarget, TimerPair {
 
   // UAC
   private inviteClient: ClientTransactionHandle | null = null;
-  /**
-   * Our tag is the dialog's localTag, written there when the call begins
-   * (UAS: in the To of every response, also before the dialog exists,
-   * §8.2.6.2; UAC: in our From): no copy of its own.
-   */
-  private readonly localTag: Field;
   private readonly hop = new NextHop();
   /** Made on the first challenge of this slot (then kept: their state holds the nonce): an unchallenged slot costs no heap for them. */
   private www: DigestSession | null = null;
@@ -173,14 +167,13 @@ export class Call implements ClientTransactionUser, TimerTarget, TimerPair {
     this.owner = owner;
     this.index = index;
     const cfg = owner.config;
-    this.dialog = new Dialog(owner.scratch);
-    this.localTag = this.dialog.localTag;
-    // The numbers and reqBuf in one buffer, the Request-URI over reqBuf's head: views cost no chunk of their own (see Field).
+    // The numbers, the dialog's store and reqBuf in one buffer, the Request-URI over reqBuf's head: views cost no chunk of their own (see Field).
     const size = cfg.messageBuffer; // at least 600 (CallConfig): room for the URI and credential lines
     const numbers = 8 * Num.Count;
-    const store = new ArrayBuffer(numbers + size);
+    const store = new ArrayBuffer(numbers + DIALOG_BUFFER_BYTES + size);
     this.n = new Float64Array(store, 0, Num.Count);
-    this.reqBuf = new Uint8Array(store, numbers, size);
+    this.dialog = new Dialog(owner.scratch, store, numbers);
+    this.reqBuf = new Uint8Array(store, numbers + DIALOG_BUFFER_BYTES, size);
     this.media = new LocalMedia({ sessionId: 0, address: "0.0.0.0", rtpPort: cfg.rtpPort + 2 * index });
     this.refer = new ReferNotifier(owner, this);
     this.phaseTimer = new TimerEntry(this, TimerKind.User);
@@ -206,6 +199,14 @@ export class Call implements ClientTransactionUser, TimerTarget, TimerPair {
   private get values(): HeaderValues { return this.owner.scratch.values; }
   private get addr(): NameAddr { return this.owner.scratch.addr; }
   private get rack(): RAck { return this.owner.scratch.rack; }
+  /**
+   * Our tag is the dialog's localTag, written there when the call begins
+   * (UAS: in the To of every response, also before the dialog exists,
+   * §8.2.6.2; UAC: in our From): no copy of its own, and an accessor (no
+   * slot). It is the first field of the dialog's store, so it starts at
+   * byte 0: writeResponseHead is given localTag.bytes and its length.
+   */
+  private get localTag(): StoreField { return this.dialog.localTag; }
 
   // ------------------------------------------------------------- numbers
 
@@ -347,7 +348,7 @@ export class Call implements ClientTransactionUser, TimerTarget, TimerPair {
     this.begin(CallDirection.Inbound);
     this.inviteTx = tx;
     const owner = this.owner;
-    this.localTag.len = writeTag(owner.random, this.localTag.bytes, 0) < 0 ? 0 : TAG_LENGTH;
+    this.newTag();
     if (msg.length > this.reqBuf.length) {
       this.rejectInvite(513, P.R_TOO_LARGE, EndReason.Failed, msg);
       return;
@@ -365,7 +366,7 @@ export class Call implements ClientTransactionUser, TimerTarget, TimerPair {
     this.hasReq = true;
     this.inviteCseq = req.cseq;
     this.prepareMedia();
-    if (!this.dialog.initUas(req, this.localTag.bytes, 0, this.localTag.len)) {
+    if (!this.dialog.initUas(req, this.localTag.bytes, this.localTag.start, this.localTag.len)) {
       this.rejectInvite(400, P.R_BAD_REQUEST_CONTACT, EndReason.Failed, msg);
       return;
     }
@@ -462,13 +463,21 @@ export class Call implements ClientTransactionUser, TimerTarget, TimerPair {
     const owner = this.owner;
     const cfg = owner.config;
     const d = this.dialog;
-    if (!this.setTarget(uri, 0, uriLen) || !d.remoteUri.set(uri, 0, uriLen)) {
+    if (!this.setTarget(uri, 0, uriLen)) {
       this.end(EndReason.Failed, 0);
       return false;
     }
+    // The dialog's fields in its store's order, so that none moves (dialog-store.ts): our tag, the Call-ID, the URIs.
+    const tag = this.localTag;
+    const tagAt = tag.reserve(TAG_LENGTH);
+    const idAt = d.callId.reserve(CALL_ID_LENGTH);
+    if (idAt < 0 || writeCallId(owner.random, d.callId.bytes, idAt) < 0) d.callId.clear();
+    if (tagAt < 0 || writeTag(owner.random, tag.bytes, tagAt) < 0) tag.clear();
     d.localUri.set(cfg.aorBytes, 0, cfg.aorBytes.length);
-    d.callId.len = writeCallId(owner.random, d.callId.bytes, 0) < 0 ? 0 : CALL_ID_LENGTH;
-    this.localTag.len = writeTag(owner.random, this.localTag.bytes, 0) < 0 ? 0 : TAG_LENGTH;
+    if (!d.remoteUri.set(uri, 0, uriLen)) {
+      this.end(EndReason.Failed, 0);
+      return false;
+    }
     this.hop.set(address, port);
     this.inviteCseq = 1 + (owner.random.u32() % 1000);
     this.prepareMedia();
@@ -867,6 +876,13 @@ export class Call implements ClientTransactionUser, TimerTarget, TimerPair {
 
   // ------------------------------------------------------------ internals
 
+  /** A new tag (§19.3) as the dialog's local tag; empty when it cannot be made. */
+  private newTag(): void {
+    const t = this.localTag;
+    const at = t.reserve(TAG_LENGTH);
+    if (at < 0 || writeTag(this.owner.random, t.bytes, at) < 0) t.clear();
+  }
+
   private begin(direction: CallDirection): void {
     this.direction = direction;
     this.state = CallState.Idle;
@@ -1129,8 +1145,8 @@ export class Call implements ClientTransactionUser, TimerTarget, TimerPair {
     w.bytes(cfg.userAgentHeader);
     // Credentials (§22.2, §22.3): the digest-uri is the Request-URI. Kept for the ACK (§22.1).
     const credStart = w.pos;
-    if (this.wwwActive) this.credentials(w, H.Authorization, this.session(false), K_INVITE, this.reqBuf, this.targetLen);
-    if (this.proxyActive) this.credentials(w, H.ProxyAuthorization, this.session(true), K_INVITE, this.reqBuf, this.targetLen);
+    if (this.wwwActive) this.credentials(w, H.Authorization, this.session(false), K_INVITE, this.reqBuf, 0, this.targetLen);
+    if (this.proxyActive) this.credentials(w, H.ProxyAuthorization, this.session(true), K_INVITE, this.reqBuf, 0, this.targetLen);
     this.keepCredentials(w, credStart);
     const sdpW = this.sdpW.reset();
     if (!this.media.writeOffer(sdpW, Direction.SendRecv)) {
@@ -1277,11 +1293,11 @@ export class Call implements ClientTransactionUser, TimerTarget, TimerPair {
     return this.www;
   }
 
-  /** Our credentials for `method` to uri[0, uriLen) (§22.2, §22.3: the digest-uri is the Request-URI), computed into w. */
-  private credentials(w: SipWriter, header: H, session: DigestSession, method: Uint8Array, uri: Uint8Array, uriLen: number): void {
+  /** Our credentials for `method` to uri[uriStart, uriStart + uriLen) (§22.2, §22.3: the digest-uri is the Request-URI), computed into w. */
+  private credentials(w: SipWriter, header: H, session: DigestSession, method: Uint8Array, uri: Uint8Array, uriStart: number, uriLen: number): void {
     const at = w.pos;
     w.headerName(header);
-    if (session.writeAuthorization(w, method, 0, method.length, uri, 0, uriLen)) w.crlf();
+    if (session.writeAuthorization(w, method, 0, method.length, uri, uriStart, uriLen)) w.crlf();
     else if (!w.overflow) w.pos = at; // no accepted challenge: no header
   }
 
@@ -1401,8 +1417,8 @@ export class Call implements ClientTransactionUser, TimerTarget, TimerPair {
     owner.layer.writeVia(w, tx);
     const cseq = d.nextLocalSeq();
     d.writeHeaders(w, Method.BYE, cseq);
-    if (this.wwwActive) this.credentials(w, H.Authorization, this.session(false), K_BYE, d.remoteTarget.bytes, d.remoteTarget.len);
-    if (this.proxyActive) this.credentials(w, H.ProxyAuthorization, this.session(true), K_BYE, d.remoteTarget.bytes, d.remoteTarget.len);
+    if (this.wwwActive) this.credentials(w, H.Authorization, this.session(false), K_BYE, d.remoteTarget.bytes, d.remoteTarget.start, d.remoteTarget.len);
+    if (this.proxyActive) this.credentials(w, H.ProxyAuthorization, this.session(true), K_BYE, d.remoteTarget.bytes, d.remoteTarget.start, d.remoteTarget.len);
     w.bytes(owner.config.userAgentHeader);
     w.end();
     this.byeTx = tx;
