@@ -27,7 +27,7 @@ import { SipMessage } from "../src/sip/message/message";
 import { NameAddr } from "../src/sip/message/name-addr";
 import { SipParser } from "../src/sip/message/parser";
 import { Method, METHOD_NAMES, methodOf } from "../src/sip/message/method";
-import { Uri } from "../src/sip/message/uri";
+import { HostKind, Uri } from "../src/sip/message/uri";
 import { Via } from "../src/sip/message/via";
 import { fuzzSeeds } from "./fuzz/corpus";
 import { mutate } from "./fuzz/mutate";
@@ -98,7 +98,7 @@ const EDGES: readonly [string, readonly string[]][] = [
   ],
   ["Route", ["<sip:p@h;lr>", "sip:p@h", "<sip:p@h;lr>, sip:q@h", "<sip:p@h:65536;lr>"]],
   ["Call-ID", ["a@b", "a@", "@b", "a b", "a@b@c", "a@b ", "x".repeat(300)]],
-  ["CSeq", ["4294967295 INVITE", "4294967296 INVITE", "1INVITE", "1 INV ITE", "01  INVITE", " 1 INVITE", "1 invite"]],
+  ["CSeq", ["4294967295 INVITE", "4294967296 INVITE", "1INVITE", "1 INV ITE", "01  INVITE", " 1 INVITE", "1 invite", "1 INVITX", "1 INVITEX", "1 INVIT", "1 BYE"]],
   ["Max-Forwards", ["255", "256", "0070", "", "7 0"]],
   ["Content-Length", ["0", "4294967296", "00", "1 ", "-1"]],
   ["Expires", ["4294967295", "4294967296", "x"]],
@@ -442,5 +442,143 @@ describe("a datagram in a larger receive buffer: nothing past its length is read
       }
     }
     expect(compared).toBeGreaterThan(10000);
+  });
+});
+
+/*
+ * The index keeps no per-header count, name length or end-of-chain mark: a
+ * repeated header's link is the only hNext entry written (the others stay
+ * -1 from the last message's clearing), `last` is written from an id's second
+ * header on, and counts and name lengths are found when asked for. A message
+ * object reused for datagram after datagram must show what a fresh one does.
+ */
+describe("the header index: what is not stored per header is what a fresh message holds", () => {
+  const ids = Array.from({ length: HEADER_NAMES.length }, (_, id) => id as H);
+
+  function index(m: SipMessage): object {
+    const n = m.headerCount;
+    const rows: number[][] = [];
+    for (let h = 0; h < n; h++) rows.push([m.hId[h]!, m.hNameStart[h]!, m.hNameLen[h]!, m.hValueStart[h]!, m.hValueEnd[h]!, m.hNext[h]!]);
+    const count = m.count;
+    return { rows, first: ids.map((id) => m.first[id]!), count: ids.map((id) => count[id]!), several: ids.map((id) => m.several(id)) };
+  }
+
+  it("a reused message, after messages with repeated headers, matches a fresh one; counts, chains and name lengths are right", () => {
+    const reused = new SipMessage();
+    let repeated = 0;
+    let compared = 0;
+    for (const [label, bytes] of inputs()) {
+      parser.parse(bytes, bytes.length, reused);
+      const fresh = parse(bytes);
+      expect(index(reused), label).toEqual(index(fresh));
+      if (fresh.error === ParseError.TooManyHeaders) continue;
+      // The truth from hId alone: each id's headers in order, hence first, last, count, several.
+      const n = fresh.headerCount;
+      const own = new Map<H, number[]>();
+      for (let h = 0; h < n; h++) {
+        const id = fresh.hId[h] as H;
+        if (!own.has(id)) own.set(id, []);
+        own.get(id)!.push(h);
+      }
+      const want = { first: [] as number[], last: [] as number[], count: [] as number[], several: [] as boolean[], chains: [] as number[][] };
+      const got = { first: [] as number[], last: [] as number[], count: [] as number[], several: [] as boolean[], chains: [] as number[][] };
+      const count = fresh.count;
+      for (const id of ids) {
+        const hs = own.get(id) ?? [];
+        want.first.push(hs.length > 0 ? hs[0]! : -1);
+        want.last.push(hs.length > 1 ? hs[hs.length - 1]! : -1);
+        want.count.push(Math.min(hs.length, 255));
+        want.several.push(hs.length > 1);
+        want.chains.push(hs);
+        got.first.push(fresh.first[id]!);
+        got.last.push(fresh.last[id]!);
+        got.count.push(count[id]!);
+        got.several.push(fresh.several(id));
+        got.chains.push(headersOf(fresh, id));
+        if (hs.length > 1) repeated++;
+      }
+      expect(got, label).toEqual(want);
+      // A name is token bytes up to the HCOLON's blank or colon.
+      for (let h = 0; h < n; h++) {
+        const s = fresh.hNameStart[h]!;
+        const e = s + fresh.hNameLen[h]!;
+        const b = fresh.buf[e];
+        if (e <= s || skipClass(fresh.buf, s, e, C.Token) !== e || (b !== 0x3a && b !== 0x20 && b !== 0x09)) {
+          expect.fail(`${label}: header ${h}'s name [${s}, ${e})`);
+        }
+      }
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(3000);
+    expect(repeated).toBeGreaterThan(100);
+  });
+});
+
+/*
+ * A host's kind (name, IPv4 address, IPv6 reference) is found from its span
+ * when asked for, not while parsing: it must be what the host is.
+ */
+describe("host kinds, found on demand", () => {
+  const HOSTS: readonly [string, HostKind][] = [
+    ["192.0.2.1", HostKind.IPv4],
+    ["255.255.255.255", HostKind.IPv4],
+    ["256.0.2.1", HostKind.Name],
+    ["1.2.3", HostKind.Name],
+    ["1.2.3.4.5", HostKind.Name],
+    ["1.2.3.4a", HostKind.Name],
+    ["1234.1.1.1", HostKind.Name],
+    ["1.example.com", HostKind.Name],
+    ["example.com", HostKind.Name],
+    ["[2001:db8::1]", HostKind.IPv6],
+    ["[::ffff:192.0.2.1]", HostKind.IPv6],
+  ];
+
+  it("in the top Via, the From and To URIs, and a Request-URI, whichever reader read them", () => {
+    for (const [host, kind] of HOSTS) {
+      for (const [to, from] of [
+        [`<sip:bob@${host}>`, `"A" <sip:a@${host}>;tag=1`],
+        [`sip:bob@${host}`, `sip:a@${host};tag=1`],
+        [`<sip:bob@${host}:5060;lr>`, `A <sip:${host}>;tag=1`],
+      ]) {
+        const text =
+          `OPTIONS sip:${host} SIP/2.0\r\nVia: SIP/2.0/UDP ${host}:5060;branch=z9hG4bK1\r\nTo: ${to}\r\nFrom: ${from}\r\n` +
+          `Call-ID: k@h\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n\r\n`;
+        const m = parse(ascii(text));
+        expect(m.error, text).toBe(ParseError.None);
+        expect(m.via.hostKind, text).toBe(kind);
+        expect(m.to.uri.hostKind, text).toBe(kind);
+        expect(m.from.uri.hostKind, text).toBe(kind);
+        const u = new Uri();
+        expect(u.read(m.buf, m.uriStart, m.uriStart + m.uriLen), text).toBe(true);
+        expect(u.hostKind, text).toBe(kind);
+      }
+    }
+    // No host at all: a tel URI.
+    const tel = new Uri();
+    expect(tel.read(ascii("tel:+12345"), 0, 10)).toBe(true);
+    expect(tel.hostKind).toBe(HostKind.Name);
+  });
+});
+
+/*
+ * The indexing pass takes a request's CSeq method as the request's own when
+ * the bytes are the same, and then `validate` does not compare them again
+ * (§8.1.1.5): every other method must still be caught.
+ */
+describe("the CSeq method against the request's", () => {
+  it("a mismatch is an error exactly when the bytes differ", () => {
+    const methods = ["INVITE", "REGISTER", "BYE", "FOO", "INVITX", "INVITEX", "INVIT", "invite", "FOX", "FOOO"];
+    for (const rm of ["INVITE", "REGISTER", "FOO"]) {
+      for (const cm of methods) {
+        for (const sep of [" ", "  ", "\t"]) {
+          const text =
+            `${rm} sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nTo: <sip:b@example.com>\r\n` +
+            `From: <sip:a@example.com>;tag=1\r\nCall-ID: c@h\r\nCSeq: 7${sep}${cm}\r\nCSeq: 8 ${rm}\r\nMax-Forwards: 70\r\n\r\n`;
+          const m = parse(ascii(text));
+          expect(m.error, text).toBe(cm === rm ? ParseError.None : ParseError.CSeqMethodMismatch);
+          expect(m.cseq, text).toBe(7);
+        }
+      }
+    }
   });
 });

@@ -86,6 +86,18 @@ export const IS_WORD: Uint8Array = only(C.Word);
  */
 export const IS_PARAM_PLAIN: Uint8Array = only(C.Param);
 IS_PARAM_PLAIN[37 /* % */] = 0;
+/**
+ * qdtext bytes that need no second look in a quoted-string (RFC 3261 §25.1):
+ * not DQUOTE or backslash, no control byte but HT, and UTF8-NONASCII bytes. A
+ * quoted-pair or a fold inside the quotes stops a scan by this table.
+ */
+export const IS_QDTEXT: Uint8Array = buildQdtext();
+function buildQdtext(): Uint8Array {
+  const t = new Uint8Array(256);
+  t[9] = 1; // HT
+  for (let c = 0x20; c < 256; c++) t[c] = c === 34 /* " */ || c === 92 /* \ */ || c === 0x7f ? 0 : 1;
+  return t;
+}
 
 /** ASCII lower-casing table. */
 function buildLower(): Uint8Array {

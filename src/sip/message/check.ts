@@ -86,11 +86,11 @@ export class RequestChecker {
     if (!msg.has(H.From)) return this.bad(ack, R_MISSING_FROM);
     if (!msg.has(H.To)) return this.bad(ack, R_MISSING_TO);
     if (msg.callIdLen < 0) return this.bad(ack, R_MISSING_CALL_ID);
-    if (msg.count[H.From]! > 1) return this.bad(ack, R_MULTI_FROM);
-    if (msg.count[H.To]! > 1) return this.bad(ack, R_MULTI_TO);
-    if (msg.count[H.CallId]! > 1) return this.bad(ack, R_MULTI_CALL_ID);
-    if (msg.count[H.CSeq]! > 1) return this.bad(ack, R_MULTI_CSEQ);
-    if (msg.count[H.MaxForwards]! > 1) return this.bad(ack, R_MULTI_MAX_FORWARDS);
+    if (msg.several(H.From)) return this.bad(ack, R_MULTI_FROM);
+    if (msg.several(H.To)) return this.bad(ack, R_MULTI_TO);
+    if (msg.several(H.CallId)) return this.bad(ack, R_MULTI_CALL_ID);
+    if (msg.several(H.CSeq)) return this.bad(ack, R_MULTI_CSEQ);
+    if (msg.several(H.MaxForwards)) return this.bad(ack, R_MULTI_MAX_FORWARDS);
     // RFC 4475 §3.3.9: conflicting lengths leave the framing unknown.
     if (msg.contentLengthConflict) return this.bad(ack, R_CONFLICTING_LENGTH);
     if (ack) return true;

@@ -6,6 +6,7 @@
  * search. Strings are made only when a caller asks for one.
  */
 import { NO_BYTES, spanToString } from "./bytes";
+import { IS_TOKEN } from "./chars";
 import { ParseError } from "./errors";
 import { H, HEADER_COUNT } from "./header";
 import { Method } from "./method";
@@ -49,20 +50,35 @@ export class SipMessage {
   headerCount = 0;
   readonly hId: Uint8Array;
   readonly hNameStart: Uint16Array;
-  readonly hNameLen: Uint16Array;
+  /** `hPending` holds the name lengths once they were asked for (see `hNameLen`). */
+  private nameLensFound = false;
   readonly hValueStart: Uint16Array;
   readonly hValueEnd: Uint16Array;
-  /** Next header index with the same id, or -1. */
-  readonly hNext: Int16Array;
   /**
-   * 1 when the parser validated this header while indexing it (its own
-   * bookkeeping, written only for the headers it checks).
+   * Next header index with the same id, or -1. Every entry is -1 between
+   * messages: the parser writes only the links of repeated headers (and says
+   * so in `linked`), and `begin` sets those back, rather than a -1 being
+   * stored for every header.
    */
-  readonly hValidated: Uint8Array;
-  /** First and last header index per id, -1 when absent; and how many there are. */
+  readonly hNext: Int16Array;
+  /** hNext holds links of the last message (for `begin` to clear). */
+  linked = false;
+  /**
+   * While the parser runs, its own bookkeeping: the indexes of the headers it
+   * left for its second pass to check, in order. Only those are written (a
+   * header checked while indexing costs no store), and only until the parse
+   * ends: then the same storage holds the name lengths (see `hNameLen`).
+   */
+  readonly hPending: Uint16Array;
+  /** First header index per id, -1 when absent. */
   readonly first: Int16Array;
+  /**
+   * Last header index per id when there are several, else -1 (the parser
+   * stores it only for the repeated headers: the last of one is its first).
+   */
   readonly last: Int16Array;
-  readonly count: Uint8Array;
+  /** How many headers of each id (up to 255), counted only when asked for: see `count`. */
+  private readonly counts: Uint8Array;
 
   // Body (RFC 3261 §18.3 framing): the message ends at bodyStart + bodyLen; trailing octets are ignored.
   bodyStart = 0;
@@ -95,26 +111,69 @@ export class SipMessage {
 
   constructor(maxHeaders: number = DEFAULT_MAX_HEADERS) {
     this.maxHeaders = maxHeaders;
-    // The index is ten arrays viewing one ArrayBuffer: in XS a view costs 4
+    // The index is nine arrays viewing one ArrayBuffer: in XS a view costs 4
     // slots and no chunk of its own, an array with a buffer of its own 7
     // slots and a chunk. The 16-bit views come first, so each starts on an
     // even offset.
     const m2 = maxHeaders * 2;
     const n2 = HEADER_COUNT * 2;
-    const store = new ArrayBuffer(5 * m2 + 2 * n2 + 2 * maxHeaders + HEADER_COUNT);
+    const store = new ArrayBuffer(5 * m2 + 2 * n2 + maxHeaders + HEADER_COUNT);
     let at = 0;
     this.hNameStart = new Uint16Array(store, at, maxHeaders);
-    this.hNameLen = new Uint16Array(store, (at += m2), maxHeaders);
+    this.hPending = new Uint16Array(store, (at += m2), maxHeaders);
     this.hValueStart = new Uint16Array(store, (at += m2), maxHeaders);
     this.hValueEnd = new Uint16Array(store, (at += m2), maxHeaders);
     this.hNext = new Int16Array(store, (at += m2), maxHeaders);
     this.first = new Int16Array(store, (at += m2), HEADER_COUNT);
     this.last = new Int16Array(store, (at += n2), HEADER_COUNT);
     this.hId = new Uint8Array(store, (at += n2), maxHeaders);
-    this.hValidated = new Uint8Array(store, (at += maxHeaders), maxHeaders);
-    this.count = new Uint8Array(store, at + maxHeaders, HEADER_COUNT);
+    this.counts = new Uint8Array(store, at + maxHeaders, HEADER_COUNT);
+    this.hNext.fill(-1);
     this.first.fill(-1);
     this.last.fill(-1);
+  }
+
+  /**
+   * The length of each header's name, by index. A name is the token bytes at
+   * hNameStart up to the first other byte (the HCOLON's blank or colon, RFC
+   * 3261 §7.3.1), so the parser stores no length per header: they are found
+   * here, for the whole message, the first time one is asked for.
+   */
+  get hNameLen(): Uint16Array {
+    const lens = this.hPending; // (the parser's list is not needed once it is done)
+    if (this.nameLensFound) return lens;
+    const buf = this.buf;
+    const end = this.length;
+    const starts = this.hNameStart;
+    for (let h = this.headerCount - 1; h >= 0; h--) {
+      const s = starts[h]!;
+      let e = s;
+      while (e < end && IS_TOKEN[buf[e]!]!) e++;
+      lens[h] = e - s;
+    }
+    this.nameLensFound = true;
+    return lens;
+  }
+
+  /**
+   * How many headers of each id this message has (up to 255), by id. Counted
+   * here, on demand, from the index (the parser keeps no count per header);
+   * to ask only whether there are several, `several` is cheaper.
+   */
+  get count(): Uint8Array {
+    const c = this.counts;
+    const hId = this.hId;
+    for (let id = c.length - 1; id >= 0; id--) c[id] = 0;
+    for (let h = this.headerCount - 1; h >= 0; h--) {
+      const id = hId[h]!;
+      if (c[id]! < 255) c[id]!++;
+    }
+    return c;
+  }
+
+  /** More than one header with this id? (Only then is a last one recorded.) */
+  several(id: H): boolean {
+    return this.last[id]! >= 0;
   }
 
   /** Empty this message for the datagram buf[0, length). */
@@ -138,18 +197,22 @@ export class SipMessage {
     this.uriScheme = Scheme.Other;
     this.status = 0;
     this.reasonLen = 0;
-    // Only the ids the last message used are set: clear those (cheaper than three fills).
+    // Only the ids the last message used are set: clear those (cheaper than fills), and
+    // `last` and the links only when it repeated a header.
     const hId = this.hId;
     const first = this.first;
-    const last = this.last;
-    const count = this.count;
-    for (let h = this.headerCount - 1; h >= 0; h--) {
-      const id = hId[h]!;
-      first[id] = -1;
-      last[id] = -1;
-      count[id] = 0;
+    for (let h = this.headerCount - 1; h >= 0; h--) first[hId[h]!] = -1;
+    if (this.linked) {
+      const last = this.last;
+      const next = this.hNext;
+      for (let h = this.headerCount - 1; h >= 0; h--) {
+        last[hId[h]!] = -1;
+        next[h] = -1;
+      }
+      this.linked = false;
     }
     this.headerCount = 0;
+    this.nameLensFound = false;
     this.bodyStart = length;
     this.bodyLen = 0;
     this.forgetValues();

@@ -9,7 +9,7 @@
  * header parameters, and a URI holding "?" or "," must be in <> (§20.10).
  */
 import { ascii, NO_BYTES, spanToString } from "./bytes";
-import { Ch, IS_PVALUE, IS_TOKEN } from "./chars";
+import { Ch, IS_PVALUE, IS_QDTEXT, IS_TOKEN } from "./chars";
 import { scanQuoted, skipLws, trimEnd } from "./lex";
 import { Params } from "./params";
 import { Uri } from "./uri";
@@ -133,7 +133,13 @@ export class NameAddr {
    */
   scan(buf: Uint8Array, start: number, limit: number, list: boolean): number {
     this.buf = buf;
-    this.clear();
+    // What `clear` does, but for the spans every accepted element sets below.
+    this.displayLen = -1;
+    this.displayQuoted = false;
+    this.angle = false;
+    this.tagLen = this.expiresLen = this.qLen = -1;
+    this.star = false;
+    this.error = -1;
     let b0 = 0;
     // (LWS before the element: rare, the parser has skipped the blanks after the colon)
     let i = start;
@@ -145,13 +151,25 @@ export class NameAddr {
       if (i >= limit) return -1;
       let b = buf[i]!;
       if (b === Ch.DQuote) {
-        const q = scanQuoted(buf, i, limit);
-        if (q < 0) return -1;
+        // The usual display name, plain qdtext to the closing quote then SP "<", is read
+        // here (scanQuoted and skipLws otherwise). (buf[i] is a quote, so i + 1 < limit,
+        // and the LF ending `limit` is no qdtext byte.)
+        const qdtext = IS_QDTEXT;
+        let q = i + 1;
+        while (qdtext[buf[q]!]!) q++;
+        if (buf[q] === Ch.DQuote) q++;
+        else {
+          q = scanQuoted(buf, i, limit);
+          if (q < 0) return -1;
+        }
         this.displayStart = i;
         this.displayLen = q - i;
         this.displayQuoted = true;
-        i = skipLws(buf, q, limit);
-        if (i >= limit || buf[i] !== Ch.LAngle) return -1;
+        if (q + 1 < limit && buf[q] === Ch.SP && buf[q + 1] === Ch.LAngle) i = q + 1;
+        else {
+          i = skipLws(buf, q, limit);
+          if (i >= limit || buf[i] !== Ch.LAngle) return -1;
+        }
       } else if (b !== Ch.LAngle) {
         if (b === 42 /* * */) return -1;
         if (b === 115 /* s */ && i + 4 < limit && buf[i + 1] === 105 /* i */ && buf[i + 2] === 112 /* p */ && buf[i + 3] === Ch.Colon) {

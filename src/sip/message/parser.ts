@@ -52,7 +52,12 @@ export class SipParser {
    * one-pass check did not take (see `headers`), and set back after.
    */
   private readonly mode = Uint8Array.from(FAST);
-  /** Headers indexed in this message that are left for `validate` to check. */
+  /**
+   * The indexing pass took the first CSeq's method as the request's own (same
+   * bytes): `validate` need not compare them again (§8.1.1.5).
+   */
+  private cseqSame = false;
+  /** How many headers `headers` left for `validate` (listed in msg.hPending). */
   private pending = 0;
 
   /** Parse buf[0, length) into msg. Returns msg.ok. */
@@ -60,7 +65,7 @@ export class SipParser {
     // The top Via, From and To readers are written by reading their header: only where
     // it is absent are they cleared, rather than cleared first and then written.
     msg.begin(buf, length);
-    this.pending = 0;
+    this.cseqSame = false;
     this.message(buf, length, msg);
     const first = msg.first;
     if (first[H.Via]! < 0) msg.via.clear();
@@ -104,8 +109,9 @@ export class SipParser {
       return;
     }
     // Validate what was indexed even when the header section is cut short, so the
-    // error reported is the first one in the message.
-    this.validate(buf, msg);
+    // error reported is the first one in the message. (Nothing to do when the indexing
+    // pass checked every header, and a request's CSeq method too.)
+    if (this.pending > 0 || (msg.kind === Kind.Request && !this.cseqSame)) this.validate(buf, msg);
     if (!terminated) msg.fail(ParseError.NoEndOfHeaders, length);
     else this.frame(msg);
   }
@@ -130,7 +136,8 @@ export class SipParser {
       if (d0 < 1 || d0 > 6 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9 || buf[cs + 3] !== Ch.SP) return -1;
       const rs = cs + 4;
       k = rs;
-      while (k < length && (((b = buf[k]!) >= 0x20 && b !== 0x7f) || b === Ch.HT)) k++;
+      // (The LF at hl - 1 ends the scan: see hl. Past it no LF is left, and the line is judged by startLine.)
+      if (k < hl) while (((b = buf[k]!) >= 0x20 && b !== 0x7f) || b === Ch.HT) k++;
       const lf = k < length && b === Ch.CR ? k + 1 : k;
       if (lf >= length || buf[lf] !== Ch.LF) return -1;
       msg.kind = Kind.Response;
@@ -281,17 +288,16 @@ export class SipParser {
   private headers(buf: Uint8Array, i: number, length: number, hl: number, msg: SipMessage): boolean {
     const hId = msg.hId;
     const hNameStart = msg.hNameStart;
-    const hNameLen = msg.hNameLen;
     const hValueStart = msg.hValueStart;
     const hValueEnd = msg.hValueEnd;
     const hNext = msg.hNext;
-    const hValidated = msg.hValidated;
+    const hPending = msg.hPending;
     const first = msg.first;
     const last = msg.last;
-    const count = msg.count;
     const mode = this.mode;
     const max = msg.maxHeaders;
     let n = msg.headerCount;
+    let pending = 0;
     let terminated = false;
     let slowIds = 0;
     let fastEnd = 0;
@@ -683,14 +689,17 @@ export class SipParser {
       }
       // SWS after the colon: usually one SP, then the value.
       let vs = c + 1;
-      if (vs < length && buf[vs] === Ch.SP) vs++;
-      if (vs < length && ((b = buf[vs]!) === Ch.SP || b === Ch.HT || b === Ch.CR || b === Ch.LF)) vs = skipLws(buf, vs, length);
+      if (vs < length) {
+        b = buf[vs]!;
+        if (b === Ch.SP) b = ++vs < length ? buf[vs]! : 0;
+        if (b === Ch.SP || b === Ch.HT || b === Ch.CR || b === Ch.LF) vs = skipLws(buf, vs, length);
+      }
       // The value: validated on the way when it can be, else scanned to the LF ending the
       // field: an LF not followed by SP or HT (a fold, §7.3.1), or the end of the datagram.
       let lf = -1;
       let ve = vs;
       const check = mode[id]!;
-      const prev = last[id]!;
+      const head = first[id]!;
       if (check === 2) {
         // The one-pass check of the value (inline for the same reason as the name):
         // `lf` becomes the offset of the LF ending the field, and `fastEnd` the end of
@@ -698,7 +707,7 @@ export class SipParser {
         // the one `validate` would have had. Otherwise `lf` stays -1 with nothing in `msg`
         // changed (the readers written to are cleared), and `validate` reads the header as
         // it always did. `top`: the first header of its id.
-        const top = prev < 0;
+        const top = head < 0;
         value: {
           switch (id) {
             case H.Via: {
@@ -794,11 +803,13 @@ export class SipParser {
               // Method: in a request usually the request's own, already identified; else a token.
               let me = ms;
               let method = Method.Extension;
+              let same = false;
               const rl = msg.methodLen;
               // (A known request method is compared by methodOf, with constants: one load a byte.)
               if (rl > 0 && ms + rl < length && (msg.method !== Method.Extension ? methodOf(buf, ms, rl) === msg.method : sameBytes(buf, ms, msg.methodStart, rl)) && IS_TOKEN[buf[ms + rl]!] === 0) {
                 me = ms + rl;
                 method = msg.method;
+                same = true;
               } else {
                 while (me < length && IS_TOKEN[buf[me]!]!) me++;
                 if (me === ms) break value;
@@ -811,6 +822,7 @@ export class SipParser {
                 msg.cseqMethodStart = ms;
                 msg.cseqMethodLen = me - ms;
                 msg.cseqMethod = method;
+                this.cseqSame = same;
               }
               fastEnd = me;
               lf = e;
@@ -840,20 +852,15 @@ export class SipParser {
             }
           }
         }
-        if (lf >= 0) {
-          ve = fastEnd;
-          hValidated[n] = 1;
-        } else {
+        if (lf >= 0) ve = fastEnd;
+        else {
           mode[id] = 1; // later headers of this id go to validate too, in order
           slowIds++;
         }
       }
       if (lf < 0) {
-        // (Headers without a check are never looked at by validate: their flag is left as it is.)
-        if (check !== 0) {
-          hValidated[n] = 0;
-          this.pending++;
-        }
+        // Left for validate (headers without a check are never looked at by it).
+        if (check !== 0) hPending[pending++] = n;
         lf = vs;
         for (;;) {
           if (lf < hl) {
@@ -887,18 +894,22 @@ export class SipParser {
       }
       hId[n] = id;
       hNameStart[n] = i;
-      hNameLen[n] = ne - i;
       hValueStart[n] = vs;
       hValueEnd[n] = ve;
-      hNext[n] = -1;
-      if (prev < 0) first[id] = n;
-      else hNext[prev] = n;
-      last[id] = n;
-      if (count[id]! < 255) count[id]!++;
+      // (hNext[n] is already -1, and last[id] is set only from the second header of an
+      // id on: see SipMessage.hNext and last. Most headers are the only one of their id.)
+      if (head < 0) first[id] = n;
+      else {
+        const tail = last[id]!;
+        hNext[tail < 0 ? head : tail] = n;
+        last[id] = n;
+        msg.linked = true;
+      }
       n++;
       i = lf + 1;
     }
     msg.headerCount = n;
+    this.pending = pending;
     if (slowIds > 0) for (let h = 0; h < n; h++) mode[hId[h]!] = FAST[hId[h]!]!;
     return terminated;
   }
@@ -924,10 +935,11 @@ export class SipParser {
 
   /** Validate the headers the core relies on, capturing their values. */
   private validate(buf: Uint8Array, msg: SipMessage): void {
-    const n = this.pending > 0 ? msg.headerCount : 0;
-    const validated = msg.hValidated;
-    for (let h = 0; h < n; h++) {
-      if (validated[h] !== 0) continue; // done, with the same effects, while indexing
+    // Only the headers the indexing pass left (the others it checked, with the same effects).
+    const n = this.pending;
+    const pending = msg.hPending;
+    for (let k = 0; k < n; k++) {
+      const h = pending[k]!;
       const s = msg.hValueStart[h]!;
       const e = msg.hValueEnd[h]!;
       switch (msg.hId[h]) {
@@ -1001,7 +1013,7 @@ export class SipParser {
           break;
       }
     }
-    if (msg.kind === Kind.Request && msg.cseq >= 0 && msg.error === ParseError.None) {
+    if (msg.kind === Kind.Request && msg.cseq >= 0 && msg.error === ParseError.None && !this.cseqSame) {
       // The CSeq method matches the request method (§8.1.1.5, RFC 4475 §3.1.2.17).
       if (msg.cseqMethodLen !== msg.methodLen || !sameBytes(buf, msg.cseqMethodStart, msg.methodStart, msg.methodLen)) {
         msg.fail(ParseError.CSeqMethodMismatch, msg.cseqMethodStart);

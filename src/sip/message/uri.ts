@@ -40,7 +40,14 @@ export class Uri {
   /** Host, brackets included for an IPv6 reference. */
   hostStart = 0;
   hostLen = 0;
-  hostKind: HostKind = HostKind.Name;
+  /**
+   * The host's kind, found from its span when asked for: no parse pays for it
+   * (an IPv4 address would be read twice), and few callers ask. Name when the
+   * URI has no host (not SIP or SIPS).
+   */
+  get hostKind(): HostKind {
+    return this.hostLen > 0 ? hostKindOf(this.buf, this.hostStart, this.hostStart + this.hostLen) : HostKind.Name;
+  }
   /** -1 when absent. */
   port = -1;
   /** ";params" span (starting at the first ";"), empty when none. */
@@ -68,7 +75,6 @@ export class Uri {
     this.userLen = -1;
     this.passwordLen = -1;
     this.hostLen = 0;
-    this.hostKind = HostKind.Name;
     this.port = -1;
     this.paramsStart = this.paramsEnd = end;
     this.headersLen = -1;
@@ -107,7 +113,7 @@ export class Uri {
     this.buf = buf;
     this.start = start;
     this.scheme = Scheme.Other;
-    // (host, port, parameters and headers are set by scanSip for every URI it accepts)
+    // (host, port, parameters and headers are set below for every URI it accepts)
     this.userLen = -1;
     this.passwordLen = -1;
     this.error = -1;
@@ -126,10 +132,79 @@ export class Uri {
       else if (sl === 4 && spanEqualsCI(buf, start, 4, K_SIPS)) this.scheme = Scheme.Sips;
       else return -1;
     }
-    const e = this.scanSip(buf, se + 1, limit, term);
-    if (e >= limit) return -1;
-    this.end = e;
-    return e;
+    // The rest is scanSip's pass for a URI on a whole line, here rather than in a call of
+    // its own (a call per URI costs about what reading its host does): buf[limit - 1] is
+    // an LF, which no class below holds, so the table scans need no bound of their own.
+    // A "?headers" part is left to the full reader (the callers' verdict is the same).
+    const i = se + 1;
+    const host = IS_HOST;
+    // Host-name bytes are user bytes too: scan them once.
+    let k = i;
+    if (k < limit) while (host[buf[k]!]!) k++;
+    let userLen = -1;
+    let hs = i;
+    let h = k;
+    if (k < limit) {
+      let b = buf[k]!;
+      if (b !== Ch.At && b !== Ch.Colon && b !== Ch.Semi && b !== term) {
+        // Another user byte ("*", "+", "%41"...): only a userinfo can hold it.
+        k = skipEscaped(buf, k, limit, C.User);
+        if (k < 0 || k >= limit) return -1;
+        b = buf[k]!;
+        if (b !== Ch.At) return -1;
+      }
+      if (b === Ch.At) {
+        if (k === i) return -1;
+        userLen = k - i;
+        hs = h = k + 1;
+        while (host[buf[h]!]!) h++; // (after an "@" before limit - 1)
+      }
+    }
+    if (h === hs) return -1;
+    const he = h;
+    // [":" port]
+    let port = -1;
+    if (h < limit && buf[h] === Ch.Colon) {
+      const ps = h + 1;
+      let pe = ps;
+      while (pe < limit && buf[pe]! >= Ch.Zero && buf[pe]! <= Ch.Nine) pe++;
+      port = parseUint(buf, ps, pe, 65535);
+      if (port < 0) return -1;
+      h = pe;
+    }
+    // *( ";" pname [ "=" pvalue ] ): the plain bytes by table, an escape by skipEscaped.
+    const paramsStart = h;
+    if (h < limit && buf[h] === Ch.Semi) {
+      const param = IS_PARAM_PLAIN;
+      while (h < limit && buf[h] === Ch.Semi) {
+        const ns = h + 1;
+        h = ns;
+        while (param[buf[h]!]!) h++;
+        if (h < limit && buf[h] === Ch.Percent) h = skipEscaped(buf, h, limit, C.Param);
+        if (h <= ns) return -1;
+        if (h < limit && buf[h] === Ch.Equals) {
+          const vs = h + 1;
+          h = vs;
+          while (param[buf[h]!]!) h++;
+          if (h < limit && buf[h] === Ch.Percent) h = skipEscaped(buf, h, limit, C.Param);
+          if (h <= vs) return -1;
+        }
+      }
+    }
+    if (h >= limit || buf[h] !== term) return -1;
+    if (userLen >= 0) {
+      this.userStart = i;
+      this.userLen = userLen;
+    }
+    this.hostStart = hs;
+    this.hostLen = he - hs;
+    // An IPv4 address starts with a digit (a name rarely does): only then is it worth a look.
+    this.port = port;
+    this.paramsStart = paramsStart;
+    this.paramsEnd = h;
+    this.headersLen = -1;
+    this.end = h;
+    return h;
   }
 
   /**
@@ -185,8 +260,6 @@ export class Uri {
     this.passwordLen = -1;
     this.hostStart = hs;
     this.hostLen = he - hs;
-    // An IPv4 address starts with a digit (a name rarely does): only then is it worth a look.
-    this.hostKind = buf[hs]! <= Ch.Nine && isIPv4(buf, hs, he) ? HostKind.IPv4 : HostKind.Name;
     this.port = port;
     this.paramsStart = this.paramsEnd = h;
     this.headersLen = -1;
@@ -195,55 +268,46 @@ export class Uri {
   }
 
   private readSip(buf: Uint8Array, i: number, end: number): boolean {
-    if (this.scanSip(buf, i, end, -1) === end) return true;
-    return this.readSipFull(buf, i, end);
+    return this.scanSip(buf, i, end) || this.readSipFull(buf, i, end);
   }
 
   /**
    * One pass over the common shapes: [user "@"] hostname-or-IPv4 [":" port]
-   * [";" params] ["?" headers], ending at `end` or at a `term` byte before it.
-   * Returns where it ended, having set the fields exactly as readSipFull would
-   * for the URI that ends there; otherwise returns -1 without touching them
-   * and, in `read`, readSipFull reads (and judges) the URI.
+   * [";" params] ["?" headers], exactly [i, end). Returns true having set the
+   * fields exactly as readSipFull would; otherwise false without touching
+   * them, and readSipFull reads (and judges) the URI.
    *
    * Without a userinfo the URI holds no "@" at all once it is valid (host,
    * port, paramchar and hnv bytes exclude it), which is what readSipFull's
-   * search for the "@" would have found. Neither do those bytes include the
-   * terminator (">"), so the URI ends at the first one, as a search for it would.
+   * search for the "@" would have found.
    */
-  private scanSip(buf: Uint8Array, i: number, end: number, term: number): number {
+  private scanSip(buf: Uint8Array, i: number, end: number): boolean {
     const host = IS_HOST;
-    // Host-name bytes are user bytes too: scan them once. For readTo (term >= 0),
-    // buf[end - 1] is an LF, no host byte: the scans need no bound of their own there.
+    // Host-name bytes are user bytes too: scan them once.
     let k = i;
-    if (term < 0) while (k < end && host[buf[k]!]!) k++;
-    else if (k < end) while (host[buf[k]!]!) k++;
+    while (k < end && host[buf[k]!]!) k++;
     let userLen = -1;
     let hs = i;
     if (k < end) {
       let b = buf[k]!;
-      if (b !== Ch.At && b !== Ch.Colon && b !== Ch.Semi && b !== Ch.Question && b !== term) {
+      if (b !== Ch.At && b !== Ch.Colon && b !== Ch.Semi && b !== Ch.Question) {
         // Another user byte ("*", "+", "%41"...): only a userinfo can hold it.
         k = skipEscaped(buf, k, end, C.User);
-        if (k < 0 || k >= end) return -1;
+        if (k < 0 || k >= end) return false;
         b = buf[k]!;
-        if (b !== Ch.At) return -1;
+        if (b !== Ch.At) return false;
       }
       if (b === Ch.At) {
-        if (k === i) return -1;
+        if (k === i) return false;
         userLen = k - i;
         hs = k + 1;
       }
     }
     // host
     let h = hs;
-    let kind = HostKind.Name;
     if (userLen < 0) h = k;
-    else if (term < 0) while (h < end && host[buf[h]!]!) h++;
-    else while (host[buf[h]!]!) h++; // (after an "@" before end - 1)
-    if (h === hs) return -1;
-    // An IPv4 address starts with a digit (a name rarely does): only then is it worth a look.
-    if (buf[hs]! <= Ch.Nine && isIPv4(buf, hs, h)) kind = HostKind.IPv4;
+    else while (h < end && host[buf[h]!]!) h++;
+    if (h === hs) return false;
     const he = h;
     // [":" port]
     let port = -1;
@@ -252,7 +316,7 @@ export class Uri {
       let pe = ps;
       while (pe < end && buf[pe]! >= Ch.Zero && buf[pe]! <= Ch.Nine) pe++;
       port = parseUint(buf, ps, pe, 65535);
-      if (port < 0) return -1;
+      if (port < 0) return false;
       h = pe;
     }
     // *( ";" pname [ "=" pvalue ] )
@@ -260,23 +324,20 @@ export class Uri {
     let paramsEnd = -1;
     if (h < end && buf[h] === Ch.Semi) {
       paramsStart = h;
-      // The plain bytes by table, an escape by skipEscaped. For readTo (term >= 0)
-      // buf[end - 1] is an LF, no paramchar: that scan needs no bound of its own.
+      // The plain bytes by table, an escape by skipEscaped.
       const param = IS_PARAM_PLAIN;
       while (h < end && buf[h] === Ch.Semi) {
         const ns = h + 1;
         h = ns;
-        if (term >= 0) while (param[buf[h]!]!) h++;
-        else while (h < end && param[buf[h]!]!) h++;
+        while (h < end && param[buf[h]!]!) h++;
         if (h < end && buf[h] === Ch.Percent) h = skipEscaped(buf, h, end, C.Param);
-        if (h <= ns) return -1;
+        if (h <= ns) return false;
         if (h < end && buf[h] === Ch.Equals) {
           const vs = h + 1;
           h = vs;
-          if (term >= 0) while (param[buf[h]!]!) h++;
-          else while (h < end && param[buf[h]!]!) h++;
+          while (h < end && param[buf[h]!]!) h++;
           if (h < end && buf[h] === Ch.Percent) h = skipEscaped(buf, h, end, C.Param);
-          if (h <= vs) return -1;
+          if (h <= vs) return false;
         }
       }
       paramsEnd = h;
@@ -289,9 +350,9 @@ export class Uri {
       let q = hs2;
       for (;;) {
         const n = skipEscaped(buf, q, end, C.Hnv);
-        if (n <= q || n >= end || buf[n] !== Ch.Equals) return -1;
+        if (n <= q || n >= end || buf[n] !== Ch.Equals) return false;
         const v = skipEscaped(buf, n + 1, end, C.Hnv);
-        if (v < 0) return -1;
+        if (v < 0) return false;
         q = v;
         if (q < end && buf[q] === 38 /* & */) {
           q++;
@@ -303,21 +364,20 @@ export class Uri {
       headersLen = q - hs2;
       h = q;
     }
-    if (h < end && buf[h] !== term) return -1;
+    if (h !== end) return false;
     if (userLen >= 0) {
       this.userStart = i;
       this.userLen = userLen;
     }
     this.hostStart = hs;
     this.hostLen = he - hs;
-    this.hostKind = kind;
     this.port = port;
     if (paramsStart < 0) paramsStart = paramsEnd = h;
     this.paramsStart = paramsStart;
     this.paramsEnd = paramsEnd;
     if (headersLen >= 0) this.headersStart = headersStart;
     this.headersLen = headersLen;
-    return h;
+    return true;
   }
 
   private readSipFull(buf: Uint8Array, i: number, end: number): boolean {
@@ -385,7 +445,6 @@ export class Uri {
     const hs = i;
     i = scanHost(buf, i, end);
     if (i < 0) return this.failN(hs);
-    this.hostKind = hostKindOf(buf, hs, i);
     this.hostStart = hs;
     this.hostLen = i - hs;
     if (i < end && buf[i] === Ch.Colon) {

@@ -10,7 +10,7 @@ import { ascii, NO_BYTES, spanEqualsCI } from "./bytes";
 import { C, Ch, IS_HOST, IS_PVALUE, IS_TOKEN } from "./chars";
 import { parseUint, skipClass, skipLws, trimEnd } from "./lex";
 import { Params } from "./params";
-import { HostKind, hostKindOf, isIPv4, scanHost } from "./uri";
+import { HostKind, hostKindOf, scanHost } from "./uri";
 
 export const enum Transport {
   Other = 0,
@@ -89,7 +89,13 @@ export class Via {
   transportLen = 0;
   hostStart = 0;
   hostLen = 0;
-  hostKind: HostKind = HostKind.Name;
+  /**
+   * The sent-by host's kind, found from its span when asked for: no parse pays
+   * for it (an IPv4 address would be read twice), and few callers ask.
+   */
+  get hostKind(): HostKind {
+    return this.hostLen > 0 ? hostKindOf(this.buf, this.hostStart, this.hostStart + this.hostLen) : HostKind.Name;
+  }
   /** -1 when absent. */
   port = -1;
   paramsStart = 0;
@@ -161,7 +167,6 @@ export class Via {
     const hs = i;
     i = scanHost(buf, i, end);
     if (i < 0) return this.fail(hs);
-    this.hostKind = hostKindOf(buf, hs, i);
     this.hostStart = hs;
     this.hostLen = i - hs;
     j = skipLws(buf, i, end);
@@ -300,19 +305,14 @@ export class Via {
     i = j + 1 < limit && buf[j] === Ch.SP && (b0 = buf[j + 1]!) !== Ch.SP && b0 !== Ch.HT && b0 !== Ch.CR && b0 !== Ch.LF ? j + 1 : skipLws(buf, j, limit);
     if (i === j) return -1;
     const hs = i;
-    let kind = HostKind.Name;
     if (i < limit && buf[i] === Ch.LBracket) {
       i = scanHost(buf, i, limit);
       if (i < 0) return -1;
-      kind = HostKind.IPv6;
     } else {
       const host = IS_HOST;
       if (i < limit) while (host[buf[i]!]!) i++; // (the LF ending `limit` is no host byte)
       if (i === hs) return -1;
-      // An IPv4 address starts with a digit (a name rarely does): only then is it worth a look.
-      if (buf[hs]! <= Ch.Nine && isIPv4(buf, hs, i)) kind = HostKind.IPv4;
     }
-    this.hostKind = kind;
     this.hostStart = hs;
     this.hostLen = i - hs;
     // [ COLON port ], COLON = SWS ":" SWS: LWS before the colon only where a blank or a fold is.
