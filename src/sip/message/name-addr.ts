@@ -23,13 +23,33 @@ export class NameAddr {
   /** Display name span as written (quotes included when quoted); displayLen -1 when none. */
   displayStart = 0;
   displayLen = -1;
-  displayQuoted = false;
-  /** The URI span, without the angle brackets. */
-  uriStart = 0;
-  uriLen = 0;
+  /**
+   * Is the display name a quoted-string? Found from its span (a token-form
+   * name cannot start with a quote): a property would cost every name-addr
+   * a slot and every read a store.
+   */
+  get displayQuoted(): boolean {
+    return this.displayLen >= 0 && this.buf[this.displayStart] === Ch.DQuote;
+  }
+  /**
+   * The URI span, without the angle brackets: the URI reader's own span (it
+   * read exactly that), or a "*" Contact's star.
+   */
+  get uriStart(): number {
+    return this.uri.start;
+  }
+  get uriLen(): number {
+    return this.uri.end - this.uri.start;
+  }
   angle = false;
-  /** Header parameters span, from the first ";" to the end. */
-  paramsStart = 0;
+  /**
+   * Header parameters span, from the first ";" to the end. They start right
+   * after the URI (its ">" in the name-addr form, or a "*" Contact's star),
+   * so where is found from the URI's span rather than kept.
+   */
+  get paramsStart(): number {
+    return this.uriStart + this.uriLen + (this.angle ? 1 : 0);
+  }
   paramsEnd = 0;
   /** Frequently used parameters, found while validating (-1 when absent). */
   tagStart = 0;
@@ -38,28 +58,43 @@ export class NameAddr {
   expiresLen = -1;
   qStart = 0;
   qLen = -1;
-  /** A Contact of "*" (RFC 3261 §10.2.2). */
-  star = false;
+  /**
+   * A Contact of "*" (RFC 3261 §10.2.2). The only URI span of one byte (a
+   * URI is at least "scheme:x"), so found from it rather than kept.
+   */
+  get star(): boolean {
+    return this.uriLen === 1;
+  }
   error = -1;
 
   /**
    * The header parameters' cursor, lent to `uri` as well (one object less
    * per reader): the URI is read before the parameters, and Uri copies what
    * it finds out of the cursor. So `params` holds findParam's answer until
-   * the next read or findParam of this name-addr or of its URI.
+   * the next read or findParam of this name-addr or of its URI (or of the
+   * readers it is lent to: see the constructor).
    */
-  readonly params = new Params();
-  readonly uri = new Uri(this.params);
+  readonly params: Params;
+  readonly uri: Uri;
+
+  /**
+   * `params`: a cursor to share, else one of its own. The readers sharing one
+   * must use it one at a time, and none may keep a findParam answer in it
+   * across another's read (a message's From, To and Via share theirs: the
+   * parser reads one header at a time).
+   */
+  constructor(params?: Params) {
+    this.params = params ?? new Params();
+    this.uri = new Uri(this.params);
+  }
 
   /** Forget the last element read (a message without this header must not show a stale one). */
   clear(): void {
     this.displayLen = -1;
-    this.displayQuoted = false;
     this.angle = false;
-    this.uriStart = this.uriLen = 0;
-    this.paramsStart = this.paramsEnd = 0;
+    this.uri.start = this.uri.end = 0;
+    this.paramsEnd = 0;
     this.tagLen = this.expiresLen = this.qLen = -1;
-    this.star = false;
     this.error = -1;
   }
 
@@ -71,10 +106,9 @@ export class NameAddr {
     end = trimEnd(buf, i, end);
     if (i >= end) return this.fail(i);
     if (buf[i] === 42 /* * */ && skipLws(buf, i + 1, end) === end) {
-      this.star = true;
-      this.uriStart = i;
-      this.uriLen = 1;
-      this.paramsStart = this.paramsEnd = end;
+      this.uri.start = i; // (a one-byte URI span: `star`)
+      this.uri.end = i + 1;
+      this.paramsEnd = end;
       return true;
     }
     if (buf[i] === Ch.DQuote) {
@@ -82,7 +116,6 @@ export class NameAddr {
       if (q < 0) return this.fail(i);
       this.displayStart = i;
       this.displayLen = q - i;
-      this.displayQuoted = true;
       i = skipLws(buf, q, end);
       if (i >= end || buf[i] !== Ch.LAngle) return this.fail(i);
     } else if (buf[i] !== Ch.LAngle) {
@@ -114,8 +147,6 @@ export class NameAddr {
     while (ue < end && buf[ue] !== Ch.RAngle) ue++;
     if (ue >= end) return this.fail(i);
     if (!this.uri.read(buf, us, ue)) return this.fail(this.uri.error);
-    this.uriStart = us;
-    this.uriLen = ue - us;
     this.angle = true;
     return this.readParams(buf, ue + 1, end);
   }
@@ -135,10 +166,8 @@ export class NameAddr {
     this.buf = buf;
     // What `clear` does, but for the spans every accepted element sets below.
     this.displayLen = -1;
-    this.displayQuoted = false;
     this.angle = false;
     this.tagLen = this.expiresLen = this.qLen = -1;
-    this.star = false;
     this.error = -1;
     let b0 = 0;
     // (LWS before the element: rare, the parser has skipped the blanks after the colon)
@@ -164,8 +193,7 @@ export class NameAddr {
         }
         this.displayStart = i;
         this.displayLen = q - i;
-        this.displayQuoted = true;
-        if (q + 1 < limit && buf[q] === Ch.SP && buf[q + 1] === Ch.LAngle) i = q + 1;
+          if (q + 1 < limit && buf[q] === Ch.SP && buf[q + 1] === Ch.LAngle) i = q + 1;
         else {
           i = skipLws(buf, q, limit);
           if (i >= limit || buf[i] !== Ch.LAngle) return -1;
@@ -177,8 +205,6 @@ export class NameAddr {
           // the usual one is read in one pass, to where it ends.
           const ue = this.uri.readSipAddrSpec(buf, i, limit, list);
           if (ue >= 0) {
-            this.uriStart = i;
-            this.uriLen = ue - i;
             i = ue;
             break element;
           }
@@ -212,8 +238,6 @@ export class NameAddr {
             ue++;
           }
           if (!this.uri.read(buf, ds, ue)) return -1;
-          this.uriStart = ds;
-          this.uriLen = ue - ds;
           i = ue;
           break element;
         } else return -1;
@@ -230,12 +254,9 @@ export class NameAddr {
         if (ue >= limit) return -1;
         if (!this.uri.read(buf, us, ue)) return -1;
       }
-      this.uriStart = us;
-      this.uriLen = ue - us;
       this.angle = true;
       i = ue + 1;
     }
-    this.paramsStart = i;
     // The cursor's step and is need only its buffer (no reset: it would only set what
     // step does not read).
     const p = this.params;
@@ -319,13 +340,10 @@ export class NameAddr {
       ue++;
     }
     if (!this.uri.read(buf, start, ue)) return this.fail(this.uri.error);
-    this.uriStart = start;
-    this.uriLen = ue - start;
     return this.readParams(buf, ue, end);
   }
 
   private readParams(buf: Uint8Array, i: number, end: number): boolean {
-    this.paramsStart = i;
     this.paramsEnd = end;
     const p = this.params.reset(buf, i, end, true);
     while (p.next()) {

@@ -31,14 +31,38 @@ export class Uri {
   start = 0;
   end = 0;
   scheme: Scheme = Scheme.Other;
-  schemeLen = 0;
-  /** userLen -1: no userinfo. For tel: the telephone-subscriber. */
-  userStart = 0;
+  /*
+   * The scheme's length and where the userinfo, password and host start are
+   * found from the other fields when asked for (few callers ask): no read
+   * stores them, and a URI has four slots less.
+   */
+  /** The scheme ends at the first ":" (no scheme byte is one, §25.1). */
+  get schemeLen(): number {
+    const buf = this.buf;
+    const start = this.start;
+    const end = this.end;
+    let i = start;
+    while (i < end && buf[i] !== Ch.Colon) i++;
+    return i - start;
+  }
+  /**
+   * Right after the scheme's ":"; userLen -1: no userinfo. For tel: the
+   * telephone-subscriber; for another scheme, the rest of the URI.
+   */
+  get userStart(): number {
+    return this.start + this.schemeLen + 1;
+  }
   userLen = -1;
-  passwordStart = 0;
+  /** After the user's ":"; passwordLen -1: no password. */
+  get passwordStart(): number {
+    return this.userStart + this.userLen + 1;
+  }
   passwordLen = -1;
-  /** Host, brackets included for an IPv6 reference. */
-  hostStart = 0;
+  /** Host, brackets included for an IPv6 reference: after the scheme's ":" or the userinfo's "@". */
+  get hostStart(): number {
+    const u = this.userStart;
+    return this.userLen < 0 ? u : u + this.userLen + (this.passwordLen >= 0 ? this.passwordLen + 1 : 0) + 1;
+  }
   hostLen = 0;
   /**
    * The host's kind, found from its span when asked for: no parse pays for it
@@ -46,7 +70,9 @@ export class Uri {
    * URI has no host (not SIP or SIPS).
    */
   get hostKind(): HostKind {
-    return this.hostLen > 0 ? hostKindOf(this.buf, this.hostStart, this.hostStart + this.hostLen) : HostKind.Name;
+    if (this.hostLen <= 0) return HostKind.Name;
+    const hs = this.hostStart;
+    return hostKindOf(this.buf, hs, hs + this.hostLen);
   }
   /** -1 when absent. */
   port = -1;
@@ -59,7 +85,7 @@ export class Uri {
   /** Offset of the first syntax error, or -1. */
   error = -1;
 
-  /** A cursor used only inside read and findParam (results are copied out): a name-addr lends its own. */
+  /** A cursor used only inside read and findParam (and holding findParam's answer): a name-addr lends its own. */
   private readonly params: Params;
 
   constructor(params?: Params) {
@@ -84,7 +110,6 @@ export class Uri {
     const se = skipClass(buf, start, end, C.Scheme);
     if (se >= end || buf[se] !== Ch.Colon) return this.fail(se);
     const sl = se - start;
-    this.schemeLen = sl;
     if (sl === 3) {
       if (spanEqualsCI(buf, start, 3, K_SIP)) this.scheme = Scheme.Sip;
       else if (spanEqualsCI(buf, start, 3, K_TEL)) this.scheme = Scheme.Tel;
@@ -95,7 +120,6 @@ export class Uri {
     // absoluteURI: at least one uric byte, all uric.
     const j = skipEscaped(buf, i, end, C.Uric);
     if (j !== end || j === i) return this.fail(j < 0 ? i : j);
-    this.userStart = i;
     this.userLen = end - i;
     return true;
   }
@@ -120,14 +144,12 @@ export class Uri {
     let se = start + 3;
     if (se < limit && buf[start] === 115 /* s */ && buf[start + 1] === 105 /* i */ && buf[start + 2] === 112 /* p */ && buf[se] === Ch.Colon) {
       // "sip:", as nearly everyone writes it
-      this.schemeLen = 3;
       this.scheme = Scheme.Sip;
     } else {
       if (start >= limit || (CHARS[buf[start]!]! & C.Alpha) === 0) return -1;
       se = skipClass(buf, start, limit, C.Scheme);
       if (se >= limit || buf[se] !== Ch.Colon) return -1;
       const sl = se - start;
-      this.schemeLen = sl;
       if (sl === 3 && spanEqualsCI(buf, start, 3, K_SIP)) this.scheme = Scheme.Sip;
       else if (sl === 4 && spanEqualsCI(buf, start, 4, K_SIPS)) this.scheme = Scheme.Sips;
       else return -1;
@@ -192,11 +214,7 @@ export class Uri {
       }
     }
     if (h >= limit || buf[h] !== term) return -1;
-    if (userLen >= 0) {
-      this.userStart = i;
-      this.userLen = userLen;
-    }
-    this.hostStart = hs;
+    if (userLen >= 0) this.userLen = userLen;
     this.hostLen = he - hs;
     // An IPv4 address starts with a digit (a name rarely does): only then is it worth a look.
     this.port = port;
@@ -254,11 +272,8 @@ export class Uri {
     this.start = start;
     this.end = h;
     this.scheme = Scheme.Sip;
-    this.schemeLen = 3;
-    if (userLen >= 0) this.userStart = i;
     this.userLen = userLen;
     this.passwordLen = -1;
-    this.hostStart = hs;
     this.hostLen = he - hs;
     this.port = port;
     this.paramsStart = this.paramsEnd = h;
@@ -365,11 +380,7 @@ export class Uri {
       h = q;
     }
     if (h !== end) return false;
-    if (userLen >= 0) {
-      this.userStart = i;
-      this.userLen = userLen;
-    }
-    this.hostStart = hs;
+    if (userLen >= 0) this.userLen = userLen;
     this.hostLen = he - hs;
     this.port = port;
     if (paramsStart < 0) paramsStart = paramsEnd = h;
@@ -392,14 +403,12 @@ export class Uri {
     if (at >= 0) {
       let u = skipEscaped(buf, i, at, C.User);
       if (u < 0 || u === i) return this.fail(u < 0 ? i : u);
-      this.userStart = i;
       this.userLen = u - i;
       if (u < at) {
         if (buf[u] !== Ch.Colon) return this.fail(u);
         const ps = u + 1;
         u = skipEscaped(buf, ps, at, C.Password);
         if (u !== at) return this.fail(u < 0 ? ps : u);
-        this.passwordStart = ps;
         this.passwordLen = at - ps;
       }
       i = at + 1;
@@ -445,7 +454,6 @@ export class Uri {
     const hs = i;
     i = scanHost(buf, i, end);
     if (i < 0) return this.failN(hs);
-    this.hostStart = hs;
     this.hostLen = i - hs;
     if (i < end && buf[i] === Ch.Colon) {
       const ps = i + 1;
@@ -468,7 +476,6 @@ export class Uri {
       else break;
     }
     if (i === s) return this.fail(s);
-    this.userStart = s;
     this.userLen = i - s;
     if (i < end) {
       if (buf[i] !== Ch.Semi) return this.fail(i);
@@ -480,16 +487,23 @@ export class Uri {
     return true;
   }
 
-  /** Find a URI parameter (e.g. "lr", "transport", "maddr"); sets paramValueStart/Len. */
+  /**
+   * Find a URI parameter (e.g. "lr", "transport", "maddr"); its value span is
+   * then paramValueStart/Len (paramValueLen -1 without a value).
+   */
   findParam(lowerName: Uint8Array): boolean {
-    const p = this.params;
-    if (!p.find(this.buf, this.paramsStart, this.paramsEnd, false, lowerName)) return false;
-    this.paramValueStart = p.valueStart;
-    this.paramValueLen = p.valueLen;
-    return true;
+    return this.params.find(this.buf, this.paramsStart, this.paramsEnd, false, lowerName);
   }
-  paramValueStart = 0;
-  paramValueLen = -1;
+  /**
+   * findParam's answer, read from the cursor (two slots less per URI): valid
+   * until the cursor's next use, by this URI or by the name-addr lending it.
+   */
+  get paramValueStart(): number {
+    return this.params.valueStart;
+  }
+  get paramValueLen(): number {
+    return this.params.valueLen;
+  }
 
   private fail(at: number): boolean {
     this.error = at;

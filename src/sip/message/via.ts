@@ -61,18 +61,15 @@ function transportOf(buf: Uint8Array, start: number, len: number): Transport {
   return Transport.Other;
 }
 
-/**
- * "UDP", "TCP" or "TLS" in capitals at buf[i] (three bytes the caller has
- * bounds-checked), as nearly every Via writes its transport; Other otherwise.
- */
-function usualTransport(buf: Uint8Array, i: number): Transport {
-  const a = buf[i]!;
-  const b = buf[i + 1]!;
-  const c = buf[i + 2]!;
-  if (a === 85 /* U */) return b === 68 /* D */ && c === 80 /* P */ ? Transport.UDP : Transport.Other;
-  if (a !== 84 /* T */) return Transport.Other;
-  if (b === 67 /* C */ && c === 80 /* P */) return Transport.TCP;
-  return b === 76 /* L */ && c === 83 /* S */ ? Transport.TLS : Transport.Other;
+/** The end of the token at i (i itself when none), before `end`. */
+function tokenEnd(buf: Uint8Array, i: number, end: number): number {
+  while (i < end && IS_TOKEN[buf[i]!]!) i++;
+  return i;
+}
+
+/** Past SLASH = SWS "/" SWS at i (§25.1), in a sent-protocol a read accepted (so the "/" is there). */
+function afterSlash(buf: Uint8Array, i: number, end: number): number {
+  return skipLws(buf, skipLws(buf, i, end) + 1, end);
 }
 
 /** RFC 3261 §8.1.1.7: branches of RFC 3261 elements start with this. */
@@ -80,13 +77,44 @@ export const MAGIC_COOKIE = ascii("z9hG4bK");
 
 export class Via {
   buf: Uint8Array = NO_BYTES;
+  /**
+   * Where sent-protocol starts. Its three tokens' spans and the transport's
+   * id are found from here when asked for (see `protocolLen` and after): they
+   * end before the sent-by host, and few callers ask, so no read stores them
+   * (six slots less per reader, six stores less per Via read).
+   */
   protocolStart = 0;
-  protocolLen = 0;
-  versionStart = 0;
-  versionLen = 0;
-  transport: Transport = Transport.Other;
-  transportStart = 0;
-  transportLen = 0;
+  /** protocol-name's length; 0 when no Via was read (as for the spans below). */
+  get protocolLen(): number {
+    return this.hostLen > 0 ? tokenEnd(this.buf, this.protocolStart, this.hostStart) - this.protocolStart : 0;
+  }
+  /** protocol-version: after protocol-name and SLASH (LWS on both sides allowed, §25.1). */
+  get versionStart(): number {
+    return this.hostLen > 0 ? afterSlash(this.buf, tokenEnd(this.buf, this.protocolStart, this.hostStart), this.hostStart) : 0;
+  }
+  get versionLen(): number {
+    if (this.hostLen <= 0) return 0;
+    const vs = this.versionStart;
+    return tokenEnd(this.buf, vs, this.hostStart) - vs;
+  }
+  /** transport: after protocol-version and SLASH. */
+  get transportStart(): number {
+    if (this.hostLen <= 0) return 0;
+    const buf = this.buf;
+    const hs = this.hostStart;
+    return afterSlash(buf, tokenEnd(buf, afterSlash(buf, tokenEnd(buf, this.protocolStart, hs), hs), hs), hs);
+  }
+  get transportLen(): number {
+    if (this.hostLen <= 0) return 0;
+    const ts = this.transportStart;
+    return tokenEnd(this.buf, ts, this.hostStart) - ts;
+  }
+  /** The transport token's id (case-insensitive); Other when unknown or no Via was read. */
+  get transport(): Transport {
+    if (this.hostLen <= 0) return Transport.Other;
+    const ts = this.transportStart;
+    return transportOf(this.buf, ts, tokenEnd(this.buf, ts, this.hostStart) - ts);
+  }
   hostStart = 0;
   hostLen = 0;
   /**
@@ -98,7 +126,22 @@ export class Via {
   }
   /** -1 when absent. */
   port = -1;
-  paramsStart = 0;
+  /**
+   * The via-params span, [paramsStart, paramsEnd). They start right after the
+   * sent-by (its port's digits when it has one), so where is found from it
+   * rather than kept.
+   */
+  get paramsStart(): number {
+    if (this.hostLen <= 0) return 0;
+    const he = this.hostStart + this.hostLen;
+    if (this.port < 0) return he;
+    // COLON = SWS ":" SWS, then the digits (§25.1)
+    const buf = this.buf;
+    const end = this.paramsEnd;
+    let i = skipLws(buf, skipLws(buf, he, end) + 1, end);
+    while (i < end && buf[i]! >= Ch.Zero && buf[i]! <= Ch.Nine) i++;
+    return i;
+  }
   paramsEnd = 0;
   /** branchLen -1 when absent. */
   branchStart = 0;
@@ -128,9 +171,7 @@ export class Via {
     this.rport = -1;
     this.ttl = -1;
     this.error = -1;
-    this.transport = Transport.Other;
-    this.protocolLen = this.versionLen = this.transportLen = 0;
-    this.paramsStart = this.paramsEnd = 0;
+    this.paramsEnd = 0;
   }
 
   read(buf: Uint8Array, start: number, end: number): boolean {
@@ -142,25 +183,14 @@ export class Via {
     let j = skipClass(buf, i, end, C.Token);
     if (j === i) return this.fail(i);
     this.protocolStart = i;
-    this.protocolLen = j - i;
     i = this.slash(buf, j, end);
     if (i < 0) return this.fail(j);
     j = skipClass(buf, i, end, C.Token);
     if (j === i) return this.fail(i);
-    this.versionStart = i;
-    this.versionLen = j - i;
     i = this.slash(buf, j, end);
     if (i < 0) return this.fail(j);
     j = skipClass(buf, i, end, C.Token);
     if (j === i) return this.fail(i);
-    this.transportStart = i;
-    this.transportLen = j - i;
-    for (let t = 1; t < TRANSPORTS.length; t++) {
-      if (spanEqualsCI(buf, i, j - i, TRANSPORTS[t]!)) {
-        this.transport = t as Transport;
-        break;
-      }
-    }
     // LWS sent-by
     i = skipLws(buf, j, end);
     if (i === j) return this.fail(j);
@@ -179,7 +209,6 @@ export class Via {
       this.port = port;
       i = pe;
     }
-    this.paramsStart = i;
     this.paramsEnd = end;
     const p = this.params.reset(buf, i, end, true);
     while (p.next()) {
@@ -236,7 +265,7 @@ export class Via {
     if (i < limit && ((b0 = buf[i]!) === Ch.SP || b0 === Ch.HT || b0 === Ch.CR || b0 === Ch.LF)) i = skipLws(buf, i, limit);
     // sent-protocol = protocol-name SLASH protocol-version SLASH transport
     let j = i;
-    let t = Transport.Other;
+    const token = IS_TOKEN;
     if (
       i + 12 < limit &&
       buf[i] === 83 /* S */ &&
@@ -248,16 +277,12 @@ export class Via {
       buf[i + 6] === Ch.Zero &&
       buf[i + 7] === Ch.Slash &&
       buf[i + 11] === Ch.SP &&
-      (t = usualTransport(buf, i + 8)) !== Transport.Other
+      token[buf[i + 8]!]! &&
+      token[buf[i + 9]!]! &&
+      token[buf[i + 10]!]!
     ) {
-      // "SIP/2.0/UDP " as everyone writes it (or TCP, TLS): what the scans below would find.
+      // "SIP/2.0/UDP " as everyone writes it (or any transport of three bytes): what the scans below would find.
       this.protocolStart = i;
-      this.protocolLen = 3;
-      this.versionStart = i + 4;
-      this.versionLen = 3;
-      this.transportStart = i + 8;
-      this.transportLen = 3;
-      this.transport = t;
       j = i + 11;
     } else {
       if (
@@ -274,32 +299,23 @@ export class Via {
       ) {
         // "SIP/2.0/" as everyone writes it: what the token scans below would find.
         this.protocolStart = i;
-        this.protocolLen = 3;
-        this.versionStart = i + 4;
-        this.versionLen = 3;
         i += 8;
       } else {
         j = i;
         while (j < limit && IS_TOKEN[buf[j]!]!) j++;
         if (j === i) return -1;
         this.protocolStart = i;
-        this.protocolLen = j - i;
         i = this.slash(buf, j, limit);
         if (i < 0) return -1;
         j = i;
         while (j < limit && IS_TOKEN[buf[j]!]!) j++;
         if (j === i) return -1;
-        this.versionStart = i;
-        this.versionLen = j - i;
         i = this.slash(buf, j, limit);
         if (i < 0) return -1;
       }
       j = i;
       while (j < limit && IS_TOKEN[buf[j]!]!) j++;
       if (j === i) return -1;
-      this.transportStart = i;
-      this.transportLen = j - i;
-      this.transport = transportOf(buf, i, j - i);
     }
     // LWS sent-by: usually one SP.
     i = j + 1 < limit && buf[j] === Ch.SP && (b0 = buf[j + 1]!) !== Ch.SP && b0 !== Ch.HT && b0 !== Ch.CR && b0 !== Ch.LF ? j + 1 : skipLws(buf, j, limit);
@@ -340,14 +356,12 @@ export class Via {
       this.port = port;
       i = pe;
     }
-    this.paramsStart = i;
     // *( SEMI via-params ), the ones of interest captured as `read` does.
     // The cursor's step and is need only its buffer (no reset: it would only set what
     // step does not read).
     const p = this.params;
     p.buf = buf;
     const pvalue = IS_PVALUE;
-    const token = IS_TOKEN;
     let b = 0;
     for (;;) {
       if (
