@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureWorker } from "../hosts/xs/build-worker.mjs";
 import { measure } from "../hosts/xs/harness";
-import { TimerEntry, TimerQueue, type TimerTarget } from "../src/sip/timer/timer-queue";
+import { TimerEntry, TimerNode, TimerQueue, type TimerTarget } from "../src/sip/timer/timer-queue";
 import { TimerKind } from "../src/sip/timer/timer-kind";
 import { LogLevel, type LogHost } from "../src/host";
 import { VirtualClock } from "./support/virtual-clock";
@@ -267,6 +267,37 @@ describe("TimerQueue", () => {
     expect(es.some((e) => e.armed)).toBe(false);
     clock.advance(100);
     expect(rec.fired).toEqual([]);
+  });
+
+  it("a TimerNode is fired itself (a transaction or a call is the entry of its two timers): armed follows start, stop and firing", () => {
+    const clock = new VirtualClock(1000);
+    const queue = new TimerQueue(clock);
+    clock.attach(queue);
+    class SelfTimed extends TimerNode {
+      fired: number[] = [];
+      constructor() {
+        super(TimerKind.User);
+      }
+      fire(): void {
+        this.fired.push(clock.now());
+        // Disarmed before it is fired.
+        if (this.armed) throw new Error("still armed");
+        if (this.fired.length < 2) queue.start(this, 50);
+      }
+    }
+    const s = new SelfTimed();
+    expect(s.armed).toBe(false);
+    queue.start(s, 100);
+    expect(s.armed).toBe(true);
+    expect(queue.stop(s)).toBe(true);
+    expect(s.armed).toBe(false);
+    expect(queue.stop(s)).toBe(false);
+    queue.start(s, 100);
+    clock.advance(1000);
+    expect(s.fired).toEqual([1100, 1150]);
+    expect(s.armed).toBe(false);
+    expect(queue.size).toBe(0);
+    expect(queue.errors).toBe(0);
   });
 
   it("Timer F at 64*T1 = 32 s is reached by advancing virtual time", () => {

@@ -29,6 +29,8 @@ import type { SipMessage } from "../src/sip/message/message";
 import { writeResponseHead } from "../src/sip/message/response";
 import { SipWriter } from "../src/sip/message/writer";
 import { ServerState, type ServerTransactionHandle } from "../src/sip/transaction/api";
+import { KEY_BYTES, KEY_HEAD, keyClear, keyCopy, keyEquals, keyFromRequest, keyLength, KeyMode, keyMode, keyPrefix, newKey } from "../src/sip/transaction/key";
+import { Method } from "../src/sip/message/method";
 import { bytes, crlf, parse, PEER, setup, times } from "./support/transaction-harness";
 import { OPTIONS_REQUEST } from "./xs/fixtures/text";
 
@@ -317,6 +319,68 @@ Content-Length: 0
     t.layer.receive(a, a.length, PEER, 5070);
     expect(tx.state).toBe(ServerState.Confirmed);
     expect(t.server.events.map((e) => e.kind)).toEqual(["request", "request"]);
+  });
+});
+
+describe("transaction keys (their numbers and their owner's bytes in one view, key.ts)", () => {
+  /** An RFC 2543 request (no magic cookie) whose key grows by one byte per byte of `pad` in the Request-URI. */
+  const request2543 = (pad: number, cseq = 56) =>
+    parse(
+      crlf(`INVITE sip:UserB@example.com;x=b${"a".repeat(pad)} SIP/2.0
+Via: SIP/2.0/UDP iftgw.example.com
+From: <sip:caller@ift.client.example.net>;tag=f1
+To: sip:callee@ss1.example.net
+Call-ID: inv2543.1717@ift.client.example.com
+CSeq: ${cseq} INVITE
+Content-Length: 0
+
+`),
+    );
+
+  it("keeps keys up to KEY_BYTES (lengths over 255: 16 bits), refuses longer ones, and never writes its owner's head", () => {
+    const key = newKey();
+    const other = newKey();
+    // The owner's bytes (a server transaction's source address) before the key.
+    for (let i = 0; i < KEY_HEAD; i++) key[i] = (i * 7 + 1) & 255;
+    const lengths: number[] = [];
+    let longest = -1;
+    for (let pad = 0; pad < 300; pad++) {
+      const ok = keyFromRequest(key, request2543(pad), Method.INVITE);
+      lengths.push(ok ? keyLength(key) : -1);
+      if (!ok) {
+        // Over KEY_BYTES: unmatchable, and left empty.
+        expect(keyLength(key)).toBe(0);
+        expect(keyMode(key)).toBe(KeyMode.None);
+        expect(keyEquals(key, key)).toBe(false);
+        continue;
+      }
+      expect(keyMode(key)).toBe(KeyMode.Rfc2543);
+      expect(keyPrefix(key)).toBeLessThanOrEqual(keyLength(key));
+      // The same request again: the same transaction; another CSeq: another one.
+      expect(keyFromRequest(other, request2543(pad), Method.INVITE)).toBe(true);
+      expect(keyEquals(key, other)).toBe(true);
+      expect(keyFromRequest(other, request2543(pad, 57), Method.INVITE)).toBe(true);
+      expect(keyEquals(key, other)).toBe(false);
+      if (keyLength(key) === KEY_BYTES) longest = pad;
+    }
+    // Every length from the shortest up to KEY_BYTES was reached, one byte more per pad, then refused.
+    const kept = lengths.filter((n) => n >= 0);
+    expect(kept.at(-1)).toBe(KEY_BYTES);
+    for (let i = 1; i < kept.length; i++) expect(kept[i]).toBe(kept[i - 1]! + 1);
+    expect(lengths.slice(kept.length).every((n) => n === -1)).toBe(true);
+    // The longest kept key, copied (as the layer copies its key into a transaction's), still matches.
+    expect(keyFromRequest(key, request2543(longest), Method.INVITE)).toBe(true);
+    const copy = newKey();
+    keyCopy(copy, key);
+    expect(keyLength(copy)).toBe(KEY_BYTES);
+    expect(keyPrefix(copy)).toBe(keyPrefix(key));
+    expect(keyEquals(copy, key)).toBe(true);
+    expect(copy.subarray(0, KEY_HEAD).every((b) => b === 0)).toBe(true);
+    for (let i = 0; i < KEY_HEAD; i++) expect(key[i]).toBe((i * 7 + 1) & 255);
+    keyClear(key);
+    expect(keyLength(key)).toBe(0);
+    expect(keyMode(key)).toBe(KeyMode.None);
+    expect(key[0]).toBe(1);
   });
 });
 

@@ -40,6 +40,21 @@ export const enum DialogCheck {
   BadContact = 2,
 }
 
+/**
+ * The small numbers of a dialog in one (`bits`, behind the accessors
+ * state, uac and fallbackPort): in XS each property is a heap slot per
+ * dialog (16 bytes on the device). The CSeq numbers (32 bits each, §8.1.1.5)
+ * stay numbers of their own.
+ */
+const enum Bits {
+  /** DialogState, 2 bits. */
+  StateMask = 3,
+  Uac = 4,
+  /** The bits below the fallback port (16 bits above them). */
+  PortShift = 3,
+  Low = 7,
+}
+
 const K_FROM_OPEN = ascii("From: <");
 const K_TO_OPEN = ascii("To: <");
 const K_TAG_CLOSE = ascii(">;tag=");
@@ -58,9 +73,6 @@ export interface DialogScratch {
 }
 
 export class Dialog {
-  state: DialogState = DialogState.None;
-  /** Created by our INVITE (UAC) rather than by one we received. */
-  uac = false;
   /** Call-ID, tags, URIs, remote target and routes, end to end (issue #9: one buffer, not seven). */
   readonly store: DialogStore;
   readonly callId: StoreField;
@@ -79,11 +91,12 @@ export class Dialog {
   remoteSeq = -1;
   /** Where requests in this dialog go: the first route, else the remote target (§12.2.1.1, §8.1.2). */
   readonly hop = new NextHop();
-  /** Used when the route set is empty, instead of the remote target: a configured outbound proxy. */
+  /** Used when the route set is empty, instead of the remote target: a configured outbound proxy (and fallbackPort). */
   fallbackAddress = "";
-  fallbackPort = 0;
 
   private readonly addr: NameAddr;
+  /** state, uac and fallbackPort (see Bits). */
+  private bits = 0;
 
   /** With `buffer`, the dialog's store is DIALOG_BUFFER_BYTES of it from `offset` (even; see DialogStore). */
   constructor(scratch?: DialogScratch, buffer?: ArrayBuffer, offset = 0) {
@@ -97,6 +110,31 @@ export class Dialog {
     this.localUri = storeField(store, DialogField.LocalUri);
     this.remoteUri = storeField(store, DialogField.RemoteUri);
     this.remoteTarget = storeField(store, DialogField.RemoteTarget);
+  }
+
+  get state(): DialogState {
+    return this.bits & Bits.StateMask;
+  }
+  set state(v: DialogState) {
+    this.bits = (this.bits & ~Bits.StateMask) | (v & Bits.StateMask);
+  }
+
+  /** Created by our INVITE (UAC) rather than by one we received. */
+  get uac(): boolean {
+    return (this.bits & Bits.Uac) !== 0;
+  }
+  set uac(v: boolean) {
+    this.bits = (this.bits & ~Bits.Uac) | (v ? Bits.Uac : 0);
+  }
+
+  /** The port of fallbackAddress; 0: none. */
+  get fallbackPort(): number {
+    return this.bits >> Bits.PortShift;
+  }
+  set fallbackPort(v: number) {
+    // Not a port (RFC 3261 §25.1: 16 bits): none.
+    const port = v > 0 && v <= 65535 ? v & 65535 : 0;
+    this.bits = (this.bits & Bits.Low) | (port << Bits.PortShift);
   }
 
   reset(): void {

@@ -4,7 +4,9 @@
  * the 100 Trying delay of §17.2.1) and a timeout (B, F, H, then D, I, J, K,
  * or L and M from RFC 6026). The transaction keeps both due times as
  * numbers and the queue entry is armed for the earlier one: in XS an entry
- * costs about ten slots, three numbers three.
+ * costs eight slots, three numbers three (or 24 bytes of a transaction's
+ * table). A transaction (and a call) is itself that entry (a TimerNode):
+ * `timeout` is the transaction.
  *
  * Each timer still fires at its own due time, to the millisecond: fire()
  * reports which one is due (the timeout first when both are: it ends the
@@ -13,12 +15,12 @@
  * entry back on the earlier of what remains. Nothing is allocated.
  */
 import type { TimerKind } from "./timer-kind";
-import type { TimerEntry, TimerQueue } from "./timer-queue";
+import type { TimerNode, TimerQueue } from "./timer-queue";
 
 /** The fields a transaction carries for its two timers. */
 export interface TimerPair {
   /** The one queue entry, armed for the earlier of the two timers. */
-  readonly timeout: TimerEntry;
+  readonly timeout: TimerNode;
   /** Absolute due time of the retransmission timer, -1 when stopped. */
   retransmitAt: number;
   /** Its last delay, which Timers A, E and G double (§17.1.1.2, §17.1.2.2, §17.2.1). */

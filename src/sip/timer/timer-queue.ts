@@ -19,32 +19,63 @@ export interface TimerTarget {
   onTimer(entry: TimerEntry): void;
 }
 
-/** A preallocated timer. Fields are owned by the queue; read them, don't write them. */
-export class TimerEntry {
-  readonly target: TimerTarget;
+/**
+ * The queue's part of a preallocated timer: its fields are owned by the
+ * queue; read them, don't write them. The queue calls fire() when it is
+ * due. A class that is itself the entry of its timer extends this (a
+ * transaction, or a call, is the one entry of its two timers,
+ * timer-pair.ts): in XS each object costs a heap slot and each property
+ * another (16 bytes each on the device), so an entry of its own and the
+ * property holding it are two slots, a target pointing back a third.
+ */
+export abstract class TimerNode {
   /** The RFC timer this entry stands for now (a transaction reuses one entry for A, then D, ...). */
   kind: TimerKind;
   /** Absolute due time in the clock's milliseconds; meaningful while `armed`. */
   due = 0;
-  /** The delay it was last started with, so a retransmit timer can double it (§17.1.1.2). */
-  interval = 0;
-  armed = false;
-  next: TimerEntry | null = null;
-  prev: TimerEntry | null = null;
-  /** Start order: keeps entries with equal due times in insertion order and fences tick(). */
+  next: TimerNode | null = null;
+  prev: TimerNode | null = null;
+  /** Start order: keeps entries with equal due times in insertion order and fences tick(); 0 while not armed. */
   seq = 0;
 
-  constructor(target: TimerTarget, kind: TimerKind = TimerKind.None) {
-    this.target = target;
+  constructor(kind: TimerKind) {
     this.kind = kind;
+  }
+
+  /** On the queue (a getter over `seq`: no property of its own). */
+  get armed(): boolean {
+    return this.seq > 0;
+  }
+
+  /** Called by the queue once each time the entry is due, after disarming it. */
+  abstract fire(): void;
+}
+
+/** A preallocated timer whose owner is told when it fires (its target). */
+export class TimerEntry extends TimerNode {
+  readonly target: TimerTarget;
+  /**
+   * The delay it was last started with, so a retransmit timer can double it
+   * (§17.1.1.2). A TimerNode keeps its own (a transaction's or a call's
+   * retransmitInterval, timer-pair.ts).
+   */
+  interval = 0;
+
+  constructor(target: TimerTarget, kind: TimerKind = TimerKind.None) {
+    super(kind);
+    this.target = target;
+  }
+
+  fire(): void {
+    this.target.onTimer(this);
   }
 }
 
 export class TimerQueue implements Wakeable {
   private readonly clock: ClockHost;
   private readonly log: LogHost | undefined;
-  private head: TimerEntry | null = null;
-  private tail: TimerEntry | null = null;
+  private head: TimerNode | null = null;
+  private tail: TimerNode | null = null;
   private count = 0;
   private seq = 0;
   private ticking = false;
@@ -76,12 +107,12 @@ export class TimerQueue implements Wakeable {
    * Arm `entry` to fire `delayMs` from now, replacing any earlier arming of it.
    * `kind` retags the entry when given (e.g. Timer A's entry becoming Timer D).
    */
-  start(entry: TimerEntry, delayMs: number, kind?: TimerKind): void {
+  start(entry: TimerNode, delayMs: number, kind?: TimerKind): void {
     if (entry.armed) this.unlink(entry);
     if (kind !== undefined) entry.kind = kind;
     // NaN or negative delays mean "now"; they must not corrupt the ordering.
     const delay = delayMs > 0 ? delayMs : 0;
-    entry.interval = delay;
+    if (entry instanceof TimerEntry) entry.interval = delay;
     entry.due = this.clock.now() + delay;
     entry.seq = ++this.seq;
     this.insert(entry);
@@ -89,7 +120,7 @@ export class TimerQueue implements Wakeable {
   }
 
   /** Disarm `entry`; harmless when it is not armed. Returns whether it was. */
-  stop(entry: TimerEntry): boolean {
+  stop(entry: TimerNode): boolean {
     if (!entry.armed) return false;
     this.unlink(entry);
     // The host's wake-up may now be early or unneeded; tick() copes with both,
@@ -98,7 +129,7 @@ export class TimerQueue implements Wakeable {
   }
 
   /** Milliseconds until `entry` fires, or -1 when it is not armed. */
-  remaining(entry: TimerEntry): number {
+  remaining(entry: TimerNode): number {
     if (!entry.armed) return -1;
     const left = entry.due - this.clock.now();
     return left > 0 ? left : 0;
@@ -126,7 +157,7 @@ export class TimerQueue implements Wakeable {
     while (entry !== null && entry.due <= now && entry.seq <= fence) {
       this.unlink(entry);
       try {
-        entry.target.onTimer(entry);
+        entry.fire();
       } catch (error) {
         this.errors++;
         if (this.log !== undefined) this.log.log(LogLevel.Error, timerName(entry.kind) + " callback threw: " + String(error));
@@ -144,7 +175,7 @@ export class TimerQueue implements Wakeable {
   }
 
   /** Insert after the last entry due at or before `entry.due`, scanning from the tail. */
-  private insert(entry: TimerEntry): void {
+  private insert(entry: TimerNode): void {
     let after = this.tail;
     while (after !== null && after.due > entry.due) after = after.prev;
     entry.prev = after;
@@ -157,18 +188,17 @@ export class TimerQueue implements Wakeable {
     }
     if (entry.next === null) this.tail = entry;
     else entry.next.prev = entry;
-    entry.armed = true;
     this.count++;
   }
 
-  private unlink(entry: TimerEntry): void {
+  private unlink(entry: TimerNode): void {
     if (entry.prev === null) this.head = entry.next;
     else entry.prev.next = entry.next;
     if (entry.next === null) this.tail = entry.prev;
     else entry.next.prev = entry.prev;
     entry.prev = null;
     entry.next = null;
-    entry.armed = false;
+    entry.seq = 0;
     this.count--;
   }
 }

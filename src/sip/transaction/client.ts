@@ -19,13 +19,15 @@ import { ClientFailure, ClientState, type ClientTransactionHandle, type ClientTr
 import type { SipMessage } from "../message/message";
 import { Method } from "../message/method";
 import type { StoredMessage } from "./arena";
-import { TimerEntry, type TimerQueue, type TimerTarget } from "../timer/timer-queue";
+import { TimerNode, type TimerQueue } from "../timer/timer-queue";
 import { TimerKind } from "../timer/timer-kind";
 import { fire, PairFired, rearm, startRetransmit, startTimeout, stopBoth, stopRetransmit, type TimerPair } from "../timer/timer-pair";
 import type { TimerValues } from "../timer/timers";
 
 /** What a client transaction needs from the layer that owns it. */
 export interface ClientOwner {
+  /** The transactions' numbers (one table for all, each transaction its own base). */
+  readonly numbers: Float64Array;
   readonly queue: TimerQueue;
   readonly timers: TimerValues;
   transmit(buf: Uint8Array, length: number, address: string, port: number): boolean;
@@ -45,38 +47,102 @@ export interface ClientOwner {
   userError(where: string, error: unknown): void;
 }
 
-export class ClientTransaction implements ClientTransactionHandle, TimerTarget, StoredMessage, TimerPair {
-  method: Method = Method.Extension;
-  state: ClientState = ClientState.Idle;
-  userData = 0;
-  user: ClientTransactionUser | null = null;
+/**
+ * Where each of a client transaction's numbers is in the layer's table
+ * (CLIENT_NUMBERS per transaction from its `base`; see the accessors).
+ */
+const enum Num {
+  Method, State, UserData,
   /** Reserved by createClient() (state Idle until sent) or running. */
-  inUse = false;
+  InUse,
   /** The request sent (or, in Completed, the ACK), for retransmission: arena bytes [at, at + length), none when at < 0. */
-  at = -1;
-  length = 0;
-  readonly branch: Uint8Array;
+  At, Length,
+  Port,
+  /** §9.1: CANCEL asked for before a provisional response arrived; CANCEL sent. */
+  CancelPending, CancelSent,
+  /** Timer A or E: due time (-1: stopped) and last interval; Timer B, F, D, K or M: due time. */
+  RetransmitAt, RetransmitInterval, TimeoutAt, Kinds,
+  Count,
+}
+
+/** How many numbers a client transaction keeps in the layer's table (Float64Array). */
+export const CLIENT_NUMBERS: number = Num.Count;
+
+export class ClientTransaction extends TimerNode implements ClientTransactionHandle, StoredMessage, TimerPair {
+  user: ClientTransactionUser | null = null;
+  /** Where the request goes (the port is a number below). */
   address = "";
-  port = 0;
-  /** §9.1: CANCEL asked for before a provisional response arrived. */
-  cancelPending = false;
-  cancelSent = false;
-  /** The one queue entry of both timers (timer-pair.ts). */
-  readonly timeout: TimerEntry;
-  /** Timer A or E: due time (-1: stopped) and last interval. */
-  retransmitAt = -1;
-  retransmitInterval = 0;
-  /** Timer B, F, D, K or M: due time (-1: stopped). */
-  timeoutAt = -1;
-  kinds = 0;
+  /**
+   * Where the numbers are (issue #9, the idle heap): CLIENT_NUMBERS of the
+   * owner's table (`numbers`) from `base`, read and written through the
+   * accessors below. In XS each property is a heap slot per transaction
+   * (16 bytes on the device), a number in the table 8 bytes, and the table
+   * one view for all, read through the owner (no property for it either);
+   * the accessors live on the prototype (no slot per instance).
+   */
+  private readonly base: number;
   private readonly owner: ClientOwner;
 
-  /** `branch`: BRANCH_LENGTH bytes, a view of a buffer the layer shares among its transactions (a view costs 4 slots in XS, an array with its own buffer 7 and a chunk). */
-  constructor(owner: ClientOwner, branch: Uint8Array) {
+  /**
+   * `base`: where this transaction's CLIENT_NUMBERS are in the owner's
+   * table: the layer's i-th client has base i * CLIENT_NUMBERS (see
+   * `index`).
+   */
+  constructor(owner: ClientOwner, base: number) {
+    // The transaction is the one queue entry of both its timers (timer-pair.ts): no entry object (a slot), no
+    // property to hold one (another), no target pointing back (a third).
+    super(TimerKind.None);
     this.owner = owner;
-    this.branch = branch;
-    this.timeout = new TimerEntry(this, TimerKind.None);
+    this.base = base;
+    const numbers = owner.numbers;
+    for (let i = 0; i < Num.Count; i++) numbers[base + i] = 0;
+    this.method = Method.Extension;
+    this.state = ClientState.Idle;
+    this.at = -1;
+    this.retransmitAt = -1;
+    this.timeoutAt = -1;
   }
+
+  /**
+   * Where this transaction is in the layer's pool: its branch is the
+   * index-th of the layer's branches (one view for all: a view costs 4
+   * slots in XS, and its property one more).
+   */
+  get index(): number {
+    return this.base / CLIENT_NUMBERS;
+  }
+
+  /** The one queue entry of both timers (timer-pair.ts): the transaction itself. */
+  get timeout(): TimerNode {
+    return this;
+  }
+
+  get method(): Method { return this.owner.numbers[this.base + Num.Method]!; }
+  set method(v: Method) { this.owner.numbers[this.base + Num.Method] = v; }
+  get state(): ClientState { return this.owner.numbers[this.base + Num.State]!; }
+  set state(v: ClientState) { this.owner.numbers[this.base + Num.State] = v; }
+  get userData(): number { return this.owner.numbers[this.base + Num.UserData]!; }
+  set userData(v: number) { this.owner.numbers[this.base + Num.UserData] = v; }
+  get inUse(): boolean { return this.owner.numbers[this.base + Num.InUse] !== 0; }
+  set inUse(v: boolean) { this.owner.numbers[this.base + Num.InUse] = v ? 1 : 0; }
+  get at(): number { return this.owner.numbers[this.base + Num.At]!; }
+  set at(v: number) { this.owner.numbers[this.base + Num.At] = v; }
+  get length(): number { return this.owner.numbers[this.base + Num.Length]!; }
+  set length(v: number) { this.owner.numbers[this.base + Num.Length] = v; }
+  get port(): number { return this.owner.numbers[this.base + Num.Port]!; }
+  set port(v: number) { this.owner.numbers[this.base + Num.Port] = v; }
+  get cancelPending(): boolean { return this.owner.numbers[this.base + Num.CancelPending] !== 0; }
+  set cancelPending(v: boolean) { this.owner.numbers[this.base + Num.CancelPending] = v ? 1 : 0; }
+  get cancelSent(): boolean { return this.owner.numbers[this.base + Num.CancelSent] !== 0; }
+  set cancelSent(v: boolean) { this.owner.numbers[this.base + Num.CancelSent] = v ? 1 : 0; }
+  get retransmitAt(): number { return this.owner.numbers[this.base + Num.RetransmitAt]!; }
+  set retransmitAt(v: number) { this.owner.numbers[this.base + Num.RetransmitAt] = v; }
+  get retransmitInterval(): number { return this.owner.numbers[this.base + Num.RetransmitInterval]!; }
+  set retransmitInterval(v: number) { this.owner.numbers[this.base + Num.RetransmitInterval] = v; }
+  get timeoutAt(): number { return this.owner.numbers[this.base + Num.TimeoutAt]!; }
+  set timeoutAt(v: number) { this.owner.numbers[this.base + Num.TimeoutAt] = v; }
+  get kinds(): number { return this.owner.numbers[this.base + Num.Kinds]!; }
+  set kinds(v: number) { this.owner.numbers[this.base + Num.Kinds] = v; }
 
   /** Reserve for a new request. */
   reserve(user: ClientTransactionUser, method: Method): void {
@@ -85,7 +151,8 @@ export class ClientTransaction implements ClientTransactionHandle, TimerTarget, 
     this.user = user;
     this.method = method;
     this.userData = 0;
-    this.cancelPending = this.cancelSent = false;
+    this.cancelPending = false;
+    this.cancelSent = false;
   }
 
   /**
@@ -207,7 +274,8 @@ export class ClientTransaction implements ClientTransactionHandle, TimerTarget, 
     owner.responseAbsorbed();
   }
 
-  onTimer(_entry: TimerEntry): void {
+  /** One of the two timers is due (or both): the queue fires the transaction itself (timer-pair.ts). */
+  fire(): void {
     const owner = this.owner;
     const queue = owner.queue;
     const t = owner.timers;

@@ -48,11 +48,11 @@ import {
   type TransactionLayerOptions,
 } from "./api";
 import { MessageArena, type StoredMessage } from "./arena";
-import { ClientTransaction, type ClientOwner } from "./client";
+import { CLIENT_NUMBERS, ClientTransaction, type ClientOwner } from "./client";
 import { writeAck, writeCancel } from "./client-requests";
-import { KEY_BYTES, TransactionKey } from "./key";
+import { KEY_HEAD, KEY_VIEW_BYTES, keyClear, keyCopy, keyEquals, keyFromRequest, keyMatchesAck } from "./key";
 import { R_NO_TRANSACTION, R_OK, R_SERVER_ERROR, R_TRYING, Responder } from "./reject";
-import { ServerTransaction, type ServerOwner } from "./server";
+import { SERVER_NUMBERS, ServerTransaction, type ServerOwner } from "./server";
 
 /** The hosts and the server-side user, besides the options of the contract. */
 export interface TransactionLayerInit extends TransactionLayerOptions {
@@ -108,6 +108,8 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   readonly timers: TimerValues;
   readonly tryingDelay: number;
   readonly counters = new Counters();
+  /** The transactions' numbers: one table for all, each transaction its own base (client.ts, server.ts). */
+  readonly numbers: Float64Array;
   /** The stored messages of all the transactions (arena.ts). */
   readonly arena: MessageArena;
   readonly transport: UdpTransport;
@@ -128,7 +130,8 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   private readonly servers: ServerTransaction[] = [];
   private readonly checker: RequestChecker;
   private readonly responder: Responder;
-  private readonly key: TransactionKey;
+  /** The key of the request at hand (key.ts), the transport's source address at its head. */
+  private readonly key: Uint8Array;
   /**
    * Scratch, public so that the user agent shares it (src/ua/scratch.ts):
    * a parser and a message to parse a stored request again (here the
@@ -147,8 +150,12 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   private readonly retryAfter: number;
   /** Free server slots that only requests inside a dialog (and CANCEL) may take: see allocServer. */
   private readonly reserved: number;
-  /** The branch of the last stateless request (an ACK for a 2xx). */
-  private readonly branch: Uint8Array;
+  /**
+   * The branch of each client transaction (BRANCH_LENGTH bytes at its
+   * index times that), then the branch of the last stateless request (an
+   * ACK for a 2xx): one view for all.
+   */
+  private readonly branches: Uint8Array;
 
   constructor(init: TransactionLayerInit) {
     this.uasPolicy = init.policy;
@@ -169,28 +176,38 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     const arenaBytes = init.arenaBytes !== undefined && init.arenaBytes > 0 ? init.arenaBytes : DEFAULT_ARENA_MESSAGES * size;
     const arena = new MessageArena(arenaBytes > size ? arenaBytes : size);
     this.arena = arena;
-    // The small fixed fields (branches, source addresses, keys, our own addresses, the responder's tag) as views of one
-    // buffer: in XS a view costs 4 slots, a typed array with a buffer of its own 7 and a chunk.
-    const ids = new ArrayBuffer((nc + 1) * BRANCH_LENGTH + ns * (ADDRESS_BYTES + KEY_BYTES) + KEY_BYTES + 3 * ADDRESS_BYTES + TAG_LENGTH);
-    let o = 0;
-    for (let i = 0; i < nc; i++, o += BRANCH_LENGTH) {
-      const tx = new ClientTransaction(this, new Uint8Array(ids, o, BRANCH_LENGTH));
+    // The transactions' numbers (state, arena span, timers...: one table for all, each transaction its own base index)
+    // and the small fixed fields (branches, source addresses, keys, our own addresses, the responder's tag) as views of
+    // one buffer: in XS a view costs 4 slots, a typed array with a buffer of its own 7 and a chunk, and a number kept
+    // as a property a slot (16 bytes on the device) per transaction, 8 bytes in the table.
+    const count = nc * CLIENT_NUMBERS + ns * SERVER_NUMBERS;
+    const ids = new ArrayBuffer(8 * count + (nc + 1) * BRANCH_LENGTH + (ns + 1) * KEY_VIEW_BYTES + 2 * ADDRESS_BYTES + TAG_LENGTH);
+    this.numbers = new Float64Array(ids, 0, count);
+    let o = 8 * count;
+    let base = 0;
+    // The clients' branches, client i's at i * BRANCH_LENGTH (its index), then the layer's own for stateless requests.
+    this.branches = new Uint8Array(ids, o, (nc + 1) * BRANCH_LENGTH);
+    o += (nc + 1) * BRANCH_LENGTH;
+    for (let i = 0; i < nc; i++, base += CLIENT_NUMBERS) {
+      const tx = new ClientTransaction(this, base);
       arena.register(tx);
       this.clients.push(tx);
     }
-    for (let i = 0; i < ns; i++, o += ADDRESS_BYTES + KEY_BYTES) {
-      const tx = new ServerTransaction(this, new Uint8Array(ids, o, ADDRESS_BYTES), new Uint8Array(ids, o + ADDRESS_BYTES, KEY_BYTES));
+    for (let i = 0; i < ns; i++, o += KEY_VIEW_BYTES, base += SERVER_NUMBERS) {
+      // The key with the request's source address at its head (key.ts): one view for both.
+      const tx = new ServerTransaction(this, new Uint8Array(ids, o, KEY_VIEW_BYTES), base);
       arena.register(tx);
       this.servers.push(tx);
     }
-    this.branch = new Uint8Array(ids, o, BRANCH_LENGTH);
-    o += BRANCH_LENGTH;
-    this.key = new TransactionKey(new Uint8Array(ids, o, KEY_BYTES));
-    o += KEY_BYTES;
+    // The transport's source address is the head of the layer's key, as a server transaction's is (the key never writes
+    // its head).
+    const source = new Uint8Array(ids, o, KEY_HEAD);
+    this.key = new Uint8Array(ids, o, KEY_VIEW_BYTES);
+    keyClear(this.key);
+    o += KEY_VIEW_BYTES;
     this.advertised = new AdvertisedAddress(new Uint8Array(ids, o, ADDRESS_BYTES));
     this.learned = new LearnedAddress(new Uint8Array(ids, o + ADDRESS_BYTES, ADDRESS_BYTES));
-    const source = new Uint8Array(ids, o + 2 * ADDRESS_BYTES, ADDRESS_BYTES);
-    const tag = new Uint8Array(ids, o + 3 * ADDRESS_BYTES, TAG_LENGTH);
+    const tag = new Uint8Array(ids, o + 2 * ADDRESS_BYTES, TAG_LENGTH);
     this.reserved = ns >= RESERVE_FROM ? 1 : 0;
     // Also where stored messages are copied to be sent again (transmitStored) and responses
     // stamped (stamp): each use ends before anyone else writes here.
@@ -269,9 +286,19 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
 
   private reserveClient(tx: ClientTransaction, user: ClientTransactionUser, method: Method): ClientTransaction {
     tx.reserve(user, method);
-    writeBranch(this.random, tx.branch, 0);
+    writeBranch(this.random, this.branches, tx.index * BRANCH_LENGTH);
     this.clientCount++;
     return tx;
+  }
+
+  /** Copy the branch of our client transaction `tx` to out[at, at + BRANCH_LENGTH) (for tests); false when tx is not ours or it does not fit. */
+  copyBranch(tx: ClientTransactionHandle, out: Uint8Array, at: number): boolean {
+    const ct = this.ownClient(tx);
+    if (ct === null || at < 0 || at + BRANCH_LENGTH > out.length) return false;
+    const branches = this.branches;
+    const from = ct.index * BRANCH_LENGTH;
+    for (let i = 0; i < BRANCH_LENGTH; i++) out[at + i] = branches[from + i]!;
+    return true;
   }
 
   writeVia(w: SipWriter, tx: ClientTransactionHandle): void {
@@ -283,16 +310,17 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     const a = this.advertised;
     a.follow(this.transport.udp);
     w.bytes(VIA_PREFIX).span(a.bytes, 0, a.len).byte(58).uint(a.port);
-    w.bytes(BRANCH_PARAM).bytes(ct.branch).bytes(RPORT_PARAM).crlf();
+    w.bytes(BRANCH_PARAM).span(this.branches, ct.index * BRANCH_LENGTH, BRANCH_LENGTH).bytes(RPORT_PARAM).crlf();
   }
 
   writeStatelessVia(w: SipWriter): void {
-    const branch = this.branch;
-    writeBranch(this.random, branch, 0);
+    const branches = this.branches;
+    const at = this.clients.length * BRANCH_LENGTH;
+    writeBranch(this.random, branches, at);
     const a = this.advertised;
     a.follow(this.transport.udp);
     w.bytes(VIA_PREFIX).span(a.bytes, 0, a.len).byte(58).uint(a.port);
-    w.bytes(BRANCH_PARAM).bytes(branch).bytes(RPORT_PARAM).crlf();
+    w.bytes(BRANCH_PARAM).span(branches, at, BRANCH_LENGTH).bytes(RPORT_PARAM).crlf();
   }
 
   send(tx: ClientTransactionHandle, w: SipWriter, address: string, port: number): boolean {
@@ -368,7 +396,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
       }
     }
     const key = this.key;
-    key.fromRequest(msg, msg.method);
+    keyFromRequest(key, msg, msg.method);
     const again = this.findServer(key, msg.method);
     if (again !== null) {
       this.counters.requestsAbsorbed++;
@@ -392,7 +420,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
       }
       return;
     }
-    tx.key.copyFrom(key);
+    keyCopy(tx.key, key);
     if (!passed) {
       // Answered through a transaction so that retransmissions get the same answer (same To tag).
       tx.begin(msg.method, null, address, toPort, this.received(msg), this.transport.source, this.transport.sourceLen, rportValue(msg, port));
@@ -496,9 +524,10 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     const ct = tx as ClientTransaction;
     // §9.1: the CANCEL's top Via carries the INVITE's branch.
     // A loop: TypedArray.prototype.set allocates in XS.
-    const from = invite.branch;
-    const to = ct.branch;
-    for (let i = 0; i < BRANCH_LENGTH; i++) to[i] = from[i]!;
+    const branches = this.branches;
+    const from = invite.index * BRANCH_LENGTH;
+    const to = ct.index * BRANCH_LENGTH;
+    for (let i = 0; i < BRANCH_LENGTH; i++) branches[to + i] = branches[from + i]!;
     ct.userData = invite.userData;
     if (!ct.start(this.scratch.buf, this.scratch.length, invite.address, invite.port)) {
       ct.terminate();
@@ -557,16 +586,16 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     for (let i = 0; i < clients.length; i++) {
       const tx = clients[i]!;
       if (!tx.inUse || tx.state === ClientState.Idle || tx.method !== msg.cseqMethod) continue;
-      if (spansEqual(msg.buf, via.branchStart, via.branchLen, tx.branch, 0, BRANCH_LENGTH)) return tx;
+      if (spansEqual(msg.buf, via.branchStart, via.branchLen, this.branches, tx.index * BRANCH_LENGTH, BRANCH_LENGTH)) return tx;
     }
     return null;
   }
 
-  private findServer(key: TransactionKey, method: Method): ServerTransaction | null {
+  private findServer(key: Uint8Array, method: Method): ServerTransaction | null {
     const servers = this.servers;
     for (let i = 0; i < servers.length; i++) {
       const tx = servers[i]!;
-      if (tx.inUse && tx.method === method && tx.key.equals(key)) return tx;
+      if (tx.inUse && tx.method === method && keyEquals(tx.key, key)) return tx;
     }
     return null;
   }
@@ -623,11 +652,11 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   private ack(msg: SipMessage, address: string, port: number): void {
     const key = this.key;
     // §17.2.3: an ACK matches the INVITE transaction it acknowledges.
-    if (key.fromRequest(msg, Method.INVITE)) {
+    if (keyFromRequest(key, msg, Method.INVITE)) {
       const servers = this.servers;
       for (let i = 0; i < servers.length; i++) {
         const tx = servers[i]!;
-        if (!tx.inUse || tx.method !== Method.INVITE || !tx.key.matchesAck(key)) continue;
+        if (!tx.inUse || tx.method !== Method.INVITE || !keyMatchesAck(tx.key, key)) continue;
         if (tx.ack()) {
           this.counters.requestsAbsorbed++;
           return;
@@ -646,15 +675,15 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   /** §9.2: a CANCEL matching an INVITE server transaction gets 200 and the TU is told; otherwise 481. */
   private cancel(msg: SipMessage, address: string, port: number): void {
     const key = this.key;
-    const invite = key.fromRequest(msg, Method.INVITE) ? this.findServer(key, Method.INVITE) : null;
+    const invite = keyFromRequest(key, msg, Method.INVITE) ? this.findServer(key, Method.INVITE) : null;
     const status = invite !== null ? 200 : 481;
     if (invite === null) this.counters.rejected++;
     if (this.responder.simple(msg, status, invite !== null ? R_OK : R_NO_TRANSACTION)) {
-      key.fromRequest(msg, Method.CANCEL);
+      keyFromRequest(key, msg, Method.CANCEL);
       const tx = this.allocServer(true);
       if (tx !== null) {
         // Its own non-INVITE server transaction, so a retransmitted CANCEL gets the same answer.
-        tx.key.copyFrom(key);
+        keyCopy(tx.key, key);
         tx.begin(Method.CANCEL, null, address, responsePort(msg, port), this.received(msg), this.transport.source, this.transport.sourceLen, rportValue(msg, port));
         tx.respond(this.responder.w, status);
       } else {

@@ -20,14 +20,16 @@ import { ServerState, type ServerTransactionHandle, type ServerTransactionUser }
 import { Method } from "../message/method";
 import type { SipWriter } from "../message/writer";
 import type { StoredMessage } from "./arena";
-import { TimerEntry, type TimerQueue, type TimerTarget } from "../timer/timer-queue";
+import { TimerNode, type TimerQueue } from "../timer/timer-queue";
 import { TimerKind } from "../timer/timer-kind";
 import { fire, PairFired, rearm, startRetransmit, startTimeout, stopBoth, stopRetransmit, type TimerPair } from "../timer/timer-pair";
 import type { TimerValues } from "../timer/timers";
-import { TransactionKey } from "./key";
+import { KEY_HEAD, keyClear } from "./key";
 
 /** What a server transaction needs from the layer that owns it. */
 export interface ServerOwner {
+  /** The transactions' numbers (one table for all, each transaction its own base). */
+  readonly numbers: Float64Array;
   readonly queue: TimerQueue;
   readonly timers: TimerValues;
   /** §17.2.1: how long the TU may take before the transaction sends 100 Trying itself. */
@@ -54,47 +56,110 @@ export interface ServerOwner {
   warn(text: string): void;
 }
 
-export class ServerTransaction implements ServerTransactionHandle, TimerTarget, StoredMessage, TimerPair {
-  method: Method = Method.Extension;
-  state: ServerState = ServerState.Idle;
-  userData = 0;
-  user: ServerTransactionUser | null = null;
-  inUse = false;
-  readonly key: TransactionKey;
+/**
+ * Where each of a server transaction's numbers is in the layer's table
+ * (SERVER_NUMBERS per transaction from its `base`; see the accessors).
+ */
+const enum Num {
+  Method, State, UserData, InUse,
   /** The last response (or the prepared 100 Trying), kept for retransmission: arena bytes [at, at + length), none when at < 0. */
-  at = -1;
-  length = 0;
+  At, Length,
   /** Status of the last response the TU sent; 0 before any. */
-  lastStatus = 0;
+  LastStatus,
   /** Where responses go (§18.2.2). */
-  address = "";
-  port = 0;
+  Port,
   /** The server transport's mark on the top Via of every response (§18.2.1, RFC 3581 §4). */
-  stampReceived = false;
-  stampPort = 0;
-  /** The source address as bytes, for "received". */
-  readonly source: Uint8Array;
-  sourceLen = 0;
-  /** The one queue entry of both timers (timer-pair.ts). */
-  readonly timeout: TimerEntry;
-  /** The 100 Trying delay or Timer G: due time (-1: stopped) and last interval. */
-  retransmitAt = -1;
-  retransmitInterval = 0;
-  /** Timer H, I, J, L or the unanswered guard: due time (-1: stopped). */
-  timeoutAt = -1;
-  kinds = 0;
+  StampReceived, StampPort,
+  /** Bytes of `source` in use. */
+  SourceLen,
+  /** The 100 Trying delay or Timer G: due time (-1: stopped) and last interval; Timer H, I, J, L or the guard: due time. */
+  RetransmitAt, RetransmitInterval, TimeoutAt, Kinds,
+  Count,
+}
+
+/** How many numbers a server transaction keeps in the layer's table (Float64Array). */
+export const SERVER_NUMBERS: number = Num.Count;
+
+export class ServerTransaction extends TimerNode implements ServerTransactionHandle, StoredMessage, TimerPair {
+  user: ServerTransactionUser | null = null;
+  /** The matching key (§17.2.3), with the request's source address at its head: a view of the layer's buffer (key.ts). */
+  readonly key: Uint8Array;
+  /** Where responses go (§18.2.2; the port is a number below). */
+  address = "";
+  /**
+   * Where the numbers are (issue #9, the idle heap): SERVER_NUMBERS of the
+   * owner's table (`numbers`) from `base`, read and written through the
+   * accessors below. In XS each property is a heap slot per transaction
+   * (16 bytes on the device), a number in the table 8 bytes, and the table
+   * one view for all, read through the owner (no property for it either);
+   * the accessors live on the prototype (no slot per instance).
+   */
+  private readonly base: number;
   private readonly owner: ServerOwner;
 
   /**
-   * `source` (ADDRESS_BYTES) and `key` (KEY_BYTES): views of a buffer the
-   * layer shares among its transactions: in XS a view costs 4 slots and no
-   * chunk of its own, an array with its own buffer 7 slots and a chunk.
+   * `key` (KEY_VIEW_BYTES): the matching key, with the source address at
+   * its head (key.ts), a view of a buffer the layer shares among its
+   * transactions: in XS a view costs 4 slots and no chunk of its own, an
+   * array with its own buffer 7 slots and a chunk. `base`: where this
+   * transaction's SERVER_NUMBERS are in the owner's table.
    */
-  constructor(owner: ServerOwner, source: Uint8Array, key: Uint8Array) {
+  constructor(owner: ServerOwner, key: Uint8Array, base: number) {
+    // The transaction is the one queue entry of both its timers (timer-pair.ts): no entry object (a slot), no
+    // property to hold one (another), no target pointing back (a third).
+    super(TimerKind.None);
     this.owner = owner;
-    this.source = source;
-    this.key = new TransactionKey(key);
-    this.timeout = new TimerEntry(this, TimerKind.None);
+    this.key = key;
+    keyClear(key);
+    this.base = base;
+    const numbers = owner.numbers;
+    for (let i = 0; i < Num.Count; i++) numbers[base + i] = 0;
+    this.method = Method.Extension;
+    this.state = ServerState.Idle;
+    this.at = -1;
+    this.retransmitAt = -1;
+    this.timeoutAt = -1;
+  }
+
+  /** The one queue entry of both timers (timer-pair.ts): the transaction itself. */
+  get timeout(): TimerNode {
+    return this;
+  }
+
+  get method(): Method { return this.owner.numbers[this.base + Num.Method]!; }
+  set method(v: Method) { this.owner.numbers[this.base + Num.Method] = v; }
+  get state(): ServerState { return this.owner.numbers[this.base + Num.State]!; }
+  set state(v: ServerState) { this.owner.numbers[this.base + Num.State] = v; }
+  get userData(): number { return this.owner.numbers[this.base + Num.UserData]!; }
+  set userData(v: number) { this.owner.numbers[this.base + Num.UserData] = v; }
+  get inUse(): boolean { return this.owner.numbers[this.base + Num.InUse] !== 0; }
+  set inUse(v: boolean) { this.owner.numbers[this.base + Num.InUse] = v ? 1 : 0; }
+  get at(): number { return this.owner.numbers[this.base + Num.At]!; }
+  set at(v: number) { this.owner.numbers[this.base + Num.At] = v; }
+  get length(): number { return this.owner.numbers[this.base + Num.Length]!; }
+  set length(v: number) { this.owner.numbers[this.base + Num.Length] = v; }
+  get lastStatus(): number { return this.owner.numbers[this.base + Num.LastStatus]!; }
+  set lastStatus(v: number) { this.owner.numbers[this.base + Num.LastStatus] = v; }
+  get port(): number { return this.owner.numbers[this.base + Num.Port]!; }
+  set port(v: number) { this.owner.numbers[this.base + Num.Port] = v; }
+  get stampReceived(): boolean { return this.owner.numbers[this.base + Num.StampReceived] !== 0; }
+  set stampReceived(v: boolean) { this.owner.numbers[this.base + Num.StampReceived] = v ? 1 : 0; }
+  get stampPort(): number { return this.owner.numbers[this.base + Num.StampPort]!; }
+  set stampPort(v: number) { this.owner.numbers[this.base + Num.StampPort] = v; }
+  get sourceLen(): number { return this.owner.numbers[this.base + Num.SourceLen]!; }
+  set sourceLen(v: number) { this.owner.numbers[this.base + Num.SourceLen] = v; }
+  get retransmitAt(): number { return this.owner.numbers[this.base + Num.RetransmitAt]!; }
+  set retransmitAt(v: number) { this.owner.numbers[this.base + Num.RetransmitAt] = v; }
+  get retransmitInterval(): number { return this.owner.numbers[this.base + Num.RetransmitInterval]!; }
+  set retransmitInterval(v: number) { this.owner.numbers[this.base + Num.RetransmitInterval] = v; }
+  get timeoutAt(): number { return this.owner.numbers[this.base + Num.TimeoutAt]!; }
+  set timeoutAt(v: number) { this.owner.numbers[this.base + Num.TimeoutAt] = v; }
+  get kinds(): number { return this.owner.numbers[this.base + Num.Kinds]!; }
+  set kinds(v: number) { this.owner.numbers[this.base + Num.Kinds] = v; }
+
+  /** The request's source address as bytes (sourceLen of them), for "received": the head of the key's view (key.ts). */
+  get source(): Uint8Array {
+    return this.key;
   }
 
   /** Answered by the layer itself (failed checks, CANCEL): no TU to tell about Timer H. A getter: no field to pay for per transaction. */
@@ -115,10 +180,14 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget, 
     this.lastStatus = 0;
     this.address = address;
     this.port = port;
-    this.stampReceived = received && sourceLen <= this.source.length;
+    const stamp = received && sourceLen <= KEY_HEAD;
+    this.stampReceived = stamp;
     this.stampPort = rportValue;
-    this.sourceLen = this.stampReceived ? sourceLen : 0;
-    for (let i = 0; i < this.sourceLen; i++) this.source[i] = source[i]!;
+    this.sourceLen = stamp ? sourceLen : 0;
+    if (stamp) {
+      const to = this.key;
+      for (let i = 0; i < sourceLen; i++) to[i] = source[i]!;
+    }
     // §17.2.1: an INVITE server transaction starts in Proceeding; a non-INVITE one in Trying (§17.2.2).
     this.state = method === Method.INVITE ? ServerState.Proceeding : ServerState.Trying;
     if (method !== Method.INVITE && user !== null) {
@@ -231,7 +300,8 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget, 
     }
   }
 
-  onTimer(_entry: TimerEntry): void {
+  /** One of the two timers is due (or both): the queue fires the transaction itself (timer-pair.ts). */
+  fire(): void {
     const owner = this.owner;
     const queue = owner.queue;
     const state = this.state;
@@ -287,7 +357,7 @@ export class ServerTransaction implements ServerTransactionHandle, TimerTarget, 
     if (!this.inUse) return;
     this.state = ServerState.Terminated;
     this.inUse = false;
-    this.key.clear();
+    keyClear(this.key);
     stopBoth(this.owner.queue, this);
     this.owner.drop(this);
     this.owner.serverDone(this);

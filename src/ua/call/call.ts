@@ -38,7 +38,7 @@ import { Codec } from "../../sip/sdp/reader";
 import type { SdpReader } from "../../sip/sdp/reader";
 import { Direction } from "../../sip/sdp/direction";
 import { LocalMedia } from "../../sip/sdp/writer";
-import { TimerEntry, type TimerTarget } from "../../sip/timer/timer-queue";
+import { TimerEntry, TimerNode, type TimerTarget } from "../../sip/timer/timer-queue";
 import {
   PairFired, type TimerPair, fire, rearm, startRetransmit, startTimeout, stopBoth,
 } from "../../sip/timer/timer-pair";
@@ -102,7 +102,7 @@ const enum Num {
   Count,
 }
 
-export class Call implements ClientTransactionUser, TimerTarget, TimerPair {
+export class Call extends TimerNode implements ClientTransactionUser, TimerTarget, TimerPair {
   readonly index: number;
   readonly dialog: Dialog;
   /** Our SDP: session id fixed per call, version raised when what we send changes (RFC 3264 §8). */
@@ -151,19 +151,16 @@ export class Call implements ClientTransactionUser, TimerTarget, TimerPair {
   /**
    * Before the answer the ring timer (UAS: auto-answer delay; UAC: ring
    * timeout), once up the call time limit: the two never run together, so
-   * one entry serves both (an entry is 9 heap slots).
+   * one entry serves both (an entry is 8 heap slots).
    */
   private readonly phaseTimer: TimerEntry;
-  /**
-   * The 2xx retransmission (§13.3.1.4) or reliable 1xx retransmission
-   * (RFC 3262 §3), and 64*T1 for the ACK (§13.3.1.4) or the PRACK (RFC 3262
-   * §3): two timers that run together, on one entry (a TimerPair, as a
-   * transaction's; its numbers are accessors below, for timer-pair.ts only).
-   */
-  readonly timeout: TimerEntry;
-
 
   constructor(owner: CallOwner, index: number) {
+    // The call is itself the entry of the 2xx retransmission (§13.3.1.4) or reliable 1xx retransmission (RFC 3262 §3)
+    // and of 64*T1 for the ACK (§13.3.1.4) or the PRACK (RFC 3262 §3): two timers that run together, on one entry (a
+    // TimerPair, as a transaction's; its numbers are accessors below, for timer-pair.ts only). No entry object (a
+    // slot), no property to hold it (another), no target pointing back (a third).
+    super(TimerKind.Retransmit2xx);
     this.owner = owner;
     this.index = index;
     const cfg = owner.config;
@@ -177,12 +174,21 @@ export class Call implements ClientTransactionUser, TimerTarget, TimerPair {
     this.media = new LocalMedia({ sessionId: 0, address: "0.0.0.0", rtpPort: cfg.rtpPort + 2 * index });
     this.refer = new ReferNotifier(owner, this);
     this.phaseTimer = new TimerEntry(this, TimerKind.User);
-    this.timeout = new TimerEntry(this, TimerKind.Retransmit2xx);
     this.codec = Codec.None;
     this.codecPt = -1;
     this.telephoneEventPt = -1;
     this.retransmitAt = -1;
     this.timeoutAt = -1;
+  }
+
+  /** TimerPair's entry (timer-pair.ts): the call itself. */
+  get timeout(): TimerNode {
+    return this;
+  }
+
+  /** The queue fires the call itself for its two 2xx timers. */
+  fire(): void {
+    this.onTimer(this);
   }
 
   // ------------------------------------------------ the user agent's scratch
@@ -826,7 +832,7 @@ export class Call implements ClientTransactionUser, TimerTarget, TimerPair {
 
   // ------------------------------------------------------------- timers
 
-  onTimer(entry: TimerEntry): void {
+  onTimer(entry: TimerNode): void {
     try {
       const t = this.owner.timerValues;
       if (entry === this.phaseTimer) {

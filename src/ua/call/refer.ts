@@ -45,18 +45,27 @@ function phrase(status: number): string {
   }
 }
 
-export class ReferNotifier {
+/** The notifier's flags, in one number (in XS each property is a heap slot per call slot, 16 bytes on the device). */
+const enum Flag {
   /** Subscription alive: NOTIFYs are due. */
-  active = false;
+  Active = 1,
+  /** The final status was sent (RFC 6665 §4.2.2: Subscription-State terminated). */
+  Finished = 2,
+  /** A REFER was accepted in this dialog... */
+  Referred = 4,
+  /** ...and then another: NOTIFYs carry the id of the subscription (RFC 3515 §2.4.6). */
+  ReferredAgain = 8,
+}
+
+export class ReferNotifier {
   private readonly owner: CallOwner;
   private readonly call: Call;
   private tx: ClientTransactionHandle | null = null;
-  /** The status to report next (0: nothing pending), and whether it ends the subscription. */
+  private flags = 0;
+  /** The status to report next (0: nothing pending); a final one ends the subscription. */
   private pending = 0;
   /** The id of the subscription (RFC 3515 §2.4.6): the CSeq of the REFER, written from the second REFER of a dialog on. */
   private referCseq = 0;
-  private refers = 0;
-  private finished = false;
 
   constructor(owner: CallOwner, call: Call) {
     this.owner = owner;
@@ -68,20 +77,29 @@ export class ReferNotifier {
     return this.owner.scratch.w;
   }
 
+  /** Subscription alive: NOTIFYs are due. */
+  get active(): boolean {
+    return (this.flags & Flag.Active) !== 0;
+  }
+  private set active(v: boolean) {
+    this.flags = v ? this.flags | Flag.Active : this.flags & ~Flag.Active;
+  }
+
+  private get finished(): boolean {
+    return (this.flags & Flag.Finished) !== 0;
+  }
+
   reset(): void {
-    this.active = false;
+    this.flags = 0;
     this.tx = null;
     this.pending = 0;
-    this.refers = 0;
-    this.finished = false;
   }
 
   /** A REFER was accepted (202): report "100 Trying" (RFC 3515 §2.4.5). */
   start(referCseq: number): void {
-    this.active = true;
-    this.finished = false;
+    const again = (this.flags & Flag.Referred) !== 0 ? Flag.ReferredAgain : 0;
+    this.flags = (this.flags & Flag.ReferredAgain) | again | Flag.Referred | Flag.Active;
     this.referCseq = referCseq;
-    this.refers++;
     this.progress(100, null);
   }
 
@@ -134,7 +152,7 @@ export class ReferNotifier {
     owner.layer.writeVia(w, tx);
     d.writeHeaders(w, Method.NOTIFY, d.nextLocalSeq());
     w.bytes(K_EVENT_REFER);
-    if (this.refers > 1) w.bytes(K_ID).uint(this.referCseq);
+    if ((this.flags & Flag.ReferredAgain) !== 0) w.bytes(K_ID).uint(this.referCseq);
     w.crlf();
     w.bytes(final ? K_TERMINATED : K_ACTIVE);
     writeContact(w, owner.config.userAt, owner.contact());
@@ -144,7 +162,7 @@ export class ReferNotifier {
     const body = K_SIP20.length + 3 + 1 + phrase(status).length + 2;
     w.headerUint(H.ContentLength, body).crlf();
     w.bytes(K_SIP20).uint(status).byte(32).text(phrase(status)).crlf();
-    if (final) this.finished = true;
+    if (final) this.flags |= Flag.Finished;
     this.tx = tx;
     if (!owner.layer.send(tx, w, d.hop.address, d.hop.port)) {
       this.tx = null;
