@@ -193,7 +193,7 @@ describe("a full arena", () => {
     probe.deliver(options(1));
     reply(txs(probe)[0]!, options(1), 200, "OK");
     const size = probe.layer.arena.top;
-    const t = setup({ messageBuffer: 400, arenaBytes: 2 * size + 20 });
+    const t = setup({ messageBuffer: 400, arenaBytes: 2 * size + 20, clientReserve: 0 }); // the servers' share only
     t.deliver(options(1));
     reply(txs(t)[0]!, options(1), 200, "OK");
     t.clock.advance(10);
@@ -228,7 +228,7 @@ describe("a full arena", () => {
     const [r180, r486] = probe.udp.take().map((s) => s.text.length);
     expect(r486).toBeGreaterThan(r180!);
     // Room for two 180s, and for a 180 and a 486 but one byte.
-    const t = setup({ messageBuffer: 400, arenaBytes: r180! + r486! - 1 });
+    const t = setup({ messageBuffer: 400, arenaBytes: r180! + r486! - 1, clientReserve: 0 }); // the servers' share only
     t.deliver(invite(1));
     t.deliver(invite(2));
     reply(txs(t)[0]!, invite(1), 180, "Ringing");
@@ -251,6 +251,35 @@ describe("a full arena", () => {
     t.clock.advance(1);
     expect(txs(t)[1]!.state).toBe(ServerState.Terminated);
     expect(t.server.events.filter((e) => e.kind === "timeout").map((e) => e.at)).toEqual([32_000]);
+  });
+
+  it("leaves room for our own request when a flood of requests fills the arena with answers (clientReserve)", () => {
+    // INVITEs answered 180 (Proceeding: the copy cannot be given up) until no copy fits; then our OPTIONS
+    // (a keepalive, or a registration refresh) must still be kept and sent, not refused.
+    const flood = (reserve?: number) => {
+      const t = setup({ messageBuffer: 600, arenaBytes: 1500, maxServerTransactions: 8, ...(reserve === undefined ? {} : { clientReserve: reserve }) });
+      for (let n = 1; n <= 6; n++) {
+        t.deliver(invite(n));
+        reply(txs(t)[n - 1]!, invite(n), 180, "Ringing");
+      }
+      t.udp.take();
+      const tx = t.layer.createClient(t.client, Method.OPTIONS)!;
+      const sent = t.layer.send(tx, writeRequest(t.layer, tx, "OPTIONS sip:bob@example.com SIP/2.0", OPTIONS_HEADERS), PEER, 5060);
+      return { t, sent };
+    };
+    const { t, sent } = flood();
+    expect(t.layer.clientReserve).toBe(600);
+    expect(t.layer.counters.unstored).toBeGreaterThan(0); // some 180s went without a copy
+    expect(t.layer.arena.top).toBeLessThanOrEqual(1500);
+    expect(sent).toBe(true);
+    expect(statusLines(t.udp.take())).toEqual(["OPTIONS sip:bob@example.com SIP/2.0"]);
+    // Kept: Timer E resends it.
+    t.clock.advance(500);
+    expect(statusLines(t.udp.take())).toEqual(["OPTIONS sip:bob@example.com SIP/2.0"]);
+    // Without the reserve the answers take all of it and the request is refused.
+    const bare = flood(0);
+    expect(bare.sent).toBe(false);
+    expect(bare.t.udp.take()).toEqual([]);
   });
 
   it("refuses a client request it cannot keep: nothing sent, the slot given back, counted", () => {

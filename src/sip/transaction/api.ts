@@ -125,6 +125,13 @@ export interface TransactionLayerOptions {
    * (counters.unstored in layer.ts).
    */
   arenaBytes?: number;
+  /**
+   * Bytes of the arena that server transactions leave free for our own
+   * requests, so that a flood of requests cannot keep the door from
+   * refreshing its registration. Default: messageBuffer, or what the arena
+   * has beyond one messageBuffer when that is less.
+   */
+  clientReserve?: number;
   /** Seconds for the Retry-After of the 503 sent when the server pool is full. */
   retryAfter?: number;
   /**

@@ -112,6 +112,11 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   readonly numbers: Float64Array;
   /** The stored messages of all the transactions (arena.ts). */
   readonly arena: MessageArena;
+  /**
+   * Bytes of the arena that server transactions leave free for our own
+   * requests (keep()): one largest message, or what the arena has beyond one.
+   */
+  readonly clientReserve: number;
   readonly transport: UdpTransport;
   /** The server-side user; may be replaced (e.g. once the UA core is built). */
   user: ServerTransactionUser;
@@ -176,6 +181,9 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     const arenaBytes = init.arenaBytes !== undefined && init.arenaBytes > 0 ? init.arenaBytes : DEFAULT_ARENA_MESSAGES * size;
     const arena = new MessageArena(arenaBytes > size ? arenaBytes : size);
     this.arena = arena;
+    const beyondOne = arena.bytes.length - size;
+    const reserve = init.clientReserve !== undefined && init.clientReserve >= 0 ? init.clientReserve : size;
+    this.clientReserve = beyondOne < reserve ? beyondOne : reserve;
     // The transactions' numbers (state, arena span, timers...: one table for all, each transaction its own base index)
     // and the small fixed fields (branches, source addresses, keys, our own addresses, the responder's tag) as views of
     // one buffer: in XS a view costs 4 slots, a typed array with a buffer of its own 7 and a chunk, and a number kept
@@ -475,12 +483,17 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
    * `unstored`): a client request is then not sent at all (send() is
    * false, as for a full pool), a response is sent without a copy (the
    * request waits for it; only a retransmission of it goes unanswered).
+   * Server transactions leave `clientReserve` bytes free: a flood of
+   * requests at the door fills the arena with their answers, and our own
+   * requests (a registration refresh, a keepalive, a call) must still find
+   * room, or the door would drop its registration under the flood.
    */
   keep(tx: ClientTransaction | ServerTransaction, src: Uint8Array, n: number): boolean {
     const arena = this.arena;
     arena.release(tx);
-    if (n > arena.room && n <= arena.bytes.length) this.dropRoom(n, tx);
-    if (arena.store(tx, src, n)) return true;
+    const need = tx instanceof ServerTransaction ? n + this.clientReserve : n;
+    if (need > arena.room && need <= arena.bytes.length) this.dropRoom(need, tx);
+    if (need <= arena.room && arena.store(tx, src, n)) return true;
     this.counters.unstored++;
     this.warn(W_NO_ROOM);
     return false;
