@@ -19,15 +19,14 @@ import { ClientFailure, ClientState, type ClientTransactionHandle, type ClientTr
 import type { SipMessage } from "../message/message";
 import { Method } from "../message/method";
 import type { StoredMessage } from "./arena";
-import { TimerNode, type TimerQueue } from "../timer/timer-queue";
+import type { TimerQueue } from "../timer/timer-queue";
 import { TimerKind } from "../timer/timer-kind";
-import { fire, PairFired, rearm, startRetransmit, startTimeout, stopBoth, stopRetransmit, type TimerPair } from "../timer/timer-pair";
+import { fire, PairFired, rearm, startRetransmit, startTimeout, stopBoth, stopRetransmit } from "../timer/timer-pair";
+import { type NumberTable, Shared, TransactionRow } from "./row";
 import type { TimerValues } from "../timer/timers";
 
 /** What a client transaction needs from the layer that owns it. */
-export interface ClientOwner {
-  /** The transactions' numbers (one table for all, each transaction its own base). */
-  readonly numbers: Float64Array;
+export interface ClientOwner extends NumberTable {
   readonly queue: TimerQueue;
   readonly timers: TimerValues;
   transmit(buf: Uint8Array, length: number, address: string, port: number): boolean;
@@ -48,59 +47,30 @@ export interface ClientOwner {
 }
 
 /**
- * Where each of a client transaction's numbers is in the layer's table
- * (CLIENT_NUMBERS per transaction from its `base`; see the accessors).
+ * Where a client transaction's own numbers are in its run of the layer's
+ * table, after the shared ones (row.ts; see the accessors).
  */
 const enum Num {
-  Method, State, UserData,
-  /** Reserved by createClient() (state Idle until sent) or running. */
-  InUse,
-  /** The request sent (or, in Completed, the ACK), for retransmission: arena bytes [at, at + length), none when at < 0. */
-  At, Length,
-  Port,
+  // Each value written out: esbuild leaves the members after one initialised from another module's enum undefined.
   /** §9.1: CANCEL asked for before a provisional response arrived; CANCEL sent. */
-  CancelPending, CancelSent,
-  /** Timer A or E: due time (-1: stopped) and last interval; Timer B, F, D, K or M: due time. */
-  RetransmitAt, RetransmitInterval, TimeoutAt, Kinds,
-  Count,
+  CancelPending = Shared.Count, CancelSent = Shared.Count + 1,
+  Count = Shared.Count + 2,
 }
 
 /** How many numbers a client transaction keeps in the layer's table (Float64Array). */
 export const CLIENT_NUMBERS: number = Num.Count;
 
-export class ClientTransaction extends TimerNode implements ClientTransactionHandle, StoredMessage, TimerPair {
+export class ClientTransaction extends TransactionRow<ClientState, ClientOwner> implements ClientTransactionHandle {
   user: ClientTransactionUser | null = null;
   /** Where the request goes (the port is a number below). */
   address = "";
-  /**
-   * Where the numbers are (issue #9, the idle heap): CLIENT_NUMBERS of the
-   * owner's table (`numbers`) from `base`, read and written through the
-   * accessors below. In XS each property is a heap slot per transaction
-   * (16 bytes on the device), a number in the table 8 bytes, and the table
-   * one view for all, read through the owner (no property for it either);
-   * the accessors live on the prototype (no slot per instance).
-   */
-  private readonly base: number;
-  private readonly owner: ClientOwner;
-
   /**
    * `base`: where this transaction's CLIENT_NUMBERS are in the owner's
    * table: the layer's i-th client has base i * CLIENT_NUMBERS (see
    * `index`).
    */
   constructor(owner: ClientOwner, base: number) {
-    // The transaction is the one queue entry of both its timers (timer-pair.ts): no entry object (a slot), no
-    // property to hold one (another), no target pointing back (a third).
-    super(TimerKind.None);
-    this.owner = owner;
-    this.base = base;
-    const numbers = owner.numbers;
-    for (let i = 0; i < Num.Count; i++) numbers[base + i] = 0;
-    this.method = Method.Extension;
-    this.state = ClientState.Idle;
-    this.at = -1;
-    this.retransmitAt = -1;
-    this.timeoutAt = -1;
+    super(owner, base, Num.Count, ClientState.Idle, Method.Extension);
   }
 
   /**
@@ -112,37 +82,10 @@ export class ClientTransaction extends TimerNode implements ClientTransactionHan
     return this.base / CLIENT_NUMBERS;
   }
 
-  /** The one queue entry of both timers (timer-pair.ts): the transaction itself. */
-  get timeout(): TimerNode {
-    return this;
-  }
-
-  get method(): Method { return this.owner.numbers[this.base + Num.Method]!; }
-  set method(v: Method) { this.owner.numbers[this.base + Num.Method] = v; }
-  get state(): ClientState { return this.owner.numbers[this.base + Num.State]!; }
-  set state(v: ClientState) { this.owner.numbers[this.base + Num.State] = v; }
-  get userData(): number { return this.owner.numbers[this.base + Num.UserData]!; }
-  set userData(v: number) { this.owner.numbers[this.base + Num.UserData] = v; }
-  get inUse(): boolean { return this.owner.numbers[this.base + Num.InUse] !== 0; }
-  set inUse(v: boolean) { this.owner.numbers[this.base + Num.InUse] = v ? 1 : 0; }
-  get at(): number { return this.owner.numbers[this.base + Num.At]!; }
-  set at(v: number) { this.owner.numbers[this.base + Num.At] = v; }
-  get length(): number { return this.owner.numbers[this.base + Num.Length]!; }
-  set length(v: number) { this.owner.numbers[this.base + Num.Length] = v; }
-  get port(): number { return this.owner.numbers[this.base + Num.Port]!; }
-  set port(v: number) { this.owner.numbers[this.base + Num.Port] = v; }
   get cancelPending(): boolean { return this.owner.numbers[this.base + Num.CancelPending] !== 0; }
   set cancelPending(v: boolean) { this.owner.numbers[this.base + Num.CancelPending] = v ? 1 : 0; }
   get cancelSent(): boolean { return this.owner.numbers[this.base + Num.CancelSent] !== 0; }
   set cancelSent(v: boolean) { this.owner.numbers[this.base + Num.CancelSent] = v ? 1 : 0; }
-  get retransmitAt(): number { return this.owner.numbers[this.base + Num.RetransmitAt]!; }
-  set retransmitAt(v: number) { this.owner.numbers[this.base + Num.RetransmitAt] = v; }
-  get retransmitInterval(): number { return this.owner.numbers[this.base + Num.RetransmitInterval]!; }
-  set retransmitInterval(v: number) { this.owner.numbers[this.base + Num.RetransmitInterval] = v; }
-  get timeoutAt(): number { return this.owner.numbers[this.base + Num.TimeoutAt]!; }
-  set timeoutAt(v: number) { this.owner.numbers[this.base + Num.TimeoutAt] = v; }
-  get kinds(): number { return this.owner.numbers[this.base + Num.Kinds]!; }
-  set kinds(v: number) { this.owner.numbers[this.base + Num.Kinds] = v; }
 
   /** Reserve for a new request. */
   reserve(user: ClientTransactionUser, method: Method): void {

@@ -20,16 +20,15 @@ import { ServerState, type ServerTransactionHandle, type ServerTransactionUser }
 import { Method } from "../message/method";
 import type { SipWriter } from "../message/writer";
 import type { StoredMessage } from "./arena";
-import { TimerNode, type TimerQueue } from "../timer/timer-queue";
+import type { TimerQueue } from "../timer/timer-queue";
 import { TimerKind } from "../timer/timer-kind";
-import { fire, PairFired, rearm, startRetransmit, startTimeout, stopBoth, stopRetransmit, type TimerPair } from "../timer/timer-pair";
+import { fire, PairFired, rearm, startRetransmit, startTimeout, stopBoth, stopRetransmit } from "../timer/timer-pair";
+import { type NumberTable, Shared, TransactionRow } from "./row";
 import type { TimerValues } from "../timer/timers";
 import { KEY_HEAD, keyClear } from "./key";
 
 /** What a server transaction needs from the layer that owns it. */
-export interface ServerOwner {
-  /** The transactions' numbers (one table for all, each transaction its own base). */
-  readonly numbers: Float64Array;
+export interface ServerOwner extends NumberTable {
   readonly queue: TimerQueue;
   readonly timers: TimerValues;
   /** §17.2.1: how long the TU may take before the transaction sends 100 Trying itself. */
@@ -57,46 +56,29 @@ export interface ServerOwner {
 }
 
 /**
- * Where each of a server transaction's numbers is in the layer's table
- * (SERVER_NUMBERS per transaction from its `base`; see the accessors).
+ * Where a server transaction's own numbers are in its run of the layer's
+ * table, after the shared ones (row.ts; see the accessors).
  */
 const enum Num {
-  Method, State, UserData, InUse,
-  /** The last response (or the prepared 100 Trying), kept for retransmission: arena bytes [at, at + length), none when at < 0. */
-  At, Length,
+  // Each value written out: esbuild leaves the members after one initialised from another module's enum undefined.
   /** Status of the last response the TU sent; 0 before any. */
-  LastStatus,
-  /** Where responses go (§18.2.2). */
-  Port,
+  LastStatus = Shared.Count,
   /** The server transport's mark on the top Via of every response (§18.2.1, RFC 3581 §4). */
-  StampReceived, StampPort,
+  StampReceived = Shared.Count + 1, StampPort = Shared.Count + 2,
   /** Bytes of `source` in use. */
-  SourceLen,
-  /** The 100 Trying delay or Timer G: due time (-1: stopped) and last interval; Timer H, I, J, L or the guard: due time. */
-  RetransmitAt, RetransmitInterval, TimeoutAt, Kinds,
-  Count,
+  SourceLen = Shared.Count + 3,
+  Count = Shared.Count + 4,
 }
 
 /** How many numbers a server transaction keeps in the layer's table (Float64Array). */
 export const SERVER_NUMBERS: number = Num.Count;
 
-export class ServerTransaction extends TimerNode implements ServerTransactionHandle, StoredMessage, TimerPair {
+export class ServerTransaction extends TransactionRow<ServerState, ServerOwner> implements ServerTransactionHandle {
   user: ServerTransactionUser | null = null;
   /** The matching key (§17.2.3), with the request's source address at its head: a view of the layer's buffer (key.ts). */
   readonly key: Uint8Array;
   /** Where responses go (§18.2.2; the port is a number below). */
   address = "";
-  /**
-   * Where the numbers are (issue #9, the idle heap): SERVER_NUMBERS of the
-   * owner's table (`numbers`) from `base`, read and written through the
-   * accessors below. In XS each property is a heap slot per transaction
-   * (16 bytes on the device), a number in the table 8 bytes, and the table
-   * one view for all, read through the owner (no property for it either);
-   * the accessors live on the prototype (no slot per instance).
-   */
-  private readonly base: number;
-  private readonly owner: ServerOwner;
-
   /**
    * `key` (KEY_VIEW_BYTES): the matching key, with the source address at
    * its head (key.ts), a view of a buffer the layer shares among its
@@ -105,57 +87,19 @@ export class ServerTransaction extends TimerNode implements ServerTransactionHan
    * transaction's SERVER_NUMBERS are in the owner's table.
    */
   constructor(owner: ServerOwner, key: Uint8Array, base: number) {
-    // The transaction is the one queue entry of both its timers (timer-pair.ts): no entry object (a slot), no
-    // property to hold one (another), no target pointing back (a third).
-    super(TimerKind.None);
-    this.owner = owner;
+    super(owner, base, Num.Count, ServerState.Idle, Method.Extension);
     this.key = key;
     keyClear(key);
-    this.base = base;
-    const numbers = owner.numbers;
-    for (let i = 0; i < Num.Count; i++) numbers[base + i] = 0;
-    this.method = Method.Extension;
-    this.state = ServerState.Idle;
-    this.at = -1;
-    this.retransmitAt = -1;
-    this.timeoutAt = -1;
   }
 
-  /** The one queue entry of both timers (timer-pair.ts): the transaction itself. */
-  get timeout(): TimerNode {
-    return this;
-  }
-
-  get method(): Method { return this.owner.numbers[this.base + Num.Method]!; }
-  set method(v: Method) { this.owner.numbers[this.base + Num.Method] = v; }
-  get state(): ServerState { return this.owner.numbers[this.base + Num.State]!; }
-  set state(v: ServerState) { this.owner.numbers[this.base + Num.State] = v; }
-  get userData(): number { return this.owner.numbers[this.base + Num.UserData]!; }
-  set userData(v: number) { this.owner.numbers[this.base + Num.UserData] = v; }
-  get inUse(): boolean { return this.owner.numbers[this.base + Num.InUse] !== 0; }
-  set inUse(v: boolean) { this.owner.numbers[this.base + Num.InUse] = v ? 1 : 0; }
-  get at(): number { return this.owner.numbers[this.base + Num.At]!; }
-  set at(v: number) { this.owner.numbers[this.base + Num.At] = v; }
-  get length(): number { return this.owner.numbers[this.base + Num.Length]!; }
-  set length(v: number) { this.owner.numbers[this.base + Num.Length] = v; }
   get lastStatus(): number { return this.owner.numbers[this.base + Num.LastStatus]!; }
   set lastStatus(v: number) { this.owner.numbers[this.base + Num.LastStatus] = v; }
-  get port(): number { return this.owner.numbers[this.base + Num.Port]!; }
-  set port(v: number) { this.owner.numbers[this.base + Num.Port] = v; }
   get stampReceived(): boolean { return this.owner.numbers[this.base + Num.StampReceived] !== 0; }
   set stampReceived(v: boolean) { this.owner.numbers[this.base + Num.StampReceived] = v ? 1 : 0; }
   get stampPort(): number { return this.owner.numbers[this.base + Num.StampPort]!; }
   set stampPort(v: number) { this.owner.numbers[this.base + Num.StampPort] = v; }
   get sourceLen(): number { return this.owner.numbers[this.base + Num.SourceLen]!; }
   set sourceLen(v: number) { this.owner.numbers[this.base + Num.SourceLen] = v; }
-  get retransmitAt(): number { return this.owner.numbers[this.base + Num.RetransmitAt]!; }
-  set retransmitAt(v: number) { this.owner.numbers[this.base + Num.RetransmitAt] = v; }
-  get retransmitInterval(): number { return this.owner.numbers[this.base + Num.RetransmitInterval]!; }
-  set retransmitInterval(v: number) { this.owner.numbers[this.base + Num.RetransmitInterval] = v; }
-  get timeoutAt(): number { return this.owner.numbers[this.base + Num.TimeoutAt]!; }
-  set timeoutAt(v: number) { this.owner.numbers[this.base + Num.TimeoutAt] = v; }
-  get kinds(): number { return this.owner.numbers[this.base + Num.Kinds]!; }
-  set kinds(v: number) { this.owner.numbers[this.base + Num.Kinds] = v; }
 
   /** The request's source address as bytes (sourceLen of them), for "received": the head of the key's view (key.ts). */
   get source(): Uint8Array {
