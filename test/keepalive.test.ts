@@ -143,6 +143,22 @@ describe("keepalive", () => {
     expect(ka.misses).toBe(0);
   });
 
+  it("a keepalive our own layer has no room for is not a miss: the server is not reported lost", () => {
+    const s = setup();
+    let lost = 0;
+    const ka = keepalive(s, { maxMisses: 1, intervalSeconds: 10, listener: { onServerLost: () => lost++, onServerAlive: () => {} } });
+    ka.start();
+    s.layer.refuseSends = true;
+    s.clock.advance(60_000);
+    expect(lost).toBe(0);
+    expect(ka.misses).toBe(0);
+    // The layer refuses with a transport error instead: that is a miss.
+    s.layer.refuseSends = false;
+    s.layer.sendFails = true;
+    s.clock.advance(10_000);
+    expect(lost).toBe(1);
+  });
+
   it("maxMisses is configurable", () => {
     const s = setup();
     let lost = 0;

@@ -106,6 +106,25 @@ describe("registration: failures", () => {
     expect(s.reg.state).toBe(RegState.Registered);
   });
 
+  it("no room in the layer to keep the REGISTER (a flood's answers): retries shortly, no backoff, no failure", () => {
+    const s = setup();
+    s.reg.start();
+    s.clock.advance(1000);
+    expect(s.reg.state).toBe(RegState.Registered);
+    const before = s.states.length;
+    s.layer.refuseSends = true;
+    s.clock.advance(3_600_000); // the refresh is due well before
+    expect(s.reg.state).toBe(RegState.Registered); // still bound as far as it knows; no Backoff
+    expect(s.states.slice(before).map((x) => x.state)).not.toContain(RegState.Backoff);
+    s.layer.refuseSends = false;
+    const sent = s.layer.sent.length;
+    s.clock.advance(2100); // the next try goes out within busyRetryMs
+    expect(s.layer.sent.length).toBe(sent + 1);
+    expect(s.reg.state).toBe(RegState.Registered);
+    expect(s.reg.lastStatus).toBe(200);
+    // A transport error is still a failure (the test above): the two are told apart.
+  });
+
   it("no free transaction: retries shortly without counting a failure", () => {
     const s = setup();
     s.layer.maxClients = 0;

@@ -290,6 +290,7 @@ describe("a full arena", () => {
     expect(t.layer.arena.room).toBeLessThan(i!.text.length);
     const second = t.layer.createClient(t.client, Method.INVITE)!;
     expect(t.layer.send(second, writeRequest(t.layer, second, "INVITE sip:carol@example.com SIP/2.0", INVITE_HEADERS), PEER, 5060)).toBe(false);
+    expect(t.layer.sendRefused).toBe(true); // for lack of room: the TU retries soon (registration, keepalive)
     expect(t.udp.take()).toEqual([]);
     expect(t.layer.counters.unstored).toBe(1);
     expect(t.layer.clientCount).toBe(1);
@@ -297,6 +298,7 @@ describe("a full arena", () => {
     t.deliver(answer(i!.text, 200, "OK"));
     const third = t.layer.createClient(t.client, Method.INVITE)!;
     expect(t.layer.send(third, writeRequest(t.layer, third, "INVITE sip:carol@example.com SIP/2.0", INVITE_HEADERS), PEER, 5060)).toBe(true);
+    expect(t.layer.sendRefused).toBe(false);
     expect(t.udp.take().length).toBe(1);
   });
 

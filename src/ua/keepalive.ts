@@ -202,7 +202,9 @@ export class Keepalive implements ClientTransactionUser, TimerTarget {
     this.sent++;
     if (!this.layer.send(tx, w, this.address, this.port) && this.tx === tx) {
       this.tx = null;
-      this.miss();
+      // No room to keep it (our own layer is full) says nothing about the server: not a miss.
+      if (this.layer.sendRefused) this.next();
+      else this.miss();
     }
   }
 

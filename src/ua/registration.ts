@@ -492,7 +492,11 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
     if (!this.layer.send(tx, this.w, this.address, this.port) && this.tx === tx) {
       this.tx = null;
       if (purpose === Purpose.Unregister) this.finishStop();
-      else this.failed(STATUS_TRANSPORT_ERROR, -1);
+      else if (this.layer.sendRefused) {
+        // No room to keep it (a flood's answers fill the layer): transient, like a full pool; not the registrar's doing.
+        this.logWarn("registration: no room for the REGISTER, retrying");
+        this.timers.start(this.timer, this.busyRetryMs, TimerKind.User);
+      } else this.failed(STATUS_TRANSPORT_ERROR, -1);
     }
   }
 

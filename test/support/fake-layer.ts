@@ -66,6 +66,9 @@ export class FakeLayer implements TransactionLayerApi {
   maxClients = 8;
   /** Make send() fail (transport error). */
   sendFails = false;
+  /** Make send() fail as the real layer does when its arena has no room (sendRefused). */
+  refuseSends = false;
+  sendRefused = false;
   readonly sent: SentRequest[] = [];
   readonly setAdvertisedCalls: [string, number][] = [];
   private readonly live = new Set<FakeTx>();
@@ -107,7 +110,13 @@ export class FakeLayer implements TransactionLayerApi {
 
   send(tx: ClientTransactionHandle, w: SipWriter, address: string, port: number): boolean {
     const t = tx as FakeTx;
+    this.sendRefused = false;
     if (w.overflow || !this.live.has(t) || t.state !== ClientState.Idle) return false;
+    if (this.refuseSends) {
+      this.sendRefused = true;
+      this.finish(t);
+      return false;
+    }
     if (this.sendFails) {
       this.finish(t);
       return false;

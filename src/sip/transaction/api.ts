@@ -218,6 +218,13 @@ export interface TransactionLayerApi {
   writeVia(w: SipWriter, tx: ClientTransactionHandle): void;
   /** Send the request in w to address:port and start Timers A/B or E/F (§17.1.1.2, §17.1.2.2). False on overflow or a send error. */
   send(tx: ClientTransactionHandle, w: SipWriter, address: string, port: number): boolean;
+  /**
+   * The last send() was false only because the layer had no room to keep
+   * the request for retransmission (the arena, full of answers to a flood):
+   * a local, passing condition like a full pool, nothing went out. Retry
+   * soon; it says nothing about the server or the network.
+   */
+  readonly sendRefused: boolean;
   /** Give back a reserved, unsent transaction. */
   release(tx: ClientTransactionHandle): void;
   /**

@@ -112,6 +112,8 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   readonly numbers: Float64Array;
   /** The stored messages of all the transactions (arena.ts). */
   readonly arena: MessageArena;
+  /** The last send() found no room in the arena for its request (TransactionLayerApi.sendRefused). */
+  sendRefused = false;
   /**
    * Bytes of the arena that server transactions leave free for our own
    * requests (keep()): one largest message, or what the arena has beyond one.
@@ -332,6 +334,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   }
 
   send(tx: ClientTransactionHandle, w: SipWriter, address: string, port: number): boolean {
+    this.sendRefused = false;
     const ct = this.ownClient(tx);
     if (ct === null || !ct.inUse || ct.state !== ClientState.Idle) return false;
     if (w.overflow || !ct.start(w.buf, w.length, address, port)) {
@@ -494,6 +497,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     const need = tx instanceof ServerTransaction ? n + this.clientReserve : n;
     if (need > arena.room && need <= arena.bytes.length) this.dropRoom(need, tx);
     if (need <= arena.room && arena.store(tx, src, n)) return true;
+    if (tx instanceof ClientTransaction) this.sendRefused = true;
     this.counters.unstored++;
     this.warn(W_NO_ROOM);
     return false;
