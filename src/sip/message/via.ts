@@ -267,7 +267,7 @@ export class Via {
     let j = i;
     const token = IS_TOKEN;
     if (
-      i + 12 < limit &&
+      i + 8 < limit &&
       buf[i] === 83 /* S */ &&
       buf[i + 1] === 73 /* I */ &&
       buf[i + 2] === 80 /* P */ &&
@@ -276,45 +276,30 @@ export class Via {
       buf[i + 5] === Ch.Dot &&
       buf[i + 6] === Ch.Zero &&
       buf[i + 7] === Ch.Slash &&
-      buf[i + 11] === Ch.SP &&
-      token[buf[i + 8]!]! &&
-      token[buf[i + 9]!]! &&
-      token[buf[i + 10]!]!
+      token[buf[i + 8]!]!
     ) {
-      // "SIP/2.0/UDP " as everyone writes it (or any transport of three bytes): what the scans below would find.
+      // "SIP/2.0/" as everyone writes it: what the token scans below would find.
       this.protocolStart = i;
-      j = i + 11;
-    } else {
-      if (
-        i + 8 < limit &&
-        buf[i] === 83 /* S */ &&
-        buf[i + 1] === 73 /* I */ &&
-        buf[i + 2] === 80 /* P */ &&
-        buf[i + 3] === Ch.Slash &&
-        buf[i + 4] === 50 /* 2 */ &&
-        buf[i + 5] === Ch.Dot &&
-        buf[i + 6] === Ch.Zero &&
-        buf[i + 7] === Ch.Slash &&
-        IS_TOKEN[buf[i + 8]!]!
-      ) {
-        // "SIP/2.0/" as everyone writes it: what the token scans below would find.
-        this.protocolStart = i;
-        i += 8;
+      if (i + 12 < limit && buf[i + 11] === Ch.SP && token[buf[i + 9]!]! && token[buf[i + 10]!]!) {
+        j = i + 11; // "UDP " (or any transport of three bytes): what the transport scan would find
       } else {
-        j = i;
-        while (j < limit && IS_TOKEN[buf[j]!]!) j++;
-        if (j === i) return -1;
-        this.protocolStart = i;
-        i = this.slash(buf, j, limit);
-        if (i < 0) return -1;
-        j = i;
-        while (j < limit && IS_TOKEN[buf[j]!]!) j++;
-        if (j === i) return -1;
-        i = this.slash(buf, j, limit);
-        if (i < 0) return -1;
+        j = i + 8;
+        while (j < limit && token[buf[j]!]!) j++;
       }
+    } else {
       j = i;
-      while (j < limit && IS_TOKEN[buf[j]!]!) j++;
+      while (j < limit && token[buf[j]!]!) j++;
+      if (j === i) return -1;
+      this.protocolStart = i;
+      i = this.slash(buf, j, limit);
+      if (i < 0) return -1;
+      j = i;
+      while (j < limit && token[buf[j]!]!) j++;
+      if (j === i) return -1;
+      i = this.slash(buf, j, limit);
+      if (i < 0) return -1;
+      j = i;
+      while (j < limit && token[buf[j]!]!) j++;
       if (j === i) return -1;
     }
     // LWS sent-by: usually one SP.
