@@ -91,8 +91,9 @@ export function keyFromRequest(k: Uint8Array, msg: SipMessage, method: Method): 
   const via = msg.via;
   if (msg.first[H.Via]! < 0 || via.error >= 0 || msg.cseq < 0) return false;
   const buf = msg.buf;
+  const rfc3261 = via.hasMagicCookie();
   let ok: boolean;
-  if (via.hasMagicCookie()) {
+  if (rfc3261) {
     ok = put(k, KeyMode.Rfc3261) && put(k, method) && span(k, buf, via.branchStart, via.branchLen, false);
     // sent-by: host names are case-insensitive (§19.1.4); the port as written (absent is not 5060 here:
     // a retransmission carries the very same Via).
@@ -114,7 +115,7 @@ export function keyFromRequest(k: Uint8Array, msg: SipMessage, method: Method): 
     keyClear(k);
     return false;
   }
-  k[MODE_AT] = via.hasMagicCookie() ? KeyMode.Rfc3261 : KeyMode.Rfc2543;
+  k[MODE_AT] = rfc3261 ? KeyMode.Rfc3261 : KeyMode.Rfc2543;
   return true;
 }
 
