@@ -494,10 +494,11 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   keep(tx: ClientTransaction | ServerTransaction, src: Uint8Array, n: number): boolean {
     const arena = this.arena;
     arena.release(tx);
-    const need = tx instanceof ServerTransaction ? n + this.clientReserve : n;
+    const server = tx instanceof ServerTransaction;
+    const need = server ? n + this.clientReserve : n;
     if (need > arena.room && need <= arena.bytes.length) this.dropRoom(need, tx);
     if (need <= arena.room && arena.store(tx, src, n)) return true;
-    if (tx instanceof ClientTransaction) this.sendRefused = true;
+    if (!server) this.sendRefused = true;
     this.counters.unstored++;
     this.warn(W_NO_ROOM);
     return false;
