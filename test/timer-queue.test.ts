@@ -101,10 +101,12 @@ describe("TimerQueue", () => {
     const { clock, queue, rec, entry } = setup();
     const a = entry("A", TimerKind.A);
     let fires = 0;
+    let interval = 500;
     rec.hook = (e) => {
-      if (++fires < 5) queue.start(e, e.interval * 2);
+      interval *= 2;
+      if (++fires < 5) queue.start(e, interval);
     };
-    queue.start(a, 500);
+    queue.start(a, interval);
     clock.advance(100_000);
     // T1 doubling: 500, 1000, 2000, 4000, 8000 after each previous firing.
     expect(rec.fired).toEqual(["A@1500", "A@2500", "A@4500", "A@8500", "A@16500"]);

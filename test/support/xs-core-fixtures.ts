@@ -15,10 +15,13 @@ class Retransmitter implements TimerTarget {
   fired = 0;
   queue: TimerQueue | null = null;
   readonly timers = new TimerValues();
+  /** The last delay (a transaction keeps it as its retransmitInterval). */
+  interval = 0;
   onTimer(entry: TimerEntry): void {
     this.fired++;
     // Timer E style: restart from the callback with the interval doubled up to T2.
-    this.queue!.start(entry, this.timers.nextCapped(entry.interval));
+    this.interval = this.timers.nextCapped(this.interval);
+    this.queue!.start(entry, this.interval);
   }
 }
 
@@ -52,7 +55,8 @@ export function startStop(others: number): () => void {
 export function fireAndRestart(others: number): () => void {
   const { clock, queue, target } = makeQueue(others);
   const e = new TimerEntry(target, TimerKind.E);
-  queue.start(e, 500);
+  target.interval = 500;
+  queue.start(e, target.interval);
   return () => {
     clock.advance(4000);
   };

@@ -51,15 +51,13 @@ export abstract class TimerNode {
   abstract fire(): void;
 }
 
-/** A preallocated timer whose owner is told when it fires (its target). */
+/**
+ * A preallocated timer whose owner is told when it fires (its target). A
+ * retransmission timer that doubles (§17.1.1.2) keeps its last delay with
+ * its owner (a transaction's or a call's retransmitInterval, timer-pair.ts).
+ */
 export class TimerEntry extends TimerNode {
   readonly target: TimerTarget;
-  /**
-   * The delay it was last started with, so a retransmit timer can double it
-   * (§17.1.1.2). A TimerNode keeps its own (a transaction's or a call's
-   * retransmitInterval, timer-pair.ts).
-   */
-  interval = 0;
 
   constructor(target: TimerTarget, kind: TimerKind = TimerKind.None) {
     super(kind);
@@ -112,7 +110,6 @@ export class TimerQueue implements Wakeable {
     if (kind !== undefined) entry.kind = kind;
     // NaN or negative delays mean "now"; they must not corrupt the ordering.
     const delay = delayMs > 0 ? delayMs : 0;
-    if (entry instanceof TimerEntry) entry.interval = delay;
     entry.due = this.clock.now() + delay;
     entry.seq = ++this.seq;
     this.insert(entry);
