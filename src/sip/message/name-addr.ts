@@ -262,7 +262,6 @@ export class NameAddr {
     const p = this.params;
     p.buf = buf;
     const pvalue = IS_PVALUE;
-    const token = IS_TOKEN;
     for (;;) {
       if (i + 5 < limit && buf[i] === Ch.Semi && buf[i + 1] === 116 /* t */ && buf[i + 2] === 97 /* a */ && buf[i + 3] === 103 /* g */ && buf[i + 4] === Ch.Equals) {
         // ";tag=" and a plain value: what step would read.
@@ -277,32 +276,9 @@ export class NameAddr {
         }
       }
       if (i + 2 < limit && buf[i] === Ch.CR && buf[i + 1] === Ch.LF && buf[i + 2] !== Ch.SP && buf[i + 2] !== Ch.HT) break; // the line ends: no more
-      // ";" token "=" pvalue with no LWS, as nearly every other parameter is written:
-      // read here what step would read, sparing its call. (buf[i] is ";", so i < limit - 1,
-      // and the LF ending `limit` is neither a token nor a pvalue byte.)
-      let k = -1;
-      if (i < limit && buf[i] === Ch.Semi) {
-        const ns = i + 1;
-        let ne = ns;
-        while (token[buf[ne]!]!) ne++;
-        if (ne > ns && buf[ne] === Ch.Equals) {
-          const vs = ne + 1;
-          let ve = vs;
-          while (pvalue[buf[ve]!]!) ve++;
-          if (ve > vs) {
-            p.nameStart = ns;
-            p.nameLen = ne - ns;
-            p.valueStart = vs;
-            p.valueLen = ve - vs;
-            k = ve;
-          }
-        }
-      }
-      if (k < 0) {
-        k = p.step(buf, i, limit);
-        if (k < 0) return -1;
-        if (k === i) break;
-      }
+      const k = p.step(buf, i, limit);
+      if (k < 0) return -1;
+      if (k === i) break;
       switch (p.nameLen) {
         case 3:
           if (p.is(K_TAG)) {

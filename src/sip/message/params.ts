@@ -88,6 +88,27 @@ export class Params {
    * class holds an LF) without a bound of their own.
    */
   step(buf: Uint8Array, i: number, limit: number): number {
+    // ";" token "=" pvalue with no LWS, as nearly every parameter is written. (buf[i] is ";", so
+    // i < limit - 1, and the LF ending `limit` is neither a token nor a pvalue byte.)
+    if (i < limit && buf[i] === Ch.Semi) {
+      const token = IS_TOKEN;
+      const pvalue = IS_PVALUE;
+      const ns = i + 1;
+      let ne = ns;
+      while (token[buf[ne]!]!) ne++;
+      if (ne > ns && buf[ne] === Ch.Equals) {
+        const vs = ne + 1;
+        let ve = vs;
+        while (pvalue[buf[ve]!]!) ve++;
+        if (ve > vs) {
+          this.nameStart = ns;
+          this.nameLen = ne - ns;
+          this.valueStart = vs;
+          this.valueLen = ve - vs;
+          return ve;
+        }
+      }
+    }
     let j = i;
     let b = j < limit ? buf[j]! : 0;
     if (b !== Ch.Semi) {

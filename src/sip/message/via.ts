@@ -388,32 +388,9 @@ export class Via {
         i += 6;
         continue;
       }
-      // ";" token "=" pvalue with no LWS, as nearly every other parameter is written:
-      // read here what step would read, sparing its call. (buf[i] is ";", so i < limit - 1,
-      // and the LF ending `limit` is neither a token nor a pvalue byte.)
-      let k = -1;
-      if (i < limit && buf[i] === Ch.Semi) {
-        const ns = i + 1;
-        let ne = ns;
-        while (token[buf[ne]!]!) ne++;
-        if (ne > ns && buf[ne] === Ch.Equals) {
-          const vs = ne + 1;
-          let ve = vs;
-          while (pvalue[buf[ve]!]!) ve++;
-          if (ve > vs) {
-            p.nameStart = ns;
-            p.nameLen = ne - ns;
-            p.valueStart = vs;
-            p.valueLen = ve - vs;
-            k = ve;
-          }
-        }
-      }
-      if (k < 0) {
-        k = p.step(buf, i, limit);
-        if (k < 0) return -1;
-        if (k === i) break;
-      }
+      const k = p.step(buf, i, limit);
+      if (k < 0) return -1;
+      if (k === i) break;
       const vl = p.valueLen;
       switch (p.nameLen) {
         case 6:
