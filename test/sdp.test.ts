@@ -15,6 +15,12 @@ import { answerDirection, canReceive, canSend, combineDirection, Direction } fro
 import { Codec, MAX_MEDIA, SDP_ERROR_REASONS, SdpError, SdpReader } from "../src/sip/sdp/reader";
 import { isAcceptableOffer, offerWarning, WARNING_INCOMPATIBLE, WARNING_MEDIA_UNAVAILABLE, writeWarning } from "../src/sip/sdp/warning";
 import { LocalMedia } from "../src/sip/sdp/writer";
+import { MAX_PT } from "../src/sip/sdp/codec";
+import { ConnOut } from "../src/sip/sdp/connection";
+import { MediaOut } from "../src/sip/sdp/media-field";
+import { OriginOut } from "../src/sip/sdp/origin";
+import { MediaRow, Num } from "../src/sip/sdp/reader-state";
+import { FmtpOut, RtpmapOut } from "../src/sip/sdp/rtpmap";
 import * as offers from "./xs/fixtures/sdp";
 import { latin1Bytes, sipBytes } from "./xs/fixtures/text";
 
@@ -85,7 +91,7 @@ describe("SdpReader: offers from real user agents", () => {
     const r = ok(offers.LINPHONE);
     expect(summary(r)).toMatchObject({ audioIndex: 0, codec: Codec.PCMU, codecPt: 0, telephoneEventPt: 100, mediaCount: 2, ptime: 0 });
     expect(r.telephoneEventFmtpLen).toBe(-1);
-    expect(r.mediaPort[1]).toBe(9078);
+    expect(r.mediaPort(1)).toBe(9078);
   });
 
   it("SIPp: PCMU only", () => {
@@ -200,6 +206,27 @@ describe("SdpReader: offers from real user agents", () => {
     expect(r3.telephoneEventFmtpLen).toBe(-1);
   });
 
+  it("keeps every m= line's spans and port, for ports up to 65535 and lines up to 64 KB (16-bit halves in its rows)", () => {
+    // 65,535 bytes: the longest m= line kept (a byte more is the malformed case "an m= line over 64 KB")
+    const longest = "m=video 65535/2  RTP/AVP" + " 96".repeat(21833) + " 9".repeat(6);
+    expect(longest.length).toBe(65535);
+    const r = ok(offers.SIPP + longest + "\nm=application  40001 udp wb\nm=audio 32768 RTP/AVP 8\n");
+    const span = (start: number, len: number): string => Buffer.from(r.buf.subarray(start, start + len)).toString("latin1");
+    const lines = [];
+    for (let k = 0; k < r.mediaCount; k++) {
+      const fmt = span(r.mediaFmtStart(k), r.mediaFmtLen(k));
+      lines.push([span(r.mediaLineStart(k), 2), span(r.mediaTypeStart(k), r.mediaTypeLen(k)), r.mediaPort(k), span(r.mediaProtoStart(k), r.mediaProtoLen(k)), fmt.length, fmt.slice(-5)]);
+    }
+    expect(lines).toEqual([
+      ["m=", "audio", 6000, "RTP/AVP", 1, "0"],
+      ["m=", "video", 65535, "RTP/AVP", 65535 - 25, "96 9 9 9".slice(-5)],
+      ["m=", "application", 40001, "udp", 2, "wb"],
+      ["m=", "audio", 32768, "RTP/AVP", 1, "8"],
+    ]);
+    expect(r.mediaFmtStart(1) + r.mediaFmtLen(1)).toBe(r.mediaLineStart(1) + 65535);
+    expect(summary(r)).toMatchObject({ audioIndex: 0, audioPort: 6000, codecPt: 0 });
+  });
+
   it("one reader reads one body after another, nothing left over", () => {
     const r = new SdpReader();
     const a = sipBytes(offers.LINPHONE);
@@ -208,6 +235,54 @@ describe("SdpReader: offers from real user agents", () => {
     expect(r.read(b, 0, b.length)).toBe(true);
     expect(summary(r)).toMatchObject({ mediaCount: 1, telephoneEventPt: -1, address: "127.0.0.1" });
     expect(r.telephoneEventFmtpLen).toBe(-1);
+  });
+});
+
+describe("SdpReader: its numbers (reader-state.ts)", () => {
+  it("gives every block the room its field reader writes, with no gap or overlap, and a row for each of MAX_MEDIA m= lines", () => {
+    // [name, first index, how many numbers], in the enum's order
+    const blocks: [string, number, number][] = [
+      ["Error", Num.Error, 1],
+      ["ErrorOffset", Num.ErrorOffset, 1],
+      ["Origin", Num.Origin, OriginOut.Size],
+      ["MediaCount", Num.MediaCount, 1],
+      ["AudioIndex", Num.AudioIndex, 1],
+      ["AudioPort", Num.AudioPort, 1],
+      ["Codec", Num.Codec, 1],
+      ["CodecPt", Num.CodecPt, 1],
+      ["TelephoneEventPt", Num.TelephoneEventPt, 1],
+      ["TelephoneEventFmtpStart", Num.TelephoneEventFmtpStart, 1],
+      ["TelephoneEventFmtpLen", Num.TelephoneEventFmtpLen, 1],
+      ["Direction", Num.Direction, 1],
+      ["Ptime", Num.Ptime, 1],
+      ["AudioLineStart", Num.AudioLineStart, 1],
+      ["BestScore", Num.BestScore, 1],
+      ["AudioHasConn", Num.AudioHasConn, 1],
+      ["AudioConn", Num.AudioConn, ConnOut.Size],
+      ["SessHasConn", Num.SessHasConn, 1],
+      ["SessConn", Num.SessConn, ConnOut.Size],
+      ["CurHasConn", Num.CurHasConn, 1],
+      ["CurConn", Num.CurConn, ConnOut.Size],
+      ["CurMedia", Num.CurMedia, MediaOut.Size],
+      ["SawOrigin", Num.SawOrigin, 1],
+      ["SessDirection", Num.SessDirection, 1],
+      ["SessPtime", Num.SessPtime, 1],
+      ["CurDirection", Num.CurDirection, 1],
+      ["CurPtime", Num.CurPtime, 1],
+      ["CurEventFmtpPt", Num.CurEventFmtpPt, 1],
+      ["CurEventFmtpStart", Num.CurEventFmtpStart, 1],
+      ["CurEventFmtpLen", Num.CurEventFmtpLen, 1],
+      ["Scratch", Num.Scratch, Math.max(RtpmapOut.Size, FmtpOut.Size)],
+      // a nibble per payload type, 8 to an int32
+      ["PtKinds", Num.PtKinds, (MAX_PT + 1) / 8],
+      ["Media", Num.Media, MAX_MEDIA * MediaRow.Size],
+    ];
+    let next = 0;
+    for (const [name, at, size] of blocks) {
+      expect({ name, at }).toEqual({ name, at: next });
+      next = at + size;
+    }
+    expect(next).toBe(Num.Size);
   });
 });
 
@@ -246,6 +321,7 @@ describe("SdpReader: malformed bodies", () => {
     ["fmtp without a PT", HEAD + "m=audio 5000 RTP/AVP 0\na=fmtp:x 0-15\n", SdpError.Attribute, "x 0-15"],
     ["ptime not a number", HEAD + "m=audio 5000 RTP/AVP 0\na=ptime:abc\n", SdpError.Attribute, "abc"],
     ["too many m= lines", HEAD + "m=audio 5000 RTP/AVP 0\n".repeat(MAX_MEDIA + 1), SdpError.TooManyMedia, "m=audio"],
+    ["an m= line over 64 KB", HEAD + "m=video 5000 RTP/AVP" + " 96".repeat(21838) + " 9\n", SdpError.Media, "m=video 5000"],
   ];
 
   it.each(cases)("%s", (_name, body, error, at) => {
@@ -437,7 +513,7 @@ describe("LocalMedia: answers (RFC 3264 §6)", () => {
     expect(back.codecPt).toBe(r.codecPt);
     expect(back.telephoneEventPt).toBe(m.telephoneEventPt >= 0 ? r.telephoneEventPt : -1);
     expect(back.connectionAddress()).toBe(m.address);
-    for (let k = 0; k < r.mediaCount; k++) if (k !== r.audioIndex) expect(back.mediaPort[k]).toBe(0);
+    for (let k = 0; k < r.mediaCount; k++) if (k !== r.audioIndex) expect(back.mediaPort(k)).toBe(0);
     return { text: text(w), back, offer: r };
   }
 

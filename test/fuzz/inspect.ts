@@ -349,11 +349,11 @@ export class Inspector {
     this.push(d.originVersion);
     this.push(d.mediaCount);
     for (let k = 0; k < d.mediaCount; k++) {
-      this.push(d.mediaLineStart[k]!);
-      this.span("m= media", d.mediaTypeStart[k]!, d.mediaTypeLen[k]!, start, end);
-      this.push(d.mediaPort[k]!);
-      this.span("m= proto", d.mediaProtoStart[k]!, d.mediaProtoLen[k]!, start, end);
-      this.span("m= fmt", d.mediaFmtStart[k]!, d.mediaFmtLen[k]!, start, end);
+      this.push(d.mediaLineStart(k));
+      this.span("m= media", d.mediaTypeStart(k), d.mediaTypeLen(k), start, end);
+      this.push(d.mediaPort(k));
+      this.span("m= proto", d.mediaProtoStart(k), d.mediaProtoLen(k), start, end);
+      this.span("m= fmt", d.mediaFmtStart(k), d.mediaFmtLen(k), start, end);
     }
     this.push(d.audioIndex);
     this.push(d.audioPort);

@@ -6,75 +6,76 @@ import { ascii, spanEqualsCI } from "../message/bytes";
 import { C, Ch } from "../message/chars";
 import { parseUint, skipClass } from "../message/lex";
 import { MAX_PT } from "./codec";
-import { skipNonWs, skipWs, trimWs } from "./scan";
+import { FieldRead, skipNonWs, skipWs, trimWs } from "./scan";
 
 const K_AUDIO = ascii("audio");
 const K_RTP_AVP = ascii("rtp/avp");
 
-export class MediaField {
-  typeStart = 0;
-  typeLen = 0;
-  port = 0;
-  protoStart = 0;
-  protoLen = 0;
+/** Where readMedia puts what it read, from the index it is given. */
+export const enum MediaOut {
+  /** The media type starts the value. */
+  TypeLen = 0,
+  Port = 1,
+  ProtoStart = 2,
+  ProtoLen = 3,
   /** The format list, from the first format to the end of the line. */
-  fmtStart = 0;
-  fmtLen = 0;
+  FmtStart = 4,
+  FmtLen = 5,
+  /** MediaFlag bits. */
+  Flags = 6,
+  Size = 7,
+}
+
+export const enum MediaFlag {
   /** media is "audio" (RFC 4566 §5.14 media types are case-insensitive tokens). */
-  audio = false;
+  Audio = 1,
   /** proto is RTP/AVP (RFC 3551), the only profile we speak: no SRTP, no AVPF feedback. */
-  avp = false;
-  /** Offset of the first byte that does not fit the grammar. */
-  error = 0;
+  Avp = 2,
+}
 
-  /** Read the value [i, end) of an m= line. */
-  read(buf: Uint8Array, i: number, end: number): boolean {
-    end = trimWs(buf, i, end);
-    let j = skipClass(buf, i, end, C.Token);
-    if (j === i) return this.fail(i);
-    this.typeStart = i;
-    this.typeLen = j - i;
-    this.audio = spanEqualsCI(buf, i, j - i, K_AUDIO);
-    i = skipWs(buf, j, end);
-    if (i === j) return this.fail(i);
-    j = skipClass(buf, i, end, C.Digit);
-    const port = parseUint(buf, i, j, 65535);
-    if (port < 0) return this.fail(i);
-    this.port = port;
-    if (j < end && buf[j] === Ch.Slash) {
-      const d = skipClass(buf, j + 1, end, C.Digit);
-      if (d === j + 1) return this.fail(j + 1);
-      j = d;
-    }
-    i = skipWs(buf, j, end);
-    if (i === j) return this.fail(i);
-    // proto = token *("/" token)
-    j = i;
-    for (;;) {
-      const t = skipClass(buf, j, end, C.Token);
-      if (t === j) return this.fail(j);
-      j = t;
-      if (j < end && buf[j] === Ch.Slash) j++;
-      else break;
-    }
-    this.protoStart = i;
-    this.protoLen = j - i;
-    this.avp = spanEqualsCI(buf, i, j - i, K_RTP_AVP);
-    i = skipWs(buf, j, end);
-    if (i === j || i >= end) return this.fail(i);
-    this.fmtStart = i;
-    this.fmtLen = end - i;
-    // 1*(SP fmt); numbers 0-127 under RTP/AVP
-    while (i < end) {
-      j = skipNonWs(buf, i, end);
-      if (this.avp && parseUint(buf, i, j, MAX_PT) < 0) return this.fail(i);
-      i = skipWs(buf, j, end);
-    }
-    return true;
+/** Read the value [i, end) of an m= line into out[at + MediaOut.*]; FieldRead.Ok or the offset of the problem. */
+export function readMedia(buf: Uint8Array, i: number, end: number, out: Int32Array, at: number): number {
+  end = trimWs(buf, i, end);
+  let j = skipClass(buf, i, end, C.Token);
+  if (j === i) return i;
+  out[at + MediaOut.TypeLen] = j - i;
+  let flags = spanEqualsCI(buf, i, j - i, K_AUDIO) ? MediaFlag.Audio : 0;
+  i = skipWs(buf, j, end);
+  if (i === j) return i;
+  j = skipClass(buf, i, end, C.Digit);
+  const port = parseUint(buf, i, j, 65535);
+  if (port < 0) return i;
+  out[at + MediaOut.Port] = port;
+  if (j < end && buf[j] === Ch.Slash) {
+    const d = skipClass(buf, j + 1, end, C.Digit);
+    if (d === j + 1) return j + 1;
+    j = d;
   }
-
-  private fail(at: number): boolean {
-    this.error = at;
-    return false;
+  i = skipWs(buf, j, end);
+  if (i === j) return i;
+  // proto = token *("/" token)
+  j = i;
+  for (;;) {
+    const t = skipClass(buf, j, end, C.Token);
+    if (t === j) return j;
+    j = t;
+    if (j < end && buf[j] === Ch.Slash) j++;
+    else break;
   }
+  out[at + MediaOut.ProtoStart] = i;
+  out[at + MediaOut.ProtoLen] = j - i;
+  const avp = spanEqualsCI(buf, i, j - i, K_RTP_AVP);
+  if (avp) flags |= MediaFlag.Avp;
+  out[at + MediaOut.Flags] = flags;
+  i = skipWs(buf, j, end);
+  if (i === j || i >= end) return i;
+  out[at + MediaOut.FmtStart] = i;
+  out[at + MediaOut.FmtLen] = end - i;
+  // 1*(SP fmt); numbers 0-127 under RTP/AVP
+  while (i < end) {
+    j = skipNonWs(buf, i, end);
+    if (avp && parseUint(buf, i, j, MAX_PT) < 0) return i;
+    i = skipWs(buf, j, end);
+  }
+  return FieldRead.Ok;
 }

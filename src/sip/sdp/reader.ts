@@ -9,23 +9,28 @@
  *
  * Malformed SDP stops the reader with an error code and the byte offset of
  * the problem; nothing throws and nothing is allocated per body.
+ *
+ * Its numbers live in one Int32Array (reader-state.ts), read through
+ * getters, so that the reader costs the idle heap a few slots rather than
+ * one per number (issue 9); the field readers write into that array too.
  */
 import { ascii, spanEquals, spanEqualsCI, spanToString } from "../message/bytes";
 import { C, Ch } from "../message/chars";
 import { parseUint, skipClass } from "../message/lex";
 import { Codec, codecOf, MAX_PT, PtKind } from "./codec";
-import { ConnectionField } from "./connection";
+import { ConnOut, readConnection } from "./connection";
 import { Direction } from "./direction";
 import { SDP_ERROR_REASONS, SdpError } from "./errors";
-import { MediaField } from "./media-field";
-import { OriginField } from "./origin";
-import { Fmtp, Rtpmap } from "./rtpmap";
-import { skipNonWs, skipWs, trimWs } from "./scan";
+import { MediaFlag, MediaOut, readMedia } from "./media-field";
+import { OriginOut, readOrigin, sessVersion } from "./origin";
+import { MediaRow, Num } from "./reader-state";
+import { FmtpOut, readFmtp, readRtpmap, RtpmapOut } from "./rtpmap";
+import { FieldRead, skipNonWs, skipWs, trimWs } from "./scan";
 
 export { Codec } from "./codec";
 export { SDP_ERROR_REASONS, SdpError } from "./errors";
 
-/** How many m= lines are kept; the answer must repeat every one (RFC 3264 §6), so more is an error. */
+/** How many m= lines are kept (Num.Media's rows); the answer must repeat every one (RFC 3264 §6), so more is an error. */
 export const MAX_MEDIA = 16;
 
 const EMPTY = new Uint8Array(0);
@@ -57,6 +62,15 @@ const enum T {
   V = 118,
 }
 
+/** Both: a stream we can answer with RTP/AVP audio. */
+const AUDIO_AVP = MediaFlag.Audio | MediaFlag.Avp;
+/** A connection's numbers with its "has a c= line" flag before them. */
+const CONN_BLOCK = 1 + ConnOut.Size;
+/** The longest m= line kept: its row holds offsets and lengths within the line in 16-bit halves (reader-state.ts MediaRow). */
+const MAX_MEDIA_LINE = 0xffff;
+/** The low half of such a number. */
+const LOW = 0xffff;
+
 /** How suitable an audio stream is; the first stream with the highest score is the one answered. */
 const enum Score {
   None = 0,
@@ -68,116 +82,14 @@ const enum Score {
 }
 
 export class SdpReader {
+  /** Every number but originVersion, indexed by Num (reader-state.ts); first, as it is looked up most. */
+  private readonly n = new Int32Array(Num.Size);
   buf: Uint8Array = EMPTY;
-  error: SdpError = SdpError.None;
-  /** Absolute offset into buf of the problem. */
-  errorOffset = 0;
-
-  // o= (RFC 4566 §5.2)
-  originStart = 0;
-  originLen = 0;
-  originSessIdStart = 0;
-  originSessIdLen = 0;
-  originVersionStart = 0;
-  originVersionLen = 0;
-  /** sess-version; -1 when too long to be exact as a number (compare the span then). */
+  /** o= sess-version; -1 when too long to be exact as a number (compare the span then). A double: it has no room among the int32s. */
   originVersion = -1;
 
-  // Every m= line, in order (RFC 3264 §6: the answer has as many, in the same order).
-  // Views of one buffer (`lines`): in XS a view costs 4 slots and no chunk of its own, a typed array 7 and a chunk.
-  mediaCount = 0;
-  readonly mediaLineStart: Int32Array;
-  readonly mediaTypeStart: Int32Array;
-  readonly mediaTypeLen: Int32Array;
-  readonly mediaPort: Int32Array;
-  readonly mediaProtoStart: Int32Array;
-  readonly mediaProtoLen: Int32Array;
-  /** The format list, from the first format to the end of the line. */
-  readonly mediaFmtStart: Int32Array;
-  readonly mediaFmtLen: Int32Array;
-
-  // The audio stream we answer
-  /** Index among the m= lines, -1 when none. */
-  audioIndex = -1;
-  /** 0 = stream disabled by the offerer. */
-  audioPort = 0;
-  /** Connection address: media-level c= over session-level (RFC 4566 §5.7). */
-  connStart = 0;
-  connLen = 0;
-  connIp6 = false;
-  /** 0.0.0.0: the RFC 2543 hold (RFC 3264 §8.4); send nothing to it. */
-  connNull = false;
-  /** The first G.711 format in the m= line's order, and its payload type in the offer. */
-  codec: Codec = Codec.None;
-  codecPt = -1;
-  /** Payload type of telephone-event/8000 (RFC 4733 §7.1.1), -1 when not offered. */
-  telephoneEventPt = -1;
-  /** Its a=fmtp parameters (the events, RFC 4733 §2.4.1); length -1 when there is no a=fmtp for it. */
-  telephoneEventFmtpStart = 0;
-  telephoneEventFmtpLen = -1;
-  /** a=sendrecv/sendonly/recvonly/inactive: media-level over session-level, default sendrecv (RFC 3264 §5.1). */
-  direction: Direction = Direction.SendRecv;
-  /** a=ptime in ms (media-level over session-level), 0 when absent. */
-  ptime = 0;
-
-  private readonly origin = new OriginField();
-  private readonly conn = new ConnectionField();
-  private readonly media = new MediaField();
-  private readonly rtpmap = new Rtpmap();
-  private readonly fmtp = new Fmtp();
-  /**
-   * What each payload type means in the current media description, cleared
-   * when the next one starts (128 bytes; a per-type stamp would spare the
-   * clearing at four times the bytes). The a=fmtp lines are not kept per
-   * type: only telephone-event's is wanted, and it is found again in the
-   * chosen section's lines (findEventFmtp). A view of the m= lines'
-   * buffer (a typed array of its own costs 3 slots and a chunk more).
-   */
-  private readonly ptKind: Uint8Array;
-
-  private sawOrigin = false;
-  private sessConn = false;
-  private sessConnStart = 0;
-  private sessConnLen = 0;
-  private sessConnIp6 = false;
-  private sessConnNull = false;
-  private sessDirection = -1;
-  private sessPtime = 0;
-
-  // The media description being read
-  private curAudio = false;
-  private curAvp = false;
-  private curPort = 0;
-  private curFmtStart = 0;
-  private curFmtEnd = 0;
-  private curConn = false;
-  private curConnStart = 0;
-  private curConnLen = 0;
-  private curConnIp6 = false;
-  private curConnNull = false;
-  private curDirection = -1;
-  private curPtime = 0;
-  /** The a=fmtp of a payload type already mapped to telephone-event in this section (the usual order): no second look needed. */
-  private curEventFmtpPt = -1;
-  private curEventFmtpStart = 0;
-  private curEventFmtpLen = 0;
-
-  private bestScore: Score = Score.None;
-  private audioConn = false;
-  private audioLineStart = 0;
-
   constructor() {
-    const lines = new ArrayBuffer(8 * MAX_MEDIA * 4 + MAX_PT + 1);
-    this.ptKind = new Uint8Array(lines, 8 * MAX_MEDIA * 4, MAX_PT + 1);
-    const view = (k: number): Int32Array => new Int32Array(lines, k * MAX_MEDIA * 4, MAX_MEDIA);
-    this.mediaLineStart = view(0);
-    this.mediaTypeStart = view(1);
-    this.mediaTypeLen = view(2);
-    this.mediaPort = view(3);
-    this.mediaProtoStart = view(4);
-    this.mediaProtoLen = view(5);
-    this.mediaFmtStart = view(6);
-    this.mediaFmtLen = view(7);
+    this.reset(EMPTY);
   }
 
   /**
@@ -216,14 +128,126 @@ export class SdpReader {
     return this.finish(start, end);
   }
 
+  get error(): SdpError {
+    return this.n[Num.Error]!;
+  }
+
+  /** Absolute offset into buf of the problem. */
+  get errorOffset(): number {
+    return this.n[Num.ErrorOffset]!;
+  }
+
   /** The reason for `error`, for logs. */
   get reason(): string {
-    return SDP_ERROR_REASONS[this.error] ?? "unknown";
+    return SDP_ERROR_REASONS[this.n[Num.Error]!] ?? "unknown";
+  }
+
+  // o= (RFC 4566 §5.2)
+  get originStart(): number {
+    return this.n[Num.Origin + OriginOut.Start]!;
+  }
+  get originLen(): number {
+    return this.n[Num.Origin + OriginOut.Len]!;
+  }
+  get originSessIdStart(): number {
+    return this.n[Num.Origin + OriginOut.SessIdStart]!;
+  }
+  get originSessIdLen(): number {
+    return this.n[Num.Origin + OriginOut.SessIdLen]!;
+  }
+  get originVersionStart(): number {
+    return this.n[Num.Origin + OriginOut.VersionStart]!;
+  }
+  get originVersionLen(): number {
+    return this.n[Num.Origin + OriginOut.VersionLen]!;
+  }
+
+  // Every m= line, in order (RFC 3264 §6: the answer has as many, in the same order); k < mediaCount.
+  get mediaCount(): number {
+    return this.n[Num.MediaCount]!;
+  }
+  mediaLineStart(k: number): number {
+    return this.n[Num.Media + k * MediaRow.Size + MediaRow.LineStart]!;
+  }
+  /** The media type starts the value, after "m=". */
+  mediaTypeStart(k: number): number {
+    return this.n[Num.Media + k * MediaRow.Size + MediaRow.LineStart]! + 2;
+  }
+  mediaTypeLen(k: number): number {
+    return this.n[Num.Media + k * MediaRow.Size + MediaRow.TypePort]! & LOW;
+  }
+  mediaPort(k: number): number {
+    return this.n[Num.Media + k * MediaRow.Size + MediaRow.TypePort]! >>> 16;
+  }
+  mediaProtoStart(k: number): number {
+    const row = Num.Media + k * MediaRow.Size;
+    return this.n[row + MediaRow.LineStart]! + (this.n[row + MediaRow.Proto]! & LOW);
+  }
+  mediaProtoLen(k: number): number {
+    return this.n[Num.Media + k * MediaRow.Size + MediaRow.Proto]! >>> 16;
+  }
+  /** The format list, from the first format to the end of the line. */
+  mediaFmtStart(k: number): number {
+    const row = Num.Media + k * MediaRow.Size;
+    return this.n[row + MediaRow.LineStart]! + (this.n[row + MediaRow.Fmt]! & LOW);
+  }
+  mediaFmtLen(k: number): number {
+    return this.n[Num.Media + k * MediaRow.Size + MediaRow.Fmt]! >>> 16;
+  }
+
+  // The audio stream we answer
+  /** Index among the m= lines, -1 when none. */
+  get audioIndex(): number {
+    return this.n[Num.AudioIndex]!;
+  }
+  /** 0 = stream disabled by the offerer. */
+  get audioPort(): number {
+    return this.n[Num.AudioPort]!;
+  }
+  /** Connection address: media-level c= over session-level (RFC 4566 §5.7). */
+  get connStart(): number {
+    return this.n[Num.AudioConn + ConnOut.AddrStart]!;
+  }
+  get connLen(): number {
+    return this.n[Num.AudioConn + ConnOut.AddrLen]!;
+  }
+  get connIp6(): boolean {
+    return this.n[Num.AudioConn + ConnOut.Ip6] !== 0;
+  }
+  /** 0.0.0.0: the RFC 2543 hold (RFC 3264 §8.4); send nothing to it. */
+  get connNull(): boolean {
+    return this.n[Num.AudioConn + ConnOut.Null] !== 0;
+  }
+  /** The first G.711 format in the m= line's order, and its payload type in the offer. */
+  get codec(): Codec {
+    return this.n[Num.Codec]!;
+  }
+  get codecPt(): number {
+    return this.n[Num.CodecPt]!;
+  }
+  /** Payload type of telephone-event/8000 (RFC 4733 §7.1.1), -1 when not offered. */
+  get telephoneEventPt(): number {
+    return this.n[Num.TelephoneEventPt]!;
+  }
+  /** Its a=fmtp parameters (the events, RFC 4733 §2.4.1); length -1 when there is no a=fmtp for it. */
+  get telephoneEventFmtpStart(): number {
+    return this.n[Num.TelephoneEventFmtpStart]!;
+  }
+  get telephoneEventFmtpLen(): number {
+    return this.n[Num.TelephoneEventFmtpLen]!;
+  }
+  /** a=sendrecv/sendonly/recvonly/inactive: media-level over session-level, default sendrecv (RFC 3264 §5.1). */
+  get direction(): Direction {
+    return this.n[Num.Direction]!;
+  }
+  /** a=ptime in ms (media-level over session-level), 0 when absent. */
+  get ptime(): number {
+    return this.n[Num.Ptime]!;
   }
 
   /** The audio stream's connection address as a string (on demand: allocates). */
   connectionAddress(): string {
-    return spanToString(this.buf, this.connStart, this.connLen);
+    return spanToString(this.buf, this.n[Num.AudioConn + ConnOut.AddrStart]!, this.n[Num.AudioConn + ConnOut.AddrLen]!);
   }
 
   /** One line "<type>=<value>" in [s, e). */
@@ -252,82 +276,63 @@ export class SdpReader {
   }
 
   private originLine(buf: Uint8Array, s: number, v: number, e: number): boolean {
+    const n = this.n;
     // RFC 4566 §5: exactly one o=, at session level.
-    if (this.sawOrigin || this.mediaCount > 0) return this.fail(SdpError.Origin, s);
-    const o = this.origin;
-    if (!o.read(buf, v, e)) return this.fail(SdpError.Origin, o.error);
-    this.sawOrigin = true;
-    this.originStart = o.start;
-    this.originLen = o.len;
-    this.originSessIdStart = o.sessIdStart;
-    this.originSessIdLen = o.sessIdLen;
-    this.originVersionStart = o.versionStart;
-    this.originVersionLen = o.versionLen;
-    this.originVersion = o.version;
+    if (n[Num.SawOrigin] !== 0 || n[Num.MediaCount]! > 0) return this.fail(SdpError.Origin, s);
+    const at = readOrigin(buf, v, e, n, Num.Origin);
+    if (at !== FieldRead.Ok) return this.fail(SdpError.Origin, at);
+    n[Num.SawOrigin] = 1;
+    this.originVersion = sessVersion(buf, n, Num.Origin);
     return true;
   }
 
   private connectionLine(buf: Uint8Array, v: number, e: number): boolean {
-    const c = this.conn;
-    if (!c.read(buf, v, e)) return this.fail(SdpError.Connection, c.error);
-    if (this.mediaCount === 0) {
-      this.sessConn = true;
-      this.sessConnStart = c.addrStart;
-      this.sessConnLen = c.addrLen;
-      this.sessConnIp6 = c.ip6;
-      this.sessConnNull = c.isNull;
-    } else {
-      this.curConn = true;
-      this.curConnStart = c.addrStart;
-      this.curConnLen = c.addrLen;
-      this.curConnIp6 = c.ip6;
-      this.curConnNull = c.isNull;
-    }
+    const n = this.n;
+    const inMedia = n[Num.MediaCount]! > 0;
+    const at = readConnection(buf, v, e, n, inMedia ? Num.CurConn : Num.SessConn);
+    if (at !== FieldRead.Ok) return this.fail(SdpError.Connection, at);
+    n[inMedia ? Num.CurHasConn : Num.SessHasConn] = 1;
     return true;
   }
 
   private mediaLine(buf: Uint8Array, s: number, v: number, e: number): boolean {
-    if (!this.sawOrigin) return this.fail(SdpError.Origin, s);
+    const n = this.n;
+    if (n[Num.SawOrigin] === 0) return this.fail(SdpError.Origin, s);
     this.endSection(s);
-    if (this.mediaCount >= MAX_MEDIA) return this.fail(SdpError.TooManyMedia, s);
-    const m = this.media;
-    if (!m.read(buf, v, e)) return this.fail(SdpError.Media, m.error);
-    const k = this.mediaCount++;
-    this.mediaLineStart[k] = s;
-    this.mediaTypeStart[k] = m.typeStart;
-    this.mediaTypeLen[k] = m.typeLen;
-    this.mediaPort[k] = m.port;
-    this.mediaProtoStart[k] = m.protoStart;
-    this.mediaProtoLen[k] = m.protoLen;
-    this.mediaFmtStart[k] = m.fmtStart;
-    this.mediaFmtLen[k] = m.fmtLen;
-    this.curAudio = m.audio;
-    this.curAvp = m.avp;
-    this.curPort = m.port;
-    this.curFmtStart = m.fmtStart;
-    this.curFmtEnd = m.fmtStart + m.fmtLen;
-    this.curConn = false;
-    this.curDirection = -1;
-    this.curPtime = 0;
+    const k = n[Num.MediaCount]!;
+    if (k >= MAX_MEDIA) return this.fail(SdpError.TooManyMedia, s);
+    // Longer than its row's 16-bit halves hold; no offer has such a line.
+    if (e - s > MAX_MEDIA_LINE) return this.fail(SdpError.Media, s);
+    const at = readMedia(buf, v, e, n, Num.CurMedia);
+    if (at !== FieldRead.Ok) return this.fail(SdpError.Media, at);
+    const row = Num.Media + k * MediaRow.Size;
+    n[row + MediaRow.LineStart] = s;
+    n[row + MediaRow.TypePort] = n[Num.CurMedia + MediaOut.TypeLen]! | (n[Num.CurMedia + MediaOut.Port]! << 16);
+    n[row + MediaRow.Proto] = (n[Num.CurMedia + MediaOut.ProtoStart]! - s) | (n[Num.CurMedia + MediaOut.ProtoLen]! << 16);
+    n[row + MediaRow.Fmt] = (n[Num.CurMedia + MediaOut.FmtStart]! - s) | (n[Num.CurMedia + MediaOut.FmtLen]! << 16);
+    n[Num.MediaCount] = k + 1;
+    n[Num.CurHasConn] = 0;
+    n[Num.CurDirection] = -1;
+    n[Num.CurPtime] = 0;
+    n[Num.CurEventFmtpPt] = -1;
     // A new media description: every payload type mapping of the previous one lapses.
-    this.ptKind.fill(PtKind.Unknown);
-    this.curEventFmtpPt = -1;
+    n.fill(PtKind.Unknown, Num.PtKinds, Num.Media);
     return true;
   }
 
   /** a=<attribute>[:<value>] (RFC 4566 §5.13). Only the attributes that shape the answer are read. */
   private attributeLine(buf: Uint8Array, v: number, e: number): boolean {
-    const inMedia = this.mediaCount > 0;
+    const n = this.n;
+    const inMedia = n[Num.MediaCount]! > 0;
     // Attributes of streams we will reject are not ours to judge.
-    if (inMedia && !(this.curAudio && this.curAvp)) return true;
-    let n = v;
-    while (n < e && buf[n] !== Ch.Colon) n++;
-    const nameLen = n - v;
-    const val = n < e ? n + 1 : e;
+    if (inMedia && (n[Num.CurMedia + MediaOut.Flags]! & AUDIO_AVP) !== AUDIO_AVP) return true;
+    let c = v;
+    while (c < e && buf[c] !== Ch.Colon) c++;
+    const nameLen = c - v;
+    const val = c < e ? c + 1 : e;
     const d = directionOf(buf, v, nameLen);
     if (d >= 0) {
-      if (inMedia) this.curDirection = d;
-      else this.sessDirection = d;
+      n[inMedia ? Num.CurDirection : Num.SessDirection] = d;
       return true;
     }
     if (spanEqualsCI(buf, v, nameLen, K_PTIME)) {
@@ -335,24 +340,28 @@ export class SdpReader {
       const j = skipClass(buf, val, e, C.Digit);
       const p = parseUint(buf, val, j, MAX_PTIME);
       if (p < 0) return this.fail(SdpError.Attribute, val);
-      if (inMedia) this.curPtime = p;
-      else this.sessPtime = p;
+      n[inMedia ? Num.CurPtime : Num.SessPtime] = p;
       return true;
     }
     // rtpmap and fmtp are media-level only (RFC 4566 §6).
     if (!inMedia) return true;
     if (spanEqualsCI(buf, v, nameLen, K_RTPMAP)) {
-      const r = this.rtpmap;
-      if (!r.read(buf, val, e)) return this.fail(SdpError.Attribute, r.error);
-      this.ptKind[r.pt] = r.kind;
+      const at = readRtpmap(buf, val, e, n, Num.Scratch);
+      if (at !== FieldRead.Ok) return this.fail(SdpError.Attribute, at);
+      // Its nibble in the payload-type table (reader-state.ts Num.PtKinds), written in place.
+      const pt = n[Num.Scratch + RtpmapOut.Pt]!;
+      const w = Num.PtKinds + (pt >> 3);
+      const shift = (pt & 7) << 2;
+      n[w] = (n[w]! & ~(15 << shift)) | (n[Num.Scratch + RtpmapOut.Kind]! << shift);
     } else if (spanEqualsCI(buf, v, nameLen, K_FMTP)) {
       // Kept when it is for telephone-event (mapped above it, as offers do); otherwise findEventFmtp looks again if need be.
-      const f = this.fmtp;
-      if (!f.read(buf, val, e)) return this.fail(SdpError.Attribute, f.error);
-      if (this.ptKind[f.pt] === PtKind.TelephoneEvent) {
-        this.curEventFmtpPt = f.pt;
-        this.curEventFmtpStart = f.paramsStart;
-        this.curEventFmtpLen = f.paramsLen;
+      const at = readFmtp(buf, val, e, n, Num.Scratch);
+      if (at !== FieldRead.Ok) return this.fail(SdpError.Attribute, at);
+      const pt = n[Num.Scratch + FmtpOut.Pt]!;
+      if (((n[Num.PtKinds + (pt >> 3)]! >> ((pt & 7) << 2)) & 15) === PtKind.TelephoneEvent) {
+        n[Num.CurEventFmtpPt] = pt;
+        n[Num.CurEventFmtpStart] = n[Num.Scratch + FmtpOut.ParamsStart]!;
+        n[Num.CurEventFmtpLen] = n[Num.Scratch + FmtpOut.ParamsLen]!;
       }
     }
     return true;
@@ -360,20 +369,26 @@ export class SdpReader {
 
   /** The media description just read, which ends at `end`, is complete: is its stream a better one to answer? */
   private endSection(end: number): void {
-    if (this.mediaCount === 0 || !this.curAudio) return;
+    const n = this.n;
+    const count = n[Num.MediaCount]!;
+    if (count === 0) return;
+    const flags = n[Num.CurMedia + MediaOut.Flags]!;
+    if ((flags & MediaFlag.Audio) === 0) return;
+    const port = n[Num.CurMedia + MediaOut.Port]!;
     let score = Score.Audio;
     let codec = Codec.None;
     let codecPt = -1;
     let te = -1;
-    if (this.curAvp) {
+    if ((flags & MediaFlag.Avp) !== 0) {
       const buf = this.buf;
-      const fmtEnd = this.curFmtEnd;
-      let i = this.curFmtStart;
+      let i = n[Num.CurMedia + MediaOut.FmtStart]!;
+      const fmtEnd = i + n[Num.CurMedia + MediaOut.FmtLen]!;
       // The offerer lists formats in order of preference (RFC 3264 §5.1).
       while (i < fmtEnd) {
         const j = skipNonWs(buf, i, fmtEnd);
         const pt = parseUint(buf, i, j, MAX_PT);
-        const kind: PtKind = pt >= 0 ? this.ptKind[pt]! : PtKind.Unknown;
+        // pt's nibble in the payload-type table (reader-state.ts Num.PtKinds)
+        const kind: PtKind = pt >= 0 ? (n[Num.PtKinds + (pt >> 3)]! >> ((pt & 7) << 2)) & 15 : PtKind.Unknown;
         if (codec === Codec.None) {
           codec = codecOf(pt, kind);
           if (codec !== Codec.None) codecPt = pt;
@@ -381,38 +396,31 @@ export class SdpReader {
         if (te < 0 && kind === PtKind.TelephoneEvent) te = pt;
         i = skipWs(buf, j, fmtEnd);
       }
-      if (codec !== Codec.None) score = this.curPort > 0 ? Score.Usable : Score.Disabled;
+      if (codec !== Codec.None) score = port > 0 ? Score.Usable : Score.Disabled;
     }
-    if (score <= this.bestScore) return;
-    this.bestScore = score;
-    const k = this.mediaCount - 1;
-    this.audioIndex = k;
-    this.audioLineStart = this.mediaLineStart[k]!;
-    this.audioPort = this.curPort;
-    this.codec = codec;
-    this.codecPt = codecPt;
-    this.telephoneEventPt = te;
-    this.telephoneEventFmtpStart = 0;
-    this.telephoneEventFmtpLen = -1;
-    if (te >= 0 && te === this.curEventFmtpPt) {
-      this.telephoneEventFmtpStart = this.curEventFmtpStart;
-      this.telephoneEventFmtpLen = this.curEventFmtpLen;
-    } else if (te >= 0) this.findEventFmtp(te, this.audioLineStart, end);
-    this.direction = this.curDirection >= 0 ? this.curDirection : this.sessDirection >= 0 ? this.sessDirection : Direction.SendRecv;
-    this.ptime = this.curPtime > 0 ? this.curPtime : this.sessPtime;
-    if (this.curConn) {
-      this.audioConn = true;
-      this.connStart = this.curConnStart;
-      this.connLen = this.curConnLen;
-      this.connIp6 = this.curConnIp6;
-      this.connNull = this.curConnNull;
-    } else {
-      this.audioConn = this.sessConn;
-      this.connStart = this.sessConnStart;
-      this.connLen = this.sessConnLen;
-      this.connIp6 = this.sessConnIp6;
-      this.connNull = this.sessConnNull;
-    }
+    if (score <= n[Num.BestScore]!) return;
+    n[Num.BestScore] = score;
+    n[Num.AudioIndex] = count - 1;
+    const lineStart = n[Num.Media + (count - 1) * MediaRow.Size + MediaRow.LineStart]!;
+    n[Num.AudioLineStart] = lineStart;
+    n[Num.AudioPort] = port;
+    n[Num.Codec] = codec;
+    n[Num.CodecPt] = codecPt;
+    n[Num.TelephoneEventPt] = te;
+    n[Num.TelephoneEventFmtpStart] = 0;
+    n[Num.TelephoneEventFmtpLen] = -1;
+    if (te >= 0 && te === n[Num.CurEventFmtpPt]) {
+      n[Num.TelephoneEventFmtpStart] = n[Num.CurEventFmtpStart]!;
+      n[Num.TelephoneEventFmtpLen] = n[Num.CurEventFmtpLen]!;
+    } else if (te >= 0) this.findEventFmtp(te, lineStart, end);
+    const cur = n[Num.CurDirection]!;
+    const sess = n[Num.SessDirection]!;
+    n[Num.Direction] = cur >= 0 ? cur : sess >= 0 ? sess : Direction.SendRecv;
+    const ptime = n[Num.CurPtime]!;
+    n[Num.Ptime] = ptime > 0 ? ptime : n[Num.SessPtime]!;
+    // The media-level c= if there is one, else the session's (its flag says whether there is that).
+    const from = n[Num.CurHasConn] !== 0 ? Num.CurHasConn : Num.SessHasConn;
+    n.copyWithin(Num.AudioHasConn, from, from + CONN_BLOCK);
   }
 
   /**
@@ -423,15 +431,18 @@ export class SdpReader {
    */
   private findEventFmtp(pt: number, from: number, to: number): void {
     const buf = this.buf;
-    const f = this.fmtp;
+    const n = this.n;
     let i = from;
     while (i < to) {
       let e = i;
       while (e < to && buf[e] !== Ch.CR && buf[e] !== Ch.LF) e++;
       // "a=fmtp:" (the name case-insensitive, as attributeLine reads it)
-      if (e - i > 7 && buf[i] === T.A && buf[i + 1] === Ch.Equals && buf[i + 6] === Ch.Colon && spanEqualsCI(buf, i + 2, 4, K_FMTP) && f.read(buf, i + 7, e) && f.pt === pt) {
-        this.telephoneEventFmtpStart = f.paramsStart;
-        this.telephoneEventFmtpLen = f.paramsLen;
+      if (
+        e - i > 7 && buf[i] === T.A && buf[i + 1] === Ch.Equals && buf[i + 6] === Ch.Colon && spanEqualsCI(buf, i + 2, 4, K_FMTP) &&
+        readFmtp(buf, i + 7, e, n, Num.Scratch) === FieldRead.Ok && n[Num.Scratch + FmtpOut.Pt] === pt
+      ) {
+        n[Num.TelephoneEventFmtpStart] = n[Num.Scratch + FmtpOut.ParamsStart]!;
+        n[Num.TelephoneEventFmtpLen] = n[Num.Scratch + FmtpOut.ParamsLen]!;
       }
       i = e;
       while (i < to && (buf[i] === Ch.CR || buf[i] === Ch.LF)) i++;
@@ -439,52 +450,34 @@ export class SdpReader {
   }
 
   private finish(start: number, end: number): boolean {
-    if (!this.sawOrigin) return this.fail(SdpError.Origin, end);
+    const n = this.n;
+    if (n[Num.SawOrigin] === 0) return this.fail(SdpError.Origin, end);
     this.endSection(end);
-    if (this.audioIndex < 0) return this.fail(SdpError.NoAudio, start);
+    if (n[Num.AudioIndex]! < 0) return this.fail(SdpError.NoAudio, start);
     // RFC 4566 §5.7: a c= at session level or in every media description; a stream in use needs one.
-    if (this.audioPort > 0 && !this.audioConn) return this.fail(SdpError.Connection, this.audioLineStart);
+    if (n[Num.AudioPort]! > 0 && n[Num.AudioHasConn] === 0) return this.fail(SdpError.Connection, n[Num.AudioLineStart]!);
     return true;
   }
 
   private reset(buf: Uint8Array): void {
+    const n = this.n;
     this.buf = buf;
-    this.error = SdpError.None;
-    this.errorOffset = 0;
-    this.originStart = 0;
-    this.originLen = 0;
-    this.originSessIdStart = 0;
-    this.originSessIdLen = 0;
-    this.originVersionStart = 0;
-    this.originVersionLen = 0;
     this.originVersion = -1;
-    this.mediaCount = 0;
-    this.audioIndex = -1;
-    this.audioPort = 0;
-    this.connStart = 0;
-    this.connLen = 0;
-    this.connIp6 = false;
-    this.connNull = false;
-    this.codec = Codec.None;
-    this.codecPt = -1;
-    this.telephoneEventPt = -1;
-    this.telephoneEventFmtpStart = 0;
-    this.telephoneEventFmtpLen = -1;
-    this.direction = Direction.SendRecv;
-    this.ptime = 0;
-    this.sawOrigin = false;
-    this.sessConn = false;
-    this.sessDirection = -1;
-    this.sessPtime = 0;
-    this.curAudio = false;
-    this.bestScore = Score.None;
-    this.audioConn = false;
-    this.audioLineStart = 0;
+    // Everything before the per-description tables is 0 (SdpError.None, Codec and Direction aside) ...
+    n.fill(0, 0, Num.PtKinds);
+    // ... but the "none" values.
+    n[Num.AudioIndex] = -1;
+    n[Num.Codec] = Codec.None;
+    n[Num.CodecPt] = -1;
+    n[Num.TelephoneEventPt] = -1;
+    n[Num.TelephoneEventFmtpLen] = -1;
+    n[Num.Direction] = Direction.SendRecv;
+    n[Num.SessDirection] = -1;
   }
 
   private fail(error: SdpError, at: number): boolean {
-    this.error = error;
-    this.errorOffset = at;
+    this.n[Num.Error] = error;
+    this.n[Num.ErrorOffset] = at;
     return false;
   }
 }

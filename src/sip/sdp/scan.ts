@@ -26,3 +26,14 @@ export function trimWs(buf: Uint8Array, start: number, end: number): number {
   while (end > start && (CHARS[buf[end - 1]!]! & C.Ws) !== 0) end--;
   return end;
 }
+
+/**
+ * What the field readers (origin.ts, connection.ts, media-field.ts,
+ * rtpmap.ts) return: Ok, or else the offset of the first byte that does not
+ * fit the grammar (always >= 0). They write what they read into the
+ * reader's numbers rather than into objects of their own, which would each
+ * cost the idle heap a slot per property (issue 9).
+ */
+export const enum FieldRead {
+  Ok = -1,
+}

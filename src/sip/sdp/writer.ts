@@ -159,8 +159,8 @@ export class LocalMedia {
     for (let k = 0; k < n; k++) {
       if (k !== offer.audioIndex) {
         // Rejected (RFC 3264 §6): port 0, with the offered media, proto and formats.
-        w.bytes(M_EQ).span(src, offer.mediaTypeStart[k]!, offer.mediaTypeLen[k]!).bytes(PORT_ZERO);
-        w.span(src, offer.mediaProtoStart[k]!, offer.mediaProtoLen[k]!).byte(32).span(src, offer.mediaFmtStart[k]!, offer.mediaFmtLen[k]!).crlf();
+        w.bytes(M_EQ).span(src, offer.mediaTypeStart(k), offer.mediaTypeLen(k)).bytes(PORT_ZERO);
+        w.span(src, offer.mediaProtoStart(k), offer.mediaProtoLen(k)).byte(32).span(src, offer.mediaFmtStart(k), offer.mediaFmtLen(k)).crlf();
         continue;
       }
       const te = this.telephoneEventPt >= 0 ? offer.telephoneEventPt : -1;
