@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { digitEvent, eventDigit, TelephoneEventReceiver, writeTelephoneEvent } from "../src/media/telephone-event";
+import { MediaNumber, mediaNumbers } from "../src/media/media-numbers";
 import { Tone, ToneGenerator } from "../src/media/tone";
 import { dominant, rms, toneShare } from "./interop/audio/signal";
 
@@ -144,6 +145,33 @@ describe("tone generator", () => {
     expect(dominant(out, 0, 800, [1000, 1400, 425], RATE)).toBe(1000);
     expect(rms(out, 1000, 500)).toBe(0);
     expect(dominant(out, 3600, 2400, [1000, 1400, 425], RATE)).toBe(1400);
+  });
+
+  it("two generators on one table (CallMedia's local and remote tones) each play what a generator of its own plays", () => {
+    // CallMedia keeps both generators' state in the media's one table (issue #9), each from its own base.
+    const table = mediaNumbers();
+    const local = new ToneGenerator(table, MediaNumber.LocalTone);
+    const remote = new ToneGenerator(table, MediaNumber.RemoteTone);
+    const alone = [new ToneGenerator(), new ToneGenerator()];
+    local.play(Tone.RingbackUs);
+    alone[0]!.play(Tone.RingbackUs);
+    const frames = [new Int16Array(160), new Int16Array(160), new Int16Array(160), new Int16Array(160)];
+    const mismatches: string[] = [];
+    for (let f = 0; f < 120; f++) {
+      // The door opens while the ringback plays: the confirmation starts on the other generator.
+      if (f === 10) {
+        remote.play(Tone.DoorOpen);
+        alone[1]!.play(Tone.DoorOpen);
+      }
+      const a = [local.fill(frames[0]!, false), remote.fill(frames[1]!, false)];
+      const b = [alone[0]!.fill(frames[2]!, false), alone[1]!.fill(frames[3]!, false)];
+      for (let g = 0; g < 2; g++) {
+        if (a[g] !== b[g] || (a[g] && frames[g]!.some((v, i) => v !== frames[g + 2]![i]))) mismatches.push(`generator ${g} frame ${f}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+    expect(local.tone).toBe(Tone.RingbackUs);
+    expect(remote.playing).toBe(false); // the confirmation (40 frames) ended by itself
   });
 
   it("mixes into a frame with saturation", () => {

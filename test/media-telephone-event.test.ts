@@ -9,7 +9,7 @@
 import { describe, expect, it } from "vitest";
 import type { ClockHost, RandomHost, UdpHost } from "../src/host";
 import { FRAME_SAMPLES } from "../src/media/g711";
-import { RtpHeader, RtpCheck } from "../src/media/rtp-packet";
+import { RtpHeader, RtpCheck, writeRtpHeader } from "../src/media/rtp-packet";
 import { RtpSession } from "../src/media/rtp-session";
 import {
   EVENT_END_PACKETS,
@@ -187,13 +187,31 @@ function frame(sender: TelephoneEventSender, s: RtpSession, pcm: Int16Array): vo
 }
 
 describe("TelephoneEventSender in an RTP session", () => {
-  it("shares the stream with the audio: one packet per frame, sequence numbers in step, the event's packets in place of audio", () => {
+  it.each([
+    ["a sender of its own", false],
+    // As CallMedia builds it (issue #9): no buffer or numbers of its own; each frame then plays out through the same packet buffer.
+    ["a sender that writes into the session's packet buffer and keeps its numbers in the session's table", true],
+  ])("shares the stream with the audio: one packet per frame, sequence numbers in step, the event's packets in place of audio (%s)", (_name, lent) => {
     const { s, udp } = session(101);
-    const sender = new TelephoneEventSender();
+    const sender = lent ? new TelephoneEventSender(s.packet, s.numbers) : new TelephoneEventSender();
+    if (lent) expect(sender.packet).toBe(s.packet);
     const pcm = new Int16Array(FRAME_SAMPLES).fill(1000);
-    for (let k = 0; k < 3; k++) frame(sender, s, pcm);
+    // The phone's audio comes in, so that the frames played out go through the packet buffer between two sends.
+    const incoming = new Uint8Array(12 + FRAME_SAMPLES).fill(0x55);
+    const played = new Int16Array(FRAME_SAMPLES);
+    let heard = 0;
+    let k0 = 0;
+    const tick = (): void => {
+      frame(sender, s, pcm);
+      if (!lent) return;
+      writeRtpHeader(incoming, 0, 0, k0 === 0, k0, k0 * FRAME_SAMPLES, 0x5eed);
+      k0++;
+      s.receive(incoming, incoming.length, "192.0.2.1", 5004);
+      if (s.playFrame(played) && played[0] !== 0) heard++;
+    };
+    for (let k = 0; k < 3; k++) tick();
     sender.begin(11, 800);
-    for (let k = 0; k < 10; k++) frame(sender, s, pcm);
+    for (let k = 0; k < 10; k++) tick();
     expect(udp.sent.length).toBe(13);
     const h = new RtpHeader();
     const kinds: string[] = [];
@@ -235,6 +253,7 @@ describe("TelephoneEventSender in an RTP session", () => {
     expect(s.packetsSent).toBe(13);
     expect(s.octetsSent).toBe(8 * 160 + 5 * 4);
     expect(sender.events).toBe(1);
+    if (lent) expect(heard).toBeGreaterThan(5);
   });
 
   it("without telephone-event in the SDP the event is dropped and the audio goes on", () => {

@@ -80,8 +80,13 @@ const CALL_SLOT_CEILING = { slots: 114, chunkBytes: 3_250 };
  * state, uac and fallback port as three properties, now one number; was 142 + 1,944
  * with its fields and route set at their caps, 163 + 2,056 before they
  * viewed one buffer; dialog-store.ts), the media with 2 call
- * slots 247 + 3,024 (was 418 + 9,360: an RTP session per slot; now one for
- * the station, 20 ms jitter slots, its buffers in one), registration 165 +
+ * slots 116 + 3,152 (its numbers in one Uint32Array behind accessors and
+ * its clock times in a Float64Array, media-numbers.ts, views of the one
+ * buffer that also holds the session's buffers and the audio frame, the
+ * clock's entry the CallMedia itself; 112 + 3,616 with every number in a
+ * Float64Array; was 245 + 3,024 with a property per number, 418 + 9,360
+ * with an RTP session per slot, before one for the station, 20 ms jitter
+ * slots, its buffers in one), registration 165 +
  * 1,232 and keepalive 51 + 184 (were 218 + 1,464 and 60 + 248: their
  * request lines in one buffer each, the proxy's digest made on its first
  * 407).
@@ -91,7 +96,7 @@ const UA_MEDIA_CEILINGS: readonly [string, { slots: number; chunkBytes: number }
   ["UserAgent without its call slots", { slots: 275, chunkBytes: 1_450 }],
   ["SdpReader", { slots: 14, chunkBytes: 580 }],
   ["Dialog", { slots: 110, chunkBytes: 1_250 }],
-  ["CallMedia, 2 slots", { slots: 252, chunkBytes: 3_100 }],
+  ["CallMedia, 2 slots", { slots: 120, chunkBytes: 3_200 }],
   ["Registration (shared writer and readers)", { slots: 170, chunkBytes: 1_250 }],
   ["Keepalive (shared writer)", { slots: 55, chunkBytes: 200 }],
 ];

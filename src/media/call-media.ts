@@ -32,12 +32,13 @@ import type { AudioHost, ClockHost, LogHost, RandomHost, UdpHost, UdpReceiver } 
 import { LogLevel, logEnabled } from "../host";
 import { Codec } from "../sip/sdp/codec";
 import { canReceive, canSend } from "../sip/sdp/direction";
-import { TimerEntry, type TimerQueue, type TimerTarget } from "../sip/timer/timer-queue";
+import { TimerNode, type TimerQueue } from "../sip/timer/timer-queue";
 import { TimerKind } from "../sip/timer/timer-kind";
 import type { Call } from "../ua/call/call";
 import { CallDirection, CallState } from "../ua/call/call-types";
 import { FRAME_SAMPLES } from "./g711";
 import type { JitterBufferOptions } from "./jitter-buffer";
+import { MEDIA_NUMBERS_BYTES, MediaNumber as N, mediaNumbers, MediaTime, mediaTimes, ToneField } from "./media-numbers";
 import { RtpSession, type RtpSessionListener } from "./rtp-session";
 import { TelephoneEventSender } from "./telephone-event";
 import { Tone, ToneGenerator } from "./tone";
@@ -98,7 +99,8 @@ export class MediaSlot implements UdpReceiver {
 
   /** The session serves this slot now, or served it last. */
   get bound(): boolean {
-    return this.session.slot === this.slot;
+    // Per datagram: the session's table read directly (its `slot` accessor is a call in XS).
+    return this.session.numbers[N.SessionSlot] === this.slot;
   }
 
   get active(): boolean {
@@ -141,53 +143,75 @@ class MediaSlotRtcp implements UdpReceiver {
   }
 }
 
-export class CallMedia implements TimerTarget, RtpSessionListener {
+/**
+ * The media clock's queue entry is the CallMedia itself (a TimerNode, as a
+ * call or a transaction is: no entry object of its own). Its numbers, and
+ * those of every part of the media, are in one table (media-numbers.ts; the
+ * clock times in a second), views of the one ArrayBuffer that also holds
+ * the session's buffers and the audio frame; it reaches them through the
+ * session (`session.numbers`, `session.times`) rather than a property of
+ * its own (issue #9: each property is a slot).
+ */
+export class CallMedia extends TimerNode implements RtpSessionListener {
   /** The station's one RTP session, bound to the call that has the audio. */
   readonly session: RtpSession;
   /** Per call slot: its sockets and receivers. */
   readonly slots: MediaSlot[];
   /** Played on the door's speaker (ringback, confirmation). */
-  readonly localTone = new ToneGenerator();
+  readonly localTone: ToneGenerator;
   /** Mixed into what the call hears (confirmation). */
-  readonly remoteTone = new ToneGenerator();
+  readonly remoteTone: ToneGenerator;
   /** RFC 4733 events into the call (the confirmation); `confirmEvent` -1 sends none. */
-  readonly events = new TelephoneEventSender();
-  confirmEvent = CONFIRM_EVENT;
+  readonly events: TelephoneEventSender;
   listener: CallMediaListener | undefined;
   audio: AudioHost | undefined;
-  /** Frames the clock ran, and frames it had to skip (late wake-ups). */
-  frames = 0;
-  skipped = 0;
 
   private readonly calls: readonly Call[];
   private readonly timers: TimerQueue;
-  private readonly clock: ClockHost;
   private readonly log: LogHost | undefined;
-  private readonly ringbackTone: Tone;
-  private readonly entry: TimerEntry;
-  /** The microphone's frame and the speaker's: two views of one buffer (in XS a view costs no chunk of its own). */
-  private readonly capture: Int16Array;
-  private readonly output: Int16Array;
-  private running = false;
-  private clockStart = 0;
-  private clockFrames = 0;
+  /**
+   * The microphone's frame, then the speaker's: the captured frame is spent
+   * once it is sent (encoded into the packet), before the frame to play is
+   * decoded into it, and AudioSink.play() copies what it keeps.
+   */
+  private readonly pcm: Int16Array;
 
   constructor(o: CallMediaOptions) {
+    super(TimerKind.User);
     this.calls = o.calls;
     this.timers = o.timers;
-    this.clock = o.clock;
     this.log = o.log;
     this.audio = o.audio;
     this.listener = o.listener;
-    this.ringbackTone = o.ringback ?? Tone.Ringback;
-    this.entry = new TimerEntry(this, TimerKind.User);
-    const frames = new ArrayBuffer(4 * FRAME_SAMPLES);
-    this.capture = new Int16Array(frames, 0, FRAME_SAMPLES);
-    this.output = new Int16Array(frames, 2 * FRAME_SAMPLES, FRAME_SAMPLES);
-    this.session = new RtpSession({ slot: 0, clock: o.clock, random: o.random, log: o.log, listener: this, jitter: o.jitter });
+    // One buffer for the whole media: the tables, the session's buffers (jitter, concealment, packet), the audio frame.
+    const sessionBytes = RtpSession.bytesFor(o.jitter);
+    const store = new ArrayBuffer(MEDIA_NUMBERS_BYTES + sessionBytes + 2 * FRAME_SAMPLES);
+    const n = mediaNumbers(store);
+    this.session = new RtpSession({ slot: 0, clock: o.clock, random: o.random, log: o.log, listener: this, jitter: o.jitter, store, storeAt: MEDIA_NUMBERS_BYTES, numbers: n, times: mediaTimes(store) });
+    this.pcm = new Int16Array(store, MEDIA_NUMBERS_BYTES + sessionBytes, FRAME_SAMPLES);
+    this.localTone = new ToneGenerator(n, N.LocalTone);
+    this.remoteTone = new ToneGenerator(n, N.RemoteTone);
+    this.events = new TelephoneEventSender(this.session.packet, n);
+    n[N.MediaConfirmEvent] = CONFIRM_EVENT;
+    n[N.MediaRingback] = o.ringback ?? Tone.Ringback;
     const slots: MediaSlot[] = [];
     for (let i = 0; i < o.calls.length; i++) slots.push(new MediaSlot(i, this.session));
     this.slots = slots;
+  }
+
+  /** The RFC 4733 event that confirms the door opening (default CONFIRM_EVENT), -1 for none. */
+  get confirmEvent(): number {
+    return this.session.numbers[N.MediaConfirmEvent]! | 0;
+  }
+  set confirmEvent(v: number) {
+    this.session.numbers[N.MediaConfirmEvent] = v;
+  }
+  /** Frames the clock ran, and frames it had to skip (late wake-ups). */
+  get frames(): number {
+    return this.session.numbers[N.MediaFrames]!;
+  }
+  get skipped(): number {
+    return this.session.numbers[N.MediaSkipped]!;
   }
 
   /** The host's RTP and RTCP sockets of call slot `slot`; the call's SDP advertises the RTP socket's port. */
@@ -257,7 +281,8 @@ export class CallMedia implements TimerTarget, RtpSessionListener {
   confirm(): void {
     this.localTone.play(Tone.DoorOpen);
     this.remoteTone.play(Tone.DoorOpen);
-    if (this.confirmEvent >= 0) this.events.begin(this.confirmEvent, CONFIRM_EVENT_SAMPLES, 10, CONFIRM_AFTER_FRAMES);
+    const event = this.session.numbers[N.MediaConfirmEvent]! | 0;
+    if (event >= 0) this.events.begin(event, CONFIRM_EVENT_SAMPLES, 10, CONFIRM_AFTER_FRAMES);
     this.runClock();
   }
 
@@ -273,14 +298,14 @@ export class CallMedia implements TimerTarget, RtpSessionListener {
   private follow(call: Call): boolean {
     const s = this.session;
     if (call.state !== CallState.Up || call.codec === Codec.None) {
-      if (s.active) s.stop();
+      s.stop();
       return false;
     }
     const alaw = call.codec === Codec.PCMA;
     // Directions: what the peer allows (its SDP, from its side) and what we answered.
     const send = canReceive(call.remoteDirection) && canSend(call.localDirection);
     const receive = canSend(call.remoteDirection) && canReceive(call.localDirection);
-    if (!s.active) {
+    if (this.session.numbers[N.SessionActive] === 0) {
       s.start(alaw, call.codecPt, call.telephoneEventPt, call.remoteRtpAddress, call.remoteRtpPort, send, receive);
       return true;
     }
@@ -298,9 +323,10 @@ export class CallMedia implements TimerTarget, RtpSessionListener {
       else if (c.direction === CallDirection.Outbound && (c.state === CallState.Dialing || c.state === CallState.Ringing)) ringing = true;
     }
     const tone = this.localTone;
+    const ringback: Tone = this.session.numbers[N.MediaRingback]!;
     if (ringing && !up) {
-      if (tone.tone !== this.ringbackTone) tone.play(this.ringbackTone);
-    } else if (tone.tone === this.ringbackTone) {
+      if (tone.tone !== ringback) tone.play(ringback);
+    } else if (tone.tone === ringback) {
       tone.stop();
     }
   }
@@ -313,66 +339,73 @@ export class CallMedia implements TimerTarget, RtpSessionListener {
   private runClock(): void {
     const audio0 = this.audio !== undefined;
     const s = this.session;
-    const needed = (s.active && (audio0 || s.rtp !== null)) || (this.localTone.playing && audio0);
-    if (needed === this.running) return;
+    const n = this.session.numbers;
+    // The session's and the local tone's state read from the table (accessors are calls in XS; this runs every frame).
+    const needed = (n[N.SessionActive] !== 0 && (audio0 || s.rtp !== null)) || (n[N.LocalTone + ToneField.Tone] !== Tone.None && audio0);
+    if (needed === (n[N.MediaRunning] !== 0)) return;
     const audio = this.audio;
     if (needed) {
-      this.running = true;
-      this.clockStart = this.clock.now();
-      this.clockFrames = 0;
+      n[N.MediaRunning] = 1;
+      this.session.times[MediaTime.MediaClockStart] = this.timers.now();
+      n[N.MediaClockFrames] = 0;
       if (audio !== undefined && audio.start !== undefined) audio.start();
-      this.timers.start(this.entry, 0, TimerKind.User);
+      this.timers.start(this, 0, TimerKind.User);
     } else {
-      this.running = false;
-      this.timers.stop(this.entry);
+      n[N.MediaRunning] = 0;
+      this.timers.stop(this);
       if (audio !== undefined && audio.stop !== undefined) audio.stop();
     }
   }
 
-  onTimer(entry: TimerEntry): void {
-    if (entry !== this.entry || !this.running) return;
-    const now = this.clock.now();
+  /** The media clock is due (TimerNode): the frames due since it started, then the next wake-up. */
+  fire(): void {
+    const n = this.session.numbers;
+    if (n[N.MediaRunning] === 0) return;
+    const timers = this.timers;
+    const now = timers.now();
+    const start = this.session.times[MediaTime.MediaClockStart]!;
     // Frame k is due at clockStart + k * FRAME_MS.
-    let due = Math.floor((now - this.clockStart) / FRAME_MS) + 1 - this.clockFrames;
+    let due = Math.floor((now - start) / FRAME_MS) + 1 - n[N.MediaClockFrames]!;
     if (due > MAX_CATCH_UP) {
       const skip = due - 1;
       this.session.skip(skip);
-      this.clockFrames += skip;
-      this.skipped += skip;
+      n[N.MediaClockFrames] += skip;
+      n[N.MediaSkipped] += skip;
       due = 1;
     }
     for (let k = 0; k < due; k++) this.frame(now);
-    this.clockFrames += due > 0 ? due : 0;
+    n[N.MediaClockFrames] += due > 0 ? due : 0;
     this.runClock();
-    if (this.running) this.timers.start(this.entry, this.clockStart + this.clockFrames * FRAME_MS - this.clock.now(), TimerKind.User);
+    if (n[N.MediaRunning] !== 0) timers.start(this, this.session.times[MediaTime.MediaClockStart]! + n[N.MediaClockFrames]! * FRAME_MS - timers.now(), TimerKind.User);
   }
 
   /** One 20 ms frame: the session's, or the local tone alone. */
   private frame(now: number): void {
-    this.frames++;
+    const n = this.session.numbers;
+    n[N.MediaFrames]++;
     const s = this.session;
-    const call = this.calls[s.slot];
+    const call = this.calls[n[N.SessionSlot]!];
     const audio = this.audio;
-    const capture = this.capture;
-    const output = this.output;
-    if (s.active && call !== undefined && this.follow(call)) {
-      if (audio === undefined || !audio.capture(capture)) {
-        for (let j = 0; j < FRAME_SAMPLES; j++) capture[j] = 0;
+    const pcm = this.pcm;
+    if (n[N.SessionActive] !== 0 && call !== undefined && this.follow(call)) {
+      if (audio === undefined || !audio.capture(pcm)) {
+        for (let j = 0; j < FRAME_SAMPLES; j++) pcm[j] = 0;
       }
-      this.remoteTone.fill(capture, true);
+      this.remoteTone.fill(pcm, true);
       // A frame that carries an RFC 4733 packet carries no audio (telephone-event.ts).
-      if (!this.events.sendFrame(s)) s.sendFrame(capture);
-      s.playFrame(output);
-      this.localTone.fill(output, true);
-      if (audio !== undefined) audio.play(output);
+      if (!this.events.sendFrame(s)) s.sendFrame(pcm);
+      // The captured frame is spent: the same samples now take the frame to play.
+      s.playFrame(pcm);
+      this.localTone.fill(pcm, true);
+      if (audio !== undefined) audio.play(pcm);
       s.tickRtcp(now);
     } else {
       this.remoteTone.stop();
       this.events.cancel();
       if (this.localTone.playing) {
-        for (let j = 0; j < FRAME_SAMPLES; j++) output[j] = 0;
-        this.localTone.fill(output, true);
-        if (audio !== undefined) audio.play(output);
+        for (let j = 0; j < FRAME_SAMPLES; j++) pcm[j] = 0;
+        this.localTone.fill(pcm, true);
+        if (audio !== undefined) audio.play(pcm);
       }
     }
   }

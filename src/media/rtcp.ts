@@ -11,6 +11,7 @@
  * host's monotonic clock, which §6.4.1 allows ("a sender MAY use [system
  * uptime] as a reference to calculate relative NTP timestamps").
  */
+import { MediaNumber as N, mediaNumbers } from "./media-numbers";
 import { readU32, writeU32 } from "./rtp-packet";
 import type { RtpReceiveStats } from "./rtp-stats";
 
@@ -74,14 +75,14 @@ function reportBlock(buf: Uint8Array, at: number, s: RtcpSource, nowMs: number):
   return at + 24;
 }
 
-/** SDES with one chunk: our SSRC and CNAME (`cnameLen` bytes of `cname`); returns the end. */
-function sdes(buf: Uint8Array, at: number, ssrc: number, cname: Uint8Array, cnameLen: number): number {
+/** SDES with one chunk: our SSRC and CNAME (`cnameLen` bytes of `cname` from `cnameAt`); returns the end. */
+function sdes(buf: Uint8Array, at: number, ssrc: number, cname: Uint8Array, cnameLen: number, cnameAt: number): number {
   const start = at;
   writeU32(buf, at + 4, ssrc);
   let p = at + 8;
   buf[p++] = SDES_CNAME;
   buf[p++] = cnameLen;
-  for (let i = 0; i < cnameLen; i++) buf[p++] = cname[i]!;
+  for (let i = 0; i < cnameLen; i++) buf[p++] = cname[cnameAt + i]!;
   // The item list ends with a null octet, then pad to a 32-bit boundary with nulls (§6.5).
   buf[p++] = 0;
   while (((p - start) & 3) !== 0) buf[p++] = 0;
@@ -91,9 +92,11 @@ function sdes(buf: Uint8Array, at: number, ssrc: number, cname: Uint8Array, cnam
 
 /**
  * Write the compound report (SR or RR, then SDES CNAME) at offset 0 of
- * `buf` (at least 84 + cnameLen bytes); returns its length.
+ * `buf` (at least 84 + cnameLen bytes); returns its length. The CNAME is
+ * `cnameLen` bytes of `cname` from `cnameAt`; it may be in `buf` itself,
+ * beyond the report's end (the session keeps it in its packet's tail).
  */
-export function writeReport(buf: Uint8Array, s: RtcpSource, nowMs: number, cname: Uint8Array, cnameLen: number): number {
+export function writeReport(buf: Uint8Array, s: RtcpSource, nowMs: number, cname: Uint8Array, cnameLen: number, cnameAt = 0): number {
   const blocks = s.stats.started ? 1 : 0;
   let p: number;
   if (s.sentSinceReport) {
@@ -111,7 +114,7 @@ export function writeReport(buf: Uint8Array, s: RtcpSource, nowMs: number, cname
     p = 8;
   }
   if (blocks > 0) p = reportBlock(buf, p, s, nowMs);
-  return sdes(buf, p, s.ssrc, cname, cnameLen);
+  return sdes(buf, p, s.ssrc, cname, cnameLen, cnameAt);
 }
 
 /** A BYE for `ssrc` (§6.6), after an RR without blocks (a compound packet starts with a report, §6.1); returns its length. */
@@ -123,22 +126,45 @@ export function writeBye(buf: Uint8Array, ssrc: number): number {
   return 16;
 }
 
-/** What a received compound RTCP packet said; reused for every packet. */
+/** What a received compound RTCP packet said; reused for every packet (its numbers in the media's table, media-numbers.ts). */
 export class RtcpReader {
+  private readonly n: Uint32Array;
+
+  constructor(numbers?: Uint32Array) {
+    this.n = numbers !== undefined ? numbers : mediaNumbers();
+  }
+
   /** The packet held an SR: its sender, and the middle 32 bits of its NTP timestamp (for our LSR). */
-  sr = false;
-  srSsrc = 0;
-  srMiddle = 0;
+  get sr(): boolean {
+    return this.n[N.RtcpSr] !== 0;
+  }
+  get srSsrc(): number {
+    return this.n[N.RtcpSrSsrc]!;
+  }
+  get srMiddle(): number {
+    return this.n[N.RtcpSrMiddle]!;
+  }
   /** A report block about `ssrc` (ours) was found: its loss fraction (/256) and jitter. */
-  aboutUs = false;
-  fractionLost = 0;
-  cumulativeLost = 0;
-  jitter = 0;
-  bye = false;
+  get aboutUs(): boolean {
+    return this.n[N.RtcpAboutUs] !== 0;
+  }
+  get fractionLost(): number {
+    return this.n[N.RtcpFractionLost]!;
+  }
+  get cumulativeLost(): number {
+    return this.n[N.RtcpCumulativeLost]! | 0;
+  }
+  get jitter(): number {
+    return this.n[N.RtcpJitter]!;
+  }
+  get bye(): boolean {
+    return this.n[N.RtcpBye] !== 0;
+  }
 
   /** Read `length` bytes; false when it is not a valid compound RTCP packet (§6.1, A.2 header checks). */
   read(buf: Uint8Array, length: number, ssrc: number): boolean {
-    this.sr = this.aboutUs = this.bye = false;
+    const n = this.n;
+    n[N.RtcpSr] = n[N.RtcpAboutUs] = n[N.RtcpBye] = 0;
     // A.2: the first packet must be an SR or RR, with version 2 and no padding.
     if (length < 8 || (buf[0]! & 0xe0) !== 0x80 || (buf[1]! !== RtcpType.SR && buf[1]! !== RtcpType.RR)) return false;
     let p = 0;
@@ -150,23 +176,23 @@ export class RtcpReader {
       if (end > length) return false;
       let blocks = -1;
       if (type === RtcpType.SR && end >= p + 28) {
-        this.sr = true;
-        this.srSsrc = readU32(buf, p + 4);
-        this.srMiddle = (((buf[p + 10]! << 24) | (buf[p + 11]! << 16) | (buf[p + 12]! << 8) | buf[p + 13]!) >>> 0);
+        n[N.RtcpSr] = 1;
+        n[N.RtcpSrSsrc] = readU32(buf, p + 4);
+        n[N.RtcpSrMiddle] = (((buf[p + 10]! << 24) | (buf[p + 11]! << 16) | (buf[p + 12]! << 8) | buf[p + 13]!) >>> 0);
         blocks = p + 28;
       } else if (type === RtcpType.RR && end >= p + 8) {
         blocks = p + 8;
       } else if (type === RtcpType.BYE) {
-        this.bye = true;
+        n[N.RtcpBye] = 1;
       }
       if (blocks >= 0) {
         for (let i = 0; i < count && blocks + 24 <= end; i++, blocks += 24) {
           if (readU32(buf, blocks) !== ssrc) continue;
-          this.aboutUs = true;
-          this.fractionLost = buf[blocks + 4]!;
+          n[N.RtcpAboutUs] = 1;
+          n[N.RtcpFractionLost] = buf[blocks + 4]!;
           const lost = (buf[blocks + 5]! << 16) | (buf[blocks + 6]! << 8) | buf[blocks + 7]!;
-          this.cumulativeLost = lost >= 0x800000 ? lost - 0x1000000 : lost;
-          this.jitter = readU32(buf, blocks + 12);
+          n[N.RtcpCumulativeLost] = lost >= 0x800000 ? lost - 0x1000000 : lost;
+          n[N.RtcpJitter] = readU32(buf, blocks + 12);
         }
       }
       p = end;

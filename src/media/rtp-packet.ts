@@ -14,6 +14,7 @@
  * reader takes every valid packet (§A.1's header checks): CSRCs, an
  * extension and padding are skipped, so the payload span is what is left.
  */
+import { MediaNumber as N, mediaNumbers } from "./media-numbers";
 
 /** Bytes of the fixed header without CSRCs. */
 export const RTP_HEADER = 12;
@@ -59,19 +60,49 @@ export function writeU32(buf: Uint8Array, at: number, v: number): void {
   buf[at + 3] = v & 0xff;
 }
 
-/** The fields of one received packet; reused for every packet (read() overwrites them). */
+/**
+ * The fields of one received packet; reused for every packet (read()
+ * overwrites them). They live in the media's table (media-numbers.ts), read
+ * by name through the accessors below; the session reads the table itself.
+ */
 export class RtpHeader {
-  marker = false;
-  payloadType = 0;
-  sequence = 0;
-  timestamp = 0;
-  ssrc = 0;
-  csrcCount = 0;
-  extension = false;
-  padding = false;
+  private readonly n: Uint32Array;
+
+  constructor(numbers?: Uint32Array) {
+    this.n = numbers !== undefined ? numbers : mediaNumbers();
+  }
+
+  get marker(): boolean {
+    return this.n[N.HeaderMarker] !== 0;
+  }
+  get payloadType(): number {
+    return this.n[N.HeaderPayloadType]!;
+  }
+  get sequence(): number {
+    return this.n[N.HeaderSequence]!;
+  }
+  get timestamp(): number {
+    return this.n[N.HeaderTimestamp]!;
+  }
+  get ssrc(): number {
+    return this.n[N.HeaderSsrc]!;
+  }
+  get csrcCount(): number {
+    return this.n[N.HeaderFirst]! & 0x0f;
+  }
+  get extension(): boolean {
+    return (this.n[N.HeaderFirst]! & 0x10) !== 0;
+  }
+  get padding(): boolean {
+    return (this.n[N.HeaderFirst]! & 0x20) !== 0;
+  }
   /** The payload: [payloadStart, payloadStart + payloadLength) of the buffer read. */
-  payloadStart = 0;
-  payloadLength = 0;
+  get payloadStart(): number {
+    return this.n[N.HeaderPayloadStart]!;
+  }
+  get payloadLength(): number {
+    return this.n[N.HeaderPayloadLength]!;
+  }
 
   /** Read the header of `length` bytes of `buf`; the fields are meaningful when the result is Ok. */
   read(buf: Uint8Array, length: number): RtpCheck {
@@ -81,30 +112,29 @@ export class RtpHeader {
     const b1 = buf[1]!;
     const pt = b1 & 0x7f;
     if (pt >= 72 && pt <= 76) return RtpCheck.RtcpType;
-    this.padding = (b0 & 0x20) !== 0;
-    this.extension = (b0 & 0x10) !== 0;
-    this.csrcCount = b0 & 0x0f;
-    this.marker = (b1 & 0x80) !== 0;
-    this.payloadType = pt;
-    this.sequence = (buf[2]! << 8) | buf[3]!;
-    this.timestamp = readU32(buf, 4);
-    this.ssrc = readU32(buf, 8);
-    let start = RTP_HEADER + 4 * this.csrcCount;
+    const n = this.n;
+    n[N.HeaderFirst] = b0;
+    n[N.HeaderMarker] = b1 >> 7;
+    n[N.HeaderPayloadType] = pt;
+    n[N.HeaderSequence] = (buf[2]! << 8) | buf[3]!;
+    n[N.HeaderTimestamp] = readU32(buf, 4);
+    n[N.HeaderSsrc] = readU32(buf, 8);
+    let start = RTP_HEADER + 4 * (b0 & 0x0f);
     if (start > length) return RtpCheck.TooShort;
-    if (this.extension) {
+    if ((b0 & 0x10) !== 0) {
       // §5.3.1: 16 bits defined by profile, 16 bits length in 32-bit words, not counting this word.
       if (start + 4 > length) return RtpCheck.TooShort;
       start += 4 + 4 * ((buf[start + 2]! << 8) | buf[start + 3]!);
       if (start > length) return RtpCheck.TooShort;
     }
     let end = length;
-    if (this.padding) {
+    if ((b0 & 0x20) !== 0) {
       const pad = buf[length - 1]!;
       if (pad === 0 || end - pad < start) return RtpCheck.BadPadding;
       end -= pad;
     }
-    this.payloadStart = start;
-    this.payloadLength = end - start;
+    n[N.HeaderPayloadStart] = start;
+    n[N.HeaderPayloadLength] = end - start;
     return RtpCheck.Ok;
   }
 }

@@ -42,8 +42,9 @@ import { CONCEALMENT_BYTES, Concealment } from "./concealment";
 import { JitterBuffer, type JitterBufferOptions, JitterPut } from "./jitter-buffer";
 import { RtcpReader, type RtcpSource, writeBye, writeReport } from "./rtcp";
 import { RTP_HEADER, RtpCheck, RtpHeader, writeRtpHeader } from "./rtp-packet";
+import { MEDIA_NUMBERS_BYTES, MediaNumber as N, mediaNumbers, MediaTime as T, mediaTimes } from "./media-numbers";
 import { RtpReceiveStats } from "./rtp-stats";
-import { TelephoneEventReceiver } from "./telephone-event";
+import { type EventStream, TelephoneEventReceiver } from "./telephone-event";
 
 /** RTCP report interval, ms (§6.2: the recommended minimum). */
 export const RTCP_INTERVAL_MS = 5000;
@@ -67,85 +68,193 @@ export interface RtpSessionOptions {
   log?: LogHost;
   listener?: RtpSessionListener;
   jitter?: JitterBufferOptions;
+  /** A buffer to keep the session's bytes in (bytesFor(jitter) of them, from `storeAt`), and the media's tables to keep its numbers and times in: CallMedia's, shared with the rest of the media. */
+  store?: ArrayBuffer;
+  storeAt?: number;
+  numbers?: Uint32Array;
+  times?: Float64Array;
 }
 
-export class RtpSession implements UdpReceiver, RtcpSource {
-  /** The call slot served now, or last (its counters stay until the next start). */
-  slot: number;
+/** Bytes of the session's own buffers after its jitter buffer's: the concealment's last frame and the packet. */
+const OWN_BYTES = CONCEALMENT_BYTES + RTP_HEADER + FRAME_SAMPLES;
+/**
+ * The CNAME is written into the packet's tail just before a report: a report
+ * with one block and the SDES ends 84 + CNAME_LENGTH bytes in, far before it.
+ */
+const CNAME_AT = RTP_HEADER + FRAME_SAMPLES - CNAME_LENGTH;
+
+/**
+ * The session's numbers are in the media's table (media-numbers.ts): the
+ * accessors below read and write them by name for other code (the RFC 4733
+ * sender through EventStream, RTCP through RtcpSource, the hosts' status);
+ * the per-packet methods read the table itself.
+ */
+export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
   /** That slot's sockets: RTP (even port) and RTCP (the next one). */
   rtp: UdpHost | null = null;
   rtcp: UdpHost | null = null;
   listener: RtpSessionListener | undefined;
-
-  /** Running (between start and stop). */
-  active = false;
-  alaw = false;
-  payloadType = 0;
-  /** Payload type of telephone-event/8000, -1 when not negotiated. */
-  eventPayloadType = -1;
-  sending = false;
-  receiving = false;
   /** Where RTP goes: the SDP's address until the peer's RTP latches it. */
   remoteAddress = "";
-  remotePort = 0;
   remoteRtcpAddress = "";
-  remoteRtcpPort = 0;
-  latched = false;
-
-  // Sending (RtcpSource)
-  ssrc = 0;
-  sequence = 0;
-  timestamp = 0;
-  packetsSent = 0;
-  octetsSent = 0;
-  sentSinceReport = false;
-  private marker = true;
 
   // Receiving
-  readonly header = new RtpHeader();
-  readonly stats = new RtpReceiveStats();
+  readonly header: RtpHeader;
+  readonly stats: RtpReceiveStats;
   readonly jitter: JitterBuffer;
-  readonly events = new TelephoneEventReceiver();
+  readonly events: TelephoneEventReceiver;
   readonly concealment: Concealment;
-  readonly rtcpIn = new RtcpReader();
-  lastSr = 0;
-  lastSrAt = -1;
-  packetsReceived = 0;
-  /** Datagrams dropped: malformed, an unknown payload type, a foreign source, or RTP while not receiving. */
-  dropped = 0;
-  /** Digits reported from telephone-events. */
-  digits = 0;
-  rtcpSent = 0;
-  rtcpReceived = 0;
-  private lastRtpAt = 0;
-  private startedAt = 0;
-  private nextReportAt = 0;
+  readonly rtcpIn: RtcpReader;
 
-  private readonly clock: ClockHost;
-  private readonly random: RandomHost;
-  private readonly log: LogHost | undefined;
+  /** The media's table (media-numbers.ts), shared with the parts above and, in CallMedia, with the rest of the media. */
+  readonly numbers: Uint32Array;
+  /** The media's clock times (media-numbers.ts MediaTime), shared with CallMedia. */
+  readonly times: Float64Array;
   /**
    * One buffer for the RTP packet sent, the RTCP packet sent and the G.711
    * frame played out: the host copies what it sends before send() returns
    * (UdpHost.send), and each use ends before the next begins (in XS each
-   * typed array costs 7 slots besides its bytes).
+   * typed array costs 7 slots besides its bytes). CallMedia also lends it to
+   * the RFC 4733 sender.
    */
-  private readonly packet: Uint8Array;
-  private readonly cname: Uint8Array;
+  readonly packet: Uint8Array;
+  private sdpAddress = "";
+  private readonly clock: ClockHost;
+  private readonly random: RandomHost;
+  private readonly log: LogHost | undefined;
 
+  /**
+   * With `o.store`, the session keeps its buffers (bytesFor(o.jitter) of
+   * them) at `o.storeAt` (a multiple of 8) in it and its numbers and times
+   * in `o.numbers` and `o.times`: CallMedia's one buffer and tables for the
+   * whole media.
+   */
   constructor(o: RtpSessionOptions) {
-    this.slot = o.slot !== undefined ? o.slot : 0;
     this.clock = o.clock;
     this.random = o.random;
     this.log = o.log;
     this.listener = o.listener;
-    // Every buffer of the session in one: the jitter buffer's, the concealment's last frame, the packet, the CNAME (views: see JitterBuffer).
+    // Every buffer of the session in one: the jitter buffer's, the concealment's last frame, the packet (views: see JitterBuffer).
     const jb = JitterBuffer.bytesFor(o.jitter);
-    const store = new ArrayBuffer(jb + CONCEALMENT_BYTES + RTP_HEADER + FRAME_SAMPLES + CNAME_LENGTH);
-    this.jitter = new JitterBuffer(o.jitter, store, 0);
-    this.concealment = new Concealment(store, jb);
-    this.packet = new Uint8Array(store, jb + CONCEALMENT_BYTES, RTP_HEADER + FRAME_SAMPLES);
-    this.cname = new Uint8Array(store, jb + CONCEALMENT_BYTES + RTP_HEADER + FRAME_SAMPLES, CNAME_LENGTH);
+    const shared = o.store !== undefined;
+    const store = shared ? o.store! : new ArrayBuffer(MEDIA_NUMBERS_BYTES + jb + OWN_BYTES);
+    const at = shared ? (o.storeAt !== undefined ? o.storeAt : 0) : MEDIA_NUMBERS_BYTES;
+    const n = shared && o.numbers !== undefined ? o.numbers : mediaNumbers(shared ? undefined : store);
+    this.numbers = n;
+    this.times = shared && o.times !== undefined ? o.times : mediaTimes(shared ? undefined : store);
+    this.header = new RtpHeader(n);
+    this.stats = new RtpReceiveStats(n);
+    this.jitter = new JitterBuffer(o.jitter, store, at, n);
+    this.events = new TelephoneEventReceiver(n);
+    this.concealment = new Concealment(store, at + jb, n);
+    this.rtcpIn = new RtcpReader(n);
+    this.packet = new Uint8Array(store, at + jb + CONCEALMENT_BYTES, RTP_HEADER + FRAME_SAMPLES);
+    n[N.SessionSlot] = o.slot !== undefined ? o.slot : 0;
+    n[N.SessionEventPayloadType] = -1;
+    n[N.SessionMarker] = 1;
+    this.times[T.SessionLastSrAt] = -1;
+  }
+
+  /** The bytes a session keeps in a shared store (RtpSessionOptions.store) with jitter options `jitter`. */
+  static bytesFor(jitter?: JitterBufferOptions): number {
+    return JitterBuffer.bytesFor(jitter) + OWN_BYTES;
+  }
+
+  /** The call slot served now, or last (its counters stay until the next start). */
+  get slot(): number {
+    return this.numbers[N.SessionSlot]!;
+  }
+  set slot(v: number) {
+    this.numbers[N.SessionSlot] = v;
+  }
+  /** Running (between start and stop). */
+  get active(): boolean {
+    return this.numbers[N.SessionActive] !== 0;
+  }
+  get alaw(): boolean {
+    return this.numbers[N.SessionAlaw] !== 0;
+  }
+  get payloadType(): number {
+    return this.numbers[N.SessionPayloadType]!;
+  }
+  /** Payload type of telephone-event/8000, -1 when not negotiated. */
+  get eventPayloadType(): number {
+    return this.numbers[N.SessionEventPayloadType]! | 0;
+  }
+  get sending(): boolean {
+    return this.numbers[N.SessionSending] !== 0;
+  }
+  get receiving(): boolean {
+    return this.numbers[N.SessionReceiving] !== 0;
+  }
+  get remotePort(): number {
+    return this.numbers[N.SessionRemotePort]!;
+  }
+  get remoteRtcpPort(): number {
+    return this.numbers[N.SessionRemoteRtcpPort]!;
+  }
+  get latched(): boolean {
+    return this.numbers[N.SessionLatched] !== 0;
+  }
+
+  // Sending (RtcpSource, EventStream)
+  get ssrc(): number {
+    return this.numbers[N.SessionSsrc]!;
+  }
+  get sequence(): number {
+    return this.numbers[N.SessionSequence]!;
+  }
+  set sequence(v: number) {
+    this.numbers[N.SessionSequence] = v;
+  }
+  get timestamp(): number {
+    return this.numbers[N.SessionTimestamp]!;
+  }
+  set timestamp(v: number) {
+    this.numbers[N.SessionTimestamp] = v;
+  }
+  get packetsSent(): number {
+    return this.numbers[N.SessionPacketsSent]!;
+  }
+  set packetsSent(v: number) {
+    this.numbers[N.SessionPacketsSent] = v;
+  }
+  get octetsSent(): number {
+    return this.numbers[N.SessionOctetsSent]!;
+  }
+  set octetsSent(v: number) {
+    this.numbers[N.SessionOctetsSent] = v;
+  }
+  get sentSinceReport(): boolean {
+    return this.numbers[N.SessionSentSinceReport] !== 0;
+  }
+  set sentSinceReport(v: boolean) {
+    this.numbers[N.SessionSentSinceReport] = v ? 1 : 0;
+  }
+
+  // Receiving (RtcpSource)
+  get lastSr(): number {
+    return this.numbers[N.SessionLastSr]!;
+  }
+  get lastSrAt(): number {
+    return this.times[T.SessionLastSrAt]!;
+  }
+  get packetsReceived(): number {
+    return this.numbers[N.SessionPacketsReceived]!;
+  }
+  /** Datagrams dropped: malformed, an unknown payload type, a foreign source, or RTP while not receiving. */
+  get dropped(): number {
+    return this.numbers[N.SessionDropped]!;
+  }
+  /** Digits reported from telephone-events. */
+  get digits(): number {
+    return this.numbers[N.SessionDigits]!;
+  }
+  get rtcpSent(): number {
+    return this.numbers[N.SessionRtcpSent]!;
+  }
+  get rtcpReceived(): number {
+    return this.numbers[N.SessionRtcpReceived]!;
   }
 
   /** The local RTP port the host bound, 0 when none. */
@@ -155,7 +264,7 @@ export class RtpSession implements UdpReceiver, RtcpSource {
 
   /** The RTP timestamp of now (RtcpSource): the last frame's timestamp. */
   get rtpNow(): number {
-    return this.timestamp;
+    return this.numbers[N.SessionTimestamp]!;
   }
 
   /**
@@ -163,32 +272,33 @@ export class RtpSession implements UdpReceiver, RtcpSource {
    * types, where to send, and which ways media flows.
    */
   start(alaw: boolean, payloadType: number, eventPayloadType: number, address: string, port: number, send: boolean, receive: boolean): void {
+    const n = this.numbers;
     const now = this.clock.now();
-    this.active = true;
-    this.alaw = alaw;
-    this.payloadType = payloadType;
-    this.eventPayloadType = eventPayloadType;
-    this.latched = false;
+    n[N.SessionActive] = 1;
+    n[N.SessionAlaw] = alaw ? 1 : 0;
+    n[N.SessionPayloadType] = payloadType;
+    n[N.SessionEventPayloadType] = eventPayloadType;
+    n[N.SessionLatched] = 0;
     this.setRemote(address, port);
-    this.sending = send;
-    this.receiving = receive;
+    n[N.SessionSending] = send ? 1 : 0;
+    n[N.SessionReceiving] = receive ? 1 : 0;
     // §5.1, §8.1: random initial sequence number, timestamp and SSRC.
-    this.ssrc = this.random.u32() >>> 0;
-    this.sequence = this.random.u32() & 0xffff;
-    this.timestamp = this.random.u32() >>> 0;
-    this.marker = true;
-    this.packetsSent = this.octetsSent = 0;
-    this.sentSinceReport = false;
+    n[N.SessionSsrc] = this.random.u32() >>> 0;
+    n[N.SessionSequence] = this.random.u32() & 0xffff;
+    n[N.SessionTimestamp] = this.random.u32() >>> 0;
+    n[N.SessionMarker] = 1;
+    n[N.SessionPacketsSent] = n[N.SessionOctetsSent] = 0;
+    n[N.SessionSentSinceReport] = 0;
     this.stats.reset();
     this.jitter.reset();
     this.events.reset();
     this.concealment.reset();
-    this.lastSr = 0;
-    this.lastSrAt = -1;
-    this.packetsReceived = this.dropped = this.digits = this.rtcpSent = this.rtcpReceived = 0;
-    this.lastRtpAt = now;
-    this.startedAt = now;
-    this.writeCname();
+    n[N.SessionLastSr] = 0;
+    const times = this.times;
+    times[T.SessionLastSrAt] = -1;
+    n[N.SessionPacketsReceived] = n[N.SessionDropped] = n[N.SessionDigits] = n[N.SessionRtcpSent] = n[N.SessionRtcpReceived] = 0;
+    times[T.SessionLastRtpAt] = now;
+    times[T.SessionStartedAt] = now;
     this.scheduleReport(now);
   }
 
@@ -198,74 +308,79 @@ export class RtpSession implements UdpReceiver, RtcpSource {
    * makes the next packet start a talkspurt.
    */
   update(alaw: boolean, payloadType: number, eventPayloadType: number, address: string, port: number, send: boolean, receive: boolean): void {
-    if (!this.active) {
+    const n = this.numbers;
+    if (n[N.SessionActive] === 0) {
       this.start(alaw, payloadType, eventPayloadType, address, port, send, receive);
       return;
     }
-    this.alaw = alaw;
-    this.payloadType = payloadType;
-    this.eventPayloadType = eventPayloadType;
-    if (address !== this.sdpAddress || port !== this.sdpPort) {
-      this.latched = false;
+    n[N.SessionAlaw] = alaw ? 1 : 0;
+    n[N.SessionPayloadType] = payloadType;
+    n[N.SessionEventPayloadType] = eventPayloadType;
+    if (address !== this.sdpAddress || port !== n[N.SessionSdpPort]) {
+      n[N.SessionLatched] = 0;
       this.setRemote(address, port);
     }
-    if (send && !this.sending) this.marker = true;
-    this.sending = send;
-    if (receive !== this.receiving) this.jitter.reset();
-    this.receiving = receive;
+    if (send && n[N.SessionSending] === 0) n[N.SessionMarker] = 1;
+    n[N.SessionSending] = send ? 1 : 0;
+    if (receive !== (n[N.SessionReceiving] !== 0)) this.jitter.reset();
+    n[N.SessionReceiving] = receive ? 1 : 0;
   }
 
-  private sdpAddress = "";
-  private sdpPort = 0;
-
   private setRemote(address: string, port: number): void {
+    const n = this.numbers;
     this.sdpAddress = address;
-    this.sdpPort = port;
+    n[N.SessionSdpPort] = port;
     // No address (c=0.0.0.0, RFC 3264 §8.4 hold of RFC 2543): nowhere to send, marked by port 0 so the per-packet checks compare numbers only.
     const valid = port > 0 && address !== "";
     this.remoteAddress = address;
-    this.remotePort = valid ? port : 0;
+    n[N.SessionRemotePort] = valid ? port : 0;
     this.remoteRtcpAddress = address;
-    this.remoteRtcpPort = valid ? port + 1 : 0;
+    n[N.SessionRemoteRtcpPort] = valid ? port + 1 : 0;
   }
 
   /** End the session: a BYE (§6.6) when we ever sent, then silence. */
   stop(): void {
-    if (!this.active) return;
-    this.active = false;
-    if (this.packetsSent > 0) {
-      const n = writeBye(this.packet, this.ssrc);
-      this.sendRtcp(n);
+    const n = this.numbers;
+    if (n[N.SessionActive] === 0) return;
+    n[N.SessionActive] = 0;
+    if (n[N.SessionPacketsSent]! > 0) {
+      const len = writeBye(this.packet, n[N.SessionSsrc]!);
+      this.sendRtcp(len);
     }
-    this.sending = this.receiving = false;
+    n[N.SessionSending] = n[N.SessionReceiving] = 0;
     this.jitter.reset();
   }
 
   /** Frames the clock could not send in time: the timestamp moves on as if they had been sent (§5.1: it follows the sampling clock). */
   skip(frames: number): void {
-    this.timestamp = (this.timestamp + frames * FRAME_SAMPLES) >>> 0;
+    const n = this.numbers;
+    n[N.SessionTimestamp] = (n[N.SessionTimestamp]! + frames * FRAME_SAMPLES) >>> 0;
   }
 
   /** Encode and send one frame of 160 samples. False when nothing was sent (not sending, nowhere to send, no socket). */
   sendFrame(pcm: Int16Array): boolean {
-    if (!this.active) return false;
-    const ts = this.timestamp;
-    this.timestamp = (ts + FRAME_SAMPLES) >>> 0;
+    const n = this.numbers;
+    if (n[N.SessionActive] === 0) return false;
+    const ts = n[N.SessionTimestamp]!;
+    n[N.SessionTimestamp] = (ts + FRAME_SAMPLES) >>> 0;
     const udp = this.rtp;
-    if (!this.sending || udp === null || this.remotePort <= 0) {
+    const port = n[N.SessionRemotePort]!;
+    if (n[N.SessionSending] === 0 || udp === null || port <= 0) {
       // Not sending: the next packet that goes out starts a talkspurt.
-      this.marker = true;
+      n[N.SessionMarker] = 1;
       return false;
     }
     const buf = this.packet;
-    const at = writeRtpHeader(buf, 0, this.payloadType, this.marker, this.sequence, ts, this.ssrc);
-    encodeG711(this.alaw, pcm, 0, buf, at, FRAME_SAMPLES);
-    if (!udp.send(buf, at + FRAME_SAMPLES, this.remoteAddress, this.remotePort)) return false;
-    this.marker = false;
-    this.sequence = (this.sequence + 1) & 0xffff;
-    this.packetsSent++;
-    this.octetsSent += FRAME_SAMPLES;
-    this.sentSinceReport = true;
+    const seq = n[N.SessionSequence]!;
+    const alaw = n[N.SessionAlaw] !== 0;
+    const at = writeRtpHeader(buf, 0, n[N.SessionPayloadType]!, n[N.SessionMarker] !== 0, seq, ts, n[N.SessionSsrc]!);
+    encodeG711(alaw, pcm, 0, buf, at, FRAME_SAMPLES);
+    if (!udp.send(buf, at + FRAME_SAMPLES, this.remoteAddress, port)) return false;
+    n[N.SessionMarker] = 0;
+    n[N.SessionSequence] = (seq + 1) & 0xffff;
+    n[N.SessionPacketsSent]++;
+    n[N.SessionOctetsSent] += FRAME_SAMPLES;
+    n[N.SessionSentSinceReport] = 1;
     return true;
   }
 
@@ -274,61 +389,68 @@ export class RtpSession implements UdpReceiver, RtcpSource {
    * its concealment; false (and `pcm` silent) when nothing plays.
    */
   playFrame(pcm: Int16Array): boolean {
-    if (!this.active || !this.receiving) {
+    const n = this.numbers;
+    if (n[N.SessionActive] === 0 || n[N.SessionReceiving] === 0) {
       for (let i = 0; i < FRAME_SAMPLES; i++) pcm[i] = 0;
       return false;
     }
     const frame = this.packet;
-    const n = this.jitter.get(frame, 0, this.alaw ? ALAW_SILENCE : ULAW_SILENCE);
-    if (n < 0) {
+    const alaw = n[N.SessionAlaw] !== 0;
+    const got = this.jitter.get(frame, 0, alaw ? ALAW_SILENCE : ULAW_SILENCE);
+    if (got < 0) {
       for (let i = 0; i < FRAME_SAMPLES; i++) pcm[i] = 0;
       return false;
     }
-    if (n === 0) {
+    if (got === 0) {
       this.concealment.conceal(pcm);
       return true;
     }
-    decodeG711(this.alaw, frame, 0, pcm, 0, FRAME_SAMPLES);
+    decodeG711(alaw, frame, 0, pcm, 0, FRAME_SAMPLES);
     this.concealment.good(pcm);
     return true;
   }
 
   /** An RTP datagram on our port (UdpReceiver). */
   receive(data: Uint8Array, length: number, address: string, port: number): void {
-    if (!this.active) return;
-    const h = this.header;
-    if (h.read(data, length) !== RtpCheck.Ok) {
-      this.dropped++;
+    const n = this.numbers;
+    if (n[N.SessionActive] === 0) return;
+    if (this.header.read(data, length) !== RtpCheck.Ok) {
+      n[N.SessionDropped]++;
       return;
     }
-    const pt = h.payloadType;
-    if (pt !== this.payloadType && (pt !== this.eventPayloadType || this.eventPayloadType < 0)) {
-      this.dropped++;
+    // The header's fields, read from the table (they share it).
+    const pt = n[N.HeaderPayloadType]!;
+    const eventPt = n[N.SessionEventPayloadType]! | 0;
+    if (pt !== n[N.SessionPayloadType] && (pt !== eventPt || eventPt < 0)) {
+      n[N.SessionDropped]++;
       return;
     }
     const now = this.clock.now();
-    if (!this.acceptSource(address, port, now)) {
-      this.dropped++;
+    if (!this.acceptSource(n, address, port, now)) {
+      n[N.SessionDropped]++;
       return;
     }
-    this.lastRtpAt = now;
-    this.packetsReceived++;
+    const times = this.times;
+    times[T.SessionLastRtpAt] = now;
+    n[N.SessionPacketsReceived]++;
+    const ssrc = n[N.HeaderSsrc]!;
     // A new source (the PBX switched the media, a transfer): its timeline is its own, start the play-out again.
-    if (this.stats.started && h.ssrc !== this.stats.ssrc) this.jitter.reset();
-    if (!this.stats.update(h.ssrc, h.sequence)) return;
-    if (pt === this.eventPayloadType) {
-      const digit = this.events.receive(data, h.payloadStart, h.payloadLength, h.timestamp);
+    if (n[N.StatsStarted] !== 0 && ssrc !== n[N.StatsSsrc]) this.jitter.reset();
+    if (!this.stats.update(ssrc, n[N.HeaderSequence]!)) return;
+    const ts = n[N.HeaderTimestamp]!;
+    if (pt === eventPt) {
+      const digit = this.events.receive(data, n[N.HeaderPayloadStart]!, n[N.HeaderPayloadLength]!, ts);
       if (digit >= 0) {
-        this.digits++;
+        n[N.SessionDigits]++;
         const l = this.listener;
         if (l !== undefined) l.onTelephoneEvent(this, digit);
       }
       return;
     }
     // A.8: arrival time in timestamp units (8 kHz: 8 per ms).
-    this.stats.arrival(h.timestamp, Math.floor((now - this.startedAt) * 8));
-    if (!this.receiving) return;
-    if (this.jitter.put(h.timestamp, data, h.payloadStart, h.payloadLength, h.marker) === JitterPut.Restarted) {
+    this.stats.arrival(ts, Math.floor((now - times[T.SessionStartedAt]!) * 8));
+    if (n[N.SessionReceiving] === 0) return;
+    if (this.jitter.put(ts, data, n[N.HeaderPayloadStart]!, n[N.HeaderPayloadLength]!, n[N.HeaderMarker] !== 0) === JitterPut.Restarted) {
       this.logDebug("rtp: stream restarted (timestamp jump)");
     }
   }
@@ -340,66 +462,70 @@ export class RtpSession implements UdpReceiver, RtcpSource {
    * other address needs a new SDP (update()), so a stranger cannot take the
    * stream of a call on hold.
    */
-  private acceptSource(address: string, port: number, now: number): boolean {
-    if (this.latched) {
-      if (port === this.remotePort && address === this.remoteAddress) return true;
-      if (now - this.lastRtpAt < RELATCH_MS) return false;
+  private acceptSource(n: Uint32Array, address: string, port: number, now: number): boolean {
+    if (n[N.SessionLatched] !== 0) {
+      if (port === n[N.SessionRemotePort] && address === this.remoteAddress) return true;
+      if (now - this.times[T.SessionLastRtpAt]! < RELATCH_MS) return false;
       if (address !== this.remoteAddress && address !== this.sdpAddress) return false;
     }
-    this.latched = true;
+    n[N.SessionLatched] = 1;
     this.remoteAddress = address;
-    this.remotePort = port;
+    n[N.SessionRemotePort] = port;
     if (this.remoteRtcpAddress !== address) {
       this.remoteRtcpAddress = address;
-      this.remoteRtcpPort = port + 1;
+      n[N.SessionRemoteRtcpPort] = port + 1;
     }
     return true;
   }
 
   /** An RTCP datagram on our RTCP port. */
   receiveRtcp(data: Uint8Array, length: number, address: string, port: number): void {
-    if (!this.active) return;
-    const r = this.rtcpIn;
-    if (!r.read(data, length, this.ssrc)) {
-      this.dropped++;
+    const n = this.numbers;
+    if (n[N.SessionActive] === 0) return;
+    if (!this.rtcpIn.read(data, length, n[N.SessionSsrc]!)) {
+      n[N.SessionDropped]++;
       return;
     }
-    this.rtcpReceived++;
+    n[N.SessionRtcpReceived]++;
     // Symmetric RTCP: answer where it comes from.
     this.remoteRtcpAddress = address;
-    this.remoteRtcpPort = port;
-    if (r.sr) {
-      this.lastSr = r.srMiddle;
-      this.lastSrAt = this.clock.now();
+    n[N.SessionRemoteRtcpPort] = port;
+    if (n[N.RtcpSr] !== 0) {
+      n[N.SessionLastSr] = n[N.RtcpSrMiddle]!;
+      this.times[T.SessionLastSrAt] = this.clock.now();
     }
   }
 
   /** Send a report when one is due (the media clock calls this every frame). */
   tickRtcp(now: number): void {
-    if (!this.active || now < this.nextReportAt) return;
-    const n = writeReport(this.packet, this, now, this.cname, CNAME_LENGTH);
-    this.sentSinceReport = false;
-    this.sendRtcp(n);
+    const n = this.numbers;
+    if (n[N.SessionActive] === 0 || now < this.times[T.SessionNextReportAt]!) return;
+    const buf = this.packet;
+    this.writeCname(buf, CNAME_AT);
+    const len = writeReport(buf, this, now, buf, CNAME_LENGTH, CNAME_AT);
+    n[N.SessionSentSinceReport] = 0;
+    this.sendRtcp(len);
     this.scheduleReport(now);
   }
 
   private sendRtcp(length: number): void {
     const udp = this.rtcp;
+    const port = this.numbers[N.SessionRemoteRtcpPort]!;
     // (In XS a string literal such as "" in a per-packet function is a new chunk each time: compare numbers.)
-    if (udp === null || this.remoteRtcpPort <= 0) return;
-    if (udp.send(this.packet, length, this.remoteRtcpAddress, this.remoteRtcpPort)) this.rtcpSent++;
+    if (udp === null || port <= 0) return;
+    if (udp.send(this.packet, length, this.remoteRtcpAddress, port)) this.numbers[N.SessionRtcpSent]++;
   }
 
   /** §6.3.1: the interval times a random factor in [0.5, 1.5]. */
   private scheduleReport(now: number): void {
-    this.nextReportAt = now + RTCP_INTERVAL_MS / 2 + (this.random.u32() % RTCP_INTERVAL_MS);
+    this.times[T.SessionNextReportAt] = now + RTCP_INTERVAL_MS / 2 + (this.random.u32() % RTCP_INTERVAL_MS);
   }
 
-  /** "doorsip-" and the SSRC in hex: unique per session (§6.5.1 allows any unique name when there is no user@host). */
-  private writeCname(): void {
-    const c = this.cname;
-    for (let i = 0; i < 8; i++) c[i] = CNAME_PREFIX[i]!;
-    for (let i = 0; i < 8; i++) c[8 + i] = HEX[(this.ssrc >>> (28 - 4 * i)) & 15]!;
+  /** "doorsip-" and the SSRC in hex at `at` of `c`: unique per session (§6.5.1 allows any unique name when there is no user@host). */
+  private writeCname(c: Uint8Array, at: number): void {
+    const ssrc = this.numbers[N.SessionSsrc]!;
+    for (let i = 0; i < 8; i++) c[at + i] = CNAME_PREFIX[i]!;
+    for (let i = 0; i < 8; i++) c[at + 8 + i] = HEX[(ssrc >>> (28 - 4 * i)) & 15]!;
   }
 
   private logDebug(text: string): void {

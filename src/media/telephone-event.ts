@@ -29,6 +29,7 @@
  */
 import type { UdpHost } from "../host";
 import { FRAME_SAMPLES } from "./g711";
+import { MediaNumber as N, mediaNumbers } from "./media-numbers";
 import { RTP_HEADER, writeRtpHeader } from "./rtp-packet";
 
 /** Event codes 0-15 as DTMF characters (§3.2, Table 3): 0-9, *, #, A-D. */
@@ -56,23 +57,43 @@ export function writeTelephoneEvent(buf: Uint8Array, at: number, event: number, 
   return at + TELEPHONE_EVENT_BYTES;
 }
 
+/** The receiver's numbers are in the media's table (media-numbers.ts), read by name through the accessors. */
 export class TelephoneEventReceiver {
+  private readonly n: Uint32Array;
+
+  constructor(numbers?: Uint32Array) {
+    this.n = numbers !== undefined ? numbers : mediaNumbers();
+    this.reset();
+  }
+
   /** The current (or last) event: its code, start timestamp, duration so far, ended. */
-  event = -1;
-  timestamp = 0;
-  duration = 0;
-  ended = true;
+  get event(): number {
+    return this.n[N.RxEvent]! | 0;
+  }
+  get timestamp(): number {
+    return this.n[N.RxTimestamp]!;
+  }
+  get duration(): number {
+    return this.n[N.RxDuration]!;
+  }
+  get ended(): boolean {
+    return this.n[N.RxEnded] !== 0;
+  }
   /** Events seen (including non-digits), and packets that were too short. */
-  events = 0;
-  malformed = 0;
-  private have = false;
+  get events(): number {
+    return this.n[N.RxEvents]!;
+  }
+  get malformed(): number {
+    return this.n[N.RxMalformed]!;
+  }
 
   reset(): void {
-    this.event = -1;
-    this.timestamp = this.duration = 0;
-    this.ended = true;
-    this.events = this.malformed = 0;
-    this.have = false;
+    const n = this.n;
+    n[N.RxEvent] = -1;
+    n[N.RxTimestamp] = n[N.RxDuration] = 0;
+    n[N.RxEnded] = 1;
+    n[N.RxEvents] = n[N.RxMalformed] = 0;
+    n[N.RxHave] = 0;
   }
 
   /**
@@ -81,40 +102,42 @@ export class TelephoneEventReceiver {
    * begins a new key press, else -1.
    */
   receive(buf: Uint8Array, start: number, length: number, ts: number): number {
+    const n = this.n;
     if (length < TELEPHONE_EVENT_BYTES) {
-      this.malformed++;
+      n[N.RxMalformed]++;
       return -1;
     }
     ts = ts >>> 0;
     const event = buf[start]!;
     const end = (buf[start + 1]! & 0x80) !== 0;
     const duration = (buf[start + 2]! << 8) | buf[start + 3]!;
-    if (this.have) {
-      const d = (ts - this.timestamp) | 0;
+    if (n[N.RxHave] !== 0) {
+      const current = n[N.RxTimestamp]!;
+      const d = (ts - current) | 0;
       if (d === 0) {
         // The same event: an update, its end, or a repeated end packet.
-        if (event === this.event) {
-          if (duration > this.duration) this.duration = duration;
-          if (end) this.ended = true;
+        if (event === n[N.RxEvent]) {
+          if (duration > n[N.RxDuration]!) n[N.RxDuration] = duration;
+          if (end) n[N.RxEnded] = 1;
         }
         return -1;
       }
       // A packet of an event older than the current one: stale, reordered.
       if (d < 0) return -1;
       // §2.5.1.3: the next segment of a long event that has not ended.
-      if (!this.ended && event === this.event && ts === ((this.timestamp + this.duration) >>> 0)) {
-        this.timestamp = ts;
-        this.duration = duration;
-        this.ended = end;
+      if (n[N.RxEnded] === 0 && event === n[N.RxEvent] && ts === ((current + n[N.RxDuration]!) >>> 0)) {
+        n[N.RxTimestamp] = ts;
+        n[N.RxDuration] = duration;
+        n[N.RxEnded] = end ? 1 : 0;
         return -1;
       }
     }
-    this.have = true;
-    this.event = event;
-    this.timestamp = ts;
-    this.duration = duration;
-    this.ended = end;
-    this.events++;
+    n[N.RxHave] = 1;
+    n[N.RxEvent] = event;
+    n[N.RxTimestamp] = ts;
+    n[N.RxDuration] = duration;
+    n[N.RxEnded] = end ? 1 : 0;
+    n[N.RxEvents]++;
     return eventDigit(event);
   }
 }
@@ -160,30 +183,65 @@ export const enum EventSenderState {
   Ending = 3,
 }
 
+/**
+ * The sender's numbers are in the media's table (media-numbers.ts), read
+ * by name through the accessors; its packet is written into `packet`
+ * (CallMedia lends it the RTP session's packet buffer, free between two
+ * sends: the host copies what it sends before send() returns).
+ */
 export class TelephoneEventSender {
-  /** The packet written last: the RTP header and one event block. */
-  readonly packet = new Uint8Array(EVENT_PACKET_BYTES);
-  state: EventSenderState = EventSenderState.Idle;
+  /** The packet written last: the RTP header and one event block (its first EVENT_PACKET_BYTES bytes). */
+  readonly packet: Uint8Array;
+  private readonly n: Uint32Array;
+
+  constructor(packet?: Uint8Array, numbers?: Uint32Array) {
+    this.packet = packet !== undefined && packet.length >= EVENT_PACKET_BYTES ? packet : new Uint8Array(EVENT_PACKET_BYTES);
+    const n = numbers !== undefined ? numbers : mediaNumbers();
+    this.n = n;
+    n[N.TxState] = EventSenderState.Idle;
+    n[N.TxEvent] = -1;
+    n[N.TxVolume] = 10;
+    n[N.TxLength] = n[N.TxTimestamp] = n[N.TxDuration] = n[N.TxMarker] = n[N.TxEnd] = 0;
+    n[N.TxPackets] = n[N.TxEvents] = n[N.TxNextUpdate] = n[N.TxEndsLeft] = n[N.TxWait] = 0;
+  }
+
+  get state(): EventSenderState {
+    return this.n[N.TxState]!;
+  }
   /** The event being sent (§3.2 code), its volume (-dBm0) and length (samples). */
-  event = -1;
-  volume = 10;
-  length = 0;
+  get event(): number {
+    return this.n[N.TxEvent]! | 0;
+  }
+  get volume(): number {
+    return this.n[N.TxVolume]!;
+  }
+  get length(): number {
+    return this.n[N.TxLength]!;
+  }
   /** Its start timestamp and the duration in the last packet written. */
-  timestamp = 0;
-  duration = 0;
+  get timestamp(): number {
+    return this.n[N.TxTimestamp]!;
+  }
+  get duration(): number {
+    return this.n[N.TxDuration]!;
+  }
   /** The last packet written carried the marker bit / the E bit. */
-  marker = false;
-  end = false;
+  get marker(): boolean {
+    return this.n[N.TxMarker] !== 0;
+  }
+  get end(): boolean {
+    return this.n[N.TxEnd] !== 0;
+  }
   /** Packets written, and events that were finished (their three end packets written). */
-  packets = 0;
-  events = 0;
-  private nextUpdate = 0;
-  private endsLeft = 0;
-  /** Frames still to wait before the start packet. */
-  private wait = 0;
+  get packets(): number {
+    return this.n[N.TxPackets]!;
+  }
+  get events(): number {
+    return this.n[N.TxEvents]!;
+  }
 
   get busy(): boolean {
-    return this.state !== EventSenderState.Idle;
+    return this.n[N.TxState] !== EventSenderState.Idle;
   }
 
   /**
@@ -198,17 +256,18 @@ export class TelephoneEventSender {
     let length = Math.ceil(samples / FRAME_SAMPLES) * FRAME_SAMPLES;
     if (!(length >= FRAME_SAMPLES)) length = FRAME_SAMPLES;
     if (length > MAX_EVENT_SAMPLES) length = MAX_EVENT_SAMPLES;
-    this.event = event;
-    this.volume = volume & 0x3f;
-    this.length = length;
-    this.wait = afterFrames > 0 ? afterFrames : 0;
-    this.state = EventSenderState.Pending;
+    const n = this.n;
+    n[N.TxEvent] = event;
+    n[N.TxVolume] = volume & 0x3f;
+    n[N.TxLength] = length;
+    n[N.TxWait] = afterFrames > 0 ? Math.ceil(afterFrames) : 0;
+    n[N.TxState] = EventSenderState.Pending;
     return true;
   }
 
   /** Give up the event (the call ended, or cannot carry it). */
   cancel(): void {
-    this.state = EventSenderState.Idle;
+    this.n[N.TxState] = EventSenderState.Idle;
   }
 
   /**
@@ -219,50 +278,57 @@ export class TelephoneEventSender {
    */
   write(pt: number, seq: number, ssrc: number, frameTs: number): number {
     frameTs = frameTs >>> 0;
+    const n = this.n;
     let marker = false;
-    switch (this.state) {
+    switch (n[N.TxState]) {
       case EventSenderState.Idle:
         return 0;
       case EventSenderState.Pending:
-        if (this.wait > 0) {
-          this.wait--;
+        if (n[N.TxWait]! > 0) {
+          n[N.TxWait]--;
           return 0;
         }
         // §2.5.1.2: the first packet has the marker bit and the event's start as its timestamp.
-        this.timestamp = frameTs;
-        this.duration = FRAME_SAMPLES;
-        this.nextUpdate = EVENT_UPDATE_SAMPLES;
+        n[N.TxTimestamp] = frameTs;
+        n[N.TxDuration] = FRAME_SAMPLES;
+        n[N.TxNextUpdate] = EVENT_UPDATE_SAMPLES;
         marker = true;
-        if (this.duration >= this.length) this.toEnding();
-        else this.state = EventSenderState.Running;
+        if (FRAME_SAMPLES >= n[N.TxLength]!) this.toEnding(n);
+        else n[N.TxState] = EventSenderState.Running;
         break;
       case EventSenderState.Running: {
         // The duration covers the event up to the end of this frame (frames the clock skipped included).
-        let d = (frameTs + FRAME_SAMPLES - this.timestamp) >>> 0;
+        let d = (frameTs + FRAME_SAMPLES - n[N.TxTimestamp]!) >>> 0;
         if (d > MAX_EVENT_SAMPLES) d = MAX_EVENT_SAMPLES;
-        if (d >= this.length) {
-          this.duration = d;
-          this.toEnding();
+        if (d >= n[N.TxLength]!) {
+          n[N.TxDuration] = d;
+          this.toEnding(n);
         } else {
-          if (d < this.nextUpdate) return 0;
-          this.duration = d;
-          while (this.nextUpdate <= d) this.nextUpdate += EVENT_UPDATE_SAMPLES;
+          let next = n[N.TxNextUpdate]!;
+          if (d < next) return 0;
+          n[N.TxDuration] = d;
+          while (next <= d) next += EVENT_UPDATE_SAMPLES;
+          n[N.TxNextUpdate] = next;
         }
         break;
       }
       case EventSenderState.Ending:
         break;
     }
-    const end = this.state === EventSenderState.Ending;
+    const end = n[N.TxState] === EventSenderState.Ending;
     const buf = this.packet;
-    const at = writeRtpHeader(buf, 0, pt, marker, seq, this.timestamp, ssrc);
-    writeTelephoneEvent(buf, at, this.event, end, this.volume, this.duration);
-    this.marker = marker;
-    this.end = end;
-    this.packets++;
-    if (end && --this.endsLeft === 0) {
-      this.state = EventSenderState.Idle;
-      this.events++;
+    const at = writeRtpHeader(buf, 0, pt, marker, seq, n[N.TxTimestamp]!, ssrc);
+    writeTelephoneEvent(buf, at, n[N.TxEvent]!, end, n[N.TxVolume]!, n[N.TxDuration]!);
+    n[N.TxMarker] = marker ? 1 : 0;
+    n[N.TxEnd] = end ? 1 : 0;
+    n[N.TxPackets]++;
+    if (end) {
+      const left = n[N.TxEndsLeft]! - 1;
+      n[N.TxEndsLeft] = left;
+      if (left === 0) {
+        n[N.TxState] = EventSenderState.Idle;
+        n[N.TxEvents]++;
+      }
     }
     return EVENT_PACKET_BYTES;
   }
@@ -275,18 +341,22 @@ export class TelephoneEventSender {
    * (no telephone-event agreed, not sending, nowhere to send) is dropped.
    */
   sendFrame(s: EventStream): boolean {
-    if (this.state === EventSenderState.Idle) return false;
+    if (this.n[N.TxState] === EventSenderState.Idle) return false;
     const udp = s.rtp;
-    if (!s.active || !s.sending || s.eventPayloadType < 0 || udp === null || s.remotePort <= 0) {
+    const pt = s.eventPayloadType;
+    const port = s.remotePort;
+    if (!s.active || !s.sending || pt < 0 || udp === null || port <= 0) {
       this.cancel();
       return false;
     }
-    const n = this.write(s.eventPayloadType, s.sequence, s.ssrc, s.timestamp);
-    if (n === 0) return false;
+    const ts = s.timestamp;
+    const seq = s.sequence;
+    const len = this.write(pt, seq, s.ssrc, ts);
+    if (len === 0) return false;
     // The frame is spent on the event: the audio clock moves on as after a sent frame (§5.1).
-    s.timestamp = (s.timestamp + FRAME_SAMPLES) >>> 0;
-    if (udp.send(this.packet, n, s.remoteAddress, s.remotePort)) {
-      s.sequence = (s.sequence + 1) & 0xffff;
+    s.timestamp = (ts + FRAME_SAMPLES) >>> 0;
+    if (udp.send(this.packet, len, s.remoteAddress, port)) {
+      s.sequence = (seq + 1) & 0xffff;
       s.packetsSent++;
       s.octetsSent += TELEPHONE_EVENT_BYTES;
       s.sentSinceReport = true;
@@ -294,8 +364,8 @@ export class TelephoneEventSender {
     return true;
   }
 
-  private toEnding(): void {
-    this.state = EventSenderState.Ending;
-    this.endsLeft = EVENT_END_PACKETS;
+  private toEnding(n: Uint32Array): void {
+    n[N.TxState] = EventSenderState.Ending;
+    n[N.TxEndsLeft] = EVENT_END_PACKETS;
   }
 }

@@ -13,6 +13,7 @@
  *     longer 1400 Hz one, once.
  */
 import { FRAME_SAMPLES } from "./g711";
+import { MediaNumber, mediaNumbers, ToneField } from "./media-numbers";
 
 export const enum Tone {
   None = 0,
@@ -60,32 +61,42 @@ function phaseStep(hz: number): number {
   return Math.round((hz * 4294967296) / SAMPLE_RATE) >>> 0;
 }
 
+/**
+ * A tone's state is ToneField.Count numbers in the media's table
+ * (media-numbers.ts) from `base` (CallMedia's two generators: LocalTone and
+ * RemoteTone); fill() copies them into locals for the frame's 160 samples
+ * and back at its end.
+ */
 export class ToneGenerator {
-  tone: Tone = Tone.None;
-  private pattern: Uint16Array | null = null;
-  private segment = 0;
-  private left = 0;
-  private phase1 = 0;
-  private phase2 = 0;
-  private step1 = 0;
-  private step2 = 0;
-  private level = 0;
+  private readonly n: Uint32Array;
+  private readonly base: number;
+
+  constructor(numbers?: Uint32Array, base: number = MediaNumber.LocalTone) {
+    this.n = numbers !== undefined ? numbers : mediaNumbers();
+    this.base = base;
+    this.n[base + ToneField.Tone] = Tone.None;
+  }
+
+  get tone(): Tone {
+    return this.n[this.base + ToneField.Tone]!;
+  }
 
   get playing(): boolean {
-    return this.tone !== Tone.None;
+    return this.n[this.base + ToneField.Tone] !== Tone.None;
   }
 
   /** Start `tone` from its beginning (Tone.None stops). */
   play(tone: Tone): void {
-    this.pattern = cadence(tone);
-    this.tone = this.pattern === null ? Tone.None : tone;
-    this.phase1 = this.phase2 = 0;
-    if (this.pattern !== null) this.enter(0);
+    const n = this.n;
+    const b = this.base;
+    const p = cadence(tone);
+    n[b + ToneField.Tone] = p === null ? Tone.None : tone;
+    n[b + ToneField.Phase1] = n[b + ToneField.Phase2] = 0;
+    if (p !== null) this.enter(p, 0);
   }
 
   stop(): void {
-    this.tone = Tone.None;
-    this.pattern = null;
+    this.n[this.base + ToneField.Tone] = Tone.None;
   }
 
   /**
@@ -94,25 +105,44 @@ export class ToneGenerator {
    * tone plays.
    */
   fill(frame: Int16Array, mix: boolean): boolean {
-    if (this.pattern === null) return false;
+    const n = this.n;
+    const b = this.base;
+    const tone = n[b + ToneField.Tone]!;
+    // Most frames of a call have no tone: no cadence lookup for them.
+    if (tone === Tone.None) return false;
+    const p = cadence(tone);
+    if (p === null) return false;
     const sine = SINE;
+    let left = n[b + ToneField.Left]!;
+    let phase1 = n[b + ToneField.Phase1]!;
+    let phase2 = n[b + ToneField.Phase2]!;
+    let step1 = n[b + ToneField.Step1]!;
+    let step2 = n[b + ToneField.Step2]!;
+    let level = n[b + ToneField.Level]!;
     for (let i = 0; i < FRAME_SAMPLES; i++) {
-      while (this.left === 0) {
-        if (!this.next()) {
+      while (left === 0) {
+        if (!this.next(p)) {
           // Finished: the rest of the frame is left as it was (or silent); a frame with none of the tone is no frame of it.
+          n[b + ToneField.Left] = 0;
+          n[b + ToneField.Phase1] = phase1;
+          n[b + ToneField.Phase2] = phase2;
           if (i === 0) return false;
           if (!mix) for (let j = i; j < FRAME_SAMPLES; j++) frame[j] = 0;
           return true;
         }
+        left = n[b + ToneField.Left]!;
+        step1 = n[b + ToneField.Step1]!;
+        step2 = n[b + ToneField.Step2]!;
+        level = n[b + ToneField.Level]!;
       }
-      this.left--;
+      left--;
       let s = 0;
-      if (this.step1 !== 0) {
-        s = (sine[this.phase1 >>> 24]! * this.level) >> 15;
-        this.phase1 = (this.phase1 + this.step1) >>> 0;
-        if (this.step2 !== 0) {
-          s += (sine[this.phase2 >>> 24]! * this.level) >> 15;
-          this.phase2 = (this.phase2 + this.step2) >>> 0;
+      if (step1 !== 0) {
+        s = (sine[phase1 >>> 24]! * level) >> 15;
+        phase1 = (phase1 + step1) >>> 0;
+        if (step2 !== 0) {
+          s += (sine[phase2 >>> 24]! * level) >> 15;
+          phase2 = (phase2 + step2) >>> 0;
         }
       }
       if (mix) {
@@ -121,33 +151,36 @@ export class ToneGenerator {
       }
       frame[i] = s;
     }
+    n[b + ToneField.Left] = left;
+    n[b + ToneField.Phase1] = phase1;
+    n[b + ToneField.Phase2] = phase2;
     return true;
   }
 
-  private enter(segment: number): void {
-    const p = this.pattern!;
-    this.segment = segment;
+  private enter(p: Uint16Array, segment: number): void {
+    const n = this.n;
+    const b = this.base;
+    n[b + ToneField.Segment] = segment;
     const f1 = p[segment * 3]!;
     const f2 = p[segment * 3 + 1]!;
-    this.step1 = f1 === 0 ? 0 : phaseStep(f1);
-    this.step2 = f2 === 0 ? 0 : phaseStep(f2);
-    this.level = f2 === 0 ? LEVEL_SINGLE : LEVEL_DUAL;
-    this.left = (p[segment * 3 + 2]! * SAMPLE_RATE) / 1000;
+    n[b + ToneField.Step1] = f1 === 0 ? 0 : phaseStep(f1);
+    n[b + ToneField.Step2] = f2 === 0 ? 0 : phaseStep(f2);
+    n[b + ToneField.Level] = f2 === 0 ? LEVEL_SINGLE : LEVEL_DUAL;
+    n[b + ToneField.Left] = (p[segment * 3 + 2]! * SAMPLE_RATE) / 1000;
   }
 
-  /** On to the next segment; false when the tone is over. */
-  private next(): boolean {
-    const p = this.pattern;
-    if (p === null) return false;
-    let s = this.segment + 1;
+  /** On to the next segment of cadence `p`; false when the tone is over. */
+  private next(p: Uint16Array): boolean {
+    const b = this.base;
+    let s = this.n[b + ToneField.Segment]! + 1;
     if (s * 3 >= p.length) {
-      if (!repeats(this.tone)) {
+      if (!repeats(this.n[b + ToneField.Tone]!)) {
         this.stop();
         return false;
       }
       s = 0;
     }
-    this.enter(s);
+    this.enter(p, s);
     return true;
   }
 }
