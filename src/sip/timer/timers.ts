@@ -1,8 +1,10 @@
 /*
  * RFC 3261 timer values (§17, summarised in Table 4 of Appendix A), derived
- * once from T1, T2 and T4 so that a transaction reads a number instead of
- * multiplying on every start. RFC 6026 (§8.4, §8.7, Table 4 update) adds
- * Timers L and M, both 64*T1.
+ * from T1, T2 and T4. RFC 6026 (§8.4, §8.7, Table 4 update) adds Timers L
+ * and M, both 64*T1. Only the inputs are kept; the timers are getters (on
+ * the prototype, in ROM on the device), since in XS each number property
+ * is a heap slot for the life of the station (issue 9) and a transaction
+ * reads a few of them per start, a multiplication each.
  */
 
 /** The configurable inputs; anything left out takes the RFC default. */
@@ -36,52 +38,71 @@ export class TimerValues {
   readonly t2: number;
   readonly t4: number;
   readonly reliable: boolean;
-  /** INVITE request retransmit, initial value; doubles without cap (§17.1.1.2). */
-  readonly a: number;
-  /** INVITE transaction timeout (§17.1.1.2). */
-  readonly b: number;
-  /** Wait for INVITE response retransmits: >= 32 s on UDP, 0 on reliable (§17.1.1.2). */
+  /** Wait for INVITE response retransmits: >= 32 s on UDP, 0 on reliable (§17.1.1.2); the one timer configured on its own. */
   readonly d: number;
-  /** Non-INVITE request retransmit, initial value; doubles up to T2 (§17.1.2.2). */
-  readonly e: number;
-  /** Non-INVITE transaction timeout (§17.1.2.2). */
-  readonly f: number;
-  /** INVITE response retransmit, initial value; doubles up to T2 (§17.2.1). */
-  readonly g: number;
-  /** Wait for ACK receipt (§17.2.1). */
-  readonly h: number;
-  /** Wait for ACK retransmits: T4 on UDP, 0 on reliable (§17.2.1). */
-  readonly i: number;
-  /** Wait for non-INVITE request retransmits: 64*T1 on UDP, 0 on reliable (§17.2.2). */
-  readonly j: number;
-  /** Wait for non-INVITE response retransmits: T4 on UDP, 0 on reliable (§17.1.2.2). */
-  readonly k: number;
-  /** INVITE server, Accepted state (RFC 6026 §8.7). */
-  readonly l: number;
-  /** INVITE client, Accepted state (RFC 6026 §8.4). */
-  readonly m: number;
 
   constructor(config?: TimerConfig) {
-    const t1 = positive(config?.t1, DEFAULT_T1);
-    const t2 = positive(config?.t2, DEFAULT_T2);
-    const t4 = positive(config?.t4, DEFAULT_T4);
     const reliable = config?.reliable === true;
-    this.t1 = t1;
-    this.t2 = t2;
-    this.t4 = t4;
+    this.t1 = positive(config?.t1, DEFAULT_T1);
+    this.t2 = positive(config?.t2, DEFAULT_T2);
+    this.t4 = positive(config?.t4, DEFAULT_T4);
     this.reliable = reliable;
-    this.a = t1;
-    this.b = 64 * t1;
     this.d = reliable ? 0 : positive(config?.d, DEFAULT_TIMER_D);
-    this.e = t1;
-    this.f = 64 * t1;
-    this.g = t1;
-    this.h = 64 * t1;
-    this.i = reliable ? 0 : t4;
-    this.j = reliable ? 0 : 64 * t1;
-    this.k = reliable ? 0 : t4;
-    this.l = 64 * t1;
-    this.m = 64 * t1;
+  }
+
+  /** INVITE request retransmit, initial value; doubles without cap (§17.1.1.2). */
+  get a(): number {
+    return this.t1;
+  }
+
+  /** INVITE transaction timeout (§17.1.1.2). */
+  get b(): number {
+    return 64 * this.t1;
+  }
+
+  /** Non-INVITE request retransmit, initial value; doubles up to T2 (§17.1.2.2). */
+  get e(): number {
+    return this.t1;
+  }
+
+  /** Non-INVITE transaction timeout (§17.1.2.2). */
+  get f(): number {
+    return 64 * this.t1;
+  }
+
+  /** INVITE response retransmit, initial value; doubles up to T2 (§17.2.1). */
+  get g(): number {
+    return this.t1;
+  }
+
+  /** Wait for ACK receipt (§17.2.1). */
+  get h(): number {
+    return 64 * this.t1;
+  }
+
+  /** Wait for ACK retransmits: T4 on UDP, 0 on reliable (§17.2.1). */
+  get i(): number {
+    return this.reliable ? 0 : this.t4;
+  }
+
+  /** Wait for non-INVITE request retransmits: 64*T1 on UDP, 0 on reliable (§17.2.2). */
+  get j(): number {
+    return this.reliable ? 0 : 64 * this.t1;
+  }
+
+  /** Wait for non-INVITE response retransmits: T4 on UDP, 0 on reliable (§17.1.2.2). */
+  get k(): number {
+    return this.reliable ? 0 : this.t4;
+  }
+
+  /** INVITE server, Accepted state (RFC 6026 §8.7). */
+  get l(): number {
+    return 64 * this.t1;
+  }
+
+  /** INVITE client, Accepted state (RFC 6026 §8.4). */
+  get m(): number {
+    return 64 * this.t1;
   }
 
   /** Next Timer A interval: "reset the timer with a value of 2*T1" each time, no cap (§17.1.1.2). */
