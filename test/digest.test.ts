@@ -230,6 +230,26 @@ describe("DigestSession", () => {
     expect(v3.nc).toBe("00000001");
   });
 
+  it("twin(): the same credentials and options in a session of its own (a 407's beside a 401's), not challenged yet", () => {
+    const www = new DigestSession(hash, new FixedRandom([1, 2, 3, 4]), { username: "tür", password: "pässword" }, { maxStaleRetries: 0 });
+    expect(www.challenge(ch("n1"))).toBe(DigestVerdict.Retry);
+    www.authorize("REGISTER", "sip:pbx.example.com");
+    const proxy = www.twin();
+    expect(proxy.ready).toBe(false);
+    expect(proxy.nc).toBe(0);
+    expect(proxy.challenge(ch("p1", { realm: "proxy.example.com" }), true)).toBe(DigestVerdict.Retry);
+    expect(proxy.headerName).toBe("Proxy-Authorization");
+    expect(www.proxy).toBe(false);
+    const v = paramsOf(proxy.authorize("REGISTER", "sip:pbx.example.com"));
+    expect(v).toMatchObject({ username: "tür", realm: "proxy.example.com", nonce: "p1", nc: "00000001" });
+    expect(v.response).toBe(digestResponse(hash, { algorithm: "MD5", qop: "auth", username: "tür", password: "pässword", realm: "proxy.example.com", nonce: "p1", cnonce: v.cnonce!, nc: 1, method: "REGISTER", uri: "sip:pbx.example.com" }));
+    // Its options too: no stale retry allowed.
+    proxy.succeeded();
+    proxy.authorize("REGISTER", "sip:pbx.example.com");
+    expect(proxy.challenge(ch("p2", { realm: "proxy.example.com", stale: "true" }), true)).toBe(DigestVerdict.Fail);
+    expect(paramsOf(www.authorize("REGISTER", "sip:pbx.example.com")).nc).toBe("00000002");
+  });
+
   it("a second non-stale challenge after our credentials means they were rejected", () => {
     const s = new DigestSession(hash, new SeededRandom(1), creds);
     expect(s.challenge(ch("n1"))).toBe(DigestVerdict.Retry);

@@ -86,10 +86,18 @@ const CALL_SLOT_CEILING = { slots: 114, chunkBytes: 3_250 };
  * clock's entry the CallMedia itself; 112 + 3,616 with every number in a
  * Float64Array; was 245 + 3,024 with a property per number, 418 + 9,360
  * with an RTP session per slot, before one for the station, 20 ms jitter
- * slots, its buffers in one), registration 165 +
- * 1,232 and keepalive 51 + 184 (were 218 + 1,464 and 60 + 248: their
- * request lines in one buffer each, the proxy's digest made on its first
- * 407).
+ * slots, its buffers in one), registration 73 + 1,488, keepalive 27 + 296
+ * and the trust policy 25 + 240: their numbers in one Float64Array each
+ * behind getters, with their fixed texts (a table of starts) and the
+ * registration's three Contact addresses in the same buffer
+ * (util/packed-numbers.ts), registration and keepalive their own timer
+ * entries, backoff, log limiter and stateless 403 functions over those
+ * numbers, a digest session's numbers and credentials in one buffer (and
+ * the state it makes on its first challenge, not counted here: 97 -> 15
+ * slots), the trust policy's servers two strings and its allowlist made
+ * only when configured (were 163 + 1,232, 49 + 184 and 60 + 176; 218 + 1,464 and
+ * 60 + 248 before their request lines were in one buffer each and the
+ * proxy's digest made on its first 407).
  */
 const UA_MEDIA_CEILINGS: readonly [string, { slots: number; chunkBytes: number }][] = [
   ["UserAgent, 2 call slots", { slots: 500, chunkBytes: 7_900 }],
@@ -97,8 +105,9 @@ const UA_MEDIA_CEILINGS: readonly [string, { slots: number; chunkBytes: number }
   ["SdpReader", { slots: 14, chunkBytes: 580 }],
   ["Dialog", { slots: 110, chunkBytes: 1_250 }],
   ["CallMedia, 2 slots", { slots: 120, chunkBytes: 3_200 }],
-  ["Registration (shared writer and readers)", { slots: 170, chunkBytes: 1_250 }],
-  ["Keepalive (shared writer)", { slots: 55, chunkBytes: 200 }],
+  ["Registration (shared writer and readers)", { slots: 76, chunkBytes: 1_520 }],
+  ["Keepalive (shared writer)", { slots: 30, chunkBytes: 310 }],
+  ["TrustPolicy", { slots: 28, chunkBytes: 260 }],
 ];
 /**
  * The transaction layer and the parser's structures, measured: the layer

@@ -18,6 +18,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { RegState, refreshDelayMs } from "../src/ua/registration";
+import { CONTACT_ADDRESS_BYTES, ContactAddress, MAX_ADDRESS } from "../src/ua/contact-address";
+import { packNumbers } from "../src/util/packed-numbers";
 import { SipParser } from "../src/sip/message/parser";
 import { SipMessage } from "../src/sip/message/message";
 import { header, type ParsedRequest, parseRequest } from "./support/registrar";
@@ -271,5 +273,52 @@ describe("registration", () => {
     s.clock.advance(1000);
     expect(header(s.registrar.registers[0]!.request, "Contact")).toBe("<sip:door@[2001:db8::5]:5060>;expires=3600");
     expect(s.reg.state).toBe(RegState.Registered);
+  });
+});
+
+describe("the registration's packed state", () => {
+  it("packNumbers: zeroed numbers, then each text's UTF-8 where the table says, then the extra bytes", () => {
+    const texts = ["REGISTER sip:pbx SIP/2.0\r\n", "", "Tür", "door@"];
+    const n = packNumbers(8, 2, texts, 10);
+    const b = new Uint8Array(n.buffer);
+    expect(n.length).toBe(8);
+    expect([n[0], n[1], n[7]]).toEqual([0, 0, 0]);
+    expect(n[2]).toBe(8 * 8);
+    const decoded = texts.map((_t, i) => Buffer.from(b.subarray(n[2 + i]!, n[3 + i]!)).toString("utf8"));
+    expect(decoded).toEqual(texts);
+    expect(n[3 + texts.length - 1]! - n[2]!).toBe(Buffer.byteLength(texts.join(""), "utf8"));
+    expect(b.length - n[2 + texts.length]!).toBe(10);
+  });
+
+  it("ContactAddress: its length, port and IPv6 flag are bytes after it; addresses in one store stay apart", () => {
+    const store = new ArrayBuffer(2 * CONTACT_ADDRESS_BYTES + 8);
+    const a = new ContactAddress(store, 8);
+    const c = new ContactAddress(store, 8 + CONTACT_ADDRESS_BYTES);
+    expect([a.len, a.port, a.v6]).toEqual([0, 0, false]);
+    expect(a.set("[2001:db8::7]", 65535)).toBe(true);
+    expect(a.set("[2001:db8::7]", 65535)).toBe(false);
+    expect([a.len, a.port, a.v6, a.source]).toEqual([11, 65535, true, "[2001:db8::7]"]);
+    c.set("Door.Example", 5062);
+    expect([c.len, c.port, c.v6]).toEqual([12, 5062, false]);
+    expect(Buffer.from(a.bytes.subarray(0, a.len)).toString()).toBe("2001:db8::7");
+    expect(a.sameHost(Buffer.from("[2001:DB8::7]"), 0, 13)).toBe(true);
+    c.copy(a);
+    expect([c.len, c.port, c.v6, c.source]).toEqual([11, 65535, true, "[2001:db8::7]"]);
+    expect(c.equals(a)).toBe(true);
+    c.port = 5060;
+    expect(c.equals(a)).toBe(false);
+    expect(a.port).toBe(65535);
+    const via = Buffer.from("x203.0.113.5y");
+    c.setSpan(via, 1, 11, 40000);
+    expect([c.len, c.port, c.v6, c.source]).toEqual([11, 40000, false, ""]);
+    expect(c.sameHost(via, 1, 11)).toBe(true);
+    expect(a.len).toBe(11);
+    expect(a.set("h".repeat(MAX_ADDRESS + 1), 5060)).toBe(true);
+    expect(a.len).toBe(0);
+    a.set("h".repeat(MAX_ADDRESS), 5060);
+    expect(a.len).toBe(MAX_ADDRESS);
+    expect(c.port).toBe(40000);
+    a.clear();
+    expect([a.len, a.port, a.v6, a.source]).toEqual([0, 0, false, ""]);
   });
 });

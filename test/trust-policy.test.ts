@@ -10,6 +10,10 @@ import { H } from "../src/sip/message/header";
 import { isLocalIpv4, isLocalIpv6, parseIpv4 } from "../src/ua/trust/ipv4";
 import { parseSourceEntry, SourceList } from "../src/ua/trust/source-list";
 import { UntrustedAction } from "../src/ua/trust/trust-settings";
+import { TrustPolicy } from "../src/ua/trust/trust-policy";
+import { LimiterNum, limiterPending, limiterTake } from "../src/ua/trust/log-limiter";
+import type { LogLevel } from "../src/host";
+import { SeededRandom } from "./support/seeded-random";
 import { ackFor, hdr, OFFER, PEER, PEER_PORT, request, rig, toTag, type Msg, type Rig } from "./support/call-harness";
 
 const STRANGER = "203.0.113.9";
@@ -199,5 +203,59 @@ describe("trusted sources: the registrar by default", () => {
     const r = rig({ trust: { allow: ["192.0.2.0/24"], untrusted: UntrustedAction.Drop } });
     r.intercom.start();
     expect(r.logs).toContain(`trust: calls, INFO, MESSAGE and REFER accepted: ${PEER}:${PEER_PORT}, 1 allowlist entry; others dropped; SIP scanners dropped`);
+  });
+});
+
+describe("the trust policy's servers and log limit, on their own", () => {
+  const base = { random: new SeededRandom(1), clock: { now: (): number => 0 } };
+
+  it("trusts the registrar and the outbound proxy each at its own port (an IPv6 proxy without brackets, in lower case), and nobody else", () => {
+    const t = new TrustPolicy({ ...base, account: { registrarHost: "198.51.100.7", registrarPort: 5070, outboundProxyHost: "[2001:DB8::1]", outboundProxyPort: 5080, user: "door", password: "x" } });
+    expect(t.isTrusted("198.51.100.7", 5070)).toBe(true);
+    expect(t.isTrusted("2001:db8::1", 5080)).toBe(true);
+    expect(t.isTrusted("2001:DB8::1", 5080)).toBe(true);
+    expect(t.isTrusted("198.51.100.7", 5080)).toBe(false);
+    expect(t.isTrusted("2001:db8::1", 5070)).toBe(false);
+    expect(t.isTrusted("127.0.0.1", 5070)).toBe(false);
+    expect(t.localDefault).toBe(false);
+    expect(t.describe()).toContain("accepted: 198.51.100.7:5070, 2001:db8::1:5080;");
+  });
+
+  it("with only an outbound proxy, trusts it and not the local networks", () => {
+    const t = new TrustPolicy({ ...base, account: { registrarHost: "", outboundProxyHost: "192.0.2.1", user: "door", password: "x" } });
+    expect(t.isTrusted("192.0.2.1", 5060)).toBe(true);
+    expect(t.isTrusted("192.0.2.1", 5061)).toBe(false);
+    expect(t.isTrusted("192.168.1.20", 5060)).toBe(false);
+    expect(t.localDefault).toBe(false);
+    expect(t.describe()).toContain("accepted: 192.0.2.1:5060;");
+  });
+
+  it("with no server, trusts the local networks, also when every allowlist entry was refused; a valid entry replaces them", () => {
+    const logged: string[] = [];
+    const log = { log: (_l: LogLevel, text: string): void => void logged.push(text) };
+    const t = new TrustPolicy({ ...base, log, account: { registrarHost: "", user: "door", password: "x" }, settings: { allow: ["pbx.example.com"] } });
+    expect(logged.some((l) => l.includes("allowlist entry ignored"))).toBe(true);
+    expect(t.localDefault).toBe(true);
+    expect(t.isTrusted("192.168.1.20", 5060)).toBe(true);
+    expect(t.isTrusted(STRANGER, 5060)).toBe(false);
+    const a = new TrustPolicy({ ...base, account: { registrarHost: "", user: "door", password: "x" }, settings: { allow: [STRANGER] } });
+    expect(a.localDefault).toBe(false);
+    expect(a.isTrusted(STRANGER, 5099)).toBe(true);
+    expect(a.isTrusted("192.168.1.20", 5060)).toBe(false);
+  });
+
+  it("the log limiter lets `lines` through per window, then counts what it holds back until the next window", () => {
+    const n = new Float64Array(2 + LimiterNum.Size);
+    const take = (now: number): boolean => limiterTake(n, 2, now, 60_000, 5);
+    expect([0, 1, 2, 3, 4].map(take)).toEqual([true, true, true, true, true]);
+    expect([5, 59_999].map(take)).toEqual([false, false]);
+    expect(limiterPending(n, 2)).toBe(2);
+    expect(limiterPending(n, 2)).toBe(0);
+    expect(take(59_999)).toBe(false);
+    expect(take(60_000)).toBe(true);
+    expect(limiterPending(n, 2)).toBe(1);
+    expect(n[2 + LimiterNum.SuppressedTotal]).toBe(3);
+    expect(n[0]).toBe(0);
+    expect(n[1]).toBe(0);
   });
 });

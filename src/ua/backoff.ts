@@ -5,6 +5,10 @@
  * don't come back in lock step. Unlike RFC 5626 the exponent starts at 0, so
  * the first retry waits at most `baseMs` (default 30 s; bound 30 min, the
  * RFC's max-time).
+ *
+ * Functions over numbers the registration keeps in its own array (base,
+ * bound, consecutive failures): an object of their own would cost a heap
+ * slot per number and one for itself (issue #9, idle heap).
  */
 import type { RandomHost } from "../host";
 
@@ -18,38 +22,26 @@ export interface BackoffConfig {
 export const DEFAULT_BACKOFF_BASE_MS = 30_000;
 export const DEFAULT_BACKOFF_MAX_MS = 1_800_000;
 
-export class Backoff {
-  private readonly random: RandomHost;
-  readonly baseMs: number;
-  readonly maxMs: number;
-  /** Consecutive failures so far. */
-  failures = 0;
+/** The configured base wait, or the default. */
+export function backoffBase(config?: BackoffConfig): number {
+  const base = config?.baseMs;
+  return base !== undefined && base > 0 && base < Infinity ? base : DEFAULT_BACKOFF_BASE_MS;
+}
 
-  constructor(random: RandomHost, config?: BackoffConfig) {
-    this.random = random;
-    const base = config?.baseMs;
-    const max = config?.maxMs;
-    this.baseMs = base !== undefined && base > 0 && base < Infinity ? base : DEFAULT_BACKOFF_BASE_MS;
-    this.maxMs = max !== undefined && max >= this.baseMs && max < Infinity ? max : Math.max(DEFAULT_BACKOFF_MAX_MS, this.baseMs);
-  }
+/** The configured bound (at least the base), or the default. */
+export function backoffMax(base: number, config?: BackoffConfig): number {
+  const max = config?.maxMs;
+  return max !== undefined && max >= base && max < Infinity ? max : Math.max(DEFAULT_BACKOFF_MAX_MS, base);
+}
 
-  /** The un-jittered wait for the current failure count (at least one failure assumed). */
-  wait(): number {
-    let wait = this.baseMs;
-    for (let n = 1; n < this.failures && wait < this.maxMs; n++) wait *= 2;
-    return wait < this.maxMs ? wait : this.maxMs;
-  }
+/** The un-jittered wait after `failures` consecutive failures (at least one). */
+export function backoffWait(base: number, max: number, failures: number): number {
+  let wait = base;
+  for (let n = 1; n < failures && wait < max; n++) wait *= 2;
+  return wait < max ? wait : max;
+}
 
-  /** Count one more failure and return the delay before the next attempt, in ms. */
-  next(): number {
-    this.failures++;
-    const wait = this.wait();
-    // u32 / 2^32 is uniform in [0, 1): the delay is in [wait/2, wait).
-    return Math.floor(wait * (0.5 + this.random.u32() / 8589934592));
-  }
-
-  /** A success: the next failure starts from the base again. */
-  reset(): void {
-    this.failures = 0;
-  }
+/** The delay before the next attempt, in ms: u32 / 2^32 is uniform in [0, 1), so it is in [wait/2, wait). */
+export function backoffDelay(random: RandomHost, wait: number): number {
+  return Math.floor(wait * (0.5 + random.u32() / 8589934592));
 }

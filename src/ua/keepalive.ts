@@ -23,11 +23,11 @@ import type { SipMessage } from "../sip/message/message";
 import { Method } from "../sip/message/method";
 import { SipWriter } from "../sip/message/writer";
 import { writeCallId, writeTag } from "../sip/ids";
-import { TimerEntry, type TimerQueue, type TimerTarget } from "../sip/timer/timer-queue";
+import { TimerNode, type TimerQueue } from "../sip/timer/timer-queue";
 import { TimerKind } from "../sip/timer/timer-kind";
 import type { ClientFailure, ClientTransactionHandle, ClientTransactionUser, TransactionLayerApi } from "../sip/transaction/api";
 import { type AccountConfig, DEFAULT_USER_AGENT, hostForUri, nextHopHost, nextHopPort } from "./account";
-import { packedText } from "./packed-text";
+import { packNumbers, writePacked } from "./packed-text";
 
 export interface KeepaliveListener {
   /** `maxMisses` OPTIONS in a row went unanswered. */
@@ -59,89 +59,133 @@ export const DEFAULT_MAX_MISSES = 3;
 const K_FROM_TAG = ascii(">;tag=");
 const K_CALL_ID = ascii("Call-ID: ");
 
-export class Keepalive implements ClientTransactionUser, TimerTarget {
+/**
+ * The keepalive's numbers, in one Float64Array with its texts after them
+ * (packed-text.ts packNumbers; issue #9: a property is a heap slot, a
+ * typed-array view 4): the public ones are getters over it.
+ */
+const enum K {
+  Port = 0,
+  /** 1 between start() and stop(). */
+  Running = 1,
+  IntervalMs = 2,
+  MaxMisses = 3,
+  Misses = 4,
+  /** 1 while the server is reported lost. */
+  Lost = 5,
+  Sent = 6,
+  Answered = 7,
+  Errors = 8,
+  /** Where each text starts (then where the last ends): "OPTIONS sip:host:port SIP/2.0\r\n" */
+  RequestLine = 9,
+  /** "Max-Forwards: 70\r\nFrom: <sip:user@domain" */
+  Head = 10,
+  /** "To: <sip:host:port>\r\n" */
+  To = 11,
+  /** "CSeq: 1 OPTIONS\r\nAccept: application/sdp\r\nUser-Agent: ...\r\n" */
+  Tail = 12,
+  Count = 14, // Tail + 1 end + 1
+}
+
+/**
+ * The keepalive is its own timer's entry (it has one timer; TimerNode):
+ * no TimerEntry and no property holding it.
+ */
+export class Keepalive extends TimerNode implements ClientTransactionUser {
   private readonly layer: TransactionLayerApi;
   private readonly timers: TimerQueue;
   private readonly random: RandomHost;
   private readonly log: LogHost | undefined;
   private readonly listener: KeepaliveListener | undefined;
   private readonly w: SipWriter;
-  private readonly timer: TimerEntry;
   private readonly address: string;
-  private readonly port: number;
-  /** "OPTIONS sip:host:port SIP/2.0\r\n" */
-  private readonly requestLine: Uint8Array;
-  /** "Max-Forwards: 70\r\nFrom: <sip:user@domain" */
-  private readonly head: Uint8Array;
-  /** "To: <sip:host:port>\r\n" */
-  private readonly to: Uint8Array;
-  /** "CSeq: 1 OPTIONS\r\nAccept: application/sdp\r\nUser-Agent: ...\r\n" */
-  private readonly tail: Uint8Array;
+  private readonly n: Float64Array;
+  /** The bytes of n's buffer: the texts. */
+  private readonly b: Uint8Array;
   private tx: ClientTransactionHandle | null = null;
-  private running = false;
-
-  readonly intervalMs: number;
-  readonly maxMisses: number;
-  /** Unanswered OPTIONS in a row. */
-  misses = 0;
-  /** The server is currently reported lost. */
-  lost = false;
-  /** OPTIONS sent and final responses received (tests, diagnostics). */
-  sent = 0;
-  answered = 0;
-  errors = 0;
 
   constructor(options: KeepaliveOptions) {
+    super(TimerKind.User);
     const a = options.account;
     this.layer = options.layer;
     this.timers = options.timers;
     this.random = options.random;
     this.log = options.log;
     this.listener = options.listener;
-    const s = options.intervalSeconds;
-    this.intervalMs = s === undefined || !(s >= 0) || s === Infinity ? DEFAULT_KEEPALIVE_SECONDS * 1000 : Math.floor(s * 1000);
-    const m = options.maxMisses;
-    this.maxMisses = m !== undefined && m >= 1 ? Math.floor(m) : DEFAULT_MAX_MISSES;
     this.w = options.writer ?? new SipWriter(options.bufferSize ?? 768);
-    this.timer = new TimerEntry(this, TimerKind.User);
     this.address = nextHopHost(a);
-    this.port = nextHopPort(a);
-    const target = "sip:" + hostForUri(this.address) + ":" + this.port;
+    const port = nextHopPort(a);
+    const target = "sip:" + hostForUri(this.address) + ":" + port;
     const domain = a.domain !== undefined && a.domain !== "" ? a.domain : hostForUri(a.registrarHost);
-    // One buffer for the four (packed-text.ts).
-    const bytes = packedText([
+    const n = packNumbers(K.Count, K.RequestLine, [
       "OPTIONS " + target + " SIP/2.0\r\n",
       "Max-Forwards: 70\r\nFrom: <sip:" + a.user + "@" + domain,
       "To: <" + target + ">\r\n",
       "CSeq: 1 OPTIONS\r\nAccept: application/sdp\r\nUser-Agent: " + (a.userAgent ?? DEFAULT_USER_AGENT) + "\r\n",
     ]);
-    this.requestLine = bytes[0]!;
-    this.head = bytes[1]!;
-    this.to = bytes[2]!;
-    this.tail = bytes[3]!;
+    this.n = n;
+    this.b = new Uint8Array(n.buffer);
+    n[K.Port] = port;
+    const s = options.intervalSeconds;
+    n[K.IntervalMs] = s === undefined || !(s >= 0) || s === Infinity ? DEFAULT_KEEPALIVE_SECONDS * 1000 : Math.floor(s * 1000);
+    const m = options.maxMisses;
+    n[K.MaxMisses] = m !== undefined && m >= 1 ? Math.floor(m) : DEFAULT_MAX_MISSES;
+  }
+
+  get intervalMs(): number {
+    return this.n[K.IntervalMs]!;
+  }
+
+  get maxMisses(): number {
+    return this.n[K.MaxMisses]!;
+  }
+
+  /** Unanswered OPTIONS in a row. */
+  get misses(): number {
+    return this.n[K.Misses]!;
+  }
+
+  /** The server is currently reported lost. */
+  get lost(): boolean {
+    return this.n[K.Lost] === 1;
+  }
+
+  /** OPTIONS sent and final responses received (tests, diagnostics). */
+  get sent(): number {
+    return this.n[K.Sent]!;
+  }
+
+  get answered(): number {
+    return this.n[K.Answered]!;
+  }
+
+  get errors(): number {
+    return this.n[K.Errors]!;
   }
 
   get enabled(): boolean {
-    return this.intervalMs > 0;
+    return this.n[K.IntervalMs]! > 0;
   }
 
   /** Start pinging: the first OPTIONS goes after one interval (registration has just talked to the server). */
   start(): void {
-    if (!this.enabled || this.running) return;
-    this.running = true;
-    this.misses = 0;
-    this.timers.start(this.timer, this.intervalMs, TimerKind.User);
+    const n = this.n;
+    if (!(n[K.IntervalMs]! > 0) || n[K.Running] === 1) return;
+    n[K.Running] = 1;
+    n[K.Misses] = 0;
+    this.timers.start(this, n[K.IntervalMs]!, TimerKind.User);
   }
 
   stop(): void {
-    this.running = false;
+    this.n[K.Running] = 0;
     this.tx = null;
-    this.timers.stop(this.timer);
+    this.timers.stop(this);
   }
 
-  onTimer(_entry: TimerEntry): void {
+  /** The interval is over (TimerNode). */
+  fire(): void {
     try {
-      if (this.running && this.tx === null) this.ping();
+      if (this.n[K.Running] === 1 && this.tx === null) this.ping();
     } catch (e) {
       this.caught(e);
     }
@@ -151,11 +195,12 @@ export class Keepalive implements ClientTransactionUser, TimerTarget {
     try {
       if (tx !== this.tx || msg.status < 200) return;
       this.tx = null;
-      this.answered++;
-      this.misses = 0;
-      this.next();
-      if (this.lost) {
-        this.lost = false;
+      const n = this.n;
+      n[K.Answered]!++;
+      n[K.Misses] = 0;
+      this.schedule();
+      if (n[K.Lost] === 1) {
+        n[K.Lost] = 0;
         this.logInfo("keepalive: server answers again");
         this.listener?.onServerAlive();
       }
@@ -178,54 +223,63 @@ export class Keepalive implements ClientTransactionUser, TimerTarget {
     const tx = this.layer.createClient(this, Method.OPTIONS);
     if (tx === null) {
       // Pool full: not the server's fault; try again next interval.
-      this.next();
+      this.schedule();
       return;
     }
     const w = this.w.reset();
-    w.bytes(this.requestLine);
+    const b = this.b;
+    const n = this.n;
+    writePacked(w, b, n, K.RequestLine);
     this.layer.writeVia(w, tx);
-    w.bytes(this.head).bytes(K_FROM_TAG);
+    writePacked(w, b, n, K.Head);
+    w.bytes(K_FROM_TAG);
     let at = writeTag(this.random, w.buf, w.pos);
     if (at < 0) w.overflow = true;
     else w.pos = at;
-    w.crlf().bytes(this.to).bytes(K_CALL_ID);
+    w.crlf();
+    writePacked(w, b, n, K.To);
+    w.bytes(K_CALL_ID);
     at = writeCallId(this.random, w.buf, w.pos);
     if (at < 0) w.overflow = true;
     else w.pos = at;
-    w.crlf().bytes(this.tail).end();
+    w.crlf();
+    writePacked(w, b, n, K.Tail);
+    w.end();
     if (w.overflow) {
       this.layer.release(tx);
-      this.next();
+      this.schedule();
       return;
     }
     this.tx = tx;
-    this.sent++;
-    if (!this.layer.send(tx, w, this.address, this.port) && this.tx === tx) {
+    n[K.Sent]!++;
+    if (!this.layer.send(tx, w, this.address, n[K.Port]!) && this.tx === tx) {
       this.tx = null;
       // No room to keep it (our own layer is full) says nothing about the server: not a miss.
-      if (this.layer.sendRefused) this.next();
+      if (this.layer.sendRefused) this.schedule();
       else this.miss();
     }
   }
 
   private miss(): void {
-    this.misses++;
-    this.next();
-    if (!this.lost && this.misses >= this.maxMisses) {
-      this.lost = true;
+    const n = this.n;
+    const misses = ++n[K.Misses]!;
+    this.schedule();
+    if (n[K.Lost] !== 1 && misses >= n[K.MaxMisses]!) {
+      n[K.Lost] = 1;
       this.logInfo("keepalive: server lost");
       this.listener?.onServerLost();
     }
   }
 
-  private next(): void {
-    if (this.running) this.timers.start(this.timer, this.intervalMs, TimerKind.User);
+  /** The next OPTIONS one interval from now (TimerNode.next is the queue's link: hence not "next"). */
+  private schedule(): void {
+    if (this.n[K.Running] === 1) this.timers.start(this, this.n[K.IntervalMs]!, TimerKind.User);
   }
 
   private caught(e: unknown): void {
-    this.errors++;
+    this.n[K.Errors]!++;
     if (this.log !== undefined) this.log.log(LogLevel.Error, "keepalive: " + String(e));
-    if (this.running && this.tx === null && !this.timer.armed) this.next();
+    if (this.n[K.Running] === 1 && this.tx === null && !this.armed) this.schedule();
   }
 
   private logInfo(text: string): void {

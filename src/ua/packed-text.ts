@@ -7,7 +7,10 @@
  * construction only; what it returns is the same as `ascii` (bytes.ts)
  * would give, byte for byte.
  */
+import type { SipWriter } from "../sip/message/writer";
 import { utf8Length, utf8Write } from "../util/utf8";
+
+export { packNumbers } from "../util/packed-numbers";
 
 /** One view per text, in order, over one buffer holding them all. */
 export function packedText(texts: readonly string[]): Uint8Array[] {
@@ -24,4 +27,10 @@ export function packedText(texts: readonly string[]): Uint8Array[] {
     at += n;
   }
   return views;
+}
+
+/** Text `i` of a packNumbers() buffer (`text` is the number of its first table entry) into w. */
+export function writePacked(w: SipWriter, bytes: Uint8Array, n: Float64Array, text: number): void {
+  const start = n[text]!;
+  w.span(bytes, start, n[text + 1]! - start);
 }

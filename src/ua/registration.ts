@@ -26,24 +26,25 @@
  * from Backoff (the server may have lost its bindings while away).
  */
 import { type HashHost, LogLevel, type LogHost, type RandomHost } from "../host";
-import { type DigestCredentials, DigestSession, DigestVerdict } from "../sip/auth/digest-session";
+import { DigestSession, DigestVerdict } from "../sip/auth/digest-session";
 import { H } from "../sip/message/header";
 import type { SipMessage } from "../sip/message/message";
 import { Method } from "../sip/message/method";
 import { NameAddr } from "../sip/message/name-addr";
 import { HeaderValues } from "../sip/message/values";
 import { SipWriter } from "../sip/message/writer";
-import { TimerEntry, type TimerQueue, type TimerTarget } from "../sip/timer/timer-queue";
+import { TimerNode, type TimerQueue } from "../sip/timer/timer-queue";
 import { TimerKind } from "../sip/timer/timer-kind";
 import {
   ClientFailure, type ClientTransactionHandle, type ClientTransactionUser, type TransactionLayerApi,
 } from "../sip/transaction/api";
 import { spanToString } from "../sip/message/bytes";
 import { type AccountConfig, DEFAULT_EXPIRES, nextHopHost, nextHopPort } from "./account";
-import { Backoff, type BackoffConfig } from "./backoff";
-import { ContactAddress, MAX_ADDRESS } from "./contact-address";
+import { type BackoffConfig, backoffBase, backoffDelay, backoffMax, backoffWait } from "./backoff";
+import { CONTACT_ADDRESS_BYTES, ContactAddress } from "./contact-address";
 import type { KeepaliveListener } from "./keepalive";
-import { RegisterRequest } from "./register-request";
+import { RegText, beginRegister, finishRegister, registerTexts } from "./register-request";
+import { packNumbers } from "./packed-text";
 import type { Scratch } from "./scratch";
 import { grantedExpires, minExpires, retryAfter } from "./response-fields";
 
@@ -105,103 +106,159 @@ export function refreshDelayMs(granted: number): number {
   return Math.floor((granted - margin) * 1000);
 }
 
-export class Registration implements ClientTransactionUser, TimerTarget, KeepaliveListener {
+/**
+ * The registration's numbers, then the REGISTER's fixed texts
+ * (register-request.ts RegText) and the three Contact addresses, in one
+ * buffer (packNumbers, util/packed-numbers.ts; issue #9, idle heap: in XS
+ * each property is a heap slot, each typed array 4 or 7). The public
+ * numbers are getters over it; flags are 0/1.
+ */
+const enum R {
+  /** The next hop's port. */
+  Port = 0,
+  BusyRetryMs = 1,
+  /** Remove oldContact in the next REGISTER (our address changed while bound). */
+  RemoveOld = 2,
+  /**
+   * The sessions hold an accepted challenge (DigestSession.ready, tracked
+   * here: a refresh must not ask the session more than it needs).
+   */
+  WwwActive = 3,
+  ProxyActive = 4,
+  /** A Purpose: what the transaction in flight is for. */
+  Purpose = 5,
+  /** The keepalive saw the server answer while this REGISTER was out: if it times out anyway, retry at once. */
+  AliveDuringTx = 6,
+  Stopping = 7,
+  /** A RegState. */
+  State = 8,
+  LastStatus = 9,
+  Expires = 10,
+  Granted = 11,
+  Cseq = 12,
+  Bound = 13,
+  Requests = 14,
+  Errors = 15,
+  /** Backoff (backoff.ts): base wait, bound, consecutive failures. */
+  BackoffBase = 16,
+  BackoffMax = 17,
+  Failures = 18,
+  /** The texts' table: RegText.Entries numbers. */
+  Text = 19,
+  Count = 29, // Text + RegText.Entries
+}
+
+/**
+ * One transaction and one timer at a time: the registration is its timer's
+ * entry (TimerNode), with no TimerEntry and no property holding it.
+ */
+export class Registration extends TimerNode implements ClientTransactionUser, KeepaliveListener {
   private readonly layer: TransactionLayerApi;
   private readonly timers: TimerQueue;
   private readonly random: RandomHost;
   private readonly log: LogHost | undefined;
   private readonly listener: RegistrationListener | undefined;
-  private readonly request: RegisterRequest;
+  private readonly n: Float64Array;
+  /** The bytes of n's buffer: the REGISTER's texts, then the addresses. */
+  private readonly b: Uint8Array;
   private readonly w: SipWriter;
-  private readonly timer: TimerEntry;
-  private readonly backoff: Backoff;
   private readonly www: DigestSession;
   /** Made on the first 407 (registrars answer REGISTER with 401; a proxy that challenges it is rare), then kept: its state holds the nonce. */
   private proxyAuth: DigestSession | null = null;
-  private readonly hash: HashHost;
-  private readonly credentials: DigestCredentials;
   private readonly address: string;
-  private readonly port: number;
-  private readonly busyRetryMs: number;
   /** Our Contact as last sent, the one to remove, and the last mapping a server reported. */
   private readonly contact: ContactAddress;
   private readonly oldContact: ContactAddress;
-  private removeOld = false;
   private readonly lastMapping: ContactAddress;
   // Scratch readers for the 200's Contacts.
   private readonly values: HeaderValues;
   private readonly addr: NameAddr;
-
-  /**
-   * The sessions hold an accepted challenge (DigestSession.ready, tracked
-   * here as booleans: reading `ready` compares strings, which allocates
-   * under XS, and a refresh must not).
-   */
-  private wwwActive = false;
-  private proxyActive = false;
   private tx: ClientTransactionHandle | null = null;
-  private purpose = Purpose.None;
-  /** The keepalive saw the server answer while this REGISTER was out: if it times out anyway, retry at once. */
-  private aliveDuringTx = false;
-  private stopping = false;
-
-  state: RegState = RegState.Unregistered;
-  /** Last final status (or 408/503 for timeout/transport error). */
-  lastStatus = 0;
-  /** Seconds asked for: the configured expiry, raised by a 423's Min-Expires. */
-  expires: number;
-  /** Seconds the registrar granted in its last 200, 0 when unregistered. */
-  granted = 0;
-  cseq = 0;
-  /** A 200 created or refreshed a binding that has not been removed. */
-  bound = false;
-  /** REGISTERs sent (tests, diagnostics). */
-  requests = 0;
-  /** Exceptions caught at the core's boundary. */
-  errors = 0;
 
   constructor(options: RegistrationOptions) {
+    super(TimerKind.Refresh);
     const a = options.account;
     this.layer = options.layer;
     this.timers = options.timers;
     this.random = options.random;
     this.log = options.log;
     this.listener = options.listener;
-    this.request = new RegisterRequest(a, options.random);
-    // The three addresses in one buffer.
-    const addresses = new ArrayBuffer(3 * MAX_ADDRESS);
-    this.contact = new ContactAddress(addresses, 0);
-    this.oldContact = new ContactAddress(addresses, MAX_ADDRESS);
-    this.lastMapping = new ContactAddress(addresses, 2 * MAX_ADDRESS);
+    const n = packNumbers(R.Count, R.Text, registerTexts(a, options.random), 3 * CONTACT_ADDRESS_BYTES);
+    this.n = n;
+    this.b = new Uint8Array(n.buffer);
+    // The three addresses after the texts.
+    const at = n[R.Text + RegText.Entries - 1]!;
+    this.contact = new ContactAddress(n.buffer, at);
+    this.oldContact = new ContactAddress(n.buffer, at + CONTACT_ADDRESS_BYTES);
+    this.lastMapping = new ContactAddress(n.buffer, at + 2 * CONTACT_ADDRESS_BYTES);
     // A REGISTER is copied by its transaction as soon as it is written: the shared writer serves.
     const scratch = options.scratch;
     this.w = scratch !== undefined ? scratch.w : new SipWriter(options.bufferSize ?? 2048);
     this.values = scratch !== undefined ? scratch.values : new HeaderValues();
     this.addr = scratch !== undefined ? scratch.addr : new NameAddr();
-    this.timer = new TimerEntry(this, TimerKind.Refresh);
-    this.backoff = new Backoff(options.random, options.backoff);
-    const credentials = { username: a.authUser !== undefined && a.authUser !== "" ? a.authUser : a.user, password: a.password };
-    this.www = new DigestSession(options.hash, options.random, credentials);
-    this.hash = options.hash;
-    this.credentials = credentials;
+    const base = backoffBase(options.backoff);
+    n[R.BackoffBase] = base;
+    n[R.BackoffMax] = backoffMax(base, options.backoff);
+    this.www = new DigestSession(options.hash, options.random, {
+      username: a.authUser !== undefined && a.authUser !== "" ? a.authUser : a.user, password: a.password,
+    });
     this.address = nextHopHost(a);
-    this.port = nextHopPort(a);
-    this.busyRetryMs = options.busyRetryMs ?? 2000;
+    n[R.Port] = nextHopPort(a);
+    n[R.BusyRetryMs] = options.busyRetryMs ?? 2000;
     const e = a.expires;
-    this.expires = e !== undefined && e > 0 && e === Math.floor(e) ? Math.min(e, MAX_EXPIRES) : DEFAULT_EXPIRES;
+    n[R.Expires] = e !== undefined && e > 0 && e === Math.floor(e) ? Math.min(e, MAX_EXPIRES) : DEFAULT_EXPIRES;
   }
 
-  /** The Call-ID of every REGISTER of this object (32 hex digits). */
+  get state(): RegState {
+    return this.n[R.State]! as RegState;
+  }
+
+  /** Last final status (or 408/503 for timeout/transport error). */
+  get lastStatus(): number {
+    return this.n[R.LastStatus]!;
+  }
+
+  /** Seconds asked for: the configured expiry, raised by a 423's Min-Expires. */
+  get expires(): number {
+    return this.n[R.Expires]!;
+  }
+
+  /** Seconds the registrar granted in its last 200, 0 when unregistered. */
+  get granted(): number {
+    return this.n[R.Granted]!;
+  }
+
+  get cseq(): number {
+    return this.n[R.Cseq]!;
+  }
+
+  /** A 200 created or refreshed a binding that has not been removed. */
+  get bound(): boolean {
+    return this.n[R.Bound] === 1;
+  }
+
+  /** REGISTERs sent (tests, diagnostics). */
+  get requests(): number {
+    return this.n[R.Requests]!;
+  }
+
+  /** Exceptions caught at the core's boundary. */
+  get errors(): number {
+    return this.n[R.Errors]!;
+  }
+
+  /** The Call-ID of every REGISTER of this object (32 hex digits): a new view of its bytes. */
   get callId(): Uint8Array {
-    return this.request.callId;
+    const n = this.n;
+    return this.b.subarray(n[R.Text + RegText.CallId]!, n[R.Text + RegText.CallId + 1]!);
   }
 
   /** Start registering (from Unregistered; no effect otherwise). */
   start(): void {
     try {
       if (this.state !== RegState.Unregistered) return;
-      this.stopping = false;
-      this.backoff.reset();
+      this.n[R.Stopping] = 0;
+      this.n[R.Failures] = 0;
       this.register();
     } catch (e) {
       this.caught(e);
@@ -216,12 +273,12 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
   stop(): void {
     try {
       if (this.state === RegState.Unregistered || this.state === RegState.Unregistering) return;
-      this.stopping = true;
-      this.timers.stop(this.timer);
-      const inFlight = this.tx !== null && this.purpose === Purpose.Register;
+      this.n[R.Stopping] = 1;
+      this.timers.stop(this);
+      const inFlight = this.tx !== null && this.n[R.Purpose] === Purpose.Register;
       this.tx = null;
       // A REGISTER in flight may create a binding: remove it too.
-      if (this.bound || inFlight) {
+      if (this.n[R.Bound] === 1 || inFlight) {
         this.setState(RegState.Unregistering);
         this.send(Purpose.Unregister);
       } else {
@@ -235,10 +292,10 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
   /** Re-register now if idle (Registered or backing off): e.g. the network came back. */
   refreshNow(): void {
     try {
-      if (this.stopping || this.tx !== null) return;
+      if (this.n[R.Stopping] === 1 || this.tx !== null) return;
       if (this.state === RegState.Registered || this.state === RegState.Backoff || this.state === RegState.AuthFailed) {
-        this.timers.stop(this.timer);
-        this.backoff.reset();
+        this.timers.stop(this);
+        this.n[R.Failures] = 0;
         this.register();
       }
     } catch (e) {
@@ -249,9 +306,9 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
   /** Keepalive: the server stopped answering. A Registered binding goes to Backoff and retries after the backoff delay. */
   onServerLost(): void {
     try {
-      if (this.stopping || this.tx !== null || this.state !== RegState.Registered) return;
+      if (this.n[R.Stopping] === 1 || this.tx !== null || this.state !== RegState.Registered) return;
       // A REGISTER in flight will time out by itself and back off.
-      this.lastStatus = STATUS_TIMEOUT;
+      this.n[R.LastStatus] = STATUS_TIMEOUT;
       this.retryLater(RegState.Backoff, -1);
     } catch (e) {
       this.caught(e);
@@ -267,14 +324,14 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
   onServerAlive(): void {
     try {
       const st = this.state;
-      if (this.stopping || (st !== RegState.Backoff && st !== RegState.Registering && st !== RegState.Registered)) return;
+      if (this.n[R.Stopping] === 1 || (st !== RegState.Backoff && st !== RegState.Registering && st !== RegState.Registered)) return;
       if (this.tx !== null) {
-        this.aliveDuringTx = true;
+        this.n[R.AliveDuringTx] = 1;
         return;
       }
       if (this.state !== RegState.Backoff) return;
-      this.timers.stop(this.timer);
-      this.backoff.reset();
+      this.timers.stop(this);
+      this.n[R.Failures] = 0;
       this.register();
     } catch (e) {
       this.caught(e);
@@ -285,8 +342,8 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
     try {
       if (tx !== this.tx || msg.status < 200) return; // stale transaction, or provisional (§10.2: wait for the final)
       this.tx = null;
-      this.lastStatus = msg.status;
-      if (this.purpose === Purpose.Unregister) this.unregisterResponse(msg);
+      this.n[R.LastStatus] = msg.status;
+      if (this.n[R.Purpose] === Purpose.Unregister) this.unregisterResponse(msg);
       else this.registerResponse(msg);
     } catch (e) {
       this.caught(e);
@@ -297,9 +354,9 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
     try {
       if (tx !== this.tx) return;
       this.tx = null;
-      if (this.aliveDuringTx && !this.stopping && this.purpose === Purpose.Register) {
-        this.aliveDuringTx = false;
-        this.lastStatus = STATUS_TIMEOUT;
+      if (this.n[R.AliveDuringTx] === 1 && this.n[R.Stopping] !== 1 && this.n[R.Purpose] === Purpose.Register) {
+        this.n[R.AliveDuringTx] = 0;
+        this.n[R.LastStatus] = STATUS_TIMEOUT;
         this.register();
         return;
       }
@@ -309,9 +366,10 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
     }
   }
 
-  onTimer(_entry: TimerEntry): void {
+  /** The refresh or retry timer is due (TimerNode). */
+  fire(): void {
     try {
-      if (this.stopping || this.tx !== null) return;
+      if (this.n[R.Stopping] === 1 || this.tx !== null) return;
       if (this.state === RegState.Registered || this.state === RegState.Backoff || this.state === RegState.AuthFailed || this.state === RegState.Registering) {
         this.register();
       }
@@ -340,7 +398,7 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
       // §10.2.8: retry with an interval at least Min-Expires; only upwards, so it cannot loop.
       const min = minExpires(msg);
       if (min > this.expires && min <= MAX_EXPIRES) {
-        this.expires = min;
+        this.n[R.Expires] = min;
         this.send(Purpose.Register);
         return;
       }
@@ -371,11 +429,11 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
    * few minutes allocates nothing here.
    */
   private challenge(msg: SipMessage, proxy: boolean): DigestVerdict | -1 {
-    if (proxy && this.proxyAuth === null) this.proxyAuth = new DigestSession(this.hash, this.random, this.credentials);
+    if (proxy && this.proxyAuth === null) this.proxyAuth = this.www.twin();
     const verdict = (proxy ? this.proxyAuth! : this.www).challengeFrom(msg, proxy ? H.ProxyAuthenticate : H.WwwAuthenticate, proxy);
     if (verdict === DigestVerdict.Retry) {
-      if (proxy) this.proxyActive = true;
-      else this.wwwActive = true;
+      if (proxy) this.n[R.ProxyActive] = 1;
+      else this.n[R.WwwActive] = 1;
     }
     return verdict;
   }
@@ -383,20 +441,22 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
   private registered(msg: SipMessage): void {
     this.www.succeeded();
     if (this.proxyAuth !== null) this.proxyAuth.succeeded();
-    this.backoff.reset();
-    this.removeOld = false;
-    let granted = grantedExpires(msg, this.request.user, this.contact, this.values, this.addr);
+    this.n[R.Failures] = 0;
+    this.n[R.RemoveOld] = 0;
+    const n = this.n;
+    const user = n[R.Text + RegText.User]!;
+    let granted = grantedExpires(msg, this.b, user, n[R.Text + RegText.User + 1]! - user, this.contact, this.values, this.addr);
     if (granted < 0) granted = this.expires;
     if (granted > MAX_EXPIRES) granted = MAX_EXPIRES;
     if (granted === 0) {
       // The registrar kept no binding for us: not registered. Try again later.
-      this.bound = false;
-      this.granted = 0;
+      this.n[R.Bound] = 0;
+      this.n[R.Granted] = 0;
       this.failed(msg.status, -1);
       return;
     }
-    this.bound = true;
-    this.granted = granted;
+    this.n[R.Bound] = 1;
+    this.n[R.Granted] = granted;
     if (this.natChanged(msg)) {
       // RFC 3581 §4 / RFC 5626 §4.2-style: the server sees us at another
       // address; register the corrected Contact at once (the old one is
@@ -405,7 +465,7 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
       return;
     }
     this.setState(RegState.Registered);
-    this.timers.start(this.timer, refreshDelayMs(granted), TimerKind.Refresh);
+    this.timers.start(this, refreshDelayMs(granted), TimerKind.Refresh);
   }
 
   /**
@@ -451,9 +511,9 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
     const address = layer.advertisedAddress;
     const port = layer.advertisedPort;
     if (address === this.contact.source && port === this.contact.port) return;
-    if (this.bound && this.contact.len > 0) {
+    if (this.n[R.Bound] === 1 && this.contact.len > 0) {
       this.oldContact.copy(this.contact);
-      this.removeOld = true;
+      this.n[R.RemoveOld] = 1;
     }
     this.contact.set(address, port);
   }
@@ -465,18 +525,18 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
       this.logWarn("registration: no free transaction, retrying");
       this.tx = null;
       if (purpose === Purpose.Unregister) this.finishStop();
-      else this.timers.start(this.timer, this.busyRetryMs, TimerKind.User);
+      else this.timers.start(this, this.n[R.BusyRetryMs]!, TimerKind.User);
       return;
     }
     const cseq = this.cseq + 1;
-    this.request.begin(this.w, this.layer, tx, this.random, cseq);
+    beginRegister(this.w, this.b, this.n, R.Text, this.layer, tx, this.random, cseq);
     // An unregister removes the Contact registered before, whatever the layer advertises now.
     if (purpose === Purpose.Register) this.updateContact();
     const expires = purpose === Purpose.Unregister ? 0 : this.expires;
-    const remove = purpose === Purpose.Register && this.removeOld ? this.oldContact : null;
-    const www = this.wwwActive ? this.www : null;
-    const proxy = this.proxyActive ? this.proxyAuth : null;
-    if (!this.request.finish(this.w, this.contact, expires, remove, www, proxy)) {
+    const remove = purpose === Purpose.Register && this.n[R.RemoveOld] === 1 ? this.oldContact : null;
+    const www = this.n[R.WwwActive] === 1 ? this.www : null;
+    const proxy = this.n[R.ProxyActive] === 1 ? this.proxyAuth : null;
+    if (!finishRegister(this.w, this.b, this.n, R.Text, this.contact, expires, remove, www, proxy)) {
       this.layer.release(tx);
       this.logWarn("registration: REGISTER does not fit the buffer");
       this.tx = null;
@@ -484,18 +544,18 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
       else this.failed(STATUS_TRANSPORT_ERROR, -1);
       return;
     }
-    this.cseq = cseq;
+    this.n[R.Cseq] = cseq;
     this.tx = tx;
-    this.aliveDuringTx = false;
-    this.purpose = purpose;
-    this.requests++;
-    if (!this.layer.send(tx, this.w, this.address, this.port) && this.tx === tx) {
+    this.n[R.AliveDuringTx] = 0;
+    this.n[R.Purpose] = purpose;
+    this.n[R.Requests]!++;
+    if (!this.layer.send(tx, this.w, this.address, this.n[R.Port]!) && this.tx === tx) {
       this.tx = null;
       if (purpose === Purpose.Unregister) this.finishStop();
       else if (this.layer.sendRefused) {
         // No room to keep it (a flood's answers fill the layer): transient, like a full pool; not the registrar's doing.
         this.logWarn("registration: no room for the REGISTER, retrying");
-        this.timers.start(this.timer, this.busyRetryMs, TimerKind.User);
+        this.timers.start(this, this.n[R.BusyRetryMs]!, TimerKind.User);
       } else this.failed(STATUS_TRANSPORT_ERROR, -1);
     }
   }
@@ -504,8 +564,8 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
 
   /** A failed attempt: stop, if stopping; else back off (or wait Retry-After seconds). */
   private failed(status: number, retryAfterSeconds: number): void {
-    this.lastStatus = status;
-    if (this.stopping) {
+    this.n[R.LastStatus] = status;
+    if (this.n[R.Stopping] === 1) {
       this.finishStop();
       return;
     }
@@ -516,8 +576,8 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
   private authFailed(): void {
     this.www.reset();
     if (this.proxyAuth !== null) this.proxyAuth.reset();
-    this.wwwActive = this.proxyActive = false;
-    if (this.stopping) {
+    this.n[R.WwwActive] = this.n[R.ProxyActive] = 0;
+    if (this.n[R.Stopping] === 1) {
       this.finishStop();
       return;
     }
@@ -525,43 +585,50 @@ export class Registration implements ClientTransactionUser, TimerTarget, Keepali
   }
 
   private retryLater(state: RegState, retryAfterSeconds: number): void {
-    let delay = this.backoff.next();
+    let delay = this.backoffDelay();
     if (retryAfterSeconds >= 0) delay = Math.min(retryAfterSeconds, MAX_RETRY_AFTER) * 1000;
     this.setState(state);
-    this.timers.start(this.timer, delay, TimerKind.User);
+    this.timers.start(this, delay, TimerKind.User);
+  }
+
+  /** Count one more failure and return the delay before the next attempt, in ms (backoff.ts). */
+  private backoffDelay(): number {
+    const n = this.n;
+    const failures = ++n[R.Failures]!;
+    return backoffDelay(this.random, backoffWait(n[R.BackoffBase]!, n[R.BackoffMax]!, failures));
   }
 
   private finishStop(): void {
     this.tx = null;
-    this.purpose = Purpose.None;
-    this.timers.stop(this.timer);
-    this.stopping = false;
-    this.bound = false;
-    this.granted = 0;
-    this.removeOld = false;
+    this.n[R.Purpose] = Purpose.None;
+    this.timers.stop(this);
+    this.n[R.Stopping] = 0;
+    this.n[R.Bound] = 0;
+    this.n[R.Granted] = 0;
+    this.n[R.RemoveOld] = 0;
     this.setState(RegState.Unregistered);
   }
 
   private setState(state: RegState): void {
     if (state === this.state) return;
-    this.state = state;
+    this.n[R.State] = state;
     this.logInfo("registration: state " + state + " (status " + this.lastStatus + ")");
     const l = this.listener;
     if (l === undefined) return;
     try {
       l.onRegistrationState(state, this.lastStatus);
     } catch (e) {
-      this.errors++;
+      this.n[R.Errors]!++;
       this.logWarn("registration: listener threw: " + String(e));
     }
   }
 
   /** Nothing throws out of the core: log, and make sure a retry is pending so registration does not stall. */
   private caught(e: unknown): void {
-    this.errors++;
+    this.n[R.Errors]!++;
     if (this.log !== undefined) this.log.log(LogLevel.Error, "registration: " + String(e));
-    if (this.tx === null && !this.timer.armed && !this.stopping && this.state !== RegState.Unregistered) {
-      this.timers.start(this.timer, this.backoff.next(), TimerKind.User);
+    if (this.tx === null && !this.armed && this.n[R.Stopping] !== 1 && this.state !== RegState.Unregistered) {
+      this.timers.start(this, this.backoffDelay(), TimerKind.User);
     }
   }
 

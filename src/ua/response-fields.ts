@@ -6,7 +6,7 @@
  * for challenges: auth is rare, and DigestSession works on strings.
  */
 import { type DigestChallenge, chooseChallenge, parseDigestChallenge } from "../sip/auth/challenge";
-import { spanEquals } from "../sip/message/bytes";
+import { spansEqual } from "../sip/message/bytes";
 import { H } from "../sip/message/header";
 import { parseUint, skipDigits, skipLws } from "../sip/message/lex";
 import type { SipMessage } from "../sip/message/message";
@@ -21,16 +21,19 @@ const DEFAULT_PORT = 5060;
 /**
  * Seconds granted to our binding: the "expires" parameter of the Contact in
  * the 200 that is ours (same user, host and port: a registrar lists every
- * binding of the AOR, §10.3 step 8), else the Expires header, else -1.
+ * binding of the AOR, §10.3 step 8; our user part is user[userStart,
+ * userStart + userLen)), else the Expires header, else -1.
  */
-export function grantedExpires(msg: SipMessage, user: Uint8Array, ours: ContactAddress, values: HeaderValues, addr: NameAddr): number {
+export function grantedExpires(
+  msg: SipMessage, user: Uint8Array, userStart: number, userLen: number, ours: ContactAddress, values: HeaderValues, addr: NameAddr,
+): number {
   const buf = msg.buf;
   values.begin(msg, H.Contact);
   while (values.next()) {
     if (!addr.read(buf, values.start, values.start + values.len) || addr.star) continue;
     const uri = addr.uri;
     if (uri.scheme !== Scheme.Sip && uri.scheme !== Scheme.Sips) continue;
-    if (!spanEquals(buf, uri.userStart, uri.userLen, user)) continue;
+    if (!spansEqual(buf, uri.userStart, uri.userLen, user, userStart, userLen)) continue;
     if (!ours.sameHost(buf, uri.hostStart, uri.hostLen)) continue;
     if ((uri.port < 0 ? DEFAULT_PORT : uri.port) !== ours.port) continue;
     if (addr.expiresLen > 0) {

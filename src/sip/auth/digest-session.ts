@@ -18,9 +18,10 @@ import type { H } from "../message/header";
 import type { SipMessage } from "../message/message";
 import { SipWriter } from "../message/writer";
 import { utf8Encode, utf8Write } from "../../util/utf8";
+import { packNumbers } from "../../util/packed-numbers";
 import { type DigestChallenge, isStale } from "./challenge";
 import { ChallengeReader, DigestAlg, QopKind, isStaleParam } from "./challenge-reader";
-import { DigestState, DigestValue, MAX_VALUE } from "./digest-state";
+import { DigestField, DigestState, DigestValue, MAX_VALUE } from "./digest-state";
 import { chooseQop, parseAlgorithm } from "./digest";
 
 export interface DigestCredentials {
@@ -69,39 +70,81 @@ function algOf(name: ReturnType<typeof parseAlgorithm>): DigestAlg {
   return name === "MD5-sess" ? DigestAlg.MD5Sess : name === "SHA-256" ? DigestAlg.SHA256 : name === "SHA-256-sess" ? DigestAlg.SHA256Sess : DigestAlg.MD5;
 }
 
+/**
+ * The session's numbers, then its username and password as UTF-8, in one
+ * buffer (issue #9, idle heap: in XS a property is a heap slot, a typed
+ * array with a buffer of its own 7): a Float64Array over it and one
+ * Uint8Array view. The public numbers are getters.
+ */
+const enum D {
+  MaxStaleRetries = 0,
+  /** 1 once a challenge with a nonce was accepted. */
+  HasNonce = 1,
+  Nc = 2,
+  Proxy = 3,
+  StaleRetries = 4,
+  /** 1: credentials were sent since the last challenge was accepted. */
+  Answered = 5,
+  /** 1: a request with these credentials succeeded since they were last challenged, so a later plain rechallenge means an expired nonce, not a bad password. */
+  Proven = 6,
+  /** Where the username starts, the password starts, and the password ends (byte offsets into the buffer). */
+  Username = 7,
+  Password = 8,
+  Count = 10, // Password + 1 end + 1
+}
+
 export class DigestSession {
   private readonly hash: HashHost;
   private readonly random: RandomHost;
-  private readonly username: Uint8Array;
-  private readonly password: Uint8Array;
-  private readonly maxStaleRetries: number;
+  private readonly n: Float64Array;
+  /** The bytes of n's buffer: username and password. */
+  private readonly b: Uint8Array;
   /** Made on the first challenge: a session never challenged costs no buffers. */
   private state: DigestState | null = null;
   private reader: ChallengeReader | null = null;
 
-  private hasNonce = false;
-  /** Nonce-count of the last authorize() under the current nonce (0 before the first). */
-  nc = 0;
-  /** The challenge came in a 407, so the answer goes in Proxy-Authorization (§22.3). */
-  proxy = false;
-  /** Retries on stale (or silently expired) nonces since the last success. */
-  staleRetries = 0;
-  /** Credentials were sent since the last challenge was accepted. */
-  private answered = false;
-  /** A request with these credentials succeeded since they were last challenged, so a later plain rechallenge means an expired nonce, not a bad password. */
-  private proven = false;
-
-  constructor(hash: HashHost, random: RandomHost, credentials: DigestCredentials, options?: DigestSessionOptions) {
+  /** `credentials` may be another session: the same username and password (e.g. a 407's beside a 401's), copied, without its state. */
+  constructor(hash: HashHost, random: RandomHost, credentials: DigestCredentials | DigestSession, options?: DigestSessionOptions) {
     this.hash = hash;
     this.random = random;
-    this.username = utf8Encode(credentials.username);
-    this.password = utf8Encode(credentials.password);
-    this.maxStaleRetries = options?.maxStaleRetries ?? 3;
+    let n: Float64Array;
+    if (credentials instanceof DigestSession) {
+      const copy = new Uint8Array(credentials.b.length);
+      copy.set(credentials.b);
+      n = new Float64Array(copy.buffer, 0, D.Count);
+      n[D.HasNonce] = n[D.Nc] = n[D.Proxy] = n[D.StaleRetries] = n[D.Answered] = n[D.Proven] = 0;
+    } else {
+      n = packNumbers(D.Count, D.Username, [credentials.username, credentials.password]);
+    }
+    this.n = n;
+    this.b = new Uint8Array(n.buffer);
+    const max = options?.maxStaleRetries;
+    if (max !== undefined || !(credentials instanceof DigestSession)) n[D.MaxStaleRetries] = max ?? 3;
+  }
+
+  /** A new session with the same credentials, host and options (a 407's beside a 401's), not challenged yet. */
+  twin(): DigestSession {
+    return new DigestSession(this.hash, this.random, this);
+  }
+
+  /** Nonce-count of the last authorize() under the current nonce (0 before the first). */
+  get nc(): number {
+    return this.n[D.Nc]!;
+  }
+
+  /** The challenge came in a 407, so the answer goes in Proxy-Authorization (§22.3). */
+  get proxy(): boolean {
+    return this.n[D.Proxy] === 1;
+  }
+
+  /** Retries on stale (or silently expired) nonces since the last success. */
+  get staleRetries(): number {
+    return this.n[D.StaleRetries]!;
   }
 
   /** True once a challenge has been accepted, so authorize() has something to answer. */
   get ready(): boolean {
-    return this.hasNonce;
+    return this.n[D.HasNonce] === 1;
   }
 
   get headerName(): "Authorization" | "Proxy-Authorization" {
@@ -133,13 +176,13 @@ export class DigestSession {
     const nl = p.valueLen[AuthParam.Nonce]!;
     if (rl > MAX_VALUE || nl > MAX_VALUE || p.valueLen[AuthParam.Opaque]! > MAX_VALUE) return DigestVerdict.Unsupported;
     const st = this.made();
-    const realmChanged = !st.realm.equals(buf, rs, rl);
-    const nonceChanged = !st.nonce.equals(buf, ns, nl);
+    const realmChanged = !st.equals(DigestField.Realm, buf, rs, rl);
+    const nonceChanged = !st.equals(DigestField.Nonce, buf, ns, nl);
     const verdict = this.judge(realmChanged, nonceChanged, isStaleParam(p));
     if (verdict !== DigestVerdict.Retry) return verdict;
-    st.realm.set(buf, rs, rl);
-    st.nonce.set(buf, ns, nl);
-    st.opaque.set(buf, p.valueStart[AuthParam.Opaque]!, p.valueLen[AuthParam.Opaque]!);
+    st.set(DigestField.Realm, buf, rs, rl);
+    st.set(DigestField.Nonce, buf, ns, nl);
+    st.set(DigestField.Opaque, buf, p.valueStart[AuthParam.Opaque]!, p.valueLen[AuthParam.Opaque]!);
     this.accept(r.algorithm, r.qop, proxy);
     return DigestVerdict.Retry;
   }
@@ -159,43 +202,44 @@ export class DigestSession {
     const given = new StringChallenge();
     if (!given.set(ch)) return DigestVerdict.Unsupported;
     const st = this.made();
-    const realmChanged = !st.realm.equals(given.realm.buf, 0, given.realm.len);
-    const nonceChanged = !st.nonce.equals(given.nonce.buf, 0, given.nonce.len);
+    const realmChanged = !st.equals(DigestField.Realm, given.realm.buf, 0, given.realm.len);
+    const nonceChanged = !st.equals(DigestField.Nonce, given.nonce.buf, 0, given.nonce.len);
     const verdict = this.judge(realmChanged, nonceChanged, isStale(ch));
     if (verdict !== DigestVerdict.Retry) return verdict;
-    st.realm.copy(given.realm);
-    st.nonce.copy(given.nonce);
-    st.opaque.copy(given.opaque);
+    st.setRaw(DigestField.Realm, given.realm.buf, given.realm.len);
+    st.setRaw(DigestField.Nonce, given.nonce.buf, given.nonce.len);
+    st.setRaw(DigestField.Opaque, given.opaque.buf, given.opaque.len);
     this.accept(algOf(algorithm), qop === "auth" ? QopKind.Auth : qop === "auth-int" ? QopKind.AuthInt : QopKind.None, proxy);
     return DigestVerdict.Retry;
   }
 
   /** The rules of a new challenge (see challenge()); on Retry with a new nonce or realm, nc restarts with a new cnonce. */
   private judge(realmChanged: boolean, nonceChanged: boolean, stale: boolean): DigestVerdict {
-    if (this.answered && !realmChanged) {
-      if (stale || this.proven) {
-        if (++this.staleRetries > this.maxStaleRetries) return DigestVerdict.Fail;
+    const n = this.n;
+    if (n[D.Answered] === 1 && !realmChanged) {
+      if (stale || n[D.Proven] === 1) {
+        if (++n[D.StaleRetries]! > n[D.MaxStaleRetries]!) return DigestVerdict.Fail;
       } else {
         return DigestVerdict.Fail;
       }
     }
-    if (realmChanged) this.staleRetries = 0;
+    if (realmChanged) n[D.StaleRetries] = 0;
     if (nonceChanged || realmChanged) {
-      this.nc = 0;
+      n[D.Nc] = 0;
       // One cnonce per nonce: -sess A1 is computed with the first cnonce (RFC 2617 §3.2.2.2), and nc keeps requests apart.
       this.made().setCnonce(this.random.u32(), this.random.u32());
-      this.proven = false;
+      n[D.Proven] = 0;
     }
     return DigestVerdict.Retry;
   }
 
   private accept(alg: DigestAlg, qop: QopKind, proxy: boolean): void {
     const st = this.made();
-    st.algorithm = alg;
-    st.qop = qop;
-    this.hasNonce = st.nonce.len > 0;
-    this.proxy = proxy;
-    this.answered = false;
+    st.accept(alg, qop);
+    const n = this.n;
+    n[D.HasNonce] = st.length(DigestField.Nonce) > 0 ? 1 : 0;
+    n[D.Proxy] = proxy ? 1 : 0;
+    n[D.Answered] = 0;
   }
 
   /**
@@ -208,10 +252,13 @@ export class DigestSession {
     w: SipWriter, method: Uint8Array, mStart: number, mLen: number, uri: Uint8Array, uStart: number, uLen: number,
     body: Uint8Array | null = null, bodyLength = 0,
   ): boolean {
-    if (!this.hasNonce || this.state === null) return false;
-    this.nc++;
-    this.answered = true;
-    if (!this.state.write(w, this.hash, this.username, this.password, this.nc, method, mStart, mLen, uri, uStart, uLen, body, bodyLength)) {
+    const n = this.n;
+    if (n[D.HasNonce] !== 1 || this.state === null) return false;
+    const nc = ++n[D.Nc]!;
+    n[D.Answered] = 1;
+    const u = n[D.Username]!;
+    const p = n[D.Password]!;
+    if (!this.state.write(w, this.hash, this.b, u, p - u, p, n[D.Password + 1]! - p, nc, method, mStart, mLen, uri, uStart, uLen, body, bodyLength)) {
       w.overflow = true;
       return false;
     }
@@ -224,7 +271,7 @@ export class DigestSession {
    * accepted.
    */
   authorize(method: string, uri: string, body?: Uint8Array, bodyLength?: number): string {
-    if (!this.hasNonce) return "";
+    if (this.n[D.HasNonce] !== 1) return "";
     const m = utf8Encode(method);
     const u = utf8Encode(uri);
     const w = new SipWriter(3 * MAX_VALUE + u.length + 512);
@@ -235,23 +282,19 @@ export class DigestSession {
 
   /** The request carrying our credentials got a final response other than 401/407. */
   succeeded(): void {
-    this.answered = false;
-    this.proven = true;
-    this.staleRetries = 0;
+    const n = this.n;
+    n[D.Answered] = 0;
+    n[D.Proven] = 1;
+    n[D.StaleRetries] = 0;
   }
 
   /** Forget the nonce (e.g. after a failure, or when the account changes). */
   reset(): void {
     const st = this.state;
     if (st !== null) {
-      st.realm.len = -1;
-      st.nonce.len = -1;
-      st.opaque.len = -1;
+      st.clear();
     }
-    this.hasNonce = false;
-    this.nc = 0;
-    this.answered = false;
-    this.proven = false;
-    this.staleRetries = 0;
+    const n = this.n;
+    n[D.HasNonce] = n[D.Nc] = n[D.Answered] = n[D.Proven] = n[D.StaleRetries] = 0;
   }
 }

@@ -8,9 +8,9 @@
  * keyed hash (FNV-1a, two 32-bit lanes) of the Call-ID, the From tag, the
  * top Via branch and the CSeq number, so a retransmitted INVITE gets the
  * same answer; the key comes from the host's randomness at start, so tags
- * cannot be predicted from outside.
+ * cannot be predicted from outside. The key and the tag's bytes are the
+ * trust policy's (trust-policy.ts): no object of its own (issue #9).
  */
-import type { RandomHost } from "../../host";
 import { ascii } from "../../sip/message/bytes";
 import type { SipMessage } from "../../sip/message/message";
 import { writeResponseHead } from "../../sip/message/response";
@@ -29,43 +29,37 @@ function fnv(h: number, buf: Uint8Array, start: number, len: number): number {
   return h;
 }
 
-export class StatelessReject {
-  private readonly tag = new Uint8Array(TAG_LENGTH);
-  private readonly key1: number;
-  private readonly key2: number;
-
-  constructor(random: RandomHost) {
-    this.key1 = random.u32() | 0;
-    this.key2 = random.u32() | 0;
+/**
+ * Write "403 Forbidden - Untrusted Source" for msg into w (reset by the
+ * caller), its To tag made into `tag` (TAG_LENGTH bytes, the caller's
+ * scratch) from the key (key1, key2; drawn once from the host's randomness).
+ */
+export function writeStatelessReject(
+  w: SipWriter, msg: SipMessage, serverHeader: Uint8Array | null, tag: Uint8Array, key1: number, key2: number,
+): boolean {
+  const buf = msg.buf;
+  let a = key1 | 0;
+  let b = key2 | 0;
+  if (msg.callIdLen > 0) {
+    a = fnv(a, buf, msg.callIdStart, msg.callIdLen);
+    b = fnv(b, buf, msg.callIdStart, msg.callIdLen);
   }
-
-  /** Write "403 Forbidden - Untrusted Source" for msg into w (reset by the caller). */
-  write(w: SipWriter, msg: SipMessage, serverHeader: Uint8Array | null): boolean {
-    const tag = this.tag;
-    const buf = msg.buf;
-    let a = this.key1;
-    let b = this.key2;
-    if (msg.callIdLen > 0) {
-      a = fnv(a, buf, msg.callIdStart, msg.callIdLen);
-      b = fnv(b, buf, msg.callIdStart, msg.callIdLen);
-    }
-    const from = msg.from;
-    if (from.error < 0 && from.tagLen > 0) {
-      a = fnv(a, buf, from.tagStart, from.tagLen);
-      b = fnv(b ^ 0x5bd1e995, buf, from.tagStart, from.tagLen);
-    }
-    const via = msg.via;
-    if (via.branchLen > 0) {
-      a = fnv(a, buf, via.branchStart, via.branchLen);
-      b = fnv(b, buf, via.branchStart, via.branchLen);
-    }
-    a = Math.imul(a ^ (msg.cseq | 0), FNV_PRIME);
-    b = Math.imul(b ^ ~(msg.cseq | 0), FNV_PRIME);
-    writeHex32(a >>> 0, tag, 0);
-    writeHex32(b >>> 0, tag, 8);
-    if (!writeResponseHead(w, msg, FORBIDDEN, R_FORBIDDEN_UNTRUSTED, tag, TAG_LENGTH, false)) return false;
-    if (serverHeader !== null) w.bytes(serverHeader);
-    w.end();
-    return !w.overflow;
+  const from = msg.from;
+  if (from.error < 0 && from.tagLen > 0) {
+    a = fnv(a, buf, from.tagStart, from.tagLen);
+    b = fnv(b ^ 0x5bd1e995, buf, from.tagStart, from.tagLen);
   }
+  const via = msg.via;
+  if (via.branchLen > 0) {
+    a = fnv(a, buf, via.branchStart, via.branchLen);
+    b = fnv(b, buf, via.branchStart, via.branchLen);
+  }
+  a = Math.imul(a ^ (msg.cseq | 0), FNV_PRIME);
+  b = Math.imul(b ^ ~(msg.cseq | 0), FNV_PRIME);
+  writeHex32(a >>> 0, tag, 0);
+  writeHex32(b >>> 0, tag, 8);
+  if (!writeResponseHead(w, msg, FORBIDDEN, R_FORBIDDEN_UNTRUSTED, tag, TAG_LENGTH, false)) return false;
+  if (serverHeader !== null) w.bytes(serverHeader);
+  w.end();
+  return !w.overflow;
 }

@@ -35,12 +35,13 @@ import type { SipMessage } from "../../sip/message/message";
 import { Method } from "../../sip/message/method";
 import type { SipWriter } from "../../sip/message/writer";
 import { type RequestScreen, ScreenVerdict } from "../../sip/transaction/api";
+import { TAG_LENGTH } from "../../sip/ids";
 import { DEFAULT_SIP_PORT, portOr, type AccountConfig } from "../account";
 import { isLocalIpv4, isLocalIpv6, parseIpv4 } from "./ipv4";
-import { LogLimiter } from "./log-limiter";
+import { limiterPending, limiterTake } from "./log-limiter";
 import { scannerIndex, scannerName } from "./scanner";
 import { SourceList } from "./source-list";
-import { StatelessReject } from "./stateless-reject";
+import { writeStatelessReject } from "./stateless-reject";
 import { type TrustSettings, UntrustedAction } from "./trust-settings";
 
 /** The user agent's view of its dialogs, for in-dialog requests sent straight by the peer. */
@@ -53,16 +54,66 @@ export interface TrustClock {
   now(): number;
 }
 
-/** Monotonic counters, read by the application, tests and the heap line. */
+/**
+ * The policy's numbers, in one Float64Array (issue #9, idle heap: in XS a
+ * property is a heap slot); the To tag of a stateless 403 is made in the
+ * bytes after them. Flags are 0/1.
+ */
+const enum T {
+  /** An UntrustedAction. */
+  Action = 0,
+  AcceptAny = 1,
+  DropScanners = 2,
+  /** The last source address's parseIpv4() value (-1: not IPv4), and 1 when it is local. */
+  V4 = 3,
+  Local = 4,
+  /**
+   * The servers' ports (registrar, outbound proxy), beside server0/server1;
+   * 0: no such server. Tested instead of the strings: in XS a string
+   * literal in a comparison is made anew each time (a chunk per request).
+   */
+  Port0 = 5,
+  Port1 = 6,
+  /** TrustCounters. */
+  Rejected = 7,
+  Dropped = 8,
+  Scanners = 9,
+  AcceptedUntrusted = 10,
+  /** The key of the stateless 403's To tags (stateless-reject.ts). */
+  Key1 = 11,
+  Key2 = 12,
+  /** The log limiter's LimiterNum.Size numbers (log-limiter.ts). */
+  Limiter = 13,
+  Count = 17, // Limiter + LimiterNum.Size (log-limiter.ts)
+}
+
+/** Monotonic counters, read by the application, tests and the heap line: getters over the policy's numbers. */
 export class TrustCounters {
+  private readonly n: Float64Array;
+
+  constructor(n: Float64Array) {
+    this.n = n;
+  }
+
   /** Requests from untrusted sources answered 403. */
-  rejected = 0;
+  get rejected(): number {
+    return this.n[T.Rejected]!;
+  }
+
   /** Requests from untrusted sources dropped. */
-  dropped = 0;
+  get dropped(): number {
+    return this.n[T.Dropped]!;
+  }
+
   /** Requests from SIP scanners dropped. */
-  scanners = 0;
+  get scanners(): number {
+    return this.n[T.Scanners]!;
+  }
+
   /** Requests from untrusted sources let in because acceptAny is set. */
-  acceptedUntrusted = 0;
+  get acceptedUntrusted(): number {
+    return this.n[T.AcceptedUntrusted]!;
+  }
 }
 
 export interface TrustPolicyOptions {
@@ -79,51 +130,84 @@ const LOG_LINES = 5;
 const MAPPED_V4 = "::ffff:";
 
 export class TrustPolicy implements RequestScreen {
-  readonly counters = new TrustCounters();
-  readonly action: UntrustedAction;
-  readonly acceptAny: boolean;
-  readonly dropScanners: boolean;
+  readonly counters: TrustCounters;
   /** The dialogs (the user agent), once built. */
   peers: DialogPeers | null = null;
 
-  private readonly serverAddresses: string[] = [];
-  private readonly serverPorts: number[] = [];
-  private readonly allow: SourceList;
-  private readonly reject: StatelessReject;
-  private readonly limiter = new LogLimiter(LOG_WINDOW_MS, LOG_LINES);
+  private readonly n: Float64Array;
+  /** The stateless 403's To tag, in n's buffer after the numbers. */
+  private readonly tag: Uint8Array;
+  /** The registrar's and the outbound proxy's addresses ("" when none; ports in n): two strings, not two arrays. */
+  private readonly server0: string;
+  private readonly server1: string;
+  /** Made only when an allowlist is configured. */
+  private readonly allow: SourceList | null;
   private readonly clock: TrustClock;
   private readonly log: LogHost | undefined;
-  /** The last source address seen, and what it is. */
+  /** The last source address seen, and what it is (its IPv4 value and class in n). */
   private lastAddress = "\u0000";
   private canonical = "";
-  private v4 = -1;
-  private local = false;
 
   constructor(o: TrustPolicyOptions) {
     const s = o.settings ?? {};
-    this.action = s.untrusted === UntrustedAction.Drop ? UntrustedAction.Drop : UntrustedAction.Reject;
-    this.acceptAny = s.acceptAny === true;
-    this.dropScanners = s.dropScanners !== false;
+    const store = new ArrayBuffer(T.Count * 8 + TAG_LENGTH);
+    const n = new Float64Array(store, 0, T.Count);
+    this.n = n;
+    this.tag = new Uint8Array(store, T.Count * 8, TAG_LENGTH);
+    this.counters = new TrustCounters(n);
+    n[T.Action] = s.untrusted === UntrustedAction.Drop ? UntrustedAction.Drop : UntrustedAction.Reject;
+    n[T.AcceptAny] = s.acceptAny === true ? 1 : 0;
+    n[T.DropScanners] = s.dropScanners !== false ? 1 : 0;
+    n[T.V4] = -1;
     this.clock = o.clock;
     this.log = o.log;
-    this.reject = new StatelessReject(o.random);
-    this.allow = new SourceList(s.allow);
-    for (let i = 0; i < this.allow.errors.length; i++) this.warn("trust: allowlist entry ignored: " + this.allow.errors[i]!);
+    n[T.Key1] = o.random.u32() | 0;
+    n[T.Key2] = o.random.u32() | 0;
+    const allow = s.allow !== undefined && s.allow.length > 0 ? new SourceList(s.allow) : null;
+    if (allow !== null) for (let i = 0; i < allow.errors.length; i++) this.warn("trust: allowlist entry ignored: " + allow.errors[i]!);
+    this.allow = allow !== null && allow.size > 0 ? allow : null;
     const a = o.account;
-    this.addServer(a.registrarHost, portOr(a.registrarPort, DEFAULT_SIP_PORT));
-    if (a.outboundProxyHost !== undefined) this.addServer(a.outboundProxyHost, portOr(a.outboundProxyPort, DEFAULT_SIP_PORT));
+    let server0 = serverAddress(a.registrarHost);
+    let server1 = a.outboundProxyHost !== undefined ? serverAddress(a.outboundProxyHost) : "";
+    n[T.Port0] = portOr(a.registrarPort, DEFAULT_SIP_PORT);
+    n[T.Port1] = portOr(a.outboundProxyPort, DEFAULT_SIP_PORT);
+    if (server1 === "") n[T.Port1] = 0;
+    if (server0 === "") {
+      server0 = server1;
+      server1 = "";
+      n[T.Port0] = n[T.Port1]!;
+      n[T.Port1] = 0;
+    }
+    this.server0 = server0;
+    this.server1 = server1;
+    if (a.registrarHost !== "") this.warnIfName(a.registrarHost);
+    if (a.outboundProxyHost !== undefined && a.outboundProxyHost !== "") this.warnIfName(a.outboundProxyHost);
+  }
+
+  get action(): UntrustedAction {
+    return this.n[T.Action]! as UntrustedAction;
+  }
+
+  get acceptAny(): boolean {
+    return this.n[T.AcceptAny] === 1;
+  }
+
+  get dropScanners(): boolean {
+    return this.n[T.DropScanners] === 1;
   }
 
   /** With no server and no allowlist, the local networks are trusted. */
   get localDefault(): boolean {
-    return this.serverAddresses.length === 0 && this.allow.size === 0;
+    return this.n[T.Port0] === 0 && this.allow === null;
   }
 
   /** One line for the start-up log: who is trusted. */
   describe(): string {
     let who = "";
-    for (let i = 0; i < this.serverAddresses.length; i++) who += (who !== "" ? ", " : "") + this.serverAddresses[i]! + ":" + this.serverPorts[i]!;
-    if (this.allow.size > 0) who += (who !== "" ? ", " : "") + this.allow.size + " allowlist entr" + (this.allow.size === 1 ? "y" : "ies");
+    if (this.server0 !== "") who = this.server0 + ":" + this.n[T.Port0]!;
+    if (this.server1 !== "") who += ", " + this.server1 + ":" + this.n[T.Port1]!;
+    const size = this.allow !== null ? this.allow.size : 0;
+    if (size > 0) who += (who !== "" ? ", " : "") + size + " allowlist entr" + (size === 1 ? "y" : "ies");
     if (this.localDefault) who = "the local networks (no server, no allowlist)";
     return "trust: calls, INFO, MESSAGE and REFER accepted: " + who + (this.acceptAny ? "; others accepted too (acceptAny), without the door code" : "; others " + (this.action === UntrustedAction.Drop ? "dropped" : "get 403")) +
       (this.dropScanners ? "; SIP scanners dropped" : "");
@@ -131,23 +215,23 @@ export class TrustPolicy implements RequestScreen {
 
   /** Is a datagram from address:port from a trusted source (server, allowlist, or the local default)? */
   isTrusted(address: string, port: number): boolean {
-    const servers = this.serverAddresses;
     // The server as the transport reports it: string comparison only, nothing parsed.
-    for (let i = 0; i < servers.length; i++) if (servers[i] === address && this.serverPorts[i] === port) return true;
+    if (this.isServer(address, port)) return true;
     this.classify(address);
     const a = this.canonical;
-    if (a !== address) for (let i = 0; i < servers.length; i++) if (servers[i] === a && this.serverPorts[i] === port) return true;
-    if (this.allow.size > 0) return this.allow.matches(a, port, this.v4);
-    return servers.length === 0 && this.local;
+    if (a !== address && this.isServer(a, port)) return true;
+    if (this.allow !== null) return this.allow.matches(a, port, this.n[T.V4]!);
+    return this.n[T.Port0] === 0 && this.n[T.Local] === 1;
   }
 
   // ---- RequestScreen ---------------------------------------------------------
 
   screen(msg: SipMessage, address: string, port: number): ScreenVerdict {
-    if (this.dropScanners) {
+    const n = this.n;
+    if (n[T.DropScanners] === 1) {
       const k = scannerIndex(msg);
       if (k >= 0) {
-        this.counters.scanners++;
+        n[T.Scanners]!++;
         if (this.mayLog()) this.warn("trust: dropped " + msg.methodString() + " sent by " + address + ":" + port + " (SIP scanner, User-Agent " + scannerName(k) + ")");
         return ScreenVerdict.Drop;
       }
@@ -156,31 +240,33 @@ export class TrustPolicy implements RequestScreen {
     if (this.isTrusted(address, port)) return ScreenVerdict.Pass;
     const to = msg.to;
     if (to.error < 0 && to.tagLen > 0 && this.peers !== null && this.peers.isDialogPeer(msg, address)) return ScreenVerdict.Pass;
-    if (this.acceptAny) {
-      this.counters.acceptedUntrusted++;
+    if (n[T.AcceptAny] === 1) {
+      n[T.AcceptedUntrusted]!++;
       return ScreenVerdict.Pass;
     }
-    const drop = this.action === UntrustedAction.Drop;
-    if (drop) this.counters.dropped++;
-    else this.counters.rejected++;
+    const drop = n[T.Action] === UntrustedAction.Drop;
+    if (drop) n[T.Dropped]!++;
+    else n[T.Rejected]!++;
     if (this.mayLog()) this.warn("trust: " + (drop ? "dropped " : "403 to ") + msg.methodString() + " sent by " + address + ":" + port + " (untrusted source)");
     return drop ? ScreenVerdict.Drop : ScreenVerdict.Reject;
   }
 
   writeRejection(w: SipWriter, msg: SipMessage): boolean {
-    return this.reject.write(w, msg, null);
+    return writeStatelessReject(w, msg, null, this.tag, this.n[T.Key1]!, this.n[T.Key2]!);
   }
 
   // ---- internals ---------------------------------------------------------------
 
-  private addServer(host: string, port: number): void {
-    if (host === "") return;
+  private isServer(address: string, port: number): boolean {
+    const n = this.n;
+    return (n[T.Port0] === port && this.server0 === address) || (n[T.Port1] === port && this.server1 === address);
+  }
+
+  private warnIfName(host: string): void {
     const h = host.charAt(0) === "[" ? host.substring(1, host.length - 1) : host;
     if (parseIpv4(h) < 0 && h.indexOf(":") < 0) {
       this.warn("trust: the server \"" + h + "\" is a name, not an address: requests from it are recognised only if the host resolved it (or add its address to the allowlist)");
     }
-    this.serverAddresses.push(h.indexOf(":") >= 0 ? h.toLowerCase() : h);
-    this.serverPorts.push(port);
   }
 
   /** Parse the source address once per new address: reading a string's characters allocates in XS. */
@@ -192,13 +278,14 @@ export class TrustPolicy implements RequestScreen {
     if (a.length > MAPPED_V4.length && a.substring(0, MAPPED_V4.length).toLowerCase() === MAPPED_V4 && parseIpv4(a.substring(MAPPED_V4.length)) >= 0) a = a.substring(MAPPED_V4.length);
     else if (a.indexOf(":") >= 0) a = a.toLowerCase();
     this.canonical = a;
-    this.v4 = parseIpv4(a);
-    this.local = this.v4 >= 0 ? isLocalIpv4(this.v4) : isLocalIpv6(a);
+    const v4 = parseIpv4(a);
+    this.n[T.V4] = v4;
+    this.n[T.Local] = (v4 >= 0 ? isLocalIpv4(v4) : isLocalIpv6(a)) ? 1 : 0;
   }
 
   private mayLog(): boolean {
-    if (this.log === undefined || !this.limiter.take(this.clock.now())) return false;
-    const held = this.limiter.pending();
+    if (this.log === undefined || !limiterTake(this.n, T.Limiter, this.clock.now(), LOG_WINDOW_MS, LOG_LINES)) return false;
+    const held = limiterPending(this.n, T.Limiter);
     if (held > 0) this.warn("trust: " + held + " more requests from untrusted sources or scanners were not logged");
     return true;
   }
@@ -206,6 +293,13 @@ export class TrustPolicy implements RequestScreen {
   private warn(text: string): void {
     if (this.log !== undefined) this.log.log(LogLevel.Warn, text);
   }
+}
+
+/** A server's address as the transport reports it: without brackets, IPv6 in lower case; "" for none. */
+function serverAddress(host: string): string {
+  if (host === "") return "";
+  const h = host.charAt(0) === "[" ? host.substring(1, host.length - 1) : host;
+  return h.indexOf(":") >= 0 ? h.toLowerCase() : h;
 }
 
 /** The methods that start or steer a session, or reach the application. */
