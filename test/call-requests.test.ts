@@ -109,6 +109,27 @@ describe("PRACK and 100rel (RFC 3262)", () => {
     expect(r.take().every((m) => m.kind === "200")).toBe(true);
   });
 
+  it("an auto-answer delay that ends while the reliable 180 waits for its PRACK: the 180 is still resent, the answer follows the PRACK (the call's timers share one entry)", () => {
+    const r = rig({ calls: { autoAnswerMs: 1000 } });
+    r.deliver(request("INVITE", { body: OFFER, extra: ["Require: 100rel"] }));
+    const ringing = r.take()[1]!;
+    const rseq = Number(hdr(ringing, H.RSeq));
+    const sent: string[] = [];
+    for (let t = 0; t < 1600; t += 50) {
+      r.advance(50);
+      for (const m of r.take()) sent.push(`${r.clock.now()} ${m.kind}`);
+    }
+    // T1 doubling from 500 ms; at 1000 ms the delay ended, the 200 waiting for the PRACK (RFC 3262 §3).
+    expect(sent).toEqual(["500 180", "1500 180"]);
+    r.deliver(request("PRACK", { toTag: toTag(ringing), cseq: 2, branch: "z9hG4bKprack", extra: [`RAck: ${rseq} 1 INVITE`], contact: "" }));
+    const out = r.take();
+    expect(out.map((m) => `${m.kind} ${hdr(m, H.CSeq)}`)).toEqual(["200 2 PRACK", "200 1 INVITE"]);
+    r.deliver(ackFor(out[1]!));
+    r.advance(40_000);
+    expect(r.take()).toEqual([]);
+    expect(r.eventNames()).toContain("call up");
+  });
+
   it("a PRACK that matches no reliable response gets 481", () => {
     const r = rig();
     const ok = up(r);
@@ -144,6 +165,16 @@ describe("INFO DTMF and the door opener", () => {
     r.advance(1);
     expect(r.pins.relay).toBe(false);
     expect(r.pins.relayChanges).toEqual([true, false]);
+  });
+
+  it("the DTMF Content-Type is matched case-insensitively, with spaces and parameters", () => {
+    const r = rig({ doorCode: "5" });
+    const ok = up(r);
+    r.deliver(inDialog(ok, "INFO", 2, { body: "Signal=5\r\n", contentType: "Application / DTMF-Relay ; charset=utf-8", contact: "" }));
+    expect(r.takeLines()).toEqual(["SIP/2.0 200 OK"]);
+    expect(r.pins.relay).toBe(true);
+    r.deliver(inDialog(ok, "INFO", 3, { body: "5", contentType: "application/dtmf-relayx", contact: "" }));
+    expect(r.take()[0]!.kind).toBe("415");
   });
 
   it("application/dtmf bodies work too", () => {
@@ -275,6 +306,25 @@ describe("other requests", () => {
     expect(r.take()).toEqual([]);
     r.advance(1);
     expect(r.take().map((m) => m.kind)).toEqual(["BYE"]);
+  });
+
+  it("the time limit reached while a re-INVITE's 2xx waits for its ACK: the 2xx is still resent, the BYE follows the ACK (§15)", () => {
+    const r = rig({ calls: { callLimitMs: 10_000 } });
+    const ok = up(r);
+    r.advance(9_000);
+    r.deliver(inDialog(ok, "INVITE", 2, { body: offer("sendonly") }));
+    const reOk = r.take()[0]!;
+    expect(`${reOk.kind} ${hdr(reOk, H.CSeq)}`).toBe("200 2 INVITE");
+    const sent: string[] = [];
+    for (let t = 0; t < 2_000; t += 100) {
+      r.advance(100);
+      for (const m of r.take()) sent.push(`${r.clock.now()} ${m.kind}`);
+    }
+    // §13.3.1.4: T1 doubling from the re-INVITE's 200; no BYE before its ACK (§15), though the limit passed at 10,000 ms.
+    expect(sent).toEqual(["9500 200", "10500 200"]);
+    r.deliver(ackFor(reOk, { branch: "z9hG4bKack2" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["BYE"]);
+    expect(r.logs.some((l) => l.includes("time limit reached"))).toBe(true);
   });
 });
 

@@ -55,8 +55,13 @@ const DOORBELL_CEILING_BYTES = 4_700;
 const INBOUND_QUIET_CEILING_BYTES = 250;
 const DOORBELL_QUIET_CEILING_BYTES = 400;
 /**
- * What one call slot holds: 112 slots and 3,216 chunk bytes measured (was
- * 122 with its 2xx timers' entry an object of its own, its REFER
+ * What one call slot holds: 76 slots and 3,264 chunk bytes measured (was
+ * 111 and 3,216 with its phase timer an entry of its own, its REFER
+ * notifier an object, its LocalMedia's numbers, index, trusted flag,
+ * referrer and INVITE port as properties, a NextHop of its own for the
+ * INVITE, its dialog's store an object apart from the dialog, with its
+ * CSeqs as properties and the route set holding the readers; 112 and
+ * 3,216 before; 122 with its 2xx timers' entry an object of its own, its REFER
  * notifier's flags and its dialog's state, uac and fallback port as
  * properties, 156 and 3,968 with its dialog's fields and routes in seven buffers at
  * their caps; 229 and 4,176 with its numbers as properties, buffers of its own for the
@@ -65,18 +70,26 @@ const DOORBELL_QUIET_CEILING_BYTES = 400;
  * buffer per field and a timer entry each for ringing and the time limit;
  * 1,090 and 12,736 before the core shared its scratch).
  */
-const CALL_SLOT_CEILING = { slots: 114, chunkBytes: 3_250 };
+const CALL_SLOT_CEILING = { slots: 78, chunkBytes: 3_300 };
 /**
  * The user agent's and the media's parts, measured: the user agent with 2
- * call slots 515 slots + 7,872 chunk bytes (was 583 + 9,376, 735 + 9,824, 1,074 +
- * 15,880), without its call slots 271 + 1,440 (was 277 + 1,472, 442 +
+ * call slots 222 slots + 7,976 chunk bytes (was 365 + 7,768, 515 + 7,872, 583 + 9,376, 735 + 9,824, 1,074 +
+ * 15,880), without its call slots 70 + 1,448 (was 143 + 1,336: its
+ * settings' numbers and lines one buffer behind accessors and write
+ * methods instead of a property per number and a view per line, the DTMF
+ * reader and the call policy module constants, no MediaType of its own,
+ * its tag and dial URI one array, the trusted flags in the calls'
+ * tables, the scratch's parser, writer and name-addr reader read through
+ * getters; 271 + 1,440, 277 + 1,472, 442 +
  * 5,832: a dialog of its own for second forks, now an idle slot's;
  * SdpReader 11 + 552, its numbers in one Int32Array behind getters (a
  * row of 16-bit halves per m= line) and its field readers functions
  * writing into it (was 139 + 656 with a property per
  * number, eight views for the m= lines and five field-reader objects, 142 +
  * 672 with its payload-type table a typed array of its own, 193 + 2,896 with
- * per-payload-type fmtp tables), a Dialog 109 + 1,208 (111 with its
+ * per-payload-type fmtp tables), a Dialog 94 + 1,224 (the dialog is its
+ * store, its CSeqs, flags and fallback port 16-bit entries of the store's
+ * numbers, its route set holding only the store; 98 + 1,208 before, 109 + 1,208, 111 with its
  * state, uac and fallback port as three properties, now one number; was 142 + 1,944
  * with its fields and route set at their caps, 163 + 2,056 before they
  * viewed one buffer; dialog-store.ts), the media with 2 call
@@ -100,10 +113,10 @@ const CALL_SLOT_CEILING = { slots: 114, chunkBytes: 3_250 };
  * proxy's digest made on its first 407).
  */
 const UA_MEDIA_CEILINGS: readonly [string, { slots: number; chunkBytes: number }][] = [
-  ["UserAgent, 2 call slots", { slots: 500, chunkBytes: 7_900 }],
-  ["UserAgent without its call slots", { slots: 275, chunkBytes: 1_450 }],
+  ["UserAgent, 2 call slots", { slots: 230, chunkBytes: 8_000 }],
+  ["UserAgent without its call slots", { slots: 76, chunkBytes: 1_475 }],
   ["SdpReader", { slots: 14, chunkBytes: 580 }],
-  ["Dialog", { slots: 110, chunkBytes: 1_250 }],
+  ["Dialog", { slots: 96, chunkBytes: 1_250 }],
   ["CallMedia, 2 slots", { slots: 120, chunkBytes: 3_200 }],
   ["Registration (shared writer and readers)", { slots: 76, chunkBytes: 1_520 }],
   ["Keepalive (shared writer)", { slots: 30, chunkBytes: 310 }],

@@ -23,7 +23,6 @@ import type { SipParser } from "../sip/message/parser";
 import { writeResponseHead } from "../sip/message/response";
 import type { SipWriter } from "../sip/message/writer";
 import { Dialog } from "../sip/dialog/dialog";
-import { Field } from "../sip/dialog/field";
 import { SdpReader } from "../sip/sdp/reader";
 import type { TimerQueue } from "../sip/timer/timer-queue";
 import type { TimerValues } from "../sip/timer/timers";
@@ -39,7 +38,7 @@ import { Call } from "./call/call";
 import { CallDirection, CallState } from "./call/call-types";
 import { CallPolicy, K_ACCEPT_SDP } from "./call/capabilities";
 import { CallConfig, type CallOptions } from "./call/config";
-import { DtmfReader } from "./call/dtmf";
+import { DTMF, type DtmfReader } from "./call/dtmf";
 import { writeCapabilities } from "./call/headers";
 import type { CallOwner } from "./call/owner";
 import * as P from "./call/phrases";
@@ -86,6 +85,14 @@ class ForkCleaner implements ClientTransactionUser {
   onFailure(): void {}
 }
 
+/*
+ * Objects that hold nothing, one for the whole core: module constants (on
+ * the device in the read-only preloaded heap), read through getters (in
+ * XS a property is a heap slot per user agent, an accessor none).
+ */
+const FORK_CLEANER = new ForkCleaner();
+const CALL_POLICY = new CallPolicy();
+
 export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers {
   readonly layer: TransactionLayerApi;
   readonly timers: TimerQueue;
@@ -94,12 +101,9 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   readonly hash: HashHost;
   readonly log: LogHost | undefined;
   readonly config: CallConfig;
-  readonly policy = new CallPolicy();
   /** Writers, a message to parse stored requests into, readers: one set for every call (src/ua/scratch.ts). */
   readonly scratch: Scratch;
-  readonly parser: SipParser;
   readonly sdp = new SdpReader();
-  readonly dtmf = new DtmfReader();
   readonly calls: Call[] = [];
   listener: UserAgentListener | undefined;
   readonly trust: SourceTrust | undefined;
@@ -107,25 +111,20 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   errors = 0;
 
   private readonly ourContact = new ContactAddress();
-  private readonly w: SipWriter;
-  /** Our To tag for responses outside any call, and dialUri: views of one buffer (see Field). */
-  private readonly tag: Field;
+  /**
+   * Our To tag for responses outside any call (bytes [0, TAG_LENGTH):
+   * writeResponseHead takes a tag at offset 0), then the URI of the last
+   * target dial() resolved ([TAG_LENGTH, TAG_LENGTH + dialUriLen)): one
+   * typed array (in XS 7 slots; two Fields over views of one buffer were 17).
+   */
+  private readonly ids = new Uint8Array(TAG_LENGTH + DIAL_URI_BYTES);
+  private dialUriLen = 0;
   /** forkAnswered's dialog when no call slot is idle: made on the first such need, then kept (see forkDialog). */
   private spareDialog: Dialog | null = null;
-  private readonly forkCleaner = new ForkCleaner();
-  /** The last target dial() resolved: its URI and next hop (see resolve()). */
+  /** The last target dial() resolved: its URI (in ids) and next hop (see resolve()). */
   private dialTarget: string | null = null;
-  private readonly dialUri: Field;
   private dialAddress = "";
   private dialPort = 0;
-  private readonly addr: NameAddr;
-  /**
-   * Per call slot: did the call come from a trusted source (an INVITE the
-   * trust policy accepted as trusted, or a call we placed)? Only such calls
-   * may open the door (trust/trust-policy.ts accepts untrusted calls when
-   * configured to accept from anyone).
-   */
-  private readonly trustedCalls: boolean[] = [];
 
   constructor(options: UserAgentOptions) {
     this.layer = options.layer;
@@ -136,19 +135,32 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     this.log = options.log;
     this.listener = options.listener;
     this.trust = options.trust;
-    const scratch = options.scratch ?? new Scratch();
-    this.scratch = scratch;
-    this.parser = scratch.parser;
-    this.w = scratch.w;
-    this.addr = scratch.addr;
+    this.scratch = options.scratch ?? new Scratch();
     this.config = new CallConfig(options.account, options.calls);
-    const ids = new ArrayBuffer(TAG_LENGTH + DIAL_URI_BYTES);
-    this.tag = new Field(TAG_LENGTH, ids, 0);
-    this.dialUri = new Field(DIAL_URI_BYTES, ids, TAG_LENGTH);
-    for (let i = 0; i < this.config.maxCalls; i++) {
-      this.calls.push(new Call(this, i));
-      this.trustedCalls.push(false);
-    }
+    for (let i = 0; i < this.config.maxCalls; i++) this.calls.push(new Call(this, i));
+  }
+
+  /** The shared parser, writer and name-addr reader (the scratch's; accessors, not properties: see CALL_POLICY). */
+  get parser(): SipParser {
+    return this.scratch.parser;
+  }
+
+  private get w(): SipWriter {
+    return this.scratch.w;
+  }
+
+  private get addr(): NameAddr {
+    return this.scratch.addr;
+  }
+
+  /** What the user agent allows, supports and accepts (stateless). */
+  get policy(): CallPolicy {
+    return CALL_POLICY;
+  }
+
+  /** The DTMF reader (stateless: src/ua/call/dtmf.ts). */
+  get dtmf(): DtmfReader {
+    return DTMF;
   }
 
   /** Calls not idle. */
@@ -172,10 +184,9 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
         return null;
       }
       if (target !== this.dialTarget && !this.resolve(target)) return null;
-      const uri = this.dialUri;
-      if (!call.dial(uri.bytes, uri.len, this.dialAddress, this.dialPort)) return null;
+      if (!call.dial(this.ids, TAG_LENGTH, this.dialUriLen, this.dialAddress, this.dialPort)) return null;
       // Our own call (the doorbell, or a transfer a trusted peer asked for).
-      this.trustedCalls[call.index] = true;
+      call.trusted = true;
       return call;
     } catch (e) {
       this.caught(e);
@@ -208,11 +219,15 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
         port = u.port > 0 ? u.port : 5060;
       }
     }
-    if (!this.dialUri.set(uri, 0, uri.length)) {
+    if (uri.length > DIAL_URI_BYTES) {
       this.warn("user agent: call target too long: " + target);
       this.dialTarget = null;
+      this.dialUriLen = 0;
       return false;
     }
+    const ids = this.ids;
+    for (let i = 0; i < uri.length; i++) ids[TAG_LENGTH + i] = uri[i]!;
+    this.dialUriLen = uri.length;
     this.dialTarget = target;
     this.dialAddress = address;
     this.dialPort = port;
@@ -313,7 +328,7 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
 
   /** Did this call come from a trusted source (or did we place it)? */
   isTrustedCall(call: Call): boolean {
-    return call.index < this.trustedCalls.length && this.trustedCalls[call.index] === true && this.calls[call.index] === call;
+    return call.index < this.calls.length && this.calls[call.index] === call && call.trusted;
   }
 
   // ---- CallOwner -----------------------------------------------------------
@@ -406,16 +421,16 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     d.writeRequestLine(w, Method.ACK);
     this.layer.writeStatelessVia(w);
     d.writeHeaders(w, Method.ACK, msg.cseq);
-    w.bytes(this.config.userAgentHeader);
+    this.config.writeUserAgent(w);
     w.end();
     this.layer.sendStateless(w, d.hop.address, d.hop.port);
-    const tx = this.layer.createClient(this.forkCleaner, Method.BYE);
+    const tx = this.layer.createClient(FORK_CLEANER, Method.BYE);
     if (tx === null) return;
     w.reset();
     d.writeRequestLine(w, Method.BYE);
     this.layer.writeVia(w, tx);
     d.writeHeaders(w, Method.BYE, d.nextLocalSeq());
-    w.bytes(this.config.userAgentHeader);
+    this.config.writeUserAgent(w);
     w.end();
     this.info("user agent: a second fork answered; acknowledged and ended");
     this.layer.send(tx, w, d.hop.address, d.hop.port);
@@ -456,7 +471,7 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
       this.respond(tx, msg, 486, P.R_BUSY);
       return;
     }
-    this.trustedCalls[call.index] = this.trust === undefined || this.trust.isTrusted(address, port);
+    call.trusted = this.trust === undefined || this.trust.isTrusted(address, port);
     call.incoming(tx, msg);
   }
 
@@ -472,7 +487,7 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     if (w === null) return;
     writeCapabilities(w);
     w.bytes(K_ACCEPT).bytes(K_ACCEPT_SDP).crlf();
-    w.bytes(this.config.serverHeader);
+    this.config.writeServer(w);
     w.end();
     tx.respond(w, 200);
   }
@@ -480,17 +495,17 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   private respond(tx: ServerTransactionHandle, msg: SipMessage, status: number, reason: Uint8Array): void {
     const w = this.begin(msg, status, reason);
     if (w === null) return;
-    w.bytes(this.config.serverHeader);
+    this.config.writeServer(w);
     w.end();
     tx.respond(w, status);
   }
 
   /** A response outside any call: a fresh To tag when the request had none (§8.2.6.2). */
   private begin(msg: SipMessage, status: number, reason: Uint8Array): SipWriter | null {
-    const tag = this.tag;
-    tag.len = writeTag(this.random, tag.bytes, 0) < 0 ? 0 : TAG_LENGTH;
+    const ids = this.ids;
+    const tagLen = writeTag(this.random, ids, 0) < 0 ? 0 : TAG_LENGTH;
     const w = this.w.reset();
-    return writeResponseHead(w, msg, status, reason, tag.bytes, tag.len, false) ? w : null;
+    return writeResponseHead(w, msg, status, reason, ids, tagLen, false) ? w : null;
   }
 
   private findDialog(msg: SipMessage): Call | null {

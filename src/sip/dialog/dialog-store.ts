@@ -72,8 +72,19 @@ export const ROUTE_SPANS = FIELD_SPANS + 2;
 /** Per route: START, LEN, URI_START, URI_LEN (relative to the route field's start). */
 export const ROUTE_FIELDS = 4;
 const SPANS = ROUTE_SPANS + ROUTE_FIELDS * MAX_ROUTES;
-/** What a store takes of a buffer it is given (at an even offset): its spans, then its bytes. */
-export const DIALOG_BUFFER_BYTES = 2 * SPANS + DIALOG_STORE_BYTES;
+/**
+ * After the spans, the dialog's own numbers (dialog.ts: its CSeqs as two
+ * 16-bit halves each, its state bits, the fallback port), which clear()
+ * leaves alone: in XS a property is a heap slot per dialog (16 bytes on
+ * the device), an entry here 2 bytes.
+ */
+export const LOCAL_SEQ = SPANS;
+export const REMOTE_SEQ = SPANS + 2;
+export const DIALOG_BITS = SPANS + 4;
+export const FALLBACK_PORT = SPANS + 5;
+const NUMBERS = SPANS + 6;
+/** What a store takes of a buffer it is given (at an even offset): its spans and numbers, then its bytes. */
+export const DIALOG_BUFFER_BYTES = 2 * NUMBERS + DIALOG_STORE_BYTES;
 
 export class DialogStore {
   readonly bytes: Uint8Array;
@@ -89,12 +100,12 @@ export class DialogStore {
     const b = buffer !== undefined ? buffer : new ArrayBuffer(DIALOG_BUFFER_BYTES);
     const at = buffer !== undefined ? offset : 0;
     // The spans first: 16-bit, at an even offset.
-    this.spans = new Uint16Array(b, at, SPANS);
-    this.bytes = new Uint8Array(b, at + 2 * SPANS, DIALOG_STORE_BYTES);
+    this.spans = new Uint16Array(b, at, NUMBERS);
+    this.bytes = new Uint8Array(b, at + 2 * NUMBERS, DIALOG_STORE_BYTES);
     this.clear();
   }
 
-  /** Every field empty, the route set empty and loose. */
+  /** Every field empty, the route set empty and loose (the numbers after the spans stay). */
   clear(): void {
     const s = this.spans;
     for (let i = 0; i < SPANS; i++) s[i] = 0;

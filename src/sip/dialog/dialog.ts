@@ -6,8 +6,9 @@
  * route set; and it writes requests inside the dialog (§12.2.1.1) and
  * checks those that arrive (§12.2.2).
  *
- * All state is copied into one store (dialog-store.ts): a dialog is
- * allocated once and reused call after call.
+ * All state is copied into one store (dialog-store.ts), which the dialog
+ * is (a subclass: one object, not two): a dialog is allocated once and
+ * reused call after call.
  */
 import { ascii } from "../message/bytes";
 import { H } from "../message/header";
@@ -16,7 +17,7 @@ import { type Method, METHOD_BYTES } from "../message/method";
 import { NameAddr } from "../message/name-addr";
 import { HeaderValues } from "../message/values";
 import type { SipWriter } from "../message/writer";
-import { DialogField, DialogStore, type StoreField, storeField } from "./dialog-store";
+import { DIALOG_BITS, DialogField, DialogStore, FALLBACK_PORT, LOCAL_SEQ, REMOTE_SEQ, type StoreField, storeField } from "./dialog-store";
 import { NextHop } from "./next-hop";
 import { RouteSet } from "./route-set";
 
@@ -41,18 +42,18 @@ export const enum DialogCheck {
 }
 
 /**
- * The small numbers of a dialog in one (`bits`, behind the accessors
- * state, uac and fallbackPort): in XS each property is a heap slot per
- * dialog (16 bytes on the device). The CSeq numbers (32 bits each, §8.1.1.5)
- * stay numbers of their own.
+ * The flags of a dialog in one 16-bit entry of its store's numbers
+ * (DIALOG_BITS, behind the accessors state, uac and remoteSeq); its CSeqs
+ * (32 bits, §8.1.1.5) are two 16-bit halves each there, its fallback port
+ * one entry: in XS each property is a heap slot per dialog (16 bytes on
+ * the device).
  */
 const enum Bits {
   /** DialogState, 2 bits. */
   StateMask = 3,
   Uac = 4,
-  /** The bits below the fallback port (16 bits above them). */
-  PortShift = 3,
-  Low = 7,
+  /** remoteSeq holds a CSeq (otherwise it reads -1). */
+  HasRemoteSeq = 8,
 }
 
 const K_FROM_OPEN = ascii("From: <");
@@ -72,9 +73,7 @@ export interface DialogScratch {
   readonly values: HeaderValues;
 }
 
-export class Dialog {
-  /** Call-ID, tags, URIs, remote target and routes, end to end (issue #9: one buffer, not seven). */
-  readonly store: DialogStore;
+export class Dialog extends DialogStore {
   readonly callId: StoreField;
   /** Always at byte 0 of the store (see DialogField). */
   readonly localTag: StoreField;
@@ -85,62 +84,94 @@ export class Dialog {
   /** The Contact URI of the peer (§12.1.1), refreshed by target-refresh requests (§12.2). */
   readonly remoteTarget: StoreField;
   readonly routes: RouteSet;
-  /** Our last CSeq in this dialog (§12.2.1.1: increments by one per request, ACK and CANCEL excepted). */
-  localSeq = 0;
-  /** The peer's last CSeq, -1 while empty (§12.2.2). */
-  remoteSeq = -1;
   /** Where requests in this dialog go: the first route, else the remote target (§12.2.1.1, §8.1.2). */
   readonly hop = new NextHop();
   /** Used when the route set is empty, instead of the remote target: a configured outbound proxy (and fallbackPort). */
   fallbackAddress = "";
 
-  private readonly addr: NameAddr;
-  /** state, uac and fallbackPort (see Bits). */
-  private bits = 0;
+  /** The readers the dialog borrows inside its methods (see DialogScratch). */
+  private readonly scratch: DialogScratch;
 
   /** With `buffer`, the dialog's store is DIALOG_BUFFER_BYTES of it from `offset` (even; see DialogStore). */
   constructor(scratch?: DialogScratch, buffer?: ArrayBuffer, offset = 0) {
-    this.addr = scratch !== undefined ? scratch.addr : new NameAddr();
-    const store = new DialogStore(buffer, offset);
-    this.store = store;
-    this.routes = new RouteSet(store, this.addr, scratch !== undefined ? scratch.values : new HeaderValues());
-    this.callId = storeField(store, DialogField.CallId);
-    this.localTag = storeField(store, DialogField.LocalTag);
-    this.remoteTag = storeField(store, DialogField.RemoteTag);
-    this.localUri = storeField(store, DialogField.LocalUri);
-    this.remoteUri = storeField(store, DialogField.RemoteUri);
-    this.remoteTarget = storeField(store, DialogField.RemoteTarget);
+    super(buffer, offset);
+    this.scratch = scratch !== undefined ? scratch : { addr: new NameAddr(), values: new HeaderValues() };
+    this.routes = new RouteSet(this);
+    this.callId = storeField(this, DialogField.CallId);
+    this.localTag = storeField(this, DialogField.LocalTag);
+    this.remoteTag = storeField(this, DialogField.RemoteTag);
+    this.localUri = storeField(this, DialogField.LocalUri);
+    this.remoteUri = storeField(this, DialogField.RemoteUri);
+    this.remoteTarget = storeField(this, DialogField.RemoteTarget);
+    this.remoteSeq = -1;
+  }
+
+  /** Call-ID, tags, URIs, remote target and routes, end to end (issue #9: one buffer, not seven): the dialog itself. */
+  get store(): DialogStore {
+    return this;
+  }
+
+  private get addr(): NameAddr {
+    return this.scratch.addr;
   }
 
   get state(): DialogState {
-    return this.bits & Bits.StateMask;
+    return this.spans[DIALOG_BITS]! & Bits.StateMask;
   }
   set state(v: DialogState) {
-    this.bits = (this.bits & ~Bits.StateMask) | (v & Bits.StateMask);
+    const s = this.spans;
+    s[DIALOG_BITS] = (s[DIALOG_BITS]! & ~Bits.StateMask) | (v & Bits.StateMask);
   }
 
   /** Created by our INVITE (UAC) rather than by one we received. */
   get uac(): boolean {
-    return (this.bits & Bits.Uac) !== 0;
+    return (this.spans[DIALOG_BITS]! & Bits.Uac) !== 0;
   }
   set uac(v: boolean) {
-    this.bits = (this.bits & ~Bits.Uac) | (v ? Bits.Uac : 0);
+    const s = this.spans;
+    s[DIALOG_BITS] = (s[DIALOG_BITS]! & ~Bits.Uac) | (v ? Bits.Uac : 0);
+  }
+
+  /** Our last CSeq in this dialog (§12.2.1.1: increments by one per request, ACK and CANCEL excepted); kept modulo 2^32 (§8.1.1.5: under 2^31). */
+  get localSeq(): number {
+    const s = this.spans;
+    return s[LOCAL_SEQ]! * 65536 + s[LOCAL_SEQ + 1]!;
+  }
+  set localSeq(v: number) {
+    const s = this.spans;
+    s[LOCAL_SEQ] = v >>> 16;
+    s[LOCAL_SEQ + 1] = v & 65535;
+  }
+
+  /** The peer's last CSeq, -1 while empty (§12.2.2). */
+  get remoteSeq(): number {
+    const s = this.spans;
+    return (s[DIALOG_BITS]! & Bits.HasRemoteSeq) !== 0 ? s[REMOTE_SEQ]! * 65536 + s[REMOTE_SEQ + 1]! : -1;
+  }
+  set remoteSeq(v: number) {
+    const s = this.spans;
+    if (v < 0) {
+      s[DIALOG_BITS] = s[DIALOG_BITS]! & ~Bits.HasRemoteSeq;
+      return;
+    }
+    s[DIALOG_BITS] = s[DIALOG_BITS]! | Bits.HasRemoteSeq;
+    s[REMOTE_SEQ] = v >>> 16;
+    s[REMOTE_SEQ + 1] = v & 65535;
   }
 
   /** The port of fallbackAddress; 0: none. */
   get fallbackPort(): number {
-    return this.bits >> Bits.PortShift;
+    return this.spans[FALLBACK_PORT]!;
   }
   set fallbackPort(v: number) {
     // Not a port (RFC 3261 §25.1: 16 bits): none.
-    const port = v > 0 && v <= 65535 ? v & 65535 : 0;
-    this.bits = (this.bits & Bits.Low) | (port << Bits.PortShift);
+    this.spans[FALLBACK_PORT] = v > 0 && v <= 65535 ? v : 0;
   }
 
   reset(): void {
     this.state = DialogState.None;
     this.uac = false;
-    this.store.clear();
+    this.clear();
     this.localSeq = 0;
     this.remoteSeq = -1;
     this.hop.clear();
@@ -170,7 +201,7 @@ export class Dialog {
     if (!this.remoteUri.set(buf, from.uriStart, from.uriLen)) return false;
     // An RFC 2543 peer may send no From tag: the remote tag is then empty (§12.1.1).
     if (from.tagLen > 0 && !this.remoteTag.set(buf, from.tagStart, from.tagLen)) return false;
-    if (!this.routes.fromRecordRoute(req, false)) return false;
+    if (!this.routes.fromRecordRoute(req, false, this.scratch.values, this.addr)) return false;
     if (!this.refreshTarget(req)) return false;
     this.remoteSeq = req.cseq;
     this.localSeq = 0;
@@ -222,7 +253,7 @@ export class Dialog {
     if (this.state === DialogState.Early && !this.remoteTag.equals(buf, to.tagStart, to.tagLen)) return false;
     if (this.state === DialogState.Confirmed) return this.remoteTag.equals(buf, to.tagStart, to.tagLen);
     if (!this.remoteTag.set(buf, to.tagStart, to.tagLen)) return false;
-    if (!this.routes.fromRecordRoute(resp, true)) return false;
+    if (!this.routes.fromRecordRoute(resp, true, this.scratch.values, this.addr)) return false;
     if (!this.refreshTarget(resp)) {
       // A 1xx without Contact still makes an early dialog; requests then wait for a target.
       if (confirm) return false;

@@ -13,8 +13,8 @@
 import { ascii } from "../message/bytes";
 import { H } from "../message/header";
 import type { SipMessage } from "../message/message";
-import { NameAddr } from "../message/name-addr";
-import { HeaderValues } from "../message/values";
+import type { NameAddr } from "../message/name-addr";
+import type { HeaderValues } from "../message/values";
 import type { SipWriter } from "../message/writer";
 import { DialogField, DialogStore, MAX_ROUTES, ROUTE_BYTES, ROUTE_COUNT, ROUTE_FIELDS, ROUTE_LOOSE, ROUTE_SPANS } from "./dialog-store";
 
@@ -29,16 +29,12 @@ const URI_START = 2;
 const URI_LEN = 3;
 
 export class RouteSet {
+  /** The dialog's store (the readers it needs are passed to the methods that read: the dialog's scratch, see DialogScratch). */
   private readonly store: DialogStore;
-  /** Scratch readers, shared with the dialog (see DialogScratch). */
-  private readonly values: HeaderValues;
-  private readonly addr: NameAddr;
 
   /** In `store` (a dialog's; by default one of its own). */
-  constructor(store: DialogStore = new DialogStore(), addr: NameAddr = new NameAddr(), values: HeaderValues = new HeaderValues()) {
+  constructor(store: DialogStore = new DialogStore()) {
     this.store = store;
-    this.addr = addr;
-    this.values = values;
   }
 
   /** Routes in the set. Numbers in the store's spans rather than properties: a property is a heap slot. */
@@ -65,13 +61,13 @@ export class RouteSet {
 
   /**
    * Take the Record-Route of `msg` (§12.1.1 UAS: as listed; §12.1.2 UAC:
-   * reversed). False when a value is malformed or the set does not fit
-   * (MAX_ROUTES, ROUTE_BYTES, or the dialog's store full); the set is then empty.
+   * reversed), read with `values` and `a`. False when a value is malformed
+   * or the set does not fit (MAX_ROUTES, ROUTE_BYTES, or the dialog's store
+   * full); the set is then empty.
    */
-  fromRecordRoute(msg: SipMessage, reverse: boolean): boolean {
+  fromRecordRoute(msg: SipMessage, reverse: boolean, values: HeaderValues, a: NameAddr): boolean {
     this.clear();
-    const v = this.values.begin(msg, H.RecordRoute);
-    const a = this.addr;
+    const v = values.begin(msg, H.RecordRoute);
     const buf = msg.buf;
     const store = this.store;
     const spans = store.spans;
@@ -95,7 +91,7 @@ export class RouteSet {
     }
     if (v.malformed) return this.fail();
     if (reverse) this.reverse();
-    spans[ROUTE_LOOSE] = spans[ROUTE_COUNT] === 0 || this.firstIsLoose() ? 1 : 0;
+    spans[ROUTE_LOOSE] = spans[ROUTE_COUNT] === 0 || this.firstIsLoose(a) ? 1 : 0;
     return true;
   }
 
@@ -159,8 +155,7 @@ export class RouteSet {
     return s;
   }
 
-  private firstIsLoose(): boolean {
-    const a = this.addr;
+  private firstIsLoose(a: NameAddr): boolean {
     if (!this.readUri(0, a)) return true;
     return a.uri.findParam(K_LR);
   }

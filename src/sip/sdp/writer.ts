@@ -31,6 +31,19 @@ export interface LocalMediaOptions {
   telephoneEventPt?: number;
   /** o= username (RFC 4566 §5.2: no spaces); default "doorsip". */
   userName?: string;
+  /**
+   * Where to keep the numbers (session id, port, version, hash...): the
+   * first LocalMediaNum.Count entries of this array (a call's table, whose
+   * own numbers follow); default an array of its own. In XS each property
+   * of an object is a heap slot per LocalMedia (16 bytes on the device).
+   */
+  numbers?: Float64Array;
+}
+
+/** Where each number of a LocalMedia is in its array (see LocalMediaOptions.numbers). */
+export const enum LocalMediaNum {
+  SessionId, RtpPort, TelephoneEventPt, Version, AddressIp6, LastHash, LastLen,
+  Count,
 }
 
 /** Default dynamic payload type for telephone-event, as most PBXs use. */
@@ -75,28 +88,40 @@ const UNSPECIFIED = "0.0.0.0";
 const UNSPECIFIED_BYTES = ascii(UNSPECIFIED);
 
 export class LocalMedia {
-  /** o= sess-id (RFC 4566 §5.2); a new one per session, see newSession. */
-  sessionId: number;
-  rtpPort: number;
-  readonly telephoneEventPt: number;
-  /** o= sess-version of the last description written (the next one keeps it if nothing changed). */
-  version = FIRST_VERSION;
-
   private addressText = "";
   private addressBytes: Uint8Array = UNSPECIFIED_BYTES;
-  private addressIp6 = false;
   private readonly user: Uint8Array;
-  /** Hash and length of everything after the o= line of the last description written; lastLen -1 before the first. */
-  private lastHash = 0;
-  private lastLen = -1;
+  /** The numbers, behind the accessors below (see LocalMediaOptions.numbers). */
+  private readonly n: Float64Array;
 
   constructor(opts: LocalMediaOptions) {
+    this.n = opts.numbers !== undefined ? opts.numbers : new Float64Array(LocalMediaNum.Count);
     this.sessionId = opts.sessionId;
     this.rtpPort = opts.rtpPort;
-    this.telephoneEventPt = opts.telephoneEventPt ?? DEFAULT_TELEPHONE_EVENT_PT;
+    this.n[LocalMediaNum.TelephoneEventPt] = opts.telephoneEventPt ?? DEFAULT_TELEPHONE_EVENT_PT;
+    this.version = FIRST_VERSION;
+    this.lastHash = 0;
+    this.lastLen = -1;
     this.user = opts.userName !== undefined ? ascii(opts.userName) : DEFAULT_USER;
     this.address = opts.address;
   }
+
+  /** o= sess-id (RFC 4566 §5.2); a new one per session, see newSession. */
+  get sessionId(): number { return this.n[LocalMediaNum.SessionId]!; }
+  set sessionId(v: number) { this.n[LocalMediaNum.SessionId] = v; }
+  get rtpPort(): number { return this.n[LocalMediaNum.RtpPort]!; }
+  set rtpPort(v: number) { this.n[LocalMediaNum.RtpPort] = v; }
+  get telephoneEventPt(): number { return this.n[LocalMediaNum.TelephoneEventPt]!; }
+  /** o= sess-version of the last description written (the next one keeps it if nothing changed). */
+  get version(): number { return this.n[LocalMediaNum.Version]!; }
+  set version(v: number) { this.n[LocalMediaNum.Version] = v; }
+  private get addressIp6(): boolean { return this.n[LocalMediaNum.AddressIp6] !== 0; }
+  private set addressIp6(v: boolean) { this.n[LocalMediaNum.AddressIp6] = v ? 1 : 0; }
+  /** Hash and length of everything after the o= line of the last description written; lastLen -1 before the first. */
+  private get lastHash(): number { return this.n[LocalMediaNum.LastHash]!; }
+  private set lastHash(v: number) { this.n[LocalMediaNum.LastHash] = v; }
+  private get lastLen(): number { return this.n[LocalMediaNum.LastLen]!; }
+  private set lastLen(v: number) { this.n[LocalMediaNum.LastLen] = v; }
 
   get address(): string {
     return this.addressText;

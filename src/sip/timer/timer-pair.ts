@@ -5,8 +5,9 @@
  * or L and M from RFC 6026). The transaction keeps both due times as
  * numbers and the queue entry is armed for the earlier one: in XS an entry
  * costs eight slots, three numbers three (or 24 bytes of a transaction's
- * table). A transaction (and a call) is itself that entry (a TimerNode):
- * `timeout` is the transaction.
+ * table). A transaction is itself that entry (a TimerNode): `timeout` is
+ * the transaction. A call has a third timer beside the pair and its own
+ * version of these functions (src/ua/call/call-timers.ts).
  *
  * Each timer still fires at its own due time, to the millisecond: fire()
  * reports which one is due (the timeout first when both are: it ends the

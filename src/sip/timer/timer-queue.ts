@@ -23,8 +23,9 @@ export interface TimerTarget {
  * The queue's part of a preallocated timer: its fields are owned by the
  * queue; read them, don't write them. The queue calls fire() when it is
  * due. A class that is itself the entry of its timer extends this (a
- * transaction, or a call, is the one entry of its two timers,
- * timer-pair.ts): in XS each object costs a heap slot and each property
+ * transaction is the one entry of its two timers, timer-pair.ts, a call of
+ * its three, call-timers.ts; the media clock, registration and keepalive
+ * are their own timer's): in XS each object costs a heap slot and each property
  * another (16 bytes each on the device), so an entry of its own and the
  * property holding it are two slots, a target pointing back a third.
  */
@@ -54,7 +55,8 @@ export abstract class TimerNode {
 /**
  * A preallocated timer whose owner is told when it fires (its target). A
  * retransmission timer that doubles (§17.1.1.2) keeps its last delay with
- * its owner (a transaction's or a call's retransmitInterval, timer-pair.ts).
+ * its owner (a transaction's retransmitInterval, timer-pair.ts, or a
+ * call's, call-timers.ts).
  */
 export class TimerEntry extends TimerNode {
   readonly target: TimerTarget;

@@ -33,20 +33,20 @@ import type { HeaderValues } from "../../sip/message/values";
 import { SipWriter } from "../../sip/message/writer";
 import { Dialog, DialogCheck, DialogState, DIALOG_BUFFER_BYTES } from "../../sip/dialog/dialog";
 import type { StoreField } from "../../sip/dialog/dialog-store";
-import { NextHop, textEquals } from "../../sip/dialog/next-hop";
+import { textEquals } from "../../sip/dialog/next-hop";
 import { Codec } from "../../sip/sdp/reader";
 import type { SdpReader } from "../../sip/sdp/reader";
 import { Direction } from "../../sip/sdp/direction";
-import { LocalMedia } from "../../sip/sdp/writer";
-import { TimerEntry, TimerNode, type TimerTarget } from "../../sip/timer/timer-queue";
-import {
-  PairFired, type TimerPair, fire, rearm, startRetransmit, startTimeout, stopBoth,
-} from "../../sip/timer/timer-pair";
+import { LocalMedia, LocalMediaNum } from "../../sip/sdp/writer";
+import { TimerNode } from "../../sip/timer/timer-queue";
 import { TimerKind } from "../../sip/timer/timer-kind";
 import {
   ClientFailure, ServerState, type ClientTransactionHandle, type ClientTransactionUser, type ServerTransactionHandle,
 } from "../../sip/transaction/api";
 import { writeCallId, writeTag, CALL_ID_LENGTH, TAG_LENGTH } from "../../sip/ids";
+import {
+  CallFired, type CallTimers, fire, rearm, startPhase, startRetransmit, startTimeout, stopAll, stopPair, stopPhase,
+} from "./call-timers";
 import { CallDirection, CallState, EndReason, callStateName, endReasonName } from "./call-types";
 import {
   K_CONTENT_TYPE_SDP, writeCapabilities, writeContact, writeEmptyRecvInfo, writeRAck, writeReliable, writeRetryAfter, writeWarning305,
@@ -54,7 +54,9 @@ import {
 import { K_ACCEPT_DTMF } from "./capabilities";
 import type { CallOwner } from "./owner";
 import * as P from "./phrases";
-import { ReferNotifier } from "./refer";
+import {
+  type ReferSubscription, referActive, referCallEnded, referFailed, referProgress, referReset, referResponse, referStart,
+} from "./refer";
 
 /** What a client transaction of the call is for (its userData). */
 const enum Purpose {
@@ -87,9 +89,14 @@ const MAX_AUTH_TRIES = 2;
 /** The longest Request-URI we send and REFER target we take. */
 const URI_FIELD_BYTES = 256;
 
-/** Where each of a call's numbers is in Call.n (see the accessors). */
+/**
+ * Where each of a call's numbers is in Call.n (see the accessors), after
+ * its LocalMedia's (LocalMediaNum.Count of them: a literal here, since
+ * esbuild does not count on from another module's enum member; the type
+ * below fails to compile when the two disagree).
+ */
 const enum Num {
-  State, Direction, EndReason, EndStatus,
+  State = 7, Direction, EndReason, EndStatus,
   RemoteRtpPort, Codec, CodecPt, TelephoneEventPt, RemoteDirection, LocalDirection,
   UserData, AnsweredAt, StartedAt,
   ReqLen, HasReq, OfferInInvite,
@@ -98,19 +105,21 @@ const enum Num {
   ByeAfterAck, ByeReason,
   InviteCseq, AuthTries, Redirected, CancelReason, LastRseq,
   WwwActive, ProxyActive, CredLen, AckLen, ByeAuthTries, TargetLen,
-  RetransmitAt, RetransmitInterval, TimeoutAt, Kinds,
+  RetransmitAt, RetransmitInterval, TimeoutAt, PhaseAt,
+  Index, Trusted, ReferredBy, HasRtpAddress, InvitePort,
+  ReferFlags, ReferPending, ReferCseq,
   Count,
 }
 
-export class Call extends TimerNode implements ClientTransactionUser, TimerTarget, TimerPair {
-  readonly index: number;
+/** Compiles only while Num.State is LocalMediaNum.Count. */
+export type MediaNumbersFirst = `${Num.State}` extends `${LocalMediaNum.Count}` ? true : never;
+const MEDIA_NUMBERS_FIRST: MediaNumbersFirst = true;
+void MEDIA_NUMBERS_FIRST;
+
+export class Call extends TimerNode implements ClientTransactionUser, CallTimers, ReferSubscription {
   readonly dialog: Dialog;
-  /** Our SDP: session id fixed per call, version raised when what we send changes (RFC 3264 §8). */
+  /** Our SDP: session id fixed per call, version raised when what we send changes (RFC 3264 §8). Its numbers are at the head of n. */
   readonly media: LocalMedia;
-  /** What the peer's SDP said: where to send RTP (the port, codec, payload types and direction are numbers below). */
-  remoteRtpAddress = "";
-  /** A call placed because of a REFER in another call: its progress is reported there by NOTIFY (RFC 3515 §2.4.4). */
-  referredBy: Call | null = null;
   /**
    * The call's numbers (state, SDP figures, CSeqs, flags, times), each
    * read and written through the named accessors below: in XS each
@@ -121,7 +130,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
   private readonly n: Float64Array;
 
   private readonly owner: CallOwner;
-  /** The last RTP address a peer's SDP gave, kept across calls (remoteRtpAddress takes it again when it repeats). */
+  /** The last RTP address a peer's SDP gave, kept across calls (remoteRtpAddress is it while HasRtpAddress is set). */
   private lastRtpAddress = "";
   /** peer(), once asked for in this call. */
   private peerText: string | null = null;
@@ -140,29 +149,22 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
 
   // UAC
   private inviteClient: ClientTransactionHandle | null = null;
-  private readonly hop = new NextHop();
+  /** Where our INVITE goes (§8.1.2): the outbound proxy, the registrar, the dialed URI's host, or a 3xx's Contact's; its port is a number below. */
+  private inviteAddress = "";
   /** Made on the first challenge of this slot (then kept: their state holds the nonce): an unchallenged slot costs no heap for them. */
   private www: DigestSession | null = null;
   private proxyAuth: DigestSession | null = null;
   private byeTx: ClientTransactionHandle | null = null;
-  private readonly refer: ReferNotifier;
-
-  // Timers
-  /**
-   * Before the answer the ring timer (UAS: auto-answer delay; UAC: ring
-   * timeout), once up the call time limit: the two never run together, so
-   * one entry serves both (an entry is 8 heap slots).
-   */
-  private readonly phaseTimer: TimerEntry;
+  /** ReferSubscription (refer.ts): the NOTIFY in flight of a transfer the peer asked for; its numbers are accessors below. */
+  notifyTx: ClientTransactionHandle | null = null;
 
   constructor(owner: CallOwner, index: number) {
-    // The call is itself the entry of the 2xx retransmission (§13.3.1.4) or reliable 1xx retransmission (RFC 3262 §3)
-    // and of 64*T1 for the ACK (§13.3.1.4) or the PRACK (RFC 3262 §3): two timers that run together, on one entry (a
-    // TimerPair, as a transaction's; its numbers are accessors below, for timer-pair.ts only). No entry object (a
-    // slot), no property to hold it (another), no target pointing back (a third).
+    // The call is itself the entry of its three timers (call-timers.ts): the 2xx retransmission (§13.3.1.4) or
+    // reliable 1xx retransmission (RFC 3262 §3), 64*T1 for the ACK (§13.3.1.4) or the PRACK (RFC 3262 §3), and the
+    // phase timer (auto-answer delay, ring timeout, call time limit); their numbers are accessors below. No entry
+    // object (a slot each, and its properties), no property to hold one (another), no target pointing back (a third).
     super(TimerKind.Retransmit2xx);
     this.owner = owner;
-    this.index = index;
     const cfg = owner.config;
     // The numbers, the dialog's store and reqBuf in one buffer, the Request-URI over reqBuf's head: views cost no chunk of their own (see Field).
     const size = cfg.messageBuffer; // at least 600 (CallConfig): room for the URI and credential lines
@@ -171,24 +173,19 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
     this.n = new Float64Array(store, 0, Num.Count);
     this.dialog = new Dialog(owner.scratch, store, numbers);
     this.reqBuf = new Uint8Array(store, numbers + DIALOG_BUFFER_BYTES, size);
-    this.media = new LocalMedia({ sessionId: 0, address: "0.0.0.0", rtpPort: cfg.rtpPort + 2 * index });
-    this.refer = new ReferNotifier(owner, this);
-    this.phaseTimer = new TimerEntry(this, TimerKind.User);
+    this.media = new LocalMedia({ sessionId: 0, address: "0.0.0.0", rtpPort: cfg.rtpPort + 2 * index, numbers: this.n });
+    this.n[Num.Index] = index;
     this.codec = Codec.None;
     this.codecPt = -1;
     this.telephoneEventPt = -1;
     this.retransmitAt = -1;
     this.timeoutAt = -1;
+    this.phaseAt = -1;
   }
 
-  /** TimerPair's entry (timer-pair.ts): the call itself. */
-  get timeout(): TimerNode {
-    return this;
-  }
-
-  /** The queue fires the call itself for its two 2xx timers. */
+  /** The queue fires the call itself for its timers (call-timers.ts). */
   fire(): void {
-    this.onTimer(this);
+    this.onTimer();
   }
 
   // ------------------------------------------------ the user agent's scratch
@@ -248,15 +245,35 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
   /** Clock time (ms) of the start. */
   get startedAt(): number { return this.n[Num.StartedAt]!; }
   set startedAt(v: number) { this.n[Num.StartedAt] = v; }
-  /** TimerPair (timer-pair.ts): the due times of the 2xx / 1xx retransmission and of its 64*T1 wait, -1 when stopped. */
+  /** CallTimers (call-timers.ts): the due times of the 2xx / 1xx retransmission, of its 64*T1 wait and of the phase timer, -1 when stopped. */
   get retransmitAt(): number { return this.n[Num.RetransmitAt]!; }
   set retransmitAt(v: number) { this.n[Num.RetransmitAt] = v; }
   get retransmitInterval(): number { return this.n[Num.RetransmitInterval]!; }
   set retransmitInterval(v: number) { this.n[Num.RetransmitInterval] = v; }
   get timeoutAt(): number { return this.n[Num.TimeoutAt]!; }
   set timeoutAt(v: number) { this.n[Num.TimeoutAt] = v; }
-  get kinds(): number { return this.n[Num.Kinds]!; }
-  set kinds(v: number) { this.n[Num.Kinds] = v; }
+  get phaseAt(): number { return this.n[Num.PhaseAt]!; }
+  set phaseAt(v: number) { this.n[Num.PhaseAt] = v; }
+  /** The slot's place in the user agent's pool. */
+  get index(): number { return this.n[Num.Index]!; }
+  /** Set by the user agent as a call starts: did it come from a trusted source (or did we place it)? Only such calls may open the door. */
+  get trusted(): boolean { return this.n[Num.Trusted] !== 0; }
+  set trusted(v: boolean) { this.n[Num.Trusted] = v ? 1 : 0; }
+  /** A call placed because of a REFER in another call: its progress is reported there by NOTIFY (RFC 3515 §2.4.4). Kept as that call's index + 1. */
+  get referredBy(): Call | null {
+    const i = this.n[Num.ReferredBy]! - 1;
+    return i >= 0 ? this.owner.calls[i]! : null;
+  }
+  set referredBy(c: Call | null) { this.n[Num.ReferredBy] = c !== null ? c.index + 1 : 0; }
+  /** What the peer's SDP said: where to send RTP (the port, codec, payload types and direction are numbers too); "" when none. */
+  get remoteRtpAddress(): string { return this.n[Num.HasRtpAddress] !== 0 ? this.lastRtpAddress : ""; }
+  /** ReferSubscription (refer.ts): the transfer's flags, the status to report next, the REFER's CSeq. */
+  get referFlags(): number { return this.n[Num.ReferFlags]!; }
+  set referFlags(v: number) { this.n[Num.ReferFlags] = v; }
+  get referPending(): number { return this.n[Num.ReferPending]!; }
+  set referPending(v: number) { this.n[Num.ReferPending] = v; }
+  get referCseq(): number { return this.n[Num.ReferCseq]!; }
+  set referCseq(v: number) { this.n[Num.ReferCseq] = v; }
 
   /** Bytes of the INVITE received in reqBuf (UAS), and whether it parsed. */
   private get reqLen(): number { return this.n[Num.ReqLen]!; }
@@ -319,6 +336,8 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
    */
   private get targetLen(): number { return this.n[Num.TargetLen]!; }
   private set targetLen(v: number) { this.n[Num.TargetLen] = v; }
+  private get invitePort(): number { return this.n[Num.InvitePort]!; }
+  private set invitePort(v: number) { this.n[Num.InvitePort] = v; }
 
   get idle(): boolean {
     return this.state === CallState.Idle;
@@ -401,7 +420,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
     this.sendRinging();
     const cfg = this.owner.config;
     if (!cfg.autoAnswer) return;
-    if (cfg.autoAnswerMs > 0) this.owner.timers.start(this.phaseTimer, cfg.autoAnswerMs, TimerKind.User);
+    if (cfg.autoAnswerMs > 0) startPhase(this.owner.timers, this, cfg.autoAnswerMs);
     else this.answer();
   }
 
@@ -413,7 +432,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
       this.answerAfterPrack = true;
       return true;
     }
-    this.owner.timers.stop(this.phaseTimer);
+    stopPhase(this.owner.timers, this);
     const ok = this.w;
     const req = this.storedInvite();
     if (req === null || !this.write2xx(ok, req, this.offerInInvite)) {
@@ -460,16 +479,17 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
   // ---------------------------------------------------------------- UAC
 
   /**
-   * Place a call to `uri` (a SIP URI, uri[0, len)), sending the INVITE to
-   * address:port (the outbound proxy, the registrar, or the URI's host).
-   * Returns false when it could not even be sent (the slot is then free).
+   * Place a call to `uri` (a SIP URI, uri[uriStart, uriStart + uriLen)),
+   * sending the INVITE to address:port (the outbound proxy, the registrar,
+   * or the URI's host). Returns false when it could not even be sent (the
+   * slot is then free).
    */
-  dial(uri: Uint8Array, uriLen: number, address: string, port: number): boolean {
+  dial(uri: Uint8Array, uriStart: number, uriLen: number, address: string, port: number): boolean {
     this.begin(CallDirection.Outbound);
     const owner = this.owner;
     const cfg = owner.config;
     const d = this.dialog;
-    if (!this.setTarget(uri, 0, uriLen)) {
+    if (!this.setTarget(uri, uriStart, uriLen)) {
       this.end(EndReason.Failed, 0);
       return false;
     }
@@ -479,12 +499,13 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
     const idAt = d.callId.reserve(CALL_ID_LENGTH);
     if (idAt < 0 || writeCallId(owner.random, d.callId.bytes, idAt) < 0) d.callId.clear();
     if (tagAt < 0 || writeTag(owner.random, tag.bytes, tagAt) < 0) tag.clear();
-    d.localUri.set(cfg.aorBytes, 0, cfg.aorBytes.length);
-    if (!d.remoteUri.set(uri, 0, uriLen)) {
+    cfg.setAor(d.localUri);
+    if (!d.remoteUri.set(uri, uriStart, uriLen)) {
       this.end(EndReason.Failed, 0);
       return false;
     }
-    this.hop.set(address, port);
+    this.inviteAddress = address;
+    this.invitePort = port;
     this.inviteCseq = 1 + (owner.random.u32() % 1000);
     this.prepareMedia();
     d.restartUac(this.inviteCseq);
@@ -498,7 +519,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
       this.end(EndReason.Failed, 503);
       return false;
     }
-    if (cfg.ringTimeoutMs > 0) owner.timers.start(this.phaseTimer, cfg.ringTimeoutMs, TimerKind.User);
+    if (cfg.ringTimeoutMs > 0) startPhase(owner.timers, this, cfg.ringTimeoutMs);
     return true;
   }
 
@@ -512,7 +533,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
           if (tx === this.byeTx) this.byeResponse(msg);
           return;
         case Purpose.Notify:
-          this.refer.response(tx, msg);
+          referResponse(this, this.owner, tx, msg);
           return;
         default:
           return; // PRACK: its 200 needs nothing (RFC 3262 §4)
@@ -540,7 +561,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
           this.end(this.byeReason, 0);
           return;
         case Purpose.Notify:
-          this.refer.failed(tx);
+          referFailed(this, tx);
           return;
         default:
           return;
@@ -739,7 +760,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
       return;
     }
     this.relPending = false;
-    stopBoth(this.owner.timers, this);
+    stopPair(this.owner.timers, this);
     this.respondSimple(tx, msg, 200, P.R_OK);
     if (this.answerAfterPrack) {
       this.answerAfterPrack = false;
@@ -789,7 +810,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
       this.respondSimple(tx, msg, 603, P.R_DECLINE);
       return;
     }
-    if (this.refer.active) {
+    if (referActive(this)) {
       // One transfer at a time.
       this.respondSimple(tx, msg, 491, P.R_PENDING);
       return;
@@ -812,11 +833,11 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
       return;
     }
     this.respondSimple(tx, msg, 202, P.R_ACCEPTED);
-    this.refer.start(msg.cseq);
+    referStart(this, this.owner, msg.cseq);
     if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": transfer to " + spanToString(msg.buf, uriStart, uriLen));
     const call = this.owner.placeReferredCall(this, msg.buf, uriStart, uriLen);
     if (call === null) {
-      this.refer.progress(503, null);
+      referProgress(this, this.owner, 503);
       return;
     }
     call.referredBy = this;
@@ -824,18 +845,22 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
 
   /** A call we placed for a REFER changed state: NOTIFY its progress in this (the referring) call. */
   referProgress(call: Call): void {
-    if (!this.refer.active) return;
-    if (call.state === CallState.Up) this.refer.progress(200, call);
-    else if (call.state === CallState.Ended) this.refer.progress(call.endStatus > 0 ? call.endStatus : 487, call);
-    else if (call.state === CallState.Ringing) this.refer.progress(180, call);
+    if (!referActive(this)) return;
+    const owner = this.owner;
+    if (call.state === CallState.Up) referProgress(this, owner, 200);
+    else if (call.state === CallState.Ended) referProgress(this, owner, call.endStatus > 0 ? call.endStatus : 487);
+    else if (call.state === CallState.Ringing) referProgress(this, owner, 180);
   }
 
   // ------------------------------------------------------------- timers
 
-  onTimer(entry: TimerNode): void {
+  /** The call's entry fired: whichever of its timers is due (call-timers.ts). */
+  onTimer(): void {
     try {
       const t = this.owner.timerValues;
-      if (entry === this.phaseTimer) {
+      const q = this.owner.timers;
+      const due = fire(q, this);
+      if (due === CallFired.Phase) {
         if (this.state === CallState.Up) {
           if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": time limit reached, hanging up");
           this.hangup(EndReason.TimeLimit);
@@ -844,22 +869,17 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
           if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": no answer, cancelling");
           this.cancel(EndReason.NoAnswer);
         }
-        return;
-      }
-      if (entry !== this.timeout) return;
-      const q = this.owner.timers;
-      const due = fire(q, this);
-      if (due === PairFired.Retransmit) {
+      } else if (due === CallFired.Retransmit) {
         if (this.awaitingAck && this.okTx !== null) {
           // §13.3.1.4: resend the 2xx (its transaction's copy, RFC 6026 §7.1), T1 doubling up to T2.
           this.okTx.resend();
-          startRetransmit(q, this, t.nextCapped(this.retransmitInterval), TimerKind.Retransmit2xx);
+          startRetransmit(q, this, t.nextCapped(this.retransmitInterval));
         } else if (this.relPending && this.inviteTx !== null) {
           // RFC 3262 §3: resend the reliable provisional response (its transaction's copy), T1 doubling.
           this.inviteTx.resend();
-          startRetransmit(q, this, 2 * this.retransmitInterval, TimerKind.Retransmit2xx);
+          startRetransmit(q, this, 2 * this.retransmitInterval);
         }
-      } else if (due === PairFired.Timeout) {
+      } else if (due === CallFired.Timeout) {
         if (this.awaitingAck) {
           // §13.3.1.4: no ACK within 64*T1: confirm and end the dialog with BYE.
           if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": no ACK for our 2xx, hanging up");
@@ -873,7 +893,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
           this.rejectInvite(500, P.R_NO_PRACK, EndReason.Failed);
         }
       }
-      // The entry back on what remains of the two (see fire()).
+      // The entry back on what remains of the three (see fire()).
       rearm(q, this);
     } catch (e) {
       this.caught(e);
@@ -925,10 +945,10 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
     this.byeAuthTries = 0;
     this.ackLen = 0;
     this.targetLen = 0;
-    this.refer.reset();
+    referReset(this);
     this.referredBy = null;
     this.userData = 0;
-    this.remoteRtpAddress = "";
+    this.n[Num.HasRtpAddress] = 0;
     this.remoteRtpPort = 0;
     this.codec = Codec.None;
     this.codecPt = -1;
@@ -977,10 +997,10 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
     this.remoteDirection = sdp.direction;
     this.remoteRtpPort = sdp.audioPort;
     // A new string only for a new address: the same peer call after call costs none.
-    if (sdp.connNull) this.remoteRtpAddress = "";
+    if (sdp.connNull) this.n[Num.HasRtpAddress] = 0;
     else {
       if (!textEquals(this.lastRtpAddress, sdp.buf, sdp.connStart, sdp.connLen)) this.lastRtpAddress = sdp.connectionAddress();
-      this.remoteRtpAddress = this.lastRtpAddress;
+      this.n[Num.HasRtpAddress] = 1;
     }
   }
 
@@ -996,8 +1016,8 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
     tx.respond(w, 180);
     if (this.reliable) {
       const t = this.owner.timerValues;
-      startRetransmit(this.owner.timers, this, t.t1, TimerKind.Retransmit2xx);
-      startTimeout(this.owner.timers, this, t.b, TimerKind.AckTimeout);
+      startRetransmit(this.owner.timers, this, t.t1);
+      startTimeout(this.owner.timers, this, t.b);
     }
   }
 
@@ -1008,10 +1028,10 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
       w.overflow = true; // not sent
       return w;
     }
-    writeContact(w, this.owner.config.userAt, this.owner.contact());
+    writeContact(w, this.owner.config, this.owner.contact());
     if (this.reliable) writeReliable(w, this.rseq);
     writeCapabilities(w);
-    w.bytes(this.owner.config.serverHeader);
+    this.owner.config.writeServer(w);
     w.end();
     return w;
   }
@@ -1029,9 +1049,9 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
   private writeOkHead(w: SipWriter, req: SipMessage, status: number): boolean {
     w.reset();
     if (!this.writeResponseStart(w, req, status, P.R_OK, req.method === Method.INVITE && this.direction === CallDirection.Inbound && this.state === CallState.Incoming)) return false;
-    writeContact(w, this.owner.config.userAt, this.owner.contact());
+    writeContact(w, this.owner.config, this.owner.contact());
     writeCapabilities(w);
-    w.bytes(this.owner.config.serverHeader);
+    this.owner.config.writeServer(w);
     return true;
   }
 
@@ -1043,7 +1063,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
   private respondSimple(tx: ServerTransactionHandle, req: SipMessage, status: number, reason: Uint8Array): void {
     const w = this.w.reset();
     if (!writeResponseHead(w, req, status, reason, this.localTag.bytes, this.localTag.len, false)) return;
-    w.bytes(this.owner.config.serverHeader);
+    this.owner.config.writeServer(w);
     w.end();
     tx.respond(w, status);
   }
@@ -1052,7 +1072,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
     const w = this.w.reset();
     if (!writeResponseHead(w, req, 200, P.R_OK, this.localTag.bytes, this.localTag.len, false)) return;
     writeCapabilities(w);
-    w.bytes(this.owner.config.serverHeader);
+    this.owner.config.writeServer(w);
     w.end();
     tx.respond(w, 200);
   }
@@ -1062,7 +1082,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
     const w = this.w.reset();
     if (!writeResponseHead(w, req, 488, P.R_NOT_ACCEPTABLE_HERE, this.localTag.bytes, this.localTag.len, false)) return;
     writeWarning305(w, this.owner.contact());
-    w.bytes(this.owner.config.serverHeader);
+    this.owner.config.writeServer(w);
     w.end();
     tx.respond(w, 488);
   }
@@ -1074,8 +1094,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
     this.relPending = false;
     this.answerAfterPrack = false;
     const timers = this.owner.timers;
-    timers.stop(this.phaseTimer);
-    stopBoth(timers, this);
+    stopAll(timers, this);
     if (tx !== null && tx.state === ServerState.Proceeding) {
       const src = source !== null ? source : this.hasReq ? this.storedInvite() : null;
       if (src !== null) {
@@ -1093,15 +1112,15 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
     this.okCseq = cseq;
     this.ackCarriesAnswer = ackCarriesAnswer;
     const t = this.owner.timerValues;
-    startRetransmit(this.owner.timers, this, t.t1, TimerKind.Retransmit2xx);
-    startTimeout(this.owner.timers, this, t.h, TimerKind.AckTimeout);
+    startRetransmit(this.owner.timers, this, t.t1);
+    startTimeout(this.owner.timers, this, t.h);
   }
 
   private stopAwaitingAck(): void {
     if (!this.awaitingAck) return;
     this.awaitingAck = false;
     this.okTx = null;
-    stopBoth(this.owner.timers, this);
+    stopPair(this.owner.timers, this);
   }
 
   private setUpIfConnecting(): void {
@@ -1112,7 +1131,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
 
   private startLimit(): void {
     const limit = this.owner.config.callLimitMs;
-    if (limit > 0) this.owner.timers.start(this.phaseTimer, limit, TimerKind.User);
+    if (limit > 0) startPhase(this.owner.timers, this, limit);
   }
 
   // ------------------------------------------------------------- UAC internals
@@ -1134,7 +1153,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
     w.bytes(K_SIP20);
     layer.writeVia(w, tx);
     w.bytes(K_MAX_FORWARDS);
-    w.bytes(cfg.routeHeader);
+    cfg.writeRoute(w);
     w.bytes(K_FROM_OPEN);
     if (cfg.displayName !== "") w.bytes(K_QUOTE).text(cfg.displayName).bytes(K_QUOTE).byte(32);
     w.bytes(K_LT);
@@ -1146,9 +1165,9 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
     w.headerName(H.CallId);
     d.callId.write(w).crlf();
     w.bytes(K_CSEQ).uint(this.inviteCseq).bytes(K_INVITE_CRLF);
-    writeContact(w, cfg.userAt, owner.contact());
+    writeContact(w, cfg, owner.contact());
     writeCapabilities(w);
-    w.bytes(cfg.userAgentHeader);
+    cfg.writeUserAgent(w);
     // Credentials (§22.2, §22.3): the digest-uri is the Request-URI. Kept for the ACK (§22.1).
     const credStart = w.pos;
     if (this.wwwActive) this.credentials(w, H.Authorization, this.session(false), K_INVITE, this.reqBuf, 0, this.targetLen);
@@ -1167,7 +1186,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
     }
     this.inviteClient = tx;
     this.dialog.localSeq = this.inviteCseq;
-    return layer.send(tx, w, this.hop.address, this.hop.port);
+    return layer.send(tx, w, this.inviteAddress, this.invitePort);
   }
 
   private inviteResponse(msg: SipMessage): void {
@@ -1230,7 +1249,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
       this.end(EndReason.Failed, msg.status);
       return;
     }
-    this.owner.timers.stop(this.phaseTimer);
+    stopPhase(this.owner.timers, this);
     this.sendAck();
     if (this.cancelReason !== EndReason.None) {
       // §9.1: the 2xx crossed our CANCEL (ring timeout, hang-up, another hunt target answered): end it with BYE.
@@ -1262,7 +1281,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
     this.owner.layer.writeStatelessVia(w);
     d.writeHeaders(w, Method.ACK, this.inviteCseq);
     if (this.credLen > 0) w.span(this.reqBuf, this.reqBuf.length - this.credLen, this.credLen);
-    w.bytes(this.owner.config.userAgentHeader);
+    this.owner.config.writeUserAgent(w);
     w.end();
     this.credLen = 0;
     const n = w.length;
@@ -1349,7 +1368,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
     owner.layer.writeVia(w, tx);
     d.writeHeaders(w, Method.PRACK, d.nextLocalSeq());
     writeRAck(w, rseq, this.inviteCseq);
-    w.bytes(owner.config.userAgentHeader);
+    owner.config.writeUserAgent(w);
     w.end();
     owner.layer.send(tx, w, d.hop.address, d.hop.port);
   }
@@ -1385,7 +1404,14 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
     const a = this.addr;
     if (!a.read(msg.buf, v.start, v.start + v.len) || a.star || (a.uri.scheme !== Scheme.Sip && a.uri.scheme !== Scheme.Sips)) return false;
     if (!this.setTarget(msg.buf, a.uriStart, a.uriLen)) return false;
-    if (!this.owner.config.outboundProxy && !this.hop.fromUri(a.uri)) return false;
+    if (!this.owner.config.outboundProxy) {
+      // The Contact's host and port, made by the dialog's next hop (which keeps its last string: none made for a repeated host);
+      // restartUac() below clears it again.
+      const hop = this.dialog.hop;
+      if (!hop.fromUri(a.uri)) return false;
+      this.inviteAddress = hop.address;
+      this.invitePort = hop.port;
+    }
     this.redirected = true;
     if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": redirected to " + spanToString(this.reqBuf, 0, this.targetLen));
     this.authTries = 0;
@@ -1397,7 +1423,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
   /** §9.1: CANCEL the INVITE (held by the layer until a provisional response came). */
   private cancel(reason: EndReason): void {
     this.cancelReason = reason;
-    this.owner.timers.stop(this.phaseTimer);
+    stopPhase(this.owner.timers, this);
     const tx = this.inviteClient;
     this.setState(CallState.Ending);
     if (tx === null || !tx.cancel()) this.end(reason, 0);
@@ -1406,7 +1432,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
   /** §15.1.1: BYE; the call is over when it is answered (or times out). */
   private bye(reason: EndReason): void {
     this.byeReason = reason;
-    this.owner.timers.stop(this.phaseTimer);
+    stopPhase(this.owner.timers, this);
     if (this.state !== CallState.Ending) this.setState(CallState.Ending);
     if (!this.sendBye()) this.end(reason, 0);
   }
@@ -1425,7 +1451,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
     d.writeHeaders(w, Method.BYE, cseq);
     if (this.wwwActive) this.credentials(w, H.Authorization, this.session(false), K_BYE, d.remoteTarget.bytes, d.remoteTarget.start, d.remoteTarget.len);
     if (this.proxyActive) this.credentials(w, H.ProxyAuthorization, this.session(true), K_BYE, d.remoteTarget.bytes, d.remoteTarget.start, d.remoteTarget.len);
-    w.bytes(owner.config.userAgentHeader);
+    owner.config.writeUserAgent(w);
     w.end();
     this.byeTx = tx;
     return owner.layer.send(tx, w, d.hop.address, d.hop.port);
@@ -1457,8 +1483,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
   private end(reason: EndReason, status: number): void {
     if (this.state === CallState.Ended || (this.state === CallState.Idle && this.direction === CallDirection.None)) return;
     const timers = this.owner.timers;
-    timers.stop(this.phaseTimer);
-    stopBoth(timers, this);
+    stopAll(timers, this);
     this.awaitingAck = false;
     this.okTx = null;
     this.endReason = reason;
@@ -1466,7 +1491,7 @@ export class Call extends TimerNode implements ClientTransactionUser, TimerTarge
     this.dialog.terminate();
     if (this.logs(LogLevel.Debug)) this.logDebug("call " + this.index + ": ended (" + endReasonName(reason) + (status > 0 ? ", " + status : "") + ")");
     this.setState(CallState.Ended);
-    this.refer.callEnded();
+    referCallEnded(this);
     this.state = CallState.Idle;
     this.direction = CallDirection.None;
     this.referredBy = null;

@@ -2,8 +2,17 @@
  * Call settings of the user agent, resolved once from the account and the
  * call options: what the INVITEs and responses carry, and the timing rules
  * of an intercom (auto-answer delay, ring timeout, call time limit).
+ *
+ * Its numbers and its fixed lines (the AOR, the Route to an outbound proxy,
+ * User-Agent, Server, "user@") are in one buffer, behind accessors and
+ * write methods: in XS each property of an object is a heap slot and each
+ * typed array at least 4 (issue #9: the settings were 46 slots, a property
+ * per number and a view per line).
  */
-import { packedText } from "../packed-text";
+import type { StoreField } from "../../sip/dialog/dialog-store";
+import { spanToString } from "../../sip/message/bytes";
+import type { SipWriter } from "../../sip/message/writer";
+import { utf8Length, utf8Write } from "../../util/utf8";
 import {
   type AccountConfig, DEFAULT_SIP_PORT, DEFAULT_USER_AGENT, hostForUri, nextHopHost, nextHopPort, portOr,
 } from "../account";
@@ -39,70 +48,139 @@ function nonNegative(v: number | undefined, fallback: number): number {
   return v !== undefined && v >= 0 && v < Infinity ? Math.floor(v) : fallback;
 }
 
-export class CallConfig {
-  readonly user: string;
-  readonly domain: string;
+/** The fixed lines, end to end in CallConfig's bytes. */
+const enum Line {
   /** "sip:user@domain": our address-of-record, the From of our calls. */
-  readonly aor: string;
-  /** The same as bytes (a call's From is written from them, not from the string). */
-  readonly aorBytes: Uint8Array;
+  Aor,
+  /** "Route: <sip:proxy:port;lr>\r\n", or empty without an outbound proxy. */
+  Route,
+  /** "User-Agent: doorsip\r\n" */
+  UserAgent,
+  /** "Server: doorsip\r\n" (§20.35: responses name the software in Server). */
+  Server,
+  /** "user@" for the Contact URI. */
+  UserAt,
+  Count,
+}
+
+/** Where each number is in CallConfig's table; the lines' starts and lengths follow (LINES). */
+const enum Num {
+  ProxyPort, OutboundProxy, AutoAnswer, AutoAnswerMs, RingTimeoutMs, CallLimitMs, AllowRefer, RtpPort, MaxCalls, MessageBuffer,
+  Count,
+}
+const LINES = Num.Count;
+
+export class CallConfig {
+  readonly domain: string;
   readonly displayName: string;
   readonly authUser: string;
   readonly password: string;
-  /** Where out-of-dialog requests go (§8.1.2): the outbound proxy, else the registrar. */
+  /** Where out-of-dialog requests go (§8.1.2): the outbound proxy, else the registrar (its port is proxyPort). */
   readonly proxyHost: string;
-  readonly proxyPort: number;
-  /** An outbound proxy is configured: out-of-dialog requests carry a Route to it. */
-  readonly outboundProxy: boolean;
-  /** "Route: <sip:proxy:port;lr>\r\n" or empty. */
-  readonly routeHeader: Uint8Array;
-  /** "User-Agent: doorsip\r\n" */
-  readonly userAgentHeader: Uint8Array;
-  /** "Server: doorsip\r\n" (§20.35: responses name the software in Server). */
-  readonly serverHeader: Uint8Array;
-  /** "user@" for the Contact URI. */
-  readonly userAt: Uint8Array;
-  readonly autoAnswer: boolean;
-  readonly autoAnswerMs: number;
-  readonly ringTimeoutMs: number;
-  readonly callLimitMs: number;
-  readonly allowRefer: boolean;
-  readonly rtpPort: number;
-  readonly maxCalls: number;
-  readonly messageBuffer: number;
+  /** The lines (see Line), end to end. */
+  private readonly bytes: Uint8Array;
+  /** The numbers (see Num), then each line's start and length: a view of the same buffer. */
+  private readonly n: Float64Array;
 
   constructor(account: AccountConfig, options: CallOptions = {}) {
-    this.user = account.user;
     this.domain = account.domain !== undefined && account.domain !== "" ? account.domain : hostForUri(account.registrarHost);
-    this.aor = "sip:" + account.user + "@" + this.domain;
     this.displayName = options.displayName ?? "";
     this.authUser = account.authUser !== undefined && account.authUser !== "" ? account.authUser : account.user;
     this.password = account.password;
     this.proxyHost = nextHopHost(account);
-    this.proxyPort = nextHopPort(account);
-    this.outboundProxy = account.outboundProxyHost !== undefined && account.outboundProxyHost !== "";
+    const outboundProxy = account.outboundProxyHost !== undefined && account.outboundProxyHost !== "";
     const ua = account.userAgent ?? DEFAULT_USER_AGENT;
-    // One buffer for all of them (packed-text.ts); no Route without an outbound proxy (an empty view).
-    const bytes = packedText([
-      this.aor,
-      this.outboundProxy ? "Route: <sip:" + hostForUri(account.outboundProxyHost!) + ":" + portOr(account.outboundProxyPort, DEFAULT_SIP_PORT) + ";lr>\r\n" : "",
+    // In Line's order; no Route without an outbound proxy (an empty line).
+    const lines = [
+      "sip:" + account.user + "@" + this.domain,
+      outboundProxy ? "Route: <sip:" + hostForUri(account.outboundProxyHost!) + ":" + portOr(account.outboundProxyPort, DEFAULT_SIP_PORT) + ";lr>\r\n" : "",
       "User-Agent: " + ua + "\r\n",
       "Server: " + ua + "\r\n",
       account.user + "@",
-    ]);
-    this.aorBytes = bytes[0]!;
-    this.routeHeader = bytes[1]!;
-    this.userAgentHeader = bytes[2]!;
-    this.serverHeader = bytes[3]!;
-    this.userAt = bytes[4]!;
-    this.autoAnswer = options.autoAnswer !== false;
-    this.autoAnswerMs = nonNegative(options.autoAnswerMs, 0);
-    this.ringTimeoutMs = nonNegative(options.ringTimeoutMs, DEFAULT_RING_TIMEOUT_MS);
-    this.callLimitMs = nonNegative(options.callLimitMs, DEFAULT_CALL_LIMIT_MS);
-    this.allowRefer = options.allowRefer !== false;
+    ];
+    let total = 0;
+    for (let i = 0; i < lines.length; i++) total += utf8Length(lines[i]!);
+    const numbers = 8 * (LINES + 2 * Line.Count);
+    const store = new ArrayBuffer(numbers + total);
+    const n = new Float64Array(store, 0, LINES + 2 * Line.Count);
+    const bytes = new Uint8Array(store, numbers, total);
+    this.n = n;
+    this.bytes = bytes;
+    for (let i = 0, at = 0; i < lines.length; i++) {
+      const end = utf8Write(lines[i]!, bytes, at);
+      n[LINES + 2 * i] = at;
+      n[LINES + 2 * i + 1] = end - at;
+      at = end;
+    }
+    n[Num.ProxyPort] = nextHopPort(account);
+    n[Num.OutboundProxy] = outboundProxy ? 1 : 0;
+    n[Num.AutoAnswer] = options.autoAnswer !== false ? 1 : 0;
+    n[Num.AutoAnswerMs] = nonNegative(options.autoAnswerMs, 0);
+    n[Num.RingTimeoutMs] = nonNegative(options.ringTimeoutMs, DEFAULT_RING_TIMEOUT_MS);
+    n[Num.CallLimitMs] = nonNegative(options.callLimitMs, DEFAULT_CALL_LIMIT_MS);
+    n[Num.AllowRefer] = options.allowRefer !== false ? 1 : 0;
     const rtp = nonNegative(options.rtpPort, DEFAULT_RTP_PORT);
-    this.rtpPort = rtp > 0 && rtp < 65000 ? rtp - (rtp % 2) : DEFAULT_RTP_PORT;
-    this.maxCalls = Math.max(1, nonNegative(options.maxCalls, DEFAULT_MAX_CALLS));
-    this.messageBuffer = Math.max(600, nonNegative(options.messageBuffer, DEFAULT_CALL_BUFFER));
+    n[Num.RtpPort] = rtp > 0 && rtp < 65000 ? rtp - (rtp % 2) : DEFAULT_RTP_PORT;
+    n[Num.MaxCalls] = Math.max(1, nonNegative(options.maxCalls, DEFAULT_MAX_CALLS));
+    n[Num.MessageBuffer] = Math.max(600, nonNegative(options.messageBuffer, DEFAULT_CALL_BUFFER));
+  }
+
+  get proxyPort(): number { return this.n[Num.ProxyPort]!; }
+  /** An outbound proxy is configured: out-of-dialog requests carry a Route to it. */
+  get outboundProxy(): boolean { return this.n[Num.OutboundProxy] !== 0; }
+  get autoAnswer(): boolean { return this.n[Num.AutoAnswer] !== 0; }
+  get autoAnswerMs(): number { return this.n[Num.AutoAnswerMs]!; }
+  get ringTimeoutMs(): number { return this.n[Num.RingTimeoutMs]!; }
+  get callLimitMs(): number { return this.n[Num.CallLimitMs]!; }
+  get allowRefer(): boolean { return this.n[Num.AllowRefer] !== 0; }
+  get rtpPort(): number { return this.n[Num.RtpPort]!; }
+  get maxCalls(): number { return this.n[Num.MaxCalls]!; }
+  get messageBuffer(): number { return this.n[Num.MessageBuffer]!; }
+
+  /** "sip:user@domain", made on demand (logs, tests): calls write the bytes (writeAor). */
+  get aor(): string {
+    return this.lineString(Line.Aor);
+  }
+
+  /** The account's user, made on demand. */
+  get user(): string {
+    const n = this.n;
+    return spanToString(this.bytes, n[LINES + 2 * Line.UserAt]!, n[LINES + 2 * Line.UserAt + 1]! - 1);
+  }
+
+  /** Set `into` (a dialog's local URI) to the AOR's bytes. */
+  setAor(into: StoreField): boolean {
+    const n = this.n;
+    return into.set(this.bytes, n[LINES + 2 * Line.Aor]!, n[LINES + 2 * Line.Aor + 1]!);
+  }
+
+  /** "Route: <sip:proxy:port;lr>\r\n", nothing without an outbound proxy. */
+  writeRoute(w: SipWriter): SipWriter {
+    return this.writeLine(w, Line.Route);
+  }
+
+  /** "User-Agent: ...\r\n" (requests). */
+  writeUserAgent(w: SipWriter): SipWriter {
+    return this.writeLine(w, Line.UserAgent);
+  }
+
+  /** "Server: ...\r\n" (responses, §20.35). */
+  writeServer(w: SipWriter): SipWriter {
+    return this.writeLine(w, Line.Server);
+  }
+
+  /** "user@" (the Contact URI's user part). */
+  writeUserAt(w: SipWriter): SipWriter {
+    return this.writeLine(w, Line.UserAt);
+  }
+
+  private writeLine(w: SipWriter, line: Line): SipWriter {
+    const n = this.n;
+    return w.span(this.bytes, n[LINES + 2 * line]!, n[LINES + 2 * line + 1]!);
+  }
+
+  private lineString(line: Line): string {
+    const n = this.n;
+    return spanToString(this.bytes, n[LINES + 2 * line]!, n[LINES + 2 * line + 1]!);
   }
 }

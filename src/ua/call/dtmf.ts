@@ -6,8 +6,9 @@
  * A-D are kept. The result is the digit's character code, or -1.
  */
 import { ascii, spanEqualsCI } from "../../sip/message/bytes";
+import { C, Ch } from "../../sip/message/chars";
 import { H } from "../../sip/message/header";
-import { MediaType } from "../../sip/message/media-type";
+import { skipClass, skipLws } from "../../sip/message/lex";
 import type { SipMessage } from "../../sip/message/message";
 
 const K_APPLICATION = ascii("application");
@@ -27,26 +28,57 @@ function isSpace(b: number): boolean {
   return b === 32 || b === 9;
 }
 
-export class DtmfReader {
-  private readonly type = new MediaType();
+/** What contentType() found. */
+const enum DtmfType {
+  None = 0,
+  Relay = 1,
+  Bare = 2,
+}
 
+/**
+ * The message's Content-Type as one of the DTMF types (RFC 3261 §20.15:
+ * type "/" subtype, case-insensitive; "*" matches anything, as
+ * MediaType.matches has it). The transaction layer's request checker has
+ * read this header before (§8.2.3: 400 when it is malformed), so only type
+ * and subtype are looked at here: no MediaType reader of its own (issue #9:
+ * some 20 heap slots for the station's life).
+ */
+function contentType(msg: SipMessage): DtmfType {
+  const h = msg.first[H.ContentType]!;
+  if (h < 0) return DtmfType.None;
+  const buf = msg.buf;
+  const end = msg.hValueEnd[h]!;
+  const ts = skipLws(buf, msg.hValueStart[h]!, end);
+  const te = skipClass(buf, ts, end, C.Token);
+  let ss = skipLws(buf, te, end);
+  if (te === ts || ss >= end || buf[ss] !== Ch.Slash) return DtmfType.None;
+  ss = skipLws(buf, ss + 1, end);
+  const se = skipClass(buf, ss, end, C.Token);
+  if (se === ss) return DtmfType.None;
+  if (!isAny(buf, ts, te) && !spanEqualsCI(buf, ts, te - ts, K_APPLICATION)) return DtmfType.None;
+  if (isAny(buf, ss, se) || spanEqualsCI(buf, ss, se - ss, K_DTMF_RELAY)) return DtmfType.Relay;
+  return spanEqualsCI(buf, ss, se - ss, K_DTMF) ? DtmfType.Bare : DtmfType.None;
+}
+
+function isAny(buf: Uint8Array, start: number, end: number): boolean {
+  return end - start === 1 && buf[start] === 42;
+}
+
+/** Holds nothing: one for the whole core (see DTMF). */
+export class DtmfReader {
   /** Is the body's Content-Type one of the DTMF types? */
   isDtmfType(msg: SipMessage): boolean {
-    const h = msg.first[H.ContentType]!;
-    if (h < 0) return false;
-    const t = this.type;
-    return t.read(msg.buf, msg.hValueStart[h]!, msg.hValueEnd[h]!) && (t.matches(K_APPLICATION, K_DTMF_RELAY) || t.matches(K_APPLICATION, K_DTMF));
+    return contentType(msg) !== DtmfType.None;
   }
 
   /** The digit an INFO carries, or -1 when it carries none we can read. */
   read(msg: SipMessage): number {
-    const h = msg.first[H.ContentType]!;
-    if (h < 0 || msg.bodyLen <= 0) return -1;
-    const t = this.type;
-    if (!t.read(msg.buf, msg.hValueStart[h]!, msg.hValueEnd[h]!)) return -1;
-    if (t.matches(K_APPLICATION, K_DTMF_RELAY)) return this.relay(msg.buf, msg.bodyStart, msg.bodyStart + msg.bodyLen);
-    if (t.matches(K_APPLICATION, K_DTMF)) return this.bare(msg.buf, msg.bodyStart, msg.bodyStart + msg.bodyLen);
-    return -1;
+    if (msg.bodyLen <= 0) return -1;
+    switch (contentType(msg)) {
+      case DtmfType.Relay: return this.relay(msg.buf, msg.bodyStart, msg.bodyStart + msg.bodyLen);
+      case DtmfType.Bare: return this.bare(msg.buf, msg.bodyStart, msg.bodyStart + msg.bodyLen);
+      default: return -1;
+    }
   }
 
   /** "Signal=<d>" on a line of its own; names are case-insensitive. */
@@ -85,3 +117,6 @@ export class DtmfReader {
     return e - s === 1 ? dtmfDigit(buf[s]!) : -1;
   }
 }
+
+/** The one DTMF reader (a module constant: on the device in the read-only preloaded heap). */
+export const DTMF = new DtmfReader();

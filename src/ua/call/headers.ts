@@ -9,6 +9,7 @@ import type { SipWriter } from "../../sip/message/writer";
 import type { ContactAddress } from "../contact-address";
 import { writeHostPort } from "../register-request";
 import { K_ALLOW, K_SUPPORTED } from "./capabilities";
+import type { CallConfig } from "./config";
 
 const K_CONTACT = ascii("Contact: <sip:");
 const K_CLOSE = ascii(">\r\n");
@@ -25,8 +26,9 @@ const K_WARNING_TEXT = ascii(" \"Incompatible media format\"\r\n");
 const K_RECV_INFO_EMPTY = ascii("Recv-Info: \r\n");
 const K_RETRY_AFTER = ascii("Retry-After: ");
 
-export function writeContact(w: SipWriter, userAt: Uint8Array, a: ContactAddress): void {
-  w.bytes(K_CONTACT).bytes(userAt);
+/** Contact: <sip:user@host:port> (the user from the call settings, the host and port as the layer advertises them). */
+export function writeContact(w: SipWriter, cfg: CallConfig, a: ContactAddress): void {
+  cfg.writeUserAt(w.bytes(K_CONTACT));
   writeHostPort(w, a);
   w.bytes(K_CLOSE);
 }

@@ -23,6 +23,8 @@ export interface CallOwner {
   readonly hash: HashHost;
   readonly log: LogHost | undefined;
   readonly config: CallConfig;
+  /** The call slots, by index (a call placed for a REFER names its referrer by index: Call.referredBy). */
+  readonly calls: readonly Call[];
   /** Shared scratch: writers, the message a call parses its stored INVITE into, readers (src/ua/scratch.ts). */
   readonly scratch: Scratch;
   /** Shared scratch: a call parses its stored INVITE, reads SDP and DTMF with these. */

@@ -5,14 +5,20 @@
  * with the status line ("SIP/2.0 100 Trying" at once, §2.4.5), and
  * Subscription-State terminated with the final status (RFC 6665 §4.2.2).
  * One NOTIFY is in flight at a time; a newer status waits for its answer.
+ *
+ * The notifier's state is the referring call's (ReferSubscription: a
+ * transaction and three numbers in the call's table), and these are
+ * functions over it, as timer-pair.ts is over a TimerPair: in XS a
+ * notifier object of its own was 8 heap slots per call slot (16 bytes each
+ * on the device), with a pointer back to its call and to the owner.
  */
 import { ascii } from "../../sip/message/bytes";
 import { H } from "../../sip/message/header";
 import type { SipMessage } from "../../sip/message/message";
 import { Method } from "../../sip/message/method";
 import type { SipWriter } from "../../sip/message/writer";
-import type { ClientTransactionHandle } from "../../sip/transaction/api";
-import type { Call } from "./call";
+import type { Dialog } from "../../sip/dialog/dialog";
+import type { ClientTransactionHandle, ClientTransactionUser } from "../../sip/transaction/api";
 import { writeContact } from "./headers";
 import type { CallOwner } from "./owner";
 
@@ -45,7 +51,7 @@ function phrase(status: number): string {
   }
 }
 
-/** The notifier's flags, in one number (in XS each property is a heap slot per call slot, 16 bytes on the device). */
+/** The notifier's flags, in one number. */
 const enum Flag {
   /** Subscription alive: NOTIFYs are due. */
   Active = 1,
@@ -57,116 +63,109 @@ const enum Flag {
   ReferredAgain = 8,
 }
 
-export class ReferNotifier {
-  private readonly owner: CallOwner;
-  private readonly call: Call;
-  private tx: ClientTransactionHandle | null = null;
-  private flags = 0;
+/** What the referring call carries for its implicit subscription (RFC 3515 §2.4.4): the call is the NOTIFYs' transaction user. */
+export interface ReferSubscription extends ClientTransactionUser {
+  readonly dialog: Dialog;
+  /** The NOTIFY in flight, null when none. */
+  notifyTx: ClientTransactionHandle | null;
+  /** Flag bits. */
+  referFlags: number;
   /** The status to report next (0: nothing pending); a final one ends the subscription. */
-  private pending = 0;
+  referPending: number;
   /** The id of the subscription (RFC 3515 §2.4.6): the CSeq of the REFER, written from the second REFER of a dialog on. */
-  private referCseq = 0;
+  referCseq: number;
+}
 
-  constructor(owner: CallOwner, call: Call) {
-    this.owner = owner;
-    this.call = call;
-  }
+/** Subscription alive: NOTIFYs are due. */
+export function referActive(s: ReferSubscription): boolean {
+  return (s.referFlags & Flag.Active) !== 0;
+}
 
-  /** The user agent's scratch writer (read through the owner: no slot of its own): a NOTIFY is handed to its transaction as soon as it is written. */
-  private get w(): SipWriter {
-    return this.owner.scratch.w;
-  }
+function deactivate(s: ReferSubscription): void {
+  s.referFlags &= ~Flag.Active;
+}
 
-  /** Subscription alive: NOTIFYs are due. */
-  get active(): boolean {
-    return (this.flags & Flag.Active) !== 0;
-  }
-  private set active(v: boolean) {
-    this.flags = v ? this.flags | Flag.Active : this.flags & ~Flag.Active;
-  }
+/** A new call in the slot: no subscription. */
+export function referReset(s: ReferSubscription): void {
+  s.referFlags = 0;
+  s.notifyTx = null;
+  s.referPending = 0;
+}
 
-  private get finished(): boolean {
-    return (this.flags & Flag.Finished) !== 0;
-  }
+/** A REFER was accepted (202): report "100 Trying" (RFC 3515 §2.4.5). */
+export function referStart(s: ReferSubscription, owner: CallOwner, referCseq: number): void {
+  const flags = s.referFlags;
+  const again = (flags & Flag.Referred) !== 0 ? Flag.ReferredAgain : 0;
+  s.referFlags = (flags & Flag.ReferredAgain) | again | Flag.Referred | Flag.Active;
+  s.referCseq = referCseq;
+  referProgress(s, owner, 100);
+}
 
-  reset(): void {
-    this.flags = 0;
-    this.tx = null;
-    this.pending = 0;
-  }
+/** The referred call progressed: 1xx keeps the subscription, a final status ends it. */
+export function referProgress(s: ReferSubscription, owner: CallOwner, status: number): void {
+  if (!referActive(s) || (s.referFlags & Flag.Finished) !== 0) return;
+  s.referPending = status;
+  if (s.notifyTx === null) flush(s, owner);
+}
 
-  /** A REFER was accepted (202): report "100 Trying" (RFC 3515 §2.4.5). */
-  start(referCseq: number): void {
-    const again = (this.flags & Flag.Referred) !== 0 ? Flag.ReferredAgain : 0;
-    this.flags = (this.flags & Flag.ReferredAgain) | again | Flag.Referred | Flag.Active;
-    this.referCseq = referCseq;
-    this.progress(100, null);
+/** A response to a NOTIFY of this call. */
+export function referResponse(s: ReferSubscription, owner: CallOwner, tx: ClientTransactionHandle, msg: SipMessage): void {
+  if (tx !== s.notifyTx || msg.status < 200) return;
+  s.notifyTx = null;
+  // RFC 6665 §4.1.3: 481 (or any failure) means the subscriber is gone.
+  if (msg.status >= 300 || (s.referFlags & Flag.Finished) !== 0) {
+    deactivate(s);
+    return;
   }
+  flush(s, owner);
+}
 
-  /** The referred call progressed: 1xx keeps the subscription, a final status ends it. */
-  progress(status: number, _call: Call | null): void {
-    if (!this.active || this.finished) return;
-    this.pending = status;
-    if (this.tx === null) this.flush();
+/** A NOTIFY of this call got no final response (its transaction failed). */
+export function referFailed(s: ReferSubscription, tx: ClientTransactionHandle): void {
+  if (tx !== s.notifyTx) return;
+  s.notifyTx = null;
+  deactivate(s);
+}
+
+/** The referring call ended: its dialog can carry no more NOTIFYs. */
+export function referCallEnded(s: ReferSubscription): void {
+  deactivate(s);
+  s.referPending = 0;
+}
+
+function flush(s: ReferSubscription, owner: CallOwner): void {
+  const status = s.referPending;
+  if (status === 0 || !referActive(s)) return;
+  s.referPending = 0;
+  const d = s.dialog;
+  if (!d.active || d.remoteTarget.len === 0) {
+    deactivate(s);
+    return;
   }
-
-  response(tx: ClientTransactionHandle, msg: SipMessage): void {
-    if (tx !== this.tx || msg.status < 200) return;
-    this.tx = null;
-    // RFC 6665 §4.1.3: 481 (or any failure) means the subscriber is gone.
-    if (msg.status >= 300 || this.finished) {
-      this.active = false;
-      return;
-    }
-    this.flush();
-  }
-
-  failed(tx: ClientTransactionHandle): void {
-    if (tx !== this.tx) return;
-    this.tx = null;
-    this.active = false;
-  }
-
-  /** The referring call ended: its dialog can carry no more NOTIFYs. */
-  callEnded(): void {
-    this.active = false;
-    this.pending = 0;
-  }
-
-  private flush(): void {
-    const status = this.pending;
-    if (status === 0 || !this.active) return;
-    this.pending = 0;
-    const d = this.call.dialog;
-    if (!d.active || d.remoteTarget.len === 0) {
-      this.active = false;
-      return;
-    }
-    const owner = this.owner;
-    const tx = owner.layer.createClient(this.call, Method.NOTIFY);
-    if (tx === null) return;
-    tx.userData = NOTIFY_PURPOSE;
-    const final = status >= 200;
-    const w = this.w.reset();
-    d.writeRequestLine(w, Method.NOTIFY);
-    owner.layer.writeVia(w, tx);
-    d.writeHeaders(w, Method.NOTIFY, d.nextLocalSeq());
-    w.bytes(K_EVENT_REFER);
-    if ((this.flags & Flag.ReferredAgain) !== 0) w.bytes(K_ID).uint(this.referCseq);
-    w.crlf();
-    w.bytes(final ? K_TERMINATED : K_ACTIVE);
-    writeContact(w, owner.config.userAt, owner.contact());
-    w.bytes(owner.config.userAgentHeader);
-    w.bytes(K_SIPFRAG);
-    // The body: "SIP/2.0 <status> <reason>\r\n" (RFC 3420).
-    const body = K_SIP20.length + 3 + 1 + phrase(status).length + 2;
-    w.headerUint(H.ContentLength, body).crlf();
-    w.bytes(K_SIP20).uint(status).byte(32).text(phrase(status)).crlf();
-    if (final) this.flags |= Flag.Finished;
-    this.tx = tx;
-    if (!owner.layer.send(tx, w, d.hop.address, d.hop.port)) {
-      this.tx = null;
-      this.active = false;
-    }
+  const tx = owner.layer.createClient(s, Method.NOTIFY);
+  if (tx === null) return;
+  tx.userData = NOTIFY_PURPOSE;
+  const final = status >= 200;
+  // The user agent's scratch writer: a NOTIFY is handed to its transaction as soon as it is written.
+  const w: SipWriter = owner.scratch.w.reset();
+  d.writeRequestLine(w, Method.NOTIFY);
+  owner.layer.writeVia(w, tx);
+  d.writeHeaders(w, Method.NOTIFY, d.nextLocalSeq());
+  w.bytes(K_EVENT_REFER);
+  if ((s.referFlags & Flag.ReferredAgain) !== 0) w.bytes(K_ID).uint(s.referCseq);
+  w.crlf();
+  w.bytes(final ? K_TERMINATED : K_ACTIVE);
+  writeContact(w, owner.config, owner.contact());
+  owner.config.writeUserAgent(w);
+  w.bytes(K_SIPFRAG);
+  // The body: "SIP/2.0 <status> <reason>\r\n" (RFC 3420).
+  const body = K_SIP20.length + 3 + 1 + phrase(status).length + 2;
+  w.headerUint(H.ContentLength, body).crlf();
+  w.bytes(K_SIP20).uint(status).byte(32).text(phrase(status)).crlf();
+  if (final) s.referFlags |= Flag.Finished;
+  s.notifyTx = tx;
+  if (!owner.layer.send(tx, w, d.hop.address, d.hop.port)) {
+    s.notifyTx = null;
+    deactivate(s);
   }
 }
