@@ -190,6 +190,37 @@ describe("the door code: brute force", () => {
     expect(seen).toEqual([60_000, 120_000, 240_000, 480_000, 960_000, 1_920_000, MAX_LOCKOUT_MS, MAX_LOCKOUT_MS, MAX_LOCKOUT_MS]);
   });
 
+  it("a lockout that is over counts wrong codes afresh: two more do not lock, the third does; the relay pulse lasts openMs", () => {
+    const { clock, o } = opener(60_000);
+    const setRelay: boolean[] = [];
+    const pinClock = new VirtualClock(0);
+    const pinQueue = new TimerQueue(pinClock);
+    pinClock.attach(pinQueue);
+    const pinned = new DoorOpener(pinQueue, { setRelay: (on: boolean) => void setRelay.push(on), setLed: () => undefined }, "4711", 1000, 3, 60_000);
+    // One wrong code per call, so that only the count in a row (across calls) is at work.
+    const wrongInNewCall = (): CodeResult => {
+      o.newCall();
+      return type(o, "0000").at(-1)!;
+    };
+    for (let i = 0; i < 3; i++) wrongInNewCall();
+    expect([o.locked, o.lockouts, o.wrongInRow]).toEqual([true, 1, 3]);
+    clock.advance(60_000);
+    expect(o.locked).toBe(false);
+    expect(wrongInNewCall()).toBe(CodeResult.Wrong);
+    expect(wrongInNewCall()).toBe(CodeResult.Wrong);
+    expect([o.locked, o.wrongInRow]).toEqual([false, 2]);
+    expect(wrongInNewCall()).toBe(CodeResult.Wrong);
+    expect([o.locked, o.lockouts]).toEqual([true, 2]);
+    expect(wrongInNewCall()).toBe(CodeResult.Locked);
+    // The pulse: on at once, off after openMs (the opener is its timer's entry).
+    expect(type(pinned, "4711").at(-1)).toBe(CodeResult.Open);
+    expect([pinned.relayOn, setRelay]).toEqual([true, [true]]);
+    pinClock.advance(999);
+    expect(pinned.relayOn).toBe(true);
+    pinClock.advance(1);
+    expect([pinned.relayOn, setRelay]).toEqual([false, [true, false]]);
+  });
+
   it("digits of two calls do not add up to one code; '*' clears an entry", () => {
     const { o } = opener();
     // "47" in one call and "11" in another would make 4711 if they were one entry.

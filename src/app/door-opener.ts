@@ -26,7 +26,7 @@
  */
 import { ascii } from "../sip/message/bytes";
 import type { PinsHost } from "../host";
-import { TimerEntry, type TimerQueue, type TimerTarget } from "../sip/timer/timer-queue";
+import { TimerNode, type TimerQueue } from "../sip/timer/timer-queue";
 import { TimerKind } from "../sip/timer/timer-kind";
 
 export const DEFAULT_DOOR_OPEN_MS = 3000;
@@ -69,51 +69,164 @@ export interface RelayListener {
   onRelay(on: boolean): void;
 }
 
-export class DoorOpener implements TimerTarget {
+/**
+ * Where the opener's numbers are in its Float64Array (issue #9, the idle
+ * heap: in XS a number kept as a property is a heap slot, 16 bytes on the
+ * device; here 8 bytes of the buffer that also holds the code). Read and
+ * written through the named accessors of DoorOpener.
+ */
+const enum Num {
+  /** Digits in the entry. */
+  Len = 0,
+  /** Whose digits the entry holds (the application's call slot), -1 for none. */
+  Owner = 1,
+  /** The clock time a lockout ends at; 0 when not locked. */
+  LockedUntil = 2,
+  WrongInCall = 3,
+  WrongInRow = 4,
+  WrongTotal = 5,
+  Lockouts = 6,
+  RelayOn = 7,
+  Openings = 8,
+  OpenMs = 9,
+  MaxWrong = 10,
+  LockoutMs = 11,
+  Count = 12,
+}
+
+/**
+ * The opener is the queue entry of the relay pulse's timer (a TimerNode: an
+ * entry of its own and the property holding it would cost 8 heap slots).
+ * A lockout needs no timer: it is the time it ends at, compared with the
+ * clock when a digit comes.
+ */
+export class DoorOpener extends TimerNode {
   listener: RelayListener | undefined;
-  /** The code's bytes (A-D upper case); empty when disabled. The code and the entry are views of one buffer (a typed array of its own costs 3 heap slots and a chunk more). */
+  /**
+   * The code's bytes (A-D upper case); empty when disabled. The numbers,
+   * the code and the entry are views of one buffer (a typed array of its
+   * own costs 3 heap slots and a chunk more).
+   */
   private readonly code: Uint8Array;
   private readonly entry: Uint8Array;
-  private len = 0;
-  /** Whose digits the entry holds (the application's call slot), -1 for none. */
-  private owner = -1;
+  private readonly n: Float64Array;
   private readonly pins: PinsHost | undefined;
   private readonly timers: TimerQueue;
-  private readonly pulse: TimerEntry;
-  private readonly lockTimer: TimerEntry;
-  readonly openMs: number;
-  readonly maxWrong: number;
-  readonly lockoutMs: number;
-  /** Wrong entries in the current call, and in a row across calls. */
-  wrongInCall = 0;
-  wrongInRow = 0;
-  /** Wrong entries since start (diagnostics, tests). */
-  wrongTotal = 0;
-  /** Lockouts in a row (no right code in between): the next cool-down doubles. */
-  lockouts = 0;
-  locked = false;
-  relayOn = false;
-  /** Openings since start (tests, diagnostics). */
-  openings = 0;
 
   constructor(timers: TimerQueue, pins: PinsHost | undefined, code: string, openMs = DEFAULT_DOOR_OPEN_MS, maxWrong = DEFAULT_MAX_WRONG, lockoutMs = DEFAULT_LOCKOUT_MS) {
+    super(TimerKind.User);
     const bytes = validDoorCode(code) ? ascii(code.toUpperCase()) : new Uint8Array(0);
-    const store = new ArrayBuffer(bytes.length + MAX_CODE);
-    this.code = new Uint8Array(store, 0, bytes.length);
+    const store = new ArrayBuffer(8 * Num.Count + bytes.length + MAX_CODE);
+    this.n = new Float64Array(store, 0, Num.Count);
+    this.code = new Uint8Array(store, 8 * Num.Count, bytes.length);
     this.code.set(bytes);
-    this.entry = new Uint8Array(store, bytes.length, MAX_CODE);
+    this.entry = new Uint8Array(store, 8 * Num.Count + bytes.length, MAX_CODE);
     this.timers = timers;
     this.pins = pins;
-    this.pulse = new TimerEntry(this, TimerKind.User);
-    this.lockTimer = new TimerEntry(this, TimerKind.User);
-    this.openMs = openMs > 0 ? openMs : DEFAULT_DOOR_OPEN_MS;
-    this.maxWrong = maxWrong > 0 ? maxWrong : DEFAULT_MAX_WRONG;
-    this.lockoutMs = lockoutMs >= 0 ? lockoutMs : DEFAULT_LOCKOUT_MS;
+    this.owner = -1;
+    this.n[Num.OpenMs] = openMs > 0 ? openMs : DEFAULT_DOOR_OPEN_MS;
+    this.n[Num.MaxWrong] = maxWrong > 0 ? maxWrong : DEFAULT_MAX_WRONG;
+    this.n[Num.LockoutMs] = lockoutMs >= 0 ? lockoutMs : DEFAULT_LOCKOUT_MS;
   }
 
   /** Is a door code configured (DTMF can open the door)? */
   get enabled(): boolean {
     return this.code.length > 0;
+  }
+
+  get openMs(): number {
+    return this.n[Num.OpenMs]!;
+  }
+
+  get maxWrong(): number {
+    return this.n[Num.MaxWrong]!;
+  }
+
+  get lockoutMs(): number {
+    return this.n[Num.LockoutMs]!;
+  }
+
+  /** Wrong entries in the current call. */
+  get wrongInCall(): number {
+    return this.n[Num.WrongInCall]!;
+  }
+
+  private set wrongInCall(v: number) {
+    this.n[Num.WrongInCall] = v;
+  }
+
+  /** Wrong entries in a row, across calls (reset by a right code, and by the first digit after a lockout is over). */
+  get wrongInRow(): number {
+    return this.n[Num.WrongInRow]!;
+  }
+
+  private set wrongInRow(v: number) {
+    this.n[Num.WrongInRow] = v;
+  }
+
+  /** Wrong entries since start (diagnostics, tests). */
+  get wrongTotal(): number {
+    return this.n[Num.WrongTotal]!;
+  }
+
+  private set wrongTotal(v: number) {
+    this.n[Num.WrongTotal] = v;
+  }
+
+  /** Lockouts in a row (no right code in between): the next cool-down doubles. Settable for tests. */
+  get lockouts(): number {
+    return this.n[Num.Lockouts]!;
+  }
+
+  set lockouts(v: number) {
+    this.n[Num.Lockouts] = v;
+  }
+
+  /** Locked out after repeated wrong entries: every entry is refused until the cool-down is over. */
+  get locked(): boolean {
+    return this.lockedUntil > 0 && this.timers.now() < this.lockedUntil;
+  }
+
+  /** The relay is pulsed now. */
+  get relayOn(): boolean {
+    return this.n[Num.RelayOn] !== 0;
+  }
+
+  private set relayOn(v: boolean) {
+    this.n[Num.RelayOn] = v ? 1 : 0;
+  }
+
+  /** Openings since start (tests, diagnostics). */
+  get openings(): number {
+    return this.n[Num.Openings]!;
+  }
+
+  private set openings(v: number) {
+    this.n[Num.Openings] = v;
+  }
+
+  private get len(): number {
+    return this.n[Num.Len]!;
+  }
+
+  private set len(v: number) {
+    this.n[Num.Len] = v;
+  }
+
+  private get owner(): number {
+    return this.n[Num.Owner]!;
+  }
+
+  private set owner(v: number) {
+    this.n[Num.Owner] = v;
+  }
+
+  private get lockedUntil(): number {
+    return this.n[Num.LockedUntil]!;
+  }
+
+  private set lockedUntil(v: number) {
+    this.n[Num.LockedUntil] = v;
   }
 
   /** A new call: a fresh entry and a fresh per-call count. */
@@ -134,7 +247,12 @@ export class DoorOpener implements TimerTarget {
   /** A digit (character code) typed in call `owner` (any number naming the call, e.g. its slot). */
   digit(d: number, owner = 0): CodeResult {
     if (this.code.length === 0) return CodeResult.Disabled;
-    if (this.locked) return CodeResult.Locked;
+    if (this.lockedUntil > 0) {
+      if (this.timers.now() < this.lockedUntil) return CodeResult.Locked;
+      // The cool-down is over: a fresh count of wrong entries in a row (the lockouts in a row stay, for the next doubling).
+      this.lockedUntil = 0;
+      this.wrongInRow = 0;
+    }
     if (owner !== this.owner) {
       this.owner = owner;
       this.len = 0;
@@ -145,7 +263,10 @@ export class DoorOpener implements TimerTarget {
       this.len = 0;
       return CodeResult.Cleared;
     }
-    if (this.len < MAX_CODE) this.entry[this.len++] = d;
+    if (this.len < MAX_CODE) {
+      this.entry[this.len] = d;
+      this.len++;
+    }
     const complete = this.len >= code.length || (d === 35 /* # */ && code[code.length - 1] === 35);
     if (!complete) return CodeResult.Pending;
     const match = this.matches();
@@ -160,9 +281,8 @@ export class DoorOpener implements TimerTarget {
     this.wrongInRow++;
     this.wrongTotal++;
     if (this.wrongInRow >= this.maxWrong && this.lockoutMs > 0) {
-      this.locked = true;
       this.lockouts++;
-      this.timers.start(this.lockTimer, this.cooldownMs, TimerKind.User);
+      this.lockedUntil = this.timers.now() + this.cooldownMs;
     }
     return this.wrongInCall >= this.maxWrong ? CodeResult.TooManyWrong : CodeResult.Wrong;
   }
@@ -172,19 +292,15 @@ export class DoorOpener implements TimerTarget {
     this.openings++;
     this.relayOn = true;
     if (this.pins !== undefined) this.pins.setRelay(true);
-    this.timers.start(this.pulse, this.openMs, TimerKind.User);
+    this.timers.start(this, this.openMs, TimerKind.User);
     if (this.listener !== undefined) this.listener.onRelay(true);
   }
 
-  onTimer(entry: TimerEntry): void {
-    if (entry === this.pulse) {
-      this.relayOn = false;
-      if (this.pins !== undefined) this.pins.setRelay(false);
-      if (this.listener !== undefined) this.listener.onRelay(false);
-    } else if (entry === this.lockTimer) {
-      this.locked = false;
-      this.wrongInRow = 0;
-    }
+  /** The relay pulse is over (the queue calls this: the opener is the pulse's entry). */
+  fire(): void {
+    this.relayOn = false;
+    if (this.pins !== undefined) this.pins.setRelay(false);
+    if (this.listener !== undefined) this.listener.onRelay(false);
   }
 
   private matches(): boolean {

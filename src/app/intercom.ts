@@ -20,7 +20,7 @@ import { LogLevel, logEnabled } from "../host";
 import { CallMedia, type CallMediaListener } from "../media/call-media";
 import { Tone } from "../media/tone";
 import type { SipMessage } from "../sip/message/message";
-import { TimerEntry, TimerQueue, type TimerTarget } from "../sip/timer/timer-queue";
+import { TimerNode, TimerQueue } from "../sip/timer/timer-queue";
 import { TimerKind } from "../sip/timer/timer-kind";
 import { type TimerConfig, TimerValues } from "../sip/timer/timers";
 import type { ServerTransactionHandle, ServerTransactionUser } from "../sip/transaction/api";
@@ -157,8 +157,15 @@ const NOBODY: ServerTransactionUser = Object.freeze({
   onServerTimeout(): void {},
 });
 
-export class Intercom implements UserAgentListener, RegistrationListener, KeepaliveListener, DoorbellListener, HuntListener, RelayListener, TimerTarget, CallMediaListener {
-  readonly timers: TimerQueue;
+/** No call target configured. Frozen: on the device it stays in the preloaded, read-only heap. */
+const NO_TARGETS: readonly string[] = Object.freeze([]);
+
+/**
+ * The Intercom is the queue entry of its one timer, the hang-up after the
+ * door opened (a TimerNode, issue #9: an entry of its own and the property
+ * holding it cost 8 heap slots in XS, the entry's own fields here 5).
+ */
+export class Intercom extends TimerNode implements UserAgentListener, RegistrationListener, KeepaliveListener, DoorbellListener, HuntListener, RelayListener, CallMediaListener {
   readonly layer: TransactionLayer;
   readonly ua: UserAgent;
   readonly registration: Registration | null;
@@ -175,18 +182,16 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
 
   private readonly settings: IntercomSettings;
   private readonly log: LogHost | undefined;
-  private readonly targets: readonly string[];
-  private readonly hangupTimer: TimerEntry;
   private hangupCall: Call | null = null;
   private regState: RegState = RegState.Unregistered;
   private serverLost = false;
   private started = false;
 
   constructor(hosts: IntercomHosts, settings: IntercomSettings) {
+    super(TimerKind.User);
     this.settings = settings;
     this.log = hosts.log;
     const timers = new TimerQueue(hosts.clock, hosts.log);
-    this.timers = timers;
     const timerValues = new TimerValues(settings.timers);
     const layer = new TransactionLayer({
       queue: timers,
@@ -239,12 +244,20 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
     this.opener.listener = this;
     this.led = new StatusLed(timers, hosts.pins);
     this.hunt = new Hunt(ua, this);
-    this.targets = settings.targets ?? [];
-    this.hangupTimer = new TimerEntry(this, TimerKind.User);
     this.media = new CallMedia({
       calls: ua.calls, timers, clock: hosts.clock, random: hosts.random, log: hosts.log, audio: hosts.audio, listener: this,
       ringback: settings.ringback === "us" ? Tone.RingbackUs : Tone.Ringback,
     });
+  }
+
+  /** The core's one timer queue (the layer's): the host attaches its clock to it. */
+  get timers(): TimerQueue {
+    return this.layer.queue;
+  }
+
+  /** Who the doorbell calls (settings.targets). */
+  private get targets(): readonly string[] {
+    return this.settings.targets ?? NO_TARGETS;
   }
 
   /** The UDP receiver for the host's socket (the transaction layer). */
@@ -354,7 +367,7 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
       case CallState.Ended:
         if (this.hangupCall === call) {
           this.hangupCall = null;
-          this.timers.stop(this.hangupTimer);
+          this.timers.stop(this);
         }
         this.emit(IntercomEvent.CallDown, call, this.detailed ? endReasonName(call.endReason) + (call.endStatus > 0 ? " (" + call.endStatus + ")" : "") : "");
         break;
@@ -389,7 +402,7 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
         const after = this.settings.hangupAfterOpenMs ?? 0;
         if (after > 0) {
           this.hangupCall = call;
-          this.timers.start(this.hangupTimer, after, TimerKind.User);
+          this.timers.start(this, after, TimerKind.User);
         }
         return;
       }
@@ -445,10 +458,10 @@ export class Intercom implements UserAgentListener, RegistrationListener, Keepal
     this.refreshLed();
   }
 
-  // ---- TimerTarget -------------------------------------------------------------
+  // ---- TimerNode ---------------------------------------------------------------
 
-  onTimer(entry: TimerEntry): void {
-    if (entry !== this.hangupTimer) return;
+  /** The hang-up after the door opened (settings.hangupAfterOpenMs). */
+  fire(): void {
     const call = this.hangupCall;
     this.hangupCall = null;
     if (call !== null && call.state === CallState.Up) {

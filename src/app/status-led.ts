@@ -9,7 +9,7 @@
  *   door open                  very fast      50 / 50
  */
 import type { PinsHost } from "../host";
-import { TimerEntry, type TimerQueue, type TimerTarget } from "../sip/timer/timer-queue";
+import { TimerNode, type TimerQueue } from "../sip/timer/timer-queue";
 import { TimerKind } from "../sip/timer/timer-kind";
 
 export const enum LedPattern {
@@ -26,32 +26,37 @@ export const enum LedPattern {
 const ON_MS: readonly number[] = Object.freeze([0, 500, 100, 1, 100, 900, 50]);
 const OFF_MS: readonly number[] = Object.freeze([0, 500, 1900, 0, 100, 100, 50]);
 
-export class StatusLed implements TimerTarget {
+/**
+ * The LED is the queue entry of its blink timer (a TimerNode, issue #9: an
+ * entry of its own and the property holding it cost 8 heap slots in XS,
+ * the entry's own fields here 5).
+ */
+export class StatusLed extends TimerNode {
   private readonly timers: TimerQueue;
   private readonly pins: PinsHost | undefined;
-  private readonly timer: TimerEntry;
   pattern: LedPattern = LedPattern.Off;
   on = false;
 
   constructor(timers: TimerQueue, pins: PinsHost | undefined) {
+    super(TimerKind.User);
     this.timers = timers;
     this.pins = pins;
-    this.timer = new TimerEntry(this, TimerKind.User);
   }
 
   show(pattern: LedPattern): void {
     if (pattern === this.pattern) return;
     this.pattern = pattern;
-    this.timers.stop(this.timer);
+    this.timers.stop(this);
     this.set(pattern !== LedPattern.Off);
-    if (OFF_MS[pattern]! > 0) this.timers.start(this.timer, ON_MS[pattern]!, TimerKind.User);
+    if (OFF_MS[pattern]! > 0) this.timers.start(this, ON_MS[pattern]!, TimerKind.User);
   }
 
-  onTimer(_entry: TimerEntry): void {
+  /** The blink timer: the LED's next phase. */
+  fire(): void {
     const p = this.pattern;
     if (OFF_MS[p]! === 0) return;
     this.set(!this.on);
-    this.timers.start(this.timer, this.on ? ON_MS[p]! : OFF_MS[p]!, TimerKind.User);
+    this.timers.start(this, this.on ? ON_MS[p]! : OFF_MS[p]!, TimerKind.User);
   }
 
   private set(on: boolean): void {

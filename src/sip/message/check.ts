@@ -10,6 +10,7 @@ import { H } from "./header";
 import { Kind, type SipMessage } from "./message";
 import { Method } from "./method";
 import { MediaType } from "./media-type";
+import type { Params } from "./params";
 import { canAnswer } from "./response";
 import { Scheme } from "./uri";
 import { HeaderValues } from "./values";
@@ -61,11 +62,19 @@ export class RequestChecker {
   reason: Uint8Array = R_NOT_IMPLEMENTED;
   extra: Extra = Extra.None;
   private readonly values: HeaderValues;
-  private readonly type = new MediaType();
+  /** Content-Type and Accept elements (§8.2.3); its parameter cursor may be lent (see the constructor). */
+  private readonly type: MediaType;
 
-  /** `values`: a comma-list reader to share (the transaction layer's), else one of its own. */
-  constructor(values?: HeaderValues) {
+  /**
+   * `values`: a comma-list reader to share (the transaction layer's), else
+   * one of its own. `params`: a parameter cursor for the media types to
+   * borrow (the transaction layer lends its re-parse message's: that
+   * message is read only inside the layer's own sends and the TU's
+   * callbacks, never while check() runs), else one of their own.
+   */
+  constructor(values?: HeaderValues, params?: Params) {
     this.values = values ?? new HeaderValues();
+    this.type = new MediaType(params);
   }
 
   /** True when the request may go on to the transaction and dialog layers. */

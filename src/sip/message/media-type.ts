@@ -16,7 +16,18 @@ export class MediaType {
   paramsStart = 0;
   paramsEnd = 0;
   error = -1;
-  readonly params = new Params();
+  /** The cursor read() validates the parameters with: lent, or its own (see the constructor). */
+  readonly params: Params;
+
+  /**
+   * `params`: a cursor to share, else one of its own (issue #9: a cursor is
+   * 10 heap slots in XS). read() uses it only while it runs, and nothing
+   * is kept in it afterwards, so a cursor whose other users are never in
+   * the middle of a read when this one reads may be lent.
+   */
+  constructor(params?: Params) {
+    this.params = params ?? new Params();
+  }
 
   read(buf: Uint8Array, start: number, end: number): boolean {
     this.buf = buf;

@@ -32,9 +32,9 @@ import { SipWriter } from "../message/writer";
 import { BRANCH_LENGTH, TAG_LENGTH, writeBranch } from "../ids";
 import type { TimerQueue } from "../timer/timer-queue";
 import { TimerValues } from "../timer/timers";
-import { ADDRESS_BYTES, responsePort, UdpTransport, type TransportSink } from "../transport/udp-transport";
+import { responsePort, UdpTransport, type TransportSink } from "../transport/udp-transport";
 import { copyStamped, needsReceived, stampInPlace } from "../transport/received";
-import { AdvertisedAddress, LearnedAddress } from "../transport/addresses";
+import { LOCAL_ADDRESS_BYTES, LocalAddresses } from "../transport/addresses";
 import {
   ClientState,
   ServerState,
@@ -43,11 +43,11 @@ import {
   type RequestScreen,
   ScreenVerdict,
   type ServerTransactionUser,
-  type TransactionCounters,
   type TransactionLayerApi,
   type TransactionLayerOptions,
 } from "./api";
 import { MessageArena, type StoredMessage } from "./arena";
+import { Count, Counters } from "./counters";
 import { CLIENT_NUMBERS, ClientTransaction, type ClientOwner } from "./client";
 import { writeAck, writeCancel } from "./client-requests";
 import { KEY_HEAD, KEY_VIEW_BYTES, keyClear, keyCopy, keyEquals, keyFromRequest, keyMatchesAck } from "./key";
@@ -81,51 +81,46 @@ const W_NO_ROOM = "transaction layer: no room in the message arena";
 const BRANCH_PARAM = ascii(";branch=");
 const RPORT_PARAM = ascii(";rport");
 
-class Counters implements TransactionCounters {
-  retransmissions = 0;
-  reclaimed = 0;
-  requestsAbsorbed = 0;
-  responsesAbsorbed = 0;
-  rejected = 0;
-  unavailable = 0;
-  unanswerable = 0;
-  clientsReclaimed = 0;
-  dropped = 0;
-  sendErrors = 0;
-  userErrors = 0;
-  /**
-   * Messages the arena had no room for, even after copies were given up: client
-   * requests refused (send() false, nothing sent), responses sent without
-   * a copy (not resent), ACKs of failed INVITEs sent once.
-   */
-  unstored = 0;
-  /** Copies given up by answered transactions to make room in the arena (layer.ts dropRoom). */
-  copiesDropped = 0;
+/**
+ * Where the layer's own numbers are in its counters' Float64Array
+ * (counters.ts), after the counters: a number kept as a property is a slot
+ * (16 bytes on the device), here 8 bytes of the buffer the layer has
+ * anyway. Literals: esbuild leaves a const enum member undefined when it
+ * follows one initialised from another module's enum.
+ */
+const enum LayerNum {
+  /** The first after the counters' Count.Size. */
+  TryingDelay = 13,
+  ClientReserve = 14,
+  /** Seconds in the Retry-After of a 503 (§21.5.4). */
+  RetryAfter = 15,
+  /** Free server slots that only requests inside a dialog (and CANCEL) may take: see allocServer. */
+  Reserved = 16,
+  ClientCount = 17,
+  ServerCount = 18,
+  /** 1: the last send() found no room in the arena for its request. */
+  SendRefused = 19,
+  /** How many numbers the counters' array holds. */
+  Size = 20,
 }
 
 export class TransactionLayer implements TransactionLayerApi, UdpReceiver, TransportSink, ClientOwner, ServerOwner {
   readonly queue: TimerQueue;
   readonly timers: TimerValues;
-  readonly tryingDelay: number;
-  readonly counters = new Counters();
+  /**
+   * What the layer counts (counters.ts), behind getters; its `numbers`
+   * also hold the layer's own (LayerNum, behind the accessors below).
+   */
+  readonly counters: Counters;
   /** The transactions' numbers: one table for all, each transaction its own base (client.ts, server.ts). */
   readonly numbers: Float64Array;
   /** The stored messages of all the transactions (arena.ts). */
   readonly arena: MessageArena;
-  /** The last send() found no room in the arena for its request (TransactionLayerApi.sendRefused). */
-  sendRefused = false;
-  /**
-   * Bytes of the arena that server transactions leave free for our own
-   * requests (keep()): one largest message, or what the arena has beyond one.
-   */
-  readonly clientReserve: number;
   readonly transport: UdpTransport;
   /** The server-side user; may be replaced (e.g. once the UA core is built). */
   user: ServerTransactionUser;
   /** Looks at each request before a transaction is taken (may be set once the UA core is built). */
   screen: RequestScreen | null;
-  clientCount = 0;
-  serverCount = 0;
 
   /** What the layer keeps of its options (not the options object: it would hold every field of it). */
   private readonly uasPolicy: UasPolicy | undefined;
@@ -152,11 +147,8 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   readonly stored = new SipMessage(64);
   readonly scratch: SipWriter;
   readonly values = new HeaderValues();
-  private readonly advertised: AdvertisedAddress;
-  private readonly learned: LearnedAddress;
-  private readonly retryAfter: number;
-  /** Free server slots that only requests inside a dialog (and CANCEL) may take: see allocServer. */
-  private readonly reserved: number;
+  /** The advertised address (Via) and the one a server saw us at (RFC 3581 §4). */
+  private readonly addresses: LocalAddresses;
   /**
    * The branch of each client transaction (BRANCH_LENGTH bytes at its
    * index times that), then the branch of the last stateless request (an
@@ -174,8 +166,6 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     this.screen = init.screen ?? null;
     this.log = init.log;
     this.timers = init.timers ?? new TimerValues();
-    this.tryingDelay = init.tryingDelay !== undefined && init.tryingDelay >= 0 ? init.tryingDelay : 200;
-    this.retryAfter = init.retryAfter !== undefined && init.retryAfter >= 0 ? init.retryAfter : DEFAULT_RETRY_AFTER;
     const size = init.messageBuffer !== undefined && init.messageBuffer > 0 ? init.messageBuffer : DEFAULT_MESSAGE_BUFFER;
     const nc = init.maxClientTransactions !== undefined && init.maxClientTransactions >= 0 ? init.maxClientTransactions : DEFAULT_MAX_CLIENT;
     const ns = init.maxServerTransactions !== undefined && init.maxServerTransactions >= 0 ? init.maxServerTransactions : DEFAULT_MAX_SERVER;
@@ -183,17 +173,23 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     const arenaBytes = init.arenaBytes !== undefined && init.arenaBytes > 0 ? init.arenaBytes : DEFAULT_ARENA_MESSAGES * size;
     const arena = new MessageArena(arenaBytes > size ? arenaBytes : size);
     this.arena = arena;
-    const beyondOne = arena.bytes.length - size;
-    const reserve = init.clientReserve !== undefined && init.clientReserve >= 0 ? init.clientReserve : size;
-    this.clientReserve = beyondOne < reserve ? beyondOne : reserve;
     // The transactions' numbers (state, arena span, timers...: one table for all, each transaction its own base index)
     // and the small fixed fields (branches, source addresses, keys, our own addresses, the responder's tag) as views of
     // one buffer: in XS a view costs 4 slots, a typed array with a buffer of its own 7 and a chunk, and a number kept
     // as a property a slot (16 bytes on the device) per transaction, 8 bytes in the table.
     const count = nc * CLIENT_NUMBERS + ns * SERVER_NUMBERS;
-    const ids = new ArrayBuffer(8 * count + (nc + 1) * BRANCH_LENGTH + (ns + 1) * KEY_VIEW_BYTES + 2 * ADDRESS_BYTES + TAG_LENGTH);
+    const ids = new ArrayBuffer(8 * (count + LayerNum.Size) + (nc + 1) * BRANCH_LENGTH + (ns + 1) * KEY_VIEW_BYTES + LOCAL_ADDRESS_BYTES + TAG_LENGTH);
     this.numbers = new Float64Array(ids, 0, count);
-    let o = 8 * count;
+    // The counters and the layer's own numbers after the transactions' (a client's base must be its index times CLIENT_NUMBERS).
+    const n = new Float64Array(ids, 8 * count, LayerNum.Size);
+    this.counters = new Counters(n);
+    n[LayerNum.TryingDelay] = init.tryingDelay !== undefined && init.tryingDelay >= 0 ? init.tryingDelay : 200;
+    n[LayerNum.RetryAfter] = init.retryAfter !== undefined && init.retryAfter >= 0 ? init.retryAfter : DEFAULT_RETRY_AFTER;
+    const beyondOne = arena.bytes.length - size;
+    const reserve = init.clientReserve !== undefined && init.clientReserve >= 0 ? init.clientReserve : size;
+    n[LayerNum.ClientReserve] = beyondOne < reserve ? beyondOne : reserve;
+    n[LayerNum.Reserved] = ns >= RESERVE_FROM ? 1 : 0;
+    let o = 8 * (count + LayerNum.Size);
     let base = 0;
     // The clients' branches, client i's at i * BRANCH_LENGTH (its index), then the layer's own for stateless requests.
     this.branches = new Uint8Array(ids, o, (nc + 1) * BRANCH_LENGTH);
@@ -215,15 +211,15 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     this.key = new Uint8Array(ids, o, KEY_VIEW_BYTES);
     keyClear(this.key);
     o += KEY_VIEW_BYTES;
-    this.advertised = new AdvertisedAddress(new Uint8Array(ids, o, ADDRESS_BYTES));
-    this.learned = new LearnedAddress(new Uint8Array(ids, o + ADDRESS_BYTES, ADDRESS_BYTES));
-    const tag = new Uint8Array(ids, o + 2 * ADDRESS_BYTES, TAG_LENGTH);
-    this.reserved = ns >= RESERVE_FROM ? 1 : 0;
+    this.addresses = new LocalAddresses(new Uint8Array(ids, o, LOCAL_ADDRESS_BYTES));
+    const tag = new Uint8Array(ids, o + LOCAL_ADDRESS_BYTES, TAG_LENGTH);
     // Also where stored messages are copied to be sent again (transmitStored) and responses
     // stamped (stamp): each use ends before anyone else writes here.
     this.scratch = new SipWriter(size);
-    // check() is done before the layer reads a comma list again (or calls out).
-    this.checker = new RequestChecker(this.values);
+    // check() is done before the layer reads a comma list again (or calls out). Its media types borrow the
+    // re-parse message's parameter cursor: that message is read only in sendAck, startCancel and the TU's
+    // callbacks, none of which runs while check() does (issue #9: 10 slots).
+    this.checker = new RequestChecker(this.values, this.stored.from.params);
     // The responder writes in `scratch` too: its response is copied into a
     // transaction's buffer, or stamped (§18.2.1) where it is and sent, before
     // anything else writes there.
@@ -237,24 +233,64 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     this.transport.udp = udp;
   }
 
+  /** Delay before a provisional 100 Trying to an INVITE (ServerOwner). */
+  get tryingDelay(): number {
+    return this.counters.numbers[LayerNum.TryingDelay]!;
+  }
+
+  /**
+   * Bytes of the arena that server transactions leave free for our own
+   * requests (keep()): one largest message, or what the arena has beyond one.
+   */
+  get clientReserve(): number {
+    return this.counters.numbers[LayerNum.ClientReserve]!;
+  }
+
+  /** The last send() found no room in the arena for its request (TransactionLayerApi.sendRefused). */
+  get sendRefused(): boolean {
+    return this.counters.numbers[LayerNum.SendRefused] !== 0;
+  }
+
+  private set sendRefused(v: boolean) {
+    this.counters.numbers[LayerNum.SendRefused] = v ? 1 : 0;
+  }
+
+  /** Client transactions in use. */
+  get clientCount(): number {
+    return this.counters.numbers[LayerNum.ClientCount]!;
+  }
+
+  private set clientCount(v: number) {
+    this.counters.numbers[LayerNum.ClientCount] = v;
+  }
+
+  /** Server transactions in use. */
+  get serverCount(): number {
+    return this.counters.numbers[LayerNum.ServerCount]!;
+  }
+
+  private set serverCount(v: number) {
+    this.counters.numbers[LayerNum.ServerCount] = v;
+  }
+
   /** The address and port written in Via (the socket's own until setAdvertised()). */
   get advertisedAddress(): string {
-    this.advertised.follow(this.transport.udp);
-    return this.advertised.address;
+    this.addresses.follow(this.transport.udp);
+    return this.addresses.advertised;
   }
 
   get advertisedPort(): number {
-    this.advertised.follow(this.transport.udp);
-    return this.advertised.port;
+    this.addresses.follow(this.transport.udp);
+    return this.addresses.advertisedPort;
   }
 
   /** RFC 3581 §4: received/rport of the last response to our requests ("" and 0 until seen). */
   get learnedAddress(): string {
-    return this.learned.address;
+    return this.addresses.learned;
   }
 
   get learnedPort(): number {
-    return this.learned.port;
+    return this.addresses.learnedPort;
   }
 
   // ---- UdpReceiver -------------------------------------------------------
@@ -286,7 +322,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
       // Timer H. Otherwise an INVITE challenged with 407 holds its slot for
       // 32 s, and a doorbell press right after a challenged refresh and a
       // keepalive would find no transaction on a device with four.
-      this.counters.clientsReclaimed++;
+      this.counters.add(Count.ClientsReclaimed);
       victim.terminate();
       return this.reserveClient(victim, user, method);
     }
@@ -317,9 +353,9 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
       w.overflow = true; // a Via without our branch must not be sent
       return;
     }
-    const a = this.advertised;
+    const a = this.addresses;
     a.follow(this.transport.udp);
-    w.bytes(VIA_PREFIX).span(a.bytes, 0, a.len).byte(58).uint(a.port);
+    w.bytes(VIA_PREFIX).span(a.bytes, 0, a.advertisedLen).byte(58).uint(a.advertisedPort);
     w.bytes(BRANCH_PARAM).span(this.branches, ct.index * BRANCH_LENGTH, BRANCH_LENGTH).bytes(RPORT_PARAM).crlf();
   }
 
@@ -327,9 +363,9 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     const branches = this.branches;
     const at = this.clients.length * BRANCH_LENGTH;
     writeBranch(this.random, branches, at);
-    const a = this.advertised;
+    const a = this.addresses;
     a.follow(this.transport.udp);
-    w.bytes(VIA_PREFIX).span(a.bytes, 0, a.len).byte(58).uint(a.port);
+    w.bytes(VIA_PREFIX).span(a.bytes, 0, a.advertisedLen).byte(58).uint(a.advertisedPort);
     w.bytes(BRANCH_PARAM).span(branches, at, BRANCH_LENGTH).bytes(RPORT_PARAM).crlf();
   }
 
@@ -356,7 +392,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   }
 
   setAdvertised(address: string, port: number): void {
-    if (!this.advertised.set(address, port)) this.warn("transaction layer: advertised address too long");
+    if (!this.addresses.setAdvertised(address, port)) this.warn("transaction layer: advertised address too long");
   }
 
   // ---- TransportSink -------------------------------------------------------
@@ -376,7 +412,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
           this.userError("onStray2xx", error);
         }
       } else {
-        this.counters.dropped++;
+        this.counters.add(Count.Dropped);
       }
       return;
     }
@@ -391,17 +427,17 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     if (msg.method === Method.ACK) {
       // §17.2.3 / §17.1.1.3: an ACK is never answered; a bad one is dropped.
       if (passed) this.ack(msg, address, port);
-      else this.counters.dropped++;
+      else this.counters.add(Count.Dropped);
       return;
     }
     if (!passed) {
       if (checker.status === 0) {
-        this.counters.dropped++;
+        this.counters.add(Count.Dropped);
         return;
       }
       if (!msg.ok) {
         // A message that did not parse cannot be keyed reliably: answer it statelessly.
-        this.counters.rejected++;
+        this.counters.add(Count.Rejected);
         if (this.responder.rejection(msg, checker.status, checker.reason, checker.extra, this.uasPolicy)) this.reply(msg, address, port);
         return;
       }
@@ -410,7 +446,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     keyFromRequest(key, msg, msg.method);
     const again = this.findServer(key, msg.method);
     if (again !== null) {
-      this.counters.requestsAbsorbed++;
+      this.counters.add(Count.RequestsAbsorbed);
       again.requestAgain();
       return;
     }
@@ -423,10 +459,10 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     const toPort = responsePort(msg, port);
     if (tx === null) {
       if (passed) {
-        this.counters.unavailable++;
-        if (this.responder.unavailable(msg, this.retryAfter)) this.reply(msg, address, port);
+        this.counters.add(Count.Unavailable);
+        if (this.responder.unavailable(msg, this.counters.numbers[LayerNum.RetryAfter]!)) this.reply(msg, address, port);
       } else {
-        this.counters.rejected++;
+        this.counters.add(Count.Rejected);
         if (this.responder.rejection(msg, checker.status, checker.reason, checker.extra, this.uasPolicy)) this.reply(msg, address, port);
       }
       return;
@@ -435,7 +471,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     if (!passed) {
       // Answered through a transaction so that retransmissions get the same answer (same To tag).
       tx.begin(msg.method, null, address, toPort, this.received(msg), this.transport.source, this.transport.sourceLen, rportValue(msg, port));
-      this.counters.rejected++;
+      this.counters.add(Count.Rejected);
       if (this.responder.rejection(msg, checker.status, checker.reason, checker.extra, this.uasPolicy)) tx.respond(this.responder.w, checker.status);
       else tx.terminate();
       return;
@@ -461,7 +497,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
 
   transmit(buf: Uint8Array, length: number, address: string, port: number): boolean {
     const ok = this.transport.send(buf, length, address, port);
-    if (!ok) this.counters.sendErrors++;
+    if (!ok) this.counters.add(Count.SendErrors);
     return ok;
   }
 
@@ -499,7 +535,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     if (need > arena.room && need <= arena.bytes.length) this.dropRoom(need, tx);
     if (need <= arena.room && arena.store(tx, src, n)) return true;
     if (!server) this.sendRefused = true;
-    this.counters.unstored++;
+    this.counters.add(Count.Unstored);
     this.warn(W_NO_ROOM);
     return false;
   }
@@ -563,19 +599,19 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   }
 
   retransmitted(): void {
-    this.counters.retransmissions++;
+    this.counters.add(Count.Retransmissions);
   }
 
   unanswerable(): void {
-    this.counters.unanswerable++;
+    this.counters.add(Count.Unanswerable);
   }
 
   responseAbsorbed(): void {
-    this.counters.responsesAbsorbed++;
+    this.counters.add(Count.ResponsesAbsorbed);
   }
 
   userError(where: string, error: unknown): void {
-    this.counters.userErrors++;
+    this.counters.add(Count.UserErrors);
     if (this.log !== undefined) this.log.log(LogLevel.Error, "transaction layer: " + where + " threw: " + String(error));
   }
 
@@ -655,13 +691,13 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
         victimCost = cost;
       }
     }
-    if (!privileged && available <= this.reserved) return null;
+    if (!privileged && available <= this.counters.numbers[LayerNum.Reserved]!) return null;
     if (free !== null) {
       this.serverCount++;
       return free;
     }
     if (victim === null) return null;
-    this.counters.reclaimed++;
+    this.counters.add(Count.Reclaimed);
     victim.terminate();
     this.serverCount++;
     return victim;
@@ -676,7 +712,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
         const tx = servers[i]!;
         if (!tx.inUse || tx.method !== Method.INVITE || !keyMatchesAck(tx.key, key)) continue;
         if (tx.ack()) {
-          this.counters.requestsAbsorbed++;
+          this.counters.add(Count.RequestsAbsorbed);
           return;
         }
         break; // Accepted: the ACK of a 2xx is the TU's (RFC 6026 §7.1)
@@ -695,7 +731,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     const key = this.key;
     const invite = keyFromRequest(key, msg, Method.INVITE) ? this.findServer(key, Method.INVITE) : null;
     const status = invite !== null ? 200 : 481;
-    if (invite === null) this.counters.rejected++;
+    if (invite === null) this.counters.add(Count.Rejected);
     if (this.responder.simple(msg, status, invite !== null ? R_OK : R_NO_TRANSACTION)) {
       keyFromRequest(key, msg, Method.CANCEL);
       const tx = this.allocServer(true);
@@ -780,7 +816,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
       }
       const victim = client !== null && givesWayBefore(client, CLIENT_COMPLETED_COST, server, serverCost) ? client : server;
       if (victim === null) return;
-      this.counters.copiesDropped++;
+      this.counters.add(Count.CopiesDropped);
       arena.release(victim);
     }
   }
@@ -788,9 +824,10 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   /** RFC 3581 §4: remember the received/rport the server saw in our request. */
   private learn(msg: SipMessage): void {
     const hook = this.onNatLearned;
-    if (!this.learned.learn(msg) || hook === undefined) return;
+    const a = this.addresses;
+    if (!a.learn(msg) || hook === undefined) return;
     try {
-      hook(this.learned.address, this.learned.port);
+      hook(a.learned, a.learnedPort);
     } catch (error) {
       this.userError("onNatLearned", error);
     }
