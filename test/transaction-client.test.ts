@@ -21,6 +21,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { H } from "../src/sip/message/header";
+import type { SipMessage } from "../src/sip/message/message";
 import { Method } from "../src/sip/message/method";
 import { ClientFailure, ClientState } from "../src/sip/transaction/api";
 import { answer, crlf, header, parse, PEER, setup, times, writeRequest } from "./support/transaction-harness";
@@ -226,7 +227,8 @@ describe("INVITE client transaction", () => {
 
   it("passes a 2xx whose transaction is gone to onStray2xx; drops other strays", () => {
     const stray: string[] = [];
-    const t = setup({ onStray2xx: (msg, a, p) => stray.push(`${msg.status} ${a}:${p}`) });
+    const t = setup();
+    t.server.onStray2xx = (msg: SipMessage, a: string, p: number) => stray.push(`${msg.status} ${a}:${p}`);
     const { first } = startInvite(t);
     const ok = answer(first.text, 200, "OK", "bob-tag");
     t.deliver(ok);

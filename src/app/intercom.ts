@@ -207,7 +207,6 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
       maxServerTransactions: settings.maxServerTransactions,
       messageBuffer: settings.messageBuffer,
       arenaBytes: settings.arenaBytes,
-      onStray2xx: (msg: SipMessage) => this.ua.stray2xx(msg),
     });
     this.layer = layer;
     // One writer, parser, re-parse message and set of readers for the whole core (src/ua/scratch.ts): the layer's.

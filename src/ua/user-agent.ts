@@ -308,8 +308,8 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     // Timer H of a rejected INVITE: the call had already ended.
   }
 
-  /** The layer's onStray2xx: a 2xx to INVITE with no transaction (RFC 6026). */
-  stray2xx(msg: SipMessage): void {
+  /** A 2xx to INVITE with no transaction (RFC 6026): a call's retransmitted 2xx, or another fork's answer. */
+  onStray2xx(msg: SipMessage): void {
     try {
       for (let i = 0; i < this.calls.length; i++) if (this.calls[i]!.stray2xx(msg)) return;
       this.forkAnswered(msg);

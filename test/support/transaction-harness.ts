@@ -66,6 +66,8 @@ export class RecordingServerUser implements ServerTransactionUser {
   events: ServerEvent[] = [];
   /** Called for each new request, e.g. to respond at once. */
   onNew: ((tx: ServerTransactionHandle, msg: SipMessage) => void) | null = null;
+  /** A 2xx to INVITE that matched no client transaction; dropped when unset. */
+  onStray2xx: ((msg: SipMessage, address: string, port: number) => void) | undefined = undefined;
   constructor(private readonly clock: VirtualClock) {}
   onRequest(tx: ServerTransactionHandle, msg: SipMessage, address: string, port: number): void {
     this.events.push({ kind: "request", tx, method: msg.methodString(), address, port, at: this.clock.now() });

@@ -83,6 +83,14 @@ export interface ServerTransactionUser {
   onCancel(inviteTx: ServerTransactionHandle, msg: SipMessage): void;
   /** An INVITE server transaction's Timer H fired: the ACK for a 3xx-6xx never came (§17.2.1). */
   onServerTimeout(tx: ServerTransactionHandle): void;
+  /**
+   * A 2xx to INVITE that matched no client transaction (the transaction is
+   * gone, or another fork answered): RFC 3261 §13.2.2.4 / RFC 6026 leave it
+   * to the dialog layer (ACK it, then BYE if unwanted). Without this method
+   * it is dropped. A method of the user rather than a callback in the
+   * layer's options: a closure costs the idle heap some 11 slots in XS.
+   */
+  onStray2xx?(msg: SipMessage, address: string, port: number): void;
 }
 
 /** A server transaction as its user sees it. */
@@ -146,12 +154,6 @@ export interface TransactionLayerOptions {
   acceptHeader?: Uint8Array;
   /** How long the INVITE server transaction waits for the user's first response before sending 100 Trying itself (§17.2.1: 200 ms). */
   tryingDelay?: number;
-  /**
-   * A 2xx to INVITE that matched no client transaction (the transaction is
-   * gone, or another fork answered): RFC 3261 §13.2.2.4 / RFC 6026 leave it
-   * to the dialog layer (ACK it, then BYE if unwanted). Otherwise dropped.
-   */
-  onStray2xx?: (msg: SipMessage, address: string, port: number) => void;
   /** The received/rport of a response's top Via changed (RFC 3581 §4): registration can fix its Contact. */
   onNatLearned?: (address: string, port: number) => void;
   /** Looks at each request before any transaction is taken for it (trusted sources, scanners). */

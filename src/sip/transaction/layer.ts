@@ -5,7 +5,7 @@
  *
  * Responses match a client transaction by top Via branch + CSeq method
  * (§17.1.3); unmatched ones are dropped, except a 2xx to INVITE, which goes
- * to onStray2xx for the dialog layer (§13.2.2.4, RFC 6026).
+ * to the user's onStray2xx, the dialog layer's (§13.2.2.4, RFC 6026).
  * Requests are checked (§8.2) and matched to server transactions
  * (§17.2.3); retransmissions are absorbed, CANCEL is answered here (§9.2),
  * ACK is never answered. A full pool gives a new request the slot of an
@@ -124,7 +124,6 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
 
   /** What the layer keeps of its options (not the options object: it would hold every field of it). */
   private readonly uasPolicy: UasPolicy | undefined;
-  private readonly onStray2xx: ((msg: SipMessage, address: string, port: number) => void) | undefined;
   private readonly onNatLearned: ((address: string, port: number) => void) | undefined;
   private readonly random: RandomHost;
   private readonly log: LogHost | undefined;
@@ -158,7 +157,6 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
 
   constructor(init: TransactionLayerInit) {
     this.uasPolicy = init.policy;
-    this.onStray2xx = init.onStray2xx;
     this.onNatLearned = init.onNatLearned;
     this.queue = init.queue;
     this.random = init.random;
@@ -404,10 +402,10 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     while (v.next()) n++;
     const tx = n === 1 ? this.matchClient(msg) : null;
     if (tx === null) {
-      const stray = this.onStray2xx;
-      if (n === 1 && msg.status >= 200 && msg.status < 300 && msg.cseqMethod === Method.INVITE && stray !== undefined) {
+      const user = this.user;
+      if (n === 1 && msg.status >= 200 && msg.status < 300 && msg.cseqMethod === Method.INVITE && user.onStray2xx !== undefined) {
         try {
-          stray(msg, address, port);
+          user.onStray2xx(msg, address, port);
         } catch (error) {
           this.userError("onStray2xx", error);
         }
