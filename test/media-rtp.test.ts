@@ -108,6 +108,22 @@ describe("receiver statistics (RFC 3550 A.1, A.3, A.8)", () => {
     expect(s.takeFractionLost()).toBe(0);
   });
 
+  it("a report during probation keeps A.3's expected_prior signed (it is negative while the first packets are out of order)", () => {
+    const s = new RtpReceiveStats();
+    // Probation: base_seq 1000, then an out-of-order packet moves max_seq below it, so expected (max - base + 1) is -499.
+    expect(s.update(9, 1000)).toBe(false);
+    expect(s.update(9, 500)).toBe(false);
+    expect(s.started).toBe(true);
+    expect(s.takeFractionLost()).toBe(0);
+    // A.3 keeps expected_prior as an int: the value as counted, not that value modulo 2^32.
+    expect(s.expectedPrior).toBe(500 - 1000 + 1);
+    expect(s.takeFractionLost()).toBe(0);
+    expect(s.expectedPrior).toBe(-499);
+    // Two in sequence end the probation: the counts start again from there.
+    expect(s.update(9, 501)).toBe(true);
+    expect(s.expectedPrior).toBe(0);
+  });
+
   it("a large jump is taken as a restart after two sequential packets", () => {
     const s = new RtpReceiveStats();
     s.update(1, 10);

@@ -57,6 +57,7 @@ export const enum MediaNumber {
   StatsBadSeq,
   StatsProbation,
   StatsReceived,
+  /** Signed (`| 0`): A.3's expected can be negative during probation. */
   StatsExpectedPrior,
   StatsReceivedPrior,
   StatsJitter16,

@@ -51,8 +51,9 @@ export class RtpReceiveStats {
   get received(): number {
     return this.n[N.StatsReceived]!;
   }
+  /** Signed (`| 0`): expected is negative while probation still sees packets out of order. */
   get expectedPrior(): number {
-    return this.n[N.StatsExpectedPrior]!;
+    return this.n[N.StatsExpectedPrior]! | 0;
   }
   get receivedPrior(): number {
     return this.n[N.StatsReceivedPrior]!;
@@ -176,7 +177,7 @@ export class RtpReceiveStats {
   takeFractionLost(): number {
     const n = this.n;
     const expected = this.extendedMax - n[N.StatsBaseSeq]! + 1;
-    const expectedInterval = expected - n[N.StatsExpectedPrior]!;
+    const expectedInterval = expected - (n[N.StatsExpectedPrior]! | 0);
     n[N.StatsExpectedPrior] = expected;
     const received = n[N.StatsReceived]!;
     const receivedInterval = received - n[N.StatsReceivedPrior]!;
