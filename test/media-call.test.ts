@@ -31,6 +31,8 @@ interface Packet {
   address: string;
   port: number;
   at: number;
+  /** Handed over as a view exactly the datagram long: the device's socket sends it as it is, without cutting a subarray. */
+  whole: boolean;
 }
 
 class RecordingUdp implements UdpHost {
@@ -38,7 +40,7 @@ class RecordingUdp implements UdpHost {
   sent: Packet[] = [];
   constructor(readonly localPort: number, private readonly now: () => number) {}
   send(data: Uint8Array, length: number, address: string, port: number): boolean {
-    this.sent.push({ bytes: data.slice(0, length), address, port, at: this.now() });
+    this.sent.push({ bytes: data.slice(0, length), address, port, at: this.now(), whole: data.byteLength === length });
     return true;
   }
 }
@@ -238,6 +240,26 @@ describe("audio in calls (virtual clock)", () => {
     // ... and at the door's speaker.
     const speaker = audio.speaker(playedBefore);
     expect(toneShare(speaker, 0, 800, 1000, 8000)).toBeGreaterThan(0.3);
+  });
+
+  it("the door's own RFC 4733 '#' after an opening, and its audio, go to the socket as views the datagram's length (no subarray per packet on the device)", () => {
+    const { r, rtp } = setup();
+    answeredCall(r);
+    r.advance(40);
+    const sentBefore = rtp.sent.length;
+    let seq = 10;
+    for (const [end, d] of [[false, 400], [true, 800], [true, 800], [true, 800]] as const) {
+      phoneEvent(r, PHONE_RTP, seq++, 16000, 11, end, d);
+      r.advance(20);
+    }
+    expect(r.pins.relay).toBe(true);
+    // The confirmation tone (800 ms), then the door's '#' as telephone-events.
+    r.advance(2000);
+    const sent = rtp.sent.slice(sentBefore);
+    const events = sent.filter((p) => header(p).payloadType === 101);
+    expect(events.length).toBeGreaterThanOrEqual(4);
+    expect(events.every((p) => p.bytes.length === 16)).toBe(true);
+    expect(sent.filter((p) => !p.whole).map((p) => `${header(p).payloadType}/${p.bytes.length}`)).toEqual([]);
   });
 
   it("RTCP: a report within 2.5-7.5 s to the RTP port + 1 (SR, with a block about the phone), and a BYE when the call ends", () => {

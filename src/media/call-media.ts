@@ -40,7 +40,7 @@ import { FRAME_SAMPLES } from "./g711";
 import type { JitterBufferOptions } from "./jitter-buffer";
 import { MEDIA_NUMBERS_BYTES, MediaNumber as N, mediaNumbers, MediaTime, mediaTimes, ToneField } from "./media-numbers";
 import { RtpSession, type RtpSessionListener } from "./rtp-session";
-import { TelephoneEventSender } from "./telephone-event";
+import { EVENT_PACKET_BYTES, TelephoneEventSender } from "./telephone-event";
 import { Tone, ToneGenerator } from "./tone";
 
 /** One frame, ms. */
@@ -191,7 +191,11 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
     this.pcm = new Int16Array(store, MEDIA_NUMBERS_BYTES + sessionBytes, FRAME_SAMPLES);
     this.localTone = new ToneGenerator(n, N.LocalTone);
     this.remoteTone = new ToneGenerator(n, N.RemoteTone);
-    this.events = new TelephoneEventSender(this.session.packet, n);
+    // The sender writes into the head of the session's packet buffer, through a view exactly one
+    // event packet long: a host socket sends a view whose length is the datagram's as it is, and
+    // would otherwise cut a subarray (an allocation) per packet (hosts/moddable/udp.ts).
+    const packet = this.session.packet;
+    this.events = new TelephoneEventSender(new Uint8Array(packet.buffer, packet.byteOffset, EVENT_PACKET_BYTES), n);
     n[N.MediaConfirmEvent] = CONFIRM_EVENT;
     n[N.MediaRingback] = o.ringback ?? Tone.Ringback;
     const slots: MediaSlot[] = [];
