@@ -147,16 +147,16 @@ describe("microphones", () => {
 
 describe("doorsip run: audio options", () => {
   it("--mic, --speaker, --rtp-port are checked and planned", () => {
-    const p = plan(["--mic", "tone:600", "--speaker", join(dir, "x.wav"), "--rtp-port", "40000"]);
+    const p = plan({ mic: "tone:600", speaker: join(dir, "x.wav"), "rtp-port": "40000" });
     expect(p.mic?.description).toBe("a 600 Hz tone");
     expect(p.speaker).toBe(join(dir, "x.wav"));
     expect(p.rtpPort).toBe(40000);
-    expect(() => plan(["--rtp-port", "40001"])).toThrow(/--rtp-port must be even/);
+    expect(() => plan({ "rtp-port": "40001" })).toThrow(/--rtp-port must be even/);
     const bad = join(dir, "bad.wav");
     writeFileSync(bad, wav(8000, 1, 8, 1, 10, () => 0));
-    expect(() => plan(["--mic", bad])).toThrow(/--mic: .*bad\.wav: 8-bit PCM is not supported/);
+    expect(() => plan({ mic: bad })).toThrow(/--mic: .*bad\.wav: 8-bit PCM is not supported/);
     // Bridged into XS too (test/audio-xs.test.ts runs it).
-    const xs = plan(["--xs", "--mic", "tone:440", "--speaker", join(dir, "y.wav")]);
+    const xs = plan({ xs: true, mic: "tone:440", speaker: join(dir, "y.wav") });
     expect(xs.xs).toBe(true);
     expect(xs.mic?.description).toBe("a 440 Hz tone");
   });

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import type { ParsedJson } from "../hosts/node/commands/parse";
 import { LINKTYPE_ETHERNET, writePcapHeader, writeUdpPacket } from "../hosts/node/pcap";
 import { PARSE_ERROR_REASONS } from "../src/sip/message/errors";
 import { runDoorsip as doorsip } from "./support/cli";
@@ -89,6 +90,17 @@ describe("doorsip parse (text)", () => {
     const run = await doorsip(["run", "--frobnicate"]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/usage: doorsip run/);
+    const badOption = await doorsip(["parse", "--frobnicate", join(RFC4475, "wsinv.dat")]);
+    expect(badOption.code).toBe(2);
+    expect(badOption.stdout).toBe("");
+    expect(badOption.stderr).toMatch(/^doorsip parse: Unknown option '--frobnicate'[\s\S]*\n\nusage: doorsip parse /);
+    // A subcommand's --help (or -h) prints its usage on stdout and nothing else.
+    for (const [cmd, flag] of [["parse", "--help"], ["parse", "-h"], ["run", "--help"], ["run", "-h"]] as const) {
+      const r = await doorsip([cmd, flag]);
+      expect(r.code, `${cmd} ${flag}`).toBe(0);
+      expect(r.stderr, `${cmd} ${flag}`).toBe("");
+      expect(r.stdout, `${cmd} ${flag}`).toMatch(new RegExp(`^usage: doorsip ${cmd} `));
+    }
     const unknown = await doorsip(["frobnicate"]);
     expect(unknown.code).toBe(2);
     const help = await doorsip(["--help"]);
@@ -170,27 +182,9 @@ describe("doorsip parse (captures)", () => {
 });
 
 describe("doorsip parse --json", () => {
-  interface Json {
-    ok: boolean;
-    kind: string | null;
-    method: string | null;
-    uri: string | null;
-    status: number | null;
-    reason: string | null;
-    headers: { name: string; value: string }[];
-    callId: string | null;
-    cseq: number | null;
-    cseqMethod: string | null;
-    via: { transport: string; host: string; port: number | null; branch: string | null; received: string | null; rport: number | true | null } | null;
-    from: { display: string | null; uri: string; tag: string | null } | null;
-    to: { display: string | null; uri: string; tag: string | null } | null;
-    bodyLength: number;
-    error?: { code: number; reason: string; offset: number };
-  }
-
-  async function json(file: string): Promise<Json> {
+  async function json(file: string): Promise<ParsedJson> {
     const r = await doorsip(["parse", "--json", file]);
-    const out = JSON.parse(r.stdout) as Json[];
+    const out = JSON.parse(r.stdout) as ParsedJson[];
     expect(out).toHaveLength(1);
     return out[0]!;
   }
@@ -262,7 +256,7 @@ describe("doorsip parse --json", () => {
   it("badvers.dat (RFC 4475 §3.1.2.16): ok false and the error's code, reason and offset", async () => {
     const r = await doorsip(["parse", "--json", join(RFC4475, "badvers.dat")]);
     expect(r.code).toBe(1);
-    const m = (JSON.parse(r.stdout) as Json[])[0]!;
+    const m = (JSON.parse(r.stdout) as ParsedJson[])[0]!;
     expect(m.ok).toBe(false);
     expect(m.kind).toBe("request");
     expect(m.method).toBe("OPTIONS");

@@ -28,6 +28,7 @@ import { RegState, Registration } from "../src/ua/registration";
 import { answer, challengeParams, credentials, DOOR_SDP, hex, PbxClient } from "./support/pbx-client";
 import { MemoryLog } from "./support/registrar-setup";
 import { ROOT } from "./support/cli";
+import { until } from "./support/wait";
 
 const FAST: LoopbackPbxOptions = { answerMs: 80, dtmfDelayMs: 30, dtmfGapMs: 5, hangupMs: 60, callHoldMs: 60 };
 
@@ -48,15 +49,6 @@ async function client(): Promise<PbxClient> {
   const c = await PbxClient.open();
   cleanups.push(() => c.close());
   return c;
-}
-
-/** Wait (real time, bounded) until cond holds. */
-async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 interface Reg {

@@ -23,6 +23,7 @@ import { digestParams, expectedResponse, header, ScriptedRegistrar } from "./sup
 import { MemoryLog } from "./support/registrar-setup";
 import { SeededRandom } from "./support/seeded-random";
 import { VirtualClock } from "./support/virtual-clock";
+import { until } from "./support/wait";
 
 const NO_SERVER: ServerTransactionUser = {
   onRequest: () => {},
@@ -30,15 +31,6 @@ const NO_SERVER: ServerTransactionUser = {
   onCancel: () => {},
   onServerTimeout: () => {},
 };
-
-/** Wait (in real time, bounded) until `cond` holds. */
-async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 interface Rig {
   clock: VirtualClock;

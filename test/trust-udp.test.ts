@@ -13,6 +13,7 @@ import { LoopbackPbx, type PacketEvent } from "../hosts/node/pbx/index";
 import { summarize } from "../hosts/node/ladder";
 import { NodeIntercom } from "../hosts/node/runtime";
 import { DOOR_SDP, hex, PbxClient } from "./support/pbx-client";
+import { until } from "./support/wait";
 
 const CODE = "2468#";
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -20,14 +21,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`no ${what} within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 interface Setup {
   pbx: LoopbackPbx;
@@ -48,7 +41,7 @@ async function setup(trust?: TrustSettings): Promise<Setup> {
   });
   cleanups.push(() => door.stop(1000));
   door.start();
-  await until("registration", () => events.includes(IntercomEvent.Registered));
+  await until(() => events.includes(IntercomEvent.Registered), "registration");
   const stranger = await PbxClient.open();
   cleanups.push(() => stranger.close());
   return { pbx, door, events, packets, stranger };
@@ -104,7 +97,7 @@ describe("trusted sources on real UDP", () => {
     const answered = (): number => stranger.all.filter((m) => m.msg.status === 403).length;
     for (let sent = 0; sent < burst; sent += 25) {
       for (let i = 0; i < 25; i++) stranger.send(invite(stranger, door.localPort), door.localPort);
-      await until("403 to every INVITE of the burst", () => answered() === sent + 26);
+      await until(() => answered() === sent + 26, "403 to every INVITE of the burst");
       expect(ic.layer.serverCount).toBe(0);
     }
     expect(ic.trust.counters.rejected).toBe(burst + 1);
@@ -114,7 +107,7 @@ describe("trusted sources on real UDP", () => {
     // Still registered, still keeping alive, and the server's call (the desk phone through the PBX) is answered.
     expect(ic.registered).toBe(true);
     const p0 = packets.length;
-    await until("a keepalive after the burst", () => packets.slice(p0).some((p) => summarize(p.bytes).label.startsWith("OPTIONS") && p.to === pbx.door.server));
+    await until(() => packets.slice(p0).some((p) => summarize(p.bytes).label.startsWith("OPTIONS") && p.to === pbx.door.server), "a keepalive after the burst");
     const e0 = events.length;
     const result = await pbx.phone!.call(`sip:door@${pbx.domain}`, { code: CODE, holdMs: 300 });
     expect(result.reason).toBe("local-bye");

@@ -10,6 +10,7 @@ import type { SipMessage } from "../../src/sip/message/message";
 import { Intercom, type IntercomEvent, type IntercomSettings, intercomEventName } from "../../src/app/intercom";
 import { NodeHash } from "../../hosts/node/hash";
 import { bytes, crlf, parse } from "./transaction-harness";
+import { phoneSdp } from "./phone-sdp";
 import { SeededRandom } from "./seeded-random";
 import { UdpRecorder, type SentDatagram } from "./udp-recorder";
 import { VirtualClock } from "./virtual-clock";
@@ -18,20 +19,8 @@ export const PEER = "198.51.100.7";
 export const PEER_PORT = 5070;
 export const DOOR = "192.0.2.10";
 
-export const OFFER = [
-  "v=0",
-  "o=phone 2890844526 2890844526 IN IP4 198.51.100.7",
-  "s=-",
-  "c=IN IP4 198.51.100.7",
-  "t=0 0",
-  "m=audio 49170 RTP/AVP 0 8 101",
-  "a=rtpmap:0 PCMU/8000",
-  "a=rtpmap:8 PCMA/8000",
-  "a=rtpmap:101 telephone-event/8000",
-  "a=fmtp:101 0-15",
-  "a=sendrecv",
-  "",
-].join("\r\n");
+/** The peer phone's offer (phone-sdp.ts: the same SDP the XS scripted peer sends). */
+export const OFFER = phoneSdp(PEER);
 
 export function offer(direction = "sendrecv", codecs = "0 8 101"): string {
   return OFFER.replace("a=sendrecv", `a=${direction}`).replace("RTP/AVP 0 8 101", `RTP/AVP ${codecs}`);

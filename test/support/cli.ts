@@ -61,3 +61,11 @@ export function expectDemoTour(out: string): void {
   expect(out).toContain("door: incoming call");
   expect(out).not.toContain("doorpass");
 }
+
+/** The pcap of a `doorsip run --demo --pcap FILE` read back by `doorsip parse`: every datagram a message, the doorbell's INVITE and the 401 among them. */
+export async function expectDemoCapture(pcap: string): Promise<void> {
+  const parsed = await runDoorsip(["parse", pcap], 30_000);
+  expect(parsed.code).toBe(0);
+  expect(parsed.stdout).toMatch(/ok request INVITE sip:100@127\.0\.0\.1/);
+  expect(parsed.stdout).toMatch(/ok response 401 Unauthorized/);
+}

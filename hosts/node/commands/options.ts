@@ -1,8 +1,9 @@
 /*
  * Option parsing as the `doorsip` subcommands do it: node:util parseArgs
- * with -h/--help added and no positionals; a usage error is reported with
- * the command's usage text (exit 2) and --help prints it (exit 0), so the
- * command goes on only with good options.
+ * with -h/--help added; a usage error is reported with the command's usage
+ * text (exit 2) and --help prints it (exit 0), so the command goes on only
+ * with good options. commandOptions takes no positionals; commandArgs
+ * (`doorsip parse FILE...`) takes them.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { EXIT_OK, EXIT_USAGE, type CliIo } from "./command";
@@ -11,10 +12,29 @@ type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
 
 const HELP = { help: { type: "boolean", short: "h", default: false } } as const;
 
-type Config<O extends OptionsConfig> = { args: string[]; options: O & typeof HELP; allowPositionals: false };
+type Config<O extends OptionsConfig, P extends boolean> = { args: string[]; options: O & typeof HELP; allowPositionals: P };
 
 /** The values parseArgs gives for these options (and help). */
-export type OptionValues<O extends OptionsConfig> = ReturnType<typeof parseArgs<Config<O>>>["values"];
+export type OptionValues<O extends OptionsConfig> = ReturnType<typeof parseArgs<Config<O, false>>>["values"];
+
+/** The values and the positionals. */
+export type CommandArgs<O extends OptionsConfig> = { values: ReturnType<typeof parseArgs<Config<O, true>>>["values"]; positionals: string[] };
+
+function parse<O extends OptionsConfig, P extends boolean>(name: string, usage: string, args: string[], io: CliIo, options: O, allowPositionals: P) {
+  let parsed: ReturnType<typeof parseArgs<Config<O, P>>>;
+  try {
+    parsed = parseArgs<Config<O, P>>({ args, options: { ...options, ...HELP }, allowPositionals });
+  } catch (e) {
+    io.err(`doorsip ${name}: ${e instanceof Error ? e.message : String(e)}\n\n${usage}`);
+    return EXIT_USAGE;
+  }
+  // The values' type stays unresolved inside this generic function: read help through the type it surely has.
+  if ((parsed.values as { help?: boolean }).help === true) {
+    io.out(usage);
+    return EXIT_OK;
+  }
+  return parsed;
+}
 
 /**
  * `doorsip <name>`'s options from `args`: their values, or the exit code
@@ -22,17 +42,12 @@ export type OptionValues<O extends OptionsConfig> = ReturnType<typeof parseArgs<
  * `usage`; or --help, `usage` printed on stdout).
  */
 export function commandOptions<O extends OptionsConfig>(name: string, usage: string, args: string[], io: CliIo, options: O): OptionValues<O> | number {
-  let values: OptionValues<O>;
-  try {
-    ({ values } = parseArgs<Config<O>>({ args, options: { ...options, ...HELP }, allowPositionals: false }));
-  } catch (e) {
-    io.err(`doorsip ${name}: ${e instanceof Error ? e.message : String(e)}\n\n${usage}`);
-    return EXIT_USAGE;
-  }
-  // OptionValues<O> stays unresolved inside this generic function: read help through the type it surely has.
-  if ((values as { help?: boolean }).help === true) {
-    io.out(usage);
-    return EXIT_OK;
-  }
-  return values;
+  const parsed = parse(name, usage, args, io, options, false);
+  return typeof parsed === "number" ? parsed : parsed.values;
+}
+
+/** commandOptions for a command that also takes positionals (FILE...). */
+export function commandArgs<O extends OptionsConfig>(name: string, usage: string, args: string[], io: CliIo, options: O): CommandArgs<O> | number {
+  const parsed = parse(name, usage, args, io, options, true);
+  return typeof parsed === "number" ? parsed : { values: parsed.values, positionals: parsed.positionals };
 }

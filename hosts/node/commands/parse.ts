@@ -4,7 +4,6 @@
  * or `error <reason> at byte <offset>`; with --json, the parsed fields.
  */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { ParseError, PARSE_ERROR_REASONS } from "../../../src/sip/message/errors";
 import { H } from "../../../src/sip/message/header";
 import { Kind, SipMessage } from "../../../src/sip/message/message";
@@ -13,6 +12,7 @@ import { SipParser } from "../../../src/sip/message/parser";
 import { spanToString } from "../../../src/sip/message/bytes";
 import { isPcap, isPcapng, readPcap, PcapError } from "../pcap";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Command } from "./command";
+import { commandArgs } from "./options";
 
 const USAGE = `usage: doorsip parse [--json] [--port N] FILE...
 
@@ -160,28 +160,12 @@ export const parseCommand: Command = {
   summary: "parse SIP messages from files or pcap captures",
   usage: USAGE,
   async run(args, io) {
-    let values;
-    let files: string[];
-    try {
-      const parsed = parseArgs({
-        args,
-        options: {
-          json: { type: "boolean", default: false },
-          port: { type: "string" },
-          help: { type: "boolean", short: "h", default: false },
-        },
-        allowPositionals: true,
-      });
-      values = parsed.values;
-      files = parsed.positionals;
-    } catch (e) {
-      io.err(`doorsip parse: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
-      return EXIT_USAGE;
-    }
-    if (values.help) {
-      io.out(USAGE);
-      return EXIT_OK;
-    }
+    const parsed = commandArgs("parse", USAGE, args, io, {
+      json: { type: "boolean", default: false },
+      port: { type: "string" },
+    });
+    if (typeof parsed === "number") return parsed;
+    const { values, positionals: files } = parsed;
     if (files.length === 0) {
       io.err(`doorsip parse: no FILE given\n\n${USAGE}`);
       return EXIT_USAGE;

@@ -19,7 +19,6 @@ import { randomInt } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { parseArgs } from "node:util";
 import { emitKeypressEvents } from "node:readline";
 import { createInterface } from "node:readline";
 import { LogLevel } from "../../../src/host";
@@ -39,6 +38,7 @@ import { NodeIntercom, type DoorRuntime, type DoorRuntimeOptions } from "../runt
 import { XsIntercom } from "../../xs/xs-intercom";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo, type Command } from "./command";
 import { runDemo } from "./demo";
+import { commandOptions } from "./options";
 
 /** The Node host's transaction arena: every transaction of the default pools with its largest message. */
 const NODE_ARENA_BYTES = (DEFAULT_MAX_CLIENT + DEFAULT_MAX_SERVER) * DEFAULT_MESSAGE_BUFFER;
@@ -199,23 +199,21 @@ export interface RunPlan {
   rtpPort?: number;
 }
 
-export function plan(args: string[]): RunPlan {
-  const { values } = parseArgs({
-    args,
-    options: {
-      server: { type: "string" }, user: { type: "string" }, password: { type: "string" }, domain: { type: "string" },
-      target: { type: "string", multiple: true }, hunt: { type: "string" }, listen: { type: "string" },
-      keepalive: { type: "string" }, expires: { type: "string" }, "door-code": { type: "string" },
-      allow: { type: "string", multiple: true }, untrusted: { type: "string" },
-      "auto-answer": { type: "string" }, button: { type: "string" }, config: { type: "string" },
-      verbose: { type: "boolean" }, pcap: { type: "string" }, ascii: { type: "boolean" }, "log-level": { type: "string" },
-      demo: { type: "boolean" }, xs: { type: "boolean" }, help: { type: "boolean", short: "h" },
-      mic: { type: "string" }, speaker: { type: "string" }, "rtp-port": { type: "string" },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  const o: RunOptions = { ...(values.config !== undefined ? readConfig(values.config) : {}), ...stripUndefined(values as RunOptions) };
+/** `doorsip run`'s options for commandOptions (which adds -h/--help); RunOptions are their values. */
+const RUN_OPTIONS = {
+  server: { type: "string" }, user: { type: "string" }, password: { type: "string" }, domain: { type: "string" },
+  target: { type: "string", multiple: true }, hunt: { type: "string" }, listen: { type: "string" },
+  keepalive: { type: "string" }, expires: { type: "string" }, "door-code": { type: "string" },
+  allow: { type: "string", multiple: true }, untrusted: { type: "string" },
+  "auto-answer": { type: "string" }, button: { type: "string" }, config: { type: "string" },
+  verbose: { type: "boolean" }, pcap: { type: "string" }, ascii: { type: "boolean" }, "log-level": { type: "string" },
+  demo: { type: "boolean" }, xs: { type: "boolean" },
+  mic: { type: "string" }, speaker: { type: "string" }, "rtp-port": { type: "string" },
+} as const;
+
+/** The run checked from the options' values (and --config's file, which the options override); UsageError when they do not fit. */
+export function plan(values: RunOptions): RunPlan {
+  const o: RunOptions = { ...(values.config !== undefined ? readConfig(values.config) : {}), ...stripUndefined(values) };
   const builtIn = o.server === undefined || o.server === "";
   if (o.demo === true && !builtIn) throw new UsageError("--demo runs against the built-in PBX: leave out --server");
   const logLevel = o["log-level"] !== undefined ? parseLogLevel(o["log-level"]) : LogLevel.Warn;
@@ -308,19 +306,17 @@ export const runCommand: Command = {
   summary: "run the intercom on this computer (a built-in loopback PBX unless --server is given)",
   usage: USAGE,
   async run(args: string[], io: CliIo): Promise<number> {
+    const values = commandOptions("run", USAGE, args, io, RUN_OPTIONS);
+    if (typeof values === "number") return values;
     let p: RunPlan;
     try {
-      p = plan(args);
+      p = plan(values);
     } catch (e) {
-      if (e instanceof UsageError || (e instanceof Error && "code" in e && String((e as { code: unknown }).code).startsWith("ERR_PARSE_ARGS"))) {
+      if (e instanceof UsageError) {
         io.err(`doorsip run: ${e.message}\n\n${USAGE}`);
         return EXIT_USAGE;
       }
       throw e;
-    }
-    if (args.includes("--help") || args.includes("-h")) {
-      io.out(USAGE);
-      return EXIT_OK;
     }
     const session = new Session();
     try {
