@@ -32,6 +32,17 @@ function response(via: string): ReturnType<typeof parse> {
 }
 
 describe("the transport's own addresses, in one view", () => {
+  it("refuses an advertised port that 16 bits cannot hold, and keeps what it had", () => {
+    const a = new LocalAddresses();
+    expect(a.setAdvertised("203.0.113.5", 5060)).toBe(true);
+    for (const bad of [65536, 70000, -1, 5060.5, Number.NaN]) {
+      expect(a.setAdvertised("198.51.100.1", bad), String(bad)).toBe(false);
+      expect([a.advertised, advertisedText(a), a.advertisedPort]).toEqual(["203.0.113.5", "203.0.113.5", 5060]);
+    }
+    expect(a.setAdvertised("198.51.100.1", 65535)).toBe(true);
+    expect(a.advertisedPort).toBe(65535);
+  });
+
   it("follows the socket until set, then keeps what was set (ports of 16 bits)", () => {
     const a = new LocalAddresses();
     expect(a.bytes.length).toBe(LOCAL_ADDRESS_BYTES);

@@ -390,7 +390,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   }
 
   setAdvertised(address: string, port: number): void {
-    if (!this.addresses.setAdvertised(address, port)) this.warn("transaction layer: advertised address too long");
+    if (!this.addresses.setAdvertised(address, port)) this.warn("transaction layer: advertised address too long, or its port out of range");
   }
 
   // ---- TransportSink -------------------------------------------------------

@@ -64,7 +64,7 @@ export class LocalAddresses {
     return (this.bytes[At.LearnedPort]! << 8) | this.bytes[At.LearnedPort + 1]!;
   }
 
-  /** Set by configuration (or the UA's NAT logic): the advertised address no longer follows the socket. Returns false when the address does not fit. */
+  /** Set by configuration (or the UA's NAT logic): the advertised address no longer follows the socket. Returns false when the address does not fit or the port is not one (0-65535: it is kept in 16 bits). */
   setAdvertised(address: string, port: number): boolean {
     if (!this.advertise(address, port)) return false;
     this.bytes[At.Fixed] = 1;
@@ -100,7 +100,7 @@ export class LocalAddresses {
 
   private advertise(address: string, port: number): boolean {
     const bytes = this.bytes;
-    if (utf8Length(address) > ADDRESS_BYTES) return false;
+    if (utf8Length(address) > ADDRESS_BYTES || !(port >= 0 && port <= 65535 && port === Math.floor(port))) return false;
     const n = utf8Write(address, bytes, 0);
     bytes[At.AdvertisedLen] = n;
     setPort(bytes, At.AdvertisedPort, port);
