@@ -27,7 +27,8 @@ import { TimerNode, type TimerQueue } from "../sip/timer/timer-queue";
 import { TimerKind } from "../sip/timer/timer-kind";
 import type { ClientFailure, ClientTransactionHandle, ClientTransactionUser, TransactionLayerApi } from "../sip/transaction/api";
 import { type AccountConfig, DEFAULT_USER_AGENT, hostForUri, nextHopHost, nextHopPort } from "./account";
-import { packNumbers, writePacked } from "./packed-text";
+import { packNumbers } from "../util/packed-numbers";
+import { writePacked } from "./packed-text";
 
 export interface KeepaliveListener {
   /** `maxMisses` OPTIONS in a row went unanswered. */
@@ -61,7 +62,7 @@ const K_CALL_ID = ascii("Call-ID: ");
 
 /**
  * The keepalive's numbers, in one Float64Array with its texts after them
- * (packed-text.ts packNumbers; issue #9: a property is a heap slot, a
+ * (util/packed-numbers.ts packNumbers; issue #9: a property is a heap slot, a
  * typed-array view 4): the public ones are getters over it.
  */
 const enum K {

@@ -44,7 +44,7 @@ import { type BackoffConfig, backoffBase, backoffDelay, backoffMax, backoffWait 
 import { CONTACT_ADDRESS_BYTES, ContactAddress } from "./contact-address";
 import type { KeepaliveListener } from "./keepalive";
 import { RegText, beginRegister, finishRegister, registerTexts } from "./register-request";
-import { packNumbers } from "./packed-text";
+import { packNumbers } from "../util/packed-numbers";
 import type { Scratch } from "./scratch";
 import { grantedExpires, minExpires, retryAfter } from "./response-fields";
 

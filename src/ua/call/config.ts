@@ -12,7 +12,8 @@
 import type { StoreField } from "../../sip/dialog/dialog-store";
 import { spanToString } from "../../sip/message/bytes";
 import type { SipWriter } from "../../sip/message/writer";
-import { utf8Length, utf8Write } from "../../util/utf8";
+import { packNumbers } from "../../util/packed-numbers";
+import { writePacked } from "../packed-text";
 import {
   type AccountConfig, DEFAULT_SIP_PORT, DEFAULT_USER_AGENT, hostForUri, nextHopHost, nextHopPort, portOr,
 } from "../account";
@@ -63,7 +64,7 @@ const enum Line {
   Count,
 }
 
-/** Where each number is in CallConfig's table; the lines' starts and lengths follow (LINES). */
+/** Where each number is in CallConfig's table; the lines' starts follow (LINES, packNumbers). */
 const enum Num {
   ProxyPort, OutboundProxy, AutoAnswer, AutoAnswerMs, RingTimeoutMs, CallLimitMs, AllowRefer, RtpPort, MaxCalls, MessageBuffer,
   Count,
@@ -77,9 +78,9 @@ export class CallConfig {
   readonly password: string;
   /** Where out-of-dialog requests go (§8.1.2): the outbound proxy, else the registrar (its port is proxyPort). */
   readonly proxyHost: string;
-  /** The lines (see Line), end to end. */
+  /** The bytes of n's buffer: the lines (see Line) end to end after the numbers. */
   private readonly bytes: Uint8Array;
-  /** The numbers (see Num), then each line's start and length: a view of the same buffer. */
+  /** The numbers (see Num), then where each line starts and the last one ends (packNumbers). */
   private readonly n: Float64Array;
 
   constructor(account: AccountConfig, options: CallOptions = {}) {
@@ -98,20 +99,9 @@ export class CallConfig {
       "Server: " + ua + "\r\n",
       account.user + "@",
     ];
-    let total = 0;
-    for (let i = 0; i < lines.length; i++) total += utf8Length(lines[i]!);
-    const numbers = 8 * (LINES + 2 * Line.Count);
-    const store = new ArrayBuffer(numbers + total);
-    const n = new Float64Array(store, 0, LINES + 2 * Line.Count);
-    const bytes = new Uint8Array(store, numbers, total);
+    const n = packNumbers(LINES + Line.Count + 1, LINES, lines);
     this.n = n;
-    this.bytes = bytes;
-    for (let i = 0, at = 0; i < lines.length; i++) {
-      const end = utf8Write(lines[i]!, bytes, at);
-      n[LINES + 2 * i] = at;
-      n[LINES + 2 * i + 1] = end - at;
-      at = end;
-    }
+    this.bytes = new Uint8Array(n.buffer);
     n[Num.ProxyPort] = nextHopPort(account);
     n[Num.OutboundProxy] = outboundProxy ? 1 : 0;
     n[Num.AutoAnswer] = options.autoAnswer !== false ? 1 : 0;
@@ -145,13 +135,15 @@ export class CallConfig {
   /** The account's user, made on demand. */
   get user(): string {
     const n = this.n;
-    return spanToString(this.bytes, n[LINES + 2 * Line.UserAt]!, n[LINES + 2 * Line.UserAt + 1]! - 1);
+    const start = n[LINES + Line.UserAt]!;
+    return spanToString(this.bytes, start, n[LINES + Line.UserAt + 1]! - 1 - start);
   }
 
   /** Set `into` (a dialog's local URI) to the AOR's bytes. */
   setAor(into: StoreField): boolean {
     const n = this.n;
-    return into.set(this.bytes, n[LINES + 2 * Line.Aor]!, n[LINES + 2 * Line.Aor + 1]!);
+    const start = n[LINES + Line.Aor]!;
+    return into.set(this.bytes, start, n[LINES + Line.Aor + 1]! - start);
   }
 
   /** "Route: <sip:proxy:port;lr>\r\n", nothing without an outbound proxy. */
@@ -175,12 +167,12 @@ export class CallConfig {
   }
 
   private writeLine(w: SipWriter, line: Line): SipWriter {
-    const n = this.n;
-    return w.span(this.bytes, n[LINES + 2 * line]!, n[LINES + 2 * line + 1]!);
+    return writePacked(w, this.bytes, this.n, LINES + line);
   }
 
   private lineString(line: Line): string {
     const n = this.n;
-    return spanToString(this.bytes, n[LINES + 2 * line]!, n[LINES + 2 * line + 1]!);
+    const start = n[LINES + line]!;
+    return spanToString(this.bytes, start, n[LINES + line + 1]! - start);
   }
 }
