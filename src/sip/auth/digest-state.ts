@@ -40,42 +40,6 @@ const QOP_NAMES: readonly Uint8Array[] = Object.freeze([ascii(""), ascii("auth")
 export class DigestValue {
   readonly buf = new Uint8Array(MAX_VALUE);
   len = -1;
-
-  /** Copy src[start, start+len) unescaping quoted-pairs; false (nothing stored) when too long. */
-  set(src: Uint8Array, start: number, len: number): boolean {
-    if (len < 0) {
-      this.len = -1;
-      return true;
-    }
-    let n = 0;
-    const end = start + len;
-    for (let i = start; i < end; i++) {
-      if (src[i] === 92 && i + 1 < end) i++;
-      if (n >= MAX_VALUE) return false;
-      this.buf[n++] = src[i]!;
-    }
-    this.len = n;
-    return true;
-  }
-
-  /** Same bytes as src[start, start+len) once that is unescaped? */
-  equals(src: Uint8Array, start: number, len: number): boolean {
-    if (len < 0) return this.len < 0;
-    if (this.len < 0) return false;
-    let n = 0;
-    const end = start + len;
-    for (let i = start; i < end; i++) {
-      if (src[i] === 92 && i + 1 < end) i++;
-      if (n >= this.len || this.buf[n] !== src[i]) return false;
-      n++;
-    }
-    return n === this.len;
-  }
-
-  copy(other: DigestValue): void {
-    for (let i = 0; i < other.len; i++) this.buf[i] = other.buf[i]!;
-    this.len = other.len;
-  }
 }
 
 /** The values of an accepted challenge the state keeps. */

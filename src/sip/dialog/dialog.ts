@@ -21,7 +21,7 @@ import { DIALOG_BITS, DialogField, DialogStore, FALLBACK_PORT, LOCAL_SEQ, REMOTE
 import { NextHop } from "./next-hop";
 import { RouteSet } from "./route-set";
 
-export { CALL_ID_BYTES, DIALOG_BUFFER_BYTES, TAG_BYTES, URI_BYTES } from "./dialog-store";
+export { DIALOG_BUFFER_BYTES } from "./dialog-store";
 
 export const enum DialogState {
   None = 0,

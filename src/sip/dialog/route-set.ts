@@ -16,9 +16,8 @@ import type { SipMessage } from "../message/message";
 import type { NameAddr } from "../message/name-addr";
 import type { HeaderValues } from "../message/values";
 import type { SipWriter } from "../message/writer";
-import { DialogField, DialogStore, MAX_ROUTES, ROUTE_BYTES, ROUTE_COUNT, ROUTE_FIELDS, ROUTE_LOOSE, ROUTE_SPANS } from "./dialog-store";
+import { DialogField, DialogStore, MAX_ROUTES, ROUTE_COUNT, ROUTE_FIELDS, ROUTE_LOOSE, ROUTE_SPANS } from "./dialog-store";
 
-export { MAX_ROUTES, ROUTE_BYTES };
 
 const K_LR = ascii("lr");
 
@@ -32,8 +31,8 @@ export class RouteSet {
   /** The dialog's store (the readers it needs are passed to the methods that read: the dialog's scratch, see DialogScratch). */
   private readonly store: DialogStore;
 
-  /** In `store` (a dialog's; by default one of its own). */
-  constructor(store: DialogStore = new DialogStore()) {
+  /** In `store`, the dialog's. */
+  constructor(store: DialogStore) {
     this.store = store;
   }
 
@@ -92,21 +91,6 @@ export class RouteSet {
     if (v.malformed) return this.fail();
     if (reverse) this.reverse();
     spans[ROUTE_LOOSE] = spans[ROUTE_COUNT] === 0 || this.firstIsLoose(a) ? 1 : 0;
-    return true;
-  }
-
-  /** Copy another dialog's route set; false (this set empty) when it does not fit. */
-  copy(other: RouteSet): boolean {
-    const src = other.store;
-    const n = src.len(DialogField.Routes);
-    const at = this.store.resize(DialogField.Routes, n);
-    if (at < 0) return this.fail();
-    const from = src.start(DialogField.Routes);
-    const out = this.store.bytes;
-    const inp = src.bytes;
-    for (let k = 0; k < n; k++) out[at + k] = inp[from + k]!;
-    const spans = this.store.spans;
-    for (let k = ROUTE_COUNT; k < ROUTE_SPANS + ROUTE_FIELDS * MAX_ROUTES; k++) spans[k] = src.spans[k]!;
     return true;
   }
 

@@ -45,7 +45,7 @@ import {
 } from "../../sip/transaction/api";
 import { writeCallId, writeTag, CALL_ID_LENGTH, TAG_LENGTH } from "../../sip/ids";
 import {
-  CallFired, type CallTimers, fire, rearm, startPhase, startRetransmit, startTimeout, stopAll, stopPair, stopPhase,
+  CallFired, type CallTimers, fire as dueTimer, rearm, startPhase, startRetransmit, startTimeout, stopAll, stopPair, stopPhase,
 } from "./call-timers";
 import { CallDirection, CallState, EndReason, callStateName, endReasonName } from "./call-types";
 import {
@@ -181,11 +181,6 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     this.retransmitAt = -1;
     this.timeoutAt = -1;
     this.phaseAt = -1;
-  }
-
-  /** The queue fires the call itself for its timers (call-timers.ts). */
-  fire(): void {
-    this.onTimer();
   }
 
   // ------------------------------------------------ the user agent's scratch
@@ -854,12 +849,12 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
 
   // ------------------------------------------------------------- timers
 
-  /** The call's entry fired: whichever of its timers is due (call-timers.ts). */
-  onTimer(): void {
+  /** The queue fires the call itself, the entry of its timers: whichever of them is due (call-timers.ts). */
+  fire(): void {
     try {
       const t = this.owner.timerValues;
       const q = this.owner.timers;
-      const due = fire(q, this);
+      const due = dueTimer(q, this);
       if (due === CallFired.Phase) {
         if (this.state === CallState.Up) {
           if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": time limit reached, hanging up");

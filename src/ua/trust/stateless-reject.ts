@@ -35,7 +35,7 @@ function fnv(h: number, buf: Uint8Array, start: number, len: number): number {
  * scratch) from the key (key1, key2; drawn once from the host's randomness).
  */
 export function writeStatelessReject(
-  w: SipWriter, msg: SipMessage, serverHeader: Uint8Array | null, tag: Uint8Array, key1: number, key2: number,
+  w: SipWriter, msg: SipMessage, tag: Uint8Array, key1: number, key2: number,
 ): boolean {
   const buf = msg.buf;
   let a = key1 | 0;
@@ -59,7 +59,6 @@ export function writeStatelessReject(
   writeHex32(a >>> 0, tag, 0);
   writeHex32(b >>> 0, tag, 8);
   if (!writeResponseHead(w, msg, FORBIDDEN, R_FORBIDDEN_UNTRUSTED, tag, TAG_LENGTH, false)) return false;
-  if (serverHeader !== null) w.bytes(serverHeader);
   w.end();
   return !w.overflow;
 }

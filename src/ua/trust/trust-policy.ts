@@ -252,7 +252,7 @@ export class TrustPolicy implements RequestScreen {
   }
 
   writeRejection(w: SipWriter, msg: SipMessage): boolean {
-    return writeStatelessReject(w, msg, null, this.tag, this.n[T.Key1]!, this.n[T.Key2]!);
+    return writeStatelessReject(w, msg, this.tag, this.n[T.Key1]!, this.n[T.Key2]!);
   }
 
   // ---- internals ---------------------------------------------------------------
