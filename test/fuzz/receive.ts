@@ -191,8 +191,8 @@ class Rig {
   /** The tables, for a failure report. */
   tables(): string {
     const ic = this.intercom;
-    const servers = (ic.layer as unknown as { servers: { inUse: boolean; state: number; method: number; timeout: { due: number } }[] }).servers;
-    const states = servers.filter((t) => t.inUse).map((t) => `${t.method}/${t.state}/${t.timeout.due}`).join(" ");
+    const servers = (ic.layer as unknown as { servers: { inUse: boolean; state: number; method: number; due: number }[] }).servers;
+    const states = servers.filter((t) => t.inUse).map((t) => `${t.method}/${t.state}/${t.due}`).join(" ");
     return `server transactions ${ic.layer.serverCount}, client transactions ${ic.layer.clientCount}, active calls ${ic.ua.activeCalls}, now ${this.clock.now()}: ${states}`;
   }
 

@@ -5,8 +5,8 @@
  * or L and M from RFC 6026). The transaction keeps both due times as
  * numbers and the queue entry is armed for the earlier one: in XS an entry
  * costs eight slots, three numbers three (or 24 bytes of a transaction's
- * table). A transaction is itself that entry (a TimerNode): `timeout` is
- * the transaction. A call has a third timer beside the pair and its own
+ * table). A transaction is itself that entry (a TimerPair is a TimerNode).
+ * A call has a third timer beside the pair and its own
  * version of these functions (src/ua/call/call-timers.ts).
  *
  * Each timer still fires at its own due time, to the millisecond: fire()
@@ -18,10 +18,8 @@
 import type { TimerKind } from "./timer-kind";
 import type { TimerNode, TimerQueue } from "./timer-queue";
 
-/** The fields a transaction carries for its two timers. */
-export interface TimerPair {
-  /** The one queue entry, armed for the earlier of the two timers. */
-  readonly timeout: TimerNode;
+/** The fields a transaction carries for its two timers; it is itself the one queue entry, armed for the earlier of the two. */
+export interface TimerPair extends TimerNode {
   /** Absolute due time of the retransmission timer, -1 when stopped. */
   retransmitAt: number;
   /** Its last delay, which Timers A, E and G double (§17.1.1.2, §17.1.2.2, §17.2.1). */
@@ -70,7 +68,7 @@ export function stopTimeout(q: TimerQueue, p: TimerPair): void {
 
 export function stopBoth(q: TimerQueue, p: TimerPair): void {
   p.retransmitAt = p.timeoutAt = -1;
-  q.stop(p.timeout);
+  q.stop(p);
 }
 
 /**
@@ -95,18 +93,17 @@ export function fire(q: TimerQueue, p: TimerPair): PairFired {
 export function rearm(q: TimerQueue, p: TimerPair): void {
   const r = p.retransmitAt;
   const t = p.timeoutAt;
-  const entry = p.timeout;
   if (r < 0 && t < 0) {
-    q.stop(entry);
+    q.stop(p);
     return;
   }
   // Equal due times: the timeout (see fire()).
   const retransmitFirst = r >= 0 && (t < 0 || r < t);
   const at = retransmitFirst ? r : t;
   const kind = retransmitFirst ? Math.floor(p.kinds / KIND_SHIFT) : p.kinds % KIND_SHIFT;
-  if (entry.armed && entry.due === at) {
-    entry.kind = kind;
+  if (p.armed && p.due === at) {
+    p.kind = kind;
     return;
   }
-  q.start(entry, at - q.now(), kind);
+  q.start(p, at - q.now(), kind);
 }

@@ -54,11 +54,6 @@ export abstract class TransactionRow<S extends number, O extends NumberTable> ex
     this.timeoutAt = -1;
   }
 
-  /** The one queue entry of both timers (timer-pair.ts): the transaction itself. */
-  get timeout(): TimerNode {
-    return this;
-  }
-
   get method(): Method { return this.owner.numbers[this.base + Shared.Method]!; }
   set method(v: Method) { this.owner.numbers[this.base + Shared.Method] = v; }
   get state(): S { return this.owner.numbers[this.base + Shared.State]! as S; }
