@@ -216,7 +216,6 @@ export class Uri {
     if (h >= limit || buf[h] !== term) return -1;
     if (userLen >= 0) this.userLen = userLen;
     this.hostLen = he - hs;
-    // An IPv4 address starts with a digit (a name rarely does): only then is it worth a look.
     this.port = port;
     this.paramsStart = paramsStart;
     this.paramsEnd = h;

@@ -1,15 +1,19 @@
 /*
  * The core's one timer service. Every RFC 3261 timer (A..K, §17; L, M from
- * RFC 6026) and every timer of the transaction user is a TimerEntry that its
- * owner allocates once, at construction, and then starts and stops as often
- * as it likes. The queue is an intrusive doubly linked list sorted by due
- * time, so start, stop and fire allocate nothing. The host is asked for a
- * single wake-up at the earliest due time (ClockHost.wake replaces earlier
+ * RFC 6026) and every timer of the transaction user runs on a queue entry
+ * (a TimerNode) made once, at construction, and then started and stopped as
+ * often as its owner likes: in the core the owner is itself the entry (a
+ * transaction for its two timers, a call for its three, registration,
+ * keepalive, the media clock...); a host may use a TimerEntry, which calls a
+ * target. The queue is an intrusive doubly linked list sorted by due time,
+ * so start, stop and fire allocate nothing. The host is asked for a single
+ * wake-up at the earliest due time (ClockHost.wake replaces earlier
  * requests).
  *
  * Sorted insertion is O(n), but n is small on a door intercom (a few
- * transactions, two entries each) and insertion scans from the tail, where
- * new timers usually belong, so the common case is O(1).
+ * transactions and calls, one entry each, and a few more) and insertion
+ * scans from the tail, where new timers usually belong, so the common case
+ * is O(1).
  */
 import { LogLevel, type ClockHost, type LogHost, type Wakeable } from "../../host";
 import { TimerKind, timerName } from "./timer-kind";
