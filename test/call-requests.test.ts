@@ -366,4 +366,11 @@ describe("REFER (RFC 3515)", () => {
     r.deliver(inDialog(ok, "REFER", 2));
     expect(r.takeLines()).toEqual(["SIP/2.0 400 Bad Request - Missing or Invalid Refer-To"]);
   });
+
+  it("a REFER with two Refer-To headers gets the same 400 (RFC 3515 §2.4.1: exactly one)", () => {
+    const r = rig();
+    const ok = up(r);
+    r.deliver(inDialog(ok, "REFER", 2, { extra: ["Refer-To: <sip:200@198.51.100.8>", "Refer-To: <sip:201@198.51.100.8>"] }));
+    expect(r.takeLines()).toEqual(["SIP/2.0 400 Bad Request - Missing or Invalid Refer-To"]);
+  });
 });

@@ -812,7 +812,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     }
     const h = msg.first[H.ReferTo]!;
     const a = this.addr;
-    if (h < 0 || msg.count[H.ReferTo]! !== 1 || !a.read(msg.buf, msg.hValueStart[h]!, msg.hValueEnd[h]!)) {
+    if (h < 0 || msg.several(H.ReferTo) || !a.read(msg.buf, msg.hValueStart[h]!, msg.hValueEnd[h]!)) {
       this.respondSimple(tx, msg, 400, P.R_BAD_REQUEST_REFER_TO);
       return;
     }
