@@ -38,7 +38,7 @@ import type { Call } from "../ua/call/call";
 import { CallDirection, CallState } from "../ua/call/call-types";
 import { FRAME_SAMPLES } from "./g711";
 import type { JitterBufferOptions } from "./jitter-buffer";
-import { MEDIA_NUMBERS_BYTES, MediaNumber as N, mediaNumbers, MediaTime, mediaTimes, ToneField } from "./media-numbers";
+import { MEDIA_NUMBERS_BYTES, MediaNumber as N, MediaTime, ToneField } from "./media-numbers";
 import { RtpSession, type RtpSessionListener } from "./rtp-session";
 import { EVENT_PACKET_BYTES, TelephoneEventSender } from "./telephone-event";
 import { Tone, ToneGenerator } from "./tone";
@@ -186,8 +186,8 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
     // One buffer for the whole media: the tables, the session's buffers (jitter, concealment, packet), the audio frame.
     const sessionBytes = RtpSession.bytesFor(o.jitter);
     const store = new ArrayBuffer(MEDIA_NUMBERS_BYTES + sessionBytes + 2 * FRAME_SAMPLES);
-    const n = mediaNumbers(store);
-    this.session = new RtpSession({ slot: 0, clock: o.clock, random: o.random, log: o.log, listener: this, jitter: o.jitter, store, storeAt: MEDIA_NUMBERS_BYTES, numbers: n, times: mediaTimes(store) });
+    this.session = new RtpSession({ slot: 0, clock: o.clock, random: o.random, log: o.log, listener: this, jitter: o.jitter, store });
+    const n = this.session.numbers;
     this.pcm = new Int16Array(store, MEDIA_NUMBERS_BYTES + sessionBytes, FRAME_SAMPLES);
     this.localTone = new ToneGenerator(n, N.LocalTone);
     this.remoteTone = new ToneGenerator(n, N.RemoteTone);

@@ -42,6 +42,7 @@ import { CONCEALMENT_BYTES, Concealment } from "./concealment";
 import { JitterBuffer, type JitterBufferOptions, JitterPut } from "./jitter-buffer";
 import { RtcpReader, type RtcpSource, writeBye, writeReport } from "./rtcp";
 import { RTP_HEADER, RtpCheck, RtpHeader, writeRtpHeader } from "./rtp-packet";
+import { writeHex32 } from "../util/hex";
 import { MEDIA_NUMBERS_BYTES, MediaNumber as N, mediaNumbers, MediaTime as T, mediaTimes } from "./media-numbers";
 import { RtpReceiveStats } from "./rtp-stats";
 import { type EventStream, TelephoneEventReceiver } from "./telephone-event";
@@ -52,7 +53,6 @@ export const RTCP_INTERVAL_MS = 5000;
 export const RELATCH_MS = 2000;
 /** CNAME bytes kept: "doorsip-" and eight hex digits of the SSRC. */
 const CNAME_LENGTH = 16;
-const HEX = new Uint8Array([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102]);
 const CNAME_PREFIX = new Uint8Array([100, 111, 111, 114, 115, 105, 112, 45]); // "doorsip-"
 
 export interface RtpSessionListener {
@@ -68,11 +68,13 @@ export interface RtpSessionOptions {
   log?: LogHost;
   listener?: RtpSessionListener;
   jitter?: JitterBufferOptions;
-  /** A buffer to keep the session's bytes in (bytesFor(jitter) of them, from `storeAt`), and the media's tables to keep its numbers and times in: CallMedia's, shared with the rest of the media. */
+  /**
+   * CallMedia's buffer, shared with the rest of the media: the media's
+   * tables at its head (mediaNumbers, mediaTimes), the session's bytes
+   * (bytesFor(jitter) of them) from MEDIA_NUMBERS_BYTES. Without it the
+   * session makes one of its own, laid out the same way.
+   */
   store?: ArrayBuffer;
-  storeAt?: number;
-  numbers?: Uint32Array;
-  times?: Float64Array;
 }
 
 /** Bytes of the session's own buffers after its jitter buffer's: the concealment's last frame and the packet. */
@@ -123,12 +125,7 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
   private readonly random: RandomHost;
   private readonly log: LogHost | undefined;
 
-  /**
-   * With `o.store`, the session keeps its buffers (bytesFor(o.jitter) of
-   * them) at `o.storeAt` (a multiple of 8) in it and its numbers and times
-   * in `o.numbers` and `o.times`: CallMedia's one buffer and tables for the
-   * whole media.
-   */
+  /** With `o.store`, the session's tables and buffers are views of it (RtpSessionOptions.store): CallMedia's one buffer for the whole media. */
   constructor(o: RtpSessionOptions) {
     this.clock = o.clock;
     this.random = o.random;
@@ -136,12 +133,11 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
     this.listener = o.listener;
     // Every buffer of the session in one: the jitter buffer's, the concealment's last frame, the packet (views: see JitterBuffer).
     const jb = JitterBuffer.bytesFor(o.jitter);
-    const shared = o.store !== undefined;
-    const store = shared ? o.store! : new ArrayBuffer(MEDIA_NUMBERS_BYTES + jb + OWN_BYTES);
-    const at = shared ? (o.storeAt !== undefined ? o.storeAt : 0) : MEDIA_NUMBERS_BYTES;
-    const n = shared && o.numbers !== undefined ? o.numbers : mediaNumbers(shared ? undefined : store);
+    const store = o.store !== undefined ? o.store : new ArrayBuffer(MEDIA_NUMBERS_BYTES + jb + OWN_BYTES);
+    const at = MEDIA_NUMBERS_BYTES;
+    const n = mediaNumbers(store);
     this.numbers = n;
-    this.times = shared && o.times !== undefined ? o.times : mediaTimes(shared ? undefined : store);
+    this.times = mediaTimes(store);
     this.header = new RtpHeader(n);
     this.stats = new RtpReceiveStats(n);
     this.jitter = new JitterBuffer(o.jitter, store, at, n);
@@ -525,7 +521,7 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
   private writeCname(c: Uint8Array, at: number): void {
     const ssrc = this.numbers[N.SessionSsrc]!;
     for (let i = 0; i < 8; i++) c[at + i] = CNAME_PREFIX[i]!;
-    for (let i = 0; i < 8; i++) c[at + 8 + i] = HEX[(ssrc >>> (28 - 4 * i)) & 15]!;
+    writeHex32(ssrc, c, at + 8);
   }
 
   private logDebug(text: string): void {
