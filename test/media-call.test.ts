@@ -281,6 +281,9 @@ describe("audio in calls (virtual clock)", () => {
     expect(reader.read(first.bytes, first.bytes.length, 0x0a0b0c0d)).toBe(true);
     expect(reader.aboutUs).toBe(true);
     expect(reader.sr && reader.srSsrc === session.ssrc).toBe(true);
+    // SDES CNAME (RFC 3550 §6.5.1): "doorsip-" and our SSRC in eight lower-case hex digits.
+    const cname = Buffer.from("doorsip-" + (session.ssrc >>> 0).toString(16).padStart(8, "0"));
+    expect(Buffer.from(first.bytes).indexOf(cname)).toBeGreaterThan(52);
     // The phone hangs up: BYE → the session ends with an RTCP BYE, the media clock stops.
     const count = rtcp.sent.length;
     r.deliver(request("BYE", { cseq: 2, toTag: r.intercom.ua.calls[0]!.dialog.localTag.toString(), branch: "z9hG4bKbye" }));
