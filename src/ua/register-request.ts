@@ -62,14 +62,12 @@ export const enum RegText {
   ToAndCallId = 4,
   /** "Allow: ...\r\nUser-Agent: ...\r\n" */
   Tail = 5,
-  /** The user part alone, to find our Contact in a 200 (§10.3 lists every binding of the AOR). */
-  User = 6,
-  /** "user@" for the Contact URI. */
-  UserAt = 7,
+  /** "user@" for the Contact URI; without its "@", the user part that finds our Contact in a 200 (§10.3 lists every binding of the AOR). */
+  UserAt = 6,
   /** The Call-ID, 32 hex digits (§8.1.1.4), the same for the life of the registration. */
-  CallId = 8,
+  CallId = 7,
   /** Table entries: a start per text and the last one's end. */
-  Entries = 10,
+  Entries = 9,
 }
 
 /** The REGISTER's fixed texts for this account, with a new Call-ID, in RegText order. */
@@ -94,7 +92,6 @@ export function registerTexts(account: AccountConfig, random: RandomHost): strin
     "From: <" + aor,
     "To: <" + aor + ">\r\nCall-ID: " + callId + "\r\n",
     "Allow: " + (account.allow ?? DEFAULT_ALLOW) + "\r\n" + "User-Agent: " + (account.userAgent ?? DEFAULT_USER_AGENT) + "\r\n",
-    account.user,
     account.user + "@",
     callId,
   ];

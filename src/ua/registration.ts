@@ -145,7 +145,7 @@ const enum R {
   Failures = 18,
   /** The texts' table: RegText.Entries numbers. */
   Text = 19,
-  Count = 29, // Text + RegText.Entries
+  Count = 28, // Text + RegText.Entries
 }
 
 /**
@@ -444,8 +444,9 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
     this.n[R.Failures] = 0;
     this.n[R.RemoveOld] = 0;
     const n = this.n;
-    const user = n[R.Text + RegText.User]!;
-    let granted = grantedExpires(msg, this.b, user, n[R.Text + RegText.User + 1]! - user, this.contact, this.values, this.addr);
+    // The user part: "user@" without its "@".
+    const user = n[R.Text + RegText.UserAt]!;
+    let granted = grantedExpires(msg, this.b, user, n[R.Text + RegText.UserAt + 1]! - 1 - user, this.contact, this.values, this.addr);
     if (granted < 0) granted = this.expires;
     if (granted > MAX_EXPIRES) granted = MAX_EXPIRES;
     if (granted === 0) {
