@@ -167,21 +167,14 @@ export class TrustPolicy implements RequestScreen {
     if (allow !== null) for (let i = 0; i < allow.errors.length; i++) this.warn("trust: allowlist entry ignored: " + allow.errors[i]!);
     this.allow = allow !== null && allow.size > 0 ? allow : null;
     const a = o.account;
-    let server0 = serverAddress(a.registrarHost);
-    let server1 = a.outboundProxyHost !== undefined ? serverAddress(a.outboundProxyHost) : "";
-    n[T.Port0] = portOr(a.registrarPort, DEFAULT_SIP_PORT);
-    n[T.Port1] = portOr(a.outboundProxyPort, DEFAULT_SIP_PORT);
-    if (server1 === "") n[T.Port1] = 0;
-    if (server0 === "") {
-      server0 = server1;
-      server1 = "";
-      n[T.Port0] = n[T.Port1]!;
-      n[T.Port1] = 0;
-    }
+    const server0 = serverAddress(a.registrarHost);
+    const server1 = a.outboundProxyHost !== undefined ? serverAddress(a.outboundProxyHost) : "";
+    n[T.Port0] = server0 !== "" ? portOr(a.registrarPort, DEFAULT_SIP_PORT) : 0;
+    n[T.Port1] = server1 !== "" ? portOr(a.outboundProxyPort, DEFAULT_SIP_PORT) : 0;
     this.server0 = server0;
     this.server1 = server1;
-    if (a.registrarHost !== "") this.warnIfName(a.registrarHost);
-    if (a.outboundProxyHost !== undefined && a.outboundProxyHost !== "") this.warnIfName(a.outboundProxyHost);
+    if (server0 !== "") this.warnIfName(server0);
+    if (server1 !== "") this.warnIfName(server1);
   }
 
   get action(): UntrustedAction {
@@ -198,14 +191,14 @@ export class TrustPolicy implements RequestScreen {
 
   /** With no server and no allowlist, the local networks are trusted. */
   get localDefault(): boolean {
-    return this.n[T.Port0] === 0 && this.allow === null;
+    return this.n[T.Port0] === 0 && this.n[T.Port1] === 0 && this.allow === null;
   }
 
   /** One line for the start-up log: who is trusted. */
   describe(): string {
     let who = "";
     if (this.server0 !== "") who = this.server0 + ":" + this.n[T.Port0]!;
-    if (this.server1 !== "") who += ", " + this.server1 + ":" + this.n[T.Port1]!;
+    if (this.server1 !== "") who += (who !== "" ? ", " : "") + this.server1 + ":" + this.n[T.Port1]!;
     const size = this.allow !== null ? this.allow.size : 0;
     if (size > 0) who += (who !== "" ? ", " : "") + size + " allowlist entr" + (size === 1 ? "y" : "ies");
     if (this.localDefault) who = "the local networks (no server, no allowlist)";
@@ -221,7 +214,7 @@ export class TrustPolicy implements RequestScreen {
     const a = this.canonical;
     if (a !== address && this.isServer(a, port)) return true;
     if (this.allow !== null) return this.allow.matches(a, port, this.n[T.V4]!);
-    return this.n[T.Port0] === 0 && this.n[T.Local] === 1;
+    return this.n[T.Port0] === 0 && this.n[T.Port1] === 0 && this.n[T.Local] === 1;
   }
 
   // ---- RequestScreen ---------------------------------------------------------
@@ -262,10 +255,10 @@ export class TrustPolicy implements RequestScreen {
     return (n[T.Port0] === port && this.server0 === address) || (n[T.Port1] === port && this.server1 === address);
   }
 
+  /** `host` as serverAddress() gives it (no brackets). */
   private warnIfName(host: string): void {
-    const h = host.charAt(0) === "[" ? host.substring(1, host.length - 1) : host;
-    if (parseIpv4(h) < 0 && h.indexOf(":") < 0) {
-      this.warn("trust: the server \"" + h + "\" is a name, not an address: requests from it are recognised only if the host resolved it (or add its address to the allowlist)");
+    if (parseIpv4(host) < 0 && host.indexOf(":") < 0) {
+      this.warn("trust: the server \"" + host + "\" is a name, not an address: requests from it are recognised only if the host resolved it (or add its address to the allowlist)");
     }
   }
 
