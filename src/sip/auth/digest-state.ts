@@ -62,12 +62,10 @@ const enum S {
   /** A DigestAlg, a QopKind. */
   Algorithm = 3,
   Qop = 4,
-  /** The lengths of the digests: HA1, HA2, H(body), the response (Hex order). */
-  HexLen = 5,
-  Count = 9,
+  Count = 5,
 }
 
-/** The digests kept as hex: where they are in the buffer, in S.HexLen order. */
+/** The digests kept as hex (32 digits for MD5, 64 for SHA-256: hexLength()): where they are in the buffer. */
 const enum Hex {
   Ha1 = 0,
   Ha2 = 1,
@@ -187,6 +185,7 @@ export class DigestState {
     const b = this.b;
     const alg = n[S.Algorithm]! as DigestAlg;
     const h = alg === DigestAlg.MD5 || alg === DigestAlg.MD5Sess ? MD5 : SHA256;
+    const hexLen = hexLength(h);
     const sess = alg === DigestAlg.MD5Sess || alg === DigestAlg.SHA256Sess;
     const qop = n[S.Qop]! as QopKind;
     const realmLen = n[S.ValueLen + DigestField.Realm]!;
@@ -202,7 +201,7 @@ export class DigestState {
     if (!this.digest(hash, h, Hex.Ha1)) return false;
     if (sess) {
       this.fill = 0;
-      this.put(b, HEX_AT, n[S.HexLen + Hex.Ha1]!);
+      this.put(b, HEX_AT, hexLen);
       this.colon();
       this.put(b, nonceAt, nonceLen);
       this.colon();
@@ -221,12 +220,12 @@ export class DigestState {
     this.put(uri, uStart, uLen);
     if (qop === QopKind.AuthInt) {
       this.colon();
-      this.put(b, HEX_AT + Hex.BodyHash * HEX_MAX, n[S.HexLen + Hex.BodyHash]!);
+      this.put(b, HEX_AT + Hex.BodyHash * HEX_MAX, hexLen);
     }
     if (!this.digest(hash, h, Hex.Ha2)) return false;
     // The request-digest (§3.4.1; RFC 2617 §3.2.2.1 without qop).
     this.fill = 0;
-    this.put(b, HEX_AT, n[S.HexLen + Hex.Ha1]!);
+    this.put(b, HEX_AT, hexLen);
     this.colon();
     this.put(b, nonceAt, nonceLen);
     this.colon();
@@ -239,7 +238,7 @@ export class DigestState {
       this.put(QOP_NAMES[qop]!, 0, QOP_NAMES[qop]!.length);
       this.colon();
     }
-    this.put(b, HEX_AT + Hex.Ha2 * HEX_MAX, n[S.HexLen + Hex.Ha2]!);
+    this.put(b, HEX_AT + Hex.Ha2 * HEX_MAX, hexLen);
     if (!this.digest(hash, h, Hex.Response)) return false;
 
     w.bytes(K_USERNAME);
@@ -250,7 +249,7 @@ export class DigestState {
     quoted(w, b, nonceAt, nonceLen);
     w.bytes(K_URI);
     quoted(w, uri, uStart, uLen);
-    w.bytes(K_RESPONSE).span(b, HEX_AT + Hex.Response * HEX_MAX, n[S.HexLen + Hex.Response]!).bytes(K_ALGORITHM).bytes(ALGORITHM_NAMES[alg]!);
+    w.bytes(K_RESPONSE).span(b, HEX_AT + Hex.Response * HEX_MAX, hexLen).bytes(K_ALGORITHM).bytes(ALGORITHM_NAMES[alg]!);
     // cnonce only with a qop (RFC 2617 §3.2.2), and always with -sess (A1 needs it).
     if (qop !== QopKind.None || sess) w.bytes(K_CNONCE).span(b, CNONCE_AT, 16).byte(34);
     const opaqueLen = n[S.ValueLen + DigestField.Opaque]!;
@@ -300,7 +299,7 @@ export class DigestState {
 
   /** The host's hex digits into bytes, without a method call on the string (which would allocate in XS). */
   private hexInto(hex: string, h: HashAlgorithm, out: Hex): boolean {
-    const len = h === MD5 ? 32 : 64;
+    const len = hexLength(h);
     const b = this.b;
     const at = HEX_AT + out * HEX_MAX;
     for (let i = 0; i < len; i++) {
@@ -309,9 +308,13 @@ export class DigestState {
       if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
       b[at + i] = c;
     }
-    this.n[S.HexLen + out] = len;
     return true;
   }
+}
+
+/** Hex digits of a digest: 32 for MD5, 64 for SHA-256. */
+function hexLength(h: HashAlgorithm): number {
+  return h === MD5 ? 32 : 64;
 }
 
 /** A quoted-string's content (RFC 3261 §25.1): '"' and '\' backslash-escaped; the caller writes the quotes. */
