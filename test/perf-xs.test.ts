@@ -37,7 +37,7 @@ const root = resolve(__dirname, "..");
  * layer shared one parser and the message structures were packed, and
  * 263,968 before the core shared its scratch.
  */
-// 72,208 bytes (1,357 slots + 28,784 chunk bytes; 50,496 on the ESP32) with the long-lived
+// 72,128 bytes (1,357 slots + 28,704 chunk bytes; 50,416 on the ESP32) with the long-lived
 // objects' numbers in typed arrays behind accessors and objects their timers' entries (the SDP
 // reader, the media, registration, keepalive, digest, trust, call slots, the user agent, the
 // layer's counters and addresses, the application); 94,184 (2,069 + 27,976; 61,080) with the transactions'
