@@ -184,6 +184,21 @@ describe("INFO DTMF and the door opener", () => {
     expect(r.pins.relay).toBe(true);
   });
 
+  it("a DTMF body without a readable digit gets 400 with the reason; the call and the code go on", () => {
+    const r = rig({ doorCode: "5" });
+    const ok = up(r);
+    r.deliver(inDialog(ok, "INFO", 2, { body: "Signal=xyz\r\nDuration=160\r\n", contentType: "application/dtmf-relay", contact: "" }));
+    r.deliver(inDialog(ok, "INFO", 3, { body: "Duration=160\r\n", contentType: "application/dtmf-relay", contact: "" }));
+    r.deliver(inDialog(ok, "INFO", 4, { body: "55", contentType: "application/dtmf", contact: "" }));
+    expect(r.takeLines()).toEqual(Array(3).fill("SIP/2.0 400 Bad Request - Unreadable DTMF"));
+    expect(r.pins.relay).toBe(false);
+    // Signal values 10 and 11 are "*" and "#" (RFC 4733 §3.2 event codes, as some gateways send them).
+    r.deliver(inDialog(ok, "INFO", 5, { body: "Signal=11\r\n", contentType: "application/dtmf-relay", contact: "" }));
+    r.deliver(info(ok, 6, "5"));
+    expect(r.takeLines()).toEqual(["SIP/2.0 200 OK", "SIP/2.0 200 OK"]);
+    expect(r.pins.relay).toBe(true);
+  });
+
   it("hangs up a few seconds after the door opened, when configured", () => {
     const r = rig({ doorCode: "#", hangupAfterOpenMs: 4000 });
     const ok = up(r);

@@ -52,6 +52,7 @@ import {
   K_CONTENT_TYPE_SDP, writeCapabilities, writeContact, writeEmptyRecvInfo, writeRAck, writeReliable, writeRetryAfter, writeWarning305,
 } from "./headers";
 import { K_ACCEPT_DTMF } from "./capabilities";
+import { DtmfRead } from "./dtmf";
 import type { CallOwner } from "./owner";
 import * as P from "./phrases";
 import {
@@ -779,7 +780,8 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       this.respondSimple(tx, msg, 200, P.R_OK);
       return;
     }
-    if (!this.owner.dtmf.isDtmfType(msg)) {
+    const digit = this.owner.dtmf.read(msg);
+    if (digit === DtmfRead.NotDtmf) {
       // §21.4.13: 415 with what we accept.
       const w = this.w.reset();
       if (writeResponseHead(w, msg, 415, P.R_UNSUPPORTED_MEDIA, this.localTag.bytes, this.localTag.len, false)) {
@@ -789,8 +791,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       }
       return;
     }
-    const digit = this.owner.dtmf.read(msg);
-    if (digit < 0) {
+    if (digit === DtmfRead.NoDigit) {
       this.respondSimple(tx, msg, 400, P.R_BAD_REQUEST_DTMF);
       return;
     }

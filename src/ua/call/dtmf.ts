@@ -3,7 +3,8 @@
  *   application/dtmf-relay:  "Signal=5\r\nDuration=160\r\n" (Cisco/Asterisk)
  *   application/dtmf:        "5" (the digit alone)
  * Signal values 10 and 11 mean "*" and "#" (as some gateways send them);
- * A-D are kept. The result is the digit's character code, or -1.
+ * A-D are kept. The result is the digit's character code, or one of
+ * the negative DtmfRead values.
  */
 import { ascii, spanEqualsCI } from "../../sip/message/bytes";
 import { C, Ch } from "../../sip/message/chars";
@@ -64,20 +65,27 @@ function isAny(buf: Uint8Array, start: number, end: number): boolean {
   return end - start === 1 && buf[start] === 42;
 }
 
+/** What read() returns when it finds no digit (a digit is its character code, 35 and up). */
+export const enum DtmfRead {
+  /** A DTMF Content-Type whose body holds no digit we can read (400). */
+  NoDigit = -1,
+  /** The body is not of a DTMF type (415), or there is none. */
+  NotDtmf = -2,
+}
+
 /** Holds nothing: one for the whole core (see DTMF). */
 export class DtmfReader {
-  /** Is the body's Content-Type one of the DTMF types? */
-  isDtmfType(msg: SipMessage): boolean {
-    return contentType(msg) !== DtmfType.None;
-  }
-
-  /** The digit an INFO carries, or -1 when it carries none we can read. */
+  /**
+   * The digit an INFO carries, NoDigit when its DTMF body holds none we
+   * can read, NotDtmf when the body is of another type: the Content-Type is
+   * read once per INFO.
+   */
   read(msg: SipMessage): number {
-    if (msg.bodyLen <= 0) return -1;
+    if (msg.bodyLen <= 0) return DtmfRead.NotDtmf;
     switch (contentType(msg)) {
       case DtmfType.Relay: return this.relay(msg.buf, msg.bodyStart, msg.bodyStart + msg.bodyLen);
       case DtmfType.Bare: return this.bare(msg.buf, msg.bodyStart, msg.bodyStart + msg.bodyLen);
-      default: return -1;
+      default: return DtmfRead.NotDtmf;
     }
   }
 
