@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { CodeResult, DoorOpener, MAX_LOCKOUT_MS, validDoorCode } from "../src/app/door-opener";
+import { IntercomEvent } from "../src/app/intercom";
 import { TimerQueue } from "../src/sip/timer/timer-queue";
 import { ackFor, OFFER, reply, request, rig, toTag, type Msg, type Rig } from "./support/call-harness";
 import { VirtualClock } from "./support/virtual-clock";
@@ -252,5 +253,43 @@ describe("the door code: brute force", () => {
     r.advance(30_000);
     for (const d of "1234") r.deliver(dtmf(ok, cseq++, d));
     expect(r.pins.relayChanges).toEqual([true]);
+  });
+});
+
+describe("the door code in the log", () => {
+  const CODE = "7391#";
+  /** The code typed in an answered, confirmed call; returns the lines the log got. */
+  function typeCode(r: Rig): string[] {
+    // up() without its look at the rig's listener, which these tests replace.
+    r.deliver(request("INVITE", { body: OFFER }));
+    const ok = r.take().find((m) => m.kind === "200")!;
+    r.deliver(ackFor(ok));
+    expect(r.logs.some((l) => l.startsWith("intercom: call up"))).toBe(true);
+    let cseq = 2;
+    for (const d of CODE) r.deliver(dtmf(ok, cseq++, d));
+    expect(r.pins.relayChanges).toEqual([true]);
+    return r.logs;
+  }
+  const dtmfLines = (logs: string[]): string[] => logs.filter((l) => /dtmf/i.test(l));
+
+  it("with no listener, the log (every level, Info among them) says 'intercom: dtmf' for each digit and never the digit", () => {
+    const r = rig({ doorCode: CODE });
+    r.intercom.listener = undefined;
+    const logs = typeCode(r);
+    expect(dtmfLines(logs)).toEqual(Array(CODE.length).fill("intercom: dtmf"));
+    expect(logs.some((l) => l.startsWith("intercom: door opened"))).toBe(true);
+    expect(logs.filter((l) => /dtmf\W*[0-9A-D*#]/i.test(l))).toEqual([]);
+  });
+
+  it("a listener in the process gets each digit as the detail, the log line still none; one that wants no details gets ''", () => {
+    const r = rig({ doorCode: CODE });
+    const logs = typeCode(r);
+    expect(r.events.filter((e) => e.name === "dtmf").map((e) => e.detail).join("")).toBe(CODE);
+    expect(dtmfLines(logs)).toEqual(Array(CODE.length).fill("intercom: dtmf"));
+    const quiet = rig({ doorCode: CODE });
+    const details: string[] = [];
+    quiet.intercom.listener = { details: false, onIntercomEvent: (e, _call, detail) => void (e === IntercomEvent.Dtmf && details.push(detail)) };
+    expect(dtmfLines(typeCode(quiet))).toEqual(Array(CODE.length).fill("intercom: dtmf"));
+    expect(details).toEqual(Array(CODE.length).fill(""));
   });
 });

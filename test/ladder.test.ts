@@ -64,7 +64,7 @@ describe("ladder", () => {
       "   0.005 │◀─401 Unauthorized (REGISTER)─│                              │ a84b1c2d",
       "   1.020 │                              │─INVITE──────────────────────▶│ a84b1c2d",
       "   1.021 │                              │◀─200 OK (INVITE)─────────────│ a84b1c2d",
-      "   1.500 │                              │◀─INFO (DTMF #)───────────────│ a84b1c2d",
+      "   1.500 │                              │◀─INFO (DTMF)─────────────────│ a84b1c2d",
       "   1.600 │◀─407 Proxy Authent… (INVITE)─│                              │ a84b1c2d",
       "   1.700 │─BYE────────────────────────────────────────────────────────▶│ a84b1c2d",
       "  61.235 │─unparseable─────────────────▶│                              │ header section not terminated by an empty line at byte 9, 9 bytes",
@@ -81,7 +81,7 @@ describe("ladder", () => {
       "   0.005 |<-401 Una... (REGISTER)-|                        | a84b1c2d",
       "   1.020 |                        |-INVITE---------------->| a84b1c2d",
       "   1.021 |                        |<-200 OK (INVITE)-------| a84b1c2d",
-      "   1.500 |                        |<-INFO (DTMF #)---------| a84b1c2d",
+      "   1.500 |                        |<-INFO (DTMF)-----------| a84b1c2d",
       "   1.600 |<-407 Proxy... (INVITE)-|                        | a84b1c2d",
       "   1.700 |-BYE-------------------------------------------->| a84b1c2d",
       "",
@@ -165,6 +165,33 @@ describe("ladder", () => {
     ].join("\n"));
   });
 
+  it("DTMF digits are the door code: the label names no digit, verbose bodies mask it with as many '*'", () => {
+    const ladder = new Ladder({ labels: LABELS, defaultLabel: "door", ascii: true, verbose: true });
+    const relay = ladder.format({ time: 8, from: PHONE, to: DOOR, bytes: req("INFO", { body: "Signal=5\r\nDuration=160\r\n", type: "application/dtmf-relay" }) });
+    expect(relay).toContain("|-INFO (DTMF)-");
+    expect(relay).toContain("\n         Content-Type: application/dtmf-relay\n");
+    expect(relay).toContain("\n         Signal=*\n         Duration=160\n");
+    expect(relay).not.toContain("Signal=5");
+    expect(relay).not.toMatch(/DTMF 5/);
+    // "10" is '*' as an RFC 4733 event code: two characters, two '*'.
+    const ten = ladder.format({ time: 9, from: PHONE, to: DOOR, bytes: req("INFO", { body: "Signal= 10\r\nDuration=160\r\n", type: "Application/DTMF-Relay" }) });
+    expect(ten).toContain("\n         Signal= **\n");
+    expect(ten).not.toMatch(/Signal= *10/);
+    // application/dtmf: the body is the digit.
+    const bare = ladder.format({ time: 10, from: PHONE, to: DOOR, bytes: req("INFO", { body: "7\r\n", type: "application/dtmf" }) });
+    expect(bare).toContain("INFO (DTMF)");
+    expect(bare.split("\n").filter((l) => l.trim() === "*")).toHaveLength(1);
+    expect(bare).not.toMatch(/^\s*7\s*$/m);
+    // Other bodies are printed as they came.
+    const text = ladder.format({ time: 11, from: PHONE, to: DOOR, bytes: req("MESSAGE", { body: "Signal=5", type: "text/plain" }) });
+    expect(text).toContain("Signal=5");
+    // A malformed INFO the parser rejects still has its Signal masked.
+    const broken = ladder.format({ time: 12, from: PHONE, to: DOOR, bytes: enc("INFO sip:door SIP/2.0\r\nContent-Type: application/dtmf-relay\r\nSignal=#\r\n") });
+    expect(broken).toContain("unparseable");
+    expect(broken).toContain("Signal=*");
+    expect(broken).not.toContain("Signal=#");
+  });
+
   it("a masked secret keeps the columns aligned, in the label too", () => {
     const ladder = new Ladder({ labels: LABELS, defaultLabel: "door", columns: LOOPBACK_COLUMNS, redact: ["Unauthorized"] });
     expect(ladder.line(TRACE[1]!)).toBe("   0.005 │◀─401 ************ (REGISTER)─│                              │ a84b1c2d");
@@ -189,7 +216,8 @@ describe("ladder", () => {
   it("summarize: what each datagram is", () => {
     expect(summarize(req("INVITE"))).toEqual({ kind: "request", label: "INVITE", callId: "a84b1c2d9e0f@door", method: "INVITE", status: 0, reason: "", detail: "" });
     expect(summarize(res(180, "Ringing", "INVITE"))).toMatchObject({ kind: "response", label: "180 Ringing (INVITE)", status: 180, reason: "Ringing", method: "INVITE" });
-    expect(summarize(req("INFO", { body: "Signal=5\r\nDuration=160\r\n", type: "application/dtmf-relay" })).label).toBe("INFO (DTMF 5)");
+    expect(summarize(req("INFO", { body: "Signal=5\r\nDuration=160\r\n", type: "application/dtmf-relay" })).label).toBe("INFO (DTMF)");
+    expect(summarize(req("INFO", { body: "5", type: "application/dtmf" })).label).toBe("INFO (DTMF)");
     expect(summarize(req("INFO", { body: "hello", type: "text/plain" })).label).toBe("INFO");
     expect(summarize(enc("\r\n")).kind).toBe("keep-alive");
     expect(summarize(enc(""))).toMatchObject({ kind: "unparseable", detail: "empty message at byte 0, 0 bytes" });

@@ -9,8 +9,9 @@
  *      1.020 │                              │─INVITE──────────────────────▶│ 9f3e0a77
  *      1.021 │                              │◀─200 OK (INVITE)─────────────│ 9f3e0a77
  *
- * Requests show their method (INFO with a dtmf-relay body its digit),
- * responses "status reason (CSeq method)", datagrams the core's parser
+ * Requests show their method ("INFO (DTMF)" with an application/dtmf-relay
+ * or application/dtmf body, never the digit), responses "status reason
+ * (CSeq method)", datagrams the core's parser
  * rejects "unparseable" (the reason, offset and size after the columns),
  * CRLF-only datagrams "keep-alive".
  * style "arrows" prints "door ─INVITE─▶ pbx" instead, without columns.
@@ -20,7 +21,10 @@
  * whole message under its line; `color` ANSI colours; `ascii` plain ASCII
  * art. Every configured secret (`redact`) is masked in whatever is printed
  * (digest never puts a password on the wire, but a misconfigured peer
- * might).
+ * might). DTMF digits are the door code, a credential: in a verbose DTMF
+ * body the value after "Signal=" (dtmf-relay) or the body itself
+ * (application/dtmf) is masked with as many '*' ("Signal=*", "Signal=**"
+ * for 10), so the format stays visible. A pcap keeps them (it is the wire).
  */
 import { H } from "../../src/sip/message/header";
 import { Kind, SipMessage } from "../../src/sip/message/message";
@@ -62,7 +66,7 @@ export type SummaryKind = "request" | "response" | "keep-alive" | "unparseable";
 /** What one datagram is, in a few words. */
 export interface PacketSummary {
   kind: SummaryKind;
-  /** "INVITE", "INFO (DTMF 1)", "200 OK (INVITE)", "unparseable", "keep-alive". */
+  /** "INVITE", "INFO (DTMF)", "200 OK (INVITE)", "unparseable", "keep-alive". */
   label: string;
   /** The Call-ID, "" when unknown. */
   callId: string;
@@ -99,8 +103,8 @@ export function summarize(bytes: Uint8Array): PacketSummary {
     out.kind = "request";
     out.method = m.methodString();
     out.label = out.method;
-    const digit = dtmfDigit(m);
-    if (digit !== null) out.label = `${out.method} (DTMF ${digit})`;
+    // Which digit stays unsaid: it is part of the door code.
+    if (dtmfBody(m) !== null) out.label = `${out.method} (DTMF)`;
   } else {
     out.kind = "response";
     out.status = m.status;
@@ -111,13 +115,43 @@ export function summarize(bytes: Uint8Array): PacketSummary {
   return out;
 }
 
-/** The Signal of an application/dtmf-relay body (RFC-less but universal: Cisco, FRITZ!Box, Asterisk), or null. */
-function dtmfDigit(m: SipMessage): string | null {
+/**
+ * The DTMF type of a request's body, or null: application/dtmf-relay
+ * ("Signal=5\r\nDuration=160\r\n"; RFC-less but universal: Cisco,
+ * FRITZ!Box, Asterisk) or application/dtmf (the digit alone), as
+ * src/ua/call/dtmf.ts reads them.
+ */
+function dtmfBody(m: SipMessage): "relay" | "bare" | null {
+  if (m.kind !== Kind.Request || m.bodyLen <= 0) return null;
   const ct = m.getString(H.ContentType);
-  if (ct === undefined || !/^\s*application\/dtmf-relay\b/i.test(ct) || m.bodyLen <= 0) return null;
-  const body = spanToString(m.buf, m.bodyStart, m.bodyLen);
-  const s = /^\s*signal\s*=\s*(\S+)/im.exec(body);
-  return s === null ? null : s[1]!;
+  if (ct === undefined) return null;
+  // "*" matches any type or subtype, as the core's reader has it (a "*" subtype reads as dtmf-relay).
+  const t = /^\s*(application|\*)\s*\/\s*(dtmf-relay|dtmf|\*)\s*(;|$)/i.exec(ct);
+  if (t === null) return null;
+  return t[2]!.toLowerCase() === "dtmf" ? "bare" : "relay";
+}
+
+/** Every Signal value masked with as many '*' (the rest of the body kept). */
+function maskSignals(text: string): string {
+  return text.replace(/(signal[ \t]*=[ \t]*)([^\s]+)/gi, (_all, key: string, value: string) => key + "*".repeat(value.length));
+}
+
+/**
+ * The datagram as text for verbose output, DTMF digits masked: after
+ * "Signal=" in a dtmf-relay body, every visible character of an
+ * application/dtmf body (to the end of the datagram: bytes past
+ * Content-Length are printed too), and after "Signal=" anywhere in a
+ * datagram the parser rejects (a malformed INFO may still carry a digit).
+ */
+function maskedText(bytes: Uint8Array): string {
+  const all = (): string => spanToString(bytes, 0, bytes.length);
+  if (!parser.parse(bytes, bytes.length, scratch)) return maskSignals(all());
+  const type = dtmfBody(scratch);
+  if (type === null) return all();
+  const start = scratch.bodyStart;
+  const head = spanToString(bytes, 0, start);
+  const body = spanToString(bytes, start, bytes.length - start);
+  return head + (type === "relay" ? maskSignals(body) : body.replace(/\S/g, "*"));
 }
 
 interface Glyphs {
@@ -208,7 +242,7 @@ export class Ladder {
   format(ev: PacketEvent): string {
     const s = summarize(ev.bytes);
     let out = this.render(ev, s) + "\n";
-    if (this.o.verbose === true) out += this.body(ev.bytes);
+    if (this.o.verbose === true) out += this.body(maskedText(ev.bytes));
     return this.mask(out);
   }
 
@@ -271,9 +305,9 @@ export class Ladder {
     return cells.join("").trimEnd();
   }
 
-  private body(bytes: Uint8Array): string {
+  private body(message: string): string {
     const indent = " ".repeat(TIME_WIDTH + 1);
-    const text = printable(spanToString(bytes, 0, bytes.length));
+    const text = printable(message);
     const lines = text.split(/\r?\n/);
     while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
     return lines.map((l) => `${indent}${l}`.trimEnd()).join("\n") + "\n\n";

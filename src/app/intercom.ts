@@ -96,7 +96,8 @@ export interface IntercomListener {
   /**
    * `detail` is a short human-readable text (reason, digit, peer); made only
    * when a listener wants it or the log writes Info lines (building strings
-   * allocates on the device).
+   * allocates on the device). A DTMF digit is made for a listener only: the
+   * log never shows it (the door code is a credential).
    */
   onIntercomEvent(event: IntercomEvent, call: Call | null, detail: string): void;
   /** False: this listener ignores `detail` (it gets ""), so a call builds no text for it. Default true. */
@@ -380,7 +381,10 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
   }
 
   onDtmf(call: Call, digit: number): void {
-    this.emit(IntercomEvent.Dtmf, call, this.detailed ? String.fromCharCode(digit) : "");
+    // The digits are the door code, a credential that opens a physical door: the log line
+    // says only "dtmf" (a posted device log must not hold the code; README, Security). A
+    // listener in this process may have the digit, and only it makes the string be built.
+    this.emit(IntercomEvent.Dtmf, call, this.listenerDetailed ? String.fromCharCode(digit) : "", false);
     this.digit(call, digit);
   }
 
@@ -499,12 +503,18 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
 
   /** Does anyone read event details: a listener that wants them, or the log at Info? */
   private get detailed(): boolean {
-    const l = this.listener;
-    return (l !== undefined && l.details !== false) || logEnabled(this.log, LogLevel.Info);
+    return this.listenerDetailed || logEnabled(this.log, LogLevel.Info);
   }
 
-  private emit(event: IntercomEvent, call: Call | null, detail: string): void {
-    if (logEnabled(this.log, LogLevel.Info)) this.log.log(LogLevel.Info, "intercom: " + intercomEventName(event) + (detail !== "" ? " " + detail : ""));
+  /** Does a listener read event details (for details the log must not show)? */
+  private get listenerDetailed(): boolean {
+    const l = this.listener;
+    return l !== undefined && l.details !== false;
+  }
+
+  /** `logDetail` false: the detail goes to the listener only, the log line names the event alone (a DTMF digit). */
+  private emit(event: IntercomEvent, call: Call | null, detail: string, logDetail = true): void {
+    if (logEnabled(this.log, LogLevel.Info)) this.log.log(LogLevel.Info, "intercom: " + intercomEventName(event) + (logDetail && detail !== "" ? " " + detail : ""));
     const l = this.listener;
     if (l === undefined) return;
     try {

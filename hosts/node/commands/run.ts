@@ -392,7 +392,9 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
     tap: p.builtIn ? undefined : tap,
     onEvent: (event, detail) => {
       events.push({ event, detail });
-      io.out(`  · door: ${intercomEventName(event)}${detail !== "" ? ` (${detail})` : ""}\n`);
+      // A dtmf event's detail is a digit of the door code: never printed (README, Security).
+      const shown = event === IntercomEvent.Dtmf ? "" : detail;
+      io.out(`  · door: ${intercomEventName(event)}${shown !== "" ? ` (${shown})` : ""}\n`);
       onEvent?.(event);
     },
     // The relay is worth a line; the status LED blinks, which would flood the terminal.

@@ -1034,7 +1034,8 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
 
   private record<K extends PhoneEventName>(type: K, data: PhoneEventData<K>): void {
     this.history.push({ type, time: this.hub.now(), ...data } as PhoneHistoryEntry);
-    this.log(`${type} ${JSON.stringify(data)}`);
+    // A digit typed is part of a door code (--door-code may be the user's own): the history and listeners have it, the log line not.
+    this.log(`${type} ${JSON.stringify(type === "dtmf" ? { ...data, digit: undefined } : data)}`);
     try {
       (this as unknown as EventEmitter).emit(type, data);
     } catch (e) {
