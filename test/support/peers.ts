@@ -1,12 +1,14 @@
 /*
  * Third-party SIP peers for the interop tests (test/interop-*.test.ts):
- * kamailio, SIPp (Debian's sip-tester) and baresip, run as child processes
- * on 127.0.0.1, and the door under test (startDoor: the real intercom on the
- * Node host, traced). See test/interop/README.md.
+ * kamailio, SIPp (Debian's sip-tester), baresip and Linphone
+ * (linphone-cli's linphone-daemon), run as child processes on 127.0.0.1,
+ * and the door under test (startDoor: the real intercom on the Node host,
+ * traced). See test/interop/README.md.
  *
  * Rules kept here for every peer:
  * - spawned directly (no shell), in a process group of its own, so the PID
- *   we hold is the peer's; stopped by that PID: SIGTERM, then SIGKILL to
+ *   we hold is the peer's; stdin closed unless the peer takes commands
+ *   there (PeerSpec.stdin); stopped by that PID: SIGTERM, then SIGKILL to
  *   its group after a grace period (and to any child it left behind);
  * - stdout and stderr go to one ring buffer per peer (the last 256 KiB);
  * - every wait has a timeout, and a wait fails early when the peer exits;
@@ -25,11 +27,12 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createConnection, createServer, type Socket as TcpSocket } from "node:net";
+import type { Writable } from "node:stream";
 import { afterAll, beforeEach } from "vitest";
 import { splitEndpoint } from "../../hosts/node/pbx/tap";
 import { NodeIntercom, type DoorRuntime } from "../../hosts/node/runtime";
@@ -51,7 +54,9 @@ export const USERS = {
 } as const;
 export const REALM = "doorsip.test";
 /** The Debian packages that provide the peers (what .ci/run installs). */
-export const PACKAGES: Record<string, string> = { kamailio: "kamailio", kamcmd: "kamailio", sipp: "sip-tester", baresip: "baresip" };
+export const PACKAGES: Record<string, string> = {
+  kamailio: "kamailio", kamcmd: "kamailio", sipp: "sip-tester", baresip: "baresip", "linphone-daemon": "linphone-cli",
+};
 
 // ---------------------------------------------------------------- binaries
 
@@ -238,6 +243,8 @@ export interface PeerSpec {
   logLimit?: number;
   /** Files to print with the log when a test fails (a SIPp message trace, say). */
   files?: string[];
+  /** Keep stdin open as a pipe (Peer.input) for a peer driven by commands (linphone-daemon); default: stdin closed. */
+  stdin?: boolean;
 }
 
 export interface PeerExit {
@@ -252,6 +259,8 @@ export class Peer {
   readonly commandLine: string;
   readonly log: RingBuffer;
   readonly files: string[];
+  /** The peer's stdin when spawned with `stdin: true`, else null. */
+  readonly input: Writable | null;
   readonly exit: Promise<PeerExit>;
   exited: PeerExit | null = null;
   private readonly waiters = new Set<() => void>();
@@ -263,6 +272,9 @@ export class Peer {
     this.commandLine = [spec.command, ...spec.args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`)).join(" ");
     this.log = new RingBuffer(spec.logLimit);
     this.files = spec.files ?? [];
+    this.input = spec.stdin === true ? child.stdin : null;
+    // A peer that exits while we write to it must not take the worker down (EPIPE).
+    this.input?.on("error", () => {});
     const take = (chunk: string): void => {
       this.log.append(chunk);
       for (const w of [...this.waiters]) w();
@@ -396,7 +408,7 @@ export async function startPeer(spec: PeerSpec): Promise<Peer> {
   const child = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
     env: spec.env ?? process.env,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [spec.stdin === true ? "pipe" : "ignore", "pipe", "pipe"],
     detached: true,
   });
   const spawned = await new Promise<Error | null>((resolve) => {
@@ -1188,6 +1200,275 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
   const { peer, control } = await launchBaresip("baresip", dir, controlPort, timeoutMs, waitRegistered);
   const registered = registeredOn(peer);
   return { peer, port, dir, registered, control };
+}
+
+// ---------------------------------------------------------------- Linphone
+
+/** Which way Linphone sends DTMF ([sip] use_rfc2833 / use_info): RFC 4733 events (its default), SIP INFO, or both at once. */
+export type LinphoneDtmf = "rfc4733" | "info" | "both";
+
+export interface LinphoneOptions {
+  /** The registrar and outbound proxy: 127.0.0.1:<kamailio port>. */
+  registrarPort: number;
+  user: string;
+  password: string;
+  /** Binding lifetime asked for (reg_expires); default 60. */
+  expires?: number;
+  /** Answer incoming calls at once (linphone-daemon --auto-answer). */
+  autoAnswer?: boolean;
+  /** Default "rfc4733", Linphone's own default. */
+  dtmf?: LinphoneDtmf;
+  /** Wait for the registrar's 200 (default true). */
+  waitRegistered?: boolean;
+  timeoutMs?: number;
+}
+
+/** What writeLinphoneConfig puts in a linphonerc. */
+export interface LinphoneConfig {
+  /** SIP on 127.0.0.1:<port>, UDP only. */
+  port: number;
+  registrarPort: number;
+  user: string;
+  password: string;
+  expires: number;
+  dtmf: LinphoneDtmf;
+}
+
+/**
+ * A linphonerc for a headless linphone-daemon on loopback: SIP on
+ * 127.0.0.1:<port> (UDP only), RTP bound to 127.0.0.1 on ports the OS
+ * picks, no video, one account registering at the registrar, which is its
+ * outbound proxy too (reg_route: without it Linphone sends an INVITE to
+ * the Request-URI's host, a DNS lookup of doorsip.test).
+ *
+ * [misc] uuid=0 keeps +sip.instance out of its Contact, so that kamailio
+ * hands out no GRUU (RFC 5627): with one, Linphone's Contact in dialogs
+ * becomes sip:100@doorsip.test;gr=urn:uuid:..., and test/interop/kamailio.cfg
+ * relays in-dialog requests to their Request-URI's host without a
+ * location lookup: the door's ACK and BYE to that GRUU are dropped
+ * ("could not resolve hostname: doorsip.test", 478). See
+ * test/interop/README.md.
+ *
+ * No sound card is needed: without one, Linphone sends no RTP of its own;
+ * `incall-player-start FILE.wav` plays a file into the call instead.
+ */
+export function writeLinphoneConfig(path: string, c: LinphoneConfig): void {
+  const proxy = `sip:127.0.0.1:${c.registrarPort};transport=udp`;
+  writeFileSync(
+    path,
+    [
+      "# generated by test/support/peers.ts",
+      "[sip]",
+      `sip_port=${c.port}`,
+      // 0: transport disabled.
+      "sip_tcp_port=0",
+      "sip_tls_port=0",
+      "bind_address=127.0.0.1",
+      "use_ipv6=0",
+      "guess_hostname=0",
+      `contact=sip:${c.user}@127.0.0.1`,
+      "default_proxy=0",
+      `use_rfc2833=${c.dtmf === "info" ? 0 : 1}`,
+      `use_info=${c.dtmf === "rfc4733" ? 0 : 1}`,
+      // Not auto_net_state_mon=0: then the network never counts as up and no listening point is made.
+      "",
+      "[rtp]",
+      "bind_address=127.0.0.1",
+      // -1: a port the OS picks.
+      "audio_rtp_port=-1",
+      "video_rtp_port=-1",
+      "text_rtp_port=-1",
+      "",
+      "[video]",
+      "enabled=0",
+      "capture=0",
+      "display=0",
+      "automatically_initiate=0",
+      "automatically_accept=0",
+      "",
+      "[misc]",
+      "uuid=0",
+      "",
+      "[proxy_0]",
+      `reg_proxy=<${proxy}>`,
+      `reg_route=<${proxy};lr>`,
+      `reg_identity="Linphone" <sip:${c.user}@${REALM}>`,
+      `reg_expires=${c.expires}`,
+      "reg_sendregister=1",
+      "publish=0",
+      "",
+      "[auth_info_0]",
+      `username=${c.user}`,
+      `passwd=${c.password}`,
+      `realm=${REALM}`,
+      `domain=${REALM}`,
+      "",
+    ].join("\n"),
+  );
+}
+
+/**
+ * linphone-daemon (Debian's linphone-cli) driven through its stdin: one
+ * command line at a time, each answered "Status: Ok" or "Status: Error"
+ * (with "Reason: ..."); call events ("Event-type: call-state-changed",
+ * "Event: LinphoneCallStreamsRunning", "Id: 1") and DTMF received
+ * ("Event-type: receiving-tone") are printed on stdout as they happen, all
+ * into the peer's log. Its own log (SIP messages, media statistics) goes to
+ * `logFile`, which is buffered until it quits.
+ */
+export class Linphone {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly peer: Peer,
+    /** Its SIP port on 127.0.0.1. */
+    readonly port: number,
+    readonly dir: string,
+    readonly logFile: string,
+  ) {}
+
+  /**
+   * Send one command and wait (bounded) for its "Status:" line; resolves to
+   * { ok, reason, text } where text is what the daemon printed from the
+   * status line to the next prompt. Commands are sent one after the other.
+   */
+  command(line: string, timeoutMs = 5000): Promise<{ ok: boolean; reason: string; text: string }> {
+    const run = async (): Promise<{ ok: boolean; reason: string; text: string }> => {
+      const input = this.peer.input;
+      if (input === null || !this.peer.running) throw this.peer.failure(`is not running: cannot send "${line}"`);
+      this.peer.log.append(`\n[stdin -> ${line}]\n`);
+      const after = this.peer.mark();
+      input.write(`${line}\n`);
+      const status = await this.peer.waitFor(/^Status: (Ok|Error)\n(?:Reason: ([^\n]*)\n)?/m, { from: after, timeoutMs });
+      // The response ends at the next prompt (readline prints it when the command is done).
+      const end = await this.peer.waitFor(/^Status: (?:Ok|Error)\n[\s\S]*?daemon-linphone>/m, { from: after, timeoutMs });
+      return { ok: status[1] === "Ok", reason: status[2] ?? "", text: end[0] };
+    };
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The call states printed since `from` (peer.mark()), in order: "LinphoneCallIncomingReceived", "LinphoneCallStreamsRunning"... */
+  callStates(from = 0): string[] {
+    return [...this.peer.log.since(from).matchAll(/^Event-type: call-state-changed\n+Event: (\w+)$/gm)].map((m) => m[1]!);
+  }
+
+  /** Wait (bounded; fails early when the daemon exits) for the call state `state` printed after `from`. */
+  waitCallState(state: string, from = 0, timeoutMs = 5000): Promise<RegExpExecArray> {
+    return this.peer.waitFor(new RegExp(`^Event-type: call-state-changed\\n+Event: ${state}$`, "m"), { from, timeoutMs });
+  }
+
+  /** The tones it received ("Event-type: receiving-tone", "Tone: 5") since `from`. */
+  tones(from = 0): string[] {
+    return [...this.peer.log.since(from).matchAll(/^Event-type: receiving-tone\n+Tone: (.)$/gm)].map((m) => m[1]!);
+  }
+
+  /** Poll `register-status 1` until LinphoneRegistrationOk (bounded); fails at once on LinphoneRegistrationFailed. */
+  async registered(timeoutMs = 5000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await this.command("register-status 1");
+      const state = /^State: (\w+)$/m.exec(r.text)?.[1] ?? "";
+      if (state === "LinphoneRegistrationOk") return;
+      if (state === "LinphoneRegistrationFailed") throw this.peer.failure("registration failed (register-status 1)");
+      if (Date.now() >= end) throw this.peer.failure(`not registered within ${timeoutMs} ms (last state ${state || "unknown"})`);
+      await sleep(50);
+    }
+  }
+
+  /**
+   * "quit": the daemon unregisters (REGISTER with Expires: 0, challenged
+   * again, then 200), flushes its log and exits 0; waited for (bounded),
+   * else stopped by PID.
+   */
+  async quit(timeoutMs = 5000): Promise<PeerExit> {
+    if (!this.peer.running) return this.peer.exited!;
+    this.peer.log.append("\n[stdin -> quit]\n");
+    this.peer.input?.write("quit\n");
+    try {
+      return await this.peer.waitExit(timeoutMs);
+    } catch {
+      return this.peer.stop(1000);
+    }
+  }
+
+  /** Its own log file (liblinphone, belle-sip, mediastreamer), complete once it has quit. */
+  log(): string {
+    return existsSync(this.logFile) ? readFileSync(this.logFile, "latin1") : "";
+  }
+
+  /** The SIP messages in its log file, in order ("message sent to" / "received [N] new bytes from"), with CRLF line ends. */
+  sipMessages(): { dir: "sent" | "received"; text: string }[] {
+    const out: { dir: "sent" | "received"; text: string }[] = [];
+    const re = /(message sent to|new bytes from) \[[^\]]*\](?:, size: \[\d+\] bytes|:)\n([\s\S]*?)\r?\n\r?\n(?=\d{4}-\d\d-\d\d )/g;
+    for (const m of this.log().matchAll(re)) {
+      const text = m[2]!.replace(/\r?\n/g, "\r\n");
+      out.push({ dir: m[1] === "message sent to" ? "sent" : "received", text: text.includes("\r\n\r\n") ? text : text + "\r\n\r\n" });
+    }
+    return out;
+  }
+
+  /** The highest RTP rates (kbit/s) its per-second bandwidth lines show, down (received) and up (sent). */
+  rtpRates(): { down: number; up: number } {
+    let down = 0;
+    let up = 0;
+    for (const m of this.log().matchAll(/RTP : \[d=([\d.]+),u=([\d.]+)\]/g)) {
+      down = Math.max(down, Number(m[1]));
+      up = Math.max(up, Number(m[2]));
+    }
+    return { down, up };
+  }
+}
+
+/**
+ * Start linphone-daemon on 127.0.0.1 (writeLinphoneConfig in a temp dir,
+ * HOME and the XDG dirs there too, so that its database, call history and
+ * ZRTP cache stay out of the user's ~/.local), stdin open for commands,
+ * its log into the temp dir. Waits (by default) until it is registered.
+ */
+export async function startLinphone(o: LinphoneOptions): Promise<Linphone> {
+  const bin = binary("linphone-daemon");
+  const dir = tempDir("linphone");
+  const home = join(dir, "home");
+  mkdirSync(join(home, ".local", "share", "linphone"), { recursive: true });
+  mkdirSync(join(home, ".config"), { recursive: true });
+  const port = await freeUdpPort();
+  const rc = join(dir, "linphonerc");
+  const logFile = join(dir, "linphone.log");
+  writeLinphoneConfig(rc, {
+    port, registrarPort: o.registrarPort, user: o.user, password: o.password, expires: o.expires ?? 60, dtmf: o.dtmf ?? "rfc4733",
+  });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+    XDG_DATA_HOME: join(home, ".local", "share"),
+    XDG_CACHE_HOME: join(home, ".cache"),
+  };
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  const peer = await startPeer({
+    name: "linphone",
+    command: bin,
+    args: ["--config", rc, "--log", logFile, ...(o.autoAnswer === true ? ["--auto-answer"] : [])],
+    cwd: dir,
+    env,
+    stdin: true,
+    // readline's first prompt: the core is up and reads commands.
+    ready: /daemon-linphone>/,
+    readyTimeoutMs: timeoutMs,
+    files: [logFile],
+  });
+  const linphone = new Linphone(peer, port, dir, logFile);
+  if (o.waitRegistered !== false) {
+    try {
+      await linphone.registered(timeoutMs);
+    } catch (e) {
+      await linphone.quit(2000);
+      throw e;
+    }
+  }
+  return linphone;
 }
 
 // ---------------------------------------------------------------- the door under test

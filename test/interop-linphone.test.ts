@@ -1,0 +1,264 @@
+/*
+ * Linphone (Debian's linphone-cli: liblinphone 5.1, belle-sip,
+ * mediastreamer2) as the softphone that answers the door, beside baresip.
+ * linphone-daemon runs headless on 127.0.0.1 (startLinphone in
+ * support/peers.ts: a linphonerc and HOME in a temp dir, commands on its
+ * stdin), registers at kamailio as the desk phone (100), and talks to the
+ * real intercom (NodeIntercom) registered at the same kamailio as door.
+ *
+ * Linphone differs from baresip where a door can trip: its offer lists
+ * opus, speex and G.729 before G.711, with a session-level a=rtcp-xr and
+ * a=rtcp-fb lines; its DTMF is RFC 4733 by default or SIP INFO
+ * (application/dtmf-relay); it holds a call with a re-INVITE whose SDP is
+ * sendonly, and its Contact carries ;transport=udp. Without a sound card
+ * it sends no RTP of its own: `incall-player-start` plays a WAV into the
+ * call, and its log's per-second bandwidth lines show what it received.
+ *
+ * Scenarios: the doorbell calls Linphone (auto-answer), Linphone types the
+ * door code (RFC 4733, then SIP INFO), the door opens, confirms (an RFC
+ * 4733 "#" that Linphone reports) and hangs up; Linphone calls the door,
+ * audio flows both ways, Linphone holds and resumes the call and hangs up.
+ * After each call the door's tables drain.
+ *
+ * Not here: Linphone with both INFO and RFC 2833 on sends every key twice,
+ * and the door counts both (test/interop/README.md, "Linphone"); the
+ * helper's `dtmf: "both"` reproduces it.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { encodeWav } from "../hosts/node/audio/wav";
+import { IntercomEvent } from "../src/app/intercom";
+import {
+  bodyOf, firstLine, headerValue, requirePeers, sleep, startDoor, startLinphone, tempDir, until, usePeers, REALM, USERS,
+  type Door, type Kamailio, type Linphone, type LinphoneDtmf, type TraceEntry,
+} from "./support/peers";
+import { ladder, registeredDoor } from "./support/interop-calls";
+import { useKamailio } from "./support/interop-scenarios";
+
+usePeers();
+const peers = requirePeers("linphone-daemon", "kamailio", "kamcmd");
+
+/**
+ * Short SIP timers at the door (64*T1 = 3.2 s, as in the 200-call burst), and Timer D as long, so that
+ * its tables drain soon after a call: the doorbell's first INVITE, answered 407 by kamailio, waits out
+ * Timer D (32 s by default on UDP).
+ */
+const TIMERS = { t1: 50, t2: 400, t4: 500, d: 3200 };
+const CODE = "12#";
+
+/** Linphone registered at kamailio as the desk phone (100); a binding left by an earlier test is removed first. */
+async function desk(kam: Kamailio, o: { autoAnswer?: boolean; dtmf?: LinphoneDtmf } = {}): Promise<Linphone> {
+  await kam.kamcmd("ul.rm", "location", `s:${USERS.desk.user}`);
+  const phone = await startLinphone({ registrarPort: kam.port, user: USERS.desk.user, password: USERS.desk.password, ...o });
+  // Its Contact: loopback, its own port, no +sip.instance (so no GRUU: see writeLinphoneConfig).
+  expect(await kam.contacts(USERS.desk.user)).toEqual([`sip:100@127.0.0.1:${phone.port};transport=udp`]);
+  return phone;
+}
+
+/**
+ * The door registered at kamailio; the doorbell calls 100; the code opens the door, which hangs up
+ * 1.2 s later, after its confirmation (an 800 ms tone, then an RFC 4733 "#" for 200 ms).
+ */
+function door(kam: Kamailio, label: string): Promise<Door> {
+  return registeredDoor(kam, startDoor, `door (${label})`, {
+    settings: { targets: [USERS.desk.user], doorCode: CODE, doorOpenMs: 500, hangupAfterOpenMs: 1200, timers: TIMERS },
+  });
+}
+
+/** Until no call is up and no transaction is left at the door (bounded): Timers J and L end at 64*T1. */
+async function drained(d: Door): Promise<void> {
+  const t = await d.waitTables((x) => x.activeCalls === 0 && x.serverCount === 0 && x.clientCount === 0, "the tables to drain", 6000, 50);
+  expect(t).toEqual({ activeCalls: 0, serverCount: 0, clientCount: 0, relay: false });
+}
+
+/**
+ * Linphone types `digits` one by one, each after the door took the previous one (bounded), at a
+ * person's pace: the door takes an RFC 4733 digit as the event starts, while Linphone
+ * sends the event for about 100 ms and drops a key pressed meanwhile ("MSRtpSend: already sending
+ * a dtmf" in its log).
+ */
+async function typeCode(phone: Linphone, d: Door, digits: string): Promise<void> {
+  const dtmf = (): number => d.events.filter((e) => e.event === IntercomEvent.Dtmf).length;
+  const before = dtmf();
+  for (let i = 0; i < digits.length; i++) {
+    if (i > 0) await sleep(250);
+    expect((await phone.command(`dtmf ${digits[i]}`)).ok).toBe(true);
+    await until(() => dtmf() >= before + i + 1, `the door to take digit ${i + 1} (${digits[i]})`, 3000);
+  }
+}
+
+/**
+ * `entries` without repeats (the same way, start line, Call-ID and CSeq as an earlier one): with T1
+ * at 50 ms the door resends its 2xx before Linphone's ACK arrives (about 55 ms through kamailio),
+ * and Linphone ACKs each copy (§13.3.1.4, §13.2.2.4).
+ */
+function firstCopies(entries: TraceEntry[]): TraceEntry[] {
+  const key = (e: TraceEntry): string => `${e.dir} ${firstLine(e.text)} ${headerValue(e.text, "Call-ID", "i")} ${headerValue(e.text, "CSeq")}`;
+  return entries.filter((e, i) => !entries.slice(0, i).some((x) => key(x) === key(e)));
+}
+
+/** The door's INVITE 2xx (sent or received) among `entries`. */
+function inviteOk(entries: TraceEntry[], dir: "in" | "out"): TraceEntry {
+  const ok = entries.find((e) => e.dir === dir && e.text.startsWith("SIP/2.0 200 ") && / INVITE$/.test(headerValue(e.text, "CSeq") ?? ""));
+  if (ok === undefined) throw new Error(`no 200 for INVITE ${dir === "in" ? "received" : "sent"} by the door`);
+  return ok;
+}
+
+/** A 1000 Hz tone as an 8 kHz mono WAV, longer than any call here: what Linphone plays into the call. */
+function toneWav(seconds: number): string {
+  const s = new Int16Array(8000 * seconds);
+  for (let i = 0; i < s.length; i++) s[i] = Math.round(9000 * Math.sin((2 * Math.PI * 1000 * i) / 8000));
+  const path = join(tempDir("linphone-wav"), "tone-1000.wav");
+  writeFileSync(path, encodeWav(s));
+  return path;
+}
+
+describe.skipIf(peers.skip)("interop: Linphone and the intercom through kamailio", () => {
+  const kamailio = useKamailio();
+
+  for (const dtmf of ["rfc4733", "info"] as const) {
+    const how = dtmf === "info" ? "SIP INFO DTMF code opens the door" : 'RFC 4733 DTMF code opens the door, which confirms with an RFC 4733 "#"';
+    it(`the doorbell calls Linphone (auto-answer); its ${how} and hangs up; tables drain`, async () => {
+      const kam = kamailio();
+      const phone = await desk(kam, { autoAnswer: true, dtmf });
+      const d = await door(kam, `calls Linphone, ${dtmf}`);
+      const mark = d.trace.entries.length;
+      const from = d.events.length;
+      const log = phone.peer.mark();
+
+      d.runtime.press();
+      await d.waitEvent(IntercomEvent.CallUp, from, 5000);
+      await phone.waitCallState("LinphoneCallStreamsRunning", log, 5000);
+      await typeCode(phone, d, CODE);
+      await d.waitEvent(IntercomEvent.DoorOpened, from, 3000);
+      // hangupAfterOpenMs: the door's BYE, answered by Linphone.
+      await d.waitEvent(IntercomEvent.CallDown, from, 5000);
+      await phone.waitCallState("LinphoneCallReleased", log, 5000);
+      await drained(d);
+
+      const entries = firstCopies(d.trace.entries.slice(mark));
+      const info = dtmf === "info" ? ["in INFO", "out 200 INFO", "in INFO", "out 200 INFO", "in INFO", "out 200 INFO"] : [];
+      expect(ladder(entries).filter((s) => s !== "in 180 INVITE")).toEqual([
+        "out INVITE", "in 407 INVITE", "out ACK", "out INVITE", "in 100 INVITE", "in 200 INVITE", "out ACK", ...info, "out BYE", "in 200 BYE",
+      ]);
+      for (const e of entries) expect(e.port).toBe(kam.port);
+      // Linphone's answer: G.711 (PCMU first), telephone-event unless use_rfc2833=0, from loopback;
+      // its Contact is its own address.
+      const ok = inviteOk(entries, "in");
+      const sdp = bodyOf(ok.text);
+      expect(sdp).toMatch(/^c=IN IP4 127\.0\.0\.1\r?$/m);
+      expect(sdp).toMatch(dtmf === "rfc4733" ? /^m=audio [1-9]\d* RTP\/AVP 0 8 101\r?$/m : /^m=audio [1-9]\d* RTP\/AVP 0 8\r?$/m);
+      expect(headerValue(ok.text, "Contact", "m")).toMatch(new RegExp(`^<sip:100@127\\.0\\.0\\.1:${phone.port};transport=udp>`));
+      // The door's ACK and BYE go to that Contact through kamailio's Record-Route.
+      const bye = entries.find((e) => e.dir === "out" && firstLine(e.text).startsWith("BYE "))!;
+      expect(firstLine(bye.text)).toBe(`BYE sip:100@127.0.0.1:${phone.port};transport=udp SIP/2.0`);
+      expect(headerValue(bye.text, "Route")).toMatch(new RegExp(`^<sip:127\\.0\\.0\\.1:${kam.port};lr`));
+
+      // The code, digit by digit, and one door opening.
+      const events = d.events.slice(from);
+      expect(events.filter((e) => e.event === IntercomEvent.Dtmf).map((e) => e.detail)).toEqual([...CODE]);
+      expect(events.filter((e) => e.event === IntercomEvent.DoorOpened).length).toBe(1);
+      expect(events.some((e) => e.event === IntercomEvent.WrongCode)).toBe(false);
+      expect(d.relay.map((r) => r.on)).toEqual([true, false]);
+      // RFC 4733 digits reach the door through the call's RTP session; INFO digits do not.
+      expect(d.intercom.media.slots[0]!.digits).toBe(dtmf === "rfc4733" ? CODE.length : 0);
+      if (dtmf === "info") {
+        const infos = entries.filter((e) => e.dir === "in" && firstLine(e.text).startsWith("INFO "));
+        expect(infos.map((e) => headerValue(e.text, "Content-Type", "c"))).toEqual(Array(3).fill("application/dtmf-relay"));
+        expect(infos.map((e) => /^Signal=(.)/m.exec(bodyOf(e.text))?.[1])).toEqual([...CODE]);
+      }
+      expect(phone.callStates(log)).toEqual(expect.arrayContaining(["LinphoneCallIncomingReceived", "LinphoneCallConnected", "LinphoneCallEnd"]));
+      // The door confirms the opening with an RFC 4733 "#" (800 ms after it, when the call agreed
+      // telephone-event): Linphone reports it; without telephone-event (use_rfc2833=0) nothing.
+      expect(phone.tones(log)).toEqual(dtmf === "rfc4733" ? ["#"] : []);
+      expect(d.log.filter((l) => / error: /.test(l))).toEqual([]);
+
+      // On quit Linphone removes its binding.
+      expect((await phone.quit()).code).toBe(0);
+      expect(await kam.contacts(USERS.desk.user)).toEqual([]);
+      await d.stop();
+    });
+  }
+
+  it("Linphone calls the door: its opus/speex/G.711 offer gets PCMU, audio flows both ways, it holds (sendonly) and resumes, then hangs up", async () => {
+    const kam = kamailio();
+    const phone = await desk(kam);
+    const d = await door(kam, "called by Linphone");
+    const mark = d.trace.entries.length;
+    const from = d.events.length;
+    const log = phone.peer.mark();
+
+    expect((await phone.command(`call sip:door@${REALM}`)).ok).toBe(true);
+    await d.waitEvent(IntercomEvent.CallUp, from, 5000);
+    await phone.waitCallState("LinphoneCallStreamsRunning", log, 5000);
+    // Linphone's microphone: a WAV file played into the call.
+    const wav = toneWav(30);
+    expect((await phone.command(`incall-player-start ${wav}`)).ok).toBe(true);
+    const slot = d.intercom.media.slots[0]!;
+    await until(() => slot.packetsReceived >= 50 && slot.packetsSent >= 50, "1 s of RTP each way at the door", 5000);
+    expect(slot.latched).toBe(true);
+
+    // Hold: a re-INVITE with a=sendonly; the door mirrors it (recvonly). Resume: sendrecv again.
+    const held = phone.peer.mark();
+    expect((await phone.command("call-pause 1")).ok).toBe(true);
+    await phone.waitCallState("LinphoneCallPaused", held, 5000);
+    const resumed = phone.peer.mark();
+    expect((await phone.command("call-resume 1")).ok).toBe(true);
+    await phone.waitCallState("LinphoneCallStreamsRunning", resumed, 5000);
+    // The resumed call has new streams: the file is played again.
+    expect((await phone.command(`incall-player-start ${wav}`)).ok).toBe(true);
+    const afterResume = slot.packetsReceived;
+    await until(() => slot.packetsReceived >= afterResume + 25, "RTP from Linphone after the resume", 5000);
+
+    expect((await phone.command("terminate 1")).ok).toBe(true);
+    await d.waitEvent(IntercomEvent.CallDown, from, 5000);
+    await phone.waitCallState("LinphoneCallReleased", log, 5000);
+    await drained(d);
+
+    const entries = firstCopies(d.trace.entries.slice(mark));
+    expect(ladder(entries).filter((s) => s !== "out 100 INVITE")).toEqual([
+      "in INVITE", "out 180 INVITE", "out 200 INVITE", "in ACK",
+      "in INVITE", "out 200 INVITE", "in ACK",
+      "in INVITE", "out 200 INVITE", "in ACK",
+      "in BYE", "out 200 BYE",
+    ]);
+    for (const e of entries) expect(e.port).toBe(kam.port);
+    const invites = entries.filter((e) => e.dir === "in" && firstLine(e.text).startsWith("INVITE "));
+    const oks = entries.filter((e) => e.dir === "out" && e.text.startsWith("SIP/2.0 200 ") && / INVITE$/.test(headerValue(e.text, "CSeq") ?? ""));
+    // Linphone's offer: G.711 after wide-band codecs, telephone-event at three clock rates, its RTCP
+    // port apart from RTP+1 (a=rtcp, RFC 3605), RTCP XR and feedback attributes the door does not use.
+    const offer = bodyOf(invites[0]!.text);
+    expect(offer).toMatch(/^m=audio \d+ RTP\/AVP 96 97 98 0 8 (?:\d+ )*101\r?$/m);
+    expect(offer).toMatch(/^a=rtpmap:96 opus\/48000\/2\r?$/m);
+    expect(offer).toMatch(/^a=rtpmap:100 telephone-event\/16000\r?$/m);
+    expect(offer).toMatch(/^a=rtpmap:101 telephone-event\/8000\r?$/m);
+    expect(offer).toMatch(/^a=rtcp:\d+\r?$/m);
+    expect(offer).toMatch(/^a=rtcp-xr:/m);
+    expect(offer).toMatch(/^a=rtcp-fb:/m);
+    // The door answers PCMU (the first G.711 in the offer) with the 8 kHz telephone-event, sendrecv.
+    expect(bodyOf(oks[0]!.text)).toMatch(/^m=audio [1-9]\d* RTP\/AVP 0 101\r?$/m);
+    expect(bodyOf(oks[0]!.text)).toMatch(/^a=rtpmap:101 telephone-event\/8000\r?$/m);
+    // Hold and resume (RFC 3264 §8.4): sendonly is answered recvonly, then sendrecv again, each a new o= version.
+    expect(bodyOf(invites[1]!.text)).toMatch(/^a=sendonly\r?$/m);
+    expect(bodyOf(oks[1]!.text)).toMatch(/^a=recvonly\r?$/m);
+    expect(bodyOf(invites[2]!.text)).not.toMatch(/^a=(sendonly|inactive)\r?$/m);
+    expect(bodyOf(oks[2]!.text)).toMatch(/^a=sendrecv\r?$/m);
+    const version = (text: string): number => Number(/^o=\S+ \S+ (\d+) /m.exec(bodyOf(text))?.[1]);
+    expect(version(oks[1]!.text)).toBe(version(oks[0]!.text) + 1);
+    expect(version(oks[2]!.text)).toBe(version(oks[1]!.text) + 1);
+    expect(phone.callStates(log)).toEqual(expect.arrayContaining(["LinphoneCallOutgoingInit", "LinphoneCallConnected", "LinphoneCallPausing", "LinphoneCallPaused", "LinphoneCallResuming", "LinphoneCallEnd"]));
+    expect(d.log.filter((l) => / error: /.test(l))).toEqual([]);
+
+    // Linphone's side, from its log once it has quit: it was challenged by kamailio (407), then got the door's 200;
+    // and it received the door's RTP (its per-second bandwidth lines; 64 kbit/s of PCMU plus headers).
+    expect((await phone.quit()).code).toBe(0);
+    const received = phone.sipMessages().filter((m) => m.dir === "received");
+    expect(received.map((m) => firstLine(m.text))).toEqual(expect.arrayContaining(["SIP/2.0 407 Proxy Authentication Required"]));
+    expect(received.some((m) => m.text.startsWith("SIP/2.0 200 ") && /^doorsip/.test(headerValue(m.text, "Server") ?? ""))).toBe(true);
+    const rates = phone.rtpRates();
+    expect(rates.down).toBeGreaterThan(50);
+    expect(rates.up).toBeGreaterThan(50);
+    await d.stop();
+  });
+});
