@@ -21,7 +21,7 @@ import { RtpHeader, writeRtpHeader } from "../src/media/rtp-packet";
 import { RtcpReader } from "../src/media/rtcp";
 import { writeTelephoneEvent } from "../src/media/telephone-event";
 import { CallState } from "../src/ua/call/call-types";
-import { ackFor, offer, OFFER, PEER, reply, request, rig, type Rig } from "./support/call-harness";
+import { ackFor, offer, OFFER, PEER, reply, request, rig, toTag, type Msg, type Rig } from "./support/call-harness";
 import { dominant, rms, toneShare } from "./interop/audio/signal";
 
 const PHONE_RTP = 49170;
@@ -88,6 +88,23 @@ function answeredCall(r: Rig, sdp = offer()): string {
   expect(ok).toBeDefined();
   r.deliver(ackFor(ok));
   return ok.text.slice(ok.text.indexOf("\r\n\r\n") + 4);
+}
+
+/** An incoming call answered and acknowledged; returns the door's 200 (for in-dialog requests). */
+function answeredOk(r: Rig): Msg {
+  r.deliver(request("INVITE", { body: offer() }));
+  r.advance(10);
+  const ok = r.take().find((m) => m.kind === "200")!;
+  r.deliver(ackFor(ok));
+  return ok;
+}
+
+/** A DTMF key by SIP INFO (application/dtmf-relay) in the call `ok` answered. */
+function infoKey(r: Rig, ok: Msg, cseq: number, digit: string): void {
+  r.deliver(request("INFO", {
+    toTag: toTag(ok), callId: ok.msg.callIdString(), cseq, branch: `z9hG4bKkey${cseq}`,
+    body: `Signal=${digit}\r\nDuration=160\r\n`, contentType: "application/dtmf-relay", contact: "",
+  }));
 }
 
 function header(p: Packet): RtpHeader {
@@ -214,6 +231,62 @@ describe("audio in calls (virtual clock)", () => {
     const after = audio.speaker(from + 160 * 5);
     expect(toneShare(after, 0, 1600, 400, 8000)).toBeGreaterThan(0.8);
     expect(r.intercom.media.session.jitter.late).toBe(0);
+  });
+
+  it("a phone that sends each key both by SIP INFO and by RFC 4733 has it counted once, whichever copy comes first", () => {
+    // Linphone with INFO on, desk phones set to "RFC 2833 + SIP INFO": test/interop-linphone.test.ts found the double count.
+    const { r } = setup({ doorCode: "12#" });
+    const ok = answeredOk(r);
+    r.advance(40);
+    let seq = 10, ts = 16000, cseq = 2;
+    /** One key by RFC 4733: the event's start; its end packets follow 60 ms later. */
+    const rtpKey = (event: number): void => {
+      phoneEvent(r, PHONE_RTP, seq++, ts, event, false, 400);
+      r.advance(20);
+    };
+    const rtpEnd = (event: number): void => {
+      for (let i = 0; i < 3; i++) phoneEvent(r, PHONE_RTP, seq++, ts, event, true, 1200);
+      ts += 4000;
+    };
+    // '1': RFC 4733 first, the INFO 30 ms later.
+    rtpKey(1);
+    r.advance(30);
+    infoKey(r, ok, cseq++, "1");
+    rtpEnd(1);
+    r.advance(500);
+    // '2': the INFO first (the call's way is RFC 4733 by now), then the events.
+    infoKey(r, ok, cseq++, "2");
+    r.advance(10);
+    rtpKey(2);
+    rtpEnd(2);
+    r.advance(500);
+    // '#': both at once.
+    infoKey(r, ok, cseq++, "#");
+    rtpKey(11);
+    rtpEnd(11);
+    expect(r.take().filter((m) => m.kind === "200")).toHaveLength(3); // each INFO answered
+    expect(r.events.filter((e) => e.name === "dtmf").map((e) => e.detail).join("")).toBe("12#");
+    expect(r.eventNames().filter((n) => n === "door opened")).toEqual(["door opened"]);
+    expect(r.eventNames()).not.toContain("wrong code");
+  });
+
+  it("the way that gave a call's keys holds for 4 s after its last key; then the other way takes over", () => {
+    const { r } = setup({ doorCode: "12#" });
+    const ok = answeredOk(r);
+    r.advance(40);
+    // '1' by RFC 4733 only.
+    phoneEvent(r, PHONE_RTP, 10, 16000, 1, false, 400);
+    for (let i = 0; i < 3; i++) phoneEvent(r, PHONE_RTP, 11 + i, 16000, 1, true, 1200);
+    // An INFO key 3.9 s later is taken as a copy: not counted.
+    r.advance(3900);
+    infoKey(r, ok, 2, "9");
+    expect(r.events.filter((e) => e.name === "dtmf").map((e) => e.detail).join("")).toBe("1");
+    // 4 s after the last RFC 4733 key, INFO takes over: the code completes by INFO.
+    r.advance(100);
+    infoKey(r, ok, 3, "2");
+    infoKey(r, ok, 4, "#");
+    expect(r.events.filter((e) => e.name === "dtmf").map((e) => e.detail).join("")).toBe("12#");
+    expect(r.eventNames().filter((n) => n === "door opened")).toEqual(["door opened"]);
   });
 
   it("RFC 4733 '#' opens the door once; the confirmation tone goes into the call and to the door's speaker", () => {

@@ -27,7 +27,7 @@ import type { ServerTransactionHandle, ServerTransactionUser } from "../sip/tran
 import { TransactionLayer } from "../sip/transaction/layer";
 import type { AccountConfig } from "../ua/account";
 import type { Call } from "../ua/call/call";
-import { CallDirection, CallState, EndReason, endReasonName } from "../ua/call/call-types";
+import { CallDirection, CallState, DtmfWay, EndReason, endReasonName } from "../ua/call/call-types";
 import { CallPolicy, K_ACCEPT_ALL, K_ALLOW } from "../ua/call/capabilities";
 import type { CallOptions } from "../ua/call/config";
 import { Keepalive, type KeepaliveListener } from "../ua/keepalive";
@@ -427,8 +427,9 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     }
   }
 
-  /** An RFC 4733 key press in a call's RTP: the same door-code logic as INFO DTMF. */
+  /** An RFC 4733 key press in a call's RTP: the same door-code logic as INFO DTMF, unless it is an INFO key's copy. */
   onTelephoneEvent(call: Call, digit: number): void {
+    if (call.state === CallState.Up && call.dtmfCopy(DtmfWay.Rtp)) return;
     this.onDtmf(call, digit);
   }
 

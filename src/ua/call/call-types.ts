@@ -22,6 +22,26 @@ export const enum CallState {
   Ended = 7,
 }
 
+/**
+ * How a DTMF key reached the door: SIP INFO (RFC 6086 legacy use) or RFC
+ * 4733 events in the call's RTP. Some phones send each key both ways
+ * (Call.dtmfCopy).
+ */
+export const enum DtmfWay {
+  None = 0,
+  Info = 1,
+  Rtp = 2,
+}
+
+/**
+ * How long (ms) the way that gave a call's last DTMF key stays the call's
+ * way (Call.dtmfCopy): the two copies of one key come within milliseconds of
+ * each other, an INFO resent after two losses 1.5 s (T1 + 2*T1) after the
+ * first; after this long without a key, either way may take over (a
+ * re-INVITE that dropped telephone-event, a PBX leg that changed).
+ */
+export const DTMF_WAY_HOLD_MS = 4000;
+
 export const enum CallDirection {
   None = 0,
   /** Someone called the door. */

@@ -47,7 +47,7 @@ import { writeCallId, writeTag, CALL_ID_LENGTH, TAG_LENGTH } from "../../sip/ids
 import {
   CallFired, type CallTimers, fire as dueTimer, rearm, startPhase, startRetransmit, startTimeout, stopAll, stopPair, stopPhase,
 } from "./call-timers";
-import { CallDirection, CallState, EndReason, callStateName, endReasonName } from "./call-types";
+import { CallDirection, CallState, DtmfWay, DTMF_WAY_HOLD_MS, EndReason, callStateName, endReasonName } from "./call-types";
 import {
   K_CONTENT_TYPE_SDP, writeCapabilities, writeContact, writeEmptyRecvInfo, writeRAck, writeReliable, writeRetryAfter, writeWarning305,
 } from "./headers";
@@ -109,6 +109,7 @@ const enum Num {
   RetransmitAt, RetransmitInterval, TimeoutAt, PhaseAt,
   Index, Trusted, ReferredBy, HasRtpAddress, InvitePort,
   ReferFlags, ReferPending, ReferCseq,
+  DtmfWay, DtmfAt,
   Count,
 }
 
@@ -796,8 +797,34 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       return;
     }
     this.respondSimple(tx, msg, 200, P.R_OK);
-    if (this.state === CallState.Up) this.owner.dtmfReceived(this, digit);
+    if (this.state === CallState.Up) {
+      if (!this.dtmfCopy(DtmfWay.Info)) this.owner.dtmfReceived(this, digit);
+    }
     else if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": DTMF outside an established call ignored");
+  }
+
+  /**
+   * Is a key that came by `way` the copy of one that came the other way?
+   * Some phones send each key both as SIP INFO and as RFC 4733 events
+   * (Linphone with INFO on, desk phones set to "RFC 2833 + SIP INFO"), and
+   * counting both would make every door code wrong. The way that gave the
+   * call's last key stays its way while keys keep coming: a key by the
+   * other way within DTMF_WAY_HOLD_MS of the last one is its copy. Which
+   * way a copy comes first does not matter, nor which digit it names (the
+   * copy of the next key may come before that key by the call's way).
+   * Called for keys of an established call only; false takes the key.
+   */
+  dtmfCopy(way: DtmfWay): boolean {
+    const n = this.n;
+    const now = this.now();
+    const last = n[Num.DtmfWay]!;
+    if (last !== DtmfWay.None && last !== way && now - n[Num.DtmfAt]! < DTMF_WAY_HOLD_MS) {
+      if (this.logs(LogLevel.Debug)) this.logDebug("call " + this.index + ": a DTMF key by " + (way === DtmfWay.Info ? "INFO" : "RFC 4733") + " taken as the copy of one by " + (last === DtmfWay.Info ? "INFO" : "RFC 4733"));
+      return true;
+    }
+    n[Num.DtmfWay] = way;
+    n[Num.DtmfAt] = now;
+    return false;
   }
 
   /** RFC 3515: REFER in the dialog: 202, then a call to the Refer-To target, reported by NOTIFY. */
@@ -944,6 +971,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     referReset(this);
     this.referredBy = null;
     this.userData = 0;
+    this.n[Num.DtmfWay] = DtmfWay.None;
     this.n[Num.HasRtpAddress] = 0;
     this.remoteRtpPort = 0;
     this.codec = Codec.None;
