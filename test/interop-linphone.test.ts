@@ -10,7 +10,13 @@
  * opus, speex and G.729 before G.711, with a session-level a=rtcp-xr and
  * a=rtcp-fb lines; its DTMF is RFC 4733 by default or SIP INFO
  * (application/dtmf-relay); it holds a call with a re-INVITE whose SDP is
- * sendonly, and its Contact carries ;transport=udp. Without a sound card
+ * sendonly, and its registered Contact carries ;transport=udp. With its
+ * defaults it registers a +sip.instance and asks for a GRUU (RFC 5627), so
+ * its Contact in calls is the GRUU kamailio granted it,
+ * sip:100@doorsip.test;gr=urn:uuid:..., not its address: the door must keep
+ * that URI as the remote target as it came (RFC 3261 §12.1.2) and send its
+ * ACK and BYE there, and kamailio resolves it to the registered contact
+ * (interop/kamailio.cfg, route[GRUU]). Without a sound card
  * it sends no RTP of its own: `incall-player-start` plays a WAV into the
  * call, and its log's per-second bandwidth lines show what it received.
  *
@@ -51,9 +57,15 @@ const CODE = "12#";
 async function desk(kam: Kamailio, o: { autoAnswer?: boolean; dtmf?: LinphoneDtmf } = {}): Promise<Linphone> {
   await kam.kamcmd("ul.rm", "location", `s:${USERS.desk.user}`);
   const phone = await startLinphone({ registrarPort: kam.port, user: USERS.desk.user, password: USERS.desk.password, ...o });
-  // Its Contact: loopback, its own port, no +sip.instance (so no GRUU: see writeLinphoneConfig).
+  // Its Contact: loopback, its own port; with Linphone's defaults its +sip.instance is stored with it (RFC 5627 §4.1).
   expect(await kam.contacts(USERS.desk.user)).toEqual([`sip:100@127.0.0.1:${phone.port};transport=udp`]);
+  expect(await instanceOf(kam)).toMatch(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   return phone;
+}
+
+/** The +sip.instance of the desk phone's binding at kamailio, without its angle brackets ("" when none). */
+async function instanceOf(kam: Kamailio): Promise<string> {
+  return /^\s*Instance: <([^>]*)>\s*$/m.exec(await kam.kamcmd("ul.lookup", "location", `s:${USERS.desk.user}`))?.[1] ?? "";
 }
 
 /**
@@ -126,6 +138,8 @@ describe.skipIf(peers.skip)("interop: Linphone and the intercom through kamailio
     it(`the doorbell calls Linphone (auto-answer); its ${how} and hangs up; tables drain`, async () => {
       const kam = kamailio();
       const phone = await desk(kam, { autoAnswer: true, dtmf });
+      // kamailio's public GRUU for Linphone's binding (RFC 5627 §5.4: the AOR with gr=<its instance>).
+      const gruu = `sip:${USERS.desk.user}@${REALM};gr=${await instanceOf(kam)}`;
       const d = await door(kam, `calls Linphone, ${dtmf}`);
       const mark = d.trace.entries.length;
       const from = d.events.length;
@@ -148,16 +162,23 @@ describe.skipIf(peers.skip)("interop: Linphone and the intercom through kamailio
       ]);
       for (const e of entries) expect(e.port).toBe(kam.port);
       // Linphone's answer: G.711 (PCMU first), telephone-event unless use_rfc2833=0, from loopback;
-      // its Contact is its own address.
+      // its Contact is its GRUU (RFC 5627 §4.4), not its address.
       const ok = inviteOk(entries, "in");
       const sdp = bodyOf(ok.text);
       expect(sdp).toMatch(/^c=IN IP4 127\.0\.0\.1\r?$/m);
       expect(sdp).toMatch(dtmf !== "info" ? /^m=audio [1-9]\d* RTP\/AVP 0 8 101\r?$/m : /^m=audio [1-9]\d* RTP\/AVP 0 8\r?$/m);
-      expect(headerValue(ok.text, "Contact", "m")).toMatch(new RegExp(`^<sip:100@127\\.0\\.0\\.1:${phone.port};transport=udp>`));
-      // The door's ACK and BYE go to that Contact through kamailio's Record-Route.
+      const target = /^<([^>]*)>/.exec(headerValue(ok.text, "Contact", "m") ?? "")?.[1];
+      expect(target).toMatch(/;gr=urn:uuid:/);
+      expect(target).toBe(gruu);
+      // The door's remote target is that Contact URI as it came, gr parameter and all (RFC 3261 §12.1.2):
+      // its ACK and BYE carry it as their Request-URI, through kamailio's Record-Route, which resolves
+      // the GRUU to Linphone's registered contact (test/interop/kamailio.cfg, route[GRUU]).
+      const cseq = (e: TraceEntry): string => headerValue(e.text, "CSeq") ?? "";
+      const ack = entries.find((e) => e.dir === "out" && firstLine(e.text).startsWith("ACK ") && cseq(e).split(" ")[0] === cseq(ok).split(" ")[0])!;
       const bye = entries.find((e) => e.dir === "out" && firstLine(e.text).startsWith("BYE "))!;
-      expect(firstLine(bye.text)).toBe(`BYE sip:100@127.0.0.1:${phone.port};transport=udp SIP/2.0`);
-      expect(headerValue(bye.text, "Route")).toMatch(new RegExp(`^<sip:127\\.0\\.0\\.1:${kam.port};lr`));
+      expect(firstLine(ack.text)).toBe(`ACK ${gruu} SIP/2.0`);
+      expect(firstLine(bye.text)).toBe(`BYE ${gruu} SIP/2.0`);
+      for (const m of [ack, bye]) expect(headerValue(m.text, "Route")).toMatch(new RegExp(`^<sip:127\\.0\\.0\\.1:${kam.port};lr`));
 
       // The code, digit by digit, and one door opening.
       const events = d.events.slice(from);
@@ -182,6 +203,16 @@ describe.skipIf(peers.skip)("interop: Linphone and the intercom through kamailio
       // On quit Linphone removes its binding.
       expect((await phone.quit()).code).toBe(0);
       expect(await kam.contacts(USERS.desk.user)).toEqual([]);
+      // Linphone's side: kamailio gave it that GRUU in its REGISTER 200 (pub-gruu, RFC 5627 §5.2), and
+      // the door's ACK and BYE reached it with its registered contact as their Request-URI.
+      const linphone = phone.sipMessages();
+      const regOk = linphone.find((m) => m.dir === "received" && m.text.startsWith("SIP/2.0 200 ") && / REGISTER$/.test(headerValue(m.text, "CSeq") ?? ""));
+      expect(headerValue(regOk?.text ?? "", "Contact", "m")).toContain(`pub-gruu="${gruu}"`);
+      const callId = headerValue(ok.text, "Call-ID", "i");
+      const got = linphone.filter((m) => m.dir === "received" && headerValue(m.text, "Call-ID", "i") === callId).map((m) => firstLine(m.text));
+      const contact = `sip:${USERS.desk.user}@127.0.0.1:${phone.port};transport=udp`;
+      // (Once each unless Linphone resent its 200 before the ACK came: then the door ACKs each copy.)
+      expect([...new Set(got.filter((l) => /^(ACK|BYE) /.test(l)))]).toEqual([`ACK ${contact} SIP/2.0`, `BYE ${contact} SIP/2.0`]);
       await d.stop();
     });
   }

@@ -1241,13 +1241,10 @@ export interface LinphoneConfig {
  * outbound proxy too (reg_route: without it Linphone sends an INVITE to
  * the Request-URI's host, a DNS lookup of doorsip.test).
  *
- * [misc] uuid=0 keeps +sip.instance out of its Contact, so that kamailio
- * hands out no GRUU (RFC 5627): with one, Linphone's Contact in dialogs
- * becomes sip:100@doorsip.test;gr=urn:uuid:..., and test/interop/kamailio.cfg
- * relays in-dialog requests to their Request-URI's host without a
- * location lookup: the door's ACK and BYE to that GRUU are dropped
- * ("could not resolve hostname: doorsip.test", 478). See
- * test/interop/README.md.
+ * Linphone's own defaults otherwise: its REGISTER carries +sip.instance
+ * and "Supported: gruu", kamailio grants a GRUU (RFC 5627), and Linphone's
+ * Contact in dialogs is sip:100@doorsip.test;gr=urn:uuid:..., which
+ * test/interop/kamailio.cfg resolves to the registered contact (route[GRUU]).
  *
  * No sound card is needed: without one, Linphone sends no RTP of its own;
  * `incall-player-start FILE.wav` plays a file into the call instead.
@@ -1285,9 +1282,6 @@ export function writeLinphoneConfig(path: string, c: LinphoneConfig): void {
       "display=0",
       "automatically_initiate=0",
       "automatically_accept=0",
-      "",
-      "[misc]",
-      "uuid=0",
       "",
       "[proxy_0]",
       `reg_proxy=<${proxy}>`,
