@@ -272,6 +272,10 @@ describe.skipIf(peers.skip)("interop: Linphone and the intercom through kamailio
     expect(offer).toMatch(/^a=rtcp:\d+\r?$/m);
     expect(offer).toMatch(/^a=rtcp-xr:/m);
     expect(offer).toMatch(/^a=rtcp-fb:/m);
+    // The door's RTCP goes to that port (RFC 3605) from the session's start, before any RTCP of Linphone's
+    // could teach it (symmetric RTCP): the media's log line when the session started says where.
+    const rtcpPort = /^a=rtcp:(\d+)\r?$/m.exec(offer)![1];
+    expect(d.log.filter((l) => / media: call \d+: RTCP to /.test(l))).toEqual([expect.stringMatching(new RegExp(`: RTCP to 127\\.0\\.0\\.1:${rtcpPort} \\(a=rtcp\\)$`))]);
     // The door answers PCMU (the first G.711 in the offer) with the 8 kHz telephone-event, sendrecv.
     expect(bodyOf(oks[0]!.text)).toMatch(/^m=audio [1-9]\d* RTP\/AVP 0 101\r?$/m);
     expect(bodyOf(oks[0]!.text)).toMatch(/^a=rtpmap:101 telephone-event\/8000\r?$/m);

@@ -10,7 +10,9 @@
  * the first; the phone's RTP from another port is latched onto, and a
  * stranger's ignored; the phone's audio reaches the speaker; RFC 4733 '#'
  * opens the door (with the confirmation tone in the call and at the door);
- * RTCP reports come every 2.5-7.5 s; a hold (sendonly offer) stops our
+ * RTCP reports come every 2.5-7.5 s, to the offer's a=rtcp (RFC 3605) or
+ * the RTP port + 1, then to where the phone's RTCP comes from, following
+ * re-offers, and behind a NAT; a hold (sendonly offer) stops our
  * sending; BYE stops everything, with an RTCP BYE. A doorbell call plays
  * ringback at the door while it rings.
  */
@@ -128,6 +130,29 @@ function phoneEvent(r: Rig, port: number, seq: number, ts: number, event: number
   writeRtpHeader(b, 0, 101, duration === 400, seq, ts, 0x0a0b0c0d);
   writeTelephoneEvent(b, 12, event, end, 10, duration);
   r.intercom.rtpReceiver(0)!.receive(b, b.length, PEER, port);
+}
+
+/** The phone's RTCP: an empty RR (RFC 3550 §6.4.2), from `port`. */
+function phoneRtcp(r: Rig, port: number): void {
+  const b = new Uint8Array([0x80, 201, 0, 1, 0x0a, 0x0b, 0x0c, 0x0d]);
+  r.intercom.rtcpReceiver(0)!.receive(b, b.length, PEER, port);
+}
+
+/** Where the door's next RTCP report goes ("address:port"), within the longest interval (7.5 s, RFC 3550 §6.3.1). */
+function nextReport(r: Rig, rtcp: RecordingUdp): string {
+  const count = rtcp.sent.length;
+  r.advance(7600);
+  const p = rtcp.sent[count];
+  expect(p).toBeDefined();
+  return `${p!.address}:${p!.port}`;
+}
+
+/** A re-INVITE in the call with `body` (its o= version raised by `cseq`), answered and acknowledged. */
+function reoffer(r: Rig, toTag: string, cseq: number, body: string): void {
+  r.deliver(request("INVITE", { cseq, toTag, branch: `z9hG4bKre${cseq}`, body: body.replace("2890844526 2890844526", `2890844526 ${2890844526 + cseq}`) }));
+  const ok = r.take().find((m) => m.kind === "200")!;
+  expect(ok).toBeDefined();
+  r.deliver(ackFor(ok, { branch: `z9hG4bKack${cseq}` }));
 }
 
 describe("audio in calls (virtual clock)", () => {
@@ -366,6 +391,80 @@ describe("audio in calls (virtual clock)", () => {
     const sent = r.intercom.media.session.packetsSent;
     r.advance(1000);
     expect(r.intercom.media.session.packetsSent).toBe(sent);
+  });
+
+  it("RTCP follows the offer's a=rtcp (RFC 3605) from the first report; the phone's own RTCP then wins; re-offers with a new a=rtcp, the same, or none", () => {
+    const { r, rtcp } = setup();
+    const answer = answeredCall(r, offer() + "a=rtcp:53000\r\n");
+    // Our own RTCP is on our RTP port + 1: the answer names no a=rtcp.
+    expect(answer).toMatch(/^m=audio 40100 /m);
+    expect(answer).not.toMatch(/a=rtcp/);
+    const session = r.intercom.media.session;
+    expect(session.remoteRtcpPort).toBe(53000);
+    r.advance(7600);
+    expect(rtcp.sent.length).toBeGreaterThanOrEqual(1);
+    expect(rtcp.sent.map((p) => `${p.address}:${p.port}`)).toEqual(rtcp.sent.map(() => `${PEER}:53000`));
+    expect(rtcp.sent[0]!.bytes[1]).toBe(200);
+    // The phone's RTCP comes from another port (a NAT's mapping): symmetric RTCP, the next report goes there.
+    phoneRtcp(r, 53002);
+    expect(nextReport(r, rtcp)).toBe(`${PEER}:53002`);
+    // A re-offer with the same a=rtcp (a session refresh) keeps what the phone's RTCP taught.
+    const toTag = r.intercom.ua.calls[0]!.dialog.localTag.toString();
+    reoffer(r, toTag, 2, offer() + "a=rtcp:53000\r\n");
+    expect(nextReport(r, rtcp)).toBe(`${PEER}:53002`);
+    // A new a=rtcp is followed at once (until the phone's RTCP comes again).
+    reoffer(r, toTag, 3, offer() + "a=rtcp:53100\r\n");
+    expect(nextReport(r, rtcp)).toBe(`${PEER}:53100`);
+    // None: back to the RTP port + 1 (RFC 3550 §11).
+    reoffer(r, toTag, 4, offer());
+    r.advance(20);
+    expect(session.remoteRtcpPort).toBe(PHONE_RTP + 1);
+    expect(nextReport(r, rtcp)).toBe(`${PEER}:${PHONE_RTP + 1}`);
+  });
+
+  it("RTCP to a=rtcp's own address; the phone's RTP from its SDP address does not move it; the next call without a=rtcp goes to RTP + 1", () => {
+    const { r, rtcp } = setup();
+    answeredCall(r, offer() + "a=rtcp:53000 IN IP4 203.0.113.9\r\n");
+    for (let i = 0; i < 10; i++) {
+      phoneAudio(r, PHONE_RTP, 7 + i, 160 * i, 440);
+      r.advance(20);
+    }
+    expect(r.intercom.media.session.latched).toBe(true);
+    r.advance(7600);
+    expect(rtcp.sent.length).toBeGreaterThanOrEqual(1);
+    expect(rtcp.sent.map((p) => `${p.address}:${p.port}`)).toEqual(rtcp.sent.map(() => "203.0.113.9:53000"));
+    // The same address as c= in a=rtcp is the usual form (FreeSWITCH): the port with the RTP address.
+    const toTag = r.intercom.ua.calls[0]!.dialog.localTag.toString();
+    reoffer(r, toTag, 2, offer() + `a=rtcp:53004 IN IP4 ${PEER}\r\n`);
+    expect(nextReport(r, rtcp)).toBe(`${PEER}:53004`);
+    r.deliver(request("BYE", { cseq: 5, toTag, branch: "z9hG4bKbye" }));
+    r.take();
+    // The next call's offer has no a=rtcp: nothing of the last call's is left.
+    const sent = rtcp.sent.length;
+    r.deliver(request("INVITE", { body: offer(), callId: "call-2@phone", fromTag: "phone-tag-2", branch: "z9hG4bKinvite2" }));
+    r.advance(10);
+    const ok = r.take().find((m) => m.kind === "200")!;
+    expect(ok).toBeDefined();
+    r.deliver(ackFor(ok, { branch: "z9hG4bKack2b" }));
+    r.advance(7600);
+    expect(rtcp.sent.length).toBeGreaterThan(sent);
+    expect(`${rtcp.sent[sent]!.address}:${rtcp.sent[sent]!.port}`).toBe(`${PEER}:${PHONE_RTP + 1}`);
+  });
+
+  it("behind a NAT (RTP from an address the SDP did not name), RTCP goes to that address: the a=rtcp port when the NAT kept the RTP port, else the RTP source's port + 1", () => {
+    const natted = offer().replace(/IN IP4 198\.51\.100\.7/g, "IN IP4 10.1.2.3") + "a=rtcp:53000\r\n";
+    for (const [rtpFrom, rtcpTo] of [[PHONE_RTP, 53000], [30000, 30001]] as const) {
+      const { r, rtcp } = setup();
+      answeredCall(r, natted);
+      expect(r.intercom.media.session.remoteAddress).toBe("10.1.2.3");
+      for (let i = 0; i < 10; i++) {
+        phoneAudio(r, rtpFrom, 7 + i, 160 * i, 440);
+        r.advance(20);
+      }
+      r.advance(7600);
+      expect(rtcp.sent.length).toBeGreaterThanOrEqual(1);
+      expect(`${rtcp.sent[0]!.address}:${rtcp.sent[0]!.port}`).toBe(`${PEER}:${rtcpTo}`);
+    }
   });
 
   it("hold: a sendonly re-INVITE stops our sending; sendrecv again resumes with a marker", () => {

@@ -58,7 +58,8 @@ const DOORBELL_CEILING_BYTES = 4_700;
 const INBOUND_QUIET_CEILING_BYTES = 250;
 const DOORBELL_QUIET_CEILING_BYTES = 400;
 /**
- * What one call slot holds: 76 slots and 3,264 chunk bytes measured (was
+ * What one call slot holds: 76 slots and 3,296 chunk bytes measured (3,280
+ * before a=rtcp's two numbers, 3,264 before that; was
  * 111 and 3,216 with its phase timer an entry of its own, its REFER
  * notifier an object, its LocalMedia's numbers, index, trusted flag,
  * referrer and INVITE port as properties, a NextHop of its own for the
@@ -76,7 +77,8 @@ const DOORBELL_QUIET_CEILING_BYTES = 400;
 const CALL_SLOT_CEILING = { slots: 78, chunkBytes: 3_300 };
 /**
  * The user agent's and the media's parts, measured: the user agent with 2
- * call slots 222 slots + 7,976 chunk bytes (was 365 + 7,768, 515 + 7,872, 583 + 9,376, 735 + 9,824, 1,074 +
+ * call slots 222 slots + 8,024 chunk bytes (7,976 before RFC 3605 a=rtcp:
+ * two numbers per call slot, five in the SdpReader; was 365 + 7,768, 515 + 7,872, 583 + 9,376, 735 + 9,824, 1,074 +
  * 15,880), without its call slots 70 + 1,448 (was 143 + 1,336: its
  * settings' numbers and lines one buffer behind accessors and write
  * methods instead of a property per number and a view per line, the DTMF
@@ -85,7 +87,7 @@ const CALL_SLOT_CEILING = { slots: 78, chunkBytes: 3_300 };
  * tables, the scratch's parser, writer and name-addr reader read through
  * getters; 271 + 1,440, 277 + 1,472, 442 +
  * 5,832: a dialog of its own for second forks, now an idle slot's;
- * SdpReader 11 + 552, its numbers in one Int32Array behind getters (a
+ * SdpReader 11 + 568 (552 before a=rtcp), its numbers in one Int32Array behind getters (a
  * row of 16-bit halves per m= line) and its field readers functions
  * writing into it (was 139 + 656 with a property per
  * number, eight views for the m= lines and five field-reader objects, 142 +
@@ -96,7 +98,7 @@ const CALL_SLOT_CEILING = { slots: 78, chunkBytes: 3_300 };
  * state, uac and fallback port as three properties, now one number; was 142 + 1,944
  * with its fields and route set at their caps, 163 + 2,056 before they
  * viewed one buffer; dialog-store.ts), the media with 2 call
- * slots 120 + 3,152 (116 before the RFC 4733 sender's packet became a view
+ * slots 121 + 3,184 (120 + 3,152 before a=rtcp's numbers and address text; 116 before the RFC 4733 sender's packet became a view
  * one event packet long; its numbers in one Uint32Array behind accessors and
  * its clock times in a Float64Array, media-numbers.ts, views of the one
  * buffer that also holds the session's buffers and the audio frame, the
@@ -117,7 +119,7 @@ const CALL_SLOT_CEILING = { slots: 78, chunkBytes: 3_300 };
  * proxy's digest made on its first 407).
  */
 const UA_MEDIA_CEILINGS: readonly [string, { slots: number; chunkBytes: number }][] = [
-  ["UserAgent, 2 call slots", { slots: 230, chunkBytes: 8_000 }],
+  ["UserAgent, 2 call slots", { slots: 230, chunkBytes: 8_048 }],
   ["UserAgent without its call slots", { slots: 76, chunkBytes: 1_475 }],
   ["SdpReader", { slots: 14, chunkBytes: 580 }],
   ["Dialog", { slots: 96, chunkBytes: 1_250 }],

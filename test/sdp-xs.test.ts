@@ -21,6 +21,7 @@ const OFFERS: [string, string][] = [
   ["FRITZ!Box", offers.FRITZBOX],
   ["baresip IPv6", offers.BARESIP_IP6],
   ["Linphone with video", offers.LINPHONE],
+  ["Linphone with a=rtcp", offers.LINPHONE_RTCP],
   ["SIPp", offers.SIPP],
   ["dynamic G.711", offers.DYNAMIC_G711],
   ["c=0.0.0.0 hold", offers.NULL_HOLD],

@@ -21,6 +21,7 @@ import { MediaOut } from "../src/sip/sdp/media-field";
 import { OriginOut } from "../src/sip/sdp/origin";
 import { MediaRow, Num } from "../src/sip/sdp/reader-state";
 import { FmtpOut, RtpmapOut } from "../src/sip/sdp/rtpmap";
+import { RtcpOut } from "../src/sip/sdp/rtcp-attribute";
 import * as offers from "./xs/fixtures/sdp";
 import { latin1Bytes, sipBytes } from "./xs/fixtures/text";
 
@@ -238,6 +239,78 @@ describe("SdpReader: offers from real user agents", () => {
   });
 });
 
+describe("SdpReader: a=rtcp (RFC 3605)", () => {
+  const HEAD = "v=0\no=- 1 1 IN IP4 192.0.2.1\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\n";
+  const AUDIO = "m=audio 49170 RTP/AVP 0\n";
+  const rtcp = (r: SdpReader) => ({ port: r.rtcpPort, address: r.rtcpAddress() });
+
+  it("no a=rtcp: port 0 (RTCP goes to the RTP port + 1), no address", () => {
+    expect(rtcp(ok(HEAD + AUDIO))).toEqual({ port: 0, address: "" });
+    // a=rtcp-xr, a=rtcp-fb and a=rtcp-mux are other attributes.
+    expect(rtcp(ok(HEAD + AUDIO + "a=rtcp-xr:rcvr-rtt=all:10000\na=rtcp-fb:* trr-int 1000\na=rtcp-mux\n"))).toEqual({ port: 0, address: "" });
+  });
+
+  it("the port alone, as Linphone sends it", () => {
+    expect(rtcp(ok(HEAD + AUDIO + "a=rtcp:53000\n"))).toEqual({ port: 53000, address: "" });
+    expect(rtcp(ok(offers.LINPHONE_RTCP))).toEqual({ port: 60918, address: "" });
+    expect(rtcp(ok(HEAD + AUDIO + "a=RTCP:1\n"))).toEqual({ port: 1, address: "" });
+    expect(rtcp(ok(HEAD + AUDIO + "a=rtcp:65535 \n"))).toEqual({ port: 65535, address: "" });
+  });
+
+  it("with an IN IP4 address (FreeSWITCH's, and RFC 3605's own example)", () => {
+    expect(rtcp(ok(offers.FREESWITCH))).toEqual({ port: 26793, address: "10.0.0.5" });
+    const r = ok(HEAD + AUDIO + "a=rtcp:53020 IN IP4 126.16.64.4\n");
+    expect(rtcp(r)).toEqual({ port: 53020, address: "126.16.64.4" });
+    // A number (no string until asked for), the c= address unchanged.
+    expect(r.rtcpIp4).toBe(0x7e104004);
+    expect(r.connectionAddress()).toBe("192.0.2.1");
+    expect(ok(HEAD + AUDIO + "a=rtcp:53020 IN IP4 255.255.255.254\n").rtcpIp4).toBe(0xfffffffe);
+  });
+
+  it("an IP6, 0.0.0.0, host name, or unreadable address keeps the port alone (the c= address applies)", () => {
+    expect(rtcp(ok(HEAD + AUDIO + "a=rtcp:53020 IN IP4 media.example.com\n"))).toEqual({ port: 53020, address: "" });
+    for (const bad of ["1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1..2.3", "1.2.3.4/127"]) {
+      expect({ bad, ...rtcp(ok(HEAD + AUDIO + `a=rtcp:53020 IN IP4 ${bad}\n`)) }).toEqual({ bad, port: 53020, address: bad === "1.2.3.4/127" ? "1.2.3.4" : "" });
+    }
+    expect(rtcp(ok(HEAD + AUDIO + "a=rtcp:53020 IN IP6 2001:db8::1\n"))).toEqual({ port: 53020, address: "" });
+    expect(rtcp(ok(HEAD + AUDIO + "a=rtcp:53020 IN IP4 0.0.0.0\n"))).toEqual({ port: 53020, address: "" });
+    expect(rtcp(ok(HEAD + AUDIO + "a=rtcp:53020 IN IP4\n"))).toEqual({ port: 53020, address: "" });
+    expect(rtcp(ok(HEAD + AUDIO + "a=rtcp:53020 ATM NSAP 47.0005\n"))).toEqual({ port: 53020, address: "" });
+    expect(rtcp(ok(HEAD + AUDIO + "a=rtcp:53020 IN IP4 192.0.2.9 extra\n"))).toEqual({ port: 53020, address: "" });
+  });
+
+  it("a malformed port: the attribute is ignored, the offer still read", () => {
+    for (const value of ["", "0", "65536", "70000", "abc", "-5", "53000x", "5300O", " 53000"]) {
+      const r = ok(HEAD + AUDIO + `a=rtcp:${value}\n`);
+      expect({ value, ...rtcp(r) }).toEqual({ value, port: 0, address: "" });
+      expect(r.codec).toBe(Codec.PCMU);
+    }
+    ok(HEAD + AUDIO + "a=rtcp\n");
+    // A bad second line leaves a good first one.
+    expect(rtcp(ok(HEAD + AUDIO + "a=rtcp:53000\na=rtcp:x\n"))).toEqual({ port: 53000, address: "" });
+  });
+
+  it("media-level only: a session-level a=rtcp is ignored (RFC 3605 §2.1), the audio stream's own is taken", () => {
+    const session = "v=0\no=- 1 1 IN IP4 192.0.2.1\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\na=rtcp:40001 IN IP4 192.0.2.77\n";
+    expect(rtcp(ok(session + AUDIO))).toEqual({ port: 0, address: "" });
+    expect(rtcp(ok(session + AUDIO + "a=rtcp:53000\n"))).toEqual({ port: 53000, address: "" });
+  });
+
+  it("only the chosen audio stream's: not another stream's, and not carried from one description to the next", () => {
+    const two = HEAD + "m=video 5000 RTP/AVP 96\na=rtcp:5555\n" + AUDIO;
+    expect(rtcp(ok(two))).toEqual({ port: 0, address: "" });
+    // The first audio stream (port 0, disabled) had one; the stream answered has its own.
+    const replaced = HEAD + "m=audio 0 RTP/AVP 0\na=rtcp:4001 IN IP4 192.0.2.50\nm=audio 5012 RTP/AVP 0\na=rtcp:6001\n";
+    const r = ok(replaced);
+    expect([r.audioIndex, r.audioPort]).toEqual([1, 5012]);
+    expect(rtcp(r)).toEqual({ port: 6001, address: "" });
+    // The one reader, read again without a=rtcp: nothing left over.
+    const buf = sipBytes(HEAD + AUDIO);
+    expect(r.read(buf, 0, buf.length)).toBe(true);
+    expect(rtcp(r)).toEqual({ port: 0, address: "" });
+  });
+});
+
 describe("SdpReader: its numbers (reader-state.ts)", () => {
   it("gives every block the room its field reader writes, with no gap or overlap, and a row for each of MAX_MEDIA m= lines", () => {
     // [name, first index, how many numbers], in the enum's order
@@ -272,7 +345,9 @@ describe("SdpReader: its numbers (reader-state.ts)", () => {
       ["CurEventFmtpPt", Num.CurEventFmtpPt, 1],
       ["CurEventFmtpStart", Num.CurEventFmtpStart, 1],
       ["CurEventFmtpLen", Num.CurEventFmtpLen, 1],
-      ["Scratch", Num.Scratch, Math.max(RtpmapOut.Size, FmtpOut.Size)],
+      ["Rtcp", Num.Rtcp, RtcpOut.Size],
+      ["CurRtcp", Num.CurRtcp, RtcpOut.Size],
+      ["Scratch", Num.Scratch, Math.max(RtpmapOut.Size, FmtpOut.Size, ConnOut.Size)],
       // a nibble per payload type, 8 to an int32
       ["PtKinds", Num.PtKinds, (MAX_PT + 1) / 8],
       ["Media", Num.Media, MAX_MEDIA * MediaRow.Size],

@@ -7,7 +7,8 @@
  * signalling: a second INVITE while busy, a hunt group's forks, a
  * transfer). The session is bound to the first call that is up, opened
  * from what it negotiated (Call.codec, codecPt, telephoneEventPt,
- * remoteRtpAddress/Port and the two directions, RFC 3264), and stopped
+ * remoteRtpAddress/Port, remoteRtcpIp4/Port (RFC 3605 a=rtcp) and the
+ * two directions, RFC 3264), and stopped
  * when that call is no longer up; a re-INVITE or UPDATE that changes the
  * media is picked up on the next frame. A call that comes up while another
  * has the audio gets no RTP (its port's datagrams are dropped and counted)
@@ -277,6 +278,8 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
     if (!this.follow(call)) return false;
     if (logEnabled(this.log, LogLevel.Info)) {
       this.info("media: call " + call.index + ": RTP to " + s.remoteAddress + ":" + s.remotePort + " (" + (s.alaw ? "PCMA" : "PCMU") + ", pt " + s.payloadType + ", events " + s.eventPayloadType + ") from port " + s.localPort);
+      // Only when the peer named its RTCP destination (RFC 3605): the usual RTP port + 1 needs no line.
+      if (call.remoteRtcpPort > 0) this.info("media: call " + call.index + ": RTCP to " + s.remoteRtcpAddress + ":" + s.remoteRtcpPort + " (a=rtcp)");
     }
     return true;
   }
@@ -310,10 +313,10 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
     const send = canReceive(call.remoteDirection) && canSend(call.localDirection);
     const receive = canSend(call.remoteDirection) && canReceive(call.localDirection);
     if (this.session.numbers[N.SessionActive] === 0) {
-      s.start(alaw, call.codecPt, call.telephoneEventPt, call.remoteRtpAddress, call.remoteRtpPort, send, receive);
+      s.start(alaw, call.codecPt, call.telephoneEventPt, call.remoteRtpAddress, call.remoteRtpPort, send, receive, call.remoteRtcpIp4, call.remoteRtcpPort);
       return true;
     }
-    s.update(alaw, call.codecPt, call.telephoneEventPt, call.remoteRtpAddress, call.remoteRtpPort, send, receive);
+    s.update(alaw, call.codecPt, call.telephoneEventPt, call.remoteRtpAddress, call.remoteRtpPort, send, receive, call.remoteRtcpIp4, call.remoteRtcpPort);
     return true;
   }
 

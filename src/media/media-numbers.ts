@@ -124,6 +124,12 @@ export const enum MediaNumber {
   SessionRemotePort,
   SessionRemoteRtcpPort,
   SessionSdpPort,
+  /** The SDP's a=rtcp port (RFC 3605), 0 when none: RTCP goes to SessionSdpPort + 1 (RFC 3550 §11). */
+  SessionSdpRtcpPort,
+  /** Its IPv4 address when other than the RTP's, 0 when none. */
+  SessionSdpRtcpIp4,
+  /** The address RtpSession's rtcpIp4Text is the text of, 0 before the first. */
+  SessionRtcpIp4Text,
   SessionLatched,
   SessionSsrc,
   SessionSequence,

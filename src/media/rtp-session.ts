@@ -25,8 +25,17 @@
  * buffer, decoded, or concealed when lost.
  *
  * RTCP (§6): a report every 5 s on average, randomised to 0.5-1.5 times
- * that (§6.3.1), sent to the RTP port + 1 of the peer (§11) or where its
- * RTCP comes from; a BYE at the end.
+ * that (§6.3.1); a BYE at the end. Sent to where the peer's SDP says
+ * (RFC 3605 a=rtcp: a port, maybe an address of its own), else to its RTP
+ * port + 1 (§11), until the peer's own RTCP comes: then to where that comes
+ * from (symmetric RTCP, RFC 4961), which behind a NAT is the only place
+ * that reaches it. An SDP that names another RTCP destination than the last
+ * one (a re-INVITE or UPDATE with a new a=rtcp, or without one after one)
+ * is followed at once, until the peer's RTCP comes again; an SDP that names
+ * the same keeps what was learned. When the peer's RTP comes from an
+ * address that neither the SDP nor its RTCP named (a NAT), RTCP goes there
+ * too: to the a=rtcp port if the NAT kept the RTP port (a port-preserving
+ * NAT keeps both), else to the RTP source's port + 1.
  *
  * Nothing here allocates per packet: the packet buffer, header reader,
  * statistics and jitter buffer are made at construction.
@@ -43,6 +52,7 @@ import { JitterBuffer, type JitterBufferOptions, JitterPut } from "./jitter-buff
 import { RtcpReader, type RtcpSource, writeBye, writeReport } from "./rtcp";
 import { RTP_HEADER, RtpCheck, RtpHeader, writeRtpHeader } from "./rtp-packet";
 import { writeHex32 } from "../util/hex";
+import { ipv4Text } from "../sip/sdp/ipv4";
 import { MEDIA_NUMBERS_BYTES, MediaNumber as N, mediaNumbers, MediaTime as T, mediaTimes } from "./media-numbers";
 import { RtpReceiveStats } from "./rtp-stats";
 import { type EventStream, TelephoneEventReceiver } from "./telephone-event";
@@ -121,6 +131,11 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
    */
   readonly packet: Uint8Array;
   private sdpAddress = "";
+  /**
+   * The text of the last a=rtcp address other than the RTP's (SessionRtcpIp4Text is its number): made
+   * when that address changes, so the same peer call after call costs no string.
+   */
+  private rtcpIp4Text = "";
   private readonly clock: ClockHost;
   private readonly random: RandomHost;
   private readonly log: LogHost | undefined;
@@ -265,9 +280,12 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
 
   /**
    * Start with what offer/answer agreed (RFC 3264): the law, the payload
-   * types, where to send, and which ways media flows.
+   * types, where to send, and which ways media flows. RTCP goes to the
+   * IPv4 address `rtcpIp4` (a 32-bit number; 0 or not given: `address`) at
+   * `rtcpPort` (RFC 3605 a=rtcp), or at `port` + 1 when that is 0 or not
+   * given (RFC 3550 §11).
    */
-  start(alaw: boolean, payloadType: number, eventPayloadType: number, address: string, port: number, send: boolean, receive: boolean): void {
+  start(alaw: boolean, payloadType: number, eventPayloadType: number, address: string, port: number, send: boolean, receive: boolean, rtcpIp4?: number, rtcpPort?: number): void {
     const n = this.numbers;
     const now = this.clock.now();
     n[N.SessionActive] = 1;
@@ -275,7 +293,7 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
     n[N.SessionPayloadType] = payloadType;
     n[N.SessionEventPayloadType] = eventPayloadType;
     n[N.SessionLatched] = 0;
-    this.setRemote(address, port);
+    this.setRemote(address, port, rtcpIp4 !== undefined ? rtcpIp4 : 0, rtcpPort !== undefined ? rtcpPort : 0);
     n[N.SessionSending] = send ? 1 : 0;
     n[N.SessionReceiving] = receive ? 1 : 0;
     // §5.1, §8.1: random initial sequence number, timestamp and SSRC.
@@ -300,21 +318,26 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
 
   /**
    * The session changed in the dialog (re-INVITE, UPDATE): a new address
-   * (which drops the latch), direction or payload type. A pause in sending
-   * makes the next packet start a talkspurt.
+   * (which drops the latch), RTCP destination (which drops what the peer's
+   * RTCP taught), direction or payload type. A pause in sending makes the
+   * next packet start a talkspurt. CallMedia calls this every frame.
    */
-  update(alaw: boolean, payloadType: number, eventPayloadType: number, address: string, port: number, send: boolean, receive: boolean): void {
+  update(alaw: boolean, payloadType: number, eventPayloadType: number, address: string, port: number, send: boolean, receive: boolean, rtcpIp4?: number, rtcpPort?: number): void {
     const n = this.numbers;
     if (n[N.SessionActive] === 0) {
-      this.start(alaw, payloadType, eventPayloadType, address, port, send, receive);
+      this.start(alaw, payloadType, eventPayloadType, address, port, send, receive, rtcpIp4, rtcpPort);
       return;
     }
     n[N.SessionAlaw] = alaw ? 1 : 0;
     n[N.SessionPayloadType] = payloadType;
     n[N.SessionEventPayloadType] = eventPayloadType;
+    const rtcpTo = rtcpIp4 !== undefined ? rtcpIp4 : 0;
+    const rtcpAt = rtcpPort !== undefined ? rtcpPort : 0;
     if (address !== this.sdpAddress || port !== n[N.SessionSdpPort]) {
       n[N.SessionLatched] = 0;
-      this.setRemote(address, port);
+      this.setRemote(address, port, rtcpTo, rtcpAt);
+    } else if (rtcpTo !== n[N.SessionSdpRtcpIp4] || rtcpAt !== n[N.SessionSdpRtcpPort]) {
+      this.setRemoteRtcp(rtcpTo, rtcpAt);
     }
     if (send && n[N.SessionSending] === 0) n[N.SessionMarker] = 1;
     n[N.SessionSending] = send ? 1 : 0;
@@ -322,7 +345,7 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
     n[N.SessionReceiving] = receive ? 1 : 0;
   }
 
-  private setRemote(address: string, port: number): void {
+  private setRemote(address: string, port: number, rtcpIp4: number, rtcpPort: number): void {
     const n = this.numbers;
     this.sdpAddress = address;
     n[N.SessionSdpPort] = port;
@@ -330,8 +353,23 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
     const valid = port > 0 && address !== "";
     this.remoteAddress = address;
     n[N.SessionRemotePort] = valid ? port : 0;
-    this.remoteRtcpAddress = address;
-    n[N.SessionRemoteRtcpPort] = valid ? port + 1 : 0;
+    this.setRemoteRtcp(rtcpIp4, rtcpPort);
+  }
+
+  /**
+   * RTCP to where the SDP says: a=rtcp's address and port (RFC 3605), else the RTP address and its port + 1
+   * (RFC 3550 §11); nowhere while RTP has nowhere to go.
+   */
+  private setRemoteRtcp(ip4: number, port: number): void {
+    const n = this.numbers;
+    n[N.SessionSdpRtcpIp4] = ip4;
+    n[N.SessionSdpRtcpPort] = port;
+    if (ip4 !== 0 && ip4 !== n[N.SessionRtcpIp4Text]) {
+      this.rtcpIp4Text = ipv4Text(ip4);
+      n[N.SessionRtcpIp4Text] = ip4;
+    }
+    this.remoteRtcpAddress = ip4 !== 0 ? this.rtcpIp4Text : this.sdpAddress;
+    n[N.SessionRemoteRtcpPort] = n[N.SessionRemotePort] === 0 ? 0 : port > 0 ? port : n[N.SessionSdpPort]! + 1;
   }
 
   /** End the session: a BYE (§6.6) when we ever sent, then silence. */
@@ -467,9 +505,11 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
     n[N.SessionLatched] = 1;
     this.remoteAddress = address;
     n[N.SessionRemotePort] = port;
-    if (this.remoteRtcpAddress !== address) {
+    // RTP from an address no SDP line and no RTCP named: a NAT, whose mapping RTCP should take too (RTCP's own, once it comes, wins).
+    if (address !== this.remoteRtcpAddress && address !== this.sdpAddress && (n[N.SessionSdpRtcpIp4] === 0 || address !== this.rtcpIp4Text)) {
       this.remoteRtcpAddress = address;
-      n[N.SessionRemoteRtcpPort] = port + 1;
+      const rtcpPort = n[N.SessionSdpRtcpPort]!;
+      n[N.SessionRemoteRtcpPort] = rtcpPort > 0 && port === n[N.SessionSdpPort] ? rtcpPort : port + 1;
     }
     return true;
   }

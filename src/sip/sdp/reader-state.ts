@@ -4,18 +4,19 @@
  * typed-array view 4 slots more, a sub-object a slot per property; one
  * typed array with its own buffer is 7 slots, and its numbers 4 chunk bytes
  * each. The reader and its field readers (origin.ts, connection.ts,
- * media-field.ts, rtpmap.ts) index this array with the constants below;
- * the reader's public names are getters over it.
+ * media-field.ts, rtpmap.ts, rtcp-attribute.ts) index this array with the
+ * constants below; the reader's public names are getters over it.
  *
  * Every value fits an int32: offsets and lengths within a body, ports,
- * payload types, enums, and -1 sentinels. o= sess-version does not (up to
+ * payload types, enums, and -1 sentinels; an IPv4 address is kept as its
+ * 32 bits (read back with >>> 0). o= sess-version does not fit (up to
  * 2^53) and stays a property of the reader.
  *
  * Every member is a literal, its sum in a comment: esbuild, which bundles
  * the core for XS, folds a member computed from another enum's into a
  * runtime lookup and leaves the members after it undefined.
  * test/sdp.test.ts checks that the blocks fit the field readers' sizes
- * (OriginOut, ConnOut, MediaOut, RtpmapOut, FmtpOut, MediaRow).
+ * (OriginOut, ConnOut, MediaOut, RtpmapOut, FmtpOut, RtcpOut, MediaRow).
  */
 export const enum Num {
   /** An SdpError. */
@@ -72,8 +73,15 @@ export const enum Num {
   CurEventFmtpPt = 47,
   CurEventFmtpStart = 48,
   CurEventFmtpLen = 49,
-  /** Where readRtpmap and readFmtp put what they read (RtpmapOut, FmtpOut). */
-  Scratch = 50,
+  /**
+   * a=rtcp (RFC 3605 §2.1), a media-level attribute: RtcpOut.Size numbers
+   * from readRtcp, for the audio stream we answer (port 0 when it has
+   * none, or none we could read) and for the media description being read.
+   */
+  Rtcp = 50,
+  CurRtcp = 52, // Rtcp + RtcpOut.Size
+  /** Where readRtpmap, readFmtp and readRtcp's readConnection put what they read (RtpmapOut, FmtpOut, ConnOut). */
+  Scratch = 54, // CurRtcp + RtcpOut.Size
   /**
    * What each payload type means in the current media description: a
    * PtKind (0-4) in each 4-bit nibble, 8 payload types a word, 16 words
@@ -82,11 +90,11 @@ export const enum Num {
    * lines are not kept per type: only telephone-event's is wanted, and it
    * is found again in the chosen section's lines (reader.ts findEventFmtp).
    */
-  PtKinds = 53, // Scratch + 3
+  PtKinds = 58, // Scratch + 4
   /** One MediaRow per m= line, in order (MAX_MEDIA rows). */
-  Media = 69, // PtKinds + 16
+  Media = 74, // PtKinds + 16
   /** MAX_MEDIA = 16 rows. */
-  Size = 133, // Media + 16 * MediaRow.Size
+  Size = 138, // Media + 16 * MediaRow.Size
 }
 
 /**

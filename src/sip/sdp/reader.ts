@@ -24,6 +24,8 @@ import { SDP_ERROR_REASONS, SdpError } from "./errors";
 import { MediaFlag, MediaOut, readMedia } from "./media-field";
 import { OriginOut, readOrigin, sessVersion } from "./origin";
 import { MediaRow, Num } from "./reader-state";
+import { readRtcp, RtcpOut } from "./rtcp-attribute";
+import { ipv4Text } from "./ipv4";
 import { FmtpOut, readFmtp, readRtpmap, RtpmapOut } from "./rtpmap";
 import { FieldRead, skipNonWs, skipWs, trimWs } from "./scan";
 
@@ -38,6 +40,7 @@ const K_ZERO = ascii("0");
 const K_RTPMAP = ascii("rtpmap");
 const K_FMTP = ascii("fmtp");
 const K_PTIME = ascii("ptime");
+const K_RTCP = ascii("rtcp");
 const K_SENDRECV = ascii("sendrecv");
 const K_SENDONLY = ascii("sendonly");
 const K_RECVONLY = ascii("recvonly");
@@ -244,10 +247,24 @@ export class SdpReader {
   get ptime(): number {
     return this.n[Num.Ptime]!;
   }
+  /** The audio stream's a=rtcp port (RFC 3605), 0 when it has none: RTCP then goes to its RTP port + 1 (RFC 3550 §11). */
+  get rtcpPort(): number {
+    return this.n[Num.Rtcp + RtcpOut.Port]!;
+  }
+  /** Its IPv4 address as a 32-bit number, when it names one (rtcp-attribute.ts); 0 when not: the c= address applies. */
+  get rtcpIp4(): number {
+    return this.n[Num.Rtcp + RtcpOut.Ip4]! >>> 0;
+  }
 
   /** The audio stream's connection address as a string (on demand: allocates). */
   connectionAddress(): string {
     return spanToString(this.buf, this.n[Num.AudioConn + ConnOut.AddrStart]!, this.n[Num.AudioConn + ConnOut.AddrLen]!);
+  }
+
+  /** Its a=rtcp address as a string, "" when it has none (on demand: allocates). */
+  rtcpAddress(): string {
+    const ip4 = this.n[Num.Rtcp + RtcpOut.Ip4]!;
+    return ip4 !== 0 ? ipv4Text(ip4 >>> 0) : "";
   }
 
   /** One line "<type>=<value>" in [s, e). */
@@ -315,6 +332,8 @@ export class SdpReader {
     n[Num.CurDirection] = -1;
     n[Num.CurPtime] = 0;
     n[Num.CurEventFmtpPt] = -1;
+    n[Num.CurRtcp + RtcpOut.Port] = 0;
+    n[Num.CurRtcp + RtcpOut.Ip4] = 0;
     // A new media description: every payload type mapping of the previous one lapses.
     n.fill(PtKind.Unknown, Num.PtKinds, Num.Media);
     return true;
@@ -343,9 +362,14 @@ export class SdpReader {
       n[inMedia ? Num.CurPtime : Num.SessPtime] = p;
       return true;
     }
-    // rtpmap and fmtp are media-level only (RFC 4566 §6).
+    // rtpmap and fmtp are media-level only (RFC 4566 §6), and so is rtcp (RFC 3605 §2.1: it "MUST NOT be used as a session level attribute").
     if (!inMedia) return true;
-    if (spanEqualsCI(buf, v, nameLen, K_RTPMAP)) {
+    if (spanEqualsCI(buf, v, nameLen, K_RTCP)) {
+      // A malformed a=rtcp is ignored, not a reason to refuse the offer: RTCP is not needed for the call's audio,
+      // RFC 3550 §11's default (RTP port + 1) remains, and the peer's own RTCP corrects it (symmetric RTCP,
+      // rtp-session.ts). RFC 8866 §5.13 has a receiver ignore an attribute it does not understand.
+      readRtcp(buf, val, e, n, Num.CurRtcp, Num.Scratch);
+    } else if (spanEqualsCI(buf, v, nameLen, K_RTPMAP)) {
       const at = readRtpmap(buf, val, e, n, Num.Scratch);
       if (at !== FieldRead.Ok) return this.fail(SdpError.Attribute, at);
       // Its nibble in the payload-type table (reader-state.ts Num.PtKinds), written in place.
@@ -418,6 +442,7 @@ export class SdpReader {
     n[Num.Direction] = cur >= 0 ? cur : sess >= 0 ? sess : Direction.SendRecv;
     const ptime = n[Num.CurPtime]!;
     n[Num.Ptime] = ptime > 0 ? ptime : n[Num.SessPtime]!;
+    n.copyWithin(Num.Rtcp, Num.CurRtcp, Num.CurRtcp + RtcpOut.Size);
     // The media-level c= if there is one, else the session's (its flag says whether there is that).
     const from = n[Num.CurHasConn] !== 0 ? Num.CurHasConn : Num.SessHasConn;
     n.copyWithin(Num.AudioHasConn, from, from + CONN_BLOCK);

@@ -37,6 +37,7 @@ import { textEquals } from "../../sip/dialog/next-hop";
 import { Codec } from "../../sip/sdp/reader";
 import type { SdpReader } from "../../sip/sdp/reader";
 import { Direction } from "../../sip/sdp/direction";
+import { readIpv4 } from "../../sip/sdp/ipv4";
 import { LocalMedia, LocalMediaNum } from "../../sip/sdp/writer";
 import { TimerNode } from "../../sip/timer/timer-queue";
 import { TimerKind } from "../../sip/timer/timer-kind";
@@ -110,6 +111,7 @@ const enum Num {
   Index, Trusted, ReferredBy, HasRtpAddress, InvitePort,
   ReferFlags, ReferPending, ReferCseq,
   DtmfWay, DtmfAt,
+  RemoteRtcpPort, RemoteRtcpIp4,
   Count,
 }
 
@@ -264,6 +266,10 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
   set referredBy(c: Call | null) { this.n[Num.ReferredBy] = c !== null ? c.index + 1 : 0; }
   /** What the peer's SDP said: where to send RTP (the port, codec, payload types and direction are numbers too); "" when none. */
   get remoteRtpAddress(): string { return this.n[Num.HasRtpAddress] !== 0 ? this.lastRtpAddress : ""; }
+  /** Its a=rtcp port (RFC 3605), 0 when it gave none: RTCP then goes to the RTP port + 1 (RFC 3550 §11). */
+  get remoteRtcpPort(): number { return this.n[Num.RemoteRtcpPort]!; }
+  /** Its a=rtcp IPv4 address as a number when it named one other than the RTP address; 0 when RTCP goes to the RTP address. */
+  get remoteRtcpIp4(): number { return this.n[Num.RemoteRtcpIp4]!; }
   /** ReferSubscription (refer.ts): the transfer's flags, the status to report next, the REFER's CSeq. */
   get referFlags(): number { return this.n[Num.ReferFlags]!; }
   set referFlags(v: number) { this.n[Num.ReferFlags] = v; }
@@ -973,6 +979,8 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     this.userData = 0;
     this.n[Num.DtmfWay] = DtmfWay.None;
     this.n[Num.HasRtpAddress] = 0;
+    this.n[Num.RemoteRtcpPort] = 0;
+    this.n[Num.RemoteRtcpIp4] = 0;
     this.remoteRtpPort = 0;
     this.codec = Codec.None;
     this.codecPt = -1;
@@ -1026,6 +1034,11 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       if (!textEquals(this.lastRtpAddress, sdp.buf, sdp.connStart, sdp.connLen)) this.lastRtpAddress = sdp.connectionAddress();
       this.n[Num.HasRtpAddress] = 1;
     }
+    // RFC 3605 a=rtcp: taken afresh from every SDP, so a re-offer without it goes back to RTP + 1. Its address, a
+    // number, only when it is not the RTP's (c= read from the body's bytes: no string): the media makes the text.
+    this.n[Num.RemoteRtcpPort] = sdp.rtcpPort;
+    const ip4 = sdp.rtcpIp4;
+    this.n[Num.RemoteRtcpIp4] = ip4 !== 0 && !sdp.connNull && readIpv4(sdp.buf, sdp.connStart, sdp.connLen) !== ip4 ? ip4 : 0;
   }
 
   /** 180 Ringing (reliable when required, RFC 3262 §3), with Contact for the early dialog (§12.1.1). */
