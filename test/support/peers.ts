@@ -2,6 +2,7 @@
  * Third-party SIP peers for the interop tests (test/interop-*.test.ts):
  * kamailio, SIPp (Debian's sip-tester), baresip and Linphone
  * (linphone-cli's linphone-daemon), run as child processes on 127.0.0.1,
+ * and the SIPVicious scanners (svmap, svwar, svcrack: runSipvicious),
  * and the door under test (startDoor: the real intercom on the Node host,
  * traced). See test/interop/README.md.
  *
@@ -56,6 +57,7 @@ export const REALM = "doorsip.test";
 /** The Debian packages that provide the peers (what .ci/run installs). */
 export const PACKAGES: Record<string, string> = {
   kamailio: "kamailio", kamcmd: "kamailio", sipp: "sip-tester", baresip: "baresip", "linphone-daemon": "linphone-cli",
+  svmap: "sipvicious", svwar: "sipvicious", svcrack: "sipvicious",
 };
 
 // ---------------------------------------------------------------- binaries
@@ -1465,6 +1467,52 @@ export async function startLinphone(o: LinphoneOptions): Promise<Linphone> {
   return linphone;
 }
 
+// ---------------------------------------------------------------- SIPVicious
+
+/** svmap, svwar, svcrack (Debian's sipvicious 0.3.x). */
+export type SipviciousTool = "svmap" | "svwar" | "svcrack";
+
+export interface SipviciousRun extends PeerExit {
+  peer: Peer;
+  /** The UDP port on 127.0.0.1 it sent from (-P): the door's trace tells its datagrams by it. */
+  port: number;
+  /** What it printed (stdout and stderr: its log lines, and svmap's table of devices). */
+  output: string;
+}
+
+/**
+ * Run one SIPVicious tool at 127.0.0.1:<port> only, and wait for it to end
+ * by itself (bounded by `timeoutMs`, then stopped by PID). It binds
+ * 127.0.0.1:<free port> (-b, -P; it would take 5060 and up otherwise),
+ * names 127.0.0.1 as its address (-x: else it resolves the host name), logs
+ * verbosely (-v), and keeps its session files (~/.sipvicious) in a temp
+ * dir that is its HOME. Its own waits are fixed: svmap and svwar wait 3 s
+ * for late answers, svcrack 10 s for its first one.
+ */
+export async function runSipvicious(tool: SipviciousTool, port: number, args: string[], timeoutMs = 20_000): Promise<SipviciousRun> {
+  const bin = binary(tool);
+  const home = tempDir(tool);
+  const local = await freeUdpPort();
+  const peer = await startPeer({
+    name: `${tool} ${args.join(" ")}`,
+    command: bin,
+    args: [...args, "-p", String(port), "-P", String(local), "-b", "127.0.0.1", "-x", "127.0.0.1", "-v", "127.0.0.1"],
+    cwd: home,
+    env: { ...process.env, HOME: home, PYTHONUNBUFFERED: "1" },
+  });
+  let exit: PeerExit;
+  try {
+    exit = await peer.waitExit(timeoutMs);
+  } catch (e) {
+    await peer.stop(500);
+    throw e;
+  }
+  const output = peer.log.since(0);
+  // It moves to the next port when -P is taken: then the trace could not tell its datagrams apart.
+  if (/could not bind to/.test(output)) throw peer.failure(`could not bind 127.0.0.1:${local}`);
+  return { ...exit, peer, port: local, output };
+}
+
 // ---------------------------------------------------------------- the door under test
 
 /** An intercom event as the door's listener saw it. */
@@ -1681,4 +1729,273 @@ export async function stopAllDoors(): Promise<void> {
 /** The door's SDP in a message (its body), and whether it holds G.711 (payload type 0 or 8 on an m=audio line with a port). */
 export function g711Answer(text: string): boolean {
   return /^m=audio [1-9]\d* RTP\/AVP( \d+)*( 0| 8)( |\r?$)/m.test(bodyOf(text));
+}
+
+// ---------------------------------------------------------------- Twinkle
+
+/*
+ * Twinkle (Debian's twinkle-console 1.10.2: its own SIP stack) as a third
+ * softphone, for RFC 3262 (100rel/PRACK) and RFC 3515 (REFER) with a real
+ * peer. It is driven through its stdin (the console's commands: call,
+ * answer, bye, transfer, quit) and reports on stdout ("Line 1: incoming
+ * call", "Line 1: far end answered call."...). Its settings live in
+ * $HOME/.twinkle: twinkle.sys (ports, audio devices, logging) and one user
+ * profile, NAME.cfg, named on the command line. Twinkle 1.10.2 has no bind
+ * address setting: it listens on 0.0.0.0 (UDP and TCP on its SIP port, UDP
+ * for RTP), so the ports are checked free on every interface; what it
+ * sends goes to 127.0.0.1 only (kamailio is its registrar and outbound
+ * proxy, all_requests_to_proxy), and its Via and Contact say 127.0.0.1
+ * (it takes the source address of the route to the proxy).
+ */
+
+/** Twinkle's 100rel setting (user profile ext_100rel): as UAC "preferred" and "required" both send Require: 100rel. */
+export type Twinkle100rel = "disabled" | "supported" | "preferred" | "required";
+
+export interface TwinkleOptions {
+  /** The registrar and outbound proxy: 127.0.0.1:<kamailio port>. */
+  registrarPort: number;
+  user: string;
+  password: string;
+  /** ext_100rel; default "supported" (Twinkle's own default). */
+  ext100rel?: Twinkle100rel;
+  /** Put the call on hold before sending REFER (referrer_hold; Twinkle's default true). */
+  referrerHold?: boolean;
+  /** Wait for "registration succeeded" (default true). */
+  waitRegistered?: boolean;
+  timeoutMs?: number;
+}
+
+/** What writeTwinkleConfig puts in $HOME/.twinkle. */
+export interface TwinkleConfig {
+  sipPort: number;
+  /** Line n's RTP port is rtpPort + 2n (Twinkle's t_line::init_rtp_port). */
+  rtpPort: number;
+  registrarPort: number;
+  user: string;
+  password: string;
+  ext100rel: Twinkle100rel;
+  referrerHold: boolean;
+}
+
+// The package that provides it (what .ci/run installs), for requirePeers' message; set here to keep this block in one piece.
+PACKAGES["twinkle-console"] = "twinkle-console";
+
+/** The profile's name: PROFILE.cfg in $HOME/.twinkle, given on the command line. */
+export const TWINKLE_PROFILE = "doorsip";
+
+/**
+ * twinkle.sys and doorsip.cfg in `dir` ($HOME/.twinkle). No sound card:
+ * every audio device is ALSA's "null" PCM (alsa-lib's own configuration
+ * defines it: it takes what is played and gives silence), the check of the
+ * devices at start-up is off, and so are ring tones. SIP messages go to
+ * twinkle.log. The profile: the user at doorsip.test, kamailio as
+ * registrar and outbound proxy for every request, G.711 only, RFC 2833
+ * DTMF, 100rel as asked, REFER allowed without asking, no presence
+ * PUBLISH, no MWI.
+ */
+export function writeTwinkleConfig(dir: string, c: TwinkleConfig): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, "twinkle.sys"),
+    [
+      "dev_ringtone=alsa:null",
+      "dev_speaker=alsa:null",
+      "dev_mic=alsa:null",
+      "validate_audio_dev=no",
+      "log_max_size=5",
+      "log_show_sip=yes",
+      "log_show_stun=no",
+      "log_show_memory=no",
+      "log_show_debug=no",
+      `sip_port=${c.sipPort}`,
+      `rtp_port=${c.rtpPort}`,
+      "play_ringtone=no",
+      "play_ringback=no",
+      "call_waiting=no",
+      "",
+    ].join("\n"),
+  );
+  const proxy = `127.0.0.1:${c.registrarPort}`;
+  writeFileSync(
+    join(dir, `${TWINKLE_PROFILE}.cfg`),
+    [
+      `user_name=${c.user}`,
+      `user_domain=${REALM}`,
+      "user_display=Twinkle",
+      `auth_realm=${REALM}`,
+      `auth_name=${c.user}`,
+      `auth_pass=${c.password}`,
+      // Server values without a scheme: Twinkle adds "sip:" itself.
+      `outbound_proxy=${proxy}`,
+      "all_requests_to_proxy=yes",
+      `registrar=${proxy}`,
+      "registration_time=60",
+      "register_at_startup=yes",
+      "codecs=g711u,g711a",
+      "dtmf_transport=rfc2833",
+      "sip_transport=udp",
+      `ext_100rel=${c.ext100rel}`,
+      "allow_refer=yes",
+      "ask_user_to_refer=no",
+      `referrer_hold=${c.referrerHold ? "yes" : "no"}`,
+      "pres_publish_startup=no",
+      "mwi_sollicited=no",
+      "timer_noanswer=30",
+      "",
+    ].join("\n"),
+  );
+}
+
+/** A port free for UDP and TCP on every interface (Twinkle binds its SIP port on 0.0.0.0, both). */
+async function portFreeEverywhere(port: number, tcp: boolean): Promise<boolean> {
+  const udp = await new Promise<boolean>((resolve) => {
+    const s = createSocket("udp4");
+    s.once("error", () => resolve(false));
+    s.bind(port, "0.0.0.0", () => s.close(() => resolve(true)));
+  });
+  if (!udp || !tcp) return udp;
+  return new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "0.0.0.0", () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Twinkle's ports, free on every interface a moment ago: the SIP port (UDP
+ * and TCP) and an even RTP base with `rtpPorts` ports after it (its lines
+ * take rtpPort + 2n and the RTCP port after each). Never handed out twice.
+ */
+export async function freeTwinklePorts(rtpPorts = 16): Promise<{ sipPort: number; rtpPort: number }> {
+  let sipPort = 0;
+  for (let i = 0; i < 20 && sipPort === 0; i++) {
+    const p = await freeUdpPort();
+    if (await portFreeEverywhere(p, true)) sipPort = p;
+  }
+  for (let i = 0; i < 50 && sipPort > 0; i++) {
+    // An even base in 20000-59998: the OS's ephemeral range starts at 32768 on Linux, but a free block is what counts.
+    const base = 20000 + 2 * Math.floor(Math.random() * 19000);
+    let ok = true;
+    for (let p = base; p < base + rtpPorts && ok; p++) ok = !handedOut.has(p) && p !== sipPort && (await portFreeEverywhere(p, false));
+    if (!ok) continue;
+    for (let p = base; p < base + rtpPorts; p++) handedOut.add(p);
+    return { sipPort, rtpPort: base };
+  }
+  throw new Error("freeTwinklePorts: no free SIP port or RTP block");
+}
+
+/** A SIP message in Twinkle's log ("Send to: udp:..." / "Received from: udp:..." blocks), with CRLF line ends. */
+export interface TwinkleMessage {
+  dir: "sent" | "received";
+  /** "udp:127.0.0.1:PORT": where it went to or came from. */
+  peer: string;
+  text: string;
+}
+
+/**
+ * twinkle-console driven through its stdin: commands go in one line at a
+ * time (command()), what it prints comes out in the peer's log, waited on
+ * with waitOutput(); its own log ($HOME/.twinkle/twinkle.log: every SIP
+ * message sent and received) is read with sipMessages().
+ */
+export class Twinkle {
+  constructor(
+    readonly peer: Peer,
+    /** Its SIP port (bound on 0.0.0.0; it talks from 127.0.0.1). */
+    readonly port: number,
+    readonly rtpPort: number,
+    /** $HOME/.twinkle */
+    readonly dir: string,
+  ) {}
+
+  get logFile(): string {
+    return join(this.dir, "twinkle.log");
+  }
+
+  /** Send one command line ("call sip:door@doorsip.test", "answer", "bye", "transfer sip:sipp@doorsip.test"); returns the log's mark before it. */
+  command(line: string): number {
+    const input = this.peer.input;
+    if (input === null || !this.peer.running) throw this.peer.failure(`is not running: cannot send "${line}"`);
+    this.peer.log.append(`\n[stdin -> ${line}]\n`);
+    const mark = this.peer.mark();
+    input.write(`${line}\n`);
+    return mark;
+  }
+
+  /** Wait (bounded; fails early when Twinkle exits) for its console output after `from` to match `pattern`. */
+  waitOutput(pattern: RegExp, from = 0, timeoutMs = 5000): Promise<RegExpExecArray> {
+    return this.peer.waitFor(pattern, { from, timeoutMs });
+  }
+
+  /** Its console output since `from`, lines trimmed, empty ones and prompts dropped. */
+  output(from = 0): string[] {
+    return this.peer.log.since(from).split("\n").map((l) => l.replace(/^(?:Twinkle> )+/, "").trim()).filter((l) => l !== "");
+  }
+
+  /** The SIP messages in its log file, in order. */
+  sipMessages(): TwinkleMessage[] {
+    const log = existsSync(this.logFile) ? readFileSync(this.logFile, "latin1") : "";
+    const out: TwinkleMessage[] = [];
+    // Each report: "+++ date time LEVEL ... \n<text>\n---"; SIP ones start "Send to: udp:..." or "Received from: udp:...".
+    for (const m of log.matchAll(/^(Send to|Received from): (udp:[^\n]+)\n([\s\S]*?)\n---$/gm)) {
+      const body = m[3]!.replace(/\r?\n/g, "\r\n");
+      out.push({ dir: m[1] === "Send to" ? "sent" : "received", peer: m[2]!.trim(), text: body.includes("\r\n\r\n") ? body : body + "\r\n\r\n" });
+    }
+    return out;
+  }
+
+  /**
+   * "quit": Twinkle ends its calls, unregisters (challenged again, then
+   * 200) and exits; waited for (bounded), else stopped by PID.
+   */
+  async quit(timeoutMs = 5000): Promise<PeerExit> {
+    if (!this.peer.running) return this.peer.exited!;
+    this.command("quit");
+    try {
+      return await this.peer.waitExit(timeoutMs);
+    } catch {
+      return this.peer.stop(1000);
+    }
+  }
+}
+
+/**
+ * Start twinkle-console with HOME in a temp dir (its settings, log, lock
+ * file, call history and address book stay there), stdin open for
+ * commands. Waits (by default) for "registration succeeded".
+ */
+export async function startTwinkle(o: TwinkleOptions): Promise<Twinkle> {
+  const bin = binary("twinkle-console");
+  const home = tempDir("twinkle");
+  const dir = join(home, ".twinkle");
+  const { sipPort, rtpPort } = await freeTwinklePorts();
+  writeTwinkleConfig(dir, {
+    sipPort, rtpPort, registrarPort: o.registrarPort, user: o.user, password: o.password,
+    ext100rel: o.ext100rel ?? "supported", referrerHold: o.referrerHold ?? true,
+  });
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  const peer = await startPeer({
+    name: "twinkle",
+    command: bin,
+    args: [`${TWINKLE_PROFILE}.cfg`],
+    cwd: home,
+    env,
+    stdin: true,
+    // Printed once its SIP socket is open and the registration has begun.
+    ready: /registering phone\.\.\./,
+    readyTimeoutMs: timeoutMs,
+    files: [join(dir, "twinkle.log")],
+  });
+  const twinkle = new Twinkle(peer, sipPort, rtpPort, dir);
+  if (o.waitRegistered !== false) {
+    try {
+      await peer.waitFor(/registration succeeded|registration failed[^\n]*/, { timeoutMs });
+      if (/registration failed/.test(peer.log.since(0))) throw peer.failure("registration failed");
+    } catch (e) {
+      await twinkle.quit(2000);
+      throw e;
+    }
+  }
+  return twinkle;
 }
