@@ -23,11 +23,13 @@
  * svmap -c and svwar -c (compact headers) send no User-Agent at all: a
  * scanner that hides itself. Then only the trust policy stands between it
  * and the door (two more doors with a server configured, as the registered
- * one: untrusted requests get 403, or nothing with untrusted=drop): OPTIONS
- * passes it by design (src/ua/trust: monitoring) and is answered 200 with
- * "Server: doorsip", so svmap lists the door and fingerprints it as
- * "doorsip", whether untrusted INVITEs get 403 or nothing; svwar finds the
- * device but no extension (every one gets the same 200).
+ * one: untrusted requests get 403, or nothing with untrusted=drop). With
+ * untrusted=drop every request from a stranger outside a dialog is dropped,
+ * OPTIONS and REGISTER too: svmap -c finds nothing. With the default
+ * (reject) OPTIONS passes by design (src/ua/trust: monitoring) and is
+ * answered 200 with "Server: doorsip", so svmap lists the door and
+ * fingerprints it as "doorsip"; svwar finds the device but no extension
+ * (every one gets the same 200).
  * Afterwards the registered door still has its binding at kamailio and
  * takes a call from a SIPp caller through kamailio.
  */
@@ -152,8 +154,24 @@ describe.skipIf(check.skip)("interop: SIPVicious (svmap, svwar, svcrack) against
     expectNoErrorLines(door);
   });
 
-  it("svmap -c sends no User-Agent: the door answers OPTIONS 200 with Server: doorsip, so svmap lists and fingerprints it; INVITE gets 403 (or nothing with untrusted=drop)", async () => {
-    for (const [at, name, invite] of [[rejecting, "svmap -c (403)", 403], [dropping, "svmap -c (drop)", 0]] as const) {
+  it("svmap -c sends no User-Agent: with untrusted=drop the door stays silent and svmap finds nothing", async () => {
+    const name = "svmap -c (drop)";
+    const r = await run(name);
+    expect(r.code, r.output).toBe(0);
+    const { sent, got } = exchange(dropping, r);
+    expect(sent.map(method), name).toEqual(["OPTIONS", "INVITE", "REGISTER"]);
+    for (const e of sent) expect(headerValue(e.text, "User-Agent"), name).toBeUndefined();
+    // Every request of an untrusted source outside a dialog is dropped (src/ua/trust/trust-policy.ts): not one answer.
+    expect(got, name).toEqual([]);
+    expect(svmapDevices(r.output), name).toEqual([]);
+    expect(r.output, name).toContain("found nothing");
+    expect(dropping.intercom.trust.counters).toMatchObject({ dropped: 3, scanners: 0, rejected: 0 });
+    expect(await dropping.tables()).toMatchObject({ activeCalls: 0, serverCount: 0, relay: false });
+    expect(dropping.eventNames()).toEqual([]);
+  });
+
+  it("svmap -c with untrusted=reject (the default): OPTIONS passes by design (monitoring) and is answered 200 with Server: doorsip, so svmap lists and fingerprints the door; INVITE gets 403", async () => {
+    for (const [at, name, invite] of [[rejecting, "svmap -c (403)", 403]] as const) {
       const r = await run(name);
       expect(r.code, r.output).toBe(0);
       const { sent, got } = exchange(at, r);
@@ -176,7 +194,6 @@ describe.skipIf(check.skip)("interop: SIPVicious (svmap, svwar, svcrack) against
       expect(await at.tables()).toMatchObject({ activeCalls: 0, relay: false });
       expect(at.eventNames()).toEqual([]);
     }
-    expect(dropping.intercom.trust.counters.dropped).toBe(1);
   });
 
   it("svwar -c (OPTIONS over 100-110, no User-Agent) finds the device but no extension: every one gets the same 200", async () => {

@@ -108,7 +108,7 @@ describe("trusted sources: the registrar by default", () => {
     expect(r.events.filter((e) => e.name === "message")).toEqual([]);
   });
 
-  it("untrusted: drop sends nothing and takes no transaction; the sender is still answered OPTIONS", () => {
+  it("untrusted: drop sends nothing and takes no transaction, whatever a stranger sends outside a dialog", () => {
     const r = rig({ trust: { untrusted: UntrustedAction.Drop } });
     r.deliver(request("INVITE", { body: OFFER }), 5060, STRANGER);
     r.deliver(request("MESSAGE", { body: "hi", contentType: "text/plain", contact: "" }), 5060, STRANGER);
@@ -117,8 +117,27 @@ describe("trusted sources: the registrar by default", () => {
     expect(r.intercom.trust.counters).toMatchObject({ rejected: 0, dropped: 2 });
     r.advance(40_000);
     expect(r.take()).toEqual([]);
+    // A scanner without its User-Agent (svmap -c): OPTIONS, REGISTER, SUBSCRIBE, a lone CANCEL or an unknown method
+    // would each tell it a SIP device is here (200, 400, 489, 481, 501): none is answered.
+    for (const method of ["OPTIONS", "REGISTER", "SUBSCRIBE", "CANCEL", "PUBLISH", "FOO"]) {
+      r.deliver(request(method, { contact: "", branch: `z9hG4bKprobe${method}` }), 5060, STRANGER);
+      expect(r.take(), method).toEqual([]);
+    }
+    expect(r.intercom.layer.serverCount).toBe(0);
+    expect(r.intercom.trust.counters).toMatchObject({ rejected: 0, dropped: 8 });
+    // Inside a dialog (a To tag) a request still reaches the user agent: an unknown dialog gets 481, as with reject.
+    r.deliver(request("BYE", { toTag: "t", contact: "" }), 5060, STRANGER);
+    expect(r.takeLines()).toEqual(["SIP/2.0 481 Call/Transaction Does Not Exist"]);
+    // The server and the allowlist are answered as ever.
+    r.deliver(request("OPTIONS", { contact: "", branch: "z9hG4bKpeer" }), PEER_PORT, PEER);
+    expect(r.takeLines()).toEqual(["SIP/2.0 200 OK"]);
+  });
+
+  it("untrusted: drop with acceptAny answers strangers' OPTIONS (acceptAny lets everyone in)", () => {
+    const r = rig({ trust: { untrusted: UntrustedAction.Drop, acceptAny: true } });
     r.deliver(request("OPTIONS", { contact: "" }), 5060, STRANGER);
     expect(r.takeLines()).toEqual(["SIP/2.0 200 OK"]);
+    expect(r.intercom.trust.counters).toMatchObject({ dropped: 0 });
   });
 
   it("the allowlist adds peers: an address, a range, an address:port", () => {

@@ -65,13 +65,14 @@ function invite(c: PbxClient, doorPort: number, callId = `${hex(8)}@stranger`): 
   ].join("\r\n");
 }
 
-function options(c: PbxClient, doorPort: number): string {
+/** `toTag`: as if inside a dialog (then it reaches the user agent even with untrusted=drop, and gets 481). */
+function options(c: PbxClient, doorPort: number, toTag = ""): string {
   return [
     `OPTIONS sip:door@127.0.0.1:${doorPort} SIP/2.0`,
     `Via: ${c.via()}`,
     "Max-Forwards: 70",
     `From: <sip:ghost@${c.hostPort}>;tag=${hex(4)}`,
-    `To: <sip:door@127.0.0.1:${doorPort}>`,
+    `To: <sip:door@127.0.0.1:${doorPort}>${toTag !== "" ? `;tag=${toTag}` : ""}`,
     `Call-ID: ${hex(8)}@stranger`,
     "CSeq: 1 OPTIONS",
     "Content-Length: 0",
@@ -115,16 +116,18 @@ describe("trusted sources on real UDP", () => {
     expect(ic.trust.counters.rejected).toBe(burst + 1);
   }, 30_000);
 
-  it("untrusted=drop: the INVITE gets nothing (the OPTIONS sent after it is answered first), counted as dropped", async () => {
+  it("untrusted=drop: the INVITE and an OPTIONS probe get nothing (an in-dialog OPTIONS sent after them is answered first), counted as dropped", async () => {
     const { door, stranger } = await setup({ untrusted: UntrustedAction.Drop });
     const ic = door.intercom;
     stranger.send(invite(stranger, door.localPort), door.localPort);
     stranger.send(options(stranger, door.localPort), door.localPort);
-    await stranger.response("OPTIONS", 200);
-    // Datagrams on loopback arrive in order: the INVITE was handled before the OPTIONS.
-    expect(stranger.all.map((m) => `${m.msg.status} ${m.msg.cseq.method}`)).toEqual(["200 OPTIONS"]);
-    expect(ic.trust.counters).toMatchObject({ dropped: 1, rejected: 0 });
-    expect(ic.layer.serverCount).toBe(1); // the OPTIONS' own, waiting out Timer J
+    // A To tag: inside a dialog as far as the screen can tell, so it reaches the user agent (481: no such dialog).
+    stranger.send(options(stranger, door.localPort, "nosuchdialog"), door.localPort);
+    await stranger.response("OPTIONS", 481);
+    // Datagrams on loopback arrive in order: the INVITE and the probe were handled before the last OPTIONS.
+    expect(stranger.all.map((m) => `${m.msg.status} ${m.msg.cseq.method}`)).toEqual(["481 OPTIONS"]);
+    expect(ic.trust.counters).toMatchObject({ dropped: 2, rejected: 0 });
+    expect(ic.layer.serverCount).toBe(1); // the last OPTIONS' own, waiting out Timer J
     expect(ic.ua.activeCalls).toBe(0);
   }, 30_000);
 

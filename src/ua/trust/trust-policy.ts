@@ -19,9 +19,15 @@
  *     for a call that was itself let in, or placed by us.
  * Everything else is answered 403 "Forbidden - Untrusted Source"
  * statelessly, or dropped (configurable), before any server transaction is
- * taken, counted, and logged at a limited rate. OPTIONS, BYE, CANCEL, ACK,
- * PRACK and the rest pass: they cannot start a call or reach the relay, and
- * OPTIONS from anywhere helps monitoring.
+ * taken, counted, and logged at a limited rate. With "reject", OPTIONS,
+ * BYE, CANCEL, ACK, PRACK and the rest pass: they cannot start a call or
+ * reach the relay, and OPTIONS from anywhere helps monitoring. With "drop",
+ * the door promises a stranger silence (trust-settings.ts), so a request of
+ * any method from an untrusted source outside a dialog (no To tag: an
+ * OPTIONS or REGISTER probe, SIPVicious's svmap with its User-Agent left
+ * out) is dropped too, and counted as dropped; requests with a To tag still
+ * pass, as an in-dialog request whose peer moved (a NAT) must reach its
+ * dialog, and an unknown one gets 481 as before.
  *
  * Requests from known SIP scanners (scanner.ts) are dropped whatever their
  * method or source.
@@ -229,15 +235,22 @@ export class TrustPolicy implements RequestScreen {
         return ScreenVerdict.Drop;
       }
     }
-    if (!guarded(msg.method)) return ScreenVerdict.Pass;
-    if (this.isTrusted(address, port)) return ScreenVerdict.Pass;
+    const drop = n[T.Action] === UntrustedAction.Drop;
     const to = msg.to;
-    if (to.error < 0 && to.tagLen > 0 && this.peers !== null && this.peers.isDialogPeer(msg, address)) return ScreenVerdict.Pass;
+    const tagged = to.error < 0 && to.tagLen > 0;
+    if (!guarded(msg.method)) {
+      // "drop": silent to strangers outside dialogs, whatever the method (see the file's header); acceptAny lets them in.
+      if (!drop || tagged || n[T.AcceptAny] === 1 || this.isTrusted(address, port)) return ScreenVerdict.Pass;
+      n[T.Dropped]!++;
+      if (this.mayLog()) this.warn("trust: dropped " + msg.methodString() + " sent by " + address + ":" + port + " (untrusted source, outside a dialog)");
+      return ScreenVerdict.Drop;
+    }
+    if (this.isTrusted(address, port)) return ScreenVerdict.Pass;
+    if (tagged && this.peers !== null && this.peers.isDialogPeer(msg, address)) return ScreenVerdict.Pass;
     if (n[T.AcceptAny] === 1) {
       n[T.AcceptedUntrusted]!++;
       return ScreenVerdict.Pass;
     }
-    const drop = n[T.Action] === UntrustedAction.Drop;
     if (drop) n[T.Dropped]!++;
     else n[T.Rejected]!++;
     if (this.mayLog()) this.warn("trust: " + (drop ? "dropped " : "403 to ") + msg.methodString() + " sent by " + address + ":" + port + " (untrusted source)");

@@ -7,7 +7,11 @@
 export const enum UntrustedAction {
   /** 403 "Forbidden - Untrusted Source", sent statelessly (RFC 3261 §8.2.7). */
   Reject = 0,
-  /** Nothing: the sender cannot even tell that a SIP device is here. */
+  /**
+   * Nothing: the sender cannot even tell that a SIP device is here. Every
+   * request of an untrusted source outside a dialog is dropped, OPTIONS and
+   * REGISTER too (trust-policy.ts).
+   */
   Drop = 1,
 }
 
