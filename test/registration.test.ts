@@ -54,7 +54,8 @@ function checkCommon(reqs: ParsedRequest[]): void {
     expect(header(r, "Max-Forwards")).toBe("70");
     expect(header(r, "Content-Length")).toBe("0");
     expect(header(r, "User-Agent")).toBe("doorsip");
-    expect(header(r, "Allow")).toContain("INVITE");
+    // The methods the door's calls take, as its OPTIONS answers and calls say (a PBX may read them to decide what to send).
+    expect(header(r, "Allow")).toBe("INVITE, ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO, MESSAGE, REFER, NOTIFY, SUBSCRIBE");
     expect(header(r, "Via")).toMatch(/^SIP\/2\.0\/UDP [^ ]+;branch=z9hG4bK[^;]+;rport$/);
     callIds.add(header(r, "Call-ID")!);
     branches.add(branchOf(r));

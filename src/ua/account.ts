@@ -4,6 +4,7 @@
  * authenticate (§22). Plain settings, read once: Registration and Keepalive
  * encode what they need to bytes at construction.
  */
+import { ALLOW } from "./call/capabilities";
 
 export interface AccountConfig {
   /** Address of the registrar (what the host's UdpHost.send accepts, e.g. "192.168.178.1"). */
@@ -25,14 +26,20 @@ export interface AccountConfig {
   outboundProxyPort?: number;
   /** User-Agent header value (§20.41); default "doorsip". */
   userAgent?: string;
-  /** Allow header value (§20.5); default "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY". */
+  /** Allow header value of REGISTER (§20.5, §10.2); default the methods the calls take (DEFAULT_ALLOW). */
   allow?: string;
 }
 
 export const DEFAULT_SIP_PORT = 5060;
 export const DEFAULT_EXPIRES = 3600;
 export const DEFAULT_USER_AGENT = "doorsip";
-export const DEFAULT_ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY";
+/**
+ * What REGISTER tells the registrar the door takes: the list its calls and
+ * OPTIONS answers give (capabilities.ts), so that a registrar or PBX that
+ * reads it (to decide whether to send MESSAGE, REFER, UPDATE...) sees what
+ * the door does.
+ */
+export const DEFAULT_ALLOW = ALLOW;
 
 /** A port setting, or the default when absent or out of range. */
 export function portOr(port: number | undefined, fallback: number): number {
