@@ -467,6 +467,45 @@ describe("audio in calls (virtual clock)", () => {
     }
   });
 
+  it("behind a NAT, RTCP follows the RTP latch until the peer's own RTCP comes: through a re-offer that changes only a=rtcp, and a NAT rebinding", () => {
+    const natted = offer().replace(/IN IP4 198\.51\.100\.7/g, "IN IP4 10.1.2.3") + "a=rtcp:53000\r\n";
+    const { r, rtcp } = setup();
+    answeredCall(r, natted);
+    let seq = 7;
+    const audioFrom = (port: number): void => {
+      for (let i = 0; i < 10; i++, seq++) {
+        phoneAudio(r, port, seq, 160 * seq, 440);
+        r.advance(20);
+      }
+    };
+    audioFrom(30000);
+    expect(nextReport(r, rtcp)).toBe(`${PEER}:30001`);
+    // A re-offer that changes only a=rtcp: RTP stays latched to the NAT, so RTCP does too (not the SDP's 10.1.2.3:53100).
+    const toTag = r.intercom.ua.calls[0]!.dialog.localTag.toString();
+    reoffer(r, toTag, 2, natted.replace("a=rtcp:53000", "a=rtcp:53100"));
+    audioFrom(30000);
+    expect(nextReport(r, rtcp)).toBe(`${PEER}:30001`);
+    // The NAT rebinds: after a silence the same address comes from a new port; RTCP moves along.
+    r.advance(5000);
+    audioFrom(31000);
+    expect(r.intercom.media.session.remotePort).toBe(31000);
+    expect(nextReport(r, rtcp)).toBe(`${PEER}:31001`);
+  });
+
+  it("RTCP the peer sent before its first RTP stays where reports go when RTP latches elsewhere (its own RTCP wins)", () => {
+    const natted = offer().replace(/IN IP4 198\.51\.100\.7/g, "IN IP4 10.1.2.3");
+    const { r, rtcp } = setup();
+    answeredCall(r, natted);
+    const rr = new Uint8Array([0x80, 201, 0, 1, 0x0a, 0x0b, 0x0c, 0x0d]);
+    r.intercom.rtcpReceiver(0)!.receive(rr, rr.length, "198.51.100.8", 40001);
+    for (let i = 0; i < 10; i++) {
+      phoneAudio(r, 30000, 7 + i, 160 * i, 440);
+      r.advance(20);
+    }
+    expect(r.intercom.media.session.remoteAddress).toBe(PEER);
+    expect(nextReport(r, rtcp)).toBe("198.51.100.8:40001");
+  });
+
   it("hold: a sendonly re-INVITE stops our sending; sendrecv again resumes with a marker", () => {
     const { r, rtp } = setup();
     answeredCall(r);

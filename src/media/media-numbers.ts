@@ -130,6 +130,8 @@ export const enum MediaNumber {
   SessionSdpRtcpIp4,
   /** The address RtpSession's rtcpIp4Text is the text of, 0 before the first. */
   SessionRtcpIp4Text,
+  /** 1 once the peer's own RTCP came (symmetric RTCP: its source is where reports go); 0 after a new SDP destination. */
+  SessionRtcpLearned,
   SessionLatched,
   SessionSsrc,
   SessionSequence,

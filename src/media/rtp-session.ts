@@ -32,10 +32,11 @@
  * that reaches it. An SDP that names another RTCP destination than the last
  * one (a re-INVITE or UPDATE with a new a=rtcp, or without one after one)
  * is followed at once, until the peer's RTCP comes again; an SDP that names
- * the same keeps what was learned. When the peer's RTP comes from an
- * address that neither the SDP nor its RTCP named (a NAT), RTCP goes there
- * too: to the a=rtcp port if the NAT kept the RTP port (a port-preserving
- * NAT keeps both), else to the RTP source's port + 1.
+ * the same keeps what was learned. Until the peer's RTCP comes, RTCP
+ * follows the RTP latch: when the peer's RTP comes from an address the SDP
+ * did not name (a NAT), RTCP goes there too, to the a=rtcp port if the NAT
+ * kept the RTP port (a port-preserving NAT keeps both), else to the RTP
+ * source's port + 1, and a rebinding moves it along (rtcpFor).
  *
  * Nothing here allocates per packet: the packet buffer, header reader,
  * statistics and jitter buffer are made at construction.
@@ -357,8 +358,9 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
   }
 
   /**
-   * RTCP to where the SDP says: a=rtcp's address and port (RFC 3605), else the RTP address and its port + 1
-   * (RFC 3550 §11); nowhere while RTP has nowhere to go.
+   * A new RTCP destination from the SDP (a=rtcp, RFC 3605, or none): it
+   * replaces what the peer's RTCP taught, and applies at once, through the
+   * NAT rule (rtcpFor) when RTP is latched.
    */
   private setRemoteRtcp(ip4: number, port: number): void {
     const n = this.numbers;
@@ -368,8 +370,41 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
       this.rtcpIp4Text = ipv4Text(ip4);
       n[N.SessionRtcpIp4Text] = ip4;
     }
-    this.remoteRtcpAddress = ip4 !== 0 ? this.rtcpIp4Text : this.sdpAddress;
-    n[N.SessionRemoteRtcpPort] = n[N.SessionRemotePort] === 0 ? 0 : port > 0 ? port : n[N.SessionSdpPort]! + 1;
+    n[N.SessionRtcpLearned] = 0;
+    if (n[N.SessionLatched] !== 0) this.rtcpFor(this.remoteAddress, n[N.SessionRemotePort]!);
+    else this.sdpRtcp();
+  }
+
+  /**
+   * RTCP to where the SDP says: a=rtcp's address and port (RFC 3605), else
+   * the RTP address and its port + 1 (RFC 3550 §11); nowhere while the SDP
+   * gives RTP nowhere to go.
+   */
+  private sdpRtcp(): void {
+    const n = this.numbers;
+    const port = n[N.SessionSdpRtcpPort]!;
+    const sdpPort = n[N.SessionSdpPort]!;
+    this.remoteRtcpAddress = n[N.SessionSdpRtcpIp4] !== 0 ? this.rtcpIp4Text : this.sdpAddress;
+    n[N.SessionRemoteRtcpPort] = sdpPort === 0 || this.sdpAddress === "" ? 0 : port > 0 ? port : sdpPort + 1;
+  }
+
+  /**
+   * Where RTCP goes, until the peer's own RTCP comes, when its RTP comes from
+   * address:port. From an address the SDP named (its c= or its a=rtcp
+   * address): where the SDP says. From any other (a NAT): there too, at the
+   * a=rtcp port if the NAT kept the RTP port (a port-preserving NAT keeps
+   * both), else at the RTP source's port + 1; a rebinding that gives the
+   * same address a new port moves it along.
+   */
+  private rtcpFor(address: string, port: number): void {
+    const n = this.numbers;
+    if (address === this.sdpAddress || (n[N.SessionSdpRtcpIp4] !== 0 && address === this.rtcpIp4Text)) {
+      this.sdpRtcp();
+      return;
+    }
+    const rtcpPort = n[N.SessionSdpRtcpPort]!;
+    this.remoteRtcpAddress = address;
+    n[N.SessionRemoteRtcpPort] = rtcpPort > 0 && port === n[N.SessionSdpPort] ? rtcpPort : port + 1;
   }
 
   /** End the session: a BYE (§6.6) when we ever sent, then silence. */
@@ -505,12 +540,8 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
     n[N.SessionLatched] = 1;
     this.remoteAddress = address;
     n[N.SessionRemotePort] = port;
-    // RTP from an address no SDP line and no RTCP named: a NAT, whose mapping RTCP should take too (RTCP's own, once it comes, wins).
-    if (address !== this.remoteRtcpAddress && address !== this.sdpAddress && (n[N.SessionSdpRtcpIp4] === 0 || address !== this.rtcpIp4Text)) {
-      this.remoteRtcpAddress = address;
-      const rtcpPort = n[N.SessionSdpRtcpPort]!;
-      n[N.SessionRemoteRtcpPort] = rtcpPort > 0 && port === n[N.SessionSdpPort] ? rtcpPort : port + 1;
-    }
+    // RTCP follows the latch (a NAT's mapping) until the peer's own RTCP comes, which then wins.
+    if (n[N.SessionRtcpLearned] === 0) this.rtcpFor(address, port);
     return true;
   }
 
@@ -523,9 +554,10 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
       return;
     }
     n[N.SessionRtcpReceived]++;
-    // Symmetric RTCP: answer where it comes from.
+    // Symmetric RTCP: answer where it comes from, whatever RTP's latch does next (until a new SDP destination).
     this.remoteRtcpAddress = address;
     n[N.SessionRemoteRtcpPort] = port;
+    n[N.SessionRtcpLearned] = 1;
     if (n[N.RtcpSr] !== 0) {
       n[N.SessionLastSr] = n[N.RtcpSrMiddle]!;
       this.times[T.SessionLastSrAt] = this.clock.now();
