@@ -25,18 +25,23 @@
  * Everything goes through kamailio (test/interop/kamailio.cfg): Twinkle
  * registers as the desk phone (100), the door as door. Checks are on the
  * door's own SIP trace and events, and on Twinkle's console output and log.
+ * Twinkle 1.10.2 binds 0.0.0.0 by itself; run with loopback-bind.so
+ * (test/support/loopback-bind.c) it listens on 127.0.0.1 only, which is
+ * checked on its sockets in /proc/net each time one starts, and on its RTP
+ * sockets during a call.
  */
 import { describe, expect, it } from "vitest";
 import { IntercomEvent } from "../src/app/intercom";
 import {
   bodyOf, firstLine, headerValue, requirePeers, startDoor, startTwinkle, until, usePeers, REALM, USERS,
-  type Door, type Kamailio, type TraceEntry, type Twinkle, type Twinkle100rel,
+  type Door, type InetSocket, type Kamailio, type TraceEntry, type Twinkle, type Twinkle100rel,
 } from "./support/peers";
 import { ladder, registeredDoor, tagOf } from "./support/interop-calls";
 import { useKamailio } from "./support/interop-scenarios";
 
 usePeers();
-const peers = requirePeers("twinkle-console", "kamailio", "kamcmd");
+// cc builds loopback-bind.so, which keeps Twinkle on 127.0.0.1.
+const peers = requirePeers("twinkle-console", "kamailio", "kamcmd", "cc");
 
 /**
  * Short SIP timers at the door (64*T1 = 3.2 s), and Timer D as long, so that its tables drain soon after
@@ -50,7 +55,17 @@ async function phone(kam: Kamailio, user: { user: string; password: string }, ex
   await kam.kamcmd("ul.rm", "location", `s:${user.user}`);
   const p = await startTwinkle({ registrarPort: kam.port, user: user.user, password: user.password, ext100rel });
   expect(await kam.contacts(user.user)).toEqual([`sip:${user.user}@127.0.0.1:${p.port};transport=udp`]);
+  // Its SIP port, UDP and a TCP listener (state 0A), at 127.0.0.1 (/proc/net's 0100007F), not 0.0.0.0.
+  const sip = loopbackOnly(p).filter((s) => s.port === p.port).map((s) => `${s.proto} ${s.localHex}:${s.port}${s.proto === "tcp" ? ` ${s.state}` : ""}`);
+  expect(sip.sort()).toEqual([`tcp 0100007F:${p.port} 0A`, `udp 0100007F:${p.port}`]);
   return p;
+}
+
+/** Twinkle's sockets, each checked to be on loopback (127.0.0.1, or ::1 should one be IPv6): the project's rule for peers. */
+function loopbackOnly(p: Twinkle): InetSocket[] {
+  const sockets = p.sockets();
+  expect(sockets.filter((s) => s.address !== "127.0.0.1" && s.address !== "0:0:0:0:0:0:0:1").map((s) => `${s.proto} ${s.address}:${s.port}`)).toEqual([]);
+  return sockets;
 }
 
 /** The door registered at kamailio; the doorbell calls the desk phone (100); the door code opens it. */
@@ -113,6 +128,10 @@ describe.skipIf(peers.skip)("interop: Twinkle and the intercom through kamailio 
 
     await d.waitEvent(IntercomEvent.CallUp, from, 5000);
     await p.waitOutput(/Line 1: far end answered call\./, out, 5000);
+    // In the call, line 1's RTP and RTCP sockets (rtp_port, rtp_port + 1; opened by ccRTP's thread) are on 127.0.0.1 too.
+    await until(() => p.sockets().some((s) => s.port === p.rtpPort + 1), "Twinkle's RTCP socket", 5000, 20);
+    const media = loopbackOnly(p).filter((s) => s.proto === "udp" && s.port !== p.port).map((s) => `${s.localHex}:${s.port}`);
+    expect(media).toEqual(expect.arrayContaining([`0100007F:${p.rtpPort}`, `0100007F:${p.rtpPort + 1}`]));
     const bye = p.command("bye");
     await d.waitEvent(IntercomEvent.CallDown, from, 5000);
     await p.waitOutput(/Line 1: call ended\./, bye, 5000);

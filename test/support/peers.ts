@@ -26,9 +26,9 @@
  * printed reason, unless CI=true, where the tests run and fail (binary()
  * throws) so that a broken install cannot pass as a skip.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -1741,9 +1741,13 @@ export function g711Answer(text: string): boolean {
  * call", "Line 1: far end answered call."...). Its settings live in
  * $HOME/.twinkle: twinkle.sys (ports, audio devices, logging) and one user
  * profile, NAME.cfg, named on the command line. Twinkle 1.10.2 has no bind
- * address setting: it listens on 0.0.0.0 (UDP and TCP on its SIP port, UDP
- * for RTP), so the ports are checked free on every interface; what it
- * sends goes to 127.0.0.1 only (kamailio is its registrar and outbound
+ * address setting (no twinkle.sys or profile key, no option: its
+ * t_socket_udp and t_socket_tcp bind INADDR_ANY in the code), so it runs
+ * with loopback-bind.so in LD_PRELOAD (./loopback-bind.c, compiled at test
+ * time by loopbackBindShim()), which turns every bind to 0.0.0.0 into one
+ * to 127.0.0.1: its SIP port (UDP and TCP) and RTP sockets listen on
+ * loopback only (Twinkle.sockets() reads them back from /proc/net). What
+ * it sends goes to 127.0.0.1 only (kamailio is its registrar and outbound
  * proxy, all_requests_to_proxy), and its Via and Contact say 127.0.0.1
  * (it takes the source address of the route to the proxy).
  */
@@ -1777,8 +1781,105 @@ export interface TwinkleConfig {
   referrerHold: boolean;
 }
 
-// The package that provides it (what .ci/run installs), for requirePeers' message; set here to keep this block in one piece.
+// The packages that provide it and the compiler of its shim (what .ci/run installs), for requirePeers' message; set here to keep this block in one piece.
 PACKAGES["twinkle-console"] = "twinkle-console";
+PACKAGES.cc = "gcc";
+
+/** The shim's source, and where it is built: build/ (not committed), next to the XS worker's build/xs. */
+const LOOPBACK_BIND_C = join(dirname(fileURLToPath(import.meta.url)), "loopback-bind.c");
+const LOOPBACK_BIND_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "build", "peers");
+let loopbackBindBuild: Promise<string> | null = null;
+
+/**
+ * The path of loopback-bind.so, compiled from ./loopback-bind.c with `cc`
+ * once per test process, and reused when the one in build/peers is newer
+ * than the source. Built under a name of its own and renamed into place,
+ * so that test files compiling at once never load a half-written file.
+ * Throws with cc's output when it cannot be built (a missing `cc` is
+ * caught earlier by requirePeers("cc"): skip, or fail under CI=true).
+ */
+export function loopbackBindShim(): Promise<string> {
+  loopbackBindBuild ??= buildLoopbackBind();
+  return loopbackBindBuild;
+}
+
+async function buildLoopbackBind(): Promise<string> {
+  const out = join(LOOPBACK_BIND_DIR, "loopback-bind.so");
+  // LD_PRELOAD splits its list on spaces and colons.
+  if (/[\s:]/.test(out)) throw new Error(`loopback-bind.so: its path has a space or colon, which LD_PRELOAD cannot take: ${out}`);
+  if (existsSync(out) && statSync(out).mtimeMs > statSync(LOOPBACK_BIND_C).mtimeMs) return out;
+  const cc = binary("cc");
+  mkdirSync(LOOPBACK_BIND_DIR, { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  const args = ["-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-o", tmp, LOOPBACK_BIND_C, "-ldl"];
+  await new Promise<void>((resolve, reject) => {
+    execFile(cc, args, { timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error === null) resolve();
+      else reject(new Error(`loopback-bind.so: ${cc} ${args.join(" ")} failed (${error.message.trim()}):\n${stdout}${stderr}`));
+    });
+  }).catch((e: unknown) => {
+    rmSync(tmp, { force: true });
+    throw e;
+  });
+  renameSync(tmp, out);
+  return out;
+}
+
+/** An IPv4 or IPv6 socket of a process, as /proc/net/{udp,tcp,udp6,tcp6} show it. */
+export interface InetSocket {
+  proto: "udp" | "tcp" | "udp6" | "tcp6";
+  /** The local address as the kernel prints it: hex, in network byte order read as host words ("0100007F" is 127.0.0.1 on a little-endian machine, "00000000" is 0.0.0.0). */
+  localHex: string;
+  /** The same, decoded: "127.0.0.1", "0.0.0.0", "0:0:0:0:0:0:0:1". */
+  address: string;
+  port: number;
+  /** The kernel's state number in hex: "0A" is a TCP listener, "07" an unconnected UDP socket. */
+  state: string;
+}
+
+/** /proc/net's hex address: IPv4 one 32-bit word, IPv6 four, each printed in host (little-endian) byte order. */
+function procAddress(hex: string): string {
+  const words = hex.match(/.{8}/g) ?? [];
+  const bytes = words.flatMap((w) => [w.slice(6, 8), w.slice(4, 6), w.slice(2, 4), w.slice(0, 2)].map((b) => parseInt(b, 16)));
+  if (bytes.length === 4) return bytes.join(".");
+  const groups: string[] = [];
+  for (let i = 0; i + 1 < bytes.length; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  return groups.join(":");
+}
+
+/**
+ * Every IPv4 and IPv6 socket process `pid` holds: the socket inodes of
+ * /proc/PID/fd looked up in /proc/net/{udp,tcp,udp6,tcp6}. Threads share
+ * the table, so a multithreaded peer's sockets are all there.
+ */
+export function inetSocketsOf(pid: number): InetSocket[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m !== null) inodes.add(m[1]!);
+    } catch {
+      // closed since readdir
+    }
+  }
+  const out: InetSocket[] = [];
+  for (const proto of ["udp", "tcp", "udp6", "tcp6"] as const) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/net/${proto}`, "latin1");
+    } catch {
+      continue; // no IPv6 in this kernel
+    }
+    // "sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ..."
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || !inodes.has(f[9]!)) continue;
+      const [hex, port] = f[1]!.split(":");
+      out.push({ proto, localHex: hex!, address: procAddress(hex!), port: parseInt(port!, 16), state: f[3]! });
+    }
+  }
+  return out;
+}
 
 /** The profile's name: PROFILE.cfg in $HOME/.twinkle, given on the command line. */
 export const TWINKLE_PROFILE = "doorsip";
@@ -1846,37 +1947,37 @@ export function writeTwinkleConfig(dir: string, c: TwinkleConfig): void {
   );
 }
 
-/** A port free for UDP and TCP on every interface (Twinkle binds its SIP port on 0.0.0.0, both). */
-async function portFreeEverywhere(port: number, tcp: boolean): Promise<boolean> {
+/** A port free on 127.0.0.1 for UDP (and TCP): Twinkle binds its SIP port there for both (through loopback-bind.so). */
+async function portFreeOnLoopback(port: number, tcp: boolean): Promise<boolean> {
   const udp = await new Promise<boolean>((resolve) => {
     const s = createSocket("udp4");
     s.once("error", () => resolve(false));
-    s.bind(port, "0.0.0.0", () => s.close(() => resolve(true)));
+    s.bind(port, "127.0.0.1", () => s.close(() => resolve(true)));
   });
   if (!udp || !tcp) return udp;
   return new Promise<boolean>((resolve) => {
     const server = createServer();
     server.once("error", () => resolve(false));
-    server.listen(port, "0.0.0.0", () => server.close(() => resolve(true)));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
 
 /**
- * Twinkle's ports, free on every interface a moment ago: the SIP port (UDP
- * and TCP) and an even RTP base with `rtpPorts` ports after it (its lines
- * take rtpPort + 2n and the RTCP port after each). Never handed out twice.
+ * Twinkle's ports, free on 127.0.0.1 a moment ago: the SIP port (UDP and
+ * TCP) and an even RTP base with `rtpPorts` ports after it (its lines take
+ * rtpPort + 2n and the RTCP port after each). Never handed out twice.
  */
 export async function freeTwinklePorts(rtpPorts = 16): Promise<{ sipPort: number; rtpPort: number }> {
   let sipPort = 0;
   for (let i = 0; i < 20 && sipPort === 0; i++) {
     const p = await freeUdpPort();
-    if (await portFreeEverywhere(p, true)) sipPort = p;
+    if (await portFreeOnLoopback(p, true)) sipPort = p;
   }
   for (let i = 0; i < 50 && sipPort > 0; i++) {
     // An even base in 20000-59998: the OS's ephemeral range starts at 32768 on Linux, but a free block is what counts.
     const base = 20000 + 2 * Math.floor(Math.random() * 19000);
     let ok = true;
-    for (let p = base; p < base + rtpPorts && ok; p++) ok = !handedOut.has(p) && p !== sipPort && (await portFreeEverywhere(p, false));
+    for (let p = base; p < base + rtpPorts && ok; p++) ok = !handedOut.has(p) && p !== sipPort && (await portFreeOnLoopback(p, false));
     if (!ok) continue;
     for (let p = base; p < base + rtpPorts; p++) handedOut.add(p);
     return { sipPort, rtpPort: base };
@@ -1901,7 +2002,7 @@ export interface TwinkleMessage {
 export class Twinkle {
   constructor(
     readonly peer: Peer,
-    /** Its SIP port (bound on 0.0.0.0; it talks from 127.0.0.1). */
+    /** Its SIP port, UDP and TCP on 127.0.0.1 (line n's RTP port: rtpPort + 2n). */
     readonly port: number,
     readonly rtpPort: number,
     /** $HOME/.twinkle */
@@ -1930,6 +2031,11 @@ export class Twinkle {
   /** Its console output since `from`, lines trimmed, empty ones and prompts dropped. */
   output(from = 0): string[] {
     return this.peer.log.since(from).split("\n").map((l) => l.replace(/^(?:Twinkle> )+/, "").trim()).filter((l) => l !== "");
+  }
+
+  /** Its IPv4 and IPv6 sockets now (inetSocketsOf its PID): where it listens. */
+  sockets(): InetSocket[] {
+    return inetSocketsOf(this.peer.pid);
   }
 
   /** The SIP messages in its log file, in order. */
@@ -1962,7 +2068,8 @@ export class Twinkle {
 /**
  * Start twinkle-console with HOME in a temp dir (its settings, log, lock
  * file, call history and address book stay there), stdin open for
- * commands. Waits (by default) for "registration succeeded".
+ * commands, loopback-bind.so in LD_PRELOAD (its environment only) so that
+ * it listens on 127.0.0.1. Waits (by default) for "registration succeeded".
  */
 export async function startTwinkle(o: TwinkleOptions): Promise<Twinkle> {
   const bin = binary("twinkle-console");
@@ -1973,7 +2080,9 @@ export async function startTwinkle(o: TwinkleOptions): Promise<Twinkle> {
     sipPort, rtpPort, registrarPort: o.registrarPort, user: o.user, password: o.password,
     ext100rel: o.ext100rel ?? "supported", referrerHold: o.referrerHold ?? true,
   });
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+  const shim = await loopbackBindShim();
+  const preload = [shim, process.env.LD_PRELOAD ?? ""].filter((p) => p !== "").join(" ");
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, LD_PRELOAD: preload };
   const timeoutMs = o.timeoutMs ?? 10_000;
   const peer = await startPeer({
     name: "twinkle",
