@@ -125,12 +125,25 @@ describe("trusted sources: the registrar by default", () => {
     }
     expect(r.intercom.layer.serverCount).toBe(0);
     expect(r.intercom.trust.counters).toMatchObject({ rejected: 0, dropped: 8 });
-    // Inside a dialog (a To tag) a request still reaches the user agent: an unknown dialog gets 481, as with reject.
+    // A made-up To tag does not help: with no such dialog the BYE is dropped too (a 481 would give the door away).
     r.deliver(request("BYE", { toTag: "t", contact: "" }), 5060, STRANGER);
-    expect(r.takeLines()).toEqual(["SIP/2.0 481 Call/Transaction Does Not Exist"]);
+    expect(r.take()).toEqual([]);
+    expect(r.intercom.trust.counters).toMatchObject({ rejected: 0, dropped: 9 });
     // The server and the allowlist are answered as ever.
     r.deliver(request("OPTIONS", { contact: "", branch: "z9hG4bKpeer" }), PEER_PORT, PEER);
     expect(r.takeLines()).toEqual(["SIP/2.0 200 OK"]);
+  });
+
+  it("untrusted: drop still lets a live dialog's request in from another address (its peer moved behind a NAT)", () => {
+    const r = rig({ trust: { untrusted: UntrustedAction.Drop } });
+    r.deliver(request("INVITE", { body: OFFER }));
+    const ok = r.take().find((m) => m.kind === "200")!;
+    r.deliver(ackFor(ok));
+    expect(r.eventNames()).toContain("call up");
+    r.deliver(request("BYE", { toTag: toTag(ok), callId: ok.msg.callIdString(), cseq: 2, branch: "z9hG4bKmoved", contact: "" }), 5060, STRANGER);
+    expect(r.takeLines()).toEqual(["SIP/2.0 200 OK"]);
+    expect(r.eventNames()).toContain("call down");
+    expect(r.intercom.trust.counters).toMatchObject({ dropped: 0 });
   });
 
   it("untrusted: drop with acceptAny answers strangers' OPTIONS (acceptAny lets everyone in)", () => {

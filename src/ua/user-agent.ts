@@ -326,6 +326,10 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     return call !== null && call.dialog.hop.address === address;
   }
 
+  hasDialog(msg: SipMessage): boolean {
+    return this.findDialog(msg) !== null;
+  }
+
   /** Did this call come from a trusted source (or did we place it)? */
   isTrustedCall(call: Call): boolean {
     return call.index < this.calls.length && this.calls[call.index] === call && call.trusted;

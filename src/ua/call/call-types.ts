@@ -36,9 +36,10 @@ export const enum DtmfWay {
 /**
  * How long (ms) the way that gave a call's last DTMF key stays the call's
  * way (Call.dtmfCopy): the two copies of one key come within milliseconds of
- * each other, an INFO resent after two losses 1.5 s (T1 + 2*T1) after the
- * first; after this long without a key, either way may take over (a
- * re-INVITE that dropped telephone-event, a PBX leg that changed).
+ * each other (an INFO whose first copy was lost comes a retransmission
+ * later, 0.5-1.5 s), a person types a code's keys well within it; after this
+ * long without a key, either way may take over (a re-INVITE that dropped
+ * telephone-event, a PBX leg that changed).
  */
 export const DTMF_WAY_HOLD_MS = 4000;
 

@@ -25,9 +25,10 @@
  * the door promises a stranger silence (trust-settings.ts), so a request of
  * any method from an untrusted source outside a dialog (no To tag: an
  * OPTIONS or REGISTER probe, SIPVicious's svmap with its User-Agent left
- * out) is dropped too, and counted as dropped; requests with a To tag still
- * pass, as an in-dialog request whose peer moved (a NAT) must reach its
- * dialog, and an unknown one gets 481 as before.
+ * out) is dropped too, and counted as dropped, and so is one whose To tag
+ * names no live dialog (a 481 would tell the stranger as much); a request of
+ * a live dialog passes from any source, as a peer that moved (a NAT) must
+ * still reach its dialog.
  *
  * Requests from known SIP scanners (scanner.ts) are dropped whatever their
  * method or source.
@@ -54,6 +55,8 @@ import { type TrustSettings, UntrustedAction } from "./trust-settings";
 export interface DialogPeers {
   /** Does msg belong to an active dialog whose next hop is `address`? */
   isDialogPeer(msg: SipMessage, address: string): boolean;
+  /** Does msg belong to an active dialog (Call-ID and tags), from wherever it comes? */
+  hasDialog(msg: SipMessage): boolean;
 }
 
 export interface TrustClock {
@@ -240,7 +243,9 @@ export class TrustPolicy implements RequestScreen {
     const tagged = to.error < 0 && to.tagLen > 0;
     if (!guarded(msg.method)) {
       // "drop": silent to strangers outside dialogs, whatever the method (see the file's header); acceptAny lets them in.
-      if (!drop || tagged || n[T.AcceptAny] === 1 || this.isTrusted(address, port)) return ScreenVerdict.Pass;
+      // A request of a live dialog passes from any source (its peer may have moved behind a NAT); a made-up To tag does not.
+      if (!drop || n[T.AcceptAny] === 1 || this.isTrusted(address, port)) return ScreenVerdict.Pass;
+      if (tagged && (this.peers === null || this.peers.hasDialog(msg))) return ScreenVerdict.Pass;
       n[T.Dropped]!++;
       if (this.mayLog()) this.warn("trust: dropped " + msg.methodString() + " sent by " + address + ":" + port + " (untrusted source, outside a dialog)");
       return ScreenVerdict.Drop;

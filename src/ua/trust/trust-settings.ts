@@ -9,8 +9,8 @@ export const enum UntrustedAction {
   Reject = 0,
   /**
    * Nothing: the sender cannot even tell that a SIP device is here. Every
-   * request of an untrusted source outside a dialog is dropped, OPTIONS and
-   * REGISTER too (trust-policy.ts).
+   * request of an untrusted source outside a live dialog is dropped, OPTIONS
+   * and REGISTER too (trust-policy.ts).
    */
   Drop = 1,
 }
