@@ -385,7 +385,9 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
     const port = n[N.SessionSdpRtcpPort]!;
     const sdpPort = n[N.SessionSdpPort]!;
     this.remoteRtcpAddress = n[N.SessionSdpRtcpIp4] !== 0 ? this.rtcpIp4Text : this.sdpAddress;
-    n[N.SessionRemoteRtcpPort] = sdpPort === 0 || this.sdpAddress === "" ? 0 : port > 0 ? port : sdpPort + 1;
+    // RemotePort 0: the SDP gave RTP nowhere to go (setRemote; a latched stream has a source, so never 0). A number, not
+    // `sdpAddress === ""`: comparing with a string literal allocates in XS.
+    n[N.SessionRemoteRtcpPort] = n[N.SessionRemotePort] === 0 ? 0 : port > 0 ? port : sdpPort + 1;
   }
 
   /**
