@@ -48,16 +48,18 @@ const IDLE_CEILING_BYTES = 73_500;
 const IDLE_CEILING_ESP32_BYTES = 51_500;
 /**
  * Chunk bytes per call. At Info (the device's default) the Intercom writes
- * its event lines (3,960 and 4,512 measured); at Warn nothing of the core's
- * log text is built (192 and 320 measured: a few small strings left, the
- * peer's address among them). Was 8,632 and 94,232 (and 3,446 slots for
+ * its event lines (3,936 and 4,488 measured); at Warn nothing of the core's
+ * log text is built (168 and 296 measured: a few small strings left, the
+ * peer's address among them; XS counts are exact, so the quiet ceilings are
+ * those figures: a comparison with a string literal in the RTCP
+ * destination once added 24 bytes a call unnoticed under looser ones). Was 8,632 and 94,232 (and 3,446 slots for
  * the doorbell call), and 2,272 and 2,400 at Warn while the media's Info
  * lines were built regardless of the level.
  */
 const INBOUND_CEILING_BYTES = 4_100;
 const DOORBELL_CEILING_BYTES = 4_700;
-const INBOUND_QUIET_CEILING_BYTES = 250;
-const DOORBELL_QUIET_CEILING_BYTES = 400;
+const INBOUND_QUIET_CEILING_BYTES = 168;
+const DOORBELL_QUIET_CEILING_BYTES = 296;
 /**
  * What one call slot holds: 76 slots and 3,296 chunk bytes measured (3,280
  * before a=rtcp's two numbers, 3,264 before that; was
