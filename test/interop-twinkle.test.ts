@@ -115,6 +115,20 @@ function twinkleSaw(p: Twinkle, dir: "sent" | "received", pick: (text: string) =
   return p.sipMessages().filter((m) => m.dir === dir && pick(m.text)).map((m) => m.text);
 }
 
+/**
+ * The doorbell rings `desk`, which answers and holds the call, as Twinkle's GUI does before a transfer
+ * (referrer_hold; the console does it by command). `out` is the desk's output mark before the press.
+ */
+async function answerAndHold(d: Door, desk: Twinkle, out: number, from: number): Promise<void> {
+  d.runtime.press();
+  await desk.waitOutput(/Line 1: incoming call/, out, 5000);
+  desk.command("answer");
+  await d.waitEvent(IntercomEvent.CallUp, from, 5000);
+  await desk.waitOutput(/Line 1: call established\./, out, 5000);
+  const held = desk.command("hold");
+  await desk.waitOutput(/Line 1: re-INVITE successful\./, held, 5000);
+}
+
 describe.skipIf(peers.skip)("interop: Twinkle and the intercom through kamailio (100rel, REFER)", () => {
   const kamailio = useKamailio();
 
@@ -247,14 +261,7 @@ describe.skipIf(peers.skip)("interop: Twinkle and the intercom through kamailio 
     const deskOut = desk.peer.mark();
     const targetOut = target.peer.mark();
 
-    d.runtime.press();
-    await desk.waitOutput(/Line 1: incoming call/, deskOut, 5000);
-    desk.command("answer");
-    await d.waitEvent(IntercomEvent.CallUp, from, 5000);
-    await desk.waitOutput(/Line 1: call established\./, deskOut, 5000);
-    // Twinkle's GUI holds the call before it transfers (referrer_hold); the console does it by command.
-    const held = desk.command("hold");
-    await desk.waitOutput(/Line 1: re-INVITE successful\./, held, 5000);
+    await answerAndHold(d, desk, deskOut, from);
     const referred = desk.command(`transfer sip:${USERS.sipp.user}@${REALM}`);
     await target.waitOutput(/Line 1: incoming call/, targetOut, 5000);
     target.command("answer");
@@ -350,13 +357,7 @@ describe.skipIf(peers.skip)("interop: Twinkle and the intercom through kamailio 
     const from = d.events.length;
     const out = desk.peer.mark();
 
-    d.runtime.press();
-    await desk.waitOutput(/Line 1: incoming call/, out, 5000);
-    desk.command("answer");
-    await d.waitEvent(IntercomEvent.CallUp, from, 5000);
-    await desk.waitOutput(/Line 1: call established\./, out, 5000);
-    const held = desk.command("hold");
-    await desk.waitOutput(/Line 1: re-INVITE successful\./, held, 5000);
+    await answerAndHold(d, desk, out, from);
     const referred = desk.command(`transfer sip:${USERS.sipp.user}@${REALM}`);
     await desk.waitOutput(/Line 1: call refer failed\./, referred, 5000);
     // Twinkle takes the call off hold by itself (referrer_hold): a re-INVITE without sendonly, answered sendrecv.
