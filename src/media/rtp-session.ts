@@ -286,7 +286,7 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
    * `rtcpPort` (RFC 3605 a=rtcp), or at `port` + 1 when that is 0 or not
    * given (RFC 3550 §11).
    */
-  start(alaw: boolean, payloadType: number, eventPayloadType: number, address: string, port: number, send: boolean, receive: boolean, rtcpIp4?: number, rtcpPort?: number): void {
+  start(alaw: boolean, payloadType: number, eventPayloadType: number, address: string, port: number, send: boolean, receive: boolean, rtcpIp4 = 0, rtcpPort = 0): void {
     const n = this.numbers;
     const now = this.clock.now();
     n[N.SessionActive] = 1;
@@ -294,7 +294,7 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
     n[N.SessionPayloadType] = payloadType;
     n[N.SessionEventPayloadType] = eventPayloadType;
     n[N.SessionLatched] = 0;
-    this.setRemote(address, port, rtcpIp4 !== undefined ? rtcpIp4 : 0, rtcpPort !== undefined ? rtcpPort : 0);
+    this.setRemote(address, port, rtcpIp4, rtcpPort);
     n[N.SessionSending] = send ? 1 : 0;
     n[N.SessionReceiving] = receive ? 1 : 0;
     // §5.1, §8.1: random initial sequence number, timestamp and SSRC.
@@ -323,7 +323,7 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
    * RTCP taught), direction or payload type. A pause in sending makes the
    * next packet start a talkspurt. CallMedia calls this every frame.
    */
-  update(alaw: boolean, payloadType: number, eventPayloadType: number, address: string, port: number, send: boolean, receive: boolean, rtcpIp4?: number, rtcpPort?: number): void {
+  update(alaw: boolean, payloadType: number, eventPayloadType: number, address: string, port: number, send: boolean, receive: boolean, rtcpIp4 = 0, rtcpPort = 0): void {
     const n = this.numbers;
     if (n[N.SessionActive] === 0) {
       this.start(alaw, payloadType, eventPayloadType, address, port, send, receive, rtcpIp4, rtcpPort);
@@ -332,13 +332,11 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
     n[N.SessionAlaw] = alaw ? 1 : 0;
     n[N.SessionPayloadType] = payloadType;
     n[N.SessionEventPayloadType] = eventPayloadType;
-    const rtcpTo = rtcpIp4 !== undefined ? rtcpIp4 : 0;
-    const rtcpAt = rtcpPort !== undefined ? rtcpPort : 0;
     if (address !== this.sdpAddress || port !== n[N.SessionSdpPort]) {
       n[N.SessionLatched] = 0;
-      this.setRemote(address, port, rtcpTo, rtcpAt);
-    } else if (rtcpTo !== n[N.SessionSdpRtcpIp4] || rtcpAt !== n[N.SessionSdpRtcpPort]) {
-      this.setRemoteRtcp(rtcpTo, rtcpAt);
+      this.setRemote(address, port, rtcpIp4, rtcpPort);
+    } else if (rtcpIp4 !== n[N.SessionSdpRtcpIp4] || rtcpPort !== n[N.SessionSdpRtcpPort]) {
+      this.setRemoteRtcp(rtcpIp4, rtcpPort);
     }
     if (send && n[N.SessionSending] === 0) n[N.SessionMarker] = 1;
     n[N.SessionSending] = send ? 1 : 0;
