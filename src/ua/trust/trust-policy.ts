@@ -239,27 +239,33 @@ export class TrustPolicy implements RequestScreen {
       }
     }
     const drop = n[T.Action] === UntrustedAction.Drop;
-    const to = msg.to;
-    const tagged = to.error < 0 && to.tagLen > 0;
-    if (!guarded(msg.method)) {
-      // "drop": silent to strangers outside dialogs, whatever the method (see the file's header); acceptAny lets them in.
-      // A request of a live dialog passes from any source (its peer may have moved behind a NAT); a made-up To tag does not.
-      if (!drop || n[T.AcceptAny] === 1 || this.isTrusted(address, port)) return ScreenVerdict.Pass;
-      if (tagged && (this.peers === null || this.peers.hasDialog(msg))) return ScreenVerdict.Pass;
-      n[T.Dropped]!++;
-      if (this.mayLog()) this.warn("trust: dropped " + msg.methodString() + " sent by " + address + ":" + port + " (untrusted source, outside a dialog)");
-      return ScreenVerdict.Drop;
-    }
+    const guard = guarded(msg.method);
+    // With "reject" the other methods pass; with "drop" they are screened too: silent to strangers (the file's header).
+    if (!guard && !drop) return ScreenVerdict.Pass;
     if (this.isTrusted(address, port)) return ScreenVerdict.Pass;
-    if (tagged && this.peers !== null && this.peers.isDialogPeer(msg, address)) return ScreenVerdict.Pass;
+    const to = msg.to;
+    if (to.error < 0 && to.tagLen > 0 && this.inDialog(msg, address, guard)) return ScreenVerdict.Pass;
     if (n[T.AcceptAny] === 1) {
-      n[T.AcceptedUntrusted]!++;
+      if (guard) n[T.AcceptedUntrusted]!++;
       return ScreenVerdict.Pass;
     }
     if (drop) n[T.Dropped]!++;
     else n[T.Rejected]!++;
-    if (this.mayLog()) this.warn("trust: " + (drop ? "dropped " : "403 to ") + msg.methodString() + " sent by " + address + ":" + port + " (untrusted source)");
+    if (this.mayLog()) this.warn("trust: " + (drop ? "dropped " : "403 to ") + msg.methodString() + " sent by " + address + ":" + port + (guard ? " (untrusted source)" : " (untrusted source, outside a dialog)"));
     return drop ? ScreenVerdict.Drop : ScreenVerdict.Reject;
+  }
+
+  /**
+   * Does msg (with a To tag) belong to a live dialog? For INVITE, INFO,
+   * MESSAGE, REFER and UPDATE only from the peer the dialog sends its own
+   * requests to; for the other methods from anywhere, as a peer behind a NAT
+   * may move and a made-up tag matches nothing. With no user agent to ask,
+   * the first no and the others yes.
+   */
+  private inDialog(msg: SipMessage, address: string, guard: boolean): boolean {
+    const p = this.peers;
+    if (p === null) return !guard;
+    return guard ? p.isDialogPeer(msg, address) : p.hasDialog(msg);
   }
 
   writeRejection(w: SipWriter, msg: SipMessage): boolean {
