@@ -380,7 +380,23 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     this.refreshLed();
   }
 
+  /** A key by SIP INFO (the user agent's listener; the call is up). */
   onDtmf(call: Call, digit: number): void {
+    this.key(call, digit, DtmfWay.Info);
+  }
+
+  /** A key by RFC 4733 events in a call's RTP. */
+  onTelephoneEvent(call: Call, digit: number): void {
+    this.key(call, digit, DtmfWay.Rtp);
+  }
+
+  /**
+   * A key either way, where the two ways meet: the same door-code logic,
+   * unless it is the copy of a key the other way gave (a phone that sends
+   * each key both ways, Call.dtmfCopy).
+   */
+  private key(call: Call, digit: number, way: DtmfWay): void {
+    if (call.state === CallState.Up && call.dtmfCopy(way)) return;
     // The digits are the door code, a credential that opens a physical door: the log line
     // says only "dtmf" (a posted device log must not hold the code; README, Security). A
     // listener in this process may have the digit, and only it makes the string be built.
@@ -425,12 +441,6 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
       default:
         return;
     }
-  }
-
-  /** An RFC 4733 key press in a call's RTP: the same door-code logic as INFO DTMF, unless it is an INFO key's copy. */
-  onTelephoneEvent(call: Call, digit: number): void {
-    if (call.state === CallState.Up && call.dtmfCopy(DtmfWay.Rtp)) return;
-    this.onDtmf(call, digit);
   }
 
   onMessage(call: Call | null, from: string, text: string): void {

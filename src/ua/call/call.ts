@@ -803,9 +803,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       return;
     }
     this.respondSimple(tx, msg, 200, P.R_OK);
-    if (this.state === CallState.Up) {
-      if (!this.dtmfCopy(DtmfWay.Info)) this.owner.dtmfReceived(this, digit);
-    }
+    if (this.state === CallState.Up) this.owner.dtmfReceived(this, digit);
     else if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": DTMF outside an established call ignored");
   }
 
