@@ -26,11 +26,11 @@
  * (application/dtmf) is masked with as many '*' ("Signal=*", "Signal=**"
  * for 10), so the format stays visible. A pcap keeps them (it is the wire).
  */
-import { H } from "../../src/sip/message/header";
 import { Kind, SipMessage } from "../../src/sip/message/message";
 import { SipParser } from "../../src/sip/message/parser";
 import { PARSE_ERROR_REASONS } from "../../src/sip/message/errors";
 import { spanToString } from "../../src/sip/message/bytes";
+import { DtmfType, dtmfType } from "../../src/ua/call/dtmf";
 import type { PacketEvent } from "./pbx/tap";
 
 export type { PacketEvent } from "./pbx/tap";
@@ -104,7 +104,7 @@ export function summarize(bytes: Uint8Array): PacketSummary {
     out.method = m.methodString();
     out.label = out.method;
     // Which digit stays unsaid: it is part of the door code.
-    if (dtmfBody(m) !== null) out.label = `${out.method} (DTMF)`;
+    if (dtmfBody(m) !== DtmfType.None) out.label = `${out.method} (DTMF)`;
   } else {
     out.kind = "response";
     out.status = m.status;
@@ -115,20 +115,9 @@ export function summarize(bytes: Uint8Array): PacketSummary {
   return out;
 }
 
-/**
- * The DTMF type of a request's body, or null: application/dtmf-relay
- * ("Signal=5\r\nDuration=160\r\n"; RFC-less but universal: Cisco,
- * FRITZ!Box, Asterisk) or application/dtmf (the digit alone), as
- * src/ua/call/dtmf.ts reads them.
- */
-function dtmfBody(m: SipMessage): "relay" | "bare" | null {
-  if (m.kind !== Kind.Request || m.bodyLen <= 0) return null;
-  const ct = m.getString(H.ContentType);
-  if (ct === undefined) return null;
-  // "*" matches any type or subtype, as the core's reader has it (a "*" subtype reads as dtmf-relay).
-  const t = /^\s*(application|\*)\s*\/\s*(dtmf-relay|dtmf|\*)\s*(;|$)/i.exec(ct);
-  if (t === null) return null;
-  return t[2]!.toLowerCase() === "dtmf" ? "bare" : "relay";
+/** The DTMF type of a request's body, as the core reads it (src/ua/call/dtmf.ts dtmfType), or None. */
+function dtmfBody(m: SipMessage): DtmfType {
+  return m.kind !== Kind.Request || m.bodyLen <= 0 ? DtmfType.None : dtmfType(m);
 }
 
 /** Every Signal value masked with as many '*' (the rest of the body kept). */
@@ -147,11 +136,11 @@ function maskedText(bytes: Uint8Array): string {
   const all = (): string => spanToString(bytes, 0, bytes.length);
   if (!parser.parse(bytes, bytes.length, scratch)) return maskSignals(all());
   const type = dtmfBody(scratch);
-  if (type === null) return all();
+  if (type === DtmfType.None) return all();
   const start = scratch.bodyStart;
   const head = spanToString(bytes, 0, start);
   const body = spanToString(bytes, start, bytes.length - start);
-  return head + (type === "relay" ? maskSignals(body) : body.replace(/\S/g, "*"));
+  return head + (type === DtmfType.Relay ? maskSignals(body) : body.replace(/\S/g, "*"));
 }
 
 interface Glyphs {

@@ -29,8 +29,8 @@ function isSpace(b: number): boolean {
   return b === 32 || b === 9;
 }
 
-/** What contentType() found. */
-const enum DtmfType {
+/** What dtmfType() found. */
+export const enum DtmfType {
   None = 0,
   Relay = 1,
   Bare = 2,
@@ -44,7 +44,7 @@ const enum DtmfType {
  * and subtype are looked at here: no MediaType reader of its own (issue #9:
  * some 20 heap slots for the station's life).
  */
-function contentType(msg: SipMessage): DtmfType {
+export function dtmfType(msg: SipMessage): DtmfType {
   const h = msg.first[H.ContentType]!;
   if (h < 0) return DtmfType.None;
   const buf = msg.buf;
@@ -82,7 +82,7 @@ export class DtmfReader {
    */
   read(msg: SipMessage): number {
     if (msg.bodyLen <= 0) return DtmfRead.NotDtmf;
-    switch (contentType(msg)) {
+    switch (dtmfType(msg)) {
       case DtmfType.Relay: return this.relay(msg.buf, msg.bodyStart, msg.bodyStart + msg.bodyLen);
       case DtmfType.Bare: return this.bare(msg.buf, msg.bodyStart, msg.bodyStart + msg.bodyLen);
       default: return DtmfRead.NotDtmf;
