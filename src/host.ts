@@ -37,6 +37,17 @@ export interface ClockHost {
   wake(delayMs: number): void;
 }
 
+/**
+ * Name resolution (a DNS A lookup): Net.resolve on the device, the system's
+ * resolver on Node. The host resolves the server's name once before the
+ * core starts (the UDP socket takes addresses); the core asks again only
+ * when the server stops answering (src/ua/server-name.ts).
+ */
+export interface ResolverHost {
+  /** Look `name` up; `done` gets an IPv4 address ("192.0.2.1"), or "" when it does not resolve. Called once, later. */
+  resolve(name: string, done: (address: string) => void): void;
+}
+
 /** What the host calls when the wake-up it was asked for is due. */
 export interface Wakeable {
   tick(): void;

@@ -4,7 +4,8 @@
  * the clock, socket and pins get their receivers afterwards through attach()
  * (app.ts), as the Node host does (hosts/node).
  */
-import { LogLevel, type HashHost, type LogHost, type RandomHost, type StorageHost } from "../../src/host";
+import Net from "net";
+import { LogLevel, type HashHost, type LogHost, type RandomHost, type ResolverHost, type StorageHost } from "../../src/host";
 import { TimerClock } from "./clock";
 import { DigestHash } from "./hash";
 import { createPins } from "./pins";
@@ -24,6 +25,15 @@ export interface ModdableHost {
   log: LogHost;
   pins: BoardPins;
   storage: StorageHost;
+  /** DNS, for the core to look the server's name up again when it stops answering (src/ua/server-name.ts). */
+  resolver: ResolverHost;
+}
+
+/** ResolverHost through lwIP's DNS (Net.resolve; it throws when its queue is full, which the core catches). */
+class NetResolver implements ResolverHost {
+  resolve(name: string, done: (address: string) => void): void {
+    Net.resolve(name, (_name: string, address?: string) => done(address ?? ""));
+  }
 }
 
 /** The pins, made at boot so the relay is driven off before anything else happens. */
@@ -51,5 +61,6 @@ export function createHost(settings: Settings, serverAddress: string, localAddre
     log,
     pins,
     storage,
+    resolver: new NetResolver(),
   };
 }

@@ -37,6 +37,8 @@ export function intercomSettings(s: Settings, serverAddress: string): IntercomSe
   const hasServer = serverAddress !== "";
   const account: AccountConfig = {
     registrarHost: serverAddress,
+    // A name (main.ts resolved it): looked up again should the server stop answering.
+    serverName: hasServer && s.sipServer !== serverAddress ? s.sipServer : undefined,
     registrarPort: s.sipPort,
     domain: s.sipDomain,
     user: s.sipUser,
@@ -187,6 +189,7 @@ export class App {
       pins: host.pins,
       udp: tap ?? host.udp,
       audio: this.audio,
+      resolver: host.resolver,
     }, settings);
     // RTP/RTCP per call slot on the configured ports (rtp_port, CallOptions.rtpPort): slot i on rtpPort + 2 i.
     attachMediaSockets(this.intercom, this.intercom.ua.calls[0]?.media.rtpPort ?? host.settings.rtpPort, host.udp.localAddress, host.log);

@@ -8,12 +8,13 @@
  * NodeIntercom (the core in this process) and XsIntercom (hosts/xs, the core
  * inside the XS engine, bridged) both implement it.
  */
-import { type AudioHost, LogLevel, type LogHost, type PinsHost, type UdpHost, type UdpReceiver } from "../../src/host";
+import { type AudioHost, LogLevel, type LogHost, type PinsHost, type ResolverHost, type UdpHost, type UdpReceiver } from "../../src/host";
 import { Intercom, IntercomEvent, type IntercomListener, type IntercomSettings } from "../../src/app/intercom";
 import { RegState } from "../../src/ua/registration";
 import { NodeClock } from "./clock";
 import { NodeHash } from "./hash";
 import { NodeRandom } from "./random";
+import { NodeResolver } from "./resolver";
 import { NodeUdp } from "./udp";
 import type { PacketTap } from "./pbx/tap";
 import { bindMediaSockets, closeMediaSockets, type MediaSocketPair } from "./audio/rtp-sockets";
@@ -110,6 +111,8 @@ export interface DoorRuntimeOptions {
 }
 
 export interface NodeIntercomOptions extends DoorRuntimeOptions {
+  /** How the server's name (settings.account.serverName) is looked up again (default NodeResolver: the system's resolver). */
+  resolver?: ResolverHost & { close?(): void };
   /** The core's listener, with the call object (called before onEvent). */
   listener?: IntercomListener;
 }
@@ -122,6 +125,7 @@ export class NodeIntercom implements DoorRuntime {
   /** RTP and RTCP sockets per call slot. */
   readonly media: MediaSocketPair[] = [];
   private audio: (AudioHost & { close?(): void }) | undefined;
+  private resolver: (ResolverHost & { close?(): void }) | undefined;
 
   private constructor(intercom: Intercom, udp: NodeUdp, clock: NodeClock, pins: LoggedPins) {
     this.intercom = intercom;
@@ -143,7 +147,8 @@ export class NodeIntercom implements DoorRuntime {
       onError: (e) => o.log?.log(LogLevel.Debug, `udp: ${e.message}`),
     });
     if (tapped !== null) tapped.inner = udp;
-    intercom = new Intercom({ clock, random: new NodeRandom(), hash: new NodeHash(), log: o.log, pins, udp: tapped ?? udp, audio: o.audio }, o.settings);
+    const resolver = o.resolver ?? new NodeResolver();
+    intercom = new Intercom({ clock, random: new NodeRandom(), hash: new NodeHash(), log: o.log, pins, udp: tapped ?? udp, audio: o.audio, resolver }, o.settings);
     if (tapped !== null) tapped.target = intercom.receiver;
     clock.attach(intercom.timers);
     const listener = o.listener;
@@ -164,6 +169,7 @@ export class NodeIntercom implements DoorRuntime {
     const runtime = new NodeIntercom(intercom, udp, clock, pins);
     runtime.media.push(...media);
     runtime.audio = o.audio;
+    runtime.resolver = resolver;
     return runtime;
   }
 
@@ -220,6 +226,7 @@ export class NodeIntercom implements DoorRuntime {
     this.clock.close();
     this.intercom.media.stopAll();
     this.audio?.close?.();
+    this.resolver?.close?.();
     await closeMediaSockets(this.media);
     await this.udp.close();
   }

@@ -15,7 +15,7 @@
  * UDP socket with `intercom.receiver` as its receiver, calls attach(udp),
  * attaches its clock to `intercom.timers`, then start().
  */
-import type { AudioHost, ClockHost, HashHost, LogHost, PinsHost, RandomHost, UdpHost, UdpReceiver } from "../host";
+import type { AudioHost, ClockHost, HashHost, LogHost, PinsHost, RandomHost, ResolverHost, UdpHost, UdpReceiver } from "../host";
 import { LogLevel, logEnabled } from "../host";
 import { CallMedia, type CallMediaListener } from "../media/call-media";
 import { Tone } from "../media/tone";
@@ -31,8 +31,9 @@ import { CallDirection, CallState, DtmfWay, EndReason, endReasonName } from "../
 import { CallPolicy, K_ACCEPT_ALL, K_ALLOW } from "../ua/call/capabilities";
 import type { CallOptions } from "../ua/call/config";
 import { Keepalive, type KeepaliveListener } from "../ua/keepalive";
-import { RegState, Registration, type RegistrationListener } from "../ua/registration";
+import { RegState, Registration, type RegistrationListener, STATUS_TIMEOUT, STATUS_TRANSPORT_ERROR } from "../ua/registration";
 import { Scratch } from "../ua/scratch";
+import { ServerName, type ServerNameListener } from "../ua/server-name";
 import { UserAgent, type UserAgentListener } from "../ua/user-agent";
 import { TrustPolicy } from "../ua/trust/trust-policy";
 import type { TrustSettings } from "../ua/trust/trust-settings";
@@ -69,6 +70,8 @@ export const enum IntercomEvent {
   Message = 14,
   /** Every target was tried, or the answered call ended. */
   HuntOver = 15,
+  /** The server's name gives another address now, and the station moved there (src/ua/server-name.ts). */
+  ServerMoved = 16,
 }
 
 export function intercomEventName(e: IntercomEvent): string {
@@ -88,6 +91,7 @@ export function intercomEventName(e: IntercomEvent): string {
     case IntercomEvent.WrongCode: return "wrong code";
     case IntercomEvent.Message: return "message";
     case IntercomEvent.HuntOver: return "hunt over";
+    case IntercomEvent.ServerMoved: return "server moved";
     default: return "?";
   }
 }
@@ -113,6 +117,8 @@ export interface IntercomHosts {
   udp?: UdpHost;
   /** The door's microphone and speaker (none: calls send silence, received audio is dropped). */
   audio?: AudioHost;
+  /** DNS: with account.serverName, the server's name is looked up again when the server stops answering (src/ua/server-name.ts). */
+  resolver?: ResolverHost;
 }
 
 export interface IntercomSettings {
@@ -166,7 +172,7 @@ const NO_TARGETS: readonly string[] = Object.freeze([]);
  * door opened (a TimerNode, issue #9: an entry of its own and the property
  * holding it cost 8 heap slots in XS, the entry's own fields here 5).
  */
-export class Intercom extends TimerNode implements UserAgentListener, RegistrationListener, KeepaliveListener, DoorbellListener, HuntListener, RelayListener, CallMediaListener {
+export class Intercom extends TimerNode implements UserAgentListener, RegistrationListener, KeepaliveListener, ServerNameListener, DoorbellListener, HuntListener, RelayListener, CallMediaListener {
   readonly layer: TransactionLayer;
   readonly ua: UserAgent;
   readonly registration: Registration | null;
@@ -179,6 +185,8 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
   readonly media: CallMedia;
   /** Who may call the door; its counters tell what was turned away. */
   readonly trust: TrustPolicy;
+  /** The server's name, looked up again when it stops answering: with account.serverName, a resolver host and no outbound proxy. */
+  readonly serverName: ServerName | null;
   listener: IntercomListener | undefined;
 
   private readonly settings: IntercomSettings;
@@ -239,6 +247,10 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
       account: settings.account, layer, timers, random: hosts.random, log: hosts.log, listener: this,
       intervalSeconds: settings.keepaliveSeconds, writer: scratch.w,
     });
+    const a = settings.account;
+    // With an outbound proxy the requests go there, named in their Route: the registrar's address is not where anything is sent.
+    const name = a.serverName !== undefined && a.serverName !== "" && (a.outboundProxyHost === undefined || a.outboundProxyHost === "") ? a.serverName : "";
+    this.serverName = name !== "" && hosts.resolver !== undefined ? new ServerName(name, a.registrarHost, hosts.resolver, timers, this, hosts.log) : null;
     this.doorbell = new Doorbell(timers, this, settings.debounceMs, settings.pressGuardMs);
     this.opener = new DoorOpener(timers, hosts.pins, settings.doorCode ?? "", settings.doorOpenMs, settings.maxWrongCodes, settings.lockoutMs);
     this.opener.listener = this;
@@ -293,11 +305,13 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     if (this.registration !== null) this.registration.start();
     else this.led.show(LedPattern.Idle);
     this.keepalive.start();
+    if (this.serverName !== null) this.serverName.start();
   }
 
   /** Orderly shutdown: hang up, stop the keepalive, remove the binding (the Unregistered event follows). */
   stop(): void {
     this.started = false;
+    if (this.serverName !== null) this.serverName.stop();
     this.hunt.stop();
     this.ua.hangupAll();
     this.keepalive.stop();
@@ -305,9 +319,10 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     else this.emit(IntercomEvent.Unregistered, null, "");
   }
 
-  /** The network came back (Wi-Fi reconnect): register again at once. */
+  /** The network came back (Wi-Fi reconnect): register again at once, and look the server's name up again (another network may see it elsewhere). */
   networkUp(): void {
     if (this.registration !== null) this.registration.refreshNow();
+    if (this.serverName !== null) this.serverName.check("network up");
   }
 
   /** A debounced doorbell press (key, control datagram). */
@@ -455,6 +470,8 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     if (state === RegState.Registered && was !== RegState.Registered) this.emit(IntercomEvent.Registered, null, String(status));
     else if (state === RegState.Unregistered) this.emit(IntercomEvent.Unregistered, null, String(status));
     else if (state === RegState.Backoff || state === RegState.AuthFailed) this.emit(IntercomEvent.RegistrationFailed, null, String(status));
+    // No answer at all (registration.ts reports 408/503 for a timeout or a send error; a server's own 408/503 also asks, harmlessly).
+    if (state === RegState.Backoff && (status === STATUS_TIMEOUT || status === STATUS_TRANSPORT_ERROR) && this.serverName !== null) this.serverName.check("no answer to REGISTER");
     this.refreshLed();
   }
 
@@ -462,7 +479,22 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     this.serverLost = true;
     this.emit(IntercomEvent.ServerLost, null, "");
     if (this.registration !== null) this.registration.onServerLost();
+    if (this.serverName !== null) this.serverName.check("server lost");
     this.refreshLed();
+  }
+
+  /**
+   * ServerNameListener: the server's name gives another address now. New
+   * requests go there (calls' next hop, keepalive, a REGISTER at once, since
+   * the server there may hold no binding of ours) and its requests are the
+   * trusted server's; the old address is no longer trusted as the server.
+   */
+  onServerMoved(from: string, to: string): void {
+    this.ua.moveServer(from, to);
+    this.trust.moveServer(from, to);
+    this.keepalive.moveServer(to);
+    if (this.registration !== null) this.registration.moveServer(to);
+    this.emit(IntercomEvent.ServerMoved, null, this.serverName !== null ? this.serverName.name + " " + from + " -> " + to : to);
   }
 
   onServerAlive(): void {

@@ -11,6 +11,13 @@ export interface AccountConfig {
   registrarHost: string;
   /** Default 5060 (RFC 3261 §19.1.2). */
   registrarPort?: number;
+  /**
+   * The DNS name `registrarHost` was resolved from (by the host, before
+   * start). With a resolver host (ResolverHost) and no outbound proxy, the
+   * core looks it up again when the server stops answering, and moves to
+   * its new address (src/ua/server-name.ts).
+   */
+  serverName?: string;
   /** The domain of the address-of-record and of the REGISTER Request-URI (§10.2); default registrarHost. */
   domain?: string;
   /** User part of the address-of-record (sip:user@domain) and of the Contact. */

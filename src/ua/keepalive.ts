@@ -27,7 +27,7 @@ import { TimerNode, type TimerQueue } from "../sip/timer/timer-queue";
 import { TimerKind } from "../sip/timer/timer-kind";
 import type { ClientFailure, ClientTransactionHandle, ClientTransactionUser, TransactionLayerApi } from "../sip/transaction/api";
 import { type AccountConfig, DEFAULT_USER_AGENT, hostForUri, nextHopHost, nextHopPort } from "./account";
-import { packNumbers } from "../util/packed-numbers";
+import { packNumbers, replacePacked } from "../util/packed-numbers";
 import { writePacked } from "./packed-text";
 
 export interface KeepaliveListener {
@@ -99,10 +99,10 @@ export class Keepalive extends TimerNode implements ClientTransactionUser {
   private readonly log: LogHost | undefined;
   private readonly listener: KeepaliveListener | undefined;
   private readonly w: SipWriter;
-  private readonly address: string;
-  private readonly n: Float64Array;
+  private address: string;
+  private n: Float64Array;
   /** The bytes of n's buffer: the texts. */
-  private readonly b: Uint8Array;
+  private b: Uint8Array;
   private tx: ClientTransactionHandle | null = null;
 
   constructor(options: KeepaliveOptions) {
@@ -175,6 +175,25 @@ export class Keepalive extends TimerNode implements ClientTransactionUser {
     n[K.Running] = 1;
     n[K.Misses] = 0;
     this.timers.start(this, n[K.IntervalMs]!, TimerKind.User);
+  }
+
+  /**
+   * The server moved (src/ua/server-name.ts): OPTIONS go to `address` from
+   * now on (Request-URI and To name it, §11). The one under way went to the
+   * old address: it is forgotten, and the next goes one interval from now.
+   */
+  moveServer(address: string): void {
+    const n = this.n;
+    const target = "sip:" + hostForUri(address) + ":" + n[K.Port]!;
+    let m = replacePacked(n, K.RequestLine, K.Count - K.RequestLine - 1, 0, "OPTIONS " + target + " SIP/2.0\r\n");
+    m = replacePacked(m, K.RequestLine, K.Count - K.RequestLine - 1, K.To - K.RequestLine, "To: <" + target + ">\r\n");
+    this.n = m;
+    this.b = new Uint8Array(m.buffer);
+    this.address = address;
+    if (this.tx !== null) {
+      this.tx = null;
+      this.schedule();
+    }
   }
 
   stop(): void {

@@ -165,7 +165,7 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
   private readonly www: DigestSession;
   /** Made on the first 407 (registrars answer REGISTER with 401; a proxy that challenges it is rare), then kept: its state holds the nonce. */
   private proxyAuth: DigestSession | null = null;
-  private readonly address: string;
+  private address: string;
   /** Our Contact as last sent, the one to remove, and the last mapping a server reported. */
   private readonly contact: ContactAddress;
   private readonly oldContact: ContactAddress;
@@ -298,6 +298,27 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
         this.n[R.Failures] = 0;
         this.register();
       }
+    } catch (e) {
+      this.caught(e);
+    }
+  }
+
+  /**
+   * The server moved (src/ua/server-name.ts): REGISTERs go to `address`
+   * from now on, and one goes now, since the server there may hold no
+   * binding of ours. A REGISTER under way went to the old address: it is
+   * forgotten (an answer to it is a stale transaction's, ignored).
+   */
+  moveServer(address: string): void {
+    try {
+      this.address = address;
+      const st = this.state;
+      if (this.n[R.Stopping] === 1 || st === RegState.Unregistered || st === RegState.Unregistering) return;
+      this.tx = null;
+      this.n[R.AliveDuringTx] = 0;
+      this.timers.stop(this);
+      this.n[R.Failures] = 0;
+      this.register();
     } catch (e) {
       this.caught(e);
     }

@@ -234,6 +234,15 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     return true;
   }
 
+  /**
+   * The server moved (src/ua/server-name.ts): new calls go to `to`. Calls
+   * under way keep their dialog's remote target and route set (§12.2.1.1).
+   */
+  moveServer(from: string, to: string): void {
+    const cfg = this.config;
+    if (cfg.proxyHost === from) cfg.proxyHost = to;
+  }
+
   /** Hang up every call (shutdown). */
   hangupAll(): void {
     for (let i = 0; i < this.calls.length; i++) {

@@ -32,3 +32,25 @@ export function packNumbers(count: number, table: number, texts: readonly string
   return n;
 }
 
+
+/**
+ * A copy of a packNumbers() store with text `i` of its `texts` replaced:
+ * the numbers, the other texts and the extra bytes as they were, the text
+ * offsets after `i` moved. For a rare change (the server's new address,
+ * src/ua/server-name.ts); it allocates a new store.
+ */
+export function replacePacked(n: Float64Array, table: number, texts: number, i: number, text: string): Float64Array {
+  const src = new Uint8Array(n.buffer);
+  const start = n[table + i]!;
+  const end = n[table + i + 1]!;
+  const len = utf8Length(text);
+  const store = new ArrayBuffer(src.length - (end - start) + len);
+  const m = new Float64Array(store, 0, n.length);
+  const dst = new Uint8Array(store);
+  dst.set(src.subarray(0, start));
+  utf8Write(text, dst, start);
+  dst.set(src.subarray(end), start + len);
+  const shift = len - (end - start);
+  for (let k = i + 1; k <= texts; k++) m[table + k] = n[table + k]! + shift;
+  return m;
+}

@@ -431,14 +431,16 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
 /**
  * The server's host name resolved to the address its datagrams come from:
  * the core trusts the registrar by the address and port the transport
- * reports (src/ua/trust). The name stays the SIP domain.
+ * reports (src/ua/trust). The name stays the SIP domain, and the server's
+ * name, looked up again should the server stop answering.
  */
 async function resolved(account: AccountConfig, log: NodeLog): Promise<AccountConfig> {
   const host = account.registrarHost;
   if (isIP(host) !== 0) return account;
   const { address } = await lookup(host, { family: 4 }).catch(() => lookup(host));
   log.log(LogLevel.Info, `run: ${host} is ${address}`);
-  return { ...account, registrarHost: address, domain: account.domain ?? host };
+  // The name is kept: the core looks it up again when the server stops answering (src/ua/server-name.ts).
+  return { ...account, registrarHost: address, domain: account.domain ?? host, serverName: host };
 }
 
 /** Keys on a terminal, lines otherwise; ends on quit, end of input, SIGINT or SIGTERM. */

@@ -76,8 +76,8 @@ export class CallConfig {
   readonly displayName: string;
   readonly authUser: string;
   readonly password: string;
-  /** Where out-of-dialog requests go (§8.1.2): the outbound proxy, else the registrar (its port is proxyPort). */
-  readonly proxyHost: string;
+  /** Where out-of-dialog requests go (§8.1.2): the outbound proxy, else the registrar (its port is proxyPort); moved with the server (UserAgent.moveServer). */
+  proxyHost: string;
   /** The bytes of n's buffer: the lines (see Line) end to end after the numbers. */
   private readonly bytes: Uint8Array;
   /** The numbers (see Num), then where each line starts and the last one ends (packNumbers). */

@@ -147,8 +147,8 @@ export class TrustPolicy implements RequestScreen {
   /** The stateless 403's To tag, in n's buffer after the numbers. */
   private readonly tag: Uint8Array;
   /** The registrar's and the outbound proxy's addresses ("" when none; ports in n): two strings, not two arrays. */
-  private readonly server0: string;
-  private readonly server1: string;
+  private server0: string;
+  private server1: string;
   /** Made only when an allowlist is configured. */
   private readonly allow: SourceList | null;
   private readonly clock: TrustClock;
@@ -270,6 +270,14 @@ export class TrustPolicy implements RequestScreen {
 
   writeRejection(w: SipWriter, msg: SipMessage): boolean {
     return writeStatelessReject(w, msg, this.tag, this.n[T.Key1]!, this.n[T.Key2]!);
+  }
+
+  /** The server moved (src/ua/server-name.ts): its requests come from `to` now, and `from` is no longer trusted as the server. */
+  moveServer(from: string, to: string): void {
+    const f = serverAddress(from);
+    if (f === "") return;
+    if (this.server0 === f) this.server0 = serverAddress(to);
+    if (this.server1 === f) this.server1 = serverAddress(to);
   }
 
   // ---- internals ---------------------------------------------------------------

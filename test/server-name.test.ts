@@ -1,0 +1,165 @@
+/*
+ * The server's name looked up again (src/ua/server-name.ts), on the virtual
+ * clock with a resolver host the test answers by hand: when lookups are
+ * asked (at most one at a time, RESOLVE_INTERVAL_MS apart, a lookup never
+ * answered given up after that long), what an answer does (the same
+ * address: nothing; none: stay; another: move, once), nothing after stop(),
+ * and nothing escapes from a resolver or listener that throws. And
+ * replacePacked (src/util/packed-numbers.ts), which the keepalive uses to
+ * name the new address.
+ */
+import { describe, expect, it } from "vitest";
+import type { ResolverHost } from "../src/host";
+import { RESOLVE_INTERVAL_MS, ServerName } from "../src/ua/server-name";
+import { packNumbers, replacePacked } from "../src/util/packed-numbers";
+import { MemoryLog } from "./support/registrar-setup";
+import { VirtualClock } from "./support/virtual-clock";
+
+/** A resolver whose answers the test gives: each lookup waits in `asked` until answer() is called. */
+class HandResolver implements ResolverHost {
+  readonly asked: Array<{ name: string; done: (address: string) => void }> = [];
+  throws = false;
+
+  resolve(name: string, done: (address: string) => void): void {
+    if (this.throws) throw new Error("DNS queue full");
+    this.asked.push({ name, done });
+  }
+
+  answer(address: string): void {
+    const q = this.asked.shift();
+    if (q === undefined) throw new Error("no lookup under way");
+    q.done(address);
+  }
+}
+
+function rig(o: { listenerThrows?: boolean } = {}) {
+  const clock = new VirtualClock(1000);
+  const resolver = new HandResolver();
+  const log = new MemoryLog();
+  const moves: Array<[string, string]> = [];
+  const sn = new ServerName("pbx.example", "192.0.2.1", resolver, clock, {
+    onServerMoved: (from, to) => {
+      moves.push([from, to]);
+      if (o.listenerThrows === true) throw new Error("listener failed");
+    },
+  }, log);
+  sn.start();
+  return { clock, resolver, log, moves, sn };
+}
+
+describe("ServerName: when the name is looked up again", () => {
+  it("once per failure, but at most one lookup per RESOLVE_INTERVAL_MS, and one at a time", () => {
+    const { clock, resolver, sn } = rig();
+    sn.check("server lost");
+    expect(resolver.asked.map((q) => q.name)).toEqual(["pbx.example"]);
+    expect(sn.busy).toBe(true);
+    // More failures while it runs, and soon after: no second lookup.
+    sn.check("no answer to REGISTER");
+    resolver.answer("192.0.2.1");
+    expect(sn.busy).toBe(false);
+    clock.advance(RESOLVE_INTERVAL_MS - 1);
+    sn.check("no answer to REGISTER");
+    expect(resolver.asked.length).toBe(0);
+    expect(sn.lookups).toBe(1);
+    clock.advance(1);
+    sn.check("no answer to REGISTER");
+    expect(resolver.asked.length).toBe(1);
+    expect(sn.lookups).toBe(2);
+  });
+
+  it("a lookup the host never answers is given up after RESOLVE_INTERVAL_MS; a late answer still counts", () => {
+    const { clock, resolver, sn, moves } = rig();
+    sn.check("server lost");
+    clock.advance(RESOLVE_INTERVAL_MS);
+    sn.check("server lost");
+    expect(resolver.asked.length).toBe(2);
+    resolver.answer("192.0.2.7");
+    expect(moves).toEqual([["192.0.2.1", "192.0.2.7"]]);
+    resolver.answer("192.0.2.7");
+    expect(moves.length).toBe(1);
+    expect(sn.address).toBe("192.0.2.7");
+  });
+
+  it("before start() and after stop(): no lookup, and an answer under way is ignored", () => {
+    const { resolver, sn, moves } = rig();
+    sn.check("server lost");
+    sn.stop();
+    resolver.answer("192.0.2.9");
+    expect(moves).toEqual([]);
+    expect(sn.address).toBe("192.0.2.1");
+    sn.check("server lost");
+    expect(resolver.asked.length).toBe(0);
+  });
+});
+
+describe("ServerName: what an answer does", () => {
+  it("the same address: nothing moves", () => {
+    const { resolver, sn, moves, log } = rig();
+    sn.check("server lost");
+    resolver.answer("192.0.2.1");
+    expect(moves).toEqual([]);
+    expect(sn.moves).toBe(0);
+    expect(log.lines.some((l) => l.includes("pbx.example is still 192.0.2.1"))).toBe(true);
+  });
+
+  it("no address (the name does not resolve now): the station stays, with a warning", () => {
+    const { clock, resolver, sn, moves, log } = rig();
+    sn.check("server lost");
+    resolver.answer("");
+    expect(moves).toEqual([]);
+    expect(sn.unresolved).toBe(1);
+    expect(sn.address).toBe("192.0.2.1");
+    expect(log.lines.some((l) => l.includes("pbx.example does not resolve now; staying at 192.0.2.1"))).toBe(true);
+    // Asked again at the next failure after the interval: now it has moved.
+    clock.advance(RESOLVE_INTERVAL_MS);
+    sn.check("no answer to REGISTER");
+    resolver.answer("198.51.100.4");
+    expect(moves).toEqual([["192.0.2.1", "198.51.100.4"]]);
+    expect(log.lines.some((l) => l.includes("pbx.example is 198.51.100.4 now, no longer 192.0.2.1: moving there"))).toBe(true);
+  });
+
+  it("another address: the listener moves the station, from the address in use to the new one", () => {
+    const { clock, resolver, sn, moves } = rig();
+    sn.check("server lost");
+    resolver.answer("198.51.100.4");
+    clock.advance(RESOLVE_INTERVAL_MS);
+    sn.check("server lost");
+    resolver.answer("198.51.100.5");
+    expect(moves).toEqual([["192.0.2.1", "198.51.100.4"], ["198.51.100.4", "198.51.100.5"]]);
+    expect(sn.moves).toBe(2);
+  });
+
+  it("a resolver that throws (lwIP's DNS queue full) or a listener that throws: nothing escapes, the next lookup works", () => {
+    const { clock, resolver, sn, log } = rig({ listenerThrows: true });
+    resolver.throws = true;
+    expect(() => sn.check("server lost")).not.toThrow();
+    expect(sn.busy).toBe(false);
+    expect(log.lines.some((l) => l.includes("cannot look up pbx.example: Error: DNS queue full"))).toBe(true);
+    resolver.throws = false;
+    clock.advance(RESOLVE_INTERVAL_MS);
+    sn.check("server lost");
+    expect(() => resolver.answer("198.51.100.4")).not.toThrow();
+    expect(sn.address).toBe("198.51.100.4");
+    expect(log.lines.some((l) => l.includes("server: Error: listener failed"))).toBe(true);
+  });
+});
+
+describe("replacePacked", () => {
+  it("replaces one text, keeps the numbers, the other texts and the extra bytes, and moves the offsets after it", () => {
+    const n = packNumbers(6, 2, ["OPTIONS sip:192.0.2.1:5060 SIP/2.0\r\n", "From: x", "To: <sip:192.0.2.1:5060>\r\n"], 3);
+    n[0] = 42;
+    n[1] = 7.5;
+    const bytes = new Uint8Array(n.buffer);
+    bytes[bytes.length - 1] = 9;
+    const text = (m: Float64Array, i: number): string => Buffer.from(new Uint8Array(m.buffer).subarray(m[2 + i]!, m[3 + i]!)).toString();
+    const m = replacePacked(n, 2, 3, 0, "OPTIONS sip:198.51.100.40:5060 SIP/2.0\r\n");
+    const k = replacePacked(m, 2, 3, 2, "To: <sip:198.51.100.40:5060>\r\n");
+    expect([k[0], k[1]]).toEqual([42, 7.5]);
+    expect([text(k, 0), text(k, 1), text(k, 2)]).toEqual(["OPTIONS sip:198.51.100.40:5060 SIP/2.0\r\n", "From: x", "To: <sip:198.51.100.40:5060>\r\n"]);
+    const kb = new Uint8Array(k.buffer);
+    expect(kb.length).toBe(bytes.length + 8); // "198.51.100.40" is 4 bytes longer than "192.0.2.1", twice
+    expect(Array.from(kb.subarray(kb.length - 3))).toEqual([0, 0, 9]);
+    // The original is untouched.
+    expect(text(n, 0)).toBe("OPTIONS sip:192.0.2.1:5060 SIP/2.0\r\n");
+  });
+});
