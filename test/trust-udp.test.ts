@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { IntercomEvent } from "../src/app/intercom";
+import type { CallOptions } from "../src/ua/call/config";
 import { UntrustedAction, type TrustSettings } from "../src/ua/trust/trust-settings";
 import { LoopbackPbx, type PacketEvent } from "../hosts/node/pbx/index";
 import { summarize } from "../hosts/node/ladder";
@@ -30,13 +31,13 @@ interface Setup {
   stranger: PbxClient;
 }
 
-async function setup(trust?: TrustSettings): Promise<Setup> {
+async function setup(trust?: TrustSettings, calls?: CallOptions): Promise<Setup> {
   const packets: PacketEvent[] = [];
   const pbx = await LoopbackPbx.start({ answerMs: 80, dtmfDelayMs: 30, dtmfGapMs: 5, hangupMs: 200, callHoldMs: 200, doorCode: CODE, tap: (ev) => packets.push(ev) });
   cleanups.push(() => pbx.stop());
   const events: IntercomEvent[] = [];
   const door = await NodeIntercom.create({
-    settings: { account: pbx.door.account, targets: [pbx.door.extension], doorCode: CODE, doorOpenMs: 100, keepaliveSeconds: 1, trust },
+    settings: { account: pbx.door.account, targets: [pbx.door.extension], doorCode: CODE, doorOpenMs: 100, keepaliveSeconds: 1, trust, calls },
     onEvent: (e) => events.push(e),
   });
   cleanups.push(() => door.stop(1000));
@@ -47,11 +48,11 @@ async function setup(trust?: TrustSettings): Promise<Setup> {
   return { pbx, door, events, packets, stranger };
 }
 
-function invite(c: PbxClient, doorPort: number, callId = `${hex(8)}@stranger`): string {
+function invite(c: PbxClient, doorPort: number, callId = `${hex(8)}@stranger`, via = c.via()): string {
   const body = DOOR_SDP;
   return [
     `INVITE sip:door@127.0.0.1:${doorPort} SIP/2.0`,
-    `Via: ${c.via()}`,
+    `Via: ${via}`,
     "Max-Forwards: 70",
     `From: <sip:ghost@${c.hostPort}>;tag=${hex(4)}`,
     `To: <sip:door@127.0.0.1:${doorPort}>`,
@@ -131,6 +132,40 @@ describe("trusted sources on real UDP", () => {
     expect(ic.trust.counters).toMatchObject({ dropped: 3, rejected: 0 });
     expect(ic.layer.serverCount).toBe(0);
     expect(ic.ua.activeCalls).toBe(0);
+  }, 30_000);
+
+  it("untrusted=drop: a CANCEL of a ringing call from another socket than its INVITE (a proxy farm) ends the call; a CANCEL of nothing gets nothing", async () => {
+    const proxy = await PbxClient.open();
+    const farm = await PbxClient.open();
+    cleanups.push(() => proxy.close(), () => farm.close());
+    // The door rings 10 s before it answers; only the proxy's socket is trusted.
+    const { door, events } = await setup({ untrusted: UntrustedAction.Drop, allow: [`127.0.0.1:${proxy.port}`] }, { autoAnswerMs: 10_000 });
+    const ic = door.intercom;
+    const via = proxy.via();
+    const callId = `${hex(8)}@proxy`;
+    const inv = invite(proxy, door.localPort, callId, via);
+    proxy.send(inv, door.localPort);
+    await proxy.response("INVITE", 180);
+    expect(events).toContain(IntercomEvent.Incoming);
+    // §9.1: the CANCEL has the INVITE's Request-URI, Call-ID, To, From, CSeq number and top Via; here from another socket.
+    const head = inv.split("\r\n");
+    const cancel = [
+      head[0]!.replace("INVITE", "CANCEL"), `Via: ${via}`, "Max-Forwards: 70", head.find((l) => l.startsWith("From:"))!,
+      head.find((l) => l.startsWith("To:"))!, `Call-ID: ${callId}`, "CSeq: 1 CANCEL", "Content-Length: 0", "", "",
+    ].join("\r\n");
+    farm.send(cancel, door.localPort);
+    // rport: the CANCEL's answer goes where the CANCEL came from, the INVITE's 487 where the INVITE came from.
+    await farm.response("CANCEL", 200);
+    await proxy.response("INVITE", 487);
+    await until(() => ic.ua.activeCalls === 0, "the call to end");
+    expect(events).not.toContain(IntercomEvent.CallUp);
+    expect(ic.trust.counters.dropped).toBe(0);
+    // A CANCEL of no INVITE the door holds, from the untrusted socket: dropped (a 481 would tell it a SIP device is here).
+    farm.send(cancel.replace(via, farm.via()), door.localPort);
+    await until(() => ic.trust.counters.dropped === 1, "the stray CANCEL to be dropped");
+    farm.send(options(farm, farm.port), farm.port);
+    await until(() => farm.all.some((m) => m.msg.isRequest), "the stranger's own datagram");
+    expect(farm.all.filter((m) => !m.msg.isRequest).map((m) => `${m.msg.status} ${m.msg.cseq.method}`)).toEqual(["200 CANCEL"]);
   }, 30_000);
 
   it("an allowlisted socket may call the door", async () => {

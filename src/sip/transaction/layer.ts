@@ -419,7 +419,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   }
 
   onRequest(msg: SipMessage, address: string, port: number): void {
-    if (this.screen !== null && this.screened(msg, address, port)) return;
+    if (this.screen !== null && !this.cancelsHeldInvite(msg) && this.screened(msg, address, port)) return;
     const passed = this.checker.check(msg, this.policy());
     const checker = this.checker;
     if (msg.method === Method.ACK) {
@@ -750,6 +750,21 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
         this.userError("onCancel", error);
       }
     }
+  }
+
+  /**
+   * A CANCEL that matches an INVITE server transaction the layer holds
+   * (§9.2: the INVITE's branch, in the CANCEL's top Via, §9.1) is about a
+   * request the screen already let in, not a stranger's new one: it skips
+   * the screen. It may come from another socket than the INVITE (a proxy
+   * farm), and with untrusted=drop it would otherwise be dropped and leave
+   * the door ringing until its timeout. Only a sender that saw the INVITE
+   * knows its branch.
+   */
+  private cancelsHeldInvite(msg: SipMessage): boolean {
+    if (msg.method !== Method.CANCEL) return false;
+    const key = this.key;
+    return keyFromRequest(key, msg, Method.INVITE) && this.findServer(key, Method.INVITE) !== null;
   }
 
   /** True when the screen rejected (answered statelessly, §8.2.7) or dropped the request: no transaction is taken. */

@@ -28,7 +28,9 @@
  * out) is dropped too, and counted as dropped, and so is one whose To tag
  * names no live dialog (a 481 would tell the stranger as much); a request of
  * a live dialog passes from any source, as a peer that moved (a NAT) must
- * still reach its dialog.
+ * still reach its dialog. A CANCEL of an INVITE the door holds never comes
+ * here: the transaction layer lets it pass first (layer.ts,
+ * cancelsHeldInvite), whatever socket it comes from.
  *
  * Requests from known SIP scanners (scanner.ts) are dropped whatever their
  * method or source.
