@@ -492,18 +492,57 @@ describe("audio in calls (virtual clock)", () => {
     expect(nextReport(r, rtcp)).toBe(`${PEER}:31001`);
   });
 
-  it("RTCP the peer sent before its first RTP stays where reports go when RTP latches elsewhere (its own RTCP wins)", () => {
+  it("RTCP from an address that is not the peer's (not its SDP's, not its RTP's) is dropped and teaches nothing; the peer's own RTCP from its latched address wins", () => {
     const natted = offer().replace(/IN IP4 198\.51\.100\.7/g, "IN IP4 10.1.2.3");
     const { r, rtcp } = setup();
     answeredCall(r, natted);
+    const session = r.intercom.media.session;
     const rr = new Uint8Array([0x80, 201, 0, 1, 0x0a, 0x0b, 0x0c, 0x0d]);
     r.intercom.rtcpReceiver(0)!.receive(rr, rr.length, "198.51.100.8", 40001);
+    expect(session.rtcpReceived).toBe(0);
+    expect(session.dropped).toBe(1);
     for (let i = 0; i < 10; i++) {
       phoneAudio(r, 30000, 7 + i, 160 * i, 440);
       r.advance(20);
     }
-    expect(r.intercom.media.session.remoteAddress).toBe(PEER);
-    expect(nextReport(r, rtcp)).toBe("198.51.100.8:40001");
+    expect(session.remoteAddress).toBe(PEER);
+    // Reports follow the RTP latch (the NAT), not the stranger.
+    expect(nextReport(r, rtcp)).toBe(`${PEER}:30001`);
+    // The stranger again, now that RTP is latched: still nothing.
+    r.intercom.rtcpReceiver(0)!.receive(rr, rr.length, "198.51.100.8", 40001);
+    expect(nextReport(r, rtcp)).toBe(`${PEER}:30001`);
+    // The peer's RTCP from the latched address (another port: the NAT's RTCP mapping) is learned.
+    phoneRtcp(r, 40001);
+    expect(session.rtcpReceived).toBe(1);
+    expect(nextReport(r, rtcp)).toBe(`${PEER}:40001`);
+    expect(session.dropped).toBe(2);
+  });
+
+  it("symmetric RTCP learns only from the peer's addresses: the SDP's c= before any RTP, a=rtcp's own address; a stranger carrying our SSRC in a report block moves nothing", () => {
+    const { r, rtcp } = setup();
+    answeredCall(r, offer() + "a=rtcp:53000 IN IP4 203.0.113.9\r\n");
+    const session = r.intercom.media.session;
+    // An RR with a report block about our own stream (our SSRC), as a stranger who sniffed it would send.
+    const ours = session.ssrc;
+    const rr = new Uint8Array(32);
+    rr.set([0x81, 201, 0, 7, 0x0a, 0x0b, 0x0c, 0x0d, ours >>> 24, (ours >>> 16) & 0xff, (ours >>> 8) & 0xff, ours & 0xff]);
+    r.intercom.rtcpReceiver(0)!.receive(rr, rr.length, "192.0.2.66", 9999);
+    expect(session.rtcpReceived).toBe(0);
+    expect(nextReport(r, rtcp)).toBe("203.0.113.9:53000");
+    // From a=rtcp's own address, another port: learned.
+    r.intercom.rtcpReceiver(0)!.receive(rr, rr.length, "203.0.113.9", 53010);
+    expect(session.rtcpReceived).toBe(1);
+    expect(nextReport(r, rtcp)).toBe("203.0.113.9:53010");
+    // From the SDP's c= address (no RTP has come: nothing is latched): learned.
+    r.intercom.rtcpReceiver(0)!.receive(rr, rr.length, PEER, 53020);
+    expect(session.latched).toBe(false);
+    expect(session.rtcpReceived).toBe(2);
+    expect(nextReport(r, rtcp)).toBe(`${PEER}:53020`);
+    // A stranger once more: reports stay with the peer.
+    r.intercom.rtcpReceiver(0)!.receive(rr, rr.length, "192.0.2.66", 53020);
+    expect(nextReport(r, rtcp)).toBe(`${PEER}:53020`);
+    expect(session.rtcpReceived).toBe(2);
+    expect(session.dropped).toBe(2);
   });
 
   it("hold: a sendonly re-INVITE stops our sending; sendrecv again resumes with a marker", () => {

@@ -47,6 +47,15 @@ describe("media allocation under XS, per packet", () => {
     console.log(`${name}: ${Math.round(m.perIteration.compute)} compute per packet, ${m.slots} slots, ${m.chunkBytes} chunk bytes over ${m.iterations}`);
   });
 
+  it.each([
+    ["the peer's RTCP (SR about our stream) from its a=rtcp address, learned", "rtcpFromPeer"],
+    ["a stranger's RTCP, dropped by the source check", "rtcpFromStranger"],
+  ])("RTCP received (RtpSession.receiveRtcp): %s: 0 slots, 0 chunk bytes", async (name, exportName) => {
+    const m = await measure({ entry: "test/xs/fixtures/rtcp-receive.ts", exportName, iterations: ITERATIONS, warmup: 20 });
+    expectZero(m);
+    console.log(`RTCP in, ${name}: ${Math.round(m.perIteration.compute)} compute per packet, ${m.slots} slots, ${m.chunkBytes} chunk bytes over ${m.iterations}`);
+  });
+
   it("a call in progress, per 20 ms: a packet in, the media clock's frame out and played, RTCP when due (Intercom, timer queue): 0 slots, 0 chunk bytes", async () => {
     const m = await measure({ entry: "test/xs/fixtures/media-call.ts", exportName: "callTick", iterations: ITERATIONS, warmup: 20 });
     expectZero(m);

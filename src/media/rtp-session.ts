@@ -29,7 +29,9 @@
  * (RFC 3605 a=rtcp: a port, maybe an address of its own), else to its RTP
  * port + 1 (§11), until the peer's own RTCP comes: then to where that comes
  * from (symmetric RTCP, RFC 4961), which behind a NAT is the only place
- * that reaches it. An SDP that names another RTCP destination than the last
+ * that reaches it. Only RTCP from the peer's address (the RTP latch's, or
+ * one its SDP named) counts: anyone else's is dropped (receiveRtcp). An
+ * SDP that names another RTCP destination than the last
  * one (a re-INVITE or UPDATE with a new a=rtcp, or without one after one)
  * is followed at once, until the peer's RTCP comes again; an SDP that names
  * the same keeps what was learned. Until the peer's RTCP comes, RTCP
@@ -254,7 +256,7 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
   get packetsReceived(): number {
     return this.numbers[N.SessionPacketsReceived]!;
   }
-  /** Datagrams dropped: malformed, an unknown payload type, a foreign source, or RTP while not receiving. */
+  /** Datagrams dropped: malformed, an unknown payload type, a foreign source (RTP or RTCP), or RTP while not receiving. */
   get dropped(): number {
     return this.numbers[N.SessionDropped]!;
   }
@@ -545,11 +547,19 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
     return true;
   }
 
-  /** An RTCP datagram on our RTCP port. */
+  /**
+   * An RTCP datagram on our RTCP port. Only the peer's is taken (RFC 4961
+   * §4 learns where to send from what arrives, and RFC 3550 §9 leaves the
+   * check of who sent it to us): its source address must be the peer's, the
+   * RTP latch's or one its SDP named (c=, or a=rtcp's own address, RFC
+   * 3605); any port of it (a NAT maps RTCP to its own). Anything else is
+   * dropped whole, so a stranger who learns our SSRC and port can neither
+   * redirect our reports nor feed our round-trip figures.
+   */
   receiveRtcp(data: Uint8Array, length: number, address: string, port: number): void {
     const n = this.numbers;
     if (n[N.SessionActive] === 0) return;
-    if (!this.rtcpIn.read(data, length, n[N.SessionSsrc]!)) {
+    if (!this.peerAddress(n, address) || !this.rtcpIn.read(data, length, n[N.SessionSsrc]!)) {
       n[N.SessionDropped]++;
       return;
     }
@@ -562,6 +572,15 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
       n[N.SessionLastSr] = n[N.RtcpSrMiddle]!;
       this.times[T.SessionLastSrAt] = this.clock.now();
     }
+  }
+
+  /**
+   * Is `address` the peer's: where its RTP is latched (or, before that, the
+   * SDP's RTP address), the SDP's c= address, or a=rtcp's own address? Strings
+   * compared as the RTP latch compares them (no copy, no chunk in XS).
+   */
+  private peerAddress(n: Uint32Array, address: string): boolean {
+    return address === this.remoteAddress || address === this.sdpAddress || (n[N.SessionSdpRtcpIp4] !== 0 && address === this.rtcpIp4Text);
   }
 
   /** Send a report when one is due (the media clock calls this every frame). */
