@@ -7,6 +7,22 @@
  *     others are cancelled (RFC 3261 §9.1).
  * The hunt is over when a call was answered and has ended, or when every
  * target was tried.
+ *
+ * A transfer stays in the hunt. The phone that answered may transfer the
+ * door by REFER (RFC 3515 §2.4.3: the door places a new call to the
+ * Refer-To target, and the referring dialog usually ends with the phone's
+ * BYE once the NOTIFY tells it the outcome, or at once for a blind
+ * transfer). For the visitor nothing ended: the doorbell was answered once
+ * and they are still talking to someone, now the target. So the call the
+ * door places for a REFER in a call of the hunt joins the hunt: the hunt is
+ * over ("answered") when the last of its calls ends, the transferred ones
+ * included; until then it is running, the button (hangup) and stop() end
+ * the transferred call too, and the LED and the door code follow whichever
+ * call is up (the intercom and the media look at the calls themselves, and
+ * the transferred call is one the door placed at a trusted peer's request).
+ * A transfer that fails (target busy, no answer) leaves the referring call
+ * as it was, still in the hunt. No separate "transferred" event: the
+ * target's call reports its own ringing, up and down as any call does.
  */
 import { type Call } from "../ua/call/call";
 import { CallState, EndReason } from "../ua/call/call-types";
@@ -81,7 +97,16 @@ export class Hunt {
 
   /** A call of the hunt changed state (the intercom forwards them). */
   callState(call: Call): void {
-    if (!this.running || call.userData !== HUNT_MARK) return;
+    if (!this.running) return;
+    if (call.userData !== HUNT_MARK) {
+      // A call the door placed for a REFER in a call of the hunt (RFC 3515): its first state (Dialing; Call.referredBy is
+      // set before it) makes it one of the hunt's calls. One already over (it could not even be sent) is not taken.
+      const referrer = call.referredBy;
+      if (referrer === null || referrer.userData !== HUNT_MARK || !call.active) return;
+      call.userData = HUNT_MARK;
+      this.live++;
+      return;
+    }
     if (call.state === CallState.Up && !this.answered) {
       this.answered = true;
       this.next = this.targets.length;

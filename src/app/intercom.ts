@@ -68,7 +68,7 @@ export const enum IntercomEvent {
   DoorOpened = 12,
   WrongCode = 13,
   Message = 14,
-  /** Every target was tried, or the answered call ended. */
+  /** Every target was tried, or the answered call ended, and any call it was transferred to (RFC 3515; src/app/hunt.ts). */
   HuntOver = 15,
   /** The server's name gives another address now, and the station moved there (src/ua/server-name.ts). */
   ServerMoved = 16,

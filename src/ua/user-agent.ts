@@ -177,12 +177,17 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
    * the call, or null when no slot is free or the target is unusable.
    */
   dial(target: string): Call | null {
+    const call = this.freeCall();
+    if (call === null) {
+      this.warn("user agent: no free call slot");
+      return null;
+    }
+    return this.dialOn(call, target);
+  }
+
+  /** dial() on the free slot `call`. */
+  private dialOn(call: Call, target: string): Call | null {
     try {
-      const call = this.freeCall();
-      if (call === null) {
-        this.warn("user agent: no free call slot");
-        return null;
-      }
       if (target !== this.dialTarget && !this.resolve(target)) return null;
       if (!call.dial(this.ids, TAG_LENGTH, this.dialUriLen, this.dialAddress, this.dialPort)) return null;
       // Our own call (the doorbell, or a transfer a trusted peer asked for).
@@ -384,8 +389,17 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     }
   }
 
-  placeReferredCall(_call: Call, buf: Uint8Array, start: number, len: number): Call | null {
-    return this.dial(spanToString(buf, start, len));
+  placeReferredCall(referrer: Call, buf: Uint8Array, start: number, len: number, rbStart: number, rbLen: number): Call | null {
+    const call = this.freeCall();
+    if (call === null) {
+      this.warn("user agent: no free call slot for the transfer");
+      return null;
+    }
+    // Before the call starts: its first state already names its referrer (the hunt counts it), its INVITE carries the Referred-By.
+    call.expectReferral(referrer, buf, rbStart, rbLen);
+    const placed = this.dialOn(call, spanToString(buf, start, len));
+    if (placed === null) call.expectReferral(null, buf, 0, 0);
+    return placed;
   }
 
   /**

@@ -57,7 +57,8 @@ import { DtmfRead } from "./dtmf";
 import type { CallOwner } from "./owner";
 import * as P from "./phrases";
 import {
-  type ReferSubscription, referActive, referCallEnded, referFailed, referProgress, referReset, referResponse, referStart,
+  type ReferSubscription, markReferredByDropped, referActive, referCallEnded, referFailed, referProgress, referredByDropped, referReset,
+  referResponse, referStart,
 } from "./refer";
 
 /** What a client transaction of the call is for (its userData). */
@@ -90,6 +91,17 @@ const K_BYE = ascii("BYE");
 const MAX_AUTH_TRIES = 2;
 /** The longest Request-URI we send and REFER target we take. */
 const URI_FIELD_BYTES = 256;
+/**
+ * The longest Referred-By value (RFC 3892) carried from a REFER into the
+ * INVITE it triggers. It is kept in reqBuf right after the Request-URI's
+ * field, its length in the byte before it (REFERRED_BY_AT: no number of its
+ * own in the slot's table), so before the credential lines at reqBuf's end
+ * (CallConfig's 600 bytes at least leave 143 for those). A longer one is
+ * dropped, not the transfer.
+ */
+export const REFERRED_BY_BYTES = 200;
+/** Where in reqBuf the Referred-By's length byte is (its bytes follow). */
+const REFERRED_BY_AT = URI_FIELD_BYTES;
 
 /**
  * Where each of a call's numbers is in Call.n (see the accessors), after
@@ -141,7 +153,8 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
   /**
    * UAS: the INVITE received, copied: its responses are built from it
    * later (auto-answer delay, CANCEL), parsed again into the user agent's
-   * scratch message each time. UAC: the Request-URI at the head and the
+   * scratch message each time. UAC: the Request-URI at the head, a
+   * transfer's Referred-By after its field (URI_FIELD_BYTES), and the
    * credential lines of our INVITE at the end (for its ACK), then that
    * ACK, kept for 2xx retransmissions (§13.2.2.4). A call is one or the
    * other, so one buffer serves both.
@@ -264,6 +277,19 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     return i >= 0 ? this.owner.calls[i]! : null;
   }
   set referredBy(c: Call | null) { this.n[Num.ReferredBy] = c !== null ? c.index + 1 : 0; }
+  /**
+   * Bytes of the REFER's Referred-By value kept for this call's INVITEs
+   * (RFC 3892 §2.2), 0 when none. Valid in an outgoing call until its ACK
+   * is written over it (ackLen); an incoming call's INVITE fills reqBuf, and
+   * end() zeroes the byte again.
+   */
+  get referredByLen(): number {
+    return this.direction === CallDirection.Outbound && this.ackLen === 0 ? this.reqBuf[REFERRED_BY_AT]! : 0;
+  }
+  /** The last REFER this call took had a Referred-By that was not carried to the target (longer than REFERRED_BY_BYTES, several, or malformed). */
+  get referredByDropped(): boolean {
+    return referredByDropped(this);
+  }
   /** What the peer's SDP said: where to send RTP (the port, codec, payload types and direction are numbers too); "" when none. */
   get remoteRtpAddress(): string { return this.n[Num.HasRtpAddress] !== 0 ? this.lastRtpAddress : ""; }
   /** Its a=rtcp port (RFC 3605), 0 when it gave none: RTCP then goes to the RTP port + 1 (RFC 3550 §11). */
@@ -862,12 +888,44 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     this.respondSimple(tx, msg, 202, P.R_ACCEPTED);
     referStart(this, this.owner, msg.cseq);
     if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": transfer to " + spanToString(msg.buf, uriStart, uriLen));
-    const call = this.owner.placeReferredCall(this, msg.buf, uriStart, uriLen);
-    if (call === null) {
-      referProgress(this, this.owner, 503);
-      return;
+    // RFC 3892 §2.2: the request the REFER triggers carries its Referred-By (also in the compact form "b", §3). None
+    // is made up when the REFER has none: RFC 3892 asks the referee to copy, not to assert who referred it, and PJSIP
+    // (pjsua_call.c, on_call_transferred) copies only a Referred-By the REFER carried. placeReferredCall gives the slot
+    // it picks the referrer and the value (expectReferral) before that call's first INVITE.
+    let rbStart = 0;
+    let rbLen = 0;
+    const rb = msg.first[H.ReferredBy]!;
+    if (rb >= 0) {
+      rbStart = msg.hValueStart[rb]!;
+      rbLen = msg.hValueEnd[rb]! - rbStart;
+      // One value, a name-addr or addr-spec (§3), that fits: anything else is dropped, and the call placed without it.
+      if (rbLen > REFERRED_BY_BYTES || msg.several(H.ReferredBy) || !this.addr.read(msg.buf, rbStart, rbStart + rbLen)) {
+        if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": the REFER's Referred-By (" + rbLen + " bytes) is not carried to the transfer target");
+        rbLen = -1;
+      }
     }
-    call.referredBy = this;
+    if (rbLen < 0) {
+      markReferredByDropped(this);
+      rbLen = 0;
+    }
+    const call = this.owner.placeReferredCall(this, msg.buf, uriStart, uriLen, rbStart, rbLen);
+    if (call === null) referProgress(this, this.owner, 503);
+  }
+
+  /**
+   * This free slot is about to place the call a REFER in `referrer`
+   * triggers (null: it did not after all; the user agent's
+   * placeReferredCall): that call is referredBy it from its start (its
+   * first state is reported, RFC 3515 §2.4.4), and its INVITEs carry the
+   * Referred-By value buf[start, start+len), copied to reqBuf after the
+   * Request-URI's field (RFC 3892 §2.2), its length in the byte before it.
+   * begin() keeps both (dial() writes reqBuf's head only); end() clears them.
+   */
+  expectReferral(referrer: Call | null, buf: Uint8Array, start: number, len: number): void {
+    this.referredBy = referrer;
+    const b = this.reqBuf;
+    for (let i = 0; i < len; i++) b[REFERRED_BY_AT + 1 + i] = buf[start + i]!;
+    b[REFERRED_BY_AT] = len;
   }
 
   /** A call we placed for a REFER changed state: NOTIFY its progress in this (the referring) call. */
@@ -973,7 +1031,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     this.ackLen = 0;
     this.targetLen = 0;
     referReset(this);
-    this.referredBy = null;
+    // referredBy and the Referred-By are not cleared: a call placed for a REFER has them from before its start (expectReferral).
     this.userData = 0;
     this.n[Num.DtmfWay] = DtmfWay.None;
     this.n[Num.HasRtpAddress] = 0;
@@ -1202,6 +1260,9 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     w.bytes(K_CSEQ).uint(this.inviteCseq).bytes(K_INVITE_CRLF);
     writeContact(w, cfg, owner.contact());
     writeCapabilities(w);
+    // RFC 3892 §2.2: the Referred-By of the REFER that made this call, in each of its INVITEs (after a 401/407, a 3xx).
+    const rbLen = this.referredByLen;
+    if (rbLen > 0) w.headerName(H.ReferredBy).span(this.reqBuf, REFERRED_BY_AT + 1, rbLen).crlf();
     cfg.writeUserAgent(w);
     // Credentials (§22.2, §22.3): the digest-uri is the Request-URI. Kept for the ACK (§22.1).
     const credStart = w.pos;
@@ -1373,11 +1434,11 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     return true;
   }
 
-  /** Keep the INVITE's credential lines, w.buf[from, w.pos), at the end of reqBuf (after the Request-URI) for its ACK. */
+  /** Keep the INVITE's credential lines, w.buf[from, w.pos), at the end of reqBuf (after the Request-URI and the Referred-By) for its ACK. */
   private keepCredentials(w: SipWriter, from: number): void {
     const n = w.overflow ? 0 : w.pos - from;
     const buf = this.reqBuf;
-    if (n <= 0 || n > buf.length - URI_FIELD_BYTES) {
+    if (n <= 0 || n > buf.length - REFERRED_BY_AT - 1 - this.referredByLen) {
       this.credLen = 0;
       return;
     }
@@ -1530,6 +1591,8 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     this.state = CallState.Idle;
     this.direction = CallDirection.None;
     this.referredBy = null;
+    // No Referred-By for the slot's next call (an incoming call's INVITE, or our ACK, may have filled the byte).
+    this.reqBuf[REFERRED_BY_AT] = 0;
     this.owner.released(this);
   }
 

@@ -39,8 +39,13 @@ export interface CallOwner {
   dtmfReceived(call: Call, digit: number): void;
   /** A MESSAGE arrived (in the call's dialog, or outside any with call null). */
   messageReceived(call: Call | null, msg: SipMessage): void;
-  /** REFER accepted in `call`: place the call to the URI in buf[start, start+len) (the REFER's bytes). Null when no slot is free. */
-  placeReferredCall(call: Call, buf: Uint8Array, start: number, len: number): Call | null;
+  /**
+   * REFER accepted in `call`: place the call to the URI in buf[start,
+   * start+len) (the REFER's bytes), referred by `call` from its first state
+   * and carrying the Referred-By value buf[rbStart, rbStart+rbLen) (none
+   * when rbLen is 0). Null when no slot is free or the target is unusable.
+   */
+  placeReferredCall(call: Call, buf: Uint8Array, start: number, len: number, rbStart: number, rbLen: number): Call | null;
   /** A 2xx from another fork of a call that is already up (§13.2.2.4): acknowledge it, then BYE it. */
   forkAnswered(msg: SipMessage): void;
   /** A call slot is free again. */

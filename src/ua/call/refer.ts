@@ -61,6 +61,8 @@ const enum Flag {
   Referred = 4,
   /** ...and then another: NOTIFYs carry the id of the subscription (RFC 3515 §2.4.6). */
   ReferredAgain = 8,
+  /** The last REFER's Referred-By was not carried to the target (RFC 3892 §2.2; Call.referRequest). */
+  ReferredByDropped = 16,
 }
 
 /** What the referring call carries for its implicit subscription (RFC 3515 §2.4.4): the call is the NOTIFYs' transaction user. */
@@ -90,6 +92,15 @@ export function referReset(s: ReferSubscription): void {
   s.referFlags = 0;
   s.notifyTx = null;
   s.referPending = 0;
+}
+
+/** The REFER just accepted had a Referred-By that the call to the target does not carry (too long, several, malformed). */
+export function markReferredByDropped(s: ReferSubscription): void {
+  s.referFlags |= Flag.ReferredByDropped;
+}
+
+export function referredByDropped(s: ReferSubscription): boolean {
+  return (s.referFlags & Flag.ReferredByDropped) !== 0;
 }
 
 /** A REFER was accepted (202): report "100 Trying" (RFC 3515 §2.4.5). */

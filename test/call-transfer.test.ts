@@ -1,0 +1,166 @@
+/*
+ * A doorbell call transferred by the phone that answered it (RFC 3515
+ * REFER), on the virtual clock: the call the door places to the Refer-To
+ * target joins the hunt, so the hunt is over ("answered") only when the
+ * last of its calls ends, the transferred one included; while the visitor
+ * talks to the target the LED shows a call, the door code opens the door
+ * from the target's call, and the button hangs that call up. A transfer
+ * that fails leaves the phone's call as it was, still the hunt's.
+ */
+import { describe, expect, it } from "vitest";
+import { ButtonAction } from "../src/app/intercom";
+import { LedPattern } from "../src/app/status-led";
+import { H } from "../src/sip/message/header";
+import { hdr, OFFER, reply, request, rig, type Msg, type Rig } from "./support/call-harness";
+
+const TARGET = "198.51.100.8";
+const TARGET_PORT = 5080;
+/** The LED with no call in this rig (not registering: never started). */
+const IDLE = LedPattern.Off;
+
+/** The doorbell call to "100", answered by the phone; returns the door's INVITE (its From tag is the dialog's local tag). */
+function answeredDoorbell(r: Rig): Msg {
+  expect(r.intercom.led.pattern).toBe(IDLE);
+  r.intercom.press();
+  const invite = r.take().find((m) => m.kind === "INVITE")!;
+  r.deliver(reply(invite, 180, "Ringing"));
+  r.deliver(reply(invite, 200, "OK", { body: OFFER }));
+  expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+  expect(r.eventNames()).toEqual(["button pressed", "ringing", "call up"]);
+  return invite;
+}
+
+/** A request from the phone in the doorbell call's dialog (it is the callee: its tag is "callee-tag", ours the INVITE's From tag). */
+function fromPhone(invite: Msg, method: string, cseq: number, extra: string[] = [], body = "", contentType?: string): string {
+  const doorTag = /tag=([0-9a-f]+)/.exec(hdr(invite, H.From)!)![1]!;
+  return request(method, { fromTag: "callee-tag", toTag: doorTag, callId: invite.msg.callIdString(), cseq, branch: `z9hG4bKphone${method}${cseq}`, extra, body, contentType });
+}
+
+/** The phone transfers the door to the target: 202, NOTIFY 100 and the INVITE to the target come out; returns [NOTIFY, INVITE]. */
+function transfer(r: Rig, invite: Msg): [Msg, Msg] {
+  r.deliver(fromPhone(invite, "REFER", 2, [`Refer-To: <sip:200@${TARGET}:${TARGET_PORT}>`, "Referred-By: <sip:100@pbx.test>"]));
+  const out = r.take();
+  expect(out.map((m) => m.kind)).toEqual(["202", "NOTIFY", "INVITE"]);
+  expect(out[2]!.address).toBe(TARGET);
+  return [out[1]!, out[2]!];
+}
+
+/** A request from the transfer target in the call the door placed to it (`toTarget`, its INVITE). */
+function fromTarget(toTarget: Msg, method: string, cseq: number, body = "", contentType?: string): string {
+  const doorTag = /tag=([0-9a-f]+)/.exec(hdr(toTarget, H.From)!)![1]!;
+  return request(method, { fromTag: "callee-tag", toTag: doorTag, callId: toTarget.msg.callIdString(), cseq, branch: `z9hG4bKtarget${method}${cseq}`, body, contentType, contact: `<sip:200@${TARGET}:${TARGET_PORT}>` });
+}
+
+/** The events after `from`, by name (and HuntOver's detail). */
+function eventsAfter(r: Rig, from: number): string[] {
+  return r.events.slice(from).map((e) => (e.name === "hunt over" ? `hunt over (${e.detail})` : e.name));
+}
+
+describe("a doorbell call transferred by REFER (RFC 3515) stays in the hunt", () => {
+  it("the phone's BYE after the transfer ends its call, not the hunt: the hunt is over when the target's call ends; LED and door code follow the target's call", () => {
+    const r = rig({ targets: ["100"], doorCode: "12#" });
+    const invite = answeredDoorbell(r);
+    const [notify100, toTarget] = transfer(r, invite);
+    expect(r.intercom.hunt.running).toBe(true);
+    r.deliver(reply(notify100, 200, "OK", { toTag: null }));
+    r.deliver(reply(toTarget, 180, "Ringing"), TARGET_PORT, TARGET);
+    r.deliver(reply(toTarget, 200, "OK", { body: OFFER, contact: `<sip:200@${TARGET}:${TARGET_PORT}>` }), TARGET_PORT, TARGET);
+    const kinds = r.take().map((m) => m.kind);
+    expect(kinds).toContain("ACK");
+    expect(kinds.filter((k) => k === "NOTIFY").length).toBeGreaterThanOrEqual(1);
+    // The phone, told "200 OK" in its NOTIFY, hangs up its leg (RFC 3515 §2.4.5 ends its subscription, the usual transferor then BYEs).
+    const at = r.events.length;
+    r.deliver(fromPhone(invite, "BYE", 3));
+    expect(r.take().map((m) => m.kind)).toContain("200");
+    expect(eventsAfter(r, at)).toEqual(["call down"]);
+    expect(r.intercom.hunt.running).toBe(true);
+    expect(r.intercom.ua.activeCalls).toBe(1);
+    expect(r.intercom.led.pattern).toBe(LedPattern.InCall);
+    // The visitor now talks to the target: its door code opens the door.
+    for (const [i, key] of ["1", "2", "#"].entries()) {
+      r.deliver(fromTarget(toTarget, "INFO", 2 + i, `Signal=${key}\r\nDuration=160\r\n`, "application/dtmf-relay"), TARGET_PORT, TARGET);
+    }
+    expect(r.eventNames()).toContain("door opened");
+    expect(r.pins.relay).toBe(true);
+    r.advance(5000);
+    expect(r.intercom.led.pattern).toBe(LedPattern.InCall);
+    // The target hangs up: now the hunt is over, answered.
+    const at2 = r.events.length;
+    r.deliver(fromTarget(toTarget, "BYE", 10), TARGET_PORT, TARGET);
+    expect(eventsAfter(r, at2)).toEqual(["call down", "hunt over (answered)"]);
+    expect(r.intercom.hunt.running).toBe(false);
+    expect(r.intercom.led.pattern).toBe(IDLE);
+    expect(r.events.filter((e) => e.name === "hunt over")).toHaveLength(1);
+  });
+
+  it("a blind transfer (the phone hangs up at once) while the target rings: the LED rings, the hunt runs; the target not answering ends it", () => {
+    const r = rig({ targets: ["100"], calls: { ringTimeoutMs: 20_000 } });
+    const invite = answeredDoorbell(r);
+    const [notify100, toTarget] = transfer(r, invite);
+    r.deliver(reply(notify100, 200, "OK", { toTag: null }));
+    r.deliver(fromPhone(invite, "BYE", 3));
+    r.deliver(reply(toTarget, 180, "Ringing"), TARGET_PORT, TARGET);
+    r.take();
+    expect(r.intercom.hunt.running).toBe(true);
+    expect(r.intercom.led.pattern).toBe(LedPattern.Ringing);
+    expect(r.eventNames().filter((e) => e === "hunt over")).toEqual([]);
+    // Nobody takes it: the ring timeout cancels it, and the hunt (answered once, by the phone) is over.
+    r.advance(20_000);
+    const cancel = r.take().find((m) => m.kind === "CANCEL")!;
+    expect(cancel).toBeDefined();
+    const at = r.events.length;
+    r.deliver(reply(toTarget, 487, "Request Terminated"), TARGET_PORT, TARGET);
+    expect(eventsAfter(r, at)).toEqual(["call down", "hunt over (answered)"]);
+    expect(r.intercom.led.pattern).toBe(IDLE);
+  });
+
+  it("a failed transfer (target busy) leaves the phone's call in the hunt: over when the phone hangs up", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = answeredDoorbell(r);
+    const [notify100, toTarget] = transfer(r, invite);
+    r.deliver(reply(notify100, 200, "OK", { toTag: null }));
+    const at = r.events.length;
+    r.deliver(reply(toTarget, 486, "Busy Here"), TARGET_PORT, TARGET);
+    const notify = r.take().find((m) => m.kind === "NOTIFY")!;
+    expect(notify.text.endsWith("SIP/2.0 486 Busy Here\r\n")).toBe(true);
+    expect(eventsAfter(r, at)).toEqual(["call down"]);
+    expect(r.intercom.hunt.running).toBe(true);
+    expect(r.intercom.led.pattern).toBe(LedPattern.InCall);
+    r.deliver(reply(notify, 200, "OK", { toTag: null }));
+    r.deliver(fromPhone(invite, "BYE", 3));
+    expect(eventsAfter(r, at)).toEqual(["call down", "call down", "hunt over (answered)"]);
+  });
+
+  it("the button (set to hang up) during the transferred call hangs it up and ends the hunt", () => {
+    const r = rig({ targets: ["100"], buttonDuringCall: ButtonAction.Hangup });
+    const invite = answeredDoorbell(r);
+    const [notify100, toTarget] = transfer(r, invite);
+    r.deliver(reply(notify100, 200, "OK", { toTag: null }));
+    r.deliver(reply(toTarget, 200, "OK", { body: OFFER, contact: `<sip:200@${TARGET}:${TARGET_PORT}>` }), TARGET_PORT, TARGET);
+    r.deliver(fromPhone(invite, "BYE", 3));
+    r.take();
+    r.advance(1000);
+    r.intercom.press();
+    const bye = r.take().find((m) => m.kind === "BYE")!;
+    expect(bye.address).toBe(TARGET);
+    const at = r.events.length;
+    r.deliver(reply(bye, 200, "OK"), TARGET_PORT, TARGET);
+    expect(eventsAfter(r, at)).toEqual(["call down", "hunt over (answered)"]);
+  });
+
+  it("a transfer in a call someone placed to the door is no hunt's: no hunt over at all", () => {
+    const r = rig({ targets: ["100"] });
+    r.deliver(request("INVITE", { body: OFFER }));
+    const ok = r.take().find((m) => m.kind === "200")!;
+    const doorTag = /tag=([0-9a-f]+)/.exec(hdr(ok, H.To)!)![1]!;
+    r.deliver(request("ACK", { toTag: doorTag, branch: "z9hG4bKack1" }));
+    r.deliver(request("REFER", { toTag: doorTag, cseq: 2, branch: "z9hG4bKrefer2", extra: [`Refer-To: <sip:200@${TARGET}:${TARGET_PORT}>`] }));
+    const toTarget = r.take().find((m) => m.kind === "INVITE")!;
+    r.deliver(reply(toTarget, 486, "Busy Here"), TARGET_PORT, TARGET);
+    r.deliver(request("BYE", { toTag: doorTag, cseq: 3, branch: "z9hG4bKbye3" }));
+    r.take();
+    expect(r.intercom.ua.activeCalls).toBe(0);
+    expect(r.intercom.hunt.running).toBe(false);
+    expect(r.eventNames().filter((e) => e === "hunt over")).toEqual([]);
+  });
+});
