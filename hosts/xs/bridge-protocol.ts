@@ -119,6 +119,7 @@ export type FromXs =
       /** Exceptions the core caught at its boundary (UserAgent.errors, TransactionLayer counters.userErrors). */
       coreErrors: number;
       media: XsMedia;
+      trust: XsTrust;
     }
   /** A command threw inside XS: the error as XS prints it, and its stack when XS has one. */
   | { op: "error"; command: string; message: string; stack: string };
@@ -134,6 +135,17 @@ export interface XsMedia {
   captured: number;
   played: number;
   underruns: number;
+}
+
+/** The trust policy's counters inside XS (src/ua/trust/trust-policy.ts TrustCounters), for "status". */
+export interface XsTrust {
+  /** Requests from untrusted sources answered 403, and dropped (untrusted=drop). */
+  rejected: number;
+  dropped: number;
+  /** Requests from SIP scanners dropped (by User-Agent). */
+  scanners: number;
+  /** Requests from untrusted sources let in because accept_from=any. */
+  acceptedUntrusted: number;
 }
 
 /** The worker's heap, from its meters (hosts/xs/native/doorsip-meter.c). */

@@ -213,10 +213,12 @@ function handle(m: ToXs): void {
         slots: meterHeapCount(), peakSlots: meterPeakHeapCount(), chunkBytes: meterChunksSize(), peakChunkBytes: meterPeakChunksSize(),
         gcs: meterGCCount(), compute: meterCompute(),
       };
+      const trust = ic.trust.counters;
       out({
         op: "status", registered: ic.registered, activeCalls: ic.ua.activeCalls, relay: pins !== null && pins.relay, heap,
         serverCount: ic.layer.serverCount, clientCount: ic.layer.clientCount, coreErrors: ic.ua.errors + ic.layer.counters.userErrors,
         media: mediaStatus(ic),
+        trust: { rejected: trust.rejected, dropped: trust.dropped, scanners: trust.scanners, acceptedUntrusted: trust.acceptedUntrusted },
       });
       return;
     }

@@ -30,7 +30,7 @@ import { FileAudio } from "../node/audio/file-audio";
 import { bindMediaPairs, closeMediaSockets, type MediaSocketPair } from "../node/audio/rtp-sockets";
 import {
   BRIDGE_VERSION, FRAME_BYTES, FRAME_SAMPLES, MIC_LEAD, isRtcpSocket, rtcpSocket, rtpSocket, socketSlot,
-  type FromXs, type ToXs, type XsHeap, type XsMedia,
+  type FromXs, type ToXs, type XsHeap, type XsMedia, type XsTrust,
 } from "./bridge-protocol";
 import { bundleForXs } from "./xs-bundle";
 
@@ -62,6 +62,8 @@ export interface XsStatus {
   coreErrors: number;
   /** The calls' media inside XS: the media clock, each slot's RTP session, the bridged audio. */
   media: XsMedia;
+  /** The trust policy's counters inside XS: requests turned away (403, dropped), scanners dropped, untrusted let in. */
+  trust: XsTrust;
 }
 
 /** The nearest directory upwards from `from` that holds hosts/xs/build-worker.mjs. */
@@ -251,7 +253,7 @@ export class XsIntercom implements DoorRuntime {
       const s = m as Extract<FromXs, { op: "status" }>;
       return {
         registered: s.registered, activeCalls: s.activeCalls, relay: s.relay, heap: s.heap,
-        serverCount: s.serverCount, clientCount: s.clientCount, coreErrors: s.coreErrors, media: s.media,
+        serverCount: s.serverCount, clientCount: s.clientCount, coreErrors: s.coreErrors, media: s.media, trust: s.trust,
       };
     });
   }

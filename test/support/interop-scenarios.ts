@@ -7,10 +7,14 @@
  * DoorKind, named with the kind's suite ("interop", "interop inside XS"),
  * so every test name says which door it ran against; the block skips when
  * a peer is missing (it fails instead under CI=true, see requirePeers).
+ * The Linphone, Twinkle and SIPVicious scenarios take the same DoorKind
+ * (test/support/interop-<peer>-scenarios.ts; inside XS in
+ * test/interop-xs-peers.test.ts).
  *
  * Every check is the same for both doors; what differs is in DoorKind:
- * how the door is started, what only one kind can see (the Node door's
- * trust counters, the XS worker's exceptions and heap), and the order in
+ * how the door is started, how figures are read (the Node door's core
+ * directly, the XS door's through its status reply), what only one kind
+ * can see (the XS worker's exceptions and heap), and the order in
  * which the trace interleaves datagrams in and out (answers from the XS
  * door cross the bridge after the next datagram in may already have been
  * traced). Tables are read through `await door.tables()` for both, and
@@ -30,6 +34,14 @@ import {
 } from "./peers";
 import { autoAnswerPhone, expectOk, ladder, registeredDoor, registerSippPort, sippAt, tagOf } from "./interop-calls";
 
+/** The trust policy's counters (TrustCounters in src/ua/trust/trust-policy.ts), wherever the core runs. */
+export interface TrustCounts {
+  rejected: number;
+  dropped: number;
+  scanners: number;
+  acceptedUntrusted: number;
+}
+
 /** What differs between the doors the scenarios run against. */
 export interface DoorKind<D extends DoorBase> {
   /** The start of each describe block's name: "interop" (Node), "interop inside XS". */
@@ -47,8 +59,8 @@ export interface DoorKind<D extends DoorBase> {
   exactInterleaving: boolean;
   /** Nothing went wrong inside the door: no error line in its log (and, inside XS, no exception, none caught, no stderr). */
   expectClean(door: D): Promise<void>;
-  /** After a call turned away as untrusted: what only this kind can see (the Node door's trust counters). */
-  expectTurnedAway(door: D): void;
+  /** The trust policy's counters (src/ua/trust): read from the Node door's core, or from the XS side's status. */
+  trust(door: D): Promise<TrustCounts>;
   /** The door for the 200-call burst (inside XS: on the worker's smallest heap, so that XS collects garbage). */
   startBurst(o: DoorOptions): Promise<D>;
   /** Called before the burst; the function it returns checks the door after it, and says what to print. */
@@ -62,7 +74,10 @@ export const NODE_DOOR: DoorKind<Door> = {
   start: startDoor,
   exactInterleaving: true,
   expectClean: async (door) => expectNoErrorLines(door),
-  expectTurnedAway: (door) => expect(door.intercom.trust.counters.rejected).toBeGreaterThanOrEqual(1),
+  trust: async (door) => {
+    const c = door.intercom.trust.counters;
+    return { rejected: c.rejected, dropped: c.dropped, scanners: c.scanners, acceptedUntrusted: c.acceptedUntrusted };
+  },
   startBurst: startDoor,
   measureBurst: async () => async (calls, ms) => `${calls} calls through the door in ${ms} ms`,
 };
@@ -110,7 +125,7 @@ export function directCallScenarios<D extends DoorBase>(kind: DoorKind<D>): void
       expect(ladder(door.trace.entries).slice(0, 2)).toEqual(["in INVITE", "out 403 INVITE"]);
       expect(firstLine(door.trace.entries[1]!.text)).toBe("SIP/2.0 403 Forbidden - Untrusted Source");
       expect(door.eventNames()).toEqual([]);
-      kind.expectTurnedAway(door);
+      expect((await kind.trust(door)).rejected).toBeGreaterThanOrEqual(1);
       expect(await door.tables()).toMatchObject({ activeCalls: 0, serverCount: 0 });
       await kind.expectClean(door);
     });

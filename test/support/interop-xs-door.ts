@@ -5,8 +5,9 @@
  * interop tests drive and check it exactly as the Node door of
  * startDoor() (test/support/peers.ts): same defaults, SipTrace from the
  * runtime's packet tap, events, relay changes, log, bounded waits, stopped
- * by usePeers' afterAll, everything printed on failure. Calls and table
- * sizes come from the XS side's `status` reply.
+ * by usePeers' afterAll, everything printed on failure. Calls, table
+ * sizes, trust counters and each call slot's RTP figures come from the XS
+ * side's `status` reply.
  */
 import { expect } from "vitest";
 import { LogLevel, type LogHost } from "../../src/host";
@@ -41,7 +42,8 @@ export class XsDoor extends DoorBase<XsIntercom> {
     const r = this.runtime;
     const s = this.last;
     const status = s === null ? "no status asked yet" : `last status: activeCalls ${s.activeCalls}, serverCount ${s.serverCount}, ` +
-      `clientCount ${s.clientCount}, registered ${s.registered}, relay ${s.relay}, coreErrors ${s.coreErrors}, heap ${JSON.stringify(s.heap)}`;
+      `clientCount ${s.clientCount}, registered ${s.registered}, relay ${s.relay}, coreErrors ${s.coreErrors}, trust ${JSON.stringify(s.trust)}, ` +
+      `media ${JSON.stringify(s.media.slots)}, heap ${JSON.stringify(s.heap)}`;
     return `doorsip-xs pid ${r.pid} ${r.running ? "running" : "gone"}; ${status}; bridge ${JSON.stringify(r.counts)}` +
       `${r.xsErrors.length > 0 ? `\nerrors inside XS:\n${r.xsErrors.join("\n")}` : ""}` +
       `${r.workerStderr.length > 0 ? `\nworker stderr:\n${r.workerStderr.slice(-20).join("\n")}` : ""}`;
@@ -85,15 +87,17 @@ export async function expectCleanXs(door: XsDoor): Promise<void> {
   expectNoErrorLines(door);
 }
 
-/** The XS door for the scenarios of test/support/interop-scenarios.ts (test/interop-xs.test.ts). */
+/**
+ * The XS door for the scenarios of test/support/interop-scenarios.ts (test/interop-xs.test.ts) and
+ * test/support/interop-{linphone,twinkle,sipvicious}-scenarios.ts (test/interop-xs-peers.test.ts).
+ */
 export const XS_DOOR: DoorKind<XsDoor> = {
   suite: "interop inside XS",
   label: "XS door",
   start: startXsDoor,
   exactInterleaving: false,
   expectClean: expectCleanXs,
-  // The XS side's status carries no trust counters: the 403 in the trace and the empty tables show it.
-  expectTurnedAway: () => {},
+  trust: async (door) => (await door.status()).trust,
   // The worker starts on its smallest heap, so XS collects garbage (and grows the heap) while the calls run; the
   // burst's debug lines need not cross the bridge.
   startBurst: (o) => startXsDoor({ ...o, heap: { slots: 4096, chunkBytes: 65536 }, logLevel: LogLevel.Info }),

@@ -1,0 +1,43 @@
+/*
+ * The Linphone, Twinkle and SIPVicious scenarios with the door's core inside
+ * the real XS engine: XsIntercom (hosts/xs: the unmodified core's Intercom in
+ * a doorsip-xs worker, UDP, RTP and timers bridged from Node) on 127.0.0.1,
+ * XS_DOOR. The scenarios are those the Node door runs
+ * (test/interop-linphone.test.ts, test/interop-twinkle.test.ts,
+ * test/interop-sipvicious.test.ts), written once in
+ * test/support/interop-<peer>-scenarios.ts:
+ * - Linphone: its DTMF door code (RFC 4733, SIP INFO, both) opens the door,
+ *   which confirms with an RFC 4733 "#"; audio both ways, hold and resume;
+ *   its GRUU as the remote target;
+ * - Twinkle: RFC 3262 reliable 180s and PRACK both ways, RFC 3515 blind
+ *   transfer and one that fails;
+ * - SIPVicious: scanners dropped and counted, untrusted=drop silent, the
+ *   default's 200 to OPTIONS and 403 to INVITE.
+ * Figures only the core holds (RTP packets and digits, trust counters) come
+ * from the XS side's status; each scenario ends with expectCleanXs (no
+ * exception inside XS, none caught by the core, no worker stderr, no error
+ * line).
+ */
+import { beforeAll } from "vitest";
+import { ensureWorker } from "../hosts/xs/build-worker.mjs";
+import { requirePeers, usePeers } from "./support/peers";
+import { linphoneScenarios } from "./support/interop-linphone-scenarios";
+import { twinkleScenarios } from "./support/interop-twinkle-scenarios";
+import { sipviciousScenarios } from "./support/interop-sipvicious-scenarios";
+import { XS_DOOR } from "./support/interop-xs-door";
+
+usePeers();
+const anyPeer = [
+  requirePeers("linphone-daemon", "kamailio", "kamcmd"),
+  requirePeers("twinkle-console", "kamailio", "kamcmd", "cc"),
+  requirePeers("svmap", "svwar", "svcrack", "kamailio", "kamcmd", "sipp"),
+].some((c) => !c.skip);
+
+beforeAll(async () => {
+  // Built once (about 20 s the first time, then reused), so that the tests time only themselves.
+  if (anyPeer) await ensureWorker();
+}, 180_000);
+
+linphoneScenarios(XS_DOOR);
+twinkleScenarios(XS_DOOR);
+sipviciousScenarios(XS_DOOR);
