@@ -25,11 +25,16 @@
  * 8 kHz); to Node as hex of the little-endian bytes. The XS side posts everything one command
  * produced as one write (lines joined), so a 20 ms media tick costs one
  * write each way.
+ *
+ * DNS: the core's ResolverHost (src/ua/server-name.ts looks the server's
+ * name up again when the server stops answering) asks Node ("resolve", with
+ * an id), which answers with the address ("resolved", "" when the name does
+ * not resolve).
  */
 import type { IntercomSettings } from "../../src/app/intercom";
 
 /** Raised when an incompatible change is made to the messages below. */
-export const BRIDGE_VERSION = 2;
+export const BRIDGE_VERSION = 3;
 
 /** The `sock` of a datagram: the SIP socket, and the RTP (RFC 3550 §11: even port) and RTCP socket of each call slot. */
 export const SIP_SOCKET = 0;
@@ -92,7 +97,9 @@ export type ToXs =
   /** Orderly shutdown: Intercom.stop() (unregistration follows, as events). */
   | { op: "stop"; t: number }
   /** Answered by a "status" message. */
-  | { op: "status"; t: number };
+  | { op: "status"; t: number }
+  /** The answer to the XS side's "resolve" `id`: an IPv4 address, "" when the name does not resolve. */
+  | { op: "resolved"; t: number; id: number; address: string };
 
 /** XS -> Node. */
 export type FromXs =
@@ -106,6 +113,8 @@ export type FromXs =
   | { op: "play"; data: string; took: number }
   /** Call tick in `delay` ms; replaces any earlier request (ClockHost.wake). */
   | { op: "wake"; delay: number }
+  /** Look `name` up (ResolverHost.resolve); Node answers with "resolved" and the same `id`. */
+  | { op: "resolve"; id: number; name: string }
   | { op: "log"; level: number; text: string }
   | { op: "pin"; pin: "relay" | "led"; on: boolean }
   /** An IntercomEvent (its number) with the core's detail text, and the call's Call-ID when there is a call. */

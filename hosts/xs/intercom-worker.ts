@@ -14,12 +14,13 @@
  *   RandomHost        =  xoshiro128** seeded from node:crypto at "init"
  *   RTP/RTCP sockets  -> {"op":"tx","sock"} rx  <- {"op":"rx","sock"} (per call slot, after "media")
  *   AudioHost         -> {"op":"audio"}, {"op":"play"}   mic frames <- {"op":"mic"} (hosts/xs/worker-media.ts)
+ *   ResolverHost      -> {"op":"resolve"}   answer        <- {"op":"resolved"}
  *
  * Everything one command makes the core post goes to Node as one write.
  *
  * It must not import anything from Node.
  */
-import { LogLevel, type ClockHost, type LogHost, type PinsHost, type RandomHost, type UdpHost, type UdpReceiver } from "../../src/host";
+import { LogLevel, type ClockHost, type LogHost, type PinsHost, type RandomHost, type ResolverHost, type UdpHost, type UdpReceiver } from "../../src/host";
 import { Intercom, type IntercomEvent, type IntercomListener } from "../../src/app/intercom";
 import type { Call } from "../../src/ua/call/call";
 import { RegState } from "../../src/ua/registration";
@@ -119,6 +120,23 @@ class BridgePins implements PinsHost {
   }
 }
 
+/** DNS on the Node side: each lookup has an id; its answer comes back as "resolved". */
+class BridgeResolver implements ResolverHost {
+  private next = 1;
+  private readonly pending = new Map<number, (address: string) => void>();
+  resolve(name: string, done: (address: string) => void): void {
+    const id = this.next++;
+    this.pending.set(id, done);
+    out({ op: "resolve", id, name });
+  }
+  answer(id: number, address: string): void {
+    const done = this.pending.get(id);
+    if (done === undefined) return;
+    this.pending.delete(id);
+    done(address);
+  }
+}
+
 const EVENTS: IntercomListener = {
   onIntercomEvent(event: IntercomEvent, call: Call | null, detail: string): void {
     out({ op: "event", event, detail, callId: call !== null ? call.callIdString() : "" });
@@ -129,6 +147,7 @@ const clock = new BridgeClock();
 let intercom: Intercom | null = null;
 let pins: BridgePins | null = null;
 let audio: BridgeAudio | null = null;
+const resolver = new BridgeResolver();
 /** The receivers of the media sockets, by socket id (index 0, the SIP socket, unused). */
 const mediaReceivers: UdpReceiver[] = [];
 const rxBuffer = new Uint8Array(65536);
@@ -148,7 +167,7 @@ function handle(m: ToXs): void {
       pins = new BridgePins();
       audio = m.audio !== undefined ? new BridgeAudio(out, m.audio.mic, m.audio.speaker) : null;
       const ic = new Intercom(
-        { clock, random: new SeededXoshiro(m.seed), hash: new ScriptHash(), log, pins, udp: new BridgeUdp(m.localAddress, m.localPort), audio: audio ?? undefined },
+        { clock, random: new SeededXoshiro(m.seed), hash: new ScriptHash(), log, pins, udp: new BridgeUdp(m.localAddress, m.localPort), audio: audio ?? undefined, resolver },
         m.settings,
       );
       ic.listener = EVENTS;
@@ -192,6 +211,9 @@ function handle(m: ToXs): void {
     }
     case "tick":
       need().timers.tick();
+      return;
+    case "resolved":
+      resolver.answer(m.id, m.address);
       return;
     case "press":
       need().press();

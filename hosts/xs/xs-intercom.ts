@@ -22,9 +22,10 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { type AudioHost, LogLevel, type UdpReceiver } from "../../src/host";
+import { type AudioHost, LogLevel, type ResolverHost, type UdpReceiver } from "../../src/host";
 import { IntercomEvent, intercomEventName } from "../../src/app/intercom";
 import { NodeUdp } from "../node/udp";
+import { NodeResolver } from "../node/resolver";
 import { LoggedPins, TappedUdp, type DoorRuntime, type DoorRuntimeOptions, type SlotMedia } from "../node/runtime";
 import { FileAudio } from "../node/audio/file-audio";
 import { bindMediaPairs, closeMediaSockets, type MediaSocketPair } from "../node/audio/rtp-sockets";
@@ -41,6 +42,8 @@ export interface XsIntercomOptions extends DoorRuntimeOptions {
   heap?: { slots?: number; chunkBytes?: number };
   /** The worker died, or could not be talked to: the intercom is gone. */
   onFatal?: (error: Error) => void;
+  /** How the core's lookups of the server's name are answered (default NodeResolver: the system's resolver). */
+  resolver?: ResolverHost & { close?(): void };
   /** How long to wait for the worker to build the intercom (default 30 s; building the worker itself is not counted). */
   readyTimeoutMs?: number;
   /** Log lines above this level are not sent over the bridge (default: debug when there is a log). */
@@ -124,6 +127,7 @@ export class XsIntercom implements DoorRuntime {
   private readonly eventWaiters = new Set<(event: IntercomEvent) => void>();
   private readonly errorListeners = new Set<(e: Error) => void>();
   private readonly audio: (AudioHost & { close?(): void }) | undefined;
+  private readonly resolver: ResolverHost & { close?(): void };
   /** Whether the XS side wants microphone frames / sends speaker frames. */
   private readonly mic: boolean;
   private readonly speaker: boolean;
@@ -142,6 +146,7 @@ export class XsIntercom implements DoorRuntime {
     this.pins = pins;
     this.pid = child.pid ?? -1;
     this.audio = o.audio;
+    this.resolver = o.resolver ?? new NodeResolver();
     this.mic = o.audio !== undefined && !(o.audio instanceof FileAudio && o.audio.mic === null);
     this.speaker = o.audio !== undefined && !(o.audio instanceof FileAudio && o.audio.speaker === null);
     this.exited = new Promise((resolvePromise) => child.once("exit", (code, signal) => resolvePromise({ code, signal })));
@@ -499,6 +504,11 @@ export class XsIntercom implements DoorRuntime {
       case "log":
         this.o.log?.log(m.level as LogLevel, m.text);
         break;
+      case "resolve": {
+        const id = m.id;
+        this.resolver.resolve(m.name, (address) => this.post({ op: "resolved", t: performance.now(), id, address }));
+        break;
+      }
       case "pin":
         if (m.pin === "relay") this.pins.setRelay(m.on);
         else this.pins.setLed(m.on);
@@ -546,6 +556,7 @@ export class XsIntercom implements DoorRuntime {
     }
     this.alive = false;
     this.audio?.close?.();
+    this.resolver.close?.();
     await closeMediaSockets(this.media);
     await this.udp.close();
   }

@@ -10,7 +10,7 @@
  * side's `status` reply.
  */
 import { expect } from "vitest";
-import { LogLevel, type LogHost } from "../../src/host";
+import { LogLevel, type LogHost, type ResolverHost } from "../../src/host";
 import { XsIntercom, type XsStatus } from "../../hosts/xs/xs-intercom";
 import { DoorBase, doorSettings, trackDoor, type DoorOptions, type DoorTables } from "./peers";
 import { expectNoErrorLines, type DoorKind } from "./interop-scenarios";
@@ -20,6 +20,8 @@ export interface XsDoorOptions extends DoorOptions {
   heap?: { slots?: number; chunkBytes?: number };
   /** Log lines above this level are not sent over the bridge (default: debug). */
   logLevel?: LogLevel;
+  /** How the core's lookups of the server's name are answered (default: the system's resolver). */
+  resolver?: ResolverHost;
 }
 
 export class XsDoor extends DoorBase<XsIntercom> {
@@ -66,6 +68,7 @@ export async function startXsDoor(o: XsDoorOptions = {}): Promise<XsDoor> {
     log,
     logLevel: o.logLevel ?? LogLevel.Debug,
     heap: o.heap,
+    resolver: o.resolver,
     tap: (ev) => door.tap(ev.from, ev.to, ev.bytes),
     onEvent: (event, detail) => door.event(event, detail),
     onPin: (what, on) => door.pin(what, on),
