@@ -12,20 +12,12 @@
 import { describe, expect, it } from "vitest";
 import { H } from "../src/sip/message/header";
 import { REFERRED_BY_BYTES } from "../src/ua/call/call";
-import { ackFor, hdr, OFFER, reply, request, rig, toTag, type Msg, type Rig } from "./support/call-harness";
+import { answeredCall, hdr, OFFER, reply, request, rig, toTag, type Msg, type Rig } from "./support/call-harness";
 
 const TARGET = "198.51.100.8";
 const TARGET_PORT = 5080;
 const CHALLENGE = 'Proxy-Authenticate: Digest realm="pbx.test", nonce="n407", qop="auth", algorithm=MD5';
 
-/** An established incoming call from the phone; returns the door's 200. */
-function up(r: Rig): Msg {
-  r.deliver(request("INVITE", { body: OFFER }));
-  const ok = r.take().find((m) => m.kind === "200")!;
-  r.deliver(ackFor(ok));
-  expect(r.eventNames()).toContain("call up");
-  return ok;
-}
 
 /** The phone's REFER in the call `ok` (Refer-To the target, plus `extra` lines); returns what the door sent: 202, NOTIFY, INVITE. */
 function refer(r: Rig, ok: Msg, extra: string[], cseq = 2): Msg[] {
@@ -46,7 +38,7 @@ function referredByLines(m: Msg): string[] {
 describe("Referred-By on the INVITE a REFER triggers (RFC 3892 §2.2)", () => {
   it("is copied from the REFER into the INVITE to the target, and into the INVITE sent again with credentials after a 407; not into the ACK", () => {
     const r = rig();
-    const ok = up(r);
+    const ok = answeredCall(r);
     const value = '"Desk" <sip:100@pbx.test>;cid="20398823.2UWQFN309shb3@referrer.example"';
     const [, , invite] = refer(r, ok, [`Referred-By: ${value}`]);
     expect(invite!.address).toBe(TARGET);
@@ -71,7 +63,7 @@ describe("Referred-By on the INVITE a REFER triggers (RFC 3892 §2.2)", () => {
 
   it("takes the compact form \"b\" (RFC 3892 §3) and writes the full name", () => {
     const r = rig();
-    const ok = up(r);
+    const ok = answeredCall(r);
     const [, , invite] = refer(r, ok, ["b: <sip:100@pbx.test>"]);
     expect(referredByLines(invite!)).toEqual(["Referred-By: <sip:100@pbx.test>"]);
     expect(hdr(invite!, H.ReferredBy)).toBe("<sip:100@pbx.test>");
@@ -79,7 +71,7 @@ describe("Referred-By on the INVITE a REFER triggers (RFC 3892 §2.2)", () => {
 
   it("a REFER without Referred-By gives an INVITE without one (none is made up from the REFER's From)", () => {
     const r = rig();
-    const ok = up(r);
+    const ok = answeredCall(r);
     const [, , invite] = refer(r, ok, []);
     expect(referredByLines(invite!)).toEqual([]);
     expect(invite!.msg.first[H.ReferredBy]).toBe(-1);
@@ -97,7 +89,7 @@ describe("Referred-By on the INVITE a REFER triggers (RFC 3892 §2.2)", () => {
     ];
     for (const [name, lines] of cases) {
       const r = rig();
-      const ok = up(r);
+      const ok = answeredCall(r);
       const [, notify, invite] = refer(r, ok, lines);
       expect(referredByLines(invite!), name).toEqual([]);
       expect(invite!.msg.uriString(), name).toBe(`sip:200@${TARGET}:${TARGET_PORT}`);
@@ -115,7 +107,7 @@ describe("Referred-By on the INVITE a REFER triggers (RFC 3892 §2.2)", () => {
 
   it("exactly REFERRED_BY_BYTES bytes fits", () => {
     const r = rig();
-    const ok = up(r);
+    const ok = answeredCall(r);
     const head = "<sip:100@";
     const value = head + "h".repeat(REFERRED_BY_BYTES - head.length - ".test>".length) + ".test>";
     expect(value.length).toBe(REFERRED_BY_BYTES);
@@ -125,7 +117,7 @@ describe("Referred-By on the INVITE a REFER triggers (RFC 3892 §2.2)", () => {
 
   it("nothing of it is left in a slot: neither the one that placed the transfer nor the free ones told of it carry it into their next call", () => {
     const r = rig({ calls: { maxCalls: 3 } });
-    const ok = up(r);
+    const ok = answeredCall(r);
     const [, notify, invite] = refer(r, ok, ["Referred-By: <sip:100@pbx.test>"]);
     expect(referredByLines(invite!)).toHaveLength(1);
     const slots = r.intercom.ua.calls;

@@ -6,20 +6,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { H } from "../src/sip/message/header";
-import { ackFor, hdr, offer, OFFER, reply, request, rig, toTag, type Msg, type Rig } from "./support/call-harness";
+import { ackFor, answeredCall, hdr, offer, OFFER, reply, request, rig, toTag, type Msg } from "./support/call-harness";
 
 function body(m: Msg): string {
   return m.text.slice(m.text.indexOf("\r\n\r\n") + 4);
 }
 
-/** An established incoming call; returns the door's 200 (for its To tag). */
-function up(r: Rig, extra: string[] = []): Msg {
-  r.deliver(request("INVITE", { body: OFFER, extra }));
-  const ok = r.take().find((m) => m.kind === "200")!;
-  r.deliver(ackFor(ok));
-  expect(r.eventNames()).toContain("call up");
-  return ok;
-}
 
 function inDialog(ok: Msg, method: string, cseq: number, o: { body?: string; contentType?: string; extra?: string[]; contact?: string } = {}): string {
   return request(method, { toTag: toTag(ok), callId: ok.msg.callIdString(), cseq, branch: `z9hG4bK${method.toLowerCase()}${cseq}`, ...o });
@@ -32,7 +24,7 @@ function info(ok: Msg, cseq: number, digit: string): string {
 describe("re-INVITE and UPDATE", () => {
   it("mirrors hold and resume: sendonly → recvonly, inactive → inactive, sendrecv → sendrecv; version grows on change", () => {
     const r = rig();
-    const ok = up(r);
+    const ok = answeredCall(r);
     const v1 = /o=doorsip \d+ (\d+)/.exec(body(ok))![1];
     const cases: Array<[string, string]> = [["sendonly", "recvonly"], ["inactive", "inactive"], ["sendrecv", "sendrecv"]];
     let cseq = 2;
@@ -60,7 +52,7 @@ describe("re-INVITE and UPDATE", () => {
 
   it("a re-INVITE without G.711 gets 488 and the call goes on (§14.2)", () => {
     const r = rig();
-    const ok = up(r);
+    const ok = answeredCall(r);
     r.deliver(inDialog(ok, "INVITE", 2, { body: offer("sendrecv", "18") }));
     expect(r.takeLines()).toEqual(["SIP/2.0 488 Not Acceptable Here"]);
     expect(r.intercom.ua.activeCalls).toBe(1);
@@ -68,7 +60,7 @@ describe("re-INVITE and UPDATE", () => {
 
   it("UPDATE (RFC 3311) with an offer: 200 with the answer, no ACK needed", () => {
     const r = rig();
-    const ok = up(r);
+    const ok = answeredCall(r);
     r.deliver(inDialog(ok, "UPDATE", 2, { body: offer("sendonly") }));
     const out = r.take();
     expect(out.map((m) => m.kind)).toEqual(["200"]);
@@ -80,7 +72,7 @@ describe("re-INVITE and UPDATE", () => {
 
   it("a request with a lower CSeq than the last is answered 500 (§12.2.2)", () => {
     const r = rig();
-    const ok = up(r);
+    const ok = answeredCall(r);
     r.deliver(inDialog(ok, "INFO", 5, { contact: "" }));
     expect(r.takeLines()).toEqual(["SIP/2.0 200 OK"]);
     r.deliver(inDialog(ok, "INFO", 4, { contact: "" }));
@@ -132,7 +124,7 @@ describe("PRACK and 100rel (RFC 3262)", () => {
 
   it("a PRACK that matches no reliable response gets 481", () => {
     const r = rig();
-    const ok = up(r);
+    const ok = answeredCall(r);
     r.deliver(inDialog(ok, "PRACK", 2, { extra: ["RAck: 77 1 INVITE"], contact: "" }));
     expect(r.takeLines()).toEqual(["SIP/2.0 481 No Matching Reliable Provisional Response"]);
   });
@@ -152,7 +144,7 @@ describe("PRACK and 100rel (RFC 3262)", () => {
 describe("INFO DTMF and the door opener", () => {
   it("the door code by INFO (application/dtmf-relay) pulses the relay", () => {
     const r = rig({ doorCode: "12#", doorOpenMs: 3000 });
-    const ok = up(r);
+    const ok = answeredCall(r);
     r.deliver(info(ok, 2, "1"));
     r.deliver(info(ok, 3, "2"));
     expect(r.pins.relay).toBe(false);
@@ -169,7 +161,7 @@ describe("INFO DTMF and the door opener", () => {
 
   it("the DTMF Content-Type is matched case-insensitively, with spaces and parameters", () => {
     const r = rig({ doorCode: "5" });
-    const ok = up(r);
+    const ok = answeredCall(r);
     r.deliver(inDialog(ok, "INFO", 2, { body: "Signal=5\r\n", contentType: "Application / DTMF-Relay ; charset=utf-8", contact: "" }));
     expect(r.takeLines()).toEqual(["SIP/2.0 200 OK"]);
     expect(r.pins.relay).toBe(true);
@@ -179,14 +171,14 @@ describe("INFO DTMF and the door opener", () => {
 
   it("application/dtmf bodies work too", () => {
     const r = rig({ doorCode: "#" });
-    const ok = up(r);
+    const ok = answeredCall(r);
     r.deliver(inDialog(ok, "INFO", 2, { body: "#", contentType: "application/dtmf", contact: "" }));
     expect(r.pins.relay).toBe(true);
   });
 
   it("a DTMF body without a readable digit gets 400 with the reason; the call and the code go on", () => {
     const r = rig({ doorCode: "5" });
-    const ok = up(r);
+    const ok = answeredCall(r);
     r.deliver(inDialog(ok, "INFO", 2, { body: "Signal=xyz\r\nDuration=160\r\n", contentType: "application/dtmf-relay", contact: "" }));
     r.deliver(inDialog(ok, "INFO", 3, { body: "Duration=160\r\n", contentType: "application/dtmf-relay", contact: "" }));
     r.deliver(inDialog(ok, "INFO", 4, { body: "55", contentType: "application/dtmf", contact: "" }));
@@ -201,7 +193,7 @@ describe("INFO DTMF and the door opener", () => {
 
   it("hangs up a few seconds after the door opened, when configured", () => {
     const r = rig({ doorCode: "#", hangupAfterOpenMs: 4000 });
-    const ok = up(r);
+    const ok = answeredCall(r);
     r.deliver(info(ok, 2, "#"));
     r.take();
     r.advance(3999);
@@ -212,7 +204,7 @@ describe("INFO DTMF and the door opener", () => {
 
   it("counts wrong codes and ends the call after three", () => {
     const r = rig({ doorCode: "1234", maxWrongCodes: 3 });
-    const ok = up(r);
+    const ok = answeredCall(r);
     let cseq = 2;
     for (const digit of "99998888") r.deliver(info(ok, cseq++, digit));
     expect(r.events.filter((e) => e.name === "wrong code").map((e) => e.detail)).toEqual(["wrong code 1", "wrong code 2"]);
@@ -262,7 +254,7 @@ describe("other requests", () => {
     expect(hdr(out, H.Allow)).toBe("INVITE, ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO, MESSAGE, REFER, NOTIFY, SUBSCRIBE");
     expect(hdr(out, H.Accept)).toBe("application/sdp");
     expect(hdr(out, H.Supported)).toBe("100rel");
-    const ok = up(r);
+    const ok = answeredCall(r);
     r.deliver(inDialog(ok, "OPTIONS", 2, { contact: "" }));
     expect(r.takeLines()).toEqual(["SIP/2.0 200 OK"]);
   });
@@ -316,7 +308,7 @@ describe("other requests", () => {
 
   it("ends a call at the time limit with BYE", () => {
     const r = rig({ calls: { callLimitMs: 60_000 } });
-    up(r);
+    answeredCall(r);
     r.advance(59_999);
     expect(r.take()).toEqual([]);
     r.advance(1);
@@ -325,7 +317,7 @@ describe("other requests", () => {
 
   it("the time limit reached while a re-INVITE's 2xx waits for its ACK: the 2xx is still resent, the BYE follows the ACK (§15)", () => {
     const r = rig({ calls: { callLimitMs: 10_000 } });
-    const ok = up(r);
+    const ok = answeredCall(r);
     r.advance(9_000);
     r.deliver(inDialog(ok, "INVITE", 2, { body: offer("sendonly") }));
     const reOk = r.take()[0]!;
@@ -346,7 +338,7 @@ describe("other requests", () => {
 describe("REFER (RFC 3515)", () => {
   it("202, NOTIFY 100 Trying, an INVITE to the Refer-To target, NOTIFY with the final status", () => {
     const r = rig();
-    const ok = up(r);
+    const ok = answeredCall(r);
     r.deliver(inDialog(ok, "REFER", 2, { extra: ["Refer-To: <sip:200@198.51.100.8:5080>", "Referred-By: <sip:100@pbx.test>"] }));
     const out = r.take();
     expect(out.map((m) => m.kind)).toEqual(["202", "NOTIFY", "INVITE"]);
@@ -370,21 +362,21 @@ describe("REFER (RFC 3515)", () => {
 
   it("answers 603 when transfers are switched off", () => {
     const r = rig({ calls: { allowRefer: false } });
-    const ok = up(r);
+    const ok = answeredCall(r);
     r.deliver(inDialog(ok, "REFER", 2, { extra: ["Refer-To: <sip:200@198.51.100.8>"] }));
     expect(r.takeLines()).toEqual(["SIP/2.0 603 Decline"]);
   });
 
   it("a REFER without Refer-To gets 400 with the reason", () => {
     const r = rig();
-    const ok = up(r);
+    const ok = answeredCall(r);
     r.deliver(inDialog(ok, "REFER", 2));
     expect(r.takeLines()).toEqual(["SIP/2.0 400 Bad Request - Missing or Invalid Refer-To"]);
   });
 
   it("a REFER with two Refer-To headers gets the same 400 (RFC 3515 §2.4.1: exactly one)", () => {
     const r = rig();
-    const ok = up(r);
+    const ok = answeredCall(r);
     r.deliver(inDialog(ok, "REFER", 2, { extra: ["Refer-To: <sip:200@198.51.100.8>", "Refer-To: <sip:201@198.51.100.8>"] }));
     expect(r.takeLines()).toEqual(["SIP/2.0 400 Bad Request - Missing or Invalid Refer-To"]);
   });

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { CodeResult, DoorOpener, MAX_LOCKOUT_MS, validDoorCode } from "../src/app/door-opener";
 import { IntercomEvent } from "../src/app/intercom";
 import { TimerQueue } from "../src/sip/timer/timer-queue";
-import { ackFor, OFFER, reply, request, rig, toTag, type Msg, type Rig } from "./support/call-harness";
+import { ackFor, answeredCall, OFFER, reply, request, rig, toTag, type Msg, type Rig } from "./support/call-harness";
 import { VirtualClock } from "./support/virtual-clock";
 
 const STRANGER = "203.0.113.9";
@@ -30,22 +30,13 @@ function hangUp(r: Rig, port?: number, address?: string): void {
   expect(r.intercom.ua.activeCalls).toBe(0);
 }
 
-/** An incoming call, answered and acknowledged; returns the door's 200. */
-function up(r: Rig, port?: number, address?: string): Msg {
-  r.deliver(request("INVITE", { body: OFFER }), port, address);
-  const ok = r.take().find((m) => m.kind === "200")!;
-  expect(ok).toBeDefined();
-  r.deliver(ackFor(ok), port, address);
-  expect(r.eventNames()).toContain("call up");
-  return ok;
-}
 
 describe("the door code: when it counts", () => {
   it("there is no default code: DTMF opens nothing until one is configured, and the start-up log says so", () => {
     const r = rig();
     r.intercom.start();
     expect(r.logs).toContain("intercom: no door code is configured: DTMF does not open the door");
-    const ok = up(r);
+    const ok = answeredCall(r);
     for (const [i, d] of [..."#1234#*0"].entries()) r.deliver(dtmf(ok, 2 + i, d));
     expect(r.pins.relayChanges).toEqual([]);
     expect(r.intercom.opener.enabled).toBe(false);
@@ -59,7 +50,7 @@ describe("the door code: when it counts", () => {
     const r = rig({ doorCode: "12x" });
     expect(r.intercom.opener.enabled).toBe(false);
     const lower = rig({ doorCode: "b#" });
-    const ok = up(lower);
+    const ok = answeredCall(lower);
     lower.deliver(dtmf(ok, 2, "B"));
     lower.deliver(dtmf(ok, 3, "#"));
     expect(lower.pins.relay).toBe(true);
@@ -94,7 +85,7 @@ describe("the door code: when it counts", () => {
 
   it("a forged in-dialog INFO (wrong To tag, wrong From tag, wrong Call-ID) gets 481 and opens nothing", () => {
     const r = rig({ doorCode: "#" });
-    const ok = up(r);
+    const ok = answeredCall(r);
     r.deliver(dtmf(ok, 2, "#", { toTag: "0123456789abcdef" }));
     r.deliver(request("INFO", { toTag: toTag(ok), fromTag: "not-the-phone", callId: ok.msg.callIdString(), cseq: 3, branch: "z9hG4bKf3", body: "Signal=#\r\n", contentType: "application/dtmf-relay", contact: "" }));
     r.deliver(dtmf(ok, 4, "#", { callId: "guessed@x" }));
@@ -104,7 +95,7 @@ describe("the door code: when it counts", () => {
 
   it("a call from an untrusted source let in by acceptAny talks, but its DTMF never opens the door", () => {
     const r = rig({ doorCode: "#", trust: { acceptAny: true } });
-    const ok = up(r, 5060, STRANGER);
+    const ok = answeredCall(r, 5060, STRANGER);
     r.deliver(dtmf(ok, 2, "#"), 5060, STRANGER);
     expect(r.takeLines()).toEqual(["SIP/2.0 200 OK"]);
     expect(r.pins.relayChanges).toEqual([]);

@@ -23,16 +23,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { H } from "../src/sip/message/header";
-import { ackFor, hdr, OFFER, request, rig, toTag, type Msg, type Rig } from "./support/call-harness";
+import { ackFor, answeredCall, hdr, OFFER, request, rig, toTag, type Msg, type Rig } from "./support/call-harness";
 
-/** An incoming call, answered and acknowledged; returns the door's 200. */
-function up(r: Rig): Msg {
-  r.deliver(request("INVITE", { body: OFFER }));
-  const ok = r.take().find((m) => m.kind === "200")!;
-  r.deliver(ackFor(ok));
-  expect(r.eventNames()).toContain("call up");
-  return ok;
-}
 
 function info(ok: Msg, cseq: number, digit: string): string {
   return request("INFO", {
@@ -52,7 +44,7 @@ function dtmfCount(r: Rig): number {
 describe("a full server-transaction table", () => {
   it("busy in a call: a second INVITE gets 486 Busy Here while the table has room", () => {
     const r = rig({ maxServerTransactions: 4 });
-    up(r);
+    answeredCall(r);
     r.deliver(request("INVITE", { callId: "second@phone", fromTag: "t2", branch: "z9hG4bKsecond", body: OFFER }));
     expect(r.takeLines()).toContain("SIP/2.0 486 Busy Here");
     expect(r.intercom.layer.counters.unavailable).toBe(0);
@@ -61,7 +53,7 @@ describe("a full server-transaction table", () => {
 
   it("every slot still needed: 503 with Retry-After, statelessly, and the call goes on", () => {
     const r = rig({ maxServerTransactions: 1 });
-    up(r); // the INVITE's transaction stays in Accepted (Timer L, 64*T1)
+    answeredCall(r); // the INVITE's transaction stays in Accepted (Timer L, 64*T1)
     const before = r.intercom.layer.serverCount;
     r.deliver(options(1));
     const [res] = r.take();
@@ -83,7 +75,7 @@ describe("a full server-transaction table", () => {
 
   it("reclaims an answered OPTIONS before an answered INFO: the INFO's retransmission is still absorbed", () => {
     const r = rig({ maxServerTransactions: 3, doorCode: "12#" });
-    const ok = up(r); // slot 1: the INVITE, Accepted
+    const ok = answeredCall(r); // slot 1: the INVITE, Accepted
     r.deliver(info(ok, 2, "1")); // slot 2: the INFO, Completed (Timer J)
     r.advance(100);
     r.deliver(options(1)); // slot 3: OPTIONS, Completed
@@ -110,7 +102,7 @@ describe("a full server-transaction table", () => {
 
   it("with only INFOs waiting, one of them is reclaimed rather than answer 503", () => {
     const r = rig({ maxServerTransactions: 2, doorCode: "12#" });
-    const ok = up(r);
+    const ok = answeredCall(r);
     r.deliver(info(ok, 2, "1"));
     r.take();
     r.deliver(options(1));
@@ -121,7 +113,7 @@ describe("a full server-transaction table", () => {
 
   it("a table full of INVITEs answered 486 (awaiting their ACK) still takes the BYE that ends the call", () => {
     const r = rig({ maxServerTransactions: 3 });
-    const ok = up(r);
+    const ok = answeredCall(r);
     for (let i = 0; i < 2; i++) r.deliver(request("INVITE", { callId: `busy-${i}@flood`, fromTag: `b${i}`, branch: `z9hG4bKbusy${i}`, body: OFFER }));
     expect(r.takeLines().filter((l) => !l.includes(" 100 "))).toEqual(["SIP/2.0 486 Busy Here", "SIP/2.0 486 Busy Here"]);
     expect(r.intercom.layer.serverCount).toBe(3);
@@ -166,7 +158,7 @@ describe("a full server-transaction table", () => {
 
   it("every slot comes back by its timers", () => {
     const r = rig({ maxServerTransactions: 4 });
-    const ok = up(r);
+    const ok = answeredCall(r);
     r.deliver(info(ok, 2, "5"));
     for (let i = 0; i < 6; i++) r.deliver(options(i));
     r.deliver(request("BYE", { toTag: toTag(ok), callId: ok.msg.callIdString(), cseq: 3, branch: "z9hG4bKbye3", contact: "" }));

@@ -157,6 +157,20 @@ export function request(method: string, o: RequestOptions = {}): string {
   return lines.join("\r\n");
 }
 
+/**
+ * An incoming call from the phone (or from `address`:`port`), answered and
+ * acknowledged: returns the door's 200 (for its To tag). Throws when the
+ * door did not answer 200 or the call did not come up.
+ */
+export function answeredCall(r: Rig, port?: number, address?: string): Msg {
+  r.deliver(request("INVITE", { body: OFFER }), port, address);
+  const ok = r.take().find((m) => m.kind === "200");
+  if (ok === undefined) throw new Error(`the door did not answer the INVITE 200; events: ${r.eventNames().join(", ")}`);
+  r.deliver(ackFor(ok), port, address);
+  if (!r.eventNames().includes("call up")) throw new Error(`the call did not come up; events: ${r.eventNames().join(", ")}`);
+  return ok;
+}
+
 /** The To tag the door put in a response. */
 export function toTag(m: Msg): string {
   const to = m.msg.to;
