@@ -1,5 +1,5 @@
 /*
- * The Linphone, Twinkle and SIPVicious scenarios with the door's core inside
+ * The Linphone, Twinkle, SIPVicious and sipsak scenarios with the door's core inside
  * the real XS engine: XsIntercom (hosts/xs: the unmodified core's Intercom in
  * a doorsip-xs worker, UDP, RTP and timers bridged from Node) on 127.0.0.1,
  * XS_DOOR. The scenarios are those the Node door runs
@@ -12,7 +12,9 @@
  * - Twinkle: RFC 3262 reliable 180s and PRACK both ways, RFC 3515 blind
  *   transfer and one that fails;
  * - SIPVicious: scanners dropped and counted, untrusted=drop silent, the
- *   default's 200 to OPTIONS and 403 to INVITE.
+ *   default's 200 to OPTIONS and 403 to INVITE;
+ * - sipsak: OPTIONS monitoring (Nagios exit codes) and traceroute,
+ *   untrusted=drop and the allowlist, its random mode.
  * Figures only the core holds (RTP packets and digits, trust counters) come
  * from the XS side's status; each scenario ends with expectCleanXs (no
  * exception inside XS, none caught by the core, no worker stderr, no error
@@ -24,6 +26,7 @@ import { requirePeers, usePeers } from "./support/peers";
 import { linphoneScenarios } from "./support/interop-linphone-scenarios";
 import { twinkleScenarios } from "./support/interop-twinkle-scenarios";
 import { sipviciousScenarios } from "./support/interop-sipvicious-scenarios";
+import { sipsakScenarios } from "./support/interop-sipsak-scenarios";
 import { XS_DOOR } from "./support/interop-xs-door";
 
 usePeers();
@@ -31,6 +34,7 @@ const anyPeer = [
   requirePeers("linphone-daemon", "kamailio", "kamcmd"),
   requirePeers("twinkle-console", "kamailio", "kamcmd", "cc"),
   requirePeers("svmap", "svwar", "svcrack", "kamailio", "kamcmd", "sipp"),
+  requirePeers("sipsak"),
 ].some((c) => !c.skip);
 
 beforeAll(async () => {
@@ -41,3 +45,4 @@ beforeAll(async () => {
 linphoneScenarios(XS_DOOR);
 twinkleScenarios(XS_DOOR);
 sipviciousScenarios(XS_DOOR);
+sipsakScenarios(XS_DOOR);

@@ -57,7 +57,7 @@ export const REALM = "doorsip.test";
 /** The Debian packages that provide the peers (what .ci/run installs). */
 export const PACKAGES: Record<string, string> = {
   kamailio: "kamailio", kamcmd: "kamailio", sipp: "sip-tester", baresip: "baresip", "linphone-daemon": "linphone-cli",
-  svmap: "sipvicious", svwar: "sipvicious", svcrack: "sipvicious",
+  svmap: "sipvicious", svwar: "sipvicious", svcrack: "sipvicious", sipsak: "sipsak",
 };
 
 // ---------------------------------------------------------------- binaries
