@@ -18,6 +18,10 @@
  *   address), and the doorbell's INVITE goes to the new PBX; an INVITE from
  *   the old address is now an untrusted stranger's (403);
  * - with no keepalive, a REGISTER refresh that gets no answer asks too;
+ * - with registration off, the keepalive alone: a name whose record changes
+ *   only after the first lookup is still followed (each unanswered OPTIONS
+ *   while the server is lost asks, a minute apart), and the first OPTIONS
+ *   after the move goes at once;
  * - a name that does not resolve for a while: the door stays, retries, and
  *   moves once the name gives an address again (lookups RESOLVE_INTERVAL_MS
  *   apart, not one per failure).
@@ -193,6 +197,9 @@ describe("the server moves: the door follows its name", () => {
   it("server lost -> one DNS lookup -> moved: registered, kept alive and called at the new address; the old one is a stranger", async () => {
     const r = await rig();
     await registerAtOld(r);
+    // The doorbell before the move: its target's next hop (the old address) is what dial() keeps for the next press.
+    r.intercom.press();
+    await pump(r, () => names(r).includes("hunt over") && r.intercom.ua.activeCalls === 0, "the doorbell call at the old PBX to end", { realMs: 15_000 });
     const mark = r.events.length;
     await move(r);
     // 3 OPTIONS unanswered (5 s apart, Timer F 32 s each): lost, then the lookup and the move.
@@ -200,7 +207,8 @@ describe("the server moves: the door follows its name", () => {
       "the door to move and register at the new address", { stepMs: 100, virtualMs: 200_000 });
     const moved = r.events.slice(mark).find((e) => e.name === "server moved")!;
     expect(moved.detail).toBe(`${NAME} ${OLD} -> ${NEW}`);
-    expect(names(r, mark).filter((n) => n !== "registration failed").slice(0, 3), describeRig(r)).toEqual(["server lost", "server moved", "registered"]);
+    // (The keepalive pings the new address at once: its "server alive" may come before or after "registered".)
+    expect(names(r, mark).filter((n) => n !== "registration failed" && n !== "server alive").slice(0, 3), describeRig(r)).toEqual(["server lost", "server moved", "registered"]);
     expect(r.dns.queries, describeRig(r)).toEqual([{ name: NAME, type: 1 }]);
     expect(r.intercom.serverName!.address).toBe(NEW);
     // Registered at the new PBX: challenged, then accepted; the binding is there.
@@ -221,7 +229,7 @@ describe("the server moves: the door follows its name", () => {
     expect(result!.reason, describeRig(r)).toBe("local-bye");
     expect(names(r, from).filter((n) => n === "incoming call" || n === "call up" || n === "call down")).toEqual(["incoming call", "call up", "call down"]);
 
-    // The doorbell: its INVITE goes to the new PBX, which rings the phone.
+    // The doorbell again: its INVITE goes to the new PBX, which rings the phone.
     const bell = r.events.length;
     r.intercom.press();
     await pump(r, () => names(r, bell).includes("hunt over") && r.intercom.ua.activeCalls === 0, "the doorbell call to end", { realMs: 15_000 });
@@ -246,6 +254,27 @@ describe("the server moves: the door follows its name", () => {
     expect(r.events.find((e) => e.name === "registration failed")!.detail).toBe("408");
     expect(r.log.some((l) => l.includes(`server: looking up ${NAME} again (no answer to REGISTER)`))).toBe(true);
     expect(r.dns.queries.length).toBe(1);
+    expect(r.errors).toEqual([]);
+  }, 60_000);
+
+  it("registration off, keepalive only: the name's record changes only after the first lookup; each unanswered OPTIONS while lost asks again (a minute apart), and the door follows", async () => {
+    const r = await rig({ register: false });
+    r.intercom.start();
+    await r.pbxOld.stop();
+    // Lost (3 unanswered OPTIONS), one lookup: the name still gives the old address (a dynamic DNS record not updated yet).
+    await pump(r, () => r.dns.queries.length === 1 && !r.intercom.serverName!.busy, "the first lookup", { stepMs: 100, virtualMs: 200_000 });
+    expect(r.log.some((l) => l.includes(`server: ${NAME} is still ${OLD}`)), describeRig(r)).toBe(true);
+    const firstAt = r.clock.now();
+    r.dns.names.set(NAME, NEW);
+    await pump(r, () => names(r).includes("server moved") && names(r).includes("server alive"), "the move, and the keepalive answered at the new address",
+      { stepMs: 200, virtualMs: 400_000 });
+    expect(r.log.some((l) => l.includes(`server: looking up ${NAME} again (server still lost)`))).toBe(true);
+    expect(r.dns.queries.length).toBe(2);
+    expect(r.events.find((e) => e.name === "server moved")!.at - firstAt).toBeGreaterThanOrEqual(RESOLVE_INTERVAL_MS);
+    // The first OPTIONS after the move goes at once (the LED stops showing a lost server without waiting an interval).
+    const moved = r.events.find((e) => e.name === "server moved")!.at;
+    const alive = r.events.find((e) => e.name === "server alive")!.at;
+    expect(alive - moved).toBeLessThan(1000);
     expect(r.errors).toEqual([]);
   }, 60_000);
 

@@ -29,7 +29,7 @@ export interface ModdableHost {
   resolver: ResolverHost;
 }
 
-/** ResolverHost through lwIP's DNS (Net.resolve; it throws when its queue is full, which the core catches). */
+/** ResolverHost through lwIP's DNS (Net.resolve; it throws when it cannot allocate its request, which the core catches). */
 class NetResolver implements ResolverHost {
   resolve(name: string, done: (address: string) => void): void {
     Net.resolve(name, (_name: string, address?: string) => done(address ?? ""));

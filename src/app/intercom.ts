@@ -319,10 +319,14 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     else this.emit(IntercomEvent.Unregistered, null, "");
   }
 
-  /** The network came back (Wi-Fi reconnect): register again at once, and look the server's name up again (another network may see it elsewhere). */
+  /**
+   * The network came back (Wi-Fi reconnect): register again at once. The
+   * server's name is not looked up now: if that REGISTER gets no answer,
+   * that failure asks (src/ua/server-name.ts: a server that answers is not
+   * left for another address of its name).
+   */
   networkUp(): void {
     if (this.registration !== null) this.registration.refreshNow();
-    if (this.serverName !== null) this.serverName.check("network up");
   }
 
   /** A debounced doorbell press (key, control datagram). */
@@ -478,9 +482,14 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
   onServerLost(): void {
     this.serverLost = true;
     this.emit(IntercomEvent.ServerLost, null, "");
-    if (this.registration !== null) this.registration.onServerLost();
+    // Before the registration backs off (which would ask as "no answer to REGISTER"): the log says why.
     if (this.serverName !== null) this.serverName.check("server lost");
+    if (this.registration !== null) this.registration.onServerLost();
     this.refreshLed();
+  }
+
+  onServerStillLost(): void {
+    if (this.serverName !== null) this.serverName.check("server still lost");
   }
 
   /**
@@ -492,8 +501,9 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
   onServerMoved(from: string, to: string): void {
     this.ua.moveServer(from, to);
     this.trust.moveServer(from, to);
-    this.keepalive.moveServer(to);
+    // The registration first: the keepalive's move makes a new buffer, the one step that can fail for want of memory.
     if (this.registration !== null) this.registration.moveServer(to);
+    this.keepalive.moveServer(to);
     this.emit(IntercomEvent.ServerMoved, null, this.serverName !== null ? this.serverName.name + " " + from + " -> " + to : to);
   }
 

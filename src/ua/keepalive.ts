@@ -35,6 +35,8 @@ export interface KeepaliveListener {
   onServerLost(): void;
   /** The server answered again after it was reported lost. */
   onServerAlive(): void;
+  /** Another OPTIONS went unanswered while the server is reported lost (the intercom looks its name up again, src/ua/server-name.ts). */
+  onServerStillLost?(): void;
 }
 
 export interface KeepaliveOptions {
@@ -180,7 +182,9 @@ export class Keepalive extends TimerNode implements ClientTransactionUser {
   /**
    * The server moved (src/ua/server-name.ts): OPTIONS go to `address` from
    * now on (Request-URI and To name it, §11). The one under way went to the
-   * old address: it is forgotten, and the next goes one interval from now.
+   * old address: it is forgotten, and the next goes at once, so that a lost
+   * server found again is reported alive (the LED) without waiting an
+   * interval.
    */
   moveServer(address: string): void {
     const n = this.n;
@@ -190,10 +194,8 @@ export class Keepalive extends TimerNode implements ClientTransactionUser {
     this.n = m;
     this.b = new Uint8Array(m.buffer);
     this.address = address;
-    if (this.tx !== null) {
-      this.tx = null;
-      this.schedule();
-    }
+    this.tx = null;
+    if (this.n[K.Running] === 1) this.timers.start(this, 0, TimerKind.User);
   }
 
   stop(): void {
@@ -288,6 +290,8 @@ export class Keepalive extends TimerNode implements ClientTransactionUser {
       n[K.Lost] = 1;
       this.logInfo("keepalive: server lost");
       this.listener?.onServerLost();
+    } else if (n[K.Lost] === 1) {
+      this.listener?.onServerStillLost?.();
     }
   }
 

@@ -6,24 +6,30 @@
  * address that long (a home server whose DHCP lease changed, a provider
  * moving its service). The host resolves the configured name once before
  * the core starts, since the UDP socket takes addresses (an A lookup, as
- * RFC 3263 locates a server when a port is given). This looks the
- * name up again through the host's resolver when the server seems gone:
- *   - the keepalive reports it lost (keepalive.ts);
+ * RFC 3263 locates a server when a port is given). This looks the name up
+ * again through the host's resolver when the server seems gone:
+ *   - the keepalive reports it lost, and again at each OPTIONS that goes
+ *     unanswered while it stays lost (keepalive.ts), so that a name whose
+ *     record changes late (dynamic DNS after a DHCP change) is still
+ *     followed, with registration off too;
  *   - a REGISTER got no answer (408 or 503 without a response,
- *     registration.ts);
- *   - the network came back (the device may be on another network).
+ *     registration.ts), at each backoff step.
  * When the name now gives another address, the listener moves the station
  * there (Intercom.onServerMoved: registration, keepalive, the calls' next
  * hop, the trusted source).
  *
- * Only on failure, never on a schedule: a name with several addresses
- * (round-robin DNS) may answer differently each time, and a server that
- * answers is not left for another (RFC 3263, too, moves on to another
- * address only when a server fails). At most one lookup at a time, and RESOLVE_INTERVAL_MS at
- * least between the starts of two, however many failures come (a dead
- * server makes one each backoff step); a lookup the host never answers is
- * given up after that long. Calls under way keep their dialog's route
- * (§12.2.1.1): only new requests go to the new address.
+ * Only on failure, never on a schedule nor when the network comes back: a
+ * name with several addresses (round-robin DNS) may answer differently each
+ * time, and a server that answers is not left for another (RFC 3263, too,
+ * moves on to another address only when a server fails). At least
+ * RESOLVE_INTERVAL_MS between the starts of two lookups, however many
+ * failures come. A lookup still unanswered then is superseded: only the
+ * answer to the latest lookup counts, so a slow answer cannot take the
+ * station back to an older address. A move that fails half way (the
+ * station could not make what the new address needs) leaves `address` as
+ * it was, and the next failure looks the name up again at once. Calls under
+ * way keep their dialog's route (§12.2.1.1): only new requests go to the
+ * new address.
  */
 import { LogLevel, type LogHost, type ResolverHost } from "../host";
 
@@ -52,12 +58,11 @@ export class ServerName {
   private readonly clock: ServerNameClock;
   private readonly log: LogHost | undefined;
   private readonly listener: ServerNameListener;
-  /** When the last lookup was asked (-1: never). */
+  /** When the last lookup was asked (-1: never, or look up at the next failure). */
   private asked = -1;
-  private pending = false;
+  /** The number of the latest lookup; 0 when none is awaited (answered, or stopped). */
+  private awaited = 0;
   private active = false;
-  /** The host's callback, made once (a closure per lookup would be a new object each time). */
-  private readonly done: (address: string) => void;
 
   constructor(name: string, address: string, resolver: ResolverHost, clock: ServerNameClock, listener: ServerNameListener, log?: LogHost) {
     this.name = name;
@@ -66,7 +71,6 @@ export class ServerName {
     this.clock = clock;
     this.listener = listener;
     this.log = log;
-    this.done = (a: string): void => this.answered(a);
   }
 
   /** Looking up is allowed from start() to stop(); an answer that comes after stop() is ignored. */
@@ -76,6 +80,7 @@ export class ServerName {
 
   stop(): void {
     this.active = false;
+    this.awaited = 0;
   }
 
   /** The server seems gone (`why`, for the log): look its name up again, unless one was asked less than RESOLVE_INTERVAL_MS ago. */
@@ -84,26 +89,28 @@ export class ServerName {
     const now = this.clock.now();
     if (this.asked >= 0 && now - this.asked < RESOLVE_INTERVAL_MS) return;
     this.asked = now;
-    this.pending = true;
-    this.lookups++;
+    const id = ++this.lookups;
+    this.awaited = id;
     this.logLine(LogLevel.Info, "server: looking up " + this.name + " again (" + why + ")");
     try {
-      this.resolver.resolve(this.name, this.done);
+      // A callback per lookup (rare: at most one a minute, on failures only) carries its number.
+      this.resolver.resolve(this.name, (address: string): void => this.answered(id, address));
     } catch (e) {
-      this.pending = false;
+      this.awaited = 0;
       this.logLine(LogLevel.Warn, "server: cannot look up " + this.name + ": " + String(e));
     }
   }
 
-  /** A lookup is under way (asked, not answered yet). */
+  /** A lookup is under way (asked, not answered, not superseded). */
   get busy(): boolean {
-    return this.pending;
+    return this.awaited !== 0;
   }
 
-  private answered(address: string): void {
+  private answered(id: number, address: string): void {
     try {
-      this.pending = false;
-      if (!this.active) return;
+      // Stopped, answered already, or superseded by a later lookup: that one decides.
+      if (!this.active || id !== this.awaited) return;
+      this.awaited = 0;
       if (typeof address !== "string" || address === "") {
         this.unresolved++;
         this.logLine(LogLevel.Warn, "server: " + this.name + " does not resolve now; staying at " + this.address);
@@ -114,10 +121,17 @@ export class ServerName {
         return;
       }
       const from = this.address;
+      this.logLine(LogLevel.Warn, "server: " + this.name + " is " + address + " now, no longer " + from + ": moving there");
+      try {
+        this.listener.onServerMoved(from, address);
+      } catch (e) {
+        // Half moved: `address` stays, so the next answer moves again (each part's move can be done twice), and the next failure asks at once.
+        this.asked = -1;
+        this.logLine(LogLevel.Error, "server: moving to " + address + " failed: " + String(e));
+        return;
+      }
       this.address = address;
       this.moves++;
-      this.logLine(LogLevel.Warn, "server: " + this.name + " is " + address + " now, no longer " + from + ": moving there");
-      this.listener.onServerMoved(from, address);
     } catch (e) {
       // Called by the host: nothing may escape into its callback.
       this.logLine(LogLevel.Error, "server: " + String(e));

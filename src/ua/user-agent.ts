@@ -246,6 +246,8 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   moveServer(from: string, to: string): void {
     const cfg = this.config;
     if (cfg.proxyHost === from) cfg.proxyHost = to;
+    // The last target worked out (dial()'s cache: the doorbell's own target, dialled again and again) went there too.
+    if (this.dialAddress === from) this.dialAddress = to;
   }
 
   /** Hang up every call (shutdown). */
