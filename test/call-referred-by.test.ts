@@ -115,7 +115,22 @@ describe("Referred-By on the INVITE a REFER triggers (RFC 3892 §2.2)", () => {
     expect(referredByLines(invite!)).toEqual([`Referred-By: ${value}`]);
   });
 
-  it("nothing of it is left in a slot: neither the one that placed the transfer nor the free ones told of it carry it into their next call", () => {
+  it("an incoming call's INVITE, kept in the same slot buffer, leaves no Referred-By to the slot's next call", () => {
+    const r = rig();
+    const ok = answeredCall(r);
+    // The phone's INVITE (with its SDP, longer than the Request-URI's field) was kept where a Referred-By's length goes.
+    expect(ok.msg.cseq).toBe(1);
+    r.deliver(request("BYE", { toTag: toTag(ok), callId: ok.msg.callIdString(), cseq: 2, branch: "z9hG4bKbye2" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["200"]);
+    const slot = r.intercom.ua.calls[0]!;
+    expect(slot.idle).toBe(true);
+    expect(r.intercom.ua.dial("300")).toBe(slot);
+    const invite = r.take().find((m) => m.kind === "INVITE")!;
+    expect(invite.msg.uriString()).toBe("sip:300@pbx.test");
+    expect(referredByLines(invite)).toEqual([]);
+  });
+
+  it("nothing of it is left in a slot: neither the one that placed the transfer nor one placing another call carries it into its next call", () => {
     const r = rig({ calls: { maxCalls: 3 } });
     const ok = answeredCall(r);
     const [, notify, invite] = refer(r, ok, ["Referred-By: <sip:100@pbx.test>"]);
@@ -123,7 +138,7 @@ describe("Referred-By on the INVITE a REFER triggers (RFC 3892 §2.2)", () => {
     const slots = r.intercom.ua.calls;
     expect(slots.map((c) => c.referredByLen)).toEqual([0, "<sip:100@pbx.test>".length, 0]);
     expect(slots.map((c) => c.referredBy?.index ?? -1)).toEqual([-1, 0, -1]);
-    // A call the door places now (slots 0 and 1 busy) is in slot 2, told of the REFER and then untold.
+    // A call the door places now (slots 0 and 1 busy) goes in slot 2, which the REFER does not concern.
     expect(r.intercom.ua.dial("300")).toBe(slots[2]);
     const other = r.take().find((m) => m.kind === "INVITE")!;
     expect(other.msg.uriString()).toBe("sip:300@pbx.test");

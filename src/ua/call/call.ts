@@ -891,7 +891,9 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     // RFC 3892 §2.2: the request the REFER triggers carries its Referred-By (also in the compact form "b", §3). None
     // is made up when the REFER has none: RFC 3892 asks the referee to copy, not to assert who referred it, and PJSIP
     // (pjsua_call.c, on_call_transferred) copies only a Referred-By the REFER carried. placeReferredCall gives the slot
-    // it picks the referrer and the value (expectReferral) before that call's first INVITE.
+    // it picks the referrer and the value (expectReferral) before that call's first INVITE. The header is copied as it
+    // is; a Referred-By token (an S/MIME body of the REFER, named by its cid parameter) is not carried: a target that
+    // insists on one answers 429 Provide Referrer Identity, which ends the transferred call as any failure does.
     let rbStart = 0;
     let rbLen = 0;
     const rb = msg.first[H.ReferredBy]!;
