@@ -14,10 +14,15 @@
  * looks the name up (one DNS query), moves, registers at 127.0.0.2, and the
  * desk phone there calls it (the new server is trusted inside XS too).
  * The test of every step on the virtual clock is test/server-move.test.ts.
+ * And 200 moves back and forth on the virtual station inside XS
+ * (test/xs/fixtures/server-moves.ts) keep nothing after a GC.
  */
+import { resolve } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { IntercomEvent } from "../src/app/intercom";
 import { ensureWorker } from "../hosts/xs/build-worker.mjs";
+import { runInXs } from "../bench/xs-budget";
+import { MOVES_PREFIX, type MovesResult } from "./xs/fixtures/server-moves";
 import { LoopbackPbx } from "../hosts/node/pbx/index";
 import { NodeResolver } from "../hosts/node/resolver";
 import { TestDnsServer } from "./support/dns-server";
@@ -76,4 +81,19 @@ describe("the server moves, with the core inside XS", () => {
     expect(door.eventNames().slice(from)).toEqual(expect.arrayContaining(["incoming call", "call up", "call down"]));
     await expectCleanXs(door);
   }, 60_000);
+
+  it("200 moves back and forth on the virtual station keep nothing: after a GC the heap is at its baseline (0 slots, 0 bytes)", async () => {
+    const moves = 200;
+    // A small heap, so that XS collects garbage while the moves run.
+    const heap = { slots: 16_384, chunkBytes: 512 * 1024 };
+    const r = await runInXs<MovesResult>(resolve(__dirname, ".."), "test/xs/fixtures/server-moves.ts", "runMoves", { moves }, MOVES_PREFIX, 120_000, heap);
+    // 2 warm-up moves before the baseline; each move one lookup and a registration at the new address.
+    expect(r.moves).toBe(moves + 2);
+    expect(r.lookups).toBe(moves + 2);
+    expect(r.registrations).toBeGreaterThanOrEqual(moves);
+    expect(r.address).toBe("192.0.2.1");
+    expect(r.gcs).toBeGreaterThan(0);
+    expect(r.retained).toEqual({ slots: 0, chunkBytes: 0 });
+    console.info(`[server-moves] ${moves} moves inside XS: retained ${r.retained.slots} slots, ${r.retained.chunkBytes} chunk bytes; ${r.gcs} collections during them`);
+  }, 180_000);
 });
