@@ -23,6 +23,8 @@ import { RtpHeader, writeRtpHeader } from "../src/media/rtp-packet";
 import { RtcpReader } from "../src/media/rtcp";
 import { writeTelephoneEvent } from "../src/media/telephone-event";
 import { CallState } from "../src/ua/call/call-types";
+import { Tone } from "../src/media/tone";
+import { ButtonAction } from "../src/app/intercom";
 import { ackFor, offer, OFFER, PEER, reply, request, rig, toTag, type Msg, type Rig } from "./support/call-harness";
 import { dominant, rms, toneShare } from "./interop/audio/signal";
 
@@ -588,6 +590,80 @@ describe("audio in calls (virtual clock)", () => {
     const after = audio.speaker(from);
     // Answered: no ringback any more (nothing is received, so the speaker is silent).
     expect(rms(after)).toBe(0);
+  });
+
+  it("a doorbell call that reaches nobody (486): busy tone at the door, 425 Hz 0.5 s on / 0.5 s off four times, then the media clock stops", () => {
+    const { r, audio } = setup({ targets: ["100"] });
+    r.intercom.press();
+    r.advance(100);
+    const invite = r.take().find((m) => m.kind === "INVITE")!;
+    r.deliver(reply(invite, 180, "Ringing"));
+    r.advance(500);
+    const from = audio.played.length;
+    r.deliver(reply(invite, 486, "Busy Here"));
+    expect(r.eventNames()).toContain("hunt over");
+    r.advance(5000);
+    const s = audio.speaker(from);
+    // Each second: 0.5 s of 425 Hz (4,000 samples; a 3,200-sample window inside it, 170 whole periods), then 0.5 s of silence.
+    for (let k = 0; k < 4; k++) {
+      expect(toneShare(s, k * 8000 + 400, 3200, 425, 8000), `on ${k}`).toBeGreaterThan(0.9);
+      if (k < 3) expect(rms(s, k * 8000 + 4400, 3200), `off ${k}`).toBe(0);
+    }
+    // Then nothing more: the media clock stopped with the tone (its last frame about 3.5 s after it began).
+    expect(s.length).toBeLessThan(28_000 + 2 * 160);
+    expect(audio.stops).toBeGreaterThanOrEqual(1);
+  });
+
+  it("with ringback \"us\", the busy tone is North America's (480 + 620 Hz)", () => {
+    const { r, audio } = setup({ targets: ["100"], ringback: "us" });
+    r.intercom.press();
+    r.advance(100);
+    const invite = r.take().find((m) => m.kind === "INVITE")!;
+    const from = audio.played.length;
+    r.deliver(reply(invite, 486, "Busy Here"));
+    r.advance(600);
+    const s = audio.speaker(from);
+    expect(toneShare(s, 400, 3200, 480, 8000) + toneShare(s, 400, 3200, 620, 8000)).toBeGreaterThan(0.9);
+    expect(toneShare(s, 400, 3200, 425, 8000)).toBeLessThan(0.05);
+  });
+
+  it("no busy tone when the hunt is stopped at the door (the button hangs up a ringing call); a press with no target configured gives one", () => {
+    const { r, audio } = setup({ targets: ["100"], buttonDuringCall: ButtonAction.Hangup });
+    r.intercom.press();
+    r.advance(100);
+    const invite = r.take().find((m) => m.kind === "INVITE")!;
+    r.deliver(reply(invite, 180, "Ringing"));
+    r.advance(500);
+    // The button again (after its guard time): the ringing call is cancelled.
+    r.advance(2000);
+    r.intercom.press();
+    r.advance(100);
+    const cancel = r.take().find((m) => m.kind === "CANCEL")!;
+    r.deliver(reply(cancel, 200, "OK"));
+    r.deliver(reply(invite, 487, "Request Terminated"));
+    expect(r.eventNames()).toContain("hunt over");
+    const from = audio.played.length;
+    r.advance(2000);
+    expect(rms(audio.speaker(from))).toBe(0);
+
+    const none = setup({ targets: [] });
+    none.r.intercom.press();
+    none.r.advance(600);
+    expect(none.r.logs.some((l) => l.includes("no call target is configured"))).toBe(true);
+    expect(toneShare(none.audio.speaker(), 400, 3200, 425, 8000)).toBeGreaterThan(0.9);
+  });
+
+  it("a busy tone stops when a call to the door comes up meanwhile", () => {
+    const { r } = setup({ targets: ["100"] });
+    r.intercom.press();
+    r.advance(100);
+    const invite = r.take().find((m) => m.kind === "INVITE")!;
+    r.deliver(reply(invite, 486, "Busy Here"));
+    r.advance(300);
+    expect(r.intercom.media.localTone.tone).toBe(Tone.Busy);
+    answeredCall(r);
+    r.advance(20);
+    expect(r.intercom.media.localTone.tone).toBe(Tone.None);
   });
 
   it("one session for the station: a transferred call that comes up while the first has the audio gets RTP from its own port once the first ends", () => {

@@ -52,6 +52,8 @@ export class Hunt {
   /** A target answered; the others were cancelled. */
   answered = false;
   running = false;
+  /** The hunt was stopped here (the button, shutdown), not ended by its targets. */
+  cancelled = false;
 
   constructor(ua: UserAgent, listener: HuntListener) {
     this.ua = ua;
@@ -66,6 +68,7 @@ export class Hunt {
     this.next = 0;
     this.live = 0;
     this.answered = false;
+    this.cancelled = false;
     this.running = true;
     if (mode === HuntMode.Parallel) {
       while (this.next < targets.length) this.dialNext();
@@ -82,6 +85,7 @@ export class Hunt {
   /** Hang up every call of the hunt (the button, or shutdown). */
   stop(): void {
     if (!this.running) return;
+    this.cancelled = true;
     this.next = this.targets.length;
     const calls = this.ua.calls;
     for (let i = 0; i < calls.length; i++) {

@@ -357,6 +357,7 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     }
     if (this.targets.length === 0) {
       this.warn("intercom: doorbell pressed, but no call target is configured");
+      this.media.unanswered();
       return;
     }
     if (!this.hunt.start(this.targets, this.settings.hunt ?? HuntMode.Sequential)) this.warn("intercom: the doorbell call could not be placed");
@@ -366,6 +367,8 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
 
   onHuntOver(answered: boolean): void {
     this.emit(IntercomEvent.HuntOver, null, answered ? "answered" : "nobody answered");
+    // The visitor hears that nobody is coming (src/media/tone.ts Busy); not when the hunt was stopped here (button, shutdown).
+    if (!answered && !this.hunt.cancelled) this.media.unanswered();
     this.refreshLed();
   }
 

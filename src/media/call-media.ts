@@ -293,6 +293,19 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
     this.runClock();
   }
 
+  /**
+   * A doorbell call reached nobody (the hunt is over, unanswered): busy
+   * tone at the door for 4 s, in the ringback's region (European or
+   * North American), so that the visitor knows nobody is coming. Not
+   * while a call is up (a call to the door may have come meanwhile).
+   */
+  unanswered(): void {
+    const calls = this.calls;
+    for (let i = 0; i < calls.length; i++) if (calls[i]!.state === CallState.Up) return;
+    this.localTone.play(this.session.numbers[N.MediaRingback] === Tone.RingbackUs ? Tone.BusyUs : Tone.Busy);
+    this.runClock();
+  }
+
   /** Stop the session and every tone (shutdown). */
   stopAll(): void {
     this.session.stop();
@@ -331,9 +344,11 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
     }
     const tone = this.localTone;
     const ringback: Tone = this.session.numbers[N.MediaRingback]!;
+    const playing = tone.tone;
     if (ringing && !up) {
-      if (tone.tone !== ringback) tone.play(ringback);
-    } else if (tone.tone === ringback) {
+      if (playing !== ringback) tone.play(ringback);
+    } else if (playing === ringback || (up && (playing === Tone.Busy || playing === Tone.BusyUs))) {
+      // Ringback ends with the ringing; a busy tone with a call that comes up (the audio is the call's now).
       tone.stop();
     }
   }

@@ -10,7 +10,11 @@
  *   - RingbackUs: 440 + 480 Hz, 2 s on, 4 s off (ANSI T1.401 / E.180 for
  *     North America), repeated;
  *   - DoorOpen: the door-open confirmation, two short 1000 Hz beeps and a
- *     longer 1400 Hz one, once.
+ *     longer 1400 Hz one, once;
+ *   - Busy: 425 Hz, 0.5 s on, 0.5 s off (E.180 Suppl. 2, most of Europe),
+ *     and BusyUs: 480 + 620 Hz, 0.5 s on, 0.5 s off (North America), four
+ *     times: at the door, when a doorbell call reached nobody, so that the
+ *     visitor knows nobody is coming.
  */
 import { FRAME_SAMPLES } from "./g711";
 import { MediaNumber, mediaNumbers, ToneField } from "./media-numbers";
@@ -20,6 +24,8 @@ export const enum Tone {
   Ringback = 1,
   RingbackUs = 2,
   DoorOpen = 3,
+  Busy = 4,
+  BusyUs = 5,
 }
 
 export const SAMPLE_RATE = 8000;
@@ -38,6 +44,9 @@ export const SINE: Int16Array = buildSine();
 const RINGBACK = new Uint16Array([425, 0, 1000, 0, 0, 4000]);
 const RINGBACK_US = new Uint16Array([440, 480, 2000, 0, 0, 4000]);
 const DOOR_OPEN = new Uint16Array([1000, 0, 120, 0, 0, 80, 1000, 0, 120, 0, 0, 80, 1400, 0, 400]);
+/** Four cadences of busy tone (4 s), played once: the last silence left out. */
+const BUSY = new Uint16Array([425, 0, 500, 0, 0, 500, 425, 0, 500, 0, 0, 500, 425, 0, 500, 0, 0, 500, 425, 0, 500]);
+const BUSY_US = new Uint16Array([480, 620, 500, 0, 0, 500, 480, 620, 500, 0, 0, 500, 480, 620, 500, 0, 0, 500, 480, 620, 500]);
 
 /** Peak amplitude of a single tone, and of each half of a dual tone (about -9 dBm0 in all). */
 const LEVEL_SINGLE = 11000;
@@ -48,6 +57,8 @@ function cadence(tone: Tone): Uint16Array | null {
     case Tone.Ringback: return RINGBACK;
     case Tone.RingbackUs: return RINGBACK_US;
     case Tone.DoorOpen: return DOOR_OPEN;
+    case Tone.Busy: return BUSY;
+    case Tone.BusyUs: return BUSY_US;
     default: return null;
   }
 }
