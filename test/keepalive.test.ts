@@ -116,6 +116,34 @@ describe("keepalive", () => {
     expect(ka.misses).toBe(0);
   });
 
+  it("moveServer (src/ua/server-name.ts): the OPTIONS under way is given back, the misses start again, the next OPTIONS names the new address at once; each miss while lost is reported", () => {
+    const s = setup();
+    const still: number[] = [];
+    let lost = 0;
+    const ka = keepalive(s, { listener: { onServerLost: () => lost++, onServerAlive: () => {}, onServerStillLost: () => still.push(s.clock.now()) } });
+    ka.start();
+    s.registrar.down = true;
+    // OPTIONS at 30 s, 92 s, 154 s, 216 s, 278 s; misses at 62 s, 124 s, 186 s (lost), 248 s (still lost); the one of 278 s is under way at 280 s.
+    s.clock.advanceTo(280_000);
+    expect(lost).toBe(1);
+    expect(still).toEqual([248_000]);
+    expect(ka.misses).toBe(4);
+    expect(s.layer.clientCount).toBe(1);
+    const sent = s.layer.sent.length;
+    ka.moveServer("198.51.100.20");
+    // Given back at once: no client transaction held for the old address's Timer F.
+    expect(s.layer.clientCount).toBe(0);
+    expect(ka.misses).toBe(0);
+    s.registrar.down = false;
+    s.clock.advance(100);
+    const next = s.layer.sent.slice(sent);
+    expect(next.map((x) => [x.method, x.address, x.time])).toEqual([["OPTIONS", "198.51.100.20", 280_000]]);
+    const r = next[0]!;
+    expect(r.text.startsWith("OPTIONS sip:198.51.100.20:5060 SIP/2.0\r\n")).toBe(true);
+    expect(r.text).toContain("\r\nTo: <sip:198.51.100.20:5060>\r\n");
+    expect(ka.answered).toBe(1);
+  });
+
   it("the server answers while a REGISTER retry is out: if that one was lost, the next goes at once", () => {
     const s = setup();
     s.registrar.script.push(DROP);

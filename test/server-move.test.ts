@@ -278,6 +278,34 @@ describe("the server moves: the door follows its name", () => {
     expect(r.errors).toEqual([]);
   }, 60_000);
 
+  it("a move that fails (the keepalive cannot make its new request: no memory) moves nothing; the next failure asks at once and moves everything", async () => {
+    const r = await rig();
+    await registerAtOld(r);
+    const ka = r.intercom.keepalive;
+    const moveKeepalive = ka.moveServer.bind(ka);
+    let fail = true;
+    ka.moveServer = (address: string): void => {
+      if (fail) {
+        fail = false;
+        throw new Error("out of memory");
+      }
+      moveKeepalive(address);
+    };
+    const mark = r.events.length;
+    await move(r);
+    await pump(r, () => r.errors.length > 0, "the failed move", { stepMs: 100, virtualMs: 200_000 });
+    expect(r.errors).toEqual([`server: moving to ${NEW} failed: Error: out of memory`]);
+    // Nothing moved: the calls' next hop and the trusted server are still the old address.
+    expect(r.intercom.serverName!.address).toBe(OLD);
+    expect(r.intercom.ua.config.proxyHost).toBe(OLD);
+    expect(names(r, mark)).not.toContain("server moved");
+    await pump(r, () => names(r, mark).includes("server moved") && r.intercom.registered && r.pbxNew.server.lookup("door").length === 1,
+      "the move at the next failure", { stepMs: 100, virtualMs: 200_000 });
+    expect(r.intercom.ua.config.proxyHost).toBe(NEW);
+    expect(r.dns.queries.length).toBe(2);
+    expect(r.errors.length).toBe(1);
+  }, 60_000);
+
   it("the name does not resolve for a while: the door stays and asks again RESOLVE_INTERVAL_MS later, then moves", async () => {
     const r = await rig();
     await registerAtOld(r);

@@ -18,6 +18,8 @@
  * - §17.1.3 matching by branch and CSeq method; §18.1.2 unmatched dropped;
  *   stray 2xx to INVITE go to onStray2xx; RFC 3581 §4 received/rport learned.
  * - Bounded pool: createClient returns null when full.
+ * - release(): a sent non-INVITE given back (no retransmission, slot free,
+ *   a late answer dropped); a sent INVITE kept.
  */
 import { describe, expect, it } from "vitest";
 import { H } from "../src/sip/message/header";
@@ -93,6 +95,25 @@ describe("non-INVITE client transaction", () => {
     t.deliver(ok);
     expect(t.client.events.length).toBe(2);
     expect(t.layer.counters.dropped).toBe(1);
+  });
+
+  it("release() of a sent OPTIONS (its user moved to another server): no more retransmissions, the slot is free, a late answer matches nothing; a sent INVITE is not released", () => {
+    const t = setup();
+    const { tx, first } = startOptions(t);
+    t.clock.advance(1000);
+    expect(t.udp.take().length).toBe(1);
+    t.layer.release(tx);
+    expect(tx.state).toBe(ClientState.Terminated);
+    expect(t.layer.clientCount).toBe(0);
+    t.clock.advance(40_000);
+    expect(t.udp.take()).toEqual([]);
+    t.deliver(answer(first.text, 200, "OK"));
+    expect(t.client.events).toEqual([]);
+    expect(t.layer.counters.dropped).toBe(1);
+    const invite = startInvite(t);
+    t.layer.release(invite.tx);
+    expect(invite.tx.state).toBe(ClientState.Calling);
+    expect(t.layer.clientCount).toBe(1);
   });
 
   it("matches by branch and CSeq method only (§17.1.3)", () => {

@@ -502,11 +502,12 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
    * trusted server's; the old address is no longer trusted as the server.
    */
   onServerMoved(from: string, to: string): void {
-    this.ua.moveServer(from, to);
-    this.trust.moveServer(from, to);
-    // The registration first: the keepalive's move makes a new buffer, the one step that can fail for want of memory.
-    if (this.registration !== null) this.registration.moveServer(to);
+    // The keepalive first: its move makes a new buffer, the one step that can fail (for want of memory), and it changes
+    // nothing when it does; then nothing is moved, and the next lookup's answer moves everything (server-name.ts).
     this.keepalive.moveServer(to);
+    this.ua.moveServer(to);
+    this.trust.moveServer(to);
+    if (this.registration !== null) this.registration.moveServer(to);
     this.emit(IntercomEvent.ServerMoved, null, this.serverName !== null ? this.serverName.name + " " + from + " -> " + to : to);
   }
 

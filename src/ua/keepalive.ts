@@ -9,8 +9,11 @@
  * ended (response or timeout), so pings never overlap. An unanswered one
  * ends after Timer F (64*T1 = 32 s, §17.1.2.2); after `maxMisses`
  * (default 3) in a row the server counts as lost, reported once through
- * onServerLost(). Pinging goes on, and the first response after that
- * reports onServerAlive(). Registration implements KeepaliveListener, so the
+ * onServerLost(), and each further miss through onServerStillLost() (the
+ * intercom looks the server's name up again). Pinging goes on, and the
+ * first response after that reports onServerAlive(). When the server moves
+ * (moveServer) the OPTIONS under way is given back to the layer, the misses
+ * start again from 0, and the next OPTIONS goes to the new address at once. Registration implements KeepaliveListener, so the
  * usual wiring is `listener: registration` (see registration.ts).
  *
  * Each OPTIONS is a new request outside a dialog: new Call-ID, From tag and
@@ -181,21 +184,28 @@ export class Keepalive extends TimerNode implements ClientTransactionUser {
 
   /**
    * The server moved (src/ua/server-name.ts): OPTIONS go to `address` from
-   * now on (Request-URI and To name it, §11). The one under way went to the
-   * old address: it is forgotten, and the next goes at once, so that a lost
-   * server found again is reported alive (the LED) without waiting an
-   * interval.
+   * now on (Request-URI and To name it, §11). Everything new is made before
+   * anything is changed, so a failure (no memory) leaves the keepalive as
+   * it was. The OPTIONS under way went to the old address: it is given back
+   * to the layer (no retransmissions there, no client slot held for Timer
+   * F), its misses do not count against the new address, and the next
+   * OPTIONS goes at once, so that a lost server found again is reported
+   * alive (the LED) without waiting an interval.
    */
   moveServer(address: string): void {
     const n = this.n;
     const target = "sip:" + hostForUri(address) + ":" + n[K.Port]!;
-    let m = replacePacked(n, K.RequestLine, K.Count - K.RequestLine - 1, 0, "OPTIONS " + target + " SIP/2.0\r\n");
-    m = replacePacked(m, K.RequestLine, K.Count - K.RequestLine - 1, K.To - K.RequestLine, "To: <" + target + ">\r\n");
+    const half = replacePacked(n, K.RequestLine, K.Count - K.RequestLine - 1, 0, "OPTIONS " + target + " SIP/2.0\r\n");
+    const m = replacePacked(half, K.RequestLine, K.Count - K.RequestLine - 1, K.To - K.RequestLine, "To: <" + target + ">\r\n");
+    const b = new Uint8Array(m.buffer);
     this.n = m;
-    this.b = new Uint8Array(m.buffer);
+    this.b = b;
     this.address = address;
+    m[K.Misses] = 0;
+    const tx = this.tx;
     this.tx = null;
-    if (this.n[K.Running] === 1) this.timers.start(this, 0, TimerKind.User);
+    if (tx !== null) this.layer.release(tx);
+    if (m[K.Running] === 1) this.timers.start(this, 0, TimerKind.User);
   }
 
   stop(): void {

@@ -307,14 +307,17 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
    * The server moved (src/ua/server-name.ts): REGISTERs go to `address`
    * from now on, and one goes now, since the server there may hold no
    * binding of ours. A REGISTER under way went to the old address: it is
-   * forgotten (an answer to it is a stale transaction's, ignored).
+   * given back to the layer (no retransmissions there; an answer to it
+   * matches nothing).
    */
   moveServer(address: string): void {
     try {
       this.address = address;
       const st = this.state;
       if (this.n[R.Stopping] === 1 || st === RegState.Unregistered || st === RegState.Unregistering) return;
+      const tx = this.tx;
       this.tx = null;
+      if (tx !== null) this.layer.release(tx);
       this.n[R.AliveDuringTx] = 0;
       this.timers.stop(this);
       this.n[R.Failures] = 0;

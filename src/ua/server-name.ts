@@ -25,9 +25,10 @@
  * RESOLVE_INTERVAL_MS between the starts of two lookups, however many
  * failures come. A lookup still unanswered then is superseded: only the
  * answer to the latest lookup counts, so a slow answer cannot take the
- * station back to an older address. A move that fails half way (the
- * station could not make what the new address needs) leaves `address` as
- * it was, and the next failure looks the name up again at once. Calls under
+ * station back to an older address. A move that fails (the station could
+ * not make what the new address needs; the keepalive, which moves first,
+ * changes nothing then) leaves `address` as it was, and the next failure
+ * looks the name up again at once. Calls under
  * way keep their dialog's route (§12.2.1.1): only new requests go to the
  * new address.
  */
@@ -76,6 +77,8 @@ export class ServerName {
   /** Looking up is allowed from start() to stop(); an answer that comes after stop() is ignored. */
   start(): void {
     this.active = true;
+    // A lookup dropped by stop() must not hold the next one back.
+    this.asked = -1;
   }
 
   stop(): void {
@@ -125,7 +128,7 @@ export class ServerName {
       try {
         this.listener.onServerMoved(from, address);
       } catch (e) {
-        // Half moved: `address` stays, so the next answer moves again (each part's move can be done twice), and the next failure asks at once.
+        // Not moved: `address` stays, so the next answer moves (any part that did move can be moved again), and the next failure asks at once.
         this.asked = -1;
         this.logLine(LogLevel.Error, "server: moving to " + address + " failed: " + String(e));
         return;

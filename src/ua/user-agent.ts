@@ -240,14 +240,16 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   }
 
   /**
-   * The server moved (src/ua/server-name.ts): new calls go to `to`. Calls
-   * under way keep their dialog's remote target and route set (§12.2.1.1).
+   * The registrar moved to `to` (src/ua/server-name.ts, which follows it
+   * only without an outbound proxy, so the registrar is the next hop): new
+   * calls go there. The target dial() worked out last (the doorbell's,
+   * dialled again and again) is worked out again. Calls under way keep
+   * their dialog's remote target and route set (§12.2.1.1). Doing it twice
+   * changes nothing.
    */
-  moveServer(from: string, to: string): void {
-    const cfg = this.config;
-    if (cfg.proxyHost === from) cfg.proxyHost = to;
-    // The last target worked out (dial()'s cache: the doorbell's own target, dialled again and again) went there too.
-    if (this.dialAddress === from) this.dialAddress = to;
+  moveServer(to: string): void {
+    this.config.proxyHost = to;
+    this.dialTarget = null;
   }
 
   /** Hang up every call (shutdown). */

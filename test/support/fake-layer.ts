@@ -9,7 +9,7 @@
 import {
   ClientFailure, ClientState, type TransactionCounters, type ClientTransactionHandle, type ClientTransactionUser, type TransactionLayerApi,
 } from "../../src/sip/transaction/api";
-import type { Method } from "../../src/sip/message/method";
+import { Method } from "../../src/sip/message/method";
 import type { SipWriter } from "../../src/sip/message/writer";
 import { SipMessage } from "../../src/sip/message/message";
 import { SipParser } from "../../src/sip/message/parser";
@@ -133,7 +133,7 @@ export class FakeLayer implements TransactionLayerApi {
 
   release(tx: ClientTransactionHandle): void {
     const t = tx as FakeTx;
-    if (t.state === ClientState.Idle) this.finish(t);
+    if (t.state === ClientState.Idle || t.method !== Method.INVITE) this.finish(t);
   }
 
   sendStateless(): boolean {

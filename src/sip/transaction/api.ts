@@ -227,7 +227,13 @@ export interface TransactionLayerApi {
    * soon; it says nothing about the server or the network.
    */
   readonly sendRefused: boolean;
-  /** Give back a reserved, unsent transaction. */
+  /**
+   * Give back a reserved, unsent transaction; or a non-INVITE one already
+   * sent whose answer its user no longer wants (the server moved,
+   * src/ua/server-name.ts): it stops retransmitting and frees its slot, and
+   * an answer that still comes matches nothing (§17.1.3: dropped). An
+   * INVITE once sent is not given back (CANCEL and ACK need it).
+   */
   release(tx: ClientTransactionHandle): void;
   /**
    * Write a top Via with a fresh branch, for a request sent with no client

@@ -381,7 +381,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
 
   release(tx: ClientTransactionHandle): void {
     const ct = this.ownClient(tx);
-    if (ct !== null && ct.inUse && ct.state === ClientState.Idle) ct.terminate();
+    if (ct !== null && ct.inUse && (ct.state === ClientState.Idle || ct.method !== Method.INVITE)) ct.terminate();
   }
 
   sendStateless(w: SipWriter, address: string, port: number): boolean {

@@ -274,12 +274,13 @@ export class TrustPolicy implements RequestScreen {
     return writeStatelessReject(w, msg, this.tag, this.n[T.Key1]!, this.n[T.Key2]!);
   }
 
-  /** The server moved (src/ua/server-name.ts): its requests come from `to` now, and `from` is no longer trusted as the server. */
-  moveServer(from: string, to: string): void {
-    const f = serverAddress(from);
-    if (f === "") return;
-    if (this.server0 === f) this.server0 = serverAddress(to);
-    if (this.server1 === f) this.server1 = serverAddress(to);
+  /**
+   * The registrar moved to `to` (src/ua/server-name.ts, only without an
+   * outbound proxy): its requests come from there now, and the old address
+   * is no longer trusted as the server. Doing it twice changes nothing.
+   */
+  moveServer(to: string): void {
+    if (this.server0 !== "") this.server0 = serverAddress(to);
   }
 
   // ---- internals ---------------------------------------------------------------
