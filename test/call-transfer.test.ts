@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { ButtonAction } from "../src/app/intercom";
 import { LedPattern } from "../src/app/status-led";
 import { H } from "../src/sip/message/header";
+import { Tone } from "../src/media/tone";
 import { hdr, OFFER, reply, request, rig, type Msg, type Rig } from "./support/call-harness";
 
 const TARGET = "198.51.100.8";
@@ -95,6 +96,8 @@ describe("a doorbell call transferred by REFER (RFC 3515) stays in the hunt", ()
 
   it("a blind transfer (the phone hangs up at once) while the target rings: the LED rings, the hunt runs; the target not answering ends it", () => {
     const r = rig({ targets: ["100"], calls: { ringTimeoutMs: 20_000 } });
+    // A speaker at the door, to hear what the visitor hears at the end.
+    r.intercom.media.audio = { capture: () => false, play: () => {} };
     const invite = answeredDoorbell(r);
     const [notify100, toTarget] = transfer(r, invite);
     r.deliver(reply(notify100, 200, "OK", { toTag: null }));
@@ -112,6 +115,9 @@ describe("a doorbell call transferred by REFER (RFC 3515) stays in the hunt", ()
     r.deliver(reply(toTarget, 487, "Request Terminated"), TARGET_PORT, TARGET);
     expect(eventsAfter(r, at)).toEqual(["call down", "hunt over (answered)"]);
     expect(r.intercom.led.pattern).toBe(IDLE);
+    // The phone left and the target never answered: the visitor is alone, and hears the busy tone.
+    expect(r.intercom.hunt.lastUnanswered).toBe(true);
+    expect(r.intercom.media.localTone.tone).toBe(Tone.Busy);
   });
 
   it("a failed transfer (target busy) leaves the phone's call in the hunt: over when the phone hangs up", () => {
@@ -129,6 +135,8 @@ describe("a doorbell call transferred by REFER (RFC 3515) stays in the hunt", ()
     r.deliver(reply(notify, 200, "OK", { toTag: null }));
     r.deliver(fromPhone(invite, "BYE", 3));
     expect(eventsAfter(r, at)).toEqual(["call down", "call down", "hunt over (answered)"]);
+    // The hunt ended with the phone's hang-up after a talk: no busy tone for that.
+    expect(r.intercom.hunt.lastUnanswered).toBe(false);
   });
 
   it("the button (set to hang up) during the transferred call hangs it up and ends the hunt", () => {

@@ -653,17 +653,69 @@ describe("audio in calls (virtual clock)", () => {
     expect(toneShare(none.audio.speaker(), 400, 3200, 425, 8000)).toBeGreaterThan(0.9);
   });
 
-  it("a busy tone stops when a call to the door comes up meanwhile", () => {
-    const { r } = setup({ targets: ["100"] });
+  it("a busy tone stops as soon as a call to the door rings it (before it is answered); a second press plays ringback instead, then busy again", () => {
+    const { r } = setup({ targets: ["100"], calls: { autoAnswerMs: 2000 } });
     r.intercom.press();
     r.advance(100);
-    const invite = r.take().find((m) => m.kind === "INVITE")!;
+    let invite = r.take().find((m) => m.kind === "INVITE")!;
     r.deliver(reply(invite, 486, "Busy Here"));
     r.advance(300);
     expect(r.intercom.media.localTone.tone).toBe(Tone.Busy);
-    answeredCall(r);
+    // A press during the busy tone (after the button's guard time): a new doorbell call, with ringback.
+    r.advance(1700);
+    r.intercom.press();
+    r.advance(100);
+    invite = r.take().find((m) => m.kind === "INVITE")!;
+    expect(r.intercom.media.localTone.tone).toBe(Tone.Ringback);
+    r.deliver(reply(invite, 486, "Busy Here"));
+    r.advance(100);
+    expect(r.intercom.media.localTone.tone).toBe(Tone.Busy);
+    // Someone calls the door: it rings (auto-answer in 2 s), and the busy tone is gone at once.
+    r.deliver(request("INVITE", { body: offer() }));
     r.advance(20);
+    expect(r.intercom.ua.calls.some((c) => c.state === CallState.Incoming)).toBe(true);
     expect(r.intercom.media.localTone.tone).toBe(Tone.None);
+  });
+
+  it("no busy tone: when the intercom stops during a ringing doorbell call, or without a speaker", () => {
+    const { r, audio } = setup({ targets: ["100"] });
+    r.intercom.press();
+    r.advance(100);
+    const invite = r.take().find((m) => m.kind === "INVITE")!;
+    r.deliver(reply(invite, 180, "Ringing"));
+    r.advance(200);
+    r.intercom.stop();
+    r.advance(100);
+    const cancel = r.take().find((m) => m.kind === "CANCEL")!;
+    r.deliver(reply(cancel, 200, "OK"));
+    r.deliver(reply(invite, 487, "Request Terminated"));
+    expect(r.eventNames()).toContain("hunt over");
+    expect(r.intercom.media.localTone.tone).toBe(Tone.None);
+    const from = audio.played.length;
+    r.advance(1000);
+    expect(rms(audio.speaker(from))).toBe(0);
+
+    const mute = rig({ targets: ["100"] });
+    mute.intercom.press();
+    mute.advance(100);
+    const inv = mute.take().find((m) => m.kind === "INVITE")!;
+    mute.deliver(reply(inv, 486, "Busy Here"));
+    expect(mute.eventNames()).toContain("hunt over");
+    expect(mute.intercom.media.localTone.tone).toBe(Tone.None);
+  });
+
+  it("the ring timeout (nobody answers): CANCEL, 487, then the busy tone", () => {
+    const { r } = setup({ targets: ["100"], calls: { ringTimeoutMs: 5000 } });
+    r.intercom.press();
+    r.advance(100);
+    const invite = r.take().find((m) => m.kind === "INVITE")!;
+    r.deliver(reply(invite, 180, "Ringing"));
+    r.advance(5000);
+    const cancel = r.take().find((m) => m.kind === "CANCEL")!;
+    r.deliver(reply(cancel, 200, "OK"));
+    r.deliver(reply(invite, 487, "Request Terminated"));
+    expect(r.eventNames()).toContain("hunt over");
+    expect(r.intercom.media.localTone.tone).toBe(Tone.Busy);
   });
 
   it("one session for the station: a transferred call that comes up while the first has the audio gets RTP from its own port once the first ends", () => {

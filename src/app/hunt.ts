@@ -54,6 +54,12 @@ export class Hunt {
   running = false;
   /** The hunt was stopped here (the button, shutdown), not ended by its targets. */
   cancelled = false;
+  /**
+   * The call whose end ended the hunt was never answered (no answer, busy,
+   * rejected, unreachable): also after a transfer whose target did not
+   * answer once the phone that transferred had left (the visitor is alone).
+   */
+  lastUnanswered = false;
 
   constructor(ua: UserAgent, listener: HuntListener) {
     this.ua = ua;
@@ -69,6 +75,7 @@ export class Hunt {
     this.live = 0;
     this.answered = false;
     this.cancelled = false;
+    this.lastUnanswered = false;
     this.running = true;
     if (mode === HuntMode.Parallel) {
       while (this.next < targets.length) this.dialNext();
@@ -124,6 +131,7 @@ export class Hunt {
     }
     if (call.state !== CallState.Ended) return;
     this.live--;
+    this.lastUnanswered = unanswered(call.endReason);
     if (!this.answered && this.mode === HuntMode.Sequential) this.dialUntilPlaced();
     if (this.live <= 0) this.finish();
   }
@@ -147,4 +155,9 @@ export class Hunt {
     const answered = this.answered;
     this.listener.onHuntOver(answered);
   }
+}
+
+/** A call that ended this way was never up. */
+function unanswered(reason: EndReason): boolean {
+  return reason === EndReason.NoAnswer || reason === EndReason.Busy || reason === EndReason.Rejected || reason === EndReason.Failed || reason === EndReason.NotAcceptable;
 }

@@ -367,8 +367,9 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
 
   onHuntOver(answered: boolean): void {
     this.emit(IntercomEvent.HuntOver, null, answered ? "answered" : "nobody answered");
-    // The visitor hears that nobody is coming (src/media/tone.ts Busy); not when the hunt was stopped here (button, shutdown).
-    if (!answered && !this.hunt.cancelled) this.media.unanswered();
+    // The visitor hears that nobody is coming (src/media/tone.ts Busy): nobody answered, or the target a phone transferred
+    // the door to did not (after that phone left); not when the hunt was stopped here (button, shutdown).
+    if ((!answered || this.hunt.lastUnanswered) && !this.hunt.cancelled) this.media.unanswered();
     this.refreshLed();
   }
 

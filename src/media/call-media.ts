@@ -26,8 +26,10 @@
  * real time.
  *
  * Tones:
- * ringback on the door's speaker while a doorbell call rings, and the
- * door-open confirmation on the speaker and into the call.
+ * ringback on the door's speaker while a doorbell call rings, the
+ * door-open confirmation on the speaker and into the call, and busy tone on
+ * the speaker when a doorbell call reached nobody (unanswered()), ended by
+ * a call that rings the door or comes up.
  */
 import type { AudioHost, ClockHost, LogHost, RandomHost, UdpHost, UdpReceiver } from "../host";
 import { LogLevel, logEnabled } from "../host";
@@ -300,8 +302,10 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
    * while a call is up (a call to the door may have come meanwhile).
    */
   unanswered(): void {
+    // Without a speaker there is nothing to play (and no media clock to end the tone).
+    if (this.audio === undefined) return;
     const calls = this.calls;
-    for (let i = 0; i < calls.length; i++) if (calls[i]!.state === CallState.Up) return;
+    for (let i = 0; i < calls.length; i++) if (busyStops(calls[i]!)) return;
     this.localTone.play(this.session.numbers[N.MediaRingback] === Tone.RingbackUs ? Tone.BusyUs : Tone.Busy);
     this.runClock();
   }
@@ -337,18 +341,20 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
     let ringing = false;
     let up = false;
     const calls = this.calls;
+    let stopsBusy = false;
     for (let i = 0; i < calls.length; i++) {
       const c = calls[i]!;
       if (c.state === CallState.Up) up = true;
       else if (c.direction === CallDirection.Outbound && (c.state === CallState.Dialing || c.state === CallState.Ringing)) ringing = true;
+      if (busyStops(c)) stopsBusy = true;
     }
     const tone = this.localTone;
     const ringback: Tone = this.session.numbers[N.MediaRingback]!;
     const playing = tone.tone;
     if (ringing && !up) {
       if (playing !== ringback) tone.play(ringback);
-    } else if (playing === ringback || (up && (playing === Tone.Busy || playing === Tone.BusyUs))) {
-      // Ringback ends with the ringing; a busy tone with a call that comes up (the audio is the call's now).
+    } else if (playing === ringback || (stopsBusy && (playing === Tone.Busy || playing === Tone.BusyUs))) {
+      // Ringback ends with the ringing; a busy tone with a call that comes up or rings the door (someone is there now).
       tone.stop();
     }
   }
@@ -443,4 +449,10 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
   private info(text: string): void {
     if (this.log !== undefined) this.log.log(LogLevel.Info, text);
   }
+}
+
+/** A call that ends a busy tone at the door (or keeps one from starting): up, or a call to the door being offered. */
+function busyStops(c: Call): boolean {
+  const s = c.state;
+  return s === CallState.Up || (c.direction === CallDirection.Inbound && (s === CallState.Incoming || s === CallState.Connecting));
 }

@@ -46,7 +46,7 @@ export function sipsakScenarios<D extends DoorBase>(kind: DoorKind<D>): void {
   const peers = requirePeers("sipsak");
 
   describe.skipIf(peers.skip)(`${kind.suite}: sipsak, the monitoring tool`, () => {
-    it("--nagios-code: OPTIONS from an untrusted monitoring host gets 200 (exit 0) naming what the door takes; traceroute finds the door at hop 0", async () => {
+    it("--nagios-code: OPTIONS from a monitoring host that is not the server nor on the allowlist gets 200 (exit 0) naming what the door takes; traceroute finds the door at hop 0", async () => {
       const door = await kind.start({ label: `${kind.label} (sipsak)` });
       const mark = door.trace.entries.length;
       const r = await runTool("sipsak", "sipsak", ["--nagios-code", "-vv", T1, "-s", `sip:door@127.0.0.1:${door.port}`], 10_000);
