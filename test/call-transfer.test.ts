@@ -8,11 +8,13 @@
  * that fails leaves the phone's call as it was, still the hunt's.
  */
 import { describe, expect, it } from "vitest";
-import { ButtonAction } from "../src/app/intercom";
+import { ButtonAction, HuntMode } from "../src/app/intercom";
+import type { AudioHost } from "../src/host";
 import { LedPattern } from "../src/app/status-led";
 import { H } from "../src/sip/message/header";
 import { Tone } from "../src/media/tone";
 import { hdr, OFFER, reply, request, rig, type Msg, type Rig } from "./support/call-harness";
+import { toneShare } from "./interop/audio/signal";
 
 const TARGET = "198.51.100.8";
 const TARGET_PORT = 5080;
@@ -50,6 +52,17 @@ function transfer(r: Rig, invite: Msg): [Msg, Msg] {
 function fromTarget(toTarget: Msg, method: string, cseq: number, body = "", contentType?: string): string {
   const doorTag = /tag=([0-9a-f]+)/.exec(hdr(toTarget, H.From)!)![1]!;
   return request(method, { fromTag: "callee-tag", toTag: doorTag, callId: toTarget.msg.callIdString(), cseq, branch: `z9hG4bKtarget${method}${cseq}`, body, contentType, contact: `<sip:200@${TARGET}:${TARGET_PORT}>` });
+}
+
+/** The door's speaker: every frame it played, kept (its microphone gives nothing). */
+class Speaker implements AudioHost {
+  readonly played: number[] = [];
+  capture(): boolean {
+    return false;
+  }
+  play(frame: Int16Array): void {
+    for (let i = 0; i < frame.length; i++) this.played.push(frame[i]!);
+  }
 }
 
 /** The events after `from`, by name (and HuntOver's detail). */
@@ -97,7 +110,8 @@ describe("a doorbell call transferred by REFER (RFC 3515) stays in the hunt", ()
   it("a blind transfer (the phone hangs up at once) while the target rings: the LED rings, the hunt runs; the target not answering ends it", () => {
     const r = rig({ targets: ["100"], calls: { ringTimeoutMs: 20_000 } });
     // A speaker at the door, to hear what the visitor hears at the end.
-    r.intercom.media.audio = { capture: () => false, play: () => {} };
+    const speaker = new Speaker();
+    r.intercom.media.audio = speaker;
     const invite = answeredDoorbell(r);
     const [notify100, toTarget] = transfer(r, invite);
     r.deliver(reply(notify100, 200, "OK", { toTag: null }));
@@ -118,6 +132,56 @@ describe("a doorbell call transferred by REFER (RFC 3515) stays in the hunt", ()
     // The phone left and the target never answered: the visitor is alone, and hears the busy tone.
     expect(r.intercom.hunt.lastUnanswered).toBe(true);
     expect(r.intercom.media.localTone.tone).toBe(Tone.Busy);
+    const from = speaker.played.length;
+    r.advance(600);
+    expect(toneShare(Int16Array.from(speaker.played.slice(from)), 400, 3200, 425, 8000)).toBeGreaterThan(0.9);
+  });
+
+  it("parallel hunt: one phone answers, talks and hangs up; the other phone's call, cancelled when the first answered, ends last: no busy tone", () => {
+    const r = rig({ targets: ["100", "101"], hunt: HuntMode.Parallel, calls: { maxCalls: 3 } });
+    r.intercom.media.audio = new Speaker();
+    r.intercom.press();
+    const [to100] = r.take().filter((m) => m.kind === "INVITE") as [Msg, Msg];
+    r.deliver(reply(to100, 200, "OK", { body: OFFER }));
+    r.take();
+    r.advance(2000);
+    r.deliver(fromPhone(to100, "BYE", 2));
+    expect(r.intercom.hunt.running).toBe(true);
+    r.advance(32_000 + 200 - r.clock.now());
+    expect(r.events.filter((e) => e.name === "hunt over").map((e) => e.detail)).toEqual(["answered"]);
+    expect(r.intercom.hunt.lastUnanswered).toBe(false);
+    expect(r.intercom.media.localTone.tone).toBe(Tone.None);
+  });
+
+  it("parallel hunt: one phone answers and transfers the door, the target does not answer; the other phone's call, cancelled when the first answered, ends last: still the busy tone", () => {
+    const r = rig({ targets: ["100", "101"], hunt: HuntMode.Parallel, calls: { maxCalls: 3, ringTimeoutMs: 10_000 } });
+    r.intercom.media.audio = new Speaker();
+    r.intercom.press();
+    const invites = r.take().filter((m) => m.kind === "INVITE");
+    expect(invites.map((m) => m.msg.uriString())).toEqual(["sip:100@pbx.test", "sip:101@pbx.test"]);
+    const [to100, to101] = invites as [Msg, Msg];
+    // 100 answers; 101 never said anything, so its CANCEL waits for a provisional (§9.1) and its call lasts until Timer B.
+    r.deliver(reply(to100, 200, "OK", { body: OFFER }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    const [notify100, toTarget] = transfer(r, to100);
+    r.deliver(reply(notify100, 200, "OK", { toTag: null }));
+    r.deliver(fromPhone(to100, "BYE", 3));
+    r.deliver(reply(toTarget, 180, "Ringing"), TARGET_PORT, TARGET);
+    r.take();
+    // The target does not answer (ring timeout): CANCEL, 487.
+    r.advance(10_000);
+    const cancel = r.take().find((m) => m.kind === "CANCEL")!;
+    r.deliver(reply(cancel, 200, "OK"), TARGET_PORT, TARGET);
+    r.deliver(reply(toTarget, 487, "Request Terminated"), TARGET_PORT, TARGET);
+    expect(r.intercom.hunt.running).toBe(true);
+    // 101's INVITE times out (Timer B, 32 s after the press): the last call of the hunt to end, cancelled because 100 answered.
+    r.advance(32_000 + 200 - r.clock.now());
+    const over = r.events.filter((e) => e.name === "hunt over");
+    expect(over.map((e) => e.detail)).toEqual(["answered"]);
+    expect(r.intercom.ua.calls.every((c) => c.idle)).toBe(true);
+    expect(r.intercom.hunt.lastUnanswered).toBe(true);
+    expect(r.intercom.media.localTone.tone).toBe(Tone.Busy);
+    expect(to101.msg.uriString()).toBe("sip:101@pbx.test");
   });
 
   it("a failed transfer (target busy) leaves the phone's call in the hunt: over when the phone hangs up", () => {

@@ -33,8 +33,13 @@ export const enum HuntMode {
   Parallel = 1,
 }
 
-/** The userData mark of the hunt's calls (0 is "not ours"). */
+/** The userData marks of the hunt's calls (0 is "not ours"): one of the hunt, and one of the hunt that was up. */
 const HUNT_MARK = 1;
+const HUNT_UP = 2;
+
+function ours(call: Call): boolean {
+  return call.userData === HUNT_MARK || call.userData === HUNT_UP;
+}
 
 export interface HuntListener {
   /** The hunt ended; `answered` tells whether anyone took the call. */
@@ -55,9 +60,10 @@ export class Hunt {
   /** The hunt was stopped here (the button, shutdown), not ended by its targets. */
   cancelled = false;
   /**
-   * The call whose end ended the hunt was never answered (no answer, busy,
-   * rejected, unreachable): also after a transfer whose target did not
-   * answer once the phone that transferred had left (the visitor is alone).
+   * The last call of the hunt to end (not counting those it cancelled
+   * because another answered) was never up: nobody answered, or the target
+   * a phone transferred the door to did not once that phone had left (the
+   * visitor is alone).
    */
   lastUnanswered = false;
 
@@ -97,41 +103,45 @@ export class Hunt {
     const calls = this.ua.calls;
     for (let i = 0; i < calls.length; i++) {
       const c = calls[i]!;
-      if (c.active && c.userData === HUNT_MARK) c.hangup(EndReason.LocalHangup);
+      if (c.active && ours(c)) c.hangup(EndReason.LocalHangup);
     }
   }
 
   /** Is this call part of the hunt? */
   owns(call: Call): boolean {
-    return call.userData === HUNT_MARK;
+    return ours(call);
   }
 
   /** A call of the hunt changed state (the intercom forwards them). */
   callState(call: Call): void {
     if (!this.running) return;
-    if (call.userData !== HUNT_MARK) {
+    if (!ours(call)) {
       // A call the door placed for a REFER in a call of the hunt (RFC 3515): its first state (Dialing; Call.referredBy is
       // set before it) makes it one of the hunt's calls. One already over (it could not even be sent) is not taken.
       const referrer = call.referredBy;
-      if (referrer === null || referrer.userData !== HUNT_MARK || !call.active) return;
+      if (referrer === null || !ours(referrer) || !call.active) return;
       call.userData = HUNT_MARK;
       this.live++;
       return;
     }
-    if (call.state === CallState.Up && !this.answered) {
+    if (call.state === CallState.Up) {
+      // Marked as up: when it ends, the visitor had someone (lastUnanswered).
+      call.userData = HUNT_UP;
+      if (this.answered) return;
       this.answered = true;
       this.next = this.targets.length;
       // Parallel: the first answer wins; cancel the rest.
       const calls = this.ua.calls;
       for (let i = 0; i < calls.length; i++) {
         const c = calls[i]!;
-        if (c !== call && c.active && c.userData === HUNT_MARK) c.hangup(EndReason.AnsweredElsewhere);
+        if (c !== call && c.active && ours(c)) c.hangup(EndReason.AnsweredElsewhere);
       }
       return;
     }
     if (call.state !== CallState.Ended) return;
     this.live--;
-    this.lastUnanswered = unanswered(call.endReason);
+    // A call the hunt cancelled because another answered says nothing about whether the visitor has someone.
+    if (call.endReason !== EndReason.AnsweredElsewhere) this.lastUnanswered = call.userData !== HUNT_UP;
     if (!this.answered && this.mode === HuntMode.Sequential) this.dialUntilPlaced();
     if (this.live <= 0) this.finish();
   }
@@ -155,9 +165,4 @@ export class Hunt {
     const answered = this.answered;
     this.listener.onHuntOver(answered);
   }
-}
-
-/** A call that ended this way was never up. */
-function unanswered(reason: EndReason): boolean {
-  return reason === EndReason.NoAnswer || reason === EndReason.Busy || reason === EndReason.Rejected || reason === EndReason.Failed || reason === EndReason.NotAcceptable;
 }

@@ -296,10 +296,11 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
   }
 
   /**
-   * A doorbell call reached nobody (the hunt is over, unanswered): busy
-   * tone at the door for 4 s, in the ringback's region (European or
-   * North American), so that the visitor knows nobody is coming. Not
-   * while a call is up (a call to the door may have come meanwhile).
+   * A doorbell call reached nobody (the hunt is over and its last call was
+   * never answered, a transferred one included): busy tone at the door for
+   * 4 s, in the ringback's region (European or North American), so that
+   * the visitor knows nobody is coming. Not without a speaker, nor while a
+   * call is up or rings the door (someone is there: busyStops).
    */
   unanswered(): void {
     // Without a speaker there is nothing to play (and no media clock to end the tone).
