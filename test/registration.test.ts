@@ -94,6 +94,32 @@ describe("registration", () => {
     expect(s.log.errors).toEqual([]);
   });
 
+  it("moveServer (src/ua/server-name.ts): the REGISTER under way to the old address is given back, and one goes to the new address at once", () => {
+    const s = setup();
+    s.reg.start();
+    s.clock.advance(1000);
+    expect(s.reg.state).toBe(RegState.Registered);
+    // The server stops answering: the refresh is under way (Timer E retransmitting) when the station moves.
+    s.registrar.down = true;
+    s.reg.refreshNow();
+    s.clock.advance(2000);
+    expect(s.layer.clientCount).toBe(1);
+    const sent = s.layer.sent.length;
+    s.registrar.down = false;
+    s.reg.moveServer("198.51.100.20");
+    s.clock.advance(1000);
+    const after = s.layer.sent.slice(sent);
+    // At once (a new nonce may be asked for first: 401, then the REGISTER again).
+    expect(after.length).toBeGreaterThanOrEqual(1);
+    expect(after[0]!.time).toBe(3000);
+    expect(after.every((x) => x.method === "REGISTER" && x.address === "198.51.100.20")).toBe(true);
+    expect(s.reg.state).toBe(RegState.Registered);
+    // Nothing left of the old one: no transaction retransmits to the old address any more.
+    expect(s.layer.clientCount).toBe(0);
+    s.clock.advance(60_000);
+    expect(s.layer.sent.slice(sent).every((x) => x.address === "198.51.100.20")).toBe(true);
+  });
+
   it("refreshes over a virtual day: one round trip each, nonce reused with nc counting up", () => {
     const s = setup();
     s.reg.start();

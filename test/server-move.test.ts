@@ -298,10 +298,12 @@ describe("the server moves: the door follows its name", () => {
     // Nothing moved: the calls' next hop and the trusted server are still the old address.
     expect(r.intercom.serverName!.address).toBe(OLD);
     expect(r.intercom.ua.config.proxyHost).toBe(OLD);
+    expect(r.intercom.trust.describe()).toContain(`accepted: ${OLD}:${r.pbxOld.port}`);
     expect(names(r, mark)).not.toContain("server moved");
     await pump(r, () => names(r, mark).includes("server moved") && r.intercom.registered && r.pbxNew.server.lookup("door").length === 1,
       "the move at the next failure", { stepMs: 100, virtualMs: 200_000 });
     expect(r.intercom.ua.config.proxyHost).toBe(NEW);
+    expect(r.intercom.trust.describe()).toContain(`accepted: ${NEW}:${r.pbxNew.port}`);
     expect(r.dns.queries.length).toBe(2);
     expect(r.errors.length).toBe(1);
   }, 60_000);

@@ -85,6 +85,31 @@ describe("ServerName: when the name is looked up again", () => {
     expect(sn.address).toBe("192.0.2.7");
   });
 
+  it("a lookup dropped by stop() does not hold the next one back after start()", () => {
+    const { resolver, sn } = rig();
+    sn.check("server lost");
+    sn.stop();
+    sn.start();
+    sn.check("server lost");
+    expect(resolver.asked.length).toBe(2);
+    expect(sn.lookups).toBe(2);
+  });
+
+  it("a move that failed part way: the next answer moves even when it is the old address (some parts may be at the new one)", () => {
+    const { resolver, sn, moves } = rig({ listenerThrows: 1 });
+    sn.check("server lost");
+    resolver.answer("198.51.100.4");
+    expect(sn.address).toBe("192.0.2.1");
+    sn.check("server still lost");
+    // The server went back to where it was: the station is moved there, all of it.
+    resolver.answer("192.0.2.1");
+    expect(moves).toEqual([["192.0.2.1", "198.51.100.4"], ["192.0.2.1", "192.0.2.1"]]);
+    expect(sn.moves).toBe(1);
+    // Complete again: the same answer later moves nothing.
+    sn.check("server lost");
+    expect(resolver.asked.length).toBe(0);
+  });
+
   it("before start() and after stop(): no lookup, and an answer under way is ignored", () => {
     const { resolver, sn, moves } = rig();
     sn.check("server lost");

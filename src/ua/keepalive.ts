@@ -13,8 +13,9 @@
  * intercom looks the server's name up again). Pinging goes on, and the
  * first response after that reports onServerAlive(). When the server moves
  * (moveServer) the OPTIONS under way is given back to the layer, the misses
- * start again from 0, and the next OPTIONS goes to the new address at once. Registration implements KeepaliveListener, so the
- * usual wiring is `listener: registration` (see registration.ts).
+ * start again from 0, and the next OPTIONS goes to the new address at
+ * once. Registration implements KeepaliveListener, so the usual wiring is
+ * `listener: registration` (see registration.ts).
  *
  * Each OPTIONS is a new request outside a dialog: new Call-ID, From tag and
  * branch, CSeq 1 (§8.1.1). The Request-URI is the next hop itself, so that

@@ -26,9 +26,10 @@
  * failures come. A lookup still unanswered then is superseded: only the
  * answer to the latest lookup counts, so a slow answer cannot take the
  * station back to an older address. A move that fails (the station could
- * not make what the new address needs; the keepalive, which moves first,
- * changes nothing then) leaves `address` as it was, and the next failure
- * looks the name up again at once. Calls under
+ * not make what the new address needs: the keepalive, which moves first,
+ * changes nothing then, but a later step may fail after it) leaves
+ * `address` as it was, the next failure looks the name up again at once,
+ * and its answer moves the station whatever it is, the old address too. Calls under
  * way keep their dialog's route (§12.2.1.1): only new requests go to the
  * new address.
  */
@@ -63,6 +64,8 @@ export class ServerName {
   private asked = -1;
   /** The number of the latest lookup; 0 when none is awaited (answered, or stopped). */
   private awaited = 0;
+  /** The last move failed part way: the next answer moves, even to `address` (some parts may be there already). */
+  private incomplete = false;
   private active = false;
 
   constructor(name: string, address: string, resolver: ResolverHost, clock: ServerNameClock, listener: ServerNameListener, log?: LogHost) {
@@ -119,7 +122,7 @@ export class ServerName {
         this.logLine(LogLevel.Warn, "server: " + this.name + " does not resolve now; staying at " + this.address);
         return;
       }
-      if (address === this.address) {
+      if (address === this.address && !this.incomplete) {
         this.logLine(LogLevel.Info, "server: " + this.name + " is still " + address);
         return;
       }
@@ -128,12 +131,14 @@ export class ServerName {
       try {
         this.listener.onServerMoved(from, address);
       } catch (e) {
-        // Not moved: `address` stays, so the next answer moves (any part that did move can be moved again), and the next failure asks at once.
+        // Not (all) moved: the next answer moves, whatever it is (any part that did move can be moved again), and the next failure asks at once.
+        this.incomplete = true;
         this.asked = -1;
         this.logLine(LogLevel.Error, "server: moving to " + address + " failed: " + String(e));
         return;
       }
       this.address = address;
+      this.incomplete = false;
       this.moves++;
     } catch (e) {
       // Called by the host: nothing may escape into its callback.

@@ -248,6 +248,8 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
    * changes nothing.
    */
   moveServer(to: string): void {
+    // With an outbound proxy the next hop is the proxy, named in each request's Route: not this.
+    if (this.config.outboundProxy) return;
     this.config.proxyHost = to;
     this.dialTarget = null;
   }
