@@ -17,6 +17,8 @@
  *   desk phone at the new PBX calls the door (trusted: the new server's
  *   address), and the doorbell's INVITE goes to the new PBX; an INVITE from
  *   the old address is now an untrusted stranger's (403);
+ * - when the network comes back the door registers again and does not
+ *   look the name up (a server that answers is not left);
  * - with no keepalive, a REGISTER refresh that gets no answer asks too;
  * - with registration off, the keepalive alone: a name whose record changes
  *   only after the first lookup is still followed (each unanswered OPTIONS
@@ -138,6 +140,15 @@ async function pump(r: Rig, cond: () => boolean, what: string, o: { virtualMs?: 
   }
 }
 
+/** Let `virtualMs` of the door's time pass in 1 s steps, with the same short real wait per step as pump(). */
+async function runFor(r: Rig, virtualMs: number): Promise<void> {
+  const end = r.clock.now() + virtualMs;
+  while (r.clock.now() < end) {
+    r.clock.advance(Math.min(1000, end - r.clock.now()));
+    await new Promise((resolve) => setTimeout(resolve, REAL_WAIT_MS));
+  }
+}
+
 function names(r: Rig, from = 0): string[] {
   return r.events.slice(from).map((e) => e.name);
 }
@@ -239,6 +250,26 @@ describe("the server moves: the door follows its name", () => {
     // The old address is nobody now: an INVITE from it is a stranger's (403), where before the move it was the server's.
     expect(await inviteFrom(r, OLD, r.pbxOld.port)).toBe("SIP/2.0 403 Forbidden - Untrusted Source");
     expect(r.intercom.trust.counters.rejected).toBe(1);
+    expect(r.errors).toEqual([]);
+  }, 60_000);
+
+  it("the network comes back: the door registers again at once, and does not look the name up (a server that answers is not left)", async () => {
+    const r = await rig();
+    await registerAtOld(r);
+    const registrations = r.pbxOld.server.lookup("door").length;
+    r.dns.names.set(NAME, NEW);
+    const mark = r.events.length;
+    let registered = 0;
+    r.pbxOld.server.on("registered", () => registered++);
+    r.intercom.networkUp();
+    await pump(r, () => registered > 0, "the REGISTER after network up");
+    // A minute on (keepalives answered meanwhile), and a moment of real time for a DNS query to arrive, were one sent.
+    await runFor(r, RESOLVE_INTERVAL_MS);
+    expect(r.intercom.serverName!.lookups).toBe(0);
+    expect(r.dns.queries).toEqual([]);
+    expect(names(r, mark)).not.toContain("server moved");
+    expect(r.intercom.serverName!.address).toBe(OLD);
+    expect(r.pbxOld.server.lookup("door").length).toBe(registrations);
     expect(r.errors).toEqual([]);
   }, 60_000);
 
