@@ -704,6 +704,20 @@ describe("audio in calls (virtual clock)", () => {
     expect(mute.intercom.media.localTone.tone).toBe(Tone.None);
   });
 
+  it("a phone that answers without G.711 (the door hangs up at once, 488-like): nobody to talk to, so the busy tone too", () => {
+    const { r } = setup({ targets: ["100"] });
+    r.intercom.press();
+    r.advance(100);
+    const invite = r.take().find((m) => m.kind === "INVITE")!;
+    r.deliver(reply(invite, 200, "OK", { body: offer("sendrecv", "9") }));
+    const bye = r.take().find((m) => m.kind === "BYE")!;
+    expect(bye).toBeDefined();
+    r.deliver(reply(bye, 200, "OK"));
+    expect(r.eventNames()).toContain("hunt over");
+    expect(r.intercom.hunt.lastUnanswered).toBe(true);
+    expect(r.intercom.media.localTone.tone).toBe(Tone.Busy);
+  });
+
   it("the ring timeout (nobody answers): CANCEL, 487, then the busy tone", () => {
     const { r } = setup({ targets: ["100"], calls: { ringTimeoutMs: 5000 } });
     r.intercom.press();

@@ -141,7 +141,8 @@ export class Hunt {
     if (call.state !== CallState.Ended) return;
     this.live--;
     // A call the hunt cancelled because another answered says nothing about whether the visitor has someone.
-    if (call.endReason !== EndReason.AnsweredElsewhere) this.lastUnanswered = call.userData !== HUNT_UP;
+    // A 2xx without G.711 is up for a moment and ended at once (NotAcceptable): nobody to talk to either.
+    if (call.endReason !== EndReason.AnsweredElsewhere) this.lastUnanswered = call.userData !== HUNT_UP || call.endReason === EndReason.NotAcceptable;
     if (!this.answered && this.mode === HuntMode.Sequential) this.dialUntilPlaced();
     if (this.live <= 0) this.finish();
   }

@@ -51,7 +51,7 @@ export class ServerName {
   readonly name: string;
   /** The address in use: the host's first lookup's, then the last move's. */
   address: string;
-  /** Lookups asked, answers that moved the server, and answers with no address (diagnostics, tests). */
+  /** Lookups asked, answers that moved the station to another address, and answers with no address (diagnostics, tests). */
   lookups = 0;
   moves = 0;
   unresolved = 0;
@@ -127,7 +127,8 @@ export class ServerName {
         return;
       }
       const from = this.address;
-      this.logLine(LogLevel.Warn, "server: " + this.name + " is " + address + " now, no longer " + from + ": moving there");
+      if (address === from) this.logLine(LogLevel.Warn, "server: " + this.name + " is " + address + ": moving there again (the last move was incomplete)");
+      else this.logLine(LogLevel.Warn, "server: " + this.name + " is " + address + " now, no longer " + from + ": moving there");
       try {
         this.listener.onServerMoved(from, address);
       } catch (e) {
@@ -139,7 +140,7 @@ export class ServerName {
       }
       this.address = address;
       this.incomplete = false;
-      this.moves++;
+      if (address !== from) this.moves++;
     } catch (e) {
       // Called by the host: nothing may escape into its callback.
       this.logLine(LogLevel.Error, "server: " + String(e));

@@ -248,7 +248,7 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
    * changes nothing.
    */
   moveServer(to: string): void {
-    // With an outbound proxy the next hop is the proxy, named in each request's Route: not this.
+    // Defensive (the intercom follows no name with an outbound proxy): the next hop is then the proxy, named in each request's Route.
     if (this.config.outboundProxy) return;
     this.config.proxyHost = to;
     this.dialTarget = null;
