@@ -84,6 +84,15 @@ function setup(settings: Parameters<typeof rig>[0] = {}): { r: Rig; rtp: Recordi
   return { r, rtp, rtcp, audio };
 }
 
+/** The doorbell pressed: the door's INVITE to its target, 100 ms later. */
+function pressed(r: Rig): Msg {
+  r.intercom.press();
+  r.advance(100);
+  const invite = r.take().find((m) => m.kind === "INVITE");
+  if (invite === undefined) throw new Error("no INVITE after the doorbell press: " + r.eventNames().join(", "));
+  return invite;
+}
+
 /** An incoming call answered and acknowledged; returns the 200's SDP. */
 function answeredCall(r: Rig, sdp = offer()): string {
   r.deliver(request("INVITE", { body: sdp }));
@@ -574,9 +583,7 @@ describe("audio in calls (virtual clock)", () => {
 
   it("a doorbell call plays ringback (425 Hz) at the door while it rings, and stops when answered", () => {
     const { r, audio } = setup({ targets: ["100"] });
-    r.intercom.press();
-    r.advance(100);
-    const invite = r.take().find((m) => m.kind === "INVITE")!;
+    const invite = pressed(r);
     r.deliver(reply(invite, 180, "Ringing"));
     r.advance(1000);
     const ringing = audio.speaker();
@@ -594,9 +601,7 @@ describe("audio in calls (virtual clock)", () => {
 
   it("a doorbell call that reaches nobody (486): busy tone at the door, 425 Hz 0.5 s on / 0.5 s off four times, then the media clock stops", () => {
     const { r, audio } = setup({ targets: ["100"] });
-    r.intercom.press();
-    r.advance(100);
-    const invite = r.take().find((m) => m.kind === "INVITE")!;
+    const invite = pressed(r);
     r.deliver(reply(invite, 180, "Ringing"));
     r.advance(500);
     const from = audio.played.length;
@@ -616,9 +621,7 @@ describe("audio in calls (virtual clock)", () => {
 
   it("with ringback \"us\", the busy tone is North America's (480 + 620 Hz)", () => {
     const { r, audio } = setup({ targets: ["100"], ringback: "us" });
-    r.intercom.press();
-    r.advance(100);
-    const invite = r.take().find((m) => m.kind === "INVITE")!;
+    const invite = pressed(r);
     const from = audio.played.length;
     r.deliver(reply(invite, 486, "Busy Here"));
     r.advance(600);
@@ -629,9 +632,7 @@ describe("audio in calls (virtual clock)", () => {
 
   it("no busy tone when the hunt is stopped at the door (the button hangs up a ringing call); a press with no target configured gives one", () => {
     const { r, audio } = setup({ targets: ["100"], buttonDuringCall: ButtonAction.Hangup });
-    r.intercom.press();
-    r.advance(100);
-    const invite = r.take().find((m) => m.kind === "INVITE")!;
+    const invite = pressed(r);
     r.deliver(reply(invite, 180, "Ringing"));
     r.advance(500);
     // The button again (after its guard time): the ringing call is cancelled.
@@ -655,17 +656,13 @@ describe("audio in calls (virtual clock)", () => {
 
   it("a busy tone stops as soon as a call to the door rings it (before it is answered); a second press plays ringback instead, then busy again", () => {
     const { r } = setup({ targets: ["100"], calls: { autoAnswerMs: 2000 } });
-    r.intercom.press();
-    r.advance(100);
-    let invite = r.take().find((m) => m.kind === "INVITE")!;
+    let invite = pressed(r);
     r.deliver(reply(invite, 486, "Busy Here"));
     r.advance(300);
     expect(r.intercom.media.localTone.tone).toBe(Tone.Busy);
     // A press during the busy tone (after the button's guard time): a new doorbell call, with ringback.
     r.advance(1700);
-    r.intercom.press();
-    r.advance(100);
-    invite = r.take().find((m) => m.kind === "INVITE")!;
+    invite = pressed(r);
     expect(r.intercom.media.localTone.tone).toBe(Tone.Ringback);
     r.deliver(reply(invite, 486, "Busy Here"));
     r.advance(100);
@@ -679,9 +676,7 @@ describe("audio in calls (virtual clock)", () => {
 
   it("no busy tone: when the intercom stops during a ringing doorbell call, or without a speaker", () => {
     const { r, audio } = setup({ targets: ["100"] });
-    r.intercom.press();
-    r.advance(100);
-    const invite = r.take().find((m) => m.kind === "INVITE")!;
+    const invite = pressed(r);
     r.deliver(reply(invite, 180, "Ringing"));
     r.advance(200);
     r.intercom.stop();
@@ -706,9 +701,7 @@ describe("audio in calls (virtual clock)", () => {
 
   it("a phone that answers without G.711 (the door hangs up at once, 488-like): nobody to talk to, so the busy tone too", () => {
     const { r } = setup({ targets: ["100"] });
-    r.intercom.press();
-    r.advance(100);
-    const invite = r.take().find((m) => m.kind === "INVITE")!;
+    const invite = pressed(r);
     r.deliver(reply(invite, 200, "OK", { body: offer("sendrecv", "9") }));
     const bye = r.take().find((m) => m.kind === "BYE")!;
     expect(bye).toBeDefined();
@@ -720,9 +713,7 @@ describe("audio in calls (virtual clock)", () => {
 
   it("the ring timeout (nobody answers): CANCEL, 487, then the busy tone", () => {
     const { r } = setup({ targets: ["100"], calls: { ringTimeoutMs: 5000 } });
-    r.intercom.press();
-    r.advance(100);
-    const invite = r.take().find((m) => m.kind === "INVITE")!;
+    const invite = pressed(r);
     r.deliver(reply(invite, 180, "Ringing"));
     r.advance(5000);
     const cancel = r.take().find((m) => m.kind === "CANCEL")!;
