@@ -25,7 +25,7 @@ import { TimerKind } from "../sip/timer/timer-kind";
 import { type TimerConfig, TimerValues } from "../sip/timer/timers";
 import type { ServerTransactionHandle, ServerTransactionUser } from "../sip/transaction/api";
 import { TransactionLayer } from "../sip/transaction/layer";
-import type { AccountConfig } from "../ua/account";
+import { type AccountConfig, hasOutboundProxy } from "../ua/account";
 import type { Call } from "../ua/call/call";
 import { CallDirection, CallState, DtmfWay, EndReason, endReasonName } from "../ua/call/call-types";
 import { CallPolicy, K_ACCEPT_ALL, K_ALLOW } from "../ua/call/capabilities";
@@ -249,7 +249,7 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     });
     const a = settings.account;
     // With an outbound proxy the requests go there, named in their Route: the registrar's address is not where anything is sent.
-    const name = a.serverName !== undefined && a.serverName !== "" && (a.outboundProxyHost === undefined || a.outboundProxyHost === "") ? a.serverName : "";
+    const name = a.serverName !== undefined && a.serverName !== "" && !hasOutboundProxy(a) ? a.serverName : "";
     this.serverName = name !== "" && hosts.resolver !== undefined ? new ServerName(name, a.registrarHost, hosts.resolver, timers, this, hosts.log) : null;
     this.doorbell = new Doorbell(timers, this, settings.debounceMs, settings.pressGuardMs);
     this.opener = new DoorOpener(timers, hosts.pins, settings.doorCode ?? "", settings.doorOpenMs, settings.maxWrongCodes, settings.lockoutMs);

@@ -53,15 +53,18 @@ export function portOr(port: number | undefined, fallback: number): number {
   return port !== undefined && port > 0 && port <= 65535 && port === Math.floor(port) ? port : fallback;
 }
 
+/** An outbound proxy is configured (§8.1.2: requests go there, with a Route to it). */
+export function hasOutboundProxy(a: AccountConfig): a is AccountConfig & { outboundProxyHost: string } {
+  return a.outboundProxyHost !== undefined && a.outboundProxyHost !== "";
+}
+
 /** Where requests go first: the outbound proxy when configured, else the registrar (§8.1.2). */
 export function nextHopHost(a: AccountConfig): string {
-  return a.outboundProxyHost !== undefined && a.outboundProxyHost !== "" ? a.outboundProxyHost : a.registrarHost;
+  return hasOutboundProxy(a) ? a.outboundProxyHost : a.registrarHost;
 }
 
 export function nextHopPort(a: AccountConfig): number {
-  return a.outboundProxyHost !== undefined && a.outboundProxyHost !== ""
-    ? portOr(a.outboundProxyPort, DEFAULT_SIP_PORT)
-    : portOr(a.registrarPort, DEFAULT_SIP_PORT);
+  return hasOutboundProxy(a) ? portOr(a.outboundProxyPort, DEFAULT_SIP_PORT) : portOr(a.registrarPort, DEFAULT_SIP_PORT);
 }
 
 /** An IPv6 literal goes in brackets inside a URI or sent-by (RFC 3261 §25.1 IPv6reference). */

@@ -27,7 +27,7 @@ import { writeCallId, writeTag, CALL_ID_LENGTH } from "../sip/ids";
 import type { ClientTransactionHandle, TransactionLayerApi } from "../sip/transaction/api";
 import {
   type AccountConfig, DEFAULT_ALLOW, DEFAULT_SIP_PORT, DEFAULT_USER_AGENT,
-  hostForUri, portOr,
+  hasOutboundProxy, hostForUri, portOr,
 } from "./account";
 import type { ContactAddress } from "./contact-address";
 import { writePacked } from "./packed-text";
@@ -76,7 +76,7 @@ export function registerTexts(account: AccountConfig, random: RandomHost): strin
   const aor = "sip:" + account.user + "@" + domain;
   const requestUri = "sip:" + domain;
   let head = "Max-Forwards: 70\r\n";
-  if (account.outboundProxyHost !== undefined && account.outboundProxyHost !== "") {
+  if (hasOutboundProxy(account)) {
     // §8.1.2: a preloaded Route to the outbound proxy, loose-routing (";lr", §16.12.1.1).
     const port = portOr(account.outboundProxyPort, DEFAULT_SIP_PORT);
     head += "Route: <sip:" + hostForUri(account.outboundProxyHost) + ":" + port + ";lr>\r\n";

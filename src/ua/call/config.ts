@@ -15,7 +15,7 @@ import type { SipWriter } from "../../sip/message/writer";
 import { packNumbers } from "../../util/packed-numbers";
 import { writePacked } from "../packed-text";
 import {
-  type AccountConfig, DEFAULT_SIP_PORT, DEFAULT_USER_AGENT, hostForUri, nextHopHost, nextHopPort, portOr,
+  type AccountConfig, DEFAULT_SIP_PORT, DEFAULT_USER_AGENT, hasOutboundProxy, hostForUri, nextHopHost, nextHopPort, portOr,
 } from "../account";
 
 export interface CallOptions {
@@ -89,7 +89,7 @@ export class CallConfig {
     this.authUser = account.authUser !== undefined && account.authUser !== "" ? account.authUser : account.user;
     this.password = account.password;
     this.proxyHost = nextHopHost(account);
-    const outboundProxy = account.outboundProxyHost !== undefined && account.outboundProxyHost !== "";
+    const outboundProxy = hasOutboundProxy(account);
     const ua = account.userAgent ?? DEFAULT_USER_AGENT;
     // In Line's order; no Route without an outbound proxy (an empty line).
     const lines = [
