@@ -94,6 +94,22 @@ const enum K {
   Count = 14, // Tail + 1 end + 1
 }
 
+/** How many texts the keepalive packs (RequestLine .. Tail: Count holds them and the end offset). */
+const TEXTS = K.Count - K.RequestLine - 1;
+
+/** The OPTIONS's Request-URI and To: the next hop itself, so that it answers rather than forwards (§11). */
+function optionsTarget(address: string, port: number): string {
+  return "sip:" + hostForUri(address) + ":" + port;
+}
+
+function requestLine(target: string): string {
+  return "OPTIONS " + target + " SIP/2.0\r\n";
+}
+
+function toLine(target: string): string {
+  return "To: <" + target + ">\r\n";
+}
+
 /**
  * The keepalive is its own timer's entry (it has one timer; TimerNode):
  * no TimerEntry and no property holding it.
@@ -122,12 +138,12 @@ export class Keepalive extends TimerNode implements ClientTransactionUser {
     this.w = options.writer ?? new SipWriter(options.bufferSize ?? 768);
     this.address = nextHopHost(a);
     const port = nextHopPort(a);
-    const target = "sip:" + hostForUri(this.address) + ":" + port;
+    const target = optionsTarget(this.address, port);
     const domain = a.domain !== undefined && a.domain !== "" ? a.domain : hostForUri(a.registrarHost);
     const n = packNumbers(K.Count, K.RequestLine, [
-      "OPTIONS " + target + " SIP/2.0\r\n",
+      requestLine(target),
       "Max-Forwards: 70\r\nFrom: <sip:" + a.user + "@" + domain,
-      "To: <" + target + ">\r\n",
+      toLine(target),
       "CSeq: 1 OPTIONS\r\nAccept: application/sdp\r\nUser-Agent: " + (a.userAgent ?? DEFAULT_USER_AGENT) + "\r\n",
     ]);
     this.n = n;
@@ -195,9 +211,9 @@ export class Keepalive extends TimerNode implements ClientTransactionUser {
    */
   moveServer(address: string): void {
     const n = this.n;
-    const target = "sip:" + hostForUri(address) + ":" + n[K.Port]!;
-    const half = replacePacked(n, K.RequestLine, K.Count - K.RequestLine - 1, 0, "OPTIONS " + target + " SIP/2.0\r\n");
-    const m = replacePacked(half, K.RequestLine, K.Count - K.RequestLine - 1, K.To - K.RequestLine, "To: <" + target + ">\r\n");
+    const target = optionsTarget(address, n[K.Port]!);
+    const half = replacePacked(n, K.RequestLine, TEXTS, 0, requestLine(target));
+    const m = replacePacked(half, K.RequestLine, TEXTS, K.To - K.RequestLine, toLine(target));
     const b = new Uint8Array(m.buffer);
     this.n = m;
     this.b = b;
