@@ -32,7 +32,6 @@ export function packNumbers(count: number, table: number, texts: readonly string
   return n;
 }
 
-
 /**
  * A copy of a packNumbers() store with text `i` of its `texts` replaced:
  * the numbers, the other texts and the extra bytes as they were, the text

@@ -150,7 +150,7 @@ export class TrustPolicy implements RequestScreen {
   private readonly tag: Uint8Array;
   /** The registrar's and the outbound proxy's addresses ("" when none; ports in n): two strings, not two arrays. */
   private server0: string;
-  private server1: string;
+  private readonly server1: string;
   /** Made only when an allowlist is configured. */
   private readonly allow: SourceList | null;
   private readonly clock: TrustClock;
