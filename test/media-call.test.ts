@@ -93,6 +93,15 @@ function pressed(r: Rig): Msg {
   return invite;
 }
 
+/** The door CANCELs its ringing doorbell call `invite`: the target answers 200 to the CANCEL and 487 to the INVITE; the hunt is over. */
+function cancelled(r: Rig, invite: Msg): void {
+  const cancel = r.take().find((m) => m.kind === "CANCEL");
+  if (cancel === undefined) throw new Error("no CANCEL: " + r.eventNames().join(", "));
+  r.deliver(reply(cancel, 200, "OK"));
+  r.deliver(reply(invite, 487, "Request Terminated"));
+  expect(r.eventNames()).toContain("hunt over");
+}
+
 /** An incoming call answered and acknowledged; returns the 200's SDP. */
 function answeredCall(r: Rig, sdp = offer()): string {
   r.deliver(request("INVITE", { body: sdp }));
@@ -639,10 +648,7 @@ describe("audio in calls (virtual clock)", () => {
     r.advance(2000);
     r.intercom.press();
     r.advance(100);
-    const cancel = r.take().find((m) => m.kind === "CANCEL")!;
-    r.deliver(reply(cancel, 200, "OK"));
-    r.deliver(reply(invite, 487, "Request Terminated"));
-    expect(r.eventNames()).toContain("hunt over");
+    cancelled(r, invite);
     const from = audio.played.length;
     r.advance(2000);
     expect(rms(audio.speaker(from))).toBe(0);
@@ -681,10 +687,7 @@ describe("audio in calls (virtual clock)", () => {
     r.advance(200);
     r.intercom.stop();
     r.advance(100);
-    const cancel = r.take().find((m) => m.kind === "CANCEL")!;
-    r.deliver(reply(cancel, 200, "OK"));
-    r.deliver(reply(invite, 487, "Request Terminated"));
-    expect(r.eventNames()).toContain("hunt over");
+    cancelled(r, invite);
     expect(r.intercom.media.localTone.tone).toBe(Tone.None);
     const from = audio.played.length;
     r.advance(1000);
@@ -716,10 +719,7 @@ describe("audio in calls (virtual clock)", () => {
     const invite = pressed(r);
     r.deliver(reply(invite, 180, "Ringing"));
     r.advance(5000);
-    const cancel = r.take().find((m) => m.kind === "CANCEL")!;
-    r.deliver(reply(cancel, 200, "OK"));
-    r.deliver(reply(invite, 487, "Request Terminated"));
-    expect(r.eventNames()).toContain("hunt over");
+    cancelled(r, invite);
     expect(r.intercom.media.localTone.tone).toBe(Tone.Busy);
   });
 
