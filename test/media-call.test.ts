@@ -694,9 +694,7 @@ describe("audio in calls (virtual clock)", () => {
     expect(rms(audio.speaker(from))).toBe(0);
 
     const mute = rig({ targets: ["100"] });
-    mute.intercom.press();
-    mute.advance(100);
-    const inv = mute.take().find((m) => m.kind === "INVITE")!;
+    const inv = pressed(mute);
     mute.deliver(reply(inv, 486, "Busy Here"));
     expect(mute.eventNames()).toContain("hunt over");
     expect(mute.intercom.media.localTone.tone).toBe(Tone.None);
