@@ -119,7 +119,7 @@ describe("manifest.json", () => {
 
   it("has SIP defaults in config, with keys short enough for ESP32 NVS preferences", () => {
     const config = isObject(manifest.config) ? manifest.config : {};
-    for (const key of ["sip_server", "sip_port", "sip_user", "sip_password", "sip_domain", "call_target",
+    for (const key of ["sip_server", "sip_port", "sip_user", "sip_password", "sip_auth_user", "sip_domain", "sip_proxy", "call_target",
       "door_code", "keepalive", "expires", "sip_local_port"]) {
       expect(Object.keys(config), key).toContain(key);
     }
@@ -280,8 +280,8 @@ describe("mcconfig build for the Linux simulator", () => {
     ports = { sip: await freePort("udp"), ctl: await freePort("udp"), xsbug: await freePort("tcp"), pbx: await freePort("udp"), rtp: await freeRtpBase(2) };
     // mcconfig runs tsc from PATH for .ts modules: the project's TypeScript comes first.
     const env = { ...process.env, MODDABLE, PATH: `${join(root, "node_modules", ".bin")}:${tools}:${process.env.PATH ?? ""}` };
-    // Configured against the built-in loopback PBX the run below starts on ports.pbx (hosts/node/pbx: door/doorpass,
-    // desk phone 100, domain 127.0.0.1). Keepalive off, so that the SIP trace holds registration and the call only.
+    // Configured against the built-in loopback PBX the run below starts on ports.pbx (hosts/node/pbx: extension door,
+    // which authenticates as doorauth/doorpass, as 3CX gives an authentication ID; desk phone 100, domain 127.0.0.1). Keepalive off, so that the SIP trace holds registration and the call only.
     // tx_clients=6: with the default 4 the doorbell call cannot answer the PBX's 407 right after registering. The
     // simulator's Via carries the host's own address, so the PBX's received=127.0.0.1 makes it register a third time
     // (three REGISTER client transactions held for Timer K, 5 s) and the challenged INVITE holds the fourth (Timer D,
@@ -289,7 +289,7 @@ describe("mcconfig build for the Linux simulator", () => {
     const result = await run(join(tools, "mcconfig"), [
       "-d", "-m", "-p", "lin", "-t", "build", "-o", out,
       `sip_local_port=${ports.sip}`, `ctl_port=${ports.ctl}`,
-      `sip_server=127.0.0.1:${ports.pbx}`, `sip_domain=127.0.0.1`, `sip_user=door`, `sip_password=doorpass`,
+      `sip_server=127.0.0.1:${ports.pbx}`, `sip_domain=127.0.0.1`, `sip_user=door`, `sip_auth_user=doorauth`, `sip_password=doorpass`,
       `call_target=100`, `door_code=#`, `door_open_ms=500`, `keepalive=0`, `tx_clients=6`,
       // RTP and RTCP of the 2 call slots on ports free now (rtp_port, rtp_port + 1, + 2, + 3).
       `max_calls=2`, `rtp_port=${ports.rtp}`,
@@ -307,16 +307,18 @@ describe("mcconfig build for the Linux simulator", () => {
   const canRun = haveSdk && hasCommand("stdbuf") && (!headless || hasCommand("xvfb-run"));
   if (haveSdk && !canRun) console.log("moddable-build: skipping the simulator run: needs stdbuf, and xvfb-run without a DISPLAY (apt-get install xvfb coreutils)");
 
-  it.skipIf(!canRun)("runs in mcsim: registers at a real registrar (401, 200); a press on the control port makes a doorbell call with audio both ways (files) and an RFC 4733 '#'", async () => {
+  it.skipIf(!canRun)("runs in mcsim: registers at a real registrar under its authentication ID (401, 200); a press on the control port makes a doorbell call with audio both ways (files) and an RFC 4733 '#'", async () => {
     const so = join(out, "bin", "lin", "mc", "debug", "doorsip", "mc.so");
     expect(existsSync(so), "the build test ran first").toBe(true);
     // The registrar: the built-in loopback PBX (digest auth, a desk phone at 100 that answers and types "#").
     const packets: PacketEvent[] = [];
     // The phone sends its tone as RTP for the whole call and types the code after 2.5 s of audio both ways; it hangs
     // up 2 s later, after the door's 800 ms confirmation tone and its RFC 4733 "#".
+    // The door's extension authenticates under another name (sip_auth_user): only doorauth's credentials register it.
     const pbx = await LoopbackPbx.start({
       port: ports.pbx, tap: (ev) => packets.push(ev), ringMs: 50, answerMs: 200, dtmfDelayMs: 2500, hangupMs: 2000,
       toneHz: PHONE_HZ, toneMs: 60_000,
+      users: [{ user: "door", password: "doorpass", authId: "doorauth" }, { user: "100", password: "deskpass" }],
     });
     const phone = pbx.phone!;
     let phoneSummary = "";
@@ -354,6 +356,7 @@ describe("mcconfig build for the Linux simulator", () => {
       };
       const logged = (text: string, ms: number): Promise<boolean> => waitFor(() => log.includes(text), ms);
       expect(await logged("listening on", 30_000), trace()).toBe(true);
+      expect(log).toContain("sip door@127.0.0.1 via 127.0.0.1:" + ports.pbx + ", auth user doorauth,");
       expect(log).toContain(`audio: microphone a ${DOOR_HZ} Hz tone, speaker ${join(out, "speaker.wav")}`);
       expect(await logged("self-test: clock woke after", 5_000), trace()).toBe(true);
       expect(log).toContain("self-test: md5 ok, sha-256 ok");

@@ -36,6 +36,9 @@ describe("doorsip run", () => {
       [["run", "--no-such-option"], /Unknown option/],
       [["run", "--config", "/nonexistent/doorsip.json"], /--config \/nonexistent\/doorsip\.json:/],
       [["run", "--demo", "--server", "sip:127.0.0.1", "--user", "x"], /--demo runs against the built-in PBX/],
+      [["run", "--proxy", "sip:127.0.0.1:5070"], /--proxy needs --server/],
+      [["run", "--server", "sip:127.0.0.1", "--user", "x", "--proxy", "sip:127.0.0.1:99999"], /--proxy port must be a whole number/],
+      [["run", "--server", "sip:127.0.0.1", "--user", "x", "--auth-user", "a b"], /--auth-user cannot hold spaces/],
     ];
     for (const [args, message] of cases) {
       const r = await runDoorsip(args, 15_000);

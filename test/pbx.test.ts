@@ -213,6 +213,26 @@ describe("loopback PBX: registrar", () => {
     expect(pbx.server.lookup("door")).toEqual([]);
   });
 
+  it("an account with an authentication ID (3CX's form): only those credentials register the extension", async () => {
+    const { pbx } = await startPbx({ users: [{ user: "door", password: "doorpass", authId: "Gt5sK2x" }, { user: "100", password: "deskpass" }] });
+    expect(pbx.door.authUser).toBe("Gt5sK2x");
+    expect(pbx.door.account.authUser).toBe("Gt5sK2x");
+    const c = await client();
+    const reg: Reg = { callId: `${hex(8)}@test`, cseq: 0 };
+    register(c, pbx, { reg });
+    const challenge = (await c.response("REGISTER", 401)).msg.get("WWW-Authenticate")!;
+    // The extension's own name is no credential here.
+    register(c, pbx, { reg, auth: credentials(challenge, "door", "doorpass", "REGISTER", `sip:${pbx.domain}`) });
+    expect((await c.response("REGISTER")).msg.status).toBe(403);
+    // The authentication ID acts for its extension only.
+    register(c, pbx, { reg, user: "100", auth: credentials(challenge, "Gt5sK2x", "doorpass", "REGISTER", `sip:${pbx.domain}`) });
+    expect((await c.response("REGISTER")).msg.status).toBe(403);
+    expect(pbx.server.lookup("door")).toEqual([]);
+    register(c, pbx, { reg, auth: credentials(challenge, "Gt5sK2x", "doorpass", "REGISTER", `sip:${pbx.domain}`, 2) });
+    expect((await c.response("REGISTER")).msg.status).toBe(200);
+    expect(pbx.server.lookup("door")).toEqual([{ contact: `sip:door@${c.hostPort}`, expires: 3600, source: c.hostPort }]);
+  });
+
   it("Contact * with Expires 0 removes every binding; 423 below minExpires is not asked by default; expires clamped", async () => {
     const { pbx } = await startPbx({ maxExpires: 600 });
     const c = await client();

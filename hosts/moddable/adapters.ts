@@ -18,6 +18,8 @@ export interface ModdableHost {
   settings: Settings;
   /** The SIP server's IPv4 address (sip_server resolved, see main.ts); "" without a server. */
   serverAddress: string;
+  /** The outbound proxy's IPv4 address (sip_proxy resolved); "" without one. */
+  proxyAddress: string;
   udp: ModdableUdp;
   clock: TimerClock;
   hash: HashHost;
@@ -50,10 +52,13 @@ export function createBoardPins(settings: Settings, log: LogHost): BoardPins {
  * taken). `localAddress` is this device's address (the network's,
  * net/network.d.ts).
  */
-export function createHost(settings: Settings, serverAddress: string, localAddress: string, log: LogHost, storage: StorageHost, pins: BoardPins): ModdableHost {
+export function createHost(
+  settings: Settings, serverAddress: string, proxyAddress: string, localAddress: string, log: LogHost, storage: StorageHost, pins: BoardPins,
+): ModdableHost {
   return {
     settings,
     serverAddress,
+    proxyAddress,
     udp: new ModdableUdp({ port: settings.localPort, localAddress: localAddress || "0.0.0.0", log }),
     clock: new TimerClock(),
     hash: new DigestHash(),

@@ -32,17 +32,24 @@ import type { Settings } from "./settings";
 
 const FIRST_LINE_MAX = 100;
 
-/** The settings of the core, from the device's settings (settings.ts) and the server's resolved address. */
-export function intercomSettings(s: Settings, serverAddress: string): IntercomSettings {
+/**
+ * The settings of the core, from the device's settings (settings.ts) and the
+ * resolved addresses of the server and of the outbound proxy ("" = none).
+ */
+export function intercomSettings(s: Settings, serverAddress: string, proxyAddress = ""): IntercomSettings {
   const hasServer = serverAddress !== "";
   const account: AccountConfig = {
     registrarHost: serverAddress,
-    // A name (main.ts resolved it): looked up again should the server stop answering.
+    // A name (main.ts resolved it): looked up again should the server stop answering (not with a proxy: src/ua/server-name.ts).
     serverName: hasServer && s.sipServer !== serverAddress ? s.sipServer : undefined,
     registrarPort: s.sipPort,
     domain: s.sipDomain,
     user: s.sipUser,
     password: s.sipPassword,
+    authUser: s.sipAuthUser !== "" ? s.sipAuthUser : undefined,
+    // RFC 3261 §8.1.2: every request goes to the proxy, with a Route naming it (loose routing).
+    outboundProxyHost: hasServer && proxyAddress !== "" ? proxyAddress : undefined,
+    outboundProxyPort: s.sipProxyPort,
     expires: s.expires,
   };
   return {
@@ -179,7 +186,7 @@ export class App {
     this.host = host;
     const tap = debug ? new DatagramTap(host.udp, host.log) : null;
     this.tap = tap;
-    const settings = intercomSettings(host.settings, host.serverAddress);
+    const settings = intercomSettings(host.settings, host.serverAddress, host.proxyAddress);
     this.audio = createAudio(host.log);
     this.intercom = new Intercom({
       clock: host.clock,
@@ -205,7 +212,8 @@ export class App {
     this.host.pins.setRelay(false);
     new SelfTest(this.host, this.intercom).run();
     log.log(LogLevel.Info, `sip: listening on ${this.host.udp.localAddress}:${this.host.udp.localPort}, ` +
-      (this.host.serverAddress !== "" ? `server ${this.host.serverAddress}:${s.sipPort}` : "no server (no registration; calls by SIP URI)"));
+      (this.host.serverAddress !== "" ? `server ${this.host.serverAddress}:${s.sipPort}` : "no server (no registration; calls by SIP URI)") +
+      (this.host.serverAddress !== "" && this.host.proxyAddress !== "" ? ` via proxy ${this.host.proxyAddress}:${s.sipProxyPort}` : ""));
     if (this.host.serverAddress === "" && s.targets.length > 0) {
       for (const t of s.targets) {
         if (!t.startsWith("sip:") && !t.startsWith("sips:")) log.log(LogLevel.Warn, `call_target ${t} is no SIP URI, and there is no server to call it through`);

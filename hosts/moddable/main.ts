@@ -9,7 +9,8 @@
  *    simulator the computer's own network, up from the start. Nothing below
  *    starts before it is up.
  * 3. The SIP server's name resolved to an address (the UDP socket takes IPv4
- *    literals only), retried every 10 s until it resolves.
+ *    literals only), then the outbound proxy's (sip_proxy) if there is one,
+ *    each retried every 10 s until it resolves.
  * 4. The adapters (adapters.ts) and the intercom (app.ts), started.
  * After a Wi-Fi reconnect the app is told (intercom.networkUp(): register
  * again now, with the address the device has now).
@@ -44,10 +45,10 @@ const network = getNetwork();
 let app: App | null = null;
 let resolving = false;
 
-function start(serverAddress: string): void {
+function start(serverAddress: string, proxyAddress: string): void {
   resolving = false;
   try {
-    app = startApp(createHost(settings, serverAddress, network.address, log, storage, pins), log.level >= LogLevel.Debug);
+    app = startApp(createHost(settings, serverAddress, proxyAddress, network.address, log, storage, pins), log.level >= LogLevel.Debug);
     heap.extra = (): string => app?.counters() ?? "";
   } catch (error) {
     // Typically the SIP port is taken (bind failed); nothing useful runs without it.
@@ -57,19 +58,23 @@ function start(serverAddress: string): void {
 }
 
 function resolve(): void {
-  const server = settings.sipServer;
-  if (server === "" || IPV4.test(server)) {
-    start(server);
+  resolving = true;
+  lookUp(settings.sipServer, (server) => lookUp(settings.sipProxy, (proxy) => start(server, proxy)));
+}
+
+/** `then` gets the name's address ("" and IPv4 literals as they are), once it resolves; retried every RETRY_MS until then. */
+function lookUp(name: string, then: (address: string) => void): void {
+  if (name === "" || IPV4.test(name)) {
+    then(name);
     return;
   }
-  resolving = true;
-  Net.resolve(server, (name: string, address?: string) => {
+  Net.resolve(name, (found: string, address?: string) => {
     if (address !== undefined && address !== "") {
-      log.log(LogLevel.Info, `doorsip: ${name} is ${address}`);
-      start(address);
+      log.log(LogLevel.Info, `doorsip: ${found} is ${address}`);
+      then(address);
     } else {
-      log.log(LogLevel.Warn, `doorsip: cannot resolve ${name}; retrying in ${RETRY_MS / 1000}s`);
-      Timer.set(() => resolve(), RETRY_MS);
+      log.log(LogLevel.Warn, `doorsip: cannot resolve ${found}; retrying in ${RETRY_MS / 1000}s`);
+      Timer.set(() => lookUp(name, then), RETRY_MS);
     }
   });
 }

@@ -47,8 +47,14 @@ export interface Settings {
   sipPort: number;
   sipUser: string;
   sipPassword: string;
+  /** The digest username when it is not sip_user (3CX's "Authentication ID"); "" = sip_user. */
+  sipAuthUser: string;
   /** SIP domain (the host part of the AOR); the server's host when empty. */
   sipDomain: string;
+  /** Outbound proxy's host (name or IPv4 address), without the port; "" = none: requests go to the server. */
+  sipProxy: string;
+  /** Its UDP port: the one in sip_proxy ("host:port"), else 5060. */
+  sipProxyPort: number;
   /** call_target as configured (for the log). */
   callTarget: string;
   /** call_target split at commas: user parts or SIP URIs, in calling order. */
@@ -115,7 +121,7 @@ export interface Settings {
 
 /** Every key settings.ts reads, for documentation, tests and the preference length check. */
 export const SETTING_KEYS = Object.freeze([
-  "board", "sip_server", "sip_port", "sip_user", "sip_password", "sip_domain", "call_target", "hunt",
+  "board", "sip_server", "sip_port", "sip_user", "sip_password", "sip_auth_user", "sip_domain", "sip_proxy", "call_target", "hunt",
   "door_code", "keepalive", "expires", "door_open_ms", "hangup_after_ms", "auto_answer_ms",
   "ring_timeout_ms", "call_limit_ms", "button_in_call", "accept_from", "allow_from", "untrusted", "sip_local_port", "ctl_port",
   "log_level", "tx_clients", "tx_servers", "msg_buffer", "tx_arena", "max_calls", "call_buffer", "rtp_port", "heap_ms",
@@ -230,6 +236,8 @@ export function loadSettings(storage: StorageHost | null): Settings {
   const r = new Reader(storage);
   const pin = (key: SettingKey): number => r.int(key, -1, -1, PIN_MAX);
   const server = parseServer(r.text("sip_server", ""));
+  const proxy = parseServer(r.text("sip_proxy", ""));
+  const authUser = r.text("sip_auth_user", "").trim();
   const callTarget = r.text("call_target", "");
   const code = r.text("door_code", "").trim();
   const warnings: string[] = [];
@@ -237,13 +245,21 @@ export function loadSettings(storage: StorageHost | null): Settings {
   else if (!DOOR_CODE.test(code)) warnings.push("door_code must be 1 to 16 of 0-9 * # A-D; DTMF does not open the door");
   const allowFrom = parseTargets(r.text("allow_from", ""));
   if (server.port < 0) warnings.push("sip_server has an unusable port; using sip_port");
+  if (proxy.port < 0) warnings.push("sip_proxy has an unusable port; using 5060");
+  if (proxy.host !== "" && server.host === "") warnings.push("sip_proxy without sip_server: no registration, and calls go straight to their URIs");
+  // Digest quotes the username (RFC 3261 §25.1 quoted-string): one with a quote, backslash or space is a typo, not a name.
+  const authUserOk = !/[\s"\\]/.test(authUser);
+  if (!authUserOk) warnings.push("sip_auth_user cannot hold spaces, quotes or backslashes; using sip_user");
   return {
     board: r.text("board", "unknown"),
     sipServer: server.host,
     sipPort: server.port > 0 ? server.port : r.int("sip_port", 5060, 1, 65535),
     sipUser: r.text("sip_user", ""),
     sipPassword: r.text("sip_password", ""),
+    sipAuthUser: authUserOk ? authUser : "",
     sipDomain: r.text("sip_domain", "").trim() || server.host,
+    sipProxy: server.host !== "" ? proxy.host : "",
+    sipProxyPort: proxy.port > 0 ? proxy.port : 5060,
     callTarget,
     targets: parseTargets(callTarget),
     hunt: r.choice("hunt", HUNTS, "sequential"),
@@ -297,6 +313,7 @@ export function loadSettings(storage: StorageHost | null): Settings {
 /** One line for the log at start: everything but the password. */
 export function describeSettings(s: Settings): string {
   return `board ${s.board}; sip ${s.sipUser}@${s.sipDomain} via ${s.sipServer || "(no server)"}:${s.sipPort}` +
+    `${s.sipAuthUser !== "" ? `, auth user ${s.sipAuthUser}` : ""}${s.sipProxy !== "" ? `, proxy ${s.sipProxy}:${s.sipProxyPort}` : ""}` +
     `, local port ${s.localPort}, call ${s.targets.length > 0 ? s.targets.join(",") : "(none)"} (${s.hunt})` +
     `, expires ${s.expires}s, keepalive ${s.keepalive}s, accept from ${s.acceptFrom}` +
     `${s.allowFrom.length > 0 ? ` and ${s.allowFrom.join(",")}` : ""}, untrusted ${s.untrusted}` +

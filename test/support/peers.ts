@@ -47,11 +47,15 @@ export const CI = process.env.CI === "true";
 export const INTEROP_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "interop");
 export const SIPP_DIR = join(INTEROP_DIR, "sipp");
 export const KAMAILIO_CFG = join(INTEROP_DIR, "kamailio.cfg");
+/** An outbound proxy in front of a PBX (test/interop-proxy.test.ts). */
+export const KAMAILIO_PROXY_CFG = join(INTEROP_DIR, "kamailio-proxy.cfg");
 /** The users of test/interop/kamailio.cfg. */
 export const USERS = {
   door: { user: "door", password: "doorpass" },
   desk: { user: "100", password: "deskpass" },
   sipp: { user: "sipp", password: "sipppass" },
+  /** Extension 101, whose credentials carry its authentication ID (as 3CX gives one). */
+  authId: { user: "101", authUser: "Gt5sK2x", password: "authidpass" },
 } as const;
 export const REALM = "doorsip.test";
 /** The Debian packages that provide the peers (what .ci/run installs). */
@@ -771,7 +775,13 @@ function kamailioModules(): string | undefined {
  * socket there. Ready when it answers an OPTIONS (and its pid file holds the
  * PID we spawned).
  */
-export async function startKamailio(options: { timeoutMs?: number } = {}): Promise<Kamailio> {
+export async function startKamailio(options: {
+  timeoutMs?: number;
+  /** The configuration (default KAMAILIO_CFG). */
+  cfg?: string;
+  /** Its #!define values, each "NAME=value" (kamailio -A). */
+  defines?: string[];
+} = {}): Promise<Kamailio> {
   const bin = binary("kamailio");
   const kamcmdBin = binary("kamcmd");
   const dir = tempDir("kamailio");
@@ -779,13 +789,14 @@ export async function startKamailio(options: { timeoutMs?: number } = {}): Promi
   const ctl = `unix:${join(dir, "kamailio_ctl")}`;
   const modules = kamailioModules();
   const args = [
-    "-f", KAMAILIO_CFG,
+    "-f", options.cfg ?? KAMAILIO_CFG,
     ...(modules !== undefined ? ["-L", modules] : []),
     "-l", `udp:127.0.0.1:${port}`,
     "-DD", "-E",
     "-Y", dir, "-w", dir, "-P", join(dir, "kamailio.pid"),
     "-m", "32", "-M", "8", "-n", "2",
     "-A", `CTL_SOCKET="${ctl}"`,
+    ...(options.defines ?? []).flatMap((d) => ["-A", d]),
   ];
   const peer = await startPeer({ name: "kamailio", command: bin, args, cwd: dir });
   const timeoutMs = options.timeoutMs ?? 10_000;

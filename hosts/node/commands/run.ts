@@ -57,7 +57,10 @@ Keys (or lines on stdin): b / Enter / "press"  ring the doorbell
 Server options:
   --server sip:host[:port]   registrar / proxy (default: the built-in PBX)
   --user NAME --password PW  the door's account
+  --auth-user NAME           digest username, when not NAME (3CX's Authentication ID)
   --domain DOMAIN            SIP domain (default: the server's host)
+  --proxy sip:host[:port]    outbound proxy: every request goes there first
+                             (RFC 3261 8.1.2; a provider's or an SBC's)
   --target URI|EXT           who the doorbell calls (repeatable)
   --hunt sequential|parallel how several targets are called (default sequential)
   --listen ip:port           local address (default 127.0.0.1:0, or 0.0.0.0:5060 with --server)
@@ -92,7 +95,9 @@ interface RunOptions {
   server?: string;
   user?: string;
   password?: string;
+  "auth-user"?: string;
   domain?: string;
+  proxy?: string;
   target?: string[];
   hunt?: string;
   listen?: string;
@@ -125,12 +130,12 @@ function int(name: string, value: string | number | undefined, min: number, max:
   return n;
 }
 
-/** "sip:host[:port]" or "host[:port]" → host and port. */
-export function parseServer(text: string): { host: string; port: number } {
+/** "sip:host[:port]" or "host[:port]" → host and port (`option` names it in the message: server, proxy). */
+export function parseServer(text: string, option = "server"): { host: string; port: number } {
   const m = /^(?:sips?:)?(?:[^@;]*@)?(\[[0-9a-fA-F:.]+\]|[^:;[\]]+)(?::(\d+))?(?:;.*)?$/.exec(text.trim());
-  if (m === null || m[1] === undefined || m[1] === "") throw new UsageError(`--server: cannot read "${text}" (expected sip:host[:port])`);
+  if (m === null || m[1] === undefined || m[1] === "") throw new UsageError(`--${option}: cannot read "${text}" (expected sip:host[:port])`);
   const host = m[1].startsWith("[") ? m[1].slice(1, -1) : m[1];
-  const port = m[2] !== undefined ? int("server port", m[2], 1, 65535)! : 5060;
+  const port = m[2] !== undefined ? int(`${option} port`, m[2], 1, 65535)! : 5060;
   return { host, port };
 }
 
@@ -160,7 +165,7 @@ function readConfig(path: string): RunOptions {
     if (typeof v !== "string" && typeof v !== "number") throw new UsageError(`--config ${path}: "${k}" must be a string or number`);
     return String(v);
   };
-  for (const k of ["server", "user", "password", "domain", "hunt", "listen", "keepalive", "expires", "door-code", "untrusted", "auto-answer", "button", "mic", "speaker", "rtp-port"] as const) {
+  for (const k of ["server", "user", "password", "auth-user", "domain", "proxy", "hunt", "listen", "keepalive", "expires", "door-code", "untrusted", "auto-answer", "button", "mic", "speaker", "rtp-port"] as const) {
     const v = str(k);
     if (v !== undefined) (o as Record<string, unknown>)[k] = v;
   }
@@ -193,6 +198,8 @@ export interface RunPlan {
   doorCode: string;
   /** --password: the door's account password (with the built-in PBX, the PBX's too). */
   password?: string;
+  /** --auth-user: the digest username (with the built-in PBX, the door's account there takes it as its authentication ID). */
+  authUser?: string;
   /** --mic, --speaker: the door's audio (checked: a readable 16-bit PCM WAV, or tone:HZ). */
   mic?: MicSource;
   speaker?: string;
@@ -201,7 +208,8 @@ export interface RunPlan {
 
 /** `doorsip run`'s options for commandOptions (which adds -h/--help); RunOptions are their values. */
 const RUN_OPTIONS = {
-  server: { type: "string" }, user: { type: "string" }, password: { type: "string" }, domain: { type: "string" },
+  server: { type: "string" }, user: { type: "string" }, password: { type: "string" }, "auth-user": { type: "string" },
+  domain: { type: "string" }, proxy: { type: "string" },
   target: { type: "string", multiple: true }, hunt: { type: "string" }, listen: { type: "string" },
   keepalive: { type: "string" }, expires: { type: "string" }, "door-code": { type: "string" },
   allow: { type: "string", multiple: true }, untrusted: { type: "string" },
@@ -235,11 +243,21 @@ export function plan(values: RunOptions): RunPlan {
   const keepalive = int("keepalive", o.keepalive, 0, 86400) ?? (builtIn ? 5 : 30);
   const expires = int("expires", o.expires, 10, 604800);
   const autoAnswer = int("auto-answer", o["auto-answer"], 0, 600000);
+  const authUser = o["auth-user"] !== undefined && o["auth-user"] !== "" ? o["auth-user"] : undefined;
+  if (authUser !== undefined && /[\s"\\]/.test(authUser)) throw new UsageError(`--auth-user cannot hold spaces, quotes or backslashes (got ${authUser})`);
   let account: AccountConfig | undefined;
   if (!builtIn) {
     const { host, port } = parseServer(o.server!);
     if (o.user === undefined || o.user === "") throw new UsageError("--user is needed with --server");
     account = { registrarHost: host, registrarPort: port, domain: o.domain, user: o.user, password: o.password ?? "", expires };
+    if (authUser !== undefined) account.authUser = authUser;
+    if (o.proxy !== undefined && o.proxy !== "") {
+      const proxy = parseServer(o.proxy, "proxy");
+      account.outboundProxyHost = proxy.host;
+      account.outboundProxyPort = proxy.port;
+    }
+  } else if (o.proxy !== undefined && o.proxy !== "") {
+    throw new UsageError("--proxy needs --server (the built-in PBX is on this computer: no proxy in between)");
   }
   const listen = o.listen !== undefined ? parseListen(o.listen) : builtIn ? { address: "127.0.0.1", port: 0 } : { address: "0.0.0.0", port: 5060 };
   return {
@@ -266,6 +284,7 @@ export function plan(values: RunOptions): RunPlan {
     xs: o.xs === true,
     doorCode,
     password: o.password,
+    authUser,
     ...audioPlan(o),
   };
 }
@@ -369,7 +388,10 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
       tap, doorCode: p.doorCode, answerMs: 800, ringMs: 100, dtmfDelayMs: 600, hangupMs: 1500, callHoldMs: 2500,
       log: (line) => log.log(LogLevel.Debug, line),
       // --password: the door's account at the built-in PBX gets it too.
-      users: p.password !== undefined && p.password !== "" ? [{ user: "door", password: p.password }, { user: "100", password: "deskpass" }] : undefined,
+      // --auth-user: the door's account there authenticates under that name (3CX's form: extension and Authentication ID).
+      users: (p.password !== undefined && p.password !== "") || p.authUser !== undefined
+        ? [{ user: "door", password: p.password || "doorpass", ...(p.authUser !== undefined ? { authId: p.authUser } : {}) }, { user: "100", password: "deskpass" }]
+        : undefined,
     });
     session.pbx = pbx;
     labels = (ep) => pbx.labels.get(ep);
@@ -422,7 +444,11 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
   release();
   const engine = door instanceof XsIntercom ? ` (the core runs inside XS, doorsip-xs pid ${door.pid})` : "";
   if (p.builtIn) io.out(`doorsip: built-in PBX at ${session.pbx!.door.server}, desk phone at extension ${session.pbx!.door.extension}, door at ${doorEndpoint}${engine}; door code ${p.doorCode || "none"}\n`);
-  else io.out(`doorsip: door station at ${doorEndpoint}, server ${settings.account.registrarHost}:${settings.account.registrarPort ?? 5060}${engine}\n`);
+  else {
+    const a = settings.account;
+    const via = a.outboundProxyHost !== undefined ? ` via proxy ${a.outboundProxyHost}:${a.outboundProxyPort ?? 5060}` : "";
+    io.out(`doorsip: door station at ${doorEndpoint}, server ${a.registrarHost}:${a.registrarPort ?? 5060}${via}${engine}\n`);
+  }
   door.start();
   if (p.demo) return runDemo({ io, pbx: session.pbx!, door, events, packets, setOnEvent: (f) => (onEvent = f), failure: () => failure });
   return interactive(io, session, door, (f) => (onFailure = f));
@@ -435,12 +461,33 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
  * name, looked up again should the server stop answering.
  */
 async function resolved(account: AccountConfig, log: NodeLog): Promise<AccountConfig> {
+  let out = account;
   const host = account.registrarHost;
-  if (isIP(host) !== 0) return account;
-  const { address } = await lookup(host, { family: 4 }).catch(() => lookup(host));
-  log.log(LogLevel.Info, `run: ${host} is ${address}`);
-  // The name is kept: the core looks it up again when the server stops answering (src/ua/server-name.ts).
-  return { ...account, registrarHost: address, domain: account.domain ?? host, serverName: host };
+  if (isIP(host) === 0) {
+    const address = await lookupName(host, "--server");
+    log.log(LogLevel.Info, `run: ${host} is ${address}`);
+    // The name is kept: the core looks it up again when the server stops answering (src/ua/server-name.ts).
+    out = { ...out, registrarHost: address, domain: account.domain ?? host, serverName: host };
+  }
+  const proxy = account.outboundProxyHost;
+  if (proxy !== undefined && proxy !== "" && isIP(proxy) === 0) {
+    // Looked up once: with a proxy the core follows no name (src/ua/server-name.ts).
+    const address = await lookupName(proxy, "--proxy");
+    log.log(LogLevel.Info, `run: proxy ${proxy} is ${address}`);
+    out = { ...out, outboundProxyHost: address };
+  }
+  return out;
+}
+
+/** A name's IPv4 address (the door's socket is IPv4), else any; a clear message when it has none. */
+async function lookupName(host: string, option: string): Promise<string> {
+  try {
+    const { address } = await lookup(host, { family: 4 }).catch(() => lookup(host));
+    return address;
+  } catch (e) {
+    const code = e instanceof Error && "code" in e ? String((e as { code: unknown }).code) : "no address";
+    throw new Error(`${option}: cannot find ${host} (${code})`);
+  }
 }
 
 /** Keys on a terminal, lines otherwise; ends on quit, end of input, SIGINT or SIGTERM. */

@@ -80,6 +80,8 @@ export interface DoorAccount {
   domain: string;
   user: string;
   password: string;
+  /** The digest username when the door's account has one apart from its user (PbxUser.authId). */
+  authUser?: string;
   /** Who the doorbell calls: "sip:100@<domain>". */
   target: string;
   /** The same as an extension: "100". */
@@ -131,6 +133,7 @@ export class LoopbackPbx {
       return found.password;
     };
     const doorPassword = passwordOf(doorUser);
+    const doorAuthId = users.find((x) => x.user === doorUser)?.authId;
     const phonePassword = phoneUser === null ? "" : passwordOf(phoneUser);
     const log = options.log;
     const startedAt = Date.now();
@@ -171,9 +174,13 @@ export class LoopbackPbx {
       domain,
       user: doorUser,
       password: doorPassword,
+      ...(doorAuthId !== undefined ? { authUser: doorAuthId } : {}),
       target: `sip:${phoneUser ?? "100"}@${domain}`,
       extension: phoneUser ?? "100",
-      account: { registrarHost: server.address, registrarPort: server.port, domain, user: doorUser, password: doorPassword },
+      account: {
+        registrarHost: server.address, registrarPort: server.port, domain, user: doorUser, password: doorPassword,
+        ...(doorAuthId !== undefined ? { authUser: doorAuthId } : {}),
+      },
     };
     return new LoopbackPbx(hub, server, phone, door, startedAt);
   }
@@ -199,7 +206,7 @@ export class LoopbackPbx {
 
 function normaliseUsers(users: LoopbackPbxOptions["users"]): PbxUser[] {
   if (users === undefined) return DEFAULT_USERS.map((u) => ({ ...u }));
-  if (Array.isArray(users)) return (users as readonly PbxUser[]).map((u) => ({ user: u.user, password: u.password }));
+  if (Array.isArray(users)) return (users as readonly PbxUser[]).map((u) => (u.authId !== undefined ? { user: u.user, password: u.password, authId: u.authId } : { user: u.user, password: u.password }));
   return Object.entries(users as Readonly<Record<string, string>>).map(([user, password]) => ({ user, password }));
 }
 

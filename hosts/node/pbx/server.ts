@@ -49,6 +49,12 @@ import { TappedSocket, type TapHub } from "./tap";
 export interface PbxUser {
   user: string;
   password: string;
+  /**
+   * The digest username when it is not the extension (3CX's "Authentication
+   * ID", FreeSWITCH's and Asterisk's auth username): credentials name this,
+   * the address-of-record stays sip:user@domain.
+   */
+  authId?: string;
 }
 
 export interface PbxBinding {
@@ -152,6 +158,8 @@ export class PbxServer extends EventEmitter<PbxServerEvents> {
   private readonly socket: TappedSocket;
   private readonly digest: DigestServer;
   private readonly passwords: Map<string, string>;
+  /** Digest username -> the extension it authenticates (PbxUser.authId). */
+  private readonly authOwners: Map<string, string>;
   private readonly authInvite: boolean;
   private readonly maxExpires: number;
   private readonly minExpires: number;
@@ -174,7 +182,8 @@ export class PbxServer extends EventEmitter<PbxServerEvents> {
     this.domain = o.domain ?? o.address ?? "127.0.0.1";
     this.realm = o.realm ?? this.domain;
     this.passwords = new Map(o.users.map((u) => [u.user, u.password]));
-    this.digest = new DigestServer({ realm: this.realm, passwords: this.passwords });
+    this.authOwners = new Map(o.users.map((u) => [u.authId ?? u.user, u.user]));
+    this.digest = new DigestServer({ realm: this.realm, passwords: new Map(o.users.map((u) => [u.authId ?? u.user, u.password])) });
     this.authInvite = o.authenticateInvite !== false;
     this.maxExpires = o.maxExpires ?? 3600;
     this.minExpires = o.minExpires ?? 0;
@@ -392,7 +401,7 @@ export class PbxServer extends EventEmitter<PbxServerEvents> {
       return;
     }
     // The authenticated user may register only its own address-of-record.
-    if (user !== check.username) {
+    if (user !== this.authOwners.get(check.username)) {
       this.reply(req, 403, "Forbidden - Not Your AOR", txKey);
       return;
     }
