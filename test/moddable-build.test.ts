@@ -103,6 +103,18 @@ describe("manifest.json", () => {
     }
   });
 
+  it("every ESP32 board merges the project's ESP-IDF options: IPv4 reassembly on, so a SIP message in fragments arrives", () => {
+    // mcconfig merges $(SDKCONFIGPATH)/sdkconfig.defaults over the SDK's own (documentation/tools/manifest.md,
+    // "How sdkconfig files are processed"); "./" is the manifest's directory (tools/mcmanifest.js, parseBuild).
+    for (const platform of BOARD_PLATFORMS.filter((p) => p.startsWith("esp32"))) {
+      const entry = platforms[platform];
+      const path = isObject(entry) && isObject(entry.build) ? entry.build.SDKCONFIGPATH : undefined;
+      expect(path, `${platform} sets build.SDKCONFIGPATH`).toBe("./boards/sdkconfig");
+    }
+    const options = readFileSync(join(root, "boards", "sdkconfig", "sdkconfig.defaults"), "utf8").split("\n").filter((l) => l.startsWith("CONFIG_"));
+    expect(options).toContain("CONFIG_LWIP_IP4_REASSEMBLY=y");
+  });
+
   it("lists every directory of the core and every module of the Moddable host", () => {
     // mcconfig's "*" matches one directory, not a tree (tools/mcmanifest.js, Rule.iterate):
     // each directory of src/ needs its own entry, named like its path so relative imports resolve.
