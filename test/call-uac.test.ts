@@ -113,6 +113,34 @@ describe("doorbell call (UAC)", () => {
     expect(hdr(ack, H.Authorization)).toBe(auth);
   });
 
+  it("a BYE challenged with a fresh nonce after the authenticated INVITE succeeded is sent again with it, once (3CX: test/interop-pbx.test.ts)", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    r.deliver(reply(invite, 407, "Proxy Authentication Required", { extra: ['Proxy-Authenticate: Digest nonce="n1",algorithm=MD5,realm="pbx.test"'] }));
+    const again = r.take().find((m) => m.kind === "INVITE")!;
+    r.deliver(reply(again, 200, "OK", { body: OFFER }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    r.intercom.ua.hangupAll();
+    const bye = r.take();
+    expect(bye.map((m) => m.kind)).toEqual(["BYE"]);
+    expect(hdr(bye[0]!, H.ProxyAuthorization)).toContain('nonce="n1"');
+    // The PBX takes each nonce once and challenges the BYE without stale=true: the INVITE's success proved the
+    // password, so this is an expired nonce (RFC 2617 §3.2.1 leaves it to the client), not rejected credentials.
+    r.deliver(reply(bye[0]!, 407, "Proxy Authentication Required", { toTag: null, extra: ['Proxy-Authenticate: Digest nonce="n2",algorithm=MD5,realm="pbx.test"'] }));
+    const bye2 = r.take();
+    expect(bye2.map((m) => m.kind)).toEqual(["BYE"]);
+    expect(bye2[0]!.msg.cseq).toBe(bye[0]!.msg.cseq + 1);
+    const auth = hdr(bye2[0]!, H.ProxyAuthorization)!;
+    const p = Object.fromEntries([...auth.matchAll(/(\w+)="?([^",]+)"?/g)].map((m) => [m[1], m[2]]));
+    expect(p.nonce).toBe("n2");
+    expect(p.response).toBe(md5(`${md5("door:pbx.test:doorpass")}:n2:${md5(`BYE:${p.uri}`)}`));
+    expect(r.events.some((e) => e.name === "call down")).toBe(false);
+    // A second challenge of the same BYE is not answered again: the call ends at the door.
+    r.deliver(reply(bye2[0]!, 407, "Proxy Authentication Required", { toTag: null, extra: ['Proxy-Authenticate: Digest nonce="n3",algorithm=MD5,realm="pbx.test"'] }));
+    expect(r.take()).toEqual([]);
+    expect(r.events.find((e) => e.name === "call down")!.detail).toBe("local hangup");
+  });
+
   it("follows the first Contact of a 3xx once", () => {
     const r = rig({ targets: ["100"] });
     const invite = press(r);

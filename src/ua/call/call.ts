@@ -1305,6 +1305,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       return;
     }
     if (status < 300) {
+      this.credentialsProven();
       this.inviteAccepted(msg);
       return;
     }
@@ -1483,6 +1484,17 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     if (proxy) this.proxyActive = true;
     else this.wwwActive = true;
     return true;
+  }
+
+  /**
+   * Our INVITE with credentials was accepted: a later challenge in this call without stale=true (a BYE's,
+   * RFC 2617 §3.2.1) then means an expired nonce, not a wrong password. 3CX challenges each request of a
+   * phone with a nonce of its own, the BYE too; without this the door gave up on the BYE and the PBX
+   * kept the call (test/interop-pbx.test.ts).
+   */
+  private credentialsProven(): void {
+    if (this.wwwActive && this.www !== null) this.www.succeeded();
+    if (this.proxyActive && this.proxyAuth !== null) this.proxyAuth.succeeded();
   }
 
   /** The next INVITE of this call: a new transaction, CSeq + 1, same Call-ID and From tag (§8.1.3.5, §22.2). */
