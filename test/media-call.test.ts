@@ -49,14 +49,17 @@ class RecordingUdp implements UdpHost {
   }
 }
 
-/** Microphone: a 600 Hz tone; speaker: everything played, kept. */
+/** Microphone: a 600 Hz tone (or `mic`'s samples); speaker: everything played, kept. */
 class ToneAudio implements AudioHost {
   played: number[] = [];
   starts = 0;
   stops = 0;
+  /** The microphone's sample number `i`, instead of the 600 Hz tone. */
+  mic: ((i: number) => number) | null = null;
   private phase = 0;
   capture(frame: Int16Array): boolean {
-    for (let i = 0; i < frame.length; i++, this.phase++) frame[i] = Math.round(8000 * Math.sin((2 * Math.PI * 600 * this.phase) / 8000));
+    const mic = this.mic;
+    for (let i = 0; i < frame.length; i++, this.phase++) frame[i] = mic !== null ? mic(this.phase) : Math.round(8000 * Math.sin((2 * Math.PI * 600 * this.phase) / 8000));
     return true;
   }
   play(frame: Int16Array): void {
@@ -143,6 +146,47 @@ function phoneAudio(r: Rig, port: number, seq: number, ts: number, hz: number, m
   writeRtpHeader(b, 0, 0, marker, seq, ts, ssrc);
   encodeG711(false, pcm, 0, b, 12, FRAME_SAMPLES);
   r.intercom.rtpReceiver(slot)!.receive(b, b.length, address, port);
+}
+
+/** Q.23: a key's row and column frequencies. */
+function keyTones(key: string): [number, number] {
+  const i = "123A456B789C*0#D".indexOf(key);
+  return [[697, 770, 852, 941][i >> 2]!, [1209, 1336, 1477, 1633][i & 3]!];
+}
+
+/** A key's tone pair at sample `t` (about -10 dBm0 each). */
+function keySample(key: string, t: number): number {
+  const [row, col] = keyTones(key);
+  return Math.round(7200 * Math.sin((2 * Math.PI * row * t) / 8000) + 7200 * Math.sin((2 * Math.PI * col * t) / 8000));
+}
+
+/** The phone's RTP: PCMU packets of `key`'s tones (in-band DTMF), or of a 300 Hz voice-like tone for key "". */
+function phoneKeyAudio(r: Rig, seq: number, ts: number, key: string): void {
+  const pcm = new Int16Array(FRAME_SAMPLES);
+  for (let i = 0; i < FRAME_SAMPLES; i++) pcm[i] = key === "" ? Math.round(6000 * Math.sin((2 * Math.PI * 300 * (ts + i)) / 8000)) : keySample(key, ts + i);
+  const b = new Uint8Array(12 + FRAME_SAMPLES);
+  writeRtpHeader(b, 0, 0, seq === 1, seq, ts, 0x0a0b0c0d);
+  encodeG711(false, pcm, 0, b, 12, FRAME_SAMPLES);
+  r.intercom.rtpReceiver(0)!.receive(b, b.length, PEER, PHONE_RTP);
+}
+
+/**
+ * The phone types `keys` in-band, one frame every 20 ms: each key for
+ * `onFrames`, then `offFrames` of its voice-like tone ("-" in `keys` is a
+ * pause of onFrames). Returns the next sequence number.
+ */
+function typeInband(r: Rig, keys: string, seq = 1, onFrames = 5, offFrames = 4): number {
+  for (const key of keys) {
+    for (let f = 0; f < onFrames; f++, seq++) {
+      phoneKeyAudio(r, seq, seq * FRAME_SAMPLES, key === "-" ? "" : key);
+      r.advance(20);
+    }
+    for (let f = 0; f < offFrames; f++, seq++) {
+      phoneKeyAudio(r, seq, seq * FRAME_SAMPLES, "");
+      r.advance(20);
+    }
+  }
+  return seq;
 }
 
 function phoneEvent(r: Rig, port: number, seq: number, ts: number, event: number, end: boolean, duration: number): void {
@@ -358,6 +402,64 @@ describe("audio in calls (virtual clock)", () => {
     // ... and at the door's speaker.
     const speaker = audio.speaker(playedBefore);
     expect(toneShare(speaker, 0, 800, 1000, 8000)).toBeGreaterThan(0.3);
+  });
+
+  it("in-band DTMF: a phone without telephone-event types the code as tones; the door opens once, and its speaker plays those frames as silence", () => {
+    const { r, audio } = setup({ doorCode: "4711#" });
+    answeredCall(r, offer("sendrecv", "0 8"));
+    const from = audio.played.length;
+    typeInband(r, "4711#");
+    r.advance(200);
+    expect(r.eventNames().filter((n) => n === "door opened")).toEqual(["door opened"]);
+    expect(r.events.filter((e) => e.name === "dtmf").map((e) => e.detail).join("")).toBe("4711#");
+    expect(r.pins.relay).toBe(true);
+    expect(r.intercom.media.inband.keys).toBe(5);
+    // What the door's speaker played: the phone's 300 Hz between the keys, and no key's tones (the door code, to
+    // whoever stands at the door). A frame is cut when it holds a key; the key's first frame may straddle the jitter
+    // buffer's edge, so allow a little of it.
+    const speaker = audio.speaker(from);
+    expect(dominant(speaker, 0, speaker.length, [300, 697, 770, 852, 941, 1209, 1336, 1477, 1633], 8000)).toBe(300);
+    expect(toneShare(speaker, 0, speaker.length, 300, 8000)).toBeGreaterThan(0.1);
+    for (const key of "4711#") {
+      const [row, col] = keyTones(key);
+      expect(toneShare(speaker, 0, speaker.length, row, 8000), `${key} row`).toBeLessThan(0.05);
+      expect(toneShare(speaker, 0, speaker.length, col, 8000), `${key} column`).toBeLessThan(0.05);
+    }
+  });
+
+  it("in-band DTMF: in a call that agreed telephone-event the tones are no keys (auto); with \"on\" they are; with \"off\" never", () => {
+    const auto = setup();
+    answeredCall(auto.r);
+    typeInband(auto.r, "#");
+    expect(auto.r.eventNames()).not.toContain("door opened");
+    expect(auto.r.intercom.media.inband.keys).toBe(0);
+
+    const on = setup({ inbandDtmf: "on" });
+    answeredCall(on.r);
+    typeInband(on.r, "#");
+    expect(on.r.eventNames().filter((n) => n === "door opened")).toEqual(["door opened"]);
+
+    const off = setup({ inbandDtmf: "off" });
+    answeredCall(off.r, offer("sendrecv", "0 8"));
+    typeInband(off.r, "#");
+    expect(off.r.eventNames()).not.toContain("door opened");
+    expect(off.r.intercom.media.inband.keys).toBe(0);
+  });
+
+  it("in-band DTMF: tones played into the door's microphone, coming back from the call, are no keys; a second after they stop, the callee's keys count again", () => {
+    const { r, audio } = setup({ doorCode: "#" });
+    answeredCall(r, offer("sendrecv", "0 8"));
+    // Someone at the door plays '#' into the microphone; the callee's speakerphone sends it back 100 ms later.
+    audio.mic = (t) => keySample("#", t);
+    r.advance(100);
+    let seq = typeInband(r, "#");
+    audio.mic = () => 0;
+    seq = typeInband(r, "#", seq);
+    expect(r.eventNames()).not.toContain("door opened");
+    // 1 s after the microphone's tones stopped, the callee types '#'.
+    r.advance(1000);
+    typeInband(r, "#", seq + 50);
+    expect(r.eventNames().filter((n) => n === "door opened")).toEqual(["door opened"]);
   });
 
   it("the door's own RFC 4733 '#' after an opening, and its audio, go to the socket as views the datagram's length (no subarray per packet on the device)", () => {

@@ -38,6 +38,7 @@ const CASES: [string, string, (boolean | number)[]][] = [
   ["RFC 4733 receiver alone", "telephoneEventReceiver", []],
   ["RTCP report written and sent", "rtcpReport", []],
   ["a frame of dual tone mixed in", "toneFrame", []],
+  ["in-band DTMF: a frame classified and read (keys and speech in turn)", "inbandFrames", []],
 ];
 
 describe("media allocation under XS, per packet", () => {
@@ -60,6 +61,18 @@ describe("media allocation under XS, per packet", () => {
     const m = await measure({ entry: "test/xs/fixtures/media-call.ts", exportName: "callTick", iterations: ITERATIONS, warmup: 20 });
     expectZero(m);
     console.log(`call tick: ${Math.round(m.perIteration.compute)} compute per 20 ms, ${m.slots} slots, ${m.chunkBytes} chunk bytes over ${m.iterations} (${(ITERATIONS * 20) / 1000} s of call)`);
+  });
+
+  it("a call without telephone-event, per 20 ms: the same, with in-band DTMF listened for at the microphone and in the call, keys taken and opening the door: 0 slots, 0 chunk bytes", async () => {
+    const m = await measure({ entry: "test/xs/fixtures/media-call.ts", exportName: "callTick", args: [true], iterations: ITERATIONS, warmup: 20 });
+    expectZero(m);
+    console.log(`call tick with in-band DTMF: ${Math.round(m.perIteration.compute)} compute per 20 ms, ${m.slots} slots, ${m.chunkBytes} chunk bytes over ${m.iterations} (${ITERATIONS / 6} keys)`);
+  });
+
+  it("a call without telephone-event, per 20 ms, listening for in-band DTMF in voice both ways (no key): 0 slots, 0 chunk bytes", async () => {
+    const m = await measure({ entry: "test/xs/fixtures/media-call.ts", exportName: "callTick", args: [true, false], iterations: ITERATIONS, warmup: 20 });
+    expectZero(m);
+    console.log(`call tick listening for in-band DTMF: ${Math.round(m.perIteration.compute)} compute per 20 ms, ${m.slots} slots, ${m.chunkBytes} chunk bytes over ${m.iterations}`);
   });
 
   it("the measurement can fail: a string per packet is caught", async () => {

@@ -39,6 +39,7 @@ describe("doorsip run", () => {
       [["run", "--proxy", "sip:127.0.0.1:5070"], /--proxy needs --server/],
       [["run", "--server", "sip:127.0.0.1", "--user", "x", "--proxy", "sip:127.0.0.1:99999"], /--proxy port must be a whole number/],
       [["run", "--server", "sip:127.0.0.1", "--user", "x", "--auth-user", "a b"], /--auth-user cannot hold spaces/],
+      [["run", "--inband-dtmf", "maybe"], /--inband-dtmf must be auto, on or off/],
     ];
     for (const [args, message] of cases) {
       const r = await runDoorsip(args, 15_000);

@@ -66,6 +66,7 @@ export function intercomSettings(s: Settings, serverAddress: string, proxyAddres
     hunt: s.hunt === "parallel" ? HuntMode.Parallel : HuntMode.Sequential,
     buttonDuringCall: s.buttonInCall === "hangup" ? ButtonAction.Hangup : ButtonAction.Ignore,
     doorCode: s.doorCode,
+    inbandDtmf: s.inbandDtmf,
     doorOpenMs: s.doorOpenMs,
     hangupAfterOpenMs: s.hangupAfterOpenMs,
     debounceMs: s.debounceMs,

@@ -38,6 +38,7 @@ export type HuntChoice = "sequential" | "parallel";
 export type ButtonChoice = "ignore" | "hangup";
 export type AcceptChoice = "server" | "any";
 export type UntrustedChoice = "reject" | "drop";
+export type InbandChoice = "auto" | "on" | "off";
 
 export interface Settings {
   board: string;
@@ -62,6 +63,8 @@ export interface Settings {
   hunt: HuntChoice;
   /** DTMF code that opens the door; empty: none, DTMF never opens the door. */
   doorCode: string;
+  /** Keys heard as tones in a call's audio: in calls without telephone-event (auto), in every call (on), never (off). */
+  inbandDtmf: InbandChoice;
   /** Seconds between OPTIONS keepalives (0: none). */
   keepalive: number;
   /** Registration expiry asked for, in seconds. */
@@ -122,7 +125,7 @@ export interface Settings {
 /** Every key settings.ts reads, for documentation, tests and the preference length check. */
 export const SETTING_KEYS = Object.freeze([
   "board", "sip_server", "sip_port", "sip_user", "sip_password", "sip_auth_user", "sip_domain", "sip_proxy", "call_target", "hunt",
-  "door_code", "keepalive", "expires", "door_open_ms", "hangup_after_ms", "auto_answer_ms",
+  "door_code", "inband_dtmf", "keepalive", "expires", "door_open_ms", "hangup_after_ms", "auto_answer_ms",
   "ring_timeout_ms", "call_limit_ms", "button_in_call", "accept_from", "allow_from", "untrusted", "sip_local_port", "ctl_port",
   "log_level", "tx_clients", "tx_servers", "msg_buffer", "tx_arena", "max_calls", "call_buffer", "rtp_port", "heap_ms",
   "button_pin", "button_pull", "button_active", "debounce_ms", "relay_pin", "relay_active",
@@ -194,6 +197,7 @@ const HUNTS: readonly HuntChoice[] = Object.freeze(["sequential", "parallel"]);
 const BUTTONS: readonly ButtonChoice[] = Object.freeze(["ignore", "hangup"]);
 const ACCEPTS: readonly AcceptChoice[] = Object.freeze(["server", "any"]);
 const UNTRUSTED: readonly UntrustedChoice[] = Object.freeze(["reject", "drop"]);
+const INBAND: readonly InbandChoice[] = Object.freeze(["auto", "on", "off"]);
 const PIN_MAX = 48; // the highest GPIO number across ESP32 variants (ESP32-S3)
 const DOOR_CODE = /^[0-9*#A-Da-d]{1,16}$/;
 const HOUR_MS = 3600000;
@@ -264,6 +268,7 @@ export function loadSettings(storage: StorageHost | null): Settings {
     targets: parseTargets(callTarget),
     hunt: r.choice("hunt", HUNTS, "sequential"),
     doorCode: DOOR_CODE.test(code) ? code : "",
+    inbandDtmf: r.choice("inband_dtmf", INBAND, "auto"),
     keepalive: r.int("keepalive", 25, 0, 3600),
     expires: r.int("expires", 600, 60, 86400),
     doorOpenMs: r.int("door_open_ms", 3000, 100, 60000),

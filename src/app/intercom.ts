@@ -19,6 +19,7 @@ import type { AudioHost, ClockHost, HashHost, LogHost, PinsHost, RandomHost, Res
 import { LogLevel, logEnabled } from "../host";
 import { CallMedia, type CallMediaListener } from "../media/call-media";
 import { Tone } from "../media/tone";
+import { InbandDtmfMode } from "../media/inband-dtmf";
 import type { SipMessage } from "../sip/message/message";
 import { TimerNode, TimerQueue } from "../sip/timer/timer-queue";
 import { TimerKind } from "../sip/timer/timer-kind";
@@ -154,8 +155,23 @@ export interface IntercomSettings {
   trust?: TrustSettings;
   /** Ringback at the door while a doorbell call rings: "eu" (425 Hz, default) or "us" (440 + 480 Hz). */
   ringback?: "eu" | "us";
+  /**
+   * Keys heard as DTMF tones in a call's audio (src/media/inband-dtmf.ts):
+   * "auto" (default) in calls that agreed no telephone-event, "on" in every
+   * call, "off" never.
+   */
+  inbandDtmf?: "auto" | "on" | "off";
 }
 
+
+/**
+ * The detail of an event that has none. One constant, not a literal at
+ * each emit: in XS a string literal of code compiled at run time (the
+ * xsnap measurements) is a new string each time it is evaluated, which
+ * would show as chunk bytes per key press or call event; on the device the
+ * code is preloaded and a literal costs nothing either way.
+ */
+const NO_DETAIL = "";
 /** Until the user agent exists, the layer has nobody to tell. Frozen: on the device it stays in the preloaded, read-only heap. */
 const NOBODY: ServerTransactionUser = Object.freeze({
   onRequest(_tx: ServerTransactionHandle, _msg: SipMessage): void {},
@@ -259,6 +275,7 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     this.media = new CallMedia({
       calls: ua.calls, timers, clock: hosts.clock, random: hosts.random, log: hosts.log, audio: hosts.audio, listener: this,
       ringback: settings.ringback === "us" ? Tone.RingbackUs : Tone.Ringback,
+      inbandDtmf: settings.inbandDtmf === "on" ? InbandDtmfMode.On : settings.inbandDtmf === "off" ? InbandDtmfMode.Off : InbandDtmfMode.Auto,
     });
   }
 
@@ -316,7 +333,7 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     this.ua.hangupAll();
     this.keepalive.stop();
     if (this.registration !== null) this.registration.stop();
-    else this.emit(IntercomEvent.Unregistered, null, "");
+    else this.emit(IntercomEvent.Unregistered, null, NO_DETAIL);
   }
 
   /**
@@ -346,7 +363,7 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
   // ---- DoorbellListener --------------------------------------------------
 
   onPress(): void {
-    this.emit(IntercomEvent.ButtonPressed, null, "");
+    this.emit(IntercomEvent.ButtonPressed, null, NO_DETAIL);
     if (this.ua.activeCalls > 0) {
       if ((this.settings.buttonDuringCall ?? ButtonAction.Ignore) === ButtonAction.Hangup) {
         this.info("intercom: button during a call: hanging up");
@@ -378,21 +395,21 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
   onCallState(call: Call): void {
     switch (call.state) {
       case CallState.Incoming:
-        this.emit(IntercomEvent.Incoming, call, this.detailed ? call.peer() : "");
+        this.emit(IntercomEvent.Incoming, call, this.detailed ? call.peer() : NO_DETAIL);
         break;
       case CallState.Ringing:
-        this.emit(IntercomEvent.Ringing, call, this.detailed ? call.peer() : "");
+        this.emit(IntercomEvent.Ringing, call, this.detailed ? call.peer() : NO_DETAIL);
         break;
       case CallState.Up:
         this.opener.newCall();
-        this.emit(IntercomEvent.CallUp, call, this.detailed ? call.peer() : "");
+        this.emit(IntercomEvent.CallUp, call, this.detailed ? call.peer() : NO_DETAIL);
         break;
       case CallState.Ended:
         if (this.hangupCall === call) {
           this.hangupCall = null;
           this.timers.stop(this);
         }
-        this.emit(IntercomEvent.CallDown, call, this.detailed ? endReasonName(call.endReason) + (call.endStatus > 0 ? " (" + call.endStatus + ")" : "") : "");
+        this.emit(IntercomEvent.CallDown, call, this.detailed ? endReasonName(call.endReason) + (call.endStatus > 0 ? " (" + call.endStatus + ")" : NO_DETAIL) : NO_DETAIL);
         break;
       default:
         break;
@@ -413,6 +430,11 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     this.key(call, digit, DtmfWay.Rtp);
   }
 
+  /** A key heard as DTMF tones in a call's audio. */
+  onInbandDtmf(call: Call, digit: number): void {
+    this.key(call, digit, DtmfWay.Inband);
+  }
+
   /**
    * A key either way, where the two ways meet: the same door-code logic,
    * unless it is the copy of a key the other way gave (a phone that sends
@@ -423,7 +445,7 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     // The digits are the door code, a credential that opens a physical door: the log line
     // says only "dtmf" (a posted device log must not hold the code; README, Security). A
     // listener in this process may have the digit, and only it makes the string be built.
-    this.emit(IntercomEvent.Dtmf, call, this.listenerDetailed ? String.fromCharCode(digit) : "", false);
+    this.emit(IntercomEvent.Dtmf, call, this.listenerDetailed ? String.fromCharCode(digit) : NO_DETAIL, false);
     this.digit(call, digit);
   }
 
@@ -438,7 +460,7 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     const result = this.opener.digit(digit, call.index);
     switch (result) {
       case CodeResult.Open: {
-        this.emit(IntercomEvent.DoorOpened, call, this.detailed ? call.peer() : "");
+        this.emit(IntercomEvent.DoorOpened, call, this.detailed ? call.peer() : NO_DETAIL);
         this.media.confirm();
         this.refreshLed();
         const after = this.settings.hangupAfterOpenMs ?? 0;
@@ -449,7 +471,7 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
         return;
       }
       case CodeResult.Wrong:
-        this.emit(IntercomEvent.WrongCode, call, this.detailed ? "wrong code " + this.opener.wrongInCall : "");
+        this.emit(IntercomEvent.WrongCode, call, this.detailed ? "wrong code " + this.opener.wrongInCall : NO_DETAIL);
         return;
       case CodeResult.TooManyWrong:
         this.emit(IntercomEvent.WrongCode, call, "too many wrong codes: hanging up");
@@ -485,7 +507,7 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
 
   onServerLost(): void {
     this.serverLost = true;
-    this.emit(IntercomEvent.ServerLost, null, "");
+    this.emit(IntercomEvent.ServerLost, null, NO_DETAIL);
     // Before the registration backs off (which would ask as "no answer to REGISTER"): the log says why.
     if (this.serverName !== null) this.serverName.check("server lost");
     if (this.registration !== null) this.registration.onServerLost();
@@ -514,7 +536,7 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
 
   onServerAlive(): void {
     this.serverLost = false;
-    this.emit(IntercomEvent.ServerAlive, null, "");
+    this.emit(IntercomEvent.ServerAlive, null, NO_DETAIL);
     if (this.registration !== null) this.registration.onServerAlive();
     this.refreshLed();
   }

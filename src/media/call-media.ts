@@ -40,6 +40,7 @@ import { TimerKind } from "../sip/timer/timer-kind";
 import type { Call } from "../ua/call/call";
 import { CallDirection, CallState } from "../ua/call/call-types";
 import { FRAME_SAMPLES } from "./g711";
+import { classifyDtmf, InbandDtmf, InbandDtmfMode } from "./inband-dtmf";
 import type { JitterBufferOptions } from "./jitter-buffer";
 import { MEDIA_NUMBERS_BYTES, MediaNumber as N, MediaTime, ToneField } from "./media-numbers";
 import { RtpSession, type RtpSessionListener } from "./rtp-session";
@@ -63,6 +64,8 @@ const CONFIRM_AFTER_FRAMES = 40;
 export interface CallMediaListener {
   /** A key press (DTMF character code) from an RFC 4733 event in `call`. */
   onTelephoneEvent(call: Call, digit: number): void;
+  /** A key press heard as DTMF tones in `call`'s audio (inband-dtmf.ts). */
+  onInbandDtmf?(call: Call, digit: number): void;
 }
 
 export interface CallMediaOptions {
@@ -75,6 +78,8 @@ export interface CallMediaOptions {
   listener?: CallMediaListener;
   /** The ringback played at the door while a doorbell call rings (default the European 425 Hz). */
   ringback?: Tone;
+  /** When keys are listened for as tones in the call's audio (default Auto: in calls that agreed no telephone-event). */
+  inbandDtmf?: InbandDtmfMode;
   jitter?: JitterBufferOptions;
 }
 
@@ -178,6 +183,8 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
    * decoded into it, and AudioSink.play() copies what it keeps.
    */
   private readonly pcm: Int16Array;
+  /** Keys heard as tones in the call's audio. */
+  readonly inband: InbandDtmf;
 
   constructor(o: CallMediaOptions) {
     super(TimerKind.User);
@@ -201,6 +208,8 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
     this.events = new TelephoneEventSender(new Uint8Array(packet.buffer, packet.byteOffset, EVENT_PACKET_BYTES), n);
     n[N.MediaConfirmEvent] = CONFIRM_EVENT;
     n[N.MediaRingback] = o.ringback ?? Tone.Ringback;
+    n[N.MediaInbandMode] = o.inbandDtmf ?? InbandDtmfMode.Auto;
+    this.inband = new InbandDtmf(n);
     const slots: MediaSlot[] = [];
     for (let i = 0; i < o.calls.length; i++) slots.push(new MediaSlot(i, this.session));
     this.slots = slots;
@@ -331,6 +340,7 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
     const send = canReceive(call.remoteDirection) && canSend(call.localDirection);
     const receive = canSend(call.remoteDirection) && canReceive(call.localDirection);
     if (this.session.numbers[N.SessionActive] === 0) {
+      this.inband.restart();
       s.start(alaw, call.codecPt, call.telephoneEventPt, call.remoteRtpAddress, call.remoteRtpPort, send, receive, call.remoteRtcpIp4, call.remoteRtcpPort);
       return true;
     }
@@ -417,14 +427,21 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
     const audio = this.audio;
     const pcm = this.pcm;
     if (n[N.SessionActive] !== 0 && call !== undefined && this.follow(call)) {
+      const mode = n[N.MediaInbandMode]!;
+      const inband = mode === InbandDtmfMode.On || (mode === InbandDtmfMode.Auto && (n[N.SessionEventPayloadType]! | 0) < 0);
       if (audio === undefined || !audio.capture(pcm)) {
         for (let j = 0; j < FRAME_SAMPLES; j++) pcm[j] = 0;
+      } else if (inband && (n[N.MediaFrames]! & 1) === 0 && classifyDtmf(pcm, 0) >= 0) {
+        // DTMF at the door's own microphone: what comes back from the call for a while may be its echo. Every
+        // other frame is enough to hear a key (40 ms at least) and halves the cost.
+        this.inband.heardAtMic(n[N.MediaFrames]!);
       }
       this.remoteTone.fill(pcm, true);
       // A frame that carries an RFC 4733 packet carries no audio (telephone-event.ts).
       if (!this.events.sendFrame(s)) s.sendFrame(pcm);
       // The captured frame is spent: the same samples now take the frame to play.
-      s.playFrame(pcm);
+      const heard = s.playFrame(pcm);
+      if (inband) this.inbandFrame(call, heard ? classifyDtmf(pcm, 0) : -1);
       this.localTone.fill(pcm, true);
       if (audio !== undefined) audio.play(pcm);
       s.tickRtcp(now);
@@ -437,6 +454,21 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
         if (audio !== undefined) audio.play(pcm);
       }
     }
+  }
+
+  /**
+   * A received frame's key (classifyDtmf; -1: none) into the key reader. A
+   * frame that holds a key plays as silence: the door's speaker would
+   * sound the door code to whoever stands at the door.
+   */
+  private inbandFrame(call: Call, key: number): void {
+    if (key >= 0) {
+      const pcm = this.pcm;
+      for (let j = 0; j < FRAME_SAMPLES; j++) pcm[j] = 0;
+    }
+    const taken = this.inband.frame(key, this.session.numbers[N.MediaFrames]!);
+    const l = this.listener;
+    if (taken >= 0 && l !== undefined && l.onInbandDtmf !== undefined) l.onInbandDtmf(call, taken);
   }
 
   // ---- RtpSessionListener ---------------------------------------------------

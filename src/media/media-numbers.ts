@@ -175,6 +175,18 @@ export const enum MediaNumber {
   MediaSkipped,
   MediaRunning,
   MediaClockFrames,
+  /** When in-band DTMF is listened for (InbandDtmfMode). */
+  MediaInbandMode,
+
+  // InbandDtmf (inband-dtmf.ts).
+  /** The last received frame's key, -1 none: read with `| 0`. */
+  InbandKey,
+  InbandFrames,
+  InbandTaken,
+  /** The media frame count when the door's microphone last heard DTMF, if InbandMicHeard. */
+  InbandMicAt,
+  InbandMicHeard,
+  InbandKeys,
 
   Count,
 }

@@ -72,6 +72,8 @@ Server options:
                              (repeatable; the server itself is always trusted)
   --untrusted reject|drop    what calls from other sources get: 403 (default) or nothing
   --auto-answer MS           delay before answering calls (default 0)
+  --inband-dtmf auto|on|off  keys heard as tones in a call's audio: auto (default) in
+                             calls that agreed no telephone-event, on in every call
   --button ignore|hangup     what the button does during a call (default ignore)
   --config FILE.json         the same settings as JSON (options win)
 Output:
@@ -107,6 +109,7 @@ interface RunOptions {
   allow?: string[];
   untrusted?: string;
   "auto-answer"?: string;
+  "inband-dtmf"?: string;
   button?: string;
   config?: string;
   verbose?: boolean;
@@ -165,7 +168,7 @@ function readConfig(path: string): RunOptions {
     if (typeof v !== "string" && typeof v !== "number") throw new UsageError(`--config ${path}: "${k}" must be a string or number`);
     return String(v);
   };
-  for (const k of ["server", "user", "password", "auth-user", "domain", "proxy", "hunt", "listen", "keepalive", "expires", "door-code", "untrusted", "auto-answer", "button", "mic", "speaker", "rtp-port"] as const) {
+  for (const k of ["server", "user", "password", "auth-user", "domain", "proxy", "hunt", "listen", "keepalive", "expires", "door-code", "untrusted", "auto-answer", "inband-dtmf", "button", "mic", "speaker", "rtp-port"] as const) {
     const v = str(k);
     if (v !== undefined) (o as Record<string, unknown>)[k] = v;
   }
@@ -213,7 +216,7 @@ const RUN_OPTIONS = {
   target: { type: "string", multiple: true }, hunt: { type: "string" }, listen: { type: "string" },
   keepalive: { type: "string" }, expires: { type: "string" }, "door-code": { type: "string" },
   allow: { type: "string", multiple: true }, untrusted: { type: "string" },
-  "auto-answer": { type: "string" }, button: { type: "string" }, config: { type: "string" },
+  "auto-answer": { type: "string" }, "inband-dtmf": { type: "string" }, button: { type: "string" }, config: { type: "string" },
   verbose: { type: "boolean" }, pcap: { type: "string" }, ascii: { type: "boolean" }, "log-level": { type: "string" },
   demo: { type: "boolean" }, xs: { type: "boolean" },
   mic: { type: "string" }, speaker: { type: "string" }, "rtp-port": { type: "string" },
@@ -234,6 +237,8 @@ export function plan(values: RunOptions): RunPlan {
   // built-in PBX's desk phone is told the code, so the tour gets a fresh random one.
   const doorCode = o["door-code"] ?? (builtIn ? `${String(randomInt(0, 10000)).padStart(4, "0")}#` : "");
   if (doorCode !== "" && !/^[0-9*#A-Da-d]{1,16}$/.test(doorCode)) throw new UsageError(`--door-code must be 1 to 16 of 0-9 * # A-D (got ${doorCode})`);
+  const inband = o["inband-dtmf"] ?? "auto";
+  if (inband !== "auto" && inband !== "on" && inband !== "off") throw new UsageError(`--inband-dtmf must be auto, on or off (got ${inband})`);
   const untrusted = o.untrusted === undefined ? UntrustedAction.Reject : parseUntrustedAction(o.untrusted);
   if (untrusted === undefined) throw new UsageError(`--untrusted must be reject or drop (got ${o.untrusted})`);
   for (const a of o.allow ?? []) {
@@ -268,6 +273,7 @@ export function plan(values: RunOptions): RunPlan {
       hunt,
       buttonDuringCall: button,
       doorCode,
+      inbandDtmf: inband,
       keepaliveSeconds: keepalive,
       calls: { autoAnswerMs: autoAnswer },
       trust: { allow: o.allow ?? [], untrusted },

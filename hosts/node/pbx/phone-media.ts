@@ -247,6 +247,22 @@ interface PendingEvent {
   done: (sent: boolean) => void;
 }
 
+/** A key sent as its Q.23 tone pair in the audio (in-band). */
+interface PendingTones {
+  row: number;
+  col: number;
+  frames: number;
+  done: (sent: boolean) => void;
+}
+
+/** Q.23: the keys' row and column frequencies, by EVENT_CODES' order of keys. */
+const KEYPAD = "123A456B789C*0#D";
+const DTMF_ROWS = [697, 770, 852, 941];
+const DTMF_COLS = [1209, 1336, 1477, 1633];
+/** Each tone of a key at -10 dBm0 (G.711's 0 dBm0 sine peaks near 22,700), the column tone 2 dB louder (as phones pre-emphasise it). */
+const ROW_AMPLITUDE = 7180;
+const COL_AMPLITUDE = 9040;
+
 /** One call's RTP, both ways. */
 export class PhoneMediaSession {
   private readonly plan: PhoneMediaPlan;
@@ -260,6 +276,8 @@ export class PhoneMediaSession {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly events: PendingEvent[] = [];
+  private readonly tones: PendingTones[] = [];
+  private tonePhase = 0;
   private readonly packet = new Uint8Array(12 + FRAME);
   // Receiving.
   private readonly report: PhoneMediaReport;
@@ -288,6 +306,14 @@ export class PhoneMediaSession {
     return new Promise<boolean>((done) => this.events.push({ code, timestamp: -1, packets: 0, ends: 0, done }));
   }
 
+  /** Send `digit` as its tone pair in the audio for `ms` (whole frames); resolves true once sent (false: the call ended first). */
+  sendTones(digit: string, ms: number): Promise<boolean> {
+    const key = KEYPAD.indexOf(digit.toUpperCase());
+    if (key < 0 || this.stopped) return Promise.resolve(false);
+    const frames = Math.max(1, Math.round(ms / FRAME_MS));
+    return new Promise<boolean>((done) => this.tones.push({ row: DTMF_ROWS[key >> 2]!, col: DTMF_COLS[key & 3]!, frames, done }));
+  }
+
   /** Whether a telephone-event payload type was agreed. */
   get canSendEvents(): boolean {
     return this.plan.eventPayloadType >= 0;
@@ -300,6 +326,7 @@ export class PhoneMediaSession {
       if (this.timer !== null) clearTimeout(this.timer);
       this.timer = null;
       for (const e of this.events.splice(0)) e.done(false);
+      for (const t of this.tones.splice(0)) t.done(false);
       const all = new Int16Array(this.kept);
       let at = 0;
       for (const c of this.chunks) {
@@ -352,12 +379,28 @@ export class PhoneMediaSession {
   private audioPacket(): void {
     const plan = this.plan;
     this.header(plan.payloadType, this.report.sent === 0, this.timestamp);
-    const tone = this.frames * FRAME_MS <= plan.toneMs && plan.toneHz > 0;
-    const step = (2 * Math.PI * plan.toneHz) / RATE;
-    for (let i = 0; i < FRAME; i++) {
-      const s = tone ? Math.round(8000 * Math.sin(this.phase)) : 0;
-      if (tone) this.phase = (this.phase + step) % (2 * Math.PI);
-      this.packet[12 + i] = plan.codec === "PCMU" ? linearToUlaw(s) : linearToAlaw(s);
+    const key = this.tones[0];
+    if (key !== undefined) {
+      // A key in-band: its two tones instead of the phone's tone for this frame.
+      for (let i = 0; i < FRAME; i++) {
+        const t = (this.tonePhase + i) / RATE;
+        const s = Math.round(ROW_AMPLITUDE * Math.sin(2 * Math.PI * key.row * t) + COL_AMPLITUDE * Math.sin(2 * Math.PI * key.col * t));
+        this.packet[12 + i] = plan.codec === "PCMU" ? linearToUlaw(s) : linearToAlaw(s);
+      }
+      this.tonePhase += FRAME;
+      if (--key.frames <= 0) {
+        this.tones.shift();
+        this.tonePhase = 0;
+        key.done(true);
+      }
+    } else {
+      const tone = this.frames * FRAME_MS <= plan.toneMs && plan.toneHz > 0;
+      const step = (2 * Math.PI * plan.toneHz) / RATE;
+      for (let i = 0; i < FRAME; i++) {
+        const s = tone ? Math.round(8000 * Math.sin(this.phase)) : 0;
+        if (tone) this.phase = (this.phase + step) % (2 * Math.PI);
+        this.packet[12 + i] = plan.codec === "PCMU" ? linearToUlaw(s) : linearToAlaw(s);
+      }
     }
     this.report.sent++;
     this.send(this.packet.subarray(0, 12 + FRAME), plan.address, plan.port);

@@ -47,8 +47,13 @@ import { TappedSocket, type TapHub } from "./tap";
 import { agreed, PhoneMediaSession, sdpAudio, type PhoneMediaReport } from "./phone-media";
 
 export type CallDirection = "incoming" | "outgoing";
-/** How the phone types digits: SIP INFO (RFC 6086, application/dtmf-relay) or RFC 4733 telephone-events in the RTP stream. */
-export type DtmfMode = "info" | "rfc4733";
+/**
+ * How the phone types digits: SIP INFO (RFC 6086, application/dtmf-relay),
+ * RFC 4733 telephone-events in the RTP stream, or tones in the audio
+ * (in-band, as a mobile phone behind a gateway that does not convert them:
+ * its SDP then has no telephone-event).
+ */
+export type DtmfMode = "info" | "rfc4733" | "inband";
 
 export type EndReason =
   /** The phone sent BYE. */
@@ -445,7 +450,7 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
     call.code = code;
     call.holdMs = options.holdMs ?? this.behaviour.callHoldMs;
     call.dtmf = options.dtmf ?? this.behaviour.dtmf;
-    call.sdp = sdpOffer(this.address, this.rtpPort);
+    call.sdp = sdpOffer(this.address, this.rtpPort, call.dtmf !== "inband");
     this.current = call;
     this.outgoingFlow(call, uri).catch((e: unknown) => this.failFlow(call, e));
     return call.result;
@@ -556,10 +561,10 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
           this.warn(`not a DTMF digit, skipped: ${JSON.stringify(digit)}`);
           continue;
         }
-        if (mode === "rfc4733") {
-          const sent = call.media !== null && (await call.media.sendDigit(digit));
+        if (mode === "rfc4733" || mode === "inband") {
+          const sent = call.media !== null && (await (mode === "inband" ? call.media.sendTones(digit, b.dtmfDurationMs) : call.media.sendDigit(digit)));
           if (!sent || call.state !== "confirmed") return;
-          this.record("dtmf", { callId: call.id, digit, status: 0, via: "rfc4733" });
+          this.record("dtmf", { callId: call.id, digit, status: 0, via: mode });
           if (!(await this.sleep(b.dtmfGapMs)) || call.state !== "confirmed") return;
           continue;
         }
@@ -684,7 +689,9 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
     call.code = this.behaviour.doorCode;
     this.record("incoming", { callId: call.id, from });
     // An INVITE without an offer gets ours in the 200 (RFC 3264 §4; the answer comes in the ACK).
-    const answer = req.body.length === 0 ? sdpOffer(this.address, this.rtpPort) : sdpAnswer(req.bodyText(), this.address, this.rtpPort);
+    // A phone that types in-band has no telephone-event to offer or answer.
+    const events = this.behaviour.dtmf !== "inband";
+    const answer = req.body.length === 0 ? sdpOffer(this.address, this.rtpPort, events) : sdpAnswer(req.bodyText(), this.address, this.rtpPort, events);
     if (this.behaviour.incoming === "busy") {
       this.reply(tx, req, 486, call.localTag);
       this.end(call, "busy", 486);
@@ -1097,7 +1104,7 @@ function sameContact(a: string, b: string): boolean {
 }
 
 /** The phone's SDP offer: PCMU, PCMA, telephone-event (RFC 4733). */
-export function sdpOffer(address: string, rtpPort: number): string {
+export function sdpOffer(address: string, rtpPort: number, telephoneEvent = true): string {
   const id = Math.floor(Date.now() / 1000);
   return [
     "v=0",
@@ -1105,11 +1112,10 @@ export function sdpOffer(address: string, rtpPort: number): string {
     "s=doorsip loopback phone",
     `c=IN IP4 ${address}`,
     "t=0 0",
-    `m=audio ${rtpPort} RTP/AVP 0 8 101`,
+    `m=audio ${rtpPort} RTP/AVP 0 8${telephoneEvent ? " 101" : ""}`,
     "a=rtpmap:0 PCMU/8000",
     "a=rtpmap:8 PCMA/8000",
-    "a=rtpmap:101 telephone-event/8000",
-    "a=fmtp:101 0-16",
+    ...(telephoneEvent ? ["a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16"] : []),
     "a=ptime:20",
     "a=sendrecv",
     "",
@@ -1121,7 +1127,7 @@ export function sdpOffer(address: string, rtpPort: number): string {
  * offer's telephone-event payload type if any. Null when no audio stream
  * with either codec is offered.
  */
-export function sdpAnswer(offer: string, address: string, rtpPort: number): string | null {
+export function sdpAnswer(offer: string, address: string, rtpPort: number, telephoneEvent = true): string | null {
   const lines = offer.split(/\r?\n/);
   const m = lines.find((l) => l.startsWith("m=audio "));
   if (m === undefined) return null;
@@ -1134,7 +1140,7 @@ export function sdpAnswer(offer: string, address: string, rtpPort: number): stri
   const isCodec = (pt: string, name: string, staticPt: string): boolean => rtpmaps.has(pt) ? rtpmaps.get(pt) === name : pt === staticPt;
   const codec = formats.find((pt) => isCodec(pt, "pcmu", "0")) ?? formats.find((pt) => isCodec(pt, "pcma", "8"));
   if (codec === undefined) return null;
-  const dtmf = formats.find((pt) => rtpmaps.get(pt) === "telephone-event");
+  const dtmf = telephoneEvent ? formats.find((pt) => rtpmaps.get(pt) === "telephone-event") : undefined;
   const pts = dtmf === undefined ? [codec] : [codec, dtmf];
   const id = Math.floor(Date.now() / 1000);
   const out = [

@@ -31,6 +31,8 @@ export const enum DtmfWay {
   None = 0,
   Info = 1,
   Rtp = 2,
+  /** Heard as tones in the audio (src/media/inband-dtmf.ts). */
+  Inband = 3,
 }
 
 /**
@@ -106,5 +108,15 @@ export function callStateName(s: CallState): string {
     case CallState.Ending: return "ending";
     case CallState.Ended: return "ended";
     default: return "?";
+  }
+}
+
+/** A DTMF way's name for the log. */
+export function dtmfWayName(w: DtmfWay): string {
+  switch (w) {
+    case DtmfWay.Info: return "INFO";
+    case DtmfWay.Rtp: return "RFC 4733";
+    case DtmfWay.Inband: return "in-band tones";
+    default: return "none";
   }
 }

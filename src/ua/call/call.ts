@@ -48,7 +48,7 @@ import { writeCallId, writeTag, CALL_ID_LENGTH, TAG_LENGTH } from "../../sip/ids
 import {
   CallFired, type CallTimers, fire as dueTimer, rearm, startPhase, startRetransmit, startTimeout, stopAll, stopPair, stopPhase,
 } from "./call-timers";
-import { CallDirection, CallState, DtmfWay, DTMF_WAY_HOLD_MS, EndReason, callStateName, endReasonName } from "./call-types";
+import { CallDirection, CallState, DtmfWay, DTMF_WAY_HOLD_MS, EndReason, callStateName, dtmfWayName, endReasonName } from "./call-types";
 import {
   K_CONTENT_TYPE_SDP, writeCapabilities, writeContact, writeEmptyRecvInfo, writeRAck, writeReliable, writeRetryAfter, writeWarning305,
 } from "./headers";
@@ -849,7 +849,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     const now = this.now();
     const last = n[Num.DtmfWay]!;
     if (last !== DtmfWay.None && last !== way && now - n[Num.DtmfAt]! < DTMF_WAY_HOLD_MS) {
-      if (this.logs(LogLevel.Debug)) this.logDebug("call " + this.index + ": a DTMF key by " + (way === DtmfWay.Info ? "INFO" : "RFC 4733") + " taken as the copy of one by " + (last === DtmfWay.Info ? "INFO" : "RFC 4733"));
+      if (this.logs(LogLevel.Debug)) this.logDebug("call " + this.index + ": a DTMF key by " + dtmfWayName(way) + " taken as the copy of one by " + dtmfWayName(last));
       return true;
     }
     n[Num.DtmfWay] = way;
