@@ -115,29 +115,13 @@ export function classifyDtmf(pcm: Int16Array, at: number): number {
     sampled += x * x;
   }
   if (2 * sampled * FRAME_SAMPLES * 2 < 4 * MIN_TONE_POWER) return -1;
-  // The row filters over the first half, looked at halfway: a frame whose row tone does not stand out there (most
-  // loud frames: speech) ends after a quarter of the work; the others go on over the second half, the columns
-  // after them. Two samples a turn: each filter's two states take the newest value in turn, so neither is copied
-  // to the other (in XS each copy is byte codes). After an even count, p0..p3 hold the newest. The energy is
-  // summed on the way.
-  let half = 0;
+  // The row filters, looked at halfway: a frame whose row tone does not stand out there (most loud frames: speech)
+  // ends after a quarter of the work; the others go on over the second half, the columns after them. Two samples
+  // a turn: each filter's two states take the newest value in turn, so neither is copied to the other (in XS each
+  // copy is byte codes). After an even count, p0..p3 hold the newest. The energy is summed on the way.
+  let energy = 0;
   let p0 = 0, p0p = 0, p1 = 0, p1p = 0, p2 = 0, p2p = 0, p3 = 0, p3p = 0;
-  for (let i = at; i < mid; i += 2) {
-    const x = pcm[i]!;
-    p0p = x + R0 * p0 - p0p;
-    p1p = x + R1 * p1 - p1p;
-    p2p = x + R2 * p2 - p2p;
-    p3p = x + R3 * p3 - p3p;
-    const y = pcm[i + 1]!;
-    p0 = y + R0 * p0p - p0;
-    p1 = y + R1 * p1p - p1;
-    p2 = y + R2 * p2p - p2;
-    p3 = y + R3 * p3p - p3;
-    half += x * x + y * y;
-  }
-  if (!rowStandsOut(power(p0, p0p, R0), power(p1, p1p, R1), power(p2, p2p, R2), power(p3, p3p, R3), half)) return -1;
-  let energy = half;
-  for (let i = mid; i < end; i += 2) {
+  for (let i = at; i < end; i += 2) {
     const x = pcm[i]!;
     p0p = x + R0 * p0 - p0p;
     p1p = x + R1 * p1 - p1p;
@@ -149,6 +133,7 @@ export function classifyDtmf(pcm: Int16Array, at: number): number {
     p2 = y + R2 * p2p - p2;
     p3 = y + R3 * p3p - p3;
     energy += x * x + y * y;
+    if (i + 2 === mid && !rowStandsOut(power(p0, p0p, R0), power(p1, p1p, R1), power(p2, p2p, R2), power(p3, p3p, R3), energy)) return -1;
   }
   const w0 = power(p0, p0p, R0), w1 = power(p1, p1p, R1), w2 = power(p2, p2p, R2), w3 = power(p3, p3p, R3);
   // The strongest row, and the strongest of the others.
