@@ -28,6 +28,7 @@ import { LoopbackPbx, mediaProblems, type PacketEvent } from "../hosts/node/pbx/
 import { eventProblems } from "../hosts/node/pbx/phone-media";
 import { readWav } from "../hosts/node/audio/wav";
 import { blocksWithTone, dominant } from "./interop/audio/signal";
+import { FLASH_PIN_FIRST, FLASH_PIN_LAST, pinRefusal } from "../hosts/moddable/gpio_guard";
 
 const root = resolve(__dirname, "..");
 /** The simulator door's microphone (mic=tone:600, hosts/moddable/audio/files.ts) and the desk phone's tone. */
@@ -115,6 +116,56 @@ describe("manifest.json", () => {
     expect(options).toContain("CONFIG_LWIP_IP4_REASSEMBLY=y");
   });
 
+  it("release builds of every ESP32 board turn the task watchdog on; debug builds do not (a stopped debugger is not reset)", () => {
+    // mcconfig merges $(SDKCONFIGPATH)/sdkconfig.defaults.release on release builds only (tools/mcmanifest.js,
+    // generateConfigurationRules); the SDK leaves the watchdog off (xsProj-esp32/sdkconfig.defaults).
+    const options = (name: string): string[] =>
+      readFileSync(join(root, "boards", "sdkconfig", name), "utf8").split("\n").filter((l) => l.startsWith("CONFIG_"));
+    const release = options("sdkconfig.defaults.release");
+    for (const option of ["CONFIG_ESP_TASK_WDT_EN=y", "CONFIG_ESP_TASK_WDT_INIT=y", "CONFIG_ESP_TASK_WDT_PANIC=y"]) expect(release).toContain(option);
+    const timeout = release.find((l) => l.startsWith("CONFIG_ESP_TASK_WDT_TIMEOUT_S="));
+    expect(Number(timeout?.split("=")[1])).toBeGreaterThanOrEqual(2); // the SDK caps its waits at timeout - 1 s (xsHost.c)
+    expect(options("sdkconfig.defaults").filter((l) => l.startsWith("CONFIG_ESP_TASK_WDT"))).toEqual([]);
+  });
+
+  it("other ESP32 targets fall back to an esp32/* entry, after every named one, with DevKitC pins, no audio and a warning", () => {
+    // matchPlatform (tools/mcmanifest.js) returns the first key, in object order, that matches: "esp32/*" before
+    // "esp32/m5atom_echo" would take the Atom Echo too.
+    const keys = Object.keys(platforms);
+    const star = keys.indexOf("esp32/*");
+    expect(star, "an esp32/* entry").toBeGreaterThanOrEqual(0);
+    for (const key of keys) if (key.startsWith("esp32/") && key !== "esp32/*") expect(keys.indexOf(key), key).toBeLessThan(star);
+    const entry = platforms["esp32/*"];
+    const plain = platforms.esp32;
+    expect(isObject(entry) && isObject(plain)).toBe(true);
+    expect((entry as JsonObject).include).toEqual((plain as JsonObject).include);
+    expect((entry as JsonObject).modules).toEqual((plain as JsonObject).modules);
+    expect(String((entry as JsonObject).warning)).toMatch(/no board file.*DevKitC/);
+    // Many SDK targets bring their own sdkconfig directory (USB console, PSRAM): the fallback must not replace it.
+    expect((entry as JsonObject).build).toBeUndefined();
+  });
+
+  it("no ESP32 board has audio yet: each maps audio/none and includes none of the SDK's ECMA-419 audio modules", () => {
+    // Atom Echo: the io audioin C file is dropped for the target's pins/audioin of the same base name, so it would
+    // not link; LyraT: no ES8388 set-up and two I2S controllers for one codec (boards/README.md, "Audio").
+    for (const platform of Object.keys(platforms).filter((p) => p.startsWith("esp32"))) {
+      const entry = platforms[platform] as JsonObject;
+      expect((entry.modules as JsonObject)["hosts/moddable/audio/board"], platform).toBe("./hosts/moddable/audio/none");
+      const file = boardFileOf(platform)!;
+      const board = readJson(file);
+      const includes = [...asList(entry.include), ...asList(board.include)].map(String);
+      expect(includes.filter((i) => i.includes("modules/io/audio")), file).toEqual([]);
+      expect(isObject(board.defines) ? Object.keys(board.defines) : [], file).not.toContain("audioIn");
+      expect(isObject(board.defines) ? Object.keys(board.defines) : [], file).not.toContain("audioOut");
+    }
+  });
+
+  it("boots without SNTP: nothing needs wall time, and a LAN without internet must not delay the door by 25 s", () => {
+    // The SDK's setup/network asks sntp before main unless config.sntp is empty (build/devices/esp32/setup/network.js).
+    const config = isObject(manifest.config) ? manifest.config : {};
+    expect(config.sntp).toBe("");
+  });
+
   it("lists every directory of the core and every module of the Moddable host", () => {
     // mcconfig's "*" matches one directory, not a tree (tools/mcmanifest.js, Rule.iterate):
     // each directory of src/ needs its own entry, named like its path so relative imports resolve.
@@ -170,6 +221,8 @@ describe("boards", () => {
           used.push(pin);
         }
       }
+      // The ESP32 host never configures a flash pin (hosts/moddable/gpio_guard.ts): no board may use one.
+      for (const pin of used) expect(pinRefusal(pin), `GPIO${pin}`).toBe("");
       if (platform === "lin") {
         // No GPIO in the simulator: the control port stands in for the button.
         expect(Number.isInteger(config.ctl_port) && (config.ctl_port as number) > 0).toBe(true);
@@ -178,6 +231,16 @@ describe("boards", () => {
       }
     });
   }
+});
+
+describe("ESP32 pins the host refuses (hosts/moddable/gpio_guard.ts)", () => {
+  it("refuses exactly the SPI flash pins GPIO 6-11, which would crash the chip; the SDK itself refuses the rest", () => {
+    const refused: number[] = [];
+    for (let pin = -1; pin <= 48; pin++) if (pinRefusal(pin) !== "") refused.push(pin);
+    expect(refused).toEqual([6, 7, 8, 9, 10, 11]);
+    expect([FLASH_PIN_FIRST, FLASH_PIN_LAST]).toEqual([6, 11]);
+    expect(pinRefusal(7)).toMatch(/GPIO 7 is an SPI flash pin/);
+  });
 });
 
 // ---------------------------------------------------------------------------
@@ -282,6 +345,62 @@ function firstLineOf(bytes: Uint8Array): string {
   const end = text.indexOf("\r\n");
   return end < 0 ? text : text.slice(0, end);
 }
+
+/**
+ * mcconfig for the ESP32 boards, as far as it goes without ESP-IDF: it resolves the manifests, writes mc.config.js,
+ * the makefile and the merged sdkconfig, then stops at "$IDF_PATH not set" (tools/mcconfig.js), before any
+ * compiler runs (IDF_PATH is removed from its environment, so it never starts an ESP-IDF build).
+ */
+describe("mcconfig for the ESP32 boards (manifest resolution, no ESP-IDF)", () => {
+  const cases = [
+    { p: "esp32", dir: "esp32", debug: true },
+    { p: "esp32", dir: "esp32", debug: false },
+    { p: "esp32/m5atom_echo", dir: "esp32/m5atom_echo", debug: true },
+    { p: "esp32/m5atom_echo", dir: "esp32/m5atom_echo", debug: false },
+    { p: `esp32:${join(root, "boards", "esp32_lyrat").toLowerCase()}`, dir: "esp32/esp32_lyrat", debug: true },
+    // No board entry: the esp32/* fallback.
+    { p: "esp32/m5atom_lite", dir: "esp32/m5atom_lite", debug: true },
+  ];
+  for (const c of cases) {
+    it.skipIf(!haveSdk)(`-p ${c.p.startsWith("esp32:") ? "esp32:<repo>/boards/esp32_lyrat" : c.p}${c.debug ? " -d" : ""}`, async () => {
+      const out = mkdtempSync(join(tmpdir(), "doorsip-esp32-"));
+      try {
+        const env: NodeJS.ProcessEnv = { ...process.env, MODDABLE, PATH: `${join(root, "node_modules", ".bin")}:${tools}:${process.env.PATH ?? ""}` };
+        delete env.IDF_PATH;
+        const result = await run(join(tools, "mcconfig"), [...(c.debug ? ["-d"] : []), "-m", "-p", c.p, "-t", "build", "-o", out,
+          "ssid=x", "password=y", "sip_server=192.168.1.10"], env, root);
+        // The only error is the missing ESP-IDF, after everything this project decides.
+        const errors = result.output.split("\n").filter((l) => l.startsWith("### Error"));
+        expect(errors.length, result.output).toBe(1);
+        expect(errors[0]).toContain("$IDF_PATH not set");
+        const fallback = c.dir === "esp32/m5atom_lite";
+        expect(result.output.includes("# warning: doorsip: no board file"), result.output).toBe(fallback);
+        const build = join(out, "tmp", c.dir, c.debug ? "debug" : "release", "doorsip");
+        const config = readFileSync(join(build, "mc.config.js"), "utf8");
+        expect(config).toMatch(/"sntp": ""/);
+        expect(config).toMatch(/"relay_pin": (26|13)\b/);
+        const makefile = readFileSync(join(build, "makefile"), "utf8");
+        // No ECMA-419 audio on any board yet (and so nothing for the Atom Echo's link to lose).
+        expect(makefile).not.toContain("modules/io/audioin");
+        expect(makefile).not.toContain("modules/io/audioout");
+        expect(makefile).toMatch(/hosts\/moddable\/audio\/board\.xsb: \S*\/hosts\/moddable\/audio\/none\.js/);
+        // The pins are made by setup/doorsip (hosts/moddable/boot.ts), which runs after the target's own setup
+        // (setup modules run in the order of this list: it is the order of the linked scripts).
+        const list = [...makefile.matchAll(/\$\(MODULES_DIR\)\/setup\/(\w+)\.xsb\\/g)].map((m) => m[1]);
+        expect(list).toContain("doorsip");
+        expect(list).toContain("network");
+        expect(list.indexOf("doorsip")).toBe(list.length - 1);
+        expect(makefile).toMatch(/hosts\/moddable\/boot\.xsb:/);
+        // The merged ESP-IDF options: ours on every board that has an entry, the watchdog in release builds only.
+        const sdkconfig = readFileSync(join(build, "xsProj-esp32", "sdkconfig.mc"), "utf8").split("\n");
+        expect(sdkconfig.includes("CONFIG_LWIP_IP4_REASSEMBLY=y")).toBe(!fallback);
+        expect(sdkconfig.includes("CONFIG_ESP_TASK_WDT_EN=y")).toBe(!fallback && !c.debug);
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    }, 60_000);
+  }
+});
 
 describe("mcconfig build for the Linux simulator", () => {
   let out = "";

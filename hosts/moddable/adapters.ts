@@ -5,10 +5,9 @@
  * (app.ts), as the Node host does (hosts/node).
  */
 import Net from "net";
-import { LogLevel, type HashHost, type LogHost, type RandomHost, type ResolverHost, type StorageHost } from "../../src/host";
+import { type HashHost, type LogHost, type RandomHost, type ResolverHost, type StorageHost } from "../../src/host";
 import { TimerClock } from "./clock";
 import { DigestHash } from "./hash";
-import { createPins } from "./pins";
 import type { BoardPins } from "./pins";
 import { MathRandom } from "./random";
 import type { Settings } from "./settings";
@@ -36,15 +35,6 @@ class NetResolver implements ResolverHost {
   resolve(name: string, done: (address: string) => void): void {
     Net.resolve(name, (_name: string, address?: string) => done(address ?? ""));
   }
-}
-
-/** The pins, made at boot so the relay is driven off before anything else happens. */
-export function createBoardPins(settings: Settings, log: LogHost): BoardPins {
-  return createPins({
-    settings,
-    report: (text: string): void => log.log(LogLevel.Info, text),
-    detail: (text: string): void => log.log(LogLevel.Debug, text),
-  });
 }
 
 /**

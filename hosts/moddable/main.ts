@@ -1,8 +1,11 @@
 /*
  * The Moddable app's main module (manifest.json creation.main).
  *
- * 1. Settings: mc/config, then preference overrides (settings.ts); the log
- *    level; the pins (relay driven off at once).
+ * 1. boot.ts: settings (mc/config, then preference overrides: settings.ts),
+ *    the log level and the pins with the relay off. On the ESP32 the setup
+ *    module setup/doorsip (net/setup.ts) made them already, before Wi-Fi and
+ *    SNTP, which the SDK finishes before main runs; boot() gives the same
+ *    objects back.
  * 2. The network (net/network.d.ts): on the ESP32 the Wi-Fi that the SDK's
  *    setup/network joined with the mcconfig ssid=/password= arguments, kept
  *    up by net/wifi.ts, which reconnects after a loss; in the Linux
@@ -19,26 +22,16 @@
 import Net from "net";
 import Timer from "timer";
 import { LogLevel } from "../../src/host";
-import { createBoardPins, createHost } from "./adapters";
+import { createHost } from "./adapters";
 import { type App, startApp } from "./app";
+import { boot } from "./boot";
 import { HeapReport } from "./heap";
-import { TraceLog } from "./log";
 import { getNetwork } from "./net/network";
-import { describeSettings, loadSettings } from "./settings";
-import { PreferenceStorage } from "./storage";
 
 const RETRY_MS = 10_000;
 const IPV4 = /^(?:\d{1,3}\.){3}\d{1,3}$/;
 
-const log = new TraceLog(LogLevel.Info);
-const storage = new PreferenceStorage(undefined, log);
-const settings = loadSettings(storage);
-log.level = settings.logLevel;
-log.log(LogLevel.Info, `doorsip: ${describeSettings(settings)}`);
-for (const warning of settings.warnings) log.log(LogLevel.Warn, `doorsip: ${warning}`);
-
-const pins = createBoardPins(settings, log);
-pins.setRelay(false);
+const { log, storage, settings, pins } = boot();
 const heap = new HeapReport(log);
 const network = getNetwork();
 

@@ -24,9 +24,54 @@
  * Note that target also watches G39 for its own M5Button; the Digital made
  * here replaces that pin's interrupt handler (gpio_isr_handler_add), which is
  * what we want, but globalThis.button.a stops seeing presses.
+ *
+ * A bad pin setting (a wrong preference survives reflashing) must not stop
+ * the door: `new Digital` throws for a pin the chip lacks, an output on an
+ * input-only pin or a pin in use (modules/io/digital/esp32/digitalbank.c:120,
+ * :123, :168), and an exception out of boot goes to fxAbort, which restarts
+ * a release build (c_exit is esp_restart: xs/platforms/esp/xsPlatform.c:283,
+ * xsHost.h:384) into the same setting, a reboot loop. Each pin is made
+ * through openPin, which refuses the flash pins (gpio_guard.ts), catches the
+ * throw and logs; the door then runs without that pin.
+ *
+ * Outputs start at their off level (initialValue, digitalbank.c:170-173 and
+ * :217): without it the SDK drives 0 first, which with relay_active=low
+ * pulses the relay for a few microseconds at boot.
  */
 import Digital from "embedded:io/digital";
+import { pinRefusal } from "./gpio_guard";
 import type { BoardPins, ButtonReceiver, PinsOptions, createPins as Contract } from "./pins";
+
+/**
+ * The options of `new Digital` used here. `initialValue` is in the SDK's own
+ * typings ($MODDABLE/typings/embedded_io/digital.d.ts) and read by
+ * modules/io/digital/digital.js:48-49, but @moddable/typings 5.6.0 (the
+ * SDK-free check, tsconfig.json) lacks it; an object of this type passes
+ * either declaration.
+ */
+interface PinOptions {
+  pin: number;
+  mode: ConstructorParameters<typeof Digital>[0]["mode"];
+  /** Outputs: the level driven from the start. */
+  initialValue?: 0 | 1;
+  edge?: number;
+  onReadable?: () => void;
+}
+
+/** `new Digital(options)`, or null (logged) when the pin is refused or the SDK throws. */
+function openPin(report: (text: string) => void, what: string, options: PinOptions): Digital | null {
+  const refusal = pinRefusal(options.pin);
+  if (refusal !== "") {
+    report(`${what}: ${refusal}; not used`);
+    return null;
+  }
+  try {
+    return new Digital(options);
+  } catch (error) {
+    report(`${what}: GPIO ${options.pin}: ${String(error)}; not used`);
+    return null;
+  }
+}
 
 /** The parts of the SDK NeoPixel (modules/drivers/neopixel/neopixel.js) used here. */
 interface PixelStrip {
@@ -62,8 +107,8 @@ class GpioPins implements BoardPins {
     this.buttonPressed = s.buttonActiveLow ? 0 : 1;
 
     if (s.relayPin >= 0) {
-      this.relay = new Digital({ pin: s.relayPin, mode: Digital.Output });
-      this.relay.write(this.relayOn ? 0 : 1); // de-energised from the start
+      // De-energised from the start.
+      this.relay = openPin(this.report, "relay", { pin: s.relayPin, mode: Digital.Output, initialValue: this.relayOn ? 0 : 1 });
     }
 
     if (s.ledKind === "sk6812") {
@@ -73,24 +118,28 @@ class GpioPins implements BoardPins {
       } catch {
         lights = undefined;
       }
+      // The SK6812 keeps its colour through a reset, but this first access makes the NeoPixel,
+      // whose constructor sends its zeroed pixels (c_calloc and np_show in
+      // modules/drivers/neopixel/esp32/modneopixel.c:104, :144): the LED goes dark here, at
+      // setup. The target's setup/target defines the getter and runs before setup/doorsip
+      // (setup modules run in the manifest's module order: modRunMachineSetup, xsHosts.c:606).
       if (isPixelStrip(lights)) this.pixels = lights;
       else this.report("led: no SK6812 driver on this target; LED changes only logged");
     } else if (s.ledKind === "gpio" && s.ledPin >= 0) {
-      this.led = new Digital({ pin: s.ledPin, mode: Digital.Output });
-      this.led.write(this.ledOn ? 0 : 1);
+      this.led = openPin(this.report, "led", { pin: s.ledPin, mode: Digital.Output, initialValue: this.ledOn ? 0 : 1 });
     }
 
     if (s.buttonPin >= 0) {
       const mode = s.buttonPull === "up" ? Digital.InputPullUp
         : s.buttonPull === "down" ? Digital.InputPullDown
         : Digital.Input;
-      this.button = new Digital({
+      this.button = openPin(this.report, "button", {
         pin: s.buttonPin,
         mode,
         edge: Digital.Rising | Digital.Falling,
         onReadable: () => this.edge(),
       });
-      this.pressed = this.button.read() === this.buttonPressed;
+      this.pressed = this.button?.read() === this.buttonPressed;
     }
   }
 

@@ -11,6 +11,15 @@
  * receiver. The simulator polls the socket every few milliseconds, one
  * datagram per poll, and drops datagrams over 2048 bytes (lin/udp.c, udpTask).
  *
+ * Device limit: a datagram arrives whole only up to 1,472 bytes (one
+ * Ethernet MTU less the IPv4 and UDP headers). A larger one comes in IPv4
+ * fragments; lwIP reassembles them (boards/sdkconfig turns that on), but
+ * xs_udp_read copies only the first pbuf of the chain (`packet->pb->len`, not
+ * `tot_len`: modules/io/socket/lwip/udp.c:183), so the core gets the first
+ * fragment and answers 400 (Content-Length exceeds the message). RFC 3261
+ * §18.1.1 would have such requests sent over TCP, which this host does not
+ * offer. The simulator does not show this.
+ *
  * Sending: write(buffer, address, port) copies the bytes into a pbuf (lwip) or
  * sends them (lin) before it returns, as UdpHost.send promises. The address
  * must be a dotted IPv4 literal (ipaddr_aton / inet_addr): names are resolved

@@ -2,10 +2,23 @@
  * Module "hosts/moddable/audio/board" on boards with an I2S microphone and
  * speaker (see board.d.ts): ECMA-419 `embedded:io/audio/in` and `embedded:io/audio/out`
  * (modules/io/audioin/esp32, modules/io/audioout/esp32 in the SDK) at the
- * core's 8 kHz, 16-bit mono. The I2S pins, the PDM microphone of the Atom
- * Echo and the amplifier enable of the LyraT come from the board's
- * `defines.audioIn` / `defines.audioOut` (boards/*.json); the ES8388 codec
- * of the LyraT is set up by the SDK's board support.
+ * core's 8 kHz, 16-bit mono, with the I2S pins of the board's
+ * `defines.audioIn` / `defines.audioOut`.
+ *
+ * No board maps it now (manifest.json gives every ESP32 board audio/none.ts):
+ *   - M5Stack Atom Echo: the SDK's m5atom_echo target always includes the
+ *     legacy modules/pins/audioin, whose C file is also called audioin.c;
+ *     mcmanifest names C objects by base name (tools/mcmanifest.js:2149), so
+ *     the ECMA-419 one is never built and the link fails. And the board is
+ *     half-duplex: the PDM microphone's clock and the speaker's word clock
+ *     share G33 (modules/io/audioin/esp32/audioin.c:510,
+ *     modules/io/audioout/esp32/audioout-esp32.c:269-272).
+ *   - ESP32-LyraT: nothing in the SDK sets up its ES8388 codec (it stays
+ *     powered down), and the input and output take two I2S controllers for
+ *     one codec (AudioOut always asks for I2S_NUM_AUTO and ignores `i2s.num`:
+ *     audioout-esp32.c:237), with a race for I2S0 that can crash the first
+ *     call (audioin.c:500-526, :716).
+ * See boards/README.md ("Audio") for what a real fix needs.
  *
  * The core's media clock asks for one 20 ms frame (160 samples) to send and
  * gives one to play, every 20 ms. The drivers run on their own clocks, so
@@ -28,8 +41,17 @@ import type { DoorAudio } from "./board";
 const RATE = 8000;
 const FRAME = 160;
 const FRAME_BYTES = 2 * FRAME;
-/** Frames kept each way: 80 ms. */
-const RING = 4;
+/**
+ * Frames kept each way: 160 ms. The SDK's input task reads 2,048 bytes at a
+ * time (MAX_INPUT_BLOCK, modules/io/audioin/esp32/audioin.c:89, :669-671),
+ * one 32-bit word per mono sample (:341, :384): 512 samples, 64 ms, about
+ * 3.2 frames reported at once (:680-685). Four frames left under one frame of
+ * slack, so bursts dropped frames and capture() came up empty before one.
+ * (Playback: AudioOut sends to DMA only in whole 4,092-byte buffers,
+ * audioout-esp32.c:241-246, :697-741, 256 ms at 8 kHz: the speaker runs
+ * 0.25-0.5 s late whatever this ring holds.)
+ */
+const RING = 8;
 
 class I2sAudio implements DoorAudio {
   private readonly log: LogHost;
@@ -165,7 +187,15 @@ class I2sAudio implements DoorAudio {
         this.inDropped++;
       }
       const slot = (this.inHead + this.inCount) % RING;
-      input.read(this.inBytes[slot]!);
+      // read() throws "invalid size" when fewer bytes are there than asked for
+      // (audioin.c:358-359), e.g. after stop() emptied the buffer under a queued onReadable.
+      // This runs inside xsBeginHost: an exception out of it aborts, a reboot (xs.h:1314-1319).
+      try {
+        input.read(this.inBytes[slot]!);
+      } catch {
+        this.inDropped++;
+        return;
+      }
       this.inCount++;
       byteLength -= FRAME_BYTES;
     }
@@ -181,7 +211,15 @@ class I2sAudio implements DoorAudio {
     const output = this.output;
     if (output === null) return;
     while (this.outCount > 0 && this.writable >= FRAME_BYTES) {
-      output.write(this.outBytes[this.outHead]!);
+      // write() throws on "insufficient space" or "write failed" (audioout-esp32.c:444-452);
+      // play() runs on the core's timer, where an exception would abort the machine. The frame
+      // stays queued; the next onWritable says how much room there is.
+      try {
+        output.write(this.outBytes[this.outHead]!);
+      } catch {
+        this.writable = 0;
+        return;
+      }
       this.writable -= FRAME_BYTES;
       this.outHead = (this.outHead + 1) % RING;
       this.outCount--;

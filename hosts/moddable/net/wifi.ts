@@ -11,15 +11,22 @@
  * the link is nobody's business. The SDK's Wi-Fi does not reconnect by
  * itself (ESP-IDF leaves that to the application). This module does both:
  *  - it is made during setup (net/setup.ts, a setup module that finishes at
- *    once), so when setup/network's first attempt fails it retries; every
- *    Wi-Fi object hears every connection change (broadcastWiFiEvent in
- *    wifi-esp32.c), so setup/network sees the retry succeed and lets main
- *    run;
+ *    once). If the link is not up FIRST_TRY_GRACE_MS after that, it
+ *    connects itself: setup/network's failed try changes nothing of this
+ *    object's own state (connecting, connected, ip), and the SDK calls a
+ *    Wi-Fi object's onChanged only when its own state changes
+ *    (wifiConnectDeliver, modules/io/wifi/esp32/wifi-esp32.c:325-367), so no
+ *    event would ever start a retry. Once this object has connected, it hears
+ *    its own failures and backs off from 1 s to 30 s. A connection sets
+ *    every Wi-Fi object's state (wifi-esp32.c:334-338), so setup/network
+ *    sees the retry succeed and lets main run;
  *  - later it reconnects after every loss, backing off from 1 s to 30 s,
  *    and tells its listener (the app) when the link is gone and when it is
  *    back, so the app can register again at once (intercom.networkUp()).
- * It never connects first itself: setup/network does that, and two connect
- * calls at once would make the second throw.
+ * It does not connect at once: setup/network's own try may be under way, and
+ * a second esp_wifi_connect() during its scan would only restart it. Should
+ * it still be scanning after the grace time, the connect is rejected or
+ * restarts the scan; either way the catch below schedules the next try.
  */
 import WiFi from "embedded:network/interface/wifi";
 import config from "mc/config";
@@ -30,6 +37,8 @@ const CONNECTED = 500;
 const DISCONNECTED = 200;
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30000;
+/** setup/network tries once (build/devices/esp32/setup/network.js:62); if the link is not up this long after setup, try ourselves. */
+const FIRST_TRY_GRACE_MS = 20000;
 
 function report(text: string): void {
   trace("I ", text, "\n");
@@ -55,6 +64,10 @@ class WifiNetwork implements Network {
     // Connected already (made after setup/network succeeded)? Not connected is no reason to
     // retry yet: setup/network's first attempt may be under way (its own object's state).
     this.changed(false);
+    // But if that attempt fails, this object's state stays 0/0/0 and the SDK calls no
+    // onChanged (wifiConnectDeliver, wifi-esp32.c:349-354): without this alarm nothing would
+    // ever retry, setup/network would never call done, and main would never run.
+    if (!this.up && this.ssid !== "") this.retry.start(FIRST_TRY_GRACE_MS);
   }
 
   private changed(event: boolean): void {
