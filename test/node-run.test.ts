@@ -5,10 +5,12 @@
  * clear message and exit code 2, not a stack trace.
  */
 import { describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expectDemoCapture, expectDemoTour, runDoorsip } from "./support/cli";
+import { BIN, ROOT, expectDemoCapture, expectDemoTour, runDoorsip } from "./support/cli";
 
 describe("doorsip run", () => {
   it("--demo: registration with 401, keepalive, doorbell call with the door code as INFO, RTP both ways, a call to the door with the code as RFC 4733, unregistration", async () => {
@@ -26,6 +28,31 @@ describe("doorsip run", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);
+
+  it("--proxy with a --server name that has no address (a SIP domain with only SRV/NAPTR records): the door starts and registers through the proxy", async () => {
+    // With an outbound proxy every request goes to the proxy (RFC 3261 §8.1.2); the registrar's name is the SIP
+    // domain, which the proxy resolves. ".invalid" never resolves (RFC 6761).
+    const proxy = createSocket("udp4");
+    await new Promise<void>((r) => proxy.bind(0, "127.0.0.1", r));
+    const port = proxy.address().port;
+    const first = new Promise<string>((r) => proxy.once("message", (m) => r(m.toString("latin1"))));
+    const child = spawn(process.execPath, [BIN, "run", "--server", "sip:pbx.invalid", "--proxy", `sip:127.0.0.1:${port}`, "--user", "door", "--listen", "127.0.0.1:0"], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));
+    const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+    try {
+      const got = await Promise.race([first, exited.then((code) => `exited ${code}`), new Promise<string>((r) => setTimeout(() => r("timeout"), 15_000))]);
+      expect(got, out).toMatch(/^REGISTER sip:pbx\.invalid SIP\/2\.0\r\n/);
+      expect(got).toMatch(new RegExp(`\r\nRoute: <sip:127\\.0\\.0\\.1:${port};lr>\r\n`, "i"));
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGKILL");
+        await exited;
+      }
+      proxy.close();
+    }
+  }, 30_000);
 
   it("bad options give a clear message and exit code 2", async () => {
     const cases: Array<[string[], RegExp]> = [

@@ -182,7 +182,14 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
    * once it is sent (encoded into the packet), before the frame to play is
    * decoded into it, and AudioSink.play() copies what it keeps.
    */
-  private readonly pcm: Int16Array;
+  private pcm: Int16Array;
+  /**
+   * While keys are listened for in the call's audio, the received frame is
+   * played one frame late: it is kept here, and this and `pcm` swap roles
+   * (inbandFrame). A key's first frame, which holds it only in part (no key
+   * to classifyDtmf), is known to be next to a key when the next frame comes.
+   */
+  private held: Int16Array;
   /** Keys heard as tones in the call's audio. */
   readonly inband: InbandDtmf;
 
@@ -195,10 +202,11 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
     this.listener = o.listener;
     // One buffer for the whole media: the tables, the session's buffers (jitter, concealment, packet), the audio frame.
     const sessionBytes = RtpSession.bytesFor(o.jitter);
-    const store = new ArrayBuffer(MEDIA_NUMBERS_BYTES + sessionBytes + 2 * FRAME_SAMPLES);
+    const store = new ArrayBuffer(MEDIA_NUMBERS_BYTES + sessionBytes + 4 * FRAME_SAMPLES);
     this.session = new RtpSession({ slot: 0, clock: o.clock, random: o.random, log: o.log, listener: this, jitter: o.jitter, store });
     const n = this.session.numbers;
     this.pcm = new Int16Array(store, MEDIA_NUMBERS_BYTES + sessionBytes, FRAME_SAMPLES);
+    this.held = new Int16Array(store, MEDIA_NUMBERS_BYTES + sessionBytes + 2 * FRAME_SAMPLES, FRAME_SAMPLES);
     this.localTone = new ToneGenerator(n, N.LocalTone);
     this.remoteTone = new ToneGenerator(n, N.RemoteTone);
     // The sender writes into the head of the session's packet buffer, through a view exactly one
@@ -341,6 +349,7 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
     const receive = canSend(call.remoteDirection) && canReceive(call.localDirection);
     if (this.session.numbers[N.SessionActive] === 0) {
       this.inband.restart();
+      this.session.numbers[N.InbandHeld] = 0;
       s.start(alaw, call.codecPt, call.telephoneEventPt, call.remoteRtpAddress, call.remoteRtpPort, send, receive, call.remoteRtcpIp4, call.remoteRtcpPort);
       return true;
     }
@@ -431,9 +440,10 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
       const inband = mode === InbandDtmfMode.On || (mode === InbandDtmfMode.Auto && (n[N.SessionEventPayloadType]! | 0) < 0);
       if (audio === undefined || !audio.capture(pcm)) {
         for (let j = 0; j < FRAME_SAMPLES; j++) pcm[j] = 0;
-      } else if (inband && (n[N.MediaFrames]! & 1) === 0 && classifyDtmf(pcm, 0) >= 0) {
+      } else if (inband && classifyDtmf(pcm, 0) >= 0) {
         // DTMF at the door's own microphone: what comes back from the call for a while may be its echo. Every
-        // other frame is enough to hear a key (40 ms at least) and halves the cost.
+        // frame: a key of 40-55 ms may fill only one, odd or even (test/media-call.test.ts), while its echo fills
+        // two of the call's.
         this.inband.heardAtMic(n[N.MediaFrames]!);
       }
       this.remoteTone.fill(pcm, true);
@@ -442,8 +452,11 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
       // The captured frame is spent: the same samples now take the frame to play.
       const heard = s.playFrame(pcm);
       if (inband) this.inbandFrame(call, heard ? classifyDtmf(pcm, 0) : -1);
-      this.localTone.fill(pcm, true);
-      if (audio !== undefined) audio.play(pcm);
+      else n[N.InbandHeld] = 0;
+      // The frame to play (the one held back, when listening for keys).
+      const out = this.pcm;
+      this.localTone.fill(out, true);
+      if (audio !== undefined) audio.play(out);
       s.tickRtcp(now);
     } else {
       this.remoteTone.stop();
@@ -457,16 +470,27 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
   }
 
   /**
-   * A received frame's key (classifyDtmf; -1: none) into the key reader. A
-   * frame that holds a key plays as silence: the door's speaker would
-   * sound the door code to whoever stands at the door.
+   * A received frame's key (classifyDtmf; -1: none) into the key reader,
+   * and the frame before it into `pcm` to be played: as silence when it, the
+   * frame before it or the one after it (this one) holds a key. The door's
+   * speaker would otherwise sound the door code to whoever stands at the
+   * door, and a key's first and last frames, which hold it only in part
+   * (no key to classifyDtmf), give it away as well as its whole ones
+   * (test/media-call.test.ts).
    */
   private inbandFrame(call: Call, key: number): void {
-    if (key >= 0) {
-      const pcm = this.pcm;
-      for (let j = 0; j < FRAME_SAMPLES; j++) pcm[j] = 0;
+    const n = this.session.numbers;
+    // This frame is held back; the one held before is played (into `pcm`: the two buffers swap roles, no copy).
+    const play = this.held;
+    this.held = this.pcm;
+    this.pcm = play;
+    const was = n[N.InbandHeld]!;
+    // As silence when a key is next to it or in it; the first frame held back: a frame of silence in its place.
+    if (key >= 0 || (was & 3) !== 0 || (was & 4) === 0) {
+      for (let j = 0; j < FRAME_SAMPLES; j++) play[j] = 0;
     }
-    const taken = this.inband.frame(key, this.session.numbers[N.MediaFrames]!);
+    n[N.InbandHeld] = 4 | ((was & 1) << 1) | (key >= 0 ? 1 : 0);
+    const taken = this.inband.frame(key, n[N.MediaFrames]!);
     const l = this.listener;
     if (taken >= 0 && l !== undefined && l.onInbandDtmf !== undefined) l.onInbandDtmf(call, taken);
   }

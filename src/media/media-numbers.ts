@@ -187,6 +187,8 @@ export const enum MediaNumber {
   InbandMicAt,
   InbandMicHeard,
   InbandKeys,
+  /** CallMedia's speaker a frame behind while it listens for keys: bit 0 the frame held back holds a key, bit 1 the one before it did, bit 2 a frame is held. */
+  InbandHeld,
 
   Count,
 }

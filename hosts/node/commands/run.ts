@@ -469,15 +469,31 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
 async function resolved(account: AccountConfig, log: NodeLog): Promise<AccountConfig> {
   let out = account;
   const host = account.registrarHost;
+  const proxy = account.outboundProxyHost;
+  const viaProxy = proxy !== undefined && proxy !== "";
   if (isIP(host) === 0) {
-    const address = await lookupName(host, "--server");
+    let address: string;
+    try {
+      address = await lookupName(host, "--server");
+    } catch (e) {
+      // With a proxy every request goes there (RFC 3261 §8.1.2) and the name is only the SIP domain, which the proxy
+      // resolves: a provider's domain may have SRV/NAPTR records and no address. Nothing is trusted by it then.
+      if (!viaProxy) throw e;
+      log.log(LogLevel.Warn, `run: ${host} has no address; it stays the SIP domain, requests go to the proxy`);
+      return resolvedProxy({ ...out, domain: account.domain ?? host }, log);
+    }
     log.log(LogLevel.Info, `run: ${host} is ${address}`);
     // The name is kept: the core looks it up again when the server stops answering (src/ua/server-name.ts).
     out = { ...out, registrarHost: address, domain: account.domain ?? host, serverName: host };
   }
+  return resolvedProxy(out, log);
+}
+
+/** The outbound proxy's name resolved, once: with a proxy the core follows no name (src/ua/server-name.ts). */
+async function resolvedProxy(account: AccountConfig, log: NodeLog): Promise<AccountConfig> {
+  let out = account;
   const proxy = account.outboundProxyHost;
   if (proxy !== undefined && proxy !== "" && isIP(proxy) === 0) {
-    // Looked up once: with a proxy the core follows no name (src/ua/server-name.ts).
     const address = await lookupName(proxy, "--proxy");
     log.log(LogLevel.Info, `run: proxy ${proxy} is ${address}`);
     out = { ...out, outboundProxyHost: address };
