@@ -16,13 +16,14 @@
  *   and the door's BYE to that Contact;
  * - what only that PBX does: Asterisk's direct_media and hold re-INVITEs,
  *   connected-line UPDATE (in the call and while the door rings),
- *   unsolicited MWI NOTIFY, Require: timer, SHA-256 digests (RFC 8760);
+ *   unsolicited MWI NOTIFY, Require: timer and a refresh by UPDATE, SHA-256 digests (RFC 8760);
  *   FreeSWITCH's session refresh re-INVITE, its re-INVITE without SDP and
  *   its CANCEL of a ring group's leg; the door's own BYE to a FRITZ!Box
  *   Contact with a uniq= parameter; 3CX's challenge of the door's BYE.
  * The 3CX BYE challenge found a bug (fixed in src/ua/call/call.ts,
- * credentialsProven); the MWI 415 and the 420 to Require: timer are left
- * as they are (test/interop/README.md, "PBX personalities").
+ * credentialsProven); the MWI 415 is left as it is (test/interop/README.md,
+ * "PBX personalities"). Require: timer, once 420, is now answered with a
+ * session timer (RFC 4028, src/ua/call/session-timer.ts).
  * The PBX is the door's registrar (SIPp on the account's registrarPort), so
  * the door trusts it as it trusts its real PBX. Every SIPp and door is
  * stopped by PID (usePeers); a failure prints SIPp's trace and the door's.
@@ -350,14 +351,23 @@ function pbxSuite<D extends DoorBase>(kind: DoorKind<D>): void {
         await kind.expectClean(door);
       });
 
-      it("Asterisk with timers=required: an INVITE with Require: timer gets 420 with Unsupported: timer (RFC 4028 is not implemented), no call", async () => {
-        // A finding, left as it is: see test/interop/README.md, "PBX personalities".
+      it("Asterisk with timers=required: an INVITE with Require: timer is answered 200 with Session-Expires (refresher=uac) and Require: timer (RFC 4028 §9); the PBX's refresh by UPDATE gets 200 with its interval", async () => {
         const pbxPort = await freeUdpPort();
         const door = await pbxDoor(kind, ASTERISK, pbxPort, "Require: timer");
         expectOk(await pbxAt(door, pbxPort, scenarioFile("asterisk-require-timer", pbxRequiresTimer(ASTERISK))));
-        expect(steps(door.trace.entries)).toEqual(["in INVITE", "out 420 INVITE", "in ACK"]);
-        expect(headerValue(door.trace.entries[1]!.text, "Unsupported")).toBe("timer");
-        expect(door.eventNames()).toEqual([]);
+        await door.waitEvent(IntercomEvent.CallDown, 0, 6000);
+        expect(steps(door.trace.entries)).toEqual([
+          "in INVITE", "out 180 INVITE", "out 200 INVITE", "in ACK", "in UPDATE", "out 200 UPDATE", "in BYE", "out 200 BYE",
+        ]);
+        const ok = inviteOk(door.trace.entries, "out");
+        expect(headerValue(ok, "Session-Expires")).toBe("1800;refresher=uac");
+        expect(headerValue(ok, "Require")).toBe("timer");
+        expect(headerValue(ok, "Supported")).toBe("100rel, timer");
+        expect(headerValue(ok, "Unsupported")).toBeUndefined();
+        const updateOk = distinct(door.trace.entries).find((e) => e.dir === "out" && headerValue(e.text, "CSeq") === "103 UPDATE")!.text;
+        expect(headerValue(updateOk, "Session-Expires")).toBe("90;refresher=uac");
+        expect(headerValue(updateOk, "Require")).toBe("timer");
+        expect(door.eventNames()).toEqual(["incoming call", "call up", "call down"]);
         expect((await door.tables()).activeCalls).toBe(0);
         await kind.expectClean(door);
       });

@@ -23,7 +23,7 @@
  * - mwiNotify: an unsolicited message-summary NOTIFY outside any dialog
  *   (RFC 3842 without a SUBSCRIBE);
  * - pbxEarlyUpdate: a connected-line UPDATE in the early dialog;
- * - pbxRequiresTimer: an INVITE with Require: timer (RFC 4028);
+ * - pbxRequiresTimer: an INVITE with Require: timer (RFC 4028), then a session refresh by UPDATE;
  * - pbxAnswersDoorbell: SIPp as the PBX answering the door's INVITE: its
  *   challenge (401 or 407, as each PBX words it), 100, its provisional
  *   responses (180, 183 with early media, reliable 183 with PRACK), the 200
@@ -687,29 +687,41 @@ export function pbxEarlyUpdate(p: PbxPersonality): string {
 
 /**
  * The PBX insists on session timers (Asterisk's endpoint option timers=required, mod_sofia's
- * enable-timer with a required refresher): Require: timer (RFC 4028 §7.1). The door does not
- * support "timer", so §8.2.2.3 gives 420 Bad Extension with Unsupported: timer; then ACK.
+ * enable-timer with a required refresher): Require: timer (RFC 4028 §7.1) beside its usual
+ * Session-Expires and Min-SE. The door takes "timer": its 200 carries Session-Expires with
+ * refresher=uac (the PBX refreshes, §9) and Require: timer. The PBX then refreshes the session
+ * by UPDATE without a body (§7.4, as pjsip's timer module does when the peer allows UPDATE) with
+ * a shorter interval, which the door's 200 confirms; then the PBX hangs up.
  */
 export function pbxRequiresTimer(p: PbxPersonality): string {
   const from = `From: "${p.name}" <sip:${p.extension}@[local_ip]>;tag=[pid]PBX[call_number]`;
+  const se = p.inviteHeaders.find((h) => /^Session-Expires:/i.test(h));
+  const interval = se === undefined ? 1800 : Number(/^Session-Expires:\s*(\d+)/i.exec(se)![1]);
+  const checks = (seconds: number) => `    <action>
+      <ereg regexp="^ *${seconds};refresher=uac" search_in="hdr" header="Session-Expires:" check_it="true" assign_to="_"/>
+      <ereg regexp="timer" search_in="hdr" header="Require:" check_it="true" assign_to="_"/>
+    </action>`;
   return scenario(`${p.name} requires timer`, [
-    `${p.name} with session timers required: INVITE with Require: timer, 420 with Unsupported: timer expected, ACK.`, "Sources:", ...p.sources,
+    `${p.name} with session timers required: INVITE with Require: timer; 200 with Session-Expires: ${interval};refresher=uac and Require: timer`,
+    "expected; ACK; a refresh by UPDATE (Session-Expires: 90;refresher=uac), 200 with the same; BYE.", "Sources:", ...p.sources,
   ], [
     send(withBody([
       "INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0",
       "Via: SIP/2.0/[transport] [local_ip]:[local_port];rport;branch=[branch]",
-      from, "To: <sip:[service]@[remote_ip]>", "Call-ID: [call_id]", "CSeq: 102 INVITE", ...p.inviteHeaders, "Require: timer",
+      from, "To: <sip:[service]@[remote_ip]>", "Call-ID: [call_id]", "CSeq: 102 INVITE", ...p.inviteHeaders,
+      ...(se === undefined ? [`Session-Expires: ${interval}`, "Min-SE: 90"] : []), "Require: timer",
     ], p.offer, "application/sdp", p.lengthHeader)),
-    `  <recv response="420">
-    <action>
-      <ereg regexp="timer" search_in="hdr" header="Unsupported:" check_it="true" assign_to="_"/>
-    </action>
-  </recv>`,
-    send([
-      "ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0", "[last_Via:]", from, "[last_To:]", "Call-ID: [call_id]", "CSeq: 102 ACK",
-      "Max-Forwards: 70", "Content-Length: 0",
-    ], false),
-    `  <timewait milliseconds="300"/>`,
+    `  <recv response="100" optional="true"/>`,
+    `  <recv response="180" optional="true"/>`,
+    `  <recv response="200" rtd="true" rrs="true">\n${checks(interval)}\n  </recv>`,
+    send([...uacDialog(p, "ACK", 102), "Max-Forwards: 70", "Content-Length: 0"], false),
+    `  <pause milliseconds="300"/>`,
+    send(withBody([...uacDialog(p, "UPDATE", 103), `Contact: ${p.contact}`, "Max-Forwards: 70", `User-Agent: ${p.userAgent}`,
+      "Supported: timer", "Session-Expires: 90;refresher=uac", "Min-SE: 90"], undefined, "application/sdp", p.lengthHeader)),
+    `  <recv response="200">\n${checks(90)}\n  </recv>`,
+    `  <pause milliseconds="100"/>`,
+    send([...uacDialog(p, "BYE", 104), ...p.byeHeaders, "Content-Length: 0"]),
+    `  <recv response="200" crlf="true"/>`,
   ].join("\n"));
 }
 

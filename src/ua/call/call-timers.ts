@@ -1,5 +1,5 @@
 /*
- * A call's three timers over one queue entry, the call itself (a
+ * A call's four timers over one queue entry, the call itself (a
  * TimerNode). Two are the pair a transaction has (timer-pair.ts): the
  * retransmission of our 2xx (RFC 3261 §13.3.1.4) or reliable provisional
  * response (RFC 3262 §3), T1 doubling, and the 64*T1 wait for its ACK or
@@ -7,13 +7,17 @@
  * delay (UAS) or the ring timeout (UAC), once up the call time limit. The
  * phase timer runs beside the pair (the auto-answer delay while a reliable
  * 180 waits for its PRACK, the time limit while a re-INVITE's 2xx waits for
- * its ACK), so the call keeps the three due times as numbers and the entry
+ * its ACK), so the call keeps the due times as numbers and the entry
  * is armed for the earliest: in XS an entry of its own for the phase timer
- * was 8 heap slots per call slot (16 bytes each on the device).
+ * was 8 heap slots per call slot (16 bytes each on the device). The fourth
+ * is the session timer (RFC 4028 §10): its refresh at half the interval
+ * when the door refreshes, its BYE before expiry when the peer does. It
+ * runs beside the call time limit (the phase timer once up): whichever is
+ * earlier fires, and the other stays armed.
  *
  * As with timer-pair.ts, each timer fires at its own due time: fire()
  * says which one is due (the timeout first when several are, then the
- * retransmission, then the phase timer), and the caller calls rearm()
+ * retransmission, then the phase timer, then the session timer), and the caller calls rearm()
  * before returning, which puts the entry back on the earliest of what
  * remains. Nothing is allocated.
  */
@@ -30,6 +34,8 @@ export interface CallTimers extends TimerNode {
   timeoutAt: number;
   /** Absolute due time of the phase timer (auto-answer, ring timeout, time limit), -1 when stopped. */
   phaseAt: number;
+  /** Absolute due time of the session timer (RFC 4028 §10: refresh, or BYE at expiry), -1 when stopped. */
+  sessionAt: number;
 }
 
 /** Which timer is due when the entry fires. */
@@ -38,6 +44,7 @@ export const enum CallFired {
   Retransmit = 1,
   Timeout = 2,
   Phase = 3,
+  Session = 4,
 }
 
 export function startRetransmit(q: TimerQueue, c: CallTimers, delayMs: number): void {
@@ -70,9 +77,20 @@ export function stopPhase(q: TimerQueue, c: CallTimers): void {
   rearm(q, c);
 }
 
-/** Stop all three (the call ends). */
+export function startSession(q: TimerQueue, c: CallTimers, delayMs: number): void {
+  c.sessionAt = q.now() + (delayMs > 0 ? delayMs : 0);
+  rearm(q, c);
+}
+
+export function stopSession(q: TimerQueue, c: CallTimers): void {
+  if (c.sessionAt < 0) return;
+  c.sessionAt = -1;
+  rearm(q, c);
+}
+
+/** Stop all four (the call ends). */
 export function stopAll(q: TimerQueue, c: CallTimers): void {
-  c.retransmitAt = c.timeoutAt = c.phaseAt = -1;
+  c.retransmitAt = c.timeoutAt = c.phaseAt = c.sessionAt = -1;
   q.stop(c);
 }
 
@@ -95,10 +113,14 @@ export function fire(q: TimerQueue, c: CallTimers): CallFired {
     c.phaseAt = -1;
     return CallFired.Phase;
   }
+  if (c.sessionAt >= 0 && c.sessionAt <= now) {
+    c.sessionAt = -1;
+    return CallFired.Session;
+  }
   return CallFired.None;
 }
 
-/** Arm the entry for the earliest of the three (equal due times: in fire()'s order), or disarm it when all are stopped. */
+/** Arm the entry for the earliest of the four (equal due times: in fire()'s order), or disarm it when all are stopped. */
 export function rearm(q: TimerQueue, c: CallTimers): void {
   let at = c.timeoutAt;
   let kind = TimerKind.AckTimeout;
@@ -110,6 +132,11 @@ export function rearm(q: TimerQueue, c: CallTimers): void {
   const p = c.phaseAt;
   if (p >= 0 && (at < 0 || p < at)) {
     at = p;
+    kind = TimerKind.User;
+  }
+  const s = c.sessionAt;
+  if (s >= 0 && (at < 0 || s < at)) {
+    at = s;
     kind = TimerKind.User;
   }
   if (at < 0) {

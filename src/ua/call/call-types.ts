@@ -77,6 +77,8 @@ export const enum EndReason {
   NotAcceptable = 10,
   /** Another target of a parallel hunt answered: CANCEL sent. */
   AnsweredElsewhere = 11,
+  /** RFC 4028 §10: no session refresh came in time, or ours failed (408, 481, no answer): BYE sent. */
+  SessionExpired = 12,
 }
 
 /** For logs. Returns literals: nothing is built. */
@@ -93,6 +95,7 @@ export function endReasonName(r: EndReason): string {
     case EndReason.TimeLimit: return "time limit";
     case EndReason.NotAcceptable: return "no common codec";
     case EndReason.AnsweredElsewhere: return "answered elsewhere";
+    case EndReason.SessionExpired: return "session expired";
     default: return "none";
   }
 }

@@ -21,7 +21,7 @@
  */
 import { LogLevel, logEnabled } from "../../host";
 import { DigestSession, DigestVerdict } from "../../sip/auth/digest-session";
-import { ascii, spanEqualsCI, spanToString } from "../../sip/message/bytes";
+import { ascii, spanEquals, spanEqualsCI, spanToString } from "../../sip/message/bytes";
 import { H } from "../../sip/message/header";
 import type { SipMessage } from "../../sip/message/message";
 import { Method } from "../../sip/message/method";
@@ -46,7 +46,8 @@ import {
 } from "../../sip/transaction/api";
 import { writeCallId, writeTag, CALL_ID_LENGTH, TAG_LENGTH } from "../../sip/ids";
 import {
-  CallFired, type CallTimers, fire as dueTimer, rearm, startPhase, startRetransmit, startTimeout, stopAll, stopPair, stopPhase,
+  CallFired, type CallTimers, fire as dueTimer, rearm, startPhase, startRetransmit, startSession, startTimeout, stopAll, stopPair, stopPhase,
+  stopSession,
 } from "./call-timers";
 import { CallDirection, CallState, DtmfWay, DTMF_WAY_HOLD_MS, EndReason, callStateName, dtmfWayName, endReasonName } from "./call-types";
 import {
@@ -56,6 +57,10 @@ import { K_ACCEPT_DTMF } from "./capabilities";
 import { DtmfRead } from "./dtmf";
 import type { CallOwner } from "./owner";
 import * as P from "./phrases";
+import {
+  Decision, MIN_SE, Read, Refresher, decide, decisionRefresher, decisionSeconds, decisionSupported, expiryMs, readMinSe, readSessionExpires,
+  refreshMs, writeMinSe, writeRequireTimer, writeSessionExpires,
+} from "./session-timer";
 import {
   type ReferSubscription, markReferredByDropped, referActive, referCallEnded, referFailed, referProgress, referredByDropped, referReset,
   referResponse, referStart,
@@ -68,9 +73,29 @@ const enum Purpose {
   Bye = 2,
   Prack = 3,
   Notify = 4,
+  /** Our session refresh, UPDATE or re-INVITE (RFC 4028 §7.4, §10). */
+  Refresh = 5,
+}
+
+/** What the session timer does when it fires (RFC 4028 §10). */
+const enum SessionMode {
+  None = 0,
+  /** The peer refreshes: BYE when no refresh came in time. */
+  Watch = 1,
+  /** The door refreshes: UPDATE or re-INVITE at half the interval. */
+  Refresh = 2,
+}
+
+/** Bits of Num.SessionFlags. */
+const enum SessionFlag {
+  /** The peer's Allow listed UPDATE: refresh with UPDATE, else re-INVITE (RFC 4028 §7.4 prefers UPDATE). */
+  PeerUpdate = 1,
+  /** Our refresh is in flight. */
+  Pending = 2,
 }
 
 const K_100REL = ascii("100rel");
+const K_UPDATE = ascii("UPDATE");
 const K_FROM_OPEN = ascii("From: ");
 const K_QUOTE = ascii("\"");
 const K_LT = ascii("<");
@@ -124,6 +149,7 @@ const enum Num {
   ReferFlags, ReferPending, ReferCseq,
   DtmfWay, DtmfAt,
   RemoteRtcpPort, RemoteRtcpIp4,
+  SessionAt, SessionSeconds, SessionMode, SessionFlags, SessionMinSe,
   Count,
 }
 
@@ -198,6 +224,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     this.retransmitAt = -1;
     this.timeoutAt = -1;
     this.phaseAt = -1;
+    this.sessionAt = -1;
   }
 
   // ------------------------------------------------ the user agent's scratch
@@ -266,6 +293,12 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
   set timeoutAt(v: number) { this.n[Num.TimeoutAt] = v; }
   get phaseAt(): number { return this.n[Num.PhaseAt]!; }
   set phaseAt(v: number) { this.n[Num.PhaseAt] = v; }
+  get sessionAt(): number { return this.n[Num.SessionAt]!; }
+  set sessionAt(v: number) { this.n[Num.SessionAt] = v; }
+  /** RFC 4028: the session interval in force (s), 0 when the call has no session timer. */
+  get sessionExpires(): number { return this.n[Num.SessionSeconds]!; }
+  /** RFC 4028 §10: the door sends the refreshes (else it watches for the peer's, or there is no session timer). */
+  get sessionRefresher(): boolean { return this.n[Num.SessionMode] === SessionMode.Refresh; }
   /** The slot's place in the user agent's pool. */
   get index(): number { return this.n[Num.Index]!; }
   /** Set by the user agent as a call starts: did it come from a trusted source (or did we place it)? Only such calls may open the door. */
@@ -424,6 +457,12 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       this.rejectInvite(400, P.R_BAD_REQUEST_CONTACT, EndReason.Failed, msg);
       return;
     }
+    // RFC 4028 §9: a Session-Expires the door cannot take is answered before ringing.
+    const se = decide(req, this.values);
+    if (se < 0) {
+      this.rejectInvite(se === Decision.TooSmall ? 422 : 400, sessionPhrase(se), EndReason.Failed, msg);
+      return;
+    }
     this.offerInInvite = req.bodyLen > 0;
     if (this.offerInInvite) {
       const sdp = owner.sdp;
@@ -464,14 +503,19 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     stopPhase(this.owner.timers, this);
     const ok = this.w;
     const req = this.storedInvite();
-    if (req === null || !this.write2xx(ok, req, this.offerInInvite)) {
+    // RFC 4028 §9: the same choice as when the INVITE came (incoming() rejected what it could not take).
+    const se = req !== null ? decide(req, this.values) : Decision.NoTimer;
+    if (req === null || !this.write2xx(ok, req, this.offerInInvite, se)) {
       this.rejectInvite(500, P.R_SERVER_ERROR, EndReason.Failed);
       return false;
     }
+    this.sessionAllows(req);
     const tx = this.inviteTx!;
     this.startAwaitingAck(tx, this.inviteCseq, !this.offerInInvite);
     this.inviteTx = null;
     tx.respond(ok, 200);
+    // §10: the session timer starts when the 2xx is sent.
+    this.startSessionTimer(se > 0 ? decisionSeconds(se) : 0, decisionRefresher(se) === Refresher.Uas, readMinSe(req));
     this.dialog.confirm();
     this.answeredAt = this.now();
     this.setState(CallState.Connecting);
@@ -564,6 +608,9 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
         case Purpose.Notify:
           referResponse(this, this.owner, tx, msg);
           return;
+        case Purpose.Refresh:
+          this.refreshResponse(msg);
+          return;
         default:
           return; // PRACK: its 200 needs nothing (RFC 3262 §4)
       }
@@ -591,6 +638,10 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
           return;
         case Purpose.Notify:
           referFailed(this, tx);
+          return;
+        case Purpose.Refresh:
+          // RFC 4028 §10: a refresh that times out ends the session.
+          this.refreshFailed(408);
           return;
         default:
           return;
@@ -726,16 +777,35 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       this.respondSimple(tx, msg, 500, P.R_SERVER_ERROR);
       return;
     }
+    if ((this.n[Num.SessionFlags]! & (SessionFlag.Pending | SessionFlag.PeerUpdate)) === SessionFlag.Pending) {
+      // §14.2: our refreshing re-INVITE is pending: 491 (the peer retries later).
+      this.respondSimple(tx, msg, 491, P.R_PENDING);
+      return;
+    }
+    // RFC 4028 §9: a re-INVITE is a session refresh request.
+    const se = decide(msg, this.values);
+    if (se < 0) {
+      this.rejectRefresh(tx, msg, se);
+      return;
+    }
     const hasOffer = msg.bodyLen > 0;
     if (hasOffer && !this.acceptOffer(tx, msg)) return;
     this.dialog.refreshTarget(msg);
     const ok = this.w;
-    if (!this.write2xx(ok, msg, hasOffer)) {
+    if (!this.write2xx(ok, msg, hasOffer, se)) {
       this.respondSimple(tx, msg, 500, P.R_SERVER_ERROR);
       return;
     }
     this.startAwaitingAck(tx, msg.cseq, !hasOffer);
     tx.respond(ok, 200);
+    this.sessionAllows(msg);
+    this.startSessionTimer(decisionSeconds(se), decisionRefresher(se) === Refresher.Uas, readMinSe(msg));
+  }
+
+  /** RFC 4028 §9: 422 with our Min-SE for an interval too small, 400 for an unreadable Session-Expires or Min-SE. */
+  private rejectRefresh(tx: ServerTransactionHandle, msg: SipMessage, se: number): void {
+    if (se === Decision.TooSmall) this.respond422(tx, msg);
+    else this.respondSimple(tx, msg, 400, sessionPhrase(se));
   }
 
   /**
@@ -758,11 +828,18 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
 
   /** RFC 3311: UPDATE, in an early or confirmed dialog; answered at once (no ACK). */
   private update(tx: ServerTransactionHandle, msg: SipMessage): void {
+    // RFC 4028 §9: an UPDATE in the confirmed dialog is a session refresh request (one on the early dialog is not, §7.4).
+    const confirmed = this.state === CallState.Up || this.state === CallState.Connecting;
+    const se = confirmed ? decide(msg, this.values) : Decision.NoTimer;
+    if (se < 0) {
+      this.rejectRefresh(tx, msg, se);
+      return;
+    }
     const hasOffer = msg.bodyLen > 0;
     if (hasOffer && !this.acceptOffer(tx, msg)) return;
     this.dialog.refreshTarget(msg);
     const w = this.w;
-    if (!this.writeOkHead(w, msg, 200)) return;
+    if (!this.writeOkHead(w, msg, 200, se)) return;
     if (hasOffer) {
       // RFC 3311 §5.2: the 2xx carries the answer.
       const sdpW = this.sdpW.reset();
@@ -775,6 +852,9 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       w.end();
     }
     tx.respond(w, 200);
+    if (!confirmed) return;
+    this.sessionAllows(msg);
+    this.startSessionTimer(decisionSeconds(se), decisionRefresher(se) === Refresher.Uas, readMinSe(msg));
   }
 
   /** RFC 3262 §3: PRACK for our reliable provisional response. */
@@ -956,6 +1036,8 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
           if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": no answer, cancelling");
           this.cancel(EndReason.NoAnswer);
         }
+      } else if (due === CallFired.Session) {
+        this.sessionDue();
       } else if (due === CallFired.Retransmit) {
         if (this.awaitingAck && this.okTx !== null) {
           // §13.3.1.4: resend the 2xx (its transaction's copy, RFC 6026 §7.1), T1 doubling up to T2.
@@ -985,6 +1067,198 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     } catch (e) {
       this.caught(e);
     }
+  }
+
+  // ------------------------------------------------------- session timer
+
+  /*
+   * RFC 4028. Each 2xx to a session refresh request (the INVITE, a
+   * re-INVITE, an UPDATE in the confirmed dialog; sent or received) sets the
+   * interval afresh and says who refreshes (§9, §7.2); the call then either
+   * watches (BYE at SE - min(32, SE/3), §10) or refreshes (at SE/2). Its
+   * numbers are in n; its due time is the fourth of the call's timers
+   * (call-timers.ts), beside the call time limit.
+   */
+
+  /** The Allow of a request or 2xx, when it has one: does the peer take UPDATE (RFC 3311)? */
+  private sessionAllows(msg: SipMessage): void {
+    if (msg.first[H.Allow]! < 0) return;
+    // Method names are case-sensitive (§7.1): an exact match.
+    let update = false;
+    const v = this.values.begin(msg, H.Allow);
+    while (v.next()) if (spanEquals(msg.buf, v.start, v.len, K_UPDATE)) update = true;
+    const f = this.n[Num.SessionFlags]!;
+    this.n[Num.SessionFlags] = update ? f | SessionFlag.PeerUpdate : f & ~SessionFlag.PeerUpdate;
+  }
+
+  /** Start (or restart) the session timer for `seconds` (0: the call has none, §9); `minSe` is the peer's Min-SE or Read.Absent. */
+  private startSessionTimer(seconds: number, doorRefreshes: boolean, minSe: number): void {
+    const n = this.n;
+    const q = this.owner.timers;
+    if (seconds <= 0) {
+      n[Num.SessionSeconds] = 0;
+      n[Num.SessionMode] = SessionMode.None;
+      stopSession(q, this);
+      return;
+    }
+    n[Num.SessionSeconds] = seconds;
+    if (minSe > n[Num.SessionMinSe]!) n[Num.SessionMinSe] = minSe;
+    n[Num.SessionMode] = doorRefreshes ? SessionMode.Refresh : SessionMode.Watch;
+    startSession(q, this, doorRefreshes ? refreshMs(seconds) : expiryMs(seconds));
+    if (this.logs(LogLevel.Debug)) this.logDebug("call " + this.index + ": session timer " + seconds + " s, " + (doorRefreshes ? "the door refreshes" : "the peer refreshes"));
+  }
+
+  /**
+   * §7.2: the Session-Expires of a 2xx to our INVITE or refresh sets the
+   * interval; its refresher "uac" means the door. None in the 2xx: no
+   * session timer. `absent`: whom a Session-Expires without refresher names.
+   */
+  private sessionFromResponse(msg: SipMessage, absent: Refresher): void {
+    const se = readSessionExpires(msg);
+    if (se < 4) {
+      this.startSessionTimer(0, false, Read.Absent);
+      return;
+    }
+    const r = se % 4;
+    this.startSessionTimer(Math.floor(se / 4), (r === Refresher.None ? absent : r) === Refresher.Uac, readMinSe(msg));
+  }
+
+  /** The session timer fired: hang up (the peer stopped refreshing, §10), or refresh. */
+  private sessionDue(): void {
+    if (this.state !== CallState.Up && this.state !== CallState.Connecting) return;
+    const n = this.n;
+    const seconds = n[Num.SessionSeconds]!;
+    if (n[Num.SessionMode] === SessionMode.Watch) {
+      if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": no session refresh within " + seconds + " s (RFC 4028), hanging up");
+      this.hangup(EndReason.SessionExpired);
+      return;
+    }
+    if (n[Num.SessionMode] !== SessionMode.Refresh) return;
+    const flags = n[Num.SessionFlags]!;
+    if ((flags & SessionFlag.Pending) !== 0 || (this.awaitingAck && (flags & SessionFlag.PeerUpdate) === 0)) {
+      // A refresh still in flight, or a re-INVITE would cross the ACK of ours (§14.1): again a T2 later.
+      startSession(this.owner.timers, this, this.owner.timerValues.t2);
+      return;
+    }
+    if (!this.sendRefresh()) this.refreshFailed(0);
+  }
+
+  /** §7.4, §10: our refresh: UPDATE without a body when the peer allows it, else a re-INVITE with our SDP (unchanged, RFC 3264 §8). */
+  private sendRefresh(): boolean {
+    const d = this.dialog;
+    if (d.remoteTarget.len === 0 || !d.hop.valid) return false;
+    const owner = this.owner;
+    const n = this.n;
+    const update = (n[Num.SessionFlags]! & SessionFlag.PeerUpdate) !== 0;
+    const method = update ? Method.UPDATE : Method.INVITE;
+    const tx = owner.layer.createClient(this, method);
+    if (tx === null) return false;
+    tx.userData = Purpose.Refresh;
+    const cfg = owner.config;
+    const w = this.w.reset();
+    d.writeRequestLine(w, method);
+    owner.layer.writeVia(w, tx);
+    d.writeHeaders(w, method, d.nextLocalSeq());
+    writeContact(w, cfg, owner.contact());
+    writeCapabilities(w, true);
+    const seconds = n[Num.SessionSeconds]!;
+    // The door keeps refreshing: refresher=uac (the sender of this request, §4). Min-SE: the largest seen, never above the interval.
+    writeSessionExpires(w, seconds, Refresher.Uac);
+    const seen = n[Num.SessionMinSe]! > MIN_SE ? n[Num.SessionMinSe]! : MIN_SE;
+    writeMinSe(w, seen < seconds ? seen : seconds);
+    const name = update ? K_UPDATE : K_INVITE;
+    const t = d.remoteTarget;
+    if (this.wwwActive) this.credentials(w, H.Authorization, this.session(false), name, t.bytes, t.start, t.len);
+    if (this.proxyActive) this.credentials(w, H.ProxyAuthorization, this.session(true), name, t.bytes, t.start, t.len);
+    cfg.writeUserAgent(w);
+    if (update) w.end();
+    else {
+      const sdpW = this.sdpW.reset();
+      if (!this.media.writeOffer(sdpW, this.localDirection)) {
+        owner.layer.release(tx);
+        return false;
+      }
+      w.bytes(K_CONTENT_TYPE_SDP).body(sdpW.buf, 0, sdpW.length);
+    }
+    if (w.overflow) {
+      owner.layer.release(tx);
+      return false;
+    }
+    n[Num.SessionFlags] = n[Num.SessionFlags]! | SessionFlag.Pending;
+    if (this.logs(LogLevel.Debug)) this.logDebug("call " + this.index + ": session refresh by " + (update ? "UPDATE" : "re-INVITE"));
+    return owner.layer.send(tx, w, d.hop.address, d.hop.port);
+  }
+
+  /** The answer to our refresh (each 2xx of a re-INVITE is acknowledged, §13.2.2.4). */
+  private refreshResponse(msg: SipMessage): void {
+    const status = msg.status;
+    if (status < 200) return;
+    const invite = msg.cseqMethod === Method.INVITE;
+    if (status < 300) {
+      if (invite && this.active) this.ackRefresh(msg);
+      const n = this.n;
+      if ((n[Num.SessionFlags]! & SessionFlag.Pending) === 0) return; // a retransmitted 2xx
+      n[Num.SessionFlags] = n[Num.SessionFlags]! & ~SessionFlag.Pending;
+      if (this.state !== CallState.Up && this.state !== CallState.Connecting) return;
+      if (invite && msg.bodyLen > 0) {
+        const sdp = this.owner.sdp;
+        if (sdp.read(msg.buf, msg.bodyStart, msg.bodyLen)) this.takeAnswer(sdp);
+      }
+      this.sessionAllows(msg);
+      this.sessionFromResponse(msg, Refresher.Uac);
+      return;
+    }
+    const n = this.n;
+    n[Num.SessionFlags] = n[Num.SessionFlags]! & ~SessionFlag.Pending;
+    if (this.state === CallState.Up || this.state === CallState.Connecting) {
+      if (status === 422) {
+        // §7.2 (§6): the peer wants a longer interval: ask again once with its Min-SE.
+        const m = readMinSe(msg);
+        if (m > n[Num.SessionSeconds]!) {
+          n[Num.SessionSeconds] = m;
+          n[Num.SessionMinSe] = m;
+          if (this.sendRefresh()) return;
+        }
+      } else if ((status === 405 || status === 501) && !invite && (n[Num.SessionFlags]! & SessionFlag.PeerUpdate) !== 0) {
+        // The peer listed UPDATE but refuses it: refresh by re-INVITE from now on.
+        n[Num.SessionFlags] = n[Num.SessionFlags]! & ~SessionFlag.PeerUpdate;
+        if (this.sendRefresh()) return;
+      }
+    }
+    this.refreshFailed(status);
+  }
+
+  /**
+   * §10: a refresh that got 408 or 481, or no answer, ends the call with
+   * BYE. Any other failure (or one that could not be sent, 0) leaves the
+   * session until it expires: the door watches the rest of the interval.
+   */
+  private refreshFailed(status: number): void {
+    const n = this.n;
+    n[Num.SessionFlags] = n[Num.SessionFlags]! & ~SessionFlag.Pending;
+    if (this.state !== CallState.Up && this.state !== CallState.Connecting) return;
+    if (status === 408 || status === 481) {
+      if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": session refresh failed (" + status + "), hanging up");
+      this.hangup(EndReason.SessionExpired);
+      return;
+    }
+    const seconds = n[Num.SessionSeconds]!;
+    if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": session refresh not taken (" + status + "), the session expires in " + (expiryMs(seconds) - refreshMs(seconds)) / 1000 + " s");
+    n[Num.SessionMode] = SessionMode.Watch;
+    startSession(this.owner.timers, this, expiryMs(seconds) - refreshMs(seconds));
+  }
+
+  /** The ACK of a 2xx to our refreshing re-INVITE (§13.2.2.4), built afresh for each (a retransmission too). */
+  private ackRefresh(msg: SipMessage): void {
+    const d = this.dialog;
+    const owner = this.owner;
+    const w = this.w.reset();
+    d.writeRequestLine(w, Method.ACK);
+    owner.layer.writeStatelessVia(w);
+    d.writeHeaders(w, Method.ACK, msg.cseq);
+    owner.config.writeUserAgent(w);
+    w.end();
+    owner.layer.sendStateless(w, d.hop.address, d.hop.port);
   }
 
   // ------------------------------------------------------------ internals
@@ -1039,6 +1313,10 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     this.n[Num.HasRtpAddress] = 0;
     this.n[Num.RemoteRtcpPort] = 0;
     this.n[Num.RemoteRtcpIp4] = 0;
+    this.n[Num.SessionSeconds] = 0;
+    this.n[Num.SessionMode] = SessionMode.None;
+    this.n[Num.SessionFlags] = 0;
+    this.n[Num.SessionMinSe] = 0;
     this.remoteRtpPort = 0;
     this.codec = Codec.None;
     this.codecPt = -1;
@@ -1131,9 +1409,9 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     return w;
   }
 
-  /** A dialog-creating or in-dialog 200 with Contact, Allow, Supported and the SDP (answer, or offer when `answer` is false). */
-  private write2xx(w: SipWriter, req: SipMessage, answer: boolean): boolean {
-    if (!this.writeOkHead(w, req, 200)) return false;
+  /** A dialog-creating or in-dialog 200 with Contact, Allow, Supported, the session timer's choice `se` (session-timer.ts) and the SDP (answer, or offer when `answer` is false). */
+  private write2xx(w: SipWriter, req: SipMessage, answer: boolean, se: number): boolean {
+    if (!this.writeOkHead(w, req, 200, se)) return false;
     const sdpW = this.sdpW.reset();
     const ok = answer ? this.media.writeAnswer(sdpW, this.owner.sdp, this.localDirection) : this.media.writeOffer(sdpW, this.localDirection);
     if (!ok) return false;
@@ -1141,11 +1419,16 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     return !w.overflow;
   }
 
-  private writeOkHead(w: SipWriter, req: SipMessage, status: number): boolean {
+  private writeOkHead(w: SipWriter, req: SipMessage, status: number, se: number): boolean {
     w.reset();
     if (!this.writeResponseStart(w, req, status, P.R_OK, req.method === Method.INVITE && this.direction === CallDirection.Inbound && this.state === CallState.Incoming)) return false;
     writeContact(w, this.owner.config, this.owner.contact());
-    writeCapabilities(w);
+    writeCapabilities(w, se > 0);
+    if (se > 0) {
+      // RFC 4028 §9: the interval and who refreshes; Require: timer when the request indicated support (a must when the UAC refreshes).
+      writeSessionExpires(w, decisionSeconds(se), decisionRefresher(se));
+      if (decisionSupported(se)) writeRequireTimer(w);
+    }
     this.owner.config.writeServer(w);
     return true;
   }
@@ -1182,6 +1465,16 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     tx.respond(w, 488);
   }
 
+  /** RFC 4028 §6, §9: 422 with the door's Min-SE. */
+  private respond422(tx: ServerTransactionHandle, req: SipMessage): void {
+    const w = this.w.reset();
+    if (!writeResponseHead(w, req, 422, P.R_INTERVAL_TOO_SMALL, this.localTag.bytes, this.localTag.len, false)) return;
+    writeMinSe(w, MIN_SE);
+    this.owner.config.writeServer(w);
+    w.end();
+    tx.respond(w, 422);
+  }
+
   /** A final non-2xx to the incoming INVITE, and the end of the call. */
   private rejectInvite(status: number, reason: Uint8Array, why: EndReason, source: SipMessage | null = null): void {
     const tx = this.inviteTx;
@@ -1194,10 +1487,11 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       const src = source !== null ? source : this.hasReq ? this.storedInvite() : null;
       if (src !== null) {
         if (status === 488) this.respond488(tx, src);
+        else if (status === 422) this.respond422(tx, src);
         else this.respondSimple(tx, src, status, reason);
       }
     }
-    if ((status === 488 || status === 513 || (status === 400 && !this.hasReq)) && this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": incoming INVITE rejected with " + status);
+    if ((status === 488 || status === 513 || status === 422 || (status === 400 && !this.hasReq)) && this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": incoming INVITE rejected with " + status);
     this.end(why, status);
   }
 
@@ -1365,6 +1659,10 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       return;
     }
     this.startLimit();
+    // RFC 4028 §7.2: our INVITE does not offer timers, but a 2xx that sets one anyway is followed: refresher=uac makes
+    // the door refresh, uas makes it watch (§10).
+    this.sessionAllows(msg);
+    this.sessionFromResponse(msg, Refresher.Uas);
   }
 
   /**
@@ -1640,6 +1938,12 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     const log = this.owner.log;
     if (log !== undefined) log.log(LogLevel.Warn, text);
   }
+}
+
+/** The reason phrase of a 400/422 for a Session-Expires or Min-SE the door cannot take (session-timer.ts Decision). */
+function sessionPhrase(se: number): Uint8Array {
+  if (se === Decision.TooSmall) return P.R_INTERVAL_TOO_SMALL;
+  return se === Decision.BadMinSe ? P.R_BAD_REQUEST_MIN_SE : P.R_BAD_REQUEST_SESSION_EXPIRES;
 }
 
 /** Does a Require/Supported header list this option tag (case-insensitive, §19.2)? */

@@ -12,8 +12,12 @@
  * and REGISTER are known but not allowed: 405 with Allow. Any other method
  * is 501 with Allow (the transaction layer answers both).
  *
- * Option tags: 100rel (RFC 3262). A Require of anything else is 420 with
- * Unsupported (§8.2.2.3).
+ * Option tags: 100rel (RFC 3262) and timer (RFC 4028: session-timer.ts).
+ * A Require of anything else is 420 with Unsupported (§8.2.2.3). Supported
+ * lists timer only in answers to requests that indicated it and in the
+ * door's own refresh requests (SUPPORTED_TIMER): the doorbell's INVITE does
+ * not ask for timers (a UAS that wants them refreshes itself, RFC 4028 §9),
+ * and other answers stay as PBXs have seen them.
  */
 import { ascii, spanEqualsCI } from "../../sip/message/bytes";
 import type { UasPolicy } from "../../sip/message/check";
@@ -22,6 +26,8 @@ import { Method } from "../../sip/message/method";
 
 export const ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO, MESSAGE, REFER, NOTIFY, SUBSCRIBE";
 export const SUPPORTED = "100rel";
+/** RFC 4028 §7.1, §9: where the door takes part in session timers. */
+export const SUPPORTED_TIMER = "100rel, timer";
 /** Bodies accepted, for 415 answers (the layer writes it). */
 export const ACCEPT_ALL = "application/sdp, application/dtmf-relay, application/dtmf, text/plain, message/sipfrag";
 /** Session descriptions, for OPTIONS (§11.2) and dialog-creating requests. */
@@ -29,12 +35,14 @@ export const ACCEPT_SDP = "application/sdp";
 
 export const K_ALLOW = ascii(ALLOW);
 export const K_SUPPORTED = ascii(SUPPORTED);
+export const K_SUPPORTED_TIMER = ascii(SUPPORTED_TIMER);
 export const K_ACCEPT_ALL = ascii(ACCEPT_ALL);
 export const K_ACCEPT_SDP = ascii(ACCEPT_SDP);
 /** What legacy INFO bodies may be (RFC 6086 §8.2.2 style DTMF), for its 415. */
 export const K_ACCEPT_DTMF = ascii("application/dtmf-relay, application/dtmf");
 
 const K_100REL = ascii("100rel");
+const K_TIMER = ascii("timer");
 const K_APPLICATION = ascii("application");
 const K_SDP = ascii("sdp");
 const K_TEXT = ascii("text");
@@ -65,7 +73,7 @@ export class CallPolicy implements UasPolicy {
   }
 
   isSupported(buf: Uint8Array, start: number, len: number): boolean {
-    return spanEqualsCI(buf, start, len, K_100REL);
+    return spanEqualsCI(buf, start, len, K_100REL) || spanEqualsCI(buf, start, len, K_TIMER);
   }
 
   acceptsContent(method: Method, type: MediaType): boolean {

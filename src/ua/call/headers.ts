@@ -8,7 +8,7 @@ import { ascii } from "../../sip/message/bytes";
 import type { SipWriter } from "../../sip/message/writer";
 import type { ContactAddress } from "../contact-address";
 import { writeHostPort } from "../register-request";
-import { K_ALLOW, K_SUPPORTED } from "./capabilities";
+import { K_ALLOW, K_SUPPORTED, K_SUPPORTED_TIMER } from "./capabilities";
 import type { CallConfig } from "./config";
 
 const K_CONTACT = ascii("Contact: <sip:");
@@ -33,9 +33,10 @@ export function writeContact(w: SipWriter, cfg: CallConfig, a: ContactAddress): 
   w.bytes(K_CLOSE);
 }
 
-export function writeCapabilities(w: SipWriter): void {
+/** Allow and Supported; Supported lists timer when the message takes part in session timers (RFC 4028 §7.1, §9). */
+export function writeCapabilities(w: SipWriter, timer = false): void {
   w.bytes(K_ALLOW_H).bytes(K_ALLOW).crlf();
-  w.bytes(K_SUPPORTED_H).bytes(K_SUPPORTED).crlf();
+  w.bytes(K_SUPPORTED_H).bytes(timer ? K_SUPPORTED_TIMER : K_SUPPORTED).crlf();
 }
 
 /** RFC 3262 §3: a reliable provisional response carries Require: 100rel and RSeq. */

@@ -14,6 +14,10 @@ export const R_BAD_REQUEST_SDP = ascii("Bad Request - Malformed SDP");
 export const R_BAD_REQUEST_DTMF = ascii("Bad Request - Unreadable DTMF");
 export const R_BAD_REQUEST_REFER_TO = ascii("Bad Request - Missing or Invalid Refer-To");
 export const R_BAD_REQUEST_RACK = ascii("Bad Request - Invalid RAck");
+export const R_BAD_REQUEST_SESSION_EXPIRES = ascii("Bad Request - Invalid Session-Expires");
+export const R_BAD_REQUEST_MIN_SE = ascii("Bad Request - Invalid Min-SE");
+/** RFC 4028 §6. */
+export const R_INTERVAL_TOO_SMALL = ascii("Session Interval Too Small");
 export const R_FORBIDDEN_REFER = ascii("Forbidden - Out-of-Dialog REFER");
 export const R_NO_TRANSACTION = ascii("Call/Transaction Does Not Exist");
 export const R_NO_SUBSCRIPTION = ascii("Subscription Does Not Exist");
