@@ -7,7 +7,7 @@
  * opener out, for longer each time.
  */
 import { describe, expect, it } from "vitest";
-import { CodeResult, DoorOpener, MAX_LOCKOUT_MS, validDoorCode } from "../src/app/door-opener";
+import { CodeResult, DoorOpener, ENTRY_TIMEOUT_MS, MAX_LOCKOUT_MS, validDoorCode } from "../src/app/door-opener";
 import { IntercomEvent } from "../src/app/intercom";
 import { TimerQueue } from "../src/sip/timer/timer-queue";
 import { ackFor, answeredCall, OFFER, reply, request, rig, toTag, type Msg, type Rig } from "./support/call-harness";
@@ -220,6 +220,26 @@ describe("the door code: brute force", () => {
     expect(type(o, "11", 1)).toEqual([CodeResult.Pending, CodeResult.Pending]);
     expect(o.openings).toBe(0);
     expect(type(o, "*4711", 1)).toEqual([CodeResult.Cleared, CodeResult.Pending, CodeResult.Pending, CodeResult.Pending, CodeResult.Open]);
+  });
+
+  it("an entry not completed within 10 s of its last digit is forgotten: a stray digit does not spoil the code typed later, and stray digits add up to no wrong entry", () => {
+    const { clock, o } = opener();
+    expect(type(o, "9")).toEqual([CodeResult.Pending]);
+    clock.advance(ENTRY_TIMEOUT_MS + 1);
+    expect(type(o, "4711")).toEqual([CodeResult.Pending, CodeResult.Pending, CodeResult.Pending, CodeResult.Open]);
+    // Four stray digits, each more than 10 s after the one before: no entry ever completes.
+    for (const d of "1234") {
+      clock.advance(ENTRY_TIMEOUT_MS + 1);
+      expect(type(o, d)).toEqual([CodeResult.Pending]);
+    }
+    expect(o.wrongInCall).toBe(0);
+    // A slow typist within 10 s a digit is fine.
+    clock.advance(ENTRY_TIMEOUT_MS + 1);
+    for (const d of "471") {
+      expect(type(o, d)).toEqual([CodeResult.Pending]);
+      clock.advance(ENTRY_TIMEOUT_MS);
+    }
+    expect(type(o, "1")).toEqual([CodeResult.Open]);
   });
 
   it("in the intercom: wrong codes across calls lock out; the right code in the locked window does nothing", () => {

@@ -490,6 +490,38 @@ describe("audio in calls (virtual clock)", () => {
     }
   });
 
+  it("in-band DTMF: A-D are keys only when the door code uses them (music and speech make them up most)", () => {
+    const plain = setup({ doorCode: "#" });
+    answeredCall(plain.r, offer("sendrecv", "0 8"));
+    typeInband(plain.r, "A#");
+    expect(plain.r.events.filter((e) => e.name === "dtmf").map((e) => e.detail).join("")).toBe("#");
+    expect(plain.r.eventNames().filter((n) => n === "door opened")).toEqual(["door opened"]);
+
+    const lettered = setup({ doorCode: "A#" });
+    answeredCall(lettered.r, offer("sendrecv", "0 8"));
+    typeInband(lettered.r, "A#");
+    expect(lettered.r.events.filter((e) => e.name === "dtmf").map((e) => e.detail).join("")).toBe("A#");
+    expect(lettered.r.eventNames().filter((n) => n === "door opened")).toEqual(["door opened"]);
+  });
+
+  it("in-band DTMF: not while the call is on hold (music on hold is where false keys come from); off hold, keys count again", () => {
+    const { r } = setup({ doorCode: "#" });
+    r.deliver(request("INVITE", { body: offer("sendrecv", "0 8") }));
+    r.advance(10);
+    const ok = r.take().find((m) => m.kind === "200")!;
+    r.deliver(ackFor(ok));
+    const tag = toTag(ok);
+    // The phone holds the door: a=sendonly (it sends music on hold, the door sends nothing), then types '#' anyway.
+    reoffer(r, tag, 2, offer("sendonly", "0 8"));
+    const seq = typeInband(r, "#");
+    expect(r.eventNames()).not.toContain("door opened");
+    expect(r.intercom.media.inband.keys).toBe(0);
+    reoffer(r, tag, 3, offer("sendrecv", "0 8"));
+    r.advance(40);
+    typeInband(r, "#", seq + 10);
+    expect(r.eventNames().filter((n) => n === "door opened")).toEqual(["door opened"]);
+  });
+
   it("in-band DTMF: in a call that agreed telephone-event the tones are no keys (auto); with \"on\" they are; with \"off\" never", () => {
     const auto = setup();
     answeredCall(auto.r);

@@ -204,7 +204,10 @@ function keysTaken(pcm: Int16Array): string {
 }
 
 describe("talk-off: known false keys (review of 36fb56c; it.fails: each fails once the detector rejects it)", () => {
-  // A false key is a digit of a door-code entry: a wrong entry, and three end the call and lock the code.
+  // A false key is a digit of a door-code entry: a wrong entry, and three end the call and lock the code. What keeps
+  // them from adding up to one: A-D only when the code uses them (intercom.ts), no listening while the call is on
+  // hold (music on hold, call-media.ts), and a partial entry forgotten 10 s after its last digit (door-opener.ts):
+  // test/media-call.test.ts and test/door-code.test.ts.
   it.fails("two notes of a near-sine timbre (a flute, an ocarina, a synthesiser's hold music), equal-tempered at A4 = 440 Hz, are no key", () => {
     // A#5 + F#6 (a minor sixth) sit 0.9% and 0.2% from 941 + 1477 Hz ('#'); F5 + F#6 0.2% and 0.2% from 697 + 1477 ('3');
     // G5 + F#6 ('6') and F5 + E6 ('2') too, though G5 is 1.8% from 770 Hz and E6 1.3% from 1336 Hz (more than 1%).

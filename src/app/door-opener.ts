@@ -7,7 +7,12 @@
  *   - "*" clears the entry (unless the code uses "*");
  *   - a code ending in "#" is also compared as soon as "#" is typed;
  *   - digits of another call start a fresh entry (two calls cannot add up
- *     to one code).
+ *     to one code);
+ *   - an entry not completed within ENTRY_TIMEOUT_MS of its last digit is
+ *     forgotten: a stray digit (a key pressed by mistake, a false in-band
+ *     key from hold music or speech, src/media/inband-dtmf.ts) does not
+ *     join the digits typed a while later, and stray digits do not add up
+ *     to a wrong entry that counts towards the lockout.
  *
  * There is no default code: without one (or with one that is not 1 to 16
  * of 0-9 * # A-D) the door is never opened by DTMF. A trivial default
@@ -35,6 +40,8 @@ export const DEFAULT_LOCKOUT_MS = 60000;
 /** The longest cool-down the doubling reaches (unless lockoutMs itself is longer). */
 export const MAX_LOCKOUT_MS = 3600000;
 const MAX_CODE = 16;
+/** How long a partial entry waits for its next digit: ample for a slow typist, short next to the gaps between stray digits. */
+export const ENTRY_TIMEOUT_MS = 10000;
 
 export const enum CodeResult {
   /** Digit taken, entry not complete. */
@@ -91,7 +98,9 @@ const enum Num {
   OpenMs = 9,
   MaxWrong = 10,
   LockoutMs = 11,
-  Count = 12,
+  /** The clock time of the entry's last digit. */
+  LastDigitAt = 12,
+  Count = 13,
 }
 
 /**
@@ -127,6 +136,13 @@ export class DoorOpener extends TimerNode {
     this.n[Num.OpenMs] = openMs > 0 ? openMs : DEFAULT_DOOR_OPEN_MS;
     this.n[Num.MaxWrong] = maxWrong > 0 ? maxWrong : DEFAULT_MAX_WRONG;
     this.n[Num.LockoutMs] = lockoutMs >= 0 ? lockoutMs : DEFAULT_LOCKOUT_MS;
+  }
+
+  /** Does the code hold one of the keys A-D (which phones rarely have, and in-band listening may hear in music)? */
+  get usesLetters(): boolean {
+    const code = this.code;
+    for (let i = 0; i < code.length; i++) if (code[i]! >= 65 && code[i]! <= 68) return true;
+    return false;
   }
 
   /** Is a door code configured (DTMF can open the door)? */
@@ -253,10 +269,12 @@ export class DoorOpener extends TimerNode {
       this.lockedUntil = 0;
       this.wrongInRow = 0;
     }
-    if (owner !== this.owner) {
+    const now = this.timers.now();
+    if (owner !== this.owner || now - this.n[Num.LastDigitAt]! > ENTRY_TIMEOUT_MS) {
       this.owner = owner;
       this.len = 0;
     }
+    this.n[Num.LastDigitAt] = now;
     const code = this.code;
     if (d >= 97 && d <= 100) d -= 32; // a-d as A-D
     if (d === 42 /* * */ && code.indexOf(42) < 0) {

@@ -430,8 +430,13 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     this.key(call, digit, DtmfWay.Rtp);
   }
 
-  /** A key heard as DTMF tones in a call's audio. */
+  /**
+   * A key heard as DTMF tones in a call's audio. A-D only when the door code
+   * uses them: few phones have those keys, and most of the keys music and
+   * speech make up are A-D (test/media-inband-dtmf.test.ts).
+   */
   onInbandDtmf(call: Call, digit: number): void {
+    if (digit >= 65 && digit <= 68 && !this.opener.usesLetters) return;
     this.key(call, digit, DtmfWay.Inband);
   }
 

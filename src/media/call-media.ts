@@ -437,7 +437,10 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
     const pcm = this.pcm;
     if (n[N.SessionActive] !== 0 && call !== undefined && this.follow(call)) {
       const mode = n[N.MediaInbandMode]!;
-      const inband = mode === InbandDtmfMode.On || (mode === InbandDtmfMode.Auto && (n[N.SessionEventPayloadType]! | 0) < 0);
+      // Not while the call is on hold either way (the peer sends music on hold, or nothing): a callee types keys in a
+      // call that goes both ways, and hold music is where in-band listening hears false keys.
+      const inband = (mode === InbandDtmfMode.On || (mode === InbandDtmfMode.Auto && (n[N.SessionEventPayloadType]! | 0) < 0)) &&
+        n[N.SessionSending] !== 0 && n[N.SessionReceiving] !== 0;
       if (audio === undefined || !audio.capture(pcm)) {
         for (let j = 0; j < FRAME_SAMPLES; j++) pcm[j] = 0;
       } else if (inband && classifyDtmf(pcm, 0) >= 0) {
