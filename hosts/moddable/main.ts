@@ -52,11 +52,19 @@ function start(serverAddress: string, proxyAddress: string): void {
 
 function resolve(): void {
   resolving = true;
-  lookUp(settings.sipServer, (server) => lookUp(settings.sipProxy, (proxy) => start(server, proxy)));
+  const withProxy = (server: string): void => lookUp(settings.sipProxy, (proxy) => start(server, proxy));
+  // With an outbound proxy every request goes there (RFC 3261 §8.1.2): the server's name is then only the SIP
+  // domain, which the proxy resolves (a provider's domain may have SRV records and no address), so a name without
+  // an address is kept as it is rather than waited for.
+  lookUp(settings.sipServer, withProxy, settings.sipProxy !== "" ? (): void => {
+    log.log(LogLevel.Warn, `doorsip: ${settings.sipServer} has no address; it stays the SIP domain, requests go to the proxy`);
+    withProxy(settings.sipServer);
+  } : undefined);
 }
 
 /** `then` gets the name's address ("" and IPv4 literals as they are), once it resolves; retried every RETRY_MS until then. */
-function lookUp(name: string, then: (address: string) => void): void {
+/** `orElse`, when given, instead of retrying when the name does not resolve. */
+function lookUp(name: string, then: (address: string) => void, orElse?: () => void): void {
   if (name === "" || IPV4.test(name)) {
     then(name);
     return;
@@ -65,6 +73,8 @@ function lookUp(name: string, then: (address: string) => void): void {
     if (address !== undefined && address !== "") {
       log.log(LogLevel.Info, `doorsip: ${found} is ${address}`);
       then(address);
+    } else if (orElse !== undefined) {
+      orElse();
     } else {
       log.log(LogLevel.Warn, `doorsip: cannot resolve ${found}; retrying in ${RETRY_MS / 1000}s`);
       Timer.set(() => lookUp(name, then), RETRY_MS);
