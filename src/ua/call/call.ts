@@ -51,7 +51,7 @@ import {
 } from "./call-timers";
 import { CallDirection, CallState, DtmfWay, DTMF_WAY_HOLD_MS, EndReason, callStateName, dtmfWayName, endReasonName } from "./call-types";
 import {
-  K_CONTENT_TYPE_SDP, writeCapabilities, writeContact, writeEmptyRecvInfo, writeRAck, writeReliable, writeRetryAfter, writeWarning305,
+  K_CONTENT_TYPE_SDP, sendAck2xx, writeCapabilities, writeContact, writeEmptyRecvInfo, writeRAck, writeReliable, writeRetryAfter, writeWarning305,
 } from "./headers";
 import { K_ACCEPT_DTMF } from "./capabilities";
 import { DtmfRead } from "./dtmf";
@@ -1250,15 +1250,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
 
   /** The ACK of a 2xx to our refreshing re-INVITE (§13.2.2.4), built afresh for each (a retransmission too). */
   private ackRefresh(msg: SipMessage): void {
-    const d = this.dialog;
-    const owner = this.owner;
-    const w = this.w.reset();
-    d.writeRequestLine(w, Method.ACK);
-    owner.layer.writeStatelessVia(w);
-    d.writeHeaders(w, Method.ACK, msg.cseq);
-    owner.config.writeUserAgent(w);
-    w.end();
-    owner.layer.sendStateless(w, d.hop.address, d.hop.port);
+    sendAck2xx(this.w, this.dialog, this.owner.layer, this.owner.config, msg.cseq);
   }
 
   // ------------------------------------------------------------ internals

@@ -5,7 +5,10 @@
  * §13.2.1, §11.2), the SDP Content-Type, and Warning for 488 (§20.43).
  */
 import { ascii } from "../../sip/message/bytes";
+import type { Dialog } from "../../sip/dialog/dialog";
+import { Method } from "../../sip/message/method";
 import type { SipWriter } from "../../sip/message/writer";
+import type { TransactionLayerApi } from "../../sip/transaction/api";
 import type { ContactAddress } from "../contact-address";
 import { writeHostPort } from "../register-request";
 import { K_ALLOW, K_SUPPORTED, K_SUPPORTED_TIMER } from "./capabilities";
@@ -64,4 +67,19 @@ export function writeEmptyRecvInfo(w: SipWriter): void {
 
 export function writeRetryAfter(w: SipWriter, seconds: number): void {
   w.bytes(K_RETRY_AFTER).uint(seconds).crlf();
+}
+
+/**
+ * The ACK of a 2xx in dialog `d` whose INVITE had CSeq `cseq` (RFC 3261
+ * §13.2.2.4): a request of its own, in the dialog, written afresh and sent
+ * without a transaction to the dialog's next hop.
+ */
+export function sendAck2xx(w: SipWriter, d: Dialog, layer: TransactionLayerApi, cfg: CallConfig, cseq: number): void {
+  w.reset();
+  d.writeRequestLine(w, Method.ACK);
+  layer.writeStatelessVia(w);
+  d.writeHeaders(w, Method.ACK, cseq);
+  cfg.writeUserAgent(w);
+  w.end();
+  layer.sendStateless(w, d.hop.address, d.hop.port);
 }
