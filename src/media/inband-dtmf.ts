@@ -15,25 +15,31 @@
  *     column tone louder;
  *   - the two tones hold 78% of the frame's energy or more (speech and
  *     music spread theirs, which is what keeps voices from typing keys).
- * The last check takes tones within 1% of their frequencies, not Q.24's
- * 1.5%: that margin was for analogue generators, while phones, gateways and
- * mobile networks make the tones digitally, within a fraction of that; at
- * 1.5% a 20 ms frame can no longer tell a key from a voiced vowel whose
- * harmonics sit near a row and a column (test/media-inband-dtmf.test.ts).
- * A false key is not harmless: wrong entries end the call and lock the
- * door code for a while (door-opener.ts).
+ * The last check takes both tones within 1% of their frequencies (a row
+ * tone alone up to about 2%, a column tone alone 1.2%), not Q.24's 1.5%
+ * for both: that margin was for analogue generators, while phones,
+ * gateways and mobile networks make the tones digitally, within a fraction
+ * of that; at 1.5% a 20 ms frame can no longer tell a key from a voiced
+ * vowel whose harmonics sit near a row and a column
+ * (test/media-inband-dtmf.test.ts). A false key is not harmless: wrong
+ * entries end the call and lock the door code for a while
+ * (door-opener.ts), which is why the application takes A-D only when the
+ * code uses them, CallMedia does not listen while the call is on hold,
+ * and the opener forgets a partial entry after 10 s.
  * InbandDtmf then takes a key once it has lasted two frames in a row
  * (40 ms, Q.24's shortest key) and takes the next only after a frame
  * without it, so one long press is one key.
  *
  * Two guards, since these tones are sound and not signalling:
- *   - CallMedia plays a frame that holds a key as silence: the door's
- *     speaker would otherwise sound the door code to whoever stands there;
+ *   - CallMedia plays the speaker a frame late while it listens, and a
+ *     frame that holds a key, or whose neighbour does, as silence (a key's
+ *     partial edge frames too): the door's speaker would otherwise sound
+ *     the door code to whoever stands there;
  *   - keys are not taken for a second after the door's own microphone heard
  *     DTMF: tones played into the door would come back from a callee's
  *     speakerphone as if typed (MIC_GUARD_FRAMES).
  *
- * Allocation-free: the filters run on locals; the state is four numbers of
+ * Allocation-free: the filters run on locals; the state is a few numbers of
  * the media's table (media-numbers.ts).
  */
 import { ascii } from "../sip/message/bytes";
