@@ -8,6 +8,7 @@
  * without them does: 0 slots and the same chunk bytes (the inbound call's
  * known remainder at Warn, test/perf-xs.test.ts).
  */
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { H } from "../src/sip/message/header";
 import { decide, Decision, expiryMs, readMinSe, readSessionExpires, refreshMs } from "../src/ua/call/session-timer";
@@ -400,4 +401,156 @@ describe("session timers under XS (allocation)", () => {
     expect(timed.chunkBytes).toBe(plain.chunkBytes);
     console.log(`session-timer call: ${timed.slots} slots, ${timed.chunkBytes} chunk bytes over ${timed.iterations} calls (without timers: ${plain.chunkBytes})`);
   }, 180_000);
+});
+
+describe("session timers: the door's refresh challenged or in glare (review)", () => {
+  const challenge = (nonce: string) => `Proxy-Authenticate: Digest realm="pbx.test", nonce="${nonce}", algorithm=MD5`;
+  const md5 = (s: string) => createHash("md5").update(s).digest("hex");
+  const params = (auth: string) => Object.fromEntries([...auth.matchAll(/(\w+)="?([^",]+)"?/g)].map((m) => [m[1]!, m[2]!]));
+
+  it("a 407 to the door's refresh (3CX challenges every request) is answered once with credentials, not taken as a failure", () => {
+    const r = rig({ calls: { callLimitMs: 0 } });
+    up(r, ["Supported: timer", "Session-Expires: 90;refresher=uas", ALLOW_UPDATE]);
+    const u1 = at(r, 45_000)[0]!;
+    expect(hdr(u1, H.ProxyAuthorization)).toBeUndefined();
+    r.deliver(reply(u1, 407, "Proxy Authentication Required", { toTag: null, extra: [challenge("r1")] }));
+    const u2 = r.take();
+    expect(kinds(u2)).toEqual(["UPDATE"]);
+    expect(u2[0]!.msg.cseq).toBe(u1.msg.cseq + 1);
+    const p = params(hdr(u2[0]!, H.ProxyAuthorization)!);
+    expect(p.nonce).toBe("r1");
+    expect(p.uri).toBe("sip:100@198.51.100.7:5070");
+    expect(p.response).toBe(md5(`${md5("door:pbx.test:doorpass")}:r1:${md5(`UPDATE:${p.uri}`)}`));
+    r.deliver(reply(u2[0]!, 200, "OK", { toTag: null, extra: ["Require: timer", "Session-Expires: 90;refresher=uac"] }));
+    // The session was refreshed at 45 s: no BYE at 60 s, the next refresh at 90 s.
+    expect(at(r, 89_999)).toEqual([]);
+    const u3 = at(r, 90_000);
+    expect(kinds(u3)).toEqual(["UPDATE"]);
+    expect(params(hdr(u3[0]!, H.ProxyAuthorization)!).nonce).toBe("r1");
+    // A fresh nonce for the next request (no stale=true): the password was proven, so answered again.
+    r.deliver(reply(u3[0]!, 407, "Proxy Authentication Required", { toTag: null, extra: [challenge("r2")] }));
+    const u4 = r.take();
+    expect(kinds(u4)).toEqual(["UPDATE"]);
+    expect(params(hdr(u4[0]!, H.ProxyAuthorization)!).nonce).toBe("r2");
+    // The same refresh challenged again: not answered a second time; the door watches what is left of the session.
+    r.deliver(reply(u4[0]!, 407, "Proxy Authentication Required", { toTag: null, extra: [challenge("r3")] }));
+    expect(r.take()).toEqual([]);
+    expect(r.intercom.ua.activeCalls).toBe(1);
+    // The interval from the last 2xx at 45 s ends (less min(32, 90/3)) at 105 s.
+    expect(at(r, 104_999)).toEqual([]);
+    expect(kinds(at(r, 105_000))).toEqual(["BYE"]);
+  });
+
+  it("a 401 to the doorbell call's refreshing re-INVITE after its INVITE was authenticated is answered with the new nonce", () => {
+    const r = rig({ targets: ["100"], calls: { callLimitMs: 0 } });
+    r.intercom.press();
+    const inv = r.take().find((m) => m.kind === "INVITE")!;
+    r.deliver(reply(inv, 401, "Unauthorized", { extra: ['WWW-Authenticate: Digest realm="pbx.test", nonce="i1", algorithm=MD5'] }));
+    const inv2 = r.take().find((m) => m.kind === "INVITE")!;
+    r.deliver(reply(inv2, 200, "OK", { body: OFFER, extra: [ALLOW_NO_UPDATE, "Require: timer", "Session-Expires: 90;refresher=uac"] }));
+    expect(kinds(r.take())).toEqual(["ACK"]);
+    const ri = at(r, 45_000);
+    expect(kinds(ri)).toEqual(["INVITE"]);
+    r.deliver(reply(ri[0]!, 401, "Unauthorized", { extra: ['WWW-Authenticate: Digest realm="pbx.test", nonce="i2", algorithm=MD5'] }));
+    const out = r.take();
+    // The 401 is acknowledged by the transaction (§17.1.1.3); then the re-INVITE again with the new nonce.
+    const again = out.find((m) => m.kind === "INVITE");
+    expect(again, kinds(out).join(", ")).toBeDefined();
+    expect(params(hdr(again!, H.Authorization)!).nonce).toBe("i2");
+    r.deliver(reply(again!, 200, "OK", { body: OFFER, extra: ["Require: timer", "Session-Expires: 90;refresher=uac"] }));
+    expect(kinds(r.take())).toEqual(["ACK"]);
+    expect(at(r, 89_999).filter((m) => m.kind === "BYE")).toEqual([]);
+  });
+
+  it("a 491 to the door's refresh (the PBX's own re-INVITE crossed it) is retried after a short random wait (RFC 3261 §14.1), not left to expire", () => {
+    const r = rig({ calls: { callLimitMs: 0 } });
+    up(r, ["Supported: timer", "Session-Expires: 90;refresher=uas", ALLOW_UPDATE]);
+    const u1 = at(r, 45_000)[0]!;
+    r.deliver(reply(u1, 491, "Request Pending", { toTag: null }));
+    expect(r.take()).toEqual([]);
+    // The PBX chose the Call-ID (the door did not place the call): again within 0 to 2 s (§14.1).
+    const u2 = at(r, 47_000);
+    // Sent once (Timer E may have resent it within the window: the same CSeq).
+    expect(u2.length).toBeGreaterThan(0);
+    expect(u2.map((m) => `${m.kind} ${m.msg.cseq}`)).toEqual(u2.map(() => `UPDATE ${u1.msg.cseq + 1}`));
+    r.deliver(reply(u2[0]!, 200, "OK", { toTag: null, extra: ["Require: timer", "Session-Expires: 90;refresher=uac"] }));
+    expect(at(r, 80_000).filter((m) => m.kind === "BYE")).toEqual([]);
+    expect(r.intercom.ua.activeCalls).toBe(1);
+  });
+});
+
+describe("session timers: glare with the door's pending refresh (review)", () => {
+  it("the doorbell call (the door chose the Call-ID): a 491 to its refreshing re-INVITE is retried 2.1 to 4 s later (RFC 3261 §14.1)", () => {
+    const r = rig({ targets: ["100"], calls: { callLimitMs: 0 } });
+    r.intercom.press();
+    const inv = r.take().find((m) => m.kind === "INVITE")!;
+    r.deliver(reply(inv, 200, "OK", { body: OFFER, extra: [ALLOW_NO_UPDATE, "Require: timer", "Session-Expires: 90;refresher=uac"] }));
+    expect(kinds(r.take())).toEqual(["ACK"]);
+    const ri = at(r, 45_000)[0]!;
+    r.deliver(reply(ri, 491, "Request Pending"));
+    expect(kinds(r.take())).toEqual(["ACK"]); // the transaction's ACK of a non-2xx (§17.1.1.3)
+    expect(at(r, 47_099)).toEqual([]);
+    const again = at(r, 49_000).filter((m) => m.kind === "INVITE");
+    expect(again.map((m) => m.msg.cseq)).toEqual(again.map(() => ri.msg.cseq + 1));
+    expect(again.length).toBeGreaterThan(0);
+  });
+
+
+  it("an UPDATE with an offer while the door's refreshing re-INVITE (an offer too) is pending gets 491 (RFC 3311 §5.2); one without an offer is answered", () => {
+    const r = rig({ calls: { callLimitMs: 0 } });
+    const ok = up(r, ["Supported: timer", "Session-Expires: 90;refresher=uas", ALLOW_NO_UPDATE]);
+    expect(kinds(at(r, 45_000))).toEqual(["INVITE"]);
+    r.deliver(inDialog(ok, "UPDATE", 2, ["Supported: timer", "Session-Expires: 90"], OFFER.replace("a=sendrecv", "a=sendonly")));
+    expect(r.take().map((m) => `${m.kind} ${m.msg.reasonString()}`)).toEqual(["491 Request Pending"]);
+    r.deliver(inDialog(ok, "UPDATE", 3, ["Supported: timer", "Session-Expires: 90"]));
+    expect(kinds(r.take())).toEqual(["200"]);
+  });
+
+  it("which refresh is pending is kept apart from the peer's Allow: a re-INVITE crossing the door's refreshing UPDATE is answered", () => {
+    const r = rig({ calls: { callLimitMs: 0 } });
+    const ok = up(r, ["Supported: timer", "Session-Expires: 90;refresher=uas", ALLOW_UPDATE]);
+    expect(kinds(at(r, 45_000))).toEqual(["UPDATE"]);
+    // A re-INVITE whose Allow leaves UPDATE out (a hold from a phone behind the PBX) while our UPDATE (no offer) is pending: answered.
+    r.deliver(inDialog(ok, "INVITE", 2, ["Supported: timer", "Session-Expires: 90;refresher=uas", ALLOW_NO_UPDATE], OFFER));
+    const ok2 = r.take();
+    expect(kinds(ok2)).toEqual(["200"]);
+    r.deliver(ackFor(ok2[0]!));
+    // Another one (resume) while the UPDATE is still unanswered: no 491 either, there is no re-INVITE of ours.
+    r.deliver(inDialog(ok, "INVITE", 3, ["Supported: timer", "Session-Expires: 90;refresher=uas", ALLOW_NO_UPDATE], OFFER));
+    expect(kinds(r.take())).toEqual(["200"]);
+  });
+});
+
+describe("session timers: a refresh outliving its call (review)", () => {
+  it("an unanswered refresh of a call the PBX already ended does not hang up the next call in the same slot", () => {
+    const r = rig({ calls: { callLimitMs: 0 } });
+    const ok = up(r, ["Supported: timer", "Session-Expires: 90;refresher=uas", ALLOW_UPDATE]);
+    expect(kinds(at(r, 45_000))).toEqual(["UPDATE"]);
+    // The PBX ends the call; the door's UPDATE is never answered (lost), its transaction runs on (Timer F, 64*T1).
+    r.advance(1_000);
+    r.deliver(inDialog(ok, "BYE", 2, []));
+    expect(kinds(r.take().filter((m) => m.kind !== "UPDATE"))).toEqual(["200"]);
+    expect(r.intercom.ua.activeCalls).toBe(0);
+    r.advance(4_000);
+    r.deliver(request("INVITE", { body: OFFER, callId: "call-2@phone", branch: "z9hG4bKinvite-2" }));
+    const ok2 = r.take().find((m) => m.kind === "200")!;
+    r.deliver(ackFor(ok2));
+    expect(r.intercom.ua.calls[0]!.callIdString()).toBe("call-2@phone");
+    expect(at(r, 120_000).filter((m) => m.kind !== "UPDATE")).toEqual([]);
+    expect(r.intercom.ua.activeCalls).toBe(1);
+  });
+
+  it("a late final response to it (481 from the PBX) does not either", () => {
+    const r = rig({ calls: { callLimitMs: 0 } });
+    const ok = up(r, ["Supported: timer", "Session-Expires: 90;refresher=uas", ALLOW_UPDATE]);
+    const u = at(r, 45_000)[0]!;
+    r.deliver(inDialog(ok, "BYE", 2, []));
+    r.take();
+    r.deliver(request("INVITE", { body: OFFER, callId: "call-2@phone", branch: "z9hG4bKinvite-2" }));
+    const ok2 = r.take().find((m) => m.kind === "200")!;
+    r.deliver(ackFor(ok2));
+    r.deliver(reply(u, 481, "Call/Transaction Does Not Exist", { toTag: null }));
+    expect(r.take()).toEqual([]);
+    expect(r.intercom.ua.activeCalls).toBe(1);
+  });
 });

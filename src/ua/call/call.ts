@@ -92,6 +92,12 @@ const enum SessionFlag {
   PeerUpdate = 1,
   /** Our refresh is in flight. */
   Pending = 2,
+  /** Our refresh was challenged (401/407) and sent again with credentials since the last new interval: not again. */
+  AuthTried = 4,
+  /** Our refresh got 491 and was tried again since the last new interval: not again. */
+  GlareTried = 8,
+  /** The refresh in flight is a re-INVITE (with our offer), not an UPDATE: kept apart from PeerUpdate, which the peer's next Allow may change meanwhile. */
+  PendingInvite = 16,
 }
 
 const K_100REL = ascii("100rel");
@@ -609,7 +615,8 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
           referResponse(this, this.owner, tx, msg);
           return;
         case Purpose.Refresh:
-          this.refreshResponse(msg);
+          // A refresh of an earlier call in this slot (it ended while the refresh was out) is not this call's.
+          if (this.dialog.matchesResponse(msg)) this.refreshResponse(msg);
           return;
         default:
           return; // PRACK: its 200 needs nothing (RFC 3262 §4)
@@ -640,8 +647,9 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
           referFailed(this, tx);
           return;
         case Purpose.Refresh:
-          // RFC 4028 §10: a refresh that times out ends the session.
-          this.refreshFailed(408);
+          // RFC 4028 §10: a refresh that times out ends the session. Only while one is pending: a refresh of an
+          // earlier call in this slot (ended, and the slot reused, within its 64*T1) must not end this one.
+          if ((this.n[Num.SessionFlags]! & SessionFlag.Pending) !== 0) this.refreshFailed(408);
           return;
         default:
           return;
@@ -777,7 +785,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       this.respondSimple(tx, msg, 500, P.R_SERVER_ERROR);
       return;
     }
-    if ((this.n[Num.SessionFlags]! & (SessionFlag.Pending | SessionFlag.PeerUpdate)) === SessionFlag.Pending) {
+    if ((this.n[Num.SessionFlags]! & SessionFlag.PendingInvite) !== 0) {
       // §14.2: our refreshing re-INVITE is pending: 491 (the peer retries later).
       this.respondSimple(tx, msg, 491, P.R_PENDING);
       return;
@@ -836,6 +844,11 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       return;
     }
     const hasOffer = msg.bodyLen > 0;
+    if (hasOffer && (this.n[Num.SessionFlags]! & SessionFlag.PendingInvite) !== 0) {
+      // RFC 3311 §5.2: an offer while ours (the refreshing re-INVITE's) waits for its answer: 491.
+      this.respondSimple(tx, msg, 491, P.R_PENDING);
+      return;
+    }
     if (hasOffer && !this.acceptOffer(tx, msg)) return;
     this.dialog.refreshTarget(msg);
     const w = this.w;
@@ -1102,6 +1115,8 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       return;
     }
     n[Num.SessionSeconds] = seconds;
+    // A new interval: our next refresh may again answer one challenge and retry one 491.
+    n[Num.SessionFlags] = n[Num.SessionFlags]! & ~(SessionFlag.AuthTried | SessionFlag.GlareTried);
     if (minSe > n[Num.SessionMinSe]!) n[Num.SessionMinSe] = minSe;
     n[Num.SessionMode] = doorRefreshes ? SessionMode.Refresh : SessionMode.Watch;
     startSession(q, this, doorRefreshes ? refreshMs(seconds) : expiryMs(seconds));
@@ -1184,12 +1199,16 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       owner.layer.release(tx);
       return false;
     }
-    n[Num.SessionFlags] = n[Num.SessionFlags]! | SessionFlag.Pending;
+    n[Num.SessionFlags] = n[Num.SessionFlags]! | (update ? SessionFlag.Pending : SessionFlag.Pending | SessionFlag.PendingInvite);
     if (this.logs(LogLevel.Debug)) this.logDebug("call " + this.index + ": session refresh by " + (update ? "UPDATE" : "re-INVITE"));
     return owner.layer.send(tx, w, d.hop.address, d.hop.port);
   }
 
-  /** The answer to our refresh (each 2xx of a re-INVITE is acknowledged, §13.2.2.4). */
+  /**
+   * The answer to our refresh (each 2xx of a re-INVITE is acknowledged, §13.2.2.4). Asked again at once after
+   * 422 (its Min-SE), 405/501 to an UPDATE (by re-INVITE) and 401/407 (credentials, once per interval); after 491
+   * once, a random wait later; anything else is refreshFailed().
+   */
   private refreshResponse(msg: SipMessage): void {
     const status = msg.status;
     if (status < 200) return;
@@ -1198,7 +1217,9 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       if (invite && this.active) this.ackRefresh(msg);
       const n = this.n;
       if ((n[Num.SessionFlags]! & SessionFlag.Pending) === 0) return; // a retransmitted 2xx
-      n[Num.SessionFlags] = n[Num.SessionFlags]! & ~SessionFlag.Pending;
+      n[Num.SessionFlags] = n[Num.SessionFlags]! & ~(SessionFlag.Pending | SessionFlag.PendingInvite);
+      // Credentials it carried worked: a later plain challenge (a fresh nonce per request, 3CX) is an expired nonce.
+      this.credentialsProven();
       if (this.state !== CallState.Up && this.state !== CallState.Connecting) return;
       if (invite && msg.bodyLen > 0) {
         const sdp = this.owner.sdp;
@@ -1209,7 +1230,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       return;
     }
     const n = this.n;
-    n[Num.SessionFlags] = n[Num.SessionFlags]! & ~SessionFlag.Pending;
+    n[Num.SessionFlags] = n[Num.SessionFlags]! & ~(SessionFlag.Pending | SessionFlag.PendingInvite);
     if (this.state === CallState.Up || this.state === CallState.Connecting) {
       if (status === 422) {
         // §7.2 (§6): the peer wants a longer interval: ask again once with its Min-SE.
@@ -1223,6 +1244,18 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
         // The peer listed UPDATE but refuses it: refresh by re-INVITE from now on.
         n[Num.SessionFlags] = n[Num.SessionFlags]! & ~SessionFlag.PeerUpdate;
         if (this.sendRefresh()) return;
+      } else if ((status === 401 || status === 407) && (n[Num.SessionFlags]! & SessionFlag.AuthTried) === 0) {
+        // RFC 3261 §22.2, §22.3: the refresh again with credentials, once (as the BYE, byeResponse); a PBX that
+        // challenges every request (3CX) would otherwise see the session lapse.
+        n[Num.SessionFlags] = n[Num.SessionFlags]! | SessionFlag.AuthTried;
+        if (this.challenge(msg, status === 407) && this.sendRefresh()) return;
+      } else if (status === 491 && (n[Num.SessionFlags]! & SessionFlag.GlareTried) === 0 && n[Num.SessionMode] === SessionMode.Refresh) {
+        // RFC 3261 §14.1 (RFC 3311 §5.1): glare with a request of the peer's: try again after a random wait, 2.1 to
+        // 4 s when the door chose the Call-ID (it placed the call), else 0 to 2 s. Once; sessionDue() sends it.
+        n[Num.SessionFlags] = n[Num.SessionFlags]! | SessionFlag.GlareTried;
+        const r = this.owner.random.u32();
+        startSession(this.owner.timers, this, this.direction === CallDirection.Outbound ? 2100 + (r % 1901) : r % 2001);
+        return;
       }
     }
     this.refreshFailed(status);
@@ -1235,7 +1268,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
    */
   private refreshFailed(status: number): void {
     const n = this.n;
-    n[Num.SessionFlags] = n[Num.SessionFlags]! & ~SessionFlag.Pending;
+    n[Num.SessionFlags] = n[Num.SessionFlags]! & ~(SessionFlag.Pending | SessionFlag.PendingInvite);
     if (this.state !== CallState.Up && this.state !== CallState.Connecting) return;
     if (status === 408 || status === 481) {
       if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": session refresh failed (" + status + "), hanging up");
