@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { UdpReceiver } from "../src/host";
 import { LogLevel } from "../src/host";
 import { NodeUdp } from "../hosts/node/udp";
-import { NodeClock } from "../hosts/node/clock";
+import { MAX_TIMEOUT_MS, NodeClock, timeoutDelay } from "../hosts/node/clock";
 import { NodeHash } from "../hosts/node/hash";
 import { NodeRandom } from "../hosts/node/random";
 import { NodeLog, parseLogLevel } from "../hosts/node/log";
@@ -130,6 +130,19 @@ describe("NodeClock", () => {
     c.close();
     await new Promise((r) => setTimeout(r, 50));
     expect(ticks).toBe(0);
+  });
+
+  it("a wake-up beyond setTimeout's 2^31 - 1 ms waits that long instead of firing at once (a far session timer or call limit would spin the core)", async () => {
+    expect(timeoutDelay(30 * 24 * 3_600_000)).toBe(MAX_TIMEOUT_MS);
+    expect(timeoutDelay(12.2)).toBe(13);
+    expect(timeoutDelay(-5)).toBe(0);
+    const c = new NodeClock();
+    let ticks = 0;
+    c.attach({ tick: () => ticks++ });
+    c.wake(5_000_000_000); // about 58 days
+    await new Promise((r) => setTimeout(r, 100));
+    expect(ticks).toBe(0);
+    c.close();
   });
 
   it("drives a TimerQueue in real time", async () => {

@@ -5,6 +5,25 @@
  */
 import type { ClockHost, Wakeable } from "../../src/host";
 
+/**
+ * The longest delay Node's setTimeout takes: 2^31 - 1 ms (about 24.8 days).
+ * A longer one fires after 1 ms (with a TimeoutOverflowWarning), which for a
+ * far timer (a peer's huge Session-Expires, a long call limit) would wake
+ * the core every millisecond. Capped, the wake-up comes early and the
+ * queue, finding nothing due, asks again.
+ */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/**
+ * A setTimeout delay for a wake-up `delayMs` ahead: whole milliseconds,
+ * rounded up (Node timers have 1 ms resolution and may run a fraction early
+ * against performance.now(): rounding up keeps the queue from seeing an
+ * early, empty tick), at most MAX_TIMEOUT_MS.
+ */
+export function timeoutDelay(delayMs: number): number {
+  return delayMs > 0 ? Math.min(Math.ceil(delayMs), MAX_TIMEOUT_MS) : 0;
+}
+
 export interface NodeClockOptions {
   /** Don't keep the process alive just for a pending wake-up. Default false. */
   unref?: boolean;
@@ -34,11 +53,7 @@ export class NodeClock implements ClockHost {
 
   wake(delayMs: number): void {
     if (this.timer !== null) clearTimeout(this.timer);
-    // Node timers have 1 ms resolution and may run a fraction early against
-    // performance.now(); rounding up keeps the queue from seeing an early,
-    // empty tick (which it would survive, at the cost of another wake).
-    const delay = delayMs > 0 ? Math.ceil(delayMs) : 0;
-    this.timer = setTimeout(this.fire, delay);
+    this.timer = setTimeout(this.fire, timeoutDelay(delayMs));
     if (this.unref) this.timer.unref();
   }
 

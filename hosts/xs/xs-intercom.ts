@@ -24,6 +24,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type AudioHost, LogLevel, type ResolverHost, type UdpReceiver } from "../../src/host";
 import { IntercomEvent, intercomEventName } from "../../src/app/intercom";
+import { timeoutDelay } from "../node/clock";
 import { NodeUdp } from "../node/udp";
 import { NodeResolver } from "../node/resolver";
 import { LoggedPins, TappedUdp, type DoorRuntime, type DoorRuntimeOptions, type SlotMedia } from "../node/runtime";
@@ -494,11 +495,12 @@ export class XsIntercom implements DoorRuntime {
       case "wake": {
         this.clearTimer();
         if (this.stopping && !this.alive) break;
-        // As NodeClock: whole milliseconds, rounded up, so the queue does not see an early tick.
+        // As NodeClock: whole milliseconds, rounded up, so the queue does not see an early tick, and capped where
+        // Node's setTimeout would otherwise fire at once.
         this.timer = setTimeout(() => {
           this.timer = null;
           this.post({ op: "tick", t: performance.now() });
-        }, m.delay > 0 ? Math.ceil(m.delay) : 0);
+        }, timeoutDelay(m.delay));
         break;
       }
       case "log":
