@@ -12,6 +12,7 @@ import type { BudgetOptions, BudgetResult, WindowFigures } from "../test/xs/fixt
 import type { SoakResult } from "../test/xs/fixtures/soak-cycles";
 import { type CodeSize, codeSize } from "./code-size";
 import { formatParserBench, type ParserBenchOptions, type ParserBenchResult, runParserBench } from "./parser";
+import { loadHarness } from "./xs";
 import { runBreakdownInXs, runBudgetInXs, runSoakInXs } from "./xs-budget";
 
 export interface BenchOptions extends ParserBenchOptions {
@@ -57,8 +58,20 @@ export interface Target {
   gap?: string;
 }
 
+/** One 20 ms frame of a call in progress inside XS (test/xs/fixtures/media-call.ts callTick). */
+export interface FrameXs {
+  compute: number;
+  slots: number;
+  bytes: number;
+}
+
 export interface BenchResult extends ParserBenchResult {
   call: { xs: CallXs | null };
+  /**
+   * A call's 20 ms media frame (an RTP packet in, the clock's frame out and
+   * played): plain, and listening for in-band DTMF (voice both ways, no key).
+   */
+  frame?: { xs: { plain: FrameXs; inbandListening: FrameXs } | null };
   keepalive: { xs: RoundXs | null };
   refresh: { xs: RoundXs | null };
   idle: {
@@ -168,6 +181,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       base.idle = { xsHeapBytes: b.idle.bytes, slots: b.idle.slots, chunkBytes: b.idle.chunkBytes, esp32EstimateBytes: b.idle.esp32Bytes };
       base.budgetChecks = b.checks;
       base.idle.breakdown = (await runBreakdownInXs(options.root)).parts;
+      base.frame = { xs: await measureFrames(options.root, options.quick === true ? 100 : 500) };
       const gcs = inb.gcs + door.gcs + b.keepalive.gcs + b.refresh.gcs;
       if (gcs > 0) base.budgetNote = `${gcs} garbage collection(s) ran in the windows: slots and bytes are not exact`;
     } catch (e) {
@@ -195,6 +209,16 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   return { ...base, targets: targets(base) };
 }
 
+/** A call's 20 ms frame inside XS, plain and listening for in-band DTMF (the fixture test/media-xs.test.ts measures). */
+async function measureFrames(root: string, iterations: number): Promise<{ plain: FrameXs; inbandListening: FrameXs }> {
+  const harness = await loadHarness(root);
+  const one = async (args: boolean[]): Promise<FrameXs> => {
+    const m = await harness.measure({ entry: "test/xs/fixtures/media-call.ts", exportName: "callTick", args, iterations, warmup: 20 });
+    return { compute: round2(m.perIteration.compute), slots: round2(m.perIteration.slots), bytes: round2(m.perIteration.chunkBytes) };
+  };
+  return { plain: await one([false]), inbandListening: await one([true, false]) };
+}
+
 function fmt(n: number): string {
   return Math.round(n).toLocaleString("en-US");
 }
@@ -220,6 +244,11 @@ export function formatBench(r: BenchResult): string {
     rows.push(["doorbell call, log at Warn", fmt(c.doorbellQuiet.perRun.compute), String(c.doorbellQuiet.perRun.slots), String(c.doorbellQuiet.perRun.chunkBytes), String(c.doorbellQuiet.datagramsOut)]);
     rows.push(["retained after 1 + 1 calls and a GC", "-", String(c.slotsRetained), String(c.bytesRetained), "-"]);
     rows.push([`retained after ${c.retainedAfterMany.runs} and a GC`, "-", String(c.retainedAfterMany.slots), String(c.retainedAfterMany.chunkBytes), "-"]);
+  }
+  const fr = r.frame?.xs;
+  if (fr) {
+    rows.push(["a call's 20 ms frame (RTP in, the frame sent and played)", fmt(fr.plain.compute), String(fr.plain.slots), String(fr.plain.bytes), "1"]);
+    rows.push(["the same, listening for in-band DTMF (no telephone-event)", fmt(fr.inbandListening.compute), String(fr.inbandListening.slots), String(fr.inbandListening.bytes), "1"]);
   }
   const k = r.keepalive.xs;
   if (k) rows.push(["OPTIONS keepalive round trip", fmt(k.compute), String(k.slots), String(k.bytes), String(k.datagramsOut)]);
