@@ -21,7 +21,7 @@
  */
 import { LogLevel, logEnabled } from "../../host";
 import { DigestSession, DigestVerdict } from "../../sip/auth/digest-session";
-import { ascii, spanEquals, spanEqualsCI, spanToString } from "../../sip/message/bytes";
+import { ascii, spanEquals, spanToString } from "../../sip/message/bytes";
 import { H } from "../../sip/message/header";
 import type { SipMessage } from "../../sip/message/message";
 import { Method } from "../../sip/message/method";
@@ -53,7 +53,7 @@ import { CallDirection, CallState, DtmfWay, DTMF_WAY_HOLD_MS, EndReason, callSta
 import {
   K_CONTENT_TYPE_SDP, sendAck2xx, writeCapabilities, writeContact, writeEmptyRecvInfo, writeRAck, writeReliable, writeRetryAfter, writeWarning305,
 } from "./headers";
-import { K_ACCEPT_DTMF } from "./capabilities";
+import { hasOptionTag, K_ACCEPT_DTMF } from "./capabilities";
 import { DtmfRead } from "./dtmf";
 import type { CallOwner } from "./owner";
 import * as P from "./phrases";
@@ -1971,10 +1971,4 @@ function sessionPhrase(se: number): Uint8Array {
   return se === Decision.BadMinSe ? P.R_BAD_REQUEST_MIN_SE : P.R_BAD_REQUEST_SESSION_EXPIRES;
 }
 
-/** Does a Require/Supported header list this option tag (case-insensitive, §19.2)? */
-export function hasOptionTag(msg: SipMessage, id: H, tag: Uint8Array, values: HeaderValues): boolean {
-  const v = values.begin(msg, id);
-  while (v.next()) if (spanEqualsCI(msg.buf, v.start, v.len, tag)) return true;
-  return false;
-}
 

@@ -22,7 +22,10 @@
 import { ascii, spanEqualsCI } from "../../sip/message/bytes";
 import type { UasPolicy } from "../../sip/message/check";
 import type { MediaType } from "../../sip/message/media-type";
+import type { H } from "../../sip/message/header";
+import type { SipMessage } from "../../sip/message/message";
 import { Method } from "../../sip/message/method";
+import type { HeaderValues } from "../../sip/message/values";
 
 export const ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO, MESSAGE, REFER, NOTIFY, SUBSCRIBE";
 export const SUPPORTED = "100rel";
@@ -95,4 +98,11 @@ export class CallPolicy implements UasPolicy {
         return true;
     }
   }
+}
+
+/** Does a Require/Supported header list this option tag (case-insensitive, §19.2)? */
+export function hasOptionTag(msg: SipMessage, id: H, tag: Uint8Array, values: HeaderValues): boolean {
+  const v = values.begin(msg, id);
+  while (v.next()) if (spanEqualsCI(msg.buf, v.start, v.len, tag)) return true;
+  return false;
 }

@@ -17,6 +17,7 @@ import { parseUint, scanQuoted, scanToken, skipClass, skipLws, trimEnd } from ".
 import type { SipMessage } from "../../sip/message/message";
 import type { HeaderValues } from "../../sip/message/values";
 import type { SipWriter } from "../../sip/message/writer";
+import { hasOptionTag } from "./capabilities";
 
 /** The door's Min-SE (s): the RFC's floor (§4: "MUST NOT be less than 90 seconds"), so the door asks for no more than any peer must accept. */
 export const MIN_SE = 90;
@@ -132,13 +133,7 @@ export function readMinSe(msg: SipMessage): number {
 
 /** Does a Supported or Require header of `msg` list "timer" (§7.1)? */
 export function indicatesTimer(msg: SipMessage, values: HeaderValues): boolean {
-  return listsTag(msg, H.Supported, values) || listsTag(msg, H.Require, values);
-}
-
-function listsTag(msg: SipMessage, id: H, values: HeaderValues): boolean {
-  const v = values.begin(msg, id);
-  while (v.next()) if (spanEqualsCI(msg.buf, v.start, v.len, K_TIMER)) return true;
-  return false;
+  return hasOptionTag(msg, H.Supported, K_TIMER, values) || hasOptionTag(msg, H.Require, K_TIMER, values);
 }
 
 /**
