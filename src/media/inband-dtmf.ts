@@ -191,9 +191,9 @@ export const MIC_GUARD_FRAMES = 50;
 /**
  * The keys of a call's received audio, frame by frame (CallMedia's media
  * clock). Its numbers live in the media's table: the last frame's key
- * (-1: none; read with `| 0`), how many frames in a row it has lasted,
- * whether it was taken, and the frame count when the microphone last heard
- * DTMF.
+ * (-1: none; read with `| 0`), how many frames in a row it has lasted, up
+ * to 2 (the key is taken as it reaches 2, so 2 means taken), and the frame
+ * count when the microphone last heard DTMF.
  */
 export class InbandDtmf {
   constructor(private readonly n: Uint32Array) {
@@ -211,7 +211,6 @@ export class InbandDtmf {
     const n = this.n;
     n[N.InbandKey] = -1 >>> 0;
     n[N.InbandFrames] = 0;
-    n[N.InbandTaken] = 0;
   }
 
   /** The microphone's frame number `frame` held DTMF (classifyDtmf of the captured frame). */
@@ -234,13 +233,11 @@ export class InbandDtmf {
     if (key < 0 || key !== (n[N.InbandKey]! | 0)) {
       n[N.InbandKey] = key >>> 0;
       n[N.InbandFrames] = key < 0 ? 0 : 1;
-      n[N.InbandTaken] = 0;
       return -1;
     }
-    const frames = n[N.InbandFrames]! + 1;
-    n[N.InbandFrames] = frames;
-    if (frames < 2 || n[N.InbandTaken] !== 0) return -1;
-    n[N.InbandTaken] = 1;
+    // The second frame in a row takes the key; later ones of the same press do not (the count stays at 2: taken).
+    if (n[N.InbandFrames] === 2) return -1;
+    n[N.InbandFrames] = 2;
     n[N.InbandKeys]++;
     return key;
   }

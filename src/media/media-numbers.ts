@@ -182,7 +182,6 @@ export const enum MediaNumber {
   /** The last received frame's key, -1 none: read with `| 0`. */
   InbandKey,
   InbandFrames,
-  InbandTaken,
   /** The media frame count when the door's microphone last heard DTMF, if InbandMicHeard. */
   InbandMicAt,
   InbandMicHeard,
