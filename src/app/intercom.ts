@@ -163,7 +163,6 @@ export interface IntercomSettings {
   inbandDtmf?: "auto" | "on" | "off";
 }
 
-
 /**
  * The detail of an event that has none. One constant, not a literal at
  * each emit: in XS a string literal of code compiled at run time (the
@@ -172,6 +171,7 @@ export interface IntercomSettings {
  * code is preloaded and a literal costs nothing either way.
  */
 const NO_DETAIL = "";
+
 /** Until the user agent exists, the layer has nobody to tell. Frozen: on the device it stays in the preloaded, read-only heap. */
 const NOBODY: ServerTransactionUser = Object.freeze({
   onRequest(_tx: ServerTransactionHandle, _msg: SipMessage): void {},
@@ -409,7 +409,7 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
           this.hangupCall = null;
           this.timers.stop(this);
         }
-        this.emit(IntercomEvent.CallDown, call, this.detailed ? endReasonName(call.endReason) + (call.endStatus > 0 ? " (" + call.endStatus + ")" : NO_DETAIL) : NO_DETAIL);
+        this.emit(IntercomEvent.CallDown, call, this.detailed ? endReasonName(call.endReason) + (call.endStatus > 0 ? " (" + call.endStatus + ")" : "") : NO_DETAIL);
         break;
       default:
         break;
