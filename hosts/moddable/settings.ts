@@ -13,6 +13,7 @@
  */
 import config from "mc/config";
 import { LogLevel, type StorageHost } from "../../src/host";
+import { usableAuthUser } from "../../src/ua/account";
 import { parseLogLevel } from "./log";
 
 export type Pull = "up" | "down" | "none";
@@ -251,8 +252,7 @@ export function loadSettings(storage: StorageHost | null): Settings {
   if (server.port < 0) warnings.push("sip_server has an unusable port; using sip_port");
   if (proxy.port < 0) warnings.push("sip_proxy has an unusable port; using 5060");
   if (proxy.host !== "" && server.host === "") warnings.push("sip_proxy without sip_server: no registration, and calls go straight to their URIs");
-  // Digest quotes the username (RFC 3261 §25.1 quoted-string): one with a quote, backslash or space is a typo, not a name.
-  const authUserOk = !/[\s"\\]/.test(authUser);
+  const authUserOk = usableAuthUser(authUser);
   if (!authUserOk) warnings.push("sip_auth_user cannot hold spaces, quotes or backslashes; using sip_user");
   return {
     board: r.text("board", "unknown"),

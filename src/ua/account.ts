@@ -53,6 +53,15 @@ export function portOr(port: number | undefined, fallback: number): number {
   return port !== undefined && port > 0 && port <= 65535 && port === Math.floor(port) ? port : fallback;
 }
 
+/**
+ * A digest username as a setting may give it: the core writes it inside
+ * the quoted username="..." of RFC 3261 §25.1, so a space, a quote or a
+ * backslash is a typo, not a name.
+ */
+export function usableAuthUser(name: string): boolean {
+  return !/[\s"\\]/.test(name);
+}
+
 /** An outbound proxy is configured (§8.1.2: requests go there, with a Route to it). */
 export function hasOutboundProxy(a: AccountConfig): a is AccountConfig & { outboundProxyHost: string } {
   return a.outboundProxyHost !== undefined && a.outboundProxyHost !== "";

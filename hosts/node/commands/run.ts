@@ -24,7 +24,7 @@ import { createInterface } from "node:readline";
 import { LogLevel } from "../../../src/host";
 import { ButtonAction, HuntMode, IntercomEvent, intercomEventName, type IntercomSettings } from "../../../src/app/intercom";
 import { DEFAULT_MAX_CLIENT, DEFAULT_MAX_SERVER, DEFAULT_MESSAGE_BUFFER } from "../../../src/sip/transaction/layer";
-import type { AccountConfig } from "../../../src/ua/account";
+import { type AccountConfig, hasOutboundProxy, usableAuthUser } from "../../../src/ua/account";
 import { parseSourceEntry } from "../../../src/ua/trust/source-list";
 import { parseUntrustedAction, UntrustedAction } from "../../../src/ua/trust/trust-settings";
 import { FileAudio, parseMic, type MicSource } from "../audio/file-audio";
@@ -249,7 +249,7 @@ export function plan(values: RunOptions): RunPlan {
   const expires = int("expires", o.expires, 10, 604800);
   const autoAnswer = int("auto-answer", o["auto-answer"], 0, 600000);
   const authUser = o["auth-user"] !== undefined && o["auth-user"] !== "" ? o["auth-user"] : undefined;
-  if (authUser !== undefined && /[\s"\\]/.test(authUser)) throw new UsageError(`--auth-user cannot hold spaces, quotes or backslashes (got ${authUser})`);
+  if (authUser !== undefined && !usableAuthUser(authUser)) throw new UsageError(`--auth-user cannot hold spaces, quotes or backslashes (got ${authUser})`);
   let account: AccountConfig | undefined;
   if (!builtIn) {
     const { host, port } = parseServer(o.server!);
@@ -452,7 +452,7 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
   if (p.builtIn) io.out(`doorsip: built-in PBX at ${session.pbx!.door.server}, desk phone at extension ${session.pbx!.door.extension}, door at ${doorEndpoint}${engine}; door code ${p.doorCode || "none"}\n`);
   else {
     const a = settings.account;
-    const via = a.outboundProxyHost !== undefined ? ` via proxy ${a.outboundProxyHost}:${a.outboundProxyPort ?? 5060}` : "";
+    const via = hasOutboundProxy(a) ? ` via proxy ${a.outboundProxyHost}:${a.outboundProxyPort ?? 5060}` : "";
     io.out(`doorsip: door station at ${doorEndpoint}, server ${a.registrarHost}:${a.registrarPort ?? 5060}${via}${engine}\n`);
   }
   door.start();
@@ -467,38 +467,30 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
  * name, looked up again should the server stop answering.
  */
 async function resolved(account: AccountConfig, log: NodeLog): Promise<AccountConfig> {
-  let out = account;
   const host = account.registrarHost;
-  const proxy = account.outboundProxyHost;
-  const viaProxy = proxy !== undefined && proxy !== "";
-  if (isIP(host) === 0) {
-    let address: string;
-    try {
-      address = await lookupName(host, "--server");
-    } catch (e) {
-      // With a proxy every request goes there (RFC 3261 §8.1.2) and the name is only the SIP domain, which the proxy
-      // resolves: a provider's domain may have SRV/NAPTR records and no address. Nothing is trusted by it then.
-      if (!viaProxy) throw e;
-      log.log(LogLevel.Warn, `run: ${host} has no address; it stays the SIP domain, requests go to the proxy`);
-      return resolvedProxy({ ...out, domain: account.domain ?? host }, log);
-    }
-    log.log(LogLevel.Info, `run: ${host} is ${address}`);
-    // The name is kept: the core looks it up again when the server stops answering (src/ua/server-name.ts).
-    out = { ...out, registrarHost: address, domain: account.domain ?? host, serverName: host };
+  if (isIP(host) !== 0) return resolvedProxy(account, log);
+  let address: string;
+  try {
+    address = await lookupName(host, "--server");
+  } catch (e) {
+    // With a proxy every request goes there (RFC 3261 §8.1.2) and the name is only the SIP domain, which the proxy
+    // resolves: a provider's domain may have SRV/NAPTR records and no address. Nothing is trusted by it then.
+    if (!hasOutboundProxy(account)) throw e;
+    log.log(LogLevel.Warn, `run: ${host} has no address; it stays the SIP domain, requests go to the proxy`);
+    return resolvedProxy({ ...account, domain: account.domain ?? host }, log);
   }
-  return resolvedProxy(out, log);
+  log.log(LogLevel.Info, `run: ${host} is ${address}`);
+  // The name is kept: the core looks it up again when the server stops answering (src/ua/server-name.ts).
+  return resolvedProxy({ ...account, registrarHost: address, domain: account.domain ?? host, serverName: host }, log);
 }
 
 /** The outbound proxy's name resolved, once: with a proxy the core follows no name (src/ua/server-name.ts). */
 async function resolvedProxy(account: AccountConfig, log: NodeLog): Promise<AccountConfig> {
-  let out = account;
+  if (!hasOutboundProxy(account) || isIP(account.outboundProxyHost) !== 0) return account;
   const proxy = account.outboundProxyHost;
-  if (proxy !== undefined && proxy !== "" && isIP(proxy) === 0) {
-    const address = await lookupName(proxy, "--proxy");
-    log.log(LogLevel.Info, `run: proxy ${proxy} is ${address}`);
-    out = { ...out, outboundProxyHost: address };
-  }
-  return out;
+  const address = await lookupName(proxy, "--proxy");
+  log.log(LogLevel.Info, `run: proxy ${proxy} is ${address}`);
+  return { ...account, outboundProxyHost: address };
 }
 
 /** A name's IPv4 address (the door's socket is IPv4), else any; a clear message when it has none. */
