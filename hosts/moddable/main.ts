@@ -62,8 +62,11 @@ function resolve(): void {
   } : undefined);
 }
 
-/** `then` gets the name's address ("" and IPv4 literals as they are), once it resolves; retried every RETRY_MS until then. */
-/** `orElse`, when given, instead of retrying when the name does not resolve. */
+/**
+ * `then` gets the name's address ("" and IPv4 literals as they are), once it
+ * resolves, retried every RETRY_MS until then; or `orElse`, when given, is
+ * called instead of retrying when the name does not resolve.
+ */
 function lookUp(name: string, then: (address: string) => void, orElse?: () => void): void {
   if (name === "" || IPV4.test(name)) {
     then(name);
