@@ -206,7 +206,7 @@ export class LoopbackPbx {
 
 function normaliseUsers(users: LoopbackPbxOptions["users"]): PbxUser[] {
   if (users === undefined) return DEFAULT_USERS.map((u) => ({ ...u }));
-  if (Array.isArray(users)) return (users as readonly PbxUser[]).map((u) => (u.authId !== undefined ? { user: u.user, password: u.password, authId: u.authId } : { user: u.user, password: u.password }));
+  if (Array.isArray(users)) return (users as readonly PbxUser[]).map((u) => ({ user: u.user, password: u.password, ...(u.authId !== undefined ? { authId: u.authId } : {}) }));
   return Object.entries(users as Readonly<Record<string, string>>).map(([user, password]) => ({ user, password }));
 }
 

@@ -255,7 +255,7 @@ interface PendingTones {
   done: (sent: boolean) => void;
 }
 
-/** Q.23: the keys' row and column frequencies, by EVENT_CODES' order of keys. */
+/** Q.23: the keypad by row and column, and the rows' and columns' frequencies (key i: row i >> 2, column i & 3). */
 const KEYPAD = "123A456B789C*0#D";
 const DTMF_ROWS = [697, 770, 852, 941];
 const DTMF_COLS = [1209, 1336, 1477, 1633];
