@@ -155,7 +155,8 @@ describe.skipIf(peers.skip)("interop: an authentication ID apart from the extens
         door.child.stdin.write("press\n");
         await until(() => /\|<-404 Not Found \(INVITE\)-*\|/.test(door.out()), "the INVITE past the challenge", WAIT_MS);
         expect(door.out()).toMatch(/\|<-407 Proxy Authentication Required \(INVITE\)-*\|/);
-        expect(door.out()).not.toMatch(/403/);
+        // The trace's response lines and the events, not the whole output: a port number may hold "403".
+        expect(door.out()).not.toMatch(/\|<-403 |\(403\)/);
         await quit(door);
         expect(door.err()).toBe("");
         expect(await kam.contacts(a.user)).toEqual([]);
