@@ -203,6 +203,25 @@ describe("a doorbell call transferred by REFER (RFC 3515) stays in the hunt", ()
     expect(r.intercom.hunt.lastUnanswered).toBe(false);
   });
 
+  it("a transfer target answering without G.711 is ended with BYE and NOTIFYed as 488: the phone's call goes on in the hunt", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = answeredDoorbell(r);
+    const [notify100, toTarget] = transfer(r, invite);
+    r.deliver(reply(notify100, 200, "OK", { toTag: null }));
+    const at = r.events.length;
+    const noG711 = OFFER.replace("RTP/AVP 0 8 101", "RTP/AVP 96").replace("a=rtpmap:0 PCMU/8000", "a=rtpmap:96 opus/48000/2");
+    r.deliver(reply(toTarget, 200, "OK", { body: noG711, contact: `<sip:200@${TARGET}:${TARGET_PORT}>` }), TARGET_PORT, TARGET);
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    expect(out[1]!.address).toBe(TARGET);
+    r.deliver(reply(out[1]!, 200, "OK"), TARGET_PORT, TARGET);
+    const notify = r.take().find((m) => m.kind === "NOTIFY")!;
+    expect(notify.text.endsWith("SIP/2.0 488 Not Acceptable Here\r\n")).toBe(true);
+    expect(eventsAfter(r, at)).toEqual(["call down"]);
+    expect(r.intercom.hunt.running).toBe(true);
+    expect(r.intercom.led.pattern).toBe(LedPattern.InCall);
+  });
+
   it("the button (set to hang up) during the transferred call hangs it up and ends the hunt", () => {
     const r = rig({ targets: ["100"], buttonDuringCall: ButtonAction.Hangup });
     const invite = answeredDoorbell(r);

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { HuntMode, ButtonAction } from "../src/app/intercom";
 import { H } from "../src/sip/message/header";
 import { createHash } from "node:crypto";
-import { hdr, OFFER, reply, rig, type Msg, type Rig } from "./support/call-harness";
+import { hdr, OFFER, offer, reply, rig, type Msg, type Rig } from "./support/call-harness";
 
 function press(r: Rig): Msg {
   r.intercom.press();
@@ -378,6 +378,53 @@ describe("hunting", () => {
     r.deliver(reply(third, 200, "OK", { body: OFFER }));
     expect(r.eventNames()).toContain("call up");
     expect(r.eventNames()).not.toContain("hunt over");
+  });
+
+  it("sequential: an answer without G.711 is ACKed and ended with BYE, never up, and the next target is called", () => {
+    const r = rig({ targets: ["100", "101"] });
+    const first = press(r);
+    r.deliver(reply(first, 180, "Ringing"));
+    r.deliver(reply(first, 200, "OK", { body: offer("sendrecv", "96 101").replace("a=rtpmap:0 PCMU/8000", "a=rtpmap:96 opus/48000/2") }));
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    expect(r.eventNames()).not.toContain("call up");
+    expect(r.eventNames()).not.toContain("hunt over");
+    r.deliver(reply(out[1]!, 200, "OK"));
+    const second = r.take().find((m) => m.kind === "INVITE")!;
+    expect(second.msg.uriString()).toBe("sip:101@pbx.test");
+    expect(r.events.filter((e) => e.name === "call down").map((e) => e.detail)).toEqual(["no common codec"]);
+    r.deliver(reply(second, 200, "OK", { body: OFFER }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    expect(r.eventNames().filter((e) => e === "call up")).toEqual(["call up"]);
+    expect(r.eventNames()).not.toContain("hunt over");
+  });
+
+  it("sequential: the last target answering without G.711 ends the hunt, nobody answered", () => {
+    const r = rig({ targets: ["100"] });
+    const first = press(r);
+    r.deliver(reply(first, 200, "OK", { body: offer("sendrecv", "96").replace("a=rtpmap:0 PCMU/8000", "a=rtpmap:96 opus/48000/2") }));
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    r.deliver(reply(out[1]!, 200, "OK"));
+    expect(r.events.at(-1)).toMatchObject({ name: "hunt over", detail: "nobody answered" });
+    expect(r.intercom.ua.activeCalls).toBe(0);
+  });
+
+  it("parallel: an answer without G.711 cancels nobody; the others ring on and the next answer wins", () => {
+    const r = rig({ targets: ["100", "101"], hunt: HuntMode.Parallel });
+    r.intercom.press();
+    const [a, b] = r.take();
+    r.deliver(reply(a!, 180, "Ringing"));
+    r.deliver(reply(b!, 180, "Ringing"));
+    r.deliver(reply(a!, 200, "OK", { toTag: "a-tag", body: offer("sendrecv", "96").replace("a=rtpmap:0 PCMU/8000", "a=rtpmap:96 opus/48000/2") }));
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    r.deliver(reply(out[1]!, 200, "OK"));
+    expect(r.take()).toEqual([]);
+    r.deliver(reply(b!, 200, "OK", { toTag: "b-tag", body: OFFER }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    expect(r.eventNames().filter((e) => e === "call up")).toEqual(["call up"]);
+    expect(r.intercom.ua.activeCalls).toBe(1);
   });
 
   it("sequential: every target failing ends the hunt, nobody answered", () => {

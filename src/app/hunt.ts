@@ -2,7 +2,8 @@
  * Calling several targets on one doorbell press, as commercial door
  * stations do:
  *   - sequential: one after the other, moving on when a target does not
- *     answer (ring timeout), is busy, rejects or cannot be reached;
+ *     answer (ring timeout), is busy, rejects, cannot be reached or answers
+ *     without G.711 audio;
  *   - parallel: all at once; the first to answer gets the call and the
  *     others are cancelled (RFC 3261 §9.1).
  * The hunt is over when a call was answered and has ended, or when every
@@ -141,8 +142,8 @@ export class Hunt {
     if (call.state !== CallState.Ended) return;
     this.live--;
     // A call the hunt cancelled because another answered says nothing about whether the visitor has someone.
-    // A 2xx without G.711 is up for a moment and ended at once (NotAcceptable): nobody to talk to either.
-    if (call.endReason !== EndReason.AnsweredElsewhere) this.lastUnanswered = call.userData !== HUNT_UP || call.endReason === EndReason.NotAcceptable;
+    // A 2xx without G.711 never comes Up (the call ends it with BYE): not answered, and the hunt goes on.
+    if (call.endReason !== EndReason.AnsweredElsewhere) this.lastUnanswered = call.userData !== HUNT_UP;
     if (!this.answered && this.mode === HuntMode.Sequential) this.dialUntilPlaced();
     if (this.live <= 0) this.finish();
   }

@@ -1028,7 +1028,10 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     if (!referActive(this)) return;
     const owner = this.owner;
     if (call.state === CallState.Up) referProgress(this, owner, 200);
-    else if (call.state === CallState.Ended) referProgress(this, owner, call.endStatus > 0 ? call.endStatus : 487);
+    else if (call.state === CallState.Ended) {
+      // A final status the target sent, else 488 for a 2xx without G.711 (ended by our BYE), else 487 (ended here).
+      referProgress(this, owner, call.endStatus > 0 ? call.endStatus : call.endReason === EndReason.NotAcceptable ? 488 : 487);
+    }
     else if (call.state === CallState.Ringing) referProgress(this, owner, 180);
   }
 
@@ -1677,12 +1680,14 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     const sdp = this.owner.sdp;
     const answered = msg.bodyLen > 0 && sdp.read(msg.buf, msg.bodyStart, msg.bodyLen) && this.takeAnswer(sdp);
     this.answeredAt = this.now();
-    this.setState(CallState.Up);
     if (!answered && this.codec === Codec.None) {
+      // Answered, but nobody to talk to: ACKed and ended with BYE, never Up, so that a hunt moves on to its next
+      // target (or keeps the others ringing) and a transfer's NOTIFY reports a failure (488), not a 200.
       if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": the answer has no G.711 audio, hanging up");
       this.bye(EndReason.NotAcceptable);
       return;
     }
+    this.setState(CallState.Up);
     this.startLimit();
     // RFC 4028 §7.2: our INVITE does not offer timers, but a 2xx that sets one anyway is followed: refresher=uac makes
     // the door refresh, uas makes it watch (§10).
