@@ -280,6 +280,25 @@ describe("other requests", () => {
     expect(hdr(out[3]!, H.Allow)).toContain("INVITE");
   });
 
+  it("an unsolicited message-summary NOTIFY (RFC 3842, voicemail news) outside a dialog gets 200 as at a phone; any other event 481; another body type 415", () => {
+    const r = rig();
+    const mwi = "Messages-Waiting: yes\r\nMessage-Account: sip:*97@pbx.test\r\nVoice-Message: 1/0 (0/0)\r\n";
+    r.deliver(request("NOTIFY", { branch: "z9hG4bKmwi1", callId: "mwi-1@pbx", extra: ["Event: message-summary", "Subscription-State: terminated"], contact: "", body: mwi, contentType: "application/simple-message-summary" }));
+    // Compact form, a parameter, another case; no body at all.
+    r.deliver(request("NOTIFY", { branch: "z9hG4bKmwi2", callId: "mwi-2@pbx", extra: ["o: Message-Summary;id=1", "Subscription-State: active"], contact: "" }));
+    // Another event with the same body, and a prefix of the event name: no subscription.
+    r.deliver(request("NOTIFY", { branch: "z9hG4bKmwi3", callId: "mwi-3@pbx", extra: ["Event: message-summaryx", "Subscription-State: active"], contact: "", body: mwi, contentType: "application/simple-message-summary" }));
+    r.deliver(request("NOTIFY", { branch: "z9hG4bKmwi4", callId: "mwi-4@pbx", extra: ["Event: check-sync"], contact: "" }));
+    r.deliver(request("NOTIFY", { branch: "z9hG4bKmwi5", callId: "mwi-5@pbx", extra: ["Event: message-summary"], contact: "", body: "<x/>", contentType: "application/xml" }));
+    const out = r.take();
+    expect(out.map((m) => `${m.kind} ${m.msg.reasonString()}`)).toEqual([
+      "200 OK", "200 OK", "481 Subscription Does Not Exist", "481 Subscription Does Not Exist", "415 Unsupported Media Type",
+    ]);
+    expect(hdr(out[4]!, H.Accept)).toContain("application/simple-message-summary");
+    expect(r.events).toEqual([]);
+    expect(r.intercom.ua.activeCalls).toBe(0);
+  });
+
   it("BYE, INFO and a tagged NOTIFY in an unknown dialog get 481", () => {
     const r = rig();
     r.deliver(request("BYE", { toTag: "nope", contact: "" }));

@@ -4,7 +4,8 @@
  * (or answers 481), and answers those outside any dialog itself: INVITE
  * starts a call (or 486 Busy Here), OPTIONS gets the capabilities (§11.2),
  * MESSAGE is taken (RFC 3428), SUBSCRIBE gets 489 (no event package is
- * served, RFC 6665), NOTIFY 481 (we subscribe to nothing), an out-of-dialog
+ * served, RFC 6665), NOTIFY 481 (we subscribe to nothing; an unsolicited
+ * message-summary, voicemail news PBXs send to every phone, 200), an out-of-dialog
  * REFER 403. Methods not allowed (PUBLISH, REGISTER) and unknown ones are
  * answered 405/501 with Allow by the layer, from the same CallPolicy.
  *
@@ -36,7 +37,7 @@ import { ContactAddress } from "./contact-address";
 import { Scratch } from "./scratch";
 import { Call } from "./call/call";
 import { CallDirection, CallState } from "./call/call-types";
-import { CallPolicy, K_ACCEPT_SDP } from "./call/capabilities";
+import { CallPolicy, isUnsolicitedMwi, K_ACCEPT_SDP } from "./call/capabilities";
 import { CallConfig, type CallOptions } from "./call/config";
 import { DTMF, type DtmfReader } from "./call/dtmf";
 import { sendAck2xx, writeCapabilities } from "./call/headers";
@@ -286,7 +287,8 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
           this.respond(tx, msg, 489, P.R_BAD_EVENT);
           return;
         case Method.NOTIFY:
-          this.respond(tx, msg, 481, P.R_NO_SUBSCRIPTION);
+          if (isUnsolicitedMwi(msg)) this.respond(tx, msg, 200, P.R_OK);
+          else this.respond(tx, msg, 481, P.R_NO_SUBSCRIPTION);
           return;
         case Method.REFER:
           // A transfer outside a call would let anyone make the door dial out.

@@ -7,7 +7,8 @@
  *
  * Methods: INVITE, ACK, CANCEL, BYE (RFC 3261), OPTIONS, PRACK (RFC 3262),
  * UPDATE (RFC 3311), INFO (RFC 6086, DTMF), MESSAGE (RFC 3428), REFER
- * (RFC 3515), NOTIFY (answered 481 outside a subscription) and SUBSCRIBE
+ * (RFC 3515), NOTIFY (answered 481 outside a subscription, except an
+ * unsolicited message-summary: isUnsolicitedMwi) and SUBSCRIBE
  * (answered 489: no event package is served, RFC 6665 §4.2.2.1). PUBLISH
  * and REGISTER are known but not allowed: 405 with Allow. Any other method
  * is 501 with Allow (the transaction layer answers both).
@@ -22,7 +23,7 @@
 import { ascii, spanEqualsCI } from "../../sip/message/bytes";
 import type { UasPolicy } from "../../sip/message/check";
 import type { MediaType } from "../../sip/message/media-type";
-import type { H } from "../../sip/message/header";
+import { H } from "../../sip/message/header";
 import type { SipMessage } from "../../sip/message/message";
 import { Method } from "../../sip/message/method";
 import type { HeaderValues } from "../../sip/message/values";
@@ -32,7 +33,7 @@ export const SUPPORTED = "100rel";
 /** RFC 4028 §7.1, §9: where the door takes part in session timers. */
 export const SUPPORTED_TIMER = "100rel, timer";
 /** Bodies accepted, for 415 answers (the layer writes it). */
-export const ACCEPT_ALL = "application/sdp, application/dtmf-relay, application/dtmf, text/plain, message/sipfrag";
+export const ACCEPT_ALL = "application/sdp, application/dtmf-relay, application/dtmf, text/plain, message/sipfrag, application/simple-message-summary";
 /** Session descriptions, for OPTIONS (§11.2) and dialog-creating requests. */
 export const ACCEPT_SDP = "application/sdp";
 
@@ -52,6 +53,8 @@ const K_TEXT = ascii("text");
 const K_PLAIN = ascii("plain");
 const K_MESSAGE = ascii("message");
 const K_SIPFRAG = ascii("sipfrag");
+const K_SIMPLE_MESSAGE_SUMMARY = ascii("simple-message-summary");
+const K_MESSAGE_SUMMARY = ascii("message-summary");
 
 export class CallPolicy implements UasPolicy {
   /** REFER can be switched off by configuration; it is then still allowed, and answered 603. */
@@ -92,7 +95,8 @@ export class CallPolicy implements UasPolicy {
       case Method.MESSAGE:
         return type.matches(K_TEXT, K_PLAIN);
       case Method.NOTIFY:
-        return type.matches(K_MESSAGE, K_SIPFRAG);
+        // sipfrag: a REFER's progress; simple-message-summary: unsolicited voicemail news (isUnsolicitedMwi).
+        return type.matches(K_MESSAGE, K_SIPFRAG) || type.matches(K_APPLICATION, K_SIMPLE_MESSAGE_SUMMARY);
       default:
         // BYE, CANCEL, OPTIONS, REFER...: a body is ignored, whatever it is.
         return true;
@@ -105,4 +109,24 @@ export function hasOptionTag(msg: SipMessage, id: H, tag: Uint8Array, values: He
   const v = values.begin(msg, id);
   while (v.next()) if (spanEqualsCI(msg.buf, v.start, v.len, tag)) return true;
   return false;
+}
+
+/**
+ * A NOTIFY outside any dialog with `Event: message-summary` (RFC 3842): the
+ * voicemail news Asterisk (`mailboxes=` on an endpoint), FreeSWITCH and the
+ * FRITZ!Box send to the phones of a mailbox without a SUBSCRIBE. No
+ * subscription matches (RFC 6665 §4.1.3 would answer 481), but phones
+ * answer these 200 and PBXs expect that; the door has no lamp for them and
+ * takes them as read. Only the event type counts (before any parameter).
+ */
+export function isUnsolicitedMwi(msg: SipMessage): boolean {
+  const h = msg.header(H.Event);
+  if (h < 0) return false;
+  const buf = msg.buf;
+  const start = msg.valueStart(h);
+  const end = start + msg.valueLen(h);
+  let i = start;
+  // The event-type token ends at its parameters or whitespace (RFC 6665 §8.4: Event = event-type *( SEMI event-param )).
+  while (i < end && buf[i] !== 0x3b && buf[i] !== 0x20 && buf[i] !== 0x09) i++;
+  return spanEqualsCI(buf, start, i - start, K_MESSAGE_SUMMARY);
 }
