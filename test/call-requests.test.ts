@@ -253,10 +253,14 @@ describe("other requests", () => {
     expect(out.kind).toBe("200");
     expect(hdr(out, H.Allow)).toBe("INVITE, ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO, MESSAGE, REFER, NOTIFY, SUBSCRIBE");
     expect(hdr(out, H.Accept)).toBe("application/sdp");
-    expect(hdr(out, H.Supported)).toBe("100rel");
+    // §11.2: every option tag the door supports, session timers (RFC 4028) among them.
+    expect(hdr(out, H.Supported)).toBe("100rel, timer");
     const ok = answeredCall(r);
     r.deliver(inDialog(ok, "OPTIONS", 2, { contact: "" }));
-    expect(r.takeLines()).toEqual(["SIP/2.0 200 OK"]);
+    const inCall = r.take();
+    expect(inCall.map((m) => m.kind)).toEqual(["200"]);
+    expect(hdr(inCall[0]!, H.Supported)).toBe("100rel, timer");
+    expect(hdr(inCall[0]!, H.Allow)).toContain("UPDATE");
   });
 
   it("MESSAGE: 200 and an event with the text", () => {

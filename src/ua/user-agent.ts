@@ -511,11 +511,11 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     return msg.callIdLen > 0 && d.callId.equals(msg.buf, msg.callIdStart, msg.callIdLen) && from.tagLen > 0 && d.remoteTag.equals(msg.buf, from.tagStart, from.tagLen) && d.remoteSeq === msg.cseq;
   }
 
-  /** §11.2: 200 with Allow, Accept, Supported. */
+  /** §11.2: 200 with Allow, Accept, Supported (every option tag the door supports: 100rel and timer). */
   private options(tx: ServerTransactionHandle, msg: SipMessage): void {
     const w = this.begin(msg, 200, P.R_OK);
     if (w === null) return;
-    writeCapabilities(w);
+    writeCapabilities(w, true);
     w.bytes(K_ACCEPT).bytes(K_ACCEPT_SDP).crlf();
     this.config.writeServer(w);
     w.end();

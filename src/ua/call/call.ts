@@ -1474,10 +1474,11 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     tx.respond(w, status);
   }
 
+  /** §11.2 in a dialog: the same Allow and Supported as outside one (user-agent.ts options). */
   private respondOptions(tx: ServerTransactionHandle, req: SipMessage): void {
     const w = this.w.reset();
     if (!writeResponseHead(w, req, 200, P.R_OK, this.localTag.bytes, this.localTag.len, false)) return;
-    writeCapabilities(w);
+    writeCapabilities(w, true);
     this.owner.config.writeServer(w);
     w.end();
     tx.respond(w, 200);

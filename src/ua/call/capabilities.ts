@@ -15,8 +15,9 @@
  *
  * Option tags: 100rel (RFC 3262) and timer (RFC 4028: session-timer.ts).
  * A Require of anything else is 420 with Unsupported (§8.2.2.3). Supported
- * lists timer only in answers to requests that indicated it and in the
- * door's own refresh requests (SUPPORTED_TIMER): the doorbell's INVITE does
+ * lists timer in OPTIONS answers (§11.2: all the door supports), in answers
+ * to requests that indicated it and in the door's own refresh requests
+ * (SUPPORTED_TIMER): the doorbell's INVITE does
  * not ask for timers (a UAS that wants them refreshes itself, RFC 4028 §9),
  * and other answers stay as PBXs have seen them.
  */
