@@ -147,6 +147,12 @@ const CONFIG_ALIASES: { readonly [key: string]: string } = Object.freeze({
 class Reader {
   private readonly storage: StorageHost | null;
   private readonly values: Record<string, unknown>;
+  /**
+   * A value given but not usable, and the default used instead: without a
+   * word in the log, `expires=30` (below 60) or `hunt=paralel` would leave
+   * the user wondering why the door does not do as configured.
+   */
+  readonly warnings: string[] = [];
 
   constructor(storage: StorageHost | null) {
     this.storage = storage;
@@ -172,21 +178,30 @@ class Reader {
     const text = this.raw(key);
     if (text === undefined || text.trim() === "") return fallback;
     const value = Number(text);
-    if (!Number.isInteger(value) || value < min || value > max) return fallback;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      this.warnings.push(`${key}=${text} is not a whole number from ${min} to ${max}; using ${fallback}`);
+      return fallback;
+    }
     return value;
   }
 
   flag(key: SettingKey, fallback: boolean): boolean {
-    switch (this.raw(key)?.toLowerCase()) {
+    const text = this.raw(key);
+    switch (text?.trim().toLowerCase()) {
       case "true": case "1": case "yes": case "on": return true;
       case "false": case "0": case "no": case "off": return false;
-      default: return fallback;
+      case undefined: case "": return fallback;
+      default:
+        this.warnings.push(`${key}=${text} is not true or false; using ${fallback}`);
+        return fallback;
     }
   }
 
   choice<T extends string>(key: SettingKey, options: readonly T[], fallback: T): T {
-    const text = this.raw(key)?.trim().toLowerCase();
+    const given = this.raw(key);
+    const text = given?.trim().toLowerCase();
     for (const option of options) if (option === text) return option;
+    if (text !== undefined && text !== "") this.warnings.push(`${key}=${given} is not one of ${options.join(", ")}; using ${fallback}`);
     return fallback;
   }
 }
@@ -199,6 +214,7 @@ const BUTTONS: readonly ButtonChoice[] = Object.freeze(["ignore", "hangup"]);
 const ACCEPTS: readonly AcceptChoice[] = Object.freeze(["server", "any"]);
 const UNTRUSTED: readonly UntrustedChoice[] = Object.freeze(["reject", "drop"]);
 const INBAND: readonly InbandChoice[] = Object.freeze(["auto", "on", "off"]);
+const LOG_LEVELS: readonly string[] = Object.freeze(["error", "warn", "info", "debug", "0", "1", "2", "3"]);
 const PIN_MAX = 48; // the highest GPIO number across ESP32 variants (ESP32-S3)
 const DOOR_CODE = /^[0-9*#A-Da-d]{1,16}$/;
 const HOUR_MS = 3600000;
@@ -226,12 +242,36 @@ export function parseServer(text: string): { host: string; port: number } {
   return { host: t.substring(0, colon), port: Number.isInteger(port) && port > 0 && port <= 65535 ? port : -1 };
 }
 
-/** call_target: "100", "100,101", "sip:100@pbx, 101": trimmed, empty entries dropped. */
+/** A comma-separated list (allow_from, call_target): entries trimmed, empty ones dropped. */
 export function parseTargets(text: string): string[] {
   const out: string[] = [];
   for (const part of text.split(",")) {
     const t = part.trim();
     if (t !== "") out.push(t);
+  }
+  return out;
+}
+
+/** A user part (RFC 3261 §25.1 user: unreserved, user-unreserved, escaped), the form of an extension. */
+const USER_PART = /^[A-Za-z0-9\-_.!~*'()&=+$;?/%]+$/;
+
+/**
+ * call_target: "100", "100,101", "sip:100@pbx, 101", as the core takes them
+ * (src/ua/user-agent.ts: what does not start with "sip:" or "sips:" is a
+ * user part, called at the domain): "user@host" gets its "sip:" (else the
+ * core would call sip:user@host@domain), the scheme is lower-cased, and an
+ * entry that is neither a SIP URI nor a user part is left out with a warning.
+ */
+export function parseCallTargets(text: string, warnings: string[]): string[] {
+  const out: string[] = [];
+  for (const t of parseTargets(text)) {
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(t);
+    if (/\s/.test(t)) warnings.push(`call_target "${t}" holds a space; left out`);
+    else if (scheme !== null && /^sips?$/i.test(scheme[1]!)) out.push(scheme[1]!.toLowerCase() + t.substring(scheme[1]!.length));
+    else if (scheme !== null && t.indexOf("@") < 0) warnings.push(`call_target "${t}": only sip: and sips: URIs can be called; left out`);
+    else if (t.indexOf("@") >= 0) out.push("sip:" + t);
+    else if (USER_PART.test(t)) out.push(t);
+    else warnings.push(`call_target "${t}" is neither an extension (letters, digits, - _ . ! ~ * ' ( ) & = + $ ; ? /) nor a SIP URI; left out`);
   }
   return out;
 }
@@ -245,7 +285,7 @@ export function loadSettings(storage: StorageHost | null): Settings {
   const authUser = r.text("sip_auth_user", "").trim();
   const callTarget = r.text("call_target", "");
   const code = r.text("door_code", "").trim();
-  const warnings: string[] = [];
+  const warnings = r.warnings;
   if (code === "") warnings.push("no door_code: DTMF does not open the door");
   else if (!DOOR_CODE.test(code)) warnings.push("door_code must be 1 to 16 of 0-9 * # A-D; DTMF does not open the door");
   const allowFrom = parseTargets(r.text("allow_from", ""));
@@ -265,7 +305,7 @@ export function loadSettings(storage: StorageHost | null): Settings {
     sipProxy: server.host !== "" ? proxy.host : "",
     sipProxyPort: proxy.port > 0 ? proxy.port : 5060,
     callTarget,
-    targets: parseTargets(callTarget),
+    targets: parseCallTargets(callTarget, warnings),
     hunt: r.choice("hunt", HUNTS, "sequential"),
     doorCode: DOOR_CODE.test(code) ? code : "",
     inbandDtmf: r.choice("inband_dtmf", INBAND, "auto"),
@@ -282,7 +322,7 @@ export function loadSettings(storage: StorageHost | null): Settings {
     untrusted: r.choice("untrusted", UNTRUSTED, "reject"),
     localPort: r.int("sip_local_port", 5060, 0, 65535),
     ctlPort: r.int("ctl_port", 0, 0, 65535),
-    logLevel: parseLogLevel(r.text("log_level", "info"), LogLevel.Info),
+    logLevel: parseLogLevel(r.choice("log_level", LOG_LEVELS, "info"), LogLevel.Info),
     txClients: r.int("tx_clients", 4, 2, 32),
     txServers: r.int("tx_servers", 6, 2, 32),
     msgBuffer: r.int("msg_buffer", 1300, 800, 4096),

@@ -25,7 +25,9 @@ function parse<O extends OptionsConfig, P extends boolean>(name: string, usage: 
   try {
     parsed = parseArgs<Config<O, P>>({ args, options: { ...options, ...HELP }, allowPositionals });
   } catch (e) {
-    io.err(`doorsip ${name}: ${e instanceof Error ? e.message : String(e)}\n\n${usage}`);
+    const message = usageMessage(e instanceof Error ? e.message : String(e), Object.keys(options));
+    // The usage is long: the message comes again after it, where a terminal leaves the eye.
+    io.err(`doorsip ${name}: ${message}\n\n${usage}\ndoorsip ${name}: ${message}\n`);
     return EXIT_USAGE;
   }
   // The values' type stays unresolved inside this generic function: read help through the type it surely has.
@@ -34,6 +36,40 @@ function parse<O extends OptionsConfig, P extends boolean>(name: string, usage: 
     return EXIT_OK;
   }
   return parsed;
+}
+
+/** parseArgs's message, with the option meant for an unknown one ("--servr": did you mean --server?). */
+function usageMessage(message: string, names: readonly string[]): string {
+  const m = /^Unknown option '(-{1,2})([^'=]+)'/.exec(message);
+  if (m === null) return message;
+  const near = closest(m[2]!, [...names, "help"]);
+  return near !== undefined ? `${m[0]} (did you mean --${near}?)` : m[0];
+}
+
+/** Edit distance (insert, delete, replace one character) between a and b. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/** The candidate nearest to `word` (case aside), if it is near enough to be a typo of it: at most 2 edits, 1 for short words. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const w = word.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = w.length <= 4 ? 2 : 3;
+  for (const c of candidates) {
+    const d = distance(w, c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
 }
 
 /**

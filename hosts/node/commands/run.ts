@@ -38,7 +38,7 @@ import { NodeIntercom, type DoorRuntime, type DoorRuntimeOptions } from "../runt
 import { XsIntercom } from "../../xs/xs-intercom";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo, type Command } from "./command";
 import { runDemo } from "./demo";
-import { commandOptions } from "./options";
+import { closest, commandOptions } from "./options";
 
 /** The Node host's transaction arena: every transaction of the default pools with its largest message. */
 const NODE_ARENA_BYTES = (DEFAULT_MAX_CLIENT + DEFAULT_MAX_SERVER) * DEFAULT_MESSAGE_BUFFER;
@@ -51,6 +51,8 @@ and the SIP traffic is shown as a ladder.
 
 Keys (or lines on stdin): b / Enter / "press"  ring the doorbell
                           c / "call"           the desk phone calls the door (built-in PBX)
+                                               and types the door code
+                          w / "wrong"          the same with a wrong code (built-in PBX)
                           h / "hangup"         hang up
                           q / "quit"           unregister and exit (also Ctrl-C, SIGTERM)
 
@@ -61,13 +63,17 @@ Server options:
   --domain DOMAIN            SIP domain (default: the server's host)
   --proxy sip:host[:port]    outbound proxy: every request goes there first
                              (RFC 3261 8.1.2; a provider's or an SBC's)
-  --target URI|EXT           who the doorbell calls (repeatable)
+  --target URI|EXT           who the doorbell calls: an extension (100) or a SIP URI
+                             (sip:100@pbx; user@host gets the sip:); repeatable or
+                             comma-separated (100,101)
   --hunt sequential|parallel how several targets are called (default sequential)
   --listen ip:port           local address (default 127.0.0.1:0, or 0.0.0.0:5060 with --server)
-  --keepalive SECONDS        OPTIONS keepalive interval, 0 = off (default 30)
+  --keepalive SECONDS        OPTIONS keepalive interval, 0 = off (default 30;
+                             5 with the built-in PBX)
   --expires SECONDS          registration expiry asked for (default 3600)
-  --door-code CODE           DTMF code that opens the door (default: none, DTMF opens
-                             nothing; with the built-in PBX a random one per run)
+  --door-code CODE           DTMF code that opens the door, 1 to 16 of 0-9 * # A-D;
+                             quote it in a shell ('4711#'): default none, DTMF opens
+                             nothing; with the built-in PBX a random one per run
   --allow ADDR               also take calls from ADDR: ip, ip:port or a.b.c.d/n
                              (repeatable; the server itself is always trusted)
   --untrusted reject|drop    what calls from other sources get: 403 (default) or nothing
@@ -75,7 +81,10 @@ Server options:
   --inband-dtmf auto|on|off  keys heard as tones in a call's audio: auto (default) in
                              calls that agreed no telephone-event, on in every call
   --button ignore|hangup     what the button does during a call (default ignore)
-  --config FILE.json         the same settings as JSON (options win)
+  --config FILE.json         the same settings as JSON, named as the options
+                             without "--" ({"server": "sip:pbx", "user": "door",
+                             "target": ["100"]}); an unknown name is an error;
+                             options on the command line win
 Output:
   --verbose                  print whole messages under the ladder
   --pcap FILE                write the traffic as a pcap (Wireshark, sngrep)
@@ -142,11 +151,48 @@ export function parseServer(text: string, option = "server"): { host: string; po
   return { host, port };
 }
 
+/** A user part (RFC 3261 §25.1 user: unreserved, user-unreserved, escaped), the form of an extension. */
+const USER_PART = /^[A-Za-z0-9\-_.!~*'()&=+$;?/%]+$/;
+
+/**
+ * --target values as the core takes them (src/ua/user-agent.ts: a target that
+ * does not start with "sip:" or "sips:" is a user part, called at the
+ * domain): comma-separated lists split, "user@host" given its "sip:" (else
+ * the core would call sip:user@host@domain), the scheme lower-cased; what
+ * is neither a SIP URI nor a user part is a UsageError.
+ */
+export function normalTargets(values: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const value of values) {
+    for (const part of value.split(",")) {
+      const t = part.trim();
+      if (t === "") continue;
+      if (/\s/.test(t)) throw new UsageError(`--target "${t}": no spaces in a target`);
+      const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(t);
+      if (scheme !== null && /^sips?$/i.test(scheme[1]!)) out.push(scheme[1]!.toLowerCase() + t.substring(scheme[1]!.length));
+      else if (scheme !== null && !t.includes("@")) throw new UsageError(`--target "${t}": only sip: and sips: URIs can be called (or an extension, such as 100)`);
+      else if (t.includes("@")) out.push(`sip:${t}`);
+      else if (USER_PART.test(t)) out.push(t);
+      else throw new UsageError(`--target "${t}": an extension holds letters, digits and - _ . ! ~ * ' ( ) & = + $ ; ? / only (RFC 3261 §25.1); or give a SIP URI, sip:user@host`);
+    }
+  }
+  return out;
+}
+
 function parseListen(text: string): { address: string; port: number } {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:]+)(?::(\d+))?$/.exec(text.trim());
   if (m === null) throw new UsageError(`--listen: cannot read "${text}" (expected ip:port)`);
   const address = m[1]!.startsWith("[") ? m[1]!.slice(1, -1) : m[1]!;
   return { address, port: m[2] !== undefined ? int("listen port", m[2], 0, 65535)! : 5060 };
+}
+
+/** The settings a --config file may hold: the options' names without "--" (also camelCase, and "targets"). */
+const CONFIG_STRINGS = ["server", "user", "password", "auth-user", "domain", "proxy", "hunt", "listen", "keepalive", "expires", "door-code", "untrusted", "auto-answer", "inband-dtmf", "button", "mic", "speaker", "rtp-port"] as const;
+const CONFIG_KEYS: readonly string[] = [...CONFIG_STRINGS, "target", "targets", "allow"];
+
+/** "auth-user" → "authUser". */
+function camel(key: string): string {
+  return key.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 }
 
 /** Settings from a JSON file: the same names as the options (also camelCase). */
@@ -162,13 +208,20 @@ function readConfig(path: string): RunOptions {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new UsageError(`--config ${path}: expected a JSON object`);
   const o: RunOptions = {};
   const src = raw as Record<string, unknown>;
+  // A misspelt key would otherwise be ignored without a word: a "pasword" leaves the door without its password.
+  const known = new Set([...CONFIG_KEYS, ...CONFIG_KEYS.map(camel)]);
+  for (const k of Object.keys(src)) {
+    if (known.has(k)) continue;
+    const near = closest(k, [...known]);
+    throw new UsageError(`--config ${path}: unknown setting "${k}"${near !== undefined ? ` (did you mean "${near}"?)` : ""}; the file takes ${CONFIG_KEYS.join(", ")}`);
+  }
   const str = (k: string): string | undefined => {
-    const v = src[k] ?? src[k.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())];
+    const v = src[k] ?? src[camel(k)];
     if (v === undefined) return undefined;
     if (typeof v !== "string" && typeof v !== "number") throw new UsageError(`--config ${path}: "${k}" must be a string or number`);
     return String(v);
   };
-  for (const k of ["server", "user", "password", "auth-user", "domain", "proxy", "hunt", "listen", "keepalive", "expires", "door-code", "untrusted", "auto-answer", "inband-dtmf", "button", "mic", "speaker", "rtp-port"] as const) {
+  for (const k of CONFIG_STRINGS) {
     const v = str(k);
     if (v !== undefined) (o as Record<string, unknown>)[k] = v;
   }
@@ -269,7 +322,7 @@ export function plan(values: RunOptions): RunPlan {
     builtIn,
     settings: {
       account,
-      targets: o.target ?? [],
+      targets: normalTargets(o.target ?? []),
       hunt,
       buttonDuringCall: button,
       doorCode,
@@ -301,7 +354,8 @@ function audioPlan(o: RunOptions): Pick<RunPlan, "mic" | "speaker" | "rtpPort"> 
   try {
     mic = o.mic !== undefined ? parseMic(o.mic) : undefined;
   } catch (e) {
-    throw new UsageError(`--mic: ${e instanceof Error ? e.message : String(e)}`);
+    const message = e instanceof Error ? e.message : String(e);
+    throw new UsageError(message.startsWith("--mic") ? message : `--mic: ${message}`);
   }
   const rtpPort = int("rtp-port", o["rtp-port"], 1024, 65534);
   if (rtpPort !== undefined && rtpPort % 2 !== 0) throw new UsageError(`--rtp-port must be even (RFC 3550 §11: RTCP takes the next, odd, port); got ${rtpPort}`);
@@ -310,6 +364,34 @@ function audioPlan(o: RunOptions): Pick<RunPlan, "mic" | "speaker" | "rtpPort"> 
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Why the run could not start, with what to do about the usual socket errors
+ * (the door's --listen address) and the option behind a file that cannot be
+ * written (--pcap, --speaker).
+ */
+export function startError(e: unknown, p: Pick<RunPlan, "listen" | "builtIn" | "pcap" | "speaker">): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const field = (name: string): string => (e instanceof Error && name in e ? String((e as unknown as Record<string, unknown>)[name]) : "");
+  const code = field("code");
+  const path = field("path");
+  if (path !== "" && field("syscall") !== "bind") {
+    const option = path === p.pcap ? "--pcap " : path === p.speaker ? "--speaker " : "";
+    return `${option}${path}: cannot write it (${code !== "" ? code : message})`;
+  }
+  const at = `${p.listen.address}:${p.listen.port}`;
+  const other = p.builtIn ? "" : ` (--listen defaults to 0.0.0.0:5060 with --server)`;
+  switch (code) {
+    case "EADDRINUSE":
+      return `${message}: another program (a softphone, a PBX, another doorsip) has UDP port ${p.listen.port}; give the door another with --listen, e.g. --listen 0.0.0.0:5062${other}`;
+    case "EADDRNOTAVAIL":
+      return `${message}: ${p.listen.address} is not an address of this computer; --listen takes one of its own (or 0.0.0.0)`;
+    case "EACCES":
+      return `${message}: this user may not bind ${at}; --listen takes a port of 1024 or more, or 0 for any`;
+    default:
+      return message;
+  }
 }
 
 /** Everything a run started, stopped in reverse order. */
@@ -338,7 +420,7 @@ export const runCommand: Command = {
       p = plan(values);
     } catch (e) {
       if (e instanceof UsageError) {
-        io.err(`doorsip run: ${e.message}\n\n${USAGE}`);
+        io.err(`doorsip run: ${e.message}\n\n${USAGE}\ndoorsip run: ${e.message}\n`);
         return EXIT_USAGE;
       }
       throw e;
@@ -347,7 +429,7 @@ export const runCommand: Command = {
     try {
       return await start(p, io, session);
     } catch (e) {
-      io.err(`doorsip run: ${e instanceof Error ? e.message : String(e)}\n`);
+      io.err(`doorsip run: ${startError(e, p)}\n`);
       return EXIT_FAILED;
     } finally {
       await session.stop();
@@ -355,9 +437,51 @@ export const runCommand: Command = {
   },
 };
 
+/** The ladder's columns with a real server (labels from serverLabels), with and without an outbound proxy. */
+const SERVER_COLUMNS: readonly string[] = Object.freeze(["door", "server"]);
+const PROXY_COLUMNS: readonly string[] = Object.freeze(["door", "proxy", "server"]);
+/** Characters between those columns: "481 Call/Transaction Does Not Exist (NOTIFY)" and its arrow fit. */
+const SERVER_COLUMN_WIDTH = 50;
+
+/** The ladder's names for a real server's and proxy's addresses (as resolved). */
+function serverLabels(a: AccountConfig): Map<string, string> {
+  const names = new Map<string, string>([[`${a.registrarHost}:${a.registrarPort ?? 5060}`, "server"]]);
+  if (hasOutboundProxy(a)) names.set(`${a.outboundProxyHost}:${a.outboundProxyPort ?? 5060}`, "proxy");
+  return names;
+}
+
+/**
+ * What a failed registration most likely means, for `doorsip run`'s user:
+ * the status alone ("registration failed (401)") does not say which option to check.
+ */
+export function registrationHint(status: string, a: AccountConfig, password: string | undefined): string | undefined {
+  const server = `${a.serverName ?? a.registrarHost}:${a.registrarPort ?? 5060}`;
+  switch (status) {
+    case "401": case "407":
+      return `the server refused the door's credentials (${status}): check --user ${a.user} and --password` +
+        `${password === undefined || password === "" ? " (none was given)" : ""}` +
+        `${a.authUser === undefined ? ", and --auth-user if the PBX gives an authentication ID apart from the extension (3CX)" : ` and --auth-user ${a.authUser}`}`;
+    case "403":
+      // Some PBXs answer wrong credentials 403 rather than a second 401.
+      return `the server forbids this registration (403): check --user ${a.user}, --password${password === undefined || password === "" ? " (none was given)" : ""}` +
+        ` and --domain (default: the server's host)`;
+    case "404":
+      return `the server does not know ${a.user}@${a.domain ?? a.registrarHost} (404): check --user and --domain`;
+    case "408":
+      return `no answer from ${server}${hasOutboundProxy(a) ? ` through the proxy ${a.outboundProxyHost}:${a.outboundProxyPort ?? 5060}` : ""} (408): ` +
+        "check the address and port in --server, that the PBX is running, and that it takes SIP over UDP from this computer; the door keeps trying";
+    default:
+      return undefined;
+  }
+}
+
 /** The ladder and pcap taps for a run. */
 export function taps(p: RunPlan, io: CliIo, session: Session | { pcap: PcapFileWriter | null }, labels: (ep: string) => string | undefined, redact: string[]): PacketTap {
-  const ladder = ladderTap((t) => io.out(t), { labels, columns: LOOPBACK_COLUMNS, verbose: p.verbose, ascii: p.ascii, redact });
+  // With a real server the built-in PBX's columns (pbx, phone) would stand empty beside it.
+  const columns = p.builtIn ? LOOPBACK_COLUMNS : p.settings.account !== undefined && hasOutboundProxy(p.settings.account) ? PROXY_COLUMNS : SERVER_COLUMNS;
+  // Fewer columns, so room for a real PBX's long reasons ("407 Proxy Authentication Required (INVITE)") uncut.
+  const width = p.builtIn ? undefined : SERVER_COLUMN_WIDTH;
+  const ladder = ladderTap((t) => io.out(t), { labels, columns, verbose: p.verbose, ascii: p.ascii, redact, ...(width !== undefined ? { width } : {}) });
   const t0 = Date.now();
   const pcap = p.pcap !== undefined ? new PcapFileWriter(p.pcap, undefined, redact) : null;
   session.pcap = pcap;
@@ -406,7 +530,10 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
   } else {
     settings = { ...p.settings, account: await resolved(p.settings.account!, log) };
     redact.push(settings.account.password);
+    const names = serverLabels(settings.account);
+    labels = (ep) => names.get(ep);
   }
+  const hinted = new Set<string>();
   const events: Array<{ event: IntercomEvent; detail: string }> = [];
   let onEvent: ((e: IntercomEvent) => void) | null = null;
   let failure: Error | null = null;
@@ -423,6 +550,11 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
       // A dtmf event's detail is a digit of the door code: never printed (README, Security).
       const shown = event === IntercomEvent.Dtmf ? "" : detail;
       io.out(`  · door: ${intercomEventName(event)}${shown !== "" ? ` (${shown})` : ""}\n`);
+      if (event === IntercomEvent.RegistrationFailed && !hinted.has(detail)) {
+        hinted.add(detail);
+        const hint = registrationHint(detail, settings.account, p.password);
+        if (hint !== undefined) io.out(`doorsip: ${hint}\n`);
+      }
       onEvent?.(event);
     },
     // The relay is worth a line; the status LED blinks, which would flood the terminal.
@@ -454,10 +586,11 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
     const a = settings.account;
     const via = hasOutboundProxy(a) ? ` via proxy ${a.outboundProxyHost}:${a.outboundProxyPort ?? 5060}` : "";
     io.out(`doorsip: door station at ${doorEndpoint}, server ${a.registrarHost}:${a.registrarPort ?? 5060}${via}${engine}\n`);
+    if (settings.targets === undefined || settings.targets.length === 0) io.out("doorsip: no --target: the doorbell calls nobody\n");
   }
   door.start();
   if (p.demo) return runDemo({ io, pbx: session.pbx!, door, events, packets, setOnEvent: (f) => (onEvent = f), failure: () => failure });
-  return interactive(io, session, door, (f) => (onFailure = f));
+  return interactive(io, session, door, (f) => (onFailure = f), p.builtIn, p.doorCode);
 }
 
 /**
@@ -504,9 +637,16 @@ async function lookupName(host: string, option: string): Promise<string> {
   }
 }
 
+/** A code of the door code's length that is not it (the `w` key's): its first digit changed. */
+export function wrongCode(code: string): string {
+  if (code === "") return "1#";
+  return (code[0] === "1" ? "2" : "1") + code.substring(1);
+}
+
 /** Keys on a terminal, lines otherwise; ends on quit, end of input, SIGINT or SIGTERM. */
-async function interactive(io: CliIo, session: Session, door: DoorRuntime, onFailure: (f: (e: Error) => void) => void): Promise<number> {
-  io.out("keys: b/Enter = doorbell, c = desk phone calls the door, h = hang up, q = quit\n");
+async function interactive(io: CliIo, session: Session, door: DoorRuntime, onFailure: (f: (e: Error) => void) => void, builtIn: boolean, doorCode: string): Promise<number> {
+  // The desk phone is the built-in PBX's: with a real server there is none to call the door.
+  io.out(`keys: b/Enter = doorbell,${builtIn ? " c = desk phone calls the door, w = the same with a wrong code," : ""} h = hang up, q = quit\n`);
   return new Promise<number>((resolve) => {
     let done = false;
     const cleanups: Array<() => void> = [];
@@ -528,6 +668,11 @@ async function interactive(io: CliIo, session: Session, door: DoorRuntime, onFai
           if (session.pbx?.phone) void session.pbx.phone.call(`sip:door@${session.pbx.domain}`).catch(() => {});
           else io.out("doorsip: no desk phone (a real server is configured)\n");
           return;
+        case "w": case "wrong":
+          // The door's defence, seen: the entry is counted, and three in a row lock the code (README, Security).
+          if (session.pbx?.phone) void session.pbx.phone.call(`sip:door@${session.pbx.domain}`, { code: wrongCode(doorCode) }).catch(() => {});
+          else io.out("doorsip: no desk phone (a real server is configured)\n");
+          return;
         case "h": case "hangup":
           door.hangupAll();
           return;
@@ -535,7 +680,7 @@ async function interactive(io: CliIo, session: Session, door: DoorRuntime, onFai
           finish();
           return;
         default:
-          io.out(`doorsip: unknown command "${cmd}" (press, call, hangup, quit)\n`);
+          io.out(`doorsip: unknown command "${cmd}" (${builtIn ? "press, call, wrong, hangup, quit" : "press, hangup, quit"})\n`);
       }
     };
     const onSignal = (): void => finish();
