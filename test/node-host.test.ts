@@ -96,6 +96,25 @@ describe("NodeUdp", () => {
     const a = await bind(new Inbox());
     await expect(NodeUdp.bind({ receiver: new Inbox(), port: a.localPort })).rejects.toThrow(/EADDRINUSE/);
   });
+
+  it("bound to 0.0.0.0 with routeTo, reports the address that reaches that host (what the core advertises in Via and Contact); without, 0.0.0.0", async () => {
+    const server = await bind(new Inbox());
+    const routed = await NodeUdp.bind({ receiver: new Inbox(), address: "0.0.0.0", routeTo: { address: "127.0.0.1", port: server.localPort } });
+    open.push(routed);
+    expect(routed.localAddress).toBe("127.0.0.1");
+    // The socket itself still takes datagrams on every address.
+    const plain = await NodeUdp.bind({ receiver: new Inbox(), address: "0.0.0.0" });
+    open.push(plain);
+    expect(plain.localAddress).toBe("0.0.0.0");
+    // Another loopback address: the system's route from 127.0.0.1 to 127.0.0.2 is 127.0.0.1 on Linux; nothing is sent to it.
+    const other = await NodeUdp.bind({ receiver: new Inbox(), address: "0.0.0.0", routeTo: { address: "127.0.0.2", port: 5060 } });
+    open.push(other);
+    expect(other.localAddress).toMatch(/^127\./);
+    // A bound address is reported as it is, whatever routeTo says.
+    const fixed = await NodeUdp.bind({ receiver: new Inbox(), address: "127.0.0.1", routeTo: { address: "192.0.2.1", port: 5060 } });
+    open.push(fixed);
+    expect(fixed.localAddress).toBe("127.0.0.1");
+  });
 });
 
 describe("NodeClock", () => {

@@ -16,6 +16,7 @@ import { NodeHash } from "./hash";
 import { NodeRandom } from "./random";
 import { NodeResolver } from "./resolver";
 import { NodeUdp } from "./udp";
+import { hasOutboundProxy } from "../../src/ua/account";
 import type { PacketTap } from "./pbx/tap";
 import { bindMediaSockets, closeMediaSockets, type MediaSocketPair } from "./audio/rtp-sockets";
 
@@ -117,6 +118,13 @@ export interface NodeIntercomOptions extends DoorRuntimeOptions {
   listener?: IntercomListener;
 }
 
+/** Where the door's requests go first (the outbound proxy, else the server): the address a wildcard-bound socket advertises is the one that reaches it. */
+export function firstHop(settings: IntercomSettings): { address: string; port: number } | undefined {
+  const a = settings.account;
+  if (a === undefined || a.registrarHost === "") return undefined;
+  return hasOutboundProxy(a) ? { address: a.outboundProxyHost, port: a.outboundProxyPort ?? 5060 } : { address: a.registrarHost, port: a.registrarPort ?? 5060 };
+}
+
 export class NodeIntercom implements DoorRuntime {
   readonly intercom: Intercom;
   readonly udp: NodeUdp;
@@ -143,7 +151,7 @@ export class NodeIntercom implements DoorRuntime {
     const receiver: UdpReceiver = tapped ?? { receive: (d, l, a, p) => intercom?.receiver.receive(d, l, a, p) };
     const type = (o.address ?? "127.0.0.1").includes(":") ? "udp6" : "udp4";
     const udp = await NodeUdp.bind({
-      receiver, address: o.address ?? "127.0.0.1", port: o.port ?? 0, type,
+      receiver, address: o.address ?? "127.0.0.1", port: o.port ?? 0, type, routeTo: firstHop(o.settings),
       onError: (e) => o.log?.log(LogLevel.Debug, `udp: ${e.message}`),
     });
     if (tapped !== null) tapped.inner = udp;

@@ -16,6 +16,45 @@ export interface NodeUdpOptions {
   type?: "udp4" | "udp6";
   /** Called for asynchronous send or socket errors (default: ignored; UDP is lossy anyway). */
   onError?: (error: Error) => void;
+  /**
+   * Bound to a wildcard address (0.0.0.0, ::), report as localAddress the
+   * address this computer sends from to reach this host (the SIP server or
+   * proxy): the core advertises localAddress in Via and Contact, and a
+   * Contact of 0.0.0.0 reaches nobody until the server's received/rport
+   * (RFC 3581) corrects it.
+   */
+  routeTo?: { address: string; port: number };
+}
+
+/** The local address the system routes from toward address:port (a connected, unused UDP socket; nothing is sent); "" when there is no route. */
+export function sourceAddressToward(address: string, port: number, type: "udp4" | "udp6"): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const probe = createSocket({ type });
+    const done = (found: string): void => {
+      try {
+        probe.close();
+      } catch {
+        // Already closed.
+      }
+      resolve(found);
+    };
+    probe.once("error", () => done(""));
+    try {
+      probe.connect(port, address, () => {
+        try {
+          done(probe.address().address);
+        } catch {
+          done("");
+        }
+      });
+    } catch {
+      done("");
+    }
+  });
+}
+
+function isWildcard(address: string): boolean {
+  return address === "0.0.0.0" || address === "::" || address === "[::]";
 }
 
 export class NodeUdp implements UdpHost {
@@ -52,7 +91,15 @@ export class NodeUdp implements UdpHost {
         const info = socket.address();
         udp.localAddress = info.address;
         udp.localPort = info.port;
-        resolve(udp);
+        const to = options.routeTo;
+        if (to === undefined || !isWildcard(info.address)) {
+          resolve(udp);
+          return;
+        }
+        void sourceAddressToward(to.address, to.port, options.type ?? "udp4").then((found) => {
+          if (found !== "" && !isWildcard(found)) udp.localAddress = found;
+          resolve(udp);
+        });
       });
     });
   }

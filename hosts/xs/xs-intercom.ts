@@ -27,7 +27,7 @@ import { IntercomEvent, intercomEventName } from "../../src/app/intercom";
 import { timeoutDelay } from "../node/clock";
 import { NodeUdp } from "../node/udp";
 import { NodeResolver } from "../node/resolver";
-import { LoggedPins, TappedUdp, type DoorRuntime, type DoorRuntimeOptions, type SlotMedia } from "../node/runtime";
+import { firstHop, LoggedPins, TappedUdp, type DoorRuntime, type DoorRuntimeOptions, type SlotMedia } from "../node/runtime";
 import { FileAudio } from "../node/audio/file-audio";
 import { bindMediaPairs, closeMediaSockets, type MediaSocketPair } from "../node/audio/rtp-sockets";
 import {
@@ -180,7 +180,7 @@ export class XsIntercom implements DoorRuntime {
     if (tapped !== null) tapped.target = toCore;
     const address = o.address ?? "127.0.0.1";
     const udp = await NodeUdp.bind({
-      receiver: tapped ?? toCore, address, port: o.port ?? 0, type: address.includes(":") ? "udp6" : "udp4",
+      receiver: tapped ?? toCore, address, port: o.port ?? 0, type: address.includes(":") ? "udp6" : "udp4", routeTo: firstHop(o.settings),
       onError: (e) => log?.log(LogLevel.Debug, `udp: ${e.message}`),
     });
     if (tapped !== null) tapped.inner = udp;
