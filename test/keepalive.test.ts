@@ -156,6 +156,35 @@ describe("keepalive", () => {
     expect(s.states.map((x) => x.state)).toEqual([RegState.Registering, RegState.Registered]);
   });
 
+  it("the server answers after a missed OPTIONS (a reboot too short to be lost): a Registered binding it forgot is refreshed at once, not an hour later", () => {
+    const s = setup();
+    const ka = keepalive(s);
+    s.reg.start();
+    s.clock.advance(1000);
+    expect(s.reg.state).toBe(RegState.Registered);
+    expect(s.registrar.bindings.size).toBe(1);
+    ka.start();
+    // The PBX reboots at 29 s: silent for 41 s, then up without our binding, its nonces new.
+    s.clock.advanceTo(29_000);
+    s.registrar.down = true;
+    s.registrar.bindings.clear();
+    s.registrar.newNonce();
+    s.clock.advanceTo(70_000);
+    s.registrar.down = false;
+    // OPTIONS of 31 s unanswered (a miss at 63 s), the next at 93 s answered: a REGISTER follows at once (stale nonce: 401, again, 200).
+    s.clock.advanceTo(94_000);
+    expect(ka.misses).toBe(0);
+    expect(ka.lost).toBe(false);
+    const regs = s.registrar.registers.slice(2);
+    expect(regs.map((e) => e.status)).toEqual([401, 200]);
+    expect(s.registrar.bindings.size).toBe(1);
+    // The state never left Registered: the door had a binding as far as it knew, and has one again.
+    expect(s.states.map((x) => x.state)).toEqual([RegState.Registering, RegState.Registered]);
+    // One REGISTER for the silence, then refreshes on the usual schedule only.
+    s.clock.advanceTo(3_000_000);
+    expect(s.registrar.registers.length).toBe(4);
+  });
+
   it("misses in a row only: an answer in between resets the count", () => {
     const s = setup();
     let lost = 0;

@@ -44,11 +44,97 @@ describe("registration: failures", () => {
     s.clock.advanceTo(registeredAt + 3_240_000 + 32_000 + 1); // the refresh times out
     expect(s.reg.state).toBe(RegState.Backoff);
     const t0 = s.layer.sent[s.layer.sent.length - 1]!.time;
-    expect(t0).toBe(registeredAt + 3_240_000);
+    expect(t0).toBe(registeredAt - 20 + 3_240_000); // counted from the REGISTER, sent 20 ms before its 200
     s.clock.advanceTo(t0 + 32_000 + 30_000 + 1);
     const t1 = s.layer.sent[s.layer.sent.length - 1]!.time;
     expect(t1 - t0 - 32_000).toBeGreaterThanOrEqual(15_000);
     expect(t1 - t0 - 32_000).toBeLessThanOrEqual(30_000);
+  });
+
+  it("a short binding (60 s, refreshed after 30 s) whose refresh gets no answer: no longer registered when the binding ends, not at Timer F", () => {
+    const s = setup({ maxExpires: 60 });
+    s.reg.start();
+    s.clock.advance(1000);
+    // REGISTER at 0 -> 401 at 20 ms; again at 20 ms -> 200 (60 s) at 40 ms: the binding ends 60 s after that REGISTER was sent.
+    expect(s.reg.state).toBe(RegState.Registered);
+    expect(s.reg.granted).toBe(60);
+    const sent = s.layer.sent.map((x) => x.time);
+    expect(sent).toEqual([0, 20]);
+    const end = sent[1]! + 60_000;
+    s.registrar.down = true;
+    s.clock.advanceTo(end - 1);
+    // The refresh went 30 s after the REGISTER that got the binding and is still under way (Timer F: 32 s).
+    expect(s.layer.sent.map((x) => x.time)).toEqual([0, 20, 30_020]);
+    expect(s.reg.state).toBe(RegState.Registered);
+    s.clock.advanceTo(end);
+    expect(s.reg.state).toBe(RegState.Registering);
+    expect(s.reg.bound).toBe(false);
+    expect(s.reg.granted).toBe(0);
+    // Then the refresh times out and the registration backs off as before.
+    s.clock.advanceTo(30_020 + 32_000);
+    expect(s.reg.state).toBe(RegState.Backoff);
+    expect(s.states.map((x) => [x.state, x.time])).toEqual([
+      [RegState.Registering, 0], [RegState.Registered, 40], [RegState.Registering, end], [RegState.Backoff, 62_020],
+    ]);
+    // An answer in time keeps it Registered throughout: the server back, the backoff's retry registers again.
+    s.registrar.down = false;
+    s.clock.advance(60_000);
+    expect(s.reg.state).toBe(RegState.Registered);
+    const registered = s.states.length;
+    s.clock.advance(600_000);
+    expect(s.states.length).toBe(registered);
+  });
+
+  it("the server moves while a refresh is under way: still registered (the binding's end kept), until the REGISTER to the new address times out", () => {
+    const s = setup({ maxExpires: 600 });
+    s.reg.start();
+    s.clock.advance(1000);
+    // The binding of the REGISTER of 20 ms ends at 600 020 ms; its refresh goes at 540 020 ms and gets no answer.
+    s.registrar.down = true;
+    s.clock.advanceTo(550_000);
+    expect(s.layer.sent.map((x) => x.time)).toEqual([0, 20, 540_020]);
+    s.reg.moveServer("198.51.100.20");
+    expect(s.layer.sent.map((x) => [x.time, x.address])).toEqual([[0, "192.168.1.1"], [20, "192.168.1.1"], [540_020, "192.168.1.1"], [550_000, "198.51.100.20"]]);
+    s.clock.advanceTo(550_000 + 32_000 - 1);
+    expect(s.reg.state).toBe(RegState.Registered);
+    s.clock.advanceTo(550_000 + 32_000);
+    expect(s.reg.state).toBe(RegState.Backoff);
+    expect(s.states.map((x) => x.state)).toEqual([RegState.Registering, RegState.Registered, RegState.Backoff]);
+  });
+
+  it("a 200 that comes late (a server back on a retransmission): the refresh is counted from the REGISTER, so a 60 s binding is refreshed at once and never lapses", () => {
+    const s = setup({ maxExpires: 60 });
+    // Both REGISTERs are answered 31 s after they went: the binding runs from 31 s (the server may have taken the first copy) to 91 s.
+    s.layer.latencyMs = 31_000;
+    s.reg.start();
+    s.clock.advanceTo(31_000);
+    s.layer.latencyMs = 20;
+    s.clock.advanceTo(62_000);
+    expect(s.reg.state).toBe(RegState.Registered);
+    // Refreshed at once (31 s + 30 s is past), not at 62 s + 30 s, which would leave the door registered past 91 s.
+    expect(s.layer.sent.map((x) => x.time)).toEqual([0, 31_000, 62_000]);
+    s.clock.advanceTo(200_000);
+    expect(s.reg.state).toBe(RegState.Registered);
+    expect(s.states.map((x) => x.state)).toEqual([RegState.Registering, RegState.Registered]);
+  });
+
+  it.each([0, 1, 29])("503 with Retry-After: %i on every attempt: no tight loop, the backoff's doubling delays instead", (seconds) => {
+    const s = setup();
+    for (let i = 0; i < 1000; i++) s.registrar.script.push(status(503, `Retry-After: ${seconds}`));
+    s.reg.start();
+    s.clock.advance(3_600_000);
+    const sends = s.layer.sent.map((x) => x.time);
+    // Each 503 comes 20 ms after its REGISTER; the next waits the backoff delay, in [wait/2, wait).
+    const delays = sends.slice(1).map((t, i) => t - sends[i]! - 20);
+    delays.forEach((d, i) => {
+      const wait = Math.min(1_800_000, 30_000 * 2 ** i);
+      expect(d).toBeGreaterThanOrEqual(wait / 2);
+      expect(d).toBeLessThan(wait);
+    });
+    // 15 + 30 + 60 + ... s at least: at most 8 in the hour (before: one every 20 ms, 180,000).
+    expect(sends.length).toBeLessThanOrEqual(8);
+    expect(s.reg.state).toBe(RegState.Backoff);
+    expect(s.reg.lastStatus).toBe(503);
   });
 
   it("503 with Retry-After: retries exactly then", () => {

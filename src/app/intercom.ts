@@ -519,6 +519,11 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     this.refreshLed();
   }
 
+  /** The server answers after missed OPTIONS (not lost): it may have restarted; the registration refreshes (registration.ts onServerBack). */
+  onServerBack(): void {
+    if (this.registration !== null) this.registration.onServerBack();
+  }
+
   onServerStillLost(): void {
     if (this.serverName !== null) this.serverName.check("server still lost");
   }

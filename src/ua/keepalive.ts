@@ -11,7 +11,8 @@
  * (default 3) in a row the server counts as lost, reported once through
  * onServerLost(), and each further miss through onServerStillLost() (the
  * intercom looks the server's name up again). Pinging goes on, and the
- * first response after that reports onServerAlive(). When the server moves
+ * first response after that reports onServerAlive(); a response after
+ * fewer misses reports onServerBack(). When the server moves
  * (moveServer) the OPTIONS under way is given back to the layer, the misses
  * start again from 0, and the next OPTIONS goes to the new address at
  * once. Registration implements KeepaliveListener, so the usual wiring is
@@ -41,6 +42,12 @@ export interface KeepaliveListener {
   onServerAlive(): void;
   /** Another OPTIONS went unanswered while the server is reported lost (the intercom looks its name up again, src/ua/server-name.ts). */
   onServerStillLost?(): void;
+  /**
+   * An OPTIONS was answered after one or more went unanswered, too few for
+   * the server to count as lost: it was silent for a Timer F at least, and
+   * may have restarted meanwhile (registration.ts onServerBack).
+   */
+  onServerBack?(): void;
 }
 
 export interface KeepaliveOptions {
@@ -246,12 +253,15 @@ export class Keepalive extends TimerNode implements ClientTransactionUser {
       this.tx = null;
       const n = this.n;
       n[K.Answered]!++;
+      const missed = n[K.Misses]! > 0;
       n[K.Misses] = 0;
       this.schedule();
       if (n[K.Lost] === 1) {
         n[K.Lost] = 0;
         this.logInfo("keepalive: server answers again");
         this.listener?.onServerAlive();
+      } else if (missed) {
+        this.listener?.onServerBack?.();
       }
     } catch (e) {
       this.caught(e);

@@ -10,20 +10,30 @@
  * the authenticated retry included (§22.2: "a new request"). Responses to a
  * transaction that is no longer current (after stop(), say) are ignored.
  *
- * Refresh rule: a binding granted G seconds is refreshed after
- * G - min(G/2, max(60, G/10)) seconds: at 90 % of long bindings
+ * Refresh rule: a binding granted G seconds is refreshed
+ * G - min(G/2, max(60, G/10)) seconds after the REGISTER that got it was
+ * sent (a 200 that came late, to a retransmission, brings the refresh
+ * forward): at 90 % of long bindings
  * (3600 s -> 3240 s, as many phones do), at least 60 s early so that a
  * refresh that times out (Timer F, 32 s) or is challenged still lands in
  * time, and never before half the interval (60 s -> 30 s).
  *
  * A refresh keeps the state Registered (the old binding is still valid);
- * Registering is reported only while there is no binding.
+ * Registering is reported only while there is no binding. The binding ends
+ * `granted` seconds after the REGISTER that got it was sent (the registrar
+ * started it later, never earlier); a refresh still under way then (a short
+ * grant: 60 s is refreshed after 30 s, and Timer F is 32 s) leaves no
+ * binding, and the state goes to Registering at that moment: the door never
+ * believes it is registered past the binding's end.
  *
  * Keepalive coupling (see keepalive.ts): the keepalive calls
  * onServerLost() after several unanswered OPTIONS, which moves a Registered
  * binding to Backoff and re-registers after the backoff delay; when the
  * server answers again it calls onServerAlive(), which re-registers at once
- * from Backoff (the server may have lost its bindings while away).
+ * from Backoff (the server may have lost its bindings while away). A server
+ * that missed fewer OPTIONS and answers again calls onServerBack(), which
+ * refreshes a Registered binding at once: it was away long enough to have
+ * restarted and forgotten it, and would not say so before our next refresh.
  */
 import { type HashHost, LogLevel, type LogHost, type RandomHost } from "../host";
 import { DigestSession, DigestVerdict } from "../sip/auth/digest-session";
@@ -134,9 +144,16 @@ const enum R {
   State = 8,
   LastStatus = 9,
   Expires = 10,
+  /** Seconds granted; > 0: a 200 created or refreshed a binding that has not been removed or run out. */
   Granted = 11,
   Cseq = 12,
-  Bound = 13,
+  /**
+   * When the REGISTER in flight was sent (the queue's clock, ms); after a
+   * 200, when its binding ends: that time plus the granted seconds. A
+   * refresh hands the end to the timer (armed for it) before it sends: one
+   * number for both (issue #9, idle heap).
+   */
+  Mark = 13,
   Requests = 14,
   Errors = 15,
   /** Backoff (backoff.ts): base wait, bound, consecutive failures. */
@@ -234,7 +251,7 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
 
   /** A 200 created or refreshed a binding that has not been removed. */
   get bound(): boolean {
-    return this.n[R.Bound] === 1;
+    return this.n[R.Granted]! > 0;
   }
 
   /** REGISTERs sent (tests, diagnostics). */
@@ -278,7 +295,7 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
       const inFlight = this.tx !== null && this.n[R.Purpose] === Purpose.Register;
       this.tx = null;
       // A REGISTER in flight may create a binding: remove it too.
-      if (this.n[R.Bound] === 1 || inFlight) {
+      if (this.n[R.Granted]! > 0 || inFlight) {
         this.setState(RegState.Unregistering);
         this.send(Purpose.Unregister);
       } else {
@@ -318,6 +335,8 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
       const tx = this.tx;
       this.tx = null;
       if (tx !== null) this.layer.release(tx);
+      // A refresh under way holds the binding's end in its timer (send()): back where the next refresh looks for it.
+      if (tx !== null && this.armed && st === RegState.Registered) this.n[R.Mark] = this.due;
       this.n[R.AliveDuringTx] = 0;
       this.timers.stop(this);
       this.n[R.Failures] = 0;
@@ -362,6 +381,31 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
     }
   }
 
+  /**
+   * Keepalive: an OPTIONS was answered after unanswered ones (fewer than
+   * make the server lost). The server was silent for a Timer F (32 s) at
+   * least: it may have restarted and forgotten our binding, which it would
+   * not tell before our next refresh, up to 90 % of the granted interval
+   * later (an hour, or days with a long grant), and no call would reach the
+   * door meanwhile. RFC 5626 §4.5 registers again after a flow failed; so
+   * do we: a Registered binding is refreshed now (it stays Registered: the
+   * binding is still ours as far as we know), a backing-off one retried
+   * now, as onServerAlive(). It costs one REGISTER per such silence.
+   */
+  onServerBack(): void {
+    try {
+      if (this.n[R.Stopping] === 1) return;
+      if (this.state === RegState.Registered && this.tx === null) {
+        this.timers.stop(this);
+        this.register();
+        return;
+      }
+      this.onServerAlive();
+    } catch (e) {
+      this.caught(e);
+    }
+  }
+
   onResponse(tx: ClientTransactionHandle, msg: SipMessage): void {
     try {
       if (tx !== this.tx || msg.status < 200) return; // stale transaction, or provisional (§10.2: wait for the final)
@@ -390,10 +434,15 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
     }
   }
 
-  /** The refresh or retry timer is due (TimerNode). */
+  /** The refresh or retry timer is due, or the end of the binding while a refresh is under way (TimerNode). */
   fire(): void {
     try {
-      if (this.n[R.Stopping] === 1 || this.tx !== null) return;
+      if (this.n[R.Stopping] === 1) return;
+      if (this.tx !== null) {
+        // With a REGISTER under way the timer is armed for one thing only: the end of the binding its refresh is for.
+        if (this.state === RegState.Registered) this.lapsed();
+        return;
+      }
       if (this.state === RegState.Registered || this.state === RegState.Backoff || this.state === RegState.AuthFailed || this.state === RegState.Registering) {
         this.register();
       }
@@ -427,7 +476,7 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
         return;
       }
     }
-    // 3xx-6xx: back off and retry (Retry-After honoured when given, §21.5.4, §20.33).
+    // 3xx-6xx: back off and retry (Retry-After honoured when given and not below the backoff's base: retryLater).
     this.failed(status, retryAfter(msg));
   }
 
@@ -475,13 +524,15 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
     if (granted > MAX_EXPIRES) granted = MAX_EXPIRES;
     if (granted === 0) {
       // The registrar kept no binding for us: not registered. Try again later.
-      this.n[R.Bound] = 0;
       this.n[R.Granted] = 0;
       this.failed(msg.status, -1);
       return;
     }
-    this.n[R.Bound] = 1;
     this.n[R.Granted] = granted;
+    // The old binding's end, armed while its refresh was under way, no longer matters.
+    this.timers.stop(this);
+    const sentAt = this.n[R.Mark]!;
+    this.n[R.Mark] = sentAt + granted * 1000;
     if (this.natChanged(msg)) {
       // RFC 3581 §4 / RFC 5626 §4.2-style: the server sees us at another
       // address; register the corrected Contact at once (the old one is
@@ -490,7 +541,8 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
       return;
     }
     this.setState(RegState.Registered);
-    this.timers.start(this, refreshDelayMs(granted), TimerKind.Refresh);
+    // Counted from when the REGISTER went, as the binding's end is: a 200 that came late (to a retransmission) brings the refresh forward.
+    this.timers.start(this, Math.max(0, sentAt + refreshDelayMs(granted) - this.timers.now()), TimerKind.Refresh);
   }
 
   /**
@@ -536,7 +588,7 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
     const address = layer.advertisedAddress;
     const port = layer.advertisedPort;
     if (address === this.contact.source && port === this.contact.port) return;
-    if (this.n[R.Bound] === 1 && this.contact.len > 0) {
+    if (this.n[R.Granted]! > 0 && this.contact.len > 0) {
       this.oldContact.copy(this.contact);
       this.n[R.RemoveOld] = 1;
     }
@@ -574,7 +626,16 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
     this.n[R.AliveDuringTx] = 0;
     this.n[R.Purpose] = purpose;
     this.n[R.Requests]!++;
-    if (!this.layer.send(tx, this.w, this.address, this.n[R.Port]!) && this.tx === tx) {
+    const now = this.timers.now();
+    // A refresh: the timer (free while a REGISTER is under way) is armed for the end of the binding, should no answer come
+    // in time; already armed when this is the refresh's second try (a challenge, 423) or a retry at once.
+    if (purpose === Purpose.Register && this.state === RegState.Registered && !this.armed) this.timers.start(this, Math.max(0, this.n[R.Mark]! - now), TimerKind.Refresh);
+    if (this.layer.send(tx, this.w, this.address, this.n[R.Port]!)) {
+      // Only once it went: a REGISTER that could not go leaves the binding's end in place for the retry.
+      this.n[R.Mark] = now;
+      return;
+    }
+    if (this.tx === tx) {
       this.tx = null;
       if (purpose === Purpose.Unregister) this.finishStop();
       else if (this.layer.sendRefused) {
@@ -609,9 +670,16 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
     this.retryLater(RegState.AuthFailed, -1);
   }
 
+  /**
+   * Retry after the backoff delay, or after Retry-After (§21.5.4, §20.33)
+   * when the server gives one at least the backoff's base wait (30 s): a
+   * shorter one ("Retry-After: 0" on every 503) would have the door retry
+   * in a tight loop, dozens of REGISTERs a second; it gets the backoff
+   * delay, which grows with each failure, as a silent server's would.
+   */
   private retryLater(state: RegState, retryAfterSeconds: number): void {
     let delay = this.backoffDelay();
-    if (retryAfterSeconds >= 0) delay = Math.min(retryAfterSeconds, MAX_RETRY_AFTER) * 1000;
+    if (retryAfterSeconds >= 0 && retryAfterSeconds * 1000 >= this.n[R.BackoffBase]!) delay = Math.min(retryAfterSeconds, MAX_RETRY_AFTER) * 1000;
     this.setState(state);
     this.timers.start(this, delay, TimerKind.User);
   }
@@ -623,12 +691,18 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
     return backoffDelay(this.random, backoffWait(n[R.BackoffBase]!, n[R.BackoffMax]!, failures));
   }
 
+  /** The binding ended with its refresh still under way: no binding now; the refresh's answer decides what follows. */
+  private lapsed(): void {
+    this.n[R.Granted] = 0;
+    this.logInfo("registration: the binding ended before its refresh was answered");
+    this.setState(RegState.Registering);
+  }
+
   private finishStop(): void {
     this.tx = null;
     this.n[R.Purpose] = Purpose.None;
     this.timers.stop(this);
     this.n[R.Stopping] = 0;
-    this.n[R.Bound] = 0;
     this.n[R.Granted] = 0;
     this.n[R.RemoveOld] = 0;
     this.setState(RegState.Unregistered);
