@@ -212,6 +212,9 @@ describe("a failed registration", () => {
       expect(out).toContain("doorsip: no desk phone (a real server is configured)");
       expect(out).toContain('doorsip: unknown command "x" (press, hangup, quit)');
       expect(out.split("forbids").length - 1).toBe(1);
+      // Quit after the failure: nothing was registered, so no status that reads as the unregister's own answer.
+      expect(out).toMatch(/door: unregistered\n/);
+      expect(out).not.toContain("unregistered (403)");
     } finally {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGKILL");

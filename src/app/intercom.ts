@@ -503,7 +503,8 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     const was = this.regState;
     this.regState = state;
     if (state === RegState.Registered && was !== RegState.Registered) this.emit(IntercomEvent.Registered, null, String(status));
-    else if (state === RegState.Unregistered) this.emit(IntercomEvent.Unregistered, null, String(status));
+    // The status only when a binding was removed (Unregistering): stopped while failing, the last failure's status would read as the unregister's.
+    else if (state === RegState.Unregistered) this.emit(IntercomEvent.Unregistered, null, was === RegState.Unregistering ? String(status) : NO_DETAIL);
     else if (state === RegState.Backoff || state === RegState.AuthFailed) this.emit(IntercomEvent.RegistrationFailed, null, String(status));
     // No answer at all (registration.ts reports 408/503 for a timeout or a send error; a server's own 408/503 also asks, harmlessly).
     if (state === RegState.Backoff && (status === STATUS_TIMEOUT || status === STATUS_TRANSPORT_ERROR) && this.serverName !== null) this.serverName.check("no answer to REGISTER");
