@@ -10,11 +10,13 @@ import { benchCommand } from "./commands/bench";
 import { EXIT_OK, EXIT_USAGE, type CliIo, type Command } from "./commands/command";
 import { fuzzCommand } from "./commands/fuzz";
 import { parseCommand } from "./commands/parse";
+import { pbxCommand } from "./commands/pbx";
 import { runCommand } from "./commands/run";
 
 /** The subcommands, in the order --help lists them. */
 export const COMMANDS: Record<string, Command> = {
   run: runCommand,
+  pbx: pbxCommand,
   parse: parseCommand,
   bench: benchCommand,
   fuzz: fuzzCommand,
