@@ -273,6 +273,35 @@ describe("InbandDtmf: keys from frames", () => {
     }
   });
 
+  it("a frame lost in the middle of a key (silence, or a concealed repeat at half level) does not make it two; two frames of pause do", () => {
+    // "5" for 200 ms (10 frames), frame 4 replaced as the jitter buffer would give it.
+    const frames = 14;
+    const tone = g711(sines(keyParts("5"), 10 * FRAME_SAMPLES));
+    const read = (edit: (pcm: Int16Array) => void): string => {
+      const pcm = new Int16Array(frames * FRAME_SAMPLES);
+      pcm.set(tone);
+      edit(pcm);
+      const reader = new InbandDtmf(mediaNumbers());
+      let out = "";
+      for (let f = 0; f < frames; f++) {
+        const k = reader.frame(classifyDtmf(pcm, f * FRAME_SAMPLES), f);
+        if (k >= 0) out += String.fromCharCode(k);
+      }
+      return out;
+    };
+    expect(read(() => {})).toBe("5");
+    // Lost, played as silence (the buffer ran dry).
+    expect(read((pcm) => pcm.fill(0, 4 * FRAME_SAMPLES, 5 * FRAME_SAMPLES))).toBe("5");
+    // Lost, concealed: the frame before repeated at half the level (concealment.ts), then silence.
+    expect(read((pcm) => {
+      for (let i = 0; i < FRAME_SAMPLES; i++) pcm[4 * FRAME_SAMPLES + i] = pcm[3 * FRAME_SAMPLES + i]! >> 1;
+    })).toBe("5");
+    // Two frames without it: a pause between two presses of the same key.
+    expect(read((pcm) => pcm.fill(0, 4 * FRAME_SAMPLES, 6 * FRAME_SAMPLES))).toBe("55");
+    // The same key typed again after a pause of 50 ms (at least one whole frame and two partial ones), whatever the alignment.
+    for (let shift = 0; shift < FRAME_SAMPLES; shift += 20) expect(keysHeard("1133", 60, 50, shift), `shift ${shift}`).toBe("1133");
+  });
+
   it("a key held for a second is one key; one of 20 ms is none; one of 40 ms starting on a frame is one", () => {
     expect(keysHeard("5", 1000, 100)).toBe("5");
     expect(keysHeard("5", 20, 100)).toBe("");

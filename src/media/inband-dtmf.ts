@@ -192,8 +192,9 @@ export const MIC_GUARD_FRAMES = 50;
  * The keys of a call's received audio, frame by frame (CallMedia's media
  * clock). Its numbers live in the media's table: the last frame's key
  * (-1: none; read with `| 0`), how many frames in a row it has lasted, up
- * to 2 (the key is taken as it reaches 2, so 2 means taken), and the frame
- * count when the microphone last heard DTMF.
+ * to 2 (the key is taken as it reaches 2, so 2 means taken; 3: taken, and
+ * one frame without it since, which a second ends), and the frame count
+ * when the microphone last heard DTMF.
  */
 export class InbandDtmf {
   constructor(private readonly n: Uint32Array) {
@@ -230,16 +231,28 @@ export class InbandDtmf {
       this.reset();
       return -1;
     }
-    if (key < 0 || key !== (n[N.InbandKey]! | 0)) {
-      n[N.InbandKey] = key >>> 0;
-      n[N.InbandFrames] = key < 0 ? 0 : 1;
+    const state = n[N.InbandFrames]!;
+    if (key >= 0 && key === (n[N.InbandKey]! | 0)) {
+      // The same press goes on: taken already (2), or back after one frame without it (3: a dropout, not a pause).
+      if (state !== 1) {
+        n[N.InbandFrames] = 2;
+        return -1;
+      }
+      // The second frame in a row takes the key.
+      n[N.InbandFrames] = 2;
+      n[N.InbandKeys]++;
+      return key;
+    }
+    if (key < 0 && state === 2) {
+      // One frame without the key taken does not end its press: a lost or late packet (silence, or a concealed
+      // frame at half level) in the middle of a key would otherwise count it twice, a wrong digit in the door code.
+      // Two frames do (40 ms: a pause between keys is longer, ITU-T Q.24); until then the key is held (3).
+      n[N.InbandFrames] = 3;
       return -1;
     }
-    // The second frame in a row takes the key; later ones of the same press do not (the count stays at 2: taken).
-    if (n[N.InbandFrames] === 2) return -1;
-    n[N.InbandFrames] = 2;
-    n[N.InbandKeys]++;
-    return key;
+    n[N.InbandKey] = key >>> 0;
+    n[N.InbandFrames] = key < 0 ? 0 : 1;
+    return -1;
   }
 
   /** Keys taken (diagnostics). */
