@@ -14,12 +14,16 @@
  *   Timer M terminates; the transaction never ACKs a 2xx.
  * - §9.1: CANCEL held until a provisional response, then built from the
  *   INVITE (same Request-URI, Call-ID, To, From, CSeq number, top Via
- *   branch, Route) as its own non-INVITE client transaction.
+ *   branch, Route) as its own non-INVITE client transaction; no final
+ *   response 64*T1 after the CANCEL ends the INVITE with a timeout.
  * - §17.1.3 matching by branch and CSeq method; §18.1.2 unmatched dropped;
  *   stray 2xx to INVITE go to onStray2xx; RFC 3581 §4 received/rport learned.
  * - Bounded pool: createClient returns null when full.
  * - release(): a sent non-INVITE given back (no retransmission, slot free,
  *   a late answer dropped); a sent INVITE kept.
+ * - abandon(): an INVITE with no response at all given up (no CANCEL or ACK
+ *   owed): no retransmission, slot free, a late 2xx to onStray2xx, a late
+ *   1xx or final dropped; refused once a response came, and for non-INVITE.
  */
 import { describe, expect, it } from "vitest";
 import { H } from "../src/sip/message/header";
@@ -114,6 +118,41 @@ describe("non-INVITE client transaction", () => {
     t.layer.release(invite.tx);
     expect(invite.tx.state).toBe(ClientState.Calling);
     expect(t.layer.clientCount).toBe(1);
+  });
+
+  it("abandon() of an INVITE that had no response: Timer A stops, the slot is free, no CANCEL; a late 2xx is a stray one, a late 1xx or 486 is dropped", () => {
+    const stray: string[] = [];
+    const t = setup();
+    t.server.onStray2xx = (msg: SipMessage, a: string, p: number) => stray.push(`${msg.status} ${a}:${p}`);
+    const { tx, first } = startInvite(t);
+    t.clock.advance(4000);
+    expect(times(t.udp.take())).toEqual([500, 1500, 3500]);
+    expect(t.layer.abandon(tx)).toBe(true);
+    expect(tx.state).toBe(ClientState.Terminated);
+    expect(t.layer.clientCount).toBe(0);
+    expect(t.layer.abandon(tx)).toBe(false);
+    t.clock.advance(60_000);
+    expect(t.udp.take()).toEqual([]);
+    expect(t.client.events).toEqual([]);
+    t.deliver(answer(first.text, 180, "Ringing", "bob-tag"));
+    t.deliver(answer(first.text, 486, "Busy Here", "bob-tag"));
+    t.deliver(answer(first.text, 200, "OK", "bob-tag"));
+    expect(t.udp.take()).toEqual([]);
+    expect(t.client.events).toEqual([]);
+    expect(stray).toEqual([`200 ${PEER}:5070`]);
+    expect(t.layer.counters.dropped).toBe(2);
+  });
+
+  it("abandon() is refused once the INVITE had a response (a CANCEL or an ACK may be owed), and for a non-INVITE", () => {
+    const t = setup();
+    const invite = startInvite(t);
+    t.deliver(answer(invite.first.text, 100, "Trying"));
+    expect(t.layer.abandon(invite.tx)).toBe(false);
+    expect(invite.tx.state).toBe(ClientState.Proceeding);
+    const options = startOptions(t);
+    expect(t.layer.abandon(options.tx)).toBe(false);
+    expect(options.tx.state).toBe(ClientState.Calling);
+    expect(t.layer.clientCount).toBe(2);
   });
 
   it("matches by branch and CSeq method only (§17.1.3)", () => {
@@ -300,6 +339,30 @@ describe("INVITE client transaction", () => {
     expect(parse(ack!.text).getString(H.CSeq)).toBe("3 ACK");
     expect(tx.cancel()).toBe(false); // completed
     t.clock.advance(40_000);
+    expect(t.layer.clientCount).toBe(0);
+    expect(t.queue.size).toBe(0);
+  });
+
+  it("§9.1: no final response 64*T1 after the CANCEL (the callee rang, then vanished): the INVITE times out and its slot is free", () => {
+    const t = setup();
+    const { tx, first } = startInvite(t);
+    t.deliver(answer(first.text, 180, "Ringing", "bob-tag"));
+    // Proceeding: no Timer A, no Timer B (§17.1.1.2) until the CANCEL.
+    t.clock.advance(100_000);
+    expect(t.udp.take()).toEqual([]);
+    expect(tx.state).toBe(ClientState.Proceeding);
+    expect(tx.cancel()).toBe(true);
+    const at = t.clock.now();
+    expect(t.udp.take().map((s) => parse(s.text).methodString())).toEqual(["CANCEL"]);
+    t.clock.advance(32_000 - 1);
+    expect(t.client.events.filter((e) => e.kind === "failure")).toEqual([]);
+    t.clock.advance(1);
+    // The INVITE's timeout, and the CANCEL's own Timer F (it got no answer either), both 64*T1 after the CANCEL.
+    const failures = t.client.events.filter((e) => e.kind === "failure");
+    expect(failures.map((e) => [e.tx.method, e.kind === "failure" ? e.reason : 0, e.at - at])).toEqual([
+      [Method.INVITE, ClientFailure.Timeout, 32_000], [Method.CANCEL, ClientFailure.Timeout, 32_000],
+    ]);
+    expect(tx.state).toBe(ClientState.Terminated);
     expect(t.layer.clientCount).toBe(0);
     expect(t.queue.size).toBe(0);
   });

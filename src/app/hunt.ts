@@ -2,8 +2,9 @@
  * Calling several targets on one doorbell press, as commercial door
  * stations do:
  *   - sequential: one after the other, moving on when a target does not
- *     answer (ring timeout), is busy, rejects, cannot be reached or answers
- *     without G.711 audio;
+ *     answer (ring timeout), is busy, rejects, cannot be reached (no
+ *     response at all to its INVITE in 8*T1: src/ua/call/call.ts
+ *     NO_RESPONSE_T1, not Timer B's 32 s) or answers without G.711 audio;
  *   - parallel: all at once; the first to answer gets the call and the
  *     others are cancelled (RFC 3261 §9.1).
  * The hunt is over when a call was answered and has ended, or when every

@@ -462,7 +462,7 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     d.writeHeaders(w, Method.BYE, d.nextLocalSeq());
     this.config.writeUserAgent(w);
     w.end();
-    this.info("user agent: a second fork answered; acknowledged and ended");
+    this.info("user agent: a 2xx of no live call (a second fork, or a target given up); acknowledged and ended");
     this.layer.send(tx, w, d.hop.address, d.hop.port);
   }
 

@@ -136,6 +136,13 @@ export class FakeLayer implements TransactionLayerApi {
     if (t.state === ClientState.Idle || t.method !== Method.INVITE) this.finish(t);
   }
 
+  abandon(tx: ClientTransactionHandle): boolean {
+    const t = tx as FakeTx;
+    if (!this.live.has(t) || t.method !== Method.INVITE || t.state !== ClientState.Calling) return false;
+    this.finish(t);
+    return true;
+  }
+
   sendStateless(): boolean {
     return true;
   }

@@ -236,6 +236,17 @@ export interface TransactionLayerApi {
    */
   release(tx: ClientTransactionHandle): void;
   /**
+   * Give up an INVITE that has had no response at all (still Calling,
+   * §17.1.1.2): its user no longer waits for Timer B (the door moves on to
+   * another target). Neither a CANCEL (§9.1: none before a provisional
+   * response) nor an ACK (no final response) is owed yet, so nothing needs
+   * the INVITE any more: it stops retransmitting and frees its slot. A
+   * response that still comes matches nothing (§17.1.3): a 2xx goes to
+   * onStray2xx (ACK, then BYE), anything else is dropped. False, and
+   * nothing done, for any other transaction or state.
+   */
+  abandon(tx: ClientTransactionHandle): boolean;
+  /**
    * Write a top Via with a fresh branch, for a request sent with no client
    * transaction: the ACK for a 2xx, a transaction of its own (§13.2.2.4).
    */

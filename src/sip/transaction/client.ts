@@ -11,6 +11,10 @@
  *   Calling --1xx--> Proceeding --2xx--> Accepted --M--> Terminated
  *      |                  \--3xx-6xx--> Completed (ACK sent) --D--> Terminated
  *      A: resend, A doubles; B: Timeout
+ *   Once its CANCEL is sent, 64*T1 without a final response is a Timeout
+ *   too, in Proceeding as well (§9.1: the INVITE is then considered
+ *   cancelled and its transaction destroyed; else a callee that rang and
+ *   vanished would hold it, and its call, for ever).
  * Non-INVITE (§17.1.2.2):
  *   Trying --1xx--> Proceeding --final--> Completed --K--> Terminated
  *      E: resend, doubling up to T2 (T2 once Proceeding); F: Timeout
@@ -134,9 +138,19 @@ export class ClientTransaction extends TransactionRow<ClientState, ClientOwner> 
     }
     if (this.state === ClientState.Proceeding) {
       this.cancelSent = true;
-      return this.owner.startCancel(this);
+      return this.cancelNow();
     }
     return false;
+  }
+
+  /** Send the CANCEL (§9.1), and give the INVITE 64*T1 from now to get its final response. */
+  private cancelNow(): boolean {
+    const owner = this.owner;
+    const sent = owner.startCancel(this);
+    // §9.1: "If there is no final response for the original request in 64*T1 seconds ..., the client SHOULD then
+    // consider the original transaction cancelled and SHOULD destroy the client transaction".
+    startTimeout(owner.queue, this, owner.timers.b, TimerKind.B);
+    return sent;
   }
 
   /** A response matched to this transaction (§17.1.3). */
@@ -159,7 +173,7 @@ export class ClientTransaction extends TransactionRow<ClientState, ClientOwner> 
           if (this.cancelPending) {
             this.cancelPending = false;
             this.cancelSent = true;
-            owner.startCancel(this);
+            this.cancelNow();
           }
           this.deliver(msg);
         } else if (status < 300) {
@@ -225,7 +239,7 @@ export class ClientTransaction extends TransactionRow<ClientState, ClientOwner> 
     const which = fire(queue, this);
     if (which === PairFired.Timeout) {
       if (this.state === ClientState.Calling || this.state === ClientState.Proceeding) {
-        // B or F: no final response (§17.1.1.2, §17.1.2.2).
+        // B or F: no final response (§17.1.1.2, §17.1.2.2); or none in 64*T1 after our CANCEL (§9.1).
         this.fail(ClientFailure.Timeout);
       } else {
         // D, K, M: the wait for retransmitted responses is over.

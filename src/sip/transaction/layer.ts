@@ -384,6 +384,14 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     if (ct !== null && ct.inUse && (ct.state === ClientState.Idle || ct.method !== Method.INVITE)) ct.terminate();
   }
 
+  abandon(tx: ClientTransactionHandle): boolean {
+    const ct = this.ownClient(tx);
+    // Only before any response (§9.1, §17.1.1.3: no CANCEL or ACK is owed); a CANCEL held for a 1xx goes with it.
+    if (ct === null || !ct.inUse || ct.method !== Method.INVITE || ct.state !== ClientState.Calling) return false;
+    ct.terminate();
+    return true;
+  }
+
   sendStateless(w: SipWriter, address: string, port: number): boolean {
     if (w.overflow) return false;
     return this.transmit(w.buf, w.length, address, port);

@@ -15,6 +15,12 @@
  * runs beside the call time limit (the phase timer once up): whichever is
  * earlier fires, and the other stays armed.
  *
+ * The pair is the UAS's: an outgoing call has no 2xx or reliable 1xx of
+ * its own to resend before it is up. So while its INVITE has had no
+ * response at all, the timeout is the no-response give-up (call.ts
+ * NO_RESPONSE_T1) beside the ring timeout (the phase timer), and any
+ * response stops it: no fifth due time per call slot.
+ *
  * As with timer-pair.ts, each timer fires at its own due time: fire()
  * says which one is due (the timeout first when several are, then the
  * retransmission, then the phase timer, then the session timer), and the caller calls rearm()
@@ -30,7 +36,7 @@ export interface CallTimers extends TimerNode {
   retransmitAt: number;
   /** Its last delay, which doubles (§13.3.1.4, RFC 3262 §3). */
   retransmitInterval: number;
-  /** Absolute due time of the 64*T1 wait for the ACK or PRACK, -1 when stopped. */
+  /** Absolute due time of the 64*T1 wait for the ACK or PRACK (UAC before any response: the no-response give-up), -1 when stopped. */
   timeoutAt: number;
   /** Absolute due time of the phase timer (auto-answer, ring timeout, time limit), -1 when stopped. */
   phaseAt: number;
@@ -63,6 +69,18 @@ export function startTimeout(q: TimerQueue, c: CallTimers, delayMs: number): voi
 export function stopPair(q: TimerQueue, c: CallTimers): void {
   if (c.retransmitAt < 0 && c.timeoutAt < 0) return;
   c.retransmitAt = c.timeoutAt = -1;
+  rearm(q, c);
+}
+
+/** UAC: give the INVITE up after `delayMs` without any response (in the timeout's place: see above). */
+export function startNoResponse(q: TimerQueue, c: CallTimers, delayMs: number): void {
+  startTimeout(q, c, delayMs);
+}
+
+/** UAC: a response came (or the INVITE is over): no give-up. */
+export function stopNoResponse(q: TimerQueue, c: CallTimers): void {
+  if (c.timeoutAt < 0) return;
+  c.timeoutAt = -1;
   rearm(q, c);
 }
 

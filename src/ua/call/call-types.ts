@@ -79,6 +79,12 @@ export const enum EndReason {
   AnsweredElsewhere = 11,
   /** RFC 4028 §10: no session refresh came in time, or ours failed (408, 481, no answer): BYE sent. */
   SessionExpired = 12,
+  /**
+   * Our INVITE had no response at all, not even 100 Trying, for the
+   * no-response time (call.ts NO_RESPONSE_T1): given up before Timer B
+   * (the server or the phone is down); endStatus 408.
+   */
+  Unreachable = 13,
 }
 
 /** For logs. Returns literals: nothing is built. */
@@ -96,6 +102,7 @@ export function endReasonName(r: EndReason): string {
     case EndReason.NotAcceptable: return "no common codec";
     case EndReason.AnsweredElsewhere: return "answered elsewhere";
     case EndReason.SessionExpired: return "session expired";
+    case EndReason.Unreachable: return "no response";
     default: return "none";
   }
 }

@@ -17,7 +17,8 @@
  * credentials, a 3xx followed once (its first Contact), reliable 18x
  * acknowledged with PRACK, every 2xx (retransmissions too) acknowledged
  * with ACK (§13.2.2.4). The ring timeout sends CANCEL; the call time limit
- * sends BYE.
+ * sends BYE. An INVITE that gets no response at all is given up after
+ * 8*T1 (NO_RESPONSE_T1), not Timer B's 64*T1.
  */
 import { LogLevel, logEnabled } from "../../host";
 import { DigestSession, DigestVerdict } from "../../sip/auth/digest-session";
@@ -46,8 +47,8 @@ import {
 } from "../../sip/transaction/api";
 import { writeCallId, writeTag, CALL_ID_LENGTH, TAG_LENGTH } from "../../sip/ids";
 import {
-  CallFired, type CallTimers, fire as dueTimer, rearm, startPhase, startRetransmit, startSession, startTimeout, stopAll, stopPair, stopPhase,
-  stopSession,
+  CallFired, type CallTimers, fire as dueTimer, rearm, startNoResponse, startPhase, startRetransmit, startSession, startTimeout, stopAll,
+  stopNoResponse, stopPair, stopPhase, stopSession,
 } from "./call-timers";
 import { CallDirection, CallState, DtmfWay, DTMF_WAY_HOLD_MS, EndReason, callStateName, dtmfWayName, endReasonName } from "./call-types";
 import {
@@ -120,6 +121,22 @@ const K_BYE = ascii("BYE");
 
 /** Retries of one request on 401/407 before giving up (§22.2: a second rejection means bad credentials). */
 const MAX_AUTH_TRIES = 2;
+/**
+ * How long, in T1, our INVITE may go without any response at all, not even
+ * 100 Trying, before the door gives its target up (EndReason.Unreachable,
+ * 408): 8*T1, 4 s with the default T1 of 500 ms. Timer A starts at T1 and
+ * doubles (RFC 3261 §17.1.1.2), so the INVITE went out at 0, T1, 3*T1 and
+ * 7*T1 (0, 0.5, 1.5, 3.5 s): four transmissions, the last given a whole T1,
+ * the round-trip estimate (§17.1.1.1), to be answered. Whatever receives
+ * an INVITE answers it within 200 ms (§17.2.1: a server transaction sends
+ * 100 Trying unless its TU responds sooner), so a proxy, registrar or
+ * phone that said nothing to four copies is down or switched off; Timer B
+ * (64*T1, 32 s) would keep the visitor listening to ringback for nothing
+ * while a hunt's next target waits. Any response stops this (the call then
+ * rings until its ring timeout, as before; the transaction's Timer B is
+ * unchanged); each new INVITE (after a 401/407, a 3xx) starts it again.
+ */
+const NO_RESPONSE_T1 = 8;
 /** The longest Request-URI we send and REFER target we take. */
 const URI_FIELD_BYTES = 256;
 /**
@@ -1076,6 +1093,8 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
           // RFC 3262 §3: no PRACK within 64*T1: reject the INVITE with a 5xx.
           this.relPending = false;
           this.rejectInvite(500, P.R_NO_PRACK, EndReason.Failed);
+        } else if (this.direction === CallDirection.Outbound && this.state !== CallState.Up) {
+          this.noResponse();
         }
       }
       // The entry back on what remains of the three (see fire()).
@@ -1607,12 +1626,19 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     }
     this.inviteClient = tx;
     this.dialog.localSeq = this.inviteCseq;
-    return layer.send(tx, w, this.inviteAddress, this.invitePort);
+    if (!layer.send(tx, w, this.inviteAddress, this.invitePort)) return false;
+    // The clock of NO_RESPONSE_T1 runs from this INVITE's first transmission, as its Timer A does.
+    startNoResponse(owner.timers, this, NO_RESPONSE_T1 * owner.timerValues.t1);
+    return true;
   }
 
   private inviteResponse(msg: SipMessage): void {
     const status = msg.status;
     const d = this.dialog;
+    // Any response, 100 Trying too, means the target is there: no early give-up (NO_RESPONSE_T1). Only before the
+    // answer: once up, the timeout is the pair's (call-timers.ts), e.g. a re-INVITE's 2xx waiting for its ACK while a
+    // retransmission of our 2xx comes.
+    if (this.state === CallState.Dialing || this.cancelReason !== EndReason.None) stopNoResponse(this.owner.timers, this);
     if (status < 200) {
       if (status === 100) return;
       if (this.state === CallState.Ending) return;
@@ -1857,6 +1883,27 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     this.inviteCseq++;
     this.dialog.restartUac(this.inviteCseq);
     return this.sendInvite();
+  }
+
+  /**
+   * NO_RESPONSE_T1 passed without any response to our INVITE: give the
+   * target up now rather than at Timer B. The transaction is abandoned (it
+   * stops retransmitting; a late 2xx then reaches the user agent as a stray
+   * one, which it ACKs and ends with BYE, §13.2.2.4; anything else is
+   * dropped), and the call ends: a hunt moves on, a REFER's NOTIFY says 408.
+   */
+  private noResponse(): void {
+    const tx = this.inviteClient;
+    // abandon() is false once the INVITE had a response (its transaction is no longer Calling): nothing to give up.
+    if (tx === null || !this.owner.layer.abandon(tx)) return;
+    this.inviteClient = null;
+    // Cancelled meanwhile (ring timeout, hang-up), the CANCEL held for a 1xx that never came: ended as Timer B would end it.
+    if (this.cancelReason !== EndReason.None) {
+      this.end(this.cancelReason, 0);
+      return;
+    }
+    if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": no response to the INVITE, giving up");
+    this.end(EndReason.Unreachable, 408);
   }
 
   /** §9.1: CANCEL the INVITE (held by the layer until a provisional response came). */
