@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ResolverHost } from "../src/host";
-import { RESOLVE_INTERVAL_MS, ServerName } from "../src/ua/server-name";
+import { FAILOVER_GUARD_MS, RESOLVE_INTERVAL_MS, ServerName } from "../src/ua/server-name";
 import { packNumbers, replacePacked } from "../src/util/packed-numbers";
 import { MemoryLog } from "./support/registrar-setup";
 import { VirtualClock } from "./support/virtual-clock";
@@ -210,5 +210,82 @@ describe("replacePacked", () => {
     expect(Array.from(kb.subarray(kb.length - 3))).toEqual([0, 0, 9]);
     // The original is untouched.
     expect(text(n, 0)).toBe("OPTIONS sip:192.0.2.1:5060 SIP/2.0\r\n");
+  });
+});
+
+/** A finder whose answers the test gives (the servers of SRV records, RFC 3263 §4.2). */
+class HandFinder {
+  readonly asked: Array<(servers: ReadonlyArray<{ address: string; port: number }>) => void> = [];
+  find(_name: string, done: (servers: ReadonlyArray<{ address: string; port: number }>) => void): void {
+    this.asked.push(done);
+  }
+}
+
+describe("ServerName with SRV targets: the next one on failure (RFC 3263 §4.3), then a lookup", () => {
+  function srvRig() {
+    const clock = new VirtualClock(1000);
+    const finder = new HandFinder();
+    const log = new MemoryLog();
+    const moves: Array<[string, string, number]> = [];
+    const servers = [{ address: "192.0.2.1", port: 5070 }, { address: "192.0.2.2", port: 5080 }, { address: "192.0.2.3", port: 5090 }];
+    const sn = new ServerName("example.com", "192.0.2.1", finder, clock, { onServerMoved: (from, to, port) => void moves.push([from, to, port]) }, log, 5070, servers);
+    sn.start();
+    return { clock, finder, log, moves, sn };
+  }
+
+  it("moves through the targets in order, with their ports, without a lookup; a target is given FAILOVER_GUARD_MS first", () => {
+    const { clock, finder, moves, sn, log } = srvRig();
+    expect(sn.serverIndex).toBe(0);
+    sn.check("server lost");
+    expect(moves).toEqual([["192.0.2.1", "192.0.2.2", 5080]]);
+    expect({ address: sn.address, port: sn.port, failovers: sn.failovers, lookups: sn.lookups }).toEqual({ address: "192.0.2.2", port: 5080, failovers: 1, lookups: 0 });
+    expect(log.lines.some((l) => l.includes("192.0.2.1:5070 of example.com is not answering (server lost); trying the next server, 192.0.2.2:5080 (RFC 3263 §4.3)"))).toBe(true);
+    // The same outage reported another way at once (REGISTER timed out): not a second move.
+    sn.check("no answer to REGISTER");
+    expect(moves.length).toBe(1);
+    clock.advance(FAILOVER_GUARD_MS);
+    sn.check("no answer to REGISTER");
+    expect(moves[1]).toEqual(["192.0.2.2", "192.0.2.3", 5090]);
+    expect(finder.asked.length).toBe(0);
+  });
+
+  it("after the last target the name is looked up again; its first server is moved to, unless it is the one in use", () => {
+    const { clock, finder, moves, sn } = srvRig();
+    sn.check("server lost");
+    clock.advance(FAILOVER_GUARD_MS);
+    sn.check("server lost");
+    clock.advance(FAILOVER_GUARD_MS);
+    sn.check("server still lost");
+    expect(finder.asked.length).toBe(1);
+    expect(sn.lookups).toBe(1);
+    finder.asked.shift()!([{ address: "198.51.100.9", port: 5060 }, { address: "192.0.2.3", port: 5090 }]);
+    expect(moves[2]).toEqual(["192.0.2.3", "198.51.100.9", 5060]);
+    expect({ index: sn.serverIndex, moves: sn.moves }).toEqual({ index: 0, moves: 1 });
+    // That one fails too: on to the answer's second, the one that failed before (the list is the DNS's word now).
+    clock.advance(FAILOVER_GUARD_MS);
+    sn.check("server lost");
+    expect(moves[3]).toEqual(["198.51.100.9", "192.0.2.3", 5090]);
+    // After the last, a lookup again, RESOLVE_INTERVAL_MS after the previous one.
+    clock.advance(FAILOVER_GUARD_MS);
+    sn.check("server lost");
+    expect(finder.asked.length).toBe(0);
+    clock.advance(RESOLVE_INTERVAL_MS);
+    sn.check("server lost");
+    expect(finder.asked.length).toBe(1);
+    // The answer's first is where the station is: it stays.
+    finder.asked.shift()!([{ address: "192.0.2.3", port: 5090 }]);
+    expect(moves.length).toBe(4);
+    expect(sn.address).toBe("192.0.2.3");
+  });
+
+  it("with an A resolver the port stays: the move names the configured one", () => {
+    const clock = new VirtualClock(1000);
+    const resolver = new HandResolver();
+    const moves: Array<[string, string, number]> = [];
+    const sn = new ServerName("pbx.example", "192.0.2.1", resolver, clock, { onServerMoved: (from, to, port) => void moves.push([from, to, port]) }, undefined, 5070);
+    sn.start();
+    sn.check("server lost");
+    resolver.answer("192.0.2.9");
+    expect(moves).toEqual([["192.0.2.1", "192.0.2.9", 5070]]);
   });
 });

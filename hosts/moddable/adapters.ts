@@ -6,6 +6,7 @@
  */
 import Net from "net";
 import { type HashHost, type LogHost, type RandomHost, type ResolverHost, type StorageHost } from "../../src/host";
+import type { DnsServerAddress } from "../../src/dns/dns-client";
 import { TimerClock } from "./clock";
 import { DigestHash } from "./hash";
 import type { BoardPins } from "./pins";
@@ -19,6 +20,10 @@ export interface ModdableHost {
   serverAddress: string;
   /** The outbound proxy's IPv4 address (sip_proxy resolved); "" without one. */
   proxyAddress: string;
+  /** What the location at boot found beyond the addresses (main.ts, locate.ts): SRV ports and targets (RFC 3263). */
+  located: Located;
+  /** lwIP's DNS servers (IPv4) for the core's own DNS client; empty: the core looks names up through `resolver` (A only). */
+  dnsServers: DnsServerAddress[];
   udp: ModdableUdp;
   clock: TimerClock;
   hash: HashHost;
@@ -28,6 +33,14 @@ export interface ModdableHost {
   storage: StorageHost;
   /** DNS, for the core to look the server's name up again when it stops answering (src/ua/server-name.ts). */
   resolver: ResolverHost;
+}
+
+/** The ports and SRV targets the boot-time location found (absent: the configured ports). */
+export interface Located {
+  serverPort?: number;
+  proxyPort?: number;
+  /** Every server of sip_server's SRV records, in the order to try (RFC 3263 §4.3). */
+  serverTargets?: Array<{ address: string; port: number }>;
 }
 
 /** ResolverHost through lwIP's DNS (Net.resolve; it throws when it cannot allocate its request, which the core catches). */
@@ -44,11 +57,14 @@ class NetResolver implements ResolverHost {
  */
 export function createHost(
   settings: Settings, serverAddress: string, proxyAddress: string, localAddress: string, log: LogHost, storage: StorageHost, pins: BoardPins,
+  located: Located = {}, dns: DnsServerAddress[] = [],
 ): ModdableHost {
   return {
     settings,
     serverAddress,
     proxyAddress,
+    located,
+    dnsServers: dns,
     udp: new ModdableUdp({ port: settings.localPort, localAddress: localAddress || "0.0.0.0", log }),
     clock: new TimerClock(),
     hash: new DigestHash(),

@@ -23,7 +23,7 @@ import { TimerEntry, type TimerTarget } from "../../src/sip/timer/timer-queue";
 import { TimerKind } from "../../src/sip/timer/timer-kind";
 import type { AccountConfig } from "../../src/ua/account";
 import { UntrustedAction } from "../../src/ua/trust/trust-settings";
-import type { ModdableHost } from "./adapters";
+import type { Located, ModdableHost } from "./adapters";
 import { createAudio } from "./audio/board";
 import type { DoorAudio } from "./audio/board";
 import { attachMediaSockets } from "./audio_sockets";
@@ -36,20 +36,24 @@ const FIRST_LINE_MAX = 100;
  * The settings of the core, from the device's settings (settings.ts) and the
  * resolved addresses of the server and of the outbound proxy ("" = none).
  */
-export function intercomSettings(s: Settings, serverAddress: string, proxyAddress = ""): IntercomSettings {
+export function intercomSettings(s: Settings, serverAddress: string, proxyAddress = "", located: Located = {}): IntercomSettings {
   const hasServer = serverAddress !== "";
+  const named = hasServer && s.sipServer !== serverAddress;
   const account: AccountConfig = {
     registrarHost: serverAddress,
-    // A name (main.ts resolved it): looked up again should the server stop answering (not with a proxy: src/ua/server-name.ts).
-    serverName: hasServer && s.sipServer !== serverAddress ? s.sipServer : undefined,
-    registrarPort: s.sipPort,
+    // A name (main.ts located it): looked up again should the server stop answering (not with a proxy: src/ua/server-name.ts).
+    serverName: named ? s.sipServer : undefined,
+    // Its SRV target's port (RFC 3263 §4.2), else the configured one; the other targets are where it goes on failure (§4.3).
+    registrarPort: located.serverPort ?? s.sipPort,
+    serverNamePort: named && s.sipServerPortGiven ? s.sipPort : undefined,
+    serverTargets: named ? located.serverTargets : undefined,
     domain: s.sipDomain,
     user: s.sipUser,
     password: s.sipPassword,
     authUser: s.sipAuthUser !== "" ? s.sipAuthUser : undefined,
     // RFC 3261 §8.1.2: every request goes to the proxy, with a Route naming it (loose routing).
     outboundProxyHost: hasServer && proxyAddress !== "" ? proxyAddress : undefined,
-    outboundProxyPort: s.sipProxyPort,
+    outboundProxyPort: located.proxyPort ?? s.sipProxyPort,
     expires: s.expires,
   };
   return {
@@ -187,7 +191,7 @@ export class App {
     this.host = host;
     const tap = debug ? new DatagramTap(host.udp, host.log) : null;
     this.tap = tap;
-    const settings = intercomSettings(host.settings, host.serverAddress, host.proxyAddress);
+    const settings = intercomSettings(host.settings, host.serverAddress, host.proxyAddress, host.located);
     this.audio = createAudio(host.log);
     this.intercom = new Intercom({
       clock: host.clock,
@@ -198,6 +202,8 @@ export class App {
       udp: tap ?? host.udp,
       audio: this.audio,
       resolver: host.resolver,
+      // The core's own DNS client (RFC 3263 SRV, then A) over the SIP socket, when lwIP names a DNS server it can ask.
+      dnsServers: host.dnsServers.length > 0 ? host.dnsServers : undefined,
     }, settings);
     // RTP/RTCP per call slot on the configured ports (rtp_port, CallOptions.rtpPort): slot i on rtpPort + 2 i.
     attachMediaSockets(this.intercom, this.intercom.ua.calls[0]?.media.rtpPort ?? host.settings.rtpPort, host.udp.localAddress, host.log);
@@ -213,8 +219,8 @@ export class App {
     this.host.pins.setRelay(false);
     new SelfTest(this.host, this.intercom).run();
     log.log(LogLevel.Info, `sip: listening on ${this.host.udp.localAddress}:${this.host.udp.localPort}, ` +
-      (this.host.serverAddress !== "" ? `server ${this.host.serverAddress}:${s.sipPort}` : "no server (no registration; calls by SIP URI)") +
-      (this.host.serverAddress !== "" && this.host.proxyAddress !== "" ? ` via proxy ${this.host.proxyAddress}:${s.sipProxyPort}` : ""));
+      (this.host.serverAddress !== "" ? `server ${this.host.serverAddress}:${this.host.located.serverPort ?? s.sipPort}` : "no server (no registration; calls by SIP URI)") +
+      (this.host.serverAddress !== "" && this.host.proxyAddress !== "" ? ` via proxy ${this.host.proxyAddress}:${this.host.located.proxyPort ?? s.sipProxyPort}` : ""));
     if (this.host.serverAddress === "" && s.targets.length > 0) {
       for (const t of s.targets) {
         if (!t.startsWith("sip:") && !t.startsWith("sips:")) log.log(LogLevel.Warn, `call_target ${t} is no SIP URI, and there is no server to call it through`);

@@ -11,9 +11,12 @@
  *    up by net/wifi.ts, which reconnects after a loss; in the Linux
  *    simulator the computer's own network, up from the start. Nothing below
  *    starts before it is up.
- * 3. The SIP server's name resolved to an address (the UDP socket takes IPv4
- *    literals only), then the outbound proxy's (sip_proxy) if there is one,
- *    each retried every 10 s until it resolves.
+ * 3. The SIP server's name located (the UDP socket takes IPv4 literals
+ *    only), then the outbound proxy's (sip_proxy) if there is one, each
+ *    retried every 10 s until found: by RFC 3263 with the core's own DNS
+ *    client when lwIP names a DNS server (locate.ts: a name without port by
+ *    its SRV records, _sip._udp.NAME, whose port then applies, else its A
+ *    record), otherwise by Net.resolve (A only).
  * 4. The adapters (adapters.ts) and the intercom (app.ts), started.
  * After a Wi-Fi reconnect the app is told (intercom.networkUp(): register
  * again now, with the address the device has now).
@@ -22,11 +25,13 @@
 import Net from "net";
 import Timer from "timer";
 import { LogLevel } from "../../src/host";
-import { createHost } from "./adapters";
+import { describeLocation } from "../../src/dns/server-locator";
+import { createHost, type Located } from "./adapters";
 import { type App, startApp } from "./app";
 import { boot } from "./boot";
 import { HeapReport } from "./heap";
 import { getNetwork } from "./net/network";
+import { BootLocator, dnsServers } from "./locate";
 
 const RETRY_MS = 10_000;
 const IPV4 = /^(?:\d{1,3}\.){3}\d{1,3}$/;
@@ -37,11 +42,14 @@ const network = getNetwork();
 
 let app: App | null = null;
 let resolving = false;
+let locator: BootLocator | null = null;
+/** What the location found beyond the addresses: SRV ports and targets. */
+const located: Located = {};
 
 function start(serverAddress: string, proxyAddress: string): void {
   resolving = false;
   try {
-    app = startApp(createHost(settings, serverAddress, proxyAddress, network.address, log, storage, pins), log.level >= LogLevel.Debug);
+    app = startApp(createHost(settings, serverAddress, proxyAddress, network.address, log, storage, pins, located, dnsServers()), log.level >= LogLevel.Debug);
     heap.extra = (): string => app?.counters() ?? "";
   } catch (error) {
     // Typically the SIP port is taken (bind failed); nothing useful runs without it.
@@ -52,37 +60,68 @@ function start(serverAddress: string, proxyAddress: string): void {
 
 function resolve(): void {
   resolving = true;
-  const withProxy = (server: string): void => lookUp(settings.sipProxy, (proxy) => start(server, proxy));
+  const withProxy = (server: string): void => lookUp(settings.sipProxy, settings.sipProxyPortGiven ? settings.sipProxyPort : 0, (proxy, port) => {
+    if (port > 0) located.proxyPort = port;
+    start(server, proxy);
+  });
   // With an outbound proxy every request goes there (RFC 3261 §8.1.2): the server's name is then only the SIP
   // domain, which the proxy resolves (a provider's domain may have SRV records and no address), so a name without
   // an address is kept as it is rather than waited for.
-  lookUp(settings.sipServer, withProxy, settings.sipProxy !== "" ? (): void => {
+  lookUp(settings.sipServer, settings.sipServerPortGiven ? settings.sipPort : 0, (server, port, targets) => {
+    if (port > 0) located.serverPort = port;
+    if (targets !== undefined) located.serverTargets = targets;
+    withProxy(server);
+  }, settings.sipProxy !== "" ? (): void => {
     log.log(LogLevel.Warn, `doorsip: ${settings.sipServer} has no address; it stays the SIP domain, requests go to the proxy`);
     withProxy(settings.sipServer);
   } : undefined);
 }
 
 /**
- * `then` gets the name's address ("" and IPv4 literals as they are), once it
- * resolves, retried every RETRY_MS until then; or `orElse`, when given, is
- * called instead of retrying when the name does not resolve.
+ * `then` gets the name's address ("" and IPv4 literals as they are, port
+ * 0), once it is found, retried every RETRY_MS until then; or `orElse`,
+ * when given, is called instead of retrying when the name gives nothing.
+ * `port`: the one configured with the name (0: none). With a DNS server
+ * lwIP names, RFC 3263 (locate.ts): the port of the SRV target found, and
+ * every target in order; else Net.resolve (port 0: the configured one).
  */
-function lookUp(name: string, then: (address: string) => void, orElse?: () => void): void {
+function lookUp(name: string, port: number, then: (address: string, port: number, targets?: Array<{ address: string; port: number }>) => void, orElse?: () => void): void {
   if (name === "" || IPV4.test(name)) {
-    then(name);
+    then(name, 0);
     return;
+  }
+  const servers = dnsServers();
+  if (servers.length > 0) {
+    try {
+      locator ??= new BootLocator(log);
+      locator.locate(name, port, servers, (loc) => {
+        log.log(loc.targets.length > 0 ? LogLevel.Info : LogLevel.Warn, `doorsip: ${describeLocation(loc)}`);
+        const first = loc.targets[0];
+        if (first !== undefined) then(first.address, first.port, loc.targets.map((t) => ({ address: t.address, port: t.port })));
+        else if (orElse !== undefined) orElse();
+        else retry(name, port, then);
+      });
+      return;
+    } catch (error) {
+      // No socket for the query (out of memory): lwIP's own resolver, for the address at least.
+      log.log(LogLevel.Warn, `doorsip: cannot ask DNS for ${name} (${String(error)}); using Net.resolve`);
+    }
   }
   Net.resolve(name, (found: string, address?: string) => {
     if (address !== undefined && address !== "") {
       log.log(LogLevel.Info, `doorsip: ${found} is ${address}`);
-      then(address);
+      then(address, 0);
     } else if (orElse !== undefined) {
       orElse();
     } else {
-      log.log(LogLevel.Warn, `doorsip: cannot resolve ${found}; retrying in ${RETRY_MS / 1000}s`);
-      Timer.set(() => lookUp(name, then), RETRY_MS);
+      retry(name, port, then);
     }
   });
+}
+
+function retry(name: string, port: number, then: (address: string, port: number, targets?: Array<{ address: string; port: number }>) => void): void {
+  log.log(LogLevel.Warn, `doorsip: cannot resolve ${name}; retrying in ${RETRY_MS / 1000}s`);
+  Timer.set(() => lookUp(name, port, then), RETRY_MS);
 }
 
 network.listener = {

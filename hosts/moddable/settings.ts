@@ -47,6 +47,8 @@ export interface Settings {
   sipServer: string;
   /** Its UDP port: the one in sip_server ("host:port") if given, else sip_port. */
   sipPort: number;
+  /** sip_server named its port: a name is then located by its A record only, not its SRV records (RFC 3263 §4.2). */
+  sipServerPortGiven: boolean;
   sipUser: string;
   sipPassword: string;
   /** The digest username when it is not sip_user (3CX's "Authentication ID"); "" = sip_user. */
@@ -57,6 +59,8 @@ export interface Settings {
   sipProxy: string;
   /** Its UDP port: the one in sip_proxy ("host:port"), else 5060. */
   sipProxyPort: number;
+  /** sip_proxy named its port (else a name's SRV records are asked, RFC 3263 §4.1, §4.2). */
+  sipProxyPortGiven: boolean;
   /** call_target as configured (for the log). */
   callTarget: string;
   /** call_target split at commas: user parts or SIP URIs, in calling order. */
@@ -293,17 +297,21 @@ export function loadSettings(storage: StorageHost | null): Settings {
   if (proxy.port < 0) warnings.push("sip_proxy has an unusable port; using 5060");
   if (proxy.host !== "" && server.host === "") warnings.push("sip_proxy without sip_server: no registration, and calls go straight to their URIs");
   const authUserOk = usableAuthUser(authUser);
+  const sipPort = server.port > 0 ? server.port : r.int("sip_port", 5060, 1, 65535);
   if (!authUserOk) warnings.push("sip_auth_user cannot hold spaces, quotes or backslashes; using sip_user");
   return {
     board: r.text("board", "unknown"),
     sipServer: server.host,
-    sipPort: server.port > 0 ? server.port : r.int("sip_port", 5060, 1, 65535),
+    sipPort,
+    // A sip_port other than 5060 is a port given too: the name's A record with that port, no SRV (RFC 3263 §4.2).
+    sipServerPortGiven: server.port > 0 || sipPort !== 5060,
     sipUser: r.text("sip_user", ""),
     sipPassword: r.text("sip_password", ""),
     sipAuthUser: authUserOk ? authUser : "",
     sipDomain: r.text("sip_domain", "").trim() || server.host,
     sipProxy: server.host !== "" ? proxy.host : "",
     sipProxyPort: proxy.port > 0 ? proxy.port : 5060,
+    sipProxyPortGiven: proxy.port > 0,
     callTarget,
     targets: parseCallTargets(callTarget, warnings),
     hunt: r.choice("hunt", HUNTS, "sequential"),

@@ -15,6 +15,7 @@ import { NodeClock } from "./clock";
 import { NodeHash } from "./hash";
 import { NodeRandom } from "./random";
 import { NodeResolver } from "./resolver";
+import type { DnsServerAddress } from "../../src/dns/dns-client";
 import { NodeUdp } from "./udp";
 import { hasOutboundProxy } from "../../src/ua/account";
 import type { PacketTap } from "./pbx/tap";
@@ -41,6 +42,8 @@ export class LoggedPins implements PinsHost {
 export class TappedUdp implements UdpHost, UdpReceiver {
   inner: NodeUdp | null = null;
   target: UdpReceiver | null = null;
+  /** Endpoints ("address:port") whose datagrams are not tapped: the DNS servers the core asks over this socket. */
+  readonly quiet = new Set<string>();
   constructor(private readonly tap: PacketTap, private readonly t0: number) {}
   get localAddress(): string {
     return this.inner?.localAddress ?? "";
@@ -53,11 +56,11 @@ export class TappedUdp implements UdpHost, UdpReceiver {
   }
   send(data: Uint8Array, length: number, address: string, port: number): boolean {
     const ok = this.inner !== null && this.inner.send(data, length, address, port);
-    if (ok) this.tap({ time: performance.now() - this.t0, from: this.here(), to: `${address}:${port}`, bytes: data.slice(0, length) });
+    if (ok && !this.quiet.has(`${address}:${port}`)) this.tap({ time: performance.now() - this.t0, from: this.here(), to: `${address}:${port}`, bytes: data.slice(0, length) });
     return ok;
   }
   receive(data: Uint8Array, length: number, address: string, port: number): void {
-    this.tap({ time: performance.now() - this.t0, from: `${address}:${port}`, to: this.here(), bytes: data.slice(0, length) });
+    if (!this.quiet.has(`${address}:${port}`)) this.tap({ time: performance.now() - this.t0, from: `${address}:${port}`, to: this.here(), bytes: data.slice(0, length) });
     this.target?.receive(data, length, address, port);
   }
 }
@@ -109,6 +112,13 @@ export interface DoorRuntimeOptions {
   audio?: AudioHost & { close?(): void };
   /** First RTP port (slot i: + 2 i); default settings.calls.rtpPort, else ephemeral even/odd pairs. Taken ports fall back to ephemeral ones. */
   rtpPort?: number;
+  /**
+   * DNS servers for the core's own DNS client (RFC 3263: SRV, then A; src/dns/): the server's name is looked up
+   * again through it on failure, and the station walks the SRV targets (IntercomHosts.dnsServers). On Node its
+   * queries go out of a socket of their own, so the ladder and pcap of the SIP socket show SIP only.
+   * Inside XS (XsIntercom) they go out of the SIP socket, as on the device.
+   */
+  dnsServers?: readonly DnsServerAddress[];
 }
 
 export interface NodeIntercomOptions extends DoorRuntimeOptions {
@@ -134,6 +144,8 @@ export class NodeIntercom implements DoorRuntime {
   readonly media: MediaSocketPair[] = [];
   private audio: (AudioHost & { close?(): void }) | undefined;
   private resolver: (ResolverHost & { close?(): void }) | undefined;
+  /** The core's DNS client's socket (with dnsServers), else null. */
+  private dnsUdp: NodeUdp | null = null;
 
   private constructor(intercom: Intercom, udp: NodeUdp, clock: NodeClock, pins: LoggedPins) {
     this.intercom = intercom;
@@ -156,7 +168,12 @@ export class NodeIntercom implements DoorRuntime {
     });
     if (tapped !== null) tapped.inner = udp;
     const resolver = o.resolver ?? new NodeResolver();
-    intercom = new Intercom({ clock, random: new NodeRandom(), hash: new NodeHash(), log: o.log, pins, udp: tapped ?? udp, audio: o.audio, resolver }, o.settings);
+    const dnsServers = o.dnsServers !== undefined && o.dnsServers.length > 0 ? o.dnsServers : undefined;
+    let dnsUdp: NodeUdp | undefined;
+    if (dnsServers !== undefined) {
+      dnsUdp = await NodeUdp.bind({ receiver: { receive: (d, l, a, p) => intercom?.dnsUdpReceiver?.receive(d, l, a, p) }, address: type === "udp6" ? "::" : "0.0.0.0", port: 0, type });
+    }
+    intercom = new Intercom({ clock, random: new NodeRandom(), hash: new NodeHash(), log: o.log, pins, udp: tapped ?? udp, audio: o.audio, resolver, dnsServers, dnsUdp }, o.settings);
     if (tapped !== null) tapped.target = intercom.receiver;
     clock.attach(intercom.timers);
     const listener = o.listener;
@@ -172,9 +189,11 @@ export class NodeIntercom implements DoorRuntime {
       media = await bindMediaSockets(intercom, o.address ?? "127.0.0.1", o.rtpPort ?? o.settings.calls?.rtpPort ?? 0, o.log);
     } catch (e) {
       await udp.close();
+      await dnsUdp?.close();
       throw e;
     }
     const runtime = new NodeIntercom(intercom, udp, clock, pins);
+    runtime.dnsUdp = dnsUdp ?? null;
     runtime.media.push(...media);
     runtime.audio = o.audio;
     runtime.resolver = resolver;
@@ -236,6 +255,7 @@ export class NodeIntercom implements DoorRuntime {
     this.audio?.close?.();
     this.resolver?.close?.();
     await closeMediaSockets(this.media);
+    await this.dnsUdp?.close();
     await this.udp.close();
   }
 }

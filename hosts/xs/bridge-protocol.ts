@@ -80,6 +80,8 @@ export type ToXs =
       logLevel: number;
       /** The door's microphone and speaker live on the Node side; absent: none (calls send silence). */
       audio?: { mic: boolean; speaker: boolean };
+      /** DNS servers for the core's own DNS client (IntercomHosts.dnsServers): its queries go out of the SIP socket, as on the device. */
+      dnsServers?: Array<{ address: string; port: number }>;
     }
   /** The RTP/RTCP sockets Node bound for each call slot (after "ready", before "start"); the XS side attaches them. */
   | { op: "media"; t: number; address: string; slots: Array<{ rtp: number; rtcp: number }> }

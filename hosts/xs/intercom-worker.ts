@@ -167,7 +167,7 @@ function handle(m: ToXs): void {
       pins = new BridgePins();
       audio = m.audio !== undefined ? new BridgeAudio(out, m.audio.mic, m.audio.speaker) : null;
       const ic = new Intercom(
-        { clock, random: new SeededXoshiro(m.seed), hash: new ScriptHash(), log, pins, udp: new BridgeUdp(m.localAddress, m.localPort), audio: audio ?? undefined, resolver },
+        { clock, random: new SeededXoshiro(m.seed), hash: new ScriptHash(), log, pins, udp: new BridgeUdp(m.localAddress, m.localPort), audio: audio ?? undefined, resolver, dnsServers: m.dnsServers },
         m.settings,
       );
       ic.listener = EVENTS;

@@ -178,6 +178,8 @@ export class XsIntercom implements DoorRuntime {
     let door: XsIntercom | null = null;
     const toCore: UdpReceiver = { receive: (d, l, a, p) => door?.datagram(d, l, a, p) };
     if (tapped !== null) tapped.target = toCore;
+    // The core's DNS queries share the SIP socket (as on the device): the ladder and pcap show SIP only.
+    if (tapped !== null && o.dnsServers !== undefined) for (const d of o.dnsServers) tapped.quiet.add(`${d.address}:${d.port}`);
     const address = o.address ?? "127.0.0.1";
     const udp = await NodeUdp.bind({
       receiver: tapped ?? toCore, address, port: o.port ?? 0, type: address.includes(":") ? "udp6" : "udp4", routeTo: firstHop(o.settings),
@@ -205,6 +207,7 @@ export class XsIntercom implements DoorRuntime {
         localAddress: udp.localAddress, localPort: udp.localPort, seed,
         logLevel: log === undefined ? LogLevel.Error : o.logLevel ?? LogLevel.Debug,
         ...(o.audio !== undefined ? { audio: { mic: self.mic, speaker: self.speaker } } : {}),
+        ...(o.dnsServers !== undefined && o.dnsServers.length > 0 ? { dnsServers: o.dnsServers.map((d) => ({ address: d.address, port: d.port })) } : {}),
       });
       const answer = await ready;
       if (answer.op === "error") throw new Error(`the XS intercom could not be built: ${answer.message}`);

@@ -26,7 +26,10 @@ import { TimerKind } from "../sip/timer/timer-kind";
 import { type TimerConfig, TimerValues } from "../sip/timer/timers";
 import type { ServerTransactionHandle, ServerTransactionUser } from "../sip/transaction/api";
 import { TransactionLayer } from "../sip/transaction/layer";
-import { type AccountConfig, hasOutboundProxy } from "../ua/account";
+import { type AccountConfig, DEFAULT_SIP_PORT, hasOutboundProxy, portOr } from "../ua/account";
+import { DnsClient, DnsFirstReceiver, type DnsServerAddress } from "../dns/dns-client";
+import { DnsFinder } from "../dns/dns-finder";
+import { ServerLocator } from "../dns/server-locator";
 import type { Call } from "../ua/call/call";
 import { CallDirection, CallState, DtmfWay, EndReason, endReasonName } from "../ua/call/call-types";
 import { CallPolicy, K_ACCEPT_ALL, K_ALLOW } from "../ua/call/capabilities";
@@ -34,7 +37,7 @@ import type { CallOptions } from "../ua/call/config";
 import { Keepalive, type KeepaliveListener } from "../ua/keepalive";
 import { RegState, Registration, type RegistrationListener, STATUS_TIMEOUT, STATUS_TRANSPORT_ERROR } from "../ua/registration";
 import { Scratch } from "../ua/scratch";
-import { ServerName, type ServerNameListener } from "../ua/server-name";
+import { ServerName, type ServerFinder, type ServerNameListener } from "../ua/server-name";
 import { UserAgent, type UserAgentListener } from "../ua/user-agent";
 import { TrustPolicy } from "../ua/trust/trust-policy";
 import type { TrustSettings } from "../ua/trust/trust-settings";
@@ -120,6 +123,15 @@ export interface IntercomHosts {
   audio?: AudioHost;
   /** DNS: with account.serverName, the server's name is looked up again when the server stops answering (src/ua/server-name.ts). */
   resolver?: ResolverHost;
+  /**
+   * DNS servers for the core's own DNS client (src/dns/): with them the
+   * server's name is looked up by RFC 3263 (SRV records, then A) instead
+   * of through `resolver`, and the station walks the SRV targets on
+   * failure. Queries go out of `dnsUdp`, by default the SIP socket (whose
+   * receiver, Intercom.receiver, then hands the answers over).
+   */
+  dnsServers?: readonly DnsServerAddress[];
+  dnsUdp?: UdpHost;
 }
 
 export interface IntercomSettings {
@@ -203,7 +215,11 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
   readonly trust: TrustPolicy;
   /** The server's name, looked up again when it stops answering: with account.serverName, a resolver host and no outbound proxy. */
   readonly serverName: ServerName | null;
+  /** The core's own DNS client (with IntercomHosts.dnsServers and a server name), else null. */
+  readonly dns: DnsClient | null = null;
   listener: IntercomListener | undefined;
+  private readonly dnsSharesSocket: boolean = false;
+  private readonly dnsReceiver: UdpReceiver | null = null;
 
   private readonly settings: IntercomSettings;
   private readonly log: LogHost | undefined;
@@ -266,7 +282,17 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     const a = settings.account;
     // With an outbound proxy the requests go there, named in their Route: the registrar's address is not where anything is sent.
     const name = a.serverName !== undefined && a.serverName !== "" && !hasOutboundProxy(a) ? a.serverName : "";
-    this.serverName = name !== "" && hosts.resolver !== undefined ? new ServerName(name, a.registrarHost, hosts.resolver, timers, this, hosts.log) : null;
+    const port = portOr(a.registrarPort, DEFAULT_SIP_PORT);
+    let lookup: ResolverHost | ServerFinder | undefined = hosts.resolver;
+    if (name !== "" && hosts.dnsServers !== undefined && hosts.dnsServers.length > 0) {
+      // The core's own DNS client (RFC 3263 §4.2 SRV, then A), over the SIP socket unless the host gives another.
+      const dns = new DnsClient({ udp: hosts.dnsUdp ?? hosts.udp, timers, random: hosts.random, servers: hosts.dnsServers });
+      this.dns = dns;
+      this.dnsSharesSocket = hosts.dnsUdp === undefined;
+      this.dnsReceiver = new DnsFirstReceiver(dns, layer);
+      lookup = new DnsFinder(new ServerLocator(dns, timers, hosts.random), a.serverNamePort ?? 0, hosts.log);
+    }
+    this.serverName = name !== "" && lookup !== undefined ? new ServerName(name, a.registrarHost, lookup, timers, this, hosts.log, port, a.serverTargets) : null;
     this.doorbell = new Doorbell(timers, this, settings.debounceMs, settings.pressGuardMs);
     this.opener = new DoorOpener(timers, hosts.pins, settings.doorCode ?? "", settings.doorOpenMs, settings.maxWrongCodes, settings.lockoutMs);
     this.opener.listener = this;
@@ -289,13 +315,19 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     return this.settings.targets ?? NO_TARGETS;
   }
 
-  /** The UDP receiver for the host's socket (the transaction layer). */
+  /** The UDP receiver for the host's socket (the transaction layer; DNS answers first when the core's DNS client shares the socket). */
   get receiver(): UdpReceiver {
-    return this.layer;
+    return this.dnsReceiver !== null && this.dnsSharesSocket ? this.dnsReceiver : this.layer;
+  }
+
+  /** The receiver for IntercomHosts.dnsUdp, when the host gave the DNS client a socket of its own (null: none). */
+  get dnsUdpReceiver(): UdpReceiver | null {
+    return this.dns;
   }
 
   attach(udp: UdpHost): void {
     this.layer.attach(udp);
+    if (this.dns !== null && this.dnsSharesSocket) this.dns.attach(udp);
   }
 
   /** The host's RTP socket (and RTCP socket, port + 1) of call slot `slot`; the call's SDP then advertises its port. */
@@ -535,14 +567,17 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
    * the server there may hold no binding of ours) and its requests are the
    * trusted server's; the old address is no longer trusted as the server.
    */
-  onServerMoved(from: string, to: string): void {
+  onServerMoved(from: string, to: string, port: number): void {
     // The keepalive first: its move makes a new buffer, the one step that can fail (for want of memory), and it changes
     // nothing when it does; then nothing is moved, and the next lookup's answer moves everything (server-name.ts).
-    this.keepalive.moveServer(to);
-    this.ua.moveServer(to);
-    this.trust.moveServer(to);
-    if (this.registration !== null) this.registration.moveServer(to);
-    this.emit(IntercomEvent.ServerMoved, null, this.serverName !== null ? this.serverName.name + " " + from + " -> " + to : to);
+    // The port too: an SRV target's own (RFC 3263 §4.2), else the configured one, unchanged.
+    this.keepalive.moveServer(to, port);
+    this.ua.moveServer(to, port);
+    this.trust.moveServer(to, port);
+    if (this.registration !== null) this.registration.moveServer(to, port);
+    // serverName.port is still the old one here: the new port is named when it changes (an SRV target's).
+    const sn = this.serverName;
+    this.emit(IntercomEvent.ServerMoved, null, sn !== null ? sn.name + " " + from + " -> " + to + (port !== sn.port ? ":" + port : "") : to);
   }
 
   onServerAlive(): void {

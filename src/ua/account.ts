@@ -18,6 +18,18 @@ export interface AccountConfig {
    * its new address (src/ua/server-name.ts).
    */
   serverName?: string;
+  /**
+   * The port configured with `serverName` (absent or 0: none). Without
+   * one, and with DNS servers for the core's own client (IntercomHosts
+   * dnsServers), the name's SRV records are asked (RFC 3263 §4.2).
+   */
+  serverNamePort?: number;
+  /**
+   * Every server the host's first lookup of `serverName` gave, in the
+   * order to try (SRV targets, RFC 3263 §4.2); the first is registrarHost
+   * and registrarPort. On failure the station moves to the next (§4.3).
+   */
+  serverTargets?: ReadonlyArray<{ address: string; port: number }>;
   /** The domain of the address-of-record and of the REGISTER Request-URI (§10.2); default registrarHost. */
   domain?: string;
   /** User part of the address-of-record (sip:user@domain) and of the Contact. */

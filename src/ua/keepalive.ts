@@ -216,15 +216,17 @@ export class Keepalive extends TimerNode implements ClientTransactionUser {
    * OPTIONS goes at once, so that a lost server found again is reported
    * alive (the LED) without waiting an interval.
    */
-  moveServer(address: string): void {
+  moveServer(address: string, port?: number): void {
     const n = this.n;
-    const target = optionsTarget(address, n[K.Port]!);
+    const p = port !== undefined && port > 0 ? port : n[K.Port]!;
+    const target = optionsTarget(address, p);
     const half = replacePacked(n, K.RequestLine, TEXTS, 0, requestLine(target));
     const m = replacePacked(half, K.RequestLine, TEXTS, K.To - K.RequestLine, toLine(target));
     const b = new Uint8Array(m.buffer);
     this.n = m;
     this.b = b;
     this.address = address;
+    m[K.Port] = p;
     m[K.Misses] = 0;
     const tx = this.tx;
     this.tx = null;

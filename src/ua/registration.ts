@@ -327,9 +327,11 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
    * given back to the layer (no retransmissions there; an answer to it
    * matches nothing).
    */
-  moveServer(address: string): void {
+  moveServer(address: string, port?: number): void {
     try {
       this.address = address;
+      // An SRV target's own port (RFC 3263 §4.2); without one the port stays.
+      if (port !== undefined && port > 0) this.n[R.Port] = port;
       const st = this.state;
       if (this.n[R.Stopping] === 1 || st === RegState.Unregistered || st === RegState.Unregistering) return;
       const tx = this.tx;

@@ -248,10 +248,11 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
    * their dialog's remote target and route set (§12.2.1.1). Doing it twice
    * changes nothing.
    */
-  moveServer(to: string): void {
+  moveServer(to: string, port?: number): void {
     // Defensive (the intercom follows no name with an outbound proxy): the next hop is then the proxy, named in each request's Route.
     if (this.config.outboundProxy) return;
     this.config.proxyHost = to;
+    if (port !== undefined && port > 0) this.config.proxyPort = port;
     this.dialTarget = null;
   }
 

@@ -39,6 +39,9 @@ import { XsIntercom } from "../../xs/xs-intercom";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo, type Command } from "./command";
 import { runDemo } from "./demo";
 import { closest, commandOptions } from "./options";
+import { type DnsServerAddress, parseDnsServer } from "../../../src/dns/dns-client";
+import { describeLocation } from "../../../src/dns/server-locator";
+import { locateServer, systemDnsServers } from "../locate";
 
 /** The Node host's transaction arena: every transaction of the default pools with its largest message. */
 const NODE_ARENA_BYTES = (DEFAULT_MAX_CLIENT + DEFAULT_MAX_SERVER) * DEFAULT_MESSAGE_BUFFER;
@@ -63,6 +66,10 @@ Server options:
   --domain DOMAIN            SIP domain (default: the server's host)
   --proxy sip:host[:port]    outbound proxy: every request goes there first
                              (RFC 3261 8.1.2; a provider's or an SBC's)
+                             A name without port is located by its SRV records
+                             (_sip._udp.NAME, RFC 3263), else its address, port 5060
+  --dns HOST[:PORT]          the DNS server(s) to ask, comma-separated (default: the
+                             system's, from /etc/resolv.conf)
   --target URI|EXT           who the doorbell calls: an extension (100) or a SIP URI
                              (sip:100@pbx; user@host gets the sip:); repeatable or
                              comma-separated (100,101)
@@ -109,6 +116,7 @@ interface RunOptions {
   "auth-user"?: string;
   domain?: string;
   proxy?: string;
+  dns?: string;
   target?: string[];
   hunt?: string;
   listen?: string;
@@ -142,13 +150,26 @@ function int(name: string, value: string | number | undefined, min: number, max:
   return n;
 }
 
-/** "sip:host[:port]" or "host[:port]" → host and port (`option` names it in the message: server, proxy). */
-export function parseServer(text: string, option = "server"): { host: string; port: number } {
+/** "sip:host[:port]" or "host[:port]" → host and port (`option` names it in the message: server, proxy); portGiven: the text had one. */
+export function parseServer(text: string, option = "server"): { host: string; port: number; portGiven: boolean } {
   const m = /^(?:sips?:)?(?:[^@;]*@)?(\[[0-9a-fA-F:.]+\]|[^:;[\]]+)(?::(\d+))?(?:;.*)?$/.exec(text.trim());
   if (m === null || m[1] === undefined || m[1] === "") throw new UsageError(`--${option}: cannot read "${text}" (expected sip:host[:port])`);
   const host = m[1].startsWith("[") ? m[1].slice(1, -1) : m[1];
   const port = m[2] !== undefined ? int(`${option} port`, m[2], 1, 65535)! : 5060;
-  return { host, port };
+  return { host, port, portGiven: m[2] !== undefined };
+}
+
+/** --dns: "HOST[:PORT]", comma-separated; IPv4 addresses (the door's DNS client is IPv4). */
+function parseDns(text: string): DnsServerAddress[] {
+  const out: DnsServerAddress[] = [];
+  for (const part of text.split(",")) {
+    if (part.trim() === "") continue;
+    const a = parseDnsServer(part);
+    if (a === null) throw new UsageError(`--dns: cannot read "${part.trim()}" (expected an IPv4 address, optionally :port)`);
+    out.push(a);
+  }
+  if (out.length === 0) throw new UsageError("--dns: no server given");
+  return out;
 }
 
 /** A user part (RFC 3261 §25.1 user: unreserved, user-unreserved, escaped), the form of an extension. */
@@ -187,7 +208,7 @@ function parseListen(text: string): { address: string; port: number } {
 }
 
 /** The settings a --config file may hold: the options' names without "--" (also camelCase, and "targets"). */
-const CONFIG_STRINGS = ["server", "user", "password", "auth-user", "domain", "proxy", "hunt", "listen", "keepalive", "expires", "door-code", "untrusted", "auto-answer", "inband-dtmf", "button", "mic", "speaker", "rtp-port"] as const;
+const CONFIG_STRINGS = ["server", "user", "password", "auth-user", "domain", "proxy", "dns", "hunt", "listen", "keepalive", "expires", "door-code", "untrusted", "auto-answer", "inband-dtmf", "button", "mic", "speaker", "rtp-port"] as const;
 const CONFIG_KEYS: readonly string[] = [...CONFIG_STRINGS, "target", "targets", "allow"];
 
 /** "auth-user" → "authUser". */
@@ -256,6 +277,8 @@ export interface RunPlan {
   password?: string;
   /** --auth-user: the digest username (with the built-in PBX, the door's account there takes it as its authentication ID). */
   authUser?: string;
+  /** --dns: the DNS servers to ask (none: the system's). */
+  dns?: DnsServerAddress[];
   /** --mic, --speaker: the door's audio (checked: a readable 16-bit PCM WAV, or tone:HZ). */
   mic?: MicSource;
   speaker?: string;
@@ -265,7 +288,7 @@ export interface RunPlan {
 /** `doorsip run`'s options for commandOptions (which adds -h/--help); RunOptions are their values. */
 const RUN_OPTIONS = {
   server: { type: "string" }, user: { type: "string" }, password: { type: "string" }, "auth-user": { type: "string" },
-  domain: { type: "string" }, proxy: { type: "string" },
+  domain: { type: "string" }, proxy: { type: "string" }, dns: { type: "string" },
   target: { type: "string", multiple: true }, hunt: { type: "string" }, listen: { type: "string" },
   keepalive: { type: "string" }, expires: { type: "string" }, "door-code": { type: "string" },
   allow: { type: "string", multiple: true }, untrusted: { type: "string" },
@@ -305,14 +328,17 @@ export function plan(values: RunOptions): RunPlan {
   if (authUser !== undefined && !usableAuthUser(authUser)) throw new UsageError(`--auth-user cannot hold spaces, quotes or backslashes (got ${authUser})`);
   let account: AccountConfig | undefined;
   if (!builtIn) {
-    const { host, port } = parseServer(o.server!);
+    const { host, port, portGiven } = parseServer(o.server!);
     if (o.user === undefined || o.user === "") throw new UsageError("--user is needed with --server");
     account = { registrarHost: host, registrarPort: port, domain: o.domain, user: o.user, password: o.password ?? "", expires };
+    // No port: the name's SRV records are asked (RFC 3263 §4.2); with one, its address only.
+    if (portGiven) account.serverNamePort = port;
     if (authUser !== undefined) account.authUser = authUser;
     if (o.proxy !== undefined && o.proxy !== "") {
       const proxy = parseServer(o.proxy, "proxy");
       account.outboundProxyHost = proxy.host;
-      account.outboundProxyPort = proxy.port;
+      // Absent: not given, so an SRV record's port may apply (RFC 3263 §4.1 locates the first hop the same way).
+      if (proxy.portGiven) account.outboundProxyPort = proxy.port;
     }
   } else if (o.proxy !== undefined && o.proxy !== "") {
     throw new UsageError("--proxy needs --server (the built-in PBX is on this computer: no proxy in between)");
@@ -344,6 +370,7 @@ export function plan(values: RunOptions): RunPlan {
     doorCode,
     password: o.password,
     authUser,
+    dns: o.dns !== undefined && o.dns !== "" ? parseDns(o.dns) : undefined,
     ...audioPlan(o),
   };
 }
@@ -528,7 +555,8 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
     redact.push(pbx.door.password);
     settings = { ...p.settings, account: pbx.door.account, targets: p.settings.targets!.length > 0 ? p.settings.targets : [pbx.door.extension] };
   } else {
-    settings = { ...p.settings, account: await resolved(p.settings.account!, log) };
+    const dns = p.dns ?? systemDnsServers();
+    settings = { ...p.settings, account: await resolved(p.settings.account!, log, dns, io) };
     redact.push(settings.account.password);
     const names = serverLabels(settings.account);
     labels = (ep) => names.get(ep);
@@ -563,6 +591,8 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
     },
     audio: p.mic !== undefined || p.speaker !== undefined ? new FileAudio(p.mic ?? null, p.speaker !== undefined ? new WavWriter(p.speaker) : null) : undefined,
     rtpPort: p.rtpPort,
+    // With a server name, the core's own DNS client looks it up again on failure (SRV targets walked, RFC 3263 §4.3).
+    dnsServers: p.builtIn ? undefined : p.dns ?? systemDnsServers(),
   };
   const door: DoorRuntime = p.xs
     ? await XsIntercom.create({
@@ -594,36 +624,59 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
 }
 
 /**
- * The server's host name resolved to the address its datagrams come from:
- * the core trusts the registrar by the address and port the transport
- * reports (src/ua/trust). The name stays the SIP domain, and the server's
- * name, looked up again should the server stop answering.
+ * The server's host name located (RFC 3263 §4.2, with the core's own DNS
+ * client, hosts/node/locate.ts: SRV records of _sip._udp.NAME when no port
+ * was given, else, or without them, its address) to the address and port
+ * its datagrams come from: the core trusts the registrar by the address
+ * and port the transport reports (src/ua/trust). The name stays the SIP
+ * domain, and the server's name, looked up again should the server stop
+ * answering; the other SRV targets are where the door goes then (§4.3).
  */
-async function resolved(account: AccountConfig, log: NodeLog): Promise<AccountConfig> {
+async function resolved(account: AccountConfig, log: NodeLog, dns: readonly DnsServerAddress[], io: CliIo): Promise<AccountConfig> {
   const host = account.registrarHost;
-  if (isIP(host) !== 0) return resolvedProxy(account, log);
-  let address: string;
+  if (isIP(host) !== 0) return resolvedProxy(account, log, dns, io);
+  let found: { address: string; port: number; targets?: Array<{ address: string; port: number }> };
   try {
-    address = await lookupName(host, "--server");
+    found = await locateName(host, account.serverNamePort ?? 0, "--server", dns, io);
   } catch (e) {
     // With a proxy every request goes there (RFC 3261 §8.1.2) and the name is only the SIP domain, which the proxy
     // resolves: a provider's domain may have SRV/NAPTR records and no address. Nothing is trusted by it then.
     if (!hasOutboundProxy(account)) throw e;
     log.log(LogLevel.Warn, `run: ${host} has no address; it stays the SIP domain, requests go to the proxy`);
-    return resolvedProxy({ ...account, domain: account.domain ?? host }, log);
+    return resolvedProxy({ ...account, domain: account.domain ?? host }, log, dns, io);
   }
-  log.log(LogLevel.Info, `run: ${host} is ${address}`);
+  log.log(LogLevel.Info, `run: ${host} is ${found.address}:${found.port}`);
   // The name is kept: the core looks it up again when the server stops answering (src/ua/server-name.ts).
-  return resolvedProxy({ ...account, registrarHost: address, domain: account.domain ?? host, serverName: host }, log);
+  return resolvedProxy({
+    ...account, registrarHost: found.address, registrarPort: found.port, domain: account.domain ?? host, serverName: host,
+    ...(found.targets !== undefined ? { serverTargets: found.targets } : {}),
+  }, log, dns, io);
 }
 
-/** The outbound proxy's name resolved, once: with a proxy the core follows no name (src/ua/server-name.ts). */
-async function resolvedProxy(account: AccountConfig, log: NodeLog): Promise<AccountConfig> {
+/** The outbound proxy's name located, once (RFC 3263 §4.1 applies to the first hop): with a proxy the core follows no name (src/ua/server-name.ts). */
+async function resolvedProxy(account: AccountConfig, log: NodeLog, dns: readonly DnsServerAddress[], io: CliIo): Promise<AccountConfig> {
   if (!hasOutboundProxy(account) || isIP(account.outboundProxyHost) !== 0) return account;
   const proxy = account.outboundProxyHost;
-  const address = await lookupName(proxy, "--proxy");
-  log.log(LogLevel.Info, `run: proxy ${proxy} is ${address}`);
-  return { ...account, outboundProxyHost: address };
+  const found = await locateName(proxy, account.outboundProxyPort ?? 0, "--proxy", dns, io);
+  log.log(LogLevel.Info, `run: proxy ${proxy} is ${found.address}:${found.port}`);
+  return { ...account, outboundProxyHost: found.address, outboundProxyPort: found.port };
+}
+
+/**
+ * A name located by RFC 3263 with the core's DNS client (one line says what was found); with no IPv4 DNS server
+ * known, or nothing found there, the system's resolver (/etc/hosts too) as before, port `port` or 5060.
+ */
+async function locateName(host: string, port: number, option: string, dns: readonly DnsServerAddress[], io: CliIo): Promise<{ address: string; port: number; targets?: Array<{ address: string; port: number }> }> {
+  if (dns.length > 0) {
+    const loc = await locateServer(host, port, dns);
+    io.out(`doorsip: ${describeLocation(loc)}\n`);
+    if (loc.targets.length > 0) {
+      const t = loc.targets[0]!;
+      return { address: t.address, port: t.port, targets: loc.targets.map((x) => ({ address: x.address, port: x.port })) };
+    }
+    if (loc.notOffered) throw new Error(`${option}: ${host} does not offer SIP over UDP (its SRV record's target is ".")`);
+  }
+  return { address: await lookupName(host, option), port: port > 0 ? port : 5060 };
 }
 
 /** A name's IPv4 address (the door's socket is IPv4), else any; a clear message when it has none. */

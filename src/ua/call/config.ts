@@ -116,6 +116,8 @@ export class CallConfig {
   }
 
   get proxyPort(): number { return this.n[Num.ProxyPort]!; }
+  /** Moved with the server to an SRV target's port (UserAgent.moveServer). */
+  set proxyPort(port: number) { this.n[Num.ProxyPort] = port; }
   /** An outbound proxy is configured: out-of-dialog requests carry a Route to it. */
   get outboundProxy(): boolean { return this.n[Num.OutboundProxy] !== 0; }
   get autoAnswer(): boolean { return this.n[Num.AutoAnswer] !== 0; }

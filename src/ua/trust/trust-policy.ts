@@ -279,8 +279,11 @@ export class TrustPolicy implements RequestScreen {
    * outbound proxy): its requests come from there now, and the old address
    * is no longer trusted as the server. Doing it twice changes nothing.
    */
-  moveServer(to: string): void {
-    if (this.server0 !== "") this.server0 = serverAddress(to);
+  moveServer(to: string, port?: number): void {
+    if (this.server0 === "") return;
+    this.server0 = serverAddress(to);
+    // The server's requests come from its SRV target's port (RFC 3263 §4.2) now; without one the port stays.
+    if (port !== undefined && port > 0) this.n[T.Port0] = port;
   }
 
   // ---- internals ---------------------------------------------------------------
