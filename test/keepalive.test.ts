@@ -15,7 +15,7 @@ import { describe, expect, it } from "vitest";
 import { RegState } from "../src/ua/registration";
 import { SipParser } from "../src/sip/message/parser";
 import { SipMessage } from "../src/sip/message/message";
-import { DROP, header } from "./support/registrar";
+import { DROP, header, parseRequest, status } from "./support/registrar";
 import { keepalive, setup } from "./support/registrar-setup";
 
 describe("keepalive", () => {
@@ -183,6 +183,45 @@ describe("keepalive", () => {
     // One REGISTER for the silence, then refreshes on the usual schedule only.
     s.clock.advanceTo(3_000_000);
     expect(s.registrar.registers.length).toBe(4);
+  });
+
+  it("a missed OPTIONS while the registrar says 503 Retry-After: 600: the server never went away, so no REGISTER before then", () => {
+    const s = setup();
+    const ka = keepalive(s);
+    const registrar = s.registrar;
+    let dropNext = false;
+    let droppedAt = -1;
+    // The PBX answers every REGISTER 503 Retry-After: 600 (overloaded) and OPTIONS 200; one OPTIONS is lost on the way.
+    s.layer.peer = {
+      handle(text: string, src: string, port: number) {
+        const req = parseRequest(text);
+        if (req.method === "OPTIONS" && dropNext) {
+          dropNext = false;
+          droppedAt = s.clock.now();
+          return null;
+        }
+        if (req.method === "REGISTER") return status(503, "Retry-After: 600")(req, registrar, src, port);
+        return registrar.handle(text, src, port);
+      },
+    };
+    s.reg.start();
+    s.clock.advance(1000);
+    expect(s.reg.state).toBe(RegState.Backoff);
+    expect(s.reg.lastStatus).toBe(503);
+    ka.start();
+    s.clock.advance(40_000);
+    expect(s.layer.sent.filter((x) => x.method === "OPTIONS").length).toBeGreaterThan(0);
+    dropNext = true;
+    s.clock.advance(40_000);
+    expect(droppedAt).toBeGreaterThan(0);
+    // That OPTIONS times out (a miss), the next is answered: the keepalive reports the server back.
+    s.clock.advanceTo(droppedAt + 32_000 + 30_000 + 1000);
+    expect(ka.misses).toBe(0);
+    expect(s.layer.sent.filter((x) => x.method === "OPTIONS" && x.time > droppedAt).length).toBeGreaterThan(0);
+    // Still the one REGISTER: the registrar's Retry-After stands, the backoff is not reset.
+    expect(s.layer.sent.filter((x) => x.method === "REGISTER").map((x) => x.time)).toEqual([0]);
+    s.clock.advanceTo(600_000 + 100);
+    expect(s.layer.sent.filter((x) => x.method === "REGISTER").length).toBe(2);
   });
 
   it("misses in a row only: an answer in between resets the count", () => {

@@ -118,17 +118,18 @@ describe("registration: failures", () => {
     expect(s.states.map((x) => x.state)).toEqual([RegState.Registering, RegState.Registered]);
   });
 
-  it.each([0, 1, 29])("503 with Retry-After: %i on every attempt: no tight loop, the backoff's doubling delays instead", (seconds) => {
+  it.each([0, 1, 20, 29])("503 with Retry-After: %i on every attempt: no tight loop, the backoff's doubling delays instead, never before the Retry-After (§21.5.4)", (seconds) => {
     const s = setup();
     for (let i = 0; i < 1000; i++) s.registrar.script.push(status(503, `Retry-After: ${seconds}`));
     s.reg.start();
     s.clock.advance(3_600_000);
     const sends = s.layer.sent.map((x) => x.time);
-    // Each 503 comes 20 ms after its REGISTER; the next waits the backoff delay, in [wait/2, wait).
+    // Each 503 comes 20 ms after its REGISTER; the next waits the backoff delay, in [wait/2, wait), and not less than
+    // the Retry-After (§21.5.4: no request to that server for that long).
     const delays = sends.slice(1).map((t, i) => t - sends[i]! - 20);
     delays.forEach((d, i) => {
       const wait = Math.min(1_800_000, 30_000 * 2 ** i);
-      expect(d).toBeGreaterThanOrEqual(wait / 2);
+      expect(d).toBeGreaterThanOrEqual(Math.max(wait / 2, seconds * 1000));
       expect(d).toBeLessThan(wait);
     });
     // 15 + 30 + 60 + ... s at least: at most 8 in the hour (before: one every 20 ms, 180,000).
@@ -199,7 +200,7 @@ describe("registration: failures", () => {
     expect(s.reg.state).toBe(RegState.Registered);
     const before = s.states.length;
     s.layer.refuseSends = true;
-    s.clock.advance(3_600_000); // the refresh is due well before
+    s.clock.advance(3_500_000); // the refresh is due well before (3240 s), the binding's end (3600 s) not yet
     expect(s.reg.state).toBe(RegState.Registered); // still bound as far as it knows; no Backoff
     expect(s.states.slice(before).map((x) => x.state)).not.toContain(RegState.Backoff);
     s.layer.refuseSends = false;
@@ -209,6 +210,49 @@ describe("registration: failures", () => {
     expect(s.reg.state).toBe(RegState.Registered);
     expect(s.reg.lastStatus).toBe(200);
     // A transport error is still a failure (the test above): the two are told apart.
+  });
+
+  it("no room for the refresh until past the binding's end: Registering at that end, not Registered for ever, and no Backoff", () => {
+    const s = setup();
+    s.reg.start();
+    s.clock.advance(1000);
+    expect(s.reg.state).toBe(RegState.Registered);
+    const end = s.layer.sent[s.layer.sent.length - 1]!.time + 3_600_000;
+    s.layer.refuseSends = true;
+    s.clock.advanceTo(end - 1);
+    expect(s.reg.state).toBe(RegState.Registered);
+    s.clock.advanceTo(end);
+    expect(s.reg.state).toBe(RegState.Registering);
+    expect(s.reg.bound).toBe(false);
+    s.clock.advance(600_000);
+    expect(s.reg.state).toBe(RegState.Registering);
+    expect(s.states.map((x) => x.state)).not.toContain(RegState.Backoff);
+    s.layer.refuseSends = false;
+    s.clock.advance(2100);
+    expect(s.reg.state).toBe(RegState.Registered);
+  });
+
+  it("a challenged refresh whose second REGISTER finds no free transaction keeps its binding's end: no lapse while it is valid", () => {
+    const s = setup();
+    s.reg.start();
+    s.clock.advance(1000);
+    expect(s.reg.state).toBe(RegState.Registered);
+    const before = s.states.length;
+    // A new nonce: the refresh (at 3240 s) is challenged; its second REGISTER then finds the pool full for a while.
+    const refreshAt = s.layer.sent[s.layer.sent.length - 1]!.time + 3_240_000;
+    s.registrar.nonce = "rotated-nonce";
+    s.clock.advanceTo(refreshAt + 10);
+    const sent = s.layer.sent.length;
+    expect(s.layer.sent[sent - 1]!.time).toBe(refreshAt);
+    s.layer.maxClients = 0;
+    s.clock.advanceTo(refreshAt + 10_000);
+    expect(s.layer.sent.length).toBe(sent);
+    s.layer.maxClients = 8;
+    s.clock.advance(3000);
+    expect(s.layer.sent.length).toBeGreaterThan(sent);
+    expect(s.reg.state).toBe(RegState.Registered);
+    // Registered throughout: the binding (ending at 3600 s) was valid all along.
+    expect(s.states.slice(before).map((x) => x.state)).toEqual([]);
   });
 
   it("no free transaction: retries shortly without counting a failure", () => {

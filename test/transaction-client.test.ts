@@ -367,6 +367,35 @@ describe("INVITE client transaction", () => {
     expect(t.queue.size).toBe(0);
   });
 
+  it("§9.1: a 1xx after the CANCEL (a reliable 180 resent, a 183) does not stop its 64*T1: the INVITE still times out", () => {
+    const t = setup();
+    const { tx, first } = startInvite(t);
+    t.deliver(answer(first.text, 180, "Ringing", "bob-tag"));
+    expect(tx.cancel()).toBe(true);
+    const at = t.clock.now();
+    t.clock.advance(10_000);
+    t.deliver(answer(first.text, 180, "Ringing", "bob-tag"));
+    t.deliver(answer(first.text, 183, "Session Progress", "bob-tag"));
+    t.clock.advance(22_000);
+    const failures = t.client.events.filter((e) => e.kind === "failure" && e.tx === tx);
+    expect(failures.map((e) => (e.kind === "failure" ? e.at - at : -1))).toEqual([32_000]);
+    expect(tx.state).toBe(ClientState.Terminated);
+  });
+
+  it("§9.1: a CANCEL held for the first 1xx goes with it, and a second 1xx does not stop its 64*T1", () => {
+    const t = setup();
+    const { tx, first } = startInvite(t);
+    expect(tx.cancel()).toBe(true);
+    t.deliver(answer(first.text, 100, "Trying"));
+    const at = t.clock.now();
+    expect(t.udp.take().map((s) => parse(s.text).methodString())).toContain("CANCEL");
+    t.clock.advance(1_000);
+    t.deliver(answer(first.text, 180, "Ringing", "bob-tag"));
+    t.clock.advance(31_000);
+    const failures = t.client.events.filter((e) => e.kind === "failure" && e.tx === tx);
+    expect(failures.map((e) => (e.kind === "failure" ? e.at - at : -1))).toEqual([32_000]);
+  });
+
   it("drops a held CANCEL when the final response comes first; cancel() is refused for non-INVITE", () => {
     const t = setup();
     const { tx, first } = startInvite(t);

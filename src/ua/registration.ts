@@ -391,8 +391,9 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
    * later (an hour, or days with a long grant), and no call would reach the
    * door meanwhile. RFC 5626 §4.5 registers again after a flow failed; so
    * do we: a Registered binding is refreshed now (it stays Registered: the
-   * binding is still ours as far as we know), a backing-off one retried
-   * now, as onServerAlive(). It costs one REGISTER per such silence.
+   * binding is still ours as far as we know), one backing off after a
+   * REGISTER that had no answer retried now, as onServerAlive(). It costs
+   * one REGISTER per such silence.
    */
   onServerBack(): void {
     try {
@@ -402,6 +403,9 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
         this.register();
         return;
       }
+      // Backing off from an answer (a 503 with its Retry-After, a 403): the server was there all along; its wait stands
+      // and the backoff keeps growing, or a keepalive that loses an OPTIONS now and then would send a REGISTER each time.
+      if (this.state === RegState.Backoff && this.tx === null && this.n[R.LastStatus] !== STATUS_TIMEOUT) return;
       this.onServerAlive();
     } catch (e) {
       this.caught(e);
@@ -445,6 +449,8 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
         if (this.state === RegState.Registered) this.lapsed();
         return;
       }
+      // Registered and idle, Mark is the binding's end: past it (REGISTERs that could not go, busyRetry), no binding now.
+      if (this.state === RegState.Registered && this.timers.now() >= this.n[R.Mark]!) this.lapsed();
       if (this.state === RegState.Registered || this.state === RegState.Backoff || this.state === RegState.AuthFailed || this.state === RegState.Registering) {
         this.register();
       }
@@ -604,7 +610,7 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
       this.logWarn("registration: no free transaction, retrying");
       this.tx = null;
       if (purpose === Purpose.Unregister) this.finishStop();
-      else this.timers.start(this, this.n[R.BusyRetryMs]!, TimerKind.User);
+      else this.busyRetry();
       return;
     }
     const cseq = this.cseq + 1;
@@ -643,7 +649,7 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
       else if (this.layer.sendRefused) {
         // No room to keep it (a flood's answers fill the layer): transient, like a full pool; not the registrar's doing.
         this.logWarn("registration: no room for the REGISTER, retrying");
-        this.timers.start(this, this.n[R.BusyRetryMs]!, TimerKind.User);
+        this.busyRetry();
       } else this.failed(STATUS_TRANSPORT_ERROR, -1);
     }
   }
@@ -677,11 +683,16 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
    * when the server gives one at least the backoff's base wait (30 s): a
    * shorter one ("Retry-After: 0" on every 503) would have the door retry
    * in a tight loop, dozens of REGISTERs a second; it gets the backoff
-   * delay, which grows with each failure, as a silent server's would.
+   * delay, which grows with each failure, as a silent server's would, but
+   * never less than the Retry-After itself (§21.5.4: no request to that
+   * server for its duration; the backoff's jitter draws from half its wait).
    */
   private retryLater(state: RegState, retryAfterSeconds: number): void {
     let delay = this.backoffDelay();
-    if (retryAfterSeconds >= 0 && retryAfterSeconds * 1000 >= this.n[R.BackoffBase]!) delay = Math.min(retryAfterSeconds, MAX_RETRY_AFTER) * 1000;
+    if (retryAfterSeconds >= 0) {
+      const after = Math.min(retryAfterSeconds, MAX_RETRY_AFTER) * 1000;
+      if (after >= this.n[R.BackoffBase]! || after > delay) delay = after;
+    }
     this.setState(state);
     this.timers.start(this, delay, TimerKind.User);
   }
@@ -691,6 +702,25 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
     const n = this.n;
     const failures = ++n[R.Failures]!;
     return backoffDelay(this.random, backoffWait(n[R.BackoffBase]!, n[R.BackoffMax]!, failures));
+  }
+
+  /**
+   * Retry a REGISTER that could not go (no free transaction, no room in the
+   * layer) shortly, without counting a failure. While Registered the timer
+   * it takes may hold the binding's end (a refresh's second try, after a
+   * challenge or a 423): that end goes back to Mark, where the retry's
+   * send() arms it again, and the retry comes no later than that end, so
+   * that a binding that runs out meanwhile is seen to (fire()).
+   */
+  private busyRetry(): void {
+    const n = this.n;
+    let delay = n[R.BusyRetryMs]!;
+    if (this.state === RegState.Registered) {
+      if (this.armed) n[R.Mark] = this.due;
+      const left = n[R.Mark]! - this.timers.now();
+      if (left < delay) delay = left > 0 ? left : 0;
+    }
+    this.timers.start(this, delay, TimerKind.User);
   }
 
   /** The binding ended with its refresh still under way: no binding now; the refresh's answer decides what follows. */

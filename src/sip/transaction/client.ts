@@ -167,13 +167,16 @@ export class ClientTransaction extends TransactionRow<ClientState, ClientOwner> 
       case ClientState.Calling:
       case ClientState.Proceeding:
         if (status < 200) {
-          // §17.1.1.2: no more retransmissions once Proceeding, and Timer B only guards Calling.
-          this.state = ClientState.Proceeding;
-          stopBoth(queue, this);
-          if (this.cancelPending) {
-            this.cancelPending = false;
-            this.cancelSent = true;
-            this.cancelNow();
+          // §17.1.1.2: no more retransmissions once Proceeding, and Timer B only guards Calling. Only on the first
+          // 1xx: a later one (a reliable 18x resent, RFC 3262 §3) must not stop the 64*T1 running since our CANCEL (§9.1).
+          if (this.state === ClientState.Calling) {
+            this.state = ClientState.Proceeding;
+            stopBoth(queue, this);
+            if (this.cancelPending) {
+              this.cancelPending = false;
+              this.cancelSent = true;
+              this.cancelNow();
+            }
           }
           this.deliver(msg);
         } else if (status < 300) {
