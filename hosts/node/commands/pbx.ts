@@ -7,13 +7,12 @@
  * doorbell, types the door code, and calls the door on request.
  */
 import { randomInt } from "node:crypto";
-import { emitKeypressEvents } from "node:readline";
-import { createInterface } from "node:readline";
 import { ladderTap, LOOPBACK_COLUMNS } from "../ladder";
 import { LoopbackPbx } from "../pbx/index";
 import type { PacketEvent } from "../pbx/tap";
 import type { DtmfMode } from "../pbx/phone";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo, type Command } from "./command";
+import { listenForKeys } from "./keys";
 import { commandOptions } from "./options";
 import { wrongCode } from "./run";
 
@@ -137,11 +136,11 @@ export const pbxCommand: Command = {
 function keys(io: CliIo, pbx: LoopbackPbx, doorCode: string): Promise<void> {
   return new Promise<void>((resolve) => {
     let done = false;
-    const cleanups: Array<() => void> = [];
+    let stop = (): void => {};
     const finish = (): void => {
       if (done) return;
       done = true;
-      for (const c of cleanups) c();
+      stop();
       resolve();
     };
     const door = `sip:${pbx.door.user}@${pbx.domain}`;
@@ -157,42 +156,14 @@ function keys(io: CliIo, pbx: LoopbackPbx, doorCode: string): Promise<void> {
         case "q": case "quit": case "exit":
           finish();
           return;
-        case "":
+        case "": case "\r":
           return;
         default:
           io.out(`doorsip pbx: unknown command "${cmd}" (call, wrong, quit)\n`);
       }
     };
-    const onSignal = (): void => finish();
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
-    cleanups.push(() => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    });
-    const stdin = process.stdin;
-    if (stdin.isTTY) {
-      emitKeypressEvents(stdin);
-      stdin.setRawMode(true);
-      const onKey = (str: string | undefined, key: { ctrl?: boolean; name?: string }): void => {
-        if (key.ctrl === true && (key.name === "c" || key.name === "d")) finish();
-        else if (str !== undefined) act(str.toLowerCase());
-      };
-      stdin.on("keypress", onKey);
-      stdin.resume();
-      cleanups.push(() => {
-        stdin.off("keypress", onKey);
-        stdin.setRawMode(false);
-        stdin.pause();
-      });
-    } else {
-      const rl = createInterface({ input: stdin });
-      rl.on("line", (line) => act(line.trim().toLowerCase()));
-      rl.on("close", () => finish());
-      cleanups.push(() => {
-        rl.close();
-        stdin.destroy();
-      });
-    }
+    stop = listenForKeys(act, finish);
+    // Finished already (the runtime failed meanwhile): undo at once.
+    if (done) stop();
   });
 }

@@ -19,8 +19,6 @@ import { randomInt } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { emitKeypressEvents } from "node:readline";
-import { createInterface } from "node:readline";
 import { LogLevel } from "../../../src/host";
 import { ButtonAction, HuntMode, IntercomEvent, intercomEventName, type IntercomSettings } from "../../../src/app/intercom";
 import { DEFAULT_MAX_CLIENT, DEFAULT_MAX_SERVER, DEFAULT_MESSAGE_BUFFER } from "../../../src/sip/transaction/layer";
@@ -38,6 +36,7 @@ import { NodeIntercom, type DoorRuntime, type DoorRuntimeOptions } from "../runt
 import { XsIntercom } from "../../xs/xs-intercom";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo, type Command } from "./command";
 import { runDemo } from "./demo";
+import { listenForKeys } from "./keys";
 import { closest, commandOptions } from "./options";
 import { type DnsServerAddress, parseDnsServer } from "../../../src/dns/dns-client";
 import { describeLocation } from "../../../src/dns/server-locator";
@@ -702,11 +701,11 @@ async function interactive(io: CliIo, session: Session, door: DoorRuntime, onFai
   io.out(`keys: b/Enter = doorbell,${builtIn ? " c = desk phone calls the door, w = the same with a wrong code," : ""} h = hang up, q = quit\n`);
   return new Promise<number>((resolve) => {
     let done = false;
-    const cleanups: Array<() => void> = [];
+    let stop = (): void => {};
     const finish = (code: number = EXIT_OK): void => {
       if (done) return;
       done = true;
-      for (const c of cleanups) c();
+      stop();
       if (code === EXIT_OK) io.out("doorsip: unregistering...\n");
       resolve(code);
     };
@@ -736,38 +735,8 @@ async function interactive(io: CliIo, session: Session, door: DoorRuntime, onFai
           io.out(`doorsip: unknown command "${cmd}" (${builtIn ? "press, call, wrong, hangup, quit" : "press, hangup, quit"})\n`);
       }
     };
-    const onSignal = (): void => finish();
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
-    cleanups.push(() => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    });
-    const stdin = process.stdin;
-    if (stdin.isTTY) {
-      emitKeypressEvents(stdin);
-      stdin.setRawMode(true);
-      const onKey = (str: string | undefined, key: { ctrl?: boolean; name?: string }): void => {
-        if (key.ctrl === true && (key.name === "c" || key.name === "d")) finish();
-        else if (key.name === "return" || key.name === "enter") act("b");
-        else if (str !== undefined) act(str.toLowerCase());
-      };
-      stdin.on("keypress", onKey);
-      stdin.resume();
-      cleanups.push(() => {
-        stdin.off("keypress", onKey);
-        stdin.setRawMode(false);
-        stdin.pause();
-      });
-    } else {
-      const rl = createInterface({ input: stdin });
-      rl.on("line", (line) => act(line.trim().toLowerCase()));
-      rl.on("close", () => finish());
-      cleanups.push(() => {
-        rl.close();
-        // A pipe left open by the other end would keep the process alive after "quit".
-        stdin.destroy();
-      });
-    }
+    stop = listenForKeys(act, finish);
+    // Finished already (the runtime failed meanwhile): undo at once.
+    if (done) stop();
   });
 }
