@@ -202,8 +202,9 @@ export class App {
       udp: tap ?? host.udp,
       audio: this.audio,
       resolver: host.resolver,
-      // The core's own DNS client (RFC 3263 SRV, then A) over the SIP socket, when lwIP names a DNS server it can ask.
-      dnsServers: host.dnsServers.length > 0 ? host.dnsServers : undefined,
+      // The core's own DNS client (RFC 3263 SRV, then A) over the SIP socket, when lwIP names a DNS server it can ask and the
+      // server's name was located by it (serverTargets); a name only lwIP's resolver knows (mDNS) is looked up again by it.
+      dnsServers: host.dnsServers.length > 0 && host.located.serverTargets !== undefined ? host.dnsServers : undefined,
     }, settings);
     // RTP/RTCP per call slot on the configured ports (rtp_port, CallOptions.rtpPort): slot i on rtpPort + 2 i.
     attachMediaSockets(this.intercom, this.intercom.ua.calls[0]?.media.rtpPort ?? host.settings.rtpPort, host.udp.localAddress, host.log);

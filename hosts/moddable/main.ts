@@ -98,8 +98,11 @@ function lookUp(name: string, port: number, then: (address: string, port: number
         log.log(loc.targets.length > 0 ? LogLevel.Info : LogLevel.Warn, `doorsip: ${describeLocation(loc)}`);
         const first = loc.targets[0];
         if (first !== undefined) then(first.address, first.port, loc.targets.map((t) => ({ address: t.address, port: t.port })));
-        else if (orElse !== undefined) orElse();
-        else retry(name, port, then);
+        else if (loc.notOffered && orElse !== undefined) orElse();
+        else if (loc.notOffered) retry(name, port, then);
+        // Nothing in DNS: lwIP's resolver still may know the name (a ".local" one by mDNS, ESP-IDF's
+        // LWIP_DNS_SUPPORT_MDNS_QUERIES), as it did before SRV; the Node host falls back the same way (run.ts).
+        else resolveA(name, port, then, orElse);
       });
       return;
     } catch (error) {
@@ -107,6 +110,11 @@ function lookUp(name: string, port: number, then: (address: string, port: number
       log.log(LogLevel.Warn, `doorsip: cannot ask DNS for ${name} (${String(error)}); using Net.resolve`);
     }
   }
+  resolveA(name, port, then, orElse);
+}
+
+/** lwIP's resolver (A only): the address, the configured port (0). */
+function resolveA(name: string, port: number, then: (address: string, port: number, targets?: Array<{ address: string; port: number }>) => void, orElse?: () => void): void {
   Net.resolve(name, (found: string, address?: string) => {
     if (address !== undefined && address !== "") {
       log.log(LogLevel.Info, `doorsip: ${found} is ${address}`);

@@ -220,6 +220,8 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
   listener: IntercomListener | undefined;
   private readonly dnsSharesSocket: boolean = false;
   private readonly dnsReceiver: UdpReceiver | null = null;
+  /** The RFC 3263 lookup of the server's name over `dns` (null without it): stop() drops the one under way. */
+  private readonly locator: ServerLocator | null = null;
 
   private readonly settings: IntercomSettings;
   private readonly log: LogHost | undefined;
@@ -290,7 +292,9 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
       this.dns = dns;
       this.dnsSharesSocket = hosts.dnsUdp === undefined;
       this.dnsReceiver = new DnsFirstReceiver(dns, layer);
-      lookup = new DnsFinder(new ServerLocator(dns, timers, hosts.random), a.serverNamePort ?? 0, hosts.log);
+      const locator = new ServerLocator(dns, timers, hosts.random);
+      this.locator = locator;
+      lookup = new DnsFinder(locator, a.serverNamePort ?? 0, hosts.log);
     }
     this.serverName = name !== "" && lookup !== undefined ? new ServerName(name, a.registrarHost, lookup, timers, this, hosts.log, port, a.serverTargets) : null;
     this.doorbell = new Doorbell(timers, this, settings.debounceMs, settings.pressGuardMs);
@@ -361,6 +365,9 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
   stop(): void {
     this.started = false;
     if (this.serverName !== null) this.serverName.stop();
+    // A lookup under way is dropped with its try timer: no query goes out after stop (and none out of a socket the host closes next).
+    if (this.locator !== null) this.locator.cancel();
+    if (this.dns !== null) this.dns.cancel();
     this.hunt.stop();
     this.ua.hangupAll();
     this.keepalive.stop();

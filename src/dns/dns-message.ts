@@ -94,7 +94,7 @@ export interface DnsAnswer {
   rcode: number;
   /** SRV records of the answer section owned by the question's name. */
   srv: SrvRecord[];
-  /** A records of the answer section (after any CNAME chain) and of the additional section. */
+  /** An A query: the name's A records of the answer section (after any CNAME chain); an SRV query: the additional section's A records. */
   a: ARecord[];
   /** TC was set: records may be missing. */
   truncated: boolean;
@@ -252,7 +252,10 @@ export function readAnswer(data: Uint8Array, length: number, id: number, name: s
       readName(data, rdata + rdlength, rdata, nr);
       if (nr.end < 0) return fail(answer, DnsFailure.Malformed);
       owner = nr.name;
-    } else if (rrType === DnsType.A && rdlength === 4 && (section === 2 || (type === DnsType.A && rrName === owner))) {
+    } else if (rrType === DnsType.A && rdlength === 4 && (type === DnsType.A ? section === 0 && rrName === owner : section === 2)) {
+      // An A query's addresses are its name's (after any CNAME) from the answer section only: an additional-section record
+      // of another name (glue, or a forgery riding along, RFC 5452 §6) is no address of the name asked. With SRV, the
+      // additional section's A records are the targets' (RFC 2782 "Usage rules"), matched to them by name.
       answer.a.push({ name: rrName, address: data[rdata]! + "." + data[rdata + 1]! + "." + data[rdata + 2]! + "." + data[rdata + 3]! });
     } else if (rrType === DnsType.Srv && section === 0 && type === DnsType.Srv && rrName === owner) {
       if (rdlength < 7) return fail(answer, DnsFailure.Malformed);
@@ -262,6 +265,8 @@ export function readAnswer(data: Uint8Array, length: number, id: number, name: s
       answer.srv.push({ priority: u16(data, rdata), weight: u16(data, rdata + 2), port: u16(data, rdata + 4), target: nr.name });
     }
   }
+  // TC with nothing taken (often header and question only, RFC 2181 §9): the records did not fit, which is no empty answer.
+  if (answer.truncated && answer.srv.length === 0 && answer.a.length === 0) return fail(answer, DnsFailure.Truncated);
   return answer;
 }
 

@@ -591,7 +591,7 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
     audio: p.mic !== undefined || p.speaker !== undefined ? new FileAudio(p.mic ?? null, p.speaker !== undefined ? new WavWriter(p.speaker) : null) : undefined,
     rtpPort: p.rtpPort,
     // With a server name, the core's own DNS client looks it up again on failure (SRV targets walked, RFC 3263 §4.3).
-    dnsServers: p.builtIn ? undefined : p.dns ?? systemDnsServers(),
+    dnsServers: p.builtIn ? undefined : coreDnsServers(settings.account, p.dns ?? systemDnsServers()),
   };
   const door: DoorRuntime = p.xs
     ? await XsIntercom.create({
@@ -631,7 +631,7 @@ async function start(p: RunPlan, io: CliIo, session: Session): Promise<number> {
  * domain, and the server's name, looked up again should the server stop
  * answering; the other SRV targets are where the door goes then (§4.3).
  */
-async function resolved(account: AccountConfig, log: NodeLog, dns: readonly DnsServerAddress[], io: CliIo): Promise<AccountConfig> {
+export async function resolved(account: AccountConfig, log: NodeLog, dns: readonly DnsServerAddress[], io: CliIo): Promise<AccountConfig> {
   const host = account.registrarHost;
   if (isIP(host) !== 0) return resolvedProxy(account, log, dns, io);
   let found: { address: string; port: number; targets?: Array<{ address: string; port: number }> };
@@ -676,6 +676,15 @@ async function locateName(host: string, port: number, option: string, dns: reado
     if (loc.notOffered) throw new Error(`${option}: ${host} does not offer SIP over UDP (its SRV record's target is ".")`);
   }
   return { address: await lookupName(host, option), port: port > 0 ? port : 5060 };
+}
+
+/**
+ * The DNS servers the core asks when the server fails: only when its name was located by them (serverTargets set).
+ * A name they do not know that the system's resolver found (/etc/hosts, mDNS) is looked up again the same way, by
+ * the runtime's NodeResolver: the core's own client would only ever hear "no such name" and never follow it.
+ */
+export function coreDnsServers(account: AccountConfig, dns: readonly DnsServerAddress[]): readonly DnsServerAddress[] | undefined {
+  return account.serverTargets !== undefined && account.serverTargets.length > 0 && dns.length > 0 ? dns : undefined;
 }
 
 /** A name's IPv4 address (the door's socket is IPv4), else any; a clear message when it has none. */
