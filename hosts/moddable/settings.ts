@@ -13,6 +13,7 @@
  */
 import config from "mc/config";
 import { LogLevel, type StorageHost } from "../../src/host";
+import { validDoorCode } from "../../src/app/door-opener";
 import { usableAuthUser } from "../../src/ua/account";
 import { parseLogLevel } from "./log";
 
@@ -220,7 +221,6 @@ const UNTRUSTED: readonly UntrustedChoice[] = Object.freeze(["reject", "drop"]);
 const INBAND: readonly InbandChoice[] = Object.freeze(["auto", "on", "off"]);
 const LOG_LEVELS: readonly string[] = Object.freeze(["error", "warn", "info", "debug", "0", "1", "2", "3"]);
 const PIN_MAX = 48; // the highest GPIO number across ESP32 variants (ESP32-S3)
-const DOOR_CODE = /^[0-9*#A-Da-d]{1,16}$/;
 const HOUR_MS = 3600000;
 
 /** RTP takes the even port of a pair (RFC 3550 §11). */
@@ -291,7 +291,7 @@ export function loadSettings(storage: StorageHost | null): Settings {
   const code = r.text("door_code", "").trim();
   const warnings = r.warnings;
   if (code === "") warnings.push("no door_code: DTMF does not open the door");
-  else if (!DOOR_CODE.test(code)) warnings.push("door_code must be 1 to 16 of 0-9 * # A-D; DTMF does not open the door");
+  else if (!validDoorCode(code)) warnings.push("door_code must be 1 to 16 of 0-9 * # A-D; DTMF does not open the door");
   const allowFrom = parseTargets(r.text("allow_from", ""));
   if (server.port < 0) warnings.push("sip_server has an unusable port; using sip_port");
   if (proxy.port < 0) warnings.push("sip_proxy has an unusable port; using 5060");
@@ -315,7 +315,7 @@ export function loadSettings(storage: StorageHost | null): Settings {
     callTarget,
     targets: parseCallTargets(callTarget, warnings),
     hunt: r.choice("hunt", HUNTS, "sequential"),
-    doorCode: DOOR_CODE.test(code) ? code : "",
+    doorCode: validDoorCode(code) ? code : "",
     inbandDtmf: r.choice("inband_dtmf", INBAND, "auto"),
     keepalive: r.int("keepalive", 25, 0, 3600),
     expires: r.int("expires", 600, 60, 86400),

@@ -6,7 +6,6 @@
  * the same PBX `doorsip run` starts for itself: the desk phone answers the
  * doorbell, types the door code, and calls the door on request.
  */
-import { randomInt } from "node:crypto";
 import { ladderTap, LOOPBACK_COLUMNS } from "../ladder";
 import { LoopbackPbx } from "../pbx/index";
 import type { PacketEvent } from "../pbx/tap";
@@ -14,7 +13,8 @@ import type { DtmfMode } from "../pbx/phone";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo, type Command } from "./command";
 import { listenForKeys } from "./keys";
 import { commandOptions } from "./options";
-import { wrongCode } from "./run";
+import { validDoorCode } from "../../../src/app/door-opener";
+import { randomDoorCode, wrongCode } from "./run";
 
 const USAGE = `usage: doorsip pbx [options]
 
@@ -72,8 +72,8 @@ export function pbxPlan(o: { listen?: string; domain?: string; user?: string; pa
   }
   // The bind address names the PBX in Contact and Via headers: a wildcard there would be given to the door as a next hop.
   if (address === "0.0.0.0") return "--listen: give the address the door reaches the PBX at (a LAN address), not 0.0.0.0";
-  const doorCode = o["door-code"] ?? `${String(randomInt(0, 10000)).padStart(4, "0")}#`;
-  if (!/^[0-9*#A-Da-d]{1,16}$/.test(doorCode)) return `--door-code must be 1 to 16 of 0-9 * # A-D (got ${doorCode})`;
+  const doorCode = o["door-code"] ?? randomDoorCode();
+  if (!validDoorCode(doorCode)) return `--door-code must be 1 to 16 of 0-9 * # A-D (got ${doorCode})`;
   const dtmf = (o.dtmf ?? "info") as DtmfMode;
   if (!DTMF_MODES.includes(dtmf)) return `--dtmf must be one of ${DTMF_MODES.join(", ")} (got ${o.dtmf})`;
   const user = o.user ?? "door";

@@ -21,6 +21,7 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { LogLevel } from "../../../src/host";
 import { ButtonAction, HuntMode, IntercomEvent, intercomEventName, type IntercomSettings } from "../../../src/app/intercom";
+import { validDoorCode } from "../../../src/app/door-opener";
 import { DEFAULT_MAX_CLIENT, DEFAULT_MAX_SERVER, DEFAULT_MESSAGE_BUFFER } from "../../../src/sip/transaction/layer";
 import { type AccountConfig, hasOutboundProxy, usableAuthUser } from "../../../src/ua/account";
 import { parseSourceEntry } from "../../../src/ua/trust/source-list";
@@ -310,8 +311,8 @@ export function plan(values: RunOptions): RunPlan {
   if (button === undefined) throw new UsageError(`--button must be ignore or hangup (got ${o.button})`);
   // No default code: a trivial one would open the door to anyone whose call gets through. The
   // built-in PBX's desk phone is told the code, so the tour gets a fresh random one.
-  const doorCode = o["door-code"] ?? (builtIn ? `${String(randomInt(0, 10000)).padStart(4, "0")}#` : "");
-  if (doorCode !== "" && !/^[0-9*#A-Da-d]{1,16}$/.test(doorCode)) throw new UsageError(`--door-code must be 1 to 16 of 0-9 * # A-D (got ${doorCode})`);
+  const doorCode = o["door-code"] ?? (builtIn ? randomDoorCode() : "");
+  if (doorCode !== "" && !validDoorCode(doorCode)) throw new UsageError(`--door-code must be 1 to 16 of 0-9 * # A-D (got ${doorCode})`);
   const inband = o["inband-dtmf"] ?? "auto";
   if (inband !== "auto" && inband !== "on" && inband !== "off") throw new UsageError(`--inband-dtmf must be auto, on or off (got ${inband})`);
   const untrusted = o.untrusted === undefined ? UntrustedAction.Reject : parseUntrustedAction(o.untrusted);
@@ -696,6 +697,11 @@ async function lookupName(host: string, option: string): Promise<string> {
     const code = e instanceof Error && "code" in e ? String((e as { code: unknown }).code) : "no address";
     throw new Error(`${option}: cannot find ${host} (${code})`);
   }
+}
+
+/** A fresh door code for the built-in PBX's desk phone to type: four digits and "#". */
+export function randomDoorCode(): string {
+  return `${String(randomInt(0, 10000)).padStart(4, "0")}#`;
 }
 
 /** A code of the door code's length that is not it (the `w` key's): its first digit changed. */
