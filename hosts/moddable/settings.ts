@@ -15,6 +15,7 @@ import config from "mc/config";
 import { LogLevel, type StorageHost } from "../../src/host";
 import { validDoorCode } from "../../src/app/door-opener";
 import { usableAuthUser } from "../../src/ua/account";
+import { normalTarget, TargetProblem } from "../../src/ua/dial-target";
 import { parseLogLevel } from "./log";
 
 export type Pull = "up" | "down" | "none";
@@ -256,25 +257,18 @@ export function parseTargets(text: string): string[] {
   return out;
 }
 
-/** A user part (RFC 3261 §25.1 user: unreserved, user-unreserved, escaped), the form of an extension. */
-const USER_PART = /^[A-Za-z0-9\-_.!~*'()&=+$;?/%]+$/;
-
 /**
- * call_target: "100", "100,101", "sip:100@pbx, 101", as the core takes them
- * (src/ua/user-agent.ts: what does not start with "sip:" or "sips:" is a
- * user part, called at the domain): "user@host" gets its "sip:" (else the
- * core would call sip:user@host@domain), the scheme is lower-cased, and an
- * entry that is neither a SIP URI nor a user part is left out with a warning.
+ * call_target: "100", "100,101", "sip:100@pbx, 101", each made a SIP URI or
+ * a user part as the core takes them (src/ua/dial-target.ts); an entry that
+ * is neither is left out with a warning.
  */
 export function parseCallTargets(text: string, warnings: string[]): string[] {
   const out: string[] = [];
   for (const t of parseTargets(text)) {
-    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(t);
-    if (/\s/.test(t)) warnings.push(`call_target "${t}" holds a space; left out`);
-    else if (scheme !== null && /^sips?$/i.test(scheme[1]!)) out.push(scheme[1]!.toLowerCase() + t.substring(scheme[1]!.length));
-    else if (scheme !== null && t.indexOf("@") < 0) warnings.push(`call_target "${t}": only sip: and sips: URIs can be called; left out`);
-    else if (t.indexOf("@") >= 0) out.push("sip:" + t);
-    else if (USER_PART.test(t)) out.push(t);
+    const target = normalTarget(t);
+    if (typeof target === "string") out.push(target);
+    else if (target === TargetProblem.Space) warnings.push(`call_target "${t}" holds a space; left out`);
+    else if (target === TargetProblem.Scheme) warnings.push(`call_target "${t}": only sip: and sips: URIs can be called; left out`);
     else warnings.push(`call_target "${t}" is neither an extension (letters, digits, - _ . ! ~ * ' ( ) & = + $ ; ? /) nor a SIP URI; left out`);
   }
   return out;

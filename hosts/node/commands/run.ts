@@ -22,6 +22,7 @@ import { isIP } from "node:net";
 import { LogLevel } from "../../../src/host";
 import { ButtonAction, HuntMode, IntercomEvent, intercomEventName, type IntercomSettings } from "../../../src/app/intercom";
 import { validDoorCode } from "../../../src/app/door-opener";
+import { normalTarget, TargetProblem } from "../../../src/ua/dial-target";
 import { DEFAULT_MAX_CLIENT, DEFAULT_MAX_SERVER, DEFAULT_MESSAGE_BUFFER } from "../../../src/sip/transaction/layer";
 import { type AccountConfig, hasOutboundProxy, usableAuthUser } from "../../../src/ua/account";
 import { parseSourceEntry } from "../../../src/ua/trust/source-list";
@@ -172,15 +173,10 @@ function parseDns(text: string): DnsServerAddress[] {
   return out;
 }
 
-/** A user part (RFC 3261 §25.1 user: unreserved, user-unreserved, escaped), the form of an extension. */
-const USER_PART = /^[A-Za-z0-9\-_.!~*'()&=+$;?/%]+$/;
-
 /**
- * --target values as the core takes them (src/ua/user-agent.ts: a target that
- * does not start with "sip:" or "sips:" is a user part, called at the
- * domain): comma-separated lists split, "user@host" given its "sip:" (else
- * the core would call sip:user@host@domain), the scheme lower-cased; what
- * is neither a SIP URI nor a user part is a UsageError.
+ * --target values as the core takes them (src/ua/dial-target.ts):
+ * comma-separated lists split, each made a SIP URI or a user part; what is
+ * neither is a UsageError.
  */
 export function normalTargets(values: readonly string[]): string[] {
   const out: string[] = [];
@@ -188,12 +184,10 @@ export function normalTargets(values: readonly string[]): string[] {
     for (const part of value.split(",")) {
       const t = part.trim();
       if (t === "") continue;
-      if (/\s/.test(t)) throw new UsageError(`--target "${t}": no spaces in a target`);
-      const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(t);
-      if (scheme !== null && /^sips?$/i.test(scheme[1]!)) out.push(scheme[1]!.toLowerCase() + t.substring(scheme[1]!.length));
-      else if (scheme !== null && !t.includes("@")) throw new UsageError(`--target "${t}": only sip: and sips: URIs can be called (or an extension, such as 100)`);
-      else if (t.includes("@")) out.push(`sip:${t}`);
-      else if (USER_PART.test(t)) out.push(t);
+      const target = normalTarget(t);
+      if (typeof target === "string") out.push(target);
+      else if (target === TargetProblem.Space) throw new UsageError(`--target "${t}": no spaces in a target`);
+      else if (target === TargetProblem.Scheme) throw new UsageError(`--target "${t}": only sip: and sips: URIs can be called (or an extension, such as 100)`);
       else throw new UsageError(`--target "${t}": an extension holds letters, digits and - _ . ! ~ * ' ( ) & = + $ ; ? / only (RFC 3261 §25.1); or give a SIP URI, sip:user@host`);
     }
   }
