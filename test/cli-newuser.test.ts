@@ -6,7 +6,6 @@
  * without the built-in PBX's desk phone. The server is the loopback PBX on
  * 127.0.0.1 (real UDP), the door the real command line.
  */
-import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,7 +14,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { normalTargets, plan, registrationHint, wrongCode } from "../hosts/node/commands/run";
 import { closest } from "../hosts/node/commands/options";
 import { LoopbackPbx } from "../hosts/node/pbx/index";
-import { BIN, ROOT, runDoorsip } from "./support/cli";
+import { runDoorsip, spawnDoorsip } from "./support/cli";
 
 const tmp = mkdtempSync(join(tmpdir(), "doorsip-newuser-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -67,28 +66,20 @@ describe("the built-in PBX's keys", () => {
   });
 
   it("\"wrong\": the desk phone calls the door and types a wrong code, which is counted and opens nothing", async () => {
-    const child = spawn(process.execPath, [BIN, "run", "--ascii"], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
-    const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
-    const until = async (what: RegExp, ms: number): Promise<void> => {
-      const end = Date.now() + ms;
-      while (!what.test(out) && Date.now() < end && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
-    };
+    const door = spawnDoorsip(["run", "--ascii"]);
+    const { child, exited, until } = door;
     try {
       await until(/door: registered/, 15_000);
-      expect(out, err).toContain("keys: b/Enter = doorbell, c = desk phone calls the door, w = the same with a wrong code, h = hang up, q = quit\n");
+      expect(door.out(), door.err()).toContain("keys: b/Enter = doorbell, c = desk phone calls the door, w = the same with a wrong code, h = hang up, q = quit\n");
       child.stdin.write("wrong\n");
       await until(/door: call down/, 20_000);
-      expect(out, err).toContain("door: incoming call");
-      expect(out).toContain("door: wrong code (wrong code 1)");
-      expect(out).not.toContain("door opened");
-      expect(out).not.toContain("door relay ON");
+      expect(door.out(), door.err()).toContain("door: incoming call");
+      expect(door.out()).toContain("door: wrong code (wrong code 1)");
+      expect(door.out()).not.toContain("door opened");
+      expect(door.out()).not.toContain("door relay ON");
       child.stdin.write("quit\n");
       const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("timeout"), 15_000))]);
-      expect(code, out + err).toBe(0);
+      expect(code, door.out() + door.err()).toBe(0);
     } finally {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGKILL");
@@ -182,39 +173,30 @@ describe("a failed registration", () => {
 
   it("against a real server with a wrong password (the loopback PBX answers 403): the hint once, a ladder of door and server, keys without the desk phone", async () => {
     const pbx = await LoopbackPbx.start({ phoneUser: false, users: [{ user: "door", password: "right-pass" }] });
-    const child = spawn(process.execPath, [BIN, "run", "--server", `sip:${pbx.door.server}`, "--user", "door", "--password", "wrong-pass", "--listen", "127.0.0.1:0", "--ascii"],
-      { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
-    const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
-    const until = async (what: RegExp, ms: number): Promise<void> => {
-      const end = Date.now() + ms;
-      while (!what.test(out) && Date.now() < end && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
-    };
+    const door = spawnDoorsip(["run", "--server", `sip:${pbx.door.server}`, "--user", "door", "--password", "wrong-pass", "--listen", "127.0.0.1:0", "--ascii"]);
+    const { child, exited, until } = door;
     try {
       await until(/door: registration failed \(403\)\n.*\n/, 15_000);
-      expect(out, err).toContain("door: registration failed (403)\ndoorsip: the server forbids this registration (403): check --user door, --password and --domain (default: the server's host)\n");
-      expect(out).toMatch(/^\s+time door\s+server\s*$/m);
-      expect(out).toContain("doorsip: no --target: the doorbell calls nobody\n");
-      expect(out).not.toMatch(/phone/);
-      expect(out).toContain("keys: b/Enter = doorbell, h = hang up, q = quit\n");
-      expect(out).toMatch(/\|<-403 Forbidden \(REGISTER\)-*\|/);
+      expect(door.out(), door.err()).toContain("door: registration failed (403)\ndoorsip: the server forbids this registration (403): check --user door, --password and --domain (default: the server's host)\n");
+      expect(door.out()).toMatch(/^\s+time door\s+server\s*$/m);
+      expect(door.out()).toContain("doorsip: no --target: the doorbell calls nobody\n");
+      expect(door.out()).not.toMatch(/phone/);
+      expect(door.out()).toContain("keys: b/Enter = doorbell, h = hang up, q = quit\n");
+      expect(door.out()).toMatch(/\|<-403 Forbidden \(REGISTER\)-*\|/);
       // 50 characters between the columns: long reasons are not cut.
-      expect(out).toMatch(/^\s+\d+\.\d{3} \|-REGISTER-{35,}>\| [0-9a-f]{8}$/m);
-      expect(out + err).not.toContain("wrong-pass");
+      expect(door.out()).toMatch(/^\s+\d+\.\d{3} \|-REGISTER-{35,}>\| [0-9a-f]{8}$/m);
+      expect(door.out() + door.err()).not.toContain("wrong-pass");
       child.stdin.write("call\n");
       child.stdin.write("x\n");
       child.stdin.write("quit\n");
       const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("timeout"), 15_000))]);
-      expect(code, out + err).toBe(0);
-      expect(out).toContain("doorsip: no desk phone (a real server is configured)");
-      expect(out).toContain('doorsip: unknown command "x" (press, hangup, quit)');
-      expect(out.split("forbids").length - 1).toBe(1);
+      expect(code, door.out() + door.err()).toBe(0);
+      expect(door.out()).toContain("doorsip: no desk phone (a real server is configured)");
+      expect(door.out()).toContain('doorsip: unknown command "x" (press, hangup, quit)');
+      expect(door.out().split("forbids").length - 1).toBe(1);
       // Quit after the failure: nothing was registered, so no status that reads as the unregister's own answer.
-      expect(out).toMatch(/door: unregistered\n/);
-      expect(out).not.toContain("unregistered (403)");
+      expect(door.out()).toMatch(/door: unregistered\n/);
+      expect(door.out()).not.toContain("unregistered (403)");
     } finally {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGKILL");

@@ -4,35 +4,24 @@
  * `doorsip run --server` command line, on 127.0.0.1, both processes
  * stopped by their PIDs (stdin "quit", then SIGKILL if one lingers).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { pbxPlan } from "../hosts/node/commands/pbx";
-import { BIN, ROOT, runDoorsip } from "./support/cli";
+import { type DoorsipProcess, runDoorsip, spawnDoorsip } from "./support/cli";
 
-interface Proc { child: ChildProcessWithoutNullStreams; out: () => string; exited: Promise<number | null> }
-
-const started: Proc[] = [];
+const started: DoorsipProcess[] = [];
 afterEach(() => {
   for (const p of started.splice(0)) if (p.child.exitCode === null && p.child.pid !== undefined) process.kill(p.child.pid, "SIGKILL");
 });
 
-function start(args: string[]): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
-  let out = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));
-  const p = { child, out: () => out, exited: new Promise<number | null>((r) => child.on("close", (code) => r(code))) };
+function start(args: string[]): DoorsipProcess {
+  const p = spawnDoorsip(args);
   started.push(p);
   return p;
 }
 
-async function until(p: Proc, what: RegExp | (() => boolean), what2: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  const ok = (): boolean => (typeof what === "function" ? what() : what.test(p.out()));
-  while (!ok()) {
-    if (Date.now() > end || p.child.exitCode !== null) throw new Error(`waiting for ${what2}:\n${p.out()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Wait for `what`; throws with the output when it does not come. */
+async function until(p: DoorsipProcess, what: RegExp | (() => boolean), what2: string, ms = 15_000): Promise<void> {
+  if (!(await p.until(what, ms))) throw new Error(`waiting for ${what2}:\n${p.out()}${p.err()}`);
 }
 
 function count(text: string, needle: string): number {

@@ -1,5 +1,5 @@
 /* Run the doorsip command line as a child process, bounded in time. */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { join, resolve } from "node:path";
 import { expect } from "vitest";
 
@@ -68,4 +68,34 @@ export async function expectDemoCapture(pcap: string): Promise<void> {
   expect(parsed.code).toBe(0);
   expect(parsed.stdout).toMatch(/ok request INVITE sip:100@127\.0\.0\.1/);
   expect(parsed.stdout).toMatch(/ok response 401 Unauthorized/);
+}
+
+/** A `doorsip` child that takes lines on stdin: its output so far, its exit, and waits on its output. */
+export interface DoorsipProcess {
+  child: ChildProcessWithoutNullStreams;
+  out(): string;
+  err(): string;
+  /** Its exit code (null when killed). */
+  exited: Promise<number | null>;
+  /** Wait until `what` holds (a pattern of stdout, or a test), at most `ms`, or the child exits; true when it holds. */
+  until(what: RegExp | (() => boolean), ms: number): Promise<boolean>;
+}
+
+/** Spawn `node bin/doorsip.mjs ...args` with stdin a pipe; the caller stops it (stdin "quit", or kill by its PID). */
+export function spawnDoorsip(args: string[]): DoorsipProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+  const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+  const holds = (what: RegExp | (() => boolean)): boolean => (typeof what === "function" ? what() : what.test(out));
+  return {
+    child, out: () => out, err: () => err, exited,
+    until: async (what, ms) => {
+      const end = Date.now() + ms;
+      while (!holds(what) && Date.now() < end && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      return holds(what);
+    },
+  };
 }
