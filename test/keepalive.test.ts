@@ -56,6 +56,19 @@ describe("keepalive", () => {
     expect(s.registrar.options.length).toBe(10);
   });
 
+  it("stop() with an OPTIONS in flight gives its transaction back to the layer", () => {
+    const s = setup();
+    s.registrar.down = true;
+    const ka = keepalive(s);
+    ka.start();
+    s.clock.advance(30_001);
+    expect(s.layer.clientCount).toBe(1);
+    ka.stop();
+    // Not left retransmitting to the server until Timer F (§17.1.2.2), holding one of the few client transactions.
+    expect(s.layer.clientCount).toBe(0);
+    expect(s.timers.size).toBe(0);
+  });
+
   it.each([404, 405, 401, 407, 500])("%i counts as alive, no credentials sent", (code) => {
     const s = setup({ optionsStatus: code });
     let lost = 0;

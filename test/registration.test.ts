@@ -218,6 +218,22 @@ describe("registration", () => {
     expect(s.reg.state).toBe(RegState.Unregistered);
   });
 
+  it("stop() with a REGISTER in flight gives that transaction back to the layer: only the unregister is left", () => {
+    const s = setup();
+    s.registrar.down = true;
+    s.reg.start();
+    s.clock.advance(1);
+    expect(s.layer.clientCount).toBe(1);
+    s.reg.stop();
+    // The REGISTER may still make a binding, so one unregister goes; the REGISTER's own transaction is not kept
+    // retransmitting for Timer F (32 s) beside it.
+    expect(s.reg.state).toBe(RegState.Unregistering);
+    expect(s.layer.clientCount).toBe(1);
+    s.clock.advance(40_000);
+    expect(s.reg.state).toBe(RegState.Unregistered);
+    expect(s.layer.clientCount).toBe(0);
+  });
+
   it("stop() without a binding reports Unregistered at once, sending nothing", () => {
     const s = setup({}, {}, {});
     s.registrar.down = true;

@@ -236,7 +236,10 @@ export class Keepalive extends TimerNode implements ClientTransactionUser {
 
   stop(): void {
     this.n[K.Running] = 0;
+    const tx = this.tx;
     this.tx = null;
+    // An OPTIONS in flight is given back, not left retransmitting until Timer F on one of the few client transactions.
+    if (tx !== null) this.layer.release(tx);
     this.timers.stop(this);
   }
 

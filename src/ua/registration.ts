@@ -292,8 +292,12 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
       if (this.state === RegState.Unregistered || this.state === RegState.Unregistering) return;
       this.n[R.Stopping] = 1;
       this.timers.stop(this);
-      const inFlight = this.tx !== null && this.n[R.Purpose] === Purpose.Register;
+      const tx = this.tx;
+      const inFlight = tx !== null && this.n[R.Purpose] === Purpose.Register;
       this.tx = null;
+      // Given back to the layer, not left retransmitting until Timer F beside the unregister: its answer matches nothing now,
+      // and a late copy of it reaching the registrar after the unregister has the lower CSeq (§10.3 step 7: ignored).
+      if (tx !== null) this.layer.release(tx);
       // A REGISTER in flight may create a binding: remove it too.
       if (this.n[R.Granted]! > 0 || inFlight) {
         this.setState(RegState.Unregistering);
