@@ -24,6 +24,7 @@ import { RtcpReader } from "../src/media/rtcp";
 import { writeTelephoneEvent } from "../src/media/telephone-event";
 import { CallState } from "../src/ua/call/call-types";
 import { Tone } from "../src/media/tone";
+import { classifyDtmf } from "../src/media/inband-dtmf";
 import { ButtonAction } from "../src/app/intercom";
 import { ackFor, offer, OFFER, PEER, reply, request, rig, toTag, type Msg, type Rig } from "./support/call-harness";
 import { blocksWithTone, dominant, rms, toneShare } from "./interop/audio/signal";
@@ -471,6 +472,50 @@ describe("audio in calls (virtual clock)", () => {
       expect(toneShare(speaker, 0, speaker.length, row, 8000), `${key} row`).toBeLessThan(0.05);
       expect(toneShare(speaker, 0, speaker.length, col, 8000), `${key} column`).toBeLessThan(0.05);
     }
+  });
+
+  it("in-band DTMF: packets lost in the middle of a key (a Wi-Fi stall of 40-100 ms) do not make it two keys; a longer gap ends the press", () => {
+    // Each key 12 packets long, 2 to 5 of them in its middle never arrive (the jitter buffer runs dry or conceals):
+    // no audio is no evidence that the key was let go. Before, two such frames ended the press and the key's second
+    // half counted again ("44771111##", a wrong entry).
+    for (const lost of [2, 3, 5]) {
+      const { r, audio } = setup({ doorCode: "4711#" });
+      answeredCall(r, offer("sendrecv", "0 8"));
+      const from = audio.played.length;
+      let seq = 1;
+      for (const key of "4711#") {
+        for (let f = 0; f < 12; f++, seq++) {
+          if (f < 4 || f >= 4 + lost) phoneKeyAudio(r, seq, seq * FRAME_SAMPLES, key);
+          r.advance(20);
+        }
+        for (let f = 0; f < 4; f++, seq++) {
+          phoneKeyAudio(r, seq, seq * FRAME_SAMPLES, "");
+          r.advance(20);
+        }
+      }
+      r.advance(200);
+      expect(r.events.filter((e) => e.name === "dtmf").map((e) => e.detail).join(""), `${lost} lost`).toBe("4711#");
+      expect(r.eventNames().filter((n) => n === "door opened"), `${lost} lost`).toEqual(["door opened"]);
+      // The frames the jitter buffer concealed from a key's are the key's too: the door's speaker plays none of them.
+      const speaker = audio.speaker(from);
+      const played: number[] = [];
+      for (let at = 0; at + FRAME_SAMPLES <= speaker.length; at += FRAME_SAMPLES) if (classifyDtmf(speaker, at) >= 0) played.push(at / FRAME_SAMPLES);
+      expect(played, `${lost} lost: frames at the speaker that hold a key`).toEqual([]);
+    }
+    // Nothing for 300 ms in the middle of a key: the press is over; what comes after is a new one.
+    const { r } = setup({ doorCode: "4711#" });
+    answeredCall(r, offer("sendrecv", "0 8"));
+    let seq = 1;
+    for (let f = 0; f < 25; f++, seq++) {
+      if (f < 5 || f >= 20) phoneKeyAudio(r, seq, seq * FRAME_SAMPLES, "4");
+      r.advance(20);
+    }
+    for (let f = 0; f < 4; f++, seq++) {
+      phoneKeyAudio(r, seq, seq * FRAME_SAMPLES, "");
+      r.advance(20);
+    }
+    r.advance(200);
+    expect(r.events.filter((e) => e.name === "dtmf").map((e) => e.detail).join("")).toBe("44");
   });
 
   it("in-band DTMF: keys whose tones start and end inside packets are read, and the door's speaker plays none of their tones (the frames at a key's edges too)", () => {

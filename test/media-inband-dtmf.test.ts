@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { decodeG711, encodeG711, FRAME_SAMPLES } from "../src/media/g711";
-import { classifyDtmf, InbandDtmf, MIC_GUARD_FRAMES } from "../src/media/inband-dtmf";
+import { classifyDtmf, InbandDtmf, MIC_GUARD_FRAMES, NO_AUDIO } from "../src/media/inband-dtmf";
 import { mediaNumbers } from "../src/media/media-numbers";
 import { SeededRandom } from "./support/seeded-random";
 
@@ -300,6 +300,28 @@ describe("InbandDtmf: keys from frames", () => {
     expect(read((pcm) => pcm.fill(0, 4 * FRAME_SAMPLES, 6 * FRAME_SAMPLES))).toBe("55");
     // The same key typed again after a pause of 50 ms (at least one whole frame and two partial ones), whatever the alignment.
     for (let shift = 0; shift < FRAME_SAMPLES; shift += 20) expect(keysHeard("1133", 60, 50, shift), `shift ${shift}`).toBe("1133");
+  });
+
+  it("frames without audio (NO_AUDIO: lost or late packets) neither go on with a press nor end it, for up to 5 frames", () => {
+    // "5" in frames 0-3 and again from frame 4 + gap, its missing frames given as the jitter buffer reports them.
+    const tone = g711(sines(keyParts("5"), FRAME_SAMPLES));
+    const key = classifyDtmf(tone, 0);
+    expect(String.fromCharCode(key)).toBe("5");
+    const read = (gap: number): string => {
+      const reader = new InbandDtmf(mediaNumbers());
+      let out = "";
+      const frames = [key, key, key, key, ...new Array<number>(gap).fill(NO_AUDIO), key, key, key, -1, -1];
+      frames.forEach((k, f) => {
+        const t = reader.frame(k, f);
+        if (t >= 0) out += String.fromCharCode(t);
+      });
+      return out;
+    };
+    for (let gap = 1; gap <= 5; gap++) expect(read(gap), `${gap} frames without audio`).toBe("5");
+    expect(read(6)).toBe("55");
+    // Frames without audio alone are no key, and before a key's second frame they do not stop it being taken.
+    const reader = new InbandDtmf(mediaNumbers());
+    expect([NO_AUDIO, NO_AUDIO, key, NO_AUDIO, key].map((k, f) => reader.frame(k, f))).toEqual([-1, -1, -1, -1, key]);
   });
 
   it("a key held for a second is one key; one of 20 ms is none; one of 40 ms starting on a frame is one", () => {

@@ -40,7 +40,7 @@ import { TimerKind } from "../sip/timer/timer-kind";
 import type { Call } from "../ua/call/call";
 import { CallDirection, CallState } from "../ua/call/call-types";
 import { FRAME_SAMPLES } from "./g711";
-import { classifyDtmf, InbandDtmf, InbandDtmfMode } from "./inband-dtmf";
+import { classifyDtmf, InbandDtmf, InbandDtmfMode, NO_AUDIO } from "./inband-dtmf";
 import type { JitterBufferOptions } from "./jitter-buffer";
 import { MEDIA_NUMBERS_BYTES, MediaNumber as N, MediaTime, ToneField } from "./media-numbers";
 import { RtpSession, type RtpSessionListener } from "./rtp-session";
@@ -454,7 +454,9 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
       if (!this.events.sendFrame(s)) s.sendFrame(pcm);
       // The captured frame is spent: the same samples now take the frame to play.
       const heard = s.playFrame(pcm);
-      if (inband) this.inbandFrame(call, heard ? classifyDtmf(pcm, 0) : -1);
+      // A frame the jitter buffer did not have (lost or late: silence, or concealed from the one before) is no audio
+      // of the call's own, and says nothing about a key.
+      if (inband) this.inbandFrame(call, heard && n[N.ConcealLost] === 0 ? classifyDtmf(pcm, 0) : NO_AUDIO);
       else n[N.InbandHeld] = 0;
       // The frame to play (the one held back, when listening for keys).
       const out = this.pcm;
@@ -488,11 +490,13 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
     this.held = this.pcm;
     this.pcm = play;
     const was = n[N.InbandHeld]!;
+    // A frame without audio in a press (concealed from a key's frame) counts as one of the key's.
+    const keyed = key >= 0 || (key === NO_AUDIO && this.inband.pressing);
     // As silence when a key is next to it or in it; the first frame held back: a frame of silence in its place.
-    if (key >= 0 || (was & 3) !== 0 || (was & 4) === 0) {
+    if (keyed || (was & 3) !== 0 || (was & 4) === 0) {
       for (let j = 0; j < FRAME_SAMPLES; j++) play[j] = 0;
     }
-    n[N.InbandHeld] = 4 | ((was & 1) << 1) | (key >= 0 ? 1 : 0);
+    n[N.InbandHeld] = 4 | ((was & 1) << 1) | (keyed ? 1 : 0);
     const taken = this.inband.frame(key, n[N.MediaFrames]!);
     const l = this.listener;
     if (taken >= 0 && l !== undefined && l.onInbandDtmf !== undefined) l.onInbandDtmf(call, taken);

@@ -185,6 +185,19 @@ export const enum InbandDtmfMode {
   On = 2,
 }
 
+/**
+ * InbandDtmf.frame()'s key for a frame with no audio of the call's own: its
+ * packet was lost or is late (the jitter buffer ran dry, or concealed it).
+ */
+export const NO_AUDIO = -2;
+
+/**
+ * Frames without audio (NO_AUDIO) that hold a press under way: 5 (100 ms, a
+ * Wi-Fi stall). Such a frame says nothing about the key, so it neither goes
+ * on with the press nor ends it; after more of them the press is over.
+ */
+const MAX_GAP_FRAMES = 5;
+
 /** Frames (20 ms) after the door's microphone heard DTMF during which no key is taken from the call: 1 s. */
 export const MIC_GUARD_FRAMES = 50;
 
@@ -193,8 +206,9 @@ export const MIC_GUARD_FRAMES = 50;
  * clock). Its numbers live in the media's table: the last frame's key
  * (-1: none; read with `| 0`), how many frames in a row it has lasted, up
  * to 2 (the key is taken as it reaches 2, so 2 means taken; 3: taken, and
- * one frame without it since, which a second ends), and the frame count
- * when the microphone last heard DTMF.
+ * one frame without it since, which a second ends) in its two low bits and
+ * the frames without audio since the last one with (NO_AUDIO) above them,
+ * and the frame count when the microphone last heard DTMF.
  */
 export class InbandDtmf {
   constructor(private readonly n: Uint32Array) {
@@ -220,9 +234,14 @@ export class InbandDtmf {
     this.n[N.InbandMicHeard] = 1;
   }
 
+  /** A press is under way (its key seen in the last frames with audio): a frame without audio now may be its middle. */
+  get pressing(): boolean {
+    return (this.n[N.InbandFrames]! & 3) !== 0;
+  }
+
   /**
-   * The key of the received frame number `frame` (classifyDtmf, or -1):
-   * the key's character code when it is taken now, else -1.
+   * The key of the received frame number `frame` (classifyDtmf, -1, or
+   * NO_AUDIO): the key's character code when it is taken now, else -1.
    */
   frame(key: number, frame: number): number {
     const n = this.n;
@@ -231,7 +250,17 @@ export class InbandDtmf {
       this.reset();
       return -1;
     }
-    const state = n[N.InbandFrames]!;
+    const held = n[N.InbandFrames]!;
+    const state = held & 3;
+    if (key === NO_AUDIO) {
+      // A lost or late packet: two of them in the middle of a key would otherwise end its press, and the key's rest
+      // count again (a wrong digit in the door code). Held for MAX_GAP_FRAMES, then the press is over.
+      if (state === 0) return -1;
+      const gap = (held >>> 2) + 1;
+      if (gap > MAX_GAP_FRAMES) this.reset();
+      else n[N.InbandFrames] = state | (gap << 2);
+      return -1;
+    }
     if (key >= 0 && key === (n[N.InbandKey]! | 0)) {
       // The same press goes on: taken already (2), or back after one frame without it (3: a dropout, not a pause).
       if (state !== 1) {
