@@ -294,7 +294,8 @@ describe("a target that rang, then stopped responding (switched off while ringin
 
 describe("a call placed for a REFER (RFC 3515) whose target never responds", () => {
   it("is given up at 4 s and the NOTIFY in the referring call says 408 Request Timeout", () => {
-    const r = rig({ targets: ["100"] });
+    // The target is a phone the owner trusts (a Refer-To names the account's domain or a trusted source).
+    const r = rig({ targets: ["100"], trust: { allow: [PHONE] } });
     r.intercom.press();
     const invite = r.take().find((m) => m.kind === "INVITE")!;
     r.deliver(reply(invite, 200, "OK", { body: OFFER }));

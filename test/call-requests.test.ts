@@ -360,7 +360,8 @@ describe("other requests", () => {
 
 describe("REFER (RFC 3515)", () => {
   it("202, NOTIFY 100 Trying, an INVITE to the Refer-To target, NOTIFY with the final status", () => {
-    const r = rig();
+    // The target is a phone the owner trusts (a Refer-To names the account's domain or a trusted source).
+    const r = rig({ trust: { allow: ["198.51.100.8"] } });
     const ok = answeredCall(r);
     r.deliver(inDialog(ok, "REFER", 2, { extra: ["Refer-To: <sip:200@198.51.100.8:5080>", "Referred-By: <sip:100@pbx.test>"] }));
     const out = r.take();

@@ -26,28 +26,29 @@ function digestUri(auth: string): string {
 describe("an outgoing call's Request-URI, credentials and ACK in the slot's buffer", () => {
   it("after a 3xx and a 401 then a 407, the INVITE goes to the Contact with both credentials; the ACK repeats them, the same bytes for each retransmitted 2xx", () => {
     const r = rig({ targets: ["100"] });
+    // Redirected to another extension of the server itself: the credentials go only to the server (Call.challenge).
     const first = press(r);
-    r.deliver(reply(first, 302, "Moved Temporarily", { extra: ["Contact: <sip:101@198.51.100.9:5090;transport=udp>"] }));
+    r.deliver(reply(first, 302, "Moved Temporarily", { extra: ["Contact: <sip:101@198.51.100.7:5070;transport=udp>"] }));
     const moved = r.take().find((m) => m.kind === "INVITE")!;
-    expect(moved.msg.uriString()).toBe("sip:101@198.51.100.9:5090;transport=udp");
-    r.deliver(reply(moved, 401, "Unauthorized", { extra: ['WWW-Authenticate: Digest realm="pbx.test", nonce="n401", algorithm=MD5'] }), 5090, "198.51.100.9");
+    expect(moved.msg.uriString()).toBe("sip:101@198.51.100.7:5070;transport=udp");
+    r.deliver(reply(moved, 401, "Unauthorized", { extra: ['WWW-Authenticate: Digest realm="pbx.test", nonce="n401", algorithm=MD5'] }), 5070, "198.51.100.7");
     const second = r.take().find((m) => m.kind === "INVITE")!;
-    expect(second.msg.uriString()).toBe("sip:101@198.51.100.9:5090;transport=udp");
+    expect(second.msg.uriString()).toBe("sip:101@198.51.100.7:5070;transport=udp");
     const www = hdr(second, H.Authorization)!;
-    expect(digestUri(www)).toBe("sip:101@198.51.100.9:5090;transport=udp");
-    r.deliver(reply(second, 407, "Proxy Authentication Required", { extra: ['Proxy-Authenticate: Digest realm="pbx.test", nonce="n407", qop="auth"'] }), 5090, "198.51.100.9");
+    expect(digestUri(www)).toBe("sip:101@198.51.100.7:5070;transport=udp");
+    r.deliver(reply(second, 407, "Proxy Authentication Required", { extra: ['Proxy-Authenticate: Digest realm="pbx.test", nonce="n407", qop="auth"'] }), 5070, "198.51.100.7");
     const third = r.take().find((m) => m.kind === "INVITE")!;
-    expect(third.msg.uriString()).toBe("sip:101@198.51.100.9:5090;transport=udp");
+    expect(third.msg.uriString()).toBe("sip:101@198.51.100.7:5070;transport=udp");
     expect(third.msg.cseq).toBe(first.msg.cseq + 3);
     const auth = hdr(third, H.Authorization)!;
     const proxy = hdr(third, H.ProxyAuthorization)!;
     expect(auth).toContain('nonce="n401"');
     expect(proxy).toContain('nonce="n407"');
-    expect(digestUri(auth)).toBe("sip:101@198.51.100.9:5090;transport=udp");
-    expect(digestUri(proxy)).toBe("sip:101@198.51.100.9:5090;transport=udp");
+    expect(digestUri(auth)).toBe("sip:101@198.51.100.7:5070;transport=udp");
+    expect(digestUri(proxy)).toBe("sip:101@198.51.100.7:5070;transport=udp");
 
-    const ok = reply(third, 200, "OK", { body: OFFER, contact: "<sip:101@198.51.100.9:5090>" });
-    r.deliver(ok, 5090, "198.51.100.9");
+    const ok = reply(third, 200, "OK", { body: OFFER, contact: "<sip:101@198.51.100.7:5070>" });
+    r.deliver(ok, 5070, "198.51.100.7");
     const acks = r.take();
     expect(acks.map((m) => m.kind)).toEqual(["ACK"]);
     const ack = acks[0]!;
@@ -56,10 +57,10 @@ describe("an outgoing call's Request-URI, credentials and ACK in the slot's buff
     expect(hdr(ack, H.ProxyAuthorization)).toBe(proxy);
     expect(r.eventNames()).toContain("call up");
     for (let i = 0; i < 3; i++) {
-      r.deliver(ok, 5090, "198.51.100.9");
+      r.deliver(ok, 5070, "198.51.100.7");
       const again = r.take();
       expect(again.map((m) => m.text)).toEqual([ack.text]);
-      expect(again[0]!.address).toBe("198.51.100.9");
+      expect(again[0]!.address).toBe("198.51.100.7");
     }
   });
 
@@ -139,7 +140,8 @@ describe("an incoming INVITE in the slot's buffer, and our tag in the dialog", (
 
 describe("REFER's target read where it is", () => {
   it("a Refer-To URI of more than 256 bytes gets 400 and no call; one of 256 is called", () => {
-    const r = rig();
+    // The target is a phone the owner trusts (a Refer-To names the account's domain or a trusted source).
+    const r = rig({ trust: { allow: ["198.51.100.8"] } });
     r.deliver(request("INVITE", { body: OFFER }));
     const ok = r.take().find((m) => m.kind === "200")!;
     r.deliver(ackFor(ok));

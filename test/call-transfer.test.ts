@@ -16,6 +16,7 @@ import { Tone } from "../src/media/tone";
 import { hdr, OFFER, reply, request, rig, type Msg, type Rig } from "./support/call-harness";
 import { toneShare } from "./interop/audio/signal";
 
+/** The transfer target: a phone the owner trusts (allow_from), as a Refer-To must name a trusted source or the account's domain. */
 const TARGET = "198.51.100.8";
 const TARGET_PORT = 5080;
 /** The LED with no call in this rig (not registering: never started). */
@@ -72,7 +73,7 @@ function eventsAfter(r: Rig, from: number): string[] {
 
 describe("a doorbell call transferred by REFER (RFC 3515) stays in the hunt", () => {
   it("the phone's BYE after the transfer ends its call, not the hunt: the hunt is over when the target's call ends; LED and door code follow the target's call", () => {
-    const r = rig({ targets: ["100"], doorCode: "12#" });
+    const r = rig({ trust: { allow: [TARGET] }, targets: ["100"], doorCode: "12#" });
     const invite = answeredDoorbell(r);
     const [notify100, toTarget] = transfer(r, invite);
     expect(r.intercom.hunt.running).toBe(true);
@@ -108,7 +109,7 @@ describe("a doorbell call transferred by REFER (RFC 3515) stays in the hunt", ()
   });
 
   it("a blind transfer (the phone hangs up at once) while the target rings: the LED rings, the hunt runs; the target not answering ends it", () => {
-    const r = rig({ targets: ["100"], calls: { ringTimeoutMs: 20_000 } });
+    const r = rig({ trust: { allow: [TARGET] }, targets: ["100"], calls: { ringTimeoutMs: 20_000 } });
     // A speaker at the door, to hear what the visitor hears at the end.
     const speaker = new Speaker();
     r.intercom.media.audio = speaker;
@@ -138,7 +139,7 @@ describe("a doorbell call transferred by REFER (RFC 3515) stays in the hunt", ()
   });
 
   it("parallel hunt: one phone answers, talks and hangs up; the other phone's call, cancelled when the first answered, ends last: no busy tone", () => {
-    const r = rig({ targets: ["100", "101"], hunt: HuntMode.Parallel, calls: { maxCalls: 3 } });
+    const r = rig({ trust: { allow: [TARGET] }, targets: ["100", "101"], hunt: HuntMode.Parallel, calls: { maxCalls: 3 } });
     r.intercom.media.audio = new Speaker();
     r.intercom.press();
     const [to100] = r.take().filter((m) => m.kind === "INVITE") as [Msg, Msg];
@@ -154,7 +155,7 @@ describe("a doorbell call transferred by REFER (RFC 3515) stays in the hunt", ()
   });
 
   it("parallel hunt: one phone answers and transfers the door, the target does not answer; the other phone's call, cancelled when the first answered, ends last: still the busy tone", () => {
-    const r = rig({ targets: ["100", "101"], hunt: HuntMode.Parallel, calls: { maxCalls: 3, ringTimeoutMs: 2_000 } });
+    const r = rig({ trust: { allow: [TARGET] }, targets: ["100", "101"], hunt: HuntMode.Parallel, calls: { maxCalls: 3, ringTimeoutMs: 2_000 } });
     r.intercom.media.audio = new Speaker();
     r.intercom.press();
     const invites = r.take().filter((m) => m.kind === "INVITE");
@@ -186,7 +187,7 @@ describe("a doorbell call transferred by REFER (RFC 3515) stays in the hunt", ()
   });
 
   it("a failed transfer (target busy) leaves the phone's call in the hunt: over when the phone hangs up", () => {
-    const r = rig({ targets: ["100"] });
+    const r = rig({ trust: { allow: [TARGET] }, targets: ["100"] });
     const invite = answeredDoorbell(r);
     const [notify100, toTarget] = transfer(r, invite);
     r.deliver(reply(notify100, 200, "OK", { toTag: null }));
@@ -205,7 +206,7 @@ describe("a doorbell call transferred by REFER (RFC 3515) stays in the hunt", ()
   });
 
   it("a transfer target answering without G.711 is ended with BYE and NOTIFYed as 488: the phone's call goes on in the hunt", () => {
-    const r = rig({ targets: ["100"] });
+    const r = rig({ trust: { allow: [TARGET] }, targets: ["100"] });
     const invite = answeredDoorbell(r);
     const [notify100, toTarget] = transfer(r, invite);
     r.deliver(reply(notify100, 200, "OK", { toTag: null }));
@@ -224,7 +225,7 @@ describe("a doorbell call transferred by REFER (RFC 3515) stays in the hunt", ()
   });
 
   it("the button (set to hang up) during the transferred call hangs it up and ends the hunt", () => {
-    const r = rig({ targets: ["100"], buttonDuringCall: ButtonAction.Hangup });
+    const r = rig({ trust: { allow: [TARGET] }, targets: ["100"], buttonDuringCall: ButtonAction.Hangup });
     const invite = answeredDoorbell(r);
     const [notify100, toTarget] = transfer(r, invite);
     r.deliver(reply(notify100, 200, "OK", { toTag: null }));
@@ -241,7 +242,7 @@ describe("a doorbell call transferred by REFER (RFC 3515) stays in the hunt", ()
   });
 
   it("a transfer in a call someone placed to the door is no hunt's: no hunt over at all", () => {
-    const r = rig({ targets: ["100"] });
+    const r = rig({ trust: { allow: [TARGET] }, targets: ["100"] });
     r.deliver(request("INVITE", { body: OFFER }));
     const ok = r.take().find((m) => m.kind === "200")!;
     const doorTag = /tag=([0-9a-f]+)/.exec(hdr(ok, H.To)!)![1]!;

@@ -984,7 +984,8 @@ describe("audio in calls (virtual clock)", () => {
   });
 
   it("one session for the station: a transferred call that comes up while the first has the audio gets RTP from its own port once the first ends", () => {
-    const { r, rtp, rtcp, audio } = setup();
+    // The target is a phone the owner trusts (a Refer-To names the account's domain or a trusted source).
+    const { r, rtp, rtcp, audio } = setup({ trust: { allow: ["198.51.100.8"] } });
     const rtp1 = new RecordingUdp(40102, () => r.clock.now());
     const rtcp1 = new RecordingUdp(40103, () => r.clock.now());
     r.intercom.attachMedia(1, rtp1, rtcp1);

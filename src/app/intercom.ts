@@ -19,6 +19,7 @@ import type { AudioHost, ClockHost, HashHost, LogHost, PinsHost, RandomHost, Res
 import { LogLevel, logEnabled } from "../host";
 import { CallMedia, type CallMediaListener } from "../media/call-media";
 import { Tone } from "../media/tone";
+import { canReceive, canSend } from "../sip/sdp/direction";
 import { InbandDtmfMode } from "../media/inband-dtmf";
 import type { SipMessage } from "../sip/message/message";
 import { TimerNode, TimerQueue } from "../sip/timer/timer-queue";
@@ -497,6 +498,12 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
   digit(call: Call, digit: number): void {
     // Only an answered call whose dialog is confirmed (Up: the ACK came, or we acknowledged the 2xx), from a trusted source.
     if (call.state !== CallState.Up) return;
+    // Nor while the call is on hold either way (RFC 3264 §8.4: sendonly, recvonly, inactive): nobody types a code into a
+    // held call, while hold music, a parked call or the party a PBX holds the door for might make keys.
+    if (!canSend(call.remoteDirection) || !canReceive(call.remoteDirection) || !canSend(call.localDirection) || !canReceive(call.localDirection)) {
+      this.warn("intercom: DTMF ignored: the call is on hold");
+      return;
+    }
     if (!this.ua.isTrustedCall(call)) {
       this.warn("intercom: DTMF ignored: the call is from an untrusted source");
       return;

@@ -133,6 +133,10 @@ export const enum MediaNumber {
   /** 1 once the peer's own RTCP came (symmetric RTCP: its source is where reports go); 0 after a new SDP destination. */
   SessionRtcpLearned,
   SessionLatched,
+  /** 1 when the SDP's RTP address is a private IPv4 one (RFC 1918, loopback, link-local): its RTP may come through a NAT (rtp-session.ts acceptSource). */
+  SessionSdpPrivate,
+  /** acceptSource's verdict on the last source address other than the SDP's (RtpSession.foreignAddress): 1 a public address (a NAT's), 0 not. */
+  SessionForeignPublic,
   SessionSsrc,
   SessionSequence,
   SessionTimestamp,

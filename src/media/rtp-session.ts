@@ -14,8 +14,14 @@
  * binds one socket per slot and sends on it), and we send to where the
  * peer's RTP comes from once it has come ("latching", for peers behind
  * NAT, whose SDP names a private address). Until then we send to the SDP's
- * address. Once latched, packets from other sources are dropped (no
- * hijacking of the stream) unless the latched source has been silent for
+ * address. Only the peer may latch: a source at the SDP's address (any
+ * port), or, when the SDP names a private address (the peer is behind a
+ * NAT), a public address (the NAT's). A stranger on the door's own network
+ * spraying its RTP port when a call starts (or after a re-INVITE, or during
+ * a hold with c=0.0.0.0) would otherwise take the stream: hear the door's
+ * microphone, play into its speaker and type keys into a trusted call
+ * (Asterisk's "RTP bleed", CVE-2017-14099). Once latched, packets from
+ * other sources are dropped unless the latched source has been silent for
  * RELATCH_MS, when another port of the same address (a NAT rebinding) or
  * the SDP's address may take over.
  *
@@ -56,6 +62,7 @@ import { RtcpReader, type RtcpSource, writeBye, writeReport } from "./rtcp";
 import { RTP_HEADER, RtpCheck, RtpHeader, writeRtpHeader } from "./rtp-packet";
 import { writeHex32 } from "../util/hex";
 import { ipv4Text } from "../sip/sdp/ipv4";
+import { isLocalIpv4, parseIpv4 } from "../ua/trust/ipv4";
 import { MEDIA_NUMBERS_BYTES, MediaNumber as N, mediaNumbers, MediaTime as T, mediaTimes } from "./media-numbers";
 import { RtpReceiveStats } from "./rtp-stats";
 import { type EventStream, TelephoneEventReceiver } from "./telephone-event";
@@ -135,6 +142,13 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
   readonly packet: Uint8Array;
   private sdpAddress = "";
   /**
+   * The last SDP address classified, its verdict in SessionSdpPrivate (peerSource), and the last source address
+   * other than the SDP's that asked to latch, its verdict in SessionForeignPublic: each parsed once (reading a
+   * string allocates in XS). Both start as sdpAddress's "": a literal of their own would be a string each in XS.
+   */
+  private sdpClassified: string;
+  private foreignAddress: string;
+  /**
    * The text of the last a=rtcp address other than the RTP's (SessionRtcpIp4Text is its number): made
    * when that address changes, so the same peer call after call costs no string.
    */
@@ -149,6 +163,8 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
     this.random = o.random;
     this.log = o.log;
     this.listener = o.listener;
+    this.sdpClassified = this.sdpAddress;
+    this.foreignAddress = this.sdpAddress;
     // Every buffer of the session in one: the jitter buffer's, the concealment's last frame, the packet (views: see JitterBuffer).
     const jb = JitterBuffer.bytesFor(o.jitter);
     const store = o.store !== undefined ? o.store : new ArrayBuffer(MEDIA_NUMBERS_BYTES + jb + OWN_BYTES);
@@ -352,6 +368,12 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
     n[N.SessionSdpPort] = port;
     // No address (c=0.0.0.0, RFC 3264 §8.4 hold of RFC 2543): nowhere to send, marked by port 0 so the per-packet checks compare numbers only.
     const valid = port > 0 && address !== "";
+    // Classified only when the SDP names another address than the last one classified (the same peer call after call, a
+    // hold and its resume, cost nothing): reading a string's characters allocates in XS.
+    if (valid && address !== this.sdpClassified) {
+      this.sdpClassified = address;
+      n[N.SessionSdpPrivate] = isLocalIpv4(parseIpv4(address)) ? 1 : 0;
+    }
     this.remoteAddress = address;
     n[N.SessionRemotePort] = valid ? port : 0;
     this.setRemoteRtcp(rtcpIp4, rtcpPort);
@@ -531,13 +553,16 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
    * silence (a NAT rebinding gives the same address a new port) another port
    * of the latched address, or the SDP's own address, may take over; any
    * other address needs a new SDP (update()), so a stranger cannot take the
-   * stream of a call on hold.
+   * stream of a call on hold. The first latch (and the one after a new SDP)
+   * takes only the peer (peerSource).
    */
   private acceptSource(n: Uint32Array, address: string, port: number, now: number): boolean {
     if (n[N.SessionLatched] !== 0) {
       if (port === n[N.SessionRemotePort] && address === this.remoteAddress) return true;
       if (now - this.times[T.SessionLastRtpAt]! < RELATCH_MS) return false;
       if (address !== this.remoteAddress && address !== this.sdpAddress) return false;
+    } else if (!this.peerSource(n, address)) {
+      return false;
     }
     n[N.SessionLatched] = 1;
     this.remoteAddress = address;
@@ -545,6 +570,25 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
     // RTCP follows the latch (a NAT's mapping) until the peer's own RTCP comes, which then wins.
     if (n[N.SessionRtcpLearned] === 0) this.rtcpFor(address, port);
     return true;
+  }
+
+  /**
+   * May `address` latch the stream? The SDP's address, from any port (a
+   * firewall that changes ports); another address only when the SDP names a
+   * private one and this one is public: the peer is behind a NAT, and what
+   * comes is its NAT's mapping (RFC 4961 §4, symmetric RTP's reason). A
+   * private source that is not the SDP's is a stranger on a local network.
+   * No SDP address (c=0.0.0.0 hold, RFC 3264 §8.4): nobody.
+   */
+  private peerSource(n: Uint32Array, address: string): boolean {
+    if (address === this.sdpAddress) return n[N.SessionSdpPort] !== 0;
+    if (this.sdpAddress !== this.sdpClassified || n[N.SessionSdpPrivate] === 0) return false;
+    if (address !== this.foreignAddress) {
+      this.foreignAddress = address;
+      const v4 = parseIpv4(address);
+      n[N.SessionForeignPublic] = v4 >= 0 && !isLocalIpv4(v4) ? 1 : 0;
+    }
+    return n[N.SessionForeignPublic] !== 0;
   }
 
   /**

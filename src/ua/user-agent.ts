@@ -31,7 +31,7 @@ import type {
   ClientTransactionUser, ServerTransactionHandle, ServerTransactionUser, TransactionLayerApi,
 } from "../sip/transaction/api";
 import { writeTag, TAG_LENGTH } from "../sip/ids";
-import { Scheme } from "../sip/message/uri";
+import { HostKind, Scheme, type Uri } from "../sip/message/uri";
 import { type AccountConfig } from "./account";
 import { ContactAddress } from "./contact-address";
 import { Scratch } from "./scratch";
@@ -79,6 +79,12 @@ export interface UserAgentOptions {
 const K_ACCEPT = ascii("Accept: ");
 /** The longest call target URI (dial()). */
 const DIAL_URI_BYTES = 256;
+
+/** A URI's host as the transport reports a source: an IPv6 reference without its brackets (RFC 3261 §25.1). */
+function hostText(u: Uri): string {
+  const v6 = u.hostKind === HostKind.IPv6;
+  return spanToString(u.buf, v6 ? u.hostStart + 1 : u.hostStart, v6 ? u.hostLen - 2 : u.hostLen);
+}
 
 /** Ends a second answered fork (§13.2.2.4): its BYE's answer needs nothing. */
 class ForkCleaner implements ClientTransactionUser {
@@ -409,6 +415,40 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     const placed = this.dialOn(call, spanToString(buf, start, len));
     if (placed === null) call.expectReferral(null, buf, 0, 0);
     return placed;
+  }
+
+  /**
+   * May a REFER in `call` make the door call `target`? The call it triggers
+   * is placed with the door's account (its credentials, its bill), so a
+   * transfer is taken only in a call that came from a trusted source or
+   * that the door placed (an untrusted caller, let in by acceptAny, could
+   * otherwise have the door dial any number), and only to the account's
+   * domain without a port (the call goes through the server, which applies
+   * its own dialling rules) or to a host:port that is itself a trusted
+   * source (the server's address, an allowlist entry, the local networks
+   * without a server): never straight to a host on the Internet, nor
+   * through an outbound proxy to another domain.
+   */
+  transferAllowed(call: Call, target: Uri): boolean {
+    return this.isTrustedCall(call) && this.trustedTarget(target);
+  }
+
+  /** Is `target` the account's domain without a port, or a host:port that is a trusted source? (Without a trust policy: yes.) */
+  trustedTarget(target: Uri): boolean {
+    const trust = this.trust;
+    if (trust === undefined) return true;
+    if (target.hostLen <= 0) return false;
+    if (this.inDomain(target)) return true;
+    return trust.isTrusted(hostText(target), target.port > 0 ? target.port : 5060);
+  }
+
+  /** Is `target` the account's own: its domain without a port, or the server's address (config.proxyHost)? */
+  ownTarget(target: Uri): boolean {
+    return target.hostLen > 0 && (this.inDomain(target) || hostText(target) === this.config.proxyHost);
+  }
+
+  private inDomain(target: Uri): boolean {
+    return target.port <= 0 && spanEqualsCI(target.buf, target.hostStart, target.hostLen, ascii(this.config.domain.toLowerCase()));
   }
 
   /**

@@ -995,6 +995,13 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       this.respondSimple(tx, msg, 400, P.R_BAD_REQUEST_REFER_TO);
       return;
     }
+    // Toll fraud: the call a REFER triggers is placed with the door's account, so only a trusted call may ask for one, and
+    // only to the account's own domain (through the server) or a trusted source (user-agent.ts transferAllowed).
+    if (!this.owner.transferAllowed(this, a.uri)) {
+      if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": transfer refused (" + (this.trusted ? "a target outside the account's domain" : "a call from an untrusted source") + ")");
+      this.respondSimple(tx, msg, 403, P.R_FORBIDDEN_TRANSFER);
+      return;
+    }
     this.respondSimple(tx, msg, 202, P.R_ACCEPTED);
     referStart(this, this.owner, msg.cseq);
     if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": transfer to " + spanToString(msg.buf, uriStart, uriLen));
@@ -1270,7 +1277,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
         // RFC 3261 §22.2, §22.3: the refresh again with credentials, once (as the BYE, byeResponse); a PBX that
         // challenges every request (3CX) would otherwise see the session lapse.
         n[Num.SessionFlags] = n[Num.SessionFlags]! | SessionFlag.AuthTried;
-        if (this.challenge(msg, status === 407) && this.sendRefresh()) return;
+        if (this.challenge(msg, status === 407, this.dialog.hop.address) && this.sendRefresh()) return;
       } else if (status === 491 && (n[Num.SessionFlags]! & SessionFlag.GlareTried) === 0 && n[Num.SessionMode] === SessionMode.Refresh) {
         // RFC 3261 §14.1 (RFC 3311 §5.1): glare with a request of the peer's: try again after a random wait, 2.1 to
         // 4 s when the door chose the Call-ID (it placed the call), else 0 to 2 s. Once; sessionDue() sends it.
@@ -1661,7 +1668,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     this.inviteClient = null;
     if (this.state === CallState.Up) return;
     if ((status === 401 || status === 407) && this.cancelReason === EndReason.None && this.authTries < MAX_AUTH_TRIES) {
-      if (this.challenge(msg, status === 407) && this.nextInvite()) return;
+      if (this.challenge(msg, status === 407, this.inviteAddress) && this.nextInvite()) return;
       this.end(EndReason.Rejected, status);
       return;
     }
@@ -1827,8 +1834,18 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     owner.layer.send(tx, w, d.hop.address, d.hop.port);
   }
 
-  /** §22.2/§22.3: take the challenge; true when the INVITE should be resent with credentials. */
-  private challenge(msg: SipMessage, proxy: boolean): boolean {
+  /**
+   * §22.2/§22.3: take the challenge to the request sent to `to`; true when it should be resent with credentials.
+   * The account's credentials are answered only to the configured server (the registrar, or the outbound proxy:
+   * config.proxyHost, moved with the server): a call to another host (a REFER's or a 3xx's target, a call target
+   * given as a URI of another host, a peer's remote target) that challenges is ended, so that nobody else gets a
+   * digest response to guess the password from offline with a nonce of its choosing (RFC 7616 §5.9) or to replay at the server.
+   */
+  private challenge(msg: SipMessage, proxy: boolean, to: string): boolean {
+    if (to !== this.owner.config.proxyHost) {
+      if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": " + msg.status + " to a request sent to " + to + ", not the server: the account's credentials are not sent there");
+      return false;
+    }
     // Read from the message's bytes, the credentials computed into the writer: no strings but the host's digests.
     const verdict = this.session(proxy).challengeFrom(msg, proxy ? H.ProxyAuthenticate : H.WwwAuthenticate, proxy);
     if (verdict === -1) return false;
@@ -1860,14 +1877,33 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     return this.sendInvite();
   }
 
-  /** §8.1.3.4: try the first Contact of a 3xx, once. */
+  /**
+   * §8.1.3.4: try the first Contact of a 3xx, once. Toll fraud: a target that is not the account's own (a call
+   * target given as another host's URI) may not redirect the call to the account's domain or server, nor, with an
+   * outbound proxy (which carries every INVITE), to any other host than its own: else a stranger's server could
+   * send the door, with its credentials (which go to the server only), to a number at the door's own provider. A
+   * 3xx of the account's own target (its domain, the server: the owner's forwarding, a redirect server's
+   * registered contact) is followed wherever it points, as before.
+   */
   private redirect(msg: SipMessage): boolean {
     const h = msg.first[H.Contact]!;
     if (h < 0) return false;
     const v = this.values.begin(msg, H.Contact);
     if (!v.next()) return false;
     const a = this.addr;
+    // The target this 3xx answers, read before the Contact takes the same reader: its host stays in reqBuf until setTarget.
+    if (!a.read(this.reqBuf, 0, this.targetLen)) return false;
+    const own = this.owner.ownTarget(a.uri);
+    const oldStart = a.uri.hostStart;
+    const oldLen = a.uri.hostLen;
+    const oldPort = a.uri.port;
     if (!a.read(msg.buf, v.start, v.start + v.len) || a.star || (a.uri.scheme !== Scheme.Sip && a.uri.scheme !== Scheme.Sips)) return false;
+    const u = a.uri;
+    const sameHost = u.port === oldPort && spansEqualCI(this.reqBuf, oldStart, oldLen, msg.buf, u.hostStart, u.hostLen);
+    if (!own && !sameHost && (this.owner.config.outboundProxy || this.owner.ownTarget(u))) {
+      if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": a " + msg.status + " of a target elsewhere to " + spanToString(msg.buf, a.uriStart, a.uriLen) + " is not followed (the account's own server, or another host through the outbound proxy)");
+      return false;
+    }
     if (!this.setTarget(msg.buf, a.uriStart, a.uriLen)) return false;
     if (!this.owner.config.outboundProxy) {
       // The Contact's host and port, made by the dialog's next hop (which keeps its last string: none made for a repeated host);
@@ -1947,7 +1983,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     const status = msg.status;
     if (status < 200) return;
     this.byeTx = null;
-    if ((status === 401 || status === 407) && this.byeAuthTries < 1 && this.challenge(msg, status === 407)) {
+    if ((status === 401 || status === 407) && this.byeAuthTries < 1 && this.challenge(msg, status === 407, this.dialog.hop.address)) {
       this.byeAuthTries++;
       if (this.sendBye()) return;
     }
@@ -2025,3 +2061,14 @@ function sessionPhrase(se: number): Uint8Array {
 }
 
 
+
+/** Do a[aStart, aStart+aLen) and b[bStart, bStart+bLen) hold the same host, ASCII letters in either case (RFC 3261 §19.1.4)? */
+function spansEqualCI(a: Uint8Array, aStart: number, aLen: number, b: Uint8Array, bStart: number, bLen: number): boolean {
+  if (aLen !== bLen) return false;
+  for (let i = 0; i < aLen; i++) {
+    const x = a[aStart + i]!;
+    const y = b[bStart + i]!;
+    if (x !== y && !((x | 0x20) === (y | 0x20) && (x | 0x20) >= 97 && (x | 0x20) <= 122)) return false;
+  }
+  return true;
+}

@@ -5,6 +5,7 @@
 import type { HashHost, LogHost, RandomHost } from "../../host";
 import type { SipMessage } from "../../sip/message/message";
 import type { SipParser } from "../../sip/message/parser";
+import type { Uri } from "../../sip/message/uri";
 import type { SdpReader } from "../../sip/sdp/reader";
 import type { TimerQueue } from "../../sip/timer/timer-queue";
 import type { TimerValues } from "../../sip/timer/timers";
@@ -46,6 +47,15 @@ export interface CallOwner {
    * when rbLen is 0). Null when no slot is free or the target is unusable.
    */
   placeReferredCall(call: Call, buf: Uint8Array, start: number, len: number, rbStart: number, rbLen: number): Call | null;
+  /**
+   * May a REFER in `call` make the door call `target` (the Refer-To URI)? Only
+   * in a trusted call, and only to the account's domain or a trusted source.
+   */
+  transferAllowed(call: Call, target: Uri): boolean;
+  /** Is `target` the account's domain (no port) or a trusted source? */
+  trustedTarget(target: Uri): boolean;
+  /** Is `target` the account's own: its domain (no port) or the server's address? */
+  ownTarget(target: Uri): boolean;
   /** A 2xx from another fork of a call that is already up (§13.2.2.4): acknowledge it, then BYE it. */
   forkAnswered(msg: SipMessage): void;
   /** A call slot is free again. */
