@@ -119,6 +119,15 @@ describe("files that cannot be written or read", () => {
   }, 30_000);
 });
 
+describe("--transfers", () => {
+  it("on by default; off makes the core decline every REFER (calls.allowRefer); another value names the choices", () => {
+    expect(plan({}).settings.calls?.allowRefer).toBe(true);
+    expect(plan({ transfers: "on" }).settings.calls?.allowRefer).toBe(true);
+    expect(plan({ transfers: "off" }).settings.calls?.allowRefer).toBe(false);
+    expect(() => plan({ transfers: "no" })).toThrow(/^--transfers must be on or off \(got no\)$/);
+  });
+});
+
 describe("--config", () => {
   it("an unknown key is an error naming it and the key meant; the password is not printed", async () => {
     const file = join(tmp, "typo.json");

@@ -89,6 +89,9 @@ Server options:
   --inband-dtmf auto|on|off  keys heard as tones in a call's audio: auto (default) in
                              calls that agreed no telephone-event, on in every call
   --button ignore|hangup     what the button does during a call (default ignore)
+  --transfers on|off         a phone may transfer the door's call (REFER) to the
+                             account's domain or a trusted host: on (default), or
+                             off (603)
   --config FILE.json         the same settings as JSON, named as the options
                              without "--" ({"server": "sip:pbx", "user": "door",
                              "target": ["100"]}); an unknown name is an error;
@@ -129,6 +132,7 @@ interface RunOptions {
   "auto-answer"?: string;
   "inband-dtmf"?: string;
   button?: string;
+  transfers?: string;
   config?: string;
   verbose?: boolean;
   pcap?: string;
@@ -202,7 +206,7 @@ function parseListen(text: string): { address: string; port: number } {
 }
 
 /** The settings a --config file may hold: the options' names without "--" (also camelCase, and "targets"). */
-const CONFIG_STRINGS = ["server", "user", "password", "auth-user", "domain", "proxy", "dns", "hunt", "listen", "keepalive", "expires", "door-code", "untrusted", "auto-answer", "inband-dtmf", "button", "mic", "speaker", "rtp-port"] as const;
+const CONFIG_STRINGS = ["server", "user", "password", "auth-user", "domain", "proxy", "dns", "hunt", "listen", "keepalive", "expires", "door-code", "untrusted", "auto-answer", "inband-dtmf", "button", "transfers", "mic", "speaker", "rtp-port"] as const;
 const CONFIG_KEYS: readonly string[] = [...CONFIG_STRINGS, "target", "targets", "allow"];
 
 /** "auth-user" → "authUser". */
@@ -286,7 +290,7 @@ const RUN_OPTIONS = {
   target: { type: "string", multiple: true }, hunt: { type: "string" }, listen: { type: "string" },
   keepalive: { type: "string" }, expires: { type: "string" }, "door-code": { type: "string" },
   allow: { type: "string", multiple: true }, untrusted: { type: "string" },
-  "auto-answer": { type: "string" }, "inband-dtmf": { type: "string" }, button: { type: "string" }, config: { type: "string" },
+  "auto-answer": { type: "string" }, "inband-dtmf": { type: "string" }, button: { type: "string" }, transfers: { type: "string" }, config: { type: "string" },
   verbose: { type: "boolean" }, pcap: { type: "string" }, ascii: { type: "boolean" }, "log-level": { type: "string" },
   demo: { type: "boolean" }, xs: { type: "boolean" },
   mic: { type: "string" }, speaker: { type: "string" }, "rtp-port": { type: "string" },
@@ -307,6 +311,8 @@ export function plan(values: RunOptions): RunPlan {
   // built-in PBX's desk phone is told the code, so the tour gets a fresh random one.
   const doorCode = o["door-code"] ?? (builtIn ? randomDoorCode() : "");
   if (doorCode !== "" && !validDoorCode(doorCode)) throw new UsageError(`--door-code must be 1 to 16 of 0-9 * # A-D (got ${doorCode})`);
+  const transfers = o.transfers ?? "on";
+  if (transfers !== "on" && transfers !== "off") throw new UsageError(`--transfers must be on or off (got ${transfers})`);
   const inband = o["inband-dtmf"] ?? "auto";
   if (inband !== "auto" && inband !== "on" && inband !== "off") throw new UsageError(`--inband-dtmf must be auto, on or off (got ${inband})`);
   const untrusted = o.untrusted === undefined ? UntrustedAction.Reject : parseUntrustedAction(o.untrusted);
@@ -348,7 +354,7 @@ export function plan(values: RunOptions): RunPlan {
       doorCode,
       inbandDtmf: inband,
       keepaliveSeconds: keepalive,
-      calls: { autoAnswerMs: autoAnswer },
+      calls: { autoAnswerMs: autoAnswer, allowRefer: transfers === "on" },
       trust: { allow: o.allow ?? [], untrusted },
       // A computer has memory to spare: room for every transaction's largest message (the layer's default pools,
       // 8 client + 16 server, of 1300 bytes), so no copy is ever given up; the device's arena is tx_arena.
