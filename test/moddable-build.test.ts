@@ -101,6 +101,9 @@ describe("manifest.json", () => {
       const entry = platforms[platform];
       const pins = isObject(entry) && isObject(entry.modules) ? entry.modules["hosts/moddable/pins"] : undefined;
       expect(pins, `${platform} maps hosts/moddable/pins`).toBe(platform === "lin" ? "./hosts/moddable/pins_sim" : "./hosts/moddable/pins_gpio");
+      const store = isObject(entry) && isObject(entry.modules) ? entry.modules["hosts/moddable/preference_store"] : undefined;
+      // The simulator's own file reader (the SDK's lin module reads its file when loaded: at build time, preloaded).
+      expect(store, `${platform} maps hosts/moddable/preference_store`).toBe(platform === "lin" ? "./hosts/moddable/preference_file" : "./hosts/moddable/preference_sdk");
     }
   });
 
@@ -174,7 +177,8 @@ describe("manifest.json", () => {
     }
     const host = join(root, "hosts", "moddable");
     for (const name of readdirSync(host)) {
-      if (!name.endsWith(".ts") || name.endsWith(".d.ts") || name.startsWith("pins_")) continue;
+      // pins_* and preference_* are mapped per platform (above), as hosts/moddable/pins and preference_store.
+      if (!name.endsWith(".ts") || name.endsWith(".d.ts") || name.startsWith("pins_") || name.startsWith("preference_")) continue;
       const id = `hosts/moddable/${name.slice(0, -3)}`;
       expect(modules[id], `modules["${id}"]`).toBe(`./${id}`);
     }

@@ -21,6 +21,10 @@
  * After a Wi-Fi reconnect the app is told (intercom.networkUp(): register
  * again now, with the address the device has now).
  * At debug level a heap line (heap.ts) follows every minute (heap_ms).
+ * With a web_password, the settings page (web/server.ts) starts as soon as
+ * the network is up, before the server's name is located, so that a wrong
+ * server can be corrected there; at debug level a heap line before and
+ * after it shows its cost.
  */
 import Net from "net";
 import Timer from "timer";
@@ -32,6 +36,8 @@ import { boot } from "./boot";
 import { HeapReport } from "./heap";
 import { getNetwork } from "./net/network";
 import { BootLocator, dnsServers } from "./locate";
+import type { PageStatus } from "./web/page";
+import { SettingsPage } from "./web/server";
 
 const RETRY_MS = 10_000;
 const IPV4 = /^(?:\d{1,3}\.){3}\d{1,3}$/;
@@ -43,6 +49,7 @@ const network = getNetwork();
 let app: App | null = null;
 let resolving = false;
 let locator: BootLocator | null = null;
+let web: SettingsPage | null = null;
 /** What the location found beyond the addresses: SRV ports and targets. */
 const located: Located = {};
 
@@ -132,12 +139,42 @@ function retry(name: string, port: number, then: (address: string, port: number,
   Timer.set(() => lookUp(name, port, then), RETRY_MS);
 }
 
+/** The state the settings page shows. */
+function webStatus(): PageStatus {
+  const intercom = app?.intercom;
+  const host = app?.host;
+  let server: string;
+  if (host !== undefined && host.serverAddress !== "") server = `${host.serverAddress}:${host.located.serverPort ?? settings.sipPort}`;
+  else if (settings.sipServer === "") server = "none (no sip_server)";
+  else server = `${settings.sipServer} (${app === null ? "not located yet" : "not started"})`;
+  return {
+    registered: intercom?.registered ?? false,
+    server,
+    lastStatus: intercom?.registration?.lastStatus ?? 0,
+    warnings: settings.warnings,
+  };
+}
+
+/** The settings page, once, when web_password is set; without one there is no server and no socket. */
+function startWeb(): void {
+  if (web !== null || settings.webPassword === "") return;
+  heap.report();
+  try {
+    web = new SettingsPage(settings.webPort, settings.webPassword, storage, log, webStatus);
+    log.log(LogLevel.Info, `web: settings page on port ${settings.webPort} (user admin, HTTP Digest)`);
+  } catch (error) {
+    log.log(LogLevel.Error, `web: cannot listen on port ${settings.webPort}: ${String(error)}`);
+  }
+  heap.report();
+}
+
 network.listener = {
   onNetworkUp(address: string): void {
     if (app !== null) {
       log.log(LogLevel.Info, `doorsip: network up again (${address}): registering`);
       app.networkUp(address);
     } else if (!resolving) {
+      startWeb();
       resolve();
     }
   },
@@ -148,6 +185,7 @@ network.listener = {
 };
 
 if (network.up) {
+  startWeb();
   resolve();
 } else {
   log.log(LogLevel.Info, `doorsip: waiting for ${network.name}`);

@@ -10,16 +10,24 @@
  *
  * "password" and "ssid" are the SDK's Wi-Fi keys (build/devices/esp32/setup/
  * network.js), hence "sip_password" for the SIP account.
+ *
+ * How one key's text is read and checked is setting-rules.ts's, shared with
+ * the settings page (web/), so a value the page stores is one boot takes.
  */
 import config from "mc/config";
 import { LogLevel, type StorageHost } from "../../src/host";
 import { validDoorCode } from "../../src/app/door-opener";
 import { usableAuthUser } from "../../src/ua/account";
-import { normalTarget, TargetProblem } from "../../src/ua/dial-target";
 import { parseLogLevel } from "./log";
+import {
+  AUTH_USER_PROBLEM, type AcceptChoice, type ButtonChoice, type Checked, type ChoiceKey, CHOICE_RULES, DOOR_CODE_PROBLEM,
+  type FlagKey, type HuntChoice, type InbandChoice, type IntKey, type LedKind, parseCallTargets, parseServer, parseTargets,
+  PROXY_PORT_PROBLEM, type Pull, readChoice, readFlag, readInt, readText, SERVER_PORT_PROBLEM, type SettingKey, type UntrustedChoice,
+} from "./setting-rules";
 
-export type Pull = "up" | "down" | "none";
-export type LedKind = "gpio" | "sk6812" | "none";
+// The rules live in setting-rules.ts (pure, shared with the settings page); these names stay importable from here.
+export { parseCallTargets, parseServer, parseTargets, SETTING_KEYS } from "./setting-rules";
+export type { AcceptChoice, ButtonChoice, HuntChoice, InbandChoice, LedKind, Pull, SettingKey, UntrustedChoice } from "./setting-rules";
 
 export interface AudioPins {
   /** Codec or amplifier name, informational ("es8388", "ns4168", ""). */
@@ -36,12 +44,6 @@ export interface AudioPins {
   /** Speaker amplifier enable, -1 if none. */
   paPin: number;
 }
-
-export type HuntChoice = "sequential" | "parallel";
-export type ButtonChoice = "ignore" | "hangup";
-export type AcceptChoice = "server" | "any";
-export type UntrustedChoice = "reject" | "drop";
-export type InbandChoice = "auto" | "on" | "off";
 
 export interface Settings {
   board: string;
@@ -125,21 +127,13 @@ export interface Settings {
   ledActiveLow: boolean;
   ledKind: LedKind;
   audio: AudioPins;
+  /** The settings page's password (web/server.ts); "" = no page, no socket. Never logged. */
+  webPassword: string;
+  /** The settings page's TCP port. */
+  webPort: number;
   /** Values that were given but could not be used, for the log. */
   warnings: string[];
 }
-
-/** Every key settings.ts reads, for documentation, tests and the preference length check. */
-export const SETTING_KEYS = Object.freeze([
-  "board", "sip_server", "sip_port", "sip_user", "sip_password", "sip_auth_user", "sip_domain", "sip_proxy", "call_target", "hunt",
-  "door_code", "inband_dtmf", "keepalive", "expires", "door_open_ms", "hangup_after_ms", "auto_answer_ms",
-  "ring_timeout_ms", "call_limit_ms", "button_in_call", "accept_from", "allow_from", "untrusted", "sip_local_port", "ctl_port",
-  "log_level", "tx_clients", "tx_servers", "msg_buffer", "tx_arena", "max_calls", "call_buffer", "rtp_port", "heap_ms",
-  "button_pin", "button_pull", "button_active", "debounce_ms", "relay_pin", "relay_active",
-  "led_pin", "led_active", "led_kind", "audio_codec", "i2s_mclk", "i2s_bclk", "i2s_lrck",
-  "i2s_dout", "i2s_din", "mic_pdm", "pa_pin",
-] as const);
-export type SettingKey = (typeof SETTING_KEYS)[number];
 
 /**
  * Longer spellings accepted from mc/config only (an mcconfig argument), for
@@ -166,7 +160,7 @@ class Reader {
   }
 
   /** The preference if stored, else the config value (or its alias), as a string; undefined if neither. */
-  private raw(key: SettingKey): string | undefined {
+  raw(key: SettingKey): string | undefined {
     const stored = this.storage?.get(key);
     if (stored !== undefined) return stored;
     const alias = CONFIG_ALIASES[key];
@@ -177,107 +171,41 @@ class Reader {
   }
 
   text(key: SettingKey, fallback: string): string {
-    return this.raw(key) ?? fallback;
+    return this.use(readText(key, this.raw(key), fallback), JSON.stringify(fallback));
   }
 
-  int(key: SettingKey, fallback: number, min: number, max: number): number {
-    const text = this.raw(key);
-    if (text === undefined || text.trim() === "") return fallback;
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      this.warnings.push(`${key}=${text} is not a whole number from ${min} to ${max}; using ${fallback}`);
-      return fallback;
-    }
-    return value;
+  int(key: IntKey): number {
+    return this.use(readInt(key, this.raw(key)));
   }
 
-  flag(key: SettingKey, fallback: boolean): boolean {
-    const text = this.raw(key);
-    switch (text?.trim().toLowerCase()) {
-      case "true": case "1": case "yes": case "on": return true;
-      case "false": case "0": case "no": case "off": return false;
-      case undefined: case "": return fallback;
-      default:
-        this.warnings.push(`${key}=${text} is not true or false; using ${fallback}`);
-        return fallback;
-    }
+  flag(key: FlagKey): boolean {
+    return this.use(readFlag(key, this.raw(key)));
   }
 
-  choice<T extends string>(key: SettingKey, options: readonly T[], fallback: T): T {
-    const given = this.raw(key);
-    const text = given?.trim().toLowerCase();
-    for (const option of options) if (option === text) return option;
-    if (text !== undefined && text !== "") this.warnings.push(`${key}=${given} is not one of ${options.join(", ")}; using ${fallback}`);
-    return fallback;
+  choice<K extends ChoiceKey>(key: K): (typeof CHOICE_RULES)[K]["fallback"] {
+    return this.use(readChoice(key, this.raw(key)));
+  }
+
+  /** The value read, or its default with a warning in the same words the settings page refuses it with. */
+  private use<T>(checked: Checked<T>, shown: string = String(checked.value)): T {
+    if (!checked.ok) this.warnings.push(`${checked.problem}; using ${shown}`);
+    return checked.value;
   }
 }
-
-const PULLS: readonly Pull[] = Object.freeze(["up", "down", "none"]);
-const LEDS: readonly LedKind[] = Object.freeze(["gpio", "sk6812", "none"]);
-const LEVELS = Object.freeze(["low", "high"] as const);
-const HUNTS: readonly HuntChoice[] = Object.freeze(["sequential", "parallel"]);
-const BUTTONS: readonly ButtonChoice[] = Object.freeze(["ignore", "hangup"]);
-const ACCEPTS: readonly AcceptChoice[] = Object.freeze(["server", "any"]);
-const UNTRUSTED: readonly UntrustedChoice[] = Object.freeze(["reject", "drop"]);
-const INBAND: readonly InbandChoice[] = Object.freeze(["auto", "on", "off"]);
-const LOG_LEVELS: readonly string[] = Object.freeze(["error", "warn", "info", "debug", "0", "1", "2", "3"]);
-const PIN_MAX = 48; // the highest GPIO number across ESP32 variants (ESP32-S3)
-const HOUR_MS = 3600000;
 
 /** RTP takes the even port of a pair (RFC 3550 §11). */
 function evenPort(port: number): number {
   return port - (port % 2);
 }
 
-/**
- * sip_server: "host", "host:port", or "sip:host[:port]" (a user part or
- * parameters are ignored). IPv4 or a name: the socket is IPv4 only.
- */
-/** port 0: none given; -1: given but unusable. */
-export function parseServer(text: string): { host: string; port: number } {
-  let t = text.trim();
-  if (t.startsWith("sip:")) t = t.substring(4);
-  const at = t.lastIndexOf("@");
-  if (at >= 0) t = t.substring(at + 1);
-  const semi = t.indexOf(";");
-  if (semi >= 0) t = t.substring(0, semi);
-  const colon = t.indexOf(":");
-  if (colon < 0 || colon !== t.lastIndexOf(":")) return { host: t, port: 0 };
-  const port = Number(t.substring(colon + 1));
-  return { host: t.substring(0, colon), port: Number.isInteger(port) && port > 0 && port <= 65535 ? port : -1 };
-}
-
-/** A comma-separated list (allow_from, call_target): entries trimmed, empty ones dropped. */
-export function parseTargets(text: string): string[] {
-  const out: string[] = [];
-  for (const part of text.split(",")) {
-    const t = part.trim();
-    if (t !== "") out.push(t);
-  }
-  return out;
-}
-
-/**
- * call_target: "100", "100,101", "sip:100@pbx, 101", each made a SIP URI or
- * a user part as the core takes them (src/ua/dial-target.ts); an entry that
- * is neither is left out with a warning.
- */
-export function parseCallTargets(text: string, warnings: string[]): string[] {
-  const out: string[] = [];
-  for (const t of parseTargets(text)) {
-    const target = normalTarget(t);
-    if (typeof target === "string") out.push(target);
-    else if (target === TargetProblem.Space) warnings.push(`call_target "${t}" holds a space; left out`);
-    else if (target === TargetProblem.Scheme) warnings.push(`call_target "${t}": only sip: and sips: URIs can be called; left out`);
-    else warnings.push(`call_target "${t}" is neither an extension (letters, digits, - _ . ! ~ * ' ( ) & = + $ ; ? /) nor a SIP URI; left out`);
-  }
-  return out;
+/** The text of one setting as the device has it: the stored preference, else mc/config; undefined if neither. */
+export function rawSetting(storage: StorageHost | null, key: SettingKey): string | undefined {
+  return new Reader(storage).raw(key);
 }
 
 /** Read every setting once at start. `storage` null reads mc/config alone. */
 export function loadSettings(storage: StorageHost | null): Settings {
   const r = new Reader(storage);
-  const pin = (key: SettingKey): number => r.int(key, -1, -1, PIN_MAX);
   const server = parseServer(r.text("sip_server", ""));
   const proxy = parseServer(r.text("sip_proxy", ""));
   const authUser = r.text("sip_auth_user", "").trim();
@@ -285,14 +213,14 @@ export function loadSettings(storage: StorageHost | null): Settings {
   const code = r.text("door_code", "").trim();
   const warnings = r.warnings;
   if (code === "") warnings.push("no door_code: DTMF does not open the door");
-  else if (!validDoorCode(code)) warnings.push("door_code must be 1 to 16 of 0-9 * # A-D; DTMF does not open the door");
+  else if (!validDoorCode(code)) warnings.push(`${DOOR_CODE_PROBLEM}; DTMF does not open the door`);
   const allowFrom = parseTargets(r.text("allow_from", ""));
-  if (server.port < 0) warnings.push("sip_server has an unusable port; using sip_port");
-  if (proxy.port < 0) warnings.push("sip_proxy has an unusable port; using 5060");
+  if (server.port < 0) warnings.push(`${SERVER_PORT_PROBLEM}; using sip_port`);
+  if (proxy.port < 0) warnings.push(`${PROXY_PORT_PROBLEM}; using 5060`);
   if (proxy.host !== "" && server.host === "") warnings.push("sip_proxy without sip_server: no registration, and calls go straight to their URIs");
   const authUserOk = usableAuthUser(authUser);
-  const sipPort = server.port > 0 ? server.port : r.int("sip_port", 5060, 1, 65535);
-  if (!authUserOk) warnings.push("sip_auth_user cannot hold spaces, quotes or backslashes; using sip_user");
+  const sipPort = server.port > 0 ? server.port : r.int("sip_port");
+  if (!authUserOk) warnings.push(`${AUTH_USER_PROBLEM}; using sip_user`);
   return {
     board: r.text("board", "unknown"),
     sipServer: server.host,
@@ -308,51 +236,53 @@ export function loadSettings(storage: StorageHost | null): Settings {
     sipProxyPortGiven: proxy.port > 0,
     callTarget,
     targets: parseCallTargets(callTarget, warnings),
-    hunt: r.choice("hunt", HUNTS, "sequential"),
+    hunt: r.choice("hunt"),
     doorCode: validDoorCode(code) ? code : "",
-    inbandDtmf: r.choice("inband_dtmf", INBAND, "auto"),
-    keepalive: r.int("keepalive", 25, 0, 3600),
-    expires: r.int("expires", 600, 60, 86400),
-    doorOpenMs: r.int("door_open_ms", 3000, 100, 60000),
-    hangupAfterOpenMs: r.int("hangup_after_ms", 0, 0, HOUR_MS),
-    autoAnswerMs: r.int("auto_answer_ms", 0, 0, 60000),
-    ringTimeoutMs: r.int("ring_timeout_ms", 30000, 1000, 600000),
-    callLimitMs: r.int("call_limit_ms", 120000, 0, 24 * HOUR_MS),
-    buttonInCall: r.choice("button_in_call", BUTTONS, "ignore"),
-    acceptFrom: r.choice("accept_from", ACCEPTS, "server"),
+    inbandDtmf: r.choice("inband_dtmf"),
+    keepalive: r.int("keepalive"),
+    expires: r.int("expires"),
+    doorOpenMs: r.int("door_open_ms"),
+    hangupAfterOpenMs: r.int("hangup_after_ms"),
+    autoAnswerMs: r.int("auto_answer_ms"),
+    ringTimeoutMs: r.int("ring_timeout_ms"),
+    callLimitMs: r.int("call_limit_ms"),
+    buttonInCall: r.choice("button_in_call"),
+    acceptFrom: r.choice("accept_from"),
     allowFrom,
-    untrusted: r.choice("untrusted", UNTRUSTED, "reject"),
-    localPort: r.int("sip_local_port", 5060, 0, 65535),
-    ctlPort: r.int("ctl_port", 0, 0, 65535),
-    logLevel: parseLogLevel(r.choice("log_level", LOG_LEVELS, "info"), LogLevel.Info),
-    txClients: r.int("tx_clients", 4, 2, 32),
-    txServers: r.int("tx_servers", 6, 2, 32),
-    msgBuffer: r.int("msg_buffer", 1300, 800, 4096),
-    txArena: r.int("tx_arena", 3900, 800, 32768),
-    maxCalls: r.int("max_calls", 2, 1, 8),
-    callBuffer: r.int("call_buffer", 1500, 800, 4096),
+    untrusted: r.choice("untrusted"),
+    localPort: r.int("sip_local_port"),
+    ctlPort: r.int("ctl_port"),
+    logLevel: parseLogLevel(r.choice("log_level"), LogLevel.Info),
+    txClients: r.int("tx_clients"),
+    txServers: r.int("tx_servers"),
+    msgBuffer: r.int("msg_buffer"),
+    txArena: r.int("tx_arena"),
+    maxCalls: r.int("max_calls"),
+    callBuffer: r.int("call_buffer"),
     // RFC 3550 §11: RTP on an even port, RTCP on the next; slot i uses rtp_port + 2 i.
-    rtpPort: evenPort(r.int("rtp_port", 40000, 1024, 64998)),
-    heapReportMs: r.int("heap_ms", 60000, 1000, 3600000),
-    buttonPin: pin("button_pin"),
-    buttonPull: r.choice("button_pull", PULLS, "up"),
-    buttonActiveLow: r.choice("button_active", LEVELS, "low") === "low",
-    debounceMs: r.int("debounce_ms", 30, 0, 1000),
-    relayPin: pin("relay_pin"),
-    relayActiveLow: r.choice("relay_active", LEVELS, "high") === "low",
-    ledPin: pin("led_pin"),
-    ledActiveLow: r.choice("led_active", LEVELS, "high") === "low",
-    ledKind: r.choice("led_kind", LEDS, "gpio"),
+    rtpPort: evenPort(r.int("rtp_port")),
+    heapReportMs: r.int("heap_ms"),
+    buttonPin: r.int("button_pin"),
+    buttonPull: r.choice("button_pull"),
+    buttonActiveLow: r.choice("button_active") === "low",
+    debounceMs: r.int("debounce_ms"),
+    relayPin: r.int("relay_pin"),
+    relayActiveLow: r.choice("relay_active") === "low",
+    ledPin: r.int("led_pin"),
+    ledActiveLow: r.choice("led_active") === "low",
+    ledKind: r.choice("led_kind"),
     audio: {
       codec: r.text("audio_codec", ""),
-      mclk: pin("i2s_mclk"),
-      bclk: pin("i2s_bclk"),
-      lrck: pin("i2s_lrck"),
-      dout: pin("i2s_dout"),
-      din: pin("i2s_din"),
-      pdmMic: r.flag("mic_pdm", false),
-      paPin: pin("pa_pin"),
+      mclk: r.int("i2s_mclk"),
+      bclk: r.int("i2s_bclk"),
+      lrck: r.int("i2s_lrck"),
+      dout: r.int("i2s_dout"),
+      din: r.int("i2s_din"),
+      pdmMic: r.flag("mic_pdm"),
+      paPin: r.int("pa_pin"),
     },
+    webPassword: r.text("web_password", ""),
+    webPort: r.int("web_port"),
     warnings,
   };
 }
@@ -364,7 +294,7 @@ export function describeSettings(s: Settings): string {
     `, local port ${s.localPort}, call ${s.targets.length > 0 ? s.targets.join(",") : "(none)"} (${s.hunt})` +
     `, expires ${s.expires}s, keepalive ${s.keepalive}s, accept from ${s.acceptFrom}` +
     `${s.allowFrom.length > 0 ? ` and ${s.allowFrom.join(",")}` : ""}, untrusted ${s.untrusted}` +
-    `, password ${s.sipPassword ? "set" : "empty"}, door code ${s.doorCode ? "set" : "none (DTMF opens nothing)"}` +
+    `, password ${s.sipPassword ? "set" : "empty"}, settings page ${s.webPassword !== "" ? `on port ${s.webPort}` : "off"}, door code ${s.doorCode ? "set" : "none (DTMF opens nothing)"}` +
     `; pools ${s.txClients}/${s.txServers} transactions, messages of ${s.msgBuffer} B in ${s.txArena} B, ${s.maxCalls} calls of ${s.callBuffer} B, rtp from ${s.rtpPort}` +
     `; pins button ${s.buttonPin} relay ${s.relayPin} led ${s.ledPin} (${s.ledKind})`;
 }

@@ -1,7 +1,8 @@
 /*
  * StorageHost on the SDK's `preference` module: NVS on the ESP32
  * (modules/files/preference/esp32), a JSON file under config.file.root
- * ("/tmp/modpreferences.json") in the Linux simulator.
+ * ("/tmp/modpreferences.json") in the Linux simulator, in the SDK's format
+ * but read at run time (preference_file.ts; preference_store.d.ts says why).
  *
  * One preference domain, "doorsip", holds both the core's own values and the
  * overrides of mc/config settings (settings.ts reads a key here first), so a
@@ -11,7 +12,7 @@
  * and throws on longer ones; set() reports failures to the log instead of
  * throwing into the core.
  */
-import Preference from "preference";
+import Preference from "./preference_store";
 import { LogLevel, type LogHost, type StorageHost } from "../../src/host";
 
 export const PREFERENCE_DOMAIN = "doorsip";

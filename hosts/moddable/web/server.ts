@@ -1,0 +1,237 @@
+/*
+ * The settings page on the Moddable SDK's HTTP server (modules/network/http,
+ * the `http` module, on the SDK's `socket` Listener). Opt-in: main.ts makes
+ * it only when web_password is set; otherwise this module's code stays in
+ * flash (preloaded) and nothing is allocated, no socket opened.
+ *
+ * Every request is authenticated by HTTP Digest (auth.ts: RFC 7616, MD5,
+ * qop=auth, nonces from the host's random source and clock, lockout after
+ * repeated wrong passwords). Routes:
+ *   GET  /       the page (page.ts): state and the settings form
+ *   POST /       store the changed settings (submit.ts: each value checked
+ *                by the same function boot reads it with), then restart
+ *   POST /reset  delete every stored setting (back to the build's values),
+ *                then restart
+ * Both POSTs need the form's anti-forgery token: a browser sends cached
+ * Digest credentials with a form another site makes it submit, and that
+ * site cannot read the token from our page.
+ *
+ * The SDK's server closes each connection after its response. A body is
+ * taken only for a POST of at most MAX_BODY bytes (Content-Length; larger
+ * ones get 413 and are read and dropped by the SDK unbuffered). The
+ * response goes out as fixed-length fragments of what the socket can take
+ * (the SDK writes a string body in one piece, which a page larger than
+ * lwIP's send buffer would never fit).
+ *
+ * Restart: the SDK's ECMA-419 `system` module (modules/io/system, included
+ * through modules/io/manifest.json and preloaded) sets a global System whose
+ * restart() is esp_restart() on the ESP32; the simulator's System has none,
+ * so the page says to restart it by hand.
+ */
+import { Server, type Request, type ServerMessages } from "http";
+import Time from "time";
+import Timer from "timer";
+import { LogLevel, type LogHost, type StorageHost } from "../../../src/host";
+import { utf8Encode } from "../../../src/util/utf8";
+import { DigestHash } from "../hash";
+import { MathRandom } from "../random";
+import { SETTING_KEYS, type SettingKey } from "../setting-rules";
+import { rawSetting } from "../settings";
+import { AuthResult, WebAuth } from "./auth";
+import { MAX_BODY, parseForm } from "./form";
+import { type PageStatus, writeMessage, writePage } from "./page";
+import { readSubmission } from "./submit";
+
+/** How long after the response the device restarts: the browser gets the whole page first. */
+const RESTART_DELAY_MS = 1000;
+const HTML = "text/html; charset=utf-8";
+
+interface SdkSystem {
+  restart?: () => void;
+}
+
+/** The SDK's restart, where there is one (ESP32); undefined in the simulator. */
+function restartFunction(): (() => void) | undefined {
+  const system = (globalThis as { System?: SdkSystem }).System;
+  return typeof system?.restart === "function" ? system.restart : undefined;
+}
+
+/** One request, from its connection to its response's last byte. */
+class Exchange {
+  method = "";
+  path = "";
+  authorization: string | undefined = undefined;
+  length = 0;
+  body = "";
+  /** The response being sent, and how much of it went out. */
+  bytes: Uint8Array | null = null;
+  sent = 0;
+  /** Restart once this response is out. */
+  restart = false;
+}
+
+/**
+ * What headersComplete returns to have the body collected as one string: the String constructor (http.js tests
+ * `String === this.request`), which @moddable/typings' HTTPServerCallback does not list among its return types.
+ */
+const BODY_AS_STRING = String as unknown as string;
+
+/** StorageHost with the deletion storage.ts's PreferenceStorage has ("reset to build defaults"). */
+export interface SettingStore extends StorageHost {
+  delete(key: string): void;
+}
+
+type Response = { status: number; headers: string[]; body: true };
+
+export class SettingsPage {
+  private readonly server: Server;
+  private readonly auth: WebAuth;
+  private readonly storage: SettingStore;
+  private readonly log: LogHost;
+  private readonly status: () => PageStatus;
+  private readonly token: string;
+  private readonly exchanges = new Map<Request, Exchange>();
+  /** Requests served (for the log and the tests). */
+  served = 0;
+
+  /**
+   * Listen on `port`; throws when the port cannot be had (main.ts logs it).
+   * `status` gives the device's state when the page is written.
+   */
+  constructor(port: number, password: string, storage: SettingStore, log: LogHost, status: () => PageStatus) {
+    this.storage = storage;
+    this.log = log;
+    this.status = status;
+    this.auth = new WebAuth(new DigestHash(), new MathRandom(), { now: (): number => Time.ticks }, password);
+    this.token = this.auth.randomToken();
+    this.server = new Server({ port });
+    // The SDK calls back with `this` the connection's Request (modules/network/http/http.js, Server).
+    const page = this;
+    this.server.callback = function (this: Request, message: ServerMessages, value?: unknown, etc?: unknown) {
+      return page.message(this, message, value, etc);
+    };
+  }
+
+  close(): void {
+    this.server.close();
+    this.exchanges.clear();
+  }
+
+  private message(request: Request, message: ServerMessages, value: unknown, etc: unknown): string | boolean | ArrayBuffer | Response | undefined {
+    let ex = this.exchanges.get(request);
+    if (message === Server.connection || ex === undefined) {
+      if (message !== Server.connection) return undefined;
+      ex = new Exchange();
+      this.exchanges.set(request, ex);
+      return undefined;
+    }
+    switch (message) {
+      case Server.status:
+        ex.path = typeof value === "string" ? value : "";
+        ex.method = typeof etc === "string" ? etc : "";
+        return undefined;
+      case Server.header:
+        if (value === "authorization" && typeof etc === "string") ex.authorization = etc;
+        else if (value === "content-length" && typeof etc === "string") ex.length = Number(etc) || 0;
+        return undefined;
+      case Server.headersComplete:
+        // The body as one string, only for a POST small enough; any other body is read and dropped by the SDK.
+        return ex.method === "POST" && ex.length <= MAX_BODY ? BODY_AS_STRING : false;
+      case Server.requestComplete:
+        ex.body = typeof value === "string" ? value : "";
+        return undefined;
+      case Server.prepareResponse:
+        return this.respond(ex);
+      case Server.responseFragment: {
+        const bytes = ex.bytes;
+        const room = typeof value === "number" ? value : 0;
+        if (bytes === null || ex.sent >= bytes.length || room <= 0) return undefined;
+        const end = ex.sent + room < bytes.length ? ex.sent + room : bytes.length;
+        const chunk = new ArrayBuffer(end - ex.sent);
+        new Uint8Array(chunk).set(bytes.subarray(ex.sent, end));
+        ex.sent = end;
+        return chunk;
+      }
+      case Server.responseComplete:
+      case Server.error:
+        this.exchanges.delete(request);
+        // A client may close as soon as it has Content-Length bytes, before the SDK's last write callback: then the
+        // SDK reports an error, though the whole response went out.
+        if (ex.restart && (message === Server.responseComplete || (ex.bytes !== null && ex.sent >= ex.bytes.length))) this.restartSoon();
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  private reply(ex: Exchange, status: number, text: string, extra?: string[]): Response {
+    ex.bytes = utf8Encode(text);
+    ex.sent = 0;
+    const headers = ["content-type", HTML, "content-length", String(ex.bytes.length), "cache-control", "no-store",
+      "x-frame-options", "DENY", "content-security-policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'"];
+    if (extra !== undefined) for (let i = 0; i < extra.length; i++) headers.push(extra[i]!);
+    return { status, headers, body: true };
+  }
+
+  private respond(ex: Exchange): Response {
+    this.served++;
+    const result = this.auth.check(ex.method, ex.path, ex.authorization);
+    if (result === AuthResult.Locked) {
+      return this.reply(ex, 403, writeMessage("locked", `Too many wrong passwords: try again in ${Math.ceil(this.auth.lockedForMs() / 1000)} s.`));
+    }
+    if (result !== AuthResult.Ok) {
+      if (result === AuthResult.Wrong) this.log.log(LogLevel.Warn, `web: wrong password (${this.auth.wrongInRow} in a row)`);
+      return this.reply(ex, 401, writeMessage("doorsip", "The settings page needs its password (user admin)."),
+        ["www-authenticate", this.auth.challenge(result === AuthResult.Stale)]);
+    }
+    const route = ex.method + " " + ex.path;
+    if (route === "GET /") return this.reply(ex, 200, this.page([], ""));
+    if (route === "POST /" || route === "POST /reset") {
+      if (ex.length > MAX_BODY) return this.reply(ex, 413, writeMessage("too large", `The form is larger than ${MAX_BODY} bytes.`));
+      const form = parseForm(ex.body);
+      ex.body = "";
+      if (!form.ok) return this.reply(ex, 400, this.page([form.problem], ""));
+      const current = (key: SettingKey): string | undefined => rawSetting(this.storage, key);
+      if (route === "POST /reset") {
+        const checked = readSubmission(form.fields, this.token, () => undefined);
+        if (!checked.ok && checked.forged) return this.reply(ex, 403, this.page(checked.problems, ""));
+        for (let i = 0; i < SETTING_KEYS.length; i++) this.storage.delete(SETTING_KEYS[i]!);
+        this.log.log(LogLevel.Info, "web: stored settings deleted (build defaults)");
+        ex.restart = true;
+        return this.reply(ex, 200, this.page([], `Stored settings deleted: the build's values apply ${this.afterRestart()}.`));
+      }
+      const submission = readSubmission(form.fields, this.token, current);
+      if (!submission.ok) return this.reply(ex, submission.forged ? 403 : 400, this.page(submission.problems, ""));
+      if (submission.changes.length === 0) return this.reply(ex, 200, this.page([], "Nothing changed."));
+      let names = "";
+      for (let i = 0; i < submission.changes.length; i++) {
+        const change = submission.changes[i]!;
+        this.storage.set(change.key, change.value);
+        names += (i > 0 ? ", " : "") + change.key;
+      }
+      this.log.log(LogLevel.Info, `web: stored ${names}`);
+      ex.restart = true;
+      return this.reply(ex, 200, this.page([], `Saved ${names}: the new values apply ${this.afterRestart()}.`));
+    }
+    if (ex.path !== "/" && ex.path !== "/reset") return this.reply(ex, 404, writeMessage("not found", "Not found."));
+    return this.reply(ex, 405, writeMessage("method not allowed", "Method not allowed."), ["allow", ex.path === "/" ? "GET, POST" : "POST"]);
+  }
+
+  private page(problems: readonly string[], notice: string): string {
+    return writePage({ status: this.status(), value: (key) => rawSetting(this.storage, key), token: this.token, problems, notice });
+  }
+
+  private afterRestart(): string {
+    return restartFunction() !== undefined ? "now: restarting" : "when the device restarts (the simulator: restart it to apply)";
+  }
+
+  private restartSoon(): void {
+    const restart = restartFunction();
+    if (restart === undefined) {
+      this.log.log(LogLevel.Info, "web: restart to apply (no restart in the simulator)");
+      return;
+    }
+    this.log.log(LogLevel.Info, "web: restarting");
+    Timer.set(() => restart(), RESTART_DELAY_MS);
+  }
+}
