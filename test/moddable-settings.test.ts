@@ -15,7 +15,7 @@ vi.mock("mc/config", () => ({ default: config }));
 interface SettingsModule {
   loadSettings(storage: StorageHost | null): {
     warnings: string[]; targets: string[]; sipServer: string; sipPort: number; sipUser: string; expires: number; keepalive: number;
-    hunt: string; relayPin: number; relayActiveLow: boolean; ringTimeoutMs: number; doorOpenMs: number; audio: { pdmMic: boolean };
+    hunt: string; transfers: string; relayPin: number; relayActiveLow: boolean; ringTimeoutMs: number; doorOpenMs: number; audio: { pdmMic: boolean };
   };
   parseCallTargets(text: string, warnings: string[]): string[];
 }
@@ -66,6 +66,14 @@ describe("settings", () => {
       "mic_pdm=maybe is not true or false; using false",
     ]));
     expect(s.warnings).toHaveLength(6);
+  });
+
+  it("transfers: on by default; off from a preference; another word falls back to on and says so", () => {
+    expect(loadSettings(null).transfers).toBe("on");
+    expect(loadSettings(storage({ transfers: "off" })).transfers).toBe("off");
+    const bad = loadSettings(storage({ transfers: "never" }));
+    expect(bad.transfers).toBe("on");
+    expect(bad.warnings).toContain("transfers=never is not one of on, off; using on");
   });
 
   it("a stored preference is checked the same way, and a good one wins over the config", () => {

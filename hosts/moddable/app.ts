@@ -62,6 +62,7 @@ export function intercomSettings(s: Settings, serverAddress: string, proxyAddres
       autoAnswerMs: s.autoAnswerMs,
       ringTimeoutMs: s.ringTimeoutMs,
       callLimitMs: s.callLimitMs,
+      allowRefer: s.transfers === "on",
       maxCalls: s.maxCalls,
       messageBuffer: s.callBuffer,
       rtpPort: s.rtpPort,

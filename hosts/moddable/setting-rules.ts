@@ -22,13 +22,14 @@ export type ButtonChoice = "ignore" | "hangup";
 export type AcceptChoice = "server" | "any";
 export type UntrustedChoice = "reject" | "drop";
 export type InbandChoice = "auto" | "on" | "off";
+export type OnOff = "on" | "off";
 export type LevelChoice = "low" | "high";
 
 /** Every key settings.ts reads, for documentation, tests and the preference length check. */
 export const SETTING_KEYS = Object.freeze([
   "board", "sip_server", "sip_port", "sip_user", "sip_password", "sip_auth_user", "sip_domain", "sip_proxy", "call_target", "hunt",
   "door_code", "inband_dtmf", "keepalive", "expires", "door_open_ms", "hangup_after_ms", "auto_answer_ms",
-  "ring_timeout_ms", "call_limit_ms", "button_in_call", "accept_from", "allow_from", "untrusted", "sip_local_port", "ctl_port",
+  "ring_timeout_ms", "call_limit_ms", "button_in_call", "transfers", "accept_from", "allow_from", "untrusted", "sip_local_port", "ctl_port",
   "log_level", "tx_clients", "tx_servers", "msg_buffer", "tx_arena", "max_calls", "call_buffer", "rtp_port", "heap_ms",
   "button_pin", "button_pull", "button_active", "debounce_ms", "relay_pin", "relay_active",
   "led_pin", "led_active", "led_kind", "audio_codec", "i2s_mclk", "i2s_bclk", "i2s_lrck",
@@ -93,6 +94,7 @@ export const CHOICE_RULES = Object.freeze({
   hunt: choice<HuntChoice>(["sequential", "parallel"], "sequential"),
   inband_dtmf: choice<InbandChoice>(["auto", "on", "off"], "auto"),
   button_in_call: choice<ButtonChoice>(["ignore", "hangup"], "ignore"),
+  transfers: choice<OnOff>(["on", "off"], "on"),
   accept_from: choice<AcceptChoice>(["server", "any"], "server"),
   untrusted: choice<UntrustedChoice>(["reject", "drop"], "reject"),
   log_level: choice(["error", "warn", "info", "debug", "0", "1", "2", "3"], "info"),

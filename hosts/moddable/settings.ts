@@ -21,13 +21,13 @@ import { usableAuthUser } from "../../src/ua/account";
 import { parseLogLevel } from "./log";
 import {
   AUTH_USER_PROBLEM, type AcceptChoice, type ButtonChoice, type Checked, type ChoiceKey, CHOICE_RULES, DOOR_CODE_PROBLEM,
-  type FlagKey, type HuntChoice, type InbandChoice, type IntKey, type LedKind, parseCallTargets, parseServer, parseTargets,
+  type FlagKey, type HuntChoice, type InbandChoice, type IntKey, type LedKind, type OnOff, parseCallTargets, parseServer, parseTargets,
   PROXY_PORT_PROBLEM, type Pull, readChoice, readFlag, readInt, readText, SERVER_PORT_PROBLEM, type SettingKey, type UntrustedChoice,
 } from "./setting-rules";
 
 // The rules live in setting-rules.ts (pure, shared with the settings page); these names stay importable from here.
 export { parseCallTargets, parseServer, parseTargets, SETTING_KEYS } from "./setting-rules";
-export type { AcceptChoice, ButtonChoice, HuntChoice, InbandChoice, LedKind, Pull, SettingKey, UntrustedChoice } from "./setting-rules";
+export type { AcceptChoice, ButtonChoice, HuntChoice, InbandChoice, LedKind, OnOff, Pull, SettingKey, UntrustedChoice } from "./setting-rules";
 
 export interface AudioPins {
   /** Codec or amplifier name, informational ("es8388", "ns4168", ""). */
@@ -90,6 +90,8 @@ export interface Settings {
   callLimitMs: number;
   /** What the doorbell does during a call or an outgoing ring. */
   buttonInCall: ButtonChoice;
+  /** A phone may transfer the door's call (REFER: only in trusted calls, to the account's domain or a trusted host); "off": every REFER declined (603). */
+  transfers: OnOff;
   /**
    * Whom calls, INFO, MESSAGE and REFER are taken from: "server" (the SIP
    * server and allow_from; without a server, the local networks) or "any"
@@ -247,6 +249,7 @@ export function loadSettings(storage: StorageHost | null): Settings {
     ringTimeoutMs: r.int("ring_timeout_ms"),
     callLimitMs: r.int("call_limit_ms"),
     buttonInCall: r.choice("button_in_call"),
+    transfers: r.choice("transfers"),
     acceptFrom: r.choice("accept_from"),
     allowFrom,
     untrusted: r.choice("untrusted"),

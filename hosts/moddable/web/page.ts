@@ -56,6 +56,7 @@ export const PAGE_FIELDS: readonly PageField[] = Object.freeze([
   field("auto_answer_ms", FieldKind.Number, "Answer calls after (ms)"),
   field("call_limit_ms", FieldKind.Number, "Longest call (ms, 0: no limit)"),
   field("button_in_call", FieldKind.Choice, "Doorbell during a call"),
+  field("transfers", FieldKind.Choice, "Transfers (REFER)"),
   field("accept_from", FieldKind.Choice, "Accept calls from"),
   field("allow_from", FieldKind.Text, "Also trusted (comma-separated)"),
   field("untrusted", FieldKind.Choice, "Others get"),
