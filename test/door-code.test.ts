@@ -7,7 +7,8 @@
  * opener out, for longer each time.
  */
 import { describe, expect, it } from "vitest";
-import { CodeResult, DoorOpener, ENTRY_TIMEOUT_MS, MAX_LOCKOUT_MS, validDoorCode } from "../src/app/door-opener";
+import { CodeResult, DoorOpener, ENTRY_TIMEOUT_MS, MAX_LOCKOUT_MS, STORAGE_KEY, validDoorCode } from "../src/app/door-opener";
+import type { StorageHost } from "../src/host";
 import { IntercomEvent } from "../src/app/intercom";
 import { TimerQueue } from "../src/sip/timer/timer-queue";
 import { ackFor, answeredCall, OFFER, reply, request, rig, toTag, type Msg, type Rig } from "./support/call-harness";
@@ -264,6 +265,114 @@ describe("the door code: brute force", () => {
     r.advance(30_000);
     for (const d of "1234") r.deliver(dtmf(ok, cseq++, d));
     expect(r.pins.relayChanges).toEqual([true]);
+  });
+});
+
+describe("the door code: counts that outlive a restart", () => {
+  /** A StorageHost over a Map, as the device's NVS preferences (hosts/moddable/storage.ts). */
+  function store(): StorageHost & { values: Map<string, string>; writes: number } {
+    const values = new Map<string, string>();
+    const s = { values, writes: 0, get: (k: string) => values.get(k), set: (k: string, v: string) => { s.writes++; values.set(k, v); } };
+    return s;
+  }
+  /** The station booting: a fresh clock from 0 (the device keeps none across a restart), the same storage. */
+  function boot(storage: StorageHost): { clock: VirtualClock; o: DoorOpener } {
+    const clock = new VirtualClock(0);
+    const queue = new TimerQueue(clock);
+    clock.attach(queue);
+    return { clock, o: new DoorOpener(queue, undefined, "4711", 1000, 3, 60_000, storage) };
+  }
+  const wrong = (o: DoorOpener): CodeResult => {
+    o.newCall();
+    let r = CodeResult.Pending;
+    for (const d of "0000") r = o.digit(d.charCodeAt(0));
+    return r;
+  };
+  const right = (o: DoorOpener): CodeResult => {
+    o.newCall();
+    let r = CodeResult.Pending;
+    for (const d of "4711") r = o.digit(d.charCodeAt(0));
+    return r;
+  };
+
+  it("a lockout under way at a restart starts again, in full, from the boot; its count keeps doubling the next", () => {
+    const s = store();
+    const first = boot(s);
+    for (let i = 0; i < 3; i++) wrong(first.o);
+    expect(first.o.locked).toBe(true);
+    expect(s.values.get(STORAGE_KEY)).toBe("1,1,3");
+    // The power is pulled 10 s into the 60 s lockout; the station comes back.
+    first.clock.advance(10_000);
+    const again = boot(s);
+    expect([again.o.locked, again.o.lockouts]).toEqual([true, 1]);
+    expect(right(again.o)).toBe(CodeResult.Locked);
+    again.clock.advance(59_999);
+    expect(again.o.locked).toBe(true);
+    again.clock.advance(1);
+    expect(again.o.locked).toBe(false);
+    // Over: a fresh count of wrong entries, and the next lockout is twice as long (the lockouts in a row were kept).
+    expect(wrong(again.o)).toBe(CodeResult.Wrong);
+    expect(s.values.get(STORAGE_KEY)).toBe("1,0,1");
+    wrong(again.o);
+    wrong(again.o);
+    expect([again.o.locked, again.o.cooldownMs]).toEqual([true, 120_000]);
+  });
+
+  it("wrong entries in a row are kept too: two, a restart, one more locks; the right code clears what was stored", () => {
+    const s = store();
+    const first = boot(s);
+    wrong(first.o);
+    wrong(first.o);
+    const again = boot(s);
+    expect([again.o.locked, again.o.wrongInRow]).toEqual([false, 2]);
+    wrong(again.o);
+    expect(again.o.locked).toBe(true);
+    again.clock.advance(60_000);
+    expect(right(again.o)).toBe(CodeResult.Open);
+    expect(s.values.get(STORAGE_KEY)).toBe("0,0,0");
+    // Opening again writes nothing: flash sees writes only when the counts change.
+    const writes = s.writes;
+    again.clock.advance(2000);
+    expect(right(again.o)).toBe(CodeResult.Open);
+    expect(s.writes).toBe(writes);
+    const third = boot(s);
+    expect([third.o.locked, third.o.wrongInRow, third.o.lockouts]).toEqual([false, 0, 0]);
+  });
+
+  it("a stored value that cannot be read is none; a storage that throws does not stop the opener", () => {
+    for (const bad of ["", "x", "1,2,3", "-1,1,0", "1,1", "1,1,3,4", "9999999,1,0"]) {
+      const s = store();
+      s.values.set(STORAGE_KEY, bad);
+      const { o } = boot(s);
+      expect([o.locked, o.lockouts, o.wrongInRow], bad).toEqual([false, 0, 0]);
+    }
+    const broken: StorageHost = { get: () => { throw new Error("nvs"); }, set: () => { throw new Error("nvs"); } };
+    const { o } = boot(broken);
+    for (let i = 0; i < 3; i++) wrong(o);
+    expect(o.locked).toBe(true);
+  });
+
+  it("in the intercom: the counts go to IntercomHosts.storage, and a station started over it is locked out", () => {
+    const s = store();
+    const r = rig({ doorCode: "1234", maxWrongCodes: 3, lockoutMs: 30_000 }, { storage: s });
+    let cseq = 2;
+    for (let call = 0; call < 3; call++) {
+      r.deliver(request("INVITE", { body: OFFER, callId: `c${call}@phone`, branch: `z9hG4bKc${call}` }));
+      const ok = r.take().find((m) => m.kind === "200")!;
+      r.deliver(ackFor(ok));
+      for (const d of "9999") r.deliver(dtmf(ok, cseq++, d));
+      hangUp(r);
+      r.advance(100);
+    }
+    expect(r.intercom.opener.locked).toBe(true);
+    const restarted = rig({ doorCode: "1234", maxWrongCodes: 3, lockoutMs: 30_000 }, { storage: s });
+    expect(restarted.intercom.opener.locked).toBe(true);
+    const ok = answeredCall(restarted);
+    for (const [i, d] of [..."1234"].entries()) restarted.deliver(dtmf(ok, 2 + i, d));
+    expect(restarted.pins.relayChanges).toEqual([]);
+    restarted.advance(30_000);
+    for (const [i, d] of [..."1234"].entries()) restarted.deliver(dtmf(ok, 6 + i, d));
+    expect(restarted.pins.relayChanges).toEqual([true]);
   });
 });
 

@@ -200,6 +200,8 @@ export class App {
       hash: host.hash,
       log: host.log,
       pins: host.pins,
+      // The door code's wrong-entry and lockout counts outlive a restart (NVS), in the settings' preference domain.
+      storage: host.storage,
       udp: tap ?? host.udp,
       audio: this.audio,
       resolver: host.resolver,

@@ -26,11 +26,19 @@
  * lockoutMs when that is longer): three guesses a minute at first, three an
  * hour after six lockouts. A right code resets both counts.
  *
+ * With a StorageHost the counts outlive a restart (STORAGE_KEY): else
+ * pulling the door station's power, or anything that restarts it, would
+ * give a guesser a fresh count. A lockout under way at the restart starts
+ * again, in full, from the boot (the device has no clock across a restart);
+ * the counts are written only when they change (a wrong entry, a lockout,
+ * its end, the right code after wrong ones), so flash sees a few writes a
+ * minute at most, under attack.
+ *
  * Who may type at all is the application's business (intercom.ts): only an
  * answered call with a confirmed dialog, from a trusted source.
  */
 import { ascii } from "../sip/message/bytes";
-import type { PinsHost } from "../host";
+import type { PinsHost, StorageHost } from "../host";
 import { TimerNode, type TimerQueue } from "../sip/timer/timer-queue";
 import { TimerKind } from "../sip/timer/timer-kind";
 
@@ -40,6 +48,11 @@ export const DEFAULT_LOCKOUT_MS = 60000;
 /** The longest cool-down the doubling reaches (unless lockoutMs itself is longer). */
 export const MAX_LOCKOUT_MS = 3600000;
 const MAX_CODE = 16;
+/**
+ * The stored counts (StorageHost, at most 15 characters: the ESP32's NVS):
+ * "<lockouts in a row>,<1 if locked>,<wrong entries in a row>".
+ */
+export const STORAGE_KEY = "door_lockout";
 /** How long a partial entry waits for its next digit: ample for a slow typist, short next to the gaps between stray digits. */
 export const ENTRY_TIMEOUT_MS = 10000;
 
@@ -121,8 +134,9 @@ export class DoorOpener extends TimerNode {
   private readonly n: Float64Array;
   private readonly pins: PinsHost | undefined;
   private readonly timers: TimerQueue;
+  private readonly storage: StorageHost | undefined;
 
-  constructor(timers: TimerQueue, pins: PinsHost | undefined, code: string, openMs = DEFAULT_DOOR_OPEN_MS, maxWrong = DEFAULT_MAX_WRONG, lockoutMs = DEFAULT_LOCKOUT_MS) {
+  constructor(timers: TimerQueue, pins: PinsHost | undefined, code: string, openMs = DEFAULT_DOOR_OPEN_MS, maxWrong = DEFAULT_MAX_WRONG, lockoutMs = DEFAULT_LOCKOUT_MS, storage?: StorageHost) {
     super(TimerKind.User);
     const bytes = validDoorCode(code) ? ascii(code.toUpperCase()) : new Uint8Array(0);
     const store = new ArrayBuffer(8 * Num.Count + bytes.length + MAX_CODE);
@@ -136,6 +150,37 @@ export class DoorOpener extends TimerNode {
     this.n[Num.OpenMs] = openMs > 0 ? openMs : DEFAULT_DOOR_OPEN_MS;
     this.n[Num.MaxWrong] = maxWrong > 0 ? maxWrong : DEFAULT_MAX_WRONG;
     this.n[Num.LockoutMs] = lockoutMs >= 0 ? lockoutMs : DEFAULT_LOCKOUT_MS;
+    this.storage = storage;
+    this.restore();
+  }
+
+  /** The counts a restart left (STORAGE_KEY); a lockout under way then starts again now. Bad or missing values: none. */
+  private restore(): void {
+    const s = this.storage;
+    if (s === undefined || this.code.length === 0) return;
+    let text: string | undefined;
+    try {
+      text = s.get(STORAGE_KEY);
+    } catch {
+      return;
+    }
+    if (text === undefined) return;
+    const m = /^(\d{1,6}),([01]),(\d{1,6})$/.exec(text);
+    if (m === null) return;
+    this.lockouts = Number(m[1]);
+    this.wrongInRow = Number(m[3]);
+    if (m[2] === "1" && this.lockoutMs > 0) this.lockedUntil = this.timers.now() + this.cooldownMs;
+  }
+
+  /** Keep the counts for the next start (not on the hot path: a wrong entry, a lockout and its end, a right code after those). */
+  private persist(): void {
+    const s = this.storage;
+    if (s === undefined) return;
+    try {
+      s.set(STORAGE_KEY, this.lockouts + "," + (this.lockedUntil > 0 ? "1" : "0") + "," + this.wrongInRow);
+    } catch {
+      // The host logs a failed write (hosts/moddable/storage.ts); the counts in RAM still hold.
+    }
   }
 
   /** Does the code hold one of the keys A-D (which phones rarely have, and in-band listening may hear in music)? */
@@ -268,6 +313,7 @@ export class DoorOpener extends TimerNode {
       // The cool-down is over: a fresh count of wrong entries in a row (the lockouts in a row stay, for the next doubling).
       this.lockedUntil = 0;
       this.wrongInRow = 0;
+      this.persist();
     }
     const now = this.timers.now();
     if (owner !== this.owner || now - this.n[Num.LastDigitAt]! > ENTRY_TIMEOUT_MS) {
@@ -290,8 +336,10 @@ export class DoorOpener extends TimerNode {
     const match = this.matches();
     this.len = 0;
     if (match) {
+      const had = this.wrongInRow > 0 || this.lockouts > 0;
       this.wrongInRow = 0;
       this.lockouts = 0;
+      if (had) this.persist();
       this.open();
       return CodeResult.Open;
     }
@@ -302,6 +350,7 @@ export class DoorOpener extends TimerNode {
       this.lockouts++;
       this.lockedUntil = this.timers.now() + this.cooldownMs;
     }
+    this.persist();
     return this.wrongInCall >= this.maxWrong ? CodeResult.TooManyWrong : CodeResult.Wrong;
   }
 

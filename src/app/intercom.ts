@@ -15,7 +15,7 @@
  * UDP socket with `intercom.receiver` as its receiver, calls attach(udp),
  * attaches its clock to `intercom.timers`, then start().
  */
-import type { AudioHost, ClockHost, HashHost, LogHost, PinsHost, RandomHost, ResolverHost, UdpHost, UdpReceiver } from "../host";
+import type { AudioHost, ClockHost, HashHost, LogHost, PinsHost, RandomHost, ResolverHost, StorageHost, UdpHost, UdpReceiver } from "../host";
 import { LogLevel, logEnabled } from "../host";
 import { CallMedia, type CallMediaListener } from "../media/call-media";
 import { Tone } from "../media/tone";
@@ -120,6 +120,8 @@ export interface IntercomHosts {
   log?: LogHost;
   pins?: PinsHost;
   udp?: UdpHost;
+  /** Kept across restarts: the door code's wrong-entry and lockout counts (door-opener.ts), so a power cut gives a guesser no fresh count. */
+  storage?: StorageHost;
   /** The door's microphone and speaker (none: calls send silence, received audio is dropped). */
   audio?: AudioHost;
   /** DNS: with account.serverName, the server's name is looked up again when the server stops answering (src/ua/server-name.ts). */
@@ -299,7 +301,7 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     }
     this.serverName = name !== "" && lookup !== undefined ? new ServerName(name, a.registrarHost, lookup, timers, this, hosts.log, port, a.serverTargets) : null;
     this.doorbell = new Doorbell(timers, this, settings.debounceMs, settings.pressGuardMs);
-    this.opener = new DoorOpener(timers, hosts.pins, settings.doorCode ?? "", settings.doorOpenMs, settings.maxWrongCodes, settings.lockoutMs);
+    this.opener = new DoorOpener(timers, hosts.pins, settings.doorCode ?? "", settings.doorOpenMs, settings.maxWrongCodes, settings.lockoutMs, hosts.storage);
     this.opener.listener = this;
     this.led = new StatusLed(timers, hosts.pins);
     this.hunt = new Hunt(ua, this);

@@ -7,7 +7,7 @@
 import type { LogLevel, PinsHost } from "../../src/host";
 import { H } from "../../src/sip/message/header";
 import type { SipMessage } from "../../src/sip/message/message";
-import { Intercom, type IntercomEvent, type IntercomSettings, intercomEventName } from "../../src/app/intercom";
+import { Intercom, type IntercomEvent, type IntercomHosts, type IntercomSettings, intercomEventName } from "../../src/app/intercom";
 import { NodeHash } from "../../hosts/node/hash";
 import { bytes, crlf, parse } from "./transaction-harness";
 import { phoneSdp } from "./phone-sdp";
@@ -80,7 +80,7 @@ export interface Rig {
   eventNames(): string[];
 }
 
-export function rig(settings: Partial<IntercomSettings> = {}): Rig {
+export function rig(settings: Partial<IntercomSettings> = {}, hosts: Partial<IntercomHosts> = {}): Rig {
   const clock = new VirtualClock(0);
   const udp = new UdpRecorder(() => clock.now());
   udp.localAddress = DOOR;
@@ -89,7 +89,7 @@ export function rig(settings: Partial<IntercomSettings> = {}): Rig {
   const logs: string[] = [];
   const log = { log: (_l: LogLevel, text: string) => void logs.push(text) };
   const intercom = new Intercom(
-    { clock, random: new SeededRandom(11), hash: new NodeHash(), log, pins, udp },
+    { clock, random: new SeededRandom(11), hash: new NodeHash(), log, pins, udp, ...hosts },
     {
       account: { registrarHost: PEER, registrarPort: PEER_PORT, domain: "pbx.test", user: "door", password: "doorpass" },
       register: false,
