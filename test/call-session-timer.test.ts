@@ -276,6 +276,32 @@ describe("session timers: the door refreshes (RFC 4028 §7.4, §10)", () => {
   });
 });
 
+describe("a late 2xx to the door's refreshing re-INVITE (found by test/sfuzz.test.ts)", () => {
+  /** The refresh goes unanswered until Timer B (64*T1): the door sends BYE (§10); returns the re-INVITE and that BYE. */
+  function refreshTimedOut(r: Rig): { reinvite: Msg; bye: Msg } {
+    up(r, ["Supported: timer", "Session-Expires: 90;refresher=uas", ALLOW_NO_UPDATE]);
+    const ri = at(r, 45_000);
+    expect(kinds(ri)).toEqual(["INVITE"]);
+    const out = at(r, 45_000 + 64 * 500);
+    const bye = out.find((m) => m.kind === "BYE");
+    expect(bye, kinds(out).join(",")).toBeDefined();
+    return { reinvite: ri[0]!, bye: bye! };
+  }
+
+  it("while the call's BYE is under way: ACKed with its CSeq, no second BYE (the same CSeq again, §12.2.1.1)", () => {
+    const r = rig({ calls: { callLimitMs: 0 } });
+    const { reinvite, bye } = refreshTimedOut(r);
+    r.deliver(reply(reinvite, 200, "OK", { toTag: null, body: OFFER }));
+    const out = r.take();
+    expect(kinds(out)).toEqual(["ACK"]);
+    expect(hdr(out[0]!, H.CSeq)).toBe(`${reinvite.msg.cseq} ACK`);
+    expect(hdr(out[0]!, H.To)).toBe(hdr(bye, H.To));
+    r.deliver(reply(bye, 200, "OK", { toTag: null }));
+    expect(lastDown(r)).toBe("session expired");
+    expect(r.intercom.ua.activeCalls).toBe(0);
+  });
+});
+
 describe("session timers: the door's refresh refused (RFC 4028 §7.2, §10)", () => {
   it("422 with a larger Min-SE: asked again at once with that interval", () => {
     const r = rig({ calls: { callLimitMs: 0 } });

@@ -258,6 +258,46 @@ describe("doorbell call (UAC)", () => {
     expect(r.take()).toEqual([]);
   });
 
+  it("a BYE from the callee in the early dialog (§15 forbids it, some PBXes do it): 200, then our INVITE is CANCELled, its transaction not left behind (found by test/sfuzz.test.ts)", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    r.deliver(reply(invite, 183, "Session Progress", { extra: ["Require: 100rel", "RSeq: 1"], body: OFFER }));
+    const prack = r.take();
+    expect(prack.map((m) => m.kind)).toEqual(["PRACK"]);
+    r.deliver(reply(prack[0]!, 200, "OK", { toTag: null }));
+    const fromTag = /tag=([0-9a-f]+)/.exec(hdr(invite, H.From)!)![1]!;
+    r.deliver(
+      ["BYE sip:door@192.0.2.10:5060 SIP/2.0", "Via: SIP/2.0/UDP 198.51.100.7:5070;branch=z9hG4bKearlybye", "Max-Forwards: 70",
+        "From: <sip:100@pbx.test>;tag=callee-tag", `To: <sip:door@pbx.test>;tag=${fromTag}`, `Call-ID: ${invite.msg.callIdString()}`, "CSeq: 1 BYE", "Content-Length: 0", "", ""].join("\r\n"),
+    );
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["200", "CANCEL"]);
+    // The callee ends the INVITE as a CANCEL asks (§9.2): 487, ACKed by the transaction; the call is down.
+    r.deliver(reply(out[1]!, 200, "OK", { toTag: null }));
+    r.deliver(reply(invite, 487, "Request Terminated"));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    expect(r.eventNames().filter((e) => e === "call down" || e === "hunt over")).toEqual(["call down", "hunt over"]);
+    r.advance(64 * 500);
+    expect(r.intercom.ua.activeCalls).toBe(0);
+    expect(r.intercom.layer.clientCount).toBe(0);
+  });
+
+  it("a BYE in the early dialog whose CANCEL the callee ignores: the INVITE transaction still ends (§9.1, 64*T1)", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    r.deliver(reply(invite, 180, "Ringing"));
+    const fromTag = /tag=([0-9a-f]+)/.exec(hdr(invite, H.From)!)![1]!;
+    r.deliver(
+      ["BYE sip:door@192.0.2.10:5060 SIP/2.0", "Via: SIP/2.0/UDP 198.51.100.7:5070;branch=z9hG4bKearlybye2", "Max-Forwards: 70",
+        "From: <sip:100@pbx.test>;tag=callee-tag", `To: <sip:door@pbx.test>;tag=${fromTag}`, `Call-ID: ${invite.msg.callIdString()}`, "CSeq: 1 BYE", "Content-Length: 0", "", ""].join("\r\n"),
+    );
+    expect(r.take().map((m) => m.kind)).toEqual(["200", "CANCEL"]);
+    r.advance(10 * 64 * 500);
+    expect(r.intercom.ua.activeCalls).toBe(0);
+    expect(r.intercom.layer.clientCount).toBe(0);
+    expect(r.eventNames()).toContain("call down");
+  });
+
   it("the button during a call: ignored by default, hangs up when configured", () => {
     const r = rig({ targets: ["100"], pressGuardMs: 0 });
     const invite = press(r);
@@ -293,6 +333,50 @@ describe("doorbell call (UAC)", () => {
   });
 });
 
+describe("a 2xx copy after the call ended (found by test/sfuzz.test.ts)", () => {
+  it("is ACKed again, and does not bring the ended call back up in its idle slot", () => {
+    const r = rig({ targets: ["100"], buttonDuringCall: ButtonAction.Hangup });
+    const invite = press(r);
+    const ok = reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" });
+    r.deliver(ok);
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    r.advance(5000);
+    r.intercom.press(); // the hang-up key: BYE, answered
+    const bye = r.take();
+    expect(bye.map((m) => m.kind)).toEqual(["BYE"]);
+    r.deliver(reply(bye[0]!, 200, "OK", { toTag: null }));
+    expect(r.eventNames().filter((e) => e === "call up" || e === "call down")).toEqual(["call up", "call down"]);
+    // The callee's 2xx again, within its INVITE transaction's life (RFC 6026 Accepted): a copy the network kept.
+    r.advance(1000);
+    r.deliver(ok);
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK"]);
+    expect(hdr(out[0]!, H.To)).toBe("<sip:100@pbx.test>;tag=a-tag");
+    expect(r.eventNames().filter((e) => e === "call up" || e === "call down")).toEqual(["call up", "call down"]);
+    expect(r.intercom.ua.activeCalls).toBe(0);
+    // Nothing more in that dialog: the next press is a new doorbell call, not a BYE in the old one.
+    r.advance(5000);
+    r.intercom.press();
+    expect(r.take().map((m) => m.kind)).toEqual(["INVITE"]);
+  });
+
+  it("from another fork, is ACKed and ended with BYE, the call still down", () => {
+    const r = rig({ targets: ["100"], buttonDuringCall: ButtonAction.Hangup });
+    const invite = press(r);
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" }));
+    r.advance(5000);
+    r.intercom.press();
+    const bye = r.take().filter((m) => m.kind === "BYE");
+    r.deliver(reply(bye[0]!, 200, "OK", { toTag: null }));
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "b-tag" }));
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    for (const m of out) expect(hdr(m, H.To)).toBe("<sip:100@pbx.test>;tag=b-tag");
+    expect(r.intercom.ua.activeCalls).toBe(0);
+    expect(r.eventNames().filter((e) => e === "call up")).toEqual(["call up"]);
+  });
+});
+
 describe("a second fork answering (§13.2.2.4)", () => {
   it("is acknowledged and ended with BYE along its own route set, in the dialog of an idle slot that then matches nothing", () => {
     const r = rig({ targets: ["100"] });
@@ -324,6 +408,51 @@ describe("a second fork answering (§13.2.2.4)", () => {
     expect(r.takeLines()).toEqual(["SIP/2.0 481 Call/Transaction Does Not Exist"]);
     expect(ua.activeCalls).toBe(1);
     expect(r.eventNames()).not.toContain("call down");
+  });
+
+  it("a retransmitted 2xx of a fork already ended gets its ACK again, not a second BYE (found by test/sfuzz.test.ts)", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    const fork = reply(invite, 200, "OK", { body: OFFER, toTag: "b-tag" });
+    r.deliver(fork);
+    const first = r.take();
+    expect(first.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    // The fork's 2xx again (duplicated on the way, or resent before our ACK reached it): §13.2.2.4 wants it ACKed;
+    // its dialog already has our BYE, and a second BYE (same CSeq, new branch) would be a merged request there (§8.2.2.2).
+    r.deliver(fork);
+    r.advance(50);
+    r.deliver(fork);
+    const again = r.take();
+    expect(again.map((m) => m.kind)).toEqual(["ACK", "ACK"]);
+    for (const m of again) expect(hdr(m, H.To)).toBe("<sip:100@pbx.test>;tag=b-tag");
+    // The fork's BYE itself is resent by its transaction until answered; answered, nothing more goes out.
+    r.deliver(reply(first[1]!, 200, "OK", { toTag: null }));
+    r.advance(64 * 500);
+    expect(r.take().filter((m) => m.kind === "BYE" && hdr(m, H.To)!.includes("b-tag")).length).toBe(0);
+    // A 2xx of another fork after that is still ended with its own BYE.
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "c-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    expect(r.intercom.ua.activeCalls).toBe(1);
+  });
+
+  it("the BYE to a fork whose early dialog had our PRACK takes a CSeq above the PRACK's (§12.2.1.1; found by test/sfuzz.test.ts)", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    r.deliver(reply(invite, 183, "Session Progress", { toTag: "a-tag", extra: ["Require: 100rel", "RSeq: 1"], body: OFFER }));
+    const prack = r.take();
+    expect(prack.map((m) => m.kind)).toEqual(["PRACK"]);
+    expect(prack[0]!.msg.cseq).toBe(invite.msg.cseq + 1);
+    // Another fork answers first and is the call; then the early dialog's phone answers too.
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "b-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" }));
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    expect(hdr(out[1]!, H.To)).toBe("<sip:100@pbx.test>;tag=a-tag");
+    // The a-tag dialog saw our PRACK with invite+1: its BYE's CSeq is higher, not the same number again.
+    expect(out[1]!.msg.cseq).toBeGreaterThan(prack[0]!.msg.cseq);
   });
 
   it("with no idle slot (parallel hunting took both), a dialog is made for it", () => {

@@ -91,6 +91,34 @@ describe("registration: digest authentication", () => {
     expect(s.reg.state).toBe(RegState.Registered);
   });
 
+  it("after a rejection, a registrar that challenges again with the same nonce gets the next nc, not nc=1 again (found by test/sfuzz.test.ts)", () => {
+    // The fuzzer's case: a REGISTER duplicated on the way; the registrar (nc replay protection) answered the copy 401
+    // and that 401 overtook the 200. The door took its credentials as rejected and forgot the nonce; the registrar,
+    // which keeps its nonce, challenged the next REGISTER with it again, and nc=00000001 under it was a replay, each
+    // time: the door stayed unregistered for good.
+    const s = setup();
+    const nonce = s.registrar.nonce;
+    // The first REGISTER is challenged as usual; its credentials (nc=1) are taken by the registrar (the copy that got
+    // the 200), but the door sees the copy's 401 first: the same nonce, not stale.
+    s.registrar.script.push((req, r, src, port) => r.handle(req.text, src, port));
+    s.registrar.script.push((req, r, src, port) => {
+      (r as unknown as { lastNc: Map<string, number> }).lastNc.set(nonce, 1);
+      return r.respond(req, src, port, 401, [`WWW-Authenticate: Digest realm="doorsip.test", nonce="${nonce}", opaque="op4que", qop="auth"`]);
+    });
+    s.reg.start();
+    s.clock.advance(1000);
+    expect(s.reg.state).toBe(RegState.AuthFailed);
+    s.clock.advance(3_600_000); // the retries after the backoff
+    const regs = s.registrar.registers;
+    const after = regs.slice(3);
+    expect(after.length).toBeGreaterThanOrEqual(2);
+    expect(header(after[0]!.request, "Authorization")).toBeUndefined(); // still a fresh start: no credentials up front
+    expect(digestParams(header(after[1]!.request, "Authorization")!).nonce).toBe(nonce);
+    expect(digestParams(header(after[1]!.request, "Authorization")!).nc).toBe("00000002");
+    expect(after[1]!.auth).toBe("ok");
+    expect(s.reg.state).toBe(RegState.Registered);
+  });
+
   it("SHA-256 challenge (RFC 8760)", () => {
     const s = setup({ algorithm: "SHA-256" });
     s.reg.start();

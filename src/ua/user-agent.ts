@@ -130,6 +130,12 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   private spareDialog: Dialog | null = null;
   /** The last target dial() resolved: its URI (in ids) and next hop (see resolve()). */
   private dialTarget: string | null = null;
+  /**
+   * The last two forks endFork() sent BYE to (forkHash; 0: none): forks answer together (a forking proxy's 2xx from
+   * several phones) and their copies come interleaved. Two numbers, not a table: the idle heap (perf-xs) has no room.
+   */
+  private forkEnded = 0;
+  private forkEndedBefore = 0;
   private dialAddress = "";
   private dialPort = 0;
 
@@ -341,7 +347,7 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   onStray2xx(msg: SipMessage): void {
     try {
       for (let i = 0; i < this.calls.length; i++) if (this.calls[i]!.stray2xx(msg)) return;
-      this.forkAnswered(msg);
+      this.forkAnswered(msg, 0);
     } catch (e) {
       this.caught(e);
     }
@@ -455,14 +461,14 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
    * §13.2.2.4: a 2xx from a fork we do not want (a call already answered
    * elsewhere, or gone): acknowledge it, then end that dialog with BYE.
    */
-  forkAnswered(msg: SipMessage): void {
+  forkAnswered(msg: SipMessage, seqFloor: number): void {
     const d = this.forkDialog();
     // The fork's requests go where its 2xx says (Contact, Record-Route), not to a slot's outbound proxy fallback.
     const fallbackAddress = d.fallbackAddress;
     const fallbackPort = d.fallbackPort;
     d.fallbackAddress = "";
     d.fallbackPort = 0;
-    this.endFork(d, msg);
+    this.endFork(d, msg, seqFloor);
     // Not left confirmed: an idle slot's dialog must match no request (findDialog).
     d.reset();
     d.fallbackAddress = fallbackAddress;
@@ -482,7 +488,7 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     return this.spareDialog;
   }
 
-  private endFork(d: Dialog, msg: SipMessage): void {
+  private endFork(d: Dialog, msg: SipMessage, seqFloor: number): void {
     const from = msg.from;
     if (msg.callIdLen <= 0 || from.error >= 0 || from.tagLen <= 0) return;
     const buf = msg.buf;
@@ -491,9 +497,19 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     d.uac = true;
     if (!d.callId.set(buf, msg.callIdStart, msg.callIdLen) || !d.localTag.set(buf, from.tagStart, from.tagLen)) return;
     if (!d.localUri.set(buf, from.uriStart, from.uriLen) || msg.to.error >= 0 || !d.remoteUri.set(buf, msg.to.uriStart, msg.to.uriLen)) return;
-    d.localSeq = msg.cseq;
+    // The BYE's CSeq: above the INVITE's, and above any request the call sent in this fork's early dialog (a PRACK,
+    // an UPDATE): the same number twice in a dialog is a stale or merged request there (§12.2.1.1).
+    d.localSeq = seqFloor > msg.cseq ? seqFloor : msg.cseq;
     if (!d.fromResponse(msg)) return;
     sendAck2xx(this.w, d, this.layer, this.config, msg.cseq);
+    // The same fork's 2xx again (duplicated on the way, or resent before our ACK reached it) is ACKed again (§13.2.2.4),
+    // but its dialog already has our BYE, whose transaction resends it: a second BYE, same CSeq and a new branch, would
+    // be a merged request there (§8.2.2.2) in a dialog that has ended. The last two forks ended are known by a hash
+    // of their Call-ID (unique to the call), To tag and CSeq: a fork's copies are never ended twice.
+    const h = forkHash(buf, msg.callIdStart, msg.callIdLen, msg.to.tagStart, msg.to.tagLen, msg.cseq);
+    if (h === this.forkEnded || h === this.forkEndedBefore) return;
+    this.forkEndedBefore = this.forkEnded;
+    this.forkEnded = h;
     const w = this.w;
     const tx = this.layer.createClient(FORK_CLEANER, Method.BYE);
     if (tx === null) return;
@@ -606,4 +622,13 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   private warn(text: string): void {
     if (this.log !== undefined) this.log.log(LogLevel.Warn, text);
   }
+}
+
+/** FNV-1a over a fork's Call-ID and To tag, then its CSeq: which 2xx endFork() already answered with BYE. Allocation-free. */
+function forkHash(buf: Uint8Array, callStart: number, callLen: number, tagStart: number, tagLen: number, cseq: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < callLen; i++) h = Math.imul(h ^ buf[callStart + i]!, 0x01000193);
+  h = Math.imul(h ^ 0x40, 0x01000193);
+  for (let i = 0; i < tagLen; i++) h = Math.imul(h ^ buf[tagStart + i]!, 0x01000193);
+  return (Math.imul(h ^ (cseq & 0xffff), 0x01000193) ^ (cseq >>> 16)) >>> 0 || 1;
 }

@@ -288,13 +288,19 @@ export class DigestSession {
     n[D.StaleRetries] = 0;
   }
 
-  /** Forget the nonce (e.g. after a failure, or when the account changes). */
+  /**
+   * Stop answering with the nonce (after a failure, at a new call): the next
+   * request goes without credentials, and the next challenge is judged
+   * afresh. The nonce, its cnonce and its count are kept, never sent until a
+   * challenge brings that very nonce back: then nc goes on counting (RFC 7616
+   * §3.4: the requests sent with that nonce). Starting again at 1 would be a
+   * replay to a server that keeps its nonce and checks nc, every time after
+   * one rejection (a duplicated request's 401 that overtook its 200):
+   * unregistered for good (test/registration-auth.test.ts, found by
+   * test/sfuzz.test.ts). Another nonce or realm restarts the count (judge).
+   */
   reset(): void {
-    const st = this.state;
-    if (st !== null) {
-      st.clear();
-    }
     const n = this.n;
-    n[D.HasNonce] = n[D.Nc] = n[D.Answered] = n[D.Proven] = n[D.StaleRetries] = 0;
+    n[D.HasNonce] = n[D.Answered] = n[D.Proven] = n[D.StaleRetries] = 0;
   }
 }

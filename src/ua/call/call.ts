@@ -623,7 +623,16 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     try {
       switch (tx.userData as Purpose) {
         case Purpose.Invite:
-          if (tx === this.inviteClient) this.inviteResponse(msg);
+          if (tx !== this.inviteClient) return;
+          if (this.state === CallState.Idle) {
+            // The call ended (BYE, answered) while its INVITE transaction still passes 2xx copies up (RFC 6026
+            // Accepted, 64*T1), until the slot's next call: never a new start for the ended call (it would come Up
+            // again in its idle slot, test/call-uac.test.ts, found by test/sfuzz.test.ts). Its own 2xx is ACKed
+            // again (§13.2.2.4); another fork's is ACKed and ended with BYE, as any unwanted fork's.
+            if (msg.status >= 200 && msg.status < 300) this.endedCall2xx(msg);
+            return;
+          }
+          this.inviteResponse(msg);
           return;
         case Purpose.Bye:
           if (tx === this.byeTx) this.byeResponse(msg);
@@ -678,8 +687,19 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
 
   /** A 2xx matching this call's dialog after its INVITE transaction was gone: acknowledge it again (§13.2.2.4). */
   stray2xx(msg: SipMessage): boolean {
-    if (this.direction !== CallDirection.Outbound || msg.cseq !== this.inviteCseq || !this.dialog.matchesResponse(msg)) return false;
+    if (!this.dialog.matchesResponse(msg)) return false;
     const to = msg.to;
+    const initial = this.direction === CallDirection.Outbound && msg.cseq === this.inviteCseq;
+    if (!initial) {
+      // A 2xx to our re-INVITE (a session refresh) after its transaction gave up (Timer B): this call's dialog, which
+      // then ended (RFC 4028 §10: BYE under way) or goes on. It is ACKed with its CSeq (§13.2.2.4); its dialog is this
+      // call's, already being ended or still wanted: no BYE of its own (one with the BYE's CSeq again, a merged
+      // request, test/call-session-timer.test.ts, found by test/sfuzz.test.ts).
+      // (An incoming call's inviteCseq is the peer's CSeq, another number space: only the tag tells.)
+      if (to.tagLen <= 0 || !this.dialog.remoteTag.equals(msg.buf, to.tagStart, to.tagLen)) return false;
+      sendAck2xx(this.w, this.dialog, this.owner.layer, this.owner.config, msg.cseq);
+      return true;
+    }
     if (this.dialog.state === DialogState.Confirmed && to.tagLen > 0 && this.dialog.remoteTag.equals(msg.buf, to.tagStart, to.tagLen) && this.ackLen > 0) {
       this.resendAck();
       return true;
@@ -780,6 +800,14 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     if (this.state === CallState.Incoming) {
       // §15.1.2: a BYE on the early dialog: the pending INVITE gets 487.
       this.rejectInvite(487, P.R_TERMINATED, EndReason.RemoteHangup);
+      return;
+    }
+    if ((this.state === CallState.Dialing || this.state === CallState.Ringing) && this.inviteClient !== null) {
+      // Our INVITE is still pending and the callee BYEs its early dialog (§15 says it must not; some do): the
+      // INVITE is CANCELled (§9.1), and the call ends with its final response (a crossing 2xx gets ACK and BYE).
+      // Ended at once, it left the INVITE's client transaction in Proceeding for good, a slot of the pool lost per
+      // such call (test/call-uac.test.ts, found by test/sfuzz.test.ts).
+      this.cancel(EndReason.RemoteHangup);
       return;
     }
     this.stopAwaitingAck();
@@ -1691,7 +1719,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
         this.resendAck();
       } else {
         // Another fork answered too (§13.2.2.4): acknowledge it and end it.
-        this.owner.forkAnswered(msg);
+        this.owner.forkAnswered(msg, this.dialog.localSeq);
       }
       return;
     }
@@ -1756,6 +1784,15 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     for (let i = 0; i < n; i++) buf[i] = src[i]!;
     this.ackLen = n;
     this.owner.layer.sendStateless(w, d.hop.address, d.hop.port);
+  }
+
+  /** A 2xx to the INVITE of this slot's ended call (onResponse): the same ACK again, or, from another fork, ACK and BYE. */
+  private endedCall2xx(msg: SipMessage): void {
+    const to = msg.to;
+    // Written again from the dialog (ended, its fields kept until the slot's next call): the ACK kept in reqBuf may
+    // have been overwritten by the BYE.
+    if (to.tagLen > 0 && this.dialog.remoteTag.equals(msg.buf, to.tagStart, to.tagLen)) sendAck2xx(this.w, this.dialog, this.owner.layer, this.owner.config, msg.cseq);
+    else this.owner.forkAnswered(msg, this.dialog.localSeq);
   }
 
   /** The kept ACK again, for a retransmission of the 2xx (§13.2.2.4), through the scratch writer. */

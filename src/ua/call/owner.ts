@@ -56,8 +56,11 @@ export interface CallOwner {
   trustedTarget(target: Uri): boolean;
   /** Is `target` the account's own: its domain (no port) or the server's address? */
   ownTarget(target: Uri): boolean;
-  /** A 2xx from another fork of a call that is already up (§13.2.2.4): acknowledge it, then BYE it. */
-  forkAnswered(msg: SipMessage): void;
+  /**
+   * A 2xx from another fork of a call that is already up (§13.2.2.4): acknowledge it, then BYE it. `seqFloor`: the
+   * call's last CSeq (its PRACK or UPDATE may have gone to that fork's early dialog): the BYE's is above it.
+   */
+  forkAnswered(msg: SipMessage, seqFloor: number): void;
   /** A call slot is free again. */
   released(call: Call): void;
 }
