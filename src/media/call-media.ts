@@ -347,6 +347,8 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
     // Directions: what the peer allows (its SDP, from its side) and what we answered.
     const send = canReceive(call.remoteDirection) && canSend(call.localDirection);
     const receive = canSend(call.remoteDirection) && canReceive(call.localDirection);
+    // The call's signalling peer may latch the RTP too (rtp-session.ts peerSource); the hop's string, no copy.
+    s.signalAddress = call.dialog.hop.address;
     if (this.session.numbers[N.SessionActive] === 0) {
       this.inband.restart();
       this.session.numbers[N.InbandHeld] = 0;

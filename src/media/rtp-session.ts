@@ -149,6 +149,13 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
   private sdpClassified: string;
   private foreignAddress: string;
   /**
+   * The address the call's SIP goes to (its dialog's next hop: the PBX, the proxy, or the phone itself), set by
+   * CallMedia; "" for none. It may latch too (peerSource): a PBX's RTP often comes from its signalling address while
+   * its SDP names another (Asterisk's external_media_address, FreeSWITCH's ext-rtp-ip, a PBX on the LAN whose SDP
+   * names its public address), and the call's own signalling peer is no stranger.
+   */
+  signalAddress: string;
+  /**
    * The text of the last a=rtcp address other than the RTP's (SessionRtcpIp4Text is its number): made
    * when that address changes, so the same peer call after call costs no string.
    */
@@ -165,6 +172,7 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
     this.listener = o.listener;
     this.sdpClassified = this.sdpAddress;
     this.foreignAddress = this.sdpAddress;
+    this.signalAddress = this.sdpAddress;
     // Every buffer of the session in one: the jitter buffer's, the concealment's last frame, the packet (views: see JitterBuffer).
     const jb = JitterBuffer.bytesFor(o.jitter);
     const store = o.store !== undefined ? o.store : new ArrayBuffer(MEDIA_NUMBERS_BYTES + jb + OWN_BYTES);
@@ -578,10 +586,14 @@ export class RtpSession implements UdpReceiver, RtcpSource, EventStream {
    * private one and this one is public: the peer is behind a NAT, and what
    * comes is its NAT's mapping (RFC 4961 §4, symmetric RTP's reason). A
    * private source that is not the SDP's is a stranger on a local network.
+   * The call's signalling peer (signalAddress) may too, whatever the SDP.
    * No SDP address (c=0.0.0.0 hold, RFC 3264 §8.4): nobody.
    */
   private peerSource(n: Uint32Array, address: string): boolean {
     if (address === this.sdpAddress) return n[N.SessionSdpPort] !== 0;
+    // The call's signalling peer (the PBX sending from its own address what its SDP says comes from another); not while
+    // the SDP gives no address (a c=0.0.0.0 hold). signalAddress "" never equals a source.
+    if (address === this.signalAddress) return n[N.SessionRemotePort] !== 0;
     if (this.sdpAddress !== this.sdpClassified || n[N.SessionSdpPrivate] === 0) return false;
     if (address !== this.foreignAddress) {
       this.foreignAddress = address;

@@ -58,6 +58,10 @@ export interface UserAgentListener {
 /** Whether a source is trusted (trust/trust-policy.ts): calls from others never get the door code. */
 export interface SourceTrust {
   isTrusted(address: string, port: number): boolean;
+  /** Is `host` the registrar's or the outbound proxy's address (any port)? */
+  isServerHost(host: string): boolean;
+  /** No server and no allowlist: every host on the local networks is trusted. */
+  readonly localDefault: boolean;
 }
 
 export interface UserAgentOptions {
@@ -77,6 +81,7 @@ export interface UserAgentOptions {
 }
 
 const K_ACCEPT = ascii("Accept: ");
+const K_MADDR = ascii("maddr");
 /** The longest call target URI (dial()). */
 const DIAL_URI_BYTES = 256;
 
@@ -84,6 +89,18 @@ const DIAL_URI_BYTES = 256;
 function hostText(u: Uri): string {
   const v6 = u.hostKind === HostKind.IPv6;
   return spanToString(u.buf, v6 ? u.hostStart + 1 : u.hostStart, v6 ? u.hostLen - 2 : u.hostLen);
+}
+
+/**
+ * Does the URI's host name `name`, in any case, either of them with a trailing dot (an FQDN written from the DNS root,
+ * RFC 1034 §3.1) or not? Makes a string of `name` (a 3xx or a REFER: rare, never per packet).
+ */
+function sameName(u: Uri, name: string): boolean {
+  let len = u.hostLen;
+  if (len > 1 && u.buf[u.hostStart + len - 1] === 0x2e) len--;
+  let n = name.toLowerCase();
+  if (n.length > 1 && n.charCodeAt(n.length - 1) === 0x2e) n = n.substring(0, n.length - 1);
+  return n !== "" && spanEqualsCI(u.buf, u.hostStart, len, ascii(n));
 }
 
 /** Ends a second answered fork (§13.2.2.4): its BYE's answer needs nothing. */
@@ -138,6 +155,8 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   private forkEndedBefore = 0;
   private dialAddress = "";
   private dialPort = 0;
+  /** The DNS name the server was found by (account.serverName), "" when it was given as an address: ownTarget. */
+  private readonly serverName: string;
 
   constructor(options: UserAgentOptions) {
     this.layer = options.layer;
@@ -150,6 +169,7 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     this.trust = options.trust;
     this.scratch = options.scratch ?? new Scratch();
     this.config = new CallConfig(options.account, options.calls);
+    this.serverName = options.account.serverName ?? "";
     for (let i = 0; i < this.config.maxCalls; i++) this.calls.push(new Call(this, i));
   }
 
@@ -231,7 +251,8 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
         return false;
       }
       const u = a.uri;
-      if (!spanEqualsCI(uri, u.hostStart, u.hostLen, ascii(cfg.domain.toLowerCase())) || u.port > 0) {
+      // The server's own name (its SRV records may give another port than 5060) and a trailing dot count as the domain.
+      if (!this.viaServer(u)) {
         const host = spanToString(uri, u.hostKind === 2 ? u.hostStart + 1 : u.hostStart, u.hostKind === 2 ? u.hostLen - 2 : u.hostLen);
         address = host;
         port = u.port > 0 ? u.port : 5060;
@@ -444,17 +465,44 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     const trust = this.trust;
     if (trust === undefined) return true;
     if (target.hostLen <= 0) return false;
-    if (this.inDomain(target)) return true;
+    // A maddr (RFC 3261 §19.1.1) names the host the request goes to instead of the URI's: the door ignores it, but a
+    // proxy that gets it in the Request-URI sends there (§16.5), so sip:200@<domain>;maddr=<anywhere> would leave the
+    // server's dialling rules behind. No PBX's transfer names one.
+    if (target.findParam(K_MADDR)) return false;
+    if (this.viaServer(target)) return true;
     return trust.isTrusted(hostText(target), target.port > 0 ? target.port : 5060);
   }
 
-  /** Is `target` the account's own: its domain without a port, or the server's address (config.proxyHost)? */
-  ownTarget(target: Uri): boolean {
-    return target.hostLen > 0 && (this.inDomain(target) || hostText(target) === this.config.proxyHost);
+  /**
+   * A challenge to an in-dialog request sent to address:port (call.ts challenge): in a trusted call, to a source the
+   * owner configured (the server's address and port, an allow_from entry), not the local networks' default (any host
+   * on the LAN). Parses the address only when it is new to the trust policy (a BYE's challenge: rare).
+   */
+  serverPeer(call: Call, address: string, port: number): boolean {
+    const trust = this.trust;
+    return trust !== undefined && !trust.localDefault && this.isTrustedCall(call) && trust.isTrusted(address, port);
   }
 
-  private inDomain(target: Uri): boolean {
-    return target.port <= 0 && spanEqualsCI(target.buf, target.hostStart, target.hostLen, ascii(this.config.domain.toLowerCase()));
+  /**
+   * Is `target` the account's own, where the server is reached: its domain or the server's name (any case, any port,
+   * a trailing dot: each still leads to the server), or the server's address (config.proxyHost, and the trust
+   * policy's registrar and proxy addresses: IPv6 in any case)? A 3xx of a target elsewhere may not lead here
+   * (call.ts redirect), so every form counts. A name of the attacker's own that resolves to the server's address is
+   * not seen here (the host resolves it when sending): see README, Security.
+   */
+  ownTarget(target: Uri): boolean {
+    if (target.hostLen <= 0) return false;
+    if (sameName(target, this.config.domain) || (this.serverName !== "" && sameName(target, this.serverName))) return true;
+    const host = hostText(target);
+    return host === this.config.proxyHost || (this.trust !== undefined && this.trust.isServerHost(host));
+  }
+
+  /**
+   * Does `target` go through the server (resolve)? The account's domain or the server's own name (when it was given
+   * by name: its SRV port), without a port, any case, a trailing dot or not.
+   */
+  private viaServer(target: Uri): boolean {
+    return target.port <= 0 && (sameName(target, this.config.domain) || (this.serverName !== "" && sameName(target, this.serverName)));
   }
 
   /**

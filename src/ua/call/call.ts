@@ -1305,7 +1305,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
         // RFC 3261 §22.2, §22.3: the refresh again with credentials, once (as the BYE, byeResponse); a PBX that
         // challenges every request (3CX) would otherwise see the session lapse.
         n[Num.SessionFlags] = n[Num.SessionFlags]! | SessionFlag.AuthTried;
-        if (this.challenge(msg, status === 407, this.dialog.hop.address) && this.sendRefresh()) return;
+        if (this.challenge(msg, status === 407, this.dialog.hop.address, this.dialog.hop.port) && this.sendRefresh()) return;
       } else if (status === 491 && (n[Num.SessionFlags]! & SessionFlag.GlareTried) === 0 && n[Num.SessionMode] === SessionMode.Refresh) {
         // RFC 3261 §14.1 (RFC 3311 §5.1): glare with a request of the peer's: try again after a random wait, 2.1 to
         // 4 s when the door chose the Call-ID (it placed the call), else 0 to 2 s. Once; sessionDue() sends it.
@@ -1696,7 +1696,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     this.inviteClient = null;
     if (this.state === CallState.Up) return;
     if ((status === 401 || status === 407) && this.cancelReason === EndReason.None && this.authTries < MAX_AUTH_TRIES) {
-      if (this.challenge(msg, status === 407, this.inviteAddress) && this.nextInvite()) return;
+      if (this.challenge(msg, status === 407, this.inviteAddress, 0) && this.nextInvite()) return;
       this.end(EndReason.Rejected, status);
       return;
     }
@@ -1877,9 +1877,12 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
    * config.proxyHost, moved with the server): a call to another host (a REFER's or a 3xx's target, a call target
    * given as a URI of another host, a peer's remote target) that challenges is ended, so that nobody else gets a
    * digest response to guess the password from offline with a nonce of its choosing (RFC 7616 §5.9) or to replay at the server.
+   * A request in the dialog (`port` > 0: a BYE, a session refresh) of a trusted call may also go to the server under
+   * another address, one the owner trusts (allow_from: a multi-homed PBX's second address, its Contact or Record-Route):
+   * user-agent.ts serverPeer. A new call's INVITE (`port` 0) only to the server itself.
    */
-  private challenge(msg: SipMessage, proxy: boolean, to: string): boolean {
-    if (to !== this.owner.config.proxyHost) {
+  private challenge(msg: SipMessage, proxy: boolean, to: string, port: number): boolean {
+    if (to !== this.owner.config.proxyHost && (port === 0 || !this.owner.serverPeer(this, to, port))) {
       if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": " + msg.status + " to a request sent to " + to + ", not the server: the account's credentials are not sent there");
       return false;
     }
@@ -2020,7 +2023,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     const status = msg.status;
     if (status < 200) return;
     this.byeTx = null;
-    if ((status === 401 || status === 407) && this.byeAuthTries < 1 && this.challenge(msg, status === 407, this.dialog.hop.address)) {
+    if ((status === 401 || status === 407) && this.byeAuthTries < 1 && this.challenge(msg, status === 407, this.dialog.hop.address, this.dialog.hop.port)) {
       this.byeAuthTries++;
       if (this.sendBye()) return;
     }

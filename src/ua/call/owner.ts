@@ -52,9 +52,15 @@ export interface CallOwner {
    * in a trusted call, and only to the account's domain or a trusted source.
    */
   transferAllowed(call: Call, target: Uri): boolean;
-  /** Is `target` the account's domain (no port) or a trusted source? */
+  /** Is `target` the account's domain or the server's name (no port, no maddr) or a trusted source? */
   trustedTarget(target: Uri): boolean;
-  /** Is `target` the account's own: its domain (no port) or the server's address? */
+  /**
+   * May a challenge to a request in `call`'s dialog sent to address:port be answered, though it is not the server's
+   * configured address? Only in a trusted call, and only to a source the owner configured as trusted (the server's
+   * addresses, allow_from), never the local networks' default.
+   */
+  serverPeer(call: Call, address: string, port: number): boolean;
+  /** Is `target` the account's own: its domain or the server's name (any port), or the server's address? */
   ownTarget(target: Uri): boolean;
   /**
    * A 2xx from another fork of a call that is already up (§13.2.2.4): acknowledge it, then BYE it. `seqFloor`: the

@@ -228,6 +228,22 @@ export class TrustPolicy implements RequestScreen {
     return this.n[T.Port0] === 0 && this.n[T.Port1] === 0 && this.n[T.Local] === 1;
   }
 
+  /**
+   * Is `host` (an address, as a URI names it without brackets) the registrar's or the outbound proxy's address, on any
+   * port? IPv6 in any case and a dual-stack ::ffff: form count (user-agent.ts ownTarget: where a 3xx may not lead).
+   */
+  isServerHost(host: string): boolean {
+    if (this.serverAt(host)) return true;
+    this.classify(host);
+    return this.serverAt(this.canonical);
+  }
+
+  /** Is `address` the registrar's or the outbound proxy's (a port of 0: no such server)? Numbers, then strings. */
+  private serverAt(address: string): boolean {
+    const n = this.n;
+    return (n[T.Port0] !== 0 && this.server0 === address) || (n[T.Port1] !== 0 && this.server1 === address);
+  }
+
   // ---- RequestScreen ---------------------------------------------------------
 
   screen(msg: SipMessage, address: string, port: number): ScreenVerdict {
