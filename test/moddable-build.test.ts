@@ -18,19 +18,17 @@
  * process group of its own and is stopped through that group's id.
  */
 import { describe, expect, it } from "vitest";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { createServer } from "node:net";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { join, relative } from "node:path";
 import { LoopbackPbx, mediaProblems, type PacketEvent } from "../hosts/node/pbx/index";
 import { eventProblems } from "../hosts/node/pbx/phone-media";
 import { readWav } from "../hosts/node/audio/wav";
 import { blocksWithTone, dominant } from "./interop/audio/signal";
 import { FLASH_PIN_FIRST, FLASH_PIN_LAST, pinRefusal } from "../hosts/moddable/gpio_guard";
+import { canRunSim, freePort, haveSdk, root, run, sdkEnv, sdkSkipReason, startSimulator, stopGroup, tools } from "./support/moddable-sim";
 
-const root = resolve(__dirname, "..");
 /** The simulator door's microphone (mic=tone:600, hosts/moddable/audio/files.ts) and the desk phone's tone. */
 const DOOR_HZ = 600;
 const PHONE_HZ = 800;
@@ -249,17 +247,7 @@ describe("ESP32 pins the host refuses (hosts/moddable/gpio_guard.ts)", () => {
 
 // ---------------------------------------------------------------------------
 
-const MODDABLE = process.env.MODDABLE ?? "";
-const tools = join(MODDABLE, "build", "bin", "lin", "release");
-const haveSdk = MODDABLE !== "" && existsSync(join(tools, "mcconfig"));
-const skipReason = MODDABLE === ""
-  ? "MODDABLE is not set"
-  : `no mcconfig in ${tools} (build the SDK tools: cd $MODDABLE/build/makefiles/lin && make)`;
-if (!haveSdk) console.log(`moddable-build: skipping the mcconfig build and simulator run: ${skipReason}`);
-
-function hasCommand(name: string): boolean {
-  return spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0;
-}
+if (!haveSdk) console.log(`moddable-build: skipping the mcconfig build and simulator run: ${sdkSkipReason}`);
 
 /** Bind a UDP port on 127.0.0.1 and give it back: did it bind? */
 function udpFree(port: number): Promise<boolean> {
@@ -284,63 +272,6 @@ async function freeRtpBase(slots: number): Promise<number> {
     if (free) return base;
   }
   throw new Error("no free even UDP port range for RTP");
-}
-
-function freePort(kind: "udp" | "tcp"): Promise<number> {
-  return new Promise((done, fail) => {
-    if (kind === "udp") {
-      const s = createSocket("udp4");
-      s.once("error", fail);
-      s.bind(0, "127.0.0.1", () => {
-        const port = s.address().port;
-        s.close(() => done(port));
-      });
-    } else {
-      const s = createServer();
-      s.once("error", fail);
-      s.listen(0, "127.0.0.1", () => {
-        const address = s.address();
-        const port = typeof address === "object" && address !== null ? address.port : 0;
-        s.close(() => done(port));
-      });
-    }
-  });
-}
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((done) => {
-    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    child.on("close", (code) => done({ code, output }));
-  });
-}
-
-/**
- * Stop the simulator's whole process group (xvfb-run, Xvfb and mcsim, or mcsim alone) by its id: SIGTERM, then
- * SIGKILL to the group if it has not exited within `graceMs`. Only the group this test created is signalled.
- */
-async function stopGroup(child: ChildProcess, graceMs = 5000): Promise<void> {
-  const pid = child.pid;
-  if (pid === undefined) return;
-  const signal = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      // the group is gone
-    }
-  };
-  const exited = child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((done) => child.once("exit", () => done()));
-  signal("SIGTERM");
-  let timer: NodeJS.Timeout | undefined;
-  const inTime = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
-  clearTimeout(timer);
-  // xvfb-run may exit before its Xvfb and mcsim: the rest of the group gets SIGKILL either way.
-  signal("SIGKILL");
-  if (!inTime) await exited;
 }
 
 /** The first line of a datagram, as text. */
@@ -369,7 +300,7 @@ describe("mcconfig for the ESP32 boards (manifest resolution, no ESP-IDF)", () =
     it.skipIf(!haveSdk)(`-p ${c.p.startsWith("esp32:") ? "esp32:<repo>/boards/esp32_lyrat" : c.p}${c.debug ? " -d" : ""}`, async () => {
       const out = mkdtempSync(join(tmpdir(), "doorsip-esp32-"));
       try {
-        const env: NodeJS.ProcessEnv = { ...process.env, MODDABLE, PATH: `${join(root, "node_modules", ".bin")}:${tools}:${process.env.PATH ?? ""}` };
+        const env = sdkEnv();
         delete env.IDF_PATH;
         const result = await run(join(tools, "mcconfig"), [...(c.debug ? ["-d"] : []), "-m", "-p", c.p, "-t", "build", "-o", out,
           "ssid=x", "password=y", "sip_server=192.168.1.10"], env, root);
@@ -414,7 +345,7 @@ describe("mcconfig build for the Linux simulator", () => {
     out = mkdtempSync(join(tmpdir(), "doorsip-moddable-"));
     ports = { sip: await freePort("udp"), ctl: await freePort("udp"), xsbug: await freePort("tcp"), pbx: await freePort("udp"), rtp: await freeRtpBase(2) };
     // mcconfig runs tsc from PATH for .ts modules: the project's TypeScript comes first.
-    const env = { ...process.env, MODDABLE, PATH: `${join(root, "node_modules", ".bin")}:${tools}:${process.env.PATH ?? ""}` };
+    const env = sdkEnv();
     // Configured against the built-in loopback PBX the run below starts on ports.pbx (hosts/node/pbx: extension door,
     // which authenticates as doorauth/doorpass, as 3CX gives an authentication ID; desk phone 100, domain 127.0.0.1). Keepalive off, so that the SIP trace holds registration and the call only.
     // tx_clients=6: with the default 4 the doorbell call cannot answer the PBX's 407 right after registering. The
@@ -438,8 +369,7 @@ describe("mcconfig build for the Linux simulator", () => {
     expect(existsSync(join(out, "bin", "lin", "mc", "debug", "doorsip", "mc.so"))).toBe(true);
   }, 900_000);
 
-  const headless = (process.env.DISPLAY ?? "") === "";
-  const canRun = haveSdk && hasCommand("stdbuf") && (!headless || hasCommand("xvfb-run"));
+  const canRun = canRunSim;
   if (haveSdk && !canRun) console.log("moddable-build: skipping the simulator run: needs stdbuf, and xvfb-run without a DISPLAY (apt-get install xvfb coreutils)");
 
   it.skipIf(!canRun)("runs in mcsim: registers at a real registrar under its authentication ID (401, 200); a press on the control port makes a doorbell call with audio both ways (files) and an RFC 4733 '#'", async () => {
@@ -466,13 +396,7 @@ describe("mcconfig build for the Linux simulator", () => {
     // trace() goes to stdout (xs/sources/xsDebug.c, fxReport); stdbuf makes it line-buffered.
     // XSBUG_PORT points the debug build at a port nobody listens on, so it never waits for xsbug.
     // XDG_CONFIG_HOME: mcsim's own preferences go to the test's directory, not the user's.
-    const mcsim = [join(tools, "mcsim"), so];
-    const command = headless ? ["xvfb-run", "-a", "stdbuf", "-oL", "-eL", ...mcsim] : ["stdbuf", "-oL", "-eL", ...mcsim];
-    const child = spawn(command[0]!, command.slice(1), {
-      detached: true, // a process group of its own, stopped by its id in stopGroup
-      env: { ...process.env, MODDABLE, XSBUG_HOST: "127.0.0.1", XSBUG_PORT: String(ports.xsbug), XDG_CONFIG_HOME: out },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = startSimulator(so, ports.xsbug, out);
     let log = "";
     child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
     child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
