@@ -20,7 +20,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
 import { request } from "node:http";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { ChildProcess } from "node:child_process";
@@ -75,6 +76,31 @@ function authorization(challenge: string, password: string, method: string, uri:
   const count = nc.toString(16).padStart(8, "0");
   const response = md5(`${md5(`admin:${realm}:${password}`)}:${nonce}:${count}:${cnonce}:auth:${md5(`${method}:${uri}`)}`);
   return `Digest username="admin", realm="${realm}", nonce="${nonce}", uri="${uri}", algorithm=MD5, qop=auth, nc=${count}, cnonce="${cnonce}", response="${response}"`;
+}
+
+/**
+ * A request written byte for byte (headers Node's client would not send); the answer read up to its Content-Length,
+ * then the connection closed by this side, as a browser does (the SDK's server closes once the client has).
+ */
+function rawHttp(port: number, head: string, body: string): Promise<Reply> {
+  return new Promise((done, fail) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    let text = "";
+    const timer = setTimeout(() => socket.destroy(new Error(`no whole answer in 10 s: ${JSON.stringify(text.slice(0, 300))}`)), 10_000);
+    socket.setEncoding("utf8");
+    socket.on("connect", () => socket.write(head + "\r\n" + body));
+    socket.on("data", (d: string) => {
+      text += d;
+      const end = text.indexOf("\r\n\r\n");
+      const length = /\r\ncontent-length: (\d+)\r\n/i.exec(text.substring(0, end + 2));
+      if (end < 0 || length === null || Buffer.byteLength(text.substring(end + 4)) < Number(length[1])) return;
+      clearTimeout(timer);
+      socket.destroy();
+      done({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? 0), headers: {}, body: text.substring(end + 4) });
+    });
+    socket.on("error", (e) => { clearTimeout(timer); fail(e); });
+    socket.on("close", () => { clearTimeout(timer); fail(new Error(`closed before a whole answer: ${JSON.stringify(text.slice(0, 300))}`)); });
+  });
 }
 
 /** A request as a browser makes it: without credentials first, then answering the 401's challenge. */
@@ -186,6 +212,36 @@ describe("the settings page in the simulator", () => {
       const idleAfter = await nextHeap();
       const requests = 10;
       const kept = { slots: (Number(idleAfter[1]) - Number(idleBefore[1])) / 32, chunks: Number(idleAfter[2]) - Number(idleBefore[2]) };
+
+      // A body longer than the page takes, its Content-Length written so that http.js (parseInt, a 0 keeps the one
+      // before) and a Number() reading disagree: the SDK must be told to drop it (413), not to collect it as one
+      // string before the password is checked (then a 400 from the form's own size check).
+      for (const lengths of [["3000x"], ["3000", "0"]]) {
+        const challenge = String((await http(ports.web, "GET", "/")).headers["www-authenticate"]);
+        const body = `token=${token}&door_code=1111&pad=${"x".repeat(3000)}`.slice(0, 3000);
+        const head = `POST / HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: ${authorization(challenge, PASSWORD, "POST", "/")}\r\n` +
+          `content-type: application/x-www-form-urlencoded\r\n${lengths.map((l) => `content-length: ${l}\r\n`).join("")}`;
+        const large = await rawHttp(ports.web, head, body);
+        expect(large.status, `content-length ${lengths.join(", ")}: ${large.body}`).toBe(413);
+      }
+      expect(readPreferences()[DOMAIN]).toEqual({ door_code: "5678#", expires: "900" });
+
+      // Storage that fails (the file cannot be replaced: a directory in its place): refused, not "saved", and the
+      // value not kept in RAM either; then the file back as it was.
+      const stored = readFileSync(PREFERENCES, "utf8");
+      rmSync(PREFERENCES);
+      mkdirSync(PREFERENCES);
+      try {
+        const failing = await authed(ports.web, "POST", "/", new URLSearchParams({ token, expires: "1200" }).toString());
+        expect(failing.status, failing.body).toBe(500);
+        expect(failing.body).toContain("expires could not be stored (the device&#39;s storage is full or fails); nothing was changed");
+        expect(failing.body).not.toContain("Saved");
+        expect(failing.body).toContain(`name="expires" value="900"`);
+        expect(await waitFor(() => log.includes("web: could not store expires"), 5_000, child), trace()).toBe(true);
+      } finally {
+        rmSync(PREFERENCES, { recursive: true, force: true });
+        writeFileSync(PREFERENCES, stored);
+      }
 
       // Restarted, the simulator boots with them: the REGISTER asks for 900 s, the page shows it, the code is set.
       await stopGroup(child);

@@ -117,6 +117,28 @@ describe("web digest (RFC 7616)", () => {
     expect(auth.check("GET", "/", answer(nonces[5]!, { password: "door pass", method: "GET", uri: "/" }))).toBe(AuthResult.Ok);
   });
 
+  it("a nonce used late does not reopen the table to nonces issued after it but pushed out already (replay)", () => {
+    // Nonces are pushed out in the order they were first used, not issued: an old nonce used last is pushed out
+    // last, and the bound on what counts as forgotten must not move back to its issue time.
+    const { auth, clock } = makeAuth();
+    const early = auth.challenge(false);
+    clock.advance(100);
+    const late = auth.challenge(false);
+    clock.advance(100);
+    const ok = (challenge: string, nc = 1): AuthResult => auth.check("GET", "/", answer(challenge, { password: "door pass", method: "GET", uri: "/", nc }));
+    // A browser's request with the late nonce, recorded by an eavesdropper.
+    const recorded = answer(late, { password: "door pass", method: "GET", uri: "/", cnonce: "feedf00d" });
+    expect(auth.check("GET", "/", recorded)).toBe(AuthResult.Ok);
+    expect(ok(early)).toBe(AuthResult.Ok);
+    // Four more nonces in use push out the late one, then the early one.
+    for (let i = 0; i < 4; i++) {
+      expect(ok(auth.challenge(false))).toBe(AuthResult.Ok);
+      clock.advance(10);
+    }
+    // Still within its lifetime, the recorded request must not be taken again.
+    expect(auth.check("GET", "/", recorded)).toBe(AuthResult.Stale);
+  });
+
   it(`locks after ${MAX_WRONG} wrong passwords in a row: the right one is refused until the cool-down is over, which doubles next time`, () => {
     const { auth, clock } = makeAuth();
     const wrong = (): AuthResult => auth.check("GET", "/", answer(auth.challenge(false), { password: "guess", method: "GET", uri: "/" }));

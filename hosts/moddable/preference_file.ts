@@ -6,9 +6,13 @@
  * that it works preloaded: the file is read when the app runs, not when it
  * is built, and the values live in RAM.
  *
- * Every change rewrites the file whole, as the SDK's does; a file that
- * cannot be read counts as empty, and a write that fails throws (storage.ts
- * logs it).
+ * Every change rewrites the file whole, as the SDK's does, but through a
+ * temporary file and a rename: the SDK's way (delete, then write) loses every
+ * preference when the write fails, and leaves stale bytes after a shorter
+ * text when the delete fails. A file that cannot be read counts as empty
+ * (and a domain that is not an object as no domain); a write that fails
+ * leaves the values as they were, in RAM too, and throws (storage.ts logs
+ * it; the settings page reads a value back to know it was stored).
  */
 import { File } from "file";
 import config from "mc/config";
@@ -40,7 +44,15 @@ class FileStore implements PreferenceStore {
         const text = file.read(String);
         file.close();
         const parsed: unknown = JSON.parse(text);
-        if (typeof parsed === "object" && parsed !== null) cache = parsed as Domains;
+        if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
+          // Only object domains: a string or array one would throw on set, or be dropped by JSON.stringify.
+          const domains = parsed as Record<string, unknown>;
+          const names = Object.keys(domains);
+          for (let i = 0; i < names.length; i++) {
+            const values = domains[names[i]!];
+            if (typeof values === "object" && values !== null && !Array.isArray(values)) cache[names[i]!] = values as Record<string, unknown>;
+          }
+        }
       }
     } catch {
       // unreadable: no preferences
@@ -56,24 +68,49 @@ class FileStore implements PreferenceStore {
 
   set(domain: string, key: string, value: string): void {
     const cache = this.load();
-    (cache[domain] ??= {})[key] = value;
-    this.save(cache);
+    const values = (cache[domain] ??= {});
+    const before = values[key];
+    values[key] = value;
+    try {
+      this.save(cache);
+    } catch (error) {
+      // Not stored: nor kept in RAM, where a get() would report it stored.
+      if (before === undefined) delete values[key];
+      else values[key] = before;
+      if (Object.keys(values).length === 0) delete cache[domain];
+      throw error;
+    }
   }
 
   delete(domain: string, key: string): void {
     const cache = this.load();
     const values = cache[domain];
     if (values === undefined || values[key] === undefined) return;
+    const before = values[key];
     delete values[key];
     if (Object.keys(values).length === 0) delete cache[domain];
-    this.save(cache);
+    try {
+      this.save(cache);
+    } catch (error) {
+      (cache[domain] ??= values)[key] = before;
+      throw error;
+    }
   }
 
   private save(cache: Domains): void {
-    File.delete(this.path);
-    const file = new File(this.path, true);
-    file.write(JSON.stringify(cache));
-    file.close();
+    const temp = this.path + ".new";
+    File.delete(temp);
+    const file = new File(temp, true);
+    try {
+      file.write(JSON.stringify(cache));
+    } finally {
+      file.close();
+    }
+    // rename(2): the file is the old one or the new one, never half of either.
+    if (!File.rename(temp, this.path)) {
+      File.delete(temp);
+      throw new Error(`cannot replace ${this.path}`);
+    }
   }
 }
 

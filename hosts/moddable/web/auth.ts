@@ -14,7 +14,8 @@
  * browser retries without asking for the password again). The highest
  * nonce-count seen is kept for the last NONCE_SLOTS nonces answered: a
  * request whose nc is not above it is a replay (§3.4, §5.5). A nonce pushed
- * out of that table, or issued before one that was, is taken as stale.
+ * out of that table, or issued no later than the latest-issued one that was,
+ * is taken as stale.
  *
  * Brute force: as the door code (src/app/door-opener.ts), MAX_WRONG wrong
  * passwords in a row lock the page for LOCKOUT_MS, during which every
@@ -284,7 +285,8 @@ export class WebAuth {
 
   /**
    * Record nc for the nonce (issued at `time`, the clock's low 32 bits): Replay when it is not above the highest
-   * seen; Stale for a nonce pushed out of the table, or issued before one that was (its counts are forgotten).
+   * seen; Stale for a nonce pushed out of the table, or issued no later than the latest-issued one that was (its
+   * counts are forgotten).
    */
   private countNonce(nonce: string, nc: number, time: number): AuthResult {
     for (let i = 0; i < this.nonces.length; i++) {
@@ -302,7 +304,11 @@ export class WebAuth {
       this.counts.push(nc);
       this.times.push(time);
     } else {
-      this.evicted = this.times[this.nextSlot]!;
+      // Slots are reused in the order nonces were first used, not issued: a nonce issued early and used late is
+      // pushed out after later ones, and the bound must not move back to it (it would make the later ones, pushed
+      // out with their counts, new again: a recorded request replayed).
+      const out = this.times[this.nextSlot]!;
+      if (this.evicted < 0 || ((out - this.evicted) >>> 0) < 0x80000000) this.evicted = out;
       this.nonces[this.nextSlot] = nonce;
       this.counts[this.nextSlot] = nc;
       this.times[this.nextSlot] = time;

@@ -40,7 +40,7 @@ import { rawSetting } from "../settings";
 import { AuthResult, WebAuth } from "./auth";
 import { MAX_BODY, parseForm } from "./form";
 import { type PageStatus, writeMessage, writePage } from "./page";
-import { readSubmission } from "./submit";
+import { readSubmission, type SettingChange } from "./submit";
 
 /** How long after the response the device restarts: the browser gets the whole page first. */
 const RESTART_DELAY_MS = 1000;
@@ -132,11 +132,17 @@ export class SettingsPage {
         return undefined;
       case Server.header:
         if (value === "authorization" && typeof etc === "string") ex.authorization = etc;
-        else if (value === "content-length" && typeof etc === "string") ex.length = Number(etc) || 0;
+        else if (value === "content-length" && typeof etc === "string") {
+          // Read as http.js reads it (parseInt, and a 0 or unreadable value keeps the one before): the length bounded
+          // here must be the one the SDK buffers. Number() took "100000x" or a second "Content-Length: 0" as 0, and
+          // the SDK then collected 100 kB as one string before any password was checked.
+          const length = parseInt(etc);
+          if (length) ex.length = length;
+        }
         return undefined;
       case Server.headersComplete:
         // The body as one string, only for a POST small enough; any other body is read and dropped by the SDK.
-        return ex.method === "POST" && ex.length <= MAX_BODY ? BODY_AS_STRING : false;
+        return ex.method === "POST" && ex.length >= 0 && ex.length <= MAX_BODY ? BODY_AS_STRING : false;
       case Server.requestComplete:
         ex.body = typeof value === "string" ? value : "";
         return undefined;
@@ -187,7 +193,7 @@ export class SettingsPage {
     const route = ex.method + " " + ex.path;
     if (route === "GET /") return this.reply(ex, 200, this.page([], ""));
     if (route === "POST /" || route === "POST /reset") {
-      if (ex.length > MAX_BODY) return this.reply(ex, 413, writeMessage("too large", `The form is larger than ${MAX_BODY} bytes.`));
+      if (ex.length < 0 || ex.length > MAX_BODY) return this.reply(ex, 413, writeMessage("too large", `The form is larger than ${MAX_BODY} bytes.`));
       const form = parseForm(ex.body);
       ex.body = "";
       if (!form.ok) return this.reply(ex, 400, this.page([form.problem], ""));
@@ -195,7 +201,17 @@ export class SettingsPage {
       if (route === "POST /reset") {
         const checked = readSubmission(form.fields, this.token, () => undefined);
         if (!checked.ok && checked.forged) return this.reply(ex, 403, this.page(checked.problems, ""));
-        for (let i = 0; i < SETTING_KEYS.length; i++) this.storage.delete(SETTING_KEYS[i]!);
+        let kept = "";
+        for (let i = 0; i < SETTING_KEYS.length; i++) {
+          const key = SETTING_KEYS[i]!;
+          this.storage.delete(key);
+          // The store reports no failure (storage.ts): what is still there was not deleted.
+          if (this.storage.get(key) !== undefined) kept += (kept !== "" ? ", " : "") + key;
+        }
+        if (kept !== "") {
+          this.log.log(LogLevel.Error, `web: could not delete ${kept}`);
+          return this.reply(ex, 500, this.page([`could not delete ${kept}: the device's storage fails; not restarting`], ""));
+        }
         this.log.log(LogLevel.Info, "web: stored settings deleted (build defaults)");
         ex.restart = true;
         return this.reply(ex, 200, this.page([], `Stored settings deleted: the build's values apply ${this.afterRestart()}.`));
@@ -203,18 +219,45 @@ export class SettingsPage {
       const submission = readSubmission(form.fields, this.token, current);
       if (!submission.ok) return this.reply(ex, submission.forged ? 403 : 400, this.page(submission.problems, ""));
       if (submission.changes.length === 0) return this.reply(ex, 200, this.page([], "Nothing changed."));
-      let names = "";
-      for (let i = 0; i < submission.changes.length; i++) {
-        const change = submission.changes[i]!;
-        this.storage.set(change.key, change.value);
-        names += (i > 0 ? ", " : "") + change.key;
+      const failed = this.store(submission.changes);
+      if (failed !== "") {
+        this.log.log(LogLevel.Error, `web: could not store ${failed}`);
+        return this.reply(ex, 500, this.page([failed], ""));
       }
+      let names = "";
+      for (let i = 0; i < submission.changes.length; i++) names += (i > 0 ? ", " : "") + submission.changes[i]!.key;
       this.log.log(LogLevel.Info, `web: stored ${names}`);
       ex.restart = true;
       return this.reply(ex, 200, this.page([], `Saved ${names}: the new values apply ${this.afterRestart()}.`));
     }
     if (ex.path !== "/" && ex.path !== "/reset") return this.reply(ex, 404, writeMessage("not found", "Not found."));
     return this.reply(ex, 405, writeMessage("method not allowed", "Method not allowed."), ["allow", ex.path === "/" ? "GET, POST" : "POST"]);
+  }
+
+  /**
+   * Store the changes, all or none: each is read back (the store logs a failure rather than throw, storage.ts), and
+   * when one did not take (NVS full, a file not writable) those stored before it get their old values back, so
+   * the next boot does not start with half a SIP account. "" when all were stored, else why not.
+   */
+  private store(changes: readonly SettingChange[]): string {
+    const before: (string | undefined)[] = [];
+    for (let i = 0; i < changes.length; i++) {
+      const change = changes[i]!;
+      before.push(this.storage.get(change.key));
+      this.storage.set(change.key, change.value);
+      if (this.storage.get(change.key) === change.value) continue;
+      let stuck = "";
+      for (let j = i; j >= 0; j--) {
+        const key = changes[j]!.key;
+        const old = before[j];
+        if (old === undefined) this.storage.delete(key);
+        else this.storage.set(key, old);
+        if (j < i && this.storage.get(key) !== old) stuck += (stuck !== "" ? ", " : "") + key;
+      }
+      return `${change.key} could not be stored (the device's storage is full or fails)` +
+        (stuck !== "" ? `; ${stuck} could not be put back and apply at the next restart` : "; nothing was changed");
+    }
+    return "";
   }
 
   private page(problems: readonly string[], notice: string): string {

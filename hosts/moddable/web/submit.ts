@@ -31,9 +31,16 @@ function clears(fields: readonly FormField[], key: string): boolean {
   return false;
 }
 
+/** Compared in full whatever the first difference, so the time taken does not tell a guesser how much of it was right. */
+function sameToken(given: string, token: string): boolean {
+  let diff = given.length ^ token.length;
+  for (let i = 0; i < token.length; i++) diff |= (i < given.length ? given.charCodeAt(i) : 0) ^ token.charCodeAt(i);
+  return diff === 0;
+}
+
 /** The changes a submitted form asks for, given the token the page was written with and the current values. */
 export function readSubmission(fields: readonly FormField[], token: string, current: (key: SettingKey) => string | undefined): Submission {
-  if (token === "" || formValue(fields, "token") !== token) return { ok: false, forged: true, problems: [FORGED] };
+  if (token === "" || !sameToken(formValue(fields, "token") ?? "", token)) return { ok: false, forged: true, problems: [FORGED] };
   const problems: string[] = [];
   const changes: SettingChange[] = [];
   for (let i = 0; i < PAGE_FIELDS.length; i++) {
