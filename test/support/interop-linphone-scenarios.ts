@@ -23,7 +23,8 @@
  * ACK and BYE there, and kamailio resolves it to the registered contact
  * (interop/kamailio.cfg, route[GRUU]). Without a sound card
  * it sends no RTP of its own: `incall-player-start` plays a WAV into the
- * call, and its log's per-second bandwidth lines show what it received.
+ * call, and the RTP statistics its log prints when a stream stops show what it
+ * sent and received.
  *
  * Scenarios: the doorbell calls Linphone (auto-answer), Linphone types the
  * door code (RFC 4733, SIP INFO, both at once), the door opens, confirms (an RFC
@@ -308,15 +309,15 @@ export function linphoneScenarios<D extends DoorBase>(kind: DoorKind<D>): void {
       await kind.expectClean(d);
 
       // Linphone's side, from its log once it has quit: it was challenged by kamailio (407), then got the door's 200;
-      // and it received the door's RTP (its per-second bandwidth lines are above 0: how much is a rate, not asserted;
-      // the door's own packet counts are checked above).
+      // and it sent and received RTP (oRTP's packet counts, printed when each stream stopped: at least the 0.5 s the
+      // door counted after the resume; the door's own counts are checked above).
       expect((await phone.quit()).code).toBe(0);
       const received = phone.sipMessages().filter((m) => m.dir === "received");
       expect(received.map((m) => firstLine(m.text))).toEqual(expect.arrayContaining(["SIP/2.0 407 Proxy Authentication Required"]));
       expect(received.some((m) => m.text.startsWith("SIP/2.0 200 ") && /^doorsip/.test(headerValue(m.text, "Server") ?? ""))).toBe(true);
-      const rates = phone.rtpRates();
-      expect(rates.down).toBeGreaterThan(0);
-      expect(rates.up).toBeGreaterThan(0);
+      const packets = phone.rtpPackets();
+      expect(packets.received).toBeGreaterThanOrEqual(25);
+      expect(packets.sent).toBeGreaterThanOrEqual(25);
       await d.stop();
     });
   });

@@ -1416,15 +1416,21 @@ export class Linphone {
     return out;
   }
 
-  /** The highest RTP rates (kbit/s) its per-second bandwidth lines show, down (received) and up (sent). */
-  rtpRates(): { down: number; up: number } {
-    let down = 0;
-    let up = 0;
-    for (const m of this.log().matchAll(/RTP : \[d=([\d.]+),u=([\d.]+)\]/g)) {
-      down = Math.max(down, Number(m[1]));
-      up = Math.max(up, Number(m[2]));
+  /**
+   * The RTP packets its audio sessions sent and received, from the statistics
+   * block oRTP logs when a stream stops (at a hold, a resume and the hang-up;
+   * the counts add up over the call, so the highest is the total). Its
+   * bandwidth lines are no measure: the first is printed about 1 s into a
+   * stream, so a short stream may have none, or one from before its player started.
+   */
+  rtpPackets(): { sent: number; received: number } {
+    let sent = 0;
+    let received = 0;
+    for (const m of this.log().matchAll(/ortp-message-(sent|received) +(\d+) packets$/gm)) {
+      if (m[1] === "sent") sent = Math.max(sent, Number(m[2]));
+      else received = Math.max(received, Number(m[2]));
     }
-    return { down, up };
+    return { sent, received };
   }
 }
 
