@@ -1389,7 +1389,7 @@ export class Linphone {
    * again, then 200), flushes its log and exits 0; waited for (bounded),
    * else stopped by PID.
    */
-  async quit(timeoutMs = 5000): Promise<PeerExit> {
+  async quit(timeoutMs = 15_000): Promise<PeerExit> {
     if (!this.peer.running) return this.peer.exited!;
     this.peer.log.append("\n[stdin -> quit]\n");
     this.peer.input?.write("quit\n");
@@ -2071,7 +2071,7 @@ export class Twinkle {
    * "quit": Twinkle ends its calls, unregisters (challenged again, then
    * 200) and exits; waited for (bounded), else stopped by PID.
    */
-  async quit(timeoutMs = 5000): Promise<PeerExit> {
+  async quit(timeoutMs = 15_000): Promise<PeerExit> {
     if (!this.peer.running) return this.peer.exited!;
     this.command("quit");
     try {
