@@ -168,6 +168,11 @@ describe("registration: failures", () => {
     s.clock.advance(60_000);
     expect(s.reg.state).toBe(RegState.Registered);
     expect(s.registrar.registers.map((e) => e.status)).toEqual([code, code, 401, 200]);
+    // The log names each state in words, with the status that led to it (a user reads it on the device's console).
+    expect(s.log.lines.filter((l) => l.includes("registration: ")).map((l) => l.replace(/^\d+: /, ""))).toEqual([
+      "registration: registering", `registration: failed, retrying (${code})`, "registration: registering", `registration: failed, retrying (${code})`,
+      "registration: registering", "registration: registered (200)",
+    ]);
   });
 
   it("a failed refresh reports Backoff and re-registers later", () => {

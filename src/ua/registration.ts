@@ -73,6 +73,18 @@ export const enum RegState {
   Unregistering = 5,
 }
 
+/** A state as the log names it: a user reading the device's log sees "registration: failed, retrying (403)", not a number. */
+export function regStateName(state: RegState): string {
+  switch (state) {
+    case RegState.Unregistered: return "unregistered";
+    case RegState.Registering: return "registering";
+    case RegState.Registered: return "registered";
+    case RegState.Backoff: return "failed, retrying";
+    case RegState.AuthFailed: return "credentials refused, retrying";
+    case RegState.Unregistering: return "unregistering";
+  }
+}
+
 /** Status reported for failures without a response: RFC 3261 §8.1.3.1 treats them as these. */
 export const STATUS_TIMEOUT = 408;
 export const STATUS_TRANSPORT_ERROR = 503;
@@ -747,7 +759,9 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
   private setState(state: RegState): void {
     if (state === this.state) return;
     this.n[R.State] = state;
-    this.logInfo("registration: state " + state + " (status " + this.lastStatus + ")");
+    // With the state a REGISTER's answer led to, its status (408/503 for none, RFC 3261 §8.1.3.1); 0 before any.
+    const answered = state !== RegState.Registering && state !== RegState.Unregistering && this.lastStatus !== 0;
+    this.logInfo("registration: " + regStateName(state) + (answered ? " (" + this.lastStatus + ")" : ""));
     const l = this.listener;
     if (l === undefined) return;
     try {
