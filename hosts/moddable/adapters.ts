@@ -41,6 +41,8 @@ export interface Located {
   proxyPort?: number;
   /** Every server of sip_server's SRV records, in the order to try (RFC 3263 §4.3). */
   serverTargets?: Array<{ address: string; port: number }>;
+  /** The same for sip_proxy's. */
+  proxyTargets?: Array<{ address: string; port: number }>;
 }
 
 /** ResolverHost through lwIP's DNS (Net.resolve; it throws when it cannot allocate its request, which the core catches). */

@@ -39,9 +39,10 @@ const FIRST_LINE_MAX = 100;
 export function intercomSettings(s: Settings, serverAddress: string, proxyAddress = "", located: Located = {}): IntercomSettings {
   const hasServer = serverAddress !== "";
   const named = hasServer && s.sipServer !== serverAddress;
+  const proxyNamed = hasServer && proxyAddress !== "" && s.sipProxy !== proxyAddress;
   const account: AccountConfig = {
     registrarHost: serverAddress,
-    // A name (main.ts located it): looked up again should the server stop answering (not with a proxy: src/ua/server-name.ts).
+    // A name (main.ts located it): looked up again should the server stop answering (with a proxy, the proxy's name is: src/ua/server-name.ts).
     serverName: named ? s.sipServer : undefined,
     // Its SRV target's port (RFC 3263 §4.2), else the configured one; the other targets are where it goes on failure (§4.3).
     registrarPort: located.serverPort ?? s.sipPort,
@@ -54,6 +55,10 @@ export function intercomSettings(s: Settings, serverAddress: string, proxyAddres
     // RFC 3261 §8.1.2: every request goes to the proxy, with a Route naming it (loose routing).
     outboundProxyHost: hasServer && proxyAddress !== "" ? proxyAddress : undefined,
     outboundProxyPort: located.proxyPort ?? s.sipProxyPort,
+    // A name (main.ts located it): with a proxy, the name the core looks up again should the proxy stop answering.
+    outboundProxyName: proxyNamed ? s.sipProxy : undefined,
+    outboundProxyNamePort: proxyNamed && s.sipProxyPortGiven ? s.sipProxyPort : undefined,
+    outboundProxyTargets: proxyNamed ? located.proxyTargets : undefined,
     expires: s.expires,
   };
   return {

@@ -67,8 +67,9 @@ function start(serverAddress: string, proxyAddress: string): void {
 
 function resolve(): void {
   resolving = true;
-  const withProxy = (server: string): void => lookUp(settings.sipProxy, settings.sipProxyPortGiven ? settings.sipProxyPort : 0, (proxy, port) => {
+  const withProxy = (server: string): void => lookUp(settings.sipProxy, settings.sipProxyPortGiven ? settings.sipProxyPort : 0, (proxy, port, targets) => {
     if (port > 0) located.proxyPort = port;
+    if (targets !== undefined) located.proxyTargets = targets;
     start(server, proxy);
   });
   // With an outbound proxy every request goes there (RFC 3261 §8.1.2): the server's name is then only the SIP

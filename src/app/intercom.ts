@@ -27,7 +27,7 @@ import { TimerKind } from "../sip/timer/timer-kind";
 import { type TimerConfig, TimerValues } from "../sip/timer/timers";
 import type { ServerTransactionHandle, ServerTransactionUser } from "../sip/transaction/api";
 import { TransactionLayer } from "../sip/transaction/layer";
-import { type AccountConfig, DEFAULT_SIP_PORT, hasOutboundProxy, portOr } from "../ua/account";
+import { type AccountConfig, DEFAULT_SIP_PORT, hasOutboundProxy, nextHopHost, portOr } from "../ua/account";
 import { DnsClient, DnsFirstReceiver, type DnsServerAddress } from "../dns/dns-client";
 import { DnsFinder } from "../dns/dns-finder";
 import { ServerLocator } from "../dns/server-locator";
@@ -216,7 +216,10 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
   readonly media: CallMedia;
   /** Who may call the door; its counters tell what was turned away. */
   readonly trust: TrustPolicy;
-  /** The server's name, looked up again when it stops answering: with account.serverName, a resolver host and no outbound proxy. */
+  /**
+   * The next hop's name, looked up again when it stops answering: the outbound proxy's (account.outboundProxyName)
+   * when there is one, else the server's (account.serverName); with a resolver host or DNS servers.
+   */
   readonly serverName: ServerName | null;
   /** The core's own DNS client (with IntercomHosts.dnsServers and a server name), else null. */
   readonly dns: DnsClient | null = null;
@@ -285,9 +288,12 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
       intervalSeconds: settings.keepaliveSeconds, writer: scratch.w,
     });
     const a = settings.account;
-    // With an outbound proxy the requests go there, named in their Route: the registrar's address is not where anything is sent.
-    const name = a.serverName !== undefined && a.serverName !== "" && !hasOutboundProxy(a) ? a.serverName : "";
-    const port = portOr(a.registrarPort, DEFAULT_SIP_PORT);
+    // The next hop's name is the one followed: with an outbound proxy every request goes there, named in its Route
+    // (§8.1.2), and nothing is sent to the registrar's address; without one, the registrar's.
+    const proxied = hasOutboundProxy(a);
+    const followed = proxied ? a.outboundProxyName : a.serverName;
+    const name = followed !== undefined ? followed : "";
+    const port = proxied ? portOr(a.outboundProxyPort, DEFAULT_SIP_PORT) : portOr(a.registrarPort, DEFAULT_SIP_PORT);
     let lookup: ResolverHost | ServerFinder | undefined = hosts.resolver;
     if (name !== "" && hosts.dnsServers !== undefined && hosts.dnsServers.length > 0) {
       // The core's own DNS client (RFC 3263 §4.2 SRV, then A), over the SIP socket unless the host gives another.
@@ -297,9 +303,11 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
       this.dnsReceiver = new DnsFirstReceiver(dns, layer);
       const locator = new ServerLocator(dns, timers, hosts.random);
       this.locator = locator;
-      lookup = new DnsFinder(locator, a.serverNamePort ?? 0, hosts.log);
+      lookup = new DnsFinder(locator, (proxied ? a.outboundProxyNamePort : a.serverNamePort) ?? 0, hosts.log);
     }
-    this.serverName = name !== "" && lookup !== undefined ? new ServerName(name, a.registrarHost, lookup, timers, this, hosts.log, port, a.serverTargets) : null;
+    this.serverName = name !== "" && lookup !== undefined
+      ? new ServerName(name, nextHopHost(a), lookup, timers, this, hosts.log, port, proxied ? a.outboundProxyTargets : a.serverTargets)
+      : null;
     this.doorbell = new Doorbell(timers, this, settings.debounceMs, settings.pressGuardMs);
     this.opener = new DoorOpener(timers, hosts.pins, settings.doorCode ?? "", settings.doorOpenMs, settings.maxWrongCodes, settings.lockoutMs, hosts.storage);
     this.opener.listener = this;
@@ -578,14 +586,17 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
   }
 
   /**
-   * ServerNameListener: the server's name gives another address now. New
-   * requests go there (calls' next hop, keepalive, a REGISTER at once, since
-   * the server there may hold no binding of ours) and its requests are the
-   * trusted server's; the old address is no longer trusted as the server.
+   * ServerNameListener: the next hop's name (the server's, or the outbound
+   * proxy's when there is one) gives another address now. New requests go
+   * there (calls' next hop, keepalive, a REGISTER at once, since the server
+   * there may hold no binding of ours; with a proxy, their Route names the
+   * new address) and its requests are the trusted server's; the old
+   * address is no longer trusted as the server.
    */
   onServerMoved(from: string, to: string, port: number): void {
-    // The keepalive first: its move makes a new buffer, the one step that can fail (for want of memory), and it changes
-    // nothing when it does; then nothing is moved, and the next lookup's answer moves everything (server-name.ts).
+    // The keepalive first: its move makes a new buffer and changes nothing when it cannot (for want of memory); then
+    // nothing is moved. With a proxy the calls' and the registration's Routes are new buffers too: a move that fails
+    // part way is done again, whole, by the next lookup's answer (server-name.ts), each step doing nothing twice.
     // The port too: an SRV target's own (RFC 3263 §4.2), else the configured one, unchanged.
     this.keepalive.moveServer(to, port);
     this.ua.moveServer(to, port);

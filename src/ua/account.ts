@@ -15,7 +15,8 @@ export interface AccountConfig {
    * The DNS name `registrarHost` was resolved from (by the host, before
    * start). With a resolver host (ResolverHost) and no outbound proxy, the
    * core looks it up again when the server stops answering, and moves to
-   * its new address (src/ua/server-name.ts).
+   * its new address (src/ua/server-name.ts); with a proxy it follows
+   * `outboundProxyName` instead.
    */
   serverName?: string;
   /**
@@ -43,6 +44,18 @@ export interface AccountConfig {
   outboundProxyHost?: string;
   /** Default 5060. */
   outboundProxyPort?: number;
+  /**
+   * The DNS name `outboundProxyHost` was located from (by the host, before
+   * start). With a proxy every request goes there, so this is the name the
+   * core follows (src/ua/server-name.ts), as it follows `serverName`
+   * without one: looked up again, or its next SRV target taken, when the
+   * proxy stops answering.
+   */
+  outboundProxyName?: string;
+  /** The port configured with `outboundProxyName` (absent or 0: none, so its SRV records are asked, RFC 3263 §4.2). */
+  outboundProxyNamePort?: number;
+  /** Every server the host's first lookup of `outboundProxyName` gave, in order (RFC 3263 §4.3); the first is the proxy's address and port. */
+  outboundProxyTargets?: ReadonlyArray<{ address: string; port: number }>;
   /** User-Agent header value (§20.41); default "doorsip". */
   userAgent?: string;
   /** Allow header value of REGISTER (§20.5, §10.2); default the methods the calls take (DEFAULT_ALLOW). */
@@ -77,6 +90,15 @@ export function usableAuthUser(name: string): boolean {
 /** An outbound proxy is configured (§8.1.2: requests go there, with a Route to it). */
 export function hasOutboundProxy(a: AccountConfig): a is AccountConfig & { outboundProxyHost: string } {
   return a.outboundProxyHost !== undefined && a.outboundProxyHost !== "";
+}
+
+/**
+ * The preloaded Route to the outbound proxy at `host`:`port` (§8.1.2, loose routing ";lr", §16.12.1.1), named by
+ * the address requests are sent to, so that the proxy there recognises itself in it (§16.4); rewritten when the
+ * proxy's name leads elsewhere (src/ua/server-name.ts).
+ */
+export function proxyRouteLine(host: string, port: number): string {
+  return "Route: <sip:" + hostForUri(host) + ":" + port + ";lr>\r\n";
 }
 
 /** Where requests go first: the outbound proxy when configured, else the registrar (§8.1.2). */

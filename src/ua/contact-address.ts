@@ -24,13 +24,18 @@ export const CONTACT_ADDRESS_BYTES = MAX_ADDRESS + 4;
 
 export class ContactAddress {
   /** The address without brackets (then, past MAX_ADDRESS, its length, port and flag). */
-  readonly bytes: Uint8Array;
+  bytes: Uint8Array;
   /** The string it was set from ("" when set from bytes or unset). */
   source = "";
 
   /** CONTACT_ADDRESS_BYTES of its own, or a view of them at `offset` in `store` (several addresses in one buffer: in XS a view costs no chunk of its own). */
   constructor(store?: ArrayBufferLike, offset = 0) {
     this.bytes = store !== undefined ? new Uint8Array(store, offset, CONTACT_ADDRESS_BYTES) : new Uint8Array(CONTACT_ADDRESS_BYTES);
+  }
+
+  /** View the same bytes at `offset` in `store`, a copy of the one viewed until now (its owner's store was rewritten, packed-numbers.ts replacePacked). */
+  rebind(store: ArrayBufferLike, offset: number): void {
+    this.bytes = new Uint8Array(store, offset, CONTACT_ADDRESS_BYTES);
   }
 
   get len(): number {

@@ -27,7 +27,7 @@ import { writeCallId, writeTag, CALL_ID_LENGTH } from "../sip/ids";
 import type { ClientTransactionHandle, TransactionLayerApi } from "../sip/transaction/api";
 import {
   type AccountConfig, DEFAULT_ALLOW, DEFAULT_SIP_PORT, DEFAULT_USER_AGENT,
-  hasOutboundProxy, hostForUri, portOr,
+  hasOutboundProxy, hostForUri, portOr, proxyRouteLine,
 } from "./account";
 import type { ContactAddress } from "./contact-address";
 import { writePacked } from "./packed-text";
@@ -70,17 +70,20 @@ export const enum RegText {
   Entries = 9,
 }
 
+/** RegText.Head without an outbound proxy: "Max-Forwards: 70\r\n" (§8.1.1.6); longer, it holds the proxy's Route. */
+export const REGISTER_HEAD_BYTES = 18;
+
+/** RegText.Head: Max-Forwards, and with an outbound proxy (`proxy` not "") §8.1.2's preloaded Route to it. */
+export function registerHead(proxy: string, port: number): string {
+  return "Max-Forwards: 70\r\n" + (proxy !== "" ? proxyRouteLine(proxy, port) : "");
+}
+
 /** The REGISTER's fixed texts for this account, with a new Call-ID, in RegText order. */
 export function registerTexts(account: AccountConfig, random: RandomHost): string[] {
   const domain = account.domain !== undefined && account.domain !== "" ? account.domain : hostForUri(account.registrarHost);
   const aor = "sip:" + account.user + "@" + domain;
   const requestUri = "sip:" + domain;
-  let head = "Max-Forwards: 70\r\n";
-  if (hasOutboundProxy(account)) {
-    // §8.1.2: a preloaded Route to the outbound proxy, loose-routing (";lr", §16.12.1.1).
-    const port = portOr(account.outboundProxyPort, DEFAULT_SIP_PORT);
-    head += "Route: <sip:" + hostForUri(account.outboundProxyHost) + ":" + port + ";lr>\r\n";
-  }
+  const head = registerHead(hasOutboundProxy(account) ? account.outboundProxyHost : "", portOr(account.outboundProxyPort, DEFAULT_SIP_PORT));
   const id = new Uint8Array(CALL_ID_LENGTH);
   writeCallId(random, id, 0);
   let callId = "";

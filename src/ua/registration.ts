@@ -53,8 +53,8 @@ import { type AccountConfig, DEFAULT_EXPIRES, nextHopHost, nextHopPort } from ".
 import { type BackoffConfig, backoffBase, backoffDelay, backoffMax, backoffWait } from "./backoff";
 import { CONTACT_ADDRESS_BYTES, ContactAddress } from "./contact-address";
 import type { KeepaliveListener } from "./keepalive";
-import { RegText, beginRegister, finishRegister, registerTexts } from "./register-request";
-import { packNumbers } from "../util/packed-numbers";
+import { REGISTER_HEAD_BYTES, RegText, beginRegister, finishRegister, registerHead, registerTexts } from "./register-request";
+import { packNumbers, replacePacked } from "../util/packed-numbers";
 import type { Scratch } from "./scratch";
 import { grantedExpires, minExpires, retryAfter } from "./response-fields";
 
@@ -187,9 +187,9 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
   private readonly random: RandomHost;
   private readonly log: LogHost | undefined;
   private readonly listener: RegistrationListener | undefined;
-  private readonly n: Float64Array;
+  private n: Float64Array;
   /** The bytes of n's buffer: the REGISTER's texts, then the addresses. */
-  private readonly b: Uint8Array;
+  private b: Uint8Array;
   private readonly w: SipWriter;
   private readonly www: DigestSession;
   /** Made on the first 407 (registrars answer REGISTER with 401; a proxy that challenges it is rare), then kept: its state holds the nonce. */
@@ -344,10 +344,14 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
    * matches nothing).
    */
   moveServer(address: string, port?: number): void {
+    // An SRV target's own port (RFC 3263 §4.2); without one the port stays.
+    const p = port !== undefined && port > 0 ? port : this.n[R.Port]!;
+    // The next hop is the outbound proxy: its Route names the new address (§8.1.2), in a new store (rare). Outside the
+    // try: when the store cannot be made nothing has changed, and the caller (server-name.ts) tries the move again.
+    if (this.proxied) this.rewriteHead(registerHead(address, p));
     try {
       this.address = address;
-      // An SRV target's own port (RFC 3263 §4.2); without one the port stays.
-      if (port !== undefined && port > 0) this.n[R.Port] = port;
+      this.n[R.Port] = p;
       const st = this.state;
       if (this.n[R.Stopping] === 1 || st === RegState.Unregistered || st === RegState.Unregistering) return;
       const tx = this.tx;
@@ -362,6 +366,24 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
     } catch (e) {
       this.caught(e);
     }
+  }
+
+  /** An outbound proxy is the next hop: the Head text holds its Route after Max-Forwards (registerHead; no number of its own, issue #9). */
+  private get proxied(): boolean {
+    const n = this.n;
+    return n[R.Text + RegText.Head + 1]! - n[R.Text + RegText.Head]! > REGISTER_HEAD_BYTES;
+  }
+
+  /** Replace the Head text (Max-Forwards and the Route): a new store, the three addresses' views moved onto it. */
+  private rewriteHead(head: string): void {
+    const m = replacePacked(this.n, R.Text, RegText.Entries - 1, RegText.Head, head);
+    const b = new Uint8Array(m.buffer);
+    this.n = m;
+    this.b = b;
+    const at = m[R.Text + RegText.Entries - 1]!;
+    this.contact.rebind(m.buffer, at);
+    this.oldContact.rebind(m.buffer, at + CONTACT_ADDRESS_BYTES);
+    this.lastMapping.rebind(m.buffer, at + 2 * CONTACT_ADDRESS_BYTES);
   }
 
   /** Keepalive: the server stopped answering. A Registered binding goes to Backoff and retries after the backoff delay. */

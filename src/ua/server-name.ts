@@ -1,6 +1,12 @@
 /*
  * The SIP server's DNS name, looked up again when the server stops
- * answering.
+ * answering. With an outbound proxy (RFC 3261 §8.1.2) the name followed is
+ * the proxy's: every request goes there, so it is the next hop whose
+ * failure matters, and the registrar's name is only the SIP domain. A move
+ * then also rewrites the Route the REGISTER and the calls' requests carry
+ * (register-request.ts registerHead, call/config.ts moveNextHop), so that
+ * the proxy at the new address finds itself named there (§16.4) rather
+ * than forward to the old one; "server" below means the next hop.
  *
  * A door station runs for years; the PBX it registers with may not keep its
  * address that long (a home server whose DHCP lease changed, a provider

@@ -274,18 +274,18 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   }
 
   /**
-   * The registrar moved to `to` (src/ua/server-name.ts, which follows it
-   * only without an outbound proxy, so the registrar is the next hop): new
-   * calls go there. The target dial() worked out last (the doorbell's,
+   * The next hop moved to `to` (src/ua/server-name.ts: the registrar's
+   * name without an outbound proxy, the proxy's with one): new calls go
+   * there. The target dial() worked out last (the doorbell's,
    * dialled again and again) is worked out again. Calls under way keep
    * their dialog's remote target and route set (§12.2.1.1). Doing it twice
    * changes nothing.
    */
   moveServer(to: string, port?: number): void {
-    // Defensive (the intercom follows no name with an outbound proxy): the next hop is then the proxy, named in each request's Route.
-    if (this.config.outboundProxy) return;
-    this.config.proxyHost = to;
-    if (port !== undefined && port > 0) this.config.proxyPort = port;
+    // The next hop moved: the registrar's address, or with an outbound proxy the proxy's (its name is the one the
+    // intercom follows then), and its Route with it. Dialogs keep their route set (§12.2.1.1).
+    const cfg = this.config;
+    cfg.moveNextHop(to, port !== undefined && port > 0 ? port : cfg.proxyPort);
     this.dialTarget = null;
   }
 

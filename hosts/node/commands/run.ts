@@ -68,7 +68,8 @@ Server options:
   --proxy sip:host[:port]    outbound proxy: every request goes there first
                              (RFC 3261 8.1.2; a provider's or an SBC's)
                              A name without port is located by its SRV records
-                             (_sip._udp.NAME, RFC 3263), else its address, port 5060
+                             (_sip._udp.NAME, RFC 3263), else its address, port 5060;
+                             when it stops answering, its next target, or the name again
   --dns HOST[:PORT]          the DNS server(s) to ask, comma-separated (default: the
                              system's, from /etc/resolv.conf)
   --target URI|EXT           who the doorbell calls: an extension (100) or a SIP URI
@@ -653,13 +654,22 @@ export async function resolved(account: AccountConfig, log: NodeLog, dns: readon
   }, log, dns, io);
 }
 
-/** The outbound proxy's name located, once (RFC 3263 §4.1 applies to the first hop): with a proxy the core follows no name (src/ua/server-name.ts). */
+/**
+ * The outbound proxy's name located (RFC 3263 §4.1 applies to the first hop), as the server's is: the name is
+ * kept, and with a proxy it is the one the core looks up again, or whose next SRV target it takes, when the proxy
+ * stops answering (src/ua/server-name.ts).
+ */
 async function resolvedProxy(account: AccountConfig, log: NodeLog, dns: readonly DnsServerAddress[], io: CliIo): Promise<AccountConfig> {
   if (!hasOutboundProxy(account) || isIP(account.outboundProxyHost) !== 0) return account;
   const proxy = account.outboundProxyHost;
-  const found = await locateName(proxy, account.outboundProxyPort ?? 0, "--proxy", dns, io);
+  const port = account.outboundProxyPort ?? 0;
+  const found = await locateName(proxy, port, "--proxy", dns, io);
   log.log(LogLevel.Info, `run: proxy ${proxy} is ${found.address}:${found.port}`);
-  return { ...account, outboundProxyHost: found.address, outboundProxyPort: found.port };
+  return {
+    ...account, outboundProxyHost: found.address, outboundProxyPort: found.port, outboundProxyName: proxy,
+    ...(port > 0 ? { outboundProxyNamePort: port } : {}),
+    ...(found.targets !== undefined ? { outboundProxyTargets: found.targets } : {}),
+  };
 }
 
 /**

@@ -12,10 +12,10 @@
 import type { StoreField } from "../../sip/dialog/dialog-store";
 import { spanToString } from "../../sip/message/bytes";
 import type { SipWriter } from "../../sip/message/writer";
-import { packNumbers } from "../../util/packed-numbers";
+import { packNumbers, replacePacked } from "../../util/packed-numbers";
 import { writePacked } from "../packed-text";
 import {
-  type AccountConfig, DEFAULT_SIP_PORT, DEFAULT_USER_AGENT, hasOutboundProxy, hostForUri, nextHopHost, nextHopPort, portOr,
+  type AccountConfig, DEFAULT_SIP_PORT, DEFAULT_USER_AGENT, hasOutboundProxy, hostForUri, nextHopHost, nextHopPort, portOr, proxyRouteLine,
 } from "../account";
 
 export interface CallOptions {
@@ -79,9 +79,9 @@ export class CallConfig {
   /** Where out-of-dialog requests go (§8.1.2): the outbound proxy, else the registrar (its port is proxyPort); moved with the server (UserAgent.moveServer). */
   proxyHost: string;
   /** The bytes of n's buffer: the lines (see Line) end to end after the numbers. */
-  private readonly bytes: Uint8Array;
-  /** The numbers (see Num), then where each line starts and the last one ends (packNumbers). */
-  private readonly n: Float64Array;
+  private bytes: Uint8Array;
+  /** The numbers (see Num), then where each line starts and the last one ends (packNumbers); a new store when the Route changes. */
+  private n: Float64Array;
 
   constructor(account: AccountConfig, options: CallOptions = {}) {
     this.domain = account.domain !== undefined && account.domain !== "" ? account.domain : hostForUri(account.registrarHost);
@@ -94,7 +94,7 @@ export class CallConfig {
     // In Line's order; no Route without an outbound proxy (an empty line).
     const lines = [
       "sip:" + account.user + "@" + this.domain,
-      outboundProxy ? "Route: <sip:" + hostForUri(account.outboundProxyHost!) + ":" + portOr(account.outboundProxyPort, DEFAULT_SIP_PORT) + ";lr>\r\n" : "",
+      outboundProxy ? proxyRouteLine(account.outboundProxyHost!, portOr(account.outboundProxyPort, DEFAULT_SIP_PORT)) : "",
       "User-Agent: " + ua + "\r\n",
       "Server: " + ua + "\r\n",
       account.user + "@",
@@ -118,6 +118,23 @@ export class CallConfig {
   get proxyPort(): number { return this.n[Num.ProxyPort]!; }
   /** Moved with the server to an SRV target's port (UserAgent.moveServer). */
   set proxyPort(port: number) { this.n[Num.ProxyPort] = port; }
+
+  /**
+   * The next hop moved to `host`:`port` (UserAgent.moveServer: the server's or the outbound proxy's name gave
+   * another address, src/ua/server-name.ts). With an outbound proxy its Route names the new address (§8.1.2),
+   * in a new store (a rare change).
+   */
+  moveNextHop(host: string, port: number): void {
+    // The new store first: when it cannot be made (memory), nothing has changed.
+    if (this.outboundProxy) {
+      const m = replacePacked(this.n, LINES, Line.Count, Line.Route, proxyRouteLine(host, port));
+      const b = new Uint8Array(m.buffer);
+      this.n = m;
+      this.bytes = b;
+    }
+    this.proxyHost = host;
+    this.n[Num.ProxyPort] = port;
+  }
   /** An outbound proxy is configured: out-of-dialog requests carry a Route to it. */
   get outboundProxy(): boolean { return this.n[Num.OutboundProxy] !== 0; }
   get autoAnswer(): boolean { return this.n[Num.AutoAnswer] !== 0; }

@@ -150,7 +150,7 @@ export class TrustPolicy implements RequestScreen {
   private readonly tag: Uint8Array;
   /** The registrar's and the outbound proxy's addresses ("" when none; ports in n): two strings, not two arrays. */
   private server0: string;
-  private readonly server1: string;
+  private server1: string;
   /** Made only when an allowlist is configured. */
   private readonly allow: SourceList | null;
   private readonly clock: TrustClock;
@@ -291,15 +291,22 @@ export class TrustPolicy implements RequestScreen {
   }
 
   /**
-   * The registrar moved to `to` (src/ua/server-name.ts, only without an
-   * outbound proxy): its requests come from there now, and the old address
-   * is no longer trusted as the server. Doing it twice changes nothing.
+   * The next hop moved to `to` (src/ua/server-name.ts): the outbound proxy
+   * when there is one (its name is the one followed then), else the
+   * registrar. Its requests come from there now, and the old address is no
+   * longer trusted as the server. Doing it twice changes nothing.
    */
   moveServer(to: string, port?: number): void {
+    // The server's requests come from its SRV target's port (RFC 3263 §4.2) now; without one the port stays.
+    const p = port !== undefined && port > 0 ? port : 0;
+    if (this.server1 !== "") {
+      this.server1 = serverAddress(to);
+      if (p > 0) this.n[T.Port1] = p;
+      return;
+    }
     if (this.server0 === "") return;
     this.server0 = serverAddress(to);
-    // The server's requests come from its SRV target's port (RFC 3263 §4.2) now; without one the port stays.
-    if (port !== undefined && port > 0) this.n[T.Port0] = port;
+    if (p > 0) this.n[T.Port0] = p;
   }
 
   // ---- internals ---------------------------------------------------------------
