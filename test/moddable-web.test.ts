@@ -20,7 +20,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
 import { request } from "node:http";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -109,6 +109,27 @@ async function authed(port: number, method: string, path: string, body?: string,
   expect(first.status).toBe(401);
   const challenge = String(first.headers["www-authenticate"]);
   return http(port, method, path, { authorization: authorization(challenge, password, method, path) }, body);
+}
+
+/** A TCP connection to the page, open; `closed` resolves when the device has closed it. */
+async function openSocket(port: number): Promise<{ socket: Socket; closed: Promise<void>; isClosed: () => boolean }> {
+  const socket = connect({ host: "127.0.0.1", port });
+  let gone = false;
+  const closed = new Promise<void>((done) => socket.on("close", () => { gone = true; done(); }));
+  socket.on("error", () => undefined);
+  await new Promise<void>((done, fail) => {
+    socket.once("connect", () => done());
+    socket.once("error", fail);
+  });
+  return { socket, closed, isClosed: () => gone };
+}
+
+/** Did the connection close within `ms` (real time, bounded)? */
+async function closedWithin(c: { closed: Promise<void>; isClosed: () => boolean }, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([c.closed, new Promise<void>((done) => (timer = setTimeout(done, ms)))]);
+  clearTimeout(timer);
+  return c.isClosed();
 }
 
 describe("the settings page in the simulator", () => {
@@ -267,6 +288,78 @@ describe("the settings page in the simulator", () => {
         `(heap ${Number(before[1]) / 32} -> ${Number(after[1]) / 32} slots, ${before[2]} -> ${after[2]} chunk bytes); ` +
         `after ${requests} requests, registered and idle, the heap is ${kept.slots} slots and ${kept.chunks} chunk bytes above what it was before them`);
     } finally {
+      if (child !== null) await stopGroup(child);
+      await pbx.stop();
+    }
+  }, 120_000);
+
+  it.skipIf(!canRunSim)("holds every connection to its limits (web/guard.ts): 3 at once, an idle one closed for a new one, 10 s each, a 1 kB header line, 48 lines; the page still answers", async () => {
+    expect(existsSync(simulatorApp(out)), "the build test ran first").toBe(true);
+    const pbx = await LoopbackPbx.start({
+      port: ports.pbx, phoneUser: false,
+      users: [{ user: "door", password: "doorpass", authId: "doorauth" }],
+    });
+    let child: ChildProcess | null = null;
+    let log = "";
+    const trace = (): string => `--- simulator log:\n${log.slice(-6000)}`;
+    const sockets: Socket[] = [];
+    try {
+      child = startSimulator(simulatorApp(out), ports.xsbug, out);
+      child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
+      child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
+      expect(await waitFor(() => log.includes(`web: settings page on port ${ports.web}`), 30_000, child), trace()).toBe(true);
+      expect(await waitFor(() => pbx.server.lookup("door").length === 1, 15_000, child), trace()).toBe(true);
+      const HEAP = /heap: slots (\d+) B, chunks (\d+) B/g;
+      const nextHeap = async (): Promise<RegExpMatchArray> => {
+        const from = log.length;
+        expect(await waitFor(() => [...log.slice(from).matchAll(HEAP)].length > 0, 5_000, child!), trace()).toBe(true);
+        return [...log.slice(from).matchAll(HEAP)][0]!;
+      };
+      const before = await nextHeap();
+      const settle = (): Promise<void> => new Promise((done) => setTimeout(done, 500));
+
+      // Three idle connections (a browser's spares); a fourth takes the place of the oldest.
+      const held = [];
+      for (let i = 0; i < 3; i++) {
+        held.push(await openSocket(ports.web));
+        await settle();
+      }
+      sockets.push(...held.map((h) => h.socket));
+      const fourth = await openSocket(ports.web);
+      sockets.push(fourth.socket);
+      expect(await closedWithin(held[0]!, 5_000), trace()).toBe(true);
+      // Every one held has begun a request now: a fifth is closed at once, the others stay.
+      for (const h of [held[1]!, held[2]!, fourth]) h.socket.write("GET / HTTP/1.1\r\nhost: 127.0.0.1\r\n");
+      await settle();
+      const fifth = await openSocket(ports.web);
+      sockets.push(fifth.socket);
+      expect(await closedWithin(fifth, 5_000), trace()).toBe(true);
+      expect([held[1]!, held[2]!, fourth].map((h) => h.isClosed())).toEqual([false, false, false]);
+      // A request that never ends is closed at its deadline, 10 s after it connected.
+      for (const h of [held[1]!, held[2]!, fourth]) expect(await closedWithin(h, 15_000), trace()).toBe(true);
+
+      // A header line of 64 kB without its newline, then 60 short header lines: each connection closed.
+      const long = await openSocket(ports.web);
+      sockets.push(long.socket);
+      long.socket.write("GET / HTTP/1.1\r\nx-long: " + "a".repeat(65_536));
+      expect(await closedWithin(long, 5_000), trace()).toBe(true);
+      const many = await openSocket(ports.web);
+      sockets.push(many.socket);
+      many.socket.write("GET / HTTP/1.1\r\n" + "x-h: 1\r\n".repeat(60));
+      expect(await closedWithin(many, 5_000), trace()).toBe(true);
+      expect(await waitFor(() => log.includes("web: connections turned away: "), 5_000, child), trace()).toBe(true);
+
+      // The page still answers, and the heap is back where it was (a heap line after a GC).
+      const page = await authed(ports.web, "GET", "/");
+      expect(page.status, page.body).toBe(200);
+      const after = await nextHeap();
+      const kept = { slots: (Number(after[1]) - Number(before[1])) / 32, chunks: Number(after[2]) - Number(before[2]) };
+      expect(kept.slots, trace()).toBeLessThan(64);
+      expect(kept.chunks, trace()).toBeLessThan(2048);
+      console.log(`moddable-web: limits held (${log.match(/web: connections turned away: [^\n]*/)![0]}); the heap after them ` +
+        `${kept.slots} slots and ${kept.chunks} chunk bytes above what it was before`);
+    } finally {
+      for (const socket of sockets) socket.destroy();
       if (child !== null) await stopGroup(child);
       await pbx.stop();
     }

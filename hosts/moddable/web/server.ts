@@ -16,7 +16,15 @@
  * Digest credentials with a form another site makes it submit, and that
  * site cannot read the token from our page.
  *
- * The SDK's server closes each connection after its response. A body is
+ * The SDK's server closes each connection after its response. Every
+ * connection is held to guard.ts's limits (how many at once, a deadline,
+ * a header line's length and the number of header lines), which the SDK
+ * does not have: a connection over one is closed through the SDK's own
+ * path for a lost connection (its socket callback with -1: our error
+ * callback, out of `server.connections`, the socket closed), never from
+ * inside one of our callbacks while the SDK is reading (its loop would read
+ * the closed socket, and its error path would then remove another
+ * connection from the list). A body is
  * taken only for a POST of at most MAX_BODY bytes (Content-Length; larger
  * ones get 413 and are read and dropped by the SDK unbuffered). The
  * response goes out as fixed-length fragments of what the socket can take
@@ -38,9 +46,24 @@ import { MathRandom } from "../random";
 import { SETTING_KEYS, type SettingKey } from "../setting-rules";
 import { rawSetting } from "../settings";
 import { AuthResult, WebAuth } from "./auth";
+import { ConnectionGuard, DEADLINE_MS, type Guarded, Overrun } from "./guard";
 import { MAX_BODY, parseForm } from "./form";
 import { type PageStatus, writeMessage, writePage } from "./page";
 import { readSubmission, type SettingChange } from "./submit";
+
+/** When a connection's deadline is checked (guard.ts DEADLINE_MS): once, at the deadline. */
+const DEADLINE_CHECK_MS = DEADLINE_MS;
+
+/**
+ * Close a connection the way http.js closes a lost one: its socket callback with -1 calls our error callback
+ * (ended()), removes the Request from server.connections and closes the socket. Only when it still has its socket:
+ * a second -1 would remove another connection from the list (http.js splices at indexOf, which is then -1).
+ */
+function close(request: Request): void {
+  const socket = (request as unknown as SdkRequest).socket;
+  const callback = socket?.callback;
+  if (callback !== undefined) callback(-1);
+}
 
 /** How long after the response the device restarts: the browser gets the whole page first. */
 const RESTART_DELAY_MS = 1000;
@@ -56,8 +79,27 @@ function restartFunction(): (() => void) | undefined {
   return typeof system?.restart === "function" ? system.restart : undefined;
 }
 
+/** The parts of http.js's Request and socket the guard needs (not in @moddable/typings): see the header comment. */
+interface SdkSocket {
+  callback?: (message: number, value?: unknown) => void;
+}
+interface SdkRequest {
+  socket?: SdkSocket;
+  /** A header line without its newline yet (http.js, Server: partial lines accumulate here). */
+  line?: unknown;
+}
+
 /** One request, from its connection to its response's last byte. */
-class Exchange {
+class Exchange implements Guarded {
+  readonly request: Request;
+  readonly openedAt: number;
+  /** No request line yet. */
+  idle = true;
+  headers = 0;
+  /** Over a limit, seen in a callback: closed once the SDK is done with the event. */
+  doomed = false;
+  /** The deadline's timer. */
+  timer: Timer | undefined = undefined;
   method = "";
   path = "";
   authorization: string | undefined = undefined;
@@ -68,6 +110,11 @@ class Exchange {
   sent = 0;
   /** Restart once this response is out. */
   restart = false;
+
+  constructor(request: Request, now: number) {
+    this.request = request;
+    this.openedAt = now;
+  }
 }
 
 /**
@@ -91,6 +138,8 @@ export class SettingsPage {
   private readonly status: () => PageStatus;
   private readonly token: string;
   private readonly exchanges = new Map<Request, Exchange>();
+  /** Limits on the connections (guard.ts); its counts say what was turned away. */
+  readonly guard = new ConnectionGuard<Exchange>();
   /** Requests served (for the log and the tests). */
   served = 0;
 
@@ -114,23 +163,26 @@ export class SettingsPage {
 
   close(): void {
     this.server.close();
+    this.exchanges.forEach((ex) => this.ended(ex));
     this.exchanges.clear();
   }
 
   private message(request: Request, message: ServerMessages, value: unknown, etc: unknown): string | boolean | ArrayBuffer | Response | undefined {
-    let ex = this.exchanges.get(request);
+    const ex = this.exchanges.get(request);
     if (message === Server.connection || ex === undefined) {
-      if (message !== Server.connection) return undefined;
-      ex = new Exchange();
-      this.exchanges.set(request, ex);
+      if (message === Server.connection) this.connected(request);
       return undefined;
     }
     switch (message) {
       case Server.status:
+        ex.idle = false;
         ex.path = typeof value === "string" ? value : "";
         ex.method = typeof etc === "string" ? etc : "";
         return undefined;
       case Server.header:
+        // Counted here, closed when the SDK is done with this read (watch()).
+        ex.headers++;
+        if (!ex.doomed && this.guard.overrun(0, ex.headers) !== Overrun.None) ex.doomed = true;
         if (value === "authorization" && typeof etc === "string") ex.authorization = etc;
         else if (value === "content-length" && typeof etc === "string") {
           // Read as http.js reads it (parseInt, and a 0 or unreadable value keeps the one before): the length bounded
@@ -160,7 +212,7 @@ export class SettingsPage {
       }
       case Server.responseComplete:
       case Server.error:
-        this.exchanges.delete(request);
+        this.ended(ex);
         // A client may close as soon as it has Content-Length bytes, before the SDK's last write callback: then the
         // SDK reports an error, though the whole response went out.
         if (ex.restart && (message === Server.responseComplete || (ex.bytes !== null && ex.sent >= ex.bytes.length))) this.restartSoon();
@@ -168,6 +220,71 @@ export class SettingsPage {
       default:
         return undefined;
     }
+  }
+
+  /**
+   * A new connection (http.js has made its Request and socket, set the socket's callback and listed it in
+   * server.connections): held to the limits, or closed at once.
+   */
+  private connected(request: Request): void {
+    const ex = new Exchange(request, Time.ticks);
+    const admission = this.guard.admit(ex);
+    if (admission.kind === "refuse") {
+      this.report();
+      close(request);
+      return;
+    }
+    this.exchanges.set(request, ex);
+    this.watch(ex);
+    ex.timer = Timer.set(() => {
+      ex.timer = undefined;
+      if (this.exchanges.get(request) === ex && this.guard.expiredAt(ex, Time.ticks)) {
+        this.report();
+        close(request);
+      }
+    }, DEADLINE_CHECK_MS);
+    if (admission.kind === "evict") {
+      this.report();
+      close(admission.victim.request);
+    }
+  }
+
+  /**
+   * Wrap the connection socket's callback (http.js's `server` function bound to the Request): after the SDK has
+   * handled each event, a header line still without its newline that is too long, or a request marked over a limit
+   * by a callback, closes the connection. http.js keeps no other reference to the callback.
+   */
+  private watch(ex: Exchange): void {
+    const sdk = ex.request as unknown as SdkRequest;
+    const socket = sdk.socket;
+    const inner = socket?.callback;
+    if (socket === undefined || inner === undefined) return;
+    const guard = this.guard;
+    socket.callback = (message: number, value?: unknown): void => {
+      inner(message, value);
+      // The SDK closed it (answered, or lost): nothing to check.
+      if (sdk.socket === undefined || this.exchanges.get(ex.request) !== ex) return;
+      const line = sdk.line;
+      if (ex.doomed || (typeof line === "string" && guard.overrun(line.length, 0) !== Overrun.None)) {
+        this.report();
+        close(ex.request);
+      }
+    };
+  }
+
+  /** The exchange is over (answered, lost or closed): its hold released, its timer cleared. */
+  private ended(ex: Exchange): void {
+    if (this.exchanges.get(ex.request) === ex) this.exchanges.delete(ex.request);
+    this.guard.release(ex);
+    if (ex.timer !== undefined) {
+      Timer.clear(ex.timer);
+      ex.timer = undefined;
+    }
+  }
+
+  private report(): void {
+    const line = this.guard.report(Time.ticks);
+    if (line !== "") this.log.log(LogLevel.Warn, line);
   }
 
   private reply(ex: Exchange, status: number, text: string, extra?: string[]): Response {
