@@ -405,3 +405,26 @@ describe("REFER (RFC 3515)", () => {
     expect(r.takeLines()).toEqual(["SIP/2.0 400 Bad Request - Missing or Invalid Refer-To"]);
   });
 });
+
+describe("REFER in an early dialog", () => {
+  it("the callee's REFER before it answered gets 403 (Transfer Before Answer); the call goes on, and a fork's 2xx then confirms its own dialog with no subscription in it", () => {
+    const r = rig({ targets: ["100"], trust: { allow: ["198.51.100.8"] } });
+    r.intercom.press();
+    r.advance(100);
+    const invite = r.take().find((m) => m.kind === "INVITE")!;
+    const doorTag = /;tag=([^;>\s]+)/.exec(invite.msg.getString(H.From)!)![1]!;
+    // 183 from one fork (an early dialog), and its REFER in that early dialog.
+    r.deliver(reply(invite, 183, "Session Progress", { toTag: "early1", body: OFFER }));
+    r.deliver(request("REFER", {
+      callId: invite.msg.callIdString(), fromTag: "early1", toTag: doorTag, cseq: 7, branch: "z9hG4bKearlyrefer",
+      extra: ["Refer-To: <sip:200@198.51.100.8>"],
+    }));
+    expect(r.takeLines()).toEqual(["SIP/2.0 403 Forbidden - Transfer Before Answer"]);
+    // Another fork answers: the call is up in its dialog, and no NOTIFY goes anywhere.
+    r.deliver(reply(invite, 200, "OK", { toTag: "fork2", body: OFFER }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    expect(r.eventNames()).toContain("call up");
+    r.advance(5_000);
+    expect(r.take().filter((m) => m.kind === "NOTIFY")).toEqual([]);
+  });
+});

@@ -24,6 +24,8 @@ describe("stateful protocol fuzzer", () => {
     const covered = new Map<string, number>();
     let steps = 0;
     let doorSent = 0;
+    let strangerSent = 0;
+    let strangerAnswers = 0;
     const events = new Map<string, number>();
     for (let run = 0; run < RUNS; run++) {
       if (ONLY >= 0 && run !== ONLY) continue;
@@ -31,6 +33,8 @@ describe("stateful protocol fuzzer", () => {
       const { world, failures } = sfuzzRun(s, STEPS);
       steps += world.trace.length;
       doorSent += world.doorSent;
+      strangerSent += world.strangerSent;
+      strangerAnswers += world.strangerAnswers;
       for (const e of world.events) {
         const name = e.split(" ").slice(1, 3).join(" ");
         events.set(name, (events.get(name) ?? 0) + 1);
@@ -54,7 +58,7 @@ describe("stateful protocol fuzzer", () => {
         expect.fail(report);
       }
     }
-    if (process.env.SFUZZ_VERBOSE) console.log(`sfuzz: ${steps} actions, ${doorSent} datagrams from the door, events ${JSON.stringify(Object.fromEntries(events))}\n${[...covered].sort().map(([k, v]) => `${k}: ${v}`).join("\n")}`);
+    if (process.env.SFUZZ_VERBOSE) console.log(`sfuzz: ${steps} actions, ${doorSent} datagrams from the door, the stranger ${strangerSent} requests and ${strangerAnswers} answers, events ${JSON.stringify(Object.fromEntries(events))}\n${[...covered].sort().map(([k, v]) => `${k}: ${v}`).join("\n")}`);
     // Coverage: the campaign did reach the hostile cases it is there for.
     if (ONLY < 0 && RUNS >= 20) {
       for (const k of [
@@ -63,9 +67,16 @@ describe("stateful protocol fuzzer", () => {
         "silence", "doorbell/hang-up key", "door code by INFO", "door code by RFC 4733",
         // What the door itself sent: its own refreshes (re-INVITE, UPDATE), PRACKs, CANCELs, NOTIFYs of a REFER.
         "door INVITE in dialog", "door UPDATE in dialog", "door PRACK in dialog", "door CANCEL", "door NOTIFY in dialog",
+        // The stranger: its own calls, and the guarded methods of live dialogs it copied.
+        "stranger INVITE", "stranger INFO in a copied dialog", "stranger REFER in a copied dialog", "stranger INVITE in a copied dialog",
+        "stranger UPDATE in a copied dialog",
       ]) {
         expect(covered.get(k) ?? 0, k).toBeGreaterThan(0);
       }
+      // The stranger got its 403s (untrusted=reject runs; nothing in the drop runs), nothing else (toStranger).
+      expect(strangerSent).toBeGreaterThan(0);
+      expect(strangerAnswers).toBeGreaterThan(0);
+      expect(strangerAnswers).toBeLessThanOrEqual(strangerSent * 3);
       // And the door did its job in between: calls came up, the door code opened the door.
       for (const e of ["call up", "door opened", "hunt over"]) expect(events.get(e) ?? 0, e).toBeGreaterThan(0);
     }

@@ -32,6 +32,7 @@
 import { LogLevel, type LogHost, type UdpHost, type Wakeable } from "../../src/host";
 import { ButtonAction, HuntMode, Intercom, type IntercomEvent, intercomEventName } from "../../src/app/intercom";
 import { CallState } from "../../src/ua/call/call-types";
+import { UntrustedAction } from "../../src/ua/trust/trust-settings";
 import { NodeHash } from "../../hosts/node/hash";
 import { ScriptedRegistrar, header, parseRequest, type ParsedRequest } from "./registrar";
 import { phoneSdp } from "./phone-sdp";
@@ -42,6 +43,12 @@ export const PBX = "198.51.100.7";
 export const PBX_PORT = 5070;
 export const DOOR = "192.0.2.10";
 export const DOOR_PORT = 5060;
+/**
+ * A stranger on the network (untrusted: neither the registrar nor on an allowlist) who knows the live dialogs'
+ * Call-IDs, tags and CSeqs, the worst case (it sniffs): it copies them into requests of its own.
+ */
+export const STRANGER = "203.0.113.66";
+export const STRANGER_PORT = 5060;
 const LATENCY_MS = 20;
 const LOG_KEEP = Number(process.env.SFUZZ_LOG ?? 40);
 /** Datagrams holding this text are logged whole (debugging a replay). */
@@ -138,6 +145,8 @@ export interface SfuzzConfig {
   buttonDuringCall: ButtonAction;
   hunt: HuntMode;
   maxCalls: number;
+  /** What the stranger's requests get (untrusted=reject: 403; drop: nothing). */
+  untrusted: UntrustedAction;
 }
 
 /** Everything a step does, for the failure report and replays. */
@@ -158,6 +167,9 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
   /** Datagrams the door sent / the peer sent. */
   doorSent = 0;
   peerSent = 0;
+  /** Requests the stranger sent, and what the door sent it. */
+  strangerSent = 0;
+  strangerAnswers = 0;
   /** Link faults, both ways. */
   loss = 0;
   dupe = 0;
@@ -203,6 +215,7 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
       buttonDuringCall: dice.chance(0.5) ? ButtonAction.Hangup : ButtonAction.Ignore,
       hunt: dice.chance(0.5) ? HuntMode.Sequential : HuntMode.Parallel,
       maxCalls: dice.pick([1, 2, 4]),
+      untrusted: dice.chance(0.5) ? UntrustedAction.Reject : UntrustedAction.Drop,
     };
     const registrar = new ScriptedRegistrar({ realm: "pbx.test", username: "door", password: "doorpass" });
     // Nonces from a counter, not Math.random: the same seed gives the same run.
@@ -223,6 +236,7 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
         doorCode: DOOR_CODE,
         hangupAfterOpenMs: dice.chance(0.3) ? 2000 : 0,
         calls: { autoAnswerMs: this.config.autoAnswerMs, callLimitMs: CALL_LIMIT_MS, maxCalls: this.config.maxCalls },
+        trust: { untrusted: this.config.untrusted },
       },
     );
     this.clock.attach(this);
@@ -247,6 +261,10 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
   send(data: Uint8Array, length: number, address: string, port: number): boolean {
     const text = Buffer.from(data.subarray(0, length)).toString("latin1");
     this.doorSent++;
+    if (address === STRANGER) {
+      this.toStranger(text, port);
+      return true;
+    }
     this.doorLog.push(`${this.clock.now()} door> ${FULL !== "" && text.includes(FULL) ? text : summary(text)}`);
     if (this.doorLog.length > LOG_KEEP) this.doorLog.shift();
     this.observeDoor(text);
@@ -256,6 +274,76 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
     }
     this.link(() => this.peerReceive(text));
     return true;
+  }
+
+  /**
+   * What the door sent the stranger: only 403 to one of its requests (untrusted=reject; RFC 3261 §21.4.4), nothing
+   * with untrusted=drop, never a request (no dialog, no digest answer, no transfer is ever the stranger's). A 200,
+   * 481 or 491 would show the door had taken its request for the dialog it copied.
+   */
+  private toStranger(text: string, port: number): void {
+    this.strangerAnswers++;
+    this.doorLog.push(`${this.clock.now()} door>stranger ${summary(text)}`);
+    if (this.doorLog.length > LOG_KEEP) this.doorLog.shift();
+    const first = text.slice(0, text.indexOf("\r\n"));
+    if (port !== STRANGER_PORT || !first.startsWith("SIP/2.0 403 ") || this.config.untrusted === UntrustedAction.Drop) {
+      this.violate(`the door sent the stranger (${STRANGER}:${port}, untrusted=${this.config.untrusted === UntrustedAction.Drop ? "drop" : "reject"}): ${first}`);
+    }
+  }
+
+  /**
+   * The stranger acts: a request of a live dialog's (either way) copied with its Call-ID, tags and next CSeq but
+   * sent from its own address, or an INVITE of its own. It sends the methods the trust policy guards
+   * (src/ua/trust/trust-policy.ts: INVITE, INFO, MESSAGE, REFER, UPDATE: a re-INVITE or UPDATE moving the media,
+   * the door code by INFO, a transfer), which in a dialog are taken only from the peer the dialog sends to. None may
+   * change anything: the door answers 403 or nothing (toStranger), and the trusted calls go on (the invariants and
+   * quiesce()). BYE, CANCEL, PRACK, NOTIFY and ACK of a dialog are taken from any address by design (a peer behind
+   * a NAT may move, and a tag made up matches nothing): a stranger who has them could end a call, not open the door.
+   */
+  stranger(): void {
+    const dice = this.dice;
+    const live = this.dialogs.filter((x) => x.peerTag !== "" && x.doorTag !== "" && !x.ended);
+    const d = live.length > 0 && dice.chance(0.8) ? dice.pick(live) : undefined;
+    let text: string;
+    const branch = `z9hG4bKst${++this.branchSeq}`;
+    const via = `Via: SIP/2.0/UDP ${STRANGER}:${STRANGER_PORT};branch=${branch};rport`;
+    if (d !== undefined) {
+      const method = dice.pick(["INFO", "INFO", "INFO", "REFER", "INVITE", "UPDATE", "MESSAGE"]);
+      let body = "";
+      let type = "application/sdp";
+      const extra: string[] = [];
+      if (method === "INFO") {
+        body = `Signal=${DOOR_CODE[dice.below(DOOR_CODE.length)]!}\r\nDuration=160\r\n`;
+        type = "application/dtmf-relay";
+      } else if (method === "INVITE" || method === "UPDATE") {
+        body = phoneSdp(STRANGER);
+      } else if (method === "REFER") {
+        extra.push("Refer-To: <sip:200@pbx.test>");
+      } else if (method === "MESSAGE") {
+        body = "open";
+        type = "text/plain";
+      }
+      const own = this.request(d, method, d.cseq + 1 + dice.below(3), extra, body, type, branch).split("\r\n");
+      own[1] = via;
+      own[7] = `Contact: <sip:666@${STRANGER}:${STRANGER_PORT}>`;
+      text = own.join("\r\n");
+      this.count(`stranger ${method} in a copied dialog`);
+    } else {
+      const n = ++this.callSeq;
+      text = [
+        `INVITE sip:door@${DOOR}:${DOOR_PORT} SIP/2.0`, via, "Max-Forwards: 70", `From: <sip:666@${STRANGER}>;tag=st${n}`, "To: <sip:door@pbx.test>",
+        `Call-ID: st-${n}@${STRANGER}`, "CSeq: 1 INVITE", `Contact: <sip:666@${STRANGER}:${STRANGER_PORT}>`, "Content-Type: application/sdp",
+        `Content-Length: ${phoneSdp(STRANGER).length}`, "", phoneSdp(STRANGER),
+      ].join("\r\n");
+      this.count("stranger INVITE");
+    }
+    this.strangerSent++;
+    this.link(() => {
+      this.doorLog.push(`${this.clock.now()} stranger> ${summary(text)}`);
+      if (this.doorLog.length > LOG_KEEP) this.doorLog.shift();
+      const b = Buffer.from(text, "latin1");
+      this.guard("receive", () => this.intercom.receiver.receive(new Uint8Array(b.buffer, b.byteOffset, b.length), b.length, STRANGER, STRANGER_PORT));
+    });
   }
 
   private guard(where: string, fn: () => void): void {
@@ -1041,6 +1129,7 @@ export function sfuzzRun(seed: number, steps: number): { world: SfuzzWorld; fail
     else if (r < 82) w.silence(1000 + dice.below(40_000));
     else if (r < 90) w.press();
     else if (r < 94) w.doorCode();
+    else if (r < 98) w.stranger();
     // The time to the next step: mostly a moment, sometimes seconds, now and then long (timers run out).
     const t = dice.below(100);
     w.run(t < 60 ? dice.below(150) : t < 90 ? dice.below(4000) : t < 98 ? dice.below(40_000) : dice.below(200_000));

@@ -20,6 +20,7 @@ export const R_BAD_REQUEST_MIN_SE = ascii("Bad Request - Invalid Min-SE");
 export const R_INTERVAL_TOO_SMALL = ascii("Session Interval Too Small");
 export const R_FORBIDDEN_REFER = ascii("Forbidden - Out-of-Dialog REFER");
 export const R_FORBIDDEN_TRANSFER = ascii("Forbidden - Transfer Target Not Allowed");
+export const R_FORBIDDEN_EARLY_TRANSFER = ascii("Forbidden - Transfer Before Answer");
 export const R_NO_TRANSACTION = ascii("Call/Transaction Does Not Exist");
 export const R_NO_SUBSCRIPTION = ascii("Subscription Does Not Exist");
 export const R_NO_RELIABLE = ascii("No Matching Reliable Provisional Response");
