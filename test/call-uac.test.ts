@@ -375,6 +375,28 @@ describe("a 2xx copy after the call ended (found by test/sfuzz.test.ts)", () => 
     expect(r.intercom.ua.activeCalls).toBe(0);
     expect(r.eventNames().filter((e) => e === "call up")).toEqual(["call up"]);
   });
+
+  it("of the call's own dialog, after another fork's 2xx borrowed its idle slot's dialog: ACKed, no second BYE with the call's CSeq", () => {
+    const r = rig({ targets: ["100"], buttonDuringCall: ButtonAction.Hangup });
+    const invite = press(r);
+    const ok = reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" });
+    r.deliver(ok);
+    r.advance(5000);
+    r.intercom.press();
+    const bye = r.take().filter((m) => m.kind === "BYE");
+    expect(bye.length).toBe(1);
+    // The callee lost its side already: 481; the call is over.
+    r.deliver(reply(bye[0]!, 481, "Call/Transaction Does Not Exist", { toTag: null }));
+    expect(r.intercom.ua.activeCalls).toBe(0);
+    // Another fork's 2xx: ACK and BYE, in the idle slot's dialog (which it then leaves empty).
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "b-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    // Then a copy of the call's own 2xx: its ACK again (§13.2.2.4), but its dialog had our BYE already: none again.
+    r.deliver(ok);
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK"]);
+    expect(hdr(out[0]!, H.To)).toBe("<sip:100@pbx.test>;tag=a-tag");
+  });
 });
 
 describe("a second fork answering (§13.2.2.4)", () => {

@@ -554,10 +554,7 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     // but its dialog already has our BYE, whose transaction resends it: a second BYE, same CSeq and a new branch, would
     // be a merged request there (§8.2.2.2) in a dialog that has ended. The last two forks ended are known by a hash
     // of their Call-ID (unique to the call), To tag and CSeq: a fork's copies are never ended twice.
-    const h = forkHash(buf, msg.callIdStart, msg.callIdLen, msg.to.tagStart, msg.to.tagLen, msg.cseq);
-    if (h === this.forkEnded || h === this.forkEndedBefore) return;
-    this.forkEndedBefore = this.forkEnded;
-    this.forkEnded = h;
+    if (!this.endedNow(forkHash(buf, msg.callIdStart, msg.callIdLen, msg.to.tagStart, msg.to.tagLen, msg.cseq))) return;
     const w = this.w;
     const tx = this.layer.createClient(FORK_CLEANER, Method.BYE);
     if (tx === null) return;
@@ -569,6 +566,21 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     w.end();
     this.info("user agent: a 2xx of no live call (a second fork, or a target given up); acknowledged and ended");
     this.layer.send(tx, w, d.hop.address, d.hop.port);
+  }
+
+  byeSent(buf: Uint8Array, callStart: number, callLen: number, tagStart: number, tagLen: number, cseq: number): void {
+    // A call's own dialog ended by its BYE is one of the "forks ended": a late copy of its 2xx (the peer resends it until
+    // our ACK arrives, §13.3.1.4), after the call is over, gets its ACK and no BYE with that CSeq again (found by the
+    // stateful fuzzer: the hang-up key's BYE answered 481, then the 2xx copy got a second BYE 551).
+    this.endedNow(forkHash(buf, callStart, callLen, tagStart, tagLen, cseq));
+  }
+
+  /** Remember dialog `h` (forkHash) as ended; false when it was one of the last two already. */
+  private endedNow(h: number): boolean {
+    if (h === this.forkEnded || h === this.forkEndedBefore) return false;
+    this.forkEndedBefore = this.forkEnded;
+    this.forkEnded = h;
+    return true;
   }
 
   released(call: Call): void {

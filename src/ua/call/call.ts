@@ -2023,6 +2023,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     owner.config.writeUserAgent(w);
     w.end();
     this.byeTx = tx;
+    if (this.direction === CallDirection.Outbound) owner.byeSent(d.callId.bytes, d.callId.start, d.callId.len, d.remoteTag.start, d.remoteTag.len, this.inviteCseq);
     return owner.layer.send(tx, w, d.hop.address, d.hop.port);
   }
 
