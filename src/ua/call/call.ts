@@ -1002,7 +1002,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       return;
     }
     // Only in a confirmed dialog (RFC 3261 §12): a callee that has not answered has nothing to transfer, and a 2xx from
-    // another fork (§13.2.4) would confirm a different dialog, where the subscription's NOTIFYs would then go
+    // another fork (§13.2.2.4) would confirm a different dialog, where the subscription's NOTIFYs would then go
     // (found by the stateful fuzzer: NOTIFYs in another fork's dialog, after that one had ended).
     if (this.dialog.state !== DialogState.Confirmed) {
       this.respondSimple(tx, msg, 403, P.R_FORBIDDEN_EARLY_TRANSFER);
