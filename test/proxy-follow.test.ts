@@ -38,11 +38,11 @@ import { PinsRecorder } from "./support/call-harness";
 import { TestDnsServer } from "./support/dns-server";
 import { SeededRandom } from "./support/seeded-random";
 import { VirtualClock } from "./support/virtual-clock";
+import { describeStation, names, pump } from "./support/station-pump";
 
 const DOMAIN = "example.test";
 const PROXY = "sbc.example.test";
 const SRV = `_sip._udp.${PROXY}`;
-const REAL_WAIT_MS = 2;
 
 interface Rig {
   dns: TestDnsServer;
@@ -113,26 +113,6 @@ async function rig(proxy: (dns: TestDnsServer, pbx: LoopbackPbx[], server: { add
   const r: Rig = { dns, pbx, clock, udp, intercom, events, errors, log, wire, doorEndpoint };
   open.push(r);
   return r;
-}
-
-function describeRig(r: Rig): string {
-  return `events: ${r.events.map((e) => `+${e.at} ${e.name}${e.detail !== "" ? ` (${e.detail})` : ""}`).join(", ")}\n` +
-    `dns queries: ${JSON.stringify(r.dns.queries)}\ndoor log (last 30):\n${r.log.slice(-30).join("\n")}`;
-}
-
-async function pump(r: Rig, cond: () => boolean, what: string, o: { virtualMs?: number; realMs?: number; stepMs?: number } = {}): Promise<void> {
-  const virtualEnd = r.clock.now() + (o.virtualMs ?? 60_000);
-  const realEnd = Date.now() + (o.realMs ?? 20_000);
-  const step = o.stepMs ?? 10;
-  while (!cond()) {
-    if (r.clock.now() >= virtualEnd || Date.now() > realEnd) throw new Error(`timed out waiting for ${what}\n${describeRig(r)}`);
-    r.clock.advance(step);
-    await new Promise((resolve) => setTimeout(resolve, REAL_WAIT_MS));
-  }
-}
-
-function names(r: Rig, from = 0): string[] {
-  return r.events.slice(from).map((e) => e.name);
 }
 
 /** The requests the door sent to PBX `p`: their start line and Route header. */
@@ -211,7 +191,7 @@ describe("an outbound proxy given by name is followed (RFC 3263), its Route with
     expect(r.events.slice(mark).find((e) => e.name === "server moved")!.detail).toBe(`${PROXY} 127.0.0.1 -> 127.0.0.2:${r.pbx[1]!.port}`);
     expect(r.intercom.serverName!.failovers).toBe(1);
     // §4.3: the next target of the list the host's lookup gave, without asking DNS again.
-    expect(r.dns.queries, describeRig(r)).toEqual([]);
+    expect(r.dns.queries, describeStation(r)).toEqual([]);
   }, 60_000);
 
   it("a name with its port (A record): it stops answering and the name has another address now: the door looks it up again and follows", async () => {

@@ -41,11 +41,11 @@ import { PinsRecorder } from "./support/call-harness";
 import { TestDnsServer } from "./support/dns-server";
 import { SeededRandom } from "./support/seeded-random";
 import { VirtualClock } from "./support/virtual-clock";
+import { describeStation, names, pump, REAL_WAIT_MS } from "./support/station-pump";
 
 const NAME = "pbx.test";
 const OLD = "127.0.0.1";
 const NEW = "127.0.0.2";
-const REAL_WAIT_MS = 2;
 
 interface Rig {
   dns: TestDnsServer;
@@ -122,24 +122,6 @@ async function rig(settings: Partial<IntercomSettings> = {}, expires?: number): 
   return r;
 }
 
-function describeRig(r: Rig): string {
-  return `events: ${r.events.map((e) => `+${e.at} ${e.name}${e.detail !== "" ? ` (${e.detail})` : ""}`).join(", ")}\n` +
-    `dns queries: ${JSON.stringify(r.dns.queries)}\n` +
-    `door log (last 30):\n${r.log.slice(-30).join("\n")}`;
-}
-
-/** Advance the door's clock in steps, letting real time pass for the peers and the DNS, until cond holds (bounded both ways). */
-async function pump(r: Rig, cond: () => boolean, what: string, o: { virtualMs?: number; realMs?: number; stepMs?: number } = {}): Promise<void> {
-  const virtualEnd = r.clock.now() + (o.virtualMs ?? 60_000);
-  const realEnd = Date.now() + (o.realMs ?? 20_000);
-  const step = o.stepMs ?? 10;
-  while (!cond()) {
-    if (r.clock.now() >= virtualEnd || Date.now() > realEnd) throw new Error(`timed out waiting for ${what}\n${describeRig(r)}`);
-    r.clock.advance(step);
-    await new Promise((resolve) => setTimeout(resolve, REAL_WAIT_MS));
-  }
-}
-
 /** Let `virtualMs` of the door's time pass in 1 s steps, with the same short real wait per step as pump(). */
 async function runFor(r: Rig, virtualMs: number): Promise<void> {
   const end = r.clock.now() + virtualMs;
@@ -147,10 +129,6 @@ async function runFor(r: Rig, virtualMs: number): Promise<void> {
     r.clock.advance(Math.min(1000, end - r.clock.now()));
     await new Promise((resolve) => setTimeout(resolve, REAL_WAIT_MS));
   }
-}
-
-function names(r: Rig, from = 0): string[] {
-  return r.events.slice(from).map((e) => e.name);
 }
 
 /** Start lines the door sent to the new PBX ("REGISTER sip:pbx.test", "OPTIONS sip:127.0.0.2:5060"...). */
@@ -219,8 +197,8 @@ describe("the server moves: the door follows its name", () => {
     const moved = r.events.slice(mark).find((e) => e.name === "server moved")!;
     expect(moved.detail).toBe(`${NAME} ${OLD} -> ${NEW}`);
     // (The keepalive pings the new address at once: its "server alive" may come before or after "registered".)
-    expect(names(r, mark).filter((n) => n !== "registration failed" && n !== "server alive").slice(0, 3), describeRig(r)).toEqual(["server lost", "server moved", "registered"]);
-    expect(r.dns.queries, describeRig(r)).toEqual([{ name: NAME, type: 1 }]);
+    expect(names(r, mark).filter((n) => n !== "registration failed" && n !== "server alive").slice(0, 3), describeStation(r)).toEqual(["server lost", "server moved", "registered"]);
+    expect(r.dns.queries, describeStation(r)).toEqual([{ name: NAME, type: 1 }]);
     expect(r.intercom.serverName!.address).toBe(NEW);
     // Registered at the new PBX: challenged, then accepted; the binding is there.
     expect(r.pbxNew.server.lookup("door").map((b) => b.contact)).toEqual([`sip:door@${OLD}:${r.udp.localPort}`]);
@@ -237,14 +215,14 @@ describe("the server moves: the door follows its name", () => {
     let result: CallResult | undefined;
     void r.pbxNew.phone!.call("door").then((x) => (result = x));
     await pump(r, () => result !== undefined && r.intercom.ua.activeCalls === 0, "the call from the new PBX's phone to end", { realMs: 15_000 });
-    expect(result!.reason, describeRig(r)).toBe("local-bye");
+    expect(result!.reason, describeStation(r)).toBe("local-bye");
     expect(names(r, from).filter((n) => n === "incoming call" || n === "call up" || n === "call down")).toEqual(["incoming call", "call up", "call down"]);
 
     // The doorbell again: its INVITE goes to the new PBX, which rings the phone.
     const bell = r.events.length;
     r.intercom.press();
     await pump(r, () => names(r, bell).includes("hunt over") && r.intercom.ua.activeCalls === 0, "the doorbell call to end", { realMs: 15_000 });
-    expect(names(r, bell), describeRig(r)).toContain("call up");
+    expect(names(r, bell), describeStation(r)).toContain("call up");
     expect(sentToNew(r).filter((l) => l.startsWith("INVITE ")).length).toBeGreaterThanOrEqual(1);
 
     // The old address is nobody now: an INVITE from it is a stranger's (403), where before the move it was the server's.
@@ -281,7 +259,7 @@ describe("the server moves: the door follows its name", () => {
     await move(r);
     await pump(r, () => names(r, mark).includes("server moved") && r.intercom.registered && r.pbxNew.server.lookup("door").length === 1,
       "the door to move and register at the new address", { stepMs: 100, virtualMs: 200_000 });
-    expect(names(r, mark), describeRig(r)).toEqual(["registration failed", "server moved", "registered"]);
+    expect(names(r, mark), describeStation(r)).toEqual(["registration failed", "server moved", "registered"]);
     expect(r.events.find((e) => e.name === "registration failed")!.detail).toBe("408");
     expect(r.log.some((l) => l.includes(`server: looking up ${NAME} again (no answer to REGISTER)`))).toBe(true);
     expect(r.dns.queries.length).toBe(1);
@@ -294,7 +272,7 @@ describe("the server moves: the door follows its name", () => {
     await r.pbxOld.stop();
     // Lost (3 unanswered OPTIONS), one lookup: the name still gives the old address (a dynamic DNS record not updated yet).
     await pump(r, () => r.dns.queries.length === 1 && !r.intercom.serverName!.busy, "the first lookup", { stepMs: 100, virtualMs: 200_000 });
-    expect(r.log.some((l) => l.includes(`server: ${NAME} is still ${OLD}`)), describeRig(r)).toBe(true);
+    expect(r.log.some((l) => l.includes(`server: ${NAME} is still ${OLD}`)), describeStation(r)).toBe(true);
     const firstAt = r.clock.now();
     r.dns.names.set(NAME, NEW);
     await pump(r, () => names(r).includes("server moved") && names(r).includes("server alive"), "the move, and the keepalive answered at the new address",
@@ -347,13 +325,13 @@ describe("the server moves: the door follows its name", () => {
     r.dns.names.delete(NAME);
     await pump(r, () => r.dns.queries.length === 1 && !r.intercom.serverName!.busy, "the first lookup (NXDOMAIN)", { stepMs: 100, virtualMs: 200_000 });
     const firstAt = r.clock.now();
-    expect(r.log.some((l) => l.includes(`server: ${NAME} does not resolve now; staying at ${OLD}`)), describeRig(r)).toBe(true);
+    expect(r.log.some((l) => l.includes(`server: ${NAME} does not resolve now; staying at ${OLD}`)), describeStation(r)).toBe(true);
     expect(r.intercom.serverName!.address).toBe(OLD);
     r.dns.names.set(NAME, NEW);
     await pump(r, () => names(r, mark).includes("server moved") && r.intercom.registered,
       "the door to move once the name resolves", { stepMs: 100, virtualMs: 400_000 });
     // The registration's failures in between (each backoff step) asked no more than once an interval.
-    expect(r.dns.queries.length, describeRig(r)).toBe(2);
+    expect(r.dns.queries.length, describeStation(r)).toBe(2);
     const moved = r.events.find((e) => e.name === "server moved")!;
     expect(moved.at - firstAt).toBeGreaterThanOrEqual(RESOLVE_INTERVAL_MS);
     expect(r.pbxNew.server.lookup("door").length).toBe(1);

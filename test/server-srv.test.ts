@@ -30,10 +30,10 @@ import { PinsRecorder } from "./support/call-harness";
 import { TestDnsServer } from "./support/dns-server";
 import { SeededRandom } from "./support/seeded-random";
 import { VirtualClock } from "./support/virtual-clock";
+import { describeStation, names, pump } from "./support/station-pump";
 
 const DOMAIN = "example.test";
 const SRV = `_sip._udp.${DOMAIN}`;
-const REAL_WAIT_MS = 2;
 
 interface Rig {
   dns: TestDnsServer;
@@ -113,26 +113,6 @@ async function rig(): Promise<Rig> {
   return r;
 }
 
-function describeRig(r: Rig): string {
-  return `events: ${r.events.map((e) => `+${e.at} ${e.name}${e.detail !== "" ? ` (${e.detail})` : ""}`).join(", ")}\n` +
-    `dns queries: ${JSON.stringify(r.dns.queries)}\ndoor log (last 30):\n${r.log.slice(-30).join("\n")}`;
-}
-
-async function pump(r: Rig, cond: () => boolean, what: string, o: { virtualMs?: number; realMs?: number; stepMs?: number } = {}): Promise<void> {
-  const virtualEnd = r.clock.now() + (o.virtualMs ?? 60_000);
-  const realEnd = Date.now() + (o.realMs ?? 20_000);
-  const step = o.stepMs ?? 10;
-  while (!cond()) {
-    if (r.clock.now() >= virtualEnd || Date.now() > realEnd) throw new Error(`timed out waiting for ${what}\n${describeRig(r)}`);
-    r.clock.advance(step);
-    await new Promise((resolve) => setTimeout(resolve, REAL_WAIT_MS));
-  }
-}
-
-function names(r: Rig, from = 0): string[] {
-  return r.events.slice(from).map((e) => e.name);
-}
-
 /** Start lines the door sent to `address`:`port`. */
 function sentTo(r: Rig, p: LoopbackPbx): string[] {
   return r.wire.filter((ev) => ev.to === p.door.server).map((ev) => {
@@ -158,7 +138,7 @@ describe("SRV targets (RFC 3263 §4.2, §4.3): the door walks them when its serv
       "the door to move to the second target and register there", { stepMs: 100, virtualMs: 200_000 });
     const moved = r.events.slice(mark).find((e) => e.name === "server moved")!;
     expect(moved.detail).toBe(`${DOMAIN} 127.0.0.1 -> 127.0.0.2:${b.port}`);
-    expect(r.dns.queries, describeRig(r)).toEqual([]);
+    expect(r.dns.queries, describeStation(r)).toEqual([]);
     expect(r.intercom.serverName!.failovers).toBe(1);
     expect(r.log.some((l) => l.includes(`trying the next server, 127.0.0.2:${b.port} (RFC 3263 §4.3)`))).toBe(true);
     expect(sentTo(r, b).filter((l) => l.startsWith("REGISTER ")).length).toBe(2); // 401, then 200
@@ -176,7 +156,7 @@ describe("SRV targets (RFC 3263 §4.2, §4.3): the door walks them when its serv
       "the door to ask again and register at the third server", { stepMs: 100, virtualMs: 400_000 });
     expect(r.dns.queries).toEqual([{ name: SRV, type: 33 }]);
     expect(r.events.slice(mark2).find((e) => e.name === "server moved")!.detail).toBe(`${DOMAIN} 127.0.0.2 -> 127.0.0.3:${c.port}`);
-    expect(r.log.some((l) => l.includes(`dns: ${SRV}: 1 server, using 127.0.0.3:${c.port} (priority 5)`)), describeRig(r)).toBe(true);
+    expect(r.log.some((l) => l.includes(`dns: ${SRV}: 1 server, using 127.0.0.3:${c.port} (priority 5)`)), describeStation(r)).toBe(true);
     expect(r.intercom.serverName!.lookups).toBe(1);
     expect(r.intercom.dns!.ignored).toBe(0);
     expect(r.errors).toEqual([]);
