@@ -300,6 +300,27 @@ describe("a late 2xx to the door's refreshing re-INVITE (found by test/sfuzz.tes
     expect(lastDown(r)).toBe("session expired");
     expect(r.intercom.ua.activeCalls).toBe(0);
   });
+
+  it("after the call ended and its slot took the next call: ACKed, no BYE in the ended dialog (found by test/sfuzz.test.ts)", () => {
+    const r = rig({ calls: { callLimitMs: 0 } });
+    const { reinvite, bye } = refreshTimedOut(r);
+    r.deliver(reply(bye, 200, "OK", { toTag: null }));
+    expect(lastDown(r)).toBe("session expired");
+    // The next call takes the slot; it is up when the PBX's 2xx to the old refresh finally arrives.
+    r.deliver(request("INVITE", { body: OFFER, callId: "next-call@pbx.test", branch: "z9hG4bKnext", fromTag: "next-tag" }));
+    const next = r.take().find((m) => m.kind === "200");
+    expect(next).toBeDefined();
+    r.deliver(ackFor(next!));
+    expect(r.intercom.ua.calls[0]!.active).toBe(true);
+    r.deliver(reply(reinvite, 200, "OK", { toTag: null, body: OFFER }));
+    const out = r.take();
+    // §13.2.2.4: ACKed with its CSeq; its dialog ended with the door's BYE, answered: no BYE there again.
+    expect(kinds(out)).toEqual(["ACK"]);
+    expect(hdr(out[0]!, H.CSeq)).toBe(`${reinvite.msg.cseq} ACK`);
+    expect(hdr(out[0]!, H.To)).toBe(hdr(bye, H.To));
+    expect(r.intercom.ua.activeCalls).toBe(1);
+    expect(r.eventNames().filter((e) => e === "call down").length).toBe(1);
+  });
 });
 
 describe("session timers: the door's refresh refused (RFC 4028 §7.2, §10)", () => {

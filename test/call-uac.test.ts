@@ -397,6 +397,51 @@ describe("a 2xx copy after the call ended (found by test/sfuzz.test.ts)", () => 
     expect(out.map((m) => m.kind)).toEqual(["ACK"]);
     expect(hdr(out[0]!, H.To)).toBe("<sip:100@pbx.test>;tag=a-tag");
   });
+
+  it("of a call the callee ended with its BYE, after another fork's 2xx borrowed its idle slot's dialog: ACKed, no BYE (found by test/sfuzz.test.ts)", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    const ok = reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" });
+    r.deliver(ok);
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    r.advance(5000);
+    // The callee hangs up: its BYE, answered 200; the call is over.
+    const fromTag = /tag=([0-9a-f]+)/.exec(hdr(invite, H.From)!)![1]!;
+    r.deliver(
+      ["BYE sip:door@192.0.2.10:5060 SIP/2.0", "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKcalleebye", "Max-Forwards: 70",
+        "From: <sip:100@pbx.test>;tag=a-tag", `To: <sip:door@pbx.test>;tag=${fromTag}`, `Call-ID: ${invite.msg.callIdString()}`, "CSeq: 7 BYE", "Content-Length: 0", "", ""].join("\r\n"),
+    );
+    expect(r.takeLines()).toEqual(["SIP/2.0 200 OK"]);
+    expect(r.intercom.ua.activeCalls).toBe(0);
+    // Another fork's 2xx: ACK and BYE, in the idle slot's dialog (which it then leaves empty).
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "b-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    // A copy of the call's own 2xx: ACKed again (§13.2.2.4); its dialog is over, ended by the callee: no BYE there.
+    r.deliver(ok);
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK"]);
+    expect(hdr(out[0]!, H.To)).toBe("<sip:100@pbx.test>;tag=a-tag");
+    expect(r.eventNames().filter((e) => e === "call up")).toEqual(["call up"]);
+  });
+
+  it("after a CANCEL, from the early dialog that was ringing: ACKed and ended with BYE (a 2xx after CANCEL makes a dialog, §9.1)", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    r.deliver(reply(invite, 180, "Ringing", { toTag: "a-tag" }));
+    r.intercom.ua.hangupAll();
+    const cancel = r.take();
+    expect(cancel.map((m) => m.kind)).toEqual(["CANCEL"]);
+    r.deliver(reply(cancel[0]!, 200, "OK", { toTag: null }));
+    // The forking proxy's 487 ends the call; the phone had answered as the CANCEL crossed, and a proxy forwards every
+    // 2xx (RFC 3261 §16.7): its 2xx comes after, in the early dialog the call had when it ended.
+    r.deliver(reply(invite, 487, "Request Terminated", { toTag: "a-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    expect(r.intercom.ua.activeCalls).toBe(0);
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" }));
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    for (const m of out) expect(hdr(m, H.To)).toBe("<sip:100@pbx.test>;tag=a-tag");
+  });
 });
 
 describe("a second fork answering (§13.2.2.4)", () => {
@@ -457,6 +502,23 @@ describe("a second fork answering (§13.2.2.4)", () => {
     r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "c-tag" }));
     expect(r.take().map((m) => m.kind)).toEqual(["ACK", "BYE"]);
     expect(r.intercom.ua.activeCalls).toBe(1);
+  });
+
+  it("a fork's 2xx after the INVITE's 408, in the early dialog that had our PRACK: ACKed, its BYE above the PRACK's CSeq (found by test/sfuzz.test.ts)", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    r.deliver(reply(invite, 183, "Session Progress", { toTag: "a-tag", extra: ["Require: 100rel", "RSeq: 1"], body: OFFER }));
+    const prack = r.take();
+    expect(prack.map((m) => m.kind)).toEqual(["PRACK"]);
+    r.deliver(reply(prack[0]!, 200, "OK", { toTag: null }));
+    // The proxy gives up first (408: the call is over), then the phone's 2xx, which a proxy forwards regardless (§16.7).
+    r.deliver(reply(invite, 408, "Request Timeout", { toTag: "a-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    expect(r.intercom.ua.activeCalls).toBe(0);
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" }));
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    expect(out[1]!.msg.cseq).toBe(prack[0]!.msg.cseq + 1);
   });
 
   it("the BYE to a fork whose early dialog had our PRACK takes a CSeq above the PRACK's (§12.2.1.1; found by test/sfuzz.test.ts)", () => {

@@ -37,6 +37,9 @@ const root = resolve(__dirname, "..");
  * layer shared one parser and the message structures were packed, and
  * 263,968 before the core shared its scratch.
  */
+// 73,496 bytes (1,378 slots + 29,400 chunk bytes; 51,448 on the ESP32) with three numbers of each call slot's last
+// call's end, the keepalive's send time, and the two ended forks' hashes in the user agent's ids array (1,380 + 29,336;
+// 51,416 before);
 // 72,544 bytes (1,364 slots + 28,896 chunk bytes; 50,720 on the ESP32) with in-band DTMF's reader and numbers;
 // 72,328 bytes (1,358 slots + 28,872 chunk bytes; 50,600 on the ESP32; 72,128 before the two numbers
 // of a call's DTMF way, the numbers of a=rtcp in the call, the SDP reader and the media, and REGISTER's full Allow) with the long-lived
@@ -65,8 +68,9 @@ const DOORBELL_CEILING_BYTES = 4_700;
 const INBOUND_QUIET_CEILING_BYTES = 96;
 const DOORBELL_QUIET_CEILING_BYTES = 200;
 /**
- * What one call slot holds: 76 slots and 3,336 chunk bytes measured (3,296
- * before RFC 4028's five session-timer numbers, 3,280
+ * What one call slot holds: 76 slots and 3,360 chunk bytes measured (3,336
+ * before the three numbers of its last call's end: the ended dialog's hash,
+ * the call's and its last CSeq; 3,296 before RFC 4028's five session-timer numbers, 3,280
  * before a=rtcp's two numbers, 3,264 before that; was
  * 111 and 3,216 with its phase timer an entry of its own, its REFER
  * notifier an object, its LocalMedia's numbers, index, trusted flag,
@@ -82,10 +86,11 @@ const DOORBELL_QUIET_CEILING_BYTES = 200;
  * buffer per field and a timer entry each for ringing and the time limit;
  * 1,090 and 12,736 before the core shared its scratch).
  */
-const CALL_SLOT_CEILING = { slots: 78, chunkBytes: 3_340 };
+const CALL_SLOT_CEILING = { slots: 78, chunkBytes: 3_360 };
 /**
  * The user agent's and the media's parts, measured: the user agent with 2
- * call slots 222 slots + 8,104 chunk bytes (8,024 before RFC 4028's five numbers per call slot, 7,976 before RFC 3605 a=rtcp:
+ * call slots 223 slots + 8,184 chunk bytes (225 + 8,128 before each slot kept three numbers of its last call's end
+ * and the two ended forks' hashes moved from properties into the ids array; 8,024 before RFC 4028's five numbers per call slot, 7,976 before RFC 3605 a=rtcp:
  * two numbers per call slot, five in the SdpReader; was 365 + 7,768, 515 + 7,872, 583 + 9,376, 735 + 9,824, 1,074 +
  * 15,880), without its call slots 70 + 1,448 (was 143 + 1,336: its
  * settings' numbers and lines one buffer behind accessors and write
@@ -127,7 +132,7 @@ const CALL_SLOT_CEILING = { slots: 78, chunkBytes: 3_340 };
  * proxy's digest made on its first 407).
  */
 const UA_MEDIA_CEILINGS: readonly [string, { slots: number; chunkBytes: number }][] = [
-  ["UserAgent, 2 call slots", { slots: 230, chunkBytes: 8_128 }],
+  ["UserAgent, 2 call slots", { slots: 230, chunkBytes: 8_184 }],
   ["UserAgent without its call slots", { slots: 76, chunkBytes: 1_475 }],
   ["SdpReader", { slots: 14, chunkBytes: 580 }],
   ["Dialog", { slots: 96, chunkBytes: 1_250 }],

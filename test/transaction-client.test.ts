@@ -300,6 +300,25 @@ describe("INVITE client transaction", () => {
     expect(t.layer.counters.dropped).toBe(1);
   });
 
+  it("passes a 2xx that follows the INVITE's 487 (Completed) to onStray2xx: a fork answering as our CANCEL crossed (§16.7)", () => {
+    const stray: string[] = [];
+    const t = setup();
+    t.server.onStray2xx = (msg: SipMessage, a: string, p: number) => stray.push(`${msg.status} ${a}:${p}`);
+    const { tx, first } = startInvite(t);
+    t.deliver(answer(first.text, 487, "Request Terminated", "proxy-tag"));
+    expect(tx.state).toBe(ClientState.Completed);
+    expect(t.udp.take().map((d) => d.text.split(" ")[0])).toEqual(["ACK"]);
+    const events = t.client.events.length;
+    // The 487 again is still a retransmission: ACKed by the transaction, not passed up (§17.1.1.2).
+    t.deliver(answer(first.text, 487, "Request Terminated", "proxy-tag"));
+    expect(t.udp.take().map((d) => d.text.split(" ")[0])).toEqual(["ACK"]);
+    // A phone's 2xx is not: the dialog layer ACKs and ends it; the transaction stays as it was.
+    t.deliver(answer(first.text, 200, "OK", "bob-tag"));
+    expect(stray).toEqual([`200 ${PEER}:5070`]);
+    expect(t.client.events.length).toBe(events);
+    expect(tx.state).toBe(ClientState.Completed);
+  });
+
   it("holds a CANCEL until the 180, then sends it (§9.1) as its own transaction; the 487 is ACKed", () => {
     const t = setup();
     const { tx, first } = startInvite(t);

@@ -24,6 +24,7 @@ import type { SipParser } from "../sip/message/parser";
 import { writeResponseHead } from "../sip/message/response";
 import type { SipWriter } from "../sip/message/writer";
 import { Dialog } from "../sip/dialog/dialog";
+import { dialogHash } from "../sip/dialog/dialog-hash";
 import { SdpReader } from "../sip/sdp/reader";
 import type { TimerQueue } from "../sip/timer/timer-queue";
 import type { TimerValues } from "../sip/timer/timers";
@@ -84,6 +85,8 @@ const K_ACCEPT = ascii("Accept: ");
 const K_MADDR = ascii("maddr");
 /** The longest call target URI (dial()). */
 const DIAL_URI_BYTES = 256;
+/** Where in UserAgent.ids the two ended forks' hashes are (4 bytes each, big-endian). */
+const FORK_ENDED_AT = TAG_LENGTH + DIAL_URI_BYTES;
 
 /** A URI's host as the transport reports a source: an IPv6 reference without its brackets (RFC 3261 §25.1). */
 function hostText(u: Uri): string {
@@ -138,21 +141,21 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   /**
    * Our To tag for responses outside any call (bytes [0, TAG_LENGTH):
    * writeResponseHead takes a tag at offset 0), then the URI of the last
-   * target dial() resolved ([TAG_LENGTH, TAG_LENGTH + dialUriLen)): one
-   * typed array (in XS 7 slots; two Fields over views of one buffer were 17).
+   * target dial() resolved ([TAG_LENGTH, TAG_LENGTH + dialUriLen)), then
+   * the last two forks endFork() sent BYE to (FORK_ENDED_AT: two dialogHash
+   * numbers, 0 none, the latest first): one typed array (in XS 7 slots; two
+   * Fields over views of one buffer were 17, and each number a property
+   * would be a slot of its own). Forks answer together (a forking proxy's
+   * 2xx from several phones) and their copies come interleaved; the calls'
+   * own ended dialogs are each kept by their slot (Call.endedDialog), so
+   * they never push these out.
    */
-  private readonly ids = new Uint8Array(TAG_LENGTH + DIAL_URI_BYTES);
+  private readonly ids = new Uint8Array(FORK_ENDED_AT + 8);
   private dialUriLen = 0;
   /** forkAnswered's dialog when no call slot is idle: made on the first such need, then kept (see forkDialog). */
   private spareDialog: Dialog | null = null;
   /** The last target dial() resolved: its URI (in ids) and next hop (see resolve()). */
   private dialTarget: string | null = null;
-  /**
-   * The last two forks endFork() sent BYE to (forkHash; 0: none): forks answer together (a forking proxy's 2xx from
-   * several phones) and their copies come interleaved. Two numbers, not a table: the idle heap (perf-xs) has no room.
-   */
-  private forkEnded = 0;
-  private forkEndedBefore = 0;
   private dialAddress = "";
   private dialPort = 0;
   /** The DNS name the server was found by (account.serverName), "" when it was given as an address: ownTarget. */
@@ -367,8 +370,15 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   /** A 2xx to INVITE with no transaction (RFC 6026): a call's retransmitted 2xx, or another fork's answer. */
   onStray2xx(msg: SipMessage): void {
     try {
-      for (let i = 0; i < this.calls.length; i++) if (this.calls[i]!.stray2xx(msg)) return;
-      this.forkAnswered(msg, 0);
+      const calls = this.calls;
+      for (let i = 0; i < calls.length; i++) if (calls[i]!.stray2xx(msg)) return;
+      // A fork of a call that ended (its INVITE's 487 or 408 came first): its BYE goes above the CSeqs the call sent.
+      let floor = 0;
+      for (let i = 0; i < calls.length; i++) {
+        const seq = calls[i]!.endedSeq(msg);
+        if (seq > floor) floor = seq;
+      }
+      this.forkAnswered(msg, floor);
     } catch (e) {
       this.caught(e);
     }
@@ -552,9 +562,10 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     sendAck2xx(this.w, d, this.layer, this.config, msg.cseq);
     // The same fork's 2xx again (duplicated on the way, or resent before our ACK reached it) is ACKed again (§13.2.2.4),
     // but its dialog already has our BYE, whose transaction resends it: a second BYE, same CSeq and a new branch, would
-    // be a merged request there (§8.2.2.2) in a dialog that has ended. The last two forks ended are known by a hash
-    // of their Call-ID (unique to the call), To tag and CSeq: a fork's copies are never ended twice.
-    if (!this.endedNow(forkHash(buf, msg.callIdStart, msg.callIdLen, msg.to.tagStart, msg.to.tagLen, msg.cseq))) return;
+    // be a merged request there (§8.2.2.2) in a dialog that has ended. So would a BYE in a call's own dialog after the
+    // call ended (a late copy of its 2xx, or of one to its re-INVITE): the last two forks ended and each slot's last
+    // ended call are known by a hash of Call-ID (unique to the call) and To tag, and none is ended twice.
+    if (!this.endedNow(dialogHash(buf, msg.callIdStart, msg.callIdLen, buf, msg.to.tagStart, msg.to.tagLen))) return;
     const w = this.w;
     const tx = this.layer.createClient(FORK_CLEANER, Method.BYE);
     if (tx === null) return;
@@ -568,18 +579,14 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     this.layer.send(tx, w, d.hop.address, d.hop.port);
   }
 
-  byeSent(buf: Uint8Array, callStart: number, callLen: number, tagStart: number, tagLen: number, cseq: number): void {
-    // A call's own dialog ended by its BYE is one of the "forks ended": a late copy of its 2xx (the peer resends it until
-    // our ACK arrives, §13.3.1.4), after the call is over, gets its ACK and no BYE with that CSeq again (found by the
-    // stateful fuzzer: the hang-up key's BYE answered 481, then the 2xx copy got a second BYE 551).
-    this.endedNow(forkHash(buf, callStart, callLen, tagStart, tagLen, cseq));
-  }
-
-  /** Remember dialog `h` (forkHash) as ended; false when it was one of the last two already. */
+  /** Remember fork `h` (dialogHash) as ended; false when it had ended already (a call's, or one of the last two forks). */
   private endedNow(h: number): boolean {
-    if (h === this.forkEnded || h === this.forkEndedBefore) return false;
-    this.forkEndedBefore = this.forkEnded;
-    this.forkEnded = h;
+    const ids = this.ids;
+    if (h === readU32(ids, FORK_ENDED_AT) || h === readU32(ids, FORK_ENDED_AT + 4)) return false;
+    const calls = this.calls;
+    for (let i = 0; i < calls.length; i++) if (calls[i]!.endedDialog === h) return false;
+    for (let i = 0; i < 4; i++) ids[FORK_ENDED_AT + 4 + i] = ids[FORK_ENDED_AT + i]!;
+    writeU32(ids, FORK_ENDED_AT, h);
     return true;
   }
 
@@ -684,11 +691,13 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   }
 }
 
-/** FNV-1a over a fork's Call-ID and To tag, then its CSeq: which 2xx endFork() already answered with BYE. Allocation-free. */
-function forkHash(buf: Uint8Array, callStart: number, callLen: number, tagStart: number, tagLen: number, cseq: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < callLen; i++) h = Math.imul(h ^ buf[callStart + i]!, 0x01000193);
-  h = Math.imul(h ^ 0x40, 0x01000193);
-  for (let i = 0; i < tagLen; i++) h = Math.imul(h ^ buf[tagStart + i]!, 0x01000193);
-  return (Math.imul(h ^ (cseq & 0xffff), 0x01000193) ^ (cseq >>> 16)) >>> 0 || 1;
+function readU32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
+function writeU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = (v >>> 16) & 0xff;
+  b[at + 2] = (v >>> 8) & 0xff;
+  b[at + 3] = v & 0xff;
 }

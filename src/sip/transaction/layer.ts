@@ -409,7 +409,11 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     let n = 0;
     while (v.next()) n++;
     const tx = n === 1 ? this.matchClient(msg) : null;
-    if (tx === null) {
+    // A 2xx to an INVITE whose transaction already has a 3xx-6xx (Completed) is no retransmission of that final
+    // response (§17.1.1.2 absorbs only those): a forking proxy forwards every 2xx, even after it sent the 487 of our
+    // CANCEL (§16.7 step 10; §9.1: the callee answered as the CANCEL crossed). The dialog layer takes it as one
+    // without a transaction: ACK, then BYE (§13.2.2.4), or the phone rings on in a call nobody hears.
+    if (tx === null || (tx.state === ClientState.Completed && tx.method === Method.INVITE && msg.status >= 200 && msg.status < 300)) {
       const user = this.user;
       if (n === 1 && msg.status >= 200 && msg.status < 300 && msg.cseqMethod === Method.INVITE && user.onStray2xx !== undefined) {
         try {

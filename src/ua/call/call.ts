@@ -33,6 +33,7 @@ import { Scheme } from "../../sip/message/uri";
 import type { HeaderValues } from "../../sip/message/values";
 import { SipWriter } from "../../sip/message/writer";
 import { Dialog, DialogCheck, DialogState, DIALOG_BUFFER_BYTES } from "../../sip/dialog/dialog";
+import { dialogHash } from "../../sip/dialog/dialog-hash";
 import type { StoreField } from "../../sip/dialog/dialog-store";
 import { textEquals } from "../../sip/dialog/next-hop";
 import { Codec } from "../../sip/sdp/reader";
@@ -173,6 +174,7 @@ const enum Num {
   DtmfWay, DtmfAt,
   RemoteRtcpPort, RemoteRtcpIp4,
   SessionAt, SessionSeconds, SessionMode, SessionFlags, SessionMinSe,
+  EndedDialog, EndedCall, EndedSeq,
   Count,
 }
 
@@ -423,6 +425,22 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
   private set targetLen(v: number) { this.n[Num.TargetLen] = v; }
   private get invitePort(): number { return this.n[Num.InvitePort]!; }
   private set invitePort(v: number) { this.n[Num.InvitePort] = v; }
+
+  /** The dialogHash of the last confirmed dialog a call in this slot ended (0: none yet). */
+  get endedDialog(): number {
+    return this.n[Num.EndedDialog]!;
+  }
+
+  /**
+   * The last CSeq this slot's last call sent, if `msg` is a response to it (its Call-ID and our From tag), else 0:
+   * user-agent.ts onStray2xx numbers the BYE to a late fork above it.
+   */
+  endedSeq(msg: SipMessage): number {
+    const from = msg.from;
+    if (msg.callIdLen <= 0 || from.error >= 0 || from.tagLen <= 0) return 0;
+    const h = dialogHash(msg.buf, msg.callIdStart, msg.callIdLen, msg.buf, from.tagStart, from.tagLen);
+    return h === this.n[Num.EndedCall] ? this.n[Num.EndedSeq]! : 0;
+  }
 
   get idle(): boolean {
     return this.state === CallState.Idle;
@@ -2023,7 +2041,6 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     owner.config.writeUserAgent(w);
     w.end();
     this.byeTx = tx;
-    if (this.direction === CallDirection.Outbound) owner.byeSent(d.callId.bytes, d.callId.start, d.callId.len, d.remoteTag.start, d.remoteTag.len, this.inviteCseq);
     return owner.layer.send(tx, w, d.hop.address, d.hop.port);
   }
 
@@ -2058,7 +2075,22 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     this.okTx = null;
     this.endReason = reason;
     this.endStatus = status;
-    this.dialog.terminate();
+    const d = this.dialog;
+    // The slot's last confirmed dialog, kept until its next call ends: a late copy of a 2xx in it (the peer resends
+    // its 2xx until our ACK arrives, §13.3.1.4; a 2xx to our re-INVITE after Timer B) is ACKed, and not ended again
+    // by a BYE in a dialog that is over (user-agent.ts endFork; found by test/sfuzz.test.ts). An early dialog is not
+    // kept: a 2xx after our CANCEL makes a dialog that does need its BYE (§9.1).
+    if (d.state === DialogState.Confirmed && d.callId.len > 0 && d.remoteTag.len > 0) {
+      this.n[Num.EndedDialog] = dialogHash(d.callId.bytes, d.callId.start, d.callId.len, d.remoteTag.bytes, d.remoteTag.start, d.remoteTag.len);
+    }
+    // And the last CSeq the call sent, for a BYE to a fork whose 2xx comes after the call ended (the INVITE's 408 or
+    // 487 first, a forking proxy forwarding every 2xx, §16.7): that fork's early dialog may have had our PRACK or
+    // UPDATE, and its BYE must be numbered above them (§12.2.1.1). The slot's dialog may be lent out by then.
+    if (d.callId.len > 0 && d.localTag.len > 0) {
+      this.n[Num.EndedCall] = dialogHash(d.callId.bytes, d.callId.start, d.callId.len, d.localTag.bytes, d.localTag.start, d.localTag.len);
+      this.n[Num.EndedSeq] = d.localSeq;
+    }
+    d.terminate();
     if (this.logs(LogLevel.Debug)) this.logDebug("call " + this.index + ": ended (" + endReasonName(reason) + (status > 0 ? ", " + status : "") + ")");
     this.setState(CallState.Ended);
     referCallEnded(this);

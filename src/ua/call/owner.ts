@@ -67,11 +67,6 @@ export interface CallOwner {
    * call's last CSeq (its PRACK or UPDATE may have gone to that fork's early dialog): the BYE's is above it.
    */
   forkAnswered(msg: SipMessage, seqFloor: number): void;
-  /**
-   * The call sent BYE in the dialog its INVITE (CSeq `cseq`) made with the peer's tag: a copy of that 2xx arriving
-   * after the call is over is ACKed by forkAnswered but gets no second BYE. Spans of `buf`.
-   */
-  byeSent(buf: Uint8Array, callStart: number, callLen: number, tagStart: number, tagLen: number, cseq: number): void;
   /** A call slot is free again. */
   released(call: Call): void;
 }
