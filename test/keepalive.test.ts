@@ -198,6 +198,50 @@ describe("keepalive", () => {
     expect(s.registrar.registers.length).toBe(4);
   });
 
+  it("an OPTIONS answered only 3.6 s after it went (a restart shorter than Timer F): a Registered binding the PBX forgot is refreshed at once", () => {
+    const s = setup();
+    const ka = keepalive(s);
+    s.reg.start();
+    s.clock.advance(1000);
+    expect(s.reg.state).toBe(RegState.Registered);
+    ka.start();
+    // The PBX restarts just before the OPTIONS of 31 s and forgets our binding; the real layer resends that OPTIONS at
+    // 31.5, 32.5 and 34.5 s (§17.1.2.2), the PBX answers the last (the fake layer: the answer 3.6 s after the send;
+    // the real layer's resends are in test/longrun.test.ts).
+    s.clock.advanceTo(30_999);
+    s.registrar.bindings.clear();
+    s.registrar.newNonce();
+    s.layer.latencyMs = 3_600;
+    s.clock.advanceTo(31_001);
+    s.layer.latencyMs = 20;
+    s.clock.advanceTo(40_000);
+    expect(ka.misses).toBe(0);
+    expect(ka.answered).toBe(1);
+    const regs = s.registrar.registers.slice(2);
+    expect(regs.map((e) => e.status)).toEqual([401, 200]);
+    expect(s.layer.sent.filter((x) => x.method === "REGISTER").map((x) => x.time).slice(2)).toEqual([34_600, 34_620]);
+    expect(s.registrar.bindings.size).toBe(1);
+    expect(s.states.map((x) => x.state)).toEqual([RegState.Registering, RegState.Registered]);
+    expect(s.log.lines.some((l) => l.includes("keepalive: server answered only after 3600 ms"))).toBe(true);
+  });
+
+  it("an OPTIONS answered 3.4 s after it went (two or three sends lost): loss, not a restart: no REGISTER", () => {
+    const s = setup();
+    const ka = keepalive(s);
+    s.reg.start();
+    s.clock.advance(1000);
+    ka.start();
+    s.clock.advanceTo(30_999);
+    s.layer.latencyMs = 3_400;
+    s.clock.advanceTo(31_001);
+    s.layer.latencyMs = 20;
+    s.clock.advanceTo(3_000_000);
+    expect(ka.answered).toBeGreaterThan(90);
+    expect(ka.misses).toBe(0);
+    // The two REGISTERs of the start (401, 200), then refreshes on their schedule only (3600 s: none by 3,000 s).
+    expect(s.registrar.registers.length).toBe(2);
+  });
+
   it("a missed OPTIONS while the registrar says 503 Retry-After: 600: the server never went away, so no REGISTER before then", () => {
     const s = setup();
     const ka = keepalive(s);

@@ -12,7 +12,8 @@
  * onServerLost(), and each further miss through onServerStillLost() (the
  * intercom looks the server's name up again). Pinging goes on, and the
  * first response after that reports onServerAlive(); a response after
- * fewer misses reports onServerBack(). When the server moves
+ * fewer misses, or one that came only after its retransmissions
+ * (LATE_ANSWER_MS), reports onServerBack(). When the server moves
  * (moveServer) the OPTIONS under way is given back to the layer, the misses
  * start again from 0, and the next OPTIONS goes to the new address at
  * once. Registration implements KeepaliveListener, so the usual wiring is
@@ -44,8 +45,9 @@ export interface KeepaliveListener {
   onServerStillLost?(): void;
   /**
    * An OPTIONS was answered after one or more went unanswered, too few for
-   * the server to count as lost: it was silent for a Timer F at least, and
-   * may have restarted meanwhile (registration.ts onServerBack).
+   * the server to count as lost, or was answered only after its
+   * retransmissions (LATE_ANSWER_MS): the server was silent for seconds at
+   * least, and may have restarted meanwhile (registration.ts onServerBack).
    */
   onServerBack?(): void;
 }
@@ -90,16 +92,30 @@ const enum K {
   Sent = 6,
   Answered = 7,
   Errors = 8,
+  /** When the OPTIONS under way was sent (the clock's ms): how long its answer took (LATE_ANSWER_MS). */
+  SentAt = 9,
   /** Where each text starts (then where the last ends): "OPTIONS sip:host:port SIP/2.0\r\n" */
-  RequestLine = 9,
+  RequestLine = 10,
   /** "Max-Forwards: 70\r\nFrom: <sip:user@domain" */
-  Head = 10,
+  Head = 11,
   /** "To: <sip:host:port>\r\n" */
-  To = 11,
+  To = 12,
   /** "CSeq: 1 OPTIONS\r\nAccept: application/sdp\r\nUser-Agent: ...\r\n" */
-  Tail = 12,
-  Count = 14, // Tail + 1 end + 1
+  Tail = 13,
+  Count = 15, // Tail + 1 end + 1
 }
+
+/**
+ * An OPTIONS answered this long after it was sent or later went unanswered
+ * three times (sent at 0, T1, 3*T1 and answered after the fourth, at 7*T1 =
+ * 3.5 s, §17.1.2.2): the server was silent for seconds, the way a PBX is
+ * while it restarts, and it may have forgotten our binding, though it came
+ * back within the OPTIONS's Timer F and so was never missed. Reported as
+ * onServerBack (registration refreshes at once). Three losses in a row are
+ * rare on a working network (0.7% of OPTIONS at 10% loss each way): at
+ * worst one REGISTER more in a keepalive interval.
+ */
+export const LATE_ANSWER_MS = 3_500;
 
 /** How many texts the keepalive packs (RequestLine .. Tail: Count holds them and the end offset). */
 const TEXTS = K.Count - K.RequestLine - 1;
@@ -259,6 +275,7 @@ export class Keepalive extends TimerNode implements ClientTransactionUser {
       const n = this.n;
       n[K.Answered]!++;
       const missed = n[K.Misses]! > 0;
+      const took = this.timers.now() - n[K.SentAt]!;
       n[K.Misses] = 0;
       this.schedule();
       if (n[K.Lost] === 1) {
@@ -266,6 +283,9 @@ export class Keepalive extends TimerNode implements ClientTransactionUser {
         this.logInfo("keepalive: server answers again");
         this.listener?.onServerAlive();
       } else if (missed) {
+        this.listener?.onServerBack?.();
+      } else if (took >= LATE_ANSWER_MS) {
+        this.logInfo("keepalive: server answered only after " + took + " ms (restarted?)");
         this.listener?.onServerBack?.();
       }
     } catch (e) {
@@ -316,6 +336,7 @@ export class Keepalive extends TimerNode implements ClientTransactionUser {
     }
     this.tx = tx;
     n[K.Sent]!++;
+    n[K.SentAt] = this.timers.now();
     if (!this.layer.send(tx, w, this.address, n[K.Port]!) && this.tx === tx) {
       this.tx = null;
       // No room to keep it (our own layer is full) says nothing about the server: not a miss.
