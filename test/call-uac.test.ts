@@ -333,6 +333,20 @@ describe("doorbell call (UAC)", () => {
   });
 });
 
+/**
+ * The INVITE's final `status` (ACKed by its transaction: the call is over), then a 2xx from the early dialog tagged
+ * a-tag: what the door sends for it, which must be its ACK and a BYE.
+ */
+function finalThen2xx(r: Rig, invite: Msg, status: number, reason: string): Msg[] {
+  r.deliver(reply(invite, status, reason, { toTag: "a-tag" }));
+  expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+  expect(r.intercom.ua.activeCalls).toBe(0);
+  r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" }));
+  const out = r.take();
+  expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+  return out;
+}
+
 describe("a 2xx copy after the call ended (found by test/sfuzz.test.ts)", () => {
   it("is ACKed again, and does not bring the ended call back up in its idle slot", () => {
     const r = rig({ targets: ["100"], buttonDuringCall: ButtonAction.Hangup });
@@ -434,12 +448,7 @@ describe("a 2xx copy after the call ended (found by test/sfuzz.test.ts)", () => 
     r.deliver(reply(cancel[0]!, 200, "OK", { toTag: null }));
     // The forking proxy's 487 ends the call; the phone had answered as the CANCEL crossed, and a proxy forwards every
     // 2xx (RFC 3261 §16.7): its 2xx comes after, in the early dialog the call had when it ended.
-    r.deliver(reply(invite, 487, "Request Terminated", { toTag: "a-tag" }));
-    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
-    expect(r.intercom.ua.activeCalls).toBe(0);
-    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" }));
-    const out = r.take();
-    expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    const out = finalThen2xx(r, invite, 487, "Request Terminated");
     for (const m of out) expect(hdr(m, H.To)).toBe("<sip:100@pbx.test>;tag=a-tag");
   });
 });
@@ -512,12 +521,7 @@ describe("a second fork answering (§13.2.2.4)", () => {
     expect(prack.map((m) => m.kind)).toEqual(["PRACK"]);
     r.deliver(reply(prack[0]!, 200, "OK", { toTag: null }));
     // The proxy gives up first (408: the call is over), then the phone's 2xx, which a proxy forwards regardless (§16.7).
-    r.deliver(reply(invite, 408, "Request Timeout", { toTag: "a-tag" }));
-    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
-    expect(r.intercom.ua.activeCalls).toBe(0);
-    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" }));
-    const out = r.take();
-    expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    const out = finalThen2xx(r, invite, 408, "Request Timeout");
     expect(out[1]!.msg.cseq).toBe(prack[0]!.msg.cseq + 1);
   });
 

@@ -16,7 +16,27 @@ import { RegState } from "../src/ua/registration";
 import { SipParser } from "../src/sip/message/parser";
 import { SipMessage } from "../src/sip/message/message";
 import { DROP, header, parseRequest, status } from "./support/registrar";
-import { keepalive, setup } from "./support/registrar-setup";
+import { keepalive, setup, type Setup } from "./support/registrar-setup";
+import type { Keepalive } from "../src/ua/keepalive";
+
+/**
+ * A registered door whose first OPTIONS (at 31 s) the PBX answers `ms` after it went; `before` changes the PBX just
+ * before that OPTIONS. Returns at 31.001 s, the answer still on its way.
+ */
+function optionsAnsweredAfter(ms: number, before: (s: Setup) => void): { s: Setup; ka: Keepalive } {
+  const s = setup();
+  const ka = keepalive(s);
+  s.reg.start();
+  s.clock.advance(1000);
+  expect(s.reg.state).toBe(RegState.Registered);
+  ka.start();
+  s.clock.advanceTo(30_999);
+  before(s);
+  s.layer.latencyMs = ms;
+  s.clock.advanceTo(31_001);
+  s.layer.latencyMs = 20;
+  return { s, ka };
+}
 
 describe("keepalive", () => {
   it("sends a well-formed OPTIONS every 30 s", () => {
@@ -199,21 +219,13 @@ describe("keepalive", () => {
   });
 
   it("an OPTIONS answered only 3.6 s after it went (a restart shorter than Timer F): a Registered binding the PBX forgot is refreshed at once", () => {
-    const s = setup();
-    const ka = keepalive(s);
-    s.reg.start();
-    s.clock.advance(1000);
-    expect(s.reg.state).toBe(RegState.Registered);
-    ka.start();
     // The PBX restarts just before the OPTIONS of 31 s and forgets our binding; the real layer resends that OPTIONS at
     // 31.5, 32.5 and 34.5 s (§17.1.2.2), the PBX answers the last (the fake layer: the answer 3.6 s after the send;
     // the real layer's resends are in test/longrun.test.ts).
-    s.clock.advanceTo(30_999);
-    s.registrar.bindings.clear();
-    s.registrar.newNonce();
-    s.layer.latencyMs = 3_600;
-    s.clock.advanceTo(31_001);
-    s.layer.latencyMs = 20;
+    const { s, ka } = optionsAnsweredAfter(3_600, (s) => {
+      s.registrar.bindings.clear();
+      s.registrar.newNonce();
+    });
     s.clock.advanceTo(40_000);
     expect(ka.misses).toBe(0);
     expect(ka.answered).toBe(1);
@@ -226,15 +238,7 @@ describe("keepalive", () => {
   });
 
   it("an OPTIONS answered 3.4 s after it went (two or three sends lost): loss, not a restart: no REGISTER", () => {
-    const s = setup();
-    const ka = keepalive(s);
-    s.reg.start();
-    s.clock.advance(1000);
-    ka.start();
-    s.clock.advanceTo(30_999);
-    s.layer.latencyMs = 3_400;
-    s.clock.advanceTo(31_001);
-    s.layer.latencyMs = 20;
+    const { s, ka } = optionsAnsweredAfter(3_400, () => {});
     s.clock.advanceTo(3_000_000);
     expect(ka.answered).toBeGreaterThan(90);
     expect(ka.misses).toBe(0);
