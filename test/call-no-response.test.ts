@@ -197,6 +197,53 @@ describe("an INVITE with no response at all is given up after 8*T1", () => {
     noErrors(r);
   });
 
+  it("parallel hunt, both given up: late 2xx of three forks each ended once; a copy of the first gets its ACK only (found by test/sfuzz.test.ts)", () => {
+    const r = rig({ targets: ["100", "101"], hunt: HuntMode.Parallel, calls: { maxCalls: 2 } });
+    r.intercom.press();
+    const [a, b] = invites(r.take()) as [Msg, Msg];
+    r.advance(GIVE_UP_MS);
+    r.take();
+    expect(callDowns(r)).toEqual(["no response (408)", "no response (408)"]);
+    const late = (invite: Msg, tag: string): string[] => {
+      r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: tag }));
+      return r.take().map((m) => `${m.kind} ${hdr(m, H.To)!.replace(/^.*tag=/, "")}`);
+    };
+    // 101 answers late, then 100 and a second phone behind its fork: each acknowledged and ended, three dialogs.
+    expect(late(b, "b-tag")).toEqual(["ACK b-tag", "BYE b-tag"]);
+    expect(late(a, "a-tag")).toEqual(["ACK a-tag", "BYE a-tag"]);
+    expect(late(a, "fork2")).toEqual(["ACK fork2", "BYE fork2"]);
+    // 101's 2xx again (it resends until our ACK arrives, §13.3.1.4): ACKed; its dialog already has our BYE.
+    expect(late(b, "b-tag")).toEqual(["ACK b-tag"]);
+    expect(late(a, "a-tag")).toEqual(["ACK a-tag"]);
+    expect(late(a, "fork2")).toEqual(["ACK fork2"]);
+    expect(r.intercom.ua.activeCalls).toBe(0);
+    noErrors(r);
+  });
+
+  it("a late 2xx ended after the door gave up is remembered past the slot's next call: its copy gets its ACK only (found by test/sfuzz.test.ts)", () => {
+    const r = rig({ targets: ["100"], pressGuardMs: 0, calls: { maxCalls: 1 } });
+    r.intercom.press();
+    const [first] = invites(r.take()) as [Msg];
+    r.advance(GIVE_UP_MS);
+    r.take();
+    const ok = reply(first, 200, "OK", { body: OFFER, toTag: "late-tag" });
+    r.deliver(ok);
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    // The next press takes the same slot, and that call ends without a dialog of its own (480).
+    r.advance(5000);
+    r.take();
+    r.intercom.press();
+    const [second] = invites(r.take()) as [Msg];
+    expect(second.msg.callIdString()).not.toBe(first.msg.callIdString());
+    r.deliver(reply(second, 480, "Temporarily Unavailable", { toTag: "x-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    expect(r.intercom.ua.activeCalls).toBe(0);
+    // The first call's 2xx again: ACKed; its dialog already had our BYE.
+    r.deliver(ok);
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    noErrors(r);
+  });
+
   it("parallel hunt: a silent target ends alone at 4 s while the others ring on; the next answer wins", () => {
     const r = rig({ targets: ["100", PHONE_URI, "102"], hunt: HuntMode.Parallel, calls: { maxCalls: 3 } });
     r.intercom.press();

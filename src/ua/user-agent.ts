@@ -565,7 +565,7 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     // be a merged request there (§8.2.2.2) in a dialog that has ended. So would a BYE in a call's own dialog after the
     // call ended (a late copy of its 2xx, or of one to its re-INVITE): the last two forks ended and each slot's last
     // ended call are known by a hash of Call-ID (unique to the call) and To tag, and none is ended twice.
-    if (!this.endedNow(dialogHash(buf, msg.callIdStart, msg.callIdLen, buf, msg.to.tagStart, msg.to.tagLen))) return;
+    if (!this.endedNow(dialogHash(buf, msg.callIdStart, msg.callIdLen, buf, msg.to.tagStart, msg.to.tagLen), msg)) return;
     const w = this.w;
     const tx = this.layer.createClient(FORK_CLEANER, Method.BYE);
     if (tx === null) return;
@@ -579,15 +579,26 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     this.layer.send(tx, w, d.hop.address, d.hop.port);
   }
 
-  /** Remember fork `h` (dialogHash) as ended; false when it had ended already (a call's, or one of the last two forks). */
-  private endedNow(h: number): boolean {
+  /**
+   * Remember fork `h` (dialogHash of `msg`, its 2xx) as ended; false when it had ended already (a call's, or one of
+   * the last two forks). A fork of a call that ended without a dialog of its own (no answer, 487, 408: a parallel hunt
+   * ends several such calls at once) is kept by that call's slot, so the forks of other calls do not push it out.
+   */
+  private endedNow(h: number, msg: SipMessage): boolean {
     const ids = this.ids;
     if (h === readU32(ids, FORK_ENDED_AT) || h === readU32(ids, FORK_ENDED_AT + 4)) return false;
     const calls = this.calls;
     for (let i = 0; i < calls.length; i++) if (calls[i]!.endedDialog === h) return false;
+    for (let i = 0; i < calls.length; i++) if (calls[i]!.keepEndedFork(msg, h)) return true;
+    this.endedBefore(h);
+    return true;
+  }
+
+  endedBefore(h: number): void {
+    const ids = this.ids;
+    if (h === readU32(ids, FORK_ENDED_AT)) return;
     for (let i = 0; i < 4; i++) ids[FORK_ENDED_AT + 4 + i] = ids[FORK_ENDED_AT + i]!;
     writeU32(ids, FORK_ENDED_AT, h);
-    return true;
   }
 
   released(call: Call): void {

@@ -426,9 +426,19 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
   private get invitePort(): number { return this.n[Num.InvitePort]!; }
   private set invitePort(v: number) { this.n[Num.InvitePort] = v; }
 
-  /** The dialogHash of the last confirmed dialog a call in this slot ended (0: none yet). */
+  /** The dialogHash of the last confirmed dialog a call in this slot ended, or of a fork of it (keepEndedFork; 0: none). */
   get endedDialog(): number {
     return this.n[Num.EndedDialog]!;
+  }
+
+  /**
+   * `msg` is a 2xx from a fork of this slot's last call, which ended without a dialog of its own, and the user agent
+   * ended that fork (dialogHash `h`): kept as the slot's ended dialog, so that copies of that 2xx get no BYE again.
+   */
+  keepEndedFork(msg: SipMessage, h: number): boolean {
+    if (this.n[Num.EndedDialog] !== 0 || this.endedSeq(msg) === 0) return false;
+    this.n[Num.EndedDialog] = h;
+    return true;
   }
 
   /**
@@ -2080,9 +2090,13 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     // its 2xx until our ACK arrives, §13.3.1.4; a 2xx to our re-INVITE after Timer B) is ACKed, and not ended again
     // by a BYE in a dialog that is over (user-agent.ts endFork; found by test/sfuzz.test.ts). An early dialog is not
     // kept: a 2xx after our CANCEL makes a dialog that does need its BYE (§9.1).
-    if (d.state === DialogState.Confirmed && d.callId.len > 0 && d.remoteTag.len > 0) {
-      this.n[Num.EndedDialog] = dialogHash(d.callId.bytes, d.callId.start, d.callId.len, d.remoteTag.bytes, d.remoteTag.start, d.remoteTag.len);
-    }
+    // A call that ended without one (no answer, a 487 or 408) leaves the place to the first fork of its own that the
+    // user agent ends after it (keepEndedFork).
+    // The one it remembered before goes to the user agent's list (owner.endedBefore).
+    const confirmed = d.state === DialogState.Confirmed && d.callId.len > 0 && d.remoteTag.len > 0;
+    const before = this.n[Num.EndedDialog]!;
+    if (before !== 0) this.owner.endedBefore(before);
+    this.n[Num.EndedDialog] = confirmed ? dialogHash(d.callId.bytes, d.callId.start, d.callId.len, d.remoteTag.bytes, d.remoteTag.start, d.remoteTag.len) : 0;
     // And the last CSeq the call sent, for a BYE to a fork whose 2xx comes after the call ended (the INVITE's 408 or
     // 487 first, a forking proxy forwarding every 2xx, §16.7): that fork's early dialog may have had our PRACK or
     // UPDATE, and its BYE must be numbered above them (§12.2.1.1). The slot's dialog may be lent out by then.

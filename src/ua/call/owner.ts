@@ -67,6 +67,11 @@ export interface CallOwner {
    * call's last CSeq (its PRACK or UPDATE may have gone to that fork's early dialog): the BYE's is above it.
    */
   forkAnswered(msg: SipMessage, seqFloor: number): void;
+  /**
+   * An ended dialog (dialogHash) a call slot remembered gives way to its next call's: the user agent keeps it among
+   * its last two ended forks, so that a late copy of a 2xx in it still gets no BYE.
+   */
+  endedBefore(h: number): void;
   /** A call slot is free again. */
   released(call: Call): void;
 }
