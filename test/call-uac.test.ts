@@ -525,6 +525,24 @@ describe("a second fork answering (§13.2.2.4)", () => {
     expect(out[1]!.msg.cseq).toBe(prack[0]!.msg.cseq + 1);
   });
 
+  it("a hunt group of four phones behind a forking proxy: the three other forks each ended once, their copies ACKed only (test/sfuzz.test.ts overran a shorter list)", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    const forks = ["b-tag", "c-tag", "d-tag"].map((tag) => reply(invite, 200, "OK", { body: OFFER, toTag: tag }));
+    for (const fork of forks) {
+      r.deliver(fork);
+      expect(r.take().map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    }
+    // Each phone resends its 2xx until our ACK arrives (§13.3.1.4): the copies come after all three were ended.
+    for (const fork of forks) {
+      r.deliver(fork);
+      expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    }
+    expect(r.intercom.ua.activeCalls).toBe(1);
+  });
+
   it("the BYE to a fork whose early dialog had our PRACK takes a CSeq above the PRACK's (§12.2.1.1; found by test/sfuzz.test.ts)", () => {
     const r = rig({ targets: ["100"] });
     const invite = press(r);

@@ -85,7 +85,7 @@ const K_ACCEPT = ascii("Accept: ");
 const K_MADDR = ascii("maddr");
 /** The longest call target URI (dial()). */
 const DIAL_URI_BYTES = 256;
-/** Where in UserAgent.ids the two ended forks' hashes are (4 bytes each, big-endian). */
+/** Where in UserAgent.ids the ended dialogs' hashes are (4 bytes each, big-endian). */
 const FORK_ENDED_AT = TAG_LENGTH + DIAL_URI_BYTES;
 
 /** A URI's host as the transport reports a source: an IPv6 reference without its brackets (RFC 3261 §25.1). */
@@ -142,15 +142,16 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
    * Our To tag for responses outside any call (bytes [0, TAG_LENGTH):
    * writeResponseHead takes a tag at offset 0), then the URI of the last
    * target dial() resolved ([TAG_LENGTH, TAG_LENGTH + dialUriLen)), then
-   * the last two forks endFork() sent BYE to (FORK_ENDED_AT: two dialogHash
-   * numbers, 0 none, the latest first): one typed array (in XS 7 slots; two
-   * Fields over views of one buffer were 17, and each number a property
-   * would be a slot of its own). Forks answer together (a forking proxy's
-   * 2xx from several phones) and their copies come interleaved; the calls'
-   * own ended dialogs are each kept by their slot (Call.endedDialog), so
-   * they never push these out.
+   * the dialogs ended last that no call slot keeps (FORK_ENDED_AT: two and
+   * one per call slot, dialogHash each, 0 none, the latest first): one
+   * typed array (in XS 7 slots; two Fields over views of one buffer were
+   * 17, and each number a property would be a slot of its own). Forks
+   * answer together (a forking proxy's 2xx from several phones) and their
+   * copies come interleaved; each call slot keeps its last call's ended
+   * dialog (Call.endedDialog) and hands it on here when its next call ends,
+   * so every slot can push one in while a fork's copies still come.
    */
-  private readonly ids = new Uint8Array(FORK_ENDED_AT + 8);
+  private readonly ids: Uint8Array;
   private dialUriLen = 0;
   /** forkAnswered's dialog when no call slot is idle: made on the first such need, then kept (see forkDialog). */
   private spareDialog: Dialog | null = null;
@@ -173,6 +174,7 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     this.scratch = options.scratch ?? new Scratch();
     this.config = new CallConfig(options.account, options.calls);
     this.serverName = options.account.serverName ?? "";
+    this.ids = new Uint8Array(FORK_ENDED_AT + 4 * (2 + this.config.maxCalls));
     for (let i = 0; i < this.config.maxCalls; i++) this.calls.push(new Call(this, i));
   }
 
@@ -563,7 +565,7 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     // The same fork's 2xx again (duplicated on the way, or resent before our ACK reached it) is ACKed again (§13.2.2.4),
     // but its dialog already has our BYE, whose transaction resends it: a second BYE, same CSeq and a new branch, would
     // be a merged request there (§8.2.2.2) in a dialog that has ended. So would a BYE in a call's own dialog after the
-    // call ended (a late copy of its 2xx, or of one to its re-INVITE): the last two forks ended and each slot's last
+    // call ended (a late copy of its 2xx, or of one to its re-INVITE): the dialogs ended last and each slot's last
     // ended call are known by a hash of Call-ID (unique to the call) and To tag, and none is ended twice.
     if (!this.endedNow(dialogHash(buf, msg.callIdStart, msg.callIdLen, buf, msg.to.tagStart, msg.to.tagLen), msg)) return;
     const w = this.w;
@@ -580,13 +582,13 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   }
 
   /**
-   * Remember fork `h` (dialogHash of `msg`, its 2xx) as ended; false when it had ended already (a call's, or one of
-   * the last two forks). A fork of a call that ended without a dialog of its own (no answer, 487, 408: a parallel hunt
+   * Remember fork `h` (dialogHash of `msg`, its 2xx) as ended; false when it had ended already (a call slot's, or in
+   * the list of those ended last). A fork of a call that ended without a dialog of its own (no answer, 487, 408: a parallel hunt
    * ends several such calls at once) is kept by that call's slot, so the forks of other calls do not push it out.
    */
   private endedNow(h: number, msg: SipMessage): boolean {
     const ids = this.ids;
-    if (h === readU32(ids, FORK_ENDED_AT) || h === readU32(ids, FORK_ENDED_AT + 4)) return false;
+    for (let at = FORK_ENDED_AT; at < ids.length; at += 4) if (h === readU32(ids, at)) return false;
     const calls = this.calls;
     for (let i = 0; i < calls.length; i++) if (calls[i]!.endedDialog === h) return false;
     for (let i = 0; i < calls.length; i++) if (calls[i]!.keepEndedFork(msg, h)) return true;
@@ -597,7 +599,8 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   endedBefore(h: number): void {
     const ids = this.ids;
     if (h === readU32(ids, FORK_ENDED_AT)) return;
-    for (let i = 0; i < 4; i++) ids[FORK_ENDED_AT + 4 + i] = ids[FORK_ENDED_AT + i]!;
+    // The oldest gives way: the others move one place back.
+    for (let i = ids.length - 1; i >= FORK_ENDED_AT + 4; i--) ids[i] = ids[i - 4]!;
     writeU32(ids, FORK_ENDED_AT, h);
   }
 

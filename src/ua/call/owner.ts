@@ -69,7 +69,7 @@ export interface CallOwner {
   forkAnswered(msg: SipMessage, seqFloor: number): void;
   /**
    * An ended dialog (dialogHash) a call slot remembered gives way to its next call's: the user agent keeps it among
-   * its last two ended forks, so that a late copy of a 2xx in it still gets no BYE.
+   * its list of dialogs ended last, so that a late copy of a 2xx in it still gets no BYE.
    */
   endedBefore(h: number): void;
   /** A call slot is free again. */
