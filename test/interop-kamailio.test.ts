@@ -9,7 +9,9 @@
  * location table (kamcmd ul.lookup), requests to the AOR routed to our
  * Contact (§10.3, §16.6), a real refresh of a 10 s binding, 423 with
  * Min-Expires (§10.2.8), OPTIONS keepalive answered (§11), a wrong password
- * (AuthFailed, no loop), and unregister on stop (binding gone, §10.2.2).
+ * (AuthFailed, no loop), unregister on stop (binding gone, §10.2.2), and a
+ * kamailio restarted on its port, its bindings forgotten: the keepalive's
+ * late answer has the door register again at once.
  * Peers and traces are printed when a test fails (see test/support/peers.ts).
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -175,6 +177,47 @@ describe.skipIf(peers.skip)("interop: the door's registration and keepalive at k
     expect(c.layer.counters.userErrors).toBe(0);
     expect(c.log.errors).toEqual([]);
   });
+
+  it("kamailio restarts and forgets the binding (usrloc in memory): the door registers again at once, not at its refresh", async () => {
+    // A kamailio of its own, restarted on the same port; keepalive every 2 s, a binding of an hour (refresh in ~30 min).
+    const own = await startKamailio();
+    let again: Kamailio | null = null;
+    try {
+      const c = await core(own, { expires: 3600 }, 2);
+      c.reg.start();
+      await until(() => c.reg.state === RegState.Registered, "Registered");
+      const contact = `sip:door@127.0.0.1:${c.udp.localPort}`;
+      expect(await own.contacts("door")).toEqual([contact]);
+      c.ka.start();
+      await until(() => c.ka.answered >= 1, "a keepalive answered", 5000);
+      // Down for 7 s: longer than the keepalive's interval + 3.5 s (5.5 s), so an OPTIONS goes unanswered for 3.5 s
+      // or more and is answered only after its retransmissions, never missed (Timer F is 32 s).
+      await own.peer.stop(3000);
+      const downAt = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 7000));
+      again = await startKamailio({ port: own.port });
+      const upAt = Date.now();
+      expect(await again.contacts("door")).toEqual([]);
+      const registersBefore = c.trace.requests("out", "REGISTER").length;
+      let bound: string[] = [];
+      for (const end = Date.now() + 10_000; bound.length === 0 && Date.now() < end;) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        bound = await again.contacts("door");
+      }
+      expect(bound, "registered again at the restarted kamailio within 10 s").toEqual([contact]);
+      // Registered again within a retransmission interval (T2, 4 s) and a challenge of the restart, by the REGISTERs
+      // that followed the late answer; the keepalive missed nothing and the registration never left Registered.
+      expect(Date.now() - upAt).toBeLessThan(8000);
+      expect(c.trace.requests("out", "REGISTER").length - registersBefore).toBeGreaterThanOrEqual(1);
+      expect(c.ka.misses).toBe(0);
+      expect(c.states.filter((st) => st !== RegState.Registered && st !== RegState.Registering)).toEqual([]);
+      expect(c.log.lines.some((l) => l.includes("keepalive: server answered only after"))).toBe(true);
+      expect(downAt).toBeLessThan(upAt);
+    } finally {
+      if (again !== null) await again.peer.stop(3000);
+      await own.peer.stop(3000);
+    }
+  }, 60_000);
 
   it("raises a too-short expiry to kamailio's Min-Expires after 423", async () => {
     const c = await core(kam, { expires: 5 }, 0);

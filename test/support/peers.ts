@@ -781,11 +781,13 @@ export async function startKamailio(options: {
   cfg?: string;
   /** Its #!define values, each "NAME=value" (kamailio -A). */
   defines?: string[];
+  /** The UDP port on 127.0.0.1 (default a free one): the same again for a PBX that restarts. */
+  port?: number;
 } = {}): Promise<Kamailio> {
   const bin = binary("kamailio");
   const kamcmdBin = binary("kamcmd");
   const dir = tempDir("kamailio");
-  const port = await freeUdpPort();
+  const port = options.port ?? await freeUdpPort();
   const ctl = `unix:${join(dir, "kamailio_ctl")}`;
   const modules = kamailioModules();
   const args = [
