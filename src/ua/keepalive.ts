@@ -106,9 +106,9 @@ const enum K {
 }
 
 /**
- * An OPTIONS answered this long after it was sent or later went unanswered
- * three times (sent at 0, T1, 3*T1 and answered after the fourth, at 7*T1 =
- * 3.5 s, §17.1.2.2): the server was silent for seconds, the way a PBX is
+ * An OPTIONS answered this long after it was sent, or later, went
+ * unanswered three times (sent at 0, T1 and 3*T1; the fourth send is at
+ * 7*T1 = 3.5 s, §17.1.2.2): the server was silent for seconds, the way a PBX is
  * while it restarts, and it may have forgotten our binding, though it came
  * back within the OPTIONS's Timer F and so was never missed. Reported as
  * onServerBack (registration refreshes at once). Three losses in a row are

@@ -9,7 +9,7 @@
 export function dialogHash(buf: Uint8Array, callStart: number, callLen: number, tagBuf: Uint8Array, tagStart: number, tagLen: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < callLen; i++) h = Math.imul(h ^ buf[callStart + i]!, 0x01000193);
-  // A separator no Call-ID byte can be ('@' is one: 0x00 is not), so "ab"+"c" and "a"+"bc" differ.
+  // A separator no byte can be (0x100: bytes are below 256), so "ab"+"c" and "a"+"bc" differ.
   h = Math.imul(h ^ 0x100, 0x01000193);
   for (let i = 0; i < tagLen; i++) h = Math.imul(h ^ tagBuf[tagStart + i]!, 0x01000193);
   return h >>> 0 || 1;
