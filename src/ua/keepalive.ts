@@ -285,7 +285,7 @@ export class Keepalive extends TimerNode implements ClientTransactionUser {
       } else if (missed) {
         this.listener?.onServerBack?.();
       } else if (took >= LATE_ANSWER_MS) {
-        this.logInfo("keepalive: server answered only after " + took + " ms (restarted?)");
+        this.logInfo("keepalive: server answered only after " + Math.round(took) + " ms (restarted?)");
         this.listener?.onServerBack?.();
       }
     } catch (e) {
