@@ -576,7 +576,7 @@ export class Intercom extends TimerNode implements UserAgentListener, Registrati
     this.refreshLed();
   }
 
-  /** The server answers after missed OPTIONS (not lost): it may have restarted; the registration refreshes (registration.ts onServerBack). */
+  /** The server answers after missed OPTIONS (not lost), or only after an OPTIONS's retransmissions: it may have restarted; the registration refreshes (registration.ts onServerBack). */
   onServerBack(): void {
     if (this.registration !== null) this.registration.onServerBack();
   }

@@ -31,7 +31,9 @@
  * binding to Backoff and re-registers after the backoff delay; when the
  * server answers again it calls onServerAlive(), which re-registers at once
  * from Backoff (the server may have lost its bindings while away). A server
- * that missed fewer OPTIONS and answers again calls onServerBack(), which
+ * that missed fewer OPTIONS and answers again, or answers an OPTIONS only
+ * after its retransmissions (keepalive.ts LATE_ANSWER_MS), calls
+ * onServerBack(), which
  * refreshes a Registered binding at once: it was away long enough to have
  * restarted and forgotten it, and would not say so before our next refresh.
  */
