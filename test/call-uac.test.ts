@@ -334,6 +334,19 @@ describe("doorbell call (UAC)", () => {
 });
 
 /**
+ * After the call (2xx `ok`, tag a-tag) ended: another fork's 2xx, ACKed and ended with BYE in the idle slot's dialog
+ * (which it then leaves empty), then a copy of `ok`, which must get its ACK only.
+ */
+function forkThenCopy(r: Rig, invite: Msg, ok: string): void {
+  r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "b-tag" }));
+  expect(r.take().map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+  r.deliver(ok);
+  const out = r.take();
+  expect(out.map((m) => m.kind)).toEqual(["ACK"]);
+  expect(hdr(out[0]!, H.To)).toBe("<sip:100@pbx.test>;tag=a-tag");
+}
+
+/**
  * The INVITE's final `status` (ACKed by its transaction: the call is over), then a 2xx from the early dialog tagged
  * a-tag: what the door sends for it, which must be its ACK and a BYE.
  */
@@ -402,14 +415,8 @@ describe("a 2xx copy after the call ended (found by test/sfuzz.test.ts)", () => 
     // The callee lost its side already: 481; the call is over.
     r.deliver(reply(bye[0]!, 481, "Call/Transaction Does Not Exist", { toTag: null }));
     expect(r.intercom.ua.activeCalls).toBe(0);
-    // Another fork's 2xx: ACK and BYE, in the idle slot's dialog (which it then leaves empty).
-    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "b-tag" }));
-    expect(r.take().map((m) => m.kind)).toEqual(["ACK", "BYE"]);
     // Then a copy of the call's own 2xx: its ACK again (§13.2.2.4), but its dialog had our BYE already: none again.
-    r.deliver(ok);
-    const out = r.take();
-    expect(out.map((m) => m.kind)).toEqual(["ACK"]);
-    expect(hdr(out[0]!, H.To)).toBe("<sip:100@pbx.test>;tag=a-tag");
+    forkThenCopy(r, invite, ok);
   });
 
   it("of a call the callee ended with its BYE, after another fork's 2xx borrowed its idle slot's dialog: ACKed, no BYE (found by test/sfuzz.test.ts)", () => {
@@ -427,14 +434,8 @@ describe("a 2xx copy after the call ended (found by test/sfuzz.test.ts)", () => 
     );
     expect(r.takeLines()).toEqual(["SIP/2.0 200 OK"]);
     expect(r.intercom.ua.activeCalls).toBe(0);
-    // Another fork's 2xx: ACK and BYE, in the idle slot's dialog (which it then leaves empty).
-    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "b-tag" }));
-    expect(r.take().map((m) => m.kind)).toEqual(["ACK", "BYE"]);
     // A copy of the call's own 2xx: ACKed again (§13.2.2.4); its dialog is over, ended by the callee: no BYE there.
-    r.deliver(ok);
-    const out = r.take();
-    expect(out.map((m) => m.kind)).toEqual(["ACK"]);
-    expect(hdr(out[0]!, H.To)).toBe("<sip:100@pbx.test>;tag=a-tag");
+    forkThenCopy(r, invite, ok);
     expect(r.eventNames().filter((e) => e === "call up")).toEqual(["call up"]);
   });
 
