@@ -368,6 +368,38 @@ export function kamailioCallScenarios<D extends DoorBase>(kind: DoorKind<D>): vo
       expect(door.eventNames().slice(events)).toEqual(expect.arrayContaining(["button pressed", "ringing", "call up", "call down"]));
       await kind.expectClean(door);
     });
+
+    it("kamailio restarts on its port and forgets the binding: the door registers again within seconds, not at its refresh", async () => {
+      // A kamailio of its own (usrloc in memory), stopped by PID and started again 7 s later on the same port: longer
+      // than the keepalive's 2 s + 3.5 s, so an OPTIONS is answered only after its retransmissions (src/ua/keepalive.ts
+      // LATE_ANSWER_MS), which refreshes the binding at once; the binding's own refresh would come after half an hour.
+      const own = await startKamailio();
+      let again: Kamailio | null = null;
+      try {
+        const door = await registeredDoor(own, kind.start, `${kind.label} (kamailio restarts)`, {
+          settings: { keepaliveSeconds: 2 }, account: { expires: 3600 },
+        });
+        const contact = `sip:door@127.0.0.1:${door.port}`;
+        await own.peer.stop(3000);
+        await new Promise((resolve) => setTimeout(resolve, 7000));
+        const registers = door.trace.requests("out", "REGISTER").length;
+        again = await startKamailio({ port: own.port });
+        const upAt = Date.now();
+        expect(await again.contacts(USERS.door.user)).toEqual([]);
+        let bound: string[] = [];
+        for (const end = upAt + 10_000; bound.length === 0 && Date.now() < end;) {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          bound = await again.contacts(USERS.door.user);
+        }
+        expect(bound, "registered again at the restarted kamailio within 10 s").toEqual([contact]);
+        expect(Date.now() - upAt).toBeLessThan(8000);
+        expect(door.trace.requests("out", "REGISTER").length).toBeGreaterThan(registers);
+        await kind.expectClean(door);
+      } finally {
+        if (again !== null) await again.peer.stop(3000);
+        await own.peer.stop(3000);
+      }
+    }, 60_000);
   });
 }
 
