@@ -11,8 +11,8 @@
  * host's monotonic clock, which §6.4.1 allows ("a sender MAY use [system
  * uptime] as a reference to calculate relative NTP timestamps").
  */
+import { readU32, writeU32 } from "../util/u32";
 import { MediaNumber as N, mediaNumbers } from "./media-numbers";
-import { readU32, writeU32 } from "./rtp-packet";
 import type { RtpReceiveStats } from "./rtp-stats";
 
 export const enum RtcpType {
@@ -178,7 +178,7 @@ export class RtcpReader {
       if (type === RtcpType.SR && end >= p + 28) {
         n[N.RtcpSr] = 1;
         n[N.RtcpSrSsrc] = readU32(buf, p + 4);
-        n[N.RtcpSrMiddle] = (((buf[p + 10]! << 24) | (buf[p + 11]! << 16) | (buf[p + 12]! << 8) | buf[p + 13]!) >>> 0);
+        n[N.RtcpSrMiddle] = readU32(buf, p + 10);
         blocks = p + 28;
       } else if (type === RtcpType.RR && end >= p + 8) {
         blocks = p + 8;

@@ -14,6 +14,7 @@
  * reader takes every valid packet (§A.1's header checks): CSRCs, an
  * extension and padding are skipped, so the payload span is what is left.
  */
+import { readU32 } from "../util/u32";
 import { MediaNumber as N, mediaNumbers } from "./media-numbers";
 
 /** Bytes of the fixed header without CSRCs. */
@@ -46,18 +47,6 @@ export function writeRtpHeader(buf: Uint8Array, at: number, pt: number, marker: 
   buf[at + 10] = (ssrc >>> 8) & 0xff;
   buf[at + 11] = ssrc & 0xff;
   return at + RTP_HEADER;
-}
-
-/** A big-endian unsigned 32-bit number at `at`. */
-export function readU32(buf: Uint8Array, at: number): number {
-  return ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
-}
-
-export function writeU32(buf: Uint8Array, at: number, v: number): void {
-  buf[at] = (v >>> 24) & 0xff;
-  buf[at + 1] = (v >>> 16) & 0xff;
-  buf[at + 2] = (v >>> 8) & 0xff;
-  buf[at + 3] = v & 0xff;
 }
 
 /**

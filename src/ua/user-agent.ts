@@ -25,6 +25,7 @@ import { writeResponseHead } from "../sip/message/response";
 import type { SipWriter } from "../sip/message/writer";
 import { Dialog } from "../sip/dialog/dialog";
 import { dialogHash } from "../sip/dialog/dialog-hash";
+import { readU32, writeU32 } from "../util/u32";
 import { SdpReader } from "../sip/sdp/reader";
 import type { TimerQueue } from "../sip/timer/timer-queue";
 import type { TimerValues } from "../sip/timer/timers";
@@ -703,15 +704,4 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   private warn(text: string): void {
     if (this.log !== undefined) this.log.log(LogLevel.Warn, text);
   }
-}
-
-function readU32(b: Uint8Array, at: number): number {
-  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
-}
-
-function writeU32(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 24;
-  b[at + 1] = (v >>> 16) & 0xff;
-  b[at + 2] = (v >>> 8) & 0xff;
-  b[at + 3] = v & 0xff;
 }
