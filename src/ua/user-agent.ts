@@ -376,9 +376,10 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
       const calls = this.calls;
       for (let i = 0; i < calls.length; i++) if (calls[i]!.stray2xx(msg)) return;
       // A fork of a call that ended (its INVITE's 487 or 408 came first): its BYE goes above the CSeqs the call sent.
+      const call = ourCall(msg);
       let floor = 0;
       for (let i = 0; i < calls.length; i++) {
-        const seq = calls[i]!.endedSeq(msg);
+        const seq = calls[i]!.endedSeq(call);
         if (seq > floor) floor = seq;
       }
       this.forkAnswered(msg, floor);
@@ -592,7 +593,8 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     for (let at = FORK_ENDED_AT; at < ids.length; at += 4) if (h === readU32(ids, at)) return false;
     const calls = this.calls;
     for (let i = 0; i < calls.length; i++) if (calls[i]!.endedDialog === h) return false;
-    for (let i = 0; i < calls.length; i++) if (calls[i]!.keepEndedFork(msg, h)) return true;
+    const call = ourCall(msg);
+    for (let i = 0; i < calls.length; i++) if (calls[i]!.keepEndedFork(call, h)) return true;
     this.endedBefore(h);
     return true;
   }
@@ -704,4 +706,14 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   private warn(text: string): void {
     if (this.log !== undefined) this.log.log(LogLevel.Warn, text);
   }
+}
+
+/**
+ * The call a response answers, as Call.end keeps it: dialogHash of its Call-ID and its From tag (ours); 0 when it
+ * has no Call-ID or no From tag.
+ */
+function ourCall(msg: SipMessage): number {
+  const from = msg.from;
+  if (msg.callIdLen <= 0 || from.error >= 0 || from.tagLen <= 0) return 0;
+  return dialogHash(msg.buf, msg.callIdStart, msg.callIdLen, msg.buf, from.tagStart, from.tagLen);
 }

@@ -432,24 +432,22 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
   }
 
   /**
-   * `msg` is a 2xx from a fork of this slot's last call, which ended without a dialog of its own, and the user agent
-   * ended that fork (dialogHash `h`): kept as the slot's ended dialog, so that copies of that 2xx get no BYE again.
+   * A 2xx from a fork of the call `call` names (dialogHash of its Call-ID and our tag, user-agent.ts ourCall) was
+   * ended by the user agent (dialogHash `h`): if that call was this slot's last and ended without a dialog of its
+   * own, `h` is kept as the slot's ended dialog, so that copies of that 2xx get no BYE again.
    */
-  keepEndedFork(msg: SipMessage, h: number): boolean {
-    if (this.n[Num.EndedDialog] !== 0 || this.endedSeq(msg) === 0) return false;
+  keepEndedFork(call: number, h: number): boolean {
+    if (this.n[Num.EndedDialog] !== 0 || this.endedSeq(call) === 0) return false;
     this.n[Num.EndedDialog] = h;
     return true;
   }
 
   /**
-   * The last CSeq this slot's last call sent, if `msg` is a response to it (its Call-ID and our From tag), else 0:
-   * user-agent.ts onStray2xx numbers the BYE to a late fork above it.
+   * The last CSeq this slot's last call sent, if it is the call `call` names (dialogHash of its Call-ID and our tag,
+   * 0: none), else 0: user-agent.ts onStray2xx numbers the BYE to a late fork above it.
    */
-  endedSeq(msg: SipMessage): number {
-    const from = msg.from;
-    if (msg.callIdLen <= 0 || from.error >= 0 || from.tagLen <= 0) return 0;
-    const h = dialogHash(msg.buf, msg.callIdStart, msg.callIdLen, msg.buf, from.tagStart, from.tagLen);
-    return h === this.n[Num.EndedCall] ? this.n[Num.EndedSeq]! : 0;
+  endedSeq(call: number): number {
+    return call !== 0 && call === this.n[Num.EndedCall] ? this.n[Num.EndedSeq]! : 0;
   }
 
   get idle(): boolean {
