@@ -29,8 +29,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { IntercomEvent } from "../../src/app/intercom";
 import {
-  bodyOf, firstLine, g711Answer, headerValue, headerValues, requirePeers, runSipp, sippMessages, startDoor, startKamailio, startSipp,
-  statusOf, REALM, USERS, type DoorBase, type Door, type DoorOptions, type DoorTables, type Kamailio, type TraceEntry,
+  bodyOf, contactsWithin, firstLine, g711Answer, headerValue, headerValues, requirePeers, restartKamailio, runSipp, sippMessages, startDoor,
+  startKamailio, startSipp, statusOf, REALM, USERS, type DoorBase, type Door, type DoorOptions, type DoorTables, type Kamailio, type TraceEntry,
 } from "./peers";
 import { autoAnswerPhone, expectOk, ladder, registeredDoor, registerSippPort, sippAt, tagOf } from "./interop-calls";
 
@@ -380,18 +380,12 @@ export function kamailioCallScenarios<D extends DoorBase>(kind: DoorKind<D>): vo
           settings: { keepaliveSeconds: 2 }, account: { expires: 3600 },
         });
         const contact = `sip:door@127.0.0.1:${door.port}`;
-        await own.peer.stop(3000);
-        await new Promise((resolve) => setTimeout(resolve, 7000));
         const registers = door.trace.requests("out", "REGISTER").length;
-        again = await startKamailio({ port: own.port });
-        const upAt = Date.now();
+        const restarted = await restartKamailio(own, 7000);
+        again = restarted.kam;
+        const upAt = restarted.upAt;
         expect(await again.contacts(USERS.door.user)).toEqual([]);
-        let bound: string[] = [];
-        for (const end = upAt + 10_000; bound.length === 0 && Date.now() < end;) {
-          await new Promise((resolve) => setTimeout(resolve, 200));
-          bound = await again.contacts(USERS.door.user);
-        }
-        expect(bound, "registered again at the restarted kamailio within 10 s").toEqual([contact]);
+        expect(await contactsWithin(again, USERS.door.user, 10_000), "registered again at the restarted kamailio within 10 s").toEqual([contact]);
         expect(Date.now() - upAt).toBeLessThan(8000);
         expect(door.trace.requests("out", "REGISTER").length).toBeGreaterThan(registers);
         await kind.expectClean(door);

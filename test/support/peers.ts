@@ -822,6 +822,27 @@ export async function startKamailio(options: {
   return { peer, port, dir, ctl, kamcmd, contacts };
 }
 
+/**
+ * A PBX that restarts: `kam` stopped by PID, `downMs` of silence, then a new kamailio on the same port, its location
+ * table empty (usrloc in memory). Returns the new one (stop it by its peer) and when it answered.
+ */
+export async function restartKamailio(kam: Kamailio, downMs: number): Promise<{ kam: Kamailio; upAt: number }> {
+  await kam.peer.stop(3000);
+  await sleep(downMs);
+  const again = await startKamailio({ port: kam.port });
+  return { kam: again, upAt: Date.now() };
+}
+
+/** `user`'s contacts at kamailio, asked every 200 ms until it has some or `ms` have passed ([] then). */
+export async function contactsWithin(kam: Kamailio, user: string, ms: number): Promise<string[]> {
+  let found: string[] = [];
+  for (const end = Date.now() + ms; found.length === 0 && Date.now() < end;) {
+    await sleep(200);
+    found = await kam.contacts(user);
+  }
+  return found;
+}
+
 // ---------------------------------------------------------------- SIPp
 
 export interface SippOptions {
