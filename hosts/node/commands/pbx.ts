@@ -144,14 +144,29 @@ function keys(io: CliIo, pbx: LoopbackPbx, doorCode: string): Promise<void> {
       resolve();
     };
     const door = `sip:${pbx.door.user}@${pbx.domain}`;
+    // Calls asked for one after the other, each placed once the phone's call before it has ended: a key pressed
+    // while the phone is still in a call (its BYE's 200 not yet in) would otherwise be refused as busy, unseen.
+    let queue: Promise<unknown> = Promise.resolve();
+    let queued = 0;
+    const dial = (code: string | undefined): void => {
+      const phone = pbx.phone;
+      if (phone === null) return;
+      if (phone.inCall || queued > 0) io.out("doorsip pbx: the desk phone is in a call; it calls the door when that call has ended\n");
+      queued++;
+      // The PBX forwards it to the door's registered Contact; a door not registered gets 480 from the PBX.
+      queue = queue
+        .then(() => phone.whenIdle())
+        .then(() => phone.call(door, code === undefined ? {} : { code }))
+        .catch(() => {})
+        .finally(() => queued--);
+    };
     const act = (cmd: string): void => {
       switch (cmd) {
         case "c": case "call":
-          // The PBX forwards it to the door's registered Contact; a door not registered gets 480 from the PBX.
-          void pbx.phone?.call(door).catch(() => {});
+          dial(undefined);
           return;
         case "w": case "wrong":
-          void pbx.phone?.call(door, { code: wrongCode(doorCode) }).catch(() => {});
+          dial(wrongCode(doorCode));
           return;
         case "q": case "quit": case "exit":
           finish();

@@ -323,6 +323,12 @@ export class DeskPhone extends EventEmitter<PhoneEvents> {
     return this.current !== null;
   }
 
+  /** Resolves once the phone has no call (at once when it has none): a call placed then is not refused as busy. */
+  whenIdle(): Promise<void> {
+    const c = this.current;
+    return c === null ? Promise.resolve() : c.result.then(() => this.whenIdle());
+  }
+
   /** The RTP of call `callId` (both ways), once it has ended. */
   mediaReport(callId: string): PhoneMediaReport | undefined {
     return this.mediaReports.find((r) => r.callId === callId);
