@@ -27,11 +27,22 @@ describe("stateful protocol fuzzer", () => {
     let strangerSent = 0;
     let strangerAnswers = 0;
     const events = new Map<string, number>();
+    // The device's transaction tables at work (config.tables "device"): answered transactions and their copies
+    // given up for new ones, as a hostile peer fills the 4 + 6 slots and the 3,900-byte arena.
+    const device = { runs: 0, reclaimed: 0, clientsReclaimed: 0, copiesDropped: 0, unstored: 0 };
     for (let run = 0; run < RUNS; run++) {
       if (ONLY >= 0 && run !== ONLY) continue;
       const s = runSeed(SEED, run);
       const { world, failures } = sfuzzRun(s, STEPS);
       steps += world.trace.length;
+      if (world.config.tables === "device") {
+        const c = world.intercom.layer.counters;
+        device.runs++;
+        device.reclaimed += c.reclaimed;
+        device.clientsReclaimed += c.clientsReclaimed;
+        device.copiesDropped += c.copiesDropped;
+        device.unstored += c.unstored;
+      }
       doorSent += world.doorSent;
       strangerSent += world.strangerSent;
       strangerAnswers += world.strangerAnswers;
@@ -58,7 +69,7 @@ describe("stateful protocol fuzzer", () => {
         expect.fail(report);
       }
     }
-    if (process.env.SFUZZ_VERBOSE) console.log(`sfuzz: ${steps} actions, ${doorSent} datagrams from the door, the stranger ${strangerSent} requests and ${strangerAnswers} answers, events ${JSON.stringify(Object.fromEntries(events))}\n${[...covered].sort().map(([k, v]) => `${k}: ${v}`).join("\n")}`);
+    if (process.env.SFUZZ_VERBOSE) console.log(`sfuzz: ${steps} actions, ${doorSent} datagrams from the door, the stranger ${strangerSent} requests and ${strangerAnswers} answers, device tables ${JSON.stringify(device)}, events ${JSON.stringify(Object.fromEntries(events))}\n${[...covered].sort().map(([k, v]) => `${k}: ${v}`).join("\n")}`);
     // Coverage: the campaign did reach the hostile cases it is there for.
     if (ONLY < 0 && RUNS >= 20) {
       for (const k of [
@@ -77,6 +88,10 @@ describe("stateful protocol fuzzer", () => {
       expect(strangerSent).toBeGreaterThan(0);
       expect(strangerAnswers).toBeGreaterThan(0);
       expect(strangerAnswers).toBeLessThanOrEqual(strangerSent * 3);
+      // The device's tables were full and gave answered transactions and copies up (flood-table.test.ts shows each rule).
+      expect(device.runs).toBeGreaterThan(0);
+      expect(device.reclaimed, "server transactions reclaimed").toBeGreaterThan(0);
+      expect(device.copiesDropped, "copies given up").toBeGreaterThan(0);
       // And the door did its job in between: calls came up, the door code opened the door.
       for (const e of ["call up", "door opened", "hunt over"]) expect(events.get(e) ?? 0, e).toBeGreaterThan(0);
     }

@@ -147,6 +147,12 @@ export interface SfuzzConfig {
   maxCalls: number;
   /** What the stranger's requests get (untrusted=reject: 403; drop: nothing). */
   untrusted: UntrustedAction;
+  /**
+   * The transaction tables: the device's (4 client and 6 server transactions, their messages in a 3,900-byte
+   * arena, the Moddable host's defaults), where a hostile peer fills them and the reclaiming of answered
+   * transactions and copies runs, or the core's roomy defaults (8 and 16, 3 messages of 1,300 bytes).
+   */
+  tables: "device" | "roomy";
 }
 
 /** Everything a step does, for the failure report and replays. */
@@ -216,7 +222,9 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
       hunt: dice.chance(0.5) ? HuntMode.Sequential : HuntMode.Parallel,
       maxCalls: dice.pick([1, 2, 4]),
       untrusted: dice.chance(0.5) ? UntrustedAction.Reject : UntrustedAction.Drop,
+      tables: dice.chance(0.5) ? "device" : "roomy",
     };
+    const tables = this.config.tables === "device" ? { maxClientTransactions: 4, maxServerTransactions: 6, messageBuffer: 1300, arenaBytes: 3900 } : {};
     const registrar = new ScriptedRegistrar({ realm: "pbx.test", username: "door", password: "doorpass" });
     // Nonces from a counter, not Math.random: the same seed gives the same run.
     registrar.newNonce = function (this: ScriptedRegistrar): void {
@@ -237,6 +245,7 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
         hangupAfterOpenMs: dice.chance(0.3) ? 2000 : 0,
         calls: { autoAnswerMs: this.config.autoAnswerMs, callLimitMs: CALL_LIMIT_MS, maxCalls: this.config.maxCalls },
         trust: { untrusted: this.config.untrusted },
+        ...tables,
       },
     );
     this.clock.attach(this);
