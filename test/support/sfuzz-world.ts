@@ -162,7 +162,8 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
   readonly clock = new VirtualClock(0);
   readonly intercom: Intercom;
   readonly registrar: ScriptedRegistrar;
-  readonly level = LogLevel.Warn;
+  /** Warn in most runs; Debug in some, so every log line the core builds (the lin simulator's default) is built from hostile messages too. */
+  readonly level: LogLevel;
   readonly localAddress = DOOR;
   readonly localPort = DOOR_PORT;
   readonly violations: string[] = [];
@@ -224,6 +225,7 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
       untrusted: dice.chance(0.5) ? UntrustedAction.Reject : UntrustedAction.Drop,
       tables: dice.chance(0.5) ? "device" : "roomy",
     };
+    this.level = dice.chance(0.25) ? LogLevel.Debug : LogLevel.Warn;
     const tables = this.config.tables === "device" ? { maxClientTransactions: 4, maxServerTransactions: 6, messageBuffer: 1300, arenaBytes: 3900 } : {};
     const registrar = new ScriptedRegistrar({ realm: "pbx.test", username: "door", password: "doorpass" });
     // Nonces from a counter, not Math.random: the same seed gives the same run.
