@@ -111,6 +111,32 @@ describe("the door code: when it counts", () => {
     expect(r.pins.relayChanges).toEqual([true]);
   });
 
+  it("acceptAny lets strangers call, not type into a trusted call: its dialog's INFO, re-INVITE, UPDATE and REFER copied from elsewhere get 403 (found by the stateful fuzzer)", () => {
+    const r = rig({ doorCode: "1#", trust: { acceptAny: true } });
+    const ok = answeredCall(r);
+    const copied = (method: string, cseq: number, extra: Partial<Parameters<typeof request>[1]>): string =>
+      request(method, { toTag: toTag(ok), callId: ok.msg.callIdString(), cseq, branch: `z9hG4bKcopy${cseq}`, contact: "", ...extra });
+    r.deliver(dtmf(ok, 2, "1"), 5060, STRANGER);
+    r.deliver(dtmf(ok, 3, "#"), 5060, STRANGER);
+    r.deliver(copied("INVITE", 4, { body: OFFER.replace(/192\.0\.2\.\d+/g, STRANGER) }), 5060, STRANGER);
+    r.deliver(copied("UPDATE", 5, { body: OFFER.replace(/192\.0\.2\.\d+/g, STRANGER) }), 5060, STRANGER);
+    r.deliver(copied("REFER", 6, { extra: ["Refer-To: <sip:200@example.com>"] }), 5060, STRANGER);
+    expect(r.takeLines()).toEqual(Array(5).fill("SIP/2.0 403 Forbidden - Untrusted Source"));
+    expect(r.pins.relayChanges).toEqual([]);
+    expect(r.intercom.opener.wrongTotal).toBe(0);
+    expect(r.intercom.trust.counters.acceptedUntrusted).toBe(0);
+    // The call goes on: its own peer's code opens the door.
+    r.deliver(dtmf(ok, 7, "1"));
+    r.deliver(dtmf(ok, 8, "#"));
+    expect(r.takeLines()).toEqual(["SIP/2.0 200 OK", "SIP/2.0 200 OK"]);
+    expect(r.pins.relayChanges).toEqual([true]);
+    // And the stranger's own call is still let in (acceptAny), counted.
+    hangUp(r);
+    r.deliver(request("INVITE", { body: OFFER, callId: "own@stranger", branch: "z9hG4bKown" }), 5060, STRANGER);
+    expect(r.take().map((m) => m.kind)).toContain("200");
+    expect(r.intercom.trust.counters.acceptedUntrusted).toBe(1);
+  });
+
   it("our own doorbell call: the callee's code opens the door once the 2xx is acknowledged", () => {
     const r = rig({ doorCode: "7#", targets: ["100"] });
     r.intercom.press();

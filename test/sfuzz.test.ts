@@ -26,6 +26,7 @@ describe("stateful protocol fuzzer", () => {
     let doorSent = 0;
     let strangerSent = 0;
     let strangerAnswers = 0;
+    let strangerCallsUp = 0;
     const events = new Map<string, number>();
     // The device's transaction tables at work (config.tables "device"): answered transactions and their copies
     // given up for new ones, as a hostile peer fills the 4 + 6 slots and the 3,900-byte arena.
@@ -46,6 +47,7 @@ describe("stateful protocol fuzzer", () => {
       doorSent += world.doorSent;
       strangerSent += world.strangerSent;
       strangerAnswers += world.strangerAnswers;
+      strangerCallsUp += world.strangerCallsUp;
       for (const e of world.events) {
         const name = e.split(" ").slice(1, 3).join(" ");
         events.set(name, (events.get(name) ?? 0) + 1);
@@ -69,7 +71,7 @@ describe("stateful protocol fuzzer", () => {
         expect.fail(report);
       }
     }
-    if (process.env.SFUZZ_VERBOSE) console.log(`sfuzz: ${steps} actions, ${doorSent} datagrams from the door, the stranger ${strangerSent} requests and ${strangerAnswers} answers, device tables ${JSON.stringify(device)}, events ${JSON.stringify(Object.fromEntries(events))}\n${[...covered].sort().map(([k, v]) => `${k}: ${v}`).join("\n")}`);
+    if (process.env.SFUZZ_VERBOSE) console.log(`sfuzz: ${steps} actions, ${doorSent} datagrams from the door, the stranger ${strangerSent} requests and ${strangerAnswers} answers (its own calls up: ${strangerCallsUp}), device tables ${JSON.stringify(device)}, events ${JSON.stringify(Object.fromEntries(events))}\n${[...covered].sort().map(([k, v]) => `${k}: ${v}`).join("\n")}`);
     // Coverage: the campaign did reach the hostile cases it is there for.
     if (ONLY < 0 && RUNS >= 20) {
       for (const k of [
@@ -81,6 +83,8 @@ describe("stateful protocol fuzzer", () => {
         // The stranger: its own calls, and the guarded methods of live dialogs it copied.
         "stranger INVITE", "stranger INFO in a copied dialog", "stranger REFER in a copied dialog", "stranger INVITE in a copied dialog",
         "stranger UPDATE in a copied dialog",
+        // With accept_from=any: the stranger's own calls, answered, its door code and REFER in them without effect.
+        "stranger INFO in its own call", "stranger REFER in its own call",
       ]) {
         expect(covered.get(k) ?? 0, k).toBeGreaterThan(0);
       }
@@ -88,6 +92,7 @@ describe("stateful protocol fuzzer", () => {
       expect(strangerSent).toBeGreaterThan(0);
       expect(strangerAnswers).toBeGreaterThan(0);
       expect(strangerAnswers).toBeLessThanOrEqual(strangerSent * 3);
+      expect(strangerCallsUp, "the stranger's own calls answered (acceptAny)").toBeGreaterThan(0);
       // The device's tables were full and gave answered transactions and copies up (flood-table.test.ts shows each rule).
       expect(device.runs).toBeGreaterThan(0);
       expect(device.reclaimed, "server transactions reclaimed").toBeGreaterThan(0);

@@ -400,6 +400,11 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     return this.findDialog(msg) !== null;
   }
 
+  isTrustedDialog(msg: SipMessage): boolean {
+    const call = this.findDialog(msg);
+    return call !== null && this.isTrustedCall(call);
+  }
+
   /** Did this call come from a trusted source (or did we place it)? */
   isTrustedCall(call: Call): boolean {
     return call.index < this.calls.length && this.calls[call.index] === call && call.trusted;

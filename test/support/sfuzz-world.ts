@@ -153,6 +153,11 @@ export interface SfuzzConfig {
    * transactions and copies runs, or the core's roomy defaults (8 and 16, 3 messages of 1,300 bytes).
    */
   tables: "device" | "roomy";
+  /**
+   * accept_from=any (TrustSettings.acceptAny): the stranger's own calls are taken too (answered, its door code and
+   * REFER without effect), while what it copies into the trusted calls' dialogs still gets 403 or nothing.
+   */
+  acceptAny: boolean;
 }
 
 /** Everything a step does, for the failure report and replays. */
@@ -177,6 +182,11 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
   /** Requests the stranger sent, and what the door sent it. */
   strangerSent = 0;
   strangerAnswers = 0;
+  /** With acceptAny: datagrams of the stranger's own calls, both ways, and the calls the door answered. */
+  strangerCallTraffic = 0;
+  strangerCallsUp = 0;
+  /** With acceptAny: the stranger's own calls the door answered (Call-ID, its tag, the door's tag, next CSeq). */
+  private readonly strangerCalls: { callId: string; tag: string; doorTag: string; cseq: number; ended: boolean }[] = [];
   /** Link faults, both ways. */
   loss = 0;
   dupe = 0;
@@ -224,6 +234,7 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
       maxCalls: dice.pick([1, 2, 4]),
       untrusted: dice.chance(0.5) ? UntrustedAction.Reject : UntrustedAction.Drop,
       tables: dice.chance(0.5) ? "device" : "roomy",
+      acceptAny: dice.chance(0.3),
     };
     this.level = dice.chance(0.25) ? LogLevel.Debug : LogLevel.Warn;
     const tables = this.config.tables === "device" ? { maxClientTransactions: 4, maxServerTransactions: 6, messageBuffer: 1300, arenaBytes: 3900 } : {};
@@ -246,13 +257,17 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
         doorCode: DOOR_CODE,
         hangupAfterOpenMs: dice.chance(0.3) ? 2000 : 0,
         calls: { autoAnswerMs: this.config.autoAnswerMs, callLimitMs: CALL_LIMIT_MS, maxCalls: this.config.maxCalls },
-        trust: { untrusted: this.config.untrusted },
+        trust: { untrusted: this.config.untrusted, acceptAny: this.config.acceptAny },
         ...tables,
       },
     );
     this.clock.attach(this);
     this.intercom.listener = {
-      onIntercomEvent: (e: IntercomEvent, _c, detail: string) => void this.events.push(`${this.clock.now()} ${intercomEventName(e)} ${detail}`),
+      onIntercomEvent: (e: IntercomEvent, _c, detail: string) => {
+        this.events.push(`${this.clock.now()} ${intercomEventName(e)} ${detail}`);
+        // Only a trusted call opens the door (acceptAny lets the stranger call, not open).
+        if (intercomEventName(e) === "door opened" && detail.includes(`@${STRANGER}`)) this.violate(`the stranger's own call opened the door: ${detail}`);
+      },
       details: true,
     };
   }
@@ -293,13 +308,61 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
    * 481 or 491 would show the door had taken its request for the dialog it copied.
    */
   private toStranger(text: string, port: number): void {
-    this.strangerAnswers++;
     this.doorLog.push(`${this.clock.now()} door>stranger ${summary(text)}`);
     if (this.doorLog.length > LOG_KEEP) this.doorLog.shift();
     const first = text.slice(0, text.indexOf("\r\n"));
+    if (this.config.acceptAny && port === STRANGER_PORT && /^st-\d+@/.test(header(parseRequest(text), "Call-ID") ?? "")) {
+      this.strangerOwnCall(parseRequest(text));
+      return;
+    }
+    this.strangerAnswers++;
+    // With acceptAny a copy into a dialog the door has ended is any caller's request outside a dialog: 481 (§12.2.2).
+    if (port === STRANGER_PORT && this.config.acceptAny && first.startsWith("SIP/2.0 481 ")) return;
     if (port !== STRANGER_PORT || !first.startsWith("SIP/2.0 403 ") || this.config.untrusted === UntrustedAction.Drop) {
       this.violate(`the door sent the stranger (${STRANGER}:${port}, untrusted=${this.config.untrusted === UntrustedAction.Drop ? "drop" : "reject"}): ${first}`);
     }
+  }
+
+  /**
+   * With acceptAny, what the door sends in the stranger's own calls: it ACKs a 2xx to its INVITE (the call is up)
+   * and answers the door's requests (its BYE) 200. Nothing else is checked here: the stranger is any caller then.
+   */
+  private strangerOwnCall(m: ParsedRequest): void {
+    this.strangerCallTraffic++;
+    const callId = header(m, "Call-ID") ?? "";
+    const call = this.strangerCalls.find((c) => c.callId === callId);
+    if (m.method === "SIP/2.0") {
+      const status = Number(m.uri);
+      // A transfer is placed with the door's account: never for a call from an untrusted source (user-agent.ts transferAllowed).
+      if (status < 300 && / REFER$/.test(header(m, "CSeq") ?? "")) this.violate(`the door took the stranger's REFER in its own call: ${m.uri}`);
+      if (status < 200 || !/ INVITE$/.test(header(m, "CSeq") ?? "")) return;
+      const to = header(m, "To") ?? "";
+      const cseq = parseInt(header(m, "CSeq") ?? "1", 10);
+      if (status < 300 && call !== undefined && call.doorTag === "") {
+        call.doorTag = tagOf(to);
+        this.strangerCallsUp++;
+      }
+      // §17.1.1.3 (a failure: the INVITE's branch) and §13.2.2.4 (a 2xx: a new one); a copy of either is ACKed again.
+      const via = status < 300 ? `Via: SIP/2.0/UDP ${STRANGER}:${STRANGER_PORT};branch=z9hG4bKsa${++this.branchSeq};rport` : `Via: ${header(m, "Via")}`;
+      this.strangerDeliver([`ACK sip:door@${DOOR}:${DOOR_PORT} SIP/2.0`, via, "Max-Forwards: 70", `From: ${header(m, "From")}`, `To: ${to}`,
+        `Call-ID: ${callId}`, `CSeq: ${cseq} ACK`, "Content-Length: 0", "", ""].join("\r\n"));
+      return;
+    }
+    if (m.method === "ACK") return;
+    if (m.method === "BYE" && call !== undefined) call.ended = true;
+    const lines = [`SIP/2.0 200 OK`, ...(m.headers.get("via") ?? []).map((v) => `Via: ${v}`), `From: ${header(m, "From")}`, `To: ${header(m, "To")}`,
+      `Call-ID: ${callId}`, `CSeq: ${header(m, "CSeq")}`, "Content-Length: 0", "", ""];
+    this.strangerDeliver(lines.join("\r\n"));
+  }
+
+  /** A datagram from the stranger, over the link. */
+  private strangerDeliver(text: string): void {
+    this.link(() => {
+      this.doorLog.push(`${this.clock.now()} stranger> ${summary(text)}`);
+      if (this.doorLog.length > LOG_KEEP) this.doorLog.shift();
+      const b = Buffer.from(text, "latin1");
+      this.guard("receive", () => this.intercom.receiver.receive(new Uint8Array(b.buffer, b.byteOffset, b.length), b.length, STRANGER, STRANGER_PORT));
+    });
   }
 
   /**
@@ -313,6 +376,24 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
    */
   stranger(): void {
     const dice = this.dice;
+    const own = this.strangerCalls.filter((c) => c.doorTag !== "" && !c.ended);
+    if (own.length > 0 && dice.chance(0.4)) {
+      // Its own call (acceptAny): the door code typed by INFO, or a transfer asked for; neither may take effect.
+      const c = dice.pick(own);
+      const method = dice.chance(0.75) ? "INFO" : "REFER";
+      const texts = method === "INFO" ? [...DOOR_CODE].map((k) => `Signal=${k}\r\nDuration=160\r\n`) : [""];
+      for (const body of texts) {
+        const lines = [`${method} sip:door@${DOOR}:${DOOR_PORT} SIP/2.0`, `Via: SIP/2.0/UDP ${STRANGER}:${STRANGER_PORT};branch=z9hG4bKso${++this.branchSeq};rport`,
+          "Max-Forwards: 70", `From: <sip:666@${STRANGER}>;tag=${c.tag}`, `To: <sip:door@pbx.test>;tag=${c.doorTag}`, `Call-ID: ${c.callId}`,
+          `CSeq: ${++c.cseq} ${method}`, `Contact: <sip:666@${STRANGER}:${STRANGER_PORT}>`];
+        if (method === "REFER") lines.push("Refer-To: <sip:200@pbx.test>");
+        if (body !== "") lines.push("Content-Type: application/dtmf-relay");
+        lines.push(`Content-Length: ${body.length}`, "", body);
+        this.strangerDeliver(lines.join("\r\n"));
+      }
+      this.count(`stranger ${method} in its own call`);
+      return;
+    }
     const live = this.dialogs.filter((x) => x.peerTag !== "" && x.doorTag !== "" && !x.ended);
     const d = live.length > 0 && dice.chance(0.8) ? dice.pick(live) : undefined;
     let text: string;
@@ -347,14 +428,10 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
         `Content-Length: ${phoneSdp(STRANGER).length}`, "", phoneSdp(STRANGER),
       ].join("\r\n");
       this.count("stranger INVITE");
+      this.strangerCalls.push({ callId: `st-${n}@${STRANGER}`, tag: `st${n}`, doorTag: "", cseq: 1, ended: false });
     }
     this.strangerSent++;
-    this.link(() => {
-      this.doorLog.push(`${this.clock.now()} stranger> ${summary(text)}`);
-      if (this.doorLog.length > LOG_KEEP) this.doorLog.shift();
-      const b = Buffer.from(text, "latin1");
-      this.guard("receive", () => this.intercom.receiver.receive(new Uint8Array(b.buffer, b.byteOffset, b.length), b.length, STRANGER, STRANGER_PORT));
-    });
+    this.strangerDeliver(text);
   }
 
   private guard(where: string, fn: () => void): void {

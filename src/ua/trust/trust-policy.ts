@@ -17,6 +17,9 @@
  *     dialog sends its own requests to (RFC 3261 §12.2.1.1: the remote
  *     target, when the proxy did not record-route): a dialog exists only
  *     for a call that was itself let in, or placed by us.
+ * With acceptAny (accept_from=any) these pass from anyone too, except in
+ * the dialog of a trusted call, where the rule above holds still: a
+ * stranger may call the door, not type into someone else's call.
  * Everything else is answered 403 "Forbidden - Untrusted Source"
  * statelessly, or dropped (configurable), before any server transaction is
  * taken, counted, and logged at a limited rate. With "reject", OPTIONS,
@@ -59,6 +62,8 @@ export interface DialogPeers {
   isDialogPeer(msg: SipMessage, address: string): boolean;
   /** Does msg belong to an active dialog (Call-ID and tags), from wherever it comes? */
   hasDialog(msg: SipMessage): boolean;
+  /** Does msg belong to an active dialog of a call from a trusted source, or one we placed? */
+  isTrustedDialog(msg: SipMessage): boolean;
 }
 
 export interface TrustClock {
@@ -263,7 +268,10 @@ export class TrustPolicy implements RequestScreen {
     if (this.isTrusted(address, port)) return ScreenVerdict.Pass;
     const to = msg.to;
     if (to.error < 0 && to.tagLen > 0 && this.inDialog(msg, address, guard)) return ScreenVerdict.Pass;
-    if (n[T.AcceptAny] === 1) {
+    // acceptAny lets anyone call the door, not act in the calls the trust let in: a guarded request copied into the
+    // dialog of a trusted call (its Call-ID and tags seen on the network) from elsewhere than that dialog's peer
+    // would type the door code, move the media or transfer in that call, so it is turned away as above.
+    if (n[T.AcceptAny] === 1 && !(guard && to.error < 0 && to.tagLen > 0 && this.peers !== null && this.peers.isTrustedDialog(msg))) {
       if (guard) n[T.AcceptedUntrusted]!++;
       return ScreenVerdict.Pass;
     }

@@ -27,7 +27,8 @@ export interface TrustSettings {
   /**
    * Take calls, INFO, MESSAGE and REFER from anyone (the device's
    * accept_from=any). They are still counted, and the door code still works
-   * only in calls from trusted sources. Default false.
+   * only in calls from trusted sources; in the dialog of such a call these
+   * requests are still taken only from its peer. Default false.
    */
   acceptAny?: boolean;
   /** Drop requests whose User-Agent is a known SIP scanner (default true). */
