@@ -42,6 +42,8 @@ import { VirtualClock } from "./virtual-clock";
 export const PBX = "198.51.100.7";
 export const PBX_PORT = 5070;
 export const DOOR = "192.0.2.10";
+/** The registrar behind the outbound proxy (config.proxy): the door never sends to it itself. */
+const REGISTRAR_BEHIND = "198.51.100.8";
 export const DOOR_PORT = 5060;
 /**
  * A stranger on the network (untrusted: neither the registrar nor on an allowlist) who knows the live dialogs'
@@ -158,6 +160,11 @@ export interface SfuzzConfig {
    * REFER without effect), while what it copies into the trusted calls' dialogs still gets 403 or nothing.
    */
   acceptAny: boolean;
+  /**
+   * An outbound proxy (sip_proxy): the peer's address is then the proxy's, the registrar another host behind it
+   * (REGISTRAR_BEHIND), and every request of the door carries the preloaded Route (§8.1.2).
+   */
+  proxy: boolean;
 }
 
 /** Everything a step does, for the failure report and replays. */
@@ -235,6 +242,7 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
       untrusted: dice.chance(0.5) ? UntrustedAction.Reject : UntrustedAction.Drop,
       tables: dice.chance(0.5) ? "device" : "roomy",
       acceptAny: dice.chance(0.3),
+      proxy: dice.chance(0.25),
     };
     this.level = dice.chance(0.25) ? LogLevel.Debug : LogLevel.Warn;
     const tables = this.config.tables === "device" ? { maxClientTransactions: 4, maxServerTransactions: 6, messageBuffer: 1300, arenaBytes: 3900 } : {};
@@ -249,7 +257,9 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
     this.intercom = new Intercom(
       { clock: this.clock, random: new SeededRandom(seed), hash: new NodeHash(), log: this, udp: this },
       {
-        account: { registrarHost: PBX, registrarPort: PBX_PORT, domain: "pbx.test", user: "door", password: "doorpass", expires: 3600 },
+        account: this.config.proxy
+          ? { registrarHost: REGISTRAR_BEHIND, registrarPort: 5060, outboundProxyHost: PBX, outboundProxyPort: PBX_PORT, domain: "pbx.test", user: "door", password: "doorpass", expires: 3600 }
+          : { registrarHost: PBX, registrarPort: PBX_PORT, domain: "pbx.test", user: "door", password: "doorpass", expires: 3600 },
         keepaliveSeconds: dice.chance(0.5) ? 30 : 0,
         targets: ["100", "101"],
         hunt: this.config.hunt,
@@ -526,6 +536,16 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
       return;
     }
     if (m.method === "REGISTER" || m.method === "OPTIONS") this.lastRegisterAt = this.clock.now();
+    // The preloaded Route (§8.1.2) on what starts a transaction outside a dialog through the proxy (the CANCEL and a
+    // failure's ACK copy their INVITE's, §9.1, §17.1.1.3); the keepalive asks the proxy itself, and the peer never
+    // record-routes, so nothing else carries one, and nothing at all without a proxy.
+    const routes = m.headers.get("route") ?? [];
+    const route = `<sip:${PBX}:${PBX_PORT};lr>`;
+    const preloaded = this.config.proxy && (toTag === "" || m.method === "CANCEL") && m.method !== "OPTIONS";
+    const either = this.config.proxy && m.method === "ACK" && toTag !== ""; // a 2xx's (in the dialog: none) or a failure's
+    if (either ? routes.length > 1 || (routes.length === 1 && routes[0] !== route) : preloaded ? routes.length !== 1 || routes[0] !== route : routes.length !== 0) {
+      this.violate(`the door's ${m.method} ${toTag !== "" ? "in a dialog " : ""}carried Route ${JSON.stringify(routes)} (proxy ${this.config.proxy})`);
+    }
     const sent = `door ${m.method}${toTag !== "" ? " in dialog" : ""}`;
     this.doorMethods.set(sent, (this.doorMethods.get(sent) ?? 0) + 1);
     if (toTag === "" || m.method === "ACK" || m.method === "CANCEL") {
