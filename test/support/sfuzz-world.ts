@@ -165,6 +165,14 @@ export interface SfuzzConfig {
    * (REGISTRAR_BEHIND), and every request of the door carries the preloaded Route (§8.1.2).
    */
   proxy: boolean;
+  /** Who the doorbell calls: one to three extensions. */
+  targets: string[];
+  /** A doorbell call rings this long before the next target (CANCEL racing the callee's 200 far more often at 3 s). */
+  ringTimeoutMs: number;
+  /** The longest call (the door's BYE at the limit racing the peer's requests more often at 20 s). */
+  callLimitMs: number;
+  /** transfers=off: every REFER declined 603, none ever accepted. */
+  transfers: boolean;
 }
 
 /** Everything a step does, for the failure report and replays. */
@@ -243,6 +251,10 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
       tables: dice.chance(0.5) ? "device" : "roomy",
       acceptAny: dice.chance(0.3),
       proxy: dice.chance(0.25),
+      targets: dice.pick([["100"], ["100", "101"], ["100", "101"], ["100", "101", "102"]]),
+      ringTimeoutMs: dice.pick([30_000, 30_000, 3_000]),
+      callLimitMs: dice.pick([CALL_LIMIT_MS, CALL_LIMIT_MS, 20_000]),
+      transfers: dice.chance(0.8),
     };
     this.level = dice.chance(0.25) ? LogLevel.Debug : LogLevel.Warn;
     const tables = this.config.tables === "device" ? { maxClientTransactions: 4, maxServerTransactions: 6, messageBuffer: 1300, arenaBytes: 3900 } : {};
@@ -261,12 +273,15 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
           ? { registrarHost: REGISTRAR_BEHIND, registrarPort: 5060, outboundProxyHost: PBX, outboundProxyPort: PBX_PORT, domain: "pbx.test", user: "door", password: "doorpass", expires: 3600 }
           : { registrarHost: PBX, registrarPort: PBX_PORT, domain: "pbx.test", user: "door", password: "doorpass", expires: 3600 },
         keepaliveSeconds: dice.chance(0.5) ? 30 : 0,
-        targets: ["100", "101"],
+        targets: this.config.targets,
         hunt: this.config.hunt,
         buttonDuringCall: this.config.buttonDuringCall,
         doorCode: DOOR_CODE,
         hangupAfterOpenMs: dice.chance(0.3) ? 2000 : 0,
-        calls: { autoAnswerMs: this.config.autoAnswerMs, callLimitMs: CALL_LIMIT_MS, maxCalls: this.config.maxCalls },
+        calls: {
+          autoAnswerMs: this.config.autoAnswerMs, callLimitMs: this.config.callLimitMs, maxCalls: this.config.maxCalls,
+          ringTimeoutMs: this.config.ringTimeoutMs, allowRefer: this.config.transfers,
+        },
         trust: { untrusted: this.config.untrusted, acceptAny: this.config.acceptAny },
         ...tables,
       },
@@ -533,6 +548,7 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
       // The door answered a BYE 2xx: the dialog is over (§15.1.2).
       if (cseqMethod === "BYE" && status >= 200 && status < 300) this.ended.add(dialogKey(callId, toTag, fromTag));
       if (cseqMethod === "REFER" && status === 202) this.referAccepted.add(dialogKey(callId, toTag, fromTag));
+      if (cseqMethod === "REFER" && status < 300 && status >= 200 && !this.config.transfers) this.violate(`transfers=off, yet the door answered a REFER ${status}`);
       return;
     }
     if (m.method === "REGISTER" || m.method === "OPTIONS") this.lastRegisterAt = this.clock.now();
