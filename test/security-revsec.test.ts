@@ -25,6 +25,7 @@ import { ackFor, hdr, OFFER, PEER, reply, request, rig, toTag, type Msg, type Ri
 import { Method } from "../src/sip/message/method";
 import type { UdpHost } from "../src/host";
 import { H } from "../src/sip/message/header";
+import { UntrustedAction } from "../src/ua/trust/trust-settings";
 
 /** The slot's RTP and RTCP sockets, sending nowhere: with them the media clock runs, which applies a re-INVITE's SDP each frame. */
 class NullUdp implements UdpHost {
@@ -185,5 +186,39 @@ describe("REFER to the server by its own name (the domain being another)", () =>
       expect(out.map((m) => m.kind)).toEqual(["202", "NOTIFY", "INVITE"]);
       expect(`${out[2]!.address}:${out[2]!.port}`).toBe(`${PEER}:5070`);
     }
+  });
+});
+
+describe("the SDP answer in an ACK or PRACK comes from the call's own side only (found by the stateful fuzzer)", () => {
+  const STRANGER = "203.0.113.66";
+  const STRANGER_SDP = OFFER.replace(/198\.51\.100\.7/g, STRANGER);
+
+  it("a stranger's ACK with an answer, copied into a call whose 200 carried the door's offer, is dropped: the audio goes where the real ACK says", () => {
+    for (const untrusted of [UntrustedAction.Reject, UntrustedAction.Drop]) {
+      for (const acceptAny of [false, true]) {
+        const r = rig({ trust: { untrusted, acceptAny } });
+        r.deliver(request("INVITE", {})); // no offer: the door's 200 makes one, the ACK answers (§13.2.1)
+        const ok = r.take().find((m) => m.kind === "200")!;
+        r.deliver(ackFor(ok, { body: STRANGER_SDP }), 5060, STRANGER);
+        expect(r.take(), `untrusted=${untrusted} acceptAny=${acceptAny}`).toEqual([]);
+        const call = r.intercom.ua.calls[0]!;
+        expect(call.remoteRtpAddress).not.toBe(STRANGER);
+        r.deliver(ackFor(ok, { body: OFFER }));
+        expect(call.remoteRtpAddress).toBe(PEER);
+      }
+    }
+  });
+
+  it("a stranger's PRACK with SDP changes nothing: the door's reliable 180 carries no offer, and a PRACK's body is not read", () => {
+    const r = rig({ calls: { autoAnswerMs: 5000 } });
+    r.deliver(request("INVITE", { body: OFFER, extra: ["Require: 100rel"] }));
+    const reliable = r.take().find((m) => m.kind === "180")!;
+    expect(reliable.msg.bodyLen).toBe(0);
+    r.deliver(request("PRACK", {
+      toTag: toTag(reliable), callId: reliable.msg.callIdString(), cseq: 2, branch: "z9hG4bKprack2", body: STRANGER_SDP,
+      extra: [`RAck: ${hdr(reliable, H.RSeq)} 1 INVITE`], contact: "",
+    }), 5060, STRANGER);
+    expect(r.takeLines()).toEqual(["SIP/2.0 200 OK"]); // PRACK is taken from anywhere (a peer behind a NAT may move)
+    expect(r.intercom.ua.calls[0]!.remoteRtpAddress).toBe(PEER);
   });
 });

@@ -85,6 +85,8 @@ describe("stateful protocol fuzzer", () => {
         "stranger UPDATE in a copied dialog",
         // With accept_from=any: the stranger's own calls, answered, its door code and REFER in them without effect.
         "stranger INFO in its own call", "stranger REFER in its own call",
+        // The answer to the door's offer (in the ACK), the stranger's SDP copied in: the audio must not move.
+        "stranger ACK with SDP in a copied dialog",
       ]) {
         expect(covered.get(k) ?? 0, k).toBeGreaterThan(0);
       }

@@ -424,6 +424,19 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
     let text: string;
     const branch = `z9hG4bKst${++this.branchSeq}`;
     const via = `Via: SIP/2.0/UDP ${STRANGER}:${STRANGER_PORT};branch=${branch};rport`;
+    // A 2xx whose ACK must carry the answer (an INVITE without an offer, §13.2.1): the stranger's SDP in an ACK of
+    // that dialog would send the call's audio to it (trust-policy.ts guards an ACK with a body).
+    const answerable = live.filter((x) => x.ackCseq > 0 && x.ackNeedsSdp);
+    if (answerable.length > 0 && dice.chance(0.6)) {
+      const a = dice.pick(answerable);
+      const lines = this.request(a, "ACK", a.ackCseq, [], phoneSdp(STRANGER), "application/sdp", branch).split("\r\n");
+      lines[1] = via;
+      lines[7] = `Contact: <sip:666@${STRANGER}:${STRANGER_PORT}>`;
+      this.count("stranger ACK with SDP in a copied dialog");
+      this.strangerSent++;
+      this.strangerDeliver(lines.join("\r\n"));
+      return;
+    }
     if (d !== undefined) {
       const method = dice.pick(["INFO", "INFO", "INFO", "REFER", "INVITE", "UPDATE", "MESSAGE"]);
       let body = "";
@@ -589,6 +602,11 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
 
   /** §17.2: every request the door received has a final response by now. */
   private checkObligations(): void {
+    // The media of a trusted call never goes where the stranger said (its SDP copied into that call's dialog).
+    const ua = this.intercom.ua;
+    for (const c of ua.calls) {
+      if (c.remoteRtpAddress === STRANGER && ua.isTrustedCall(c)) this.violate(`trusted call ${c.index} sends its audio to the stranger`);
+    }
     const now = this.clock.now();
     const limit = T64 + this.config.autoAnswerMs + 4 * T1;
     for (const [key, ob] of this.obligations) {

@@ -6,8 +6,9 @@
  * the same way ("accept calls from the proxy only").
  *
  * The requests that start or steer a session, INVITE, INFO, MESSAGE and
- * REFER (and UPDATE, which changes the media like a re-INVITE), are taken
- * only from:
+ * REFER (and UPDATE, which changes the media like a re-INVITE, and an ACK
+ * with a body, which carries the SDP answer to the door's offer), are
+ * taken only from:
  *   - the registrar and the outbound proxy, by the address and port the
  *     transport reports (the host resolves names first);
  *   - the entries of the allowlist (addresses, address:port, IPv4 ranges);
@@ -262,7 +263,7 @@ export class TrustPolicy implements RequestScreen {
       }
     }
     const drop = n[T.Action] === UntrustedAction.Drop;
-    const guard = guarded(msg.method);
+    const guard = guarded(msg);
     // With "reject" the other methods pass; with "drop" they are screened too: silent to strangers (the file's header).
     if (!guard && !drop) return ScreenVerdict.Pass;
     if (this.isTrusted(address, port)) return ScreenVerdict.Pass;
@@ -364,7 +365,13 @@ function serverAddress(host: string): string {
   return h.indexOf(":") >= 0 ? h.toLowerCase() : h;
 }
 
-/** The methods that start or steer a session, or reach the application. */
-function guarded(method: Method): boolean {
+/**
+ * The requests that start or steer a session, or reach the application: INVITE, INFO, MESSAGE, REFER, UPDATE, and an
+ * ACK with a body, which carries the SDP answer when the door's 2xx made the offer (§13.2.1): from a stranger it would
+ * send the call's audio elsewhere. (A PRACK's body is never read: the door's reliable 180 carries no offer.)
+ */
+function guarded(msg: SipMessage): boolean {
+  const method = msg.method;
+  if (method === Method.ACK) return msg.bodyLen > 0;
   return method === Method.INVITE || method === Method.INFO || method === Method.MESSAGE || method === Method.REFER || method === Method.UPDATE;
 }
