@@ -562,6 +562,31 @@ describe("a second fork answering (§13.2.2.4)", () => {
     expect(out[1]!.msg.cseq).toBeGreaterThan(prack[0]!.msg.cseq);
   });
 
+  it("after the call ended and another fork's 2xx borrowed its idle slot's dialog, the BYE to a fork whose early dialog had our PRACK still takes a CSeq above it (found by test/sfuzz.test.ts)", () => {
+    const r = rig({ targets: ["100"], buttonDuringCall: ButtonAction.Hangup });
+    const invite = press(r);
+    r.deliver(reply(invite, 183, "Session Progress", { toTag: "c-tag", extra: ["Require: 100rel", "RSeq: 1"], body: OFFER }));
+    const prack = r.take();
+    expect(prack.map((m) => m.kind)).toEqual(["PRACK"]);
+    r.deliver(reply(prack[0]!, 200, "OK", { toTag: null }));
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    r.advance(5000);
+    r.intercom.press(); // the hang-up key
+    const bye = r.take().filter((m) => m.kind === "BYE");
+    r.deliver(reply(bye[0]!, 200, "OK", { toTag: null }));
+    expect(r.intercom.ua.activeCalls).toBe(0);
+    // Fork b answers: ended in the idle slot's dialog, the call's own, lent and reset.
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "b-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    // Then the early dialog's phone answers: its BYE must not repeat the PRACK's CSeq there (§12.2.1.1).
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "c-tag" }));
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    expect(hdr(out[1]!, H.To)).toBe("<sip:100@pbx.test>;tag=c-tag");
+    expect(out[1]!.msg.cseq).toBeGreaterThan(prack[0]!.msg.cseq);
+  });
+
   it("with no idle slot (parallel hunting took both), a dialog is made for it", () => {
     const r = rig({ targets: ["100", "101"], hunt: HuntMode.Parallel, calls: { maxCalls: 2 } });
     r.intercom.press();

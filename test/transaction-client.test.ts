@@ -362,6 +362,50 @@ describe("INVITE client transaction", () => {
     expect(t.queue.size).toBe(0);
   });
 
+  it("a CANCEL with no client transaction free is held and sent once one frees up, on Timer A's schedule capped at T2; Timer B still bounds it", () => {
+    const t = setup({ maxClientTransactions: 2 });
+    const { tx, first } = startInvite(t);
+    t.deliver(answer(first.text, 180, "Ringing", "bob-tag"));
+    const opt = startOptions(t); // the pool's other slot, waiting for its answer: never reclaimed
+    expect(t.layer.clientCount).toBe(2);
+    expect(tx.cancel()).toBe(true); // held, not refused: the call waits for the 487
+    expect(t.udp.take()).toEqual([]);
+    expect(tx.cancel()).toBe(true); // asked again: still the one held
+    // Tried at 0.5, 1.5, 3.5, 7.5 s...: the OPTIONS is answered at 2 s and leaves Timer K's wait in Completed.
+    t.clock.advance(2_000);
+    expect(t.udp.take().map((s) => parse(s.text).methodString())).toEqual(["OPTIONS", "OPTIONS"]);
+    t.deliver(answer(opt.first.text, 200, "OK"));
+    t.clock.advance(1_499);
+    expect(t.udp.take()).toEqual([]);
+    t.clock.advance(1);
+    const [cancel] = t.udp.take();
+    expect(parse(cancel!.text).getString(H.CSeq)).toBe("3 CANCEL");
+    expect(parse(cancel!.text).getString(H.Via)).toBe(parse(first.text).getString(H.Via));
+    // Nothing more held: no second CANCEL on the old schedule.
+    t.clock.advance(8_000);
+    expect(t.udp.take().map((s) => parse(s.text).methodString()).filter((m) => m !== "CANCEL")).toEqual([]);
+    t.deliver(answer(cancel!.text, 200, "OK", "bob-tag"));
+    t.deliver(answer(first.text, 487, "Request Terminated", "bob-tag"));
+    expect(t.udp.take().map((s) => parse(s.text).methodString())).toEqual(["ACK"]);
+    t.clock.advance(40_000);
+    expect(t.layer.clientCount).toBe(0);
+    expect(t.queue.size).toBe(0);
+  });
+
+  it("a CANCEL held for room all along: the INVITE still times out 64*T1 after it was asked for", () => {
+    const t = setup({ maxClientTransactions: 1 });
+    const { tx, first } = startInvite(t);
+    t.deliver(answer(first.text, 180, "Ringing", "bob-tag"));
+    expect(tx.cancel()).toBe(true);
+    t.clock.advance(32_000 - 1);
+    expect(t.udp.take()).toEqual([]);
+    expect(t.client.events.filter((e) => e.kind === "failure")).toEqual([]);
+    t.clock.advance(1);
+    expect(t.client.events.filter((e) => e.kind === "failure").length).toBe(1);
+    expect(t.layer.clientCount).toBe(0);
+    expect(t.queue.size).toBe(0);
+  });
+
   it("§9.1: no final response 64*T1 after the CANCEL (the callee rang, then vanished): the INVITE times out and its slot is free", () => {
     const t = setup();
     const { tx, first } = startInvite(t);

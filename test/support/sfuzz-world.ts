@@ -120,6 +120,11 @@ interface PDialog {
   rseqs: number[];
   confirmed: boolean;
   ended: boolean;
+  /**
+   * The route set the door must use in this dialog (§12.1.1, §12.1.2): the Record-Route of the peer's INVITE in
+   * order, or of the responses to the door's INVITE reversed; empty when no proxy record-routed.
+   */
+  routes?: string[];
   /** "in": a final response to the INVITE came; a CANCEL was sent. */
   finalSeen?: boolean;
   cancelled?: boolean;
@@ -232,6 +237,8 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
   private readonly byeChallenged = new Set<string>();
   private readonly referAccepted = new Set<string>();
   private readonly doorBranches = new Set<string>();
+  /** The Record-Route of the responses to each of the door's INVITEs, by Call-ID (chosen at its first answer). */
+  private readonly recordRouted = new Map<string, string[]>();
   /** Peer messages sent, for retransmission (verbatim copies). */
   private readonly sentByPeer: { text: string; at: number }[] = [];
   lastRegisterAt = -Infinity;
@@ -568,13 +575,14 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
     // The preloaded Route (§8.1.2) on what starts a transaction outside a dialog through the proxy (the CANCEL and a
     // failure's ACK copy their INVITE's, §9.1, §17.1.1.3); the keepalive asks the proxy itself, and the peer never
     // record-routes, so nothing else carries one, and nothing at all without a proxy.
-    const routes = m.headers.get("route") ?? [];
-    const route = `<sip:${PBX}:${PBX_PORT};lr>`;
-    const preloaded = this.config.proxy && (toTag === "" || m.method === "CANCEL") && m.method !== "OPTIONS";
-    const either = this.config.proxy && m.method === "ACK" && toTag !== ""; // a 2xx's (in the dialog: none) or a failure's
-    if (either ? routes.length > 1 || (routes.length === 1 && routes[0] !== route) : preloaded ? routes.length !== 1 || routes[0] !== route : routes.length !== 0) {
-      this.violate(`the door's ${m.method} ${toTag !== "" ? "in a dialog " : ""}carried Route ${JSON.stringify(routes)} (proxy ${this.config.proxy})`);
-    }
+    // In a record-routed dialog every request carries its route set (§12.2.1.1), the ACK of a failure its INVITE's.
+    const routes = JSON.stringify(m.headers.get("route") ?? []);
+    const outside = JSON.stringify(this.config.proxy ? [`<sip:${PBX}:${PBX_PORT};lr>`] : []);
+    const inDialog = JSON.stringify(this.dialogs.find((x) => x.callId === callId && x.peerTag === toTag)?.routes ?? []);
+    const ok = toTag === "" || m.method === "CANCEL"
+      ? routes === (m.method === "OPTIONS" ? "[]" : outside)
+      : m.method === "ACK" ? routes === inDialog || routes === outside : routes === inDialog;
+    if (!ok) this.violate(`the door's ${m.method} ${toTag !== "" ? "in a dialog " : ""}carried Route ${routes} (proxy ${this.config.proxy}, the dialog's ${inDialog})`);
     const sent = `door ${m.method}${toTag !== "" ? " in dialog" : ""}`;
     this.doorMethods.set(sent, (this.doorMethods.get(sent) ?? 0) + 1);
     if (toTag === "" || m.method === "ACK" || m.method === "CANCEL") {
@@ -774,14 +782,17 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
     const rel = d.pick(["", "", "Supported: 100rel", "Require: 100rel"]);
     const allow = d.chance(0.5) ? [ALLOW] : [];
     const timer = d.chance(0.4) ? [`Session-Expires: ${d.pick([90, 120, 1800])}${d.pick(["", ";refresher=uac", ";refresher=uas"])}`, "Supported: timer"] : [];
+    // Record-routed by the PBX (the proxy next to the door, on top), and now and then by a second proxy behind it.
+    const routes = d.chance(0.3) ? recordRoutes(d) : [];
     const dialog: PDialog = {
       callId: `sf-${this.seed}-${n}@${PBX}`, way: "in", local: `"Desk" <sip:100@pbx.test>;tag=pt${n}`, remote: "<sip:door@pbx.test>",
       doorTag: "", peerTag: `pt${n}`, cseq: 1 + d.below(1000), target: `sip:door@${DOOR}:${DOOR_PORT}`, invite: "", inviteCseq: 0,
-      inviteBranch: "", inviteHadSdp: withSdp, ackCseq: 0, ackNeedsSdp: false, rseqs: [], confirmed: false, ended: false,
+      inviteBranch: "", inviteHadSdp: withSdp, ackCseq: 0, ackNeedsSdp: false, rseqs: [], confirmed: false, ended: false, routes,
     };
     dialog.inviteCseq = dialog.cseq;
     dialog.inviteBranch = this.branch();
-    dialog.invite = this.request(dialog, "INVITE", dialog.cseq, [...(rel !== "" ? [rel] : []), ...timer, ...allow], withSdp ? SDP : "", "application/sdp", dialog.inviteBranch);
+    const rr = routes.map((r) => `Record-Route: ${r}`);
+    dialog.invite = this.request(dialog, "INVITE", dialog.cseq, [...(rel !== "" ? [rel] : []), ...timer, ...allow, ...rr], withSdp ? SDP : "", "application/sdp", dialog.inviteBranch);
     this.dialogs.push(dialog);
     this.count(`INVITE in${withSdp ? "" : " no-SDP"}${rel !== "" ? ` ${rel}` : ""}${timer.length > 0 ? " timer" : ""}`);
     this.peerSend(dialog.invite);
@@ -800,7 +811,7 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
     const dlg = this.dice.pick(early);
     dlg.cancelled = true;
     this.count("CANCEL");
-    const lines = dlg.invite.split("\r\n\r\n")[0]!.split("\r\n").filter((l) => !/^(Contact|Content-[A-Za-z]+|Supported|Require|Session-Expires|Allow):/i.test(l));
+    const lines = dlg.invite.split("\r\n\r\n")[0]!.split("\r\n").filter((l) => !/^(Contact|Content-[A-Za-z]+|Supported|Require|Session-Expires|Allow|Record-Route):/i.test(l));
     lines[0] = `CANCEL ${dlg.target.startsWith("sip:door@") ? `sip:door@${DOOR}:${DOOR_PORT}` : dlg.target} SIP/2.0`;
     const i = lines.findIndex((l) => l.startsWith("CSeq:"));
     lines[i] = `CSeq: ${dlg.inviteCseq} CANCEL`;
@@ -975,29 +986,34 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
     if (status === 491 || status === 486) extra.push("Retry-After: 2");
     if (status >= 200 && status < 300 && r.method === "INVITE" && dice.chance(0.5)) extra.push(ALLOW);
     if (status >= 200 && status < 300 && r.method === "INVITE" && dice.chance(0.3)) extra.push(`Session-Expires: ${dice.pick([90, 1800])};refresher=${dice.pick(["uac", "uas"])}`, "Require: timer");
+    // The door's call record-routed: every response to its INVITE carries the same Record-Route, the proxy nearest
+    // the door last (the door reverses it into its route set, §12.1.2).
+    let routes = this.recordRouted.get(r.callId);
+    if (initial && routes === undefined) this.recordRouted.set(r.callId, (routes = dice.chance(0.3) ? recordRoutes(dice) : []));
+    if (initial && routes !== undefined) for (const x of [...routes].reverse()) extra.push(`Record-Route: ${x}`);
     this.count(label);
     const text = respond(m, status, reasonOf(status), tag, extra, body);
     if (status >= 200) {
       this.doorRequests.splice(this.doorRequests.indexOf(r), 1);
       const key = dialogKey(r.callId, tagOf(header(m, "From") ?? ""), tag ?? tagOf(header(m, "To") ?? ""));
       if (r.method === "BYE" && (status === 401 || status === 407)) this.byeChallenged.add(key);
-      if (initial && status < 300) this.outDialog(m, tag!);
+      if (initial && status < 300) this.outDialog(m, tag!, routes);
     }
     // A provisional with a tag makes an early dialog (§12.1): the callee may send in it (UPDATE, INFO; a BYE, which
     // §15 forbids a callee yet some send).
-    if (initial && status > 100 && status < 200 && tag !== null) this.outDialog(m, tag);
+    if (initial && status > 100 && status < 200 && tag !== null) this.outDialog(m, tag, routes);
     this.peerSend(text);
     // Forking: a second 2xx from another To tag now and then.
     if (initial && status >= 200 && status < 300 && dice.chance(0.2)) {
       const other = `fork${2 + dice.below(2)}`;
       this.count("forked 2xx");
-      this.outDialog(m, other);
-      this.peerSend(respond(m, 200, "OK", other, [], body));
+      this.outDialog(m, other, routes);
+      this.peerSend(respond(m, 200, "OK", other, (routes ?? []).slice().reverse().map((x) => `Record-Route: ${x}`), body));
     }
   }
 
   /** The door's INVITE answered 2xx: the peer's side of that dialog. */
-  private outDialog(m: ParsedRequest, tag: string): void {
+  private outDialog(m: ParsedRequest, tag: string, routes: string[] = []): void {
     const callId = header(m, "Call-ID") ?? "";
     const from = header(m, "From") ?? "";
     if (this.dialogs.some((x) => x.callId === callId && x.peerTag === tag)) return;
@@ -1006,6 +1022,7 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
     this.dialogs.push({
       callId, way: "out", local: `${header(m, "To")};tag=${tag}`, remote: from, doorTag: tagOf(from), peerTag: tag, cseq: 1 + this.dice.below(100),
       target: contact, invite: "", inviteCseq: cseq, inviteBranch: "", inviteHadSdp: true, ackCseq: 0, ackNeedsSdp: false, rseqs: [], confirmed: false, ended: false,
+      routes,
     });
   }
 
@@ -1187,6 +1204,12 @@ function summary(text: string): string {
   return `${text.slice(0, text.indexOf("\r\n")).replace(/ SIP\/2\.0$/, "")} | ${header(m, "CSeq")} | ${header(m, "Call-ID")?.slice(0, 12)} f=${tagOf(header(m, "From") ?? "")} t=${tagOf(header(m, "To") ?? "")} ${branchOf(header(m, "Via") ?? "")}`;
 }
 
+/** A Record-Route as proxies write it: the PBX (the door's next hop, so its entry is nearest the door), maybe a second behind it. */
+function recordRoutes(dice: Dice): string[] {
+  const near = `<sip:${PBX}:${PBX_PORT};lr;ftag=${dice.below(1000)}>`;
+  return dice.chance(0.3) ? [near, "<sip:198.51.100.9;lr>"] : [near];
+}
+
 function tagOf(v: string): string {
   return /;\s*tag=([^;>\s]+)/i.exec(v)?.[1] ?? "";
 }
@@ -1239,7 +1262,7 @@ export function respond(m: ParsedRequest, status: number, reason: string, tag: s
 
 /** The ACK of a non-2xx final response to the peer's INVITE: the INVITE's branch, To with the response's tag. */
 function ackForFailure(d: PDialog, toTag: string): string {
-  const head = d.invite.split("\r\n\r\n")[0]!.split("\r\n").filter((l) => !/^(Contact|Content-[A-Za-z]+|Supported|Require|Session-Expires|Allow):/i.test(l));
+  const head = d.invite.split("\r\n\r\n")[0]!.split("\r\n").filter((l) => !/^(Contact|Content-[A-Za-z]+|Supported|Require|Session-Expires|Allow|Record-Route):/i.test(l));
   head[0] = `ACK sip:door@${DOOR}:${DOOR_PORT} SIP/2.0`;
   const i = head.findIndex((l) => l.startsWith("CSeq:"));
   head[i] = `CSeq: ${d.inviteCseq} ACK`;

@@ -43,11 +43,27 @@ export interface ClientOwner extends NumberTable {
   /** Build the ACK for `tx`'s INVITE and the 3xx-6xx `response`, keep it in place of the INVITE, and send it (§17.1.1.3). */
   sendAck(tx: ClientTransaction, response: SipMessage): void;
   /** Start the CANCEL client transaction for `tx` (§9.1). */
-  startCancel(tx: ClientTransaction): boolean;
+  startCancel(tx: ClientTransaction): CancelStart;
   clientDone(tx: ClientTransaction): void;
   retransmitted(): void;
   responseAbsorbed(): void;
   userError(where: string, error: unknown): void;
+}
+
+/** What ClientOwner.startCancel did. */
+export const enum CancelStart {
+  Sent = 0,
+  /** No client transaction or arena room free for it now: worth trying again. */
+  NoRoom = 1,
+  /** It cannot be built (the INVITE's copy unreadable, no user): it never will be. */
+  Failed = 2,
+}
+
+/** Num.CancelSent: a CANCEL sent (or given up), or wanted and waiting for room (Held). */
+const enum Cancel {
+  None = 0,
+  Sent = 1,
+  Held = 2,
 }
 
 /**
@@ -56,7 +72,7 @@ export interface ClientOwner extends NumberTable {
  */
 const enum Num {
   // Each value written out: esbuild leaves the members after one initialised from another module's enum undefined.
-  /** §9.1: CANCEL asked for before a provisional response arrived; CANCEL sent. */
+  /** §9.1: CANCEL asked for before a provisional response arrived; CANCEL sent (a Cancel: or held for room). */
   CancelPending = Shared.Count, CancelSent = Shared.Count + 1,
   Count = Shared.Count + 2,
 }
@@ -88,8 +104,10 @@ export class ClientTransaction extends TransactionRow<ClientState, ClientOwner> 
 
   get cancelPending(): boolean { return this.owner.numbers[this.base + Num.CancelPending] !== 0; }
   set cancelPending(v: boolean) { this.owner.numbers[this.base + Num.CancelPending] = v ? 1 : 0; }
-  get cancelSent(): boolean { return this.owner.numbers[this.base + Num.CancelSent] !== 0; }
-  set cancelSent(v: boolean) { this.owner.numbers[this.base + Num.CancelSent] = v ? 1 : 0; }
+  get cancelSent(): boolean { return this.owner.numbers[this.base + Num.CancelSent] !== Cancel.None; }
+  set cancelSent(v: boolean) { this.owner.numbers[this.base + Num.CancelSent] = v ? Cancel.Sent : Cancel.None; }
+  /** The CANCEL is wanted but found no free client transaction yet (cancelNow). */
+  private get cancelHeld(): boolean { return this.owner.numbers[this.base + Num.CancelSent] === Cancel.Held; }
 
   /** Reserve for a new request. */
   reserve(user: ClientTransactionUser, method: Method): void {
@@ -143,14 +161,25 @@ export class ClientTransaction extends TransactionRow<ClientState, ClientOwner> 
     return false;
   }
 
-  /** Send the CANCEL (§9.1), and give the INVITE 64*T1 from now to get its final response. */
+  /**
+   * Send the CANCEL (§9.1), and give the INVITE 64*T1 from now to get its final response. With no client
+   * transaction free for it (the device's pool of 4 taken by a parallel hunt's INVITEs, a PRACK, a keepalive), it is
+   * held and tried again on Timer A's schedule, idle once Proceeding, until one frees up: ending the call at once
+   * would leave the phones ringing, and one that answered then would be in a call nobody ends (found by
+   * test/sfuzz.test.ts with the device's tables).
+   */
   private cancelNow(): boolean {
     const owner = this.owner;
-    const sent = owner.startCancel(this);
+    const started = owner.startCancel(this);
     // §9.1: "If there is no final response for the original request in 64*T1 seconds ..., the client SHOULD then
     // consider the original transaction cancelled and SHOULD destroy the client transaction".
     startTimeout(owner.queue, this, owner.timers.b, TimerKind.B);
-    return sent;
+    if (started === CancelStart.NoRoom) {
+      owner.numbers[this.base + Num.CancelSent] = Cancel.Held;
+      startRetransmit(owner.queue, this, owner.timers.a, TimerKind.A);
+      return true;
+    }
+    return started === CancelStart.Sent;
   }
 
   /** A response matched to this transaction (§17.1.3). */
@@ -256,6 +285,11 @@ export class ClientTransaction extends TransactionRow<ClientState, ClientOwner> 
         if (this.state === ClientState.Calling) {
           this.resend();
           if (this.state === ClientState.Calling) startRetransmit(queue, this, t.nextA(this.retransmitInterval), TimerKind.A);
+        } else if (this.state === ClientState.Proceeding && this.cancelHeld) {
+          // A CANCEL held for room (cancelNow): tried again, at most every T2, until Timer B.
+          const started = owner.startCancel(this);
+          if (started === CancelStart.NoRoom) startRetransmit(queue, this, t.nextCapped(this.retransmitInterval), TimerKind.A);
+          else this.cancelSent = true;
         }
       } else if (this.state === ClientState.Calling || this.state === ClientState.Proceeding) {
         // Timer E, §17.1.2.2: doubling up to T2 in Trying, T2 once Proceeding.

@@ -48,7 +48,7 @@ import {
 } from "./api";
 import { MessageArena, type StoredMessage } from "./arena";
 import { Count, Counters } from "./counters";
-import { CLIENT_NUMBERS, ClientTransaction, type ClientOwner } from "./client";
+import { CancelStart, CLIENT_NUMBERS, ClientTransaction, type ClientOwner } from "./client";
 import { writeAck, writeCancel } from "./client-requests";
 import { KEY_HEAD, KEY_VIEW_BYTES, keyClear, keyCopy, keyEquals, keyFromRequest, keyMatchesAck } from "./key";
 import { R_NO_TRANSACTION, R_OK, R_SERVER_ERROR, R_TRYING, Responder } from "./reject";
@@ -574,17 +574,17 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     this.transmit(w.buf, w.length, tx.address, tx.port);
   }
 
-  startCancel(invite: ClientTransaction): boolean {
+  startCancel(invite: ClientTransaction): CancelStart {
     const arena = this.arena;
     arena.toFront(invite);
     if (invite.length === 0 || !this.parser.parse(arena.bytes, invite.length, this.stored) || !writeCancel(this.scratch, this.stored)) {
       this.warn("transaction layer: cannot build CANCEL");
-      return false;
+      return CancelStart.Failed;
     }
     const user = invite.user;
-    if (user === null) return false;
+    if (user === null) return CancelStart.Failed;
     const tx = this.createClient(user, Method.CANCEL);
-    if (tx === null) return false;
+    if (tx === null) return CancelStart.NoRoom;
     const ct = tx as ClientTransaction;
     // §9.1: the CANCEL's top Via carries the INVITE's branch.
     // A loop: TypedArray.prototype.set allocates in XS.
@@ -594,10 +594,11 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     for (let i = 0; i < BRANCH_LENGTH; i++) branches[to + i] = branches[from + i]!;
     ct.userData = invite.userData;
     if (!ct.start(this.scratch.buf, this.scratch.length, invite.address, invite.port)) {
+      // No arena room to keep it, or the host refused it (lwIP out of buffers): both may pass.
       ct.terminate();
-      return false;
+      return CancelStart.NoRoom;
     }
-    return true;
+    return CancelStart.Sent;
   }
 
   clientDone(_tx: ClientTransaction): void {

@@ -1819,13 +1819,16 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     this.owner.layer.sendStateless(w, d.hop.address, d.hop.port);
   }
 
-  /** A 2xx to the INVITE of this slot's ended call (onResponse): the same ACK again, or, from another fork, ACK and BYE. */
+  /**
+   * A 2xx to the INVITE of this slot's ended call (onResponse), ACKed and ended as any unwanted fork's (user-agent.ts
+   * forkAnswered). The call's own confirmed dialog is known to be over (its hash, Num.EndedDialog): its copy gets the
+   * ACK again and no second BYE. Any other gets its BYE: another fork's, and the early dialog the call had when it
+   * ended unanswered (its CANCEL never sent, or crossed), which this 2xx confirms (§9.1). The BYE is numbered above
+   * every CSeq the call sent (Num.EndedSeq: a PRACK in that early dialog), not from the slot's dialog, which the user
+   * agent may have lent out and reset since to end another fork (found by test/sfuzz.test.ts).
+   */
   private endedCall2xx(msg: SipMessage): void {
-    const to = msg.to;
-    // Written again from the dialog (ended, its fields kept until the slot's next call): the ACK kept in reqBuf may
-    // have been overwritten by the BYE.
-    if (to.tagLen > 0 && this.dialog.remoteTag.equals(msg.buf, to.tagStart, to.tagLen)) sendAck2xx(this.w, this.dialog, this.owner.layer, this.owner.config, msg.cseq);
-    else this.owner.forkAnswered(msg, this.dialog.localSeq);
+    this.owner.forkAnswered(msg, this.n[Num.EndedSeq]!);
   }
 
   /** The kept ACK again, for a retransmission of the 2xx (§13.2.2.4), through the scratch writer. */
