@@ -792,9 +792,13 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
     dialog.inviteCseq = dialog.cseq;
     dialog.inviteBranch = this.branch();
     const rr = routes.map((r) => `Record-Route: ${r}`);
-    dialog.invite = this.request(dialog, "INVITE", dialog.cseq, [...(rel !== "" ? [rel] : []), ...timer, ...allow, ...rr], withSdp ? SDP : "", "application/sdp", dialog.inviteBranch);
+    // Now and then an INVITE near or over the call slot's 1,500-byte buffer (a PBX's long headers): answered 513 when
+    // it does not fit, the call refused and the door whole.
+    const pad = d.chance(0.08) ? [`X-Padding: ${"p".repeat(700 + d.below(900))}`] : [];
+    dialog.invite = this.request(dialog, "INVITE", dialog.cseq, [...(rel !== "" ? [rel] : []), ...timer, ...allow, ...rr, ...pad], withSdp ? SDP : "", "application/sdp", dialog.inviteBranch);
     this.dialogs.push(dialog);
     this.count(`INVITE in${withSdp ? "" : " no-SDP"}${rel !== "" ? ` ${rel}` : ""}${timer.length > 0 ? " timer" : ""}`);
+    if (pad.length > 0) this.count(dialog.invite.length > 1500 ? "INVITE in over 1500 bytes" : "INVITE in of 1000 to 1500 bytes");
     this.peerSend(dialog.invite);
     return dialog;
   }
