@@ -72,7 +72,7 @@ const enum Cancel {
  */
 const enum Num {
   // Each value written out: esbuild leaves the members after one initialised from another module's enum undefined.
-  /** §9.1: CANCEL asked for before a provisional response arrived; CANCEL sent (a Cancel: or held for room). */
+  /** §9.1: CANCEL asked for before a provisional response arrived; where the CANCEL is (a Cancel: sent, or held for room). */
   CancelPending = Shared.Count, CancelSent = Shared.Count + 1,
   Count = Shared.Count + 2,
 }

@@ -24,7 +24,7 @@
  * Everything else is answered 403 "Forbidden - Untrusted Source"
  * statelessly, or dropped (configurable), before any server transaction is
  * taken, counted, and logged at a limited rate. With "reject", OPTIONS,
- * BYE, CANCEL, ACK, PRACK and the rest pass: they cannot start a call or
+ * BYE, CANCEL, ACK without a body, PRACK and the rest pass: they cannot start a call or
  * reach the relay, and OPTIONS from anywhere helps monitoring. With "drop",
  * the door promises a stranger silence (trust-settings.ts), so a request of
  * any method from an untrusted source outside a dialog (no To tag: an
