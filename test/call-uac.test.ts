@@ -439,6 +439,33 @@ describe("a 2xx copy after the call ended (found by test/sfuzz.test.ts)", () => 
     expect(r.eventNames().filter((e) => e === "call up")).toEqual(["call up"]);
   });
 
+  it("of a call before the slot's current one (its INVITE transaction still passing copies up): ACKed, and another fork's ended with BYE, not dropped", () => {
+    const r = rig({ targets: ["100"], buttonDuringCall: ButtonAction.Hangup, calls: { maxCalls: 1 } });
+    const first = press(r);
+    const ok = reply(first, 200, "OK", { body: OFFER, toTag: "a-tag" });
+    r.deliver(ok);
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    r.advance(2000);
+    r.intercom.press(); // hang up
+    const bye = r.take().filter((m) => m.kind === "BYE");
+    r.deliver(reply(bye[0]!, 200, "OK", { toTag: null }));
+    r.advance(2000);
+    const second = press(r); // the slot's next call, within the first INVITE's Timer M (64*T1)
+    expect(second.msg.callIdString()).not.toBe(first.msg.callIdString());
+    // A copy of the first call's own 2xx: its ACK again, no BYE in a dialog that is over.
+    r.deliver(ok);
+    const own = r.take();
+    expect(own.map((m) => m.kind)).toEqual(["ACK"]);
+    expect(hdr(own[0]!, H.CallId)).toBe(first.msg.callIdString());
+    // Another fork of the first call: ACK and BYE in its dialog, the second call untouched.
+    r.deliver(reply(first, 200, "OK", { body: OFFER, toTag: "b-tag" }));
+    const fork = r.take();
+    expect(fork.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    for (const m of fork) expect(hdr(m, H.To)).toBe("<sip:100@pbx.test>;tag=b-tag");
+    expect(fork[1]!.msg.cseq).toBeGreaterThan(bye[0]!.msg.cseq);
+    expect(r.intercom.ua.activeCalls).toBe(1);
+  });
+
   it("after a CANCEL, from the early dialog that was ringing: ACKed and ended with BYE (a 2xx after CANCEL makes a dialog, §9.1)", () => {
     const r = rig({ targets: ["100"] });
     const invite = press(r);

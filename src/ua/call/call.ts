@@ -649,7 +649,13 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     try {
       switch (tx.userData as Purpose) {
         case Purpose.Invite:
-          if (tx !== this.inviteClient) return;
+          if (tx !== this.inviteClient) {
+            // The INVITE of this slot's call before the last (RFC 6026 Accepted, 64*T1), the slot taken by a new call
+            // since: its 2xx is ACKed, and ended with BYE unless its dialog is known to be over, as a stray one. (Its
+            // CANCEL's transaction carries the same purpose: a 200 to a CANCEL is not one.)
+            if (msg.status >= 200 && msg.status < 300 && msg.cseqMethod === Method.INVITE && tx.method === Method.INVITE) this.owner.onStray2xx(msg);
+            return;
+          }
           if (this.state === CallState.Idle) {
             // The call ended (BYE, answered) while its INVITE transaction still passes 2xx copies up (RFC 6026
             // Accepted, 64*T1), until the slot's next call: never a new start for the ended call (it would come Up

@@ -67,6 +67,8 @@ export interface CallOwner {
    * call's last CSeq (its PRACK or UPDATE may have gone to that fork's early dialog): the BYE's is above it.
    */
   forkAnswered(msg: SipMessage, seqFloor: number): void;
+  /** A 2xx to an INVITE no call holds any longer (a slot's earlier call, its transaction still passing copies up): as one with no transaction. */
+  onStray2xx(msg: SipMessage): void;
   /**
    * An ended dialog (dialogHash) a call slot remembered gives way to its next call's: the user agent keeps it among
    * its list of dialogs ended last, so that a late copy of a 2xx in it still gets no BYE.
