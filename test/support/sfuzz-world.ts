@@ -63,6 +63,25 @@ const CALL_LIMIT_MS = 120_000;
 const SESSION_MAX_MS = 1_800_000;
 const DOOR_CODE = "1234#";
 const SDP = phoneSdp(PBX);
+
+/**
+ * The SDP a phone or PBX sends, now and then not the plain one: hold (sendonly, inactive, the old c=0.0.0.0), PCMA
+ * only, no G.711 at all (the door answers 488, or ends its own call), the audio stream refused (port 0), a video
+ * stream beside the audio, the media moved to another address of the PBX's.
+ */
+function sdpVariant(dice: Dice): string {
+  switch (dice.below(16)) {
+    case 0: return SDP.replace("a=sendrecv", "a=sendonly");
+    case 1: return SDP.replace("a=sendrecv", "a=inactive");
+    case 2: return SDP.replace(`c=IN IP4 ${PBX}`, "c=IN IP4 0.0.0.0");
+    case 3: return SDP.replace("RTP/AVP 0 8 101", "RTP/AVP 8 101").replace("a=rtpmap:0 PCMU/8000\r\n", "");
+    case 4: return SDP.replace("RTP/AVP 0 8 101", "RTP/AVP 9").replace(/a=rtpmap:[08] PCM[UA]\/8000\r\na=rtpmap:8 PCMA\/8000\r\na=rtpmap:101[^\r]*\r\na=fmtp:101 0-15\r\n/, "a=rtpmap:9 G722/8000\r\n");
+    case 5: return SDP.replace("m=audio 49170", "m=audio 0");
+    case 6: return `${SDP}m=video 49172 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n`;
+    case 7: return SDP.replace(new RegExp(PBX.replace(/\./g, "\\."), "g"), "198.51.100.20");
+    default: return SDP;
+  }
+}
 /** A peer that takes UPDATE (RFC 3311): the door may refresh its session timer by UPDATE then. */
 const ALLOW = "Allow: INVITE, ACK, CANCEL, BYE, UPDATE, PRACK, INFO, REFER, NOTIFY, MESSAGE, OPTIONS";
 
@@ -862,11 +881,11 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
     let type = "application/sdp";
     switch (method) {
       case "INVITE":
-        body = dice.chance(0.7) ? SDP : "";
+        body = dice.chance(0.7) ? sdpVariant(dice) : "";
         extra = dice.chance(0.3) ? [`Session-Expires: ${dice.pick([90, 1800])};refresher=uac`, "Supported: timer"] : [];
         break;
       case "UPDATE":
-        body = dice.chance(0.8) ? SDP : "";
+        body = dice.chance(0.8) ? sdpVariant(dice) : "";
         break;
       case "INFO": {
         const digit = dice.chance(0.8) ? DOOR_CODE[dice.below(DOOR_CODE.length)]! : dice.pick(["0", "9", "*", "A"]);
@@ -982,7 +1001,7 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
       }
       if (dice.chance(0.6)) body = SDP;
     }
-    if (status >= 200 && status < 300 && (r.method === "INVITE" || r.method === "UPDATE") && /application\/sdp/.test(header(m, "Content-Type") ?? "")) body = SDP;
+    if (status >= 200 && status < 300 && (r.method === "INVITE" || r.method === "UPDATE") && /application\/sdp/.test(header(m, "Content-Type") ?? "")) body = sdpVariant(dice);
     if (status === 302) extra.push(`Contact: <sip:${dice.pick(["102", "103"])}@${PBX}:${PBX_PORT}>`);
     if (status === 401) extra.push(`WWW-Authenticate: Digest realm="pbx.test", nonce="c${++this.nonce}", qop="auth"`);
     if (status === 407) extra.push(`Proxy-Authenticate: Digest realm="pbx.test", nonce="c${++this.nonce}"`);
