@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { HuntMode, ButtonAction } from "../src/app/intercom";
 import { H } from "../src/sip/message/header";
 import { createHash } from "node:crypto";
-import { hdr, OFFER, offer, reply, rig, type Msg, type Rig } from "./support/call-harness";
+import { ackFor, hdr, OFFER, offer, reply, request, rig, type Msg, type Rig } from "./support/call-harness";
 
 function press(r: Rig): Msg {
   r.intercom.press();
@@ -280,6 +280,42 @@ describe("doorbell call (UAC)", () => {
     r.advance(64 * 500);
     expect(r.intercom.ua.activeCalls).toBe(0);
     expect(r.intercom.layer.clientCount).toBe(0);
+  });
+
+  it("the callee's 2xx after its own BYE in the early dialog, when the slot has had another call since: its BYE above our PRACK's CSeq (found by test/sfuzz.test.ts)", () => {
+    const r = rig({ targets: ["100"], calls: { maxCalls: 1 } });
+    const invite = press(r);
+    r.deliver(reply(invite, 183, "Session Progress", { toTag: "c-tag", extra: ["Require: 100rel", "RSeq: 1"], body: OFFER }));
+    const prack = r.take();
+    expect(prack.map((m) => m.kind)).toEqual(["PRACK"]);
+    r.deliver(reply(prack[0]!, 200, "OK", { toTag: null }));
+    // The door hangs up (CANCEL, answered 200, no 487 yet), then the callee's BYE in the early dialog ends the call;
+    // the INVITE's transaction lives on (64*T1 from the CANCEL, §9.1).
+    r.intercom.ua.hangupAll();
+    const cancel = r.take();
+    expect(cancel.map((m) => m.kind)).toEqual(["CANCEL"]);
+    r.deliver(reply(cancel[0]!, 200, "OK", { toTag: null }));
+    const fromTag = /tag=([0-9a-f]+)/.exec(hdr(invite, H.From)!)![1]!;
+    r.deliver(
+      ["BYE sip:door@192.0.2.10:5060 SIP/2.0", "Via: SIP/2.0/UDP 198.51.100.7:5070;branch=z9hG4bKearlybye3", "Max-Forwards: 70",
+        "From: <sip:100@pbx.test>;tag=c-tag", `To: <sip:door@pbx.test>;tag=${fromTag}`, `Call-ID: ${invite.msg.callIdString()}`, "CSeq: 1 BYE", "Content-Length: 0", "", ""].join("\r\n"),
+    );
+    expect(r.takeLines()).toEqual(["SIP/2.0 200 OK"]);
+    expect(r.intercom.ua.activeCalls).toBe(0);
+    // The slot's next call, in and out again, while that transaction still passes responses up.
+    r.deliver(request("INVITE", { body: OFFER, callId: "next@pbx", branch: "z9hG4bKnext" }));
+    const ok = r.take().find((m) => m.kind === "200")!;
+    r.deliver(ackFor(ok));
+    r.intercom.ua.hangupAll();
+    const bye = r.take().find((m) => m.kind === "BYE")!;
+    r.deliver(reply(bye, 200, "OK", { toTag: null }));
+    expect(r.intercom.ua.activeCalls).toBe(0);
+    // The callee answers the first INVITE after all: ACK, and a BYE numbered above the PRACK it had in that dialog.
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "c-tag" }));
+    const late = r.take();
+    expect(late.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    expect(hdr(late[1]!, H.CallId)).toBe(invite.msg.callIdString());
+    expect(late[1]!.msg.cseq).toBeGreaterThan(prack[0]!.msg.cseq);
   });
 
   it("a BYE in the early dialog whose CANCEL the callee ignores: the INVITE transaction still ends (§9.1, 64*T1)", () => {

@@ -88,6 +88,13 @@ const K_MADDR = ascii("maddr");
 const DIAL_URI_BYTES = 256;
 /** Where in UserAgent.ids the ended dialogs' hashes are (4 bytes each, big-endian). */
 const FORK_ENDED_AT = TAG_LENGTH + DIAL_URI_BYTES;
+/** Per entry of the lists at FORK_ENDED_AT: a dialog's hash (4 bytes), and a call's hash and last CSeq (8). */
+const ENDED_ENTRY_BYTES = 12;
+
+/** Where the ended calls' list starts: after the ended dialogs' (the two lists have as many entries). */
+function endedCallsAt(ids: Uint8Array): number {
+  return FORK_ENDED_AT + ((ids.length - FORK_ENDED_AT) / ENDED_ENTRY_BYTES) * 4;
+}
 
 /** A URI's host as the transport reports a source: an IPv6 reference without its brackets (RFC 3261 §25.1). */
 function hostText(u: Uri): string {
@@ -151,6 +158,10 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
    * copies come interleaved; each call slot keeps its last call's ended
    * dialog (Call.endedDialog) and hands it on here when its next call ends,
    * so every slot can push one in while a fork's copies still come.
+   * After them, as many pairs of an ended call (Call.endedSeq's hash of
+   * Call-ID and our tag) and the last CSeq it sent, handed on the same way
+   * (endedCallBefore), for the BYE of a fork answering after the call's
+   * slot took its next call (endedSeqOf).
    */
   private readonly ids: Uint8Array;
   private dialUriLen = 0;
@@ -175,7 +186,7 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     this.scratch = options.scratch ?? new Scratch();
     this.config = new CallConfig(options.account, options.calls);
     this.serverName = options.account.serverName ?? "";
-    this.ids = new Uint8Array(FORK_ENDED_AT + 4 * (2 + this.config.maxCalls));
+    this.ids = new Uint8Array(FORK_ENDED_AT + ENDED_ENTRY_BYTES * (2 + this.config.maxCalls));
     for (let i = 0; i < this.config.maxCalls; i++) this.calls.push(new Call(this, i));
   }
 
@@ -375,14 +386,9 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     try {
       const calls = this.calls;
       for (let i = 0; i < calls.length; i++) if (calls[i]!.stray2xx(msg)) return;
-      // A fork of a call that ended (its INVITE's 487 or 408 came first): its BYE goes above the CSeqs the call sent.
-      const call = ourCall(msg);
-      let floor = 0;
-      for (let i = 0; i < calls.length; i++) {
-        const seq = calls[i]!.endedSeq(call);
-        if (seq > floor) floor = seq;
-      }
-      this.forkAnswered(msg, floor);
+      // A fork of a call that ended (its INVITE's 487 or 408 came first, or the callee's BYE in its early dialog, and
+      // its slot may have had a call since): its BYE goes above the CSeqs the call sent.
+      this.forkAnswered(msg, this.endedSeqOf(ourCall(msg)));
     } catch (e) {
       this.caught(e);
     }
@@ -595,7 +601,8 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
    */
   private endedNow(h: number, msg: SipMessage): boolean {
     const ids = this.ids;
-    for (let at = FORK_ENDED_AT; at < ids.length; at += 4) if (h === readU32(ids, at)) return false;
+    const end = endedCallsAt(ids);
+    for (let at = FORK_ENDED_AT; at < end; at += 4) if (h === readU32(ids, at)) return false;
     const calls = this.calls;
     for (let i = 0; i < calls.length; i++) if (calls[i]!.endedDialog === h) return false;
     const call = ourCall(msg);
@@ -608,8 +615,34 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     const ids = this.ids;
     if (h === readU32(ids, FORK_ENDED_AT)) return;
     // The oldest gives way: the others move one place back.
-    for (let i = ids.length - 1; i >= FORK_ENDED_AT + 4; i--) ids[i] = ids[i - 4]!;
+    for (let i = endedCallsAt(ids) - 1; i >= FORK_ENDED_AT + 4; i--) ids[i] = ids[i - 4]!;
     writeU32(ids, FORK_ENDED_AT, h);
+  }
+
+  endedCallBefore(call: number, seq: number): void {
+    const ids = this.ids;
+    const at = endedCallsAt(ids);
+    if (call === readU32(ids, at)) return;
+    for (let i = ids.length - 1; i >= at + 8; i--) ids[i] = ids[i - 8]!;
+    writeU32(ids, at, call);
+    writeU32(ids, at + 4, seq);
+  }
+
+  /**
+   * The last CSeq ended call `call` (ourCall's hash) sent, from its slot or the list the slots hand on to; 0 when no
+   * longer known. A fork's BYE goes above it: that fork's early dialog may have had the call's PRACK or UPDATE.
+   */
+  private endedSeqOf(call: number): number {
+    const calls = this.calls;
+    let floor = 0;
+    for (let i = 0; i < calls.length; i++) {
+      const seq = calls[i]!.endedSeq(call);
+      if (seq > floor) floor = seq;
+    }
+    if (floor > 0 || call === 0) return floor;
+    const ids = this.ids;
+    for (let at = endedCallsAt(ids); at < ids.length; at += 8) if (call === readU32(ids, at)) return readU32(ids, at + 4);
+    return 0;
   }
 
   released(call: Call): void {

@@ -2108,6 +2108,8 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     // 487 first, a forking proxy forwarding every 2xx, §16.7): that fork's early dialog may have had our PRACK or
     // UPDATE, and its BYE must be numbered above them (§12.2.1.1). The slot's dialog may be lent out by then.
     if (d.callId.len > 0 && d.localTag.len > 0) {
+      // The one before goes to the user agent's list, for a fork of that call answering late (owner.endedCallBefore).
+      if (this.n[Num.EndedCall] !== 0) this.owner.endedCallBefore(this.n[Num.EndedCall]!, this.n[Num.EndedSeq]!);
       this.n[Num.EndedCall] = dialogHash(d.callId.bytes, d.callId.start, d.callId.len, d.localTag.bytes, d.localTag.start, d.localTag.len);
       this.n[Num.EndedSeq] = d.localSeq;
     }

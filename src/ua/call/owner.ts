@@ -74,6 +74,8 @@ export interface CallOwner {
    * its list of dialogs ended last, so that a late copy of a 2xx in it still gets no BYE.
    */
   endedBefore(h: number): void;
+  /** As endedBefore, for an ended call's hash (Call-ID and our tag) and the last CSeq it sent. */
+  endedCallBefore(call: number, seq: number): void;
   /** A call slot is free again. */
   released(call: Call): void;
 }
