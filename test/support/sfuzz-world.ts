@@ -223,6 +223,8 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
   strangerAnswers = 0;
   /** With acceptAny: datagrams of the stranger's own calls, both ways, and the calls the door answered. */
   strangerCallTraffic = 0;
+  /** Answers to the stranger's BYEs copied into live dialogs (taken from anywhere, by design). */
+  strangerByes = 0;
   strangerCallsUp = 0;
   /** With acceptAny: the stranger's own calls the door answered (Call-ID, its tag, the door's tag, next CSeq). */
   private readonly strangerCalls: { callId: string; tag: string; doorTag: string; cseq: number; ended: boolean }[] = [];
@@ -366,6 +368,15 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
       this.strangerOwnCall(parseRequest(text));
       return;
     }
+    // A BYE is taken from any address by design (a phone behind a NAT may move): the stranger who has a dialog's tags
+    // can end that call, and nothing more. The dialog is over then (the same as the peer's BYE answered 2xx).
+    const answered = parseRequest(text);
+    if (port === STRANGER_PORT && / BYE$/.test(header(answered, "CSeq") ?? "") && answered.method === "SIP/2.0") {
+      const status = Number(answered.uri);
+      if (status >= 200 && status < 300) this.ended.add(dialogKey(header(answered, "Call-ID") ?? "", tagOf(header(answered, "To") ?? ""), tagOf(header(answered, "From") ?? "")));
+      this.strangerByes++;
+      return;
+    }
     this.strangerAnswers++;
     // With acceptAny a copy into a dialog the door has ended is any caller's request outside a dialog: 481 (§12.2.2).
     if (port === STRANGER_PORT && this.config.acceptAny && first.startsWith("SIP/2.0 481 ")) return;
@@ -464,7 +475,7 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
       return;
     }
     if (d !== undefined) {
-      const method = dice.pick(["INFO", "INFO", "INFO", "REFER", "INVITE", "UPDATE", "MESSAGE"]);
+      const method = dice.pick(["INFO", "INFO", "INFO", "REFER", "INVITE", "UPDATE", "MESSAGE", "BYE"]);
       let body = "";
       let type = "application/sdp";
       const extra: string[] = [];
