@@ -18,6 +18,16 @@ function press(r: Rig): Msg {
   return out[0]!;
 }
 
+/** The callee's BYE in the dialog (or early dialog) of our INVITE `invite`, from its tag `calleeTag`, sent from `via`. */
+function calleeBye(invite: Msg, calleeTag: string, branch: string, cseq = 1, via = "198.51.100.7:5070"): string {
+  const fromTag = /tag=([0-9a-f]+)/.exec(hdr(invite, H.From)!)![1]!;
+  return [
+    "BYE sip:door@192.0.2.10:5060 SIP/2.0", `Via: SIP/2.0/UDP ${via};branch=${branch}`, "Max-Forwards: 70",
+    `From: <sip:100@pbx.test>;tag=${calleeTag}`, `To: <sip:door@pbx.test>;tag=${fromTag}`, `Call-ID: ${invite.msg.callIdString()}`,
+    `CSeq: ${cseq} BYE`, "Content-Length: 0", "", "",
+  ].join("\r\n");
+}
+
 function body(m: Msg): string {
   return m.text.slice(m.text.indexOf("\r\n\r\n") + 4);
 }
@@ -265,11 +275,7 @@ describe("doorbell call (UAC)", () => {
     const prack = r.take();
     expect(prack.map((m) => m.kind)).toEqual(["PRACK"]);
     r.deliver(reply(prack[0]!, 200, "OK", { toTag: null }));
-    const fromTag = /tag=([0-9a-f]+)/.exec(hdr(invite, H.From)!)![1]!;
-    r.deliver(
-      ["BYE sip:door@192.0.2.10:5060 SIP/2.0", "Via: SIP/2.0/UDP 198.51.100.7:5070;branch=z9hG4bKearlybye", "Max-Forwards: 70",
-        "From: <sip:100@pbx.test>;tag=callee-tag", `To: <sip:door@pbx.test>;tag=${fromTag}`, `Call-ID: ${invite.msg.callIdString()}`, "CSeq: 1 BYE", "Content-Length: 0", "", ""].join("\r\n"),
-    );
+    r.deliver(calleeBye(invite, "callee-tag", "z9hG4bKearlybye"));
     const out = r.take();
     expect(out.map((m) => m.kind)).toEqual(["200", "CANCEL"]);
     // The callee ends the INVITE as a CANCEL asks (§9.2): 487, ACKed by the transaction; the call is down.
@@ -295,11 +301,7 @@ describe("doorbell call (UAC)", () => {
     const cancel = r.take();
     expect(cancel.map((m) => m.kind)).toEqual(["CANCEL"]);
     r.deliver(reply(cancel[0]!, 200, "OK", { toTag: null }));
-    const fromTag = /tag=([0-9a-f]+)/.exec(hdr(invite, H.From)!)![1]!;
-    r.deliver(
-      ["BYE sip:door@192.0.2.10:5060 SIP/2.0", "Via: SIP/2.0/UDP 198.51.100.7:5070;branch=z9hG4bKearlybye3", "Max-Forwards: 70",
-        "From: <sip:100@pbx.test>;tag=c-tag", `To: <sip:door@pbx.test>;tag=${fromTag}`, `Call-ID: ${invite.msg.callIdString()}`, "CSeq: 1 BYE", "Content-Length: 0", "", ""].join("\r\n"),
-    );
+    r.deliver(calleeBye(invite, "c-tag", "z9hG4bKearlybye3"));
     expect(r.takeLines()).toEqual(["SIP/2.0 200 OK"]);
     expect(r.intercom.ua.activeCalls).toBe(0);
     // The slot's next call, in and out again, while that transaction still passes responses up.
@@ -322,11 +324,7 @@ describe("doorbell call (UAC)", () => {
     const r = rig({ targets: ["100"] });
     const invite = press(r);
     r.deliver(reply(invite, 180, "Ringing"));
-    const fromTag = /tag=([0-9a-f]+)/.exec(hdr(invite, H.From)!)![1]!;
-    r.deliver(
-      ["BYE sip:door@192.0.2.10:5060 SIP/2.0", "Via: SIP/2.0/UDP 198.51.100.7:5070;branch=z9hG4bKearlybye2", "Max-Forwards: 70",
-        "From: <sip:100@pbx.test>;tag=callee-tag", `To: <sip:door@pbx.test>;tag=${fromTag}`, `Call-ID: ${invite.msg.callIdString()}`, "CSeq: 1 BYE", "Content-Length: 0", "", ""].join("\r\n"),
-    );
+    r.deliver(calleeBye(invite, "callee-tag", "z9hG4bKearlybye2"));
     expect(r.take().map((m) => m.kind)).toEqual(["200", "CANCEL"]);
     r.advance(10 * 64 * 500);
     expect(r.intercom.ua.activeCalls).toBe(0);
@@ -463,11 +461,7 @@ describe("a 2xx copy after the call ended (found by test/sfuzz.test.ts)", () => 
     expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
     r.advance(5000);
     // The callee hangs up: its BYE, answered 200; the call is over.
-    const fromTag = /tag=([0-9a-f]+)/.exec(hdr(invite, H.From)!)![1]!;
-    r.deliver(
-      ["BYE sip:door@192.0.2.10:5060 SIP/2.0", "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKcalleebye", "Max-Forwards: 70",
-        "From: <sip:100@pbx.test>;tag=a-tag", `To: <sip:door@pbx.test>;tag=${fromTag}`, `Call-ID: ${invite.msg.callIdString()}`, "CSeq: 7 BYE", "Content-Length: 0", "", ""].join("\r\n"),
-    );
+    r.deliver(calleeBye(invite, "a-tag", "z9hG4bKcalleebye", 7, "192.0.2.1:5060"));
     expect(r.takeLines()).toEqual(["SIP/2.0 200 OK"]);
     expect(r.intercom.ua.activeCalls).toBe(0);
     // A copy of the call's own 2xx: ACKed again (§13.2.2.4); its dialog is over, ended by the callee: no BYE there.
@@ -539,12 +533,7 @@ describe("a second fork answering (§13.2.2.4)", () => {
     const ua = r.intercom.ua;
     expect(ua.calls[1]!.idle).toBe(true);
     expect(ua.calls[1]!.dialog.callId.len).toBe(0);
-    const fromTag = /tag=([0-9a-f]+)/.exec(hdr(invite, H.From)!)![1]!;
-    r.deliver(
-      ["BYE sip:door@192.0.2.10:5060 SIP/2.0", "Via: SIP/2.0/UDP 198.51.100.9:5090;branch=z9hG4bKforkbye", "Max-Forwards: 70",
-        "From: <sip:100@pbx.test>;tag=b-tag", `To: <sip:door@pbx.test>;tag=${fromTag}`, `Call-ID: ${invite.msg.callIdString()}`, "CSeq: 1 BYE", "Content-Length: 0", "", ""].join("\r\n"),
-      5090, "198.51.100.9",
-    );
+    r.deliver(calleeBye(invite, "b-tag", "z9hG4bKforkbye", 1, "198.51.100.9:5090"), 5090, "198.51.100.9");
     expect(r.takeLines()).toEqual(["SIP/2.0 481 Call/Transaction Does Not Exist"]);
     expect(ua.activeCalls).toBe(1);
     expect(r.eventNames()).not.toContain("call down");
