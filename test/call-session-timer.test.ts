@@ -301,6 +301,21 @@ describe("a late 2xx to the door's refreshing re-INVITE (found by test/sfuzz.tes
     expect(r.intercom.ua.activeCalls).toBe(0);
   });
 
+  it("after the call ended, its slot still idle: ACKed along the dialog's route set (the 2xx repeats no Record-Route, §12.2.1.2; found by test/sfuzz.test.ts)", () => {
+    const r = rig({ calls: { callLimitMs: 0 } });
+    up(r, ["Supported: timer", "Session-Expires: 90;refresher=uas", ALLOW_NO_UPDATE, "Record-Route: <sip:198.51.100.7:5070;lr;ftag=rr1>"]);
+    const reinvite = at(r, 45_000)[0]!;
+    expect(hdr(reinvite, H.Route)).toBe("<sip:198.51.100.7:5070;lr;ftag=rr1>");
+    const bye = at(r, 45_000 + 64 * 500).find((m) => m.kind === "BYE")!;
+    r.deliver(reply(bye, 200, "OK", { toTag: null }));
+    expect(r.intercom.ua.activeCalls).toBe(0);
+    r.deliver(reply(reinvite, 200, "OK", { toTag: null, body: OFFER }));
+    const out = r.take();
+    expect(kinds(out)).toEqual(["ACK"]);
+    expect(hdr(out[0]!, H.CSeq)).toBe(`${reinvite.msg.cseq} ACK`);
+    expect(hdr(out[0]!, H.Route)).toBe("<sip:198.51.100.7:5070;lr;ftag=rr1>");
+  });
+
   it("after the call ended and its slot took the next call: ACKed, no BYE in the ended dialog (found by test/sfuzz.test.ts)", () => {
     const r = rig({ calls: { callLimitMs: 0 } });
     const { reinvite, bye } = refreshTimedOut(r);

@@ -109,6 +109,23 @@ describe("doorbell call (UAC)", () => {
     expect(r.events.find((e) => e.name === "call down")!.detail).toBe("rejected (407)");
   });
 
+  it("a 2xx to the challenged INVITE (after its 407), then the retry's 2xx in that same dialog: the first ended with BYE, the call fails, no second BYE (found by test/sfuzz.test.ts)", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    r.deliver(reply(invite, 407, "Proxy Authentication Required", { extra: ['Proxy-Authenticate: Digest realm="pbx.test", nonce="abc123"'] }));
+    const again = r.take().find((m) => m.kind === "INVITE")!;
+    // A peer that breaks §17: the challenged INVITE answered 2xx as well. No live call's: ACKed and ended.
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "x-tag" }));
+    const first = r.take();
+    expect(first.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    // The retry answered from the same phone: the same dialog (Call-ID and tags), which the door has ended.
+    r.deliver(reply(again, 200, "OK", { body: OFFER, toTag: "x-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    expect(r.eventNames()).not.toContain("call up");
+    expect(r.events.find((e) => e.name === "call down")!.detail).toBe("failed (200)");
+    expect(r.intercom.ua.activeCalls).toBe(0);
+  });
+
   it("answers 401 with Authorization (§22.2) and repeats the credentials in the ACK of the 2xx", () => {
     const r = rig({ targets: ["100"] });
     const invite = press(r);

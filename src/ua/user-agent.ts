@@ -600,15 +600,21 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
    * ends several such calls at once) is kept by that call's slot, so the forks of other calls do not push it out.
    */
   private endedNow(h: number, msg: SipMessage): boolean {
-    const ids = this.ids;
-    const end = endedCallsAt(ids);
-    for (let at = FORK_ENDED_AT; at < end; at += 4) if (h === readU32(ids, at)) return false;
+    if (this.dialogEnded(h)) return false;
     const calls = this.calls;
-    for (let i = 0; i < calls.length; i++) if (calls[i]!.endedDialog === h) return false;
     const call = ourCall(msg);
     for (let i = 0; i < calls.length; i++) if (calls[i]!.keepEndedFork(call, h)) return true;
     this.endedBefore(h);
     return true;
+  }
+
+  dialogEnded(h: number): boolean {
+    const ids = this.ids;
+    const end = endedCallsAt(ids);
+    for (let at = FORK_ENDED_AT; at < end; at += 4) if (h === readU32(ids, at)) return true;
+    const calls = this.calls;
+    for (let i = 0; i < calls.length; i++) if (calls[i]!.endedDialog === h) return true;
+    return false;
   }
 
   endedBefore(h: number): void {

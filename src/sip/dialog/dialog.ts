@@ -273,6 +273,19 @@ export class Dialog extends DialogStore {
     this.state = DialogState.Terminated;
   }
 
+  /**
+   * Is resp a response in this dialog after it ended (its fields are kept until the next reset): Call-ID, our tag in
+   * From and its remote tag in To? A late 2xx to its INVITE or re-INVITE is then ACKed from it (§13.2.2.4).
+   */
+  endedMatches(resp: SipMessage): boolean {
+    if (this.state !== DialogState.Terminated || resp.callIdLen <= 0) return false;
+    const buf = resp.buf;
+    const from = resp.from;
+    const to = resp.to;
+    return this.callId.equals(buf, resp.callIdStart, resp.callIdLen) && from.error < 0 && from.tagLen > 0 && this.localTag.equals(buf, from.tagStart, from.tagLen) &&
+      to.error < 0 && to.tagLen > 0 && this.remoteTag.equals(buf, to.tagStart, to.tagLen);
+  }
+
   get active(): boolean {
     return this.state === DialogState.Early || this.state === DialogState.Confirmed;
   }

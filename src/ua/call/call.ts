@@ -719,7 +719,19 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
 
   /** A 2xx matching this call's dialog after its INVITE transaction was gone: acknowledge it again (§13.2.2.4). */
   stray2xx(msg: SipMessage): boolean {
-    if (!this.dialog.matchesResponse(msg)) return false;
+    if (!this.dialog.matchesResponse(msg)) {
+      // The slot's ended call's own dialog, still whole (until the slot's next call, or until it is lent to end a
+      // fork): a late 2xx in it, to its INVITE or a re-INVITE that gave up, is ACKed along its route set and target
+      // (§13.2.2.4), which the response alone does not give (a re-INVITE's 2xx need not repeat the Record-Route,
+      // §12.2.1.2); never a BYE: the dialog is over (found by test/sfuzz.test.ts).
+      // Only one that was confirmed (Num.EndedDialog): an early dialog the call ended in is confirmed by this 2xx and
+      // needs its BYE (user-agent.ts endFork).
+      const to = msg.to;
+      if (this.state !== CallState.Idle || this.n[Num.EndedDialog] === 0 || !this.dialog.endedMatches(msg)) return false;
+      if (this.n[Num.EndedDialog] !== dialogHash(msg.buf, msg.callIdStart, msg.callIdLen, msg.buf, to.tagStart, to.tagLen)) return false;
+      sendAck2xx(this.w, this.dialog, this.owner.layer, this.owner.config, msg.cseq);
+      return true;
+    }
     const to = msg.to;
     const initial = this.direction === CallDirection.Outbound && msg.cseq === this.inviteCseq;
     if (!initial) {
@@ -1773,6 +1785,14 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     }
     stopPhase(this.owner.timers, this);
     this.sendAck();
+    if (this.owner.dialogEnded(dialogHash(d.callId.bytes, d.callId.start, d.callId.len, d.remoteTag.bytes, d.remoteTag.start, d.remoteTag.len))) {
+      // The same phone answered an earlier INVITE of this call (the one a 401/407 or 3xx asked us to send again) and
+      // that 2xx, one of no live call's, was ended with BYE: this answer is in that dialog, which is over. ACKed, and
+      // the call fails (a peer that breaks §17: a final response, then a 2xx, to one INVITE; found by test/sfuzz.test.ts).
+      if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": answered in a dialog already ended");
+      this.end(EndReason.Failed, msg.status);
+      return;
+    }
     if (this.cancelReason !== EndReason.None) {
       // §9.1: the 2xx crossed our CANCEL (ring timeout, hang-up, another hunt target answered): end it with BYE.
       this.bye(this.cancelReason);

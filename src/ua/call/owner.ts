@@ -74,6 +74,8 @@ export interface CallOwner {
    * its list of dialogs ended last, so that a late copy of a 2xx in it still gets no BYE.
    */
   endedBefore(h: number): void;
+  /** Has a dialog (dialogHash of its Call-ID and remote tag) been ended already: a slot's or the user agent's list? */
+  dialogEnded(h: number): boolean;
   /** As endedBefore, for an ended call's hash (Call-ID and our tag) and the last CSeq it sent. */
   endedCallBefore(call: number, seq: number): void;
   /** A call slot is free again. */
