@@ -394,7 +394,11 @@ export function twinkleScenarios<D extends DoorBase>(kind: DoorKind<D>): void {
       expect(reinvites.length).toBe(2);
       const answers = firstDialog.filter((e) => e.dir === "out" && isResponse(e, 200, "INVITE"));
       expect(answers.map((a) => /^a=(sendrecv|recvonly|sendonly|inactive)\r?$/m.exec(bodyOf(a.text))?.[1])).toEqual(["recvonly", "sendrecv"]);
-      expect(ladder(firstDialog).slice(-2)).toEqual(["in BYE", "out 200 BYE"]);
+      // Twinkle's ACK of the retrieve's 200 may come after its BYE (it reports the re-INVITE done on the 200, and the
+      // test types "bye" then; seen once in CI): the ACK is there, and the dialog ends with the BYE answered 200.
+      const lastInvite = firstDialog.map((e) => e.dir === "in" && isRequest(e, "INVITE")).lastIndexOf(true);
+      expect(ladder(firstDialog.slice(lastInvite))).toContain("in ACK");
+      expect(ladder(firstDialog).filter((l) => l !== "in ACK").slice(-2)).toEqual(["in BYE", "out 200 BYE"]);
       const events = d.events.slice(from);
       expect(events.filter((e) => e.event === IntercomEvent.CallUp).length).toBe(1);
       expect(events.filter((e) => e.event === IntercomEvent.CallDown).map((e) => e.detail)).toEqual(["rejected (404)", "remote hangup"]);
