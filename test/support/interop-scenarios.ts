@@ -302,6 +302,10 @@ export function kamailioCallScenarios<D extends DoorBase>(kind: DoorKind<D>): vo
       const call = await runSipp({
         scenario: "uac-invite-auth.xml", remote: `127.0.0.1:${kam.port}`, service: USERS.door.user,
         authUser: USERS.sipp.user, authPassword: USERS.sipp.password, pauseMs: 200, timeoutS: 10,
+        // A late copy of the door's 180 (kamailio resent the INVITE to a slow door, and its workers forwarded the
+        // copy after the 200; seen once in CI with the door inside XS) is let pass, as a UAC lets it: SIPp would
+        // abort the call on it. The call's own messages are still checked here and at the door.
+        extra: ["-default_behaviors", "all,-abortunexp"],
       });
       expectOk(call);
       await callsEnded(door);
