@@ -91,6 +91,11 @@ const FORK_ENDED_AT = TAG_LENGTH + DIAL_URI_BYTES;
 /** Per entry of the lists at FORK_ENDED_AT: a dialog's hash (4 bytes), and a call's hash and last CSeq (8). */
 const ENDED_ENTRY_BYTES = 12;
 
+/** Room for a new first entry of `size` bytes in the list ids[at, end): the others move one place back, the oldest gives way. */
+function makeRoom(ids: Uint8Array, at: number, end: number, size: number): void {
+  for (let i = end - 1; i >= at + size; i--) ids[i] = ids[i - size]!;
+}
+
 /** Where the ended calls' list starts: after the ended dialogs' (the two lists have as many entries). */
 function endedCallsAt(ids: Uint8Array): number {
   return FORK_ENDED_AT + ((ids.length - FORK_ENDED_AT) / ENDED_ENTRY_BYTES) * 4;
@@ -620,8 +625,7 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   endedBefore(h: number): void {
     const ids = this.ids;
     if (h === readU32(ids, FORK_ENDED_AT)) return;
-    // The oldest gives way: the others move one place back.
-    for (let i = endedCallsAt(ids) - 1; i >= FORK_ENDED_AT + 4; i--) ids[i] = ids[i - 4]!;
+    makeRoom(ids, FORK_ENDED_AT, endedCallsAt(ids), 4);
     writeU32(ids, FORK_ENDED_AT, h);
   }
 
@@ -629,7 +633,7 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     const ids = this.ids;
     const at = endedCallsAt(ids);
     if (call === readU32(ids, at)) return;
-    for (let i = ids.length - 1; i >= at + 8; i--) ids[i] = ids[i - 8]!;
+    makeRoom(ids, at, ids.length, 8);
     writeU32(ids, at, call);
     writeU32(ids, at + 4, seq);
   }

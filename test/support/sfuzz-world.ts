@@ -364,13 +364,13 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
     this.doorLog.push(`${this.clock.now()} door>stranger ${summary(text)}`);
     if (this.doorLog.length > LOG_KEEP) this.doorLog.shift();
     const first = text.slice(0, text.indexOf("\r\n"));
-    if (this.config.acceptAny && port === STRANGER_PORT && /^st-\d+@/.test(header(parseRequest(text), "Call-ID") ?? "")) {
-      this.strangerOwnCall(parseRequest(text));
+    const answered = parseRequest(text);
+    if (this.config.acceptAny && port === STRANGER_PORT && /^st-\d+@/.test(header(answered, "Call-ID") ?? "")) {
+      this.strangerOwnCall(answered);
       return;
     }
     // A BYE is taken from any address by design (a phone behind a NAT may move): the stranger who has a dialog's tags
     // can end that call, and nothing more. The dialog is over then (the same as the peer's BYE answered 2xx).
-    const answered = parseRequest(text);
     if (port === STRANGER_PORT && / BYE$/.test(header(answered, "CSeq") ?? "") && answered.method === "SIP/2.0") {
       const status = Number(answered.uri);
       if (status >= 200 && status < 300) this.ended.add(dialogKey(header(answered, "Call-ID") ?? "", tagOf(header(answered, "To") ?? ""), tagOf(header(answered, "From") ?? "")));

@@ -653,7 +653,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
             // The INVITE of this slot's call before the last (RFC 6026 Accepted, 64*T1), the slot taken by a new call
             // since: its 2xx is ACKed, and ended with BYE unless its dialog is known to be over, as a stray one. (Its
             // CANCEL's transaction carries the same purpose: a 200 to a CANCEL is not one.)
-            if (msg.status >= 200 && msg.status < 300 && msg.cseqMethod === Method.INVITE && tx.method === Method.INVITE) this.owner.onStray2xx(msg);
+            if (msg.status >= 200 && msg.status < 300 && tx.method === Method.INVITE) this.owner.onStray2xx(msg);
             return;
           }
           if (this.state === CallState.Idle) {
@@ -719,6 +719,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
 
   /** A 2xx matching this call's dialog after its INVITE transaction was gone: acknowledge it again (§13.2.2.4). */
   stray2xx(msg: SipMessage): boolean {
+    const to = msg.to;
     if (!this.dialog.matchesResponse(msg)) {
       // The slot's ended call's own dialog, still whole (until the slot's next call, or until it is lent to end a
       // fork): a late 2xx in it, to its INVITE or a re-INVITE that gave up, is ACKed along its route set and target
@@ -726,13 +727,11 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       // §12.2.1.2); never a BYE: the dialog is over (found by test/sfuzz.test.ts).
       // Only one that was confirmed (Num.EndedDialog): an early dialog the call ended in is confirmed by this 2xx and
       // needs its BYE (user-agent.ts endFork).
-      const to = msg.to;
       if (this.state !== CallState.Idle || this.n[Num.EndedDialog] === 0 || !this.dialog.endedMatches(msg)) return false;
       if (this.n[Num.EndedDialog] !== dialogHash(msg.buf, msg.callIdStart, msg.callIdLen, msg.buf, to.tagStart, to.tagLen)) return false;
       sendAck2xx(this.w, this.dialog, this.owner.layer, this.owner.config, msg.cseq);
       return true;
     }
-    const to = msg.to;
     const initial = this.direction === CallDirection.Outbound && msg.cseq === this.inviteCseq;
     if (!initial) {
       // A 2xx to our re-INVITE (a session refresh) after its transaction gave up (Timer B): this call's dialog, which
