@@ -27,6 +27,7 @@ describe("stateful protocol fuzzer", () => {
     let strangerSent = 0;
     let strangerAnswers = 0;
     let strangerCallsUp = 0;
+    let registersPerMinute = 0;
     const events = new Map<string, number>();
     // The device's transaction tables at work (config.tables "device"): answered transactions and their copies
     // given up for new ones, as a hostile peer fills the 4 + 6 slots and the 3,900-byte arena.
@@ -48,6 +49,7 @@ describe("stateful protocol fuzzer", () => {
       strangerSent += world.strangerSent;
       strangerAnswers += world.strangerAnswers;
       strangerCallsUp += world.strangerCallsUp;
+      registersPerMinute = Math.max(registersPerMinute, world.maxRegistersPerMinute);
       for (const e of world.events) {
         const name = e.split(" ").slice(1, 3).join(" ");
         events.set(name, (events.get(name) ?? 0) + 1);
@@ -71,7 +73,7 @@ describe("stateful protocol fuzzer", () => {
         expect.fail(report);
       }
     }
-    if (process.env.SFUZZ_VERBOSE) console.log(`sfuzz: ${steps} actions, ${doorSent} datagrams from the door, the stranger ${strangerSent} requests and ${strangerAnswers} answers (its own calls up: ${strangerCallsUp}), device tables ${JSON.stringify(device)}, events ${JSON.stringify(Object.fromEntries(events))}\n${[...covered].sort().map(([k, v]) => `${k}: ${v}`).join("\n")}`);
+    if (process.env.SFUZZ_VERBOSE) console.log(`sfuzz: ${steps} actions, ${doorSent} datagrams from the door, the stranger ${strangerSent} requests and ${strangerAnswers} answers (its own calls up: ${strangerCallsUp}), at most ${registersPerMinute} REGISTERs begun in a minute, device tables ${JSON.stringify(device)}, events ${JSON.stringify(Object.fromEntries(events))}\n${[...covered].sort().map(([k, v]) => `${k}: ${v}`).join("\n")}`);
     // Coverage: the campaign did reach the hostile cases it is there for.
     if (ONLY < 0 && RUNS >= 20) {
       for (const k of [
@@ -87,6 +89,8 @@ describe("stateful protocol fuzzer", () => {
         "stranger INFO in its own call", "stranger REFER in its own call",
         // The answer to the door's offer (in the ACK), the stranger's SDP copied in: the audio must not move.
         "stranger ACK with SDP in a copied dialog",
+        // The registrar refusing every REGISTER for a while (what it said each time).
+        "registrar outage 401", "registrar outage 403", "registrar outage 404", "registrar outage 500", "registrar outage 503",
       ]) {
         expect(covered.get(k) ?? 0, k).toBeGreaterThan(0);
       }

@@ -11,7 +11,12 @@
  * random final codes for the door's own requests (forked 2xx, 3xx,
  * challenges, 408/481/487/491/500/503), datagrams dropped, duplicated and
  * reordered, silence, doorbell and hang-up presses, the door code by INFO
- * or RFC 4733 events.
+ * or RFC 4733 events. The registrar differs from run to run as real ones
+ * do (RegistrarWays: short grants, Min-Expires, digest algorithms, 407,
+ * Expires only, another device's binding, nonces that expire, OPTIONS
+ * answered 4xx/5xx), answers now and then with a fault (408, 5xx with and
+ * without Retry-After, 403, 404, a wrong 423, a 401 out of the blue) and
+ * now and then refuses every REGISTER for up to three minutes.
  *
  * The invariants are checked as the door speaks (SfuzzWorld.violations):
  *   - nothing throws out of the core, and nothing inside it throws (the
@@ -23,7 +28,12 @@
  *     BYE, or answered the peer's BYE 2xx; a first 2xx from that To tag
  *     confirms it again), except a BYE resent with credentials after a
  *     challenge (§22.2) and a NOTIFY of an accepted REFER;
- *   - the door's CSeq in a dialog only goes up (§12.2.1.1).
+ *   - the door's CSeq in a dialog only goes up (§12.2.1.1);
+ *   - the door never believes it is registered past the end of the binding
+ *     the registrar gave it, and never begins more than 12 REGISTERs in a
+ *     minute, whatever the registrar says (no storm);
+ *   - from quiescence on (a clean link, no faults) a binding granted is
+ *     refreshed before it ends.
  * quiesce() then checks the end state: every call slot and transaction
  * free, registered, OPTIONS answered 200, and a fresh call each way works.
  * Text is written and read here with plain string handling, independent
@@ -34,7 +44,7 @@ import { ButtonAction, HuntMode, Intercom, type IntercomEvent, intercomEventName
 import { CallState } from "../../src/ua/call/call-types";
 import { UntrustedAction } from "../../src/ua/trust/trust-settings";
 import { NodeHash } from "../../hosts/node/hash";
-import { ScriptedRegistrar, header, parseRequest, type ParsedRequest } from "./registrar";
+import { type Algorithm, ScriptedRegistrar, header, parseRequest, type ParsedRequest } from "./registrar";
 import { phoneSdp } from "./phone-sdp";
 import { SeededRandom } from "./seeded-random";
 import { VirtualClock } from "./virtual-clock";
@@ -197,6 +207,27 @@ export interface SfuzzConfig {
   callLimitMs: number;
   /** transfers=off: every REFER declined 603, none ever accepted. */
   transfers: boolean;
+  /** The registrar's ways (RegistrarWays). */
+  registrar: RegistrarWays;
+}
+
+/**
+ * How the run's registrar behaves, as real ones differ: the longest binding it grants (short ones are refreshed
+ * often, 60 s after 30 s), a Min-Expires above the door's 3,600 s (a 423 first, §10.2.8), the digest's algorithm
+ * and qop (RFC 7616, RFC 2069 without), 407 in place of 401, the granted interval in an Expires header only
+ * (§10.3 step 8), another device's binding listed beside the door's, how long its nonces live (0: for ever; a
+ * REGISTER that comes later gets a new one, 401 with stale=true), and its answer to the door's OPTIONS (any answer shows it is there).
+ */
+export interface RegistrarWays {
+  maxExpires: number;
+  minExpires: number;
+  algorithm: Algorithm;
+  qop: "auth" | null;
+  proxyChallenge: boolean;
+  expiresHeaderOnly: boolean;
+  otherBinding: boolean;
+  nonceLifetimeMs: number;
+  optionsStatus: number;
 }
 
 /** Everything a step does, for the failure report and replays. */
@@ -263,6 +294,19 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
   /** Peer messages sent, for retransmission (verbatim copies). */
   private readonly sentByPeer: { text: string; at: number }[] = [];
   lastRegisterAt = -Infinity;
+  /** The door's binding as the registrar keeps it: when it ends and when it was granted (virtual ms). */
+  bindingEnd = -Infinity;
+  private bindingGrantAt = -Infinity;
+  /** From quiescence on the link is clean and the registrar answers without faults: a binding granted since must be refreshed before it ends. */
+  private cleanSince = Infinity;
+  /** When the door began its REGISTER transactions of the last minute, and the most it began in any minute. */
+  private readonly registerTimes: number[] = [];
+  maxRegistersPerMinute = 0;
+  /** Until then the registrar answers every REGISTER with outageCode (registrarOutage). */
+  private outageUntil = 0;
+  private outageCode = 0;
+  /** When the registrar's nonce was made (ways.nonceLifetimeMs). */
+  private nonceBornAt = 0;
   /** During the end checks (endToEnd), what the door sends the peer, collected instead of played. */
   private endCheck: ParsedRequest[] | null = null;
   private rtpTs = 0;
@@ -283,10 +327,16 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
       ringTimeoutMs: dice.pick([30_000, 30_000, 3_000]),
       callLimitMs: dice.pick([CALL_LIMIT_MS, CALL_LIMIT_MS, 20_000]),
       transfers: dice.chance(0.8),
+      registrar: registrarWays(dice),
     };
     this.level = dice.chance(0.25) ? LogLevel.Debug : LogLevel.Warn;
     const tables = this.config.tables === "device" ? { maxClientTransactions: 4, maxServerTransactions: 6, messageBuffer: 1300, arenaBytes: 3900 } : {};
-    const registrar = new ScriptedRegistrar({ realm: "pbx.test", username: "door", password: "doorpass" });
+    const ways = this.config.registrar;
+    const registrar = new ScriptedRegistrar({
+      realm: "pbx.test", username: "door", password: "doorpass", maxExpires: ways.maxExpires, minExpires: ways.minExpires,
+      algorithm: ways.algorithm, qop: ways.qop, proxy: ways.proxyChallenge, expiresHeaderOnly: ways.expiresHeaderOnly,
+      optionsStatus: ways.optionsStatus, ...(ways.otherBinding ? { otherBinding: "sip:door@192.0.2.99:5062" } : {}),
+    });
     // Nonces from a counter, not Math.random: the same seed gives the same run.
     registrar.newNonce = function (this: ScriptedRegistrar): void {
       (this as unknown as { staleNonces: Set<string> }).staleNonces.add(this.nonce);
@@ -617,6 +667,15 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
     if (!ok) this.violate(`the door's ${m.method} ${toTag !== "" ? "in a dialog " : ""}carried Route ${routes} (proxy ${this.config.proxy}, the dialog's ${inDialog})`);
     const sent = `door ${m.method}${toTag !== "" ? " in dialog" : ""}`;
     this.doorMethods.set(sent, (this.doorMethods.get(sent) ?? 0) + 1);
+    if (m.method === "REGISTER" && !this.doorBranches.has(branch)) {
+      const times = this.registerTimes;
+      times.push(this.clock.now());
+      while (times[0]! <= this.clock.now() - 60_000) times.shift();
+      if (times.length > this.maxRegistersPerMinute) this.maxRegistersPerMinute = times.length;
+      // No storm, whatever the registrar answers: a refresh is at most a challenge, a 423 and a stale nonce (4), the
+      // shortest grant (60 s) is refreshed after 30 s, and every failure waits at least the backoff's base (30 s).
+      if (times.length > 12) this.violate(`the door began ${times.length} REGISTERs within a minute`);
+    }
     if (toTag === "" || m.method === "ACK" || m.method === "CANCEL") {
       this.doorBranches.add(branch);
       return;
@@ -648,6 +707,9 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
       if (c.remoteRtpAddress === STRANGER && ua.isTrustedCall(c)) this.violate(`trusted call ${c.index} sends its audio to the stranger`);
     }
     const now = this.clock.now();
+    // The door never believes it is registered past the end of the binding the registrar gave it (registration.ts:
+    // the binding is counted from when the REGISTER went, before the registrar started it).
+    if (this.intercom.registered && now > this.bindingEnd) this.violate(`the door believes it is registered at ${now} ms; its binding ended at ${this.bindingEnd} ms`);
     const limit = T64 + this.config.autoAnswerMs + 4 * T1;
     for (const [key, ob] of this.obligations) {
       if (ob.answered) {
@@ -693,14 +755,58 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
 
   private registrarReceive(text: string, m: ParsedRequest): void {
     const d = this.dice;
+    const ways = this.config.registrar;
+    const register = m.method === "REGISTER";
+    if (register && ways.nonceLifetimeMs > 0 && this.clock.now() - this.nonceBornAt > ways.nonceLifetimeMs) {
+      this.registrar.newNonce();
+      this.nonceBornAt = this.clock.now();
+    }
     let out: string | null;
-    if (this.registrarFaults && d.chance(0.05)) {
-      const code = d.pick([408, 500, 503, 503]);
-      out = this.registrar.respond(m, DOOR, DOOR_PORT, code, code === 503 ? [`Retry-After: ${d.pick([1, 5, 30])}`] : []);
+    const outage = register && this.registrarFaults && this.clock.now() < this.outageUntil;
+    if (outage || (this.registrarFaults && d.chance(0.05))) {
+      const code = outage ? this.outageCode : d.pick([408, 500, 503, 503, 403, 404, 423, 401]);
+      const extra: string[] = [];
+      if (code === 503) extra.push(`Retry-After: ${d.pick([0, 1, 5, 30])}`);
+      // A Min-Expires below what the door asks (wrong: the door must not lower its interval, nor loop) or above it.
+      if (code === 423) extra.push(`Min-Expires: ${d.pick([1800, 7200])}`);
+      // A new nonce out of the blue, without stale=true (a registrar that restarted), to whatever the door sent.
+      if (code === 401) {
+        this.registrar.newNonce();
+        this.nonceBornAt = this.clock.now();
+        extra.push(`${ways.proxyChallenge ? "Proxy" : "WWW"}-Authenticate: Digest realm="pbx.test", nonce="${this.registrar.nonce}"${ways.algorithm !== "MD5" ? `, algorithm=${ways.algorithm}` : ""}${ways.qop !== null ? `, qop="${ways.qop}"` : ""}`);
+      }
+      out = this.registrar.respond(m, DOOR, DOOR_PORT, code === 401 && ways.proxyChallenge ? 407 : code, extra);
     } else {
       out = this.registrar.handle(text, DOOR, DOOR_PORT);
     }
+    if (out !== null && register) this.granted(m, out);
     if (out !== null) this.link(() => this.deliver(out));
+  }
+
+  /**
+   * The registrar's answer to a REGISTER: a 200 starts the door's binding anew, for the interval given for its
+   * Contact (its expires parameter, or the Expires header). Once the link is clean (quiescence), a binding granted
+   * then must be refreshed before it ends.
+   */
+  private granted(m: ParsedRequest, out: string): void {
+    if (!out.startsWith("SIP/2.0 200 ")) return;
+    const contact = /<([^>]*)>/.exec(header(m, "Contact") ?? "")?.[1] ?? "";
+    let seconds = -1;
+    for (const line of out.split("\r\n")) {
+      const own = /^Contact: <([^>]*)>.*;expires=(\d+)/i.exec(line);
+      if (own !== null && own[1] === contact) seconds = Number(own[2]);
+    }
+    if (seconds < 0) seconds = Number(/\r\nExpires: (\d+)/i.exec(out)?.[1] ?? "-1");
+    if (seconds < 0) {
+      this.violate(`the registrar's 200 names no interval for the door's Contact ${contact}: ${out}`);
+      return;
+    }
+    const now = this.clock.now();
+    if (this.bindingGrantAt >= this.cleanSince && now > this.bindingEnd) {
+      this.violate(`on a clean link the door's binding, granted at ${this.bindingGrantAt} ms, ended at ${this.bindingEnd} ms before its refresh reached the registrar at ${now} ms`);
+    }
+    this.bindingGrantAt = now;
+    this.bindingEnd = now + seconds * 1000;
   }
 
   /** A response to a request the peer sent. */
@@ -1075,6 +1181,17 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
     this.link(() => this.deliver(text));
   }
 
+  /**
+   * The registrar refuses every REGISTER for a while, as one does when it restarts (503, with or without
+   * Retry-After, even 0), is misconfigured (403, 404, 500) or no longer takes the password (401 with a new nonce
+   * each time, never stale): the door keeps trying, never faster than its backoff.
+   */
+  registrarOutage(ms: number): void {
+    this.outageCode = this.dice.pick([401, 403, 404, 500, 503]);
+    this.count(`registrar outage ${this.outageCode}`);
+    this.outageUntil = this.clock.now() + ms;
+  }
+
   silence(ms: number): void {
     this.count(`silence ${ms} ms`);
     this.silentUntil = this.clock.now() + ms;
@@ -1139,6 +1256,7 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
   quiesce(): string[] {
     this.peerStopped = true;
     this.registrarFaults = false;
+    this.cleanSince = this.clock.now();
     this.silentUntil = 0;
     this.doorRequests.length = 0;
     // Every timer runs out: a transaction's 64*T1, then the longest of the call limit and the longest session
@@ -1307,6 +1425,22 @@ function ackForFailure(d: PDialog, toTag: string): string {
   return `${head.join("\r\n")}\r\nContent-Length: 0\r\n\r\n`;
 }
 
+/** The run's registrar (RegistrarWays): most runs the plain one, each way drawn on its own. */
+function registrarWays(dice: Dice): RegistrarWays {
+  const maxExpires = dice.pick([604_800, 604_800, 604_800, 600, 120, 60]);
+  return {
+    maxExpires,
+    minExpires: maxExpires === 604_800 && dice.chance(0.15) ? 7200 : 0,
+    algorithm: dice.pick<Algorithm>(["MD5", "MD5", "MD5", "MD5-sess", "SHA-256", "SHA-256-sess"]),
+    qop: dice.chance(0.8) ? "auth" : null,
+    proxyChallenge: dice.chance(0.2),
+    expiresHeaderOnly: dice.chance(0.2),
+    otherBinding: dice.chance(0.2),
+    nonceLifetimeMs: dice.pick([0, 0, 25_000, 300_000]),
+    optionsStatus: dice.pick([200, 200, 200, 404, 405, 501]),
+  };
+}
+
 /** One run: `steps` actions of the peer, then quiescence and the end checks. */
 export function sfuzzRun(seed: number, steps: number): { world: SfuzzWorld; failures: string[] } {
   const dice = new Dice(seed ^ 0x5f0e);
@@ -1331,6 +1465,7 @@ export function sfuzzRun(seed: number, steps: number): { world: SfuzzWorld; fail
     else if (r < 90) w.press();
     else if (r < 94) w.doorCode();
     else if (r < 98) w.stranger();
+    else if (r < 99) w.registrarOutage(10_000 + dice.below(170_000));
     // The time to the next step: mostly a moment, sometimes seconds, now and then long (timers run out).
     const t = dice.below(100);
     w.run(t < 60 ? dice.below(150) : t < 90 ? dice.below(4000) : t < 98 ? dice.below(40_000) : dice.below(200_000));
