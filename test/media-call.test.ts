@@ -642,6 +642,43 @@ describe("audio in calls (virtual clock)", () => {
     expect(sent.filter((p) => !p.whole).map((p) => `${header(p).payloadType}/${p.bytes.length}`)).toEqual([]);
   });
 
+  it("a phone that loops the door's RTP back (an echo test) hands it its own '#' confirmation: no key, the door opens once (door code '#'); a '#' after the guard is a key again", () => {
+    const { r, rtp } = setup();
+    answeredCall(r);
+    r.advance(40);
+    // The phone's key on a timeline behind the door's own (the door's random start, RFC 3550 §5.1): the echo of the
+    // door's event then reads as a newer event, not as a stale copy of the phone's.
+    const ts = (header(rtp.sent[rtp.sent.length - 1]!).timestamp - 50_000) >>> 0;
+    let seq = 10;
+    for (const [end, d] of [[false, 400], [true, 800], [true, 800], [true, 800]] as const) {
+      phoneEvent(r, PHONE_RTP, seq++, ts, 11, end, d);
+      r.advance(20);
+    }
+    expect(r.eventNames().filter((n) => n === "door opened")).toEqual(["door opened"]);
+    // From now on the phone sends back every RTP packet the door sends, as it is (its SSRC, sequence and timestamp),
+    // a frame later: the confirmation tone (800 ms), the door's '#' (200 ms), then its echo. No second opening.
+    let echoed = rtp.sent.length;
+    for (let t = 0; t < 5000; t += 20) {
+      r.advance(20);
+      for (; echoed < rtp.sent.length; echoed++) {
+        const p = rtp.sent[echoed]!;
+        r.intercom.rtpReceiver(0)!.receive(p.bytes, p.bytes.length, PEER, PHONE_RTP);
+      }
+    }
+    const sentEvents = rtp.sent.filter((p) => header(p).payloadType === 101);
+    expect(sentEvents.length).toBeGreaterThanOrEqual(4);
+    expect(r.eventNames().filter((n) => n === "door opened")).toEqual(["door opened"]);
+    expect(r.events.filter((e) => e.name === "dtmf").map((e) => e.detail)).toEqual(["#"]);
+    expect(r.intercom.media.echoes).toBe(1);
+    // A second after the door's last event packet, the callee's own '#' is a key again (and opens again).
+    r.advance(1100);
+    for (const [end, d] of [[false, 400], [true, 800], [true, 800], [true, 800]] as const) {
+      phoneEvent(r, PHONE_RTP, seq++, (ts + 100_000) >>> 0, 11, end, d);
+      r.advance(20);
+    }
+    expect(r.events.filter((e) => e.name === "dtmf").map((e) => e.detail)).toEqual(["#", "#"]);
+  });
+
   it("RTCP: a report within 2.5-7.5 s to the RTP port + 1 (SR, with a block about the phone), and a BYE when the call ends", () => {
     const { r, rtcp } = setup();
     answeredCall(r);

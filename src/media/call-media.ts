@@ -44,7 +44,7 @@ import { classifyDtmf, InbandDtmf, InbandDtmfMode, NO_AUDIO } from "./inband-dtm
 import type { JitterBufferOptions } from "./jitter-buffer";
 import { MEDIA_NUMBERS_BYTES, MediaNumber as N, MediaTime, ToneField } from "./media-numbers";
 import { RtpSession, type RtpSessionListener } from "./rtp-session";
-import { EVENT_PACKET_BYTES, TelephoneEventSender } from "./telephone-event";
+import { EVENT_PACKET_BYTES, eventDigit, TelephoneEventSender } from "./telephone-event";
 import { Tone, ToneGenerator } from "./tone";
 
 /** One frame, ms. */
@@ -60,6 +60,17 @@ const MAX_CATCH_UP = 5;
 export const CONFIRM_EVENT = 11;
 const CONFIRM_EVENT_SAMPLES = 1600;
 const CONFIRM_AFTER_FRAMES = 40;
+/**
+ * A received RFC 4733 key that equals the door's own event is its echo until
+ * this many frames (1 s) after the door's last event packet: a peer that
+ * loops RTP back (an echo test, a PBX's Echo(), Net::SIP's recv_echo) would
+ * otherwise hand the door its own "#" as a key, and with a door code that is
+ * or ends in "#" open the door again, confirm again, and so on for the whole
+ * call (test/interop-netsip.test.ts found it). One second covers the round
+ * trip through a PBX and a jitter buffer; the door has just opened, so a
+ * callee's own "#" in it is not needed.
+ */
+export const ECHO_GUARD_FRAMES = 50;
 
 export interface CallMediaListener {
   /** A key press (DTMF character code) from an RFC 4733 event in `call`. */
@@ -234,6 +245,10 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
   get frames(): number {
     return this.session.numbers[N.MediaFrames]!;
   }
+  /** Received keys dropped as the echo of the door's own RFC 4733 event (ECHO_GUARD_FRAMES). */
+  get echoes(): number {
+    return this.session.numbers[N.MediaEchoes]!;
+  }
   get skipped(): number {
     return this.session.numbers[N.MediaSkipped]!;
   }
@@ -352,6 +367,8 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
     if (this.session.numbers[N.SessionActive] === 0) {
       this.inband.restart();
       this.session.numbers[N.InbandHeld] = 0;
+      // A new session: an echo of the last call's confirmation is not this call's.
+      this.session.numbers[N.MediaEchoUntil] = 0;
       s.start(alaw, call.codecPt, call.telephoneEventPt, call.remoteRtpAddress, call.remoteRtpPort, send, receive, call.remoteRtcpIp4, call.remoteRtcpPort);
       return true;
     }
@@ -453,7 +470,8 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
       }
       this.remoteTone.fill(pcm, true);
       // A frame that carries an RFC 4733 packet carries no audio (telephone-event.ts).
-      if (!this.events.sendFrame(s)) s.sendFrame(pcm);
+      if (this.events.sendFrame(s)) n[N.MediaEchoUntil] = n[N.MediaFrames]! + ECHO_GUARD_FRAMES;
+      else s.sendFrame(pcm);
       // The captured frame is spent: the same samples now take the frame to play.
       const heard = s.playFrame(pcm);
       // A frame the jitter buffer did not have (lost or late: silence, or concealed from the one before) is no audio
@@ -507,6 +525,11 @@ export class CallMedia extends TimerNode implements RtpSessionListener {
   // ---- RtpSessionListener ---------------------------------------------------
 
   onTelephoneEvent(session: RtpSession, digit: number): void {
+    const n = session.numbers;
+    if (n[N.MediaEchoUntil] !== 0 && n[N.MediaFrames]! <= n[N.MediaEchoUntil]! && digit === eventDigit(n[N.MediaConfirmEvent]! | 0)) {
+      n[N.MediaEchoes]++;
+      return;
+    }
     const call = this.calls[session.slot];
     const l = this.listener;
     if (call !== undefined && l !== undefined) l.onTelephoneEvent(call, digit);

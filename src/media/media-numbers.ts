@@ -181,6 +181,10 @@ export const enum MediaNumber {
   MediaClockFrames,
   /** When in-band DTMF is listened for (InbandDtmfMode). */
   MediaInbandMode,
+  /** The frame count until which a received RFC 4733 key equal to the door's own event is its echo (0: none sent yet). */
+  MediaEchoUntil,
+  /** Keys taken as the echo of the door's own event. */
+  MediaEchoes,
 
   // InbandDtmf (inband-dtmf.ts).
   /** The last received frame's key, -1 none: read with `| 0`. */
