@@ -212,6 +212,45 @@ describe("non-INVITE client transaction", () => {
     expect(pending.tx.state).toBe(ClientState.Calling);
     expect(t.layer.counters.clientsReclaimed).toBe(2);
   });
+
+  it("four slots or more keep the last for a REGISTER: a hunt's second CANCEL waits for room, the refresh goes", () => {
+    // Found by test/sfuzz.test.ts with the device's tables: a doorbell call hunting two phones through a PBX that
+    // answers neither the INVITEs nor their CANCELs held all four for 64*T1 (§9.1), and the refresh of a 60 s
+    // binding, due at its half, found no room until the binding had ended.
+    const t = setup({ maxClientTransactions: 4 });
+    const a = startInvite(t);
+    const b = startInvite(t);
+    t.deliver(answer(a.first.text, 180, "Ringing", "a-tag"));
+    t.deliver(answer(b.first.text, 180, "Ringing", "b-tag"));
+    expect(a.tx.cancel()).toBe(true);
+    expect(b.tx.cancel()).toBe(true); // held, not refused
+    const [cancelA, ...more] = t.udp.take();
+    expect(parse(cancelA!.text).methodString()).toBe("CANCEL");
+    expect(more).toEqual([]);
+    expect(t.layer.clientCount).toBe(3);
+    expect(t.layer.createClient(t.client, Method.OPTIONS)).toBeNull(); // a keepalive skips its turn
+    const reg = t.layer.createClient(t.client, Method.REGISTER);
+    expect(reg).not.toBeNull();
+    expect(t.layer.clientCount).toBe(4);
+    // With the REGISTER under way the reserve is moot: the first CANCEL's answer (Timer K's wait) gives its slot to
+    // the held one on Timer A's schedule.
+    t.deliver(answer(cancelA!.text, 200, "OK", "a-tag"));
+    t.clock.advance(500);
+    const [cancelB] = t.udp.take().filter((s) => parse(s.text).methodString() === "CANCEL");
+    expect(parse(cancelB!.text).getString(H.Via)).toBe(parse(b.first.text).getString(H.Via));
+    expect(t.layer.counters.clientsReclaimed).toBe(1);
+    // A REGISTER takes the last slot, and only a REGISTER does: with none under way a fourth non-REGISTER is refused.
+    const u = setup({ maxClientTransactions: 4 });
+    expect(u.layer.createClient(u.client, Method.INVITE)).not.toBeNull();
+    expect(u.layer.createClient(u.client, Method.BYE)).not.toBeNull();
+    expect(u.layer.createClient(u.client, Method.OPTIONS)).not.toBeNull();
+    expect(u.layer.createClient(u.client, Method.INFO)).toBeNull();
+    expect(u.layer.createClient(u.client, Method.REGISTER)).not.toBeNull();
+    expect(u.layer.createClient(u.client, Method.REGISTER)).toBeNull();
+    // Three slots or fewer keep none (a call and its CANCEL need two).
+    const v = setup({ maxClientTransactions: 3 });
+    for (let i = 0; i < 3; i++) expect(v.layer.createClient(v.client, Method.INVITE)).not.toBeNull();
+  });
 });
 
 describe("INVITE client transaction", () => {

@@ -297,6 +297,8 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
   /** The door's binding as the registrar keeps it: when it ends and when it was granted (virtual ms). */
   bindingEnd = -Infinity;
   private bindingGrantAt = -Infinity;
+  /** The registrar's final responses by the request's branch and method: a copy of a request gets its answer again (§17.2.3). */
+  private readonly registrarAnswered = new Map<string, string>();
   /** From quiescence on the link is clean and the registrar answers without faults: a binding granted since must be refreshed before it ends. */
   private cleanSince = Infinity;
   /** When the door began its REGISTER transactions of the last minute, and the most it began in any minute. */
@@ -754,6 +756,15 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
   }
 
   private registrarReceive(text: string, m: ParsedRequest): void {
+    // A copy of a request it answered (the link duplicated it, or the door resent it while the answer was on its way):
+    // its server transaction absorbs it and sends the same answer again (§17.2.2), not a new one; a 403 followed by a 200
+    // to the same REGISTER would leave the registrar holding a binding the door never learned of.
+    const key = `${branchOf(header(m, "Via") ?? "")} ${m.method}`;
+    const answered = this.registrarAnswered.get(key);
+    if (answered !== undefined) {
+      this.link(() => this.deliver(answered));
+      return;
+    }
     const d = this.dice;
     const ways = this.config.registrar;
     const register = m.method === "REGISTER";
@@ -780,7 +791,13 @@ export class SfuzzWorld implements Wakeable, LogHost, UdpHost {
       out = this.registrar.handle(text, DOOR, DOOR_PORT);
     }
     if (out !== null && register) this.granted(m, out);
-    if (out !== null) this.link(() => this.deliver(out));
+    if (out !== null) {
+      if (!out.startsWith("SIP/2.0 1")) {
+        this.registrarAnswered.set(key, out);
+        if (this.registrarAnswered.size > 64) this.registrarAnswered.delete(this.registrarAnswered.keys().next().value!);
+      }
+      this.link(() => this.deliver(out));
+    }
   }
 
   /**

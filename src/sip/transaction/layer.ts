@@ -73,11 +73,13 @@ export const DEFAULT_MESSAGE_BUFFER = 1300;
 /** Without arenaBytes: this many largest messages (messageBuffer) for all the transactions together. */
 export const DEFAULT_ARENA_MESSAGES = 3;
 export const DEFAULT_RETRY_AFTER = 5;
-/** Pools of this many server transactions or more keep one slot for requests inside a dialog. */
+/** Pools of this many server transactions or more keep one slot for requests inside a dialog; of client transactions, one for REGISTER. */
 export const RESERVE_FROM = 4;
 const VIA_PREFIX = ascii("Via: SIP/2.0/UDP ");
 /** Made once: in XS a string literal evaluated in a function can cost a chunk each time. */
 const W_NO_ROOM = "transaction layer: no room in the message arena";
+const W_CLIENTS_FULL = "transaction layer: client pool full";
+const W_CLIENT_KEPT = "transaction layer: client pool full but the slot kept for REGISTER";
 const BRANCH_PARAM = ascii(";branch=");
 const RPORT_PARAM = ascii(";rport");
 
@@ -100,8 +102,10 @@ const enum LayerNum {
   ServerCount = 18,
   /** 1: the last send() found no room in the arena for its request. */
   SendRefused = 19,
+  /** Free client slots that only a REGISTER may take while none is under way: see createClient. */
+  ClientReserved = 20,
   /** How many numbers the counters' array holds. */
-  Size = 20,
+  Size = 21,
 }
 
 export class TransactionLayer implements TransactionLayerApi, UdpReceiver, TransportSink, ClientOwner, ServerOwner {
@@ -187,6 +191,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
     const reserve = init.clientReserve !== undefined && init.clientReserve >= 0 ? init.clientReserve : size;
     n[LayerNum.ClientReserve] = beyondOne < reserve ? beyondOne : reserve;
     n[LayerNum.Reserved] = ns >= RESERVE_FROM ? 1 : 0;
+    n[LayerNum.ClientReserved] = nc >= RESERVE_FROM ? 1 : 0;
     let o = 8 * (count + LayerNum.Size);
     let base = 0;
     // The clients' branches, client i's at i * BRANCH_LENGTH (its index), then the layer's own for stateless requests.
@@ -299,19 +304,43 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
 
   // ---- TransactionLayerApi: client side ------------------------------------
 
+  /**
+   * A client transaction for a new request, or null (the pool is full).
+   *
+   * The last slot (free or reclaimable) is kept for a REGISTER while none is
+   * under way: the binding is what makes the door reachable, and a doorbell
+   * call hunting two phones through a PBX that answers neither the INVITEs
+   * nor their CANCELs holds four transactions for 64*T1 (§9.1, Timer F),
+   * longer than the half of a 60 s binding left at its refresh (found by
+   * test/sfuzz.test.ts with the device's tables). A CANCEL that finds no
+   * room is held and sent when one frees up (ClientTransaction.cancelNow);
+   * a keepalive skips its turn.
+   */
   createClient(user: ClientTransactionUser, method: Method): ClientTransactionHandle | null {
     // ACK has no client transaction (§17.1.1.3 builds it inside the INVITE's; §13.2.2.4 sends it stateless).
     if (method === Method.ACK) return null;
     const clients = this.clients;
+    let free: ClientTransaction | null = null;
+    let available = 0;
+    let registering = false;
     let victim: ClientTransaction | null = null;
     for (let i = 0; i < clients.length; i++) {
       const tx = clients[i]!;
-      if (tx.inUse) {
-        if (tx.state === ClientState.Completed && givesWayBefore(tx, CLIENT_COMPLETED_COST, victim, CLIENT_COMPLETED_COST)) victim = tx;
+      if (!tx.inUse) {
+        if (free === null) free = tx;
+        available++;
         continue;
       }
-      return this.reserveClient(tx, user, method);
+      if (tx.state === ClientState.Completed) {
+        available++;
+        if (givesWayBefore(tx, CLIENT_COMPLETED_COST, victim, CLIENT_COMPLETED_COST)) victim = tx;
+      } else if (tx.method === Method.REGISTER) registering = true;
     }
+    if (method !== Method.REGISTER && !registering && available <= this.counters.numbers[LayerNum.ClientReserved]!) {
+      this.warn(W_CLIENT_KEPT);
+      return null;
+    }
+    if (free !== null) return this.reserveClient(free, user, method);
     if (victim !== null) {
       // A transaction in Completed has its final (non-2xx) response and only
       // waits out Timer D or K to absorb retransmissions of it (§17.1.1.2,
@@ -324,7 +353,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
       victim.terminate();
       return this.reserveClient(victim, user, method);
     }
-    this.warn("transaction layer: client pool full");
+    this.warn(W_CLIENTS_FULL);
     return null;
   }
 
