@@ -1,5 +1,5 @@
 /*
- * The Linphone, Twinkle, SIPVicious and sipsak scenarios with the door's core inside
+ * The Linphone, Twinkle, SIPVicious, sipsak and Net::SIP scenarios with the door's core inside
  * the real XS engine: XsIntercom (hosts/xs: the unmodified core's Intercom in
  * a doorsip-xs worker, UDP, RTP and timers bridged from Node) on 127.0.0.1,
  * XS_DOOR. The scenarios are those the Node door runs
@@ -14,7 +14,10 @@
  * - SIPVicious: scanners dropped and counted, untrusted=drop silent, the
  *   default's 200 to OPTIONS and 403 to INVITE;
  * - sipsak: OPTIONS monitoring (Nagios exit codes) and traceroute,
- *   untrusted=drop and the allowlist, its random mode.
+ *   untrusted=drop and the allowlist, its random mode;
+ * - Net::SIP: its registrar's digest, refreshes and keepalives challenged
+ *   401, calls both ways through its proxy with the RFC 2833 code, and a
+ *   phone that echoes the door's RTP (its '#' confirmation) back.
  * Figures only the core holds (RTP packets and digits, trust counters) come
  * from the XS side's status; each scenario ends with expectCleanXs (no
  * exception inside XS, none caught by the core, no worker stderr, no error
@@ -27,6 +30,7 @@ import { linphoneScenarios } from "./support/interop-linphone-scenarios";
 import { twinkleScenarios } from "./support/interop-twinkle-scenarios";
 import { sipviciousScenarios } from "./support/interop-sipvicious-scenarios";
 import { sipsakScenarios } from "./support/interop-sipsak-scenarios";
+import { netsipScenarios } from "./support/interop-netsip-scenarios";
 import { XS_DOOR } from "./support/interop-xs-door";
 
 usePeers();
@@ -35,6 +39,7 @@ const anyPeer = [
   requirePeers("twinkle-console", "kamailio", "kamcmd", "cc"),
   requirePeers("svmap", "svwar", "svcrack", "kamailio", "kamcmd", "sipp"),
   requirePeers("sipsak"),
+  requirePeers("Net::SIP", "perl"),
 ].some((c) => !c.skip);
 
 beforeAll(async () => {
@@ -46,3 +51,4 @@ linphoneScenarios(XS_DOOR);
 twinkleScenarios(XS_DOOR);
 sipviciousScenarios(XS_DOOR);
 sipsakScenarios(XS_DOOR);
+netsipScenarios(XS_DOOR);

@@ -82,6 +82,8 @@ export interface DoorRuntime {
   stop(timeoutMs?: number): Promise<void>;
   /** Each call slot's RTP session, as of its current or last call. */
   mediaStats(): Promise<SlotMedia[]>;
+  /** Received RFC 4733 keys the media dropped as the echo of the door's own event (CallMedia.echoes). */
+  mediaEchoes(): Promise<number>;
 }
 
 /** A call slot's RTP session: running, packets sent and received, RFC 4733 digits, latched onto the peer's source (RFC 4961). */
@@ -224,6 +226,10 @@ export class NodeIntercom implements DoorRuntime {
     return Promise.resolve(this.intercom.media.slots.map((s) => ({
       active: s.active, sent: s.packetsSent, received: s.packetsReceived, digits: s.digits, latched: s.latched,
     })));
+  }
+
+  mediaEchoes(): Promise<number> {
+    return Promise.resolve(this.intercom.media.echoes);
   }
 
   /** Unregister (waiting at most `timeoutMs` for the registrar), then close everything. */

@@ -140,6 +140,8 @@ export interface XsMedia {
   /** 20 ms frames the media clock ran, and frames it skipped after late wake-ups. */
   frames: number;
   skipped: number;
+  /** Received RFC 4733 keys dropped as the echo of the door's own event (CallMedia.echoes). */
+  echoes: number;
   /** Each call slot's RTP session: running, packets sent and received, RFC 4733 digits, latched onto the peer's source. */
   slots: Array<{ active: boolean; sent: number; received: number; digits: number; latched: boolean }>;
   /** Bridged audio: microphone frames captured (from Node's queue), frames played, captures that found the queue empty. */

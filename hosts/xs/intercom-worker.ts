@@ -258,7 +258,7 @@ function mediaStatus(ic: Intercom): XsMedia {
     slots.push({ active: s.active, sent: s.packetsSent, received: s.packetsReceived, digits: s.digits, latched: s.latched });
   }
   return {
-    frames: ic.media.frames, skipped: ic.media.skipped, slots,
+    frames: ic.media.frames, skipped: ic.media.skipped, echoes: ic.media.echoes, slots,
     captured: audio !== null ? audio.captured : 0, played: audio !== null ? audio.played : 0, underruns: audio !== null ? audio.underruns : 0,
   };
 }

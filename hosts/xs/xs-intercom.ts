@@ -272,6 +272,11 @@ export class XsIntercom implements DoorRuntime {
     return (await this.status()).media.slots;
   }
 
+  /** Received RFC 4733 keys the core inside XS dropped as the echo of its own event. */
+  async mediaEchoes(): Promise<number> {
+    return (await this.status()).media.echoes;
+  }
+
   /** Resolve on the next `event` from the XS side (rejects after timeoutMs). */
   nextEvent(event: IntercomEvent, timeoutMs = 15_000): Promise<void> {
     return this.waitEvent(event, timeoutMs).done;

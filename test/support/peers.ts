@@ -61,8 +61,11 @@ export const REALM = "doorsip.test";
 /** The Debian packages that provide the peers (what .ci/run installs). */
 export const PACKAGES: Record<string, string> = {
   kamailio: "kamailio", kamcmd: "kamailio", sipp: "sip-tester", baresip: "baresip", "linphone-daemon": "linphone-cli",
-  svmap: "sipvicious", svwar: "sipvicious", svcrack: "sipvicious", sipsak: "sipsak",
+  svmap: "sipvicious", svwar: "sipvicious", svcrack: "sipvicious", sipsak: "sipsak", "Net::SIP": "libnet-sip-perl",
 };
+
+/** Perl modules a peer needs, by the file Debian installs (a name with "::" in requirePeers). */
+const PERL_MODULES: Record<string, string> = { "Net::SIP": "/usr/share/perl5/Net/SIP.pm" };
 
 // ---------------------------------------------------------------- binaries
 
@@ -96,7 +99,7 @@ const announced = new Set<string>();
  * then throws with the same message and the tests fail.
  */
 export function requirePeers(...names: string[]): PeerCheck {
-  const missing = names.filter((n) => findBinary(n) === null);
+  const missing = names.filter((n) => (n.includes("::") ? !existsSync(PERL_MODULES[n] ?? "/nonexistent") : findBinary(n) === null));
   if (missing.length > 0 && !announced.has(missing.join(","))) {
     announced.add(missing.join(","));
     const verdict = CI ? "CI=true: the interop tests will FAIL" : "interop tests SKIPPED";
