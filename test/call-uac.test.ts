@@ -631,6 +631,32 @@ describe("a second fork answering (§13.2.2.4)", () => {
     expect(out[1]!.msg.cseq).toBeGreaterThan(prack[0]!.msg.cseq);
   });
 
+  it("a 407 after a reliable 183 and our PRACK: the retry's INVITE goes above the PRACK's CSeq, and a late 2xx from that early dialog gets a BYE above both (found by test/sfuzz.test.ts)", () => {
+    const r = rig({ targets: ["100"] });
+    const invite = press(r);
+    r.deliver(reply(invite, 183, "Session Progress", { toTag: "a-tag", extra: ["Require: 100rel", "RSeq: 1"], body: OFFER }));
+    const prack = r.take();
+    expect(prack.map((m) => m.kind)).toEqual(["PRACK"]);
+    expect(prack[0]!.msg.cseq).toBe(invite.msg.cseq + 1);
+    r.deliver(reply(invite, 407, "Proxy Authentication Required", { extra: ['Proxy-Authenticate: Digest realm="pbx.test", nonce="abc123"'] }));
+    const again = r.take().find((m) => m.kind === "INVITE")!;
+    // The same Call-ID and From tag: no number twice, the PRACK's included.
+    expect(again.msg.cseq).toBe(prack[0]!.msg.cseq + 1);
+    // The phone of the early dialog answers the challenged INVITE after all (a forking proxy passes its 2xx, §16.7),
+    // while the retry rings: ACKed with the INVITE's CSeq, and ended with a BYE above every CSeq the call sent.
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" }));
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    expect(out[0]!.msg.cseq).toBe(invite.msg.cseq);
+    expect(hdr(out[1]!, H.To)).toBe("<sip:100@pbx.test>;tag=a-tag");
+    expect(out[1]!.msg.cseq).toBeGreaterThan(again.msg.cseq);
+    expect(r.intercom.ua.activeCalls).toBe(1);
+    // The retry goes on: its own 2xx is the call.
+    r.deliver(reply(again, 200, "OK", { body: OFFER, toTag: "b-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    expect(r.eventNames()).toContain("call up");
+  });
+
   it("after the call ended and another fork's 2xx borrowed its idle slot's dialog, the BYE to a fork whose early dialog had our PRACK still takes a CSeq above it (found by test/sfuzz.test.ts)", () => {
     const r = rig({ targets: ["100"], buttonDuringCall: ButtonAction.Hangup });
     const invite = press(r);

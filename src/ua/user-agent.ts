@@ -392,8 +392,13 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
       const calls = this.calls;
       for (let i = 0; i < calls.length; i++) if (calls[i]!.stray2xx(msg)) return;
       // A fork of a call that ended (its INVITE's 487 or 408 came first, or the callee's BYE in its early dialog, and
-      // its slot may have had a call since): its BYE goes above the CSeqs the call sent.
-      this.forkAnswered(msg, this.endedSeqOf(ourCall(msg)));
+      // its slot may have had a call since), or of an INVITE a live call retried: its BYE goes above the CSeqs the call sent.
+      let floor = this.endedSeqOf(ourCall(msg));
+      for (let i = 0; i < calls.length; i++) {
+        const seq = calls[i]!.liveSeq(msg);
+        if (seq > floor) floor = seq;
+      }
+      this.forkAnswered(msg, floor);
     } catch (e) {
       this.caught(e);
     }

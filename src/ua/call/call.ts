@@ -450,6 +450,21 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     return call !== 0 && call === this.n[Num.EndedCall] ? this.n[Num.EndedSeq]! : 0;
   }
 
+  /**
+   * The last CSeq this call sent (its dialog's local sequence) when it is an outgoing call under way and `msg`, a 2xx
+   * with no transaction, answers one of its INVITEs (its Call-ID and our From tag), else 0: a 2xx to an INVITE it
+   * retried with credentials, from a fork whose early dialog had the call's PRACK, gets a BYE above that PRACK's
+   * CSeq (user-agent.ts onStray2xx; found by test/sfuzz.test.ts).
+   */
+  liveSeq(msg: SipMessage): number {
+    if (!this.active || this.direction !== CallDirection.Outbound) return 0;
+    const from = msg.from;
+    const d = this.dialog;
+    if (msg.callIdLen <= 0 || from.error >= 0 || from.tagLen <= 0) return 0;
+    if (!d.callId.equals(msg.buf, msg.callIdStart, msg.callIdLen) || !d.localTag.equals(msg.buf, from.tagStart, from.tagLen)) return 0;
+    return d.localSeq;
+  }
+
   get idle(): boolean {
     return this.state === CallState.Idle;
   }
@@ -1973,9 +1988,19 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
   /** The next INVITE of this call: a new transaction, CSeq + 1, same Call-ID and From tag (§8.1.3.5, §22.2). */
   private nextInvite(): boolean {
     this.authTries++;
-    this.inviteCseq++;
-    this.dialog.restartUac(this.inviteCseq);
+    this.restartInvite();
     return this.sendInvite();
+  }
+
+  /**
+   * The CSeq of the call's next INVITE: above the last one's and above any request sent in an early dialog of it (a
+   * PRACK to a reliable 18x before a 407), so that no two requests of the call with one Call-ID and From tag share
+   * a number; a BYE to a late fork of an earlier INVITE goes above it too (liveSeq).
+   */
+  private restartInvite(): void {
+    const d = this.dialog;
+    this.inviteCseq = (d.localSeq > this.inviteCseq ? d.localSeq : this.inviteCseq) + 1;
+    d.restartUac(this.inviteCseq);
   }
 
   /**
@@ -2017,8 +2042,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     this.redirected = true;
     if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": redirected to " + spanToString(this.reqBuf, 0, this.targetLen));
     this.authTries = 0;
-    this.inviteCseq++;
-    this.dialog.restartUac(this.inviteCseq);
+    this.restartInvite();
     return this.sendInvite();
   }
 
