@@ -79,6 +79,8 @@ const VIA_PREFIX = ascii("Via: SIP/2.0/UDP ");
 /** Made once: in XS a string literal evaluated in a function can cost a chunk each time. */
 const W_NO_ROOM = "transaction layer: no room in the message arena";
 const W_CLIENTS_FULL = "transaction layer: client pool full";
+/** A CANCEL sent this many T1 apart (0.5, 1, 2 s: three sends) without a final answer gives its slot to a REGISTER. */
+const CANCEL_SENDS_SPENT = 4;
 const W_CLIENT_KEPT = "transaction layer: client pool full but the slot kept for REGISTER";
 const BRANCH_PARAM = ascii(";branch=");
 const RPORT_PARAM = ascii(";rport");
@@ -307,23 +309,29 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
   /**
    * A client transaction for a new request, or null (the pool is full).
    *
+   * A free slot first, else that of a transaction in Completed (below).
    * The last slot (free or reclaimable) is kept for a REGISTER while none is
-   * under way: the binding is what makes the door reachable, and a doorbell
-   * call hunting two phones through a PBX that answers neither the INVITEs
-   * nor their CANCELs holds four transactions for 64*T1 (§9.1, Timer F),
-   * longer than the half of a 60 s binding left at its refresh (found by
-   * test/sfuzz.test.ts with the device's tables). A CANCEL that finds no
-   * room is held and sent when one frees up (ClientTransaction.cancelNow);
-   * a keepalive skips its turn.
+   * under way, from every request but CANCEL: the binding is what makes the
+   * door reachable, and the calls' INVITEs may hold their slots for minutes
+   * (ringing, then 64*T1 in Accepted). A CANCEL may take it: a hunt's phones
+   * must stop ringing when one answers. When CANCELs fill the pool (a
+   * doorbell call hunting two phones through a PBX that answers neither the
+   * INVITEs nor their CANCELs held all four for 64*T1, §9.1, longer than
+   * the half of a 60 s binding left at its refresh: found by
+   * test/sfuzz.test.ts with the device's tables), a REGISTER takes the slot
+   * of one sent three times or more without a final answer: the INVITE it
+   * cancels still ends 64*T1 after it (ClientTransaction.cancelNow).
    */
   createClient(user: ClientTransactionUser, method: Method): ClientTransactionHandle | null {
     // ACK has no client transaction (§17.1.1.3 builds it inside the INVITE's; §13.2.2.4 sends it stateless).
     if (method === Method.ACK) return null;
     const clients = this.clients;
+    const spent = CANCEL_SENDS_SPENT * this.timers.t1;
     let free: ClientTransaction | null = null;
     let available = 0;
     let registering = false;
     let victim: ClientTransaction | null = null;
+    let cancel: ClientTransaction | null = null;
     for (let i = 0; i < clients.length; i++) {
       const tx = clients[i]!;
       if (!tx.inUse) {
@@ -331,16 +339,22 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
         available++;
         continue;
       }
-      if (tx.state === ClientState.Completed) {
+      const state = tx.state;
+      if (state === ClientState.Completed) {
         available++;
         if (givesWayBefore(tx, CLIENT_COMPLETED_COST, victim, CLIENT_COMPLETED_COST)) victim = tx;
-      } else if (tx.method === Method.REGISTER) registering = true;
+      } else if (tx.method === Method.REGISTER) {
+        registering = true;
+      } else if (tx.method === Method.CANCEL && cancel === null && (state === ClientState.Proceeding || tx.retransmitInterval >= spent)) {
+        cancel = tx;
+      }
     }
-    if (method !== Method.REGISTER && !registering && available <= this.counters.numbers[LayerNum.ClientReserved]!) {
+    if (method !== Method.REGISTER && method !== Method.CANCEL && !registering && available <= this.counters.numbers[LayerNum.ClientReserved]!) {
       this.warn(W_CLIENT_KEPT);
       return null;
     }
     if (free !== null) return this.reserveClient(free, user, method);
+    if (victim === null && method === Method.REGISTER) victim = cancel;
     if (victim !== null) {
       // A transaction in Completed has its final (non-2xx) response and only
       // waits out Timer D or K to absorb retransmissions of it (§17.1.1.2,
