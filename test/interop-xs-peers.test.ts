@@ -1,5 +1,5 @@
 /*
- * The Linphone, Twinkle, SIPVicious, sipsak and Net::SIP scenarios with the door's core inside
+ * The Linphone, Twinkle, SIPVicious, sipsak, Net::SIP and Sofia-SIP scenarios with the door's core inside
  * the real XS engine: XsIntercom (hosts/xs: the unmodified core's Intercom in
  * a doorsip-xs worker, UDP, RTP and timers bridged from Node) on 127.0.0.1,
  * XS_DOOR. The scenarios are those the Node door runs
@@ -17,7 +17,8 @@
  *   untrusted=drop and the allowlist, its random mode;
  * - Net::SIP: its registrar's digest, refreshes and keepalives challenged
  *   401, calls both ways through its proxy with the RFC 2833 code, and a
- *   phone that echoes the door's RTP (its '#' confirmation) back.
+ *   phone that echoes the door's RTP (its '#' confirmation) back;
+ * - Sofia-SIP: sip-options decodes the door's 200 and its 420.
  * Figures only the core holds (RTP packets and digits, trust counters) come
  * from the XS side's status; each scenario ends with expectCleanXs (no
  * exception inside XS, none caught by the core, no worker stderr, no error
@@ -31,6 +32,7 @@ import { twinkleScenarios } from "./support/interop-twinkle-scenarios";
 import { sipviciousScenarios } from "./support/interop-sipvicious-scenarios";
 import { sipsakScenarios } from "./support/interop-sipsak-scenarios";
 import { netsipScenarios } from "./support/interop-netsip-scenarios";
+import { sofiaScenarios } from "./support/interop-sofia-scenarios";
 import { XS_DOOR } from "./support/interop-xs-door";
 
 usePeers();
@@ -40,6 +42,7 @@ const anyPeer = [
   requirePeers("svmap", "svwar", "svcrack", "kamailio", "kamcmd", "sipp"),
   requirePeers("sipsak"),
   requirePeers("Net::SIP", "perl"),
+  requirePeers("sip-options"),
 ].some((c) => !c.skip);
 
 beforeAll(async () => {
@@ -52,3 +55,4 @@ twinkleScenarios(XS_DOOR);
 sipviciousScenarios(XS_DOOR);
 sipsakScenarios(XS_DOOR);
 netsipScenarios(XS_DOOR);
+sofiaScenarios(XS_DOOR);

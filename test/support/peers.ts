@@ -61,7 +61,7 @@ export const REALM = "doorsip.test";
 /** The Debian packages that provide the peers (what .ci/run installs). */
 export const PACKAGES: Record<string, string> = {
   kamailio: "kamailio", kamcmd: "kamailio", sipp: "sip-tester", baresip: "baresip", "linphone-daemon": "linphone-cli",
-  svmap: "sipvicious", svwar: "sipvicious", svcrack: "sipvicious", sipsak: "sipsak", "Net::SIP": "libnet-sip-perl",
+  svmap: "sipvicious", svwar: "sipvicious", svcrack: "sipvicious", sipsak: "sipsak", "Net::SIP": "libnet-sip-perl", "sip-options": "sofia-sip-bin",
 };
 
 /** Perl modules a peer needs, by the file Debian installs (a name with "::" in requirePeers). */
