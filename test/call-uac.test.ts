@@ -28,6 +28,15 @@ function calleeBye(invite: Msg, calleeTag: string, branch: string, cseq = 1, via
   ].join("\r\n");
 }
 
+/** A reliable 183 (RFC 3262) from `toTag` to our `invite`, with an SDP: the door's PRACK in that early dialog, CSeq + 1. */
+function prackedEarly(r: Rig, invite: Msg, toTag: string): Msg {
+  r.deliver(reply(invite, 183, "Session Progress", { toTag, extra: ["Require: 100rel", "RSeq: 1"], body: OFFER }));
+  const out = r.take();
+  expect(out.map((m) => m.kind)).toEqual(["PRACK"]);
+  expect(out[0]!.msg.cseq).toBe(invite.msg.cseq + 1);
+  return out[0]!;
+}
+
 function body(m: Msg): string {
   return m.text.slice(m.text.indexOf("\r\n\r\n") + 4);
 }
@@ -308,10 +317,8 @@ describe("doorbell call (UAC)", () => {
   it("the callee's 2xx after its own BYE in the early dialog, when the slot has had another call since: its BYE above our PRACK's CSeq (found by test/sfuzz.test.ts)", () => {
     const r = rig({ targets: ["100"], calls: { maxCalls: 1 } });
     const invite = press(r);
-    r.deliver(reply(invite, 183, "Session Progress", { toTag: "c-tag", extra: ["Require: 100rel", "RSeq: 1"], body: OFFER }));
-    const prack = r.take();
-    expect(prack.map((m) => m.kind)).toEqual(["PRACK"]);
-    r.deliver(reply(prack[0]!, 200, "OK", { toTag: null }));
+    const prack = prackedEarly(r, invite, "c-tag");
+    r.deliver(reply(prack, 200, "OK", { toTag: null }));
     // The door hangs up (CANCEL, answered 200, no 487 yet), then the callee's BYE in the early dialog ends the call;
     // the INVITE's transaction lives on (64*T1 from the CANCEL, §9.1).
     r.intercom.ua.hangupAll();
@@ -334,7 +341,7 @@ describe("doorbell call (UAC)", () => {
     const late = r.take();
     expect(late.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
     expect(hdr(late[1]!, H.CallId)).toBe(invite.msg.callIdString());
-    expect(late[1]!.msg.cseq).toBeGreaterThan(prack[0]!.msg.cseq);
+    expect(late[1]!.msg.cseq).toBeGreaterThan(prack.msg.cseq);
   });
 
   it("a BYE in the early dialog whose CANCEL the callee ignores: the INVITE transaction still ends (§9.1, 64*T1)", () => {
@@ -586,13 +593,11 @@ describe("a second fork answering (§13.2.2.4)", () => {
   it("a fork's 2xx after the INVITE's 408, in the early dialog that had our PRACK: ACKed, its BYE above the PRACK's CSeq (found by test/sfuzz.test.ts)", () => {
     const r = rig({ targets: ["100"] });
     const invite = press(r);
-    r.deliver(reply(invite, 183, "Session Progress", { toTag: "a-tag", extra: ["Require: 100rel", "RSeq: 1"], body: OFFER }));
-    const prack = r.take();
-    expect(prack.map((m) => m.kind)).toEqual(["PRACK"]);
-    r.deliver(reply(prack[0]!, 200, "OK", { toTag: null }));
+    const prack = prackedEarly(r, invite, "a-tag");
+    r.deliver(reply(prack, 200, "OK", { toTag: null }));
     // The proxy gives up first (408: the call is over), then the phone's 2xx, which a proxy forwards regardless (§16.7).
     const out = finalThen2xx(r, invite, 408, "Request Timeout");
-    expect(out[1]!.msg.cseq).toBe(prack[0]!.msg.cseq + 1);
+    expect(out[1]!.msg.cseq).toBe(prack.msg.cseq + 1);
   });
 
   it("a hunt group of four phones behind a forking proxy: the three other forks each ended once, their copies ACKed only (test/sfuzz.test.ts overran a shorter list)", () => {
@@ -616,10 +621,7 @@ describe("a second fork answering (§13.2.2.4)", () => {
   it("the BYE to a fork whose early dialog had our PRACK takes a CSeq above the PRACK's (§12.2.1.1; found by test/sfuzz.test.ts)", () => {
     const r = rig({ targets: ["100"] });
     const invite = press(r);
-    r.deliver(reply(invite, 183, "Session Progress", { toTag: "a-tag", extra: ["Require: 100rel", "RSeq: 1"], body: OFFER }));
-    const prack = r.take();
-    expect(prack.map((m) => m.kind)).toEqual(["PRACK"]);
-    expect(prack[0]!.msg.cseq).toBe(invite.msg.cseq + 1);
+    const prack = prackedEarly(r, invite, "a-tag");
     // Another fork answers first and is the call; then the early dialog's phone answers too.
     r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "b-tag" }));
     expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
@@ -628,20 +630,17 @@ describe("a second fork answering (§13.2.2.4)", () => {
     expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
     expect(hdr(out[1]!, H.To)).toBe("<sip:100@pbx.test>;tag=a-tag");
     // The a-tag dialog saw our PRACK with invite+1: its BYE's CSeq is higher, not the same number again.
-    expect(out[1]!.msg.cseq).toBeGreaterThan(prack[0]!.msg.cseq);
+    expect(out[1]!.msg.cseq).toBeGreaterThan(prack.msg.cseq);
   });
 
   it("a 407 after a reliable 183 and our PRACK: the retry's INVITE goes above the PRACK's CSeq, and a late 2xx from that early dialog gets a BYE above both (found by test/sfuzz.test.ts)", () => {
     const r = rig({ targets: ["100"] });
     const invite = press(r);
-    r.deliver(reply(invite, 183, "Session Progress", { toTag: "a-tag", extra: ["Require: 100rel", "RSeq: 1"], body: OFFER }));
-    const prack = r.take();
-    expect(prack.map((m) => m.kind)).toEqual(["PRACK"]);
-    expect(prack[0]!.msg.cseq).toBe(invite.msg.cseq + 1);
+    const prack = prackedEarly(r, invite, "a-tag");
     r.deliver(reply(invite, 407, "Proxy Authentication Required", { extra: ['Proxy-Authenticate: Digest realm="pbx.test", nonce="abc123"'] }));
     const again = r.take().find((m) => m.kind === "INVITE")!;
     // The same Call-ID and From tag: no number twice, the PRACK's included.
-    expect(again.msg.cseq).toBe(prack[0]!.msg.cseq + 1);
+    expect(again.msg.cseq).toBe(prack.msg.cseq + 1);
     // The phone of the early dialog answers the challenged INVITE after all (a forking proxy passes its 2xx, §16.7),
     // while the retry rings: ACKed with the INVITE's CSeq, and ended with a BYE above every CSeq the call sent.
     r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" }));
@@ -660,10 +659,8 @@ describe("a second fork answering (§13.2.2.4)", () => {
   it("after the call ended and another fork's 2xx borrowed its idle slot's dialog, the BYE to a fork whose early dialog had our PRACK still takes a CSeq above it (found by test/sfuzz.test.ts)", () => {
     const r = rig({ targets: ["100"], buttonDuringCall: ButtonAction.Hangup });
     const invite = press(r);
-    r.deliver(reply(invite, 183, "Session Progress", { toTag: "c-tag", extra: ["Require: 100rel", "RSeq: 1"], body: OFFER }));
-    const prack = r.take();
-    expect(prack.map((m) => m.kind)).toEqual(["PRACK"]);
-    r.deliver(reply(prack[0]!, 200, "OK", { toTag: null }));
+    const prack = prackedEarly(r, invite, "c-tag");
+    r.deliver(reply(prack, 200, "OK", { toTag: null }));
     r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" }));
     expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
     r.advance(5000);
@@ -679,7 +676,7 @@ describe("a second fork answering (§13.2.2.4)", () => {
     const out = r.take();
     expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
     expect(hdr(out[1]!, H.To)).toBe("<sip:100@pbx.test>;tag=c-tag");
-    expect(out[1]!.msg.cseq).toBeGreaterThan(prack[0]!.msg.cseq);
+    expect(out[1]!.msg.cseq).toBeGreaterThan(prack.msg.cseq);
   });
 
   it("with no idle slot (parallel hunting took both), a dialog is made for it", () => {
