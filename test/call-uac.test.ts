@@ -8,6 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { HuntMode, ButtonAction } from "../src/app/intercom";
 import { H } from "../src/sip/message/header";
+import { Method } from "../src/sip/message/method";
 import { createHash } from "node:crypto";
 import { ackFor, hdr, OFFER, offer, reply, request, rig, type Msg, type Rig } from "./support/call-harness";
 
@@ -711,6 +712,32 @@ describe("hunting", () => {
     expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
     expect(hdr(out[1]!, H.To)).toBe("<sip:101@pbx.test>;tag=b-tag");
     expect(r.eventNames().filter((e) => e === "call up")).toEqual(["call up"]);
+  });
+
+  it("parallel over three phones with the device's four client transactions: when one answers, the other two stop ringing at once (CANCEL may take the slot kept for REGISTER), and a refresh still finds room", () => {
+    const r = rig({ targets: ["100", "101", "102"], hunt: HuntMode.Parallel, calls: { maxCalls: 3 }, maxClientTransactions: 4 });
+    r.intercom.press();
+    const [a, b, c] = r.take();
+    for (const m of [a!, b!, c!]) r.deliver(reply(m, 180, "Ringing"));
+    r.deliver(reply(a!, 200, "OK", { body: OFFER, toTag: "a-tag" }));
+    // The answered INVITE holds its slot (RFC 6026 Accepted, 64*T1); b's CANCEL takes the last, c's waits for room
+    // on Timer A's schedule: b's 200 frees it (a CANCEL in Completed gives way), and c's goes 0.5 s later.
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK", "CANCEL"]);
+    expect(out[1]!.msg.callIdString()).toBe(b!.msg.callIdString());
+    r.deliver(reply(out[1]!, 200, "OK"));
+    r.clock.advance(500);
+    const next = r.take();
+    expect(next.map((m) => m.kind)).toEqual(["CANCEL"]);
+    expect(next[0]!.msg.callIdString()).toBe(c!.msg.callIdString());
+    r.deliver(reply(next[0]!, 200, "OK"));
+    r.deliver(reply(b!, 487, "Request Terminated"));
+    r.deliver(reply(c!, 487, "Request Terminated"));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK", "ACK"]);
+    expect(r.eventNames().filter((e) => e === "call up")).toEqual(["call up"]);
+    // The other INVITEs and CANCELs wait out Timers D and K in Completed: their slots give way to new requests.
+    expect(r.intercom.layer.clientCount).toBe(4);
+    expect(r.intercom.layer.createClient({ onResponse() {}, onFailure() {} }, Method.REGISTER)).not.toBeNull();
   });
 
   it("sequential: busy and no answer move on to the next target", () => {
