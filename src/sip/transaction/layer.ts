@@ -79,7 +79,7 @@ const VIA_PREFIX = ascii("Via: SIP/2.0/UDP ");
 /** Made once: in XS a string literal evaluated in a function can cost a chunk each time. */
 const W_NO_ROOM = "transaction layer: no room in the message arena";
 const W_CLIENTS_FULL = "transaction layer: client pool full";
-/** A CANCEL sent this many T1 apart (0.5, 1, 2 s: three sends) without a final answer gives its slot to a REGISTER. */
+/** A CANCEL whose retransmission interval has doubled to this many T1 (sent three times: at 0, 0.5 and 1.5 s) without a final answer gives its slot to a REGISTER. */
 const CANCEL_SENDS_SPENT = 4;
 const W_CLIENT_KEPT = "transaction layer: client pool full but the slot kept for REGISTER";
 const BRANCH_PARAM = ascii(";branch=");

@@ -1985,7 +1985,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     if (this.proxyActive && this.proxyAuth !== null) this.proxyAuth.succeeded();
   }
 
-  /** The next INVITE of this call: a new transaction, CSeq + 1, same Call-ID and From tag (§8.1.3.5, §22.2). */
+  /** The next INVITE of this call: a new transaction, a higher CSeq (restartInvite), same Call-ID and From tag (§8.1.3.5, §22.2). */
   private nextInvite(): boolean {
     this.authTries++;
     this.restartInvite();
