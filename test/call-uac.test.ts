@@ -740,6 +740,29 @@ describe("hunting", () => {
     expect(r.intercom.layer.createClient({ onResponse() {}, onFailure() {} }, Method.REGISTER)).not.toBeNull();
   });
 
+  it("parallel over two phones sending reliable 183s at once with the device's four client transactions: the second PRACK, refused room, goes with the 183's copy", () => {
+    const r = rig({ targets: ["100", "101"], hunt: HuntMode.Parallel, calls: { maxCalls: 2 }, maxClientTransactions: 4 });
+    r.intercom.press();
+    const [a, b] = r.take();
+    const reliable = (m: Msg, tag: string): string => reply(m, 183, "Session Progress", { toTag: tag, extra: ["Require: 100rel", "RSeq: 7"], body: OFFER });
+    r.deliver(reliable(a!, "a-tag"));
+    const prackA = r.take();
+    expect(prackA.map((m) => m.kind)).toEqual(["PRACK"]);
+    // Two INVITEs and a PRACK: the last slot is the registration's.
+    r.deliver(reliable(b!, "b-tag"));
+    expect(r.take()).toEqual([]);
+    r.deliver(reply(prackA[0]!, 200, "OK", { toTag: null }));
+    // RFC 3262 §3: b's phone resends its 183 (0.5 s later) until PRACKed; the PRACK goes with the copy, RAck 7.
+    r.deliver(reliable(b!, "b-tag"));
+    const prackB = r.take();
+    expect(prackB.map((m) => m.kind)).toEqual(["PRACK"]);
+    expect(hdr(prackB[0]!, H.RAck)).toBe(`7 ${b!.msg.cseq} INVITE`);
+    expect(hdr(prackB[0]!, H.To)).toBe("<sip:101@pbx.test>;tag=b-tag");
+    // Acknowledged once: a further copy gets no second PRACK.
+    r.deliver(reliable(b!, "b-tag"));
+    expect(r.take()).toEqual([]);
+  });
+
   it("sequential: busy and no answer move on to the next target", () => {
     const r = rig({ targets: ["100", "sip:200@198.51.100.8:5080", "300"], hunt: HuntMode.Sequential, calls: { ringTimeoutMs: 10_000 } });
     const first = press(r);

@@ -1926,13 +1926,17 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     this.credLen = n;
   }
 
-  /** RFC 3262 §4: acknowledge a reliable provisional response once per RSeq. */
+  /**
+   * RFC 3262 §4: acknowledge a reliable provisional response once per RSeq. Counted as acknowledged only once the
+   * PRACK went: with no client transaction free (two phones of a parallel hunt sending reliable 183s at once on the
+   * device's four, the last kept for the registration) the callee resends its 18x (§3, T1 doubling for 64*T1) and
+   * the PRACK goes with a copy; marked at once, it never went, and the callee ended the call for want of it.
+   */
   private prackIfReliable(msg: SipMessage): void {
     if (!hasOptionTag(msg, H.Require, K_100REL, this.values)) return;
     const rseq = rseqOf(msg);
     const d = this.dialog;
     if (rseq <= 0 || (this.lastRseq > 0 && rseq <= this.lastRseq) || d.state !== DialogState.Early || d.remoteTarget.len === 0) return;
-    this.lastRseq = rseq;
     const owner = this.owner;
     const tx = owner.layer.createClient(this, Method.PRACK);
     if (tx === null) return;
@@ -1944,7 +1948,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     writeRAck(w, rseq, this.inviteCseq);
     owner.config.writeUserAgent(w);
     w.end();
-    owner.layer.send(tx, w, d.hop.address, d.hop.port);
+    if (owner.layer.send(tx, w, d.hop.address, d.hop.port)) this.lastRseq = rseq;
   }
 
   /**
