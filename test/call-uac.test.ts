@@ -714,7 +714,7 @@ describe("hunting", () => {
     expect(r.eventNames().filter((e) => e === "call up")).toEqual(["call up"]);
   });
 
-  it("parallel over three phones with the device's four client transactions: when one answers, the other two stop ringing at once (CANCEL may take the slot kept for REGISTER), and a refresh still finds room", () => {
+  it("parallel over three phones with the device's four client transactions: when one answers, the other two stop ringing at once (CANCEL may take the slot kept from INVITEs for REGISTER), and a refresh still finds room", () => {
     const r = rig({ targets: ["100", "101", "102"], hunt: HuntMode.Parallel, calls: { maxCalls: 3 }, maxClientTransactions: 4 });
     r.intercom.press();
     const [a, b, c] = r.take();
@@ -740,15 +740,15 @@ describe("hunting", () => {
     expect(r.intercom.layer.createClient({ onResponse() {}, onFailure() {} }, Method.REGISTER)).not.toBeNull();
   });
 
-  it("parallel over two phones sending reliable 183s at once with the device's four client transactions: the second PRACK, refused room, goes with the 183's copy", () => {
-    const r = rig({ targets: ["100", "101"], hunt: HuntMode.Parallel, calls: { maxCalls: 2 }, maxClientTransactions: 4 });
+  it("parallel over two phones sending reliable 183s at once with three client transactions: the second PRACK, refused room, goes with the 183's copy", () => {
+    const r = rig({ targets: ["100", "101"], hunt: HuntMode.Parallel, calls: { maxCalls: 2 }, maxClientTransactions: 3 });
     r.intercom.press();
     const [a, b] = r.take();
     const reliable = (m: Msg, tag: string): string => reply(m, 183, "Session Progress", { toTag: tag, extra: ["Require: 100rel", "RSeq: 7"], body: OFFER });
     r.deliver(reliable(a!, "a-tag"));
     const prackA = r.take();
     expect(prackA.map((m) => m.kind)).toEqual(["PRACK"]);
-    // Two INVITEs and a PRACK: the last slot is the registration's.
+    // Two INVITEs and a PRACK: the pool is full.
     r.deliver(reliable(b!, "b-tag"));
     expect(r.take()).toEqual([]);
     r.deliver(reply(prackA[0]!, 200, "OK", { toTag: null }));

@@ -73,7 +73,7 @@ export const DEFAULT_MESSAGE_BUFFER = 1300;
 /** Without arenaBytes: this many largest messages (messageBuffer) for all the transactions together. */
 export const DEFAULT_ARENA_MESSAGES = 3;
 export const DEFAULT_RETRY_AFTER = 5;
-/** Pools of this many server transactions or more keep one slot for requests inside a dialog; of client transactions, one for REGISTER. */
+/** Pools of this many server transactions or more keep one slot for requests inside a dialog; of client transactions, one from INVITEs for REGISTER. */
 export const RESERVE_FROM = 4;
 const VIA_PREFIX = ascii("Via: SIP/2.0/UDP ");
 /** Made once: in XS a string literal evaluated in a function can cost a chunk each time. */
@@ -81,7 +81,7 @@ const W_NO_ROOM = "transaction layer: no room in the message arena";
 const W_CLIENTS_FULL = "transaction layer: client pool full";
 /** A CANCEL whose retransmission interval has doubled to this many T1 (sent three times: at 0, 0.5 and 1.5 s) without a final answer gives its slot to a REGISTER. */
 const CANCEL_SENDS_SPENT = 4;
-const W_CLIENT_KEPT = "transaction layer: client pool full but the slot kept for REGISTER";
+const W_CLIENT_KEPT = "transaction layer: no client transaction for an INVITE: the last is kept for REGISTER";
 const BRANCH_PARAM = ascii(";branch=");
 const RPORT_PARAM = ascii(";rport");
 
@@ -104,7 +104,7 @@ const enum LayerNum {
   ServerCount = 18,
   /** 1: the last send() found no room in the arena for its request. */
   SendRefused = 19,
-  /** Free client slots that only a REGISTER may take while none is under way: see createClient. */
+  /** Free client slots an INVITE may not take while no REGISTER is under way: see createClient. */
   ClientReserved = 20,
   /** How many numbers the counters' array holds. */
   Size = 21,
@@ -311,10 +311,13 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
    *
    * A free slot first, else that of a transaction in Completed (below).
    * The last slot (free or reclaimable) is kept for a REGISTER while none is
-   * under way, from every request but CANCEL: the binding is what makes the
-   * door reachable, and the calls' INVITEs may hold their slots for minutes
-   * (ringing, then 64*T1 in Accepted). A CANCEL may take it: a hunt's phones
-   * must stop ringing when one answers. When CANCELs fill the pool (a
+   * under way, from INVITEs: the binding is what makes the door reachable,
+   * and INVITEs hold their slots for minutes (ringing, then 64*T1 in
+   * Accepted). The requests of calls under way may take it, as they live
+   * for a round trip: a CANCEL (a hunt's phones stop ringing when one
+   * answers), a BYE (a call ended without one stays up at the phone), a
+   * PRACK (a callee ends a call whose reliable 18x goes unacknowledged),
+   * and the keepalive's OPTIONS. When CANCELs fill the pool (a
    * doorbell call hunting two phones through a PBX that answers neither the
    * INVITEs nor their CANCELs held all four for 64*T1, §9.1, longer than
    * the half of a 60 s binding left at its refresh: found by
@@ -349,7 +352,7 @@ export class TransactionLayer implements TransactionLayerApi, UdpReceiver, Trans
         cancel = tx;
       }
     }
-    if (method !== Method.REGISTER && method !== Method.CANCEL && !registering && available <= this.counters.numbers[LayerNum.ClientReserved]!) {
+    if (method === Method.INVITE && !registering && available <= this.counters.numbers[LayerNum.ClientReserved]!) {
       this.warn(W_CLIENT_KEPT);
       return null;
     }

@@ -1928,8 +1928,8 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
 
   /**
    * RFC 3262 §4: acknowledge a reliable provisional response once per RSeq. Counted as acknowledged only once the
-   * PRACK went: with no client transaction free (two phones of a parallel hunt sending reliable 183s at once on the
-   * device's four, the last kept for the registration) the callee resends its 18x (§3, T1 doubling for 64*T1) and
+   * PRACK went: with no client transaction free (two phones of a parallel hunt sending reliable 183s at once, the
+   * pool taken by their INVITEs and another request) the callee resends its 18x (§3, T1 doubling for 64*T1) and
    * the PRACK goes with a copy; marked at once, it never went, and the callee ended the call for want of it.
    */
   private prackIfReliable(msg: SipMessage): void {
