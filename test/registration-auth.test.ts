@@ -184,6 +184,30 @@ describe("registration: digest authentication", () => {
     expect(s.reg.state).toBe(RegState.Registered);
   });
 
+  it("attempts that fail after their challenge (503), each meeting a stale nonce: every stale challenge answered, never taken for refused credentials (found by test/sfuzz.test.ts)", () => {
+    const s = setup();
+    s.reg.start();
+    s.clock.advance(1000);
+    expect(s.reg.state).toBe(RegState.Registered);
+    // Six attempts: the refresh, then the retries after backoff. The nonce has expired each time (the registrar's
+    // nonces live seconds, the waits are minutes): stale 401, then the answer with the new nonce gets 503.
+    for (let i = 0; i < 6; i++) {
+      s.registrar.script.push((req, r, src, port) => {
+        r.newNonce();
+        return r.respond(req, src, port, 401, [`WWW-Authenticate: Digest realm="doorsip.test", nonce="${r.nonce}", qop="auth", stale=true`]);
+      });
+      s.registrar.script.push((req, r, src, port) => r.respond(req, src, port, 503, []));
+    }
+    s.clock.advance(3_240_000 + 2 * 1_800_000);
+    const regs = s.registrar.registers.slice(2);
+    expect(regs.slice(0, 12).map((e) => e.status)).toEqual(Array(6).fill([401, 503]).flat());
+    // Each attempt's second REGISTER answers the nonce its stale challenge gave.
+    for (let i = 0; i < 6; i++) expect(digestParams(header(regs[2 * i + 1]!.request, "Authorization")!).nc).toBe("00000001");
+    expect(s.states.map((x) => x.state)).not.toContain(RegState.AuthFailed);
+    // Then the registrar answers again: registered.
+    expect(s.reg.state).toBe(RegState.Registered);
+  });
+
   it("a registrar that says stale forever is given up on after a few retries", () => {
     const s = setup();
     s.reg.start();

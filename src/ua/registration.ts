@@ -627,6 +627,8 @@ export class Registration extends TimerNode implements ClientTransactionUser, Ke
   /** A REGISTER for the binding (the Contact is refreshed from the layer's advertised address as it is written). */
   private register(): void {
     if (this.state !== RegState.Registered) this.setState(RegState.Registering);
+    this.www.newAttempt();
+    if (this.proxyAuth !== null) this.proxyAuth.newAttempt();
     this.send(Purpose.Register);
   }
 

@@ -289,6 +289,16 @@ export class DigestSession {
   }
 
   /**
+   * A new attempt, not the retry of a challenged request: stale nonces are counted afresh. A nonce expires while
+   * the client waits between attempts (a backoff of minutes against a registrar whose nonces live 25 s), so each
+   * attempt may meet one; counted across attempts that then failed for other reasons (503, 500, 403...), the
+   * fourth such stale challenge was taken for refused credentials (found by test/sfuzz.test.ts).
+   */
+  newAttempt(): void {
+    this.n[D.StaleRetries] = 0;
+  }
+
+  /**
    * Stop answering with the nonce (after a failure, at a new call): the next
    * request goes without credentials, and the next challenge is judged
    * afresh. The nonce, its cnonce and its count are kept, never sent until a
