@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { HuntMode, ButtonAction } from "../src/app/intercom";
 import { H } from "../src/sip/message/header";
 import { Method } from "../src/sip/message/method";
+import type { ClientTransactionHandle } from "../src/sip/transaction/api";
 import { createHash } from "node:crypto";
 import { ackFor, hdr, OFFER, offer, reply, request, rig, type Msg, type Rig } from "./support/call-harness";
 
@@ -738,6 +739,86 @@ describe("hunting", () => {
     // The other INVITEs and CANCELs wait out Timers D and K in Completed: their slots give way to new requests.
     expect(r.intercom.layer.clientCount).toBe(4);
     expect(r.intercom.layer.createClient({ onResponse() {}, onFailure() {} }, Method.REGISTER)).not.toBeNull();
+  });
+
+  /** Parallel over three phones on four client transactions, a answers, b's CANCEL sent and c's held: the pool is full. */
+  function fullPoolCall(): { r: ReturnType<typeof rig>; a: Msg; b: Msg; c: Msg; cancelB: Msg } {
+    const r = rig({ targets: ["100", "101", "102"], hunt: HuntMode.Parallel, calls: { maxCalls: 3 }, maxClientTransactions: 4 });
+    r.intercom.press();
+    const [a, b, c] = r.take();
+    for (const m of [a!, b!, c!]) r.deliver(reply(m, 180, "Ringing"));
+    r.deliver(reply(a!, 200, "OK", { body: OFFER, toTag: "a-tag" }));
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK", "CANCEL"]);
+    return { r, a: a!, b: b!, c: c!, cancelB: out[1]! };
+  }
+
+  it("a hang-up whose BYE finds the client pool full holds the BYE until a transaction frees up: the phone is not left in a call the door has ended", () => {
+    const { r, a, b, cancelB } = fullPoolCall();
+    r.intercom.ua.hangupAll();
+    // a's INVITE (Accepted), b's and c's INVITEs and b's CANCEL hold the four slots: nothing can go yet.
+    expect(r.take()).toEqual([]);
+    expect(r.events.some((e) => e.name === "call down")).toBe(false);
+    expect(r.logs.some((l) => l.includes("no room for the BYE yet"))).toBe(true);
+    // b's phone answers its CANCEL and INVITE: their transactions wait out Timers K and D in Completed and give way.
+    r.deliver(reply(cancelB, 200, "OK"));
+    r.deliver(reply(b, 487, "Request Terminated"));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    r.clock.advance(500);
+    const sent = r.take();
+    const bye = sent.find((m) => m.kind === "BYE")!;
+    expect(bye).toBeDefined();
+    expect(bye.msg.callIdString()).toBe(a.msg.callIdString());
+    expect(hdr(bye, H.To)).toContain("tag=a-tag");
+    expect(bye.msg.cseq).toBe(a.msg.cseq + 1);
+    r.deliver(reply(bye, 200, "OK", { toTag: "a-tag" }));
+    expect(r.events.filter((e) => e.name === "call down").map((e) => e.detail)).toContain("local hangup");
+  });
+
+  /** A call up with one phone, then all four client transactions taken and kept by someone else, and the door hangs up. */
+  function heldBye(): { r: Rig; invite: Msg; held: ClientTransactionHandle[]; poolFull: () => number } {
+    const r = rig({ targets: ["100"], maxClientTransactions: 4 });
+    const invite = press(r);
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    // Once the INVITE's transaction is over (Accepted, 64*T1: RFC 6026), the pool is taken.
+    r.advance(33_000);
+    expect(r.intercom.layer.clientCount).toBe(0);
+    const user = { onResponse() {}, onFailure() {} };
+    const held: ClientTransactionHandle[] = [];
+    for (let i = 0; i < 4; i++) held.push(r.intercom.layer.createClient(user, Method.OPTIONS)!);
+    expect(held.every((h) => h !== null)).toBe(true);
+    r.intercom.ua.hangupAll();
+    return { r, invite, held, poolFull: () => r.logs.filter((l) => l === "transaction layer: client pool full").length };
+  }
+
+  it("a BYE held for room is tried again T1 doubling up to T2, and given up after 64*T1: the call ends at the door", () => {
+    const { r, held, poolFull } = heldBye();
+    expect(poolFull()).toBe(1);
+    // Tried at 0.5, 1, 2, 4, 8 ... 28 s: not once per T1 (a log line each).
+    r.advance(31_999);
+    expect(poolFull()).toBe(1 + 10);
+    expect(r.take()).toEqual([]);
+    expect(r.events.some((e) => e.name === "call down")).toBe(false);
+    r.advance(1);
+    expect(r.events.filter((e) => e.name === "call down").map((e) => e.detail)).toEqual(["local hangup"]);
+    expect(r.logs.some((l) => l.includes("still no room for the BYE"))).toBe(true);
+    expect(r.take()).toEqual([]);
+    for (const h of held) r.intercom.layer.release(h);
+  });
+
+  it("the phone's own BYE while ours is held ends the call (200), and ours is not sent after", () => {
+    const { r, invite, held, poolFull } = heldBye();
+    r.advance(2_000);
+    r.deliver(calleeBye(invite, "a-tag", "z9hG4bKheldbye"));
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["200"]);
+    expect(r.events.filter((e) => e.name === "call down").map((e) => e.detail)).toEqual(["remote hangup"]);
+    const tries = poolFull();
+    for (const h of held) r.intercom.layer.release(h);
+    r.advance(40_000);
+    expect(poolFull()).toBe(tries);
+    expect(r.take().filter((m) => m.kind === "BYE")).toEqual([]);
   });
 
   it("parallel over two phones sending reliable 183s at once with three client transactions: the second PRACK, refused room, goes with the 183's copy", () => {

@@ -80,6 +80,13 @@ const enum Purpose {
 }
 
 /** What the session timer does when it fires (RFC 4028 §10). */
+/** What sendBye() came to (byeOrHold). */
+const enum ByeSend {
+  Sent = 0,
+  NoRoom = 1,
+  Failed = 2,
+}
+
 const enum SessionMode {
   None = 0,
   /** The peer refreshes: BYE when no refresh came in time. */
@@ -175,6 +182,7 @@ const enum Num {
   RemoteRtcpPort, RemoteRtcpIp4,
   SessionAt, SessionSeconds, SessionMode, SessionFlags, SessionMinSe,
   EndedDialog, EndedCall, EndedSeq,
+  ByeHeldUntil,
   Count,
 }
 
@@ -415,6 +423,13 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
   private set ackLen(v: number) { this.n[Num.AckLen] = v; }
   private get byeAuthTries(): number { return this.n[Num.ByeAuthTries]!; }
   private set byeAuthTries(v: number) { this.n[Num.ByeAuthTries] = v; }
+  /**
+   * Our BYE found no room in the transaction layer (its client pool or
+   * message arena full): the time until which it is tried again, 0 when
+   * none is held (bye(), holdBye()).
+   */
+  private get byeHeldUntil(): number { return this.n[Num.ByeHeldUntil]!; }
+  private set byeHeldUntil(v: number) { this.n[Num.ByeHeldUntil] = v; }
   /**
    * Bytes of the Request-URI (the dialed URI, or a 3xx's Contact), kept at
    * the head of reqBuf: an outgoing call keeps no INVITE there, and needs
@@ -1161,7 +1176,10 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
       const q = this.owner.timers;
       const due = dueTimer(q, this);
       if (due === CallFired.Phase) {
-        if (this.state === CallState.Up) {
+        if (this.state === CallState.Ending) {
+          // A BYE held for room in the transaction layer (byeOrHold): try again.
+          if (this.byeHeldUntil !== 0 && this.byeTx === null) this.byeOrHold(this.sendBye());
+        } else if (this.state === CallState.Up) {
           if (this.logs(LogLevel.Info)) this.logInfo("call " + this.index + ": time limit reached, hanging up");
           this.hangup(EndReason.TimeLimit);
         } else if (this.direction === CallDirection.Inbound) this.answer();
@@ -1451,6 +1469,7 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     this.credLen = 0;
     this.byeTx = null;
     this.byeAuthTries = 0;
+    this.byeHeldUntil = 0;
     this.ackLen = 0;
     this.targetLen = 0;
     referReset(this);
@@ -2085,15 +2104,49 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     this.byeReason = reason;
     stopPhase(this.owner.timers, this);
     if (this.state !== CallState.Ending) this.setState(CallState.Ending);
-    if (!this.sendBye()) this.end(reason, 0);
+    this.byeOrHold(this.sendBye());
   }
 
-  private sendBye(): boolean {
+  /**
+   * What a BYE's sending came to. Sent: the call ends with its answer (or
+   * Timer F). Failed (no dialog to send it in, a transport error): the call
+   * ends at the door. NoRoom: the layer's client pool or message arena was
+   * full (a parallel hunt's INVITEs, a CANCEL, a keepalive, a refresh): the
+   * BYE is held and tried again (T1 doubling up to T2) for up to 64*T1, as a CANCEL is
+   * held (client.ts cancelNow). Ended at the door at once, the call went on
+   * at the phone, its audio to a door that no longer listened, until the
+   * callee hung up or its session timer ran out.
+   */
+  private byeOrHold(sent: ByeSend): void {
+    if (sent === ByeSend.Sent) {
+      this.byeHeldUntil = 0;
+      return;
+    }
+    const q = this.owner.timers;
+    const now = q.now();
+    if (sent === ByeSend.NoRoom) {
+      if (this.byeHeldUntil === 0) {
+        this.byeHeldUntil = now + this.owner.timerValues.b;
+        if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": no room for the BYE yet, holding it");
+      }
+      if (now < this.byeHeldUntil) {
+        // T1 doubling up to T2, as Timer E (§17.1.2.2): the time held so far is the next wait.
+        const t = this.owner.timerValues;
+        const held = now - (this.byeHeldUntil - t.b);
+        startPhase(q, this, held < t.t1 ? t.t1 : held > t.t2 ? t.t2 : held);
+        return;
+      }
+      if (this.logs(LogLevel.Warn)) this.logWarn("call " + this.index + ": still no room for the BYE, ending the call here");
+    }
+    this.end(this.byeReason, 0);
+  }
+
+  private sendBye(): ByeSend {
     const d = this.dialog;
-    if (d.remoteTarget.len === 0 || !d.hop.valid) return false;
+    if (d.remoteTarget.len === 0 || !d.hop.valid) return ByeSend.Failed;
     const owner = this.owner;
     const tx = owner.layer.createClient(this, Method.BYE);
-    if (tx === null) return false;
+    if (tx === null) return ByeSend.NoRoom;
     tx.userData = Purpose.Bye;
     const w = this.w.reset();
     d.writeRequestLine(w, Method.BYE);
@@ -2105,7 +2158,9 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     owner.config.writeUserAgent(w);
     w.end();
     this.byeTx = tx;
-    return owner.layer.send(tx, w, d.hop.address, d.hop.port);
+    if (owner.layer.send(tx, w, d.hop.address, d.hop.port)) return ByeSend.Sent;
+    this.byeTx = null;
+    return owner.layer.sendRefused ? ByeSend.NoRoom : ByeSend.Failed;
   }
 
   private byeResponse(msg: SipMessage): void {
@@ -2114,7 +2169,8 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     this.byeTx = null;
     if ((status === 401 || status === 407) && this.byeAuthTries < 1 && this.challenge(msg, status === 407, this.dialog.hop.address, this.dialog.hop.port)) {
       this.byeAuthTries++;
-      if (this.sendBye()) return;
+      this.byeOrHold(this.sendBye());
+      return;
     }
     this.end(this.byeReason, 0);
   }
