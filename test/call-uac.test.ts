@@ -592,6 +592,46 @@ describe("a second fork answering (§13.2.2.4)", () => {
     expect(r.intercom.ua.activeCalls).toBe(1);
   });
 
+  it("a fork's 2xx copy after four more calls in one slot, two of them declined, still gets its ACK only: a call without a dialog pushes no ended dialog out (found by test/sfuzz.test.ts)", () => {
+    const r = rig({ targets: ["100"], calls: { maxCalls: 1 } });
+    // A press within a second of the last is the same press (doorbell.ts).
+    const answered = (tag: string): void => {
+      r.advance(1_000);
+      const invite = press(r);
+      r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: tag }));
+      expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+      r.intercom.ua.hangupAll();
+      const bye = r.take();
+      expect(bye.map((m) => m.kind)).toEqual(["BYE"]);
+      r.deliver(reply(bye[0]!, 200, "OK", { toTag: null }));
+    };
+    const declined = (): void => {
+      r.advance(1_000);
+      const invite = press(r);
+      r.deliver(reply(invite, 486, "Busy Here"));
+      expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    };
+    const first = press(r);
+    r.deliver(reply(first, 200, "OK", { body: OFFER, toTag: "a-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    const fork = reply(first, 200, "OK", { body: OFFER, toTag: "b-tag" });
+    r.deliver(fork);
+    const forkBye = r.take();
+    expect(forkBye.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    r.deliver(reply(forkBye[1]!, 200, "OK", { toTag: null }));
+    r.intercom.ua.hangupAll();
+    const bye = r.take();
+    r.deliver(reply(bye[0]!, 200, "OK", { toTag: null }));
+    answered("c-tag");
+    declined();
+    answered("d-tag");
+    declined();
+    expect(r.clock.now()).toBeLessThan(64 * 500);
+    // The forking proxy's copy of b's 2xx, late (within the 64*T1 a 2xx is resent for, §13.3.1.4).
+    r.deliver(fork);
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+  });
+
   it("a fork's 2xx after the INVITE's 408, in the early dialog that had our PRACK: ACKed, its BYE above the PRACK's CSeq (found by test/sfuzz.test.ts)", () => {
     const r = rig({ targets: ["100"] });
     const invite = press(r);

@@ -2200,13 +2200,18 @@ export class Call extends TimerNode implements ClientTransactionUser, CallTimers
     // its 2xx until our ACK arrives, §13.3.1.4; a 2xx to our re-INVITE after Timer B) is ACKed, and not ended again
     // by a BYE in a dialog that is over (user-agent.ts endFork; found by test/sfuzz.test.ts). An early dialog is not
     // kept: a 2xx after our CANCEL makes a dialog that does need its BYE (§9.1).
-    // A call that ended without one (no answer, a 487 or 408) leaves the place to the first fork of its own that the
-    // user agent ends after it (keepEndedFork).
-    // The one it remembered before goes to the user agent's list (owner.endedBefore).
+    // A call that ended without one (no answer, a 487 or 408) keeps the one before; in a slot that had none, it leaves
+    // the place to the first fork of its own that the user agent ends after it (keepEndedFork).
+    // The one it remembered before goes to the user agent's list (owner.endedBefore), but only when this call has
+    // one to keep instead: a call that ended without a dialog (declined, unanswered) pushed out of the list, oldest
+    // first, a dialog still within its 64*T1 of 2xx copies, which then got a second BYE (test/sfuzz.test.ts, seed
+    // 5056: four calls in five seconds with one call slot).
     const confirmed = d.state === DialogState.Confirmed && d.callId.len > 0 && d.remoteTag.len > 0;
-    const before = this.n[Num.EndedDialog]!;
-    if (before !== 0) this.owner.endedBefore(before);
-    this.n[Num.EndedDialog] = confirmed ? dialogHash(d.callId.bytes, d.callId.start, d.callId.len, d.remoteTag.bytes, d.remoteTag.start, d.remoteTag.len) : 0;
+    if (confirmed) {
+      const before = this.n[Num.EndedDialog]!;
+      if (before !== 0) this.owner.endedBefore(before);
+      this.n[Num.EndedDialog] = dialogHash(d.callId.bytes, d.callId.start, d.callId.len, d.remoteTag.bytes, d.remoteTag.start, d.remoteTag.len);
+    }
     // And the last CSeq the call sent, for a BYE to a fork whose 2xx comes after the call ended (the INVITE's 408 or
     // 487 first, a forking proxy forwarding every 2xx, §16.7): that fork's early dialog may have had our PRACK or
     // UPDATE, and its BYE must be numbered above them (§12.2.1.1). The slot's dialog may be lent out by then.
