@@ -592,6 +592,33 @@ describe("a second fork answering (§13.2.2.4)", () => {
     expect(r.intercom.ua.activeCalls).toBe(1);
   });
 
+  it("a fork's 2xx that finds the client pool full is neither ACKed nor ended yet: the phone's next copy is, when room has freed", () => {
+    const r = rig({ targets: ["100"], maxClientTransactions: 4 });
+    const invite = press(r);
+    r.deliver(reply(invite, 200, "OK", { body: OFFER, toTag: "a-tag" }));
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    // The INVITE (Accepted, RFC 6026) and three taken by someone else: the pool is full.
+    const user = { onResponse() {}, onFailure() {} };
+    const held: ClientTransactionHandle[] = [];
+    for (let i = 0; i < 3; i++) held.push(r.intercom.layer.createClient(user, Method.OPTIONS)!);
+    expect(held.every((h) => h !== null)).toBe(true);
+    const fork = reply(invite, 200, "OK", { body: OFFER, toTag: "b-tag" });
+    r.deliver(fork);
+    // ACKed without its BYE, the phone would stop resending its 2xx and stay in a call with nobody.
+    expect(r.take()).toEqual([]);
+    r.intercom.layer.release(held.pop()!);
+    r.advance(500);
+    r.deliver(fork);
+    const out = r.take();
+    expect(out.map((m) => m.kind)).toEqual(["ACK", "BYE"]);
+    for (const m of out) expect(hdr(m, H.To)).toBe("<sip:100@pbx.test>;tag=b-tag");
+    // Further copies: ACKed only.
+    r.deliver(fork);
+    expect(r.take().map((m) => m.kind)).toEqual(["ACK"]);
+    expect(r.intercom.ua.activeCalls).toBe(1);
+    for (const h of held) r.intercom.layer.release(h);
+  });
+
   it("a fork's 2xx copy after four more calls in one slot, two of them declined, still gets its ACK only: a call without a dialog pushes no ended dialog out (found by test/sfuzz.test.ts)", () => {
     const r = rig({ targets: ["100"], calls: { maxCalls: 1 } });
     // A press within a second of the last is the same press (doorbell.ts).

@@ -131,6 +131,8 @@ class ForkCleaner implements ClientTransactionUser {
  * XS a property is a heap slot per user agent, an accessor none).
  */
 const FORK_CLEANER = new ForkCleaner();
+/** Made once: in XS a string literal evaluated in a function can cost a chunk each time. */
+const I_FORK_NO_ROOM = "user agent: a 2xx of no live call, and no room for its BYE yet: left for its next copy";
 const CALL_POLICY = new CallPolicy();
 
 export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers {
@@ -584,16 +586,28 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
     // an UPDATE): the same number twice in a dialog is a stale or merged request there (§12.2.1.1).
     d.localSeq = seqFloor > msg.cseq ? seqFloor : msg.cseq;
     if (!d.fromResponse(msg)) return;
-    sendAck2xx(this.w, d, this.layer, this.config, msg.cseq);
     // The same fork's 2xx again (duplicated on the way, or resent before our ACK reached it) is ACKed again (§13.2.2.4),
     // but its dialog already has our BYE, whose transaction resends it: a second BYE, same CSeq and a new branch, would
     // be a merged request there (§8.2.2.2) in a dialog that has ended. So would a BYE in a call's own dialog after the
     // call ended (a late copy of its 2xx, or of one to its re-INVITE): the dialogs ended last and each slot's last
     // ended call are known by a hash of Call-ID (unique to the call) and To tag, and none is ended twice.
-    if (!this.endedNow(dialogHash(buf, msg.callIdStart, msg.callIdLen, buf, msg.to.tagStart, msg.to.tagLen), msg)) return;
-    const w = this.w;
+    const h = dialogHash(buf, msg.callIdStart, msg.callIdLen, buf, msg.to.tagStart, msg.to.tagLen);
+    if (this.dialogEnded(h)) {
+      sendAck2xx(this.w, d, this.layer, this.config, msg.cseq);
+      return;
+    }
+    // No client transaction for the BYE (the pool full: a parallel hunt's INVITEs, their CANCELs): neither ACK nor
+    // BYE yet. The phone resends its 2xx until ACKed (§13.3.1.4, T1 doubling for 64*T1), and a copy that finds room
+    // is ACKed and ended; one that never does leaves the phone to end the call itself, as it does a 2xx never ACKed.
+    // ACKed then and not ended, the phone stayed in a call with nobody until someone hung it up.
     const tx = this.layer.createClient(FORK_CLEANER, Method.BYE);
-    if (tx === null) return;
+    if (tx === null) {
+      this.info(I_FORK_NO_ROOM);
+      return;
+    }
+    sendAck2xx(this.w, d, this.layer, this.config, msg.cseq);
+    this.endedNow(h, msg);
+    const w = this.w;
     w.reset();
     d.writeRequestLine(w, Method.BYE);
     this.layer.writeVia(w, tx);
@@ -605,17 +619,14 @@ export class UserAgent implements ServerTransactionUser, CallOwner, DialogPeers 
   }
 
   /**
-   * Remember fork `h` (dialogHash of `msg`, its 2xx) as ended; false when it had ended already (a call slot's, or in
-   * the list of those ended last). A fork of a call that ended without a dialog of its own (no answer, 487, 408: a parallel hunt
+   * Remember fork `h` (dialogHash of `msg`, its 2xx), not ended before (dialogEnded), as ended. A fork of a call that ended without a dialog of its own (no answer, 487, 408: a parallel hunt
    * ends several such calls at once) is kept by that call's slot, so the forks of other calls do not push it out.
    */
-  private endedNow(h: number, msg: SipMessage): boolean {
-    if (this.dialogEnded(h)) return false;
+  private endedNow(h: number, msg: SipMessage): void {
     const calls = this.calls;
     const call = ourCall(msg);
-    for (let i = 0; i < calls.length; i++) if (calls[i]!.keepEndedFork(call, h)) return true;
+    for (let i = 0; i < calls.length; i++) if (calls[i]!.keepEndedFork(call, h)) return;
     this.endedBefore(h);
-    return true;
   }
 
   dialogEnded(h: number): boolean {
